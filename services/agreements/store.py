@@ -1,0 +1,53 @@
+"""Agreement tables and the queries on them; every query is scoped to an organisation."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+
+from services.agreements.domain import AgreementStatus
+
+
+class Agreement(SQLModel, table=True):
+    __tablename__ = "agreement"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Field(index=True)
+    counterparty_id: uuid.UUID | None = Field(default=None, index=True)
+    title: str = Field(max_length=200)
+    status: AgreementStatus = Field(default=AgreementStatus.draft)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+TABLES = (Agreement.__table__,)  # type: ignore[attr-defined]
+
+
+def _party_of(organisation_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    return or_(
+        Agreement.organisation_id == organisation_id,  # type: ignore[arg-type]
+        Agreement.counterparty_id == organisation_id,  # type: ignore[arg-type]
+    )
+
+
+async def get_agreement(
+    *, session: AsyncSession, organisation_id: uuid.UUID, agreement_id: uuid.UUID
+) -> Agreement | None:
+    result = await session.scalars(
+        select(Agreement).where(Agreement.id == agreement_id, _party_of(organisation_id))  # type: ignore[arg-type]
+    )
+    return result.first()
+
+
+async def list_agreements(
+    *, session: AsyncSession, organisation_id: uuid.UUID, limit: int
+) -> list[Agreement]:
+    result = await session.scalars(
+        select(Agreement)
+        .where(_party_of(organisation_id))
+        .order_by(Agreement.created_at.desc(), Agreement.id)  # type: ignore[attr-defined]
+        .limit(limit)
+    )
+    return list(result.all())

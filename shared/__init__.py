@@ -1,0 +1,1 @@
+"""What every pactum service needs and nothing domain-specific."""

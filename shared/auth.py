@@ -1,0 +1,281 @@
+"""Bearer-token authentication: verify identity's EdDSA JWTs against its JWKS, yield a principal.
+
+Every failure answers the same generic 401, whatever went wrong (ASVS 6.3.8 / 16.3.1: the reason is
+logged, never returned). Roles are enforced per route, tenant scope per query.
+"""
+
+import asyncio
+import base64
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+import httpx
+import jwt
+import structlog
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.events import Actor, ActorType
+
+log = structlog.get_logger("pactum.auth")
+
+ALGORITHM = "EdDSA"
+
+
+class Role(StrEnum):
+    admin = "admin"
+    member = "member"
+    auditor = "auditor"  # read-only, for audits under DPA-11
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: a user of one organisation, with roles, in one session."""
+
+    user_id: str
+    organisation_id: str
+    roles: frozenset[Role]
+    session_id: str
+    actor_type: ActorType = ActorType.user
+    grant_id: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(id=self.user_id, type=self.actor_type, organisation_id=self.organisation_id)
+
+    def has_any(self, roles: Iterable[Role]) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+
+class InvalidToken(Exception):
+    """Why a token was refused; logged, never shown to the caller."""
+
+
+JwksSource = Callable[[], Awaitable[dict[str, Any]]]
+
+
+def http_jwks(url: str, *, client: httpx.AsyncClient | None = None) -> JwksSource:
+    async def fetch() -> dict[str, Any]:
+        if client is not None:
+            response = await client.get(url, timeout=5.0)
+        else:
+            async with httpx.AsyncClient() as own:
+                response = await own.get(url, timeout=5.0)
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+    return fetch
+
+
+@dataclass
+class TokenVerifier:
+    """Verifies access tokens locally; keys are cached and refetched on an unknown key id."""
+
+    jwks: JwksSource
+    issuer: str
+    audience: str
+    leeway_seconds: int = 30
+    cache_seconds: float = 300.0
+    min_refetch_seconds: float = 10.0
+    _keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
+    _fetched_at: float = 0.0
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise InvalidToken(f"malformed token: {type(error).__name__}") from None
+        if header.get("alg") != ALGORITHM:
+            raise InvalidToken(f"algorithm {header.get('alg')!r} not accepted")
+        key = await self._key(str(header.get("kid", "")))
+        try:
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway_seconds,
+                options={"require": ["exp", "iat", "sub", "iss", "aud", "org", "sid"]},
+            )
+        except jwt.PyJWTError as error:
+            raise InvalidToken(f"{type(error).__name__}: {error}") from None
+        return _principal(claims)
+
+    async def _key(self, kid: str) -> Ed25519PublicKey:
+        now = time.monotonic()
+        stale = now - self._fetched_at > self.cache_seconds
+        if kid not in self._keys or stale:
+            async with self._lock:
+                may_refetch = time.monotonic() - self._fetched_at > self.min_refetch_seconds
+                if (kid not in self._keys and may_refetch) or stale:
+                    await self._refresh()
+        try:
+            return self._keys[kid]
+        except KeyError:
+            raise InvalidToken(f"unknown key id {kid!r}") from None
+
+    async def _refresh(self) -> None:
+        try:
+            document = await self.jwks()
+        except Exception as error:
+            log.warning("auth.jwks_unavailable", error=str(error))
+            if not self._keys:
+                raise InvalidToken("no signing keys available") from None
+            return
+        self._keys = {
+            str(jwk["kid"]): _public_key(jwk)
+            for jwk in document.get("keys", [])
+            if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519" and "kid" in jwk
+        }
+        self._fetched_at = time.monotonic()
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    try:
+        roles = frozenset(Role(role) for role in claims.get("roles", []))
+        actor_type = ActorType(claims.get("act", ActorType.user))
+        organisation_id = str(uuid.UUID(str(claims["org"])))
+    except (ValueError, KeyError) as error:
+        raise InvalidToken(f"bad claims: {error}") from None
+    return Principal(
+        user_id=str(claims["sub"]),
+        organisation_id=organisation_id,
+        roles=roles,
+        session_id=str(claims["sid"]),
+        actor_type=actor_type,
+        grant_id=claims.get("grant"),
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _public_key(jwk: dict[str, Any]) -> Ed25519PublicKey:
+    raw = base64.urlsafe_b64decode(str(jwk["x"]) + "=" * (-len(str(jwk["x"])) % 4))
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+@dataclass
+class TokenSigner:
+    """Signs access tokens with an Ed25519 key and publishes its public half as a JWKS."""
+
+    private_key: Ed25519PrivateKey
+    issuer: str
+    audience: str
+
+    @classmethod
+    def generate(cls, *, issuer: str, audience: str) -> "TokenSigner":
+        return cls(Ed25519PrivateKey.generate(), issuer, audience)
+
+    @classmethod
+    def from_pem(cls, pem: bytes, *, issuer: str, audience: str) -> "TokenSigner":
+        key = serialization.load_pem_private_key(pem, password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("the signing key must be an Ed25519 private key")
+        return cls(key, issuer, audience)
+
+    def to_pem(self) -> bytes:
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    @property
+    def public_jwk(self) -> dict[str, str]:
+        raw = self.private_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        x = _b64(raw)
+        # RFC 7638 thumbprint as the key id: stable for the key, changes with rotation.
+        thumbprint = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"))
+        kid = _b64(hashlib.sha256(thumbprint.encode()).digest())
+        return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": ALGORITHM, "use": "sig"}
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        return {"keys": [self.public_jwk]}
+
+    def issue(
+        self,
+        *,
+        user_id: str,
+        organisation_id: str,
+        roles: Iterable[Role | str],
+        session_id: str | None = None,
+        ttl: timedelta = timedelta(minutes=10),
+        actor_type: ActorType = ActorType.user,
+        grant_id: str | None = None,
+    ) -> str:
+        now = datetime.now(UTC)
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": user_id,
+            "org": organisation_id,
+            "roles": [str(role) for role in roles],
+            "sid": session_id or str(uuid.uuid4()),
+            "iat": now,
+            "nbf": now,
+            "exp": now + ttl,
+            "jti": str(uuid.uuid4()),
+        }
+        if actor_type is not ActorType.user:
+            claims["act"] = str(actor_type)
+        if grant_id:
+            claims["grant"] = grant_id
+        return jwt.encode(
+            claims, self.private_key, algorithm=ALGORITHM, headers={"kid": self.public_jwk["kid"]}
+        )
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+UNAUTHENTICATED = HTTPException(
+    status_code=status.HTTP_401_UNAUTHORIZED,
+    detail="Not authenticated",
+    headers={"WWW-Authenticate": "Bearer"},
+)
+
+
+async def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """FastAPI dependency: the verified principal, or a generic 401."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise UNAUTHENTICATED
+    verifier: TokenVerifier = request.app.state.runtime.verifier
+    try:
+        principal = await verifier.verify(credentials.credentials)
+    except InvalidToken as error:
+        log.info("auth.token_refused", reason=str(error))
+        raise UNAUTHENTICATED from None
+    structlog.contextvars.bind_contextvars(tenant=principal.organisation_id, actor_id=principal.user_id)
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """FastAPI dependency factory: the principal must hold one of ``roles`` (else a generic 403)."""
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if not principal.has_any(roles):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Not allowed")
+        return principal
+
+    return check

@@ -1,0 +1,34 @@
+"""The inbox: each consumer handles each event once, recorded in the same transaction as its effect."""
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+
+
+class InboxReceipt(SQLModel, table=True):
+    __tablename__ = "inbox"
+
+    consumer: str = Field(primary_key=True, max_length=100)
+    event_id: uuid.UUID = Field(primary_key=True)
+    received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+async def claim(session: AsyncSession, *, consumer: str, event_id: uuid.UUID) -> bool:
+    """Record that ``consumer`` handles ``event_id`` in this transaction; False if it already did.
+
+    Two replicas racing on the same redelivery both pass the read; the primary key makes one of
+    the commits fail, and that replica treats the integrity error as a duplicate.
+    """
+    seen = await session.scalar(
+        select(InboxReceipt.event_id).where(
+            InboxReceipt.consumer == consumer, InboxReceipt.event_id == event_id
+        )
+    )
+    if seen is not None:
+        return False
+    session.add(InboxReceipt(consumer=consumer, event_id=event_id, received_at=datetime.now(UTC)))
+    await session.flush()
+    return True

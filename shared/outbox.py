@@ -1,0 +1,216 @@
+"""The transactional outbox: events commit with the state they describe, a relay publishes them.
+
+A use case calls :meth:`Outbox.add` inside its transaction. After commit, :class:`OutboxRelay`
+publishes pending rows to JetStream with ``Nats-Msg-Id`` set to the event id, in the order they
+were written, and marks them published. A crash between publish and mark republishes the same id,
+which JetStream drops inside its duplicate window and every consumer's inbox drops after it.
+"""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from opentelemetry import trace
+from pydantic import BaseModel
+from sqlalchemy import Column, DateTime, Index, Text, event, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+from sqlmodel import Field, SQLModel
+
+from shared.events import Actor, Envelope, new_event
+from shared.telemetry import context_from_traceparent, current_traceparent
+
+log = structlog.get_logger("pactum.outbox")
+
+MSG_ID_HEADER = "Nats-Msg-Id"
+CONTENT_TYPE = "application/cloudevents+json"
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "published_at", "position"),)
+
+    position: int | None = Field(default=None, primary_key=True)
+    event_id: uuid.UUID = Field(unique=True)
+    subject: str
+    event_type: str
+    envelope: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    published_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    attempts: int = 0
+    last_error: str | None = None
+
+
+class Outbox:
+    """Records events in the caller's transaction; the relay is woken once it commits."""
+
+    def __init__(self, *, source: str) -> None:
+        self.source = source
+        self.relay: OutboxRelay | None = None
+
+    def add(
+        self,
+        session: AsyncSession,
+        *,
+        type: str,
+        tenant: str,
+        actor: Actor,
+        data: BaseModel,
+        subject: str | None = None,
+        correlation_id: str | None = None,
+    ) -> Envelope:
+        envelope = new_event(
+            source=self.source,
+            type=type,
+            tenant=tenant,
+            actor=actor,
+            data=data,
+            subject=subject,
+            correlation_id=correlation_id,
+            traceparent=current_traceparent(),
+        )
+        session.add(
+            OutboxMessage(
+                event_id=envelope.id,
+                subject=envelope.nats_subject,
+                event_type=envelope.type,
+                envelope=envelope.to_json().decode(),
+                created_at=envelope.time,
+            )
+        )
+        session.info["pactum_outbox"] = self
+        return envelope
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_relay(session: Session) -> None:
+    outbox = session.info.pop("pactum_outbox", None)
+    if outbox is not None and outbox.relay is not None:
+        outbox.relay.wake()
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows to JetStream, oldest first, and marks them published."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        publish: Any,
+        stream: str,
+        batch_size: int = 100,
+        poll_seconds: float = 0.5,
+        tracer: trace.Tracer | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._publish = publish
+        self._stream = stream
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._tracer = tracer or trace.get_tracer("pactum.outbox")
+        self._wakeup = asyncio.Event()
+        self.published = 0
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Relay until cancelled; a failed publish is retried with growing back-off."""
+        backoff = self._poll_seconds
+        while True:
+            try:
+                count = await self.publish_pending()
+                backoff = self._poll_seconds
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("outbox.relay_failed", error=str(error), retry_in=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            if count >= self._batch_size:
+                continue
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_seconds)
+            except TimeoutError:
+                pass
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of pending rows in order; stop at the first failure."""
+        async with self._sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
+                    .order_by(OutboxMessage.position)  # type: ignore[arg-type]
+                    .limit(self._batch_size)
+                )
+            ).all()
+        published: list[int] = []
+        failure: tuple[int, str] | None = None
+        for row in rows:
+            try:
+                await self._publish_row(row)
+            except Exception as error:
+                failure = (row.position or 0, f"{type(error).__name__}: {error}"[:500])
+                break
+            published.append(row.position or 0)
+        await self._mark(published, failure)
+        self.published += len(published)
+        if failure is not None:
+            raise RuntimeError(f"publishing outbox row {failure[0]} failed: {failure[1]}")
+        return len(published)
+
+    async def _publish_row(self, row: OutboxMessage) -> None:
+        envelope = Envelope.model_validate_json(row.envelope)
+        parent = context_from_traceparent(envelope.traceparent)
+        with self._tracer.start_as_current_span(
+            f"{row.subject} relay",
+            context=parent,
+            kind=trace.SpanKind.PRODUCER,
+            attributes={"messaging.message.id": str(row.event_id), "cloudevents.event_type": row.event_type},
+        ):
+            ack = await self._publish(
+                row.envelope.encode(),
+                subject=row.subject,
+                headers={MSG_ID_HEADER: str(row.event_id), "content-type": CONTENT_TYPE},
+                stream=self._stream,
+                timeout=5.0,
+            )
+        if getattr(ack, "duplicate", False):
+            log.info("outbox.duplicate_dropped_by_stream", event_id=str(row.event_id))
+
+    async def _mark(self, published: list[int], failure: tuple[int, str] | None) -> None:
+        if not published and failure is None:
+            return
+        now = datetime.now(UTC)
+        async with self._sessions() as session, session.begin():
+            if published:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.position.in_(published))  # type: ignore[union-attr]
+                    .values(published_at=now, attempts=OutboxMessage.attempts + 1)
+                )
+            if failure is not None:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.position == failure[0])  # type: ignore[arg-type]
+                    .values(attempts=OutboxMessage.attempts + 1, last_error=failure[1])
+                )
+
+
+async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
+    from sqlalchemy import func
+
+    async with sessions() as session:
+        return int(
+            await session.scalar(
+                select(func.count()).where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
+            )
+            or 0
+        )

@@ -1,0 +1,204 @@
+"""What a service runs on: database, broker, outbox relay, token verifier, tracing and probes.
+
+Each service's ``create_app`` builds one :class:`ServiceRuntime`, registers its consumers on it,
+and hands its lifespan to FastAPI. Nothing here knows about agreements, users or audit entries.
+"""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from opentelemetry import trace
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.auth import JwksSource, TokenVerifier, http_jwks
+from shared.broker import Handler, build_broker, ensure_stream, subscribe_durable
+from shared.database import create_engine, create_tables, is_reachable, session_factory
+from shared.inbox import InboxReceipt
+from shared.outbox import Outbox, OutboxMessage, OutboxRelay
+from shared.settings import ServiceSettings
+from shared.telemetry import build_tracer_provider
+
+log = structlog.get_logger("pactum.runtime")
+
+SHARED_TABLES: tuple[Table, ...] = (OutboxMessage.__table__, InboxReceipt.__table__)  # type: ignore[attr-defined]
+
+
+class ServiceRuntime:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        tables: Sequence[Table],
+        jwks: JwksSource | None = None,
+    ) -> None:
+        self.settings = settings
+        self.tables = (*tables, *SHARED_TABLES)
+        self.tracer_provider = build_tracer_provider(settings.service)
+        self.engine = create_engine(settings.database_url, schema=settings.database_schema)
+        self.sessions = session_factory(self.engine)
+        self.broker = build_broker(settings, self.tracer_provider)
+        self.outbox = Outbox(source=settings.source)
+        self.relay = OutboxRelay(
+            sessions=self.sessions,
+            publish=self.broker.publish,
+            stream=settings.stream_name,
+            batch_size=settings.outbox_batch_size,
+            poll_seconds=settings.outbox_poll_seconds,
+            tracer=self.tracer_provider.get_tracer("pactum.outbox"),
+        )
+        self.outbox.relay = self.relay
+        self.verifier = TokenVerifier(
+            jwks=jwks or http_jwks(settings.jwks_url),
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self.startup: list[Callable[[], Any]] = []
+
+    def consume(self, durable: str, handle: Handler) -> None:
+        """Register this service's durable consumer of ``dpa.>``."""
+        subscribe_durable(
+            self.broker,
+            settings=self.settings,
+            durable=durable,
+            sessions=self.sessions,
+            handle=handle,
+        )
+
+    def install(self, app: FastAPI) -> None:
+        app.state.runtime = self
+        app.include_router(probes)
+        app.add_middleware(RequestContext, service=self.settings.service)
+        FastAPIInstrumentor.instrument_app(
+            app, tracer_provider=self.tracer_provider, excluded_urls="healthz,readyz"
+        )
+
+    @asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        await create_tables(self.engine, self.tables, schema=self.settings.database_schema)
+        for step in self.startup:
+            result = step()
+            if asyncio.iscoroutine(result):
+                await result
+        await self.broker.connect()
+        await ensure_stream(self.broker, self.settings)
+        await self.broker.start()
+        self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        log.info("service.started", service=self.settings.service, port=self.settings.port)
+        try:
+            yield
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            for task in self._tasks:
+                with suppress(asyncio.CancelledError):
+                    await task
+            self._tasks.clear()
+            await self.broker.stop()
+            await self.engine.dispose()
+            self.tracer_provider.shutdown()
+            log.info("service.stopped", service=self.settings.service)
+
+    async def ready(self) -> dict[str, bool]:
+        connection = self.broker._connection
+        return {
+            "database": await is_reachable(self.engine),
+            "nats": bool(connection is not None and connection.is_connected),
+        }
+
+
+def runtime_of(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(runtime_of)]
+
+
+async def _session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    async with runtime.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session)]
+
+probes = APIRouter(tags=["probes"])
+
+
+@probes.get("/healthz", summary="Liveness: the process answers.")
+async def healthz() -> dict[str, str]:
+    return {"status": "alive"}
+
+
+@probes.get(
+    "/readyz",
+    summary="Readiness: the database and NATS are reachable.",
+    responses={503: {"description": "A dependency is unreachable."}},
+)
+async def readyz(runtime: RuntimeDep) -> Response:
+    checks = await runtime.ready()
+    ready = all(checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+class RequestContext:
+    """Binds the request's log context, logs one line per request, sets defensive headers."""
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        structlog.contextvars.clear_contextvars()
+        request_id = str(uuid.uuid4())
+        structlog.contextvars.bind_contextvars(service=self.service, request_id=request_id)
+        started = time.perf_counter()
+        status_code = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+                headers = list(message.get("headers", []))
+                span_context = trace.get_current_span().get_span_context()
+                if span_context.is_valid:
+                    headers.append((b"x-trace-id", format(span_context.trace_id, "032x").encode()))
+                headers += [
+                    (b"x-request-id", request_id.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"cache-control", b"no-store"),
+                    (b"referrer-policy", b"no-referrer"),
+                ]
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            path = scope.get("path", "")
+            if path not in {"/healthz", "/readyz"}:
+                log.info(
+                    "request.completed",
+                    method=scope.get("method"),
+                    path=path,
+                    status=status_code,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    client=(scope.get("client") or ("", 0))[0],
+                )
+            structlog.contextvars.clear_contextvars()

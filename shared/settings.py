@@ -1,0 +1,78 @@
+"""Configuration from environment variables.
+
+Every service reads ``PACTUM_<SERVICE>_<FIELD>`` first and falls back to the platform-wide
+``PACTUM_<FIELD>``, so one variable configures all four services and a service-specific one
+overrides it (``PACTUM_AUDIT_DATABASE_URL`` beats ``PACTUM_DATABASE_URL``).
+"""
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+PLATFORM_PREFIX = "PACTUM_"
+
+DEFAULT_PORTS = {"identity": 8101, "agreements": 8102, "audit": 8103, "notifier": 8104}
+
+
+class ServiceSettings(BaseSettings):
+    """Settings shared by the four services; each subclass names its service."""
+
+    service: ClassVar[str] = "service"
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    var_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)
+    database_url: str = ""
+    database_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    nats_url: str = "nats://127.0.0.1:14222"
+    stream_name: str = "DPA_EVENTS"
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+    stream_max_age_days: int = Field(default=30, ge=1)
+    stream_duplicate_window_seconds: float = Field(default=600.0, ge=1.0)
+    consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
+    consumer_max_deliver: int = Field(default=20, ge=1)
+    consumer_batch_size: int = Field(default=64, ge=1, le=1024)
+    outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
+    jwks_url: str = "http://127.0.0.1:8101/.well-known/jwks.json"
+    token_issuer: str = "pactum-identity"
+    token_audience: str = "pactum"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    def model_post_init(self, __context: object) -> None:
+        # Frozen model: fill service-dependent defaults through object.__setattr__.
+        if not self.port:
+            object.__setattr__(self, "port", DEFAULT_PORTS.get(self.service, 8100))
+        if not self.database_url:
+            path = self.var_dir / f"{self.service}.db"
+            object.__setattr__(self, "database_url", f"sqlite+aiosqlite:///{path}")
+
+    @property
+    def source(self) -> str:
+        """The CloudEvents ``source`` of every event this service emits."""
+        return f"/dpa/{self.service}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        service_env = EnvSettingsSource(
+            settings_cls, env_prefix=f"{PLATFORM_PREFIX}{cls.service.upper()}_"
+        )
+        platform_env = EnvSettingsSource(settings_cls, env_prefix=PLATFORM_PREFIX)
+        return init_settings, service_env, platform_env, file_secret_settings

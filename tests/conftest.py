@@ -1,0 +1,65 @@
+"""Fixtures: a real nats-server per test, SQLite and (when reachable) PostgreSQL, the services."""
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.databases import (
+    Database,
+    PostgresRun,
+    postgres_unavailable_reason,
+    skip_or_fail_without_postgres,
+    sqlite_database,
+)
+from tests.support.nats import NatsServer
+from tests.support.platform import Platform
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    server = NatsServer(tmp_path / "nats").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_run() -> Iterator[PostgresRun | str]:
+    """The run's PostgreSQL database, or the reason it is unavailable."""
+    reason = postgres_unavailable_reason()
+    if reason is not None:
+        yield reason
+        return
+    run = PostgresRun()
+    run.create()
+    yield run
+    run.drop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database(
+    backend: str, tmp_path: Path, postgres_run: PostgresRun | str
+) -> Callable[[str], Database]:
+    """A factory: service name to that service's fresh database for this test."""
+    if backend == "sqlite":
+        return lambda service: sqlite_database(tmp_path, service)
+    if isinstance(postgres_run, str):
+        skip_or_fail_without_postgres(postgres_run)
+    assert isinstance(postgres_run, PostgresRun)
+    return postgres_run.database
+
+
+@pytest.fixture
+async def platform(
+    nats_server: NatsServer, database: Callable[[str], Database], tmp_path: Path
+) -> AsyncIterator[Platform]:
+    """Agreements, audit and notifier in-process on a real nats-server and real databases."""
+    running = Platform(nats_url=nats_server.url, database=database, var_dir=tmp_path / "var")
+    await running.start()
+    yield running
+    await running.stop()

@@ -1,0 +1,148 @@
+"""The services in-process on real NATS and real databases, with HTTP clients and tokens."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from services.agreements.main import AgreementsSettings
+from services.agreements.main import create_app as agreements_app
+from services.audit.main import AuditSettings
+from services.audit.main import create_app as audit_app
+from services.audit.store import AuditEntry
+from services.identity.main import IdentitySettings
+from services.identity.main import create_app as identity_app
+from services.notifier.main import NotifierSettings
+from services.notifier.main import create_app as notifier_app
+from services.notifier.store import Receipt
+from shared.auth import JwksSource, Role, TokenSigner
+from shared.runtime import ServiceRuntime
+from shared.settings import ServiceSettings
+from tests.support.databases import Database
+
+ISSUER = "pactum-identity"
+AUDIENCE = "pactum"
+
+SERVICES: dict[str, tuple[type[ServiceSettings], Callable[..., FastAPI]]] = {
+    "identity": (IdentitySettings, identity_app),
+    "agreements": (AgreementsSettings, agreements_app),
+    "audit": (AuditSettings, audit_app),
+    "notifier": (NotifierSettings, notifier_app),
+}
+
+T = TypeVar("T")
+
+
+def static_jwks(signer: TokenSigner) -> JwksSource:
+    async def fetch() -> dict[str, Any]:
+        return signer.jwks()
+
+    return fetch
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T]], *, timeout: float = 15.0, interval: float = 0.05
+) -> T:
+    """Poll ``check`` until it returns something truthy; fail with its last value otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s (last: {result!r})")
+        await asyncio.sleep(interval)
+
+
+class Platform:
+    def __init__(
+        self,
+        *,
+        nats_url: str,
+        database: Callable[[str], Database],
+        var_dir: Path,
+        **overrides: Any,
+    ) -> None:
+        self.nats_url = nats_url
+        self.database = database
+        self.var_dir = var_dir
+        self.overrides = overrides
+        self.signer = TokenSigner.generate(issuer=ISSUER, audience=AUDIENCE)
+        self.apps: dict[str, FastAPI] = {}
+        self.clients: dict[str, httpx.AsyncClient] = {}
+        self._stack = AsyncExitStack()
+
+    def settings(self, service: str, **overrides: Any) -> ServiceSettings:
+        settings_class, _ = SERVICES[service]
+        database = self.database(service)
+        values: dict[str, Any] = {
+            "environment": "test",
+            "var_dir": self.var_dir,
+            "nats_url": self.nats_url,
+            "database_url": database.url,
+            "database_schema": database.schema,
+            "outbox_poll_seconds": 0.05,
+            "consumer_ack_wait_seconds": 2.0,
+            "token_issuer": ISSUER,
+            "token_audience": AUDIENCE,
+        }
+        values |= self.overrides | overrides
+        return settings_class(**values)
+
+    async def start(self, *services: str, **overrides: Any) -> "Platform":
+        for service in services or ("agreements", "audit", "notifier"):
+            _, create_app = SERVICES[service]
+            app = create_app(self.settings(service, **overrides), jwks=static_jwks(self.signer))
+            await self._stack.enter_async_context(LifespanManager(app, startup_timeout=30))
+            client = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url=f"http://{service}"
+            )
+            await self._stack.enter_async_context(client)
+            self.apps[service] = app
+            self.clients[service] = client
+        return self
+
+    async def stop(self) -> None:
+        await self._stack.aclose()
+
+    def runtime(self, service: str) -> ServiceRuntime:
+        runtime: ServiceRuntime = self.apps[service].state.runtime
+        return runtime
+
+    def token(
+        self,
+        organisation_id: str,
+        roles: Iterable[Role | str] = (Role.admin,),
+        *,
+        user_id: str | None = None,
+    ) -> str:
+        return self.signer.issue(
+            user_id=user_id or f"user-{uuid.uuid4().hex[:8]}",
+            organisation_id=organisation_id,
+            roles=roles,
+        )
+
+    def auth(self, organisation_id: str, roles: Iterable[Role | str] = (Role.admin,)) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(organisation_id, roles)}"}
+
+    async def audit_entries(self, **where: Any) -> list[AuditEntry]:
+        async with self.runtime("audit").sessions() as session:
+            query = select(AuditEntry).filter_by(**where).order_by(AuditEntry.position)  # type: ignore[arg-type]
+            return list((await session.scalars(query)).all())
+
+    async def receipts(self, **where: Any) -> list[Receipt]:
+        async with self.runtime("notifier").sessions() as session:
+            query = select(Receipt).filter_by(**where).order_by(Receipt.position)  # type: ignore[arg-type]
+            return list((await session.scalars(query)).all())
+
+    async def count(self, service: str, model: Any) -> int:
+        async with self.runtime(service).sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
