@@ -2,6 +2,9 @@
 
 import uuid
 
+import pytest
+from structlog.testing import capture_logs
+
 from services.agreements.store import Agreement
 from shared.outbox import OutboxMessage, pending_count
 from tests.support.platform import Platform, eventually
@@ -41,3 +44,86 @@ async def test_one_change_and_one_read_give_one_audit_entry_and_one_receipt_each
     assert await pending_count(platform.runtime("agreements").sessions) == 0
     assert await platform.count("agreements", Agreement) == 1
     assert await platform.count("agreements", OutboxMessage) == 2
+
+
+async def _publish_raw(url: str, subject: str, body: bytes, msg_id: str | None) -> bool:
+    """Publish with plain nats-py; returns whether JetStream reported a duplicate."""
+    import nats
+
+    connection = await nats.connect(url)
+    try:
+        headers = {"Nats-Msg-Id": msg_id} if msg_id else None
+        ack = await connection.jetstream().publish(subject, body, headers=headers)
+        return bool(ack.duplicate)
+    finally:
+        await connection.close()
+
+
+async def test_same_event_published_twice_is_stored_once__ARCH_2(platform: Platform) -> None:
+    organisation = str(uuid.uuid4())
+    agreements = platform.clients["agreements"]
+    response = await agreements.post(
+        "/agreements", json={"title": "Twice"}, headers=platform.auth(organisation)
+    )
+    assert response.status_code == 201
+    [entry] = await eventually(lambda: platform.audit_entries(organisation_id=organisation))
+    async with platform.runtime("agreements").sessions() as session:
+        row = await session.get(OutboxMessage, 1)
+    assert row is not None
+
+    url = platform.nats_url
+    # Same Nats-Msg-Id: JetStream drops it inside its duplicate window.
+    assert await _publish_raw(url, row.subject, row.envelope.encode(), str(row.event_id))
+    # No Nats-Msg-Id (as after the window): the stream keeps it, the consumers' inbox drops it.
+    assert not await _publish_raw(url, row.subject, row.envelope.encode(), None)
+    marker = await agreements.get(f"/agreements/{entry.subject}", headers=platform.auth(organisation))
+    assert marker.status_code == 200
+    await eventually(lambda: _has_type(platform, organisation, "dpa.agreements.agreement.viewed.v1"))
+
+    entries = await platform.audit_entries(organisation_id=organisation)
+    assert [e.event_type for e in entries].count("dpa.agreements.agreement.created.v1") == 1
+    receipts = await platform.receipts(organisation_id=organisation)
+    assert [r.event_type for r in receipts].count("dpa.agreements.agreement.created.v1") == 1
+
+
+async def _has_type(platform: Platform, organisation: str, event_type: str) -> bool:
+    entries = await platform.audit_entries(organisation_id=organisation, event_type=event_type)
+    receipts = await platform.receipts(organisation_id=organisation, event_type=event_type)
+    return bool(entries and receipts)
+
+
+async def test_relay_crash_between_publish_and_mark_still_gives_one_entry__ARCH_2(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relay = platform.runtime("agreements").relay
+    crashes = 0
+    original_mark = relay._mark
+
+    async def crash_before_marking(published: list[int], failure: object) -> None:
+        nonlocal crashes
+        if published and crashes == 0:
+            crashes += 1
+            raise ConnectionError("process died between publish and mark")
+        await original_mark(published, failure)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(relay, "_mark", crash_before_marking)
+    organisation = str(uuid.uuid4())
+    with capture_logs() as logs:
+        response = await platform.clients["agreements"].post(
+            "/agreements", json={"title": "Crash"}, headers=platform.auth(organisation)
+        )
+        assert response.status_code == 201
+
+        async def published_and_marked() -> bool:
+            return await pending_count(platform.runtime("agreements").sessions) == 0
+
+        await eventually(published_and_marked)
+    assert crashes == 1
+    assert [e for e in logs if e["event"] == "outbox.duplicate_dropped_by_stream"]
+    await eventually(lambda: platform.receipts(organisation_id=organisation))
+    async with platform.runtime("agreements").sessions() as session:
+        row = await session.get(OutboxMessage, 1)
+    assert row is not None and row.attempts == 1  # marked once, after the second publish
+    entries = await platform.audit_entries(organisation_id=organisation)
+    assert len(entries) == 1
+    assert len(await platform.receipts(organisation_id=organisation)) == 1
