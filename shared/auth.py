@@ -263,7 +263,9 @@ async def authenticate(
     except InvalidToken as error:
         log.info("auth.token_refused", reason=str(error))
         raise UNAUTHENTICATED from None
-    structlog.contextvars.bind_contextvars(tenant=principal.organisation_id, actor_id=principal.user_id)
+    structlog.contextvars.bind_contextvars(
+        tenant=principal.organisation_id, actor_id=principal.user_id
+    )
     return principal
 
 

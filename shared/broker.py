@@ -130,7 +130,7 @@ def subscribe_durable(
                 log.info("event.duplicate_skipped", consumer=durable, race=True)
             except Exception:
                 log.exception("event.handler_failed", consumer=durable)
-                await message.nack(delay=min(2.0**_deliveries(message), 60.0))
+                await message.nack(delay=min(2.0 ** _deliveries(message), 60.0))
                 return
             await message.ack()
 
@@ -153,9 +153,13 @@ def _open(message: NatsMessage) -> tuple[Envelope | None, EventKind | None, str]
     except ValidationError as error:
         return None, None, f"payload does not match {kind.type}: {error.error_count()} error(s)"
     if message.raw_message.subject != envelope.nats_subject:
-        return None, None, (
-            f"subject {message.raw_message.subject!r} does not match the envelope "
-            f"(expected {envelope.nats_subject!r})"
+        return (
+            None,
+            None,
+            (
+                f"subject {message.raw_message.subject!r} does not match the envelope "
+                f"(expected {envelope.nats_subject!r})"
+            ),
         )
     return envelope, kind, ""
 

@@ -1,11 +1,11 @@
-"""The inbox: each consumer handles each event once, recorded in the same transaction as its effect."""
+"""The inbox: a consumer handles an event once, recorded in the transaction of its effect."""
 
 import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, DateTime, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 
 class InboxReceipt(SQLModel, table=True):
@@ -23,8 +23,8 @@ async def claim(session: AsyncSession, *, consumer: str, event_id: uuid.UUID) ->
     the commits fail, and that replica treats the integrity error as a duplicate.
     """
     seen = await session.scalar(
-        select(InboxReceipt.event_id).where(
-            InboxReceipt.consumer == consumer, InboxReceipt.event_id == event_id
+        select(col(InboxReceipt.event_id)).where(
+            col(InboxReceipt.consumer) == consumer, col(InboxReceipt.event_id) == event_id
         )
     )
     if seen is not None:

@@ -31,7 +31,9 @@ def _redact(value: Any, depth: int = 0) -> Any:
         return SECRET_VALUE.sub(REDACTED, value)
     if isinstance(value, Mapping):
         return {
-            key: REDACTED if isinstance(key, str) and SECRET_KEY.search(key) else _redact(v, depth + 1)
+            key: REDACTED
+            if isinstance(key, str) and SECRET_KEY.search(key)
+            else _redact(v, depth + 1)
             for key, v in value.items()
         }
     if isinstance(value, list | tuple):

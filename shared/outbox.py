@@ -8,16 +8,17 @@ which JetStream drops inside its duplicate window and every consumer's inbox dro
 
 import asyncio
 import uuid
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from opentelemetry import trace
 from pydantic import BaseModel
-from sqlalchemy import Column, DateTime, Index, Text, event, select, update
+from sqlalchemy import Column, DateTime, Index, Text, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from shared.events import Actor, Envelope, new_event
 from shared.telemetry import context_from_traceparent, current_traceparent
@@ -135,10 +136,8 @@ class OutboxRelay:
             if count >= self._batch_size:
                 continue
             self._wakeup.clear()
-            try:
+            with suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_seconds)
-            except TimeoutError:
-                pass
 
     async def publish_pending(self) -> int:
         """Publish one batch of pending rows in order; stop at the first failure."""
@@ -146,8 +145,8 @@ class OutboxRelay:
             rows = (
                 await session.scalars(
                     select(OutboxMessage)
-                    .where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
-                    .order_by(OutboxMessage.position)  # type: ignore[arg-type]
+                    .where(col(OutboxMessage.published_at).is_(None))
+                    .order_by(col(OutboxMessage.position))
                     .limit(self._batch_size)
                 )
             ).all()
@@ -173,7 +172,10 @@ class OutboxRelay:
             f"{row.subject} relay",
             context=parent,
             kind=trace.SpanKind.PRODUCER,
-            attributes={"messaging.message.id": str(row.event_id), "cloudevents.event_type": row.event_type},
+            attributes={
+                "messaging.message.id": str(row.event_id),
+                "cloudevents.event_type": row.event_type,
+            },
         ):
             ack = await self._publish(
                 row.envelope.encode(),
@@ -193,24 +195,23 @@ class OutboxRelay:
             if published:
                 await session.execute(
                     update(OutboxMessage)
-                    .where(OutboxMessage.position.in_(published))  # type: ignore[union-attr]
+                    .where(col(OutboxMessage.position).in_(published))
                     .values(published_at=now, attempts=OutboxMessage.attempts + 1)
                 )
             if failure is not None:
                 await session.execute(
                     update(OutboxMessage)
-                    .where(OutboxMessage.position == failure[0])  # type: ignore[arg-type]
+                    .where(col(OutboxMessage.position) == failure[0])
                     .values(attempts=OutboxMessage.attempts + 1, last_error=failure[1])
                 )
 
 
 async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
-    from sqlalchemy import func
-
+    """How many committed events still wait for the relay."""
+    query = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(col(OutboxMessage.published_at).is_(None))
+    )
     async with sessions() as session:
-        return int(
-            await session.scalar(
-                select(func.count()).where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
-            )
-            or 0
-        )
+        return int(await session.scalar(query) or 0)

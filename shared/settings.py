@@ -44,8 +44,8 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
     jwks_url: str = "http://127.0.0.1:8101/.well-known/jwks.json"
-    token_issuer: str = "pactum-identity"
-    token_audience: str = "pactum"
+    token_issuer: str = "pactum-identity"  # noqa: S105 (a name, not a secret)
+    token_audience: str = "pactum"  # noqa: S105 (a name, not a secret)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 

@@ -3,10 +3,10 @@
 import os
 
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.context import Context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _propagator = TraceContextTextMapPropagator()
@@ -19,7 +19,9 @@ def build_tracer_provider(service: str) -> TracerProvider:
     the exporter. Without it spans are still created, so trace ids reach logs and audit entries.
     """
     provider = TracerProvider(
-        resource=Resource.create({"service.name": f"pactum-{service}", "service.namespace": "pactum"})
+        resource=Resource.create(
+            {"service.name": f"pactum-{service}", "service.namespace": "pactum"}
+        )
     )
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
@@ -53,4 +55,3 @@ def context_from_traceparent(traceparent: str | None) -> Context | None:
     if not traceparent:
         return None
     return _propagator.extract({"traceparent": traceparent})
-

@@ -15,7 +15,9 @@ class AgreementsSettings(ServiceSettings):
     service: ClassVar[str] = "agreements"
 
 
-def create_app(settings: ServiceSettings | None = None, *, jwks: JwksSource | None = None) -> FastAPI:
+def create_app(
+    settings: ServiceSettings | None = None, *, jwks: JwksSource | None = None
+) -> FastAPI:
     settings = settings or AgreementsSettings()
     runtime = ServiceRuntime(settings, tables=TABLES, jwks=jwks)
     app = FastAPI(

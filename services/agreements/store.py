@@ -3,9 +3,9 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, or_, select
+from sqlalchemy import Column, ColumnElement, DateTime, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from services.agreements.domain import AgreementStatus
 
@@ -25,10 +25,10 @@ class Agreement(SQLModel, table=True):
 TABLES = (Agreement.__table__,)  # type: ignore[attr-defined]
 
 
-def _party_of(organisation_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def _party_of(organisation_id: uuid.UUID) -> ColumnElement[bool]:
     return or_(
-        Agreement.organisation_id == organisation_id,  # type: ignore[arg-type]
-        Agreement.counterparty_id == organisation_id,  # type: ignore[arg-type]
+        col(Agreement.organisation_id) == organisation_id,
+        col(Agreement.counterparty_id) == organisation_id,
     )
 
 
@@ -36,7 +36,7 @@ async def get_agreement(
     *, session: AsyncSession, organisation_id: uuid.UUID, agreement_id: uuid.UUID
 ) -> Agreement | None:
     result = await session.scalars(
-        select(Agreement).where(Agreement.id == agreement_id, _party_of(organisation_id))  # type: ignore[arg-type]
+        select(Agreement).where(col(Agreement.id) == agreement_id, _party_of(organisation_id))
     )
     return result.first()
 
@@ -47,7 +47,7 @@ async def list_agreements(
     result = await session.scalars(
         select(Agreement)
         .where(_party_of(organisation_id))
-        .order_by(Agreement.created_at.desc(), Agreement.id)  # type: ignore[attr-defined]
+        .order_by(col(Agreement.created_at).desc(), col(Agreement.id))
         .limit(limit)
     )
     return list(result.all())

@@ -20,7 +20,9 @@ async def list_entries(
     session: SessionDep,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(ge=1, description="Cursor: entries before this position.")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, description="Cursor: entries before this position.")
+    ] = None,
 ) -> AuditPage:
     """The caller's organisation's audit entries, newest first; the read is itself audited."""
     entries = await service.read_log(

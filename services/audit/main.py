@@ -16,7 +16,9 @@ class AuditSettings(ServiceSettings):
     service: ClassVar[str] = "audit"
 
 
-def create_app(settings: ServiceSettings | None = None, *, jwks: JwksSource | None = None) -> FastAPI:
+def create_app(
+    settings: ServiceSettings | None = None, *, jwks: JwksSource | None = None
+) -> FastAPI:
     settings = settings or AuditSettings()
     runtime = ServiceRuntime(settings, tables=TABLES, jwks=jwks)
     runtime.consume(DURABLE, record_entry)

@@ -7,9 +7,9 @@ and on PostgreSQL, installed with the table.
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, DateTime, DDL, Index, event, select
+from sqlalchemy import DDL, JSON, Column, DateTime, Index, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 
 class AuditEntry(SQLModel, table=True):
@@ -39,7 +39,7 @@ _REFUSAL = "audit entries are append-only"
 event.listen(
     AuditEntry.__table__,  # type: ignore[attr-defined]
     "after_create",
-    DDL(
+    DDL(  # type: ignore[no-untyped-call]
         f"""
         CREATE TRIGGER IF NOT EXISTS audit_entry_no_update BEFORE UPDATE ON audit_entry
         BEGIN SELECT RAISE(ABORT, '{_REFUSAL}'); END;
@@ -49,7 +49,7 @@ event.listen(
 event.listen(
     AuditEntry.__table__,  # type: ignore[attr-defined]
     "after_create",
-    DDL(
+    DDL(  # type: ignore[no-untyped-call]
         f"""
         CREATE TRIGGER IF NOT EXISTS audit_entry_no_delete BEFORE DELETE ON audit_entry
         BEGIN SELECT RAISE(ABORT, '{_REFUSAL}'); END;
@@ -70,8 +70,9 @@ for statement in _POSTGRES_GUARD:
     event.listen(
         AuditEntry.__table__,  # type: ignore[attr-defined]
         "after_create",
-        DDL(statement).execute_if(dialect="postgresql"),
+        DDL(statement).execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
     )
+
 
 async def entries_for(
     *,
@@ -81,8 +82,8 @@ async def entries_for(
     before: int | None = None,
 ) -> list[AuditEntry]:
     """An organisation's entries, newest first, from just before ``before`` (a position)."""
-    query = select(AuditEntry).where(AuditEntry.organisation_id == organisation_id)
+    query = select(AuditEntry).where(col(AuditEntry.organisation_id) == organisation_id)
     if before is not None:
-        query = query.where(AuditEntry.position < before)  # type: ignore[operator]
-    query = query.order_by(AuditEntry.position.desc()).limit(limit)  # type: ignore[union-attr]
+        query = query.where(col(AuditEntry.position) < before)
+    query = query.order_by(col(AuditEntry.position).desc()).limit(limit)
     return list((await session.scalars(query)).all())

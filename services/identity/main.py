@@ -22,7 +22,9 @@ class IdentitySettings(ServiceSettings):
         return self.signing_key_file or self.var_dir / "identity" / "signing-key.pem"
 
 
-def create_app(settings: ServiceSettings | None = None, *, jwks: JwksSource | None = None) -> FastAPI:
+def create_app(
+    settings: ServiceSettings | None = None, *, jwks: JwksSource | None = None
+) -> FastAPI:
     settings = settings if isinstance(settings, IdentitySettings) else IdentitySettings()
     runtime = ServiceRuntime(settings, tables=(), jwks=jwks)
     app = FastAPI(

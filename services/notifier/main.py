@@ -16,7 +16,9 @@ class NotifierSettings(ServiceSettings):
     service: ClassVar[str] = "notifier"
 
 
-def create_app(settings: ServiceSettings | None = None, *, jwks: JwksSource | None = None) -> FastAPI:
+def create_app(
+    settings: ServiceSettings | None = None, *, jwks: JwksSource | None = None
+) -> FastAPI:
     settings = settings or NotifierSettings()
     runtime = ServiceRuntime(settings, tables=TABLES, jwks=jwks)
     runtime.consume(DURABLE, record_receipt)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, DateTime, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 
 class Receipt(SQLModel, table=True):
@@ -25,8 +25,8 @@ TABLES = (Receipt.__table__,)  # type: ignore[attr-defined]
 async def receipts_for(*, session: AsyncSession, organisation_id: str, limit: int) -> list[Receipt]:
     result = await session.scalars(
         select(Receipt)
-        .where(Receipt.organisation_id == organisation_id)
-        .order_by(Receipt.position.desc())  # type: ignore[union-attr]
+        .where(col(Receipt.organisation_id) == organisation_id)
+        .order_by(col(Receipt.position).desc())
         .limit(limit)
     )
     return list(result.all())

@@ -5,6 +5,7 @@ producing service: the audit service validates and classifies every event withou
 service that emitted it. Publishing or consuming an unregistered type is a bug.
 """
 
+import builtins
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -16,7 +17,7 @@ from shared.events.subjects import parse_type
 @dataclass(frozen=True)
 class EventKind:
     type: str
-    payload: type[BaseModel]
+    payload: builtins.type[BaseModel]
     requirements: tuple[str, ...]
     summary: str
 

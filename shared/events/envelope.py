@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.events.subjects import TENANT_TOKEN, subject_for
+from shared.events.subjects import TENANT_PATTERN, subject_for
 
 
 class ActorType(StrEnum):
@@ -21,7 +21,7 @@ class ActorType(StrEnum):
 
 
 class Actor(BaseModel):
-    """Who caused an event: a user of some organisation, an operator under a grant, or the system."""
+    """Who caused an event: a user of an organisation, an operator under a grant, or the system."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -46,7 +46,7 @@ class Envelope(BaseModel):
     subject: str | None = Field(default=None, max_length=200)
     time: datetime
     datacontenttype: Literal["application/json"] = "application/json"
-    tenantid: str = Field(pattern=TENANT_TOKEN)
+    tenantid: str = Field(pattern=TENANT_PATTERN)
     actorid: str = Field(min_length=1, max_length=200)
     actortype: ActorType
     actororgid: str | None = None

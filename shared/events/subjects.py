@@ -8,7 +8,7 @@ import re
 
 STREAM_SUBJECTS = "dpa.>"
 PLATFORM_TENANT = "platform"
-TENANT_TOKEN = r"^(platform|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+TENANT_PATTERN = r"^(platform|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
 
 VERBS = frozenset(
     {
@@ -53,8 +53,10 @@ VERBS = frozenset(
     }
 )
 
-_TYPE = re.compile(r"^dpa\.(?P<service>[a-z]+)\.(?P<entity>[a-z_]+)\.(?P<verb>[a-z_]+)\.v(?P<v>\d+)$")
-_TENANT = re.compile(TENANT_TOKEN)
+_TYPE = re.compile(
+    r"^dpa\.(?P<service>[a-z]+)\.(?P<entity>[a-z_]+)\.(?P<verb>[a-z_]+)\.v(?P<v>\d+)$"
+)
+_TENANT = re.compile(TENANT_PATTERN)
 
 
 class InvalidEventType(ValueError):

@@ -36,7 +36,9 @@ async def test_invalid_agreement_gets_422_with_a_clear_message_and_changes_nothi
     assert await platform.count("agreements", OutboxMessage) == 0
 
 
-async def test_agreement_with_own_organisation_as_counterparty_is_refused(platform: Platform) -> None:
+async def test_agreement_with_own_organisation_as_counterparty_is_refused(
+    platform: Platform,
+) -> None:
     organisation = str(uuid.uuid4())
     response = await platform.clients["agreements"].post(
         "/agreements",
@@ -67,12 +69,13 @@ def _forged_tokens(platform: Platform) -> dict[str, str]:
     return {
         "no token": "",
         "not a JWT": "Bearer definitely-not-a-jwt",
-        "other key": "Bearer " + stranger.issue(user_id="u", organisation_id=organisation, roles=["admin"]),
+        "other key": "Bearer "
+        + stranger.issue(user_id="u", organisation_id=organisation, roles=["admin"]),
         "expired": "Bearer "
         + platform.signer.issue(
             user_id="u", organisation_id=organisation, roles=["admin"], ttl=timedelta(minutes=-5)
         ),
-        "alg none": "Bearer " + jwt.encode(claims, key=None, algorithm="none"),
+        "alg none": "Bearer " + jwt.encode(claims, key="", algorithm="none"),
         "HS256 with the public key": "Bearer "
         + jwt.encode(claims, platform.signer.public_jwk["x"], algorithm="HS256"),
         "wrong audience": "Bearer "
@@ -111,7 +114,9 @@ async def test_another_organisations_agreement_is_not_found__ASVS_8_4_1(platform
     assert foreign.status_code == missing.status_code == 404
     assert foreign.json() == missing.json()  # existence does not leak
     assert listed.json() == {"items": []}
-    assert (await client.get(f"/agreements/{agreement_id}", headers=platform.auth(owner))).status_code == 200
+    assert (
+        await client.get(f"/agreements/{agreement_id}", headers=platform.auth(owner))
+    ).status_code == 200
 
 
 async def test_counterparty_reads_the_agreement_it_is_party_to(platform: Platform) -> None:
@@ -122,7 +127,9 @@ async def test_counterparty_reads_the_agreement_it_is_party_to(platform: Platfor
         json={"title": "Ours", "counterparty_id": processor},
         headers=platform.auth(controller),
     )
-    read = await client.get(f"/agreements/{created.json()['id']}", headers=platform.auth(processor, [Role.member]))
+    read = await client.get(
+        f"/agreements/{created.json()['id']}", headers=platform.auth(processor, [Role.member])
+    )
     assert read.status_code == 200
 
 

@@ -38,13 +38,18 @@ async def test_malformed_messages_are_rejected_with_a_reason_and_the_consumer_go
     subject, valid, _ = _created_event(organisation)
     envelope = json.loads(valid)
     unknown = envelope | {"id": str(uuid.uuid4()), "type": "dpa.agreements.agreement.exploded.v1"}
-    unregistered = envelope | {"id": str(uuid.uuid4()), "type": "dpa.agreements.agreement.deleted.v9"}
+    unregistered = envelope | {
+        "id": str(uuid.uuid4()),
+        "type": "dpa.agreements.agreement.deleted.v9",
+    }
     bad_payload = envelope | {"id": str(uuid.uuid4()), "data": {"agreement_id": "not-a-uuid"}}
     spoofed_tenant = envelope | {"id": str(uuid.uuid4()), "tenantid": str(uuid.uuid4())}
     bad = {
         "not JSON": b"\xff{not json",
         "not a CloudEvents envelope": json.dumps({"hello": "world"}).encode(),
-        "unknown event type 'dpa.agreements.agreement.deleted.v9'": json.dumps(unregistered).encode(),
+        "unknown event type 'dpa.agreements.agreement.deleted.v9'": json.dumps(
+            unregistered
+        ).encode(),
         "unknown event type 'dpa.agreements.agreement.exploded.v1'": json.dumps(unknown).encode(),
         "payload does not match": json.dumps(bad_payload).encode(),
         "does not match the envelope": json.dumps(spoofed_tenant).encode(),
@@ -81,7 +86,7 @@ def _start_audit_process(nats_url: str, var_dir: Path, port: int) -> subprocess.
         "PACTUM_CONSUMER_BATCH_SIZE": "50",
         "PACTUM_LOG_LEVEL": "WARNING",
     }
-    return subprocess.Popen(  # noqa: S603
+    return subprocess.Popen(
         [sys.executable, "-m", "services.audit"],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -111,10 +116,10 @@ async def test_consumer_killed_mid_batch_loses_nothing_after_restart__ARCH_2(
     organisation = str(uuid.uuid4())
     audit = _start_audit_process(nats_server.url, var_dir, free_port())
     try:
-        await eventually(lambda: _async(database.exists()), timeout=30)
+        await eventually(lambda: _async(database.exists()), within=30)
         connection = await nats.connect(nats_server.url)
         js = connection.jetstream()
-        await eventually(lambda: _stream_exists(js), timeout=30)
+        await eventually(lambda: _stream_exists(js), within=30)
         total = 1500
         for _ in range(total):
             subject, body, event_id = _created_event(organisation)
@@ -128,7 +133,7 @@ async def test_consumer_killed_mid_batch_loses_nothing_after_restart__ARCH_2(
         assert stored_at_kill < total, "the consumer finished before it could be killed"
 
         audit = _start_audit_process(nats_server.url, var_dir, free_port())
-        await eventually(lambda: _async(_stored(database)[0] >= total), timeout=60)
+        await eventually(lambda: _async(_stored(database)[0] >= total), within=60)
         assert _stored(database) == (total, total)
     finally:
         audit.terminate()

@@ -17,7 +17,9 @@ async def test_one_change_and_one_read_give_one_audit_entry_and_one_receipt_each
     headers = platform.auth(organisation)
     agreements = platform.clients["agreements"]
 
-    created = await agreements.post("/agreements", json={"title": "UTOPIA x iBeauty"}, headers=headers)
+    created = await agreements.post(
+        "/agreements", json={"title": "UTOPIA x iBeauty"}, headers=headers
+    )
     assert created.status_code == 201, created.text
     agreement_id = created.json()["id"]
     read = await agreements.get(f"/agreements/{agreement_id}", headers=headers)
@@ -76,9 +78,13 @@ async def test_same_event_published_twice_is_stored_once__ARCH_2(platform: Platf
     assert await _publish_raw(url, row.subject, row.envelope.encode(), str(row.event_id))
     # No Nats-Msg-Id (as after the window): the stream keeps it, the consumers' inbox drops it.
     assert not await _publish_raw(url, row.subject, row.envelope.encode(), None)
-    marker = await agreements.get(f"/agreements/{entry.subject}", headers=platform.auth(organisation))
+    marker = await agreements.get(
+        f"/agreements/{entry.subject}", headers=platform.auth(organisation)
+    )
     assert marker.status_code == 200
-    await eventually(lambda: _has_type(platform, organisation, "dpa.agreements.agreement.viewed.v1"))
+    await eventually(
+        lambda: _has_type(platform, organisation, "dpa.agreements.agreement.viewed.v1")
+    )
 
     entries = await platform.audit_entries(organisation_id=organisation)
     assert [e.event_type for e in entries].count("dpa.agreements.agreement.created.v1") == 1

@@ -7,11 +7,14 @@ from contextlib import redirect_stdout
 
 import structlog
 
+from services.audit.store import AuditEntry
 from shared.logging import configure_logging
 from tests.support.platform import Platform, eventually
 
 
-async def test_audit_entry_carries_the_trace_id_of_the_http_request__USE_2(platform: Platform) -> None:
+async def test_audit_entry_carries_the_trace_id_of_the_http_request__USE_2(
+    platform: Platform,
+) -> None:
     organisation = str(uuid.uuid4())
     trace_id = uuid.uuid4().hex
     traceparent = f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
@@ -26,22 +29,20 @@ async def test_audit_entry_carries_the_trace_id_of_the_http_request__USE_2(platf
     untraced = await platform.clients["agreements"].get(
         f"/agreements/{response.json()['id']}", headers=platform.auth(organisation)
     )
-    [created, viewed] = await eventually(
-        lambda: _at_least(platform, organisation, 2)
-    )
+    [created, viewed] = await eventually(lambda: _at_least(platform, organisation, 2))
     assert created.trace_id == trace_id
     assert viewed.trace_id == untraced.headers["x-trace-id"] != trace_id
 
 
-async def _at_least(platform: Platform, organisation: str, count: int) -> list[object] | None:
+async def _at_least(platform: Platform, organisation: str, count: int) -> list[AuditEntry]:
     entries = await platform.audit_entries(organisation_id=organisation)
-    return list(entries) if len(entries) >= count else None
+    return entries if len(entries) >= count else []
 
 
 async def test_no_password_or_token_value_appears_in_any_log_line(platform: Platform) -> None:
     organisation = str(uuid.uuid4())
     token = platform.token(organisation)
-    password = "correct horse battery staple 42"  # noqa: S105
+    password = "correct horse battery staple 42"
     output = io.StringIO()
     with redirect_stdout(output):
         configure_logging(service="test", level="DEBUG", fmt="json")
@@ -52,7 +53,9 @@ async def test_no_password_or_token_value_appears_in_any_log_line(platform: Plat
             await client.get(f"/agreements/{created.json()['id']}", headers=headers)
             await client.get("/agreements", headers={"Authorization": f"Bearer {token}x"})
             log = structlog.get_logger("test")
-            log.info("login.attempted", password=password, headers={"authorization": f"Bearer {token}"})
+            log.info(
+                "login.attempted", password=password, headers={"authorization": f"Bearer {token}"}
+            )
             log.info("free text mentions the token", detail=f"got {token} from client")
             log.info("nested", body={"user": {"new_password": password, "totp_code": "123456"}})
             log.warning("event.rejected", reason=f"token={token}")

@@ -40,7 +40,7 @@ class NatsServer:
 
     def start(self) -> "NatsServer":
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [
                 nats_server_binary(),
                 "-js",

@@ -49,16 +49,16 @@ def static_jwks(signer: TokenSigner) -> JwksSource:
 
 
 async def eventually(
-    check: Callable[[], Awaitable[T]], *, timeout: float = 15.0, interval: float = 0.05
+    check: Callable[[], Awaitable[T]], *, within: float = 15.0, interval: float = 0.05
 ) -> T:
     """Poll ``check`` until it returns something truthy; fail with its last value otherwise."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         result = await check()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s (last: {result!r})")
+            raise AssertionError(f"condition not met within {within} s (last: {result!r})")
         await asyncio.sleep(interval)
 
 
@@ -130,7 +130,9 @@ class Platform:
             roles=roles,
         )
 
-    def auth(self, organisation_id: str, roles: Iterable[Role | str] = (Role.admin,)) -> dict[str, str]:
+    def auth(
+        self, organisation_id: str, roles: Iterable[Role | str] = (Role.admin,)
+    ) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(organisation_id, roles)}"}
 
     async def audit_entries(self, **where: Any) -> list[AuditEntry]:

@@ -1,0 +1,86 @@
+"""Token verification against a JWKS (ASVS 6, 7): keys, claims, algorithms, rotation."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from shared.auth import InvalidToken, Role, TokenSigner, TokenVerifier
+
+ORG = "5b0f7c6e-3f7e-4c59-9d55-3c1f1b7a2c11"
+
+
+def _verifier(*signers: TokenSigner, fetches: list[int] | None = None) -> TokenVerifier:
+    async def jwks() -> dict[str, Any]:
+        if fetches is not None:
+            fetches.append(1)
+        return {"keys": [signer.public_jwk for signer in signers]}
+
+    return TokenVerifier(jwks=jwks, issuer="iss", audience="aud", min_refetch_seconds=0)
+
+
+async def test_valid_token_yields_the_principal() -> None:
+    signer = TokenSigner.generate(issuer="iss", audience="aud")
+    token = signer.issue(user_id="u-1", organisation_id=ORG, roles=[Role.admin], session_id="s-1")
+    principal = await _verifier(signer).verify(token)
+    assert (principal.user_id, principal.organisation_id, principal.session_id) == (
+        "u-1",
+        ORG,
+        "s-1",
+    )
+    assert principal.roles == {Role.admin}
+    assert principal.actor.organisation_id == ORG
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"ttl": timedelta(seconds=-120)},
+        {"roles": ["superuser"]},
+        {"organisation_id": "not-an-organisation"},
+    ],
+)
+async def test_tokens_with_bad_claims_are_refused(change: dict[str, Any]) -> None:
+    signer = TokenSigner.generate(issuer="iss", audience="aud")
+    claims: dict[str, Any] = {"user_id": "u", "organisation_id": ORG, "roles": ["admin"]} | change
+    with pytest.raises(InvalidToken):
+        await _verifier(signer).verify(signer.issue(**claims))
+
+
+async def test_token_of_another_issuer_is_refused() -> None:
+    signer = TokenSigner.generate(issuer="someone-else", audience="aud")
+    with pytest.raises(InvalidToken, match="Issuer"):
+        await _verifier(signer).verify(signer.issue(user_id="u", organisation_id=ORG, roles=[]))
+
+
+async def test_rotated_key_is_fetched_once_on_an_unknown_key_id() -> None:
+    old, new = (TokenSigner.generate(issuer="iss", audience="aud") for _ in range(2))
+    fetches: list[int] = []
+    keys = [old]
+
+    async def jwks() -> dict[str, Any]:
+        fetches.append(1)
+        return {"keys": [signer.public_jwk for signer in keys]}
+
+    verifier = TokenVerifier(jwks=jwks, issuer="iss", audience="aud", min_refetch_seconds=0)
+    await verifier.verify(old.issue(user_id="u", organisation_id=ORG, roles=[]))
+    keys.append(new)
+    await verifier.verify(new.issue(user_id="u", organisation_id=ORG, roles=[]))
+    await verifier.verify(new.issue(user_id="u", organisation_id=ORG, roles=[]))
+    assert len(fetches) == 2
+
+
+async def test_unreachable_jwks_refuses_tokens_rather_than_failing_open() -> None:
+    async def down() -> dict[str, Any]:
+        raise ConnectionError("identity is down")
+
+    signer = TokenSigner.generate(issuer="iss", audience="aud")
+    verifier = TokenVerifier(jwks=down, issuer="iss", audience="aud")
+    with pytest.raises(InvalidToken):
+        await verifier.verify(signer.issue(user_id="u", organisation_id=ORG, roles=[]))
+
+
+def test_signing_key_round_trips_through_pem() -> None:
+    signer = TokenSigner.generate(issuer="iss", audience="aud")
+    again = TokenSigner.from_pem(signer.to_pem(), issuer="iss", audience="aud")
+    assert again.public_jwk == signer.public_jwk
