@@ -26,6 +26,7 @@ from shared.database import create_engine, create_tables, is_reachable, session_
 from shared.inbox import InboxReceipt
 from shared.outbox import Outbox, OutboxMessage, OutboxRelay
 from shared.settings import ServiceSettings
+from shared.specification import declare_emitted_events
 from shared.telemetry import build_tracer_provider
 
 log = structlog.get_logger("pactum.runtime")
@@ -47,6 +48,7 @@ class ServiceRuntime:
         self.engine = create_engine(settings.database_url, schema=settings.database_schema)
         self.sessions = session_factory(self.engine)
         self.broker = build_broker(settings, self.tracer_provider)
+        declare_emitted_events(self.broker, service=settings.service, stream=settings.stream_name)
         self.outbox = Outbox(source=settings.source)
         self.relay = OutboxRelay(
             sessions=self.sessions,
