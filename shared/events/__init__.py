@@ -1,7 +1,8 @@
 """The event contract between services: CloudEvents envelope, subjects and the catalogue."""
 
-from shared.events.catalogue import CATALOGUE, EventKind, UnknownEventType, kind_of
+from shared.events.catalogue import CATALOGUE, UnknownEventType, kind_of
 from shared.events.envelope import Actor, ActorType, Envelope, new_event
+from shared.events.kind import EventKind
 
 __all__ = [
     "CATALOGUE",

@@ -2,76 +2,30 @@
 
 The catalogue is the contract between the services, so it lives in ``shared`` rather than in the
 producing service: the audit service validates and classifies every event without importing the
-service that emitted it. Publishing or consuming an unregistered type is a bug.
+service that emitted it. Each ``contracts/<service>.py`` declares its payloads and its ``KINDS``;
+this module joins them. Publishing or consuming an unregistered type is a bug.
 """
 
-import builtins
-from dataclasses import dataclass
-
-from pydantic import BaseModel
-
-from shared.events.contracts import agreements, audit, notifier
-from shared.events.subjects import parse_type
-
-
-@dataclass(frozen=True)
-class EventKind:
-    type: str
-    payload: builtins.type[BaseModel]
-    requirements: tuple[str, ...]
-    summary: str
-
-    def __post_init__(self) -> None:
-        parse_type(self.type)  # refuse a malformed type at import time
-
-    @property
-    def service(self) -> str:
-        return parse_type(self.type)[0]
-
-    @property
-    def is_access(self) -> bool:
-        """A read ("consultatie", TOM-T3a) rather than a change."""
-        return parse_type(self.type)[2] in {"viewed", "listed", "exported"}
+from shared.events.contracts import agreements, audit, identity, notifier
+from shared.events.kind import EventKind
 
 
 class UnknownEventType(KeyError):
     pass
 
 
-_KINDS = (
-    EventKind(
-        type="dpa.agreements.agreement.created.v1",
-        payload=agreements.AgreementCreated,
-        requirements=("DPA-1", "TOM-T3a"),
-        summary="A draft data-processing agreement was created.",
-    ),
-    EventKind(
-        type="dpa.agreements.agreement.viewed.v1",
-        payload=agreements.AgreementViewed,
-        requirements=("TOM-T3a", "DPA-11"),
-        summary="An agreement was read; names the fields returned, never their values.",
-    ),
-    EventKind(
-        type="dpa.agreements.agreement.listed.v1",
-        payload=agreements.AgreementsListed,
-        requirements=("TOM-T3a",),
-        summary="A list of agreements was read.",
-    ),
-    EventKind(
-        type="dpa.audit.log.viewed.v1",
-        payload=audit.AuditLogViewed,
-        requirements=("TOM-T3a", "TOM-T3b"),
-        summary="An organisation's audit log was read.",
-    ),
-    EventKind(
-        type="dpa.notifier.receipt.listed.v1",
-        payload=notifier.ReceiptsListed,
-        requirements=("TOM-T3a",),
-        summary="The notifier's receipts of an organisation were read.",
-    ),
-)
+def _join(*groups: tuple[EventKind, ...]) -> dict[str, EventKind]:
+    catalogue: dict[str, EventKind] = {}
+    for kind in (kind for group in groups for kind in group):
+        if kind.type in catalogue:
+            raise ValueError(f"{kind.type} is registered twice")
+        catalogue[kind.type] = kind
+    return catalogue
 
-CATALOGUE: dict[str, EventKind] = {kind.type: kind for kind in _KINDS}
+
+CATALOGUE: dict[str, EventKind] = _join(
+    identity.KINDS, agreements.KINDS, audit.KINDS, notifier.KINDS
+)
 
 
 def kind_of(event_type: str) -> EventKind:

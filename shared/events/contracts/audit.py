@@ -2,6 +2,8 @@
 
 from pydantic import BaseModel, ConfigDict
 
+from shared.events.kind import EventKind
+
 
 class AuditLogViewed(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -10,3 +12,13 @@ class AuditLogViewed(BaseModel):
     entries: int
     first_position: int | None = None
     last_position: int | None = None
+
+
+KINDS = (
+    EventKind(
+        type="dpa.audit.log.viewed.v1",
+        payload=AuditLogViewed,
+        requirements=("TOM-T3a", "TOM-T3b"),
+        summary="An organisation's audit log was read.",
+    ),
+)
