@@ -50,7 +50,12 @@ class Principal:
 
     @property
     def actor(self) -> Actor:
-        return Actor(id=self.user_id, type=self.actor_type, organisation_id=self.organisation_id)
+        return Actor(
+            id=self.user_id,
+            type=self.actor_type,
+            organisation_id=self.organisation_id,
+            grant_id=self.grant_id,
+        )
 
     def has_any(self, roles: Iterable[Role]) -> bool:
         return not self.roles.isdisjoint(roles)

@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
 
-from shared.events import Actor, Envelope, new_event
+from shared.events import Actor, Envelope, Outcome, new_event
+from shared.request import client_address
 from shared.telemetry import context_from_traceparent, current_traceparent
 
 log = structlog.get_logger("pactum.outbox")
@@ -63,7 +64,9 @@ class Outbox:
         data: BaseModel,
         subject: str | None = None,
         correlation_id: str | None = None,
+        outcome: Outcome = Outcome.succeeded,
     ) -> Envelope:
+        """Record an event; the client address of the current request is attached if known."""
         envelope = new_event(
             source=self.source,
             type=type,
@@ -73,6 +76,8 @@ class Outbox:
             subject=subject,
             correlation_id=correlation_id,
             traceparent=current_traceparent(),
+            outcome=outcome,
+            client_address=client_address.get(),
         )
         session.add(
             OutboxMessage(

@@ -25,6 +25,7 @@ from shared.broker import Handler, build_broker, ensure_stream, subscribe_durabl
 from shared.database import create_engine, create_tables, is_reachable, session_factory
 from shared.inbox import InboxReceipt
 from shared.outbox import Outbox, OutboxMessage, OutboxRelay
+from shared.request import client_address
 from shared.settings import ServiceSettings
 from shared.specification import declare_emitted_events
 from shared.telemetry import build_tracer_provider
@@ -170,6 +171,7 @@ class RequestContext:
         structlog.contextvars.clear_contextvars()
         request_id = str(uuid.uuid4())
         structlog.contextvars.bind_contextvars(service=self.service, request_id=request_id)
+        client_address.set((scope.get("client") or (None, 0))[0])
         started = time.perf_counter()
         status_code = 500
 

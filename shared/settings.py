@@ -48,6 +48,7 @@ class ServiceSettings(BaseSettings):
     token_audience: str = "pactum"  # noqa: S105 (a name, not a secret)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
+    demo_data: bool = False  # seed the demo tenants of the seed contract (make run sets it)
 
     def model_post_init(self, __context: object) -> None:
         # Frozen model: fill service-dependent defaults through object.__setattr__.

@@ -28,10 +28,23 @@ class Actor(BaseModel):
     id: str
     type: ActorType = ActorType.user
     organisation_id: str | None = None
+    grant_id: str | None = None  # an operator acts on a customer's data only under a grant
+
+    def intervenes_in(self, tenant: str) -> bool:
+        """A supplier intervention (TOM-T3c): an operator, or someone of another organisation."""
+        return self.type is ActorType.operator or (
+            self.organisation_id is not None and self.organisation_id != tenant
+        )
 
     @classmethod
     def system(cls, service: str) -> "Actor":
         return cls(id=f"system:{service}", type=ActorType.system)
+
+
+class Outcome(StrEnum):
+    succeeded = "succeeded"
+    failed = "failed"
+    denied = "denied"
 
 
 class Envelope(BaseModel):
@@ -50,6 +63,13 @@ class Envelope(BaseModel):
     actorid: str = Field(min_length=1, max_length=200)
     actortype: ActorType
     actororgid: str | None = None
+    grantid: str | None = Field(default=None, max_length=200)
+    outcome: Outcome = Outcome.succeeded
+    clientaddr: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Client IP address (personal data: audit encrypts it).",
+    )
     correlationid: str | None = Field(default=None, max_length=200)
     traceparent: str | None = Field(default=None, max_length=55)
     data: dict[str, Any]
@@ -60,6 +80,19 @@ class Envelope(BaseModel):
         if value.tzinfo is None:
             raise ValueError("time must carry a timezone")
         return value.astimezone(UTC)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(
+            id=self.actorid,
+            type=self.actortype,
+            organisation_id=self.actororgid,
+            grant_id=self.grantid,
+        )
+
+    @property
+    def is_supplier_intervention(self) -> bool:
+        return self.actor.intervenes_in(self.tenantid)
 
     @property
     def nats_subject(self) -> str:
@@ -79,6 +112,8 @@ def new_event(
     subject: str | None = None,
     correlation_id: str | None = None,
     traceparent: str | None = None,
+    outcome: Outcome = Outcome.succeeded,
+    client_address: str | None = None,
 ) -> Envelope:
     """Build an envelope for a catalogued event; the payload is validated against its kind."""
     from shared.events.catalogue import kind_of  # the catalogue imports this module
@@ -95,6 +130,9 @@ def new_event(
         actorid=actor.id,
         actortype=actor.type,
         actororgid=actor.organisation_id,
+        grantid=actor.grant_id,
+        outcome=outcome,
+        clientaddr=client_address,
         correlationid=correlation_id,
         traceparent=traceparent,
         data=payload.model_dump(mode="json"),

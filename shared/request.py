@@ -1,0 +1,7 @@
+"""What the current HTTP request tells about its caller, for the events it causes."""
+
+from contextvars import ContextVar
+
+# The client's address as the server saw it (behind the reverse proxy: the proxy's, unless
+# uvicorn is told to trust its forwarded headers). Personal data: audit stores it encrypted.
+client_address: ContextVar[str | None] = ContextVar("client_address", default=None)
