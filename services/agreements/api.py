@@ -1,13 +1,20 @@
-"""HTTP routes of the agreements service: parse, call a use case, map domain errors to HTTP."""
+"""HTTP routes of an agreement's lifecycle: parse, call a use case; errors map in ``errors``."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
-from services.agreements import service
-from services.agreements.domain import AgreementRuleBroken
-from services.agreements.schemas import AgreementCreate, AgreementList, AgreementPublic
+from services.agreements import service, signing
+from services.agreements.schemas import (
+    AgreementCreate,
+    AgreementList,
+    AgreementPublic,
+    AmendmentCreate,
+    DraftUpdate,
+    Termination,
+    VersionList,
+)
 from shared.auth import Principal, Role, require_roles
 from shared.runtime import RuntimeDep, SessionDep
 
@@ -15,20 +22,22 @@ router = APIRouter(prefix="/agreements", tags=["agreements"])
 
 Reader = Annotated[Principal, Depends(require_roles(Role.admin, Role.member, Role.auditor))]
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such agreement for your organisation."}
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The agreement's state does not allow this step."}
+}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AgreementPublic)
 async def create_agreement(
     body: AgreementCreate, principal: Admin, session: SessionDep, runtime: RuntimeDep
 ) -> AgreementPublic:
-    """Create a draft agreement owned by the caller's organisation."""
-    try:
-        agreement = await service.create_agreement(
-            session=session, outbox=runtime.outbox, principal=principal, draft=body
-        )
-    except AgreementRuleBroken as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
-    return AgreementPublic.model_validate(agreement)
+    """Create a draft agreement; the caller states which party its organisation is."""
+    return await service.create_agreement(
+        session=session, outbox=runtime.outbox, principal=principal, draft=body
+    )
 
 
 @router.get("", response_model=AgreementList)
@@ -39,25 +48,118 @@ async def list_agreements(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> AgreementList:
     """List the agreements the caller's organisation is a party to, newest first."""
-    agreements = await service.list_agreements(
+    items = await service.list_agreements(
         session=session, outbox=runtime.outbox, principal=principal, limit=limit
     )
-    return AgreementList(items=[AgreementPublic.model_validate(a) for a in agreements])
+    return AgreementList(items=items)
 
 
-@router.get(
-    "/{agreement_id}",
-    response_model=AgreementPublic,
-    responses={404: {"description": "No such agreement for your organisation."}},
-)
+@router.get("/{agreement_id}", response_model=AgreementPublic, responses=NOT_FOUND)
 async def read_agreement(
     agreement_id: uuid.UUID, principal: Reader, session: SessionDep, runtime: RuntimeDep
 ) -> AgreementPublic:
     """Read one agreement the caller's organisation is a party to; the read is audited."""
-    try:
-        agreement = await service.read_agreement(
-            session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
-        )
-    except service.AgreementNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Agreement not found") from None
-    return AgreementPublic.model_validate(agreement)
+    return await service.read_agreement(
+        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
+    )
+
+
+@router.patch("/{agreement_id}", response_model=AgreementPublic, responses=NOT_FOUND | CONFLICT)
+async def update_draft(
+    agreement_id: uuid.UUID,
+    body: DraftUpdate,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> AgreementPublic:
+    """Edit a draft nobody signed yet; signed agreements change only by amendment."""
+    return await service.update_draft(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        change=body,
+    )
+
+
+@router.post(
+    "/{agreement_id}/signatures", response_model=AgreementPublic, responses=NOT_FOUND | CONFLICT
+)
+async def sign(
+    agreement_id: uuid.UUID, principal: Admin, session: SessionDep, runtime: RuntimeDep
+) -> AgreementPublic:
+    """Sign, for the caller's party, the version awaiting signature (draft or amendment)."""
+    return await signing.sign(
+        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
+    )
+
+
+@router.post(
+    "/{agreement_id}/activation", response_model=AgreementPublic, responses=NOT_FOUND | CONFLICT
+)
+async def activate(
+    agreement_id: uuid.UUID, principal: Admin, session: SessionDep, runtime: RuntimeDep
+) -> AgreementPublic:
+    """Put an agreement both parties signed into effect."""
+    return await service.change_status(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        action="activate",
+    )
+
+
+@router.post(
+    "/{agreement_id}/termination", response_model=AgreementPublic, responses=NOT_FOUND | CONFLICT
+)
+async def terminate(
+    agreement_id: uuid.UUID,
+    body: Termination,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> AgreementPublic:
+    """End the processing; return or destruction of the data follows (DPA-13)."""
+    return await service.change_status(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        action="terminate",
+        reason=body.reason,
+    )
+
+
+@router.post(
+    "/{agreement_id}/amendments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AgreementPublic,
+    responses=NOT_FOUND | CONFLICT,
+)
+async def propose_amendment(
+    agreement_id: uuid.UUID,
+    body: AmendmentCreate,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> AgreementPublic:
+    """Propose a new version; it comes into force once both parties signed it."""
+    return await signing.propose_amendment(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        amendment=body,
+    )
+
+
+@router.get("/{agreement_id}/versions", response_model=VersionList, responses=NOT_FOUND)
+async def list_versions(
+    agreement_id: uuid.UUID, principal: Reader, session: SessionDep, runtime: RuntimeDep
+) -> VersionList:
+    """Every version with who signed it and when; nothing signed is ever overwritten."""
+    items = await signing.list_versions(
+        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
+    )
+    return VersionList(items=items)

@@ -1,6 +1,16 @@
-"""Rules of a data-processing agreement that hold whatever stores or transports it."""
+"""Rules of a data-processing agreement that hold whatever stores or transports it.
 
+An agreement binds a controller ("het bestuur") and a processor ("de verwerker"). Its text is a
+series of versions: version 1 is the draft both parties sign; every later change is an amendment,
+a new version that comes into force only when both parties signed it. A signed version is never
+overwritten (DPA-1).
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from enum import StrEnum
+from typing import Any
+from uuid import UUID
 
 
 class AgreementStatus(StrEnum):
@@ -13,8 +23,65 @@ class AgreementStatus(StrEnum):
     closed = "closed"
 
 
+class Party(StrEnum):
+    controller = "controller"
+    processor = "processor"
+
+
+class VersionStatus(StrEnum):
+    draft = "draft"  # version 1 before both signed
+    proposed = "proposed"  # an amendment awaiting signatures
+    in_force = "in_force"
+    superseded = "superseded"
+
+
+class Authorisation(StrEnum):
+    """DPA-5: prior written authorisation for subprocessors, specific or general."""
+
+    specific = "specific"
+    general = "general"
+
+
 class AgreementRuleBroken(ValueError):
-    """A request the agreement's rules refuse; the message says what to change."""
+    """A request the agreement's rules refuse; the message says what to change (422)."""
+
+
+class StateConflict(AgreementRuleBroken):
+    """A step the agreement's current state does not allow (409), e.g. signing twice."""
+
+
+class NotFound(LookupError):
+    """No such record for the caller's organisation (404); the same as a missing one."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} not found")
+
+
+class NotAllowed(PermissionError):
+    """The caller's organisation is not the party that may take this step (403)."""
+
+
+LIVE = frozenset({AgreementStatus.signed, AgreementStatus.active})
+AMENDABLE = LIVE
+ENDED = frozenset({AgreementStatus.terminated, AgreementStatus.closed})
+
+# The lifecycle as a table: (status, step) -> next status; ``after_signature`` does signing.
+TRANSITIONS: Mapping[tuple[AgreementStatus, str], AgreementStatus] = {
+    (AgreementStatus.signed, "activate"): AgreementStatus.active,
+    (AgreementStatus.signed, "terminate"): AgreementStatus.terminated,
+    (AgreementStatus.active, "terminate"): AgreementStatus.terminated,
+    (AgreementStatus.terminated, "close"): AgreementStatus.closed,
+}
+
+ANNEX1_FIELDS = (
+    "subject",
+    "duration",
+    "nature",
+    "purpose",
+    "data_categories",
+    "data_subject_categories",
+    "legal_basis",
+)
 
 
 def normalise_title(title: str) -> str:
@@ -29,3 +96,129 @@ def check_counterparty(*, own_organisation: str, counterparty: str | None) -> No
     """An agreement binds two different organisations."""
     if counterparty is not None and counterparty == own_organisation:
         raise AgreementRuleBroken("counterparty_id must be another organisation than your own")
+
+
+def parties(
+    *, own_organisation: str, own_party: Party, counterparty: str | None
+) -> tuple[str | None, str | None]:
+    """(controller id, processor id) from the creator's stated party and the counterparty."""
+    if own_party is Party.controller:
+        return own_organisation, counterparty
+    return counterparty, own_organisation
+
+
+def party_of(*, organisation: str, controller: str | None, processor: str | None) -> Party | None:
+    if organisation == controller:
+        return Party.controller
+    if organisation == processor:
+        return Party.processor
+    return None
+
+
+def require_party(
+    wanted: Party, *, organisation: str, controller: str | None, processor: str | None
+) -> None:
+    """Only the named party's organisation may take this step (e.g. only the processor reports)."""
+    if party_of(organisation=organisation, controller=controller, processor=processor) != wanted:
+        raise NotAllowed(f"only the {wanted} may do this")
+
+
+def step(status: AgreementStatus, action: str) -> AgreementStatus:
+    """The status after ``action``, or a conflict that names the current status."""
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise StateConflict(f"cannot {action} an agreement that is {status}") from None
+
+
+def missing_annex1_fields(annex1: Mapping[str, Any]) -> list[str]:
+    """Annex 1 fields still empty; a version with gaps cannot be signed (DPA-1)."""
+    return [name for name in ANNEX1_FIELDS if not annex1.get(name)]
+
+
+def check_can_sign(
+    *,
+    status: AgreementStatus,
+    version_status: VersionStatus,
+    signed_by: Iterable[Party],
+    party: Party,
+    controller: str | None,
+    processor: str | None,
+    annex1: Mapping[str, Any],
+) -> None:
+    if controller is None or processor is None:
+        raise StateConflict("both parties must be known before signing: set counterparty_id")
+    if status in ENDED:
+        raise StateConflict(f"cannot sign an agreement that is {status}")
+    if version_status not in {VersionStatus.draft, VersionStatus.proposed}:
+        raise StateConflict("there is no version awaiting signature")
+    if party in set(signed_by):
+        raise StateConflict(f"the {party} already signed version")
+    missing = missing_annex1_fields(annex1)
+    if missing:
+        raise AgreementRuleBroken(f"Annex 1 is incomplete: fill in {', '.join(missing)}")
+
+
+def fully_signed(signed_by: Iterable[Party]) -> bool:
+    return set(signed_by) == {Party.controller, Party.processor}
+
+
+def after_signature(status: AgreementStatus, *, fully: bool) -> AgreementStatus:
+    """A draft becomes signed once both parties signed; an amendment leaves the status alone."""
+    if status is AgreementStatus.draft and fully:
+        return AgreementStatus.signed
+    return status
+
+
+def check_can_edit_draft(*, status: AgreementStatus, signatures: int) -> None:
+    """Only an unsigned draft is edited in place; anything signed changes by amendment."""
+    if status is not AgreementStatus.draft:
+        raise StateConflict(f"the agreement is {status}: propose an amendment instead")
+    if signatures:
+        raise StateConflict("a party already signed this draft: it can no longer be edited")
+
+
+def check_can_amend(*, status: AgreementStatus, open_amendment: bool) -> None:
+    if status is AgreementStatus.draft:
+        raise StateConflict("edit the draft itself: amendments apply to signed agreements")
+    if status not in AMENDABLE:
+        raise StateConflict(f"cannot amend an agreement that is {status}")
+    if open_amendment:
+        raise StateConflict("an amendment is already awaiting signatures")
+
+
+def check_live(status: AgreementStatus, *, action: str) -> None:
+    """Instructions, notices and reports apply to agreements both parties signed and not ended."""
+    if status not in LIVE:
+        raise StateConflict(f"cannot {action} on an agreement that is {status}")
+
+
+def check_not_ended(status: AgreementStatus, *, action: str) -> None:
+    if status in ENDED:
+        raise StateConflict(f"cannot {action} on an agreement that is {status}")
+
+
+def categories_touched(
+    agreement_categories: Iterable[str], breach_categories: Iterable[str]
+) -> bool:
+    """Whether a breach touches data this agreement covers (case- and space-insensitive)."""
+    ours = {" ".join(c.lower().split()) for c in agreement_categories}
+    return any(" ".join(c.lower().split()) in ours for c in breach_categories)
+
+
+def category_names(annex1: Mapping[str, Any]) -> list[str]:
+    """The data categories of an Annex 1 (each entry is a mapping with a ``name``)."""
+    return [str(entry["name"]) for entry in annex1.get("data_categories") or []]
+
+
+def subprocessors_in_force(
+    changes: Sequence[tuple[UUID, UUID | None, date, bool]], *, today: date
+) -> set[UUID]:
+    """Which changes are in force: (id, replaces id, effective date, agreed) per change.
+
+    A change is in force once agreed (approved, or accepted in silence where the agreement says
+    so) and its effective date has come; a replacement in force ends the one it replaces.
+    """
+    live = {cid for cid, _, effective, agreed in changes if agreed and effective <= today}
+    replaced = {rid for cid, rid, _, _ in changes if cid in live and rid is not None}
+    return live - replaced

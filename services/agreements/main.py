@@ -1,11 +1,14 @@
 """Composition root of the agreements service: wiring only."""
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from typing import ClassVar
 
 from fastapi import FastAPI
+from pydantic import Field
 
-from services.agreements import api
-from services.agreements.store import TABLES
+from services.agreements import api, errors, store, subprocessor_api, subprocessor_store, sweep
 from shared.auth import JwksSource
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
@@ -14,18 +17,46 @@ from shared.settings import ServiceSettings
 class AgreementsSettings(ServiceSettings):
     service: ClassVar[str] = "agreements"
 
+    deadline_sweep_seconds: float = Field(
+        default=60.0, gt=0, description="How often passed deadlines and retention are applied."
+    )
+
+
+TABLES = (
+    store.Agreement.__table__,  # type: ignore[attr-defined]
+    store.AgreementVersion.__table__,  # type: ignore[attr-defined]
+    store.Signature.__table__,  # type: ignore[attr-defined]
+    *subprocessor_store.TABLES,
+)
+
 
 def create_app(
     settings: ServiceSettings | None = None, *, jwks: JwksSource | None = None
 ) -> FastAPI:
     settings = settings or AgreementsSettings()
     runtime = ServiceRuntime(settings, tables=TABLES, jwks=jwks)
+
+    every = getattr(settings, "deadline_sweep_seconds", 60.0)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan(app):
+            task = asyncio.create_task(sweep.run(runtime, every=every), name="agreements-sweep")
+            try:
+                yield
+            finally:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+
     app = FastAPI(
         title="pactum agreements",
         version="0.1.0",
         summary="Data-processing agreements between controllers and processors, run as software.",
-        lifespan=runtime.lifespan,
+        lifespan=lifespan,
     )
     runtime.install(app)
+    errors.install(app)
     app.include_router(api.router)
+    app.include_router(subprocessor_api.router)
     return app

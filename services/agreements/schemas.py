@@ -1,11 +1,52 @@
-"""Request and response bodies of the agreements API."""
+"""Request and response bodies of the agreements API: the agreement, its versions and signatures."""
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.agreements.domain import AgreementStatus
+from services.agreements.domain import AgreementStatus, Authorisation, Party, VersionStatus
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataCategory(_Body):
+    """A type of personal data and how long it is kept (Annex 1, TOM-T1)."""
+
+    name: Name = Field(examples=["identificatiegegevens"])
+    retention_days: int | None = Field(default=None, ge=1, le=36_500)
+    retention_note: Text | None = None
+
+
+class Annex1(_Body):
+    """Annex 1 (DPA-1): what is processed, for how long, why and about whom."""
+
+    subject: Text = ""
+    duration: Text = ""
+    nature: Text = ""
+    purpose: Text = ""
+    data_categories: list[DataCategory] = Field(default_factory=list, max_length=100)
+    data_subject_categories: list[Name] = Field(default_factory=list, max_length=100)
+    legal_basis: Text = ""
+
+
+class Terms(_Body):
+    """The agreement's settings for subprocessors (DPA-5) and breach notification (TOM-O4)."""
+
+    authorisation: Authorisation = Authorisation.general
+    notice_days: int = Field(default=30, ge=1, le=365)
+    silence_is_acceptance: bool = Field(
+        default=False, description="Whether silence at the end of the notice period is approval."
+    )
+    breach_notice_hours: int = Field(
+        default=48, ge=1, le=720, description="Hours the processor has to notify the controller."
+    )
 
 
 class AgreementBase(BaseModel):
@@ -18,16 +59,74 @@ class AgreementBase(BaseModel):
 class AgreementCreate(AgreementBase):
     model_config = ConfigDict(extra="forbid")
 
+    party: Party = Field(
+        default=Party.controller, description="Which party the creating organisation is."
+    )
+    annex1: Annex1 = Field(default_factory=Annex1)
+    terms: Terms = Field(default_factory=Terms)
+
+
+class DraftUpdate(_Body):
+    """Edit an unsigned draft: only the parts given change."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    counterparty_id: UUID | None = None
+    annex1: Annex1 | None = None
+    terms: Terms | None = None
+
+
+class AmendmentCreate(_Body):
+    reason: Name
+    annex1: Annex1 | None = None
+    terms: Terms | None = None
+
 
 class AgreementPublic(AgreementBase):
     model_config = ConfigDict(from_attributes=True)
 
     id: UUID
     organisation_id: UUID
+    controller_id: UUID | None
+    processor_id: UUID | None
     status: AgreementStatus
+    version: int
+    terms: Terms
+    annex1: Annex1
+    awaiting_signature: int | None = Field(description="The version awaiting signatures, if any.")
     created_by: str
     created_at: datetime
+    activated_at: datetime | None
+    terminated_at: datetime | None
 
 
 class AgreementList(BaseModel):
     items: list[AgreementPublic]
+
+
+class SignaturePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    party: Party
+    organisation_id: UUID
+    signed_by: str
+    signed_at: datetime
+
+
+class VersionPublic(BaseModel):
+    number: int
+    status: VersionStatus
+    annex1: Annex1
+    terms: Terms
+    reason: str | None
+    proposed_by_party: Party
+    created_at: datetime
+    in_force_at: datetime | None
+    signatures: list[SignaturePublic]
+
+
+class VersionList(BaseModel):
+    items: list[VersionPublic]
+
+
+class Termination(_Body):
+    reason: Name

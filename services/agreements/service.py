@@ -1,7 +1,8 @@
-"""Use cases: each one commits the agreement's state and its event in one transaction.
+"""Use cases of the agreement's lifecycle: each commits state and its event in one transaction.
 
 A read commits its access event (TOM-T3a) before the data is returned; if that commit fails, the
-read fails, so there is no unaudited access.
+read fails, so there is no unaudited access. Events about an agreement are filed under its
+controller, so the processor's acts show in the controller's log as supplier interventions.
 """
 
 import uuid
@@ -10,74 +11,172 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements import domain, store
-from services.agreements.schemas import AgreementCreate, AgreementPublic
-from services.agreements.store import Agreement
+from services.agreements.domain import AgreementStatus, Party, VersionStatus
+from services.agreements.schemas import (
+    AgreementCreate,
+    AgreementPublic,
+    Annex1,
+    DraftUpdate,
+    Terms,
+)
+from services.agreements.store import Agreement, AgreementVersion
 from shared.auth import Principal
-from shared.events.contracts.agreements import AgreementCreated, AgreementsListed, AgreementViewed
+from shared.events.contracts.agreements import (
+    AgreementChanged,
+    AgreementCreated,
+    AgreementsListed,
+    AgreementStatusChanged,
+    AgreementViewed,
+)
 from shared.outbox import Outbox
 
 VIEWED_FIELDS = sorted(AgreementPublic.model_fields)
 
 
-class AgreementNotFound(LookupError):
-    pass
+class AgreementNotFound(domain.NotFound):
+    def __init__(self, _agreement_id: object = None) -> None:
+        super().__init__("Agreement")
+
+
+def tenant_of(agreement: Agreement) -> str:
+    """Agreement events are filed under the controller, the owner of the data."""
+    return str(agreement.controller_id or agreement.organisation_id)
+
+
+def caller_party(agreement: Agreement, principal: Principal) -> Party | None:
+    return domain.party_of(
+        organisation=principal.organisation_id,
+        controller=str(agreement.controller_id) if agreement.controller_id else None,
+        processor=str(agreement.processor_id) if agreement.processor_id else None,
+    )
+
+
+def require(agreement: Agreement, principal: Principal, party: Party) -> None:
+    if caller_party(agreement, principal) is not party:
+        raise domain.NotAllowed(f"only the {party} may do this")
+
+
+async def find(
+    session: AsyncSession, principal: Principal, agreement_id: uuid.UUID, *, lock: bool = False
+) -> Agreement:
+    agreement = await store.get_agreement(
+        session=session,
+        organisation_id=uuid.UUID(principal.organisation_id),
+        agreement_id=agreement_id,
+        for_update=lock,
+    )
+    if agreement is None:
+        raise AgreementNotFound(agreement_id)
+    return agreement
+
+
+def apply_terms(agreement: Agreement, terms: Terms) -> None:
+    agreement.authorisation = terms.authorisation
+    agreement.notice_days = terms.notice_days
+    agreement.silence_is_acceptance = terms.silence_is_acceptance
+    agreement.breach_notice_hours = terms.breach_notice_hours
+
+
+async def public(session: AsyncSession, agreement: Agreement) -> AgreementPublic:
+    current = await store.version(
+        session=session, agreement_id=agreement.id, number=agreement.version
+    )
+    pending = await store.awaiting_signature(session=session, agreement_id=agreement.id)
+    assert current is not None  # every agreement has the version it points to
+    return AgreementPublic(
+        id=agreement.id,
+        title=agreement.title,
+        counterparty_id=agreement.counterparty_id,
+        organisation_id=agreement.organisation_id,
+        controller_id=agreement.controller_id,
+        processor_id=agreement.processor_id,
+        status=agreement.status,
+        version=agreement.version,
+        terms=Terms.model_validate(current.terms),
+        annex1=Annex1.model_validate(current.annex1),
+        awaiting_signature=pending.number if pending else None,
+        created_by=agreement.created_by,
+        created_at=agreement.created_at,
+        activated_at=agreement.activated_at,
+        terminated_at=agreement.terminated_at,
+    )
 
 
 async def create_agreement(
     *, session: AsyncSession, outbox: Outbox, principal: Principal, draft: AgreementCreate
-) -> Agreement:
-    organisation_id = uuid.UUID(principal.organisation_id)
+) -> AgreementPublic:
     counterparty = str(draft.counterparty_id) if draft.counterparty_id else None
     domain.check_counterparty(own_organisation=principal.organisation_id, counterparty=counterparty)
+    controller, processor = domain.parties(
+        own_organisation=principal.organisation_id, own_party=draft.party, counterparty=counterparty
+    )
+    now = datetime.now(UTC)
     agreement = Agreement(
-        organisation_id=organisation_id,
+        organisation_id=uuid.UUID(principal.organisation_id),
         counterparty_id=draft.counterparty_id,
+        controller_id=uuid.UUID(controller) if controller else None,
+        processor_id=uuid.UUID(processor) if processor else None,
         title=domain.normalise_title(draft.title),
         created_by=principal.user_id,
-        created_at=datetime.now(UTC),
+        created_at=now,
     )
+    apply_terms(agreement, draft.terms)
     async with session.begin():
         session.add(agreement)
+        await session.flush()
+        session.add(
+            AgreementVersion(
+                agreement_id=agreement.id,
+                number=1,
+                status=VersionStatus.draft,
+                annex1=draft.annex1.model_dump(mode="json"),
+                terms=draft.terms.model_dump(mode="json"),
+                proposed_by=principal.user_id,
+                proposed_by_party=draft.party,
+                created_at=now,
+            )
+        )
         outbox.add(
             session,
             type="dpa.agreements.agreement.created.v1",
-            tenant=principal.organisation_id,
+            tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
-            data=AgreementCreated(agreement_id=agreement.id, counterparty_id=draft.counterparty_id),
+            data=AgreementCreated(
+                agreement_id=agreement.id,
+                counterparty_id=draft.counterparty_id,
+                controller_id=agreement.controller_id,
+                processor_id=agreement.processor_id,
+            ),
         )
-    return agreement
+        return await public(session, agreement)
 
 
 async def read_agreement(
     *, session: AsyncSession, outbox: Outbox, principal: Principal, agreement_id: uuid.UUID
-) -> Agreement:
+) -> AgreementPublic:
     async with session.begin():
-        agreement = await store.get_agreement(
-            session=session,
-            organisation_id=uuid.UUID(principal.organisation_id),
-            agreement_id=agreement_id,
-        )
-        if agreement is None:
-            raise AgreementNotFound(agreement_id)
+        agreement = await find(session, principal, agreement_id)
+        view = await public(session, agreement)
         outbox.add(
             session,
             type="dpa.agreements.agreement.viewed.v1",
-            tenant=principal.organisation_id,
+            tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
             data=AgreementViewed(agreement_id=agreement.id, fields=VIEWED_FIELDS),
         )
-    return agreement
+    return view
 
 
 async def list_agreements(
     *, session: AsyncSession, outbox: Outbox, principal: Principal, limit: int
-) -> list[Agreement]:
+) -> list[AgreementPublic]:
     async with session.begin():
         agreements = await store.list_agreements(
             session=session, organisation_id=uuid.UUID(principal.organisation_id), limit=limit
         )
+        views = [await public(session, agreement) for agreement in agreements]
         outbox.add(
             session,
             type="dpa.agreements.agreement.listed.v1",
@@ -85,4 +184,96 @@ async def list_agreements(
             actor=principal.actor,
             data=AgreementsListed(agreement_ids=[agreement.id for agreement in agreements]),
         )
-    return agreements
+    return views
+
+
+async def update_draft(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    change: DraftUpdate,
+) -> AgreementPublic:
+    changed = sorted(change.model_dump(exclude_unset=True))
+    if not changed:
+        raise domain.AgreementRuleBroken(
+            "give at least one of title, counterparty_id, annex1, terms"
+        )
+    async with session.begin():
+        agreement = await find(session, principal, agreement_id, lock=True)
+        if caller_party(agreement, principal) is None:  # pragma: no cover - scope already holds
+            raise AgreementNotFound(agreement_id)
+        draft = await store.version(session=session, agreement_id=agreement.id, number=1)
+        assert draft is not None
+        signed = await store.signatures(session=session, version_ids=[draft.id])
+        domain.check_can_edit_draft(status=agreement.status, signatures=len(signed))
+        if change.title is not None:
+            agreement.title = domain.normalise_title(change.title)
+        if "counterparty_id" in changed:
+            _set_counterparty(agreement, principal, change.counterparty_id)
+        if change.annex1 is not None:
+            draft.annex1 = change.annex1.model_dump(mode="json")
+        if change.terms is not None:
+            draft.terms = change.terms.model_dump(mode="json")
+            apply_terms(agreement, change.terms)
+        await session.flush()
+        outbox.add(
+            session,
+            type="dpa.agreements.agreement.updated.v1",
+            tenant=tenant_of(agreement),
+            actor=principal.actor,
+            subject=str(agreement.id),
+            data=AgreementChanged(agreement_id=agreement.id, version=1, fields=changed),
+        )
+        return await public(session, agreement)
+
+
+def _set_counterparty(
+    agreement: Agreement, principal: Principal, counterparty: uuid.UUID | None
+) -> None:
+    if agreement.organisation_id != uuid.UUID(principal.organisation_id):
+        raise domain.NotAllowed("only the creating organisation may name the counterparty")
+    domain.check_counterparty(
+        own_organisation=principal.organisation_id,
+        counterparty=str(counterparty) if counterparty else None,
+    )
+    agreement.counterparty_id = counterparty
+    if agreement.controller_id == agreement.organisation_id:
+        agreement.processor_id = counterparty
+    else:
+        agreement.controller_id = counterparty
+
+
+async def change_status(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    action: str,
+    reason: str | None = None,
+) -> AgreementPublic:
+    """Activate or terminate: either party's admin may, the lifecycle table decides if it can."""
+    now = datetime.now(UTC)
+    async with session.begin():
+        agreement = await find(session, principal, agreement_id, lock=True)
+        agreement.status = domain.step(agreement.status, action)
+        if agreement.status is AgreementStatus.active:
+            agreement.activated_at = now
+        if agreement.status is AgreementStatus.terminated:
+            agreement.terminated_at = now
+            agreement.termination_reason = reason
+        verb = {"activate": "activated", "terminate": "terminated"}[action]
+        outbox.add(
+            session,
+            type=f"dpa.agreements.agreement.{verb}.v1",
+            tenant=tenant_of(agreement),
+            actor=principal.actor,
+            subject=str(agreement.id),
+            data=AgreementStatusChanged(
+                agreement_id=agreement.id, status=agreement.status, version=agreement.version
+            ),
+        )
+        await session.flush()
+        return await public(session, agreement)

@@ -1,5 +1,14 @@
-"""Payloads of the events the agreements service emits."""
+"""Payloads of the events the agreements service emits.
 
+Convention: every event about an agreement carries ``agreement_id``; created and signed carry
+``controller_id`` and ``processor_id``. Events about an agreement are filed under its controller
+(the owner of the data), so the processor's acts appear in the controller's audit log as supplier
+interventions (TOM-T3c). Payloads name records, categories, numbers and deadlines, never personal
+data values (names, contact points, free text).
+"""
+
+from datetime import date, datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -7,24 +16,194 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.events.kind import EventKind
 
 
-class AgreementCreated(BaseModel):
+class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+
+class AgreementCreated(_Payload):
     agreement_id: UUID
     counterparty_id: UUID | None = None
+    controller_id: UUID | None = None
+    processor_id: UUID | None = None
 
 
-class AgreementViewed(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AgreementViewed(_Payload):
     agreement_id: UUID
     fields: list[str] = Field(description="The fields returned to the reader, not their values.")
 
 
-class AgreementsListed(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AgreementsListed(_Payload):
     agreement_ids: list[UUID]
+
+
+class AgreementChanged(_Payload):
+    agreement_id: UUID
+    version: int
+    fields: list[str] = Field(description="Which parts changed, not their values.")
+
+
+class AgreementSigned(_Payload):
+    agreement_id: UUID
+    version: int
+    party: Literal["controller", "processor"]
+    controller_id: UUID
+    processor_id: UUID
+    fully_signed: bool = Field(description="True once both parties signed this version.")
+
+
+class AgreementStatusChanged(_Payload):
+    agreement_id: UUID
+    status: str
+    version: int
+
+
+class AmendmentProposed(_Payload):
+    agreement_id: UUID
+    version: int
+    fields: list[str]
+
+
+class AmendmentInForce(_Payload):
+    agreement_id: UUID
+    version: int
+    superseded_version: int
+
+
+class RecordsRead(_Payload):
+    """A read of records that belong to one agreement (TOM-T3a): which records, never values."""
+
+    agreement_id: UUID
+    record: str
+    record_ids: list[UUID] = Field(default_factory=list)
+
+
+class InstructionIssued(_Payload):
+    agreement_id: UUID
+    instruction_id: UUID
+    number: int
+    supersedes_id: UUID | None = None
+
+
+class InstructionAcknowledged(_Payload):
+    agreement_id: UUID
+    instruction_id: UUID
+    number: int
+
+
+class SubprocessorChangeProposed(_Payload):
+    change_id: UUID
+    processor_id: UUID
+    kind: Literal["add", "replace"]
+    replaces_id: UUID | None = None
+    effective_date: date
+    data_categories: list[str]
+    agreement_ids: list[UUID]
+
+
+class SubprocessorChangeWithdrawn(_Payload):
+    change_id: UUID
+    processor_id: UUID
+    agreement_ids: list[UUID]
+
+
+class SubprocessorNoticeIssued(_Payload):
+    """A controller is told of an intended subprocessor change (DPA-5, USE-3)."""
+
+    agreement_id: UUID
+    notice_id: UUID
+    change_id: UUID
+    processor_id: UUID
+    controller_id: UUID
+    kind: Literal["add", "replace"]
+    authorisation: Literal["general", "specific"]
+    effective_date: date
+    data_categories: list[str]
+    objection_deadline: datetime | None = Field(
+        description="Until when the controller can object; None under specific authorisation."
+    )
+    silence_is_acceptance: bool
+
+
+class SubprocessorNoticeDecided(_Payload):
+    agreement_id: UUID
+    notice_id: UUID
+    change_id: UUID
+    decision: str
+    deemed: bool = Field(default=False, description="True when silence at the deadline decided.")
+
+
+class SubprocessorsListed(_Payload):
+    processor_id: UUID
+    change_ids: list[UUID]
+
+
+class BreachReported(_Payload):
+    """The processor's report of a personal-data breach (TOM-O4, art. 33(2)); no personal data."""
+
+    breach_id: UUID
+    processor_id: UUID
+    aware_at: datetime
+    data_categories: list[str]
+    data_subject_categories: list[str]
+    approx_data_subjects: int
+    approx_records: int
+    agreement_ids: list[UUID]
+
+
+class BreachNoticeIssued(_Payload):
+    """One controller is notified of a breach; its 72-hour clock starts (art. 33(1), USE-3)."""
+
+    agreement_id: UUID
+    breach_id: UUID
+    notice_id: UUID
+    processor_id: UUID
+    controller_id: UUID
+    aware_at: datetime
+    notified_at: datetime
+    processor_deadline: datetime
+    processor_late: bool
+    authority_deadline: datetime
+    data_categories: list[str]
+    data_subject_categories: list[str]
+    approx_data_subjects: int
+    approx_records: int
+    phase: int = 1
+
+
+class BreachUpdated(_Payload):
+    agreement_id: UUID
+    breach_id: UUID
+    notice_id: UUID
+    phase: int
+    fields: list[str]
+
+
+class AuthorityNotificationRecorded(_Payload):
+    agreement_id: UUID
+    breach_id: UUID
+    notice_id: UUID
+    notified_authority: bool
+    notified_at: datetime | None
+    late: bool
+
+
+class AuthorityDeadlinePassed(_Payload):
+    agreement_id: UUID
+    breach_id: UUID
+    notice_id: UUID
+    authority_deadline: datetime
+
+
+class MeasureUpdated(_Payload):
+    agreement_id: UUID
+    measure_id: str
+    status: str
+
+
+def _kind(
+    name: str, payload: type[BaseModel], requirements: tuple[str, ...], summary: str
+) -> EventKind:
+    return EventKind(type=name, payload=payload, requirements=requirements, summary=summary)
 
 
 KINDS = (
@@ -45,5 +224,149 @@ KINDS = (
         payload=AgreementsListed,
         requirements=("TOM-T3a",),
         summary="A list of agreements was read.",
+    ),
+    _kind(
+        "dpa.agreements.agreement.updated.v1",
+        AgreementChanged,
+        ("DPA-1", "TOM-T3a"),
+        "A draft's Annex 1 or terms were edited before anyone signed.",
+    ),
+    _kind(
+        "dpa.agreements.agreement.signed.v1",
+        AgreementSigned,
+        ("DPA-1", "DPA-5"),
+        "One party signed a version of the agreement (draft or amendment).",
+    ),
+    _kind(
+        "dpa.agreements.agreement.activated.v1",
+        AgreementStatusChanged,
+        ("DPA-1",),
+        "A signed agreement became active.",
+    ),
+    _kind(
+        "dpa.agreements.agreement.terminated.v1",
+        AgreementStatusChanged,
+        ("DPA-13", "DPA-4b"),
+        "An agreement was terminated; return or destruction follows.",
+    ),
+    _kind(
+        "dpa.agreements.amendment.proposed.v1",
+        AmendmentProposed,
+        ("DPA-1",),
+        "A party proposed an amendment; the signed version stays in force until both sign.",
+    ),
+    _kind(
+        "dpa.agreements.amendment.accepted.v1",
+        AmendmentInForce,
+        ("DPA-1",),
+        "Both parties signed an amendment; it superseded the previous version.",
+    ),
+    _kind(
+        "dpa.agreements.record.listed.v1",
+        RecordsRead,
+        ("TOM-T3a", "DPA-11"),
+        "Records of an agreement (versions, instructions, notices, measures...) were read.",
+    ),
+    _kind(
+        "dpa.agreements.instruction.issued.v1",
+        InstructionIssued,
+        ("DPA-1",),
+        "The controller issued a documented instruction.",
+    ),
+    _kind(
+        "dpa.agreements.instruction.acknowledged.v1",
+        InstructionAcknowledged,
+        ("DPA-1",),
+        "The processor acknowledged an instruction.",
+    ),
+    _kind(
+        "dpa.agreements.subprocessor_change.proposed.v1",
+        SubprocessorChangeProposed,
+        ("DPA-5", "DPA-4a"),
+        "A processor proposed adding or replacing a subprocessor.",
+    ),
+    _kind(
+        "dpa.agreements.subprocessor_change.withdrawn.v1",
+        SubprocessorChangeWithdrawn,
+        ("DPA-5",),
+        "A processor withdrew a proposed subprocessor change.",
+    ),
+    _kind(
+        "dpa.agreements.subprocessor_notice.issued.v1",
+        SubprocessorNoticeIssued,
+        ("DPA-5", "USE-3"),
+        "A controller was told of an intended subprocessor change, with its objection deadline.",
+    ),
+    _kind(
+        "dpa.agreements.subprocessor_notice.approved.v1",
+        SubprocessorNoticeDecided,
+        ("DPA-5",),
+        "A controller approved a subprocessor change for one agreement.",
+    ),
+    _kind(
+        "dpa.agreements.subprocessor_notice.objected.v1",
+        SubprocessorNoticeDecided,
+        ("DPA-5", "USE-3"),
+        "A controller objected to a subprocessor change; it is blocked for that agreement.",
+    ),
+    _kind(
+        "dpa.agreements.subprocessor_notice.accepted.v1",
+        SubprocessorNoticeDecided,
+        ("DPA-5",),
+        "The objection window closed in silence where the agreement deems that acceptance.",
+    ),
+    _kind(
+        "dpa.agreements.subprocessor_notice.expired.v1",
+        SubprocessorNoticeDecided,
+        ("DPA-5", "USE-3"),
+        "The objection window closed in silence; the change still needs explicit approval.",
+    ),
+    _kind(
+        "dpa.agreements.subprocessor_notice.withdrawn.v1",
+        SubprocessorNoticeDecided,
+        ("DPA-5", "USE-3"),
+        "The processor withdrew a change; it will not take effect for this agreement.",
+    ),
+    _kind(
+        "dpa.agreements.subprocessor.listed.v1",
+        SubprocessorsListed,
+        ("TOM-T3a", "DPA-5"),
+        "A processor's subprocessor list and its history were read.",
+    ),
+    _kind(
+        "dpa.agreements.breach.reported.v1",
+        BreachReported,
+        ("TOM-O4", "DPA-6"),
+        "A processor reported a personal-data breach (art. 33(2)).",
+    ),
+    _kind(
+        "dpa.agreements.breach_notice.issued.v1",
+        BreachNoticeIssued,
+        ("TOM-O4", "USE-3"),
+        "A controller was notified of a breach; its 72-hour clock started (art. 33(1)).",
+    ),
+    _kind(
+        "dpa.agreements.breach_notice.updated.v1",
+        BreachUpdated,
+        ("TOM-O4", "USE-3"),
+        "A breach report was completed in a further phase (art. 33(4)).",
+    ),
+    _kind(
+        "dpa.agreements.authority_notification.reported.v1",
+        AuthorityNotificationRecorded,
+        ("TOM-O4",),
+        "A controller recorded whether and when it notified its supervisory authority.",
+    ),
+    _kind(
+        "dpa.agreements.breach_notice.expired.v1",
+        AuthorityDeadlinePassed,
+        ("TOM-O4", "USE-3"),
+        "A controller's 72 hours passed without a recorded decision on the authority.",
+    ),
+    _kind(
+        "dpa.agreements.measure.updated.v1",
+        MeasureUpdated,
+        ("DPA-6",),
+        "The processor set the status and evidence of an Annex 2 measure.",
     ),
 )

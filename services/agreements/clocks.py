@@ -1,0 +1,120 @@
+"""The agreement's clocks, as pure functions of ``now``: objection windows and breach deadlines.
+
+Art. 28(2) GDPR and DPA-5: under general authorisation a subprocessor change is announced and the
+controller may object within the agreement's notice period. Art. 33: the processor notifies the
+controller without undue delay (the agreement sets the hours), the controller notifies its
+supervisory authority within 72 hours of being notified, or explains why not or why late.
+"""
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from services.agreements.domain import AgreementRuleBroken, Authorisation, StateConflict
+
+AUTHORITY_HOURS = 72
+
+
+class NoticeDecision(StrEnum):
+    """Where a controller stands on one subprocessor change for one agreement."""
+
+    pending = "pending"
+    approved = "approved"
+    objected = "objected"
+    accepted = "accepted"  # silence at the deadline, where the agreement says so
+    withdrawn = "withdrawn"  # the processor withdrew the change
+
+
+AGREED = frozenset({NoticeDecision.approved, NoticeDecision.accepted})
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything this service stores is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def objection_deadline(
+    *, notified_at: datetime, authorisation: Authorisation, notice_days: int
+) -> datetime | None:
+    """Under general authorisation the controller may object until the notice period ends."""
+    if authorisation is Authorisation.specific:
+        return None  # nothing takes effect without explicit approval: no window to close
+    return as_utc(notified_at) + timedelta(days=notice_days)
+
+
+def window_open(*, deadline: datetime | None, now: datetime) -> bool:
+    return deadline is None or as_utc(now) < as_utc(deadline)
+
+
+def check_can_object(*, decision: NoticeDecision, deadline: datetime | None, now: datetime) -> None:
+    if decision is not NoticeDecision.pending:
+        raise StateConflict(f"the change is already {decision} for this agreement")
+    if not window_open(deadline=deadline, now=now):
+        raise StateConflict("the objection window has closed")
+
+
+def check_can_approve(*, decision: NoticeDecision) -> None:
+    """Approval is possible while pending, and lifts an objection (the controller withdraws it)."""
+    if decision not in {NoticeDecision.pending, NoticeDecision.objected}:
+        raise StateConflict(f"the change is already {decision} for this agreement")
+
+
+def decision_at_deadline(
+    *,
+    decision: NoticeDecision,
+    deadline: datetime | None,
+    silence_is_acceptance: bool,
+    now: datetime,
+) -> NoticeDecision | None:
+    """What silence means once the window has closed; None while nothing is due.
+
+    Returns ``accepted`` where the agreement deems silence acceptance, ``pending`` (still waiting
+    for an explicit approval, the window now closed) where it does not.
+    """
+    if decision is not NoticeDecision.pending or window_open(deadline=deadline, now=now):
+        return None
+    return NoticeDecision.accepted if silence_is_acceptance else NoticeDecision.pending
+
+
+def processor_deadline(*, aware_at: datetime, notice_hours: int) -> datetime:
+    """By when the processor must notify the controller, per the agreement (art. 33(2))."""
+    return as_utc(aware_at) + timedelta(hours=notice_hours)
+
+
+def authority_deadline(*, notified_at: datetime) -> datetime:
+    """The controller's 72 hours run from when the processor notified it (art. 33(1))."""
+    return as_utc(notified_at) + timedelta(hours=AUTHORITY_HOURS)
+
+
+def is_late(*, done_at: datetime, deadline: datetime) -> bool:
+    return as_utc(done_at) > as_utc(deadline)
+
+
+def check_authority_notification(
+    *,
+    notified_authority: bool,
+    notified_at: datetime | None,
+    reason: str | None,
+    deadline: datetime,
+    aware_at: datetime,
+    now: datetime,
+) -> bool:
+    """Validate the controller's record; returns whether the notification was late."""
+    if not notified_authority:
+        if not reason:
+            raise AgreementRuleBroken("give the reason why the authority is not notified")
+        return False
+    if notified_at is None:
+        raise AgreementRuleBroken("give notified_at: when the authority was notified")
+    if as_utc(notified_at) > as_utc(now):
+        raise AgreementRuleBroken("notified_at lies in the future")
+    if as_utc(notified_at) < as_utc(aware_at):
+        raise AgreementRuleBroken("notified_at lies before the breach became known")
+    late = is_late(done_at=notified_at, deadline=deadline)
+    if late and not reason:
+        raise AgreementRuleBroken("the notification was later than 72 hours: give the reason")
+    return late
+
+
+def check_aware_at(*, aware_at: datetime, now: datetime) -> None:
+    if as_utc(aware_at) > as_utc(now):
+        raise AgreementRuleBroken("aware_at lies in the future")

@@ -1,0 +1,43 @@
+"""How the agreement's refusals reach a caller: each domain error has one HTTP answer."""
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from services.agreements.domain import AgreementRuleBroken, NotAllowed, NotFound, StateConflict
+
+
+def _answer(code: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=code)
+
+
+async def _not_found(_request: Request, error: Exception) -> JSONResponse:
+    return _answer(status.HTTP_404_NOT_FOUND, str(error))
+
+
+async def _not_allowed(_request: Request, error: Exception) -> JSONResponse:
+    return _answer(status.HTTP_403_FORBIDDEN, str(error))
+
+
+async def _conflict(_request: Request, error: Exception) -> JSONResponse:
+    return _answer(status.HTTP_409_CONFLICT, str(error))
+
+
+async def _rule_broken(_request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, StateConflict):
+        return await _conflict(_request, error)
+    return _answer(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error))
+
+
+async def _concurrent(_request: Request, _error: Exception) -> JSONResponse:
+    # Two requests raced for the same step (e.g. two admins of one party signing at once).
+    return _answer(
+        status.HTTP_409_CONFLICT, "a concurrent change got there first: reload and retry"
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(NotAllowed, _not_allowed)
+    app.add_exception_handler(AgreementRuleBroken, _rule_broken)
+    app.add_exception_handler(IntegrityError, _concurrent)

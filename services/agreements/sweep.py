@@ -1,0 +1,46 @@
+"""The background sweep: applies every deadline that has passed, idempotently, with its events.
+
+Each rule lives in a pure function of ``now`` (``clocks``); this module only finds what is due and
+runs it on a timer. Running it twice, or in two replicas, settles each item once: the rows are
+locked (``SKIP LOCKED`` on PostgreSQL) and marked in the same transaction as their event.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import structlog
+
+from services.agreements import subprocessor_deadlines
+from shared.runtime import ServiceRuntime
+
+log = structlog.get_logger("pactum.agreements.sweep")
+
+Step = Callable[[ServiceRuntime, datetime], Awaitable[int]]
+
+
+async def _objection_windows(runtime: ServiceRuntime, now: datetime) -> int:
+    return await subprocessor_deadlines.close_windows(
+        sessions=runtime.sessions, outbox=runtime.outbox, service=runtime.settings.service, now=now
+    )
+
+
+STEPS: dict[str, Step] = {"objection_windows": _objection_windows}
+
+
+async def apply_due(runtime: ServiceRuntime, *, now: datetime | None = None) -> dict[str, int]:
+    """Run every step once; returns how many items each settled."""
+    moment = now or datetime.now(UTC)
+    return {name: await step(runtime, moment) for name, step in STEPS.items()}
+
+
+async def run(runtime: ServiceRuntime, *, every: float) -> None:
+    """Sweep forever; a failing round is logged and the next one tries again."""
+    while True:
+        try:
+            settled = await apply_due(runtime)
+            if any(settled.values()):
+                log.info("sweep.settled", **settled)
+        except Exception:  # a sweep round must never kill the service
+            log.exception("sweep.failed")
+        await asyncio.sleep(every)

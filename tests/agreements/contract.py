@@ -1,0 +1,78 @@
+"""The seed contract's parties, as the tests drive it over HTTP: draft, sign, activate."""
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from shared.auth import Role
+from tests.support.platform import Platform
+
+ANNEX1: dict[str, Any] = {
+    "subject": "Online booking of appointments at the municipal beauty service",
+    "duration": "For as long as the main contract runs",
+    "nature": "Storage and consultation",
+    "purpose": "Planning appointments for citizens",
+    "data_categories": [
+        {"name": "identification data", "retention_days": 365},
+        {"name": "contact data", "retention_days": 365},
+    ],
+    "data_subject_categories": ["citizens"],
+    "legal_basis": "GDPR art. 6(1)(e)",
+}
+
+
+@dataclass
+class Parties:
+    """A controller and a processor, each with an admin, a member and an auditor."""
+
+    platform: Platform
+    controller: str = field(default_factory=lambda: str(uuid.uuid4()))
+    processor: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        return self.platform.clients["agreements"]
+
+    def controller_admin(self) -> dict[str, str]:
+        return self.platform.auth(self.controller, [Role.admin])
+
+    def processor_admin(self) -> dict[str, str]:
+        return self.platform.auth(self.processor, [Role.admin])
+
+    def as_(self, organisation: str, role: Role) -> dict[str, str]:
+        return self.platform.auth(organisation, [role])
+
+    async def draft(self, **terms: Any) -> dict[str, Any]:
+        response = await self.client.post(
+            "/agreements",
+            json={
+                "title": "Verwerkersovereenkomst UTOPIA x iBeauty",
+                "counterparty_id": self.processor,
+                "party": "controller",
+                "annex1": ANNEX1,
+                "terms": terms,
+            },
+            headers=self.controller_admin(),
+        )
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def signed(self, **terms: Any) -> str:
+        agreement_id = str((await self.draft(**terms))["id"])
+        for headers in (self.controller_admin(), self.processor_admin()):
+            response = await self.client.post(
+                f"/agreements/{agreement_id}/signatures", headers=headers
+            )
+            assert response.status_code == 200, response.text
+        return agreement_id
+
+    async def active(self, **terms: Any) -> str:
+        agreement_id = await self.signed(**terms)
+        response = await self.client.post(
+            f"/agreements/{agreement_id}/activation", headers=self.controller_admin()
+        )
+        assert response.status_code == 200, response.text
+        return agreement_id
