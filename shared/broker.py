@@ -1,12 +1,14 @@
 """The NATS broker: connection, the ``DPA_EVENTS`` stream, and durable consumers of it."""
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 import structlog
 from faststream import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from nats.aio.msg import Msg
 from nats.js.api import (
     AckPolicy as ConsumerAckPolicy,
 )
@@ -25,12 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.events import CATALOGUE, Envelope, EventKind, UnknownEventType, kind_of
 from shared.events.subjects import STREAM_SUBJECTS
-from shared.inbox import claim
+from shared.inbox import claim, claim_many
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("pactum.consumer")
 
 Handler = Callable[[AsyncSession, Envelope, EventKind], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, Sequence[tuple[Envelope, EventKind]]], Awaitable[None]]
 
 
 def build_broker(settings: ServiceSettings, tracer_provider: TracerProvider) -> NatsBroker:
@@ -93,14 +96,7 @@ def subscribe_durable(
         stream=JStream(settings.stream_name, declare=False),
         durable=durable,
         pull_sub=PullSub(batch_size=settings.consumer_batch_size, timeout=1.0),
-        config=ConsumerConfig(
-            durable_name=durable,
-            ack_policy=ConsumerAckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
-            ack_wait=settings.consumer_ack_wait_seconds,
-            max_deliver=settings.consumer_max_deliver,
-            max_ack_pending=settings.consumer_batch_size * 16,
-        ),
+        config=_consumer_config(settings, durable),
         ack_policy=AckPolicy.MANUAL,
         title=f"{durable}:dpa.>",
         description=f"The {durable} service's durable consumer of every catalogued event.",
@@ -135,9 +131,148 @@ def subscribe_durable(
             await message.ack()
 
 
-def _open(message: NatsMessage) -> tuple[Envelope | None, EventKind | None, str]:
+class BatchConsumer:
+    """A durable pull consumer on ``dpa.>`` that handles each fetched batch in one transaction.
+
+    It pulls with nats-py directly, so a fetch returns as soon as any message is there (up to
+    ``consumer_batch_size`` of them) instead of waiting for a full batch. Each message is opened
+    on its own; one that can never be processed is terminated and logged with its reason, as in
+    :func:`subscribe_durable`. The valid ones are claimed in the inbox with one multi-row insert
+    and handed to ``handle`` together (duplicates, within the batch or from earlier deliveries, are
+    left out), then acked after the commit. A racing replica makes the commit fail on the inbox
+    key: the batch is retried and that replica's events are skipped. If the handler fails, the
+    batch is retried one message per transaction, so one event that cannot be stored is nacked
+    alone. Start :meth:`run` as a task once the broker is connected; cancel it before stopping.
+    """
+
+    def __init__(
+        self,
+        broker: NatsBroker,
+        *,
+        settings: ServiceSettings,
+        durable: str,
+        sessions: async_sessionmaker[AsyncSession],
+        handle: BatchHandler,
+    ) -> None:
+        self._broker = broker
+        self._settings = settings
+        self._durable = durable
+        self._sessions = sessions
+        self._handle = handle
+        self.batches = 0
+
+    async def run(self) -> None:
+        js = self._broker.connection.jetstream()
+        subscription = await js.pull_subscribe(
+            STREAM_SUBJECTS,
+            durable=self._durable,
+            stream=self._settings.stream_name,
+            config=_consumer_config(self._settings, self._durable),
+        )
+        while True:
+            try:
+                messages = await subscription.fetch(
+                    batch=self._settings.consumer_batch_size, timeout=5.0
+                )
+            except TimeoutError:
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # connection lost: unacked messages come back later
+                log.warning("consumer.fetch_failed", consumer=self._durable, error=str(error))
+                await asyncio.sleep(1.0)
+                continue
+            await self.consume(messages)
+
+    async def consume(self, messages: Sequence[Msg]) -> None:
+        durable = self._durable
+        accepted: list[tuple[Msg, Envelope, EventKind]] = []
+        for raw in messages:
+            envelope, kind, reason = open_event(raw.data, subject=raw.subject)
+            if envelope is None or kind is None:
+                log.warning(
+                    "event.rejected",
+                    consumer=durable,
+                    reason=reason,
+                    subject=raw.subject,
+                    nats_msg_id=(raw.headers or {}).get("Nats-Msg-Id"),
+                )
+                await raw.term()
+                continue
+            accepted.append((raw, envelope, kind))
+        if not accepted:
+            return
+        self.batches += 1
+        if await _store_batch(self._sessions, durable, self._handle, accepted):
+            for raw, _, _ in accepted:
+                await raw.ack()
+            return
+        for one in accepted:  # the batch failed: find the event that cannot be stored
+            if await _store_batch(self._sessions, durable, self._handle, [one]):
+                await one[0].ack()
+            else:
+                await one[0].nak(delay=min(2.0 ** _delivered(one[0]), 60.0))
+
+
+async def _store_batch(
+    sessions: async_sessionmaker[AsyncSession],
+    durable: str,
+    handle: BatchHandler,
+    batch: Sequence[tuple[Msg, Envelope, EventKind]],
+) -> bool:
+    for _ in range(3):
+        try:
+            async with sessions() as session, session.begin():
+                fresh = await claim_many(
+                    session, consumer=durable, event_ids=[envelope.id for _, envelope, _ in batch]
+                )
+                events: list[tuple[Envelope, EventKind]] = []
+                for _, envelope, kind in batch:
+                    if envelope.id in fresh:
+                        fresh.discard(envelope.id)  # a duplicate inside the batch goes once
+                        events.append((envelope, kind))
+                if len(events) < len(batch):
+                    log.debug(
+                        "event.duplicate_skipped", consumer=durable, count=len(batch) - len(events)
+                    )
+                if events:
+                    await handle(session, events)
+        except IntegrityError:
+            log.info("event.duplicate_skipped", consumer=durable, race=True)
+            continue
+        except Exception:
+            log.exception("event.handler_failed", consumer=durable, batch=len(batch))
+            return False
+        return True
+    return False
+
+
+def _consumer_config(settings: ServiceSettings, durable: str) -> ConsumerConfig:
+    return ConsumerConfig(
+        durable_name=durable,
+        ack_policy=ConsumerAckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_wait=settings.consumer_ack_wait_seconds,
+        max_deliver=settings.consumer_max_deliver,
+        max_ack_pending=settings.consumer_batch_size * 16,
+    )
+
+
+def _delivered(raw: Msg) -> int:
     try:
-        envelope = Envelope.model_validate_json(message.body)
+        return int(raw.metadata.num_delivered)
+    except Exception:
+        return 1
+
+
+def _open(message: NatsMessage) -> tuple[Envelope | None, EventKind | None, str]:
+    return open_event(message.body, subject=message.raw_message.subject)
+
+
+def open_event(body: bytes, *, subject: str) -> tuple[Envelope | None, EventKind | None, str]:
+    """Parse and validate one message; on failure, the reason it can never be processed."""
+    try:
+        envelope = Envelope.model_validate_json(body)
     except ValidationError as error:
         first = error.errors()[0]
         if first.get("type") == "json_invalid":
@@ -152,12 +287,12 @@ def _open(message: NatsMessage) -> tuple[Envelope | None, EventKind | None, str]
         kind.payload.model_validate(envelope.data)
     except ValidationError as error:
         return None, None, f"payload does not match {kind.type}: {error.error_count()} error(s)"
-    if message.raw_message.subject != envelope.nats_subject:
+    if subject != envelope.nats_subject:
         return (
             None,
             None,
             (
-                f"subject {message.raw_message.subject!r} does not match the envelope "
+                f"subject {subject!r} does not match the envelope "
                 f"(expected {envelope.nats_subject!r})"
             ),
         )
@@ -171,4 +306,13 @@ def _deliveries(message: NatsMessage) -> int:
         return 1
 
 
-__all__ = ["CATALOGUE", "build_broker", "ensure_stream", "stream_config", "subscribe_durable"]
+__all__ = [
+    "CATALOGUE",
+    "BatchConsumer",
+    "BatchHandler",
+    "build_broker",
+    "ensure_stream",
+    "open_event",
+    "stream_config",
+    "subscribe_durable",
+]

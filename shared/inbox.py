@@ -3,7 +3,7 @@
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, select
+from sqlalchemy import Column, DateTime, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -32,3 +32,38 @@ async def claim(session: AsyncSession, *, consumer: str, event_id: uuid.UUID) ->
     session.add(InboxReceipt(consumer=consumer, event_id=event_id, received_at=datetime.now(UTC)))
     await session.flush()
     return True
+
+
+async def claim_many(
+    session: AsyncSession, *, consumer: str, event_ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Record a whole batch in this transaction; return the ids not handled before.
+
+    One read of the ids already seen and one multi-row insert of the others. A replica that
+    claimed one of them concurrently makes the commit fail on the primary key; the caller retries
+    the batch, and the second pass sees that replica's receipts.
+    """
+    wanted = list(dict.fromkeys(event_ids))
+    if not wanted:
+        return set()
+    seen = set(
+        (
+            await session.scalars(
+                select(col(InboxReceipt.event_id)).where(
+                    col(InboxReceipt.consumer) == consumer,
+                    col(InboxReceipt.event_id).in_(wanted),
+                )
+            )
+        ).all()
+    )
+    fresh = [event_id for event_id in wanted if event_id not in seen]
+    if fresh:
+        now = datetime.now(UTC)
+        await session.execute(
+            insert(InboxReceipt),
+            [
+                {"consumer": consumer, "event_id": event_id, "received_at": now}
+                for event_id in fresh
+            ],
+        )
+    return set(fresh)

@@ -1,33 +1,129 @@
 """HTTP routes of the audit service: an organisation's admins and auditors read its log."""
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
 
-from services.audit import service
-from services.audit.schemas import AuditEntryPublic, AuditPage
+from services.audit import erasure, export, service
+from services.audit.api_proofs import SignerDep
+from services.audit.schemas import AuditPage, ErasureDone, ErasureRequest, LogFilter
+from services.audit.search import Order
 from shared.auth import Principal, Role, require_roles
+from shared.events import Outcome
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 LogReader = Annotated[Principal, Depends(require_roles(Role.admin, Role.auditor))]
+Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
+
+
+def log_filter(
+    actor: Annotated[str | None, Query(max_length=200, description="Actor id.")] = None,
+    action: Annotated[
+        str | None, Query(max_length=120, description="Event type prefix, e.g. `dpa.identity.`.")
+    ] = None,
+    resource: Annotated[str | None, Query(max_length=200, description="Entity id.")] = None,
+    agreement: Annotated[str | None, Query(max_length=64, description="Agreement id.")] = None,
+    since: Annotated[datetime | None, Query(description="Occurred at or after.")] = None,
+    until: Annotated[datetime | None, Query(description="Occurred before.")] = None,
+    supplier_only: Annotated[bool, Query(description="Supplier interventions only.")] = False,
+    outcome: Annotated[Outcome | None, Query()] = None,
+) -> LogFilter:
+    try:
+        return LogFilter(
+            actor=actor,
+            action=action,
+            resource=resource,
+            agreement=agreement,
+            since=since,
+            until=until,
+            supplier_only=supplier_only,
+            outcome=outcome,
+        )
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or 'filter'}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=problems) from None
+
+
+Filter = Annotated[LogFilter, Depends(log_filter)]
 
 
 @router.get("/entries", response_model=AuditPage)
 async def list_entries(
     principal: LogReader,
+    where: Filter,
     session: SessionDep,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[
-        int | None, Query(ge=1, description="Cursor: entries before this position.")
+    cursor: Annotated[
+        int | None, Query(ge=0, description="`next_cursor` of the previous page.")
     ] = None,
+    before: Annotated[int | None, Query(ge=1, description="Deprecated: use cursor.")] = None,
+    order: Annotated[Order, Query(description="newest (default) or oldest first.")] = "newest",
 ) -> AuditPage:
-    """The caller's organisation's audit entries, newest first; the read is itself audited."""
-    entries = await service.read_log(
-        session=session, outbox=runtime.outbox, principal=principal, limit=limit, before=before
+    """The organisation's log (and its processors' entries on its agreements); audited."""
+    items = await service.read_log(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        where=where,
+        limit=limit,
+        cursor=cursor if cursor is not None else before,
+        order=order,
     )
-    items = [AuditEntryPublic.model_validate(entry) for entry in entries]
-    next_before = items[-1].position if len(items) == limit else None
-    return AuditPage(items=items, next_before=next_before)
+    next_cursor = items[-1].position if len(items) == limit else None
+    return AuditPage(
+        items=items,
+        next_cursor=next_cursor,
+        next_before=next_cursor if order == "newest" else None,
+    )
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
+)
+async def export_log(
+    principal: LogReader,
+    where: Filter,
+    runtime: RuntimeDep,
+    signer: SignerDep,
+    format: Annotated[export.Format, Query(description="jsonl (verifiable) or csv.")] = "jsonl",
+) -> StreamingResponse:
+    """Stream the matching entries with the signed checkpoint the verifier needs (TOM-T4)."""
+    started = await export.start(
+        sessions=runtime.sessions,
+        outbox=runtime.outbox,
+        signer=signer,
+        principal=principal,
+        where=where,
+        format=format,
+    )
+    return StreamingResponse(
+        started.body,
+        media_type=started.media_type,
+        headers=started.headers,
+    )
+
+
+@router.post("/erasures", response_model=ErasureDone, status_code=status.HTTP_201_CREATED)
+async def erase(
+    principal: Admin, body: ErasureRequest, session: SessionDep, runtime: RuntimeDep
+) -> ErasureDone:
+    """Destroy a data subject's keys: their entries stay, verify, and show a pseudonym (TOM-T1)."""
+    key_ids = await erasure.erase_subject(
+        session=session,
+        outbox=runtime.outbox,
+        organisation_id=principal.organisation_id,
+        subject_id=body.subject_id,
+        actor=principal.actor,
+    )
+    return ErasureDone(keys_destroyed=len(key_ids))

@@ -1,89 +1,170 @@
-"""The audit log's table and queries. Entries are appended, never updated or deleted.
+"""The audit log's append-only tables and their guards.
 
-The database itself refuses UPDATE and DELETE on ``audit_entry`` (ASVS 16.4.2): a trigger on SQLite
-and on PostgreSQL, installed with the table.
+``audit_entry`` (the entries), ``audit_node`` (stored Merkle subtree hashes) and
+``audit_checkpoint`` (signed tree heads) are append-only in the database itself (ASVS 16.4.2):
+triggers on SQLite and PostgreSQL, installed with the tables, refuse UPDATE and DELETE (and
+TRUNCATE on PostgreSQL). Only ``audit_tree`` (each organisation's frontier), ``audit_seal_key``
+(keys that erasure destroys) and ``audit_agreement`` (who the parties of an agreement are) change.
 """
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DDL, JSON, Column, DateTime, Index, event, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel, col
+from sqlalchemy import (
+    DDL,
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlmodel import Field, SQLModel
 
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entry_org_position", "organisation_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "log_index", name="uq_audit_entry_org_index"),
+        Index("ix_audit_entry_org_position", "organisation_id", "position"),
+        Index("ix_audit_entry_org_type", "organisation_id", "event_type", "position"),
+        Index("ix_audit_entry_org_actor", "organisation_id", "actor_id", "position"),
+        Index("ix_audit_entry_agreement", "agreement_id", "position"),
+    )
 
     position: int | None = Field(default=None, primary_key=True)
-    event_id: uuid.UUID = Field(unique=True)
     organisation_id: str = Field(max_length=36)
+    log_index: int  # the leaf's index in its organisation's tree, from 0
+    event_id: uuid.UUID = Field(unique=True)
     event_type: str = Field(max_length=120)
     source: str = Field(max_length=60)
     subject: str | None = Field(default=None, max_length=200)
     actor_id: str = Field(max_length=200)
     actor_type: str = Field(max_length=20)
     actor_organisation_id: str | None = Field(default=None, max_length=36)
+    grant_id: str | None = Field(default=None, max_length=200)
+    outcome: str = Field(default="succeeded", max_length=20)
+    supplier_intervention: bool = False
+    agreement_id: str | None = Field(default=None, max_length=64)
+    trace_id: str | None = Field(default=None, max_length=32)
+    correlation_id: str | None = Field(default=None, max_length=200)
     occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    trace_id: str | None = Field(default=None, max_length=32)
     requirements: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     data: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    sealed: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    seal_key_id: str | None = Field(default=None, max_length=36)
+    leaf_hash: str = Field(max_length=64)
 
 
-TABLES = (AuditEntry.__table__,)  # type: ignore[attr-defined]
+class AuditNode(SQLModel, table=True):
+    """The hash of a complete subtree (height a multiple of ``merkle.NODE_STRIDE``)."""
 
-_REFUSAL = "audit entries are append-only"
+    __tablename__ = "audit_node"
 
-event.listen(
-    AuditEntry.__table__,  # type: ignore[attr-defined]
-    "after_create",
-    DDL(  # type: ignore[no-untyped-call]
-        f"""
-        CREATE TRIGGER IF NOT EXISTS audit_entry_no_update BEFORE UPDATE ON audit_entry
-        BEGIN SELECT RAISE(ABORT, '{_REFUSAL}'); END;
-        """
-    ).execute_if(dialect="sqlite"),
-)
-event.listen(
-    AuditEntry.__table__,  # type: ignore[attr-defined]
-    "after_create",
-    DDL(  # type: ignore[no-untyped-call]
-        f"""
-        CREATE TRIGGER IF NOT EXISTS audit_entry_no_delete BEFORE DELETE ON audit_entry
-        BEGIN SELECT RAISE(ABORT, '{_REFUSAL}'); END;
-        """
-    ).execute_if(dialect="sqlite"),
-)
-_POSTGRES_GUARD = (
-    f"""
-    CREATE OR REPLACE FUNCTION audit_entry_refuse_change() RETURNS trigger AS $$
-    BEGIN RAISE EXCEPTION '{_REFUSAL}'; END; $$ LANGUAGE plpgsql
-    """,
-    """
-    CREATE OR REPLACE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
-    ON audit_entry FOR EACH STATEMENT EXECUTE FUNCTION audit_entry_refuse_change()
-    """,
-)
-for statement in _POSTGRES_GUARD:
-    event.listen(
-        AuditEntry.__table__,  # type: ignore[attr-defined]
-        "after_create",
-        DDL(statement).execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
+    organisation_id: str = Field(primary_key=True, max_length=36)
+    level: int = Field(primary_key=True)
+    index: int = Field(primary_key=True)
+    hash: str = Field(max_length=64)
+
+
+class AuditTree(SQLModel, table=True):
+    """An organisation's tree: its size and the right-edge subtree hashes (the frontier)."""
+
+    __tablename__ = "audit_tree"
+
+    organisation_id: str = Field(primary_key=True, max_length=36)
+    size: int = 0
+    frontier: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    checkpointed_size: int = 0
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed tree head: the organisation's tree of ``size`` leaves had this root at that time."""
+
+    __tablename__ = "audit_checkpoint"
+    __table_args__ = (Index("ix_audit_checkpoint_org_size", "organisation_id", "size"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: str = Field(max_length=36)
+    size: int
+    root: str = Field(max_length=64)
+    signed_at: str = Field(max_length=40)
+    key_id: str = Field(max_length=64)
+    signature: str = Field(max_length=128)
+
+
+class SealKey(SQLModel, table=True):
+    """The key that seals one data subject's personal data for one month; erasure destroys it."""
+
+    __tablename__ = "audit_seal_key"
+    __table_args__ = (
+        Index("ix_audit_seal_key_subject", "organisation_id", "subject_id", "period"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    organisation_id: str = Field(max_length=36)
+    subject_id: str = Field(max_length=200)
+    period: str = Field(max_length=7)
+    material: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    destroyed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
 
 
-async def entries_for(
-    *,
-    session: AsyncSession,
-    organisation_id: str,
-    limit: int,
-    before: int | None = None,
-) -> list[AuditEntry]:
-    """An organisation's entries, newest first, from just before ``before`` (a position)."""
-    query = select(AuditEntry).where(col(AuditEntry.organisation_id) == organisation_id)
-    if before is not None:
-        query = query.where(col(AuditEntry.position) < before)
-    query = query.order_by(col(AuditEntry.position).desc()).limit(limit)
-    return list((await session.scalars(query)).all())
+class AgreementParties(SQLModel, table=True):
+    """Who controls and who processes under an agreement, projected from agreement events."""
+
+    __tablename__ = "audit_agreement"
+    __table_args__ = (Index("ix_audit_agreement_controller", "controller_id"),)
+
+    agreement_id: str = Field(primary_key=True, max_length=64)
+    controller_id: str = Field(max_length=36)
+    processor_id: str = Field(max_length=36)
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+APPEND_ONLY = (_table(AuditEntry), _table(AuditNode), _table(AuditCheckpoint))
+TABLES = (*APPEND_ONLY, _table(AuditTree), _table(SealKey), _table(AgreementParties))
+
+_REFUSAL = "audit entries are append-only"
+
+_POSTGRES_FUNCTION = f"""
+    CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger AS $$
+    BEGIN RAISE EXCEPTION '{_REFUSAL}'; END; $$ LANGUAGE plpgsql
+"""
+
+
+def _guard(table: Table) -> None:
+    name = table.name
+    for verb in ("update", "delete"):
+        event.listen(
+            table,
+            "after_create",
+            DDL(  # type: ignore[no-untyped-call]
+                f"CREATE TRIGGER IF NOT EXISTS {name}_no_{verb} BEFORE {verb.upper()} ON {name} "
+                f"BEGIN SELECT RAISE(ABORT, '{_REFUSAL}'); END;"
+            ).execute_if(dialect="sqlite"),
+        )
+    for statement in (
+        _POSTGRES_FUNCTION,
+        f"CREATE OR REPLACE TRIGGER {name}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
+        f"ON {name} FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change()",
+    ):
+        event.listen(
+            table,
+            "after_create",
+            DDL(statement).execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
+        )
+
+
+for _append_only in APPEND_ONLY:
+    _guard(_append_only)

@@ -1,6 +1,10 @@
-"""Payloads of the events the audit service emits."""
+"""Payloads of the events the audit service emits, and of the access events it accepts from the
+processor's other applications (``dpa.external.*``, see docs/audit.md "External producers")."""
 
-from pydantic import BaseModel, ConfigDict
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.kind import EventKind
 
@@ -14,11 +18,94 @@ class AuditLogViewed(BaseModel):
     last_position: int | None = None
 
 
+class AuditLogExported(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filters: dict[str, str]
+    format: Literal["jsonl", "csv"]
+    tree_size: int
+
+
+class AuditLogVerified(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tree_size: int
+    valid: bool
+    first_bad_position: int | None = None
+
+
+class AuditProofViewed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    proof: Literal["inclusion", "consistency"]
+    tree_size: int
+    log_index: int | None = None
+    first_size: int | None = None
+
+
+class PersonalDataDestroyed(BaseModel):
+    """Keys destroyed: the entries they sealed now show a pseudonym. Ids only, no personal data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Literal["erasure_request", "retention"]
+    key_ids: list[str]
+    periods: list[str] = Field(default_factory=list)
+
+
+class ExternalAccess(BaseModel):
+    """An access by one of the processor's other applications to a controller's data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    application: str = Field(min_length=1, max_length=100)
+    record_type: str = Field(min_length=1, max_length=100)
+    record_ids: list[str] = Field(default_factory=list, max_length=1000)
+    fields: list[str] = Field(default_factory=list, max_length=200)
+    purpose: str | None = Field(default=None, max_length=200)
+    agreement_id: uuid.UUID | None = None
+
+
+_EXTERNAL = ("TOM-T3a", "TOM-T3c")
+
 KINDS = (
     EventKind(
         type="dpa.audit.log.viewed.v1",
         payload=AuditLogViewed,
         requirements=("TOM-T3a", "TOM-T3b"),
         summary="An organisation's audit log was read.",
+    ),
+    EventKind(
+        type="dpa.audit.log.exported.v1",
+        payload=AuditLogExported,
+        requirements=("TOM-T4", "TOM-T3b", "DPA-11"),
+        summary="An organisation's audit log was exported.",
+    ),
+    EventKind(
+        type="dpa.audit.log.verified.v1",
+        payload=AuditLogVerified,
+        requirements=("DPA-11", "TOM-T3b"),
+        summary="An organisation's audit log was verified against its signed checkpoint.",
+    ),
+    EventKind(
+        type="dpa.audit.proof.viewed.v1",
+        payload=AuditProofViewed,
+        requirements=("DPA-11", "TOM-T3b"),
+        summary="An inclusion or consistency proof of an organisation's log was read.",
+    ),
+    EventKind(
+        type="dpa.audit.personal_data.destroyed.v1",
+        payload=PersonalDataDestroyed,
+        requirements=("TOM-T1", "TOM-32a"),
+        summary="Keys sealing personal data in the log were destroyed (erasure or retention).",
+    ),
+    *(
+        EventKind(
+            type=f"dpa.external.record.{verb}.v1",
+            payload=ExternalAccess,
+            requirements=_EXTERNAL,
+            summary=f"One of the processor's other applications {verb} a controller's record.",
+        )
+        for verb in ("viewed", "listed", "exported", "created", "updated", "deleted")
     ),
 )

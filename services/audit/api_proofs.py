@@ -1,0 +1,131 @@
+"""HTTP routes for tamper evidence: the checkpoint key, signed checkpoints, proofs, verification."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+
+from services.audit import service
+from services.audit.checkpoints import CheckpointSigner, latest_checkpoint, public_checkpoint
+from services.audit.schemas import (
+    CheckpointKey,
+    CheckpointPublic,
+    ConsistencyProof,
+    InclusionProof,
+    Verification,
+)
+from services.audit.service import NotFound
+from shared.auth import Principal, Role, require_roles
+from shared.runtime import RuntimeDep, SessionDep
+
+router = APIRouter(prefix="/audit", tags=["audit: tamper evidence"])
+
+LogReader = Annotated[Principal, Depends(require_roles(Role.admin, Role.auditor))]
+
+
+def _signer(request: Request) -> CheckpointSigner:
+    signer: CheckpointSigner = request.app.state.checkpoint_signer
+    return signer
+
+
+SignerDep = Annotated[CheckpointSigner, Depends(_signer)]
+
+NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, detail="Not found")
+
+
+@router.get("/checkpoint-key", response_model=CheckpointKey)
+async def checkpoint_key(signer: SignerDep) -> CheckpointKey:
+    """The public Ed25519 key that signs every checkpoint (pin it to verify exports offline)."""
+    return CheckpointKey(key_id=signer.key_id, public_key=signer.public_key)
+
+
+@router.post("/checkpoints", response_model=CheckpointPublic, status_code=status.HTTP_201_CREATED)
+async def sign_checkpoint(
+    principal: LogReader, session: SessionDep, signer: SignerDep
+) -> CheckpointPublic:
+    """Sign the organisation's current tree head now (or return the latest, if unchanged)."""
+    try:
+        signed = await service.sign_checkpoint(session=session, signer=signer, principal=principal)
+    except NotFound:
+        raise NOT_FOUND from None
+    return CheckpointPublic.model_validate(public_checkpoint(signed))
+
+
+@router.get("/checkpoints/latest", response_model=CheckpointPublic)
+async def latest(principal: LogReader, session: SessionDep) -> CheckpointPublic:
+    """The organisation's newest signed checkpoint."""
+    signed = await latest_checkpoint(session, organisation_id=principal.organisation_id)
+    if signed is None:
+        raise NOT_FOUND
+    return CheckpointPublic.model_validate(public_checkpoint(signed))
+
+
+@router.get("/proofs/inclusion/{log_index}", response_model=InclusionProof)
+async def inclusion_proof(
+    log_index: int,
+    principal: LogReader,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    signer: SignerDep,
+) -> InclusionProof:
+    """Proof that entry ``log_index`` is in the latest signed tree (RFC 9162 audit path)."""
+    if log_index < 0:
+        raise NOT_FOUND
+    try:
+        entry, signed, path = await service.inclusion(
+            session=session,
+            outbox=runtime.outbox,
+            signer=signer,
+            principal=principal,
+            log_index=log_index,
+        )
+    except NotFound:
+        raise NOT_FOUND from None
+    return InclusionProof(
+        log_index=entry.log_index,
+        leaf_hash=entry.leaf_hash,
+        tree_size=signed.size,
+        path=[step.hex() for step in path],
+        checkpoint=CheckpointPublic.model_validate(public_checkpoint(signed)),
+    )
+
+
+@router.get("/proofs/consistency", response_model=ConsistencyProof)
+async def consistency_proof(
+    principal: LogReader,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    first: Annotated[int, Query(ge=1, description="Size of the older checkpoint.")],
+    second: Annotated[int, Query(ge=1, description="Size of the newer checkpoint.")],
+) -> ConsistencyProof:
+    """Proof that the older signed tree is a prefix of the newer one (RFC 9162)."""
+    if first > second:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="first must be <= second")
+    try:
+        older, newer, path = await service.consistency(
+            session=session, outbox=runtime.outbox, principal=principal, first=first, second=second
+        )
+    except NotFound:
+        raise NOT_FOUND from None
+    return ConsistencyProof(
+        first=CheckpointPublic.model_validate(public_checkpoint(older)),
+        second=CheckpointPublic.model_validate(public_checkpoint(newer)),
+        path=[step.hex() for step in path],
+    )
+
+
+@router.get("/verification", response_model=Verification)
+async def verification(
+    principal: LogReader, session: SessionDep, runtime: RuntimeDep, signer: SignerDep
+) -> Verification:
+    """Check the stored log against every signed checkpoint; names the first bad entry (DPA-11)."""
+    report, signed = await service.verify(
+        session=session, outbox=runtime.outbox, signer=signer, principal=principal
+    )
+    return Verification(
+        valid=report.valid,
+        tree_size=report.tree_size,
+        entries_checked=report.entries_checked,
+        first_bad_position=report.first_bad_position,
+        problem=report.problem,
+        checkpoint=CheckpointPublic.model_validate(public_checkpoint(signed)) if signed else None,
+    )

@@ -1,0 +1,114 @@
+"""The rules of the audit log, readable without the stack.
+
+An entry is one event as the log keeps it. Its leaf in the organisation's Merkle tree is the
+canonical JSON of the stored entry, personal data included *as ciphertext* (TOM-32a): destroying a
+key later turns that data into a pseudonym without changing a single hash (TOM-T1).
+"""
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+# Keys of an event's data whose values identify a person: they are sealed, never stored in clear.
+PERSONAL_FIELDS = frozenset(
+    {"name", "full_name", "display_name", "first_name", "last_name", "email", "email_address"}
+)
+
+# What the leaf covers, in this order of meaning (the JSON itself is key-sorted).
+LEAF_FIELDS = (
+    "organisation_id",
+    "log_index",
+    "event_id",
+    "event_type",
+    "source",
+    "subject",
+    "actor_id",
+    "actor_type",
+    "actor_organisation_id",
+    "grant_id",
+    "outcome",
+    "supplier_intervention",
+    "agreement_id",
+    "trace_id",
+    "correlation_id",
+    "occurred_at",
+    "recorded_at",
+    "requirements",
+    "data",
+    "sealed",
+    "seal_key_id",
+)
+
+
+def utc_text(moment: datetime) -> str:
+    """A time as the leaf records it: UTC, microseconds, ``Z`` (naive times are UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(entry: dict[str, Any]) -> bytes:
+    """The bytes a leaf hashes: the entry's leaf fields as sorted, compact JSON."""
+    fields = {name: entry.get(name) for name in LEAF_FIELDS}
+    for moment in ("occurred_at", "recorded_at"):
+        value = fields[moment]
+        if isinstance(value, datetime):
+            fields[moment] = utc_text(value)
+    fields["event_id"] = str(fields["event_id"])
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def split_personal(
+    data: dict[str, Any], client_address: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate what identifies a person (to be sealed) from what may be stored in clear."""
+    clear = {key: value for key, value in data.items() if key not in PERSONAL_FIELDS}
+    personal = {key: value for key, value in data.items() if key in PERSONAL_FIELDS}
+    if client_address:
+        personal["client_address"] = client_address
+    return clear, personal
+
+
+def pseudonym(seal_key_id: str) -> str:
+    """What an entry shows once its key is destroyed: stable per key, meaningless without it."""
+    return f"erased:{seal_key_id[:12]}"
+
+
+def retention_period(moment: datetime) -> str:
+    """Keys are cut per calendar month, so a month's personal data can be erased as one."""
+    return moment.astimezone(UTC).strftime("%Y-%m")
+
+
+def periods_past_retention(periods: list[str], *, now: datetime, retention_days: int) -> list[str]:
+    """The months that ended more than ``retention_days`` ago (TOM-T1)."""
+    cutoff = now.astimezone(UTC).timestamp() - retention_days * 86400
+    expired: list[str] = []
+    for period in periods:
+        year, month = (int(part) for part in period.split("-"))
+        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+        if end.timestamp() <= cutoff:
+            expired.append(period)
+    return expired
+
+
+def checkpoint_note(*, organisation_id: str, size: int, root: bytes, signed_at: str) -> bytes:
+    """The signed text of a checkpoint (in the spirit of C2SP signed notes)."""
+    return (
+        f"pactum audit log {organisation_id}\n{size}\n"
+        f"{base64.b64encode(root).decode()}\n{signed_at}\n"
+    ).encode()
+
+
+def agreement_of(data: dict[str, Any]) -> str | None:
+    """The agreement an event concerns, by the platform's convention (``data.agreement_id``)."""
+    value = data.get("agreement_id")
+    return str(value) if value else None
+
+
+def parties_of(data: dict[str, Any]) -> tuple[str, str] | None:
+    """The controller and processor an agreement event names, when it names both."""
+    controller, processor = data.get("controller_id"), data.get("processor_id")
+    if controller and processor:
+        return str(controller), str(processor)
+    return None

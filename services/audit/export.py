@@ -1,0 +1,180 @@
+"""Export (TOM-T4): the matching entries, streamed, with what the offline verifier needs.
+
+JSON Lines: a header line (the export's filter, the organisation's signed checkpoints up to a
+fresh one, the public checkpoint key), then one line per entry with every field its leaf covers
+and its leaf hash. An unfiltered export is the complete tree and verifies as a whole; a filtered
+one carries an inclusion proof per entry. CSV has the same columns for spreadsheets, with the
+checkpoint in the response headers. The access event commits before the first byte is sent.
+"""
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from services.audit import search, tree
+from services.audit.checkpoints import (
+    CheckpointSigner,
+    checkpoint,
+    public_checkpoint,
+)
+from services.audit.domain import LEAF_FIELDS, utc_text
+from services.audit.schemas import LogFilter
+from services.audit.service import present
+from services.audit.store import AuditCheckpoint, AuditEntry
+from shared.auth import Principal
+from shared.events.contracts.audit import AuditLogExported
+from shared.outbox import Outbox
+
+Format = Literal["jsonl", "csv"]
+
+EXPORT_FORMAT = "pactum-audit-export/1"
+CSV_COLUMNS = ("position", *LEAF_FIELDS, "leaf_hash", "personal_data", "pseudonym")
+
+__all__ = ["CheckpointSigner", "Format", "Started", "start"]
+
+
+@dataclass
+class Started:
+    body: AsyncIterator[bytes]
+    media_type: str
+    headers: dict[str, str]
+
+
+async def start(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    outbox: Outbox,
+    signer: CheckpointSigner,
+    principal: Principal,
+    where: LogFilter,
+    format: Format,
+) -> Started:
+    """Sign a checkpoint, record the export, and return the stream of its lines."""
+    organisation_id = principal.organisation_id
+    async with sessions() as session, session.begin():
+        signed = await checkpoint(session, signer, organisation_id=organisation_id)
+        size = signed.size if signed else 0
+        points = (
+            await session.scalars(
+                select(AuditCheckpoint)
+                .where(
+                    col(AuditCheckpoint.organisation_id) == organisation_id,
+                    col(AuditCheckpoint.size) <= size,
+                )
+                .order_by(col(AuditCheckpoint.size))
+            )
+        ).all()
+        outbox.add(
+            session,
+            type="dpa.audit.log.exported.v1",
+            tenant=organisation_id,
+            actor=principal.actor,
+            data=AuditLogExported(filters=where.described(), format=format, tree_size=size),
+        )
+    header: dict[str, Any] = {
+        "record": "header",
+        "format": EXPORT_FORMAT,
+        "organisation_id": organisation_id,
+        "filters": where.described(),
+        "complete": where == LogFilter(),
+        "checkpoint": public_checkpoint(signed) if signed else None,
+        "checkpoints": [public_checkpoint(point) for point in points],
+        "key_id": signer.key_id,
+        "public_key": signer.public_key,
+    }
+    lines = _lines(sessions, organisation_id, where, size, header)
+    name = f"audit-{organisation_id}.{format}"
+    headers = {"content-disposition": f'attachment; filename="{name}"'}
+    if format == "csv":
+        if signed:
+            headers["x-audit-checkpoint"] = json.dumps(public_checkpoint(signed))
+        headers["x-audit-public-key"] = signer.public_key
+        return Started(_csv(lines), "text/csv", headers)
+    return Started(_jsonl(lines), "application/x-ndjson", headers)
+
+
+async def _lines(
+    sessions: async_sessionmaker[AsyncSession],
+    organisation_id: str,
+    where: LogFilter,
+    size: int,
+    header: dict[str, Any],
+) -> AsyncIterator[dict[str, Any]]:
+    yield header
+    async with sessions() as session, session.begin():
+        async for chunk in search.stream(
+            session=session, organisation_id=organisation_id, where=where, up_to_index=size
+        ):
+            shown = await present(session, chunk)
+            for entry, public in zip(chunk, shown, strict=True):
+                line = _line(entry) | {
+                    "personal_data": public.personal_data,
+                    "pseudonym": public.pseudonym,
+                }
+                if entry.organisation_id != organisation_id:
+                    line["tree"] = entry.organisation_id  # a processor's entry, its own tree
+                elif not header["complete"]:
+                    path = await tree.inclusion_proof(
+                        session,
+                        organisation_id=organisation_id,
+                        index=entry.log_index,
+                        size=size,
+                    )
+                    line["proof"] = [step.hex() for step in path]
+                yield line
+
+
+def _line(entry: AuditEntry) -> dict[str, Any]:
+    line: dict[str, Any] = {"record": "entry", "position": entry.position}
+    for name in LEAF_FIELDS:
+        value = getattr(entry, name)
+        if name in ("occurred_at", "recorded_at"):
+            value = utc_text(value)
+        elif name == "event_id":
+            value = str(value)
+        line[name] = value
+    line["leaf_hash"] = entry.leaf_hash
+    return line
+
+
+async def _jsonl(lines: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    batch: list[str] = []
+    async for line in lines:
+        batch.append(json.dumps(line, separators=(",", ":"), ensure_ascii=False))
+        if len(batch) >= 500:
+            yield ("\n".join(batch) + "\n").encode()
+            batch.clear()
+    if batch:
+        yield ("\n".join(batch) + "\n").encode()
+
+
+async def _csv(lines: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    async for line in lines:
+        if line["record"] != "entry":
+            continue
+        writer.writerow([_cell(line.get(column)) for column in CSV_COLUMNS])
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell; text that a spreadsheet would run as a formula is quoted (CWE-1236)."""
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,138 @@
+"""Personal data in entries, sealed under keys that erasure destroys (TOM-32a, TOM-T1).
+
+One AES-256-GCM key per organisation, data subject and month. The ciphertext is what the Merkle
+leaf covers, so destroying a key pseudonymises every entry it sealed and changes no hash.
+"""
+
+import base64
+import json
+import os
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.audit.store import SealKey
+
+KeyRef = tuple[str, str, str]  # organisation, data subject, period
+
+
+def seal(material: bytes, personal: dict[str, Any], *, event_id: uuid.UUID) -> str:
+    nonce = os.urandom(12)
+    plain = json.dumps(personal, sort_keys=True, separators=(",", ":")).encode()
+    return base64.b64encode(nonce + AESGCM(material).encrypt(nonce, plain, event_id.bytes)).decode()
+
+
+def unseal(material: bytes, sealed: str, *, event_id: uuid.UUID) -> dict[str, Any] | None:
+    raw = base64.b64decode(sealed)
+    try:
+        plain = AESGCM(material).decrypt(raw[:12], raw[12:], event_id.bytes)
+    except InvalidTag:
+        return None
+    value: dict[str, Any] = json.loads(plain)
+    return value
+
+
+async def live_keys(session: AsyncSession, refs: Iterable[KeyRef]) -> dict[KeyRef, SealKey]:
+    """The current key for each reference, creating the missing ones in this transaction."""
+    wanted = set(refs)
+    if not wanted:
+        return {}
+    rows = await session.scalars(
+        select(SealKey).where(
+            col(SealKey.organisation_id).in_({ref[0] for ref in wanted}),
+            col(SealKey.subject_id).in_({ref[1] for ref in wanted}),
+            col(SealKey.period).in_({ref[2] for ref in wanted}),
+            col(SealKey.destroyed_at).is_(None),
+        )
+    )
+    found = {(row.organisation_id, row.subject_id, row.period): row for row in rows}
+    keys = {ref: found[ref] for ref in wanted if ref in found}
+    missing = [ref for ref in wanted if ref not in found]
+    if missing:
+        now = datetime.now(UTC)
+        created = [
+            SealKey(
+                id=str(uuid.uuid4()),
+                organisation_id=org,
+                subject_id=subject,
+                period=period,
+                material=AESGCM.generate_key(bit_length=256),
+                created_at=now,
+            )
+            for org, subject, period in missing
+        ]
+        await session.execute(insert(SealKey), [key.model_dump() for key in created])
+        keys |= {(k.organisation_id, k.subject_id, k.period): k for k in created}
+    return keys
+
+
+async def materials(session: AsyncSession, key_ids: Iterable[str]) -> dict[str, bytes | None]:
+    """Key material by id; ``None`` for a destroyed key."""
+    ids = set(key_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(col(SealKey.id), col(SealKey.material)).where(col(SealKey.id).in_(ids))
+    )
+    return {key_id: material for key_id, material in rows}  # noqa: C416
+
+
+async def destroy_subject(
+    session: AsyncSession, *, organisation_id: str, subject_id: str
+) -> list[str]:
+    """Destroy every key of one data subject of an organisation; the ids destroyed."""
+    return await _destroy(
+        session,
+        col(SealKey.organisation_id) == organisation_id,
+        col(SealKey.subject_id) == subject_id,
+    )
+
+
+async def destroy_periods(
+    session: AsyncSession, *, organisation_id: str, periods: list[str]
+) -> list[str]:
+    """Destroy every key of an organisation for the given months; the ids destroyed."""
+    if not periods:
+        return []
+    return await _destroy(
+        session,
+        col(SealKey.organisation_id) == organisation_id,
+        col(SealKey.period).in_(periods),
+    )
+
+
+async def live_periods(session: AsyncSession) -> dict[str, list[str]]:
+    """For each organisation, the months that still have a live key."""
+    rows = await session.execute(
+        select(col(SealKey.organisation_id), col(SealKey.period))
+        .where(col(SealKey.destroyed_at).is_(None))
+        .distinct()
+    )
+    periods: dict[str, list[str]] = {}
+    for organisation_id, period in rows:
+        periods.setdefault(organisation_id, []).append(period)
+    return periods
+
+
+async def _destroy(session: AsyncSession, *conditions: Any) -> list[str]:
+    ids = list(
+        (
+            await session.scalars(
+                select(col(SealKey.id)).where(*conditions, col(SealKey.destroyed_at).is_(None))
+            )
+        ).all()
+    )
+    if ids:
+        await session.execute(
+            update(SealKey)
+            .where(col(SealKey.id).in_(ids))
+            .values(material=None, destroyed_at=datetime.now(UTC))
+        )
+    return ids

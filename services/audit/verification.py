@@ -1,0 +1,132 @@
+"""The verifier: does a sequence of entries match the signed checkpoints? Pure, no I/O.
+
+Fed the entries of one organisation's tree in order (from the database or from an export), it
+recomputes every leaf from the entry's content and the tree from the leaves, and compares the roots
+with every signed checkpoint on the way. It names the first bad leaf index:
+
+- an entry whose content no longer matches its leaf hash (modified),
+- a gap or a repeat in the leaf indexes (deleted, inserted, reordered),
+- an entry beyond the signed tree (inserted at the end),
+- a log that ends before the checkpoint (truncated),
+- a root that differs from a checkpoint although every leaf matches its stored hash (content and
+  hash both rewritten): the first index after the last checkpoint that still held.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.audit import merkle
+from services.audit.checkpoints import signature_holds
+from services.audit.domain import canonical
+
+
+@dataclass
+class Report:
+    valid: bool
+    tree_size: int
+    entries_checked: int
+    first_bad_position: int | None = None
+    problem: str | None = None
+
+
+@dataclass
+class LogVerifier:
+    """Check entries one by one with :meth:`add`, then :meth:`finish`."""
+
+    checkpoints: list[dict[str, Any]]
+    public_key: str | None = None
+    _frontier: list[bytes] = field(default_factory=list)
+    _size: int = 0
+    _held: int = 0  # size of the last checkpoint whose root matched
+    _pending: list[dict[str, Any]] = field(default_factory=list)
+    _failure: Report | None = None
+
+    def __post_init__(self) -> None:
+        self._pending = sorted(self.checkpoints, key=lambda point: int(point["size"]))
+        if self.public_key is not None:
+            for point in self._pending:
+                if not signature_holds(point, self.public_key):
+                    self._fail(None, f"checkpoint of size {point['size']} is not validly signed")
+                    return
+
+    @property
+    def tree_size(self) -> int:
+        return int(self._pending[-1]["size"]) if self._pending else 0
+
+    def add(self, entry: dict[str, Any]) -> bool:
+        """Check the next entry; False once the log is found bad (further entries are ignored)."""
+        if self._failure is not None:
+            return False
+        index = entry.get("log_index")
+        if index != self._size:
+            what = "missing" if isinstance(index, int) and index > self._size else "out of order"
+            return self._fail(self._size, f"entry {self._size} is {what} (found {index})")
+        if self._size >= self.tree_size:
+            return self._fail(self._size, f"entry {self._size} is beyond the signed tree")
+        leaf = merkle.leaf_hash(canonical(entry))
+        stored = entry.get("leaf_hash")
+        if stored is not None and stored != leaf.hex():
+            return self._fail(self._size, f"entry {self._size} does not match its leaf hash")
+        self._frontier, _ = merkle.append(self._frontier, self._size, leaf)
+        self._size += 1
+        while self._pending and int(self._pending[0]["size"]) == self._size:
+            point = self._pending.pop(0)
+            if merkle.root(self._frontier).hex() != point["root"]:
+                return self._fail(
+                    self._held,
+                    f"the tree of {self._size} entries does not match its signed checkpoint",
+                )
+            self._held = self._size
+        return True
+
+    def finish(self) -> Report:
+        if self._failure is not None:
+            return self._failure
+        if self._size < self.tree_size:
+            return self._failed(
+                self._size, f"the log ends at {self._size}, signed at {self.tree_size}"
+            )
+        return Report(valid=True, tree_size=self.tree_size, entries_checked=self._size)
+
+    def _fail(self, position: int | None, problem: str) -> bool:
+        self._failed(position, problem)
+        return False
+
+    def _failed(self, position: int | None, problem: str) -> Report:
+        self._failure = Report(
+            valid=False,
+            tree_size=self.tree_size,
+            entries_checked=self._size,
+            first_bad_position=position,
+            problem=problem,
+        )
+        return self._failure
+
+
+def verify_log(
+    entries: Iterable[dict[str, Any]], checkpoints: list[dict[str, Any]], public_key: str | None
+) -> Report:
+    verifier = LogVerifier(checkpoints, public_key)
+    for entry in entries:
+        if not verifier.add(entry):
+            break
+    return verifier.finish()
+
+
+def verify_proven_entry(
+    entry: dict[str, Any], path: list[str], checkpoint: dict[str, Any]
+) -> str | None:
+    """Check one entry of a filtered export against its inclusion proof; the problem, if any."""
+    leaf = merkle.leaf_hash(canonical(entry))
+    if entry.get("leaf_hash") not in (None, leaf.hex()):
+        return "does not match its leaf hash"
+    if not merkle.verify_inclusion(
+        int(entry["log_index"]),
+        int(checkpoint["size"]),
+        leaf,
+        [bytes.fromhex(step) for step in path],
+        bytes.fromhex(str(checkpoint["root"])),
+    ):
+        return "is not included in the signed tree"
+    return None
