@@ -7,7 +7,7 @@ and hands its lifespan to FastAPI. Nothing here knows about agreements, users or
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Annotated, Any
 
@@ -26,6 +26,7 @@ from shared.database import create_engine, create_tables, is_reachable, session_
 from shared.inbox import InboxReceipt
 from shared.outbox import Outbox, OutboxMessage, OutboxRelay
 from shared.request import client_address
+from shared.revocation import RevocationList, listen
 from shared.settings import ServiceSettings
 from shared.specification import declare_emitted_events
 from shared.telemetry import build_tracer_provider
@@ -60,13 +61,17 @@ class ServiceRuntime:
             tracer=self.tracer_provider.get_tracer("pactum.outbox"),
         )
         self.outbox.relay = self.relay
+        # Sessions and grants identity revoked: refused here before their tokens expire.
+        self.revocations = RevocationList()
         self.verifier = TokenVerifier(
             jwks=jwks or http_jwks(settings.jwks_url),
             issuer=settings.token_issuer,
             audience=settings.token_audience,
+            revocations=self.revocations,
         )
         self._tasks: list[asyncio.Task[None]] = []
         self.startup: list[Callable[[], Any]] = []
+        self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
     def consume(self, durable: str, handle: Handler) -> None:
         """Register this service's durable consumer of ``dpa.>``."""
@@ -96,7 +101,12 @@ class ServiceRuntime:
         await self.broker.connect()
         await ensure_stream(self.broker, self.settings)
         await self.broker.start()
+        revocation_subscriptions = await listen(
+            self.broker.connection, stream=self.settings.stream_name, revocations=self.revocations
+        )
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        for run in self.background:
+            self._tasks.append(asyncio.create_task(run(), name=getattr(run, "__name__", "task")))
         log.info("service.started", service=self.settings.service, port=self.settings.port)
         try:
             yield
@@ -107,7 +117,13 @@ class ServiceRuntime:
                 with suppress(asyncio.CancelledError):
                     await task
             self._tasks.clear()
-            await self.broker.stop()
+            for subscription in revocation_subscriptions:
+                with suppress(Exception):
+                    await subscription.unsubscribe()
+            try:
+                await self.broker.stop()
+            except Exception as error:  # NATS may be gone first (make run stops all at once)
+                log.warning("service.broker_stop_failed", error=f"{type(error).__name__}: {error}")
             await self.engine.dispose()
             self.tracer_provider.shutdown()
             log.info("service.stopped", service=self.settings.service)

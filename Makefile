@@ -1,0 +1,65 @@
+# pactum developer tasks. `make help` lists them; everything runs from .venv, which `make install`
+# builds from the hash-pinned requirements-dev.lock with nothing but python3.11 and pip.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LOCK_FLAGS := --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --generate-hashes
+MYPY_PATHS := shared services deploy tests
+COMPOSE_ENV := $(firstword $(wildcard deploy/.env) deploy/.env.example)
+
+.DEFAULT_GOAL := help
+.PHONY: help venv install run test lint format bench lock clean openapi compose-config
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z -]*:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv install: $(STAMP) ## Create .venv and install the locked dependencies and pactum (editable)
+
+$(STAMP): requirements-dev.lock pyproject.toml
+	@test -n "$(PYTHON)" || { echo "python3.11 not found: install Python 3.11 or pass PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "pactum needs Python 3.11; $(PYTHON) is $$($(PYTHON) -V 2>&1): pass PYTHON=/path/to/python3.11" >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --no-deps -e .
+	touch $@
+
+run: $(STAMP) ## Start NATS and the four services on SQLite, with demo data (Ctrl-C stops all)
+	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONUNBUFFERED=1 PACTUM_DEMO_DATA="$${PACTUM_DEMO_DATA:-true}" \
+		$(BIN)/honcho -f deploy/Procfile -d . start
+
+test: $(STAMP) ## Run the test suite (extra pytest arguments: PYTEST_ARGS="-k outbox -x")
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff check, ruff format --check, mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(MYPY_PATHS)
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP) ## Run the benchmarks (python -m bench; arguments: BENCH_ARGS=...)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+lock: $(STAMP) ## Regenerate requirements.lock and requirements-dev.lock from pyproject.toml
+	test -x $(BIN)/uv || $(BIN)/python -m pip install uv
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -o requirements-dev.lock
+
+clean: ## Remove var/ (the local databases, NATS store and signing key of make run)
+	rm -rf var
+
+openapi: $(STAMP) ## Write docs/openapi/<service>.json from each service's app
+	$(BIN)/python -m deploy.docs_export --out docs/openapi
+
+compose-config: ## Validate docker-compose.yml (skipped when no compose binary is installed)
+	@if docker compose version >/dev/null 2>&1; then compose="docker compose"; \
+	elif command -v docker-compose >/dev/null 2>&1; then compose=docker-compose; \
+	elif test -x $(BIN)/docker-compose; then compose=$(BIN)/docker-compose; \
+	else echo "compose-config skipped: no docker compose, docker-compose or $(BIN)/docker-compose found"; exit 0; fi; \
+	echo "$$compose --env-file $(COMPOSE_ENV) -f docker-compose.yml config -q"; \
+	POSTGRES_PASSWORD="$${POSTGRES_PASSWORD:-validation-only}" \
+	$$compose --env-file $(COMPOSE_ENV) -f docker-compose.yml config -q && echo "docker-compose.yml is valid"

