@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import httpx
 import jwt
@@ -47,13 +47,18 @@ class Principal:
     session_id: str
     actor_type: ActorType = ActorType.user
     grant_id: str | None = None
+    # An operator under a grant acts in the customer's organisation (``organisation_id`` scopes
+    # every query) while belonging to its own (``home_organisation_id``), which events record as
+    # the actor's organisation so audit flags the supplier intervention (TOM-T3c).
+    home_organisation_id: str | None = None
+    methods: tuple[str, ...] = ()  # the ``amr`` claim: how the user authenticated
 
     @property
     def actor(self) -> Actor:
         return Actor(
             id=self.user_id,
             type=self.actor_type,
-            organisation_id=self.organisation_id,
+            organisation_id=self.home_organisation_id or self.organisation_id,
             grant_id=self.grant_id,
         )
 
@@ -66,6 +71,10 @@ class InvalidToken(Exception):
 
 
 JwksSource = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class RevocationCheck(Protocol):
+    def is_revoked(self, *, session_id: str, grant_id: str | None) -> bool: ...
 
 
 def http_jwks(url: str, *, client: httpx.AsyncClient | None = None) -> JwksSource:
@@ -92,6 +101,7 @@ class TokenVerifier:
     leeway_seconds: int = 30
     cache_seconds: float = 300.0
     min_refetch_seconds: float = 10.0
+    revocations: RevocationCheck | None = None
     _keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
     _fetched_at: float = 0.0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -116,7 +126,12 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise InvalidToken(f"{type(error).__name__}: {error}") from None
-        return _principal(claims)
+        principal = _principal(claims)
+        if self.revocations is not None and self.revocations.is_revoked(
+            session_id=principal.session_id, grant_id=principal.grant_id
+        ):
+            raise InvalidToken("session or grant revoked")
+        return principal
 
     async def _key(self, kid: str) -> Ed25519PublicKey:
         now = time.monotonic()
@@ -152,7 +167,9 @@ def _principal(claims: dict[str, Any]) -> Principal:
         roles = frozenset(Role(role) for role in claims.get("roles", []))
         actor_type = ActorType(claims.get("act", ActorType.user))
         organisation_id = str(uuid.UUID(str(claims["org"])))
-    except (ValueError, KeyError) as error:
+        home = str(uuid.UUID(str(claims["home_org"]))) if claims.get("home_org") else None
+        methods = tuple(str(method) for method in claims.get("amr", []))
+    except (ValueError, KeyError, TypeError) as error:
         raise InvalidToken(f"bad claims: {error}") from None
     return Principal(
         user_id=str(claims["sub"]),
@@ -161,6 +178,8 @@ def _principal(claims: dict[str, Any]) -> Principal:
         session_id=str(claims["sid"]),
         actor_type=actor_type,
         grant_id=claims.get("grant"),
+        home_organisation_id=home,
+        methods=methods,
     )
 
 
@@ -223,8 +242,12 @@ class TokenSigner:
         ttl: timedelta = timedelta(minutes=10),
         actor_type: ActorType = ActorType.user,
         grant_id: str | None = None,
+        methods: Iterable[str] = (),
+        home_organisation_id: str | None = None,
+        expires_at: datetime | None = None,
     ) -> str:
         now = datetime.now(UTC)
+        expiry = now + ttl if expires_at is None else min(now + ttl, expires_at)
         claims: dict[str, Any] = {
             "iss": self.issuer,
             "aud": self.audience,
@@ -234,13 +257,17 @@ class TokenSigner:
             "sid": session_id or str(uuid.uuid4()),
             "iat": now,
             "nbf": now,
-            "exp": now + ttl,
+            "exp": expiry,
             "jti": str(uuid.uuid4()),
         }
         if actor_type is not ActorType.user:
             claims["act"] = str(actor_type)
         if grant_id:
             claims["grant"] = grant_id
+        if methods:
+            claims["amr"] = list(methods)
+        if home_organisation_id:
+            claims["home_org"] = home_organisation_id
         return jwt.encode(
             claims, self.private_key, algorithm=ALGORITHM, headers={"kid": self.public_jwk["kid"]}
         )

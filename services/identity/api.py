@@ -1,13 +1,177 @@
-"""HTTP routes of the identity service."""
+"""HTTP routes for signing in: keys, login steps, sessions. Thin: parse, call, map errors."""
 
-from fastapi import APIRouter, Request, Response
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
-router = APIRouter(tags=["keys"])
+from services.identity import login, mfa, sessions, store
+from services.identity.authority import Authority
+from services.identity.domain import UserStatus
+from services.identity.schemas import (
+    ChallengeOut,
+    EnrolmentIn,
+    EnrolmentOut,
+    LoginIn,
+    RefreshIn,
+    SecondFactorIn,
+    TokensOut,
+)
+from services.identity.tables import UserAccount
+from shared.auth import CurrentPrincipal, Principal
+from shared.request import client_address
+from shared.runtime import RuntimeDep, SessionDep
+
+
+def authority_of(request: Request) -> Authority:
+    authority: Authority = request.app.state.authority
+    return authority
+
+
+AuthorityDep = Annotated[Authority, Depends(authority_of)]
+
+# One answer for wrong, unknown, locked and disabled (ASVS 6.3.8).
+LOGIN_FAILED = HTTPException(
+    status.HTTP_401_UNAUTHORIZED,
+    detail="Login failed: check your e-mail address, password and code, or try again later.",
+)
+THROTTLED = HTTPException(
+    status.HTTP_429_TOO_MANY_REQUESTS,
+    detail="Too many failed attempts from your address; try again later.",
+    headers={"Retry-After": "60"},
+)
+
+router = APIRouter(tags=["sign-in"])
 
 
 @router.get("/.well-known/jwks.json", summary="The public keys that verify access tokens.")
-async def jwks(request: Request) -> Response:
-    return JSONResponse(
-        request.app.state.signer.jwks(), headers={"cache-control": "public, max-age=300"}
+async def jwks(authority: AuthorityDep) -> Response:
+    return JSONResponse(authority.jwks(), headers={"cache-control": "public, max-age=300"})
+
+
+async def own_user(session: AsyncSession, principal: Principal) -> UserAccount:
+    """The caller's own account; a token under a supplier grant has none here."""
+    user_id = login.user_uuid(principal.user_id)
+    if principal.grant_id is not None or user_id is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Not allowed")
+    user = await store.user_in(
+        session=session, organisation_id=uuid.UUID(principal.organisation_id), user_id=user_id
     )
+    if user is None or user.status is not UserStatus.active:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Not authenticated")
+    return user
+
+
+def _tokens(tokens: sessions.Tokens, codes: list[str] | None = None) -> TokensOut:
+    return TokensOut(
+        access_token=tokens.access_token,
+        expires_in=tokens.expires_in,
+        refresh_token=tokens.refresh_token,
+        session_id=tokens.session_id,
+        methods=list(tokens.methods),
+        recovery_codes=codes,
+    )
+
+
+@router.post(
+    "/login",
+    response_model=TokensOut | ChallengeOut,
+    responses={401: {"description": "Login failed (always the same answer)."}, 429: {}},
+)
+async def password_login(
+    body: LoginIn, runtime: RuntimeDep, authority: AuthorityDep
+) -> TokensOut | ChallengeOut:
+    """First step: e-mail and password. Answers tokens, or the next step's challenge."""
+    try:
+        result = await login.password_login(
+            sessions=runtime.sessions,
+            authority=authority,
+            email=body.email,
+            password=body.password,
+            address=client_address.get(),
+        )
+    except login.Throttled:
+        raise THROTTLED from None
+    except login.LoginRefused:
+        raise LOGIN_FAILED from None
+    if isinstance(result, login.Pending):
+        return ChallengeOut(
+            challenge=result.challenge,
+            next=result.next,
+            methods=list(result.methods),
+        )
+    return _tokens(result)
+
+
+@router.post("/login/second-factor", response_model=TokensOut, responses={401: {}})
+async def second_factor(
+    body: SecondFactorIn, runtime: RuntimeDep, authority: AuthorityDep
+) -> TokensOut:
+    """Second step: a TOTP code, or one of the recovery codes."""
+    if (body.code is None) == (body.recovery_code is None):
+        raise HTTPException(422, detail="send either code or recovery_code")
+    try:
+        tokens = await mfa.second_factor(
+            sessions=runtime.sessions,
+            authority=authority,
+            challenge_secret=body.challenge,
+            code=body.code,
+            recovery_code=body.recovery_code,
+            address=client_address.get(),
+        )
+    except login.LoginRefused:
+        raise LOGIN_FAILED from None
+    return _tokens(tokens)
+
+
+@router.post(
+    "/login/enrolment", response_model=EnrolmentOut | TokensOut, responses={401: {}, 422: {}}
+)
+async def enrol_during_login(
+    body: EnrolmentIn, runtime: RuntimeDep, authority: AuthorityDep
+) -> EnrolmentOut | TokensOut:
+    """When the organisation requires a second factor: without code, start; with code, finish."""
+    try:
+        result = await mfa.enrol_during_login(
+            sessions=runtime.sessions,
+            authority=authority,
+            challenge_secret=body.challenge,
+            code=body.code,
+        )
+    except login.LoginRefused:
+        raise LOGIN_FAILED from None
+    except mfa.SecondFactorRefused as error:
+        raise HTTPException(422, detail=str(error)) from None
+    if isinstance(result, mfa.Enrolment):
+        return EnrolmentOut(secret=result.secret, otpauth_uri=result.uri, qr_svg=result.qr_svg)
+    tokens, codes = result
+    return _tokens(tokens, codes)
+
+
+@router.post("/sessions/refresh", response_model=TokensOut, responses={401: {}})
+async def refresh(body: RefreshIn, runtime: RuntimeDep, authority: AuthorityDep) -> TokensOut:
+    """Rotate the refresh token; a used one presented again ends the whole session."""
+    try:
+        tokens = await sessions.refresh(
+            sessions=runtime.sessions, authority=authority, presented=body.refresh_token
+        )
+    except sessions.RefreshRefused:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Not authenticated") from None
+    return _tokens(tokens)
+
+
+@router.post("/sessions/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(principal: CurrentPrincipal, session: SessionDep, authority: AuthorityDep) -> None:
+    """End the caller's session; every service refuses its tokens from now on."""
+    async with session.begin():
+        user = await own_user(session, principal)
+        await sessions.end_sessions(
+            session=session,
+            authority=authority,
+            user=user,
+            reason="logout",
+            actor=principal.actor,
+            only_session=login.user_uuid(principal.session_id),
+        )

@@ -1,47 +1,132 @@
 """Composition root of the identity service: wiring only."""
 
-from pathlib import Path
-from typing import ClassVar
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
 
+import structlog
 from fastapi import FastAPI
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from services.identity import api
-from services.identity.keys import load_or_create_signer
+from services.identity import account_api, admin_api, api, grants, grants_api, organisations
+from services.identity.authority import Authority, load_or_create_delivery_key
+from services.identity.keys import (
+    RETIRED_KEYS_SERVED,
+    Sealer,
+    load_or_create_signer,
+    public_jwk,
+)
+from services.identity.passwords import Passwords
+from services.identity.settings import IdentitySettings
+from services.identity.tables import TABLES, SigningKey
 from shared.auth import JwksSource
+from shared.events.contracts.identity import SigningKeyCreated
+from shared.events.subjects import PLATFORM_TENANT
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 
+__all__ = ["IdentitySettings", "create_app"]
 
-class IdentitySettings(ServiceSettings):
-    service: ClassVar[str] = "identity"
+log = structlog.get_logger("pactum.identity")
 
-    signing_key_file: Path | None = None
 
-    @property
-    def signing_key_path(self) -> Path:
-        return self.signing_key_file or self.var_dir / "identity" / "signing-key.pem"
+async def record_signing_key(session: AsyncSession, authority: Authority) -> None:
+    """Keep the public half of each signing key; serve retired ones for a while (rotation)."""
+    now = datetime.now(UTC)
+    current = authority.signer.public_jwk
+    async with session.begin():
+        if await session.get(SigningKey, current["kid"]) is None:
+            await session.execute(
+                update(SigningKey)
+                .where(col(SigningKey.retired_at).is_(None))
+                .values(retired_at=now)
+            )
+            session.add(SigningKey(kid=current["kid"], public_x=current["x"], created_at=now))
+            authority.outbox.add(
+                session,
+                type="dpa.identity.signing_key.created.v1",
+                tenant=PLATFORM_TENANT,
+                actor=authority.system,
+                subject=current["kid"],
+                data=SigningKeyCreated(key_id=current["kid"]),
+            )
+        retired = await session.scalars(
+            select(SigningKey).where(col(SigningKey.retired_at) >= now - RETIRED_KEYS_SERVED)
+        )
+        authority.retired_jwks = [
+            public_jwk(key.kid, key.public_x) for key in retired if key.kid != current["kid"]
+        ]
 
 
 def create_app(
     settings: ServiceSettings | None = None, *, jwks: JwksSource | None = None
 ) -> FastAPI:
     settings = settings if isinstance(settings, IdentitySettings) else IdentitySettings()
-    runtime = ServiceRuntime(settings, tables=(), jwks=jwks)
+
+    async def own_keys() -> dict[str, Any]:
+        """Identity verifies its own tokens with its own keys (plus any given, in tests)."""
+        keys = list(app.state.authority.jwks()["keys"])
+        if jwks is not None:
+            keys += (await jwks()).get("keys", [])
+        return {"keys": keys}
+
+    runtime = ServiceRuntime(settings, tables=TABLES, jwks=own_keys)
     app = FastAPI(
         title="pactum identity",
-        version="0.1.0",
-        summary="Organisations, users, sessions and the keys that sign access tokens.",
+        version="0.2.0",
+        summary="Organisations, users, MFA, lockout, sessions, supplier access grants.",
         lifespan=runtime.lifespan,
     )
     runtime.install(app)
 
-    def load_signer() -> None:
-        app.state.signer = load_or_create_signer(
-            settings.signing_key_path,
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
+    async def start() -> None:
+        authority = Authority(
+            settings=settings,
+            outbox=runtime.outbox,
+            signer=load_or_create_signer(
+                settings.signing_key_path,
+                issuer=settings.token_issuer,
+                audience=settings.token_audience,
+            ),
+            sealer=Sealer.from_file(settings.data_key_path),
+            passwords=Passwords(
+                memory_kib=settings.argon2_memory_kib,
+                time_cost=settings.argon2_time_cost,
+                parallelism=settings.argon2_parallelism,
+            ),
+            revocations=runtime.revocations,
+            delivery_key=load_or_create_delivery_key(settings.delivery_key_path),
         )
+        app.state.authority = authority
+        app.state.signer = authority.signer
+        async with runtime.sessions() as session:
+            await record_signing_key(session, authority)
+        if settings.demo_data:
+            async with runtime.sessions() as session, session.begin():
+                invitations = await organisations.seed_demo(session=session, authority=authority)
+            for email, link in invitations.items():
+                # Printed once, to the console only (not to the log): the demo's first admins
+                # choose their own password with it.
+                print(f"demo invitation for {email}: {link}", flush=True)
 
-    runtime.startup.append(load_signer)
-    app.include_router(api.router)
+    async def sweep_grants() -> None:
+        while True:
+            await asyncio.sleep(settings.grant_sweep_seconds)
+            try:
+                await grants.expire_grants(sessions=runtime.sessions, authority=app.state.authority)
+            except Exception as error:  # the sweep retries on its next round
+                log.warning("identity.grant_sweep_failed", error=str(error))
+
+    runtime.startup.append(start)
+    runtime.background.append(sweep_grants)
+    for router in (
+        api.router,
+        account_api.router,
+        admin_api.router,
+        grants_api.router,
+        grants_api.internal,
+    ):
+        app.include_router(router)
     return app

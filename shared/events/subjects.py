@@ -50,6 +50,8 @@ VERBS = frozenset(
         "delivered",
         "checkpointed",
         "verified",
+        "requested",
+        "denied",
     }
 )
 

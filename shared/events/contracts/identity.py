@@ -1,5 +1,383 @@
-"""Payloads of the events the identity service emits."""
+"""Payloads of the events the identity service emits.
+
+None of them carries a password, token, TOTP secret, recovery code or link: ids, kinds and counts
+only. The notifier turns the ids into notices and fetches any one-time link from identity itself.
+"""
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.kind import EventKind
 
-KINDS: tuple[EventKind, ...] = ()
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrganisationCreated(_Payload):
+    organisation_id: UUID
+    kind: Literal["controller", "processor", "operator"]
+
+
+class PolicyUpdated(_Payload):
+    organisation_id: UUID
+    changed: list[str] = Field(description="The names of the settings that changed.")
+
+
+class PolicyViewed(_Payload):
+    organisation_id: UUID
+
+
+class UserInvited(_Payload):
+    user_id: UUID
+    invitation_id: UUID = Field(description="The notifier fetches the link for this id.")
+    role: str
+    reissued: bool = False
+
+
+class InvitationAccepted(_Payload):
+    user_id: UUID
+
+
+class UserStatusChanged(_Payload):
+    user_id: UUID
+    sessions_revoked: int = 0
+
+
+class UserRoleUpdated(_Payload):
+    user_id: UUID
+    old_role: str
+    new_role: str
+
+
+class UserViewed(_Payload):
+    user_id: UUID
+    fields: list[str]
+
+
+class UsersListed(_Payload):
+    user_ids: list[UUID]
+
+
+class LinkIssued(_Payload):
+    """A one-time link was handed to the notifier for delivery (the link itself is not here)."""
+
+    link_id: UUID
+    user_id: UUID
+    purpose: Literal["invitation", "password_reset"]
+
+
+class LoginSucceeded(_Payload):
+    user_id: UUID
+    session_id: UUID
+    methods: list[str] = Field(description="Authentication methods (amr), e.g. pwd, otp.")
+
+
+class LoginFailed(_Payload):
+    user_id: UUID | None = Field(default=None, description="None when no such account exists.")
+    reason: Literal["credentials", "locked", "disabled", "unknown", "second_factor", "throttled"]
+    failures: int = 0
+
+
+class AccountLocked(_Payload):
+    user_id: UUID
+    until: str | None = Field(description="RFC 3339 end of the lock; None when permanent.")
+    lock_number: int
+    permanent: bool
+
+
+class AccountUnlocked(_Payload):
+    user_id: UUID
+    by: Literal["admin", "password_reset"]
+
+
+class MfaEnrolled(_Payload):
+    user_id: UUID
+    method: Literal["totp"]
+
+
+class MfaReset(_Payload):
+    user_id: UUID
+
+
+class RecoveryCodesIssued(_Payload):
+    user_id: UUID
+    count: int
+
+
+class PasswordChanged(_Payload):
+    user_id: UUID
+    other_sessions_revoked: int
+
+
+class PasswordResetRequested(_Payload):
+    user_id: UUID | None = None
+    link_id: UUID | None = None
+    by: Literal["self", "admin"]
+
+
+class PasswordReset(_Payload):
+    user_id: UUID
+    sessions_revoked: int
+
+
+class SessionRevoked(_Payload):
+    """Other services drop these sessions at once (shared/revocation.py)."""
+
+    user_id: UUID
+    session_ids: list[UUID]
+    reason: Literal[
+        "logout",
+        "user_disabled",
+        "user_removed",
+        "password_changed",
+        "password_reset",
+        "refresh_token_reused",
+        "admin",
+    ]
+
+
+class SessionRefreshed(_Payload):
+    user_id: UUID
+    session_id: UUID
+
+
+class GrantRequested(_Payload):
+    grant_id: UUID
+    organisation_id: UUID
+    operator_id: UUID
+    access: Literal["read", "change"]
+    minutes: int
+    reason: str = Field(max_length=500, description="The operator's stated reason (no data).")
+
+
+class GrantDecided(_Payload):
+    grant_id: UUID
+    operator_id: UUID
+    expires_at: str | None = None
+    covered_by_notice: UUID | None = None
+
+
+class GrantUsed(_Payload):
+    grant_id: UUID
+    session_id: UUID
+
+
+class GrantsListed(_Payload):
+    grant_ids: list[UUID]
+
+
+class MaintenanceNoticeSent(_Payload):
+    notice_id: UUID
+    organisation_id: UUID
+    starts_at: str
+    ends_at: str
+
+
+class SigningKeyCreated(_Payload):
+    key_id: str
+
+
+def _kind(
+    type: str, payload: type[BaseModel], requirements: tuple[str, ...], summary: str
+) -> EventKind:
+    return EventKind(type=type, payload=payload, requirements=requirements, summary=summary)
+
+
+KINDS: tuple[EventKind, ...] = (
+    _kind(
+        "dpa.identity.organisation.created.v1",
+        OrganisationCreated,
+        ("TOM-T2a", "USE-1"),
+        "An organisation was created by an operator.",
+    ),
+    _kind(
+        "dpa.identity.policy.updated.v1",
+        PolicyUpdated,
+        ("TOM-T2c", "TOM-T5"),
+        "An organisation's password, MFA or lockout policy changed.",
+    ),
+    _kind(
+        "dpa.identity.policy.viewed.v1",
+        PolicyViewed,
+        ("TOM-T3a",),
+        "An organisation's security policy was read.",
+    ),
+    _kind(
+        "dpa.identity.user.invited.v1",
+        UserInvited,
+        ("TOM-T2a", "TOM-T2c"),
+        "A user was invited; the notifier delivers the invitation link.",
+    ),
+    _kind(
+        "dpa.identity.invitation.accepted.v1",
+        InvitationAccepted,
+        ("TOM-T2a", "TOM-T2c"),
+        "An invited user chose their own password.",
+    ),
+    _kind(
+        "dpa.identity.user.disabled.v1",
+        UserStatusChanged,
+        ("TOM-T2a",),
+        "A user was disabled; their sessions ended.",
+    ),
+    _kind(
+        "dpa.identity.user.enabled.v1",
+        UserStatusChanged,
+        ("TOM-T2a",),
+        "A disabled user was re-enabled.",
+    ),
+    _kind(
+        "dpa.identity.user.removed.v1",
+        UserStatusChanged,
+        ("TOM-T2a",),
+        "A user was removed from the organisation.",
+    ),
+    _kind(
+        "dpa.identity.user_role.updated.v1",
+        UserRoleUpdated,
+        ("TOM-T2a", "TOM-T2e"),
+        "A user's role changed.",
+    ),
+    _kind("dpa.identity.user.viewed.v1", UserViewed, ("TOM-T3a",), "A user's record was read."),
+    _kind(
+        "dpa.identity.user.listed.v1",
+        UsersListed,
+        ("TOM-T3a",),
+        "An organisation's user list was read.",
+    ),
+    _kind(
+        "dpa.identity.link.issued.v1",
+        LinkIssued,
+        ("TOM-T2c", "TOM-T2d"),
+        "A one-time link was handed to the notifier for delivery.",
+    ),
+    _kind(
+        "dpa.identity.login.succeeded.v1",
+        LoginSucceeded,
+        ("TOM-T3a", "TOM-T2b"),
+        "A user logged in; a session started.",
+    ),
+    _kind(
+        "dpa.identity.login.failed.v1",
+        LoginFailed,
+        ("TOM-T5", "TOM-T3a"),
+        "A login attempt failed (the caller saw a generic error).",
+    ),
+    _kind(
+        "dpa.identity.account.locked.v1",
+        AccountLocked,
+        ("TOM-T5",),
+        "An account was locked after repeated failures; user and admins are notified.",
+    ),
+    _kind(
+        "dpa.identity.account.unlocked.v1",
+        AccountUnlocked,
+        ("TOM-T5",),
+        "A locked account was released.",
+    ),
+    _kind(
+        "dpa.identity.mfa.enrolled.v1",
+        MfaEnrolled,
+        ("TOM-T2b",),
+        "A user confirmed a second factor.",
+    ),
+    _kind(
+        "dpa.identity.mfa.reset.v1",
+        MfaReset,
+        ("TOM-T2b", "TOM-T2a"),
+        "An admin removed a user's second factor.",
+    ),
+    _kind(
+        "dpa.identity.recovery_code.issued.v1",
+        RecoveryCodesIssued,
+        ("TOM-T2b",),
+        "Single-use recovery codes were issued (stored hashed).",
+    ),
+    _kind(
+        "dpa.identity.password.updated.v1",
+        PasswordChanged,
+        ("TOM-T2c",),
+        "A user changed their own password.",
+    ),
+    _kind(
+        "dpa.identity.password_reset.requested.v1",
+        PasswordResetRequested,
+        ("TOM-T2d",),
+        "A password reset was requested; the notifier delivers the link.",
+    ),
+    _kind(
+        "dpa.identity.password.reset.v1",
+        PasswordReset,
+        ("TOM-T2d",),
+        "A password was reset through a one-time link; all sessions ended.",
+    ),
+    _kind(
+        "dpa.identity.session.revoked.v1",
+        SessionRevoked,
+        ("TOM-T5", "TOM-T2a"),
+        "Sessions ended; every service rejects their tokens from now on.",
+    ),
+    _kind(
+        "dpa.identity.session.updated.v1",
+        SessionRefreshed,
+        ("TOM-T3a",),
+        "A session's refresh token rotated.",
+    ),
+    _kind(
+        "dpa.identity.grant.requested.v1",
+        GrantRequested,
+        ("TOM-O3", "TOM-T3c"),
+        "An operator asked a customer for time-boxed access to its data.",
+    ),
+    _kind(
+        "dpa.identity.grant.approved.v1",
+        GrantDecided,
+        ("TOM-O3", "TOM-T3c"),
+        "A customer approved a supplier access grant (or a maintenance notice covered it).",
+    ),
+    _kind(
+        "dpa.identity.grant.denied.v1",
+        GrantDecided,
+        ("TOM-O3", "TOM-T3c"),
+        "A customer denied a supplier access grant.",
+    ),
+    _kind(
+        "dpa.identity.grant.revoked.v1",
+        GrantDecided,
+        ("TOM-O3", "TOM-T3c"),
+        "A customer revoked a supplier access grant; tokens under it are refused.",
+    ),
+    _kind(
+        "dpa.identity.grant.expired.v1",
+        GrantDecided,
+        ("TOM-O3", "TOM-T3c"),
+        "A supplier access grant reached its end.",
+    ),
+    _kind(
+        "dpa.identity.grant.activated.v1",
+        GrantUsed,
+        ("TOM-O3", "TOM-T3c"),
+        "An operator took a token under a grant (a supplier intervention starts).",
+    ),
+    _kind(
+        "dpa.identity.grant.listed.v1",
+        GrantsListed,
+        ("TOM-T3a", "TOM-T3c"),
+        "Supplier access grants were read.",
+    ),
+    _kind(
+        "dpa.identity.maintenance_notice.sent.v1",
+        MaintenanceNoticeSent,
+        ("TOM-O3",),
+        "The operator announced a maintenance window to a customer.",
+    ),
+    _kind(
+        "dpa.identity.signing_key.created.v1",
+        SigningKeyCreated,
+        ("TOM-T10",),
+        "A token signing key was created (rotation).",
+    ),
+)

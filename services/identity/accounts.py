@@ -1,0 +1,235 @@
+"""A user's own credentials: accept an invitation, change or reset the password (TOM-T2c/d).
+
+Users choose their own passwords; no API sets another user's password. A reset never bypasses
+the second factor (the next login still asks for it, ASVS 6.4.3) and ends every session.
+"""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from services.identity import links, store
+from services.identity.authority import Authority
+from services.identity.domain import PasswordRefused, UserStatus, check_password
+from services.identity.login import lock_if_due
+from services.identity.sessions import end_sessions
+from services.identity.tables import Organisation, PasswordHistory, UserAccount
+from shared.events import Actor, Outcome
+from shared.events.contracts.identity import (
+    AccountUnlocked,
+    InvitationAccepted,
+    PasswordChanged,
+    PasswordReset,
+    PasswordResetRequested,
+)
+from shared.events.subjects import PLATFORM_TENANT
+
+
+class LinkRefused(Exception):
+    """Unknown, used or expired link: the same answer for each."""
+
+
+class CurrentPasswordWrong(Exception):
+    pass
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _actor(user: UserAccount) -> Actor:
+    return Actor(id=str(user.id), organisation_id=str(user.organisation_id))
+
+
+async def _new_hash(
+    session: AsyncSession, authority: Authority, user: UserAccount, password: str
+) -> str:
+    """Check ``password`` against the organisation's policy and history; return its hash."""
+    organisation = await session.get(Organisation, user.organisation_id)
+    assert organisation is not None
+    policy = store.password_policy(organisation)
+    local = user.email.split("@", 1)[0]
+    check_password(policy, password, common=authority.common, personal=[local, user.display_name])
+    history = await store.password_history(
+        session=session, user_id=user.id, limit=max(policy.history, 1)
+    )
+    previous = [user.password_hash] if user.password_hash else []
+    for old in ([*previous, *history])[: policy.history] if policy.history else []:
+        if await asyncio.to_thread(authority.passwords.verify, old, password):
+            raise PasswordRefused(
+                f"choose a password you have not used in your last {policy.history}"
+            )
+    return await asyncio.to_thread(authority.passwords.hash, password)
+
+
+async def _store_password(
+    session: AsyncSession, user: UserAccount, password_hash: str, **extra: object
+) -> None:
+    if user.password_hash:
+        session.add(
+            PasswordHistory(user_id=user.id, password_hash=user.password_hash, created_at=_now())
+        )
+    await session.execute(
+        update(UserAccount)
+        .where(col(UserAccount.id) == user.id)
+        .values(password_hash=password_hash, password_changed_at=_now(), **extra)
+    )
+
+
+async def accept_invitation(
+    *, sessions: async_sessionmaker[AsyncSession], authority: Authority, secret: str, password: str
+) -> None:
+    async with sessions() as session, session.begin():
+        redeemed = await links.redeem(session=session, secret=secret, purpose="invitation")
+        if redeemed is None or redeemed[1].status is not UserStatus.invited:
+            raise LinkRefused
+        _, user = redeemed
+        password_hash = await _new_hash(session, authority, user, password)
+        await _store_password(session, user, password_hash, status=UserStatus.active)
+        authority.outbox.add(
+            session,
+            type="dpa.identity.invitation.accepted.v1",
+            tenant=str(user.organisation_id),
+            actor=_actor(user),
+            subject=str(user.id),
+            data=InvitationAccepted(user_id=user.id),
+        )
+
+
+async def change_password(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    authority: Authority,
+    user: UserAccount,
+    current: str,
+    new: str,
+    session_id: str,
+    end_other_sessions: bool,
+) -> int:
+    """Change one's own password, proving the current one (counted like a login attempt)."""
+    async with sessions() as session:
+        organisation = await session.get(Organisation, user.organisation_id)
+    assert organisation is not None
+    threshold = store.lockout_policy(organisation).threshold
+    async with sessions() as session, session.begin():
+        attempt = await store.reserve_attempt(
+            session=session, user_id=user.id, threshold=threshold, now=_now()
+        )
+    stored = user.password_hash if attempt is not None else None
+    if not await asyncio.to_thread(authority.passwords.verify, stored, current):
+        if attempt is not None:
+            async with sessions() as session, session.begin():
+                await lock_if_due(
+                    session=session,
+                    authority=authority,
+                    user=user,
+                    organisation=organisation,
+                    attempt=attempt,
+                )
+        raise CurrentPasswordWrong
+    async with sessions() as session, session.begin():
+        await store.release_attempt(session=session, user_id=user.id)
+        password_hash = await _new_hash(session, authority, user, new)
+        await _store_password(session, user, password_hash)
+        ended = []
+        if end_other_sessions:
+            ended = await end_sessions(
+                session=session,
+                authority=authority,
+                user=user,
+                reason="password_changed",
+                actor=_actor(user),
+                except_session=store_uuid(session_id),
+            )
+        authority.outbox.add(
+            session,
+            type="dpa.identity.password.updated.v1",
+            tenant=str(user.organisation_id),
+            actor=_actor(user),
+            subject=str(user.id),
+            data=PasswordChanged(user_id=user.id, other_sessions_revoked=len(ended)),
+        )
+    return len(ended)
+
+
+def store_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+async def request_reset(
+    *, session: AsyncSession, authority: Authority, email: str, by: Actor | None = None
+) -> None:
+    """Self-service (``by`` None) or by an admin; the caller's answer never depends on it."""
+    user = await store.user_by_email(session=session, email=email)
+    if user is None or user.status is not UserStatus.active:
+        authority.outbox.add(
+            session,
+            type="dpa.identity.password_reset.requested.v1",
+            tenant=PLATFORM_TENANT,
+            actor=Actor(id="anonymous"),
+            data=PasswordResetRequested(by="self"),
+            outcome=Outcome.failed,
+        )
+        return
+    link = await links.create_link(
+        session=session,
+        user=user,
+        purpose="password_reset",
+        valid_for=timedelta(minutes=authority.settings.reset_minutes),
+    )
+    authority.outbox.add(
+        session,
+        type="dpa.identity.password_reset.requested.v1",
+        tenant=str(user.organisation_id),
+        actor=by or _actor(user),
+        subject=str(user.id),
+        data=PasswordResetRequested(
+            user_id=user.id, link_id=link.id, by="self" if by is None else "admin"
+        ),
+    )
+
+
+async def complete_reset(
+    *, sessions: async_sessionmaker[AsyncSession], authority: Authority, secret: str, password: str
+) -> None:
+    async with sessions() as session, session.begin():
+        redeemed = await links.redeem(session=session, secret=secret, purpose="password_reset")
+        if redeemed is None or redeemed[1].status is not UserStatus.active:
+            raise LinkRefused
+        _, user = redeemed
+        password_hash = await _new_hash(session, authority, user, password)
+        temporarily_locked = user.locked_until is not None and not user.locked_permanently
+        # Proof of the mailbox releases a temporary lock; a permanent one stays for an admin.
+        release = {"failures": 0, "locked_until": None} if not user.locked_permanently else {}
+        await _store_password(session, user, password_hash, **release)
+        ended = await end_sessions(
+            session=session,
+            authority=authority,
+            user=user,
+            reason="password_reset",
+            actor=_actor(user),
+        )
+        authority.outbox.add(
+            session,
+            type="dpa.identity.password.reset.v1",
+            tenant=str(user.organisation_id),
+            actor=_actor(user),
+            subject=str(user.id),
+            data=PasswordReset(user_id=user.id, sessions_revoked=len(ended)),
+        )
+        if temporarily_locked:
+            authority.outbox.add(
+                session,
+                type="dpa.identity.account.unlocked.v1",
+                tenant=str(user.organisation_id),
+                actor=_actor(user),
+                subject=str(user.id),
+                data=AccountUnlocked(user_id=user.id, by="password_reset"),
+            )

@@ -1,0 +1,53 @@
+"""What identity's use cases need besides a database session: keys, hashing, settings, outbox."""
+
+import hmac
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from services.identity.keys import Sealer
+from services.identity.passwords import Passwords, common_passwords
+from services.identity.settings import IdentitySettings
+from shared.auth import TokenSigner
+from shared.events import Actor
+from shared.outbox import Outbox
+from shared.revocation import RevocationList
+
+
+@dataclass
+class Authority:
+    settings: IdentitySettings
+    outbox: Outbox
+    signer: TokenSigner
+    sealer: Sealer
+    passwords: Passwords
+    revocations: RevocationList
+    delivery_key: str
+    common: frozenset[str] = field(default_factory=common_passwords)
+    retired_jwks: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def system(self) -> Actor:
+        return Actor.system("identity")
+
+    @property
+    def access_ttl(self) -> timedelta:
+        return timedelta(minutes=self.settings.access_token_minutes)
+
+    def is_delivery_key(self, presented: str | None) -> bool:
+        return presented is not None and hmac.compare_digest(
+            presented.encode(), self.delivery_key.encode()
+        )
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        return {"keys": [self.signer.public_jwk, *self.retired_jwks]}
+
+
+def load_or_create_delivery_key(path: Path) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(os.urandom(32).hex())
+    return path.read_text().strip()

@@ -1,0 +1,176 @@
+"""Rules of who may sign in and how, whatever stores or transports them.
+
+Readable without knowing the stack: organisations, users and their roles, the password policy an
+organisation sets (TOM-T2c), the lockout schedule (TOM-T5) and the bounds of supplier access
+grants (TOM-O3).
+"""
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class OrganisationKind(StrEnum):
+    controller = "controller"
+    processor = "processor"
+    operator = "operator"
+
+
+class UserStatus(StrEnum):
+    invited = "invited"  # has not chosen a password yet
+    active = "active"
+    disabled = "disabled"
+    removed = "removed"
+
+
+ROLES = ("admin", "member", "auditor")  # auditor: read-only, for audits under DPA-11 (TOM-T2e)
+
+
+class MfaRequirement(StrEnum):
+    none = "none"
+    admins = "admins"
+    everyone = "everyone"
+
+
+class GrantStatus(StrEnum):
+    requested = "requested"
+    approved = "approved"
+    denied = "denied"
+    revoked = "revoked"
+    expired = "expired"
+
+
+class IdentityRuleBroken(ValueError):
+    """A request the rules refuse; the message says what to change."""
+
+
+class PasswordRefused(IdentityRuleBroken):
+    pass
+
+
+MIN_LENGTH_FLOOR = 8
+MAX_LENGTH = 128  # ASVS 6.2.9: at least 64 characters allowed
+DEFAULT_LOCK_MINUTES = (1, 5, 15, 60)
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    """An organisation's password rules. No composition rules (ASVS 6.2.5)."""
+
+    min_length: int = 12
+    history: int = 0  # refuse the last N passwords
+    mfa: MfaRequirement = MfaRequirement.none
+
+    def __post_init__(self) -> None:
+        if not MIN_LENGTH_FLOOR <= self.min_length <= 64:
+            raise IdentityRuleBroken(f"min_length must be between {MIN_LENGTH_FLOOR} and 64")
+        if not 0 <= self.history <= 24:
+            raise IdentityRuleBroken("history must be between 0 and 24")
+
+    def requires_mfa(self, role: str) -> bool:
+        return self.mfa is MfaRequirement.everyone or (
+            self.mfa is MfaRequirement.admins and role == "admin"
+        )
+
+
+def check_password(
+    policy: PasswordPolicy,
+    password: str,
+    *,
+    common: frozenset[str],
+    personal: Iterable[str] = (),
+) -> None:
+    """Refuse a password the policy or the shipped list of common passwords rules out."""
+    length = len(unicodedata.normalize("NFC", password))
+    if length < policy.min_length:
+        raise PasswordRefused(f"password must have at least {policy.min_length} characters")
+    if length > MAX_LENGTH:
+        raise PasswordRefused(f"password must have at most {MAX_LENGTH} characters")
+    lowered = password.lower()
+    stem = lowered.rstrip("0123456789!@#$%^&*.?-_ ")
+    if lowered in common or stem in common or _looks_breached(lowered):
+        raise PasswordRefused("password is too common or too predictable; choose another")
+    for word in personal:
+        if len(word) >= 4 and word.lower() in lowered:
+            raise PasswordRefused("password must not contain your e-mail address or name")
+
+
+def _looks_breached(lowered: str) -> bool:
+    """One repeated character, or one short pattern repeated, is what breach corpora are full of."""
+    if len(set(lowered)) <= 2:
+        return True
+    return any(
+        len(lowered) % size == 0 and lowered == lowered[:size] * (len(lowered) // size)
+        for size in range(1, 5)
+    )
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """After ``threshold`` failures the account locks for the next duration of ``lock_minutes``.
+
+    The durations grow and the last one repeats; after ``permanent_after`` locks in a row (if set)
+    the lock stays until an admin releases it. Default: temporary only, so that an attacker who
+    knows an address cannot lock its owner out for good.
+    """
+
+    threshold: int = 5
+    lock_minutes: tuple[int, ...] = DEFAULT_LOCK_MINUTES
+    permanent_after: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 3 <= self.threshold <= 100:
+            raise IdentityRuleBroken("lock threshold must be between 3 and 100")
+        if not self.lock_minutes or any(not 1 <= m <= 24 * 60 for m in self.lock_minutes):
+            raise IdentityRuleBroken("lock durations must be between 1 and 1440 minutes")
+        if list(self.lock_minutes) != sorted(self.lock_minutes):
+            raise IdentityRuleBroken("lock durations must not decrease")
+        if self.permanent_after is not None and not 1 <= self.permanent_after <= 50:
+            raise IdentityRuleBroken("permanent_after must be between 1 and 50")
+
+    def lock_after(self, previous_locks: int) -> timedelta | None:
+        """How long the next lock lasts; None means permanent (until an admin releases it)."""
+        if self.permanent_after is not None and previous_locks + 1 >= self.permanent_after:
+            return None
+        index = min(previous_locks, len(self.lock_minutes) - 1)
+        return timedelta(minutes=self.lock_minutes[index])
+
+
+@dataclass(frozen=True)
+class Lock:
+    until: datetime | None
+    permanent: bool
+    number: int
+
+
+def next_lock(policy: LockoutPolicy, *, previous_locks: int, now: datetime) -> Lock:
+    duration = policy.lock_after(previous_locks)
+    return Lock(
+        until=None if duration is None else now + duration,
+        permanent=duration is None,
+        number=previous_locks + 1,
+    )
+
+
+GRANT_MAX_MINUTES = 7 * 24 * 60
+
+
+def check_grant_minutes(minutes: int) -> None:
+    if not 5 <= minutes <= GRANT_MAX_MINUTES:
+        raise IdentityRuleBroken(f"minutes must be between 5 and {GRANT_MAX_MINUTES}")
+
+
+def grant_roles(access: str) -> tuple[str, ...]:
+    """An operator under a grant reads (auditor) or changes (member); never administers."""
+    return ("auditor",) if access == "read" else ("member",)
+
+
+@dataclass(frozen=True)
+class Window:
+    starts_at: datetime
+    ends_at: datetime
+
+    def covers(self, start: datetime, end: datetime) -> bool:
+        return self.starts_at <= start and end <= self.ends_at

@@ -1,0 +1,339 @@
+"""Supplier access grants (TOM-O3, TOM-T3c): an operator sees a customer's data only at the
+customer's request or after a maintenance notice.
+
+An operator user asks for access to one organisation, with a reason and a duration. The
+customer's admin approves or denies; a maintenance notice sent early enough and covering the whole
+window approves it without a decision. An approved grant is time-boxed and revocable. Under it,
+the operator takes a token whose ``org`` is the customer (every service scopes by it) and whose
+``home_org`` is the operator's own organisation, ``act`` = operator and ``grant`` = the grant id:
+every event it causes names the operator's organisation as actor, so audit flags it as a
+supplier intervention.
+"""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from services.identity.authority import Authority
+from services.identity.domain import (
+    GrantStatus,
+    IdentityRuleBroken,
+    OrganisationKind,
+    Window,
+    check_grant_minutes,
+    grant_roles,
+)
+from services.identity.tables import Grant, MaintenanceNotice, Organisation
+from shared.auth import Principal
+from shared.events import ActorType
+from shared.events.contracts.identity import (
+    GrantDecided,
+    GrantRequested,
+    GrantsListed,
+    GrantUsed,
+    MaintenanceNoticeSent,
+)
+
+
+class GrantNotFound(LookupError):
+    pass
+
+
+class NotAnOperator(PermissionError):
+    pass
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def _operator_org(session: AsyncSession, principal: Principal) -> Organisation:
+    if principal.grant_id is not None:
+        raise NotAnOperator("a token under a grant cannot ask for grants")
+    organisation = await session.get(Organisation, uuid.UUID(principal.organisation_id))
+    if organisation is None or organisation.kind != OrganisationKind.operator:
+        raise NotAnOperator("only the operator's staff ask for supplier access")
+    return organisation
+
+
+async def _customer(session: AsyncSession, organisation_id: uuid.UUID) -> Organisation:
+    customer = await session.get(Organisation, organisation_id)
+    if customer is None or customer.kind == OrganisationKind.operator:
+        raise GrantNotFound(organisation_id)
+    return customer
+
+
+def _decided(grant: Grant) -> GrantDecided:
+    return GrantDecided(
+        grant_id=grant.id,
+        operator_id=grant.operator_id,
+        expires_at=_aware(grant.expires_at).isoformat() if grant.expires_at else None,
+        covered_by_notice=grant.notice_id,
+    )
+
+
+async def send_notice(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    principal: Principal,
+    organisation_id: uuid.UUID,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str,
+) -> MaintenanceNotice:
+    async with session.begin():
+        await _operator_org(session, principal)
+        await _customer(session, organisation_id)
+        if ends_at <= starts_at:
+            raise IdentityRuleBroken("ends_at must be after starts_at")
+        notice = MaintenanceNotice(
+            organisation_id=organisation_id,
+            operator_id=uuid.UUID(principal.user_id),
+            reason=reason,
+            sent_at=_now(),
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
+        session.add(notice)
+        await session.flush()
+        authority.outbox.add(
+            session,
+            type="dpa.identity.maintenance_notice.sent.v1",
+            tenant=str(organisation_id),
+            actor=principal.actor,
+            subject=str(notice.id),
+            data=MaintenanceNoticeSent(
+                notice_id=notice.id,
+                organisation_id=organisation_id,
+                starts_at=starts_at.isoformat(),
+                ends_at=ends_at.isoformat(),
+            ),
+        )
+    return notice
+
+
+async def _covering_notice(
+    session: AsyncSession,
+    authority: Authority,
+    organisation_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+) -> MaintenanceNotice | None:
+    lead = timedelta(hours=authority.settings.maintenance_notice_lead_hours)
+    notices = await session.scalars(
+        select(MaintenanceNotice).where(col(MaintenanceNotice.organisation_id) == organisation_id)
+    )
+    for notice in notices:
+        window = Window(_aware(notice.starts_at), _aware(notice.ends_at))
+        if window.covers(start, end) and _aware(notice.sent_at) + lead <= window.starts_at:
+            return notice
+    return None
+
+
+async def request_grant(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    principal: Principal,
+    organisation_id: uuid.UUID,
+    reason: str,
+    minutes: int,
+    access: str,
+) -> Grant:
+    check_grant_minutes(minutes)
+    async with session.begin():
+        operator_org = await _operator_org(session, principal)
+        await _customer(session, organisation_id)
+        now = _now()
+        grant = Grant(
+            organisation_id=organisation_id,
+            operator_id=uuid.UUID(principal.user_id),
+            operator_organisation_id=operator_org.id,
+            access=access,
+            reason=" ".join(reason.split()),
+            minutes=minutes,
+            requested_at=now,
+        )
+        end = now + timedelta(minutes=minutes)
+        notice = await _covering_notice(session, authority, organisation_id, now, end)
+        session.add(grant)
+        await session.flush()
+        authority.outbox.add(
+            session,
+            type="dpa.identity.grant.requested.v1",
+            tenant=str(organisation_id),
+            actor=principal.actor,
+            subject=str(grant.id),
+            data=GrantRequested(
+                grant_id=grant.id,
+                organisation_id=organisation_id,
+                operator_id=grant.operator_id,
+                access=access,
+                minutes=minutes,
+                reason=grant.reason,
+            ),
+        )
+        if notice is not None:
+            grant.status = GrantStatus.approved
+            grant.decided_at = now
+            grant.expires_at = end
+            grant.notice_id = notice.id
+            authority.outbox.add(
+                session,
+                type="dpa.identity.grant.approved.v1",
+                tenant=str(organisation_id),
+                actor=authority.system,
+                subject=str(grant.id),
+                data=_decided(grant),
+            )
+    return grant
+
+
+async def list_grants(
+    *, session: AsyncSession, authority: Authority, principal: Principal
+) -> list[Grant]:
+    """A customer sees the grants on its organisation; an operator the ones it asked for."""
+    async with session.begin():
+        organisation = uuid.UUID(principal.organisation_id)
+        mine = or_(
+            col(Grant.organisation_id) == organisation,
+            col(Grant.operator_organisation_id) == organisation,
+        )
+        grants = list(
+            (
+                await session.scalars(
+                    select(Grant).where(mine).order_by(col(Grant.requested_at).desc()).limit(200)
+                )
+            ).all()
+        )
+        authority.outbox.add(
+            session,
+            type="dpa.identity.grant.listed.v1",
+            tenant=principal.organisation_id,
+            actor=principal.actor,
+            data=GrantsListed(grant_ids=[grant.id for grant in grants]),
+        )
+    return grants
+
+
+async def decide(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    principal: Principal,
+    grant_id: uuid.UUID,
+    decision: GrantStatus,
+) -> Grant:
+    """The customer's admin approves, denies or revokes a grant on its own organisation."""
+    allowed_from = {
+        GrantStatus.approved: GrantStatus.requested,
+        GrantStatus.denied: GrantStatus.requested,
+        GrantStatus.revoked: GrantStatus.approved,
+    }
+    async with session.begin():
+        grant = await session.get(Grant, grant_id)
+        if grant is None or str(grant.organisation_id) != principal.organisation_id:
+            raise GrantNotFound(grant_id)
+        if principal.actor_type is ActorType.operator:
+            raise GrantNotFound(grant_id)  # an operator cannot decide on its own access
+        if grant.status is not allowed_from[decision]:
+            raise IdentityRuleBroken(f"a grant that is {grant.status} cannot become {decision}")
+        now = _now()
+        values: dict[str, object] = {
+            "status": decision,
+            "decided_at": now,
+            "decided_by": uuid.UUID(principal.user_id),
+        }
+        if decision is GrantStatus.approved:
+            values["expires_at"] = now + timedelta(minutes=grant.minutes)
+        await session.execute(update(Grant).where(col(Grant.id) == grant.id).values(**values))
+        await session.refresh(grant)
+        authority.outbox.add(
+            session,
+            type=f"dpa.identity.grant.{decision}.v1",
+            tenant=principal.organisation_id,
+            actor=principal.actor,
+            subject=str(grant.id),
+            data=_decided(grant),
+        )
+    if decision is GrantStatus.revoked:
+        authority.revocations.revoke_grant(str(grant.id))
+    return grant
+
+
+async def grant_token(
+    *, session: AsyncSession, authority: Authority, principal: Principal, grant_id: uuid.UUID
+) -> tuple[str, Grant]:
+    """An access token under an approved, unexpired grant, for the operator who asked for it."""
+    async with session.begin():
+        await _operator_org(session, principal)
+        grant = await session.get(Grant, grant_id)
+        if grant is None or str(grant.operator_id) != principal.user_id:
+            raise GrantNotFound(grant_id)
+        if (
+            grant.status is not GrantStatus.approved
+            or grant.expires_at is None
+            or _aware(grant.expires_at) <= _now()
+        ):
+            raise IdentityRuleBroken("this grant is not approved or no longer valid")
+        token = authority.signer.issue(
+            user_id=principal.user_id,
+            organisation_id=str(grant.organisation_id),
+            roles=grant_roles(grant.access),
+            session_id=principal.session_id,
+            ttl=authority.access_ttl,
+            actor_type=ActorType.operator,
+            grant_id=str(grant.id),
+            methods=principal.methods,
+            home_organisation_id=principal.organisation_id,
+            expires_at=_aware(grant.expires_at),
+        )
+        authority.outbox.add(
+            session,
+            type="dpa.identity.grant.activated.v1",
+            tenant=str(grant.organisation_id),
+            actor=principal.actor.model_copy(
+                update={"type": ActorType.operator, "grant_id": str(grant.id)}
+            ),
+            subject=str(grant.id),
+            data=GrantUsed(grant_id=grant.id, session_id=uuid.UUID(principal.session_id)),
+        )
+    return token, grant
+
+
+async def expire_grants(*, sessions: async_sessionmaker[AsyncSession], authority: Authority) -> int:
+    """Mark grants past their end as expired, each with its event."""
+    async with sessions() as session, session.begin():
+        due = list(
+            (
+                await session.scalars(
+                    select(Grant).where(
+                        col(Grant.status) == GrantStatus.approved,
+                        col(Grant.expires_at) <= _now(),
+                    )
+                )
+            ).all()
+        )
+        for grant in due:
+            await session.execute(
+                update(Grant)
+                .where(col(Grant.id) == grant.id, col(Grant.status) == GrantStatus.approved)
+                .values(status=GrantStatus.expired)
+            )
+            authority.outbox.add(
+                session,
+                type="dpa.identity.grant.expired.v1",
+                tenant=str(grant.organisation_id),
+                actor=authority.system,
+                subject=str(grant.id),
+                data=_decided(grant),
+            )
+    return len(due)

@@ -1,0 +1,167 @@
+"""HTTP routes for supplier access (TOM-O3) and the notifier's link delivery."""
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, status
+
+from services.identity import grants, links
+from services.identity.api import AuthorityDep
+from services.identity.domain import GrantStatus, IdentityRuleBroken
+from services.identity.schemas import (
+    DeliveryOut,
+    GrantIn,
+    GrantList,
+    GrantPublic,
+    GrantTokenOut,
+    NoticeIn,
+    NoticeOut,
+)
+from shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from shared.runtime import SessionDep
+
+router = APIRouter(tags=["supplier access"])
+
+Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
+Staff = Annotated[Principal, Depends(require_roles(Role.admin, Role.member))]
+
+
+@asynccontextmanager
+async def _answers() -> AsyncIterator[None]:
+    try:
+        yield
+    except grants.GrantNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Not found") from None
+    except grants.NotAnOperator as error:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=str(error)) from None
+    except IdentityRuleBroken as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
+
+
+@router.post("/grants", status_code=status.HTTP_201_CREATED, response_model=GrantPublic)
+async def request_grant(
+    body: GrantIn, principal: Staff, session: SessionDep, authority: AuthorityDep
+) -> GrantPublic:
+    """An operator asks a customer for time-boxed access, with a reason."""
+    async with _answers():
+        grant = await grants.request_grant(
+            session=session,
+            authority=authority,
+            principal=principal,
+            organisation_id=body.organisation_id,
+            reason=body.reason,
+            minutes=body.minutes,
+            access=body.access,
+        )
+    return GrantPublic.model_validate(grant)
+
+
+@router.get("/grants", response_model=GrantList)
+async def list_grants(
+    principal: CurrentPrincipal, session: SessionDep, authority: AuthorityDep
+) -> GrantList:
+    """Grants on the caller's organisation (customer) or asked by it (operator)."""
+    found = await grants.list_grants(session=session, authority=authority, principal=principal)
+    return GrantList(items=[GrantPublic.model_validate(grant) for grant in found])
+
+
+async def _decide(
+    grant_id: uuid.UUID,
+    principal: Principal,
+    session: SessionDep,
+    authority: AuthorityDep,
+    decision: GrantStatus,
+) -> GrantPublic:
+    async with _answers():
+        grant = await grants.decide(
+            session=session,
+            authority=authority,
+            principal=principal,
+            grant_id=grant_id,
+            decision=decision,
+        )
+    return GrantPublic.model_validate(grant)
+
+
+@router.post("/grants/{grant_id}/approve", response_model=GrantPublic)
+async def approve(
+    grant_id: uuid.UUID, principal: Admin, session: SessionDep, authority: AuthorityDep
+) -> GrantPublic:
+    """The customer's admin approves; the window starts now."""
+    return await _decide(grant_id, principal, session, authority, GrantStatus.approved)
+
+
+@router.post("/grants/{grant_id}/deny", response_model=GrantPublic)
+async def deny(
+    grant_id: uuid.UUID, principal: Admin, session: SessionDep, authority: AuthorityDep
+) -> GrantPublic:
+    """The customer's admin denies."""
+    return await _decide(grant_id, principal, session, authority, GrantStatus.denied)
+
+
+@router.post("/grants/{grant_id}/revoke", response_model=GrantPublic)
+async def revoke(
+    grant_id: uuid.UUID, principal: Admin, session: SessionDep, authority: AuthorityDep
+) -> GrantPublic:
+    """The customer's admin ends an approved grant; its tokens are refused everywhere."""
+    return await _decide(grant_id, principal, session, authority, GrantStatus.revoked)
+
+
+@router.post("/grants/{grant_id}/token", response_model=GrantTokenOut)
+async def grant_token(
+    grant_id: uuid.UUID, principal: Staff, session: SessionDep, authority: AuthorityDep
+) -> GrantTokenOut:
+    """The operator's access token in the customer's organisation, under the grant."""
+    async with _answers():
+        token, grant = await grants.grant_token(
+            session=session, authority=authority, principal=principal, grant_id=grant_id
+        )
+    return GrantTokenOut(access_token=token, grant=GrantPublic.model_validate(grant))
+
+
+@router.post("/maintenance-notices", status_code=status.HTTP_201_CREATED, response_model=NoticeOut)
+async def send_notice(
+    body: NoticeIn, principal: Admin, session: SessionDep, authority: AuthorityDep
+) -> NoticeOut:
+    """The operator announces a maintenance window to a customer (delivered by the notifier)."""
+    async with _answers():
+        notice = await grants.send_notice(
+            session=session,
+            authority=authority,
+            principal=principal,
+            organisation_id=body.organisation_id,
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+            reason=body.reason,
+        )
+    return NoticeOut(
+        id=notice.id,
+        organisation_id=notice.organisation_id,
+        starts_at=notice.starts_at,
+        ends_at=notice.ends_at,
+    )
+
+
+internal = APIRouter(prefix="/internal", tags=["internal"])
+
+
+@internal.post("/links/{link_id}", response_model=DeliveryOut, responses={401: {}, 404: {}})
+async def fetch_link(
+    link_id: uuid.UUID,
+    session: SessionDep,
+    authority: AuthorityDep,
+    x_pactum_delivery_key: Annotated[str | None, Header()] = None,
+) -> DeliveryOut:
+    """For the notifier only: the one-time link to deliver (a fresh secret on every fetch)."""
+    if not authority.is_delivery_key(x_pactum_delivery_key):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Not authenticated")
+    try:
+        async with session.begin():
+            delivery = await links.fetch_for_delivery(
+                session=session, authority=authority, link_id=link_id
+            )
+    except links.LinkUnavailable:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="No such deliverable link") from None
+    return DeliveryOut(**delivery.__dict__)

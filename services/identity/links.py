@@ -1,0 +1,138 @@
+"""One-time links (invitations, password resets) that no event or log line ever carries.
+
+Identity records the link with no secret. Its event carries only the link id. The notifier, to
+deliver it, fetches the link over an authenticated internal request (``/internal/links/{id}``):
+only then is the secret minted, its digest stored and the URL returned, once per fetch; a new
+fetch replaces the secret (the earlier URL stops working). The secret exists in that response and
+in the e-mail, nowhere else. Using a link needs the secret; it works once, before it expires.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.identity import onetime
+from services.identity.authority import Authority
+from services.identity.tables import OneTimeLink, UserAccount
+from shared.events.contracts.identity import LinkIssued
+
+PATHS = {"invitation": "invitation", "password_reset": "reset"}
+
+
+class LinkUnavailable(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Delivery:
+    link_id: uuid.UUID
+    purpose: str
+    url: str
+    user_id: uuid.UUID
+    organisation_id: uuid.UUID
+    email: str
+    expires_at: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def create_link(
+    *, session: AsyncSession, user: UserAccount, purpose: str, valid_for: timedelta
+) -> OneTimeLink:
+    """A new link for ``user``; earlier unused links of the same purpose stop working."""
+    now = _now()
+    await session.execute(
+        update(OneTimeLink)
+        .where(
+            col(OneTimeLink.user_id) == user.id,
+            col(OneTimeLink.purpose) == purpose,
+            col(OneTimeLink.used_at).is_(None),
+        )
+        .values(used_at=now)
+    )
+    link = OneTimeLink(
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        purpose=purpose,
+        created_at=now,
+        expires_at=now + valid_for,
+    )
+    session.add(link)
+    await session.flush()
+    return link
+
+
+async def mint(*, session: AsyncSession, authority: Authority, link: OneTimeLink) -> str:
+    """Give ``link`` a fresh secret and return its URL (used by the notifier and the CLI)."""
+    secret = onetime.new_secret()
+    await session.execute(
+        update(OneTimeLink)
+        .where(col(OneTimeLink.id) == link.id)
+        .values(digest=onetime.digest(secret), fetches=OneTimeLink.fetches + 1)
+    )
+    return f"{authority.settings.link_base_url}/{PATHS[link.purpose]}#token={secret}"
+
+
+async def fetch_for_delivery(
+    *, session: AsyncSession, authority: Authority, link_id: uuid.UUID
+) -> Delivery:
+    link = await session.get(OneTimeLink, link_id)
+    if (
+        link is None
+        or link.used_at is not None
+        or _aware(link.expires_at) <= _now()
+        or link.fetches >= authority.settings.link_fetches
+    ):
+        raise LinkUnavailable(link_id)
+    user = await session.get(UserAccount, link.user_id)
+    assert user is not None
+    url = await mint(session=session, authority=authority, link=link)
+    authority.outbox.add(
+        session,
+        type="dpa.identity.link.issued.v1",
+        tenant=str(link.organisation_id),
+        actor=authority.system.model_copy(update={"id": "system:notifier"}),
+        subject=str(user.id),
+        data=LinkIssued(link_id=link.id, user_id=user.id, purpose=link.purpose),
+    )
+    return Delivery(
+        link_id=link.id,
+        purpose=link.purpose,
+        url=url,
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        email=user.email,
+        expires_at=_aware(link.expires_at),
+    )
+
+
+async def redeem(
+    *, session: AsyncSession, secret: str, purpose: str
+) -> tuple[OneTimeLink, UserAccount] | None:
+    """Use a link once: None if unknown, used, expired or of another purpose."""
+    digest = onetime.digest(secret)
+    link = (
+        await session.scalars(select(OneTimeLink).where(col(OneTimeLink.digest) == digest))
+    ).first()
+    if link is None or link.purpose != purpose or _aware(link.expires_at) <= _now():
+        return None
+    result = await session.execute(
+        update(OneTimeLink)
+        .where(col(OneTimeLink.id) == link.id, col(OneTimeLink.used_at).is_(None))
+        .values(used_at=_now())
+    )
+    assert isinstance(result, CursorResult)
+    if result.rowcount != 1:
+        return None
+    user = await session.get(UserAccount, link.user_id)
+    return (link, user) if user is not None else None

@@ -1,0 +1,271 @@
+"""Login: password first, then the second factor when the user has one (or must enrol one).
+
+Every attempt costs one argon2 verification, whether the account exists, is locked or disabled,
+so the answer and its timing say nothing (ASVS 6.3.8). Each attempt is counted *before* it is
+evaluated (``store.reserve_attempt``), so parallel attempts cannot exceed the lock threshold
+(TOM-T5). Per-address throttling slows credential stuffing across accounts.
+
+The flow is a chain of steps on a challenge: ``password`` proves ``pwd``; a ``second_factor``
+step proves ``otp`` (TOTP) or ``rec`` (recovery code). WebAuthn and an external OpenID Connect
+provider are further steps that end in :func:`sessions.start_session` with their own ``amr``
+values (see docs/identity.md).
+"""
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import CursorResult, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from services.identity import onetime, store
+from services.identity.authority import Authority
+from services.identity.domain import UserStatus, next_lock
+from services.identity.sessions import Tokens, start_session
+from services.identity.tables import Challenge, Organisation, UserAccount
+from shared.events import Actor, Outcome
+from shared.events.contracts.identity import AccountLocked, LoginFailed
+from shared.events.subjects import PLATFORM_TENANT
+
+
+class LoginRefused(Exception):
+    """Generic: wrong, unknown, locked or disabled all look the same to the caller."""
+
+
+class Throttled(Exception):
+    """Too many failures from this client address (credential stuffing)."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A login that needs another step: ``next`` is second_factor or enrol_second_factor."""
+
+    challenge: str
+    next: str
+    methods: tuple[str, ...]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _window(authority: Authority, now: datetime) -> int:
+    return int(now.timestamp() // (authority.settings.client_window_minutes * 60))
+
+
+async def _known(
+    sessions: async_sessionmaker[AsyncSession], email: str
+) -> tuple[UserAccount | None, Organisation | None]:
+    async with sessions() as session:
+        user = await store.user_by_email(session=session, email=email)
+        if user is None:
+            return None, None
+        return user, await session.get(Organisation, user.organisation_id)
+
+
+async def password_login(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    authority: Authority,
+    email: str,
+    password: str,
+    address: str | None,
+) -> Tokens | Pending:
+    now = _now()
+    if address is not None:
+        async with sessions() as session:
+            failures = await store.client_failures(
+                session=session, address=address, window=_window(authority, now)
+            )
+        if failures >= authority.settings.client_failure_limit:
+            await asyncio.to_thread(authority.passwords.verify, None, password)
+            await _record_failure(sessions, authority, None, None, "throttled", 0, address)
+            raise Throttled
+    user, organisation = await _known(sessions, email)
+    attempt: int | None = None
+    if user is not None and organisation is not None and user.status is UserStatus.active:
+        threshold = store.lockout_policy(organisation).threshold
+        async with sessions() as session, session.begin():
+            attempt = await store.reserve_attempt(
+                session=session, user_id=user.id, threshold=threshold, now=now
+            )
+    stored = user.password_hash if user is not None and attempt is not None else None
+    correct = await asyncio.to_thread(authority.passwords.verify, stored, password)
+    if not correct or user is None or organisation is None:
+        reason = (
+            "unknown"
+            if user is None
+            else "disabled"
+            if user.status is not UserStatus.active
+            else "locked"
+            if attempt is None
+            else "credentials"
+        )
+        await _record_failure(sessions, authority, user, organisation, reason, attempt, address)
+        raise LoginRefused
+    return await _password_proven(sessions, authority, user, organisation, password)
+
+
+async def _password_proven(
+    sessions: async_sessionmaker[AsyncSession],
+    authority: Authority,
+    user: UserAccount,
+    organisation: Organisation,
+    password: str,
+) -> Tokens | Pending:
+    async with sessions() as session, session.begin():
+        if authority.passwords.needs_rehash(user.password_hash or ""):
+            rehashed = await asyncio.to_thread(authority.passwords.hash, password)
+            await session.execute(
+                update(UserAccount)
+                .where(col(UserAccount.id) == user.id)
+                .values(password_hash=rehashed)
+            )
+        if user.mfa_enrolled_at is not None or store.password_policy(organisation).requires_mfa(
+            user.role
+        ):
+            await store.release_attempt(session=session, user_id=user.id)
+            purpose = "second_factor" if user.mfa_enrolled_at else "enrol_second_factor"
+            return new_challenge(session, authority, user, purpose, ["pwd"])
+        fresh = await session.get(UserAccount, user.id)
+        assert fresh is not None
+        return await start_session(
+            session=session, authority=authority, user=fresh, methods=["pwd"]
+        )
+
+
+def new_challenge(
+    session: AsyncSession, authority: Authority, user: UserAccount, purpose: str, methods: list[str]
+) -> Pending:
+    secret = onetime.new_secret()
+    session.add(
+        Challenge(
+            digest=onetime.digest(secret),
+            user_id=user.id,
+            purpose=purpose,
+            methods=",".join(methods),
+            expires_at=_now() + timedelta(minutes=authority.settings.challenge_minutes),
+        )
+    )
+    return Pending(challenge=secret, next=purpose, methods=tuple(methods))
+
+
+async def open_challenge(
+    *, session: AsyncSession, secret: str, purpose: str
+) -> tuple[Challenge, UserAccount] | None:
+    """The live challenge for ``secret``, without using it up."""
+    challenge = await session.get(Challenge, onetime.digest(secret))
+    if challenge is None or challenge.purpose != purpose or challenge.used_at is not None:
+        return None
+    expires = challenge.expires_at
+    if (expires if expires.tzinfo else expires.replace(tzinfo=UTC)) <= _now():
+        return None
+    user = await session.get(UserAccount, challenge.user_id)
+    if user is None or user.status is not UserStatus.active:
+        return None
+    return challenge, user
+
+
+async def use_challenge(*, session: AsyncSession, challenge: Challenge) -> bool:
+    """Mark a challenge used; False if a parallel request used it first."""
+    result = await session.execute(
+        update(Challenge)
+        .where(col(Challenge.digest) == challenge.digest, col(Challenge.used_at).is_(None))
+        .values(used_at=_now())
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+async def _record_failure(
+    sessions: async_sessionmaker[AsyncSession],
+    authority: Authority,
+    user: UserAccount | None,
+    organisation: Organisation | None,
+    reason: str,
+    attempt: int | None,
+    address: str | None,
+) -> None:
+    now = _now()
+    async with sessions() as session, session.begin():
+        if address is not None:
+            await store.count_client_failure(
+                session=session,
+                address=address,
+                window=_window(authority, now),
+                dialect=session.get_bind().dialect.name,
+            )
+        if user is not None and organisation is not None and attempt is not None:
+            await lock_if_due(
+                session=session,
+                authority=authority,
+                user=user,
+                organisation=organisation,
+                attempt=attempt,
+            )
+        known = user is not None
+        authority.outbox.add(
+            session,
+            type="dpa.identity.login.failed.v1",
+            tenant=str(user.organisation_id) if user is not None else PLATFORM_TENANT,
+            actor=Actor(id=str(user.id), organisation_id=str(user.organisation_id))
+            if user is not None
+            else Actor(id="anonymous"),
+            subject=str(user.id) if known and user is not None else None,
+            outcome=Outcome.failed,
+            data=LoginFailed(
+                user_id=user.id if user is not None else None,
+                reason=reason,
+                failures=attempt or 0,
+            ),
+        )
+
+
+async def lock_if_due(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    user: UserAccount,
+    organisation: Organisation,
+    attempt: int,
+) -> bool:
+    """The attempt that reached the threshold locks the account, in the caller's transaction."""
+    policy = store.lockout_policy(organisation)
+    if attempt < policy.threshold:
+        return False
+    fresh = await session.get(UserAccount, user.id, populate_existing=True)
+    assert fresh is not None
+    lock = next_lock(policy, previous_locks=fresh.locks, now=_now())
+    await session.execute(
+        update(UserAccount)
+        .where(col(UserAccount.id) == user.id)
+        .values(
+            failures=0,
+            locks=lock.number,
+            locked_until=lock.until,
+            locked_permanently=lock.permanent,
+        )
+    )
+    authority.outbox.add(
+        session,
+        type="dpa.identity.account.locked.v1",
+        tenant=str(user.organisation_id),
+        actor=authority.system,
+        subject=str(user.id),
+        data=AccountLocked(
+            user_id=user.id,
+            until=lock.until.isoformat() if lock.until else None,
+            lock_number=lock.number,
+            permanent=lock.permanent,
+        ),
+    )
+    return True
+
+
+def user_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -1,0 +1,194 @@
+"""Request and response bodies of the identity API. Inputs refuse unknown fields."""
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.identity.domain import MAX_LENGTH, GrantStatus, MfaRequirement, UserStatus
+
+Password = Field(min_length=1, max_length=MAX_LENGTH * 4)
+Secret = Field(min_length=16, max_length=200)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginIn(_In):
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Password
+
+
+class SecondFactorIn(_In):
+    challenge: str = Secret
+    code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+    recovery_code: str | None = Field(default=None, min_length=8, max_length=40)
+
+
+class EnrolmentIn(_In):
+    challenge: str = Secret
+    code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+
+
+class RefreshIn(_In):
+    refresh_token: str = Secret
+
+
+class TokensOut(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (a scheme, not a secret)
+    expires_in: int
+    refresh_token: str
+    session_id: UUID
+    methods: list[str]
+    recovery_codes: list[str] | None = None
+
+
+class ChallengeOut(BaseModel):
+    challenge: str
+    next: Literal["second_factor", "enrol_second_factor"]
+    methods: list[str]
+
+
+class EnrolmentOut(BaseModel):
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class ConfirmIn(_In):
+    code: str = Field(pattern=r"^[0-9]{6}$")
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str]
+
+
+class InvitationAcceptIn(_In):
+    token: str = Secret
+    password: str = Password
+
+
+class ResetRequestIn(_In):
+    email: str = Field(min_length=3, max_length=254)
+
+
+class ResetCompleteIn(_In):
+    token: str = Secret
+    password: str = Password
+
+
+class PasswordChangeIn(_In):
+    current_password: str = Password
+    new_password: str = Password
+    end_other_sessions: bool = False
+
+
+class InviteIn(_In):
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+    role: Literal["admin", "member", "auditor"] = "member"
+    display_name: str = Field(default="", max_length=200)
+
+
+class RoleIn(_In):
+    role: Literal["admin", "member", "auditor"]
+
+
+class UserPublic(BaseModel):
+    id: UUID
+    organisation_id: UUID
+    email: str
+    display_name: str
+    role: str
+    status: UserStatus
+    mfa_enrolled: bool
+    locked: bool
+    created_at: datetime
+
+
+class UserList(BaseModel):
+    items: list[UserPublic]
+
+
+class PolicyPublic(BaseModel):
+    min_length: int
+    password_history: int
+    mfa: MfaRequirement
+    lock_threshold: int
+    lock_minutes: list[int]
+    permanent_after: int | None
+
+
+class PolicyUpdate(_In):
+    min_length: int | None = Field(default=None, ge=8, le=64)
+    password_history: int | None = Field(default=None, ge=0, le=24)
+    mfa: MfaRequirement | None = None
+    lock_threshold: int | None = Field(default=None, ge=3, le=100)
+    lock_minutes: list[int] | None = Field(default=None, min_length=1, max_length=10)
+    permanent_after: int | None = Field(default=None, ge=1, le=50)
+
+
+class GrantIn(_In):
+    organisation_id: UUID
+    reason: str = Field(min_length=10, max_length=500)
+    minutes: int = Field(ge=5, le=7 * 24 * 60)
+    access: Literal["read", "change"] = "read"
+
+
+class GrantPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    organisation_id: UUID
+    operator_id: UUID
+    operator_organisation_id: UUID
+    access: str
+    reason: str
+    minutes: int
+    status: GrantStatus
+    requested_at: datetime
+    decided_at: datetime | None
+    expires_at: datetime | None
+    notice_id: UUID | None
+
+
+class GrantList(BaseModel):
+    items: list[GrantPublic]
+
+
+class GrantTokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (a scheme, not a secret)
+    grant: GrantPublic
+
+
+class NoticeIn(_In):
+    organisation_id: UUID
+    starts_at: datetime
+    ends_at: datetime
+    reason: str = Field(min_length=10, max_length=500)
+
+
+class NoticeOut(BaseModel):
+    id: UUID
+    organisation_id: UUID
+    starts_at: datetime
+    ends_at: datetime
+
+
+class DeliveryOut(BaseModel):
+    """What the notifier needs to deliver a one-time link; the URL is in this answer only."""
+
+    link_id: UUID
+    purpose: str
+    url: str
+    user_id: UUID
+    organisation_id: UUID
+    email: str
+    expires_at: datetime
+
+
+class Accepted(BaseModel):
+    detail: str

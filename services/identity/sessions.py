@@ -1,0 +1,179 @@
+"""Sessions: short-lived access tokens, rotating refresh tokens with reuse detection, revocation.
+
+A refresh token is used once: presenting a used one again means it was copied, so the whole
+session ends (ASVS 7.2.4 / OAuth 2.0 Security BCP 4.14). Every revocation is an event that the
+other services apply before the session's access tokens expire (shared/revocation.py).
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import CursorResult, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from services.identity import onetime, store
+from services.identity.authority import Authority
+from services.identity.domain import UserStatus
+from services.identity.tables import LoginSession, RefreshToken, UserAccount
+from shared.events import Actor
+from shared.events.contracts.identity import LoginSucceeded, SessionRefreshed, SessionRevoked
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    session_id: uuid.UUID
+    methods: tuple[str, ...]
+
+
+class RefreshRefused(Exception):
+    """Unknown, used, expired or revoked: the caller must log in again."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def access_token(authority: Authority, user: UserAccount, login: LoginSession) -> str:
+    return authority.signer.issue(
+        user_id=str(user.id),
+        organisation_id=str(user.organisation_id),
+        roles=[user.role],
+        session_id=str(login.id),
+        ttl=authority.access_ttl,
+        methods=login.methods.split(","),
+    )
+
+
+def _refresh(session: AsyncSession, login: LoginSession, now: datetime) -> str:
+    secret = onetime.new_secret()
+    session.add(RefreshToken(digest=onetime.digest(secret), session_id=login.id, issued_at=now))
+    return secret
+
+
+async def start_session(
+    *, session: AsyncSession, authority: Authority, user: UserAccount, methods: list[str]
+) -> Tokens:
+    """Open a session for a fully authenticated user, in the caller's transaction."""
+    now = _now()
+    login = LoginSession(
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        methods=",".join(methods),
+        created_at=now,
+        expires_at=now + timedelta(hours=authority.settings.session_hours),
+    )
+    session.add(login)
+    await session.flush()
+    refresh = _refresh(session, login, now)
+    await store.clear_failures(session=session, user_id=user.id)
+    actor = Actor(id=str(user.id), organisation_id=str(user.organisation_id))
+    authority.outbox.add(
+        session,
+        type="dpa.identity.login.succeeded.v1",
+        tenant=str(user.organisation_id),
+        actor=actor,
+        subject=str(user.id),
+        data=LoginSucceeded(user_id=user.id, session_id=login.id, methods=methods),
+    )
+    return Tokens(
+        access_token=access_token(authority, user, login),
+        refresh_token=refresh,
+        expires_in=int(authority.access_ttl.total_seconds()),
+        session_id=login.id,
+        methods=tuple(methods),
+    )
+
+
+async def refresh(
+    *, sessions: async_sessionmaker[AsyncSession], authority: Authority, presented: str
+) -> Tokens:
+    now = _now()
+    digest = onetime.digest(presented)
+    async with sessions() as session, session.begin():
+        result = await session.execute(
+            update(RefreshToken)
+            .where(col(RefreshToken.digest) == digest, col(RefreshToken.used_at).is_(None))
+            .values(used_at=now)
+        )
+        assert isinstance(result, CursorResult)
+        token = await session.get(RefreshToken, digest)
+        if token is None:
+            raise RefreshRefused("unknown refresh token")
+        login = await session.get(LoginSession, token.session_id)
+        user = await session.get(UserAccount, login.user_id) if login else None
+        if login is None or user is None:
+            raise RefreshRefused("session gone")
+        if result.rowcount != 1:
+            await end_sessions(
+                session=session,
+                authority=authority,
+                user=user,
+                reason="refresh_token_reused",
+                actor=authority.system,
+                only_session=login.id,
+            )
+            return_reason = "refresh token reused"
+        elif login.revoked_at is not None or _aware(login.expires_at) <= now:
+            return_reason = "session ended"
+        elif user.status is not UserStatus.active:
+            return_reason = "user not active"
+        else:
+            new_refresh = _refresh(session, login, now)
+            authority.outbox.add(
+                session,
+                type="dpa.identity.session.updated.v1",
+                tenant=str(user.organisation_id),
+                actor=Actor(id=str(user.id), organisation_id=str(user.organisation_id)),
+                subject=str(login.id),
+                data=SessionRefreshed(user_id=user.id, session_id=login.id),
+            )
+            return Tokens(
+                access_token=access_token(authority, user, login),
+                refresh_token=new_refresh,
+                expires_in=int(authority.access_ttl.total_seconds()),
+                session_id=login.id,
+                methods=tuple(login.methods.split(",")),
+            )
+    raise RefreshRefused(return_reason)
+
+
+async def end_sessions(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    user: UserAccount,
+    reason: str,
+    actor: Actor,
+    except_session: uuid.UUID | None = None,
+    only_session: uuid.UUID | None = None,
+) -> list[uuid.UUID]:
+    """Revoke sessions in the caller's transaction and announce it."""
+    ended = await store.revoke_sessions(
+        session=session,
+        user_id=user.id,
+        reason=reason,
+        now=_now(),
+        except_session=except_session,
+        only_session=only_session,
+    )
+    if ended:
+        authority.outbox.add(
+            session,
+            type="dpa.identity.session.revoked.v1",
+            tenant=str(user.organisation_id),
+            actor=actor,
+            subject=str(user.id),
+            data=SessionRevoked(user_id=user.id, session_ids=ended, reason=reason),
+        )
+        # Identity itself refuses them at once; the event tells every other service.
+        authority.revocations.revoke_sessions([str(i) for i in ended])
+    return ended

@@ -1,0 +1,43 @@
+"""Identity's settings: ``PACTUM_IDENTITY_<FIELD>``, falling back to ``PACTUM_<FIELD>``."""
+
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import Field
+
+from shared.settings import ServiceSettings
+
+
+class IdentitySettings(ServiceSettings):
+    service: ClassVar[str] = "identity"
+
+    signing_key_file: Path | None = None
+    data_key_file: Path | None = None
+    delivery_key_file: Path | None = None  # the notifier's credential for fetching links
+    link_base_url: str = "http://127.0.0.1:8101/account"
+    access_token_minutes: int = Field(default=5, ge=1, le=10)
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    invitation_hours: int = Field(default=72, ge=1, le=24 * 14)
+    reset_minutes: int = Field(default=30, ge=5, le=60)
+    challenge_minutes: int = Field(default=5, ge=1, le=15)
+    link_fetches: int = Field(default=5, ge=1, le=20)
+    client_failure_limit: int = Field(default=50, ge=1)
+    client_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # OWASP's minimum for argon2id: m=19 MiB, t=2, p=1. Lower values are refused.
+    argon2_memory_kib: int = Field(default=19 * 1024, ge=19 * 1024)
+    argon2_time_cost: int = Field(default=2, ge=2)
+    argon2_parallelism: int = Field(default=1, ge=1, le=8)
+    maintenance_notice_lead_hours: float = Field(default=24.0, ge=0)
+    grant_sweep_seconds: float = Field(default=30.0, gt=0)
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.signing_key_file or self.var_dir / "identity" / "signing-key.pem"
+
+    @property
+    def data_key_path(self) -> Path:
+        return self.data_key_file or self.var_dir / "identity" / "data-key"
+
+    @property
+    def delivery_key_path(self) -> Path:
+        return self.delivery_key_file or self.var_dir / "identity" / "delivery-key"

@@ -1,0 +1,196 @@
+"""Queries on identity's tables; keyword-only, and scoped to an organisation wherever a caller's
+request reaches tenant data (another organisation's user is simply not found)."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.identity.domain import LockoutPolicy, PasswordPolicy, UserStatus
+from services.identity.tables import (
+    ClientFailure,
+    LoginSession,
+    Organisation,
+    PasswordHistory,
+    UserAccount,
+)
+
+
+def password_policy(organisation: Organisation) -> PasswordPolicy:
+    return PasswordPolicy(
+        min_length=organisation.min_length,
+        history=organisation.password_history,
+        mfa=organisation.mfa,
+    )
+
+
+def lockout_policy(organisation: Organisation) -> LockoutPolicy:
+    return LockoutPolicy(
+        threshold=organisation.lock_threshold,
+        lock_minutes=tuple(int(m) for m in organisation.lock_minutes.split(",")),
+        permanent_after=organisation.permanent_after,
+    )
+
+
+def _rows(result: object) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+async def get_organisation(
+    *, session: AsyncSession, organisation_id: uuid.UUID
+) -> Organisation | None:
+    return await session.get(Organisation, organisation_id)
+
+
+async def user_by_email(*, session: AsyncSession, email: str) -> UserAccount | None:
+    result = await session.scalars(
+        select(UserAccount).where(col(UserAccount.email) == email.strip().lower())
+    )
+    return result.first()
+
+
+async def user_in(
+    *, session: AsyncSession, organisation_id: uuid.UUID, user_id: uuid.UUID
+) -> UserAccount | None:
+    result = await session.scalars(
+        select(UserAccount).where(
+            col(UserAccount.id) == user_id,
+            col(UserAccount.organisation_id) == organisation_id,
+            col(UserAccount.status) != UserStatus.removed,
+        )
+    )
+    return result.first()
+
+
+async def users_of(
+    *, session: AsyncSession, organisation_id: uuid.UUID, limit: int, offset: int = 0
+) -> list[UserAccount]:
+    result = await session.scalars(
+        select(UserAccount)
+        .where(
+            col(UserAccount.organisation_id) == organisation_id,
+            col(UserAccount.status) != UserStatus.removed,
+        )
+        .order_by(col(UserAccount.email))
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(result.all())
+
+
+async def active_admins(*, session: AsyncSession, organisation_id: uuid.UUID) -> int:
+    result = await session.scalars(
+        select(col(UserAccount.id)).where(
+            col(UserAccount.organisation_id) == organisation_id,
+            col(UserAccount.role) == "admin",
+            col(UserAccount.status) == UserStatus.active,
+        )
+    )
+    return len(result.all())
+
+
+async def reserve_attempt(
+    *, session: AsyncSession, user_id: uuid.UUID, threshold: int, now: datetime
+) -> int | None:
+    """Count an attempt before it is evaluated; None if the account is locked (TOM-T5).
+
+    One conditional UPDATE: however many attempts run in parallel, no more than ``threshold``
+    are admitted before the lock, because each one needs a free place under the threshold.
+    """
+    result = await session.execute(
+        update(UserAccount)
+        .where(
+            col(UserAccount.id) == user_id,
+            col(UserAccount.failures) < threshold,
+            col(UserAccount.locked_permanently).is_(False),
+            (col(UserAccount.locked_until).is_(None)) | (col(UserAccount.locked_until) <= now),
+        )
+        .values(failures=UserAccount.failures + 1)
+    )
+    if _rows(result) != 1:
+        return None
+    count = await session.scalar(
+        select(col(UserAccount.failures)).where(col(UserAccount.id) == user_id)
+    )
+    return int(count or 0)
+
+
+async def release_attempt(*, session: AsyncSession, user_id: uuid.UUID) -> None:
+    """A correct first factor gives its place back (the second factor is still due)."""
+    await session.execute(
+        update(UserAccount)
+        .where(col(UserAccount.id) == user_id, col(UserAccount.failures) > 0)
+        .values(failures=UserAccount.failures - 1)
+    )
+
+
+async def clear_failures(*, session: AsyncSession, user_id: uuid.UUID) -> None:
+    await session.execute(
+        update(UserAccount)
+        .where(col(UserAccount.id) == user_id)
+        .values(failures=0, locks=0, locked_until=None)
+    )
+
+
+async def count_client_failure(
+    *, session: AsyncSession, address: str, window: int, dialect: str
+) -> None:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(ClientFailure).values(address=address, window=window, failures=1)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["address", "window"],
+            set_={"failures": ClientFailure.failures + 1},
+        )
+    )
+
+
+async def client_failures(*, session: AsyncSession, address: str, window: int) -> int:
+    value = await session.scalar(
+        select(col(ClientFailure.failures)).where(
+            col(ClientFailure.address) == address, col(ClientFailure.window) == window
+        )
+    )
+    return int(value or 0)
+
+
+async def password_history(*, session: AsyncSession, user_id: uuid.UUID, limit: int) -> list[str]:
+    result = await session.scalars(
+        select(col(PasswordHistory.password_hash))
+        .where(col(PasswordHistory.user_id) == user_id)
+        .order_by(col(PasswordHistory.id).desc())
+        .limit(limit)
+    )
+    return list(result.all())
+
+
+async def revoke_sessions(
+    *,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+    except_session: uuid.UUID | None = None,
+    only_session: uuid.UUID | None = None,
+) -> list[uuid.UUID]:
+    """End a user's live sessions; returns the ids of those that were live."""
+    query = select(col(LoginSession.id)).where(
+        col(LoginSession.user_id) == user_id, col(LoginSession.revoked_at).is_(None)
+    )
+    if except_session is not None:
+        query = query.where(col(LoginSession.id) != except_session)
+    if only_session is not None:
+        query = query.where(col(LoginSession.id) == only_session)
+    ids = list((await session.scalars(query)).all())
+    if ids:
+        await session.execute(
+            update(LoginSession)
+            .where(col(LoginSession.id).in_(ids), col(LoginSession.revoked_at).is_(None))
+            .values(revoked_at=now, revoked_reason=reason)
+        )
+    return ids

@@ -1,0 +1,336 @@
+"""An organisation's admins run their own user base, without the operator (TOM-T2a).
+
+Invite, re-invite, disable, re-enable, remove, change roles, reset a user's second factor,
+release a lock, send a reset link. Every change and every read is an event (TOM-T3a). An admin
+never sets another user's password (TOM-T2c). Another organisation's user is not found.
+"""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from services.identity import accounts, links, store
+from services.identity.authority import Authority
+from services.identity.domain import ROLES, IdentityRuleBroken, UserStatus
+from services.identity.sessions import end_sessions
+from services.identity.tables import OneTimeLink, RecoveryCode, UserAccount
+from shared.auth import Principal
+from shared.events import Actor
+from shared.events.contracts.identity import (
+    AccountUnlocked,
+    MfaReset,
+    UserInvited,
+    UserRoleUpdated,
+    UsersListed,
+    UserStatusChanged,
+    UserViewed,
+)
+
+VIEWED_FIELDS = sorted(
+    ["id", "email", "display_name", "role", "status", "mfa_enrolled", "locked", "created_at"]
+)
+
+
+class UserNotFound(LookupError):
+    pass
+
+
+class EmailTaken(IdentityRuleBroken):
+    pass
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _org(principal: Principal) -> uuid.UUID:
+    return uuid.UUID(principal.organisation_id)
+
+
+async def _user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> UserAccount:
+    user = await store.user_in(session=session, organisation_id=_org(principal), user_id=user_id)
+    if user is None:
+        raise UserNotFound(user_id)
+    return user
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise IdentityRuleBroken(f"role must be one of {', '.join(ROLES)}")
+
+
+async def invite(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    authority: Authority,
+    principal: Principal,
+    email: str,
+    role: str,
+    display_name: str,
+) -> UserAccount:
+    _check_role(role)
+    try:
+        async with sessions() as session, session.begin():
+            user, _ = await add_invited_user(
+                session=session,
+                authority=authority,
+                organisation_id=_org(principal),
+                email=email,
+                role=role,
+                display_name=display_name,
+                actor=principal.actor,
+            )
+            return user
+    except IntegrityError:
+        raise EmailTaken(
+            "this e-mail address cannot be invited; it may already have an account"
+        ) from None
+
+
+async def add_invited_user(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    organisation_id: uuid.UUID,
+    email: str,
+    role: str,
+    display_name: str,
+    actor: Actor,
+) -> tuple[UserAccount, OneTimeLink]:
+    user = UserAccount(
+        organisation_id=organisation_id,
+        email=email.strip().lower(),
+        display_name=display_name.strip(),
+        role=role,
+        status=UserStatus.invited,
+        created_at=_now(),
+    )
+    session.add(user)
+    await session.flush()
+    link = await links.create_link(
+        session=session,
+        user=user,
+        purpose="invitation",
+        valid_for=timedelta(hours=authority.settings.invitation_hours),
+    )
+    authority.outbox.add(
+        session,
+        type="dpa.identity.user.invited.v1",
+        tenant=str(organisation_id),
+        actor=actor,
+        subject=str(user.id),
+        data=UserInvited(user_id=user.id, invitation_id=link.id, role=role),
+    )
+    return user, link
+
+
+async def reinvite(
+    *, session: AsyncSession, authority: Authority, principal: Principal, user_id: uuid.UUID
+) -> None:
+    async with session.begin():
+        user = await _user(session, principal, user_id)
+        if user.status is not UserStatus.invited:
+            raise IdentityRuleBroken("only a user who has not accepted yet can be re-invited")
+        link = await links.create_link(
+            session=session,
+            user=user,
+            purpose="invitation",
+            valid_for=timedelta(hours=authority.settings.invitation_hours),
+        )
+        authority.outbox.add(
+            session,
+            type="dpa.identity.user.invited.v1",
+            tenant=principal.organisation_id,
+            actor=principal.actor,
+            subject=str(user.id),
+            data=UserInvited(user_id=user.id, invitation_id=link.id, role=user.role, reissued=True),
+        )
+
+
+async def list_users(
+    *, session: AsyncSession, authority: Authority, principal: Principal, limit: int, offset: int
+) -> list[UserAccount]:
+    async with session.begin():
+        users = await store.users_of(
+            session=session, organisation_id=_org(principal), limit=limit, offset=offset
+        )
+        authority.outbox.add(
+            session,
+            type="dpa.identity.user.listed.v1",
+            tenant=principal.organisation_id,
+            actor=principal.actor,
+            data=UsersListed(user_ids=[user.id for user in users]),
+        )
+    return users
+
+
+async def view_user(
+    *, session: AsyncSession, authority: Authority, principal: Principal, user_id: uuid.UUID
+) -> UserAccount:
+    async with session.begin():
+        user = await _user(session, principal, user_id)
+        authority.outbox.add(
+            session,
+            type="dpa.identity.user.viewed.v1",
+            tenant=principal.organisation_id,
+            actor=principal.actor,
+            subject=str(user.id),
+            data=UserViewed(user_id=user.id, fields=VIEWED_FIELDS),
+        )
+    return user
+
+
+async def _keep_an_admin(session: AsyncSession, principal: Principal, user: UserAccount) -> None:
+    if str(user.id) == principal.user_id:
+        raise IdentityRuleBroken("you cannot do this to your own account; ask another admin")
+    if (
+        user.role == "admin"
+        and user.status is UserStatus.active
+        and await store.active_admins(session=session, organisation_id=user.organisation_id) <= 1
+    ):
+        raise IdentityRuleBroken("an organisation keeps at least one active admin")
+
+
+async def set_status(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    principal: Principal,
+    user_id: uuid.UUID,
+    status: UserStatus,
+) -> UserAccount:
+    """Disable, re-enable or remove a user; disabling and removing end their sessions at once."""
+    async with session.begin():
+        user = await _user(session, principal, user_id)
+        if status is not UserStatus.active:
+            await _keep_an_admin(session, principal, user)
+        elif user.status is not UserStatus.disabled:
+            raise IdentityRuleBroken("only a disabled user can be re-enabled")
+        if status is UserStatus.disabled and user.status is not UserStatus.active:
+            raise IdentityRuleBroken("only an active user can be disabled")
+        ended: list[uuid.UUID] = []
+        if status is not UserStatus.active:
+            ended = await end_sessions(
+                session=session,
+                authority=authority,
+                user=user,
+                reason="user_disabled" if status is UserStatus.disabled else "user_removed",
+                actor=principal.actor,
+            )
+        values: dict[str, object] = {"status": status}
+        if status is UserStatus.removed:
+            # Minimise: a removed user keeps an id for the audit trail, not an address or name.
+            values |= {
+                "email": f"{user.id}@removed.invalid",
+                "display_name": "",
+                "password_hash": None,
+                "totp_sealed": None,
+                "totp_pending": None,
+            }
+        await session.execute(
+            update(UserAccount).where(col(UserAccount.id) == user.id).values(**values)
+        )
+        verb = {UserStatus.active: "enabled", UserStatus.disabled: "disabled"}.get(
+            status, "removed"
+        )
+        authority.outbox.add(
+            session,
+            type=f"dpa.identity.user.{verb}.v1",
+            tenant=principal.organisation_id,
+            actor=principal.actor,
+            subject=str(user.id),
+            data=UserStatusChanged(user_id=user.id, sessions_revoked=len(ended)),
+        )
+    await session.refresh(user)
+    return user
+
+
+async def change_role(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    principal: Principal,
+    user_id: uuid.UUID,
+    role: str,
+) -> UserAccount:
+    _check_role(role)
+    async with session.begin():
+        user = await _user(session, principal, user_id)
+        if user.role == role:
+            return user
+        if user.role == "admin":
+            await _keep_an_admin(session, principal, user)
+        old = user.role
+        await session.execute(
+            update(UserAccount).where(col(UserAccount.id) == user.id).values(role=role)
+        )
+        authority.outbox.add(
+            session,
+            type="dpa.identity.user_role.updated.v1",
+            tenant=principal.organisation_id,
+            actor=principal.actor,
+            subject=str(user.id),
+            data=UserRoleUpdated(user_id=user.id, old_role=old, new_role=role),
+        )
+    await session.refresh(user)
+    return user
+
+
+async def reset_mfa(
+    *, session: AsyncSession, authority: Authority, principal: Principal, user_id: uuid.UUID
+) -> None:
+    async with session.begin():
+        user = await _user(session, principal, user_id)
+        if user.mfa_enrolled_at is None:
+            raise IdentityRuleBroken("this user has no second factor to reset")
+        await session.execute(
+            update(UserAccount)
+            .where(col(UserAccount.id) == user.id)
+            .values(totp_sealed=None, totp_pending=None, mfa_enrolled_at=None)
+        )
+        await session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
+        authority.outbox.add(
+            session,
+            type="dpa.identity.mfa.reset.v1",
+            tenant=principal.organisation_id,
+            actor=principal.actor,
+            subject=str(user.id),
+            data=MfaReset(user_id=user.id),
+        )
+
+
+async def unlock(
+    *, session: AsyncSession, authority: Authority, principal: Principal, user_id: uuid.UUID
+) -> None:
+    async with session.begin():
+        user = await _user(session, principal, user_id)
+        await session.execute(
+            update(UserAccount)
+            .where(col(UserAccount.id) == user.id)
+            .values(failures=0, locks=0, locked_until=None, locked_permanently=False)
+        )
+        authority.outbox.add(
+            session,
+            type="dpa.identity.account.unlocked.v1",
+            tenant=principal.organisation_id,
+            actor=principal.actor,
+            subject=str(user.id),
+            data=AccountUnlocked(user_id=user.id, by="admin"),
+        )
+
+
+async def send_reset(
+    *, session: AsyncSession, authority: Authority, principal: Principal, user_id: uuid.UUID
+) -> None:
+    """An admin sends a user a reset link; the admin never sees or sets the password."""
+    async with session.begin():
+        user = await _user(session, principal, user_id)
+        if user.status is not UserStatus.active:
+            raise IdentityRuleBroken("only an active user can reset a password")
+        await accounts.request_reset(
+            session=session, authority=authority, email=user.email, by=principal.actor
+        )

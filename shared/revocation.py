@@ -1,0 +1,91 @@
+"""Revoked sessions and grants, known to every service before the tokens that carry them expire.
+
+Identity emits ``dpa.identity.session.revoked.v1`` (logout, disabled user, password reset, refresh
+token reuse...) and ``dpa.identity.grant.revoked.v1`` through its outbox. Every service keeps a
+:class:`RevocationList` fed by an ephemeral, ordered JetStream consumer that starts at
+``now - remember`` (the longest access-token lifetime and then some), so a service that starts or
+reconnects also learns the revocations it missed. ``TokenVerifier`` refuses a token whose session
+or grant is on the list. Entries are forgotten once every token they could concern has expired.
+"""
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from nats.aio.msg import Msg
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from pydantic import ValidationError
+
+from shared.events import Envelope
+
+log = structlog.get_logger("pactum.revocation")
+
+SESSION_REVOKED = "dpa.identity.session.revoked.v1"
+GRANT_REVOKED = "dpa.identity.grant.revoked.v1"
+SUBJECTS = ("dpa.*.identity.session.revoked", "dpa.*.identity.grant.revoked")
+
+
+class RevocationList:
+    """Session and grant ids whose tokens must be refused, each remembered for ``remember``."""
+
+    def __init__(self, *, remember: timedelta = timedelta(minutes=30)) -> None:
+        self.remember_seconds = remember.total_seconds()
+        self._sessions: dict[str, float] = {}
+        self._grants: dict[str, float] = {}
+
+    def revoke_sessions(self, session_ids: list[str]) -> None:
+        until = time.monotonic() + self.remember_seconds
+        for session_id in session_ids:
+            self._sessions[session_id] = until
+
+    def revoke_grant(self, grant_id: str) -> None:
+        self._grants[grant_id] = time.monotonic() + self.remember_seconds
+
+    def is_revoked(self, *, session_id: str, grant_id: str | None) -> bool:
+        now = time.monotonic()
+        if self._sessions.get(session_id, 0.0) > now:
+            return True
+        return grant_id is not None and self._grants.get(grant_id, 0.0) > now
+
+    def forget_expired(self) -> None:
+        now = time.monotonic()
+        for entries in (self._sessions, self._grants):
+            for key in [key for key, until in entries.items() if until <= now]:
+                del entries[key]
+
+    def apply(self, envelope: Envelope) -> None:
+        """Take one revocation event into account (others are ignored)."""
+        if envelope.type == SESSION_REVOKED:
+            self.revoke_sessions([str(session) for session in envelope.data["session_ids"]])
+        elif envelope.type == GRANT_REVOKED:
+            self.revoke_grant(str(envelope.data["grant_id"]))
+        self.forget_expired()
+
+
+async def listen(connection: Any, *, stream: str, revocations: RevocationList) -> list[Any]:
+    """Subscribe ``revocations`` to the stream's revocation events, replaying the recent past."""
+    js = connection.jetstream()
+    start = datetime.now(UTC) - timedelta(seconds=revocations.remember_seconds)
+
+    async def on_message(message: Msg) -> None:
+        try:
+            revocations.apply(Envelope.model_validate_json(message.data))
+        except (ValidationError, KeyError, TypeError) as error:
+            log.warning("revocation.rejected", subject=message.subject, error=str(error))
+
+    subscriptions = []
+    for subject in SUBJECTS:
+        subscriptions.append(
+            await js.subscribe(
+                subject,
+                cb=on_message,
+                stream=stream,
+                ordered_consumer=True,
+                config=ConsumerConfig(
+                    deliver_policy=DeliverPolicy.BY_START_TIME,
+                    opt_start_time=start,
+                ),
+            )
+        )
+    return subscriptions

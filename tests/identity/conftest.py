@@ -1,0 +1,188 @@
+"""Identity in-process with audit, notifier and agreements, on a real nats-server and databases.
+
+Identity signs with the platform's test key (written where identity loads its key from), so its
+tokens verify in every other service exactly as in production.
+"""
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from sqlalchemy import select
+
+from services.identity import onetime, organisations, totp
+from services.identity.authority import Authority
+from services.identity.domain import OrganisationKind
+from services.identity.main import IdentitySettings
+from services.identity.tables import OneTimeLink, UserAccount
+from tests.support.databases import Database
+from tests.support.nats import NatsServer
+from tests.support.platform import Platform, eventually
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Account:
+    user_id: str
+    organisation_id: str
+    email: str
+    password: str
+    access_token: str
+    refresh_token: str
+    session_id: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+class Identity:
+    """Drives identity over HTTP as users, and as the notifier fetching one-time links."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.client: httpx.AsyncClient = platform.clients["identity"]
+
+    @property
+    def authority(self) -> Authority:
+        authority: Authority = self.platform.apps["identity"].state.authority
+        return authority
+
+    async def organisation(self, kind: str = "controller") -> tuple[str, str]:
+        """A new organisation and the invitation link of its first admin (as the CLI does)."""
+        runtime = self.platform.runtime("identity")
+        async with runtime.sessions() as session, session.begin():
+            organisation = await organisations.create_organisation(
+                session=session,
+                authority=self.authority,
+                name=f"Org {uuid.uuid4().hex[:6]}",
+                kind=OrganisationKind(kind),
+            )
+            link = await organisations.create_first_admin(
+                session=session,
+                authority=self.authority,
+                organisation_id=organisation.id,
+                email=f"admin-{uuid.uuid4().hex[:8]}@example.org",
+            )
+        return str(organisation.id), link
+
+    async def admin(self, kind: str = "controller") -> Account:
+        _, link = await self.organisation(kind)
+        email = await self._email_of_link(link)
+        await self.accept(link, PASSWORD)
+        return await self.login_account(email, PASSWORD)
+
+    async def _email_of_link(self, link: str) -> str:
+        digest = onetime.digest(token_of(link))
+        async with self.platform.runtime("identity").sessions() as session:
+            found = (
+                await session.scalars(
+                    select(OneTimeLink).where(OneTimeLink.digest == digest)  # type: ignore[arg-type]
+                )
+            ).one()
+            user = await session.get(UserAccount, found.user_id)
+            assert user is not None
+            return user.email
+
+    async def accept(self, link: str, password: str) -> httpx.Response:
+        return await self.client.post(
+            "/invitations/accept", json={"token": token_of(link), "password": password}
+        )
+
+    async def login(self, email: str, password: str) -> httpx.Response:
+        return await self.client.post("/login", json={"email": email, "password": password})
+
+    async def login_account(self, email: str, password: str) -> Account:
+        response = await self.login(email, password)
+        assert response.status_code == 200, response.text
+        return self.account(response.json(), email, password)
+
+    def account(self, body: dict[str, Any], email: str, password: str) -> Account:
+        decoded = jwt.decode(body["access_token"], options={"verify_signature": False})
+        return Account(
+            user_id=decoded["sub"],
+            organisation_id=decoded["org"],
+            email=email,
+            password=password,
+            access_token=body["access_token"],
+            refresh_token=body["refresh_token"],
+            session_id=body["session_id"],
+        )
+
+    async def deliver(self, link_id: str) -> httpx.Response:
+        """What the notifier does: fetch the one-time link to put in its e-mail."""
+        return await self.client.post(
+            f"/internal/links/{link_id}",
+            headers={"x-pactum-delivery-key": self.authority.delivery_key},
+        )
+
+    async def invite(self, admin: Account, role: str = "member") -> tuple[str, str, str]:
+        """Invite a user; returns (user id, e-mail, invitation link as the notifier gets it)."""
+        email = f"user-{uuid.uuid4().hex[:8]}@example.org"
+        response = await self.client.post(
+            "/users", json={"email": email, "role": role}, headers=admin.auth
+        )
+        assert response.status_code == 201, response.text
+        user_id = response.json()["id"]
+        link_id = await self.last_link_id(user_id)
+        delivered = await self.deliver(link_id)
+        assert delivered.status_code == 200, delivered.text
+        return user_id, email, delivered.json()["url"]
+
+    async def member(self, admin: Account, role: str = "member") -> Account:
+        _, email, link = await self.invite(admin, role)
+        assert (await self.accept(link, PASSWORD)).status_code == 204
+        return await self.login_account(email, PASSWORD)
+
+    async def last_link_id(self, user_id: str, purpose: str | None = None) -> str:
+        """The link id the notifier reads from the event (user.invited / reset requested)."""
+        types = {
+            "invitation": "dpa.identity.user.invited.v1",
+            "password_reset": "dpa.identity.password_reset.requested.v1",
+        }
+        wanted = types[purpose or "invitation"]
+
+        async def find() -> str:
+            for entry in reversed(await self.platform.audit_entries(event_type=wanted)):
+                if entry.data.get("user_id") == user_id:
+                    key = "invitation_id" if wanted.endswith("invited.v1") else "link_id"
+                    return str(entry.data[key])
+            return ""
+
+        return await eventually(find)
+
+    def code(self, secret: str, *, offset: int = 0) -> str:
+        return totp.code_at(secret, totp.current_step() + offset)
+
+
+def token_of(link: str) -> str:
+    return link.split("#token=", 1)[1]
+
+
+@pytest.fixture
+async def identity_platform(
+    nats_server: NatsServer, database: Callable[[str], Database], tmp_path: Path
+) -> AsyncIterator[Platform]:
+    running = Platform(
+        nats_url=nats_server.url,
+        database=database,
+        var_dir=tmp_path / "var",
+        client_failure_limit=1000,
+    )
+    key_path = IdentitySettings(var_dir=tmp_path / "var").signing_key_path
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    key_path.write_bytes(running.signer.to_pem())
+    await running.start("identity", "audit", "notifier", "agreements")
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+def identity(identity_platform: Platform) -> Identity:
+    return Identity(identity_platform)
