@@ -1,14 +1,14 @@
-"""The sweep that closes objection windows once their deadline passed, once per notice."""
+"""Deadlines that passed: objection windows close, 72-hour clocks run out; each settled once."""
 
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.agreements import clocks
+from services.agreements import breach_store, clocks
 from services.agreements import subprocessor_store as records
 from services.agreements.clocks import NoticeDecision
 from shared.events import Actor
-from shared.events.contracts.agreements import SubprocessorNoticeDecided
+from shared.events.contracts.agreements import AuthorityDeadlinePassed, SubprocessorNoticeDecided
 from shared.outbox import Outbox
 
 
@@ -44,6 +44,31 @@ async def close_windows(
                     change_id=notice.change_id,
                     decision=notice.decision,
                     deemed=outcome is NoticeDecision.accepted,
+                ),
+            )
+    return len(due)
+
+
+async def flag_overdue_breach_notices(
+    *, sessions: async_sessionmaker[AsyncSession], outbox: Outbox, service: str, now: datetime
+) -> int:
+    """Tell each controller, once, that its 72 hours passed without a recorded decision."""
+    actor = Actor.system(service)
+    async with sessions() as session, session.begin():
+        due = await breach_store.overdue_notices(session=session, now=now)
+        for notice in due:
+            notice.deadline_passed = True
+            outbox.add(
+                session,
+                type="dpa.agreements.breach_notice.expired.v1",
+                tenant=str(notice.controller_id),
+                actor=actor,
+                subject=str(notice.agreement_id),
+                data=AuthorityDeadlinePassed(
+                    agreement_id=notice.agreement_id,
+                    breach_id=notice.breach_id,
+                    notice_id=notice.id,
+                    authority_deadline=clocks.as_utc(notice.authority_deadline),
                 ),
             )
     return len(due)

@@ -8,7 +8,16 @@ from typing import ClassVar
 from fastapi import FastAPI
 from pydantic import Field
 
-from services.agreements import api, errors, store, subprocessor_api, subprocessor_store, sweep
+from services.agreements import (
+    api,
+    breach_api,
+    breach_store,
+    errors,
+    store,
+    subprocessor_api,
+    subprocessor_store,
+    sweep,
+)
 from shared.auth import JwksSource
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
@@ -27,6 +36,7 @@ TABLES = (
     store.AgreementVersion.__table__,  # type: ignore[attr-defined]
     store.Signature.__table__,  # type: ignore[attr-defined]
     *subprocessor_store.TABLES,
+    *breach_store.TABLES,
 )
 
 
@@ -59,4 +69,5 @@ def create_app(
     errors.install(app)
     app.include_router(api.router)
     app.include_router(subprocessor_api.router)
+    app.include_router(breach_api.router)
     return app

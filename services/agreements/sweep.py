@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from services.agreements import subprocessor_deadlines
+from services.agreements import deadlines
 from shared.runtime import ServiceRuntime
 
 log = structlog.get_logger("pactum.agreements.sweep")
@@ -20,12 +20,21 @@ Step = Callable[[ServiceRuntime, datetime], Awaitable[int]]
 
 
 async def _objection_windows(runtime: ServiceRuntime, now: datetime) -> int:
-    return await subprocessor_deadlines.close_windows(
+    return await deadlines.close_windows(
         sessions=runtime.sessions, outbox=runtime.outbox, service=runtime.settings.service, now=now
     )
 
 
-STEPS: dict[str, Step] = {"objection_windows": _objection_windows}
+async def _breach_clocks(runtime: ServiceRuntime, now: datetime) -> int:
+    return await deadlines.flag_overdue_breach_notices(
+        sessions=runtime.sessions, outbox=runtime.outbox, service=runtime.settings.service, now=now
+    )
+
+
+STEPS: dict[str, Step] = {
+    "objection_windows": _objection_windows,
+    "breach_clocks": _breach_clocks,
+}
 
 
 async def apply_due(runtime: ServiceRuntime, *, now: datetime | None = None) -> dict[str, int]:

@@ -1,8 +1,8 @@
 """Subprocessor changes end to end over HTTP, with the events on a real nats-server (DPA-5)."""
 
 import uuid
-from functools import partial
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest

@@ -194,6 +194,16 @@ class AuthorityDeadlinePassed(_Payload):
     authority_deadline: datetime
 
 
+class BreachRead(_Payload):
+    breach_id: UUID
+    agreement_ids: list[UUID] = Field(description="The agreements whose notices were shown.")
+    fields: list[str]
+
+
+class BreachesListed(_Payload):
+    breach_ids: list[UUID]
+
+
 class MeasureUpdated(_Payload):
     agreement_id: UUID
     measure_id: str
@@ -362,6 +372,18 @@ KINDS = (
         AuthorityDeadlinePassed,
         ("TOM-O4", "USE-3"),
         "A controller's 72 hours passed without a recorded decision on the authority.",
+    ),
+    _kind(
+        "dpa.agreements.breach.viewed.v1",
+        BreachRead,
+        ("TOM-T3a", "TOM-O4"),
+        "A breach report was read; names the fields returned, never their values.",
+    ),
+    _kind(
+        "dpa.agreements.breach.listed.v1",
+        BreachesListed,
+        ("TOM-T3a", "TOM-O4"),
+        "A list of breach reports was read.",
     ),
     _kind(
         "dpa.agreements.measure.updated.v1",
