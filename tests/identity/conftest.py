@@ -186,3 +186,21 @@ async def identity_platform(
 @pytest.fixture
 def identity(identity_platform: Platform) -> Identity:
     return Identity(identity_platform)
+
+
+async def events_of(platform: Platform, event_type: str, count: int = 1, **where: Any) -> list[Any]:
+    """The audit entries of ``event_type`` once at least ``count`` arrived through NATS."""
+
+    async def arrived() -> list[Any]:
+        entries = await platform.audit_entries(event_type=event_type, **where)
+        return entries if len(entries) >= count else []
+
+    return await eventually(arrived)
+
+
+def assert_no_secret(entries: list[Any], *secrets: str) -> None:
+    """No audit entry (that is: no event) carries any of ``secrets``."""
+    for entry in entries:
+        text = repr(entry.data)
+        for secret in secrets:
+            assert secret not in text
