@@ -3,8 +3,8 @@ answers, per-address throttling; and argon2id with rehash on login (TOM-T10)."""
 
 import asyncio
 import uuid
-from typing import Any
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import update
@@ -23,7 +23,8 @@ def _lasts(entry: Any) -> timedelta | None:
         return None
     occurred = entry.occurred_at
     occurred = occurred if occurred.tzinfo else occurred.replace(tzinfo=UTC)
-    return datetime.fromisoformat(entry.data["until"]) - occurred
+    lasts: timedelta = datetime.fromisoformat(entry.data["until"]) - occurred
+    return lasts
 
 
 async def _policy(identity: Identity, admin: Account, **changes: object) -> None:
@@ -179,14 +180,15 @@ async def test_passwords_are_argon2id_and_rehashed_when_parameters_change__TOM_T
 
 async def test_policy_refuses_weaker_lockout_than_the_rules_allow(identity: Identity) -> None:
     admin = await identity.admin()
-    for change in (
+    changes: list[dict[str, object]] = [
         {"lock_threshold": 1},
         {"lock_minutes": [15, 5]},
         {"lock_minutes": []},
         {"min_length": 6},
         {"permanent_after": 0},
         {"mfa": "sometimes"},
-    ):
+    ]
+    for change in changes:
         response = await identity.client.patch("/policy", json=change, headers=admin.auth)
         assert response.status_code == 422, change
     policy = await identity.client.get("/policy", headers=admin.auth)
