@@ -12,6 +12,8 @@ from services.agreements import (
     api,
     breach_api,
     breach_store,
+    commitment_api,
+    commitment_store,
     errors,
     store,
     subprocessor_api,
@@ -37,6 +39,7 @@ TABLES = (
     store.Signature.__table__,  # type: ignore[attr-defined]
     *subprocessor_store.TABLES,
     *breach_store.TABLES,
+    *commitment_store.TABLES,
 )
 
 
@@ -70,4 +73,5 @@ def create_app(
     app.include_router(api.router)
     app.include_router(subprocessor_api.router)
     app.include_router(breach_api.router)
+    app.include_router(commitment_api.router)
     return app

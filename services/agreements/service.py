@@ -27,6 +27,7 @@ from shared.events.contracts.agreements import (
     AgreementsListed,
     AgreementStatusChanged,
     AgreementViewed,
+    RecordsRead,
 )
 from shared.outbox import Outbox
 
@@ -277,3 +278,24 @@ async def change_status(
         )
         await session.flush()
         return await public(session, agreement)
+
+
+def record_read(
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement: Agreement,
+    *,
+    record: str,
+    record_ids: list[uuid.UUID],
+    tenant: str | None = None,
+) -> None:
+    """Record a consultation of an agreement's records (TOM-T3a): which ones, never values."""
+    outbox.add(
+        session,
+        type="dpa.agreements.record.listed.v1",
+        tenant=tenant or tenant_of(agreement),
+        actor=principal.actor,
+        subject=str(agreement.id),
+        data=RecordsRead(agreement_id=agreement.id, record=record, record_ids=record_ids),
+    )

@@ -210,6 +210,48 @@ class MeasureUpdated(_Payload):
     status: str
 
 
+class StaffMemberChanged(_Payload):
+    agreement_id: UUID
+    staff_member_id: UUID
+    confidentiality_signed_on: date | None = None
+
+
+class DisclosureRecorded(_Payload):
+    """A legally required disclosure demand (DPA-4a); authority and scope stay out of events."""
+
+    agreement_id: UUID
+    disclosure_id: UUID
+    controller_informed: bool
+    prohibited_by_law: bool
+
+
+class DisclosureOutcome(_Payload):
+    agreement_id: UUID
+    disclosure_id: UUID
+    outcome: str
+
+
+class AgreementExported(_Payload):
+    agreement_id: UUID
+    sha256: str
+    files: list[str]
+
+
+class AgreementClosed(_Payload):
+    agreement_id: UUID
+    choice: Literal["return", "destroy"]
+    certificate_id: UUID
+    destroyed: dict[str, int]
+    legal_holds: int
+
+
+class RetentionApplied(_Payload):
+    agreement_id: UUID
+    record: str
+    record_id: UUID
+    action: Literal["pseudonymised", "deleted"]
+
+
 def _kind(
     name: str, payload: type[BaseModel], requirements: tuple[str, ...], summary: str
 ) -> EventKind:
@@ -384,6 +426,48 @@ KINDS = (
         BreachesListed,
         ("TOM-T3a", "TOM-O4"),
         "A list of breach reports was read.",
+    ),
+    _kind(
+        "dpa.agreements.staff_member.created.v1",
+        StaffMemberChanged,
+        ("DPA-8", "DPA-9"),
+        "The processor listed a staff member or department with access, with its commitment.",
+    ),
+    _kind(
+        "dpa.agreements.staff_member.removed.v1",
+        StaffMemberChanged,
+        ("DPA-8",),
+        "The processor withdrew a staff member's or department's access.",
+    ),
+    _kind(
+        "dpa.agreements.disclosure.reported.v1",
+        DisclosureRecorded,
+        ("DPA-4a", "USE-3"),
+        "The processor recorded a legally required disclosure demand.",
+    ),
+    _kind(
+        "dpa.agreements.disclosure.updated.v1",
+        DisclosureOutcome,
+        ("DPA-4a",),
+        "The outcome of a disclosure demand was recorded.",
+    ),
+    _kind(
+        "dpa.agreements.agreement.exported.v1",
+        AgreementExported,
+        ("DPA-13", "TOM-T4", "DPA-11", "TOM-T3a"),
+        "Everything held for an agreement was exported (return of data, or evidence).",
+    ),
+    _kind(
+        "dpa.agreements.agreement.closed.v1",
+        AgreementClosed,
+        ("DPA-13", "DPA-4b"),
+        "Processing ended: data returned or destroyed, a signed destruction certificate issued.",
+    ),
+    _kind(
+        "dpa.agreements.retention.expired.v1",
+        RetentionApplied,
+        ("TOM-T1",),
+        "Personal data held past its retention was pseudonymised or deleted.",
     ),
     _kind(
         "dpa.agreements.measure.updated.v1",
