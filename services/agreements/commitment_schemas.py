@@ -105,6 +105,9 @@ class DisclosurePublic(_Out):
 
 
 class LegalHold(_Body):
+    """What the law requires to keep, and why; ``staff``, ``instructions`` or ``disclosures``
+    keep those records from destruction, anything else is recorded on the certificate."""
+
     what: Name
     why: Name
 

@@ -12,6 +12,7 @@ from services.agreements import (
     api,
     breach_api,
     breach_store,
+    closure_api,
     commitment_api,
     commitment_store,
     errors,
@@ -20,6 +21,7 @@ from services.agreements import (
     subprocessor_store,
     sweep,
 )
+from services.agreements.certificates import CertificateKey
 from shared.auth import JwksSource
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
@@ -74,4 +76,8 @@ def create_app(
     app.include_router(subprocessor_api.router)
     app.include_router(breach_api.router)
     app.include_router(commitment_api.router)
+    app.include_router(closure_api.router)
+    app.state.certificate_key = CertificateKey.load_or_create(
+        settings.var_dir / "agreements-certificate.pem"
+    )
     return app

@@ -1,0 +1,88 @@
+"""HTTP routes of the end of processing: export (return), closure with certificate, key."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from services.agreements import closure
+from services.agreements.api import Admin, Reader
+from services.agreements.certificates import CertificateKey
+from services.agreements.commitment_schemas import CertificatePublic, Closure
+from shared.runtime import RuntimeDep, SessionDep
+
+router = APIRouter(tags=["termination"])
+
+
+def _key(request: Request) -> CertificateKey:
+    key: CertificateKey = request.app.state.certificate_key
+    return key
+
+
+KeyDep = Annotated[CertificateKey, Depends(_key)]
+
+
+@router.get(
+    "/agreements/{agreement_id}/export",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+async def export(
+    agreement_id: uuid.UUID, principal: Reader, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """As controller: everything held for the agreement, JSON and CSV with a SHA-256 manifest."""
+    data, digest = await closure.export(
+        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
+    )
+    return Response(
+        content=data,
+        media_type="application/zip",
+        headers={
+            "content-disposition": f'attachment; filename="agreement-{agreement_id}.zip"',
+            "x-archive-sha256": digest,
+        },
+    )
+
+
+@router.post("/agreements/{agreement_id}/closure", response_model=CertificatePublic)
+async def close(
+    agreement_id: uuid.UUID,
+    body: Closure,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    key: KeyDep,
+) -> CertificatePublic:
+    """As controller of a terminated agreement: choose return or destruction (DPA-13)."""
+    return await closure.close(
+        session=session,
+        outbox=runtime.outbox,
+        key=key,
+        principal=principal,
+        agreement_id=agreement_id,
+        body=body,
+    )
+
+
+@router.get("/agreements/{agreement_id}/certificate", response_model=CertificatePublic)
+async def read_certificate(
+    agreement_id: uuid.UUID,
+    principal: Reader,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    key: KeyDep,
+) -> CertificatePublic:
+    """The signed destruction certificate, with the public key to verify it."""
+    return await closure.certificate(
+        session=session,
+        outbox=runtime.outbox,
+        key=key,
+        principal=principal,
+        agreement_id=agreement_id,
+    )
+
+
+@router.get("/certificate-keys")
+async def certificate_keys(key: KeyDep) -> dict[str, list[dict[str, str]]]:
+    """The public keys that sign destruction certificates (JWK set), for offline checks."""
+    return {"keys": [key.public_jwk]}
