@@ -1,11 +1,12 @@
-"""HTTP routes of the end of processing: export (return), closure with certificate, key."""
+"""HTTP routes of evidence and the end of processing: compliance report, record of processing,
+export (return), closure with certificate, and the certificate key."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from services.agreements import closure
+from services.agreements import closure, report
 from services.agreements.api import Admin, Reader
 from services.agreements.certificates import CertificateKey
 from services.agreements.commitment_schemas import CertificatePublic, Closure
@@ -86,3 +87,23 @@ async def read_certificate(
 async def certificate_keys(key: KeyDep) -> dict[str, list[dict[str, str]]]:
     """The public keys that sign destruction certificates (JWK set), for offline checks."""
     return {"keys": [key.public_jwk]}
+
+
+@router.get("/agreements/{agreement_id}/compliance-report")
+async def compliance_report(
+    agreement_id: uuid.UUID, principal: Reader, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Everything that evidences compliance, by section, with the requirement IDs (DPA-11)."""
+    return await report.compliance_report(
+        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
+    )
+
+
+@router.get("/processing-record")
+async def processing_record(
+    principal: Reader, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """As processor: what you process for each controller (art. 30(2) GDPR)."""
+    return await report.processing_record(
+        session=session, outbox=runtime.outbox, principal=principal
+    )

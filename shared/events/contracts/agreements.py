@@ -252,6 +252,17 @@ class RetentionApplied(_Payload):
     action: Literal["pseudonymised", "deleted"]
 
 
+class ComplianceReportExported(_Payload):
+    agreement_id: UUID
+    sections: list[str]
+    requirements: list[str]
+
+
+class ProcessingRecordExported(_Payload):
+    processor_id: UUID
+    agreement_ids: list[UUID]
+
+
 def _kind(
     name: str, payload: type[BaseModel], requirements: tuple[str, ...], summary: str
 ) -> EventKind:
@@ -468,6 +479,18 @@ KINDS = (
         RetentionApplied,
         ("TOM-T1",),
         "Personal data held past its retention was pseudonymised or deleted.",
+    ),
+    _kind(
+        "dpa.agreements.compliance_report.exported.v1",
+        ComplianceReportExported,
+        ("DPA-11", "TOM-T3a"),
+        "A compliance report of an agreement was downloaded (by a party or its auditor).",
+    ),
+    _kind(
+        "dpa.agreements.processing_record.exported.v1",
+        ProcessingRecordExported,
+        ("DPA-11", "TOM-T3a"),
+        "A processor read its record of processing per controller (art. 30(2) GDPR).",
     ),
     _kind(
         "dpa.agreements.measure.updated.v1",
