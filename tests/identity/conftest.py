@@ -140,7 +140,7 @@ class Identity:
         assert (await self.accept(link, PASSWORD)).status_code == 204
         return await self.login_account(email, PASSWORD)
 
-    async def last_link_id(self, user_id: str, purpose: str | None = None) -> str:
+    async def last_link_id(self, user_id: str, purpose: str | None = None, nth: int = 1) -> str:
         """The link id the notifier reads from the event (user.invited / reset requested)."""
         types = {
             "invitation": "dpa.identity.user.invited.v1",
@@ -149,11 +149,12 @@ class Identity:
         wanted = types[purpose or "invitation"]
 
         async def find() -> str:
-            for entry in reversed(await self.platform.audit_entries(event_type=wanted)):
-                if entry.data.get("user_id") == user_id:
-                    key = "invitation_id" if wanted.endswith("invited.v1") else "link_id"
-                    return str(entry.data[key])
-            return ""
+            entries = await self.platform.audit_entries(event_type=wanted)
+            mine = [entry for entry in entries if entry.data.get("user_id") == user_id]
+            if len(mine) < nth:
+                return ""
+            key = "invitation_id" if wanted.endswith("invited.v1") else "link_id"
+            return str(mine[-1].data[key])
 
         return await eventually(find)
 

@@ -1,0 +1,224 @@
+"""Password policy (TOM-T2c), change, and reset by e-mail (TOM-T2d)."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from services.identity.tables import OneTimeLink
+from tests.identity.conftest import (
+    PASSWORD,
+    Account,
+    Identity,
+    assert_no_secret,
+    events_of,
+    token_of,
+)
+from tests.support.platform import eventually
+
+NEW = "a different long passphrase"
+
+
+async def _reset_link(identity: Identity, account: Account, nth: int = 1) -> str:
+    """As the notifier: the reset event's link id, then the link fetched for the e-mail."""
+    link_id = await identity.last_link_id(account.user_id, "password_reset", nth)
+    delivered = await identity.deliver(link_id)
+    assert delivered.status_code == 200
+    url: str = delivered.json()["url"]
+    return url
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short", "at least 12 characters"),
+        ("x" * 129, "at most 128 characters"),
+        ("passwordpassword", "too common"),
+        ("welkom2026!!!!", "too common"),
+        ("aaaaaaaaaaaaaaaa", "too common"),
+        ("abcabcabcabcabc", "too common"),
+    ],
+)
+async def test_invitation_refuses_passwords_the_policy_rules_out__TOM_T2c(
+    identity: Identity, password: str, message: str
+) -> None:
+    admin = await identity.admin()
+    _, _, link = await identity.invite(admin)
+    response = await identity.accept(link, password)
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
+
+
+async def test_no_composition_rules_and_long_passphrases_allowed__TOM_T2c(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    _, email, link = await identity.invite(admin)
+    passphrase = "all lower case words make a fine passphrase " + "x" * 20  # 64+ characters
+    assert (await identity.accept(link, passphrase)).status_code == 204
+    await identity.login_account(email, passphrase)
+
+
+async def test_policy_minimum_length_and_history_apply__TOM_T2c(identity: Identity) -> None:
+    admin = await identity.admin()
+    changed = await identity.client.patch(
+        "/policy", json={"min_length": 20, "password_history": 2}, headers=admin.auth
+    )
+    assert changed.json()["min_length"] == 20
+    [event] = await events_of(identity.platform, "dpa.identity.policy.updated.v1")
+    assert event.data["changed"] == ["min_length", "password_history"]
+
+    def change(current: str, new: str) -> dict[str, str]:
+        return {"current_password": current, "new_password": new}
+
+    short = await identity.client.post(
+        "/me/password", json=change(PASSWORD, "nineteen characters"), headers=admin.auth
+    )
+    assert "at least 20" in short.json()["detail"]
+    first = "the first new passphrase of mine"
+    ok = await identity.client.post(
+        "/me/password", json=change(PASSWORD, first), headers=admin.auth
+    )
+    assert ok.status_code == 200
+    back = await identity.client.post(
+        "/me/password", json=change(first, PASSWORD), headers=admin.auth
+    )
+    assert back.status_code == 422
+    assert "not used in your last 2" in back.json()["detail"]
+
+
+async def test_password_change_needs_the_current_one_and_can_end_other_sessions__TOM_T2c(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    other = await identity.login_account(admin.email, PASSWORD)
+    wrong = await identity.client.post(
+        "/me/password",
+        json={"current_password": "not my password at all", "new_password": NEW},
+        headers=admin.auth,
+    )
+    assert wrong.status_code == 400
+    changed = await identity.client.post(
+        "/me/password",
+        json={"current_password": PASSWORD, "new_password": NEW, "end_other_sessions": True},
+        headers=admin.auth,
+    )
+    assert changed.json() == {"other_sessions_ended": 1}
+    assert (await identity.client.get("/me", headers=admin.auth)).status_code == 200
+    assert (await identity.client.get("/me", headers=other.auth)).status_code == 401
+    await identity.login_account(admin.email, NEW)
+    [event] = await events_of(identity.platform, "dpa.identity.password.updated.v1")
+    assert event.data["other_sessions_revoked"] == 1
+
+
+async def test_reset_request_answers_the_same_whether_or_not_the_account_exists__TOM_T2d(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    known = await identity.client.post("/password-reset", json={"email": admin.email})
+    unknown = await identity.client.post("/password-reset", json={"email": "nobody@example.org"})
+    assert known.status_code == unknown.status_code == 202
+    assert known.json() == unknown.json()
+    requested = await events_of(
+        identity.platform, "dpa.identity.password_reset.requested.v1", count=2
+    )
+    assert_no_secret(requested, "nobody@example.org", admin.email)
+
+
+async def test_reset_by_link_ends_all_sessions_and_keeps_the_second_factor__TOM_T2d(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    started = await identity.client.post("/me/mfa/totp", headers=admin.auth)
+    secret = started.json()["secret"]
+    await identity.client.post(
+        "/me/mfa/totp/confirm", json={"code": identity.code(secret)}, headers=admin.auth
+    )
+    await identity.client.post("/password-reset", json={"email": admin.email})
+    link = await _reset_link(identity, admin)
+    done = await identity.client.post(
+        "/password-reset/complete", json={"token": token_of(link), "password": NEW}
+    )
+    assert done.status_code == 204
+    assert (await identity.client.get("/me", headers=admin.auth)).status_code == 401
+    refresh = await identity.client.post(
+        "/sessions/refresh", json={"refresh_token": admin.refresh_token}
+    )
+    assert refresh.status_code == 401
+    agreements = identity.platform.clients["agreements"]
+
+    async def refused() -> bool:
+        return (await agreements.get("/agreements", headers=admin.auth)).status_code == 401
+
+    await eventually(refused)
+    # ASVS 6.4.3: the reset does not bypass the second factor.
+    after = await identity.login(admin.email, NEW)
+    assert after.json()["next"] == "second_factor"
+    [reset] = await events_of(identity.platform, "dpa.identity.password.reset.v1")
+    assert reset.data["sessions_revoked"] == 1
+    assert_no_secret(await identity.platform.audit_entries(), token_of(link), NEW, link)
+
+
+async def test_reset_link_works_once_and_expires_after_30_minutes__TOM_T2d(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    await identity.client.post("/password-reset", json={"email": admin.email})
+    link = await _reset_link(identity, admin)
+    async with identity.platform.runtime("identity").sessions() as session:
+        row = await session.get(
+            OneTimeLink,
+            uuid.UUID(link_id := await identity.last_link_id(admin.user_id, "password_reset")),
+        )
+    assert row is not None and link_id
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    assert expires - created == timedelta(minutes=30)
+    body = {"token": token_of(link), "password": NEW}
+    assert (await identity.client.post("/password-reset/complete", json=body)).status_code == 204
+    assert (await identity.client.post("/password-reset/complete", json=body)).status_code == 400
+
+    await identity.client.post("/password-reset", json={"email": admin.email})
+    second = await _reset_link(identity, admin, nth=2)
+    async with identity.platform.runtime("identity").sessions() as session, session.begin():
+        await session.execute(
+            update(OneTimeLink).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    expired = await identity.client.post(
+        "/password-reset/complete", json={"token": token_of(second), "password": PASSWORD + "!"}
+    )
+    assert expired.status_code == 400
+    await identity.login_account(admin.email, NEW)
+
+
+async def test_admin_sends_a_reset_link_but_never_sets_the_password__TOM_T2d_TOM_T2c(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    member = await identity.member(admin)
+    sent = await identity.client.post(f"/users/{member.user_id}/password-reset", headers=admin.auth)
+    assert sent.status_code == 202
+    assert "password" not in sent.json()["detail"].replace("reset", "")
+    [event] = await events_of(identity.platform, "dpa.identity.password_reset.requested.v1")
+    assert (event.actor_id, event.data["by"]) == (admin.user_id, "admin")
+    link = await _reset_link(identity, member)
+    done = await identity.client.post(
+        "/password-reset/complete", json={"token": token_of(link), "password": NEW}
+    )
+    assert done.status_code == 204
+    await identity.login_account(member.email, NEW)
+
+
+async def test_reset_releases_a_temporary_lock__TOM_T2d_TOM_T5(identity: Identity) -> None:
+    admin = await identity.admin()
+    for _ in range(5):
+        await identity.login(admin.email, "wrong wrong wrong")
+    await identity.client.post("/password-reset", json={"email": admin.email})
+    link = await _reset_link(identity, admin)
+    await identity.client.post(
+        "/password-reset/complete", json={"token": token_of(link), "password": NEW}
+    )
+    await identity.login_account(admin.email, NEW)
+    [event] = await events_of(identity.platform, "dpa.identity.account.unlocked.v1")
+    assert event.data["by"] == "password_reset"
