@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from functools import partial
 from typing import ClassVar
 
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from services.agreements import (
     commitment_api,
     commitment_store,
     errors,
+    seed,
     store,
     subprocessor_api,
     subprocessor_store,
@@ -50,6 +52,15 @@ def create_app(
 ) -> FastAPI:
     settings = settings or AgreementsSettings()
     runtime = ServiceRuntime(settings, tables=TABLES, jwks=jwks)
+    if settings.demo_data:
+        runtime.startup.append(
+            partial(
+                seed.seed_demo_contract,
+                sessions=runtime.sessions,
+                outbox=runtime.outbox,
+                service=settings.service,
+            )
+        )
 
     every = getattr(settings, "deadline_sweep_seconds", 60.0)
 

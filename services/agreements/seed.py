@@ -1,0 +1,107 @@
+"""The demo data for ``make run``: the seed contract between UTOPIA (controller, "het bestuur")
+and iBeauty BVBA (processor), as a draft with Annex 1 filled in and Annex 2 stated, ready for
+both parties to sign through the API. Idempotent: a fixed id, created once."""
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.agreements.commitment_store import MeasureRecord
+from services.agreements.domain import AgreementStatus, Party, VersionStatus
+from services.agreements.schemas import Annex1, DataCategory, Terms
+from services.agreements.store import Agreement, AgreementVersion
+from services.agreements.tom_catalogue import CATALOGUE
+from shared.demo import IBEAUTY_ID, UTOPIA_ID
+from shared.events import Actor
+from shared.events.contracts.agreements import AgreementCreated
+from shared.outbox import Outbox
+
+SEED_AGREEMENT_ID = uuid.uuid5(uuid.UUID(UTOPIA_ID), f"verwerkersovereenkomst:{IBEAUTY_ID}")
+
+ANNEX1 = Annex1(
+    subject="Beheer van de online afsprakenmodule en klantendossiers van het bestuur",
+    duration="Zolang de hoofdovereenkomst tussen UTOPIA en iBeauty BVBA loopt",
+    nature="Hosting, opslag, raadpleging, ondersteuning en back-up",
+    purpose="Afspraken van burgers plannen en opvolgen in opdracht van het bestuur",
+    data_categories=[
+        DataCategory(name="identificatiegegevens", retention_days=730),
+        DataCategory(name="contactgegevens", retention_days=730),
+        DataCategory(name="afspraakgegevens", retention_days=365),
+    ],
+    data_subject_categories=["burgers", "personeelsleden van het bestuur"],
+    legal_basis="AVG art. 6.1(e): taak van algemeen belang van het bestuur",
+)
+
+# Measures the platform itself provides, with where the evidence lives; the rest stay planned.
+PLATFORM_EVIDENCE = {
+    "TOM-T1": "retention sweep of the agreements service (docs/agreements.md)",
+    "TOM-T2e": "roles admin, member and auditor enforced per route",
+    "TOM-T3a": "every change and read is an event in the append-only audit log",
+    "TOM-T3b": "the audit log is readable by the customer's own users",
+    "TOM-T3c": "supplier interventions are flagged in the customer's audit log",
+    "TOM-T4": "export of everything held per agreement, JSON and CSV with manifest",
+    "TOM-O4": "breach reports notify each affected controller and track both clocks",
+}
+
+
+async def seed_demo_contract(
+    *, sessions: async_sessionmaker[AsyncSession], outbox: Outbox, service: str
+) -> bool:
+    """Create the seed contract unless it exists; returns whether it was created."""
+    actor = Actor.system(service)
+    now = datetime.now(UTC)
+    async with sessions() as session, session.begin():
+        if await session.get(Agreement, SEED_AGREEMENT_ID) is not None:
+            return False
+        agreement = Agreement(
+            id=SEED_AGREEMENT_ID,
+            organisation_id=uuid.UUID(UTOPIA_ID),
+            counterparty_id=uuid.UUID(IBEAUTY_ID),
+            controller_id=uuid.UUID(UTOPIA_ID),
+            processor_id=uuid.UUID(IBEAUTY_ID),
+            title="Verwerkersovereenkomst UTOPIA - iBeauty BVBA",
+            status=AgreementStatus.draft,
+            created_by=actor.id,
+            created_at=now,
+        )
+        session.add(agreement)
+        await session.flush()
+        session.add(
+            AgreementVersion(
+                agreement_id=agreement.id,
+                number=1,
+                status=VersionStatus.draft,
+                annex1=ANNEX1.model_dump(mode="json"),
+                terms=Terms().model_dump(mode="json"),
+                proposed_by=actor.id,
+                proposed_by_party=Party.controller,
+                created_at=now,
+            )
+        )
+        for measure in CATALOGUE:
+            evidence = PLATFORM_EVIDENCE.get(measure.id)
+            session.add(
+                MeasureRecord(
+                    agreement_id=agreement.id,
+                    measure_id=measure.id,
+                    status="implemented" if evidence else "planned",
+                    evidence=evidence or "",
+                    recorded_by=actor.id,
+                    recorded_at=now,
+                )
+            )
+        outbox.add(
+            session,
+            type="dpa.agreements.agreement.created.v1",
+            tenant=UTOPIA_ID,
+            actor=actor,
+            subject=str(agreement.id),
+            data=AgreementCreated(
+                agreement_id=agreement.id,
+                counterparty_id=agreement.counterparty_id,
+                controller_id=agreement.controller_id,
+                processor_id=agreement.processor_id,
+            ),
+        )
+    return True
