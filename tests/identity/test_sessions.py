@@ -1,0 +1,141 @@
+"""Sessions and tokens: short-lived signed access tokens, rotating refresh tokens with reuse
+detection, logout, revocation that reaches every service, JWKS with rotation."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import jwt
+
+from services.identity.keys import rotate_signer
+from services.identity.main import record_signing_key
+from shared.auth import TokenVerifier
+from tests.identity.conftest import Identity, events_of
+from tests.support.platform import AUDIENCE, ISSUER, eventually
+
+
+async def test_access_token_is_short_lived_eddsa_with_session_and_methods(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    header = jwt.get_unverified_header(admin.access_token)
+    claims = jwt.decode(admin.access_token, options={"verify_signature": False})
+    assert header["alg"] == "EdDSA"
+    assert claims["sid"] == admin.session_id
+    assert claims["org"] == admin.organisation_id
+    assert claims["roles"] == ["admin"]
+    assert claims["amr"] == ["pwd"]
+    assert (
+        timedelta(minutes=4)
+        < timedelta(seconds=claims["exp"] - claims["iat"])
+        <= timedelta(minutes=10)
+    )
+    jwks = (await identity.client.get("/.well-known/jwks.json")).json()
+    verifier = TokenVerifier(jwks=lambda: _value(jwks), issuer=ISSUER, audience=AUDIENCE)
+    principal = await verifier.verify(admin.access_token)
+    assert principal.methods == ("pwd",)
+
+
+async def _value(document: dict[str, object]) -> dict[str, object]:
+    return document
+
+
+async def test_refresh_rotates_and_a_reused_refresh_token_ends_the_session(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    first = await identity.client.post(
+        "/sessions/refresh", json={"refresh_token": admin.refresh_token}
+    )
+    assert first.status_code == 200
+    rotated = first.json()
+    assert rotated["refresh_token"] != admin.refresh_token
+    assert rotated["session_id"] == admin.session_id
+
+    stolen = await identity.client.post(
+        "/sessions/refresh", json={"refresh_token": admin.refresh_token}
+    )
+    assert stolen.status_code == 401
+    # The legitimate holder's newer token dies with the session: the thief gained nothing.
+    after = await identity.client.post(
+        "/sessions/refresh", json={"refresh_token": rotated["refresh_token"]}
+    )
+    assert after.status_code == 401
+    fresh = {"Authorization": f"Bearer {rotated['access_token']}"}
+    assert (await identity.client.get("/me", headers=fresh)).status_code == 401
+    [revoked] = await events_of(identity.platform, "dpa.identity.session.revoked.v1")
+    assert revoked.data["reason"] == "refresh_token_reused"
+    await events_of(identity.platform, "dpa.identity.session.updated.v1")
+
+
+async def test_logout_ends_the_session_in_every_service_before_the_token_expires(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    other = await identity.login_account(admin.email, "correct horse battery staple")
+    agreements = identity.platform.clients["agreements"]
+    assert (await agreements.get("/agreements", headers=admin.auth)).status_code == 200
+    assert (await identity.client.post("/sessions/logout", headers=admin.auth)).status_code == 204
+    assert (await identity.client.get("/me", headers=admin.auth)).status_code == 401
+
+    async def refused() -> bool:
+        return (await agreements.get("/agreements", headers=admin.auth)).status_code == 401
+
+    await eventually(refused)
+    assert (await agreements.get("/agreements", headers=other.auth)).status_code == 200
+    refresh = await identity.client.post(
+        "/sessions/refresh", json={"refresh_token": admin.refresh_token}
+    )
+    assert refresh.status_code == 401
+
+
+async def test_a_service_started_after_a_revocation_still_refuses_the_session(
+    identity: Identity, tmp_path: Path
+) -> None:
+    admin = await identity.admin()
+    assert (await identity.client.post("/sessions/logout", headers=admin.auth)).status_code == 204
+    await events_of(identity.platform, "dpa.identity.session.revoked.v1")
+    platform = identity.platform
+    late = type(platform)(
+        nats_url=platform.nats_url, database=platform.database, var_dir=tmp_path / "late"
+    )
+    late.signer = platform.signer
+    await late.start("agreements")
+    try:
+
+        async def refused() -> bool:
+            answer = await late.clients["agreements"].get("/agreements", headers=admin.auth)
+            return answer.status_code == 401
+
+        await eventually(refused)
+    finally:
+        await late.stop()
+
+
+async def test_jwks_serves_the_retired_key_after_rotation(identity: Identity) -> None:
+    admin = await identity.admin()
+    authority = identity.authority
+    settings = authority.settings
+    old, new = rotate_signer(
+        settings.signing_key_path, issuer=settings.token_issuer, audience=settings.token_audience
+    )
+    authority.signer = new
+    async with identity.platform.runtime("identity").sessions() as session:
+        await record_signing_key(session, authority)
+    kids = {
+        key["kid"] for key in (await identity.client.get("/.well-known/jwks.json")).json()["keys"]
+    }
+    assert kids == {old.public_jwk["kid"], new.public_jwk["kid"]}
+    # Tokens signed before the rotation still verify; new ones carry the new key id.
+    assert (await identity.client.get("/me", headers=admin.auth)).status_code == 200
+    fresh = await identity.login_account(admin.email, admin.password)
+    assert jwt.get_unverified_header(fresh.access_token)["kid"] == new.public_jwk["kid"]
+    assert (await identity.client.get("/me", headers=fresh.auth)).status_code == 200
+    await events_of(identity.platform, "dpa.identity.signing_key.created.v1", count=2)
+
+
+async def test_bad_refresh_input_is_refused_without_a_500(identity: Identity) -> None:
+    for body in ({}, {"refresh_token": "short"}, {"refresh_token": 5}, []):
+        response = await identity.client.post("/sessions/refresh", json=body)
+        assert response.status_code == 422
+    unknown = await identity.client.post("/sessions/refresh", json={"refresh_token": "x" * 43})
+    assert unknown.status_code == 401
