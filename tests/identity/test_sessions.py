@@ -134,7 +134,8 @@ async def test_jwks_serves_the_retired_key_after_rotation(identity: Identity) ->
 
 
 async def test_bad_refresh_input_is_refused_without_a_500(identity: Identity) -> None:
-    for body in ({}, {"refresh_token": "short"}, {"refresh_token": 5}, []):
+    bodies: list[object] = [{}, {"refresh_token": "short"}, {"refresh_token": 5}, []]
+    for body in bodies:
         response = await identity.client.post("/sessions/refresh", json=body)
         assert response.status_code == 422
     unknown = await identity.client.post("/sessions/refresh", json={"refresh_token": "x" * 43})
