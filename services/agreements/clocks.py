@@ -118,3 +118,8 @@ def check_authority_notification(
 def check_aware_at(*, aware_at: datetime, now: datetime) -> None:
     if as_utc(aware_at) > as_utc(now):
         raise AgreementRuleBroken("aware_at lies in the future")
+
+
+def pseudonym(record_id: object) -> str:
+    """What replaces a name: stable per record, says nothing about the person."""
+    return f"pseudonym-{str(record_id)[:8]}"

@@ -68,6 +68,7 @@ class StaffMember(SQLModel, table=True):
     added_by: str = Field(max_length=200)
     added_at: datetime = _moment(nullable=False)
     removed_at: datetime | None = _moment()
+    pseudonymised_at: datetime | None = _moment()  # TOM-T1: name replaced after retention
 
 
 class Disclosure(SQLModel, table=True):

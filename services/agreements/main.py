@@ -35,6 +35,12 @@ class AgreementsSettings(ServiceSettings):
     deadline_sweep_seconds: float = Field(
         default=60.0, gt=0, description="How often passed deadlines and retention are applied."
     )
+    staff_retention_days: int = Field(
+        default=365, ge=1, description="Days a removed staff member's name is kept (TOM-T1)."
+    )
+    breach_contact_retention_days: int = Field(
+        default=1825, ge=1, description="Days a breach report's contact point is kept (TOM-T1)."
+    )
 
 
 TABLES = (

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from services.agreements import deadlines
+from services.agreements import deadlines, retention
 from shared.runtime import ServiceRuntime
 
 log = structlog.get_logger("pactum.agreements.sweep")
@@ -31,9 +31,31 @@ async def _breach_clocks(runtime: ServiceRuntime, now: datetime) -> int:
     )
 
 
+async def _staff_retention(runtime: ServiceRuntime, now: datetime) -> int:
+    return await retention.pseudonymise_staff(
+        sessions=runtime.sessions,
+        outbox=runtime.outbox,
+        service=runtime.settings.service,
+        now=now,
+        days=getattr(runtime.settings, "staff_retention_days", 365),
+    )
+
+
+async def _breach_contact_retention(runtime: ServiceRuntime, now: datetime) -> int:
+    return await retention.pseudonymise_breach_contacts(
+        sessions=runtime.sessions,
+        outbox=runtime.outbox,
+        service=runtime.settings.service,
+        now=now,
+        days=getattr(runtime.settings, "breach_contact_retention_days", 1825),
+    )
+
+
 STEPS: dict[str, Step] = {
     "objection_windows": _objection_windows,
     "breach_clocks": _breach_clocks,
+    "staff_retention": _staff_retention,
+    "breach_contact_retention": _breach_contact_retention,
 }
 
 
