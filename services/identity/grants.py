@@ -133,7 +133,8 @@ async def _covering_notice(
     )
     for notice in notices:
         window = Window(_aware(notice.starts_at), _aware(notice.ends_at))
-        if window.covers(start, end) and _aware(notice.sent_at) + lead <= window.starts_at:
+        # The customer had the notice at least ``lead`` before the access starts.
+        if window.covers(start, end) and _aware(notice.sent_at) + lead <= start:
             return notice
     return None
 

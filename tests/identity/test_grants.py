@@ -1,0 +1,205 @@
+"""Supplier access (TOM-O3, TOM-T3c): the operator sees a customer's data only under a grant the
+customer approved or a maintenance notice covered; every action under it is flagged."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from services.identity import grants
+from services.identity.tables import Grant
+from tests.identity.conftest import Account, Identity, events_of
+from tests.support.platform import eventually
+
+REASON = "Investigate ticket 4711: export fails"
+
+
+async def _agreement(identity: Identity, customer: Account) -> str:
+    created = await identity.platform.clients["agreements"].post(
+        "/agreements", json={"title": "Verwerkersovereenkomst"}, headers=customer.auth
+    )
+    assert created.status_code == 201
+    agreement_id: str = created.json()["id"]
+    return agreement_id
+
+
+async def _request(identity: Identity, operator: Account, customer: Account, **extra: Any) -> Any:
+    body = {"organisation_id": customer.organisation_id, "reason": REASON, "minutes": 60} | extra
+    response = await identity.client.post("/grants", json=body, headers=operator.auth)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def _grant_auth(identity: Identity, operator: Account, grant_id: str) -> dict[str, str]:
+    response = await identity.client.post(f"/grants/{grant_id}/token", headers=operator.auth)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def test_operator_reads_customer_data_only_under_an_approved_grant__TOM_O3_TOM_T3c(
+    identity: Identity,
+) -> None:
+    operator = await identity.admin("operator")
+    customer = await identity.admin()
+    agreement_id = await _agreement(identity, customer)
+    agreements = identity.platform.clients["agreements"]
+    assert (
+        await agreements.get(f"/agreements/{agreement_id}", headers=operator.auth)
+    ).status_code == 404
+
+    grant = await _request(identity, operator, customer)
+    assert grant["status"] == "requested"
+    early = await identity.client.post(f"/grants/{grant['id']}/token", headers=operator.auth)
+    assert early.status_code == 422
+    # The customer's admins are told (the notifier receives the request for the customer).
+    await eventually(
+        lambda: identity.platform.receipts(
+            event_type="dpa.identity.grant.requested.v1", organisation_id=customer.organisation_id
+        )
+    )
+    approved = await identity.client.post(f"/grants/{grant['id']}/approve", headers=customer.auth)
+    assert approved.json()["status"] == "approved"
+
+    under_grant = await _grant_auth(identity, operator, grant["id"])
+    read = await agreements.get(f"/agreements/{agreement_id}", headers=under_grant)
+    assert read.status_code == 200
+    writes = await agreements.post("/agreements", json={"title": "x"}, headers=under_grant)
+    assert writes.status_code == 403  # read access: auditor role, never admin
+
+    [viewed] = await events_of(
+        identity.platform, "dpa.agreements.agreement.viewed.v1", subject=agreement_id
+    )
+    assert viewed.organisation_id == customer.organisation_id
+    assert viewed.actor_type == "operator"
+    assert viewed.actor_organisation_id == operator.organisation_id
+    assert viewed.supplier_intervention is True
+    [activated] = await events_of(identity.platform, "dpa.identity.grant.activated.v1")
+    assert activated.organisation_id == customer.organisation_id
+    assert activated.supplier_intervention is True
+
+
+async def test_customer_revokes_a_grant_and_its_tokens_are_refused_everywhere__TOM_O3(
+    identity: Identity,
+) -> None:
+    operator = await identity.admin("operator")
+    customer = await identity.admin()
+    grant = await _request(identity, operator, customer)
+    await identity.client.post(f"/grants/{grant['id']}/approve", headers=customer.auth)
+    under_grant = await _grant_auth(identity, operator, grant["id"])
+    agreements = identity.platform.clients["agreements"]
+    assert (await agreements.get("/agreements", headers=under_grant)).status_code == 200
+
+    revoked = await identity.client.post(f"/grants/{grant['id']}/revoke", headers=customer.auth)
+    assert revoked.json()["status"] == "revoked"
+
+    async def refused() -> bool:
+        return (await agreements.get("/agreements", headers=under_grant)).status_code == 401
+
+    await eventually(refused)
+    again = await identity.client.post(f"/grants/{grant['id']}/token", headers=operator.auth)
+    assert again.status_code == 422
+    await events_of(identity.platform, "dpa.identity.grant.revoked.v1")
+
+
+async def test_customer_denies_and_nobody_else_decides__TOM_O3(identity: Identity) -> None:
+    operator = await identity.admin("operator")
+    customer = await identity.admin()
+    stranger = await identity.admin()
+    grant = await _request(identity, operator, customer)
+    for who in (stranger, operator):
+        response = await identity.client.post(f"/grants/{grant['id']}/approve", headers=who.auth)
+        assert response.status_code == 404
+    member = await identity.member(customer)
+    assert (
+        await identity.client.post(f"/grants/{grant['id']}/approve", headers=member.auth)
+    ).status_code == 403
+    denied = await identity.client.post(f"/grants/{grant['id']}/deny", headers=customer.auth)
+    assert denied.json()["status"] == "denied"
+    late = await identity.client.post(f"/grants/{grant['id']}/approve", headers=customer.auth)
+    assert late.status_code == 422
+    [event] = await events_of(identity.platform, "dpa.identity.grant.denied.v1")
+    assert event.actor_id == customer.user_id
+    listed = await identity.client.get("/grants", headers=customer.auth)
+    assert [item["id"] for item in listed.json()["items"]] == [grant["id"]]
+    assert (await identity.client.get("/grants", headers=stranger.auth)).json()["items"] == []
+
+
+async def test_only_the_operators_staff_ask_for_access__TOM_O3(identity: Identity) -> None:
+    customer = await identity.admin()
+    other = await identity.admin()
+    body = {"organisation_id": other.organisation_id, "reason": REASON, "minutes": 60}
+    response = await identity.client.post("/grants", json=body, headers=customer.auth)
+    assert response.status_code == 403
+
+
+async def test_a_maintenance_notice_covering_the_window_approves_the_grant__TOM_O3(
+    identity: Identity,
+) -> None:
+    operator = await identity.admin("operator")
+    customer = await identity.admin()
+    authority = identity.authority
+    authority.settings = authority.settings.model_copy(
+        update={"maintenance_notice_lead_hours": 0.0}
+    )
+    now = datetime.now(UTC)
+    notice = await identity.client.post(
+        "/maintenance-notices",
+        json={
+            "organisation_id": customer.organisation_id,
+            "starts_at": (now - timedelta(minutes=1)).isoformat(),
+            "ends_at": (now + timedelta(hours=3)).isoformat(),
+            "reason": "Planned database upgrade",
+        },
+        headers=operator.auth,
+    )
+    assert notice.status_code == 201, notice.text
+    grant = await _request(identity, operator, customer, minutes=60)
+    assert grant["status"] == "approved"
+    assert grant["notice_id"] == notice.json()["id"]
+    outside = await _request(identity, operator, customer, minutes=600)
+    assert outside["status"] == "requested"
+    await eventually(
+        lambda: identity.platform.receipts(
+            event_type="dpa.identity.maintenance_notice.sent.v1",
+            organisation_id=customer.organisation_id,
+        )
+    )
+
+
+async def test_a_grant_expires_at_its_end__TOM_O3(identity: Identity) -> None:
+    operator = await identity.admin("operator")
+    customer = await identity.admin()
+    grant = await _request(identity, operator, customer)
+    await identity.client.post(f"/grants/{grant['id']}/approve", headers=customer.auth)
+    runtime = identity.platform.runtime("identity")
+    async with runtime.sessions() as session, session.begin():
+        await session.execute(
+            update(Grant).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    refused = await identity.client.post(f"/grants/{grant['id']}/token", headers=operator.auth)
+    assert refused.status_code == 422
+    assert await grants.expire_grants(sessions=runtime.sessions, authority=identity.authority) == 1
+    [expired] = await events_of(identity.platform, "dpa.identity.grant.expired.v1")
+    assert expired.subject == grant["id"]
+
+
+async def test_bad_grant_requests_get_4xx(identity: Identity) -> None:
+    operator = await identity.admin("operator")
+    customer = await identity.admin()
+    bodies: list[object] = [
+        {"organisation_id": customer.organisation_id, "reason": "short", "minutes": 60},
+        {"organisation_id": customer.organisation_id, "reason": REASON, "minutes": 1},
+        {
+            "organisation_id": customer.organisation_id,
+            "reason": REASON,
+            "minutes": 60,
+            "access": "admin",
+        },
+        {"organisation_id": "nope", "reason": REASON, "minutes": 60},
+    ]
+    for body in bodies:
+        response = await identity.client.post("/grants", json=body, headers=operator.auth)
+        assert response.status_code == 422, body
+    unknown = {"organisation_id": operator.organisation_id, "reason": REASON, "minutes": 60}
+    response = await identity.client.post("/grants", json=unknown, headers=operator.auth)
+    assert response.status_code == 404
