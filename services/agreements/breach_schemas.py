@@ -21,7 +21,7 @@ class BreachCreate(BaseModel):
     data_categories: list[Name] = Field(min_length=1, max_length=100)
     data_subject_categories: list[Name] = Field(min_length=1, max_length=100)
     approx_data_subjects: int = Field(ge=0, le=1_000_000_000)
-    approx_records: int = Field(ge=0, le=1_000_000_000_000)
+    approx_records: int = Field(ge=0, le=2_000_000_000)
     consequences: Name
     measures: Name
     contact_point: Name = Field(description="Who the controller can contact (kept out of events).")
@@ -39,7 +39,7 @@ class BreachPhaseCreate(BaseModel):
 
     nature: Name | None = None
     approx_data_subjects: int | None = Field(default=None, ge=0, le=1_000_000_000)
-    approx_records: int | None = Field(default=None, ge=0, le=1_000_000_000_000)
+    approx_records: int | None = Field(default=None, ge=0, le=2_000_000_000)
     consequences: Name | None = None
     measures: Name | None = None
     contact_point: Name | None = None

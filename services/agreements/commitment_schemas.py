@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.agreements.schemas import Name, Text
+from services.agreements.schemas import NO_NUL, Name, Text
 
 MeasureStatus = Literal["planned", "partial", "implemented", "not_applicable"]
 
@@ -59,7 +59,7 @@ class MeasurePublic(BaseModel):
 
 class StaffMemberCreate(_Body):
     name: Name = Field(description="A person's name or a department.")
-    user_id: str | None = Field(default=None, max_length=200)
+    user_id: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
     function: Name
     confidentiality_signed_on: date
     gdpr_briefed: bool = Field(description="Informed of the GDPR (DPA-9); must be true.")

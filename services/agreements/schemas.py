@@ -8,8 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.agreements.domain import AgreementStatus, Authorisation, Party, VersionStatus
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL refuses NUL in text: refuse it at the door, not with a 500
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000, pattern=NO_NUL)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL)
+]
 
 
 class _Body(BaseModel):
@@ -50,7 +53,9 @@ class Terms(_Body):
 
 
 class AgreementBase(BaseModel):
-    title: str = Field(min_length=1, max_length=200, examples=["Verwerkersovereenkomst UTOPIA"])
+    title: str = Field(
+        min_length=1, max_length=200, pattern=NO_NUL, examples=["Verwerkersovereenkomst UTOPIA"]
+    )
     counterparty_id: UUID | None = Field(
         default=None, description="The other party's organisation id, if already known."
     )
@@ -69,7 +74,7 @@ class AgreementCreate(AgreementBase):
 class DraftUpdate(_Body):
     """Edit an unsigned draft: only the parts given change."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    title: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
     counterparty_id: UUID | None = None
     annex1: Annex1 | None = None
     terms: Terms | None = None
