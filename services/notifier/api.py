@@ -1,17 +1,47 @@
-"""HTTP routes of the notifier service."""
+"""HTTP routes on recipients: contacts, webhook endpoints, preferences, receipts."""
 
-from typing import Annotated
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from services.notifier import service
-from services.notifier.schemas import ReceiptList, ReceiptPublic
-from shared.auth import Principal, Role, require_roles
+from services.notifier.domain import UnsafeEndpoint
+from services.notifier.schemas import (
+    ContactCreate,
+    ContactList,
+    ContactPublic,
+    EndpointCreate,
+    EndpointList,
+    EndpointPublic,
+    EndpointWithSecret,
+    PreferenceBody,
+    ReceiptList,
+    ReceiptPublic,
+)
+from shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/notifier", tags=["notifier"])
 
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
+Reader = Annotated[Principal, Depends(require_roles(Role.admin, Role.auditor))]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such item in the caller's organisation."}
+}
+
+
+@contextmanager
+def answers() -> Iterator[None]:
+    """Map the use cases' errors to clear 4xx answers."""
+    try:
+        yield
+    except service.NotFound as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(error)) from None
+    except (service.Invalid, UnsafeEndpoint) as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
 
 
 @router.get("/receipts", response_model=ReceiptList)
@@ -26,3 +56,135 @@ async def list_receipts(
         session=session, outbox=runtime.outbox, principal=principal, limit=limit
     )
     return ReceiptList(items=[ReceiptPublic.model_validate(r) for r in receipts])
+
+
+@router.post("/contacts", status_code=status.HTTP_201_CREATED, response_model=ContactPublic)
+async def add_contact(
+    body: ContactCreate, principal: Admin, session: SessionDep, runtime: RuntimeDep
+) -> ContactPublic:
+    """Register who is told of which topics (an address, a user's inbox, or both)."""
+    with answers():
+        contact = await service.add_contact(
+            session=session, outbox=runtime.outbox, principal=principal, body=body
+        )
+    return ContactPublic.model_validate(contact)
+
+
+@router.get("/contacts", response_model=ContactList)
+async def list_contacts(principal: Reader, session: SessionDep, runtime: RuntimeDep) -> ContactList:
+    """The organisation's contacts per topic."""
+    contacts = await service.list_contacts(
+        session=session, outbox=runtime.outbox, principal=principal
+    )
+    return ContactList(items=[ContactPublic.model_validate(c) for c in contacts])
+
+
+@router.delete("/contacts/{contact_id}", status_code=204, responses=NOT_FOUND)
+async def remove_contact(
+    contact_id: uuid.UUID, principal: Admin, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """Remove a contact."""
+    with answers():
+        await service.remove_contact(
+            session=session, outbox=runtime.outbox, principal=principal, contact_id=contact_id
+        )
+    return Response(status_code=204)
+
+
+@router.post("/endpoints", status_code=status.HTTP_201_CREATED, response_model=EndpointWithSecret)
+async def add_endpoint(
+    body: EndpointCreate, principal: Admin, session: SessionDep, runtime: RuntimeDep
+) -> EndpointWithSecret:
+    """Register a webhook endpoint; its signing secret is shown in this answer only."""
+    with answers():
+        endpoint = await service.add_endpoint(
+            session=session,
+            outbox=runtime.outbox,
+            principal=principal,
+            body=body,
+            production=runtime.settings.environment == "production",
+        )
+    return EndpointWithSecret.model_validate(endpoint, from_attributes=True)
+
+
+@router.get("/endpoints", response_model=EndpointList)
+async def list_endpoints(
+    principal: Reader, session: SessionDep, runtime: RuntimeDep
+) -> EndpointList:
+    """The organisation's webhook endpoints (without secrets)."""
+    endpoints = await service.list_endpoints(
+        session=session, outbox=runtime.outbox, principal=principal
+    )
+    return EndpointList(items=[EndpointPublic.model_validate(e) for e in endpoints])
+
+
+@router.post(
+    "/endpoints/{endpoint_id}/rotate", response_model=EndpointWithSecret, responses=NOT_FOUND
+)
+async def rotate_secret(
+    endpoint_id: uuid.UUID, principal: Admin, session: SessionDep, runtime: RuntimeDep
+) -> EndpointWithSecret:
+    """A new signing secret; the previous one keeps signing alongside it for 24 hours."""
+    with answers():
+        endpoint = await service.change_endpoint(
+            session=session,
+            outbox=runtime.outbox,
+            principal=principal,
+            endpoint_id=endpoint_id,
+            change="rotate",
+        )
+    return EndpointWithSecret.model_validate(endpoint, from_attributes=True)
+
+
+@router.post("/endpoints/{endpoint_id}/enable", response_model=EndpointPublic, responses=NOT_FOUND)
+async def enable_endpoint(
+    endpoint_id: uuid.UUID, principal: Admin, session: SessionDep, runtime: RuntimeDep
+) -> EndpointPublic:
+    """Re-enable an endpoint that was disabled after repeated failures."""
+    with answers():
+        endpoint = await service.change_endpoint(
+            session=session,
+            outbox=runtime.outbox,
+            principal=principal,
+            endpoint_id=endpoint_id,
+            change="enable",
+        )
+    return EndpointPublic.model_validate(endpoint)
+
+
+@router.delete("/endpoints/{endpoint_id}", status_code=204, responses=NOT_FOUND)
+async def remove_endpoint(
+    endpoint_id: uuid.UUID, principal: Admin, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """Remove a webhook endpoint."""
+    with answers():
+        await service.change_endpoint(
+            session=session,
+            outbox=runtime.outbox,
+            principal=principal,
+            endpoint_id=endpoint_id,
+            change="delete",
+        )
+    return Response(status_code=204)
+
+
+@router.get("/preferences", response_model=PreferenceBody)
+async def my_preferences(
+    principal: CurrentPrincipal, session: SessionDep, runtime: RuntimeDep
+) -> PreferenceBody:
+    """The caller's own address, language and muted (non-critical) topics and channels."""
+    async with session.begin():
+        preference = await service.my_preference(session=session, principal=principal)
+        service.listed(runtime.outbox, session, principal, "preference", 1)
+    return PreferenceBody.model_validate(preference)
+
+
+@router.put("/preferences", response_model=PreferenceBody)
+async def set_preferences(
+    body: PreferenceBody, principal: CurrentPrincipal, session: SessionDep, runtime: RuntimeDep
+) -> PreferenceBody:
+    """Set them; breach notices and one's own lockout are delivered whatever is muted."""
+    preference = await service.set_preference(
+        session=session, outbox=runtime.outbox, principal=principal, body=body
+    )
+    return PreferenceBody.model_validate(preference)

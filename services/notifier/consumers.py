@@ -1,22 +1,67 @@
-"""The notifier's durable consumer: records each event once; notices are built on these receipts."""
+"""The notifier's durable consumer: one receipt per event, and the notices the event calls for.
 
+Everything an event causes (receipt, delivery rows, inbox items, clocks, evidence events) commits
+in one transaction with the consumer's inbox row, so a redelivered event adds nothing. Sending
+happens after commit, from the ledger (``dispatch``).
+"""
+
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notifier import ledger
+from services.notifier.addressing import address
+from services.notifier.clocks import close_clock, open_clock
+from services.notifier.notices import Notice, plan_for
+from services.notifier.settings import NotifierSettings
 from services.notifier.store import Receipt
+from shared.broker import Handler
 from shared.events import Envelope, EventKind
+from shared.outbox import Outbox
 
 DURABLE = "notifier"
 
 
-async def record_receipt(session: AsyncSession, event: Envelope, _kind: EventKind) -> None:
-    session.add(
-        Receipt(
-            event_id=event.id,
-            organisation_id=event.tenantid,
-            event_type=event.type,
-            occurred_at=event.time,
-            received_at=datetime.now(UTC),
+def notice_handler(*, outbox: Outbox, settings: NotifierSettings, wake: object) -> Handler:
+    async def handle(session: AsyncSession, event: Envelope, _kind: EventKind) -> None:
+        now = datetime.now(UTC)
+        session.add(
+            Receipt(
+                event_id=event.id,
+                organisation_id=event.tenantid,
+                event_type=event.type,
+                occurred_at=event.time,
+                received_at=now,
+            )
         )
-    )
+        plan = plan_for(event)
+        for opening in plan.opens:
+            facts = opening.facts | {"event_id": str(event.id)}
+            await open_clock(session, replace(opening, facts=facts))
+        for kind, thread, reason in plan.closes:
+            await close_clock(session, kind=kind, thread_id=thread, reason=reason, now=now)
+        for notice in plan.notices:
+            for addressed in await _with_processor_copy(session, notice):
+                await address(
+                    session,
+                    outbox=outbox,
+                    notice=addressed,
+                    base_url=settings.public_base_url,
+                    now=now,
+                )
+        if plan.notices:
+            session.info["pactum_notifier_wake"] = wake
+
+    return handle
+
+
+async def _with_processor_copy(session: AsyncSession, notice: Notice) -> list[Notice]:
+    """An outcome is confirmed to both parties: the processor is remembered by the clock."""
+    if not notice.copy_to_processor or notice.thread_id is None:
+        return [notice]
+    clock = await ledger.clock(session=session, kind="objection", thread_id=notice.thread_id)
+    processor = str(clock.facts.get("processor_id", "")) if clock else ""
+    if not processor or processor == notice.organisation_id:
+        return [notice]
+    return [notice, replace(notice, organisation_id=processor, cause=f"{notice.cause}/processor")]

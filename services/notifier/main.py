@@ -1,33 +1,69 @@
 """Composition root of the notifier service: wiring only."""
 
-from typing import ClassVar
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 
-from services.notifier import api
-from services.notifier.consumers import DURABLE, record_receipt
-from services.notifier.store import TABLES
+from services.notifier import api, evidence_api
+from services.notifier.consumers import DURABLE, notice_handler
+from services.notifier.dispatch import Dispatcher
+from services.notifier.ledger import TABLES as LEDGER_TABLES
+from services.notifier.links import IdentityLinks
+from services.notifier.settings import NotifierSettings
+from services.notifier.store import Contact, Endpoint, Preference, Receipt
 from shared.auth import JwksSource
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 
+TABLES = (
+    Receipt.__table__,  # type: ignore[attr-defined]
+    Contact.__table__,  # type: ignore[attr-defined]
+    Endpoint.__table__,  # type: ignore[attr-defined]
+    Preference.__table__,  # type: ignore[attr-defined]
+    *LEDGER_TABLES,
+)
 
-class NotifierSettings(ServiceSettings):
-    service: ClassVar[str] = "notifier"
+__all__ = ["NotifierSettings", "create_app"]
 
 
 def create_app(
-    settings: ServiceSettings | None = None, *, jwks: JwksSource | None = None
+    settings: ServiceSettings | None = None,
+    *,
+    jwks: JwksSource | None = None,
+    identity: httpx.AsyncClient | None = None,
 ) -> FastAPI:
-    settings = settings or NotifierSettings()
+    """The notifier app; ``identity`` is the client one-time links are fetched with (tests)."""
+    if not isinstance(settings, NotifierSettings):
+        settings = NotifierSettings(**(settings.model_dump() if settings else {}))
     runtime = ServiceRuntime(settings, tables=TABLES, jwks=jwks)
-    runtime.consume(DURABLE, record_receipt)
+    http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
+    links = IdentityLinks(
+        identity or http, base_url=settings.identity_url, key_path=settings.delivery_key_path
+    )
+    dispatcher = Dispatcher(
+        sessions=runtime.sessions, outbox=runtime.outbox, settings=settings, http=http, links=links
+    )
+    runtime.consume(
+        DURABLE, notice_handler(outbox=runtime.outbox, settings=settings, wake=dispatcher)
+    )
+    runtime.background.append(dispatcher.run)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan(app):
+            yield
+        await http.aclose()
+
     app = FastAPI(
         title="pactum notifier",
-        version="0.1.0",
-        summary="Breach notices, subprocessor-change alerts and security mail.",
-        lifespan=runtime.lifespan,
+        version="0.2.0",
+        summary="Breach notices, subprocessor-change alerts, security mail, signed webhooks.",
+        lifespan=lifespan,
     )
     runtime.install(app)
+    app.state.dispatcher = dispatcher
     app.include_router(api.router)
+    app.include_router(evidence_api.router)
     return app

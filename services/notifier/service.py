@@ -1,12 +1,52 @@
-"""Use cases of the notifier service."""
+"""Use cases on recipients: contacts, webhook endpoints, users' preferences, receipts.
+
+Each is one transaction: the change (or the read) and its evidence event in the outbox.
+"""
+
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifier import store
-from services.notifier.store import Receipt
+from services.notifier import signing, store
+from services.notifier.domain import check_endpoint_url
+from services.notifier.schemas import ContactCreate, EndpointCreate, PreferenceBody
+from services.notifier.store import Contact, Endpoint, Preference, Receipt
 from shared.auth import Principal
-from shared.events.contracts.notifier import ReceiptsListed
+from shared.events.contracts.notifier import (
+    ContactChanged,
+    EndpointChanged,
+    PreferenceUpdated,
+    ReceiptsListed,
+    RecipientsListed,
+)
 from shared.outbox import Outbox
+
+ROTATION_OVERLAP = timedelta(hours=24)  # both secrets sign for a day after a rotation
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Invalid(ValueError):
+    pass
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def listed(
+    outbox: Outbox, session: AsyncSession, principal: Principal, record: str, n: int
+) -> None:
+    outbox.add(
+        session,
+        type="dpa.notifier.recipient.listed.v1",
+        tenant=principal.organisation_id,
+        actor=principal.actor,
+        data=RecipientsListed(record=record, count=n),
+    )
 
 
 async def list_receipts(
@@ -24,3 +64,178 @@ async def list_receipts(
             data=ReceiptsListed(receipts=len(receipts)),
         )
     return receipts
+
+
+async def add_contact(
+    *, session: AsyncSession, outbox: Outbox, principal: Principal, body: ContactCreate
+) -> Contact:
+    if not body.email and not body.user_id:
+        raise Invalid("a contact needs an email address, a user_id (in-app inbox), or both")
+    async with session.begin():
+        contact = Contact(
+            organisation_id=principal.organisation_id,
+            topics=sorted({topic.value for topic in body.topics}),
+            email=body.email,
+            user_id=body.user_id,
+            locale=body.locale,
+            created_at=_now(),
+        )
+        session.add(contact)
+        outbox.add(
+            session,
+            type="dpa.notifier.contact.created.v1",
+            tenant=principal.organisation_id,
+            actor=principal.actor,
+            subject=str(contact.id),
+            data=ContactChanged(
+                contact_id=contact.id, topics=contact.topics, has_user=bool(body.user_id)
+            ),
+        )
+    return contact
+
+
+async def list_contacts(
+    *, session: AsyncSession, outbox: Outbox, principal: Principal
+) -> list[Contact]:
+    async with session.begin():
+        contacts = await store.contacts_of(
+            session=session, organisation_id=principal.organisation_id
+        )
+        listed(outbox, session, principal, "contact", len(contacts))
+    return contacts
+
+
+async def remove_contact(
+    *, session: AsyncSession, outbox: Outbox, principal: Principal, contact_id: uuid.UUID
+) -> None:
+    async with session.begin():
+        contact = await store.contact(
+            session=session, organisation_id=principal.organisation_id, contact_id=contact_id
+        )
+        if contact is None:
+            raise NotFound("No such contact")
+        await session.delete(contact)
+        outbox.add(
+            session,
+            type="dpa.notifier.contact.deleted.v1",
+            tenant=principal.organisation_id,
+            actor=principal.actor,
+            subject=str(contact.id),
+            data=ContactChanged(
+                contact_id=contact.id, topics=contact.topics, has_user=bool(contact.user_id)
+            ),
+        )
+
+
+async def add_endpoint(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    body: EndpointCreate,
+    production: bool,
+) -> Endpoint:
+    url = check_endpoint_url(body.url, production=production)
+    async with session.begin():
+        endpoint = Endpoint(
+            organisation_id=principal.organisation_id,
+            url=url,
+            topics=sorted({topic.value for topic in body.topics}),
+            secret=signing.new_secret(),
+            created_at=_now(),
+        )
+        session.add(endpoint)
+        _endpoint_event(outbox, session, principal, endpoint, "created", None)
+    return endpoint
+
+
+def _endpoint_event(
+    outbox: Outbox,
+    session: AsyncSession,
+    principal: Principal,
+    endpoint: Endpoint,
+    verb: str,
+    reason: str | None,
+) -> None:
+    outbox.add(
+        session,
+        type=f"dpa.notifier.endpoint.{verb}.v1",
+        tenant=principal.organisation_id,
+        actor=principal.actor,
+        subject=str(endpoint.id),
+        data=EndpointChanged(endpoint_id=endpoint.id, topics=endpoint.topics, reason=reason),
+    )
+
+
+async def list_endpoints(
+    *, session: AsyncSession, outbox: Outbox, principal: Principal
+) -> list[Endpoint]:
+    async with session.begin():
+        endpoints = await store.endpoints_of(
+            session=session, organisation_id=principal.organisation_id
+        )
+        listed(outbox, session, principal, "endpoint", len(endpoints))
+    return endpoints
+
+
+async def change_endpoint(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    endpoint_id: uuid.UUID,
+    change: str,
+) -> Endpoint:
+    """``rotate`` the secret (the old one signs too for a day), ``enable``, or ``delete``."""
+    async with session.begin():
+        endpoint = await store.endpoint(
+            session=session, organisation_id=principal.organisation_id, endpoint_id=endpoint_id
+        )
+        if endpoint is None:
+            raise NotFound("No such endpoint")
+        if change == "rotate":
+            endpoint.previous_secret = endpoint.secret
+            endpoint.previous_until = _now() + ROTATION_OVERLAP
+            endpoint.secret = signing.new_secret()
+            _endpoint_event(outbox, session, principal, endpoint, "updated", "secret rotated")
+        elif change == "enable":
+            endpoint.enabled = True
+            endpoint.failures = 0
+            endpoint.disabled_at = None
+            _endpoint_event(outbox, session, principal, endpoint, "updated", "enabled")
+        else:
+            await session.delete(endpoint)
+            _endpoint_event(outbox, session, principal, endpoint, "deleted", None)
+    return endpoint
+
+
+async def my_preference(*, session: AsyncSession, principal: Principal) -> Preference:
+    found = await store.preference(
+        session=session, organisation_id=principal.organisation_id, user_id=principal.user_id
+    )
+    return found or Preference(organisation_id=principal.organisation_id, user_id=principal.user_id)
+
+
+async def set_preference(
+    *, session: AsyncSession, outbox: Outbox, principal: Principal, body: PreferenceBody
+) -> Preference:
+    async with session.begin():
+        preference = await my_preference(session=session, principal=principal)
+        preference.email = body.email
+        preference.locale = body.locale
+        preference.muted_topics = [topic.value for topic in body.muted_topics]
+        preference.muted_channels = [channel.value for channel in body.muted_channels]
+        session.add(preference)
+        outbox.add(
+            session,
+            type="dpa.notifier.preference.updated.v1",
+            tenant=principal.organisation_id,
+            actor=principal.actor,
+            subject=principal.user_id,
+            data=PreferenceUpdated(
+                user_id=principal.user_id,
+                muted_topics=preference.muted_topics,
+                muted_channels=preference.muted_channels,
+            ),
+        )
+    return preference

@@ -1,11 +1,22 @@
-"""What the notifier received: one receipt per event, the start of every notice it sends."""
+"""Who the notifier tells: receipts of events, contacts, webhook endpoints, users' preferences.
+
+Every query takes the organisation it is scoped to; another organisation's row is ``None``, which
+the API answers with 404 (existence does not leak).
+"""
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, DateTime, select
+from sqlalchemy import JSON, Column, DateTime, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
+
+from services.notifier.domain import Locale
+
+
+def moment(nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
 
 
 class Receipt(SQLModel, table=True):
@@ -19,7 +30,49 @@ class Receipt(SQLModel, table=True):
     received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-TABLES = (Receipt.__table__,)  # type: ignore[attr-defined]
+class Contact(SQLModel, table=True):
+    """Someone an organisation wants told of some topics: an address, a user, or both."""
+
+    __tablename__ = "contact"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: str = Field(max_length=36, index=True)
+    topics: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    email: str | None = Field(default=None, max_length=254)
+    user_id: str | None = Field(default=None, max_length=200)
+    locale: Locale = Locale.nl
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Endpoint(SQLModel, table=True):
+    """A webhook receiver of an organisation, signed per the Standard Webhooks specification."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: str = Field(max_length=36, index=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    topics: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    secret: str = Field(max_length=100)
+    previous_secret: str | None = Field(default=None, max_length=100)
+    previous_until: datetime | None = moment(nullable=True)
+    enabled: bool = True
+    failures: int = 0  # consecutive failed attempts; reset by any success
+    disabled_at: datetime | None = moment(nullable=True)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Preference(SQLModel, table=True):
+    """A user's own address, language and the non-critical notices they switched off."""
+
+    __tablename__ = "preference"
+
+    organisation_id: str = Field(max_length=36, primary_key=True)
+    user_id: str = Field(max_length=200, primary_key=True)
+    email: str | None = Field(default=None, max_length=254)
+    locale: Locale = Locale.nl
+    muted_topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    muted_channels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 async def receipts_for(*, session: AsyncSession, organisation_id: str, limit: int) -> list[Receipt]:
@@ -30,3 +83,59 @@ async def receipts_for(*, session: AsyncSession, organisation_id: str, limit: in
         .limit(limit)
     )
     return list(result.all())
+
+
+async def contacts_of(
+    *, session: AsyncSession, organisation_id: str, topic: str | None = None
+) -> list[Contact]:
+    rows = await session.scalars(
+        select(Contact)
+        .where(col(Contact.organisation_id) == organisation_id)
+        .order_by(col(Contact.created_at), col(Contact.id))
+    )
+    return [row for row in rows.all() if topic is None or topic in row.topics]
+
+
+async def contact(
+    *, session: AsyncSession, organisation_id: str, contact_id: uuid.UUID
+) -> Contact | None:
+    row = await session.get(Contact, contact_id)
+    return row if row is not None and row.organisation_id == organisation_id else None
+
+
+async def endpoints_of(
+    *, session: AsyncSession, organisation_id: str, topic: str | None = None
+) -> list[Endpoint]:
+    rows = await session.scalars(
+        select(Endpoint)
+        .where(col(Endpoint.organisation_id) == organisation_id)
+        .order_by(col(Endpoint.created_at), col(Endpoint.id))
+    )
+    return [row for row in rows.all() if topic is None or topic in row.topics]
+
+
+async def endpoint(
+    *, session: AsyncSession, organisation_id: str, endpoint_id: uuid.UUID
+) -> Endpoint | None:
+    row = await session.get(Endpoint, endpoint_id)
+    return row if row is not None and row.organisation_id == organisation_id else None
+
+
+async def preference(
+    *, session: AsyncSession, organisation_id: str, user_id: str
+) -> Preference | None:
+    return await session.get(Preference, (organisation_id, user_id))
+
+
+async def preferences_of(
+    *, session: AsyncSession, organisation_id: str, user_ids: list[str]
+) -> dict[str, Preference]:
+    if not user_ids:
+        return {}
+    rows = await session.scalars(
+        select(Preference).where(
+            col(Preference.organisation_id) == organisation_id,
+            col(Preference.user_id).in_(user_ids),
+        )
+    )
+    return {row.user_id: row for row in rows.all()}

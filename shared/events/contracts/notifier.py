@@ -1,21 +1,184 @@
-"""Payloads of the events the notifier service emits."""
+"""Payloads of the events the notifier service emits: the evidence of who was told what, when.
 
-from pydantic import BaseModel, ConfigDict
+Payloads name contacts, endpoints, deliveries and the events they answer by id; never an address,
+a URL's secret, a webhook secret, a one-time link or the text of a notice (TOM-O4).
+"""
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.kind import EventKind
 
+Channel = Literal["email", "webhook", "inbox"]
 
-class ReceiptsListed(BaseModel):
+
+class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+
+class ReceiptsListed(_Payload):
     receipts: int
 
 
-KINDS = (
-    EventKind(
-        type="dpa.notifier.receipt.listed.v1",
-        payload=ReceiptsListed,
-        requirements=("TOM-T3a",),
-        summary="The notifier's receipts of an organisation were read.",
+class ContactChanged(_Payload):
+    contact_id: UUID
+    topics: list[str]
+    has_user: bool = Field(description="True when the contact is a user with an in-app inbox.")
+
+
+class EndpointChanged(_Payload):
+    endpoint_id: UUID
+    topics: list[str] = Field(default_factory=list)
+    reason: str | None = Field(default=None, description="Why it changed (rotation, failures).")
+
+
+class RecipientsListed(_Payload):
+    record: Literal["contact", "endpoint", "delivery", "inbox_item", "mail", "preference"]
+    count: int
+
+
+class PreferenceUpdated(_Payload):
+    user_id: str
+    muted_topics: list[str]
+    muted_channels: list[str]
+
+
+class NoticeIssued(_Payload):
+    """A notice was addressed: one delivery row per recipient and channel, before sending."""
+
+    notice: str = Field(description="What kind of notice (breach, breach_reminder, ...).")
+    cause: str = Field(description="The event id (and reminder point) the notice answers.")
+    thread_id: str | None = None
+    delivery_ids: list[UUID]
+    channels: list[Channel]
+
+
+class DeliveryAttempted(_Payload):
+    """One attempt to hand a notice to an SMTP server, a webhook receiver or an inbox."""
+
+    delivery_id: UUID
+    channel: Channel
+    attempt: int
+    notice: str
+    cause: str
+    status: str = Field(description="SMTP reply code or HTTP status, or the error class.")
+    bounced: bool = False
+    next_attempt_at: datetime | None = None
+
+
+class DeliveryReplayRequested(_Payload):
+    delivery_id: UUID
+    channel: Channel
+
+
+class NoticeAcknowledged(_Payload):
+    thread_id: str
+    notice: str
+    user_id: str
+
+
+class InboxItemRead(_Payload):
+    item_id: UUID
+
+
+def _kind(
+    type: str, payload: type[BaseModel], requirements: tuple[str, ...], summary: str
+) -> EventKind:
+    return EventKind(type=type, payload=payload, requirements=requirements, summary=summary)
+
+
+KINDS: tuple[EventKind, ...] = (
+    _kind(
+        "dpa.notifier.receipt.listed.v1",
+        ReceiptsListed,
+        ("TOM-T3a",),
+        "The notifier's receipts of an organisation were read.",
+    ),
+    _kind(
+        "dpa.notifier.contact.created.v1",
+        ContactChanged,
+        ("USE-3", "TOM-O4"),
+        "An organisation registered a contact for notices of some topics.",
+    ),
+    _kind(
+        "dpa.notifier.contact.deleted.v1",
+        ContactChanged,
+        ("USE-3", "TOM-O4"),
+        "An organisation removed a contact.",
+    ),
+    _kind(
+        "dpa.notifier.endpoint.created.v1",
+        EndpointChanged,
+        ("USE-3", "TOM-O4"),
+        "An organisation registered a signed webhook endpoint.",
+    ),
+    _kind(
+        "dpa.notifier.endpoint.updated.v1",
+        EndpointChanged,
+        ("USE-3",),
+        "A webhook endpoint's secret was rotated or the endpoint re-enabled.",
+    ),
+    _kind(
+        "dpa.notifier.endpoint.deleted.v1",
+        EndpointChanged,
+        ("USE-3",),
+        "An organisation removed a webhook endpoint.",
+    ),
+    _kind(
+        "dpa.notifier.endpoint.disabled.v1",
+        EndpointChanged,
+        ("USE-3", "TOM-O4"),
+        "A webhook endpoint was disabled after repeated failures; its owner was told.",
+    ),
+    _kind(
+        "dpa.notifier.recipient.listed.v1",
+        RecipientsListed,
+        ("TOM-T3a",),
+        "Contacts, endpoints, deliveries, inbox items or sink mail of an organisation were read.",
+    ),
+    _kind(
+        "dpa.notifier.preference.updated.v1",
+        PreferenceUpdated,
+        ("USE-3",),
+        "A user changed which non-critical notices reach them on which channels.",
+    ),
+    _kind(
+        "dpa.notifier.notice.issued.v1",
+        NoticeIssued,
+        ("USE-3", "TOM-O4", "DPA-5"),
+        "A notice was addressed to an organisation's recipients (delivery rows written).",
+    ),
+    _kind(
+        "dpa.notifier.delivery.delivered.v1",
+        DeliveryAttempted,
+        ("TOM-O4", "USE-3"),
+        "A notice was accepted by the SMTP server, the webhook receiver or the inbox.",
+    ),
+    _kind(
+        "dpa.notifier.delivery.failed.v1",
+        DeliveryAttempted,
+        ("TOM-O4", "USE-3"),
+        "An attempt to deliver a notice failed (bounce, refusal, timeout); retry time if any.",
+    ),
+    _kind(
+        "dpa.notifier.delivery.requested.v1",
+        DeliveryReplayRequested,
+        ("TOM-O4",),
+        "An organisation asked to replay a delivery.",
+    ),
+    _kind(
+        "dpa.notifier.notice.acknowledged.v1",
+        NoticeAcknowledged,
+        ("TOM-O4", "USE-3"),
+        "A controller's user acknowledged receipt of a notice thread.",
+    ),
+    _kind(
+        "dpa.notifier.inbox_item.updated.v1",
+        InboxItemRead,
+        ("USE-3",),
+        "A user marked an in-app notice as read.",
     ),
 )

@@ -1,0 +1,222 @@
+"""Turning a notice into delivery rows: one per recipient and channel, in the event's transaction.
+
+The rows are written (and the notice's evidence event added to the outbox) before anything is
+sent; the dispatcher sends them after commit. An inbox item is the delivery itself, so it is
+delivered in the same transaction.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notifier import ledger, store
+from services.notifier.domain import Channel, DeliveryStatus, Locale, wants
+from services.notifier.ledger import Attempt, Delivery, InboxItem
+from services.notifier.notices import Notice
+from services.notifier.templates import render
+from shared.events import Actor
+from shared.events.contracts.notifier import DeliveryAttempted, NoticeIssued
+from shared.outbox import Outbox
+
+SYSTEM = Actor.system("notifier")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    key: str
+    channel: Channel
+    locale: Locale
+    email: str | None = None
+    user_id: str | None = None
+    endpoint_id: uuid.UUID | None = None
+
+
+async def recipients_for(session: AsyncSession, notice: Notice) -> list[Recipient]:
+    """Everyone the notice reaches on each channel they chose (critical notices reach all)."""
+    org = notice.organisation_id
+    found: dict[tuple[str, Channel], Recipient] = {}
+    contacts = (
+        await store.contacts_of(session=session, organisation_id=org, topic=notice.topic.value)
+        if notice.to_contacts
+        else []
+    )
+    users = [c.user_id for c in contacts if c.user_id] + (
+        [notice.user_id] if notice.user_id else []
+    )
+    prefs = await store.preferences_of(session=session, organisation_id=org, user_ids=users)
+
+    def add(recipient: Recipient) -> None:
+        pref = prefs.get(recipient.user_id or "")
+        muted_topics, muted_channels = (
+            (set(pref.muted_topics), set(pref.muted_channels)) if pref else (set(), set())
+        )
+        if wants(
+            notice=notice.notice,
+            topic=notice.topic,
+            channel=recipient.channel,
+            muted_topics=muted_topics,
+            muted_channels=muted_channels,
+        ):
+            found.setdefault((recipient.key, recipient.channel), recipient)
+
+    for contact in contacts:
+        if contact.email:
+            add(Recipient(f"contact:{contact.id}", Channel.email, contact.locale, contact.email,
+                          contact.user_id))  # fmt: skip
+        if contact.user_id:
+            add(Recipient(f"user:{contact.user_id}", Channel.inbox, contact.locale,
+                          user_id=contact.user_id))  # fmt: skip
+    if notice.user_id:
+        pref = prefs.get(notice.user_id)
+        locale = pref.locale if pref else Locale.nl
+        if notice.link_id or (pref and pref.email):
+            add(Recipient(f"user:{notice.user_id}", Channel.email, locale,
+                          pref.email if pref else None, notice.user_id))  # fmt: skip
+        if not notice.link_id:
+            add(Recipient(f"user:{notice.user_id}", Channel.inbox, locale,
+                          user_id=notice.user_id))  # fmt: skip
+    if notice.to_contacts:
+        for endpoint in await store.endpoints_of(
+            session=session, organisation_id=org, topic=notice.topic.value
+        ):
+            if endpoint.enabled:
+                add(Recipient(f"endpoint:{endpoint.id}", Channel.webhook, Locale.en,
+                              endpoint_id=endpoint.id))  # fmt: skip
+    return list(found.values())
+
+
+async def address(
+    session: AsyncSession, *, outbox: Outbox, notice: Notice, base_url: str, now: datetime
+) -> list[Delivery]:
+    """Write the notice's deliveries (skipping those already written) and its evidence event."""
+    done = await ledger.existing_keys(session=session, cause=notice.cause)
+    link = f"{base_url.rstrip('/')}{notice.link}"
+    deliveries: list[Delivery] = []
+    for recipient in await recipients_for(session, notice):
+        if (recipient.key, recipient.channel.value) in done:
+            continue
+        delivery = Delivery(
+            id=uuid.uuid4(),
+            organisation_id=notice.organisation_id,
+            cause=notice.cause,
+            recipient=recipient.key,
+            channel=recipient.channel,
+            notice=notice.notice,
+            topic=notice.topic.value,
+            thread_id=notice.thread_id,
+            next_attempt_at=now,
+            message=_message(notice, recipient, link),
+            created_at=now,
+        )
+        session.add(delivery)
+        deliveries.append(delivery)
+    await session.flush()
+    for delivery in deliveries:
+        if delivery.channel is Channel.inbox:
+            _deliver_to_inbox(session, outbox=outbox, delivery=delivery, now=now)
+    outbox.add(
+        session,
+        type="dpa.notifier.notice.issued.v1",
+        tenant=notice.organisation_id,
+        actor=SYSTEM,
+        subject=notice.thread_id,
+        data=NoticeIssued(
+            notice=notice.notice,
+            cause=notice.cause,
+            thread_id=notice.thread_id,
+            delivery_ids=[d.id for d in deliveries],
+            channels=sorted({d.channel.value for d in deliveries}),
+        ),
+    )
+    return deliveries
+
+
+def _message(notice: Notice, recipient: Recipient, link: str) -> dict[str, Any]:
+    base: dict[str, Any] = {"event_id": notice.event_id, "link": link, "locale": recipient.locale}
+    if notice.link_id:
+        return base | {"link_id": notice.link_id}  # rendered at send time, never stored
+    rendered = render(
+        notice=notice.notice,
+        locale=recipient.locale,
+        facts=notice.facts,
+        event_id=notice.event_id,
+        link=link,
+    )
+    if recipient.channel is Channel.webhook:
+        body = {
+            "type": f"pactum.{notice.topic.value}.{notice.notice}",
+            "timestamp": notice.facts.get("notified_at") or None,
+            "data": {
+                "notice": notice.notice,
+                "event_id": notice.event_id,
+                "thread_id": notice.thread_id,
+                "organisation_id": notice.organisation_id,
+                "facts": notice.facts,
+                "link": link,
+            },
+        }
+        return base | {
+            "endpoint_id": str(recipient.endpoint_id),
+            "body": json.dumps(body, sort_keys=True, default=str),
+        }
+    return base | {
+        "to": recipient.email,
+        "user_id": recipient.user_id,
+        "subject": rendered.subject,
+        "text": rendered.text,
+        "html": rendered.html,
+    }
+
+
+def _deliver_to_inbox(
+    session: AsyncSession, *, outbox: Outbox, delivery: Delivery, now: datetime
+) -> None:
+    message = delivery.message
+    session.add(
+        InboxItem(
+            organisation_id=delivery.organisation_id,
+            user_id=delivery.recipient.removeprefix("user:"),
+            delivery_id=delivery.id,
+            notice=delivery.notice,
+            thread_id=delivery.thread_id,
+            subject=message["subject"],
+            text=message["text"],
+            link=message["link"],
+            event_id=message["event_id"],
+            created_at=now,
+        )
+    )
+    delivery.status = DeliveryStatus.delivered
+    delivery.attempts = 1
+    delivery.delivered_at = now
+    delivery.next_attempt_at = None
+    delivery.last_status = "stored"
+    session.add(
+        Attempt(
+            delivery_id=delivery.id,
+            organisation_id=delivery.organisation_id,
+            number=1,
+            at=now,
+            delivered=True,
+            status="stored",
+        )
+    )
+    outbox.add(
+        session,
+        type="dpa.notifier.delivery.delivered.v1",
+        tenant=delivery.organisation_id,
+        actor=SYSTEM,
+        subject=str(delivery.id),
+        data=DeliveryAttempted(
+            delivery_id=delivery.id,
+            channel="inbox",
+            attempt=1,
+            notice=delivery.notice,
+            cause=delivery.cause,
+            status="stored",
+        ),
+    )

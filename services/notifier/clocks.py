@@ -1,0 +1,102 @@
+"""Deadline clocks: a controller's 72-hour breach clock and an objection window, with reminders.
+
+Opened and closed by events; reminders are decided by ``domain`` from ``now`` and sent through
+the same delivery ledger, keyed by the clock and the reminder point, so a second run sends nothing.
+"""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notifier import ledger
+from services.notifier.addressing import address
+from services.notifier.domain import Topic, breach_reminders, due_reminder, objection_reminders
+from services.notifier.ledger import Clock
+from services.notifier.notices import ClockOpening, Notice
+from services.notifier.settings import NotifierSettings
+from shared.outbox import Outbox
+
+
+async def open_clock(session: AsyncSession, opening: ClockOpening) -> None:
+    if await ledger.clock(session=session, kind=opening.kind, thread_id=opening.thread_id):
+        return
+    session.add(
+        Clock(
+            organisation_id=opening.organisation_id,
+            kind=opening.kind,
+            thread_id=opening.thread_id,
+            deadline=opening.deadline,
+            facts=_jsonable(opening.facts),
+        )
+    )
+    await session.flush()
+
+
+async def close_clock(
+    session: AsyncSession, *, kind: str, thread_id: str, reason: str, now: datetime
+) -> Clock | None:
+    found = await ledger.clock(session=session, kind=kind, thread_id=thread_id)
+    if found is not None and found.closed_at is None:
+        found.closed_at = now
+        found.closed_because = reason
+    return found
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def reminder_for(clock: Clock, *, settings: NotifierSettings, now: datetime) -> Notice | None:
+    """The reminder ``clock`` calls for at ``now``, if any (pure apart from reading the clock)."""
+    deadline = _aware(clock.deadline)
+    if clock.kind == "breach":
+        reminders = breach_reminders(
+            authority_deadline=deadline, points=settings.breach_reminder_hours
+        )
+    elif clock.facts.get("objection_deadline"):
+        reminders = objection_reminders(deadline=deadline, points=settings.objection_reminder_hours)
+    else:
+        return None
+    due = due_reminder(reminders, sent=clock.sent_points, now=now, until=deadline)
+    if due is None:
+        return None
+    hours_left = max(0, int((deadline - now) / timedelta(hours=1)))
+    facts = dict(clock.facts) | {"hours_left": hours_left}
+    link = str(facts.pop("link", ""))
+    breach = clock.kind == "breach"
+    return Notice(
+        notice="breach_reminder" if breach else "subprocessor_reminder",
+        topic=Topic.breach if breach else Topic.subprocessor,
+        organisation_id=clock.organisation_id,
+        cause=f"{clock.kind}:{clock.thread_id}/reminder/{due.point}",
+        event_id=str(facts.get("event_id", clock.thread_id)),
+        facts=facts,
+        link=link or f"/breaches/{facts.get('breach_id')}",
+        thread_id=clock.thread_id,
+    )
+
+
+async def remind(
+    session: AsyncSession, *, outbox: Outbox, settings: NotifierSettings, now: datetime
+) -> int:
+    """Send every reminder due at ``now`` (idempotent: each point goes once per clock)."""
+    sent = 0
+    for clock in await ledger.open_clocks(session=session):
+        notice = reminder_for(clock, settings=settings, now=now)
+        if notice is None:
+            continue
+        await address(
+            session, outbox=outbox, notice=notice, base_url=settings.public_base_url, now=now
+        )
+        point = int(notice.cause.rsplit("/", 1)[1])
+        clock.sent_points = [*clock.sent_points, point]
+        sent += 1
+    return sent
+
+
+def _jsonable(facts: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in facts.items()
+    }

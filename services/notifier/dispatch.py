@@ -1,0 +1,270 @@
+"""The dispatcher: sends due deliveries from the ledger, records every attempt, schedules retries.
+
+Driven by one background loop (woken after a commit that wrote deliveries, else polling) and by
+:meth:`Dispatcher.tick` with an explicit ``now`` in tests. A delivery is claimed with a lease
+before sending, so two dispatchers never send the same row; a crash mid-send leaves the lease to
+expire and the row is sent again with the same Message-ID / webhook-id, which receivers dedup.
+"""
+
+import asyncio
+import uuid
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from services.notifier import ledger, mail, store, webhooks
+from services.notifier.addressing import SYSTEM, address
+from services.notifier.clocks import remind
+from services.notifier.domain import (
+    Channel,
+    DeliveryStatus,
+    Locale,
+    Topic,
+    next_attempt,
+    should_disable_endpoint,
+)
+from services.notifier.ledger import Attempt, Delivery
+from services.notifier.links import IdentityLinks, LinkGone
+from services.notifier.mail import Mail, Outcome
+from services.notifier.notices import Notice
+from services.notifier.settings import NotifierSettings
+from services.notifier.templates import render_link
+from shared.events.contracts.notifier import DeliveryAttempted, EndpointChanged
+from shared.outbox import Outbox
+
+log = structlog.get_logger("pactum.notifier")
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        settings: NotifierSettings,
+        http: httpx.AsyncClient,
+        links: IdentityLinks,
+    ) -> None:
+        self.sessions = sessions
+        self.outbox = outbox
+        self.settings = settings
+        self.http = http
+        self.links = links
+        self._wakeup = asyncio.Event()
+        self._gate = asyncio.Semaphore(settings.dispatch_concurrency)
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.tick(datetime.now(UTC))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("notifier.dispatch_failed")
+            self._wakeup.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._wakeup.wait(), timeout=self.settings.dispatch_poll_seconds
+                )
+
+    async def tick(self, now: datetime) -> int:
+        """Send the reminders due at ``now``, then every delivery due at ``now``."""
+        async with self.sessions() as session, session.begin():
+            await remind(session, outbox=self.outbox, settings=self.settings, now=now)
+        total = 0
+        while True:
+            async with self.sessions() as session:
+                due = await ledger.due_ids(
+                    session=session, now=now, limit=self.settings.dispatch_batch_size
+                )
+            if not due:
+                return total
+            results = await asyncio.gather(*(self._deliver(i, now) for i in due))
+            sent = sum(results)
+            total += sent
+            if sent == 0:
+                return total
+
+    async def _deliver(self, delivery_id: uuid.UUID, now: datetime) -> int:
+        async with self._gate:
+            lease = now + timedelta(seconds=self.settings.lease_seconds)
+            async with self.sessions() as session, session.begin():
+                if not await ledger.claim(
+                    session=session, delivery_id=delivery_id, now=now, lease_until=lease
+                ):
+                    return 0
+                delivery = await session.get(Delivery, delivery_id)
+                assert delivery is not None
+                endpoint = (
+                    await session.get(store.Endpoint, uuid.UUID(delivery.message["endpoint_id"]))
+                    if delivery.channel is Channel.webhook
+                    else None
+                )
+            outcome = await self._send(delivery, endpoint, now)
+            await self._record(delivery_id, outcome, now)
+            return 1
+
+    async def _send(
+        self, delivery: Delivery, endpoint: store.Endpoint | None, now: datetime
+    ) -> Outcome:
+        message = delivery.message
+        if delivery.channel is Channel.webhook:
+            if endpoint is None or not endpoint.enabled:
+                return Outcome(False, "endpoint_disabled", permanent=True)
+            return await webhooks.call(
+                self.http,
+                endpoint=endpoint,
+                message_id=f"msg_{delivery.id.hex}",
+                body=message["body"],
+                production=self.settings.production,
+            )  # signed with the wall-clock time: receivers check it against theirs
+        if "link_id" in message:
+            try:
+                link = await self.links.fetch(message["link_id"])
+            except LinkGone:
+                return Outcome(False, "link_gone", permanent=True)
+            except (httpx.HTTPError, OSError) as error:
+                return Outcome(False, "identity_unreachable", detail=type(error).__name__)
+            rendered = render_link(
+                notice=delivery.notice,
+                locale=Locale(message["locale"]),
+                url=link.url,
+                expires_at=link.expires_at,
+                event_id=message["event_id"],
+            )
+            to, subject, text, html = link.email, rendered.subject, rendered.text, rendered.html
+        else:
+            to, subject, text, html = (
+                message["to"], message["subject"], message["text"], message["html"]
+            )  # fmt: skip
+        composed = mail.compose(
+            Mail(
+                to,
+                subject,
+                text,
+                html,
+                delivery.id.hex,
+                message["event_id"],
+                delivery.thread_id,
+                delivery.organisation_id,
+            ),
+            sender=self.settings.mail_from,
+        )
+        return await mail.send(self.settings, composed)
+
+    async def _record(self, delivery_id: uuid.UUID, outcome: Outcome, now: datetime) -> None:
+        async with self.sessions() as session, session.begin():
+            delivery = await session.get(Delivery, delivery_id)
+            assert delivery is not None
+            delivery.attempts += 1
+            delivery.lease_until = None
+            delivery.last_status = outcome.status
+            retry = None if outcome.delivered or outcome.permanent else next_attempt(
+                attempt=delivery.attempts, now=now
+            )  # fmt: skip
+            if outcome.delivered:
+                delivery.status = DeliveryStatus.delivered
+                delivery.delivered_at = now
+                delivery.next_attempt_at = None
+            elif retry is None:
+                delivery.status = DeliveryStatus.failed
+                delivery.next_attempt_at = None
+            else:
+                delivery.status = DeliveryStatus.pending
+                delivery.next_attempt_at = retry
+            session.add(
+                Attempt(
+                    delivery_id=delivery.id,
+                    organisation_id=delivery.organisation_id,
+                    number=delivery.attempts,
+                    at=now,
+                    delivered=outcome.delivered,
+                    status=outcome.status,
+                    detail=outcome.detail,
+                )
+            )
+            verb = "delivered" if outcome.delivered else "failed"
+            self.outbox.add(
+                session,
+                type=f"dpa.notifier.delivery.{verb}.v1",
+                tenant=delivery.organisation_id,
+                actor=SYSTEM,
+                subject=str(delivery.id),
+                data=DeliveryAttempted(
+                    delivery_id=delivery.id,
+                    channel=delivery.channel.value,
+                    attempt=delivery.attempts,
+                    notice=delivery.notice,
+                    cause=delivery.cause,
+                    status=outcome.status,
+                    bounced=outcome.permanent and delivery.channel is Channel.email,
+                    next_attempt_at=retry,
+                ),
+            )
+            if delivery.channel is Channel.webhook:
+                await self._track_endpoint(
+                    session, delivery, outcome, gave_up=retry is None, now=now
+                )
+        log.info(
+            f"notifier.delivery_{verb}",
+            delivery_id=str(delivery_id),
+            channel=delivery.channel.value,
+            attempt=delivery.attempts,
+            status=outcome.status,
+        )
+
+    async def _track_endpoint(
+        self, session: AsyncSession, delivery: Delivery, outcome: Outcome, *, gave_up: bool,
+        now: datetime,
+    ) -> None:  # fmt: skip
+        endpoint = await session.get(store.Endpoint, uuid.UUID(delivery.message["endpoint_id"]))
+        if endpoint is None or outcome.status == "endpoint_disabled":
+            return
+        endpoint.failures = 0 if outcome.delivered else endpoint.failures + 1
+        if not endpoint.enabled or not should_disable_endpoint(
+            consecutive_failures=endpoint.failures, gave_up=gave_up
+        ):
+            return
+        endpoint.enabled = False
+        endpoint.disabled_at = now
+        self.outbox.add(
+            session,
+            type="dpa.notifier.endpoint.disabled.v1",
+            tenant=endpoint.organisation_id,
+            actor=SYSTEM,
+            subject=str(endpoint.id),
+            data=EndpointChanged(
+                endpoint_id=endpoint.id, topics=endpoint.topics, reason="repeated failures"
+            ),
+        )
+        await address(
+            session,
+            outbox=self.outbox,
+            notice=Notice(
+                notice="endpoint_disabled",
+                topic=Topic.security,
+                organisation_id=endpoint.organisation_id,
+                cause=f"endpoint:{endpoint.id}/disabled/{int(now.timestamp())}",
+                event_id=str(delivery.message["event_id"]),
+                facts={"endpoint_id": str(endpoint.id), "failures": endpoint.failures},
+                link=f"/notifier/endpoints/{endpoint.id}",
+            ),
+            base_url=self.settings.public_base_url,
+            now=now,
+        )
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_dispatcher(session: Session) -> None:
+    dispatcher: Any = session.info.pop("pactum_notifier_wake", None)
+    if dispatcher is not None:
+        dispatcher.wake()

@@ -1,0 +1,44 @@
+"""The notifier's settings: ``PACTUM_NOTIFIER_<FIELD>``, falling back to ``PACTUM_<FIELD>``."""
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import Field, SecretStr
+
+from services.notifier.domain import DEFAULT_BREACH_REMINDER_HOURS, DEFAULT_OBJECTION_REMINDER_HOURS
+from shared.settings import ServiceSettings
+
+
+class NotifierSettings(ServiceSettings):
+    service: ClassVar[str] = "notifier"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=8025, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_from: str = "pactum <notices@pactum.invalid>"
+    public_base_url: str = "http://127.0.0.1:8104"  # links back to the item in every notice
+    identity_url: str = "http://127.0.0.1:8101"  # where one-time links are fetched
+    delivery_key_file: Path | None = None  # shared with identity (its delivery_key_file)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    dispatch_poll_seconds: float = Field(default=1.0, gt=0)
+    dispatch_batch_size: int = Field(default=200, ge=1, le=5000)
+    dispatch_concurrency: int = Field(default=16, ge=1, le=256)
+    lease_seconds: float = Field(default=120.0, gt=0)
+    breach_reminder_hours: tuple[int, ...] = DEFAULT_BREACH_REMINDER_HOURS
+    objection_reminder_hours: tuple[int, ...] = DEFAULT_OBJECTION_REMINDER_HOURS
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where the development mail sink writes the messages it receives."""
+        return self.var_dir / "mail"
+
+    @property
+    def delivery_key_path(self) -> Path:
+        return self.delivery_key_file or self.var_dir / "identity" / "delivery-key"
