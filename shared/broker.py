@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
 from datetime import timedelta
 
 import structlog
@@ -169,20 +170,25 @@ class BatchConsumer:
             stream=self._settings.stream_name,
             config=_consumer_config(self._settings, self._durable),
         )
-        while True:
-            try:
-                messages = await subscription.fetch(
-                    batch=self._settings.consumer_batch_size, timeout=5.0
-                )
-            except TimeoutError:
-                continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # connection lost: unacked messages come back later
-                log.warning("consumer.fetch_failed", consumer=self._durable, error=str(error))
-                await asyncio.sleep(1.0)
-                continue
-            await self.consume(messages)
+        try:
+            while True:
+                try:
+                    messages = await subscription.fetch(
+                        batch=self._settings.consumer_batch_size, timeout=5.0
+                    )
+                except TimeoutError:
+                    continue
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # connection lost: unacked messages come back later
+                    log.warning("consumer.fetch_failed", consumer=self._durable, error=str(error))
+                    await asyncio.sleep(1.0)
+                    continue
+                await self.consume(messages)
+        finally:
+            # Unsubscribe, or the connection's drain at shutdown waits for this subscription.
+            with suppress(Exception):
+                await subscription.unsubscribe()
 
     async def consume(self, messages: Sequence[Msg]) -> None:
         durable = self._durable

@@ -3,13 +3,19 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
-from services.audit import erasure, export, service
+from services.audit import erasure, export, external, service
 from services.audit.api_proofs import SignerDep
-from services.audit.schemas import AuditPage, ErasureDone, ErasureRequest, LogFilter
+from services.audit.schemas import (
+    AuditPage,
+    ErasureDone,
+    ErasureRequest,
+    ExternalAccepted,
+    LogFilter,
+)
 from services.audit.search import Order
 from shared.auth import Principal, Role, require_roles
 from shared.events import Outcome
@@ -127,3 +133,33 @@ async def erase(
         actor=principal.actor,
     )
     return ErasureDone(keys_destroyed=len(key_ids))
+
+
+MAX_EVENT_BYTES = 64 * 1024
+
+
+@router.post(
+    "/events",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ExternalAccepted,
+    responses={422: {"description": "Not a valid external access event; the reason says why."}},
+)
+async def record_external_event(
+    request: Request, principal: Admin, session: SessionDep, runtime: RuntimeDep
+) -> ExternalAccepted:
+    """Another application of the processor records an access to a customer's data (TOM-T3a)."""
+    body = await request.body()
+    if len(body) > MAX_EVENT_BYTES:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail="event too large")
+    try:
+        envelope, fresh = await external.accept(
+            session=session, outbox=runtime.outbox, principal=principal, body=body
+        )
+    except external.Refused as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
+    except external.NotServed:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Not allowed") from None
+    except external.IntegrityError:  # the same id, posted twice at once
+        again = external.validated(body, principal)
+        return ExternalAccepted(event_id=str(again.id), duplicate=True)
+    return ExternalAccepted(event_id=str(envelope.id), duplicate=not fresh)

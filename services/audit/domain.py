@@ -10,6 +10,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+EXPORT_FORMAT = "pactum-audit-export/1"
+
 # Keys of an event's data whose values identify a person: they are sealed, never stored in clear.
 PERSONAL_FIELDS = frozenset(
     {"name", "full_name", "display_name", "first_name", "last_name", "email", "email_address"}

@@ -24,7 +24,7 @@ from services.audit.checkpoints import (
     checkpoint,
     public_checkpoint,
 )
-from services.audit.domain import LEAF_FIELDS, utc_text
+from services.audit.domain import EXPORT_FORMAT, LEAF_FIELDS, utc_text
 from services.audit.schemas import LogFilter
 from services.audit.service import present
 from services.audit.store import AuditCheckpoint, AuditEntry
@@ -33,8 +33,6 @@ from shared.events.contracts.audit import AuditLogExported
 from shared.outbox import Outbox
 
 Format = Literal["jsonl", "csv"]
-
-EXPORT_FORMAT = "pactum-audit-export/1"
 CSV_COLUMNS = ("position", *LEAF_FIELDS, "leaf_hash", "personal_data", "pseudonym")
 
 __all__ = ["CheckpointSigner", "Format", "Started", "start"]

@@ -131,3 +131,8 @@ class ErasureRequest(BaseModel):
 
 class ErasureDone(BaseModel):
     keys_destroyed: int
+
+
+class ExternalAccepted(BaseModel):
+    event_id: str
+    duplicate: bool = Field(description="True when this event id was accepted before.")

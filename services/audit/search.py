@@ -91,7 +91,7 @@ async def stream(
     session: AsyncSession,
     organisation_id: str,
     where: LogFilter,
-    up_to_index: int,
+    up_to_index: int | None,
     own_only: bool = False,
     chunk: int = 2000,
 ) -> AsyncIterator[list[AuditEntry]]:
@@ -105,12 +105,13 @@ async def stream(
         base = _narrowed(base, where)
     else:
         base = await selection(session, organisation_id=organisation_id, where=where)
-    base = base.where(
-        or_(
-            col(AuditEntry.organisation_id) != organisation_id,
-            col(AuditEntry.log_index) < up_to_index,
+    if up_to_index is not None:
+        base = base.where(
+            or_(
+                col(AuditEntry.organisation_id) != organisation_id,
+                col(AuditEntry.log_index) < up_to_index,
+            )
         )
-    )
     position = col(AuditEntry.position)
     ceiling = await session.scalar(select(position).order_by(position.desc()).limit(1)) or 0
     cursor = 0

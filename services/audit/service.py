@@ -169,7 +169,7 @@ async def verify(
             session=session,
             organisation_id=organisation_id,
             where=everything,
-            up_to_index=2**62,
+            up_to_index=None,
             own_only=True,
         ):
             if not all(verifier.add(row_of(entry)) for entry in chunk):

@@ -13,9 +13,11 @@ from datetime import datetime
 from sqlalchemy import (
     DDL,
     JSON,
+    BigInteger,
     Column,
     DateTime,
     Index,
+    Integer,
     LargeBinary,
     Table,
     Text,
@@ -23,6 +25,8 @@ from sqlalchemy import (
     event,
 )
 from sqlmodel import Field, SQLModel
+
+_BIG = BigInteger().with_variant(Integer, "sqlite")  # SQLite's rowid is INTEGER PRIMARY KEY
 
 
 class AuditEntry(SQLModel, table=True):
@@ -35,9 +39,11 @@ class AuditEntry(SQLModel, table=True):
         Index("ix_audit_entry_agreement", "agreement_id", "position"),
     )
 
-    position: int | None = Field(default=None, primary_key=True)
+    position: int | None = Field(
+        default=None, sa_column=Column(_BIG, primary_key=True, autoincrement=True)
+    )
     organisation_id: str = Field(max_length=36)
-    log_index: int  # the leaf's index in its organisation's tree, from 0
+    log_index: int = Field(sa_column=Column(BigInteger, nullable=False))  # leaf index, from 0
     event_id: uuid.UUID = Field(unique=True)
     event_type: str = Field(max_length=120)
     source: str = Field(max_length=60)
@@ -67,7 +73,7 @@ class AuditNode(SQLModel, table=True):
 
     organisation_id: str = Field(primary_key=True, max_length=36)
     level: int = Field(primary_key=True)
-    index: int = Field(primary_key=True)
+    index: int = Field(sa_column=Column(BigInteger, primary_key=True))
     hash: str = Field(max_length=64)
 
 
@@ -77,9 +83,9 @@ class AuditTree(SQLModel, table=True):
     __tablename__ = "audit_tree"
 
     organisation_id: str = Field(primary_key=True, max_length=36)
-    size: int = 0
+    size: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     frontier: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    checkpointed_size: int = 0
+    checkpointed_size: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
 class AuditCheckpoint(SQLModel, table=True):
@@ -90,7 +96,7 @@ class AuditCheckpoint(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: str = Field(max_length=36)
-    size: int
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
     root: str = Field(max_length=64)
     signed_at: str = Field(max_length=40)
     key_id: str = Field(max_length=64)

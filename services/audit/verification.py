@@ -38,12 +38,14 @@ class LogVerifier:
     public_key: str | None = None
     _frontier: list[bytes] = field(default_factory=list)
     _size: int = 0
+    _signed_size: int = 0
     _held: int = 0  # size of the last checkpoint whose root matched
     _pending: list[dict[str, Any]] = field(default_factory=list)
     _failure: Report | None = None
 
     def __post_init__(self) -> None:
         self._pending = sorted(self.checkpoints, key=lambda point: int(point["size"]))
+        self._signed_size = int(self._pending[-1]["size"]) if self._pending else 0
         if self.public_key is not None:
             for point in self._pending:
                 if not signature_holds(point, self.public_key):
@@ -52,7 +54,8 @@ class LogVerifier:
 
     @property
     def tree_size(self) -> int:
-        return int(self._pending[-1]["size"]) if self._pending else 0
+        """The size of the newest signed checkpoint: what the log must at least hold."""
+        return self._signed_size
 
     def add(self, entry: dict[str, Any]) -> bool:
         """Check the next entry; False once the log is found bad (further entries are ignored)."""
@@ -60,8 +63,9 @@ class LogVerifier:
             return False
         index = entry.get("log_index")
         if index != self._size:
-            what = "missing" if isinstance(index, int) and index > self._size else "out of order"
-            return self._fail(self._size, f"entry {self._size} is {what} (found {index})")
+            return self._fail(
+                self._size, f"entry {self._size} is missing or out of order (found {index})"
+            )
         if self._size >= self.tree_size:
             return self._fail(self._size, f"entry {self._size} is beyond the signed tree")
         leaf = merkle.leaf_hash(canonical(entry))

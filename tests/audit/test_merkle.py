@@ -2,6 +2,7 @@
 definition, for every size and index up to 70 (TOM-32b integrity, ASVS 16.4.2)."""
 
 import hashlib
+from collections.abc import Callable
 
 import pytest
 
@@ -16,6 +17,10 @@ def _mth(leaves: list[bytes]) -> bytes:
         return merkle.leaf_hash(leaves[0])
     k = 1 << ((len(leaves) - 1).bit_length() - 1)
     return merkle.node_hash(_mth(leaves[:k]), _mth(leaves[k:]))
+
+
+def _lookup(stored: dict[tuple[int, int], bytes]) -> Callable[[int, int], bytes]:
+    return lambda level, index: stored[(level, index)]
 
 
 LEAVES = [f"entry {i}".encode() for i in range(70)]
@@ -42,7 +47,7 @@ def test_inclusion_proofs_verify_and_fail_for_another_leaf() -> None:
         root = _mth(LEAVES[:size])
         for index in range(size):
             path = [
-                merkle.range_hash(start, end, lambda lvl, i: stored[(lvl, i)])
+                merkle.range_hash(start, end, _lookup(stored))
                 for start, end in merkle.inclusion_ranges(index, size)
             ]
             leaf = stored[(0, index)]
@@ -56,7 +61,7 @@ def test_consistency_proofs_verify_and_fail_against_a_rewritten_prefix() -> None
     for second in range(1, 70):
         for first in range(1, second + 1):
             proof = [
-                merkle.range_hash(start, end, lambda lvl, i: stored[(lvl, i)])
+                merkle.range_hash(start, end, _lookup(stored))
                 for start, end in merkle.consistency_ranges(first, second)
             ]
             first_root, second_root = _mth(LEAVES[:first]), _mth(LEAVES[:second])

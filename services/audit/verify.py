@@ -1,0 +1,95 @@
+"""The offline verifier: ``python -m services.audit.verify export.jsonl [--public-key KEY]``.
+
+Works on a JSON Lines export alone, without the platform: it checks the checkpoint signatures
+(against the key in the export, or better, the key you pinned from ``GET /audit/checkpoint-key``),
+then either rebuilds the whole tree from the entries (a complete export) or checks each entry's
+inclusion proof (a filtered one). It prints one JSON report and exits 0 when the export verifies,
+1 when it does not (naming the first bad leaf index), 2 when the file cannot be read as an export.
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from services.audit.checkpoints import signature_holds
+from services.audit.domain import EXPORT_FORMAT
+from services.audit.verification import LogVerifier, Report, verify_proven_entry
+
+
+class NotAnExport(ValueError):
+    pass
+
+
+def verify_export(lines: Iterable[str], *, public_key: str | None = None) -> Report:
+    """Verify an export given as its lines; ``public_key`` pins the checkpoint key."""
+    records = _records(lines)
+    header = next(records, None)
+    if not header or header.get("record") != "header" or header.get("format") != EXPORT_FORMAT:
+        raise NotAnExport(f"the first line is not a {EXPORT_FORMAT} header")
+    key = public_key or str(header.get("public_key", ""))
+    own = str(header.get("organisation_id"))
+    entries = (r for r in records if r.get("record") == "entry" and r.get("tree", own) == own)
+    if header.get("complete"):
+        verifier = LogVerifier(list(header.get("checkpoints") or []), key)
+        for entry in entries:
+            if not verifier.add(entry):
+                break
+        return verifier.finish()
+    return _verify_proofs(entries, header.get("checkpoint"), key)
+
+
+def _verify_proofs(
+    entries: Iterable[dict[str, Any]], checkpoint: dict[str, Any] | None, key: str
+) -> Report:
+    size = int(checkpoint["size"]) if checkpoint else 0
+    if checkpoint is None or not signature_holds(checkpoint, key):
+        return Report(False, size, 0, None, "the checkpoint is missing or not validly signed")
+    checked = 0
+    for entry in entries:
+        problem = verify_proven_entry(entry, list(entry.get("proof") or []), checkpoint)
+        if problem is not None:
+            index = entry.get("log_index")
+            return Report(False, size, checked, index, f"entry {index} {problem}")
+        checked += 1
+    return Report(True, size, checked)
+
+
+def _records(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            raise NotAnExport(f"line {number} is not JSON") from None
+        if not isinstance(record, dict):
+            raise NotAnExport(f"line {number} is not a JSON object")
+        yield record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m services.audit.verify", description="Verify a pactum audit log export."
+    )
+    parser.add_argument("export", type=Path, help="a JSON Lines export (GET /audit/export)")
+    parser.add_argument(
+        "--public-key",
+        help="the checkpoint key (base64) you pinned from GET /audit/checkpoint-key; "
+        "without it, the key inside the export is trusted",
+    )
+    arguments = parser.parse_args(argv)
+    try:
+        with arguments.export.open(encoding="utf-8") as lines:
+            report = verify_export(lines, public_key=arguments.public_key)
+    except (OSError, NotAnExport, UnicodeDecodeError, KeyError, TypeError, ValueError) as error:
+        print(json.dumps({"valid": False, "error": str(error)}))
+        return 2
+    print(json.dumps(report.__dict__))
+    return 0 if report.valid else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
