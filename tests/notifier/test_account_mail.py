@@ -1,0 +1,173 @@
+"""Security and account mail: invitations and resets with identity's one-time links, lock notices
+to the user and admins, supplier access requests, bounces (TOM-T2c, TOM-T2d, TOM-T5, TOM-O3)."""
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from deploy.mailsink import MailSink
+from services.identity.main import IdentitySettings
+from services.notifier.main import create_app as notifier_app
+from shared.events.contracts.identity import AccountLocked, GrantRequested
+from tests.identity.conftest import PASSWORD, Identity
+from tests.notifier.conftest import Notifier, event, start_platform
+from tests.support.databases import Database
+from tests.support.nats import NatsServer
+from tests.support.platform import eventually, static_jwks
+
+
+@pytest.fixture
+async def with_identity(
+    nats_server: NatsServer,
+    database: Callable[[str], Database],
+    tmp_path: Path,
+    mail_sink: MailSink,
+) -> AsyncIterator[Notifier]:
+    """Identity and audit as usual; the notifier fetches one-time links from that identity."""
+    platform = start_platform(nats_server, database, tmp_path, mail_sink)
+    key_path = IdentitySettings(var_dir=platform.var_dir).signing_key_path
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    key_path.write_bytes(platform.signer.to_pem())
+    await platform.start("identity", "audit")
+    transport = httpx.ASGITransport(app=platform.apps["identity"])
+    async with httpx.AsyncClient(transport=transport, base_url="http://identity") as identity:
+        app = notifier_app(
+            platform.settings("notifier", identity_url="http://identity"),
+            jwks=static_jwks(platform.signer),
+            identity=identity,
+        )
+        async with (
+            LifespanManager(app, startup_timeout=30),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://notifier"
+            ) as client,
+        ):
+            platform.apps["notifier"] = app
+            platform.clients["notifier"] = client
+            yield Notifier(platform, mail_sink)
+    await platform.stop()
+
+
+def _url_in(notifier: Notifier, address: str) -> str:
+    [mail] = notifier.mail_to(address)
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    found = re.search(r"https?://\S+#token=\S+", text)
+    assert found, text
+    return found.group(0)
+
+
+async def test_invitation_and_reset_links_are_fetched_from_identity_and_work__TOM_T2c_T2d(
+    with_identity: Notifier,
+) -> None:
+    notifier = with_identity
+    identity = Identity(notifier.platform)
+    organisation, _ = await identity.organisation()
+    [invited] = await eventually(
+        lambda: notifier.evidence(organisation, "dpa.identity.user.invited.v1")
+    )
+    address = await eventually(lambda: _first_recipient(notifier))
+    url = _url_in(notifier, address)
+    token = url.split("#token=", 1)[1]
+    assert (await identity.accept(url, PASSWORD)).status_code == 204
+
+    reset = await identity.client.post("/password-reset", json={"email": address})
+    assert reset.status_code == 202
+    await eventually(lambda: _mail_count(notifier, address, 2))
+    reset_mail = notifier.mail_to(address)[1]
+    assert "wachtwoord" in str(reset_mail["Subject"])
+
+    deliveries = await notifier.deliveries(organisation_id=organisation)
+    stored = repr([d.message for d in deliveries])
+    entries = repr([e.data for e in await notifier.platform.audit_entries()])
+    assert token not in stored and token not in entries  # the secret lives in the mail only
+    assert all("link_id" in d.message for d in deliveries)
+    assert invited.data["invitation_id"] == deliveries[0].message["link_id"]
+
+
+async def test_lock_notice_reaches_the_user_and_the_security_contacts__TOM_T5(
+    notifier: Notifier,
+) -> None:
+    organisation = str(uuid.uuid4())
+    user = str(uuid.uuid4())
+    await notifier.contact(organisation, ["security"], email="admins@gemeente.example")
+    response = await notifier.client.put(
+        "/notifier/preferences",
+        json={"email": "jan@gemeente.example", "locale": "en", "muted_topics": ["security"]},
+        headers=notifier.auth(organisation, user),
+    )
+    assert response.status_code == 200, response.text
+    locked = AccountLocked(
+        user_id=uuid.UUID(user), until="2026-11-28T18:00:00Z", lock_number=1, permanent=False
+    )
+    await notifier.publish(
+        event("dpa.identity.account.locked.v1", organisation, locked, source="/dpa/identity")
+    )
+
+    await eventually(lambda: _mail_count(notifier, "jan@gemeente.example", 1))
+    await eventually(lambda: _mail_count(notifier, "admins@gemeente.example", 1))
+    assert "Account locked" in str(notifier.mail_to("jan@gemeente.example")[0]["Subject"])
+    [item] = await notifier.inbox(user_id=user)  # muting security does not silence a lockout
+    assert item.notice == "account_locked"
+
+
+async def test_supplier_access_request_asks_the_customers_admins_to_approve__TOM_O3(
+    notifier: Notifier,
+) -> None:
+    customer = str(uuid.uuid4())
+    await notifier.contact(customer, ["security"], email="admins@stad.example", locale="en")
+    grant = GrantRequested(
+        grant_id=uuid.uuid4(),
+        organisation_id=uuid.UUID(customer),
+        operator_id=uuid.uuid4(),
+        access="read",
+        minutes=60,
+        reason="Ticket 4711: export fails",
+    )
+    await notifier.publish(
+        event("dpa.identity.grant.requested.v1", customer, grant, source="/dpa/identity")
+    )
+    await eventually(lambda: _mail_count(notifier, "admins@stad.example", 1))
+    [mail] = notifier.mail_to("admins@stad.example")
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "approval needed" in str(mail["Subject"])
+    assert f"https://pactum.test/grants/{grant.grant_id}" in text and "Ticket 4711" in text
+
+
+async def test_a_bounced_address_is_recorded_and_not_retried__TOM_O4(
+    notifier: Notifier,
+) -> None:
+    organisation = str(uuid.uuid4())
+    notifier.sink.refused.add("gone@gemeente.example")
+    await notifier.contact(organisation, ["security"], email="gone@gemeente.example")
+    grant = GrantRequested(
+        grant_id=uuid.uuid4(),
+        organisation_id=uuid.UUID(organisation),
+        operator_id=uuid.uuid4(),
+        access="read",
+        minutes=30,
+        reason="maintenance",
+    )
+    await notifier.publish(
+        event("dpa.identity.grant.requested.v1", organisation, grant, source="/dpa/identity")
+    )
+    await notifier.settled(organisation)
+    [delivery] = await notifier.deliveries(organisation_id=organisation, channel="email")
+    assert delivery.status.value == "failed" and delivery.attempts == 1
+    assert delivery.last_status == "550"
+    [failed] = await eventually(
+        lambda: notifier.evidence(organisation, "dpa.notifier.delivery.failed.v1")
+    )
+    assert failed.data["bounced"] is True and failed.data.get("next_attempt_at") is None
+
+
+async def _first_recipient(notifier: Notifier) -> str:
+    return str(notifier.sink.messages[0]["To"]) if notifier.sink.messages else ""
+
+
+async def _mail_count(notifier: Notifier, address: str, count: int) -> bool:
+    return len(notifier.mail_to(address)) >= count

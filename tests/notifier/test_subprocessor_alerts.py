@@ -1,0 +1,95 @@
+"""Subprocessor-change alerts: the change as registered, the objection deadline and the way to
+object, reminders before the deadline, the outcome confirmed to both parties (DPA-5, USE-3)."""
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from shared.events.contracts.agreements import SubprocessorNoticeDecided, SubprocessorNoticeIssued
+from tests.notifier.conftest import Notifier, event
+from tests.support.platform import eventually
+
+
+def change_notice(controller: str, processor: str, deadline: datetime) -> SubprocessorNoticeIssued:
+    return SubprocessorNoticeIssued(
+        agreement_id=uuid.uuid4(),
+        notice_id=uuid.uuid4(),
+        change_id=uuid.uuid4(),
+        processor_id=uuid.UUID(processor),
+        controller_id=uuid.UUID(controller),
+        kind="add",
+        authorisation="general",
+        effective_date=date(2026, 6, 1),
+        data_categories=["contact data", "case files"],
+        objection_deadline=deadline,
+        silence_is_acceptance=True,
+    )
+
+
+async def _mail_count(notifier: Notifier, address: str, count: int) -> bool:
+    return len(notifier.mail_to(address)) >= count
+
+
+async def test_change_alert_reminders_and_outcome_reach_both_parties__DPA_5_USE_3(
+    notifier: Notifier,
+) -> None:
+    controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    await notifier.contact(controller, ["subprocessor"], email="dpo@gemeente.example", locale="fr")
+    await notifier.contact(processor, ["subprocessor"], email="privacy@leverancier.example")
+    now = datetime.now(UTC)
+    deadline = now + timedelta(days=30)
+    data = change_notice(controller, processor, deadline)
+    issued = event("dpa.agreements.subprocessor_notice.issued.v1", controller, data)
+    await notifier.publish(issued)
+    await eventually(lambda: _mail_count(notifier, "dpo@gemeente.example", 1))
+    await notifier.settled(controller)
+
+    [alert] = notifier.mail_to("dpo@gemeente.example")
+    assert "objection possible" in str(alert["Subject"])
+    text = alert.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    link = (
+        f"https://pactum.test/agreements/{data.agreement_id}/subprocessor-notices/{data.notice_id}"
+    )
+    for fact in (str(data.change_id), "add", "general", "2026-06-01", "contact data, case files",
+                 deadline.strftime("%Y-%m-%d %H:%M UTC"), link, str(issued.id)):  # fmt: skip
+        assert fact in text, fact
+
+    await notifier.tick(deadline - timedelta(days=6))
+    await notifier.tick(deadline - timedelta(days=6))
+    assert len(notifier.mail_to("dpo@gemeente.example")) == 2
+    assert "Rappel" in str(notifier.mail_to("dpo@gemeente.example")[1]["Subject"])
+
+    decided = SubprocessorNoticeDecided(
+        agreement_id=data.agreement_id,
+        notice_id=data.notice_id,
+        change_id=data.change_id,
+        decision="objected",
+    )
+    objected = event(
+        "dpa.agreements.subprocessor_notice.objected.v1",
+        controller,
+        decided,
+        source="/dpa/agreements",
+    )
+    await notifier.publish(objected)
+    await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 1))
+    await eventually(lambda: _mail_count(notifier, "dpo@gemeente.example", 3))
+    [confirmation] = notifier.mail_to("privacy@leverancier.example")
+    assert "objection recorded" in str(confirmation["Subject"])
+    assert confirmation["X-Pactum-Event-Id"] == str(objected.id)
+
+    await notifier.settled(controller)
+    await notifier.tick(deadline - timedelta(hours=12))  # closed: no last-day reminder
+    assert len(notifier.mail_to("dpo@gemeente.example")) == 3
+    await eventually(lambda: notifier.evidence(processor, "dpa.notifier.notice.issued.v1"))
+
+
+async def test_a_notice_with_no_registered_recipient_is_still_evidenced__TOM_O4(
+    notifier: Notifier,
+) -> None:
+    controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    data = change_notice(controller, processor, datetime.now(UTC) + timedelta(days=30))
+    await notifier.publish(event("dpa.agreements.subprocessor_notice.issued.v1", controller, data))
+    [issued] = await eventually(
+        lambda: notifier.evidence(controller, "dpa.notifier.notice.issued.v1")
+    )
+    assert issued.data["delivery_ids"] == [] and issued.data["notice"] == "subprocessor_change"
