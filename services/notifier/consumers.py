@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notifier import ledger
 from services.notifier.addressing import address
 from services.notifier.clocks import close_clock, open_clock
-from services.notifier.notices import Notice, plan_for
+from services.notifier.notices import Notice
+from services.notifier.plans import plan_for
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import Receipt
 from shared.broker import Handler

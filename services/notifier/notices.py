@@ -1,4 +1,4 @@
-"""Which notices an event calls for, to whom, and which deadline clocks it opens or closes.
+"""Notices about agreements: breaches, subprocessor changes, disclosures, agreement changes.
 
 Reads the catalogued payloads of identity and agreements; knows nothing of storage or channels.
 """
@@ -50,21 +50,13 @@ OUTCOMES = {
     "expired": "window closed without decision",
     "withdrawn": "withdrawn by the processor",
 }
-GRANT_STATUS = {"approved": "granted", "denied": "denied", "revoked": "revoked", "expired": "ended"}
 
 
-def plan_for(event: Envelope) -> Plan:
-    """The notices and clock changes ``event`` calls for (none for most events)."""
-    short = event.type.removeprefix("dpa.").rsplit(".", 1)[0]
-    handler = _PLANS.get(short)
-    return handler(event, event.data) if handler else Plan()
-
-
-def _base(event: Envelope, **kwargs: Any) -> Notice:
+def base(event: Envelope, **kwargs: Any) -> Notice:
     return Notice(event_id=str(event.id), cause=str(event.id), **kwargs)
 
 
-def _breach(event: Envelope, data: dict[str, Any]) -> Plan:
+def on_breach(event: Envelope, data: dict[str, Any]) -> Plan:
     facts: dict[str, Any] = {
         key: data[key]
         for key in (
@@ -78,7 +70,7 @@ def _breach(event: Envelope, data: dict[str, Any]) -> Plan:
     organisation = str(data["controller_id"])
     return Plan(
         notices=[
-            _base(
+            base(
                 event,
                 notice="breach",
                 topic=Topic.breach,
@@ -100,10 +92,10 @@ def _breach(event: Envelope, data: dict[str, Any]) -> Plan:
     )
 
 
-def _breach_update(event: Envelope, data: dict[str, Any]) -> Plan:
+def on_breach_update(event: Envelope, data: dict[str, Any]) -> Plan:
     return Plan(
         notices=[
-            _base(
+            base(
                 event,
                 notice="breach_update",
                 topic=Topic.breach,
@@ -116,15 +108,15 @@ def _breach_update(event: Envelope, data: dict[str, Any]) -> Plan:
     )
 
 
-def _authority_recorded(event: Envelope, data: dict[str, Any]) -> Plan:
+def on_authority_recorded(event: Envelope, data: dict[str, Any]) -> Plan:
     reason = "authority_notified" if data.get("notified_authority") else "decided_not_to_notify"
     return Plan(closes=[("breach", str(data["notice_id"]), reason)])
 
 
-def _authority_deadline_passed(event: Envelope, data: dict[str, Any]) -> Plan:
+def on_authority_deadline_passed(event: Envelope, data: dict[str, Any]) -> Plan:
     return Plan(
         notices=[
-            _base(
+            base(
                 event,
                 notice="breach_deadline_passed",
                 topic=Topic.breach,
@@ -138,7 +130,7 @@ def _authority_deadline_passed(event: Envelope, data: dict[str, Any]) -> Plan:
     )
 
 
-def _subprocessor_notice(event: Envelope, data: dict[str, Any]) -> Plan:
+def on_subprocessor_notice(event: Envelope, data: dict[str, Any]) -> Plan:
     facts = {
         key: data[key]
         for key in (
@@ -152,7 +144,7 @@ def _subprocessor_notice(event: Envelope, data: dict[str, Any]) -> Plan:
     link = f"/agreements/{data['agreement_id']}/subprocessor-notices/{thread}"
     plan = Plan(
         notices=[
-            _base(
+            base(
                 event,
                 notice="subprocessor_change",
                 topic=Topic.subprocessor,
@@ -178,7 +170,7 @@ def _subprocessor_notice(event: Envelope, data: dict[str, Any]) -> Plan:
     return plan
 
 
-def _subprocessor_outcome(event: Envelope, data: dict[str, Any]) -> Plan:
+def on_subprocessor_outcome(event: Envelope, data: dict[str, Any]) -> Plan:
     verb = event.type.split(".")[3]
     facts = {
         "decision": OUTCOMES.get(verb, verb),
@@ -189,7 +181,7 @@ def _subprocessor_outcome(event: Envelope, data: dict[str, Any]) -> Plan:
     thread = str(data["notice_id"])
     link = f"/agreements/{data['agreement_id']}/subprocessor-notices/{thread}"
     notices = [
-        _base(
+        base(
             event,
             notice="subprocessor_outcome",
             topic=Topic.subprocessor,
@@ -203,105 +195,42 @@ def _subprocessor_outcome(event: Envelope, data: dict[str, Any]) -> Plan:
     return Plan(notices=notices, closes=[("objection", thread, verb)])
 
 
-def _account_locked(event: Envelope, data: dict[str, Any]) -> Plan:
-    facts: dict[str, Any] = {
-        k: data[k] for k in ("user_id", "until", "lock_number", "permanent") if k in data
-    }
-    return _security(event, "account_locked", facts, user_id=str(data["user_id"]))
-
-
-def _mfa(event: Envelope, data: dict[str, Any]) -> Plan:
-    facts = {"user_id": data["user_id"], "change": event.type.split(".")[3]}
-    return _security(event, "mfa_changed", facts, user_id=str(data["user_id"]), contacts=False)
-
-
-def _grant_requested(event: Envelope, data: dict[str, Any]) -> Plan:
-    facts = {k: data[k] for k in ("grant_id", "operator_id", "access", "minutes", "reason")}
-    return _security(event, "grant_requested", facts, link=f"/grants/{data['grant_id']}")
-
-
-def _grant_changed(event: Envelope, data: dict[str, Any]) -> Plan:
+def on_disclosure(event: Envelope, data: dict[str, Any]) -> Plan:
+    """A legally required disclosure is made known to the controller beforehand where the law
+    allows it (DPA-4a); where the law forbids telling, no notice goes out."""
+    if data.get("prohibited_by_law"):
+        return Plan()
     verb = event.type.split(".")[3]
-    facts = {"status": GRANT_STATUS.get(verb, verb)} | {
-        k: data[k] for k in ("grant_id", "operator_id", "expires_at") if data.get(k)
+    facts: dict[str, Any] = {
+        k: data[k] for k in ("agreement_id", "disclosure_id", "outcome") if k in data
     }
-    return _security(event, "grant_changed", facts, link=f"/grants/{data['grant_id']}")
+    return _agreement_notice(
+        event, "disclosure" if verb == "reported" else "disclosure_outcome", facts,
+        link=f"/agreements/{data['agreement_id']}/disclosures/{data['disclosure_id']}",
+    )  # fmt: skip
 
 
-def _maintenance(event: Envelope, data: dict[str, Any]) -> Plan:
-    facts = {k: data[k] for k in ("notice_id", "starts_at", "ends_at")}
-    return _security(event, "maintenance_notice", facts, organisation=str(data["organisation_id"]))
-
-
-def _link(notice: str) -> Any:
-    def plan(event: Envelope, data: dict[str, Any]) -> Plan:
-        link_id = data.get("invitation_id") or data.get("link_id")
-        if not link_id or not data.get("user_id"):
-            return Plan()  # e.g. a reset requested for an unknown address: nothing to send
-        return Plan(
-            notices=[
-                _base(
-                    event,
-                    notice=notice,
-                    topic=Topic.security,
-                    organisation_id=event.tenantid,
-                    facts={},
-                    link="/account",
-                    user_id=str(data["user_id"]),
-                    to_contacts=False,
-                    link_id=str(link_id),
-                )
-            ]
-        )
-
-    return plan
-
-
-def _security(
-    event: Envelope,
-    notice: str,
-    facts: dict[str, Any],
-    *,
-    user_id: str | None = None,
-    contacts: bool = True,
-    link: str = "/account",
-    organisation: str | None = None,
-) -> Plan:
-    return Plan(
-        notices=[
-            _base(
-                event,
-                notice=notice,
-                topic=Topic.security,
-                organisation_id=organisation or event.tenantid,
-                facts=facts,
-                link=link,
-                user_id=user_id,
-                to_contacts=contacts,
-            )
-        ]
+def on_agreement_changed(event: Envelope, data: dict[str, Any]) -> Plan:
+    _, entity, verb = event.type.split(".")[1:4]
+    facts = {"change": f"{entity} {verb}"} | {
+        k: data[k] for k in ("agreement_id", "version", "status", "fields") if k in data
+    }
+    return _agreement_notice(
+        event, "agreement_changed", facts, link=f"/agreements/{data['agreement_id']}"
     )
 
 
-_PLANS = {
-    "agreements.breach_notice.issued": _breach,
-    "agreements.breach_notice.updated": _breach_update,
-    "agreements.authority_notification.reported": _authority_recorded,
-    "agreements.breach_notice.expired": _authority_deadline_passed,
-    "agreements.subprocessor_notice.issued": _subprocessor_notice,
-    **{
-        f"agreements.subprocessor_notice.{verb}": _subprocessor_outcome
-        for verb in ("approved", "objected", "accepted", "expired", "withdrawn")
-    },
-    "identity.account.locked": _account_locked,
-    "identity.mfa.enrolled": _mfa,
-    "identity.mfa.reset": _mfa,
-    "identity.grant.requested": _grant_requested,
-    **{
-        f"identity.grant.{verb}": _grant_changed
-        for verb in ("approved", "denied", "revoked", "expired")
-    },
-    "identity.maintenance_notice.sent": _maintenance,
-    "identity.user.invited": _link("invitation"),
-    "identity.password_reset.requested": _link("password_reset"),
-}
+def _agreement_notice(event: Envelope, notice: str, facts: dict[str, Any], *, link: str) -> Plan:
+    return Plan(
+        notices=[
+            base(
+                event,
+                notice=notice,
+                topic=Topic.agreement,
+                organisation_id=event.tenantid,
+                facts=facts,
+                link=link,
+                thread_id=str(facts["agreement_id"]),
+            )
+        ]
+    )

@@ -83,6 +83,21 @@ SUBJECTS: dict[str, dict[Locale, str]] = {
         Locale.fr: "Réinitialiser votre mot de passe",
         Locale.en: "Reset your password",
     },
+    "disclosure": {
+        Locale.nl: "Wettelijk verplichte verstrekking van gegevens aangekondigd",
+        Locale.fr: "Communication de données imposée par la loi annoncée",
+        Locale.en: "Legally required disclosure of data announced",
+    },
+    "disclosure_outcome": {
+        Locale.nl: "Wettelijk verplichte verstrekking: {outcome}",
+        Locale.fr: "Communication imposée par la loi : {outcome}",
+        Locale.en: "Legally required disclosure: {outcome}",
+    },
+    "agreement_changed": {
+        Locale.nl: "Verwerkersovereenkomst: {change}",
+        Locale.fr: "Contrat de sous-traitance : {change}",
+        Locale.en: "Data-processing agreement: {change}",
+    },
     "endpoint_disabled": {
         Locale.nl: "Webhook uitgeschakeld na herhaalde fouten",
         Locale.fr: "Webhook désactivé après des échecs répétés",

@@ -118,3 +118,29 @@ async def test_the_development_mail_sink_is_readable_through_the_api_and_as_file
 
 async def _has_mail(notifier: Notifier, address: str) -> bool:
     return bool(notifier.mail_to(address))
+
+
+async def test_a_user_reads_and_marks_their_own_inbox_and_no_one_elses__USE_3(
+    notifier: Notifier,
+) -> None:
+    controller = str(uuid.uuid4())
+    await notifier.contact(controller, ["breach"], user_id="u-dpo")
+    data = breach_notice(controller)
+    await notifier.publish(event("dpa.agreements.breach_notice.issued.v1", controller, data))
+    await eventually(lambda: notifier.inbox(user_id="u-dpo"))
+    mine = notifier.auth(controller, "u-dpo", role=Role.member)
+
+    inbox = await notifier.client.get("/notifier/inbox?unread=true", headers=mine)
+    [item] = inbox.json()["items"]
+    assert item["notice"] == "breach" and item["thread_id"] == str(data.notice_id)
+    someone_else = notifier.auth(controller, "u-other", role=Role.member)
+    assert (await notifier.client.get("/notifier/inbox", headers=someone_else)).json() == {
+        "items": []
+    }
+    stolen = await notifier.client.post(f"/notifier/inbox/{item['id']}/read", headers=someone_else)
+    assert stolen.status_code == 404
+    read = await notifier.client.post(f"/notifier/inbox/{item['id']}/read", headers=mine)
+    assert read.json()["read_at"] is not None
+    unread = await notifier.client.get("/notifier/inbox?unread=true", headers=mine)
+    assert unread.json()["items"] == []
+    await eventually(lambda: notifier.evidence(controller, "dpa.notifier.inbox_item.updated.v1"))

@@ -4,7 +4,11 @@ object, reminders before the deadline, the outcome confirmed to both parties (DP
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from shared.events.contracts.agreements import SubprocessorNoticeDecided, SubprocessorNoticeIssued
+from shared.events.contracts.agreements import (
+    DisclosureRecorded,
+    SubprocessorNoticeDecided,
+    SubprocessorNoticeIssued,
+)
 from tests.notifier.conftest import Notifier, event
 from tests.support.platform import eventually
 
@@ -93,3 +97,33 @@ async def test_a_notice_with_no_registered_recipient_is_still_evidenced__TOM_O4(
         lambda: notifier.evidence(controller, "dpa.notifier.notice.issued.v1")
     )
     assert issued.data["delivery_ids"] == [] and issued.data["notice"] == "subprocessor_change"
+
+
+async def test_a_disclosure_is_announced_unless_the_law_forbids_telling__DPA_4a(
+    notifier: Notifier,
+) -> None:
+    controller = str(uuid.uuid4())
+    await notifier.contact(controller, ["agreement"], email="dpo@gemeente.example", locale="en")
+    agreement = uuid.uuid4()
+    gagged = DisclosureRecorded(
+        agreement_id=agreement,
+        disclosure_id=uuid.uuid4(),
+        controller_informed=False,
+        prohibited_by_law=True,
+    )
+    told = DisclosureRecorded(
+        agreement_id=agreement,
+        disclosure_id=uuid.uuid4(),
+        controller_informed=True,
+        prohibited_by_law=False,
+    )
+    silent = event("dpa.agreements.disclosure.reported.v1", controller, gagged)
+    await notifier.publish(silent)
+    await notifier.publish(event("dpa.agreements.disclosure.reported.v1", controller, told))
+
+    await eventually(lambda: _mail_count(notifier, "dpo@gemeente.example", 1))
+    await eventually(lambda: notifier.platform.receipts(event_id=silent.id))
+    [mail] = notifier.mail_to("dpo@gemeente.example")
+    assert "disclosure" in str(mail["Subject"])
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert str(told.disclosure_id) in text and str(gagged.disclosure_id) not in text

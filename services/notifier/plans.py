@@ -1,0 +1,51 @@
+"""Which notices an event calls for, to whom, and which deadline clocks it opens or closes."""
+
+from collections.abc import Callable
+from typing import Any
+
+from services.notifier import account_notices as account
+from services.notifier import notices as agreement
+from services.notifier.notices import Plan
+from shared.events import Envelope
+
+
+def plan_for(event: Envelope) -> Plan:
+    """The notices and clock changes ``event`` calls for (none for most events)."""
+    short = event.type.removeprefix("dpa.").rsplit(".", 1)[0]
+    handler = PLANS.get(short)
+    return handler(event, event.data) if handler else Plan()
+
+
+PLANS: dict[str, Callable[[Envelope, dict[str, Any]], Plan]] = {
+    "agreements.breach_notice.issued": agreement.on_breach,
+    "agreements.breach_notice.updated": agreement.on_breach_update,
+    "agreements.authority_notification.reported": agreement.on_authority_recorded,
+    "agreements.breach_notice.expired": agreement.on_authority_deadline_passed,
+    "agreements.subprocessor_notice.issued": agreement.on_subprocessor_notice,
+    **{
+        f"agreements.subprocessor_notice.{verb}": agreement.on_subprocessor_outcome
+        for verb in ("approved", "objected", "accepted", "expired", "withdrawn")
+    },
+    "agreements.disclosure.reported": agreement.on_disclosure,
+    "agreements.disclosure.updated": agreement.on_disclosure,
+    **{
+        f"agreements.{name}": agreement.on_agreement_changed
+        for name in (
+            "agreement.activated",
+            "agreement.terminated",
+            "amendment.proposed",
+            "amendment.accepted",
+        )
+    },
+    "identity.account.locked": account.on_account_locked,
+    "identity.mfa.enrolled": account.on_mfa,
+    "identity.mfa.reset": account.on_mfa,
+    "identity.grant.requested": account.on_grant_requested,
+    **{
+        f"identity.grant.{verb}": account.on_grant_changed
+        for verb in ("approved", "denied", "revoked", "expired")
+    },
+    "identity.maintenance_notice.sent": account.on_maintenance,
+    "identity.user.invited": account.on_link("invitation"),
+    "identity.password_reset.requested": account.on_link("password_reset"),
+}
