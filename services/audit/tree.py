@@ -32,8 +32,9 @@ async def trees_for(session: AsyncSession, organisation_ids: Iterable[str]) -> d
     return trees
 
 
-async def tree_of(session: AsyncSession, *, organisation_id: str) -> AuditTree:
-    tree = await session.get(AuditTree, organisation_id)
+async def tree_of(session: AsyncSession, *, organisation_id: str, fresh: bool = False) -> AuditTree:
+    """The organisation's tree; ``fresh`` reads it again even if this session holds it."""
+    tree = await session.get(AuditTree, organisation_id, populate_existing=fresh)
     return tree or AuditTree(organisation_id=organisation_id, size=0, frontier=[])
 
 

@@ -36,6 +36,7 @@ class LogVerifier:
 
     checkpoints: list[dict[str, Any]]
     public_key: str | None = None
+    signed_only: bool = True  # an export holds signed entries only; a live log grows
     _frontier: list[bytes] = field(default_factory=list)
     _size: int = 0
     _signed_size: int = 0
@@ -66,7 +67,7 @@ class LogVerifier:
             return self._fail(
                 self._size, f"entry {self._size} is missing or out of order (found {index})"
             )
-        if self._size >= self.tree_size:
+        if self.signed_only and self._size >= self.tree_size:
             return self._fail(self._size, f"entry {self._size} is beyond the signed tree")
         leaf = merkle.leaf_hash(canonical(entry))
         stored = entry.get("leaf_hash")
@@ -84,9 +85,12 @@ class LogVerifier:
             self._held = self._size
         return True
 
-    def finish(self) -> Report:
+    def finish(self, *, stored_size: int | None = None) -> Report:
+        """The verdict; ``stored_size`` is the live tree's size, read after the last entry."""
         if self._failure is not None:
             return self._failure
+        if stored_size is not None and self._size > stored_size:
+            return self._failed(stored_size, f"entry {stored_size} is beyond the stored tree")
         if self._size < self.tree_size:
             return self._failed(
                 self._size, f"the log ends at {self._size}, signed at {self.tree_size}"

@@ -40,7 +40,7 @@ async def test_admins_and_auditors_filter_their_log__TOM_T3b(
     )
     await entries_of(audit, organisation, 4)
 
-    async def actors(query: str) -> list[object]:
+    async def actors(query: str) -> list[str]:
         if "action=" not in query:  # leave out this test's own (audited) reads
             query += "&action=dpa.agreements."
         return sorted(str(item["actor_id"]) for item in await _page(audit, organisation, query))

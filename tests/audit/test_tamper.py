@@ -130,7 +130,7 @@ async def test_an_entry_inserted_behind_the_log_is_named__ASVS_16_4_2(
     report = await _verification(audit, organisation)
     assert report["valid"] is False
     assert report["first_bad_position"] == 5
-    assert "beyond the signed tree" in str(report["problem"])
+    assert "beyond the stored tree" in str(report["problem"])
 
 
 async def test_content_and_hash_rewritten_together_fail_at_the_signed_checkpoint__DPA_11(
