@@ -60,6 +60,8 @@ def log_filter(
 
 Filter = Annotated[LogFilter, Depends(log_filter)]
 
+MAX_POSITION = 2**62
+
 
 @router.get("/entries", response_model=AuditPage)
 async def list_entries(
@@ -69,9 +71,11 @@ async def list_entries(
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[
-        int | None, Query(ge=0, description="`next_cursor` of the previous page.")
+        int | None, Query(ge=0, le=MAX_POSITION, description="`next_cursor` of the previous page.")
     ] = None,
-    before: Annotated[int | None, Query(ge=1, description="Deprecated: use cursor.")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_POSITION, description="Deprecated: use cursor.")
+    ] = None,
     order: Annotated[Order, Query(description="newest (default) or oldest first.")] = "newest",
 ) -> AuditPage:
     """The organisation's log (and its processors' entries on its agreements); audited."""

@@ -68,7 +68,7 @@ async def inclusion_proof(
     signer: SignerDep,
 ) -> InclusionProof:
     """Proof that entry ``log_index`` is in the latest signed tree (RFC 9162 audit path)."""
-    if log_index < 0:
+    if not 0 <= log_index < 2**62:
         raise NOT_FOUND
     try:
         entry, signed, path = await service.inclusion(
@@ -94,8 +94,8 @@ async def consistency_proof(
     principal: LogReader,
     session: SessionDep,
     runtime: RuntimeDep,
-    first: Annotated[int, Query(ge=1, description="Size of the older checkpoint.")],
-    second: Annotated[int, Query(ge=1, description="Size of the newer checkpoint.")],
+    first: Annotated[int, Query(ge=1, le=2**62, description="Size of the older checkpoint.")],
+    second: Annotated[int, Query(ge=1, le=2**62, description="Size of the newer checkpoint.")],
 ) -> ConsistencyProof:
     """Proof that the older signed tree is a prefix of the newer one (RFC 9162)."""
     if first > second:

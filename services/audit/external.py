@@ -33,6 +33,8 @@ class NotServed(PermissionError):
 
 def validated(body: bytes, principal: Principal) -> Envelope:
     """The envelope, if it is a well-formed external access event sent in the caller's name."""
+    if b"\\u0000" in body or b"\x00" in body:
+        raise Refused("NUL characters are not allowed in an event")
     try:
         envelope = Envelope.model_validate_json(body)
     except ValidationError as error:

@@ -8,21 +8,29 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.events import Outcome
 
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # no control characters (PostgreSQL refuses NUL in text)
+
 
 class LogFilter(BaseModel):
     """Which entries to read: every field narrows the selection; none set means all."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    actor: str | None = Field(default=None, max_length=200, description="Actor id.")
+    actor: str | None = Field(
+        default=None, max_length=200, pattern=PRINTABLE, description="Actor id."
+    )
     action: str | None = Field(
         default=None,
         max_length=120,
         pattern=r"^[a-z0-9_.]+$",
         description="Event type prefix, e.g. `dpa.agreements.` or `dpa.identity.user.`.",
     )
-    resource: str | None = Field(default=None, max_length=200, description="Entity id.")
-    agreement: str | None = Field(default=None, max_length=64, description="Agreement id.")
+    resource: str | None = Field(
+        default=None, max_length=200, pattern=PRINTABLE, description="Entity id."
+    )
+    agreement: str | None = Field(
+        default=None, max_length=64, pattern=PRINTABLE, description="Agreement id."
+    )
     since: datetime | None = Field(default=None, description="Occurred at or after (RFC 3339).")
     until: datetime | None = Field(default=None, description="Occurred before (RFC 3339).")
     supplier_only: bool = Field(default=False, description="Supplier interventions only.")
@@ -126,7 +134,9 @@ class Verification(BaseModel):
 class ErasureRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    subject_id: str = Field(min_length=1, max_length=200, description="The data subject's user id.")
+    subject_id: str = Field(
+        min_length=1, max_length=200, pattern=PRINTABLE, description="The data subject's user id."
+    )
 
 
 class ErasureDone(BaseModel):

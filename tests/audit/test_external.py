@@ -95,6 +95,7 @@ async def test_nats_producers_go_through_the_same_validation__TOM_T3a(
         ({"time": "yesterday"}, "time"),
         ({"actororgid": None}, "actororgid"),
         ({"extra": "field"}, "extra"),
+        ({"subject": "case\u0000"}, "NUL"),
     ],
 )
 async def test_invalid_external_events_get_a_clear_4xx_and_store_nothing(

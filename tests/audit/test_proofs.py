@@ -55,8 +55,9 @@ async def test_inclusion_proof_of_every_entry_verifies_against_the_checkpoint__D
         assert not merkle.verify_inclusion(
             (entry.log_index + 1) % body["tree_size"], body["tree_size"], leaf, path, root
         )
-    missing = await client.get("/audit/proofs/inclusion/100000", headers=headers)
-    assert missing.status_code == 404
+    for index in ("100000", "-1", "99999999999999999999"):
+        missing = await client.get(f"/audit/proofs/inclusion/{index}", headers=headers)
+        assert missing.status_code in (404, 422), index
     reads = await eventually(
         lambda: audit.audit_entries(
             organisation_id=organisation, event_type="dpa.audit.proof.viewed.v1"
@@ -96,7 +97,12 @@ async def test_consistency_proof_shows_the_older_checkpoint_is_a_prefix__DPA_11(
         bytes.fromhex(newer["root"]),
         path,
     )
-    for query, status in [("first=3&second=2", 422), ("first=4&second=18", 404), ("first=x", 422)]:
+    for query, status in [
+        ("first=3&second=2", 422),
+        ("first=4&second=18", 404),
+        ("first=x", 422),
+        ("first=1&second=99999999999999999999", 422),
+    ]:
         bad = await client.get(f"/audit/proofs/consistency?{query}", headers=headers)
         assert bad.status_code == status, query
 

@@ -152,6 +152,10 @@ async def test_every_read_of_the_log_is_itself_logged__TOM_T3a(
         "outcome=maybe",
         "supplier_only=perhaps",
         "actor=" + "x" * 201,
+        "actor=%00",
+        "resource=a%0Ab",
+        "cursor=99999999999999999999",
+        "before=0",
     ],
 )
 async def test_invalid_queries_get_a_clear_4xx_and_change_nothing(
