@@ -11,15 +11,17 @@ import argparse
 import itertools
 import os
 import signal
+import ssl
 import threading
 import time
+import warnings
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 
 class _Handler:
@@ -43,10 +45,25 @@ class _Handler:
 
 
 class MailSink:
-    def __init__(self, directory: Path, *, host: str = "127.0.0.1", port: int = 8025) -> None:
+    """``starttls`` (a server SSL context) requires STARTTLS; ``tls`` speaks TLS from the first
+    byte; ``credentials`` requires AUTH with that user name and password."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8025,
+        starttls: ssl.SSLContext | None = None,
+        tls: ssl.SSLContext | None = None,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
         self.directory = directory
         self.host = host
         self.port = port
+        self.starttls = starttls
+        self.tls = tls
+        self.credentials = credentials
         self.refused: set[str] = set()
         self.messages: list[EmailMessage] = []
         self._lock = threading.Lock()
@@ -63,9 +80,30 @@ class MailSink:
             self.messages.append(message)
 
     def start(self) -> "MailSink":
-        self._controller = Controller(_Handler(self), hostname=self.host, port=self.port)
+        options: dict[str, Any] = {}
+        if self.starttls is not None:
+            options |= {"tls_context": self.starttls, "require_starttls": True}
+        if self.tls is not None:
+            options |= {"ssl_context": self.tls}
+        if self.credentials is not None:
+            options |= {"auth_required": True, "authenticator": self._authenticate}
+            # aiosmtpd only counts STARTTLS as TLS; a session that is TLS from the first byte is
+            # secure too, so AUTH is offered there without the check.
+            options |= {"auth_require_tls": self.starttls is not None}
+        self._controller = Controller(_Handler(self), hostname=self.host, port=self.port, **options)
         self._controller.start()
         return self
+
+    def _authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        expected = self.credentials
+        given = (
+            (data.login.decode(), data.password.decode())
+            if isinstance(data, LoginPassword)
+            else None
+        )
+        return AuthResult(success=given is not None and given == expected)
 
     def stop(self) -> None:
         if self._controller is not None:

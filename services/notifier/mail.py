@@ -49,7 +49,9 @@ def compose(mail: Mail, *, sender: str) -> EmailMessage:
 
 
 def _send(settings: NotifierSettings, message: EmailMessage) -> Outcome:
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(
+        cafile=str(settings.smtp_ca_file) if settings.smtp_ca_file else None
+    )
     timeout = settings.smtp_timeout_seconds
     client: smtplib.SMTP
     try:
@@ -62,15 +64,18 @@ def _send(settings: NotifierSettings, message: EmailMessage) -> Outcome:
         with client:
             if settings.smtp_security == "starttls":
                 client.starttls(context=context)
+                client.ehlo()  # the server's extensions (AUTH) as announced over TLS
             if settings.smtp_username and settings.smtp_password:
                 client.login(settings.smtp_username, settings.smtp_password.get_secret_value())
             refused = client.send_message(message)
     except smtplib.SMTPRecipientsRefused as error:
         code = next(iter(error.recipients.values()))[0]
         return Outcome(False, str(code), permanent=500 <= code < 600, detail="recipient refused")
-    except smtplib.SMTPResponseException as error:
+    except smtplib.SMTPDataError as error:  # the message itself refused: a bounce if 5xx
         code = error.smtp_code
-        return Outcome(False, str(code), permanent=500 <= code < 600, detail="refused")
+        return Outcome(False, str(code), permanent=500 <= code < 600, detail="message refused")
+    except smtplib.SMTPResponseException as error:  # our side (TLS, login): fixable, retried
+        return Outcome(False, str(error.smtp_code), detail="server refused the session")
     except (OSError, smtplib.SMTPException) as error:
         return Outcome(False, type(error).__name__, detail=str(error)[:300])
     if refused:

@@ -17,6 +17,7 @@ class NotifierSettings(ServiceSettings):
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
+    smtp_ca_file: Path | None = None  # trust this CA for the SMTP server (else the system's)
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     mail_from: str = "pactum <notices@pactum.invalid>"
     public_base_url: str = "http://127.0.0.1:8104"  # links back to the item in every notice

@@ -197,6 +197,15 @@ class Notifier:
 
         await eventually(done)
 
+    async def settled_or_pending(self, organisation: str) -> None:
+        """Every delivery of ``organisation`` was attempted at least once."""
+
+        async def attempted() -> bool:
+            rows = await self.deliveries(organisation_id=organisation)
+            return bool(rows) and all(row.attempts >= 1 for row in rows)
+
+        await eventually(attempted)
+
 
 def event(type: str, tenant: str, data: BaseModel, *, source: str = "/dpa/agreements",
           actor: Actor | None = None) -> Envelope:  # fmt: skip
