@@ -14,7 +14,6 @@ import signal
 import ssl
 import threading
 import time
-import warnings
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
