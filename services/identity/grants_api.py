@@ -1,17 +1,16 @@
-"""HTTP routes for supplier access (TOM-O3) and the notifier's link delivery."""
+"""HTTP routes for supplier access (TOM-O3): grants and maintenance notices."""
 
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, status
 
-from services.identity import grants, links
+from services.identity import grants
 from services.identity.api import AuthorityDep
 from services.identity.domain import GrantStatus, IdentityRuleBroken
 from services.identity.schemas import (
-    DeliveryOut,
     GrantIn,
     GrantList,
     GrantPublic,
@@ -142,26 +141,3 @@ async def send_notice(
         starts_at=notice.starts_at,
         ends_at=notice.ends_at,
     )
-
-
-internal = APIRouter(prefix="/internal", tags=["internal"])
-
-
-@internal.post("/links/{link_id}", response_model=DeliveryOut, responses={401: {}, 404: {}})
-async def fetch_link(
-    link_id: uuid.UUID,
-    session: SessionDep,
-    authority: AuthorityDep,
-    x_pactum_delivery_key: Annotated[str | None, Header()] = None,
-) -> DeliveryOut:
-    """For the notifier only: the one-time link to deliver (a fresh secret on every fetch)."""
-    if not authority.is_delivery_key(x_pactum_delivery_key):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Not authenticated")
-    try:
-        async with session.begin():
-            delivery = await links.fetch_for_delivery(
-                session=session, authority=authority, link_id=link_id
-            )
-    except links.LinkUnavailable:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="No such deliverable link") from None
-    return DeliveryOut(**delivery.__dict__)

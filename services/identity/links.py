@@ -18,6 +18,7 @@ from sqlmodel import col
 from services.identity import onetime
 from services.identity.authority import Authority
 from services.identity.tables import OneTimeLink, UserAccount
+from shared.events import Actor, ActorType
 from shared.events.contracts.identity import LinkIssued
 
 PATHS = {"invitation": "invitation", "password_reset": "reset"}
@@ -101,7 +102,7 @@ async def fetch_for_delivery(
         session,
         type="dpa.identity.link.issued.v1",
         tenant=str(link.organisation_id),
-        actor=authority.system.model_copy(update={"id": "system:notifier"}),
+        actor=Actor(id="system:notifier", type=ActorType.system),
         subject=str(user.id),
         data=LinkIssued(link_id=link.id, user_id=user.id, purpose=link.purpose),
     )

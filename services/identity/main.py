@@ -10,7 +10,15 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.identity import account_api, admin_api, api, grants, grants_api, organisations
+from services.identity import (
+    account_api,
+    admin_api,
+    api,
+    grants,
+    grants_api,
+    internal_api,
+    organisations,
+)
 from services.identity.authority import Authority, load_or_create_delivery_key
 from services.identity.keys import (
     RETIRED_KEYS_SERVED,
@@ -126,7 +134,7 @@ def create_app(
         account_api.router,
         admin_api.router,
         grants_api.router,
-        grants_api.internal,
+        internal_api.router,
     ):
         app.include_router(router)
     return app

@@ -20,6 +20,7 @@ from services.identity.authority import Authority
 from services.identity.domain import OrganisationKind
 from services.identity.main import IdentitySettings
 from services.identity.tables import OneTimeLink, UserAccount
+from shared.outbox import pending_count
 from tests.support.databases import Database
 from tests.support.nats import NatsServer
 from tests.support.platform import Platform, eventually
@@ -181,7 +182,21 @@ async def identity_platform(
     key_path.write_bytes(running.signer.to_pem())
     await running.start("identity", "audit", "notifier", "agreements")
     yield running
-    await running.stop()
+    await drain_and_stop(running)
+
+
+async def drain_and_stop(platform: Platform) -> None:
+    """Stop once every outbox is published: a relay cancelled mid-publish can hold the shutdown
+    past asgi-lifespan's 5 s (see the report on shared/outbox.py)."""
+
+    async def drained() -> bool:
+        for service in platform.apps:
+            if await pending_count(platform.runtime(service).sessions):
+                return False
+        return True
+
+    await eventually(drained)
+    await platform.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,119 @@
+"""Operator commands: the first organisations and their first admins, and key rotation.
+
+    python -m services.identity.cli create-organisation --name UTOPIA --kind controller
+    python -m services.identity.cli create-admin --organisation <id> --email admin@utopia.example
+    python -m services.identity.cli rotate-signing-key
+
+``create-admin`` prints an invitation link for the operator to hand to the new admin, who chooses
+their own password with it (TOM-T2c); no command takes a password. The commands write to
+identity's database; their events go through its outbox and are published by the running service
+(or at its next start).
+"""
+
+import argparse
+import asyncio
+import sys
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.exc import IntegrityError
+
+from services.identity import organisations
+from services.identity.authority import Authority, load_or_create_delivery_key
+from services.identity.domain import OrganisationKind
+from services.identity.keys import Sealer, load_or_create_signer, rotate_signer
+from services.identity.main import record_signing_key
+from services.identity.passwords import Passwords
+from services.identity.settings import IdentitySettings
+from services.identity.tables import TABLES
+from shared.database import create_engine, create_tables, session_factory
+from shared.outbox import Outbox
+from shared.revocation import RevocationList
+from shared.runtime import SHARED_TABLES
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m services.identity.cli")
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create-organisation", help="create an organisation")
+    create.add_argument("--name", required=True)
+    create.add_argument("--kind", required=True, choices=[kind.value for kind in OrganisationKind])
+    admin = commands.add_parser("create-admin", help="invite an organisation's first admin")
+    admin.add_argument("--organisation", required=True, type=uuid.UUID)
+    admin.add_argument("--email", required=True)
+    commands.add_parser("rotate-signing-key", help="replace the token signing key")
+    return parser
+
+
+async def run(arguments: Sequence[str], settings: IdentitySettings | None = None) -> str:
+    """Run one command; returns what it prints."""
+    options = _parser().parse_args(arguments)
+    settings = settings or IdentitySettings()
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        await create_tables(engine, (*TABLES, *SHARED_TABLES), schema=settings.database_schema)
+        sessions = session_factory(engine)
+        if options.command == "rotate-signing-key":
+            _, signer = rotate_signer(
+                settings.signing_key_path,
+                issuer=settings.token_issuer,
+                audience=settings.token_audience,
+            )
+        else:
+            signer = load_or_create_signer(
+                settings.signing_key_path,
+                issuer=settings.token_issuer,
+                audience=settings.token_audience,
+            )
+        authority = Authority(
+            settings=settings,
+            outbox=Outbox(source=settings.source),
+            signer=signer,
+            sealer=Sealer.from_file(settings.data_key_path),
+            passwords=Passwords(),
+            revocations=RevocationList(),
+            delivery_key=load_or_create_delivery_key(settings.delivery_key_path),
+        )
+        if options.command == "rotate-signing-key":
+            async with sessions() as session:
+                await record_signing_key(session, authority)
+            return (
+                f"new signing key {signer.public_jwk['kid']}; restart identity to sign with it "
+                "(the JWKS serves the previous key for a day)"
+            )
+        async with sessions() as session, session.begin():
+            if options.command == "create-organisation":
+                organisation = await organisations.create_organisation(
+                    session=session,
+                    authority=authority,
+                    name=options.name,
+                    kind=OrganisationKind(options.kind),
+                )
+                return str(organisation.id)
+            link = await organisations.create_first_admin(
+                session=session,
+                authority=authority,
+                organisation_id=options.organisation,
+                email=options.email,
+            )
+        return (
+            f"invitation for {options.email.strip().lower()} (valid "
+            f"{settings.invitation_hours} h, works once): {link}"
+        )
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    try:
+        print(asyncio.run(run(sys.argv[1:])))
+    except organisations.OrganisationNotFound:
+        print("no such organisation", file=sys.stderr)
+        sys.exit(2)
+    except IntegrityError:
+        print("this e-mail address already has an account", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Routes for the notifier only, authenticated with its delivery key: one-time links to deliver
+and the addresses to deliver notices to. Each answer is audited like any read (TOM-T3a)."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, status
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlmodel import col
+
+from services.identity import links
+from services.identity.api import AuthorityDep
+from services.identity.domain import UserStatus
+from services.identity.schemas import DeliveryOut
+from services.identity.tables import UserAccount
+from shared.events import Actor, ActorType
+from shared.events.contracts.identity import UsersListed, UserViewed
+from shared.runtime import SessionDep
+
+NOTIFIER = Actor(id="system:notifier", type=ActorType.system)
+
+
+async def notifier_only(
+    authority: AuthorityDep,
+    x_pactum_delivery_key: Annotated[str | None, Header()] = None,
+) -> None:
+    if not authority.is_delivery_key(x_pactum_delivery_key):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Not authenticated")
+
+
+router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[Depends(notifier_only)])
+
+
+class Contact(BaseModel):
+    user_id: uuid.UUID
+    organisation_id: uuid.UUID
+    email: str
+    display_name: str
+    role: str
+
+
+class Contacts(BaseModel):
+    items: list[Contact]
+
+
+def _contact(user: UserAccount) -> Contact:
+    return Contact(
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        email=user.email,
+        display_name=user.display_name,
+        role=user.role,
+    )
+
+
+@router.post("/links/{link_id}", response_model=DeliveryOut, responses={401: {}, 404: {}})
+async def fetch_link(
+    link_id: uuid.UUID, session: SessionDep, authority: AuthorityDep
+) -> DeliveryOut:
+    """The one-time link to deliver (a fresh secret on every fetch; the earlier one stops)."""
+    try:
+        async with session.begin():
+            delivery = await links.fetch_for_delivery(
+                session=session, authority=authority, link_id=link_id
+            )
+    except links.LinkUnavailable:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="No such deliverable link") from None
+    return DeliveryOut(**delivery.__dict__)
+
+
+@router.get("/users/{user_id}/contact", response_model=Contact, responses={401: {}, 404: {}})
+async def contact(user_id: uuid.UUID, session: SessionDep, authority: AuthorityDep) -> Contact:
+    """Where to reach one user (lock notices, reset confirmations)."""
+    async with session.begin():
+        user = await session.get(UserAccount, user_id)
+        if user is None or user.status is UserStatus.removed:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="User not found")
+        authority.outbox.add(
+            session,
+            type="dpa.identity.user.viewed.v1",
+            tenant=str(user.organisation_id),
+            actor=NOTIFIER,
+            subject=str(user.id),
+            data=UserViewed(user_id=user.id, fields=["display_name", "email", "role"]),
+        )
+    return _contact(user)
+
+
+@router.get("/organisations/{organisation_id}/admins", response_model=Contacts)
+async def admins(
+    organisation_id: uuid.UUID, session: SessionDep, authority: AuthorityDep
+) -> Contacts:
+    """Where to reach an organisation's active admins (grant requests, lock notices)."""
+    async with session.begin():
+        found = list(
+            (
+                await session.scalars(
+                    select(UserAccount).where(
+                        col(UserAccount.organisation_id) == organisation_id,
+                        col(UserAccount.role) == "admin",
+                        col(UserAccount.status) == UserStatus.active,
+                    )
+                )
+            ).all()
+        )
+        authority.outbox.add(
+            session,
+            type="dpa.identity.user.listed.v1",
+            tenant=str(organisation_id),
+            actor=NOTIFIER,
+            data=UsersListed(user_ids=[user.id for user in found]),
+        )
+    return Contacts(items=[_contact(user) for user in found])
