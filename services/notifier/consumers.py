@@ -5,6 +5,7 @@ in one transaction with the consumer's inbox row, so a redelivered event adds no
 happens after commit, from the ledger (``dispatch``).
 """
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -17,15 +18,22 @@ from services.notifier.notices import Notice
 from services.notifier.plans import plan_for
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import Receipt
-from shared.broker import Handler
+from shared.broker import BatchHandler
 from shared.events import Envelope, EventKind
 from shared.outbox import Outbox
 
 DURABLE = "notifier"
 
 
-def notice_handler(*, outbox: Outbox, settings: NotifierSettings, wake: object) -> Handler:
-    async def handle(session: AsyncSession, event: Envelope, _kind: EventKind) -> None:
+def notice_handler(*, outbox: Outbox, settings: NotifierSettings, wake: object) -> BatchHandler:
+    """Handle each fetched batch in one transaction (the broker retries a failed batch event by
+    event, so one event that cannot be handled is retried alone)."""
+
+    async def handle(session: AsyncSession, events: Sequence[tuple[Envelope, EventKind]]) -> None:
+        for event, _kind in events:
+            await handle_one(session, event)
+
+    async def handle_one(session: AsyncSession, event: Envelope) -> None:
         now = datetime.now(UTC)
         session.add(
             Receipt(

@@ -81,41 +81,57 @@ class Dispatcher:
         async with self.sessions() as session, session.begin():
             await remind(session, outbox=self.outbox, settings=self.settings, now=now)
         total = 0
-        while True:
-            async with self.sessions() as session:
-                due = await ledger.due_ids(
-                    session=session, now=now, limit=self.settings.dispatch_batch_size
-                )
-            if not due:
-                return total
-            results = await asyncio.gather(*(self._deliver(i, now) for i in due))
-            sent = sum(results)
-            total += sent
-            if sent == 0:
-                return total
-
-    async def _deliver(self, delivery_id: uuid.UUID, now: datetime) -> int:
-        async with self._gate:
-            lease = now + timedelta(seconds=self.settings.lease_seconds)
+        while claimed := await self._claim(now):
+            outcomes = await asyncio.gather(*(self._send_one(d, e) for d, e in claimed))
             async with self.sessions() as session, session.begin():
-                if not await ledger.claim(
-                    session=session, delivery_id=delivery_id, now=now, lease_until=lease
-                ):
-                    return 0
-                delivery = await session.get(Delivery, delivery_id)
-                assert delivery is not None
-                endpoint = (
-                    await session.get(store.Endpoint, uuid.UUID(delivery.message["endpoint_id"]))
-                    if delivery.channel is Channel.webhook
-                    else None
+                for (delivery, _), outcome in zip(claimed, outcomes, strict=True):
+                    await self._record(session, delivery.id, outcome, now)
+            for (delivery, _), outcome in zip(claimed, outcomes, strict=True):
+                log.info(
+                    "notifier.delivery_delivered"
+                    if outcome.delivered
+                    else "notifier.delivery_failed",
+                    delivery_id=str(delivery.id),
+                    channel=delivery.channel.value,
+                    status=outcome.status,
                 )
-            outcome = await self._send(delivery, endpoint, now)
-            await self._record(delivery_id, outcome, now)
-            return 1
+            total += len(claimed)
+        return total
 
-    async def _send(
-        self, delivery: Delivery, endpoint: store.Endpoint | None, now: datetime
-    ) -> Outcome:
+    async def _claim(self, now: datetime) -> list[tuple[Delivery, store.Endpoint | None]]:
+        """One transaction: the due deliveries this run takes, with their webhook endpoints."""
+        lease = now + timedelta(seconds=self.settings.lease_seconds)
+        async with self.sessions() as session, session.begin():
+            due = await ledger.due_ids(
+                session=session, now=now, limit=self.settings.dispatch_batch_size
+            )
+            claimed = await ledger.claim(session=session, ids=due, now=now, lease_until=lease)
+            endpoints = {
+                endpoint.id: endpoint
+                for endpoint in await store.endpoints_by_id(
+                    session=session,
+                    ids=[
+                        uuid.UUID(d.message["endpoint_id"])
+                        for d in claimed
+                        if d.channel is Channel.webhook
+                    ],
+                )
+            }
+        return [
+            (d, endpoints.get(uuid.UUID(d.message["endpoint_id"])) if "endpoint_id" in d.message
+             else None)
+            for d in claimed
+        ]  # fmt: skip
+
+    async def _send_one(self, delivery: Delivery, endpoint: store.Endpoint | None) -> Outcome:
+        async with self._gate:
+            try:
+                return await self._send(delivery, endpoint)
+            except Exception as error:  # never lose a delivery to a bug in one send: retry it
+                log.exception("notifier.send_failed", delivery_id=str(delivery.id))
+                return Outcome(False, type(error).__name__)
+
+    async def _send(self, delivery: Delivery, endpoint: store.Endpoint | None) -> Outcome:
         message = delivery.message
         if delivery.channel is Channel.webhook:
             if endpoint is None or not endpoint.enabled:
@@ -161,66 +177,59 @@ class Dispatcher:
         )
         return await mail.send(self.settings, composed)
 
-    async def _record(self, delivery_id: uuid.UUID, outcome: Outcome, now: datetime) -> None:
-        async with self.sessions() as session, session.begin():
-            delivery = await session.get(Delivery, delivery_id)
-            assert delivery is not None
-            delivery.attempts += 1
-            delivery.lease_until = None
-            delivery.last_status = outcome.status
-            retry = None if outcome.delivered or outcome.permanent else next_attempt(
-                attempt=delivery.attempts, now=now
-            )  # fmt: skip
-            if outcome.delivered:
-                delivery.status = DeliveryStatus.delivered
-                delivery.delivered_at = now
-                delivery.next_attempt_at = None
-            elif retry is None:
-                delivery.status = DeliveryStatus.failed
-                delivery.next_attempt_at = None
-            else:
-                delivery.status = DeliveryStatus.pending
-                delivery.next_attempt_at = retry
-            session.add(
-                Attempt(
-                    delivery_id=delivery.id,
-                    organisation_id=delivery.organisation_id,
-                    number=delivery.attempts,
-                    at=now,
-                    delivered=outcome.delivered,
-                    status=outcome.status,
-                    detail=outcome.detail,
-                )
+    async def _record(
+        self, session: AsyncSession, delivery_id: uuid.UUID, outcome: Outcome, now: datetime
+    ) -> None:
+        delivery = await session.get(Delivery, delivery_id)
+        assert delivery is not None
+        delivery.attempts += 1
+        delivery.lease_until = None
+        delivery.claim = None
+        delivery.last_status = outcome.status
+        retry = None if outcome.delivered or outcome.permanent else next_attempt(
+            attempt=delivery.attempts, now=now
+        )  # fmt: skip
+        if outcome.delivered:
+            delivery.status = DeliveryStatus.delivered
+            delivery.delivered_at = now
+            delivery.next_attempt_at = None
+        elif retry is None:
+            delivery.status = DeliveryStatus.failed
+            delivery.next_attempt_at = None
+        else:
+            delivery.status = DeliveryStatus.pending
+            delivery.next_attempt_at = retry
+        session.add(
+            Attempt(
+                delivery_id=delivery.id,
+                organisation_id=delivery.organisation_id,
+                number=delivery.attempts,
+                at=now,
+                delivered=outcome.delivered,
+                status=outcome.status,
+                detail=outcome.detail,
             )
-            verb = "delivered" if outcome.delivered else "failed"
-            self.outbox.add(
-                session,
-                type=f"dpa.notifier.delivery.{verb}.v1",
-                tenant=delivery.organisation_id,
-                actor=SYSTEM,
-                subject=str(delivery.id),
-                data=DeliveryAttempted(
-                    delivery_id=delivery.id,
-                    channel=delivery.channel.value,
-                    attempt=delivery.attempts,
-                    notice=delivery.notice,
-                    cause=delivery.cause,
-                    status=outcome.status,
-                    bounced=outcome.permanent and delivery.channel is Channel.email,
-                    next_attempt_at=retry,
-                ),
-            )
-            if delivery.channel is Channel.webhook:
-                await self._track_endpoint(
-                    session, delivery, outcome, gave_up=retry is None, now=now
-                )
-        log.info(
-            f"notifier.delivery_{verb}",
-            delivery_id=str(delivery_id),
-            channel=delivery.channel.value,
-            attempt=delivery.attempts,
-            status=outcome.status,
         )
+        verb = "delivered" if outcome.delivered else "failed"
+        self.outbox.add(
+            session,
+            type=f"dpa.notifier.delivery.{verb}.v1",
+            tenant=delivery.organisation_id,
+            actor=SYSTEM,
+            subject=str(delivery.id),
+            data=DeliveryAttempted(
+                delivery_id=delivery.id,
+                channel=delivery.channel.value,
+                attempt=delivery.attempts,
+                notice=delivery.notice,
+                cause=delivery.cause,
+                status=outcome.status,
+                bounced=outcome.permanent and delivery.channel is Channel.email,
+                next_attempt_at=retry,
+            ),
+        )
+        if delivery.channel is Channel.webhook:
+            await self._track_endpoint(session, delivery, outcome, gave_up=retry is None, now=now)
 
     async def _track_endpoint(
         self, session: AsyncSession, delivery: Delivery, outcome: Outcome, *, gave_up: bool,

@@ -36,6 +36,7 @@ class Delivery(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = moment(nullable=True)
     lease_until: datetime | None = moment(nullable=True)
+    claim: str | None = Field(default=None, max_length=32)  # which dispatcher run holds it
     delivered_at: datetime | None = moment(nullable=True)
     last_status: str | None = Field(default=None, max_length=200)
     message: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
@@ -123,14 +124,7 @@ async def due_ids(*, session: AsyncSession, now: datetime, limit: int) -> list[u
     """Pending deliveries whose time has come, and claimed ones whose lease ran out (a crash)."""
     rows = await session.scalars(
         select(col(Delivery.id))
-        .where(
-            or_(
-                (col(Delivery.status) == DeliveryStatus.pending)
-                & (col(Delivery.next_attempt_at) <= now),
-                (col(Delivery.status) == DeliveryStatus.sending)
-                & (col(Delivery.lease_until) <= now),
-            )
-        )
+        .where(_due(now))
         .order_by(col(Delivery.next_attempt_at))
         .limit(limit)
     )
@@ -138,23 +132,27 @@ async def due_ids(*, session: AsyncSession, now: datetime, limit: int) -> list[u
 
 
 async def claim(
-    *, session: AsyncSession, delivery_id: uuid.UUID, now: datetime, lease_until: datetime
-) -> bool:
-    """Take one due delivery for sending; False if another dispatcher was first."""
-    result = await session.execute(
+    *, session: AsyncSession, ids: list[uuid.UUID], now: datetime, lease_until: datetime
+) -> list[Delivery]:
+    """Take these deliveries for sending if they are still due; those another dispatcher took
+    first are left out (the claim token tells which rows this call got)."""
+    if not ids:
+        return []
+    token = uuid.uuid4().hex
+    await session.execute(
         update(Delivery)
-        .where(
-            col(Delivery.id) == delivery_id,
-            or_(
-                (col(Delivery.status) == DeliveryStatus.pending)
-                & (col(Delivery.next_attempt_at) <= now),
-                (col(Delivery.status) == DeliveryStatus.sending)
-                & (col(Delivery.lease_until) <= now),
-            ),
-        )
-        .values(status=DeliveryStatus.sending, lease_until=lease_until)
+        .where(col(Delivery.id).in_(ids), _due(now))
+        .values(status=DeliveryStatus.sending, lease_until=lease_until, claim=token)
     )
-    return bool(getattr(result, "rowcount", 0) == 1)
+    rows = await session.scalars(select(Delivery).where(col(Delivery.claim) == token))
+    return list(rows.all())
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        (col(Delivery.status) == DeliveryStatus.pending) & (col(Delivery.next_attempt_at) <= now),
+        (col(Delivery.status) == DeliveryStatus.sending) & (col(Delivery.lease_until) <= now),
+    )
 
 
 async def deliveries_of(

@@ -1,5 +1,6 @@
 """Composition root of the notifier service: wiring only."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,7 @@ from services.notifier.links import IdentityLinks
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import Contact, Endpoint, Preference, Receipt
 from shared.auth import JwksSource
+from shared.broker import BatchConsumer
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 
@@ -45,15 +47,25 @@ def create_app(
     dispatcher = Dispatcher(
         sessions=runtime.sessions, outbox=runtime.outbox, settings=settings, http=http, links=links
     )
-    runtime.consume(
-        DURABLE, notice_handler(outbox=runtime.outbox, settings=settings, wake=dispatcher)
+    consumer = BatchConsumer(
+        runtime.broker,
+        settings=settings,
+        durable=DURABLE,
+        sessions=runtime.sessions,
+        handle=notice_handler(outbox=runtime.outbox, settings=settings, wake=dispatcher),
     )
-    runtime.background.append(dispatcher.run)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with runtime.lifespan(app):
-            yield
+            tasks = [
+                asyncio.create_task(consumer.run(), name="notifier-consumer"),
+                asyncio.create_task(dispatcher.run(), name="notifier-dispatcher"),
+            ]
+            try:
+                yield
+            finally:
+                await _stop(tasks)
         await http.aclose()
 
     app = FastAPI(
@@ -67,3 +79,12 @@ def create_app(
     app.include_router(api.router)
     app.include_router(evidence_api.router)
     return app
+
+
+async def _stop(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel the tasks, again if need be: Python 3.11's ``asyncio.wait_for`` can swallow a
+    cancel that lands as the awaited call completes, and the task would run on."""
+    while pending := [task for task in tasks if not task.done()]:
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=0.2)

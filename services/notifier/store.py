@@ -121,6 +121,14 @@ async def endpoint(
     return row if row is not None and row.organisation_id == organisation_id else None
 
 
+async def endpoints_by_id(*, session: AsyncSession, ids: list[uuid.UUID]) -> list[Endpoint]:
+    """The endpoints of deliveries being sent (their organisation is the delivery's)."""
+    if not ids:
+        return []
+    rows = await session.scalars(select(Endpoint).where(col(Endpoint.id).in_(set(ids))))
+    return list(rows.all())
+
+
 async def preference(
     *, session: AsyncSession, organisation_id: str, user_id: str
 ) -> Preference | None:
