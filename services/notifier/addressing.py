@@ -149,7 +149,7 @@ def _message(notice: Notice, recipient: Recipient, link: str) -> dict[str, Any]:
     if recipient.channel is Channel.webhook:
         body = {
             "type": f"pactum.{notice.topic.value}.{notice.notice}",
-            "timestamp": notice.facts.get("notified_at") or None,
+            "timestamp": notice.occurred_at,
             "data": {
                 "notice": notice.notice,
                 "event_id": notice.event_id,

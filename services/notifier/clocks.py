@@ -83,6 +83,10 @@ async def remind(
     """Send every reminder due at ``now`` (idempotent: each point goes once per clock)."""
     sent = 0
     for clock in await ledger.open_clocks(session=session):
+        if now >= _aware(clock.deadline):  # nothing more to remind of; the event that closes
+            clock.closed_at = now  # it (decision, expiry) may still come and finds it closed
+            clock.closed_because = "deadline_reached"
+            continue
         notice = reminder_for(clock, settings=settings, now=now)
         if notice is None:
             continue

@@ -25,6 +25,7 @@ class Notice:
     to_contacts: bool = True
     link_id: str | None = None  # a one-time link identity hands over at send time
     copy_to_processor: bool = False  # also the processor of the thread's objection clock
+    occurred_at: str | None = None  # when the event happened (the webhook's timestamp)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,9 @@ OUTCOMES = {
 
 
 def base(event: Envelope, **kwargs: Any) -> Notice:
-    return Notice(event_id=str(event.id), cause=str(event.id), **kwargs)
+    return Notice(
+        event_id=str(event.id), cause=str(event.id), occurred_at=event.time.isoformat(), **kwargs
+    )
 
 
 def on_breach(event: Envelope, data: dict[str, Any]) -> Plan:
