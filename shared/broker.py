@@ -170,22 +170,32 @@ class BatchConsumer:
             stream=self._settings.stream_name,
             config=_consumer_config(self._settings, self._durable),
         )
+        batch = self._settings.consumer_batch_size
+
+        async def fetch() -> list[Msg]:
+            try:
+                return await subscription.fetch(batch=batch, timeout=1.0)
+            except TimeoutError:
+                return []
+
+        # The next fetch runs while the current batch is stored: network and database overlap,
+        # and batches are still stored one after the other, in stream order.
+        upcoming = asyncio.ensure_future(fetch())
         try:
             while True:
                 try:
-                    messages = await subscription.fetch(
-                        batch=self._settings.consumer_batch_size, timeout=5.0
-                    )
-                except TimeoutError:
-                    continue
+                    messages = await upcoming
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # connection lost: unacked messages come back later
                     log.warning("consumer.fetch_failed", consumer=self._durable, error=str(error))
                     await asyncio.sleep(1.0)
-                    continue
-                await self.consume(messages)
+                    messages = []
+                upcoming = asyncio.ensure_future(fetch())
+                if messages:
+                    await self.consume(messages)
         finally:
+            upcoming.cancel()
             # Unsubscribe, or the connection's drain at shutdown waits for this subscription.
             with suppress(Exception):
                 await subscription.unsubscribe()

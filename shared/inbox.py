@@ -60,7 +60,7 @@ async def claim_many(
     if fresh:
         now = datetime.now(UTC)
         await session.execute(
-            insert(InboxReceipt),
+            insert(InboxReceipt.__table__),  # type: ignore[attr-defined]
             [
                 {"consumer": consumer, "event_id": event_id, "received_at": now}
                 for event_id in fresh

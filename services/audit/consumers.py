@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -20,13 +20,16 @@ from services.audit.domain import (
     parties_of,
     retention_period,
     split_personal,
+    trace_id,
 )
 from services.audit.store import AgreementParties, AuditEntry, AuditNode
 from services.audit.tree import trees_for
 from shared.events import Envelope, EventKind
-from shared.telemetry import trace_id_of
 
 DURABLE = "audit"
+
+_ENTRIES: Table = AuditEntry.__table__  # type: ignore[attr-defined]
+_NODES: Table = AuditNode.__table__  # type: ignore[attr-defined]
 
 
 async def record_entries(
@@ -65,9 +68,10 @@ async def record_entries(
             for level, index, value in completed
         ]
         entries.append(entry)
-    await session.execute(insert(AuditEntry), entries)
+    # Core inserts (executemany), not ORM bulk inserts: nothing needs to come back.
+    await session.execute(_ENTRIES.insert(), entries)
     if nodes:
-        await session.execute(insert(AuditNode), nodes)
+        await session.execute(_NODES.insert(), nodes)
     for org, tree in trees.items():
         tree.size = sizes[org]
         tree.frontier = [value.hex() for value in frontiers[org]]
@@ -96,7 +100,7 @@ def _entry(
         "outcome": event.outcome.value,
         "supplier_intervention": event.is_supplier_intervention,
         "agreement_id": agreement_of(event.data),
-        "trace_id": trace_id_of(event.traceparent),
+        "trace_id": trace_id(event.traceparent),
         "correlation_id": event.correlationid,
         "occurred_at": event.time,
         "recorded_at": recorded_at,

@@ -7,6 +7,7 @@ key later turns that data into a pseudonym without changing a single hash (TOM-T
 
 import base64
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,6 +101,17 @@ def checkpoint_note(*, organisation_id: str, size: int, root: bytes, signed_at: 
         f"pactum audit log {organisation_id}\n{size}\n"
         f"{base64.b64encode(root).decode()}\n{signed_at}\n"
     ).encode()
+
+
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+
+
+def trace_id(traceparent: str | None) -> str | None:
+    """The W3C trace id in a ``traceparent``, so an entry links to its trace (USE-2)."""
+    match = _TRACEPARENT.match(traceparent or "")
+    if match is None or match[1] == "0" * 32:
+        return None
+    return match[1]
 
 
 def agreement_of(data: dict[str, Any]) -> str | None:
