@@ -6,10 +6,11 @@ key later turns that data into a pseudonym without changing a single hash (TOM-T
 """
 
 import base64
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 EXPORT_FORMAT = "pactum-audit-export/1"
 
@@ -51,15 +52,26 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical(entry: dict[str, Any]) -> bytes:
-    """The bytes a leaf hashes: the entry's leaf fields as sorted, compact JSON."""
-    fields = {name: entry.get(name) for name in LEAF_FIELDS}
+def leaf_fields(entry: dict[str, Any]) -> dict[str, Any]:
+    """What the leaf covers, as JSON values: the leaf fields, times as text, ids as strings."""
+    fields = dict(zip(LEAF_FIELDS, map(entry.get, LEAF_FIELDS), strict=True))
     for moment in ("occurred_at", "recorded_at"):
         value = fields[moment]
         if isinstance(value, datetime):
             fields[moment] = utc_text(value)
     fields["event_id"] = str(fields["event_id"])
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return fields
+
+
+def leaf_bytes(fields: dict[str, Any]) -> bytes:
+    """The bytes a leaf hashes: JSON with sorted keys, no whitespace, UTF-8 (orjson's
+    ``OPT_SORT_KEYS``), of :func:`leaf_fields`."""
+    return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+
+
+def canonical(entry: dict[str, Any]) -> bytes:
+    """The leaf bytes of a stored entry (or of a dict with the same fields)."""
+    return leaf_bytes(leaf_fields(entry))
 
 
 def split_personal(

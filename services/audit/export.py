@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
@@ -24,7 +25,7 @@ from services.audit.checkpoints import (
     checkpoint,
     public_checkpoint,
 )
-from services.audit.domain import EXPORT_FORMAT, LEAF_FIELDS, utc_text
+from services.audit.domain import EXPORT_FORMAT, LEAF_FIELDS, leaf_fields
 from services.audit.schemas import LogFilter
 from services.audit.service import present
 from services.audit.store import AuditCheckpoint, AuditEntry
@@ -130,27 +131,24 @@ async def _lines(
 
 
 def _line(entry: AuditEntry) -> dict[str, Any]:
-    line: dict[str, Any] = {"record": "entry", "position": entry.position}
-    for name in LEAF_FIELDS:
-        value = getattr(entry, name)
-        if name in ("occurred_at", "recorded_at"):
-            value = utc_text(value)
-        elif name == "event_id":
-            value = str(value)
-        line[name] = value
-    line["leaf_hash"] = entry.leaf_hash
-    return line
+    """An entry line: what its leaf covers (``leaf``), its leaf hash, and its position."""
+    return {
+        "record": "entry",
+        "position": entry.position,
+        "leaf": leaf_fields({name: getattr(entry, name) for name in LEAF_FIELDS}),
+        "leaf_hash": entry.leaf_hash,
+    }
 
 
 async def _jsonl(lines: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
-    batch: list[str] = []
+    batch: list[bytes] = []
     async for line in lines:
-        batch.append(json.dumps(line, separators=(",", ":"), ensure_ascii=False))
+        batch.append(orjson.dumps(line))
         if len(batch) >= 500:
-            yield ("\n".join(batch) + "\n").encode()
+            yield b"\n".join(batch) + b"\n"
             batch.clear()
     if batch:
-        yield ("\n".join(batch) + "\n").encode()
+        yield b"\n".join(batch) + b"\n"
 
 
 async def _csv(lines: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
@@ -160,7 +158,8 @@ async def _csv(lines: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
     async for line in lines:
         if line["record"] != "entry":
             continue
-        writer.writerow([_cell(line.get(column)) for column in CSV_COLUMNS])
+        flat = line | line["leaf"]
+        writer.writerow([_cell(flat.get(column)) for column in CSV_COLUMNS])
         if buffer.tell() > 64_000:
             yield buffer.getvalue().encode()
             buffer.seek(0)

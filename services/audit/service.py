@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from services.audit import sealing, search, tree
 from services.audit.checkpoints import CheckpointSigner, checkpoint, latest_checkpoint
-from services.audit.domain import pseudonym
+from services.audit.domain import leaf_fields, pseudonym
 from services.audit.schemas import AuditEntryPublic, LogFilter
 from services.audit.store import AuditCheckpoint, AuditEntry
 from services.audit.verification import LogVerifier, Report
@@ -172,7 +172,7 @@ async def verify(
             up_to_index=None,
             own_only=True,
         ):
-            if not all(verifier.add(row_of(entry)) for entry in chunk):
+            if not all(verifier.add(leaf_fields(row_of(e)), e.leaf_hash) for e in chunk):
                 break
         # Entries appended while we read are legitimate; a row behind the tree never is.
         stored = await tree.tree_of(session, organisation_id=organisation_id, fresh=True)

@@ -12,13 +12,12 @@ with every signed checkpoint on the way. It names the first bad leaf index:
   hash both rewritten): the first index after the last checkpoint that still held.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from services.audit import merkle
 from services.audit.checkpoints import signature_holds
-from services.audit.domain import canonical
+from services.audit.domain import leaf_bytes
 
 
 @dataclass
@@ -58,22 +57,22 @@ class LogVerifier:
         """The size of the newest signed checkpoint: what the log must at least hold."""
         return self._signed_size
 
-    def add(self, entry: dict[str, Any]) -> bool:
-        """Check the next entry; False once the log is found bad (further entries are ignored)."""
+    def add(self, leaf: dict[str, Any], stored_hash: str | None = None) -> bool:
+        """Check the next entry, given as its :func:`~services.audit.domain.leaf_fields` and the
+        leaf hash stored with it; False once the log is found bad (the rest is ignored)."""
         if self._failure is not None:
             return False
-        index = entry.get("log_index")
+        index = leaf.get("log_index")
         if index != self._size:
             return self._fail(
                 self._size, f"entry {self._size} is missing or out of order (found {index})"
             )
         if self.signed_only and self._size >= self.tree_size:
             return self._fail(self._size, f"entry {self._size} is beyond the signed tree")
-        leaf = merkle.leaf_hash(canonical(entry))
-        stored = entry.get("leaf_hash")
-        if stored is not None and stored != leaf.hex():
+        hashed = merkle.leaf_hash(leaf_bytes(leaf))
+        if stored_hash is not None and stored_hash != hashed.hex():
             return self._fail(self._size, f"entry {self._size} does not match its leaf hash")
-        self._frontier, _ = merkle.append(self._frontier, self._size, leaf)
+        self._frontier, _ = merkle.append(self._frontier, self._size, hashed)
         self._size += 1
         while self._pending and int(self._pending[0]["size"]) == self._size:
             point = self._pending.pop(0)
@@ -112,27 +111,17 @@ class LogVerifier:
         return self._failure
 
 
-def verify_log(
-    entries: Iterable[dict[str, Any]], checkpoints: list[dict[str, Any]], public_key: str | None
-) -> Report:
-    verifier = LogVerifier(checkpoints, public_key)
-    for entry in entries:
-        if not verifier.add(entry):
-            break
-    return verifier.finish()
-
-
 def verify_proven_entry(
-    entry: dict[str, Any], path: list[str], checkpoint: dict[str, Any]
+    leaf: dict[str, Any], stored_hash: str | None, path: list[str], checkpoint: dict[str, Any]
 ) -> str | None:
     """Check one entry of a filtered export against its inclusion proof; the problem, if any."""
-    leaf = merkle.leaf_hash(canonical(entry))
-    if entry.get("leaf_hash") not in (None, leaf.hex()):
+    hashed = merkle.leaf_hash(leaf_bytes(leaf))
+    if stored_hash not in (None, hashed.hex()):
         return "does not match its leaf hash"
     if not merkle.verify_inclusion(
-        int(entry["log_index"]),
+        int(leaf["log_index"]),
         int(checkpoint["size"]),
-        leaf,
+        hashed,
         [bytes.fromhex(step) for step in path],
         bytes.fromhex(str(checkpoint["root"])),
     ):

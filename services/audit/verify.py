@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from services.audit.checkpoints import signature_holds
 from services.audit.domain import EXPORT_FORMAT
 from services.audit.verification import LogVerifier, Report, verify_proven_entry
@@ -35,7 +37,7 @@ def verify_export(lines: Iterable[str], *, public_key: str | None = None) -> Rep
     if header.get("complete"):
         verifier = LogVerifier(list(header.get("checkpoints") or []), key)
         for entry in entries:
-            if not verifier.add(entry):
+            if not verifier.add(entry["leaf"], entry.get("leaf_hash")):
                 break
         return verifier.finish()
     return _verify_proofs(entries, header.get("checkpoint"), key)
@@ -49,9 +51,11 @@ def _verify_proofs(
         return Report(False, size, 0, None, "the checkpoint is missing or not validly signed")
     checked = 0
     for entry in entries:
-        problem = verify_proven_entry(entry, list(entry.get("proof") or []), checkpoint)
+        leaf = entry["leaf"]
+        path = list(entry.get("proof") or [])
+        problem = verify_proven_entry(leaf, entry.get("leaf_hash"), path, checkpoint)
         if problem is not None:
-            index = entry.get("log_index")
+            index = leaf.get("log_index")
             return Report(False, size, checked, index, f"entry {index} {problem}")
         checked += 1
     return Report(True, size, checked)
@@ -62,8 +66,8 @@ def _records(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
             raise NotAnExport(f"line {number} is not JSON") from None
         if not isinstance(record, dict):
             raise NotAnExport(f"line {number} is not a JSON object")

@@ -68,7 +68,7 @@ async def test_complete_export_verifies_offline_with_the_pinned_key__TOM_T4_DPA_
 def _edit(field: str, value: object) -> Callable[[list[str]], list[str]]:
     def change(lines: list[str]) -> list[str]:
         entry = json.loads(lines[1 + 7])
-        entry[field] = value
+        entry["leaf"][field] = value
         return [*lines[:8], json.dumps(entry), *lines[9:]]
 
     return change
@@ -127,13 +127,13 @@ async def test_filtered_export_carries_an_inclusion_proof_per_entry__TOM_T4_TOM_
     lines = await _export(audit, organisation, "actor=user-1")
     header, entries = json.loads(lines[0]), [json.loads(line) for line in lines[1:]]
     assert header["complete"] is False and header["filters"] == {"actor": "user-1"}
-    assert len(entries) == 10 and {entry["actor_id"] for entry in entries} == {"user-1"}
+    assert len(entries) == 10 and {entry["leaf"]["actor_id"] for entry in entries} == {"user-1"}
     assert all(entry["proof"] for entry in entries)
     key = await _key(audit)
     assert verify_export(lines, public_key=key).valid
-    forged = [*lines[:2], json.dumps(entries[1] | {"outcome": "denied"}), *lines[3:]]
-    report = verify_export(forged, public_key=key)
-    assert not report.valid and report.first_bad_position == entries[1]["log_index"]
+    changed = entries[1] | {"leaf": entries[1]["leaf"] | {"outcome": "denied"}}
+    report = verify_export([*lines[:2], json.dumps(changed), *lines[3:]], public_key=key)
+    assert not report.valid and report.first_bad_position == entries[1]["leaf"]["log_index"]
 
 
 async def test_csv_export_has_every_column_and_defuses_formulas__TOM_T4(
