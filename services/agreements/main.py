@@ -2,12 +2,14 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from functools import partial
 from typing import ClassVar
 
 from fastapi import FastAPI
 from pydantic import Field
+from sqlalchemy import func, select
+from sqlmodel import col
 
 from services.agreements import (
     api,
@@ -25,6 +27,7 @@ from services.agreements import (
 )
 from services.agreements.certificates import CertificateKey
 from shared.auth import JwksSource
+from shared.outbox import OutboxMessage
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 
@@ -53,6 +56,25 @@ TABLES = (
 )
 
 
+async def _relay_at_rest(runtime: ServiceRuntime, *, within: float = 2.0) -> None:
+    """Before the runtime cancels the relay, let it finish what the last commits woke it for.
+
+    On Python 3.11 ``asyncio.wait_for`` swallows a cancellation that lands just as the awaited
+    event fires (the relay's wake-up, or a PubAck); the relay then outlives the shutdown. Waiting
+    until nothing is pending and the relay is back asleep makes that race unlikely.
+    """
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        async with runtime.sessions() as session:
+            pending = await session.scalar(
+                select(func.count()).where(col(OutboxMessage.published_at).is_(None))
+            )
+        if not pending:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.02)
+
+
 def create_app(
     settings: ServiceSettings | None = None, *, jwks: JwksSource | None = None
 ) -> FastAPI:
@@ -69,17 +91,13 @@ def create_app(
         )
 
     every = getattr(settings, "deadline_sweep_seconds", 60.0)
+    runtime.background.append(partial(sweep.run, runtime, every=every))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with runtime.lifespan(app):
-            task = asyncio.create_task(sweep.run(runtime, every=every), name="agreements-sweep")
-            try:
-                yield
-            finally:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
+            yield
+            await _relay_at_rest(runtime)
 
     app = FastAPI(
         title="pactum agreements",

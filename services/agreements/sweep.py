@@ -66,12 +66,13 @@ async def apply_due(runtime: ServiceRuntime, *, now: datetime | None = None) -> 
 
 
 async def run(runtime: ServiceRuntime, *, every: float) -> None:
-    """Sweep forever; a failing round is logged and the next one tries again."""
+    """Sweep forever, a round every ``every`` seconds (the first after one interval, so a start
+    does not race its own requests); a failing round is logged and the next one tries again."""
     while True:
+        await asyncio.sleep(every)
         try:
             settled = await apply_due(runtime)
             if any(settled.values()):
                 log.info("sweep.settled", **settled)
         except Exception:  # a sweep round must never kill the service
             log.exception("sweep.failed")
-        await asyncio.sleep(every)

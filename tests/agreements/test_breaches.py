@@ -17,11 +17,6 @@ from tests.agreements.contract import ANNEX1, Parties
 from tests.support.platform import Platform, eventually
 
 
-@pytest.fixture
-def parties(platform: Platform) -> Parties:
-    return Parties(platform)
-
-
 def breach(**overrides: Any) -> dict[str, Any]:
     return {
         "aware_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
@@ -93,12 +88,10 @@ async def test_breach_notifies_controllers_whose_data_it_touches__TOM_O4_USE_3(
     assert hidden.status_code == 404
 
 
-async def test_breach_events_carry_no_contact_point_or_free_text__TOM_O4(
-    parties: Parties, platform: Platform
-) -> None:
+async def test_breach_events_carry_no_contact_point_or_free_text__TOM_O4(parties: Parties) -> None:
     await parties.active()
     await _report(parties)
-    async with platform.runtime("agreements").sessions() as session:
+    async with parties.platform.runtime("agreements").sessions() as session:
         envelopes = (await session.scalars(select(col(OutboxMessage.envelope)))).all()
     for text in ("dpo@ibeauty.example", "Lost laptop", "Phishing", "Remote wipe"):
         assert all(text not in envelope for envelope in envelopes)
@@ -228,15 +221,15 @@ async def test_updates_follow_in_phases_and_reach_each_controller__TOM_O4(
     ],
 )
 async def test_invalid_breach_report_gets_422_and_changes_nothing(
-    parties: Parties, platform: Platform, overrides: dict[str, Any], message: str
+    parties: Parties, overrides: dict[str, Any], message: str
 ) -> None:
     await parties.active()
-    before = await platform.count("agreements", OutboxMessage)
+    before = await parties.platform.count("agreements", OutboxMessage)
     response = await parties.client.post(
         "/breaches", json=breach(**overrides), headers=parties.processor_admin()
     )
     assert response.status_code == 422
     assert message in response.text
-    assert await platform.count("agreements", Breach) == 0
-    assert await platform.count("agreements", BreachNotice) == 0
-    assert await platform.count("agreements", OutboxMessage) == before
+    assert await parties.platform.count("agreements", Breach) == 0
+    assert await parties.platform.count("agreements", BreachNotice) == 0
+    assert await parties.platform.count("agreements", OutboxMessage) == before

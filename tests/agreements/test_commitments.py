@@ -14,11 +14,6 @@ from tests.agreements.contract import Parties
 from tests.support.platform import Platform, eventually
 
 
-@pytest.fixture
-def parties(platform: Platform) -> Parties:
-    return Parties(platform)
-
-
 async def test_controller_instructs_processor_acknowledges_history_is_kept__DPA_1(
     parties: Parties, platform: Platform
 ) -> None:
@@ -221,13 +216,13 @@ async def _two(platform: Platform) -> bool:
     ],
 )
 async def test_invalid_records_get_422_and_change_nothing(
-    parties: Parties, platform: Platform, path: str, body: dict[str, Any]
+    parties: Parties, path: str, body: dict[str, Any]
 ) -> None:
     agreement_id = await parties.active()
-    before = await platform.count("agreements", OutboxMessage)
+    before = await parties.platform.count("agreements", OutboxMessage)
     url = f"/agreements/{agreement_id}/{path}"
     headers = parties.controller_admin() if path == "instructions" else parties.processor_admin()
     method = parties.client.put if path.startswith("measures") else parties.client.post
     response = await method(url, json=body, headers=headers)
     assert response.status_code == 422, response.text
-    assert await platform.count("agreements", OutboxMessage) == before
+    assert await parties.platform.count("agreements", OutboxMessage) == before

@@ -5,17 +5,10 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
-import pytest
-
 from shared.auth import Role
 from shared.outbox import OutboxMessage
 from tests.agreements.contract import Parties
 from tests.support.platform import Platform, eventually
-
-
-@pytest.fixture
-def parties(platform: Platform) -> Parties:
-    return Parties(platform)
 
 
 async def test_auditor_downloads_the_compliance_report_with_requirement_ids__DPA_11(
@@ -81,9 +74,7 @@ async def test_auditor_downloads_the_compliance_report_with_requirement_ids__DPA
     assert foreign.status_code == 404
 
 
-async def test_auditors_and_members_change_nothing__DPA_11_TOM_T2e(
-    parties: Parties, platform: Platform
-) -> None:
+async def test_auditors_and_members_change_nothing__DPA_11_TOM_T2e(parties: Parties) -> None:
     agreement_id = await parties.active()
     url = f"/agreements/{agreement_id}"
     attempts = [
@@ -100,21 +91,21 @@ async def test_auditors_and_members_change_nothing__DPA_11_TOM_T2e(
         ("post", "/subprocessor-changes", {}),
         ("post", "/breaches", {}),
     ]
-    before = await platform.count("agreements", OutboxMessage)
+    before = await parties.platform.count("agreements", OutboxMessage)
     for organisation in (parties.controller, parties.processor):
         for role in (Role.auditor, Role.member):
             headers = parties.as_(organisation, role)
             for method, path, body in attempts:
                 response = await parties.client.request(method, path, json=body, headers=headers)
                 assert response.status_code == 403, (method, path, role)
-    assert await platform.count("agreements", OutboxMessage) == before
+    assert await parties.platform.count("agreements", OutboxMessage) == before
 
 
 async def test_processor_keeps_a_record_of_processing_per_controller__DPA_11(
-    parties: Parties, platform: Platform
+    parties: Parties,
 ) -> None:
     first = await parties.active()
-    second = Parties(platform, processor=parties.processor)
+    second = Parties(parties.platform, processor=parties.processor)
     other = await second.active()
     response = await parties.client.get(
         "/processing-record", headers=parties.as_(parties.processor, Role.auditor)

@@ -2,19 +2,11 @@
 
 from typing import Any
 
-import pytest
-
 from shared.outbox import OutboxMessage
 from tests.agreements.contract import ANNEX1, Parties
-from tests.support.platform import Platform
 
 NUL = "a\x00b"
 HUGE = 10**30
-
-
-@pytest.fixture
-def parties(platform: Platform) -> Parties:
-    return Parties(platform)
 
 
 def _attempts(url: str) -> list[tuple[str, str, str, Any]]:
@@ -42,13 +34,11 @@ def _attempts(url: str) -> list[tuple[str, str, str, Any]]:
     ]
 
 
-async def test_hostile_input_gets_a_4xx_and_changes_nothing(
-    parties: Parties, platform: Platform
-) -> None:
+async def test_hostile_input_gets_a_4xx_and_changes_nothing(parties: Parties) -> None:
     agreement_id = await parties.active()
-    before = await platform.count("agreements", OutboxMessage)
+    before = await parties.platform.count("agreements", OutboxMessage)
     for party, method, path, body in _attempts(f"/agreements/{agreement_id}"):
         headers = parties.controller_admin() if party == "controller" else parties.processor_admin()
         response = await parties.client.request(method, path, json=body, headers=headers)
         assert 400 <= response.status_code < 500, (method, path, response.status_code)
-    assert await platform.count("agreements", OutboxMessage) == before
+    assert await parties.platform.count("agreements", OutboxMessage) == before

@@ -2,19 +2,12 @@
 
 import uuid
 
-import pytest
-
 from services.agreements.store import AgreementVersion, Signature
 from services.audit.store import AuditEntry
 from shared.auth import Role
 from shared.outbox import OutboxMessage
 from tests.agreements.contract import ANNEX1, Parties
 from tests.support.platform import Platform, eventually
-
-
-@pytest.fixture
-def parties(platform: Platform) -> Parties:
-    return Parties(platform)
 
 
 async def test_both_parties_sign_and_each_signature_is_recorded__DPA_1(

@@ -4,16 +4,9 @@ passed, with one event per action, and only once."""
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
-import pytest
-
 from services.agreements import sweep
 from tests.agreements.contract import Parties
 from tests.support.platform import Platform, eventually
-
-
-@pytest.fixture
-def parties(platform: Platform) -> Parties:
-    return Parties(platform)
 
 
 async def test_removed_staff_names_are_pseudonymised_after_retention__TOM_T1(
@@ -58,9 +51,7 @@ async def test_removed_staff_names_are_pseudonymised_after_retention__TOM_T1(
     assert entry.actor_type == "system"
 
 
-async def test_breach_contact_points_are_deleted_after_retention__TOM_T1(
-    parties: Parties, platform: Platform
-) -> None:
+async def test_breach_contact_points_are_deleted_after_retention__TOM_T1(parties: Parties) -> None:
     await parties.active()
     reported = await parties.client.post(
         "/breaches",
@@ -78,7 +69,7 @@ async def test_breach_contact_points_are_deleted_after_retention__TOM_T1(
         headers=parties.processor_admin(),
     )
     later = datetime.now(UTC) + timedelta(days=1826)
-    runtime = platform.runtime("agreements")
+    runtime = parties.platform.runtime("agreements")
     assert (await sweep.apply_due(runtime, now=later))["breach_contact_retention"] == 1
     assert (await sweep.apply_due(runtime, now=later))["breach_contact_retention"] == 0
     read = await parties.client.get(

@@ -26,11 +26,6 @@ CHANGE: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def parties(platform: Platform) -> Parties:
-    return Parties(platform)
-
-
 async def _propose(parties: Parties, **overrides: Any) -> dict[str, Any]:
     response = await parties.client.post(
         "/subprocessor-changes", json=CHANGE | overrides, headers=parties.processor_admin()
@@ -134,18 +129,18 @@ async def test_silence_is_acceptance_only_where_the_agreement_says_so__DPA_5(
 
 
 async def test_objecting_after_the_deadline_is_refused_and_changes_nothing__DPA_5(
-    parties: Parties, platform: Platform
+    parties: Parties,
 ) -> None:
     agreement_id = await parties.active()
     change = await _propose(parties)
     notice_id = change["notices"][0]["id"]
-    async with platform.runtime("agreements").sessions() as session, session.begin():
+    async with parties.platform.runtime("agreements").sessions() as session, session.begin():
         await session.execute(
             update(SubprocessorNotice).values(
                 objection_deadline=datetime.now(UTC) - timedelta(seconds=1)
             )
         )
-    before = await platform.count("agreements", OutboxMessage)
+    before = await parties.platform.count("agreements", OutboxMessage)
     late = await parties.client.post(
         f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}/objection",
         json={"reason": "too late"},
@@ -153,7 +148,7 @@ async def test_objecting_after_the_deadline_is_refused_and_changes_nothing__DPA_
     )
     assert late.status_code == 409
     assert "window has closed" in late.json()["detail"]
-    assert await platform.count("agreements", OutboxMessage) == before
+    assert await parties.platform.count("agreements", OutboxMessage) == before
 
 
 async def test_specific_authorisation_needs_explicit_approval__DPA_5(parties: Parties) -> None:
@@ -172,7 +167,7 @@ async def test_specific_authorisation_needs_explicit_approval__DPA_5(parties: Pa
 
 
 async def test_only_the_controller_decides_and_only_the_processor_proposes__DPA_5(
-    parties: Parties, platform: Platform
+    parties: Parties,
 ) -> None:
     agreement_id = await parties.active()
     change = await _propose(parties)
@@ -185,11 +180,12 @@ async def test_only_the_controller_decides_and_only_the_processor_proposes__DPA_
     )
     assert by_member.status_code == 403
     stranger = await parties.client.post(
-        f"{url}/approval", headers=platform.auth(str(uuid.uuid4()))
+        f"{url}/approval", headers=parties.platform.auth(str(uuid.uuid4()))
     )
     assert stranger.status_code == 404
     foreign_list = await parties.client.get(
-        f"/processors/{parties.processor}/subprocessors", headers=platform.auth(str(uuid.uuid4()))
+        f"/processors/{parties.processor}/subprocessors",
+        headers=parties.platform.auth(str(uuid.uuid4())),
     )
     assert foreign_list.status_code == 404
     assert (await _notice(parties, agreement_id))["decision"] == "pending"
@@ -252,12 +248,12 @@ async def test_replacement_ends_the_replaced_subprocessor_once_agreed__DPA_5(
     ],
 )
 async def test_invalid_change_gets_422_and_changes_nothing(
-    parties: Parties, platform: Platform, overrides: dict[str, Any], message: str
+    parties: Parties, overrides: dict[str, Any], message: str
 ) -> None:
     response = await parties.client.post(
         "/subprocessor-changes", json=CHANGE | overrides, headers=parties.processor_admin()
     )
     assert response.status_code == 422
     assert message in response.text
-    assert await platform.count("agreements", SubprocessorChange) == 0
-    assert await platform.count("agreements", OutboxMessage) == 0
+    assert await parties.platform.count("agreements", SubprocessorChange) == 0
+    assert await parties.platform.count("agreements", OutboxMessage) == 0

@@ -7,19 +7,12 @@ import zipfile
 from datetime import date
 from functools import partial
 
-import pytest
-
 from services.agreements import archive
 from services.agreements.certificates import verify
 from services.agreements.commitment_store import Instruction, StaffMember
 from shared.auth import Role
 from tests.agreements.contract import Parties
 from tests.support.platform import Platform, eventually
-
-
-@pytest.fixture
-def parties(platform: Platform) -> Parties:
-    return Parties(platform)
 
 
 async def _with_records(parties: Parties) -> str:
@@ -110,9 +103,7 @@ async def test_return_gives_a_complete_archive_then_destroys_and_certifies__DPA_
         )
 
 
-async def test_destruction_keeps_what_a_legal_hold_names__DPA_13(
-    parties: Parties, platform: Platform
-) -> None:
+async def test_destruction_keeps_what_a_legal_hold_names__DPA_13(parties: Parties) -> None:
     agreement_id = await _with_records(parties)
     url = f"/agreements/{agreement_id}"
     await _terminate(parties, agreement_id)
@@ -127,8 +118,8 @@ async def test_destruction_keeps_what_a_legal_hold_names__DPA_13(
     )
     assert closed.status_code == 200, closed.text
     assert "staff" not in closed.json()["statement"]["destroyed"]
-    assert await platform.count("agreements", StaffMember) == 1
-    assert await platform.count("agreements", Instruction) == 1  # the record stays, blanked
+    assert await parties.platform.count("agreements", StaffMember) == 1
+    assert await parties.platform.count("agreements", Instruction) == 1  # the record stays, blanked
     history = await parties.client.get(f"{url}/instructions", headers=parties.controller_admin())
     assert history.json()["items"][0]["text"] == "[destroyed]"
 
