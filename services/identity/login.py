@@ -55,16 +55,6 @@ def _window(authority: Authority, now: datetime) -> int:
     return int(now.timestamp() // (authority.settings.client_window_minutes * 60))
 
 
-async def _known(
-    sessions: async_sessionmaker[AsyncSession], email: str
-) -> tuple[UserAccount | None, Organisation | None]:
-    async with sessions() as session:
-        user = await store.user_by_email(session=session, email=email)
-        if user is None:
-            return None, None
-        return user, await session.get(Organisation, user.organisation_id)
-
-
 async def password_login(
     *,
     sessions: async_sessionmaker[AsyncSession],
@@ -83,14 +73,10 @@ async def password_login(
             await asyncio.to_thread(authority.passwords.verify, None, password)
             await _record_failure(sessions, authority, None, None, "throttled", 0, address)
             raise Throttled
-    user, organisation = await _known(sessions, email)
-    attempt: int | None = None
-    if user is not None and organisation is not None and user.status is UserStatus.active:
-        threshold = store.lockout_policy(organisation).threshold
-        async with sessions() as session, session.begin():
-            attempt = await store.reserve_attempt(
-                session=session, user_id=user.id, threshold=threshold, now=now
-            )
+    async with sessions() as session, session.begin():
+        user, organisation, attempt = await store.reserve_login_attempt(
+            session=session, email=email, now=now
+        )
     stored = user.password_hash if user is not None and attempt is not None else None
     correct = await asyncio.to_thread(authority.passwords.verify, stored, password)
     if not correct or user is None or organisation is None:
@@ -129,11 +115,7 @@ async def _password_proven(
             await store.release_attempt(session=session, user_id=user.id)
             purpose = "second_factor" if user.mfa_enrolled_at else "enrol_second_factor"
             return new_challenge(session, authority, user, purpose, ["pwd"])
-        fresh = await session.get(UserAccount, user.id)
-        assert fresh is not None
-        return await start_session(
-            session=session, authority=authority, user=fresh, methods=["pwd"]
-        )
+        return await start_session(session=session, authority=authority, user=user, methods=["pwd"])
 
 
 def new_challenge(

@@ -71,8 +71,7 @@ async def start_session(
         created_at=now,
         expires_at=now + timedelta(hours=authority.settings.session_hours),
     )
-    session.add(login)
-    await session.flush()
+    session.add(login)  # its id is set already: no flush, one round trip less per login
     refresh = _refresh(session, login, now)
     await store.clear_failures(session=session, user_id=user.id)
     actor = Actor(id=str(user.id), organisation_id=str(user.organisation_id))

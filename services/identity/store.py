@@ -120,6 +120,42 @@ async def reserve_attempt(
     return int(count or 0)
 
 
+async def reserve_login_attempt(
+    *, session: AsyncSession, email: str, now: datetime
+) -> tuple[UserAccount | None, Organisation | None, int | None]:
+    """:func:`reserve_attempt` for a login by e-mail, in one statement plus one read: the
+    threshold comes from the organisation's policy inside the UPDATE itself."""
+    address = email.strip().lower()
+    threshold = (
+        select(col(Organisation.lock_threshold))
+        .where(col(Organisation.id) == col(UserAccount.organisation_id))
+        .scalar_subquery()
+    )
+    result = await session.execute(
+        update(UserAccount)
+        .where(
+            col(UserAccount.email) == address,
+            col(UserAccount.status) == UserStatus.active,
+            col(UserAccount.failures) < threshold,
+            col(UserAccount.locked_permanently).is_(False),
+            (col(UserAccount.locked_until).is_(None)) | (col(UserAccount.locked_until) <= now),
+        )
+        .values(failures=UserAccount.failures + 1)
+        .execution_options(synchronize_session=False)
+    )
+    found = (
+        await session.execute(
+            select(UserAccount, Organisation)
+            .join(Organisation, col(Organisation.id) == col(UserAccount.organisation_id))
+            .where(col(UserAccount.email) == address)
+        )
+    ).first()
+    if found is None:
+        return None, None, None
+    user, organisation = found
+    return user, organisation, (user.failures if _rows(result) == 1 else None)
+
+
 async def release_attempt(*, session: AsyncSession, user_id: uuid.UUID) -> None:
     """A correct first factor gives its place back (the second factor is still due)."""
     await session.execute(

@@ -167,9 +167,23 @@ def token_of(link: str) -> str:
     return link.split("#token=", 1)[1]
 
 
+CORE = ("identity", "audit")
+WITH_NOTIFIER = (*CORE, "notifier")
+EVERYWHERE = (*WITH_NOTIFIER, "agreements")
+
+
+@pytest.fixture
+def services() -> tuple[str, ...]:
+    """The services a test runs; a test that needs more parametrizes ``services``."""
+    return CORE
+
+
 @pytest.fixture
 async def identity_platform(
-    nats_server: NatsServer, database: Callable[[str], Database], tmp_path: Path
+    nats_server: NatsServer,
+    database: Callable[[str], Database],
+    tmp_path: Path,
+    services: tuple[str, ...],
 ) -> AsyncIterator[Platform]:
     running = Platform(
         nats_url=nats_server.url,
@@ -180,7 +194,7 @@ async def identity_platform(
     key_path = IdentitySettings(var_dir=tmp_path / "var").signing_key_path
     key_path.parent.mkdir(parents=True, exist_ok=True)
     key_path.write_bytes(running.signer.to_pem())
-    await running.start("identity", "audit", "notifier", "agreements")
+    await running.start(*services)
     yield running
     await drain_and_stop(running)
 

@@ -4,14 +4,20 @@ customer approved or a maintenance notice covered; every action under it is flag
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 
 from services.identity import grants
 from services.identity.tables import Grant
-from tests.identity.conftest import Account, Identity, events_of
+from tests.identity.conftest import EVERYWHERE, Account, Identity, events_of
 from tests.support.platform import eventually
 
 REASON = "Investigate ticket 4711: export fails"
+
+
+@pytest.fixture
+def services() -> tuple[str, ...]:
+    return EVERYWHERE
 
 
 async def _agreement(identity: Identity, customer: Account) -> str:

@@ -6,12 +6,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import update
 
 from services.identity.passwords import Passwords
 from services.identity.tables import UserAccount
-from tests.identity.conftest import PASSWORD, Account, Identity, events_of
+from tests.identity.conftest import PASSWORD, WITH_NOTIFIER, Account, Identity, events_of
 from tests.support.platform import eventually
 
 WRONG = "definitely not the password"
@@ -66,6 +67,7 @@ async def test_unknown_wrong_locked_and_disabled_logins_look_the_same__TOM_T5(
     assert reasons == {"unknown", "credentials", "locked", "disabled"}
 
 
+@pytest.mark.parametrize("services", [WITH_NOTIFIER])
 async def test_locked_account_rejects_correct_password__TOM_T5(identity: Identity) -> None:
     admin = await identity.admin()
     member = await identity.member(admin)

@@ -5,11 +5,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import jwt
+import pytest
 
 from services.identity.keys import rotate_signer
 from services.identity.main import record_signing_key
 from shared.auth import TokenVerifier
-from tests.identity.conftest import Identity, events_of
+from tests.identity.conftest import EVERYWHERE, Identity, events_of
 from tests.support.platform import AUDIENCE, ISSUER, eventually
 
 
@@ -67,6 +68,7 @@ async def test_refresh_rotates_and_a_reused_refresh_token_ends_the_session(
     await events_of(identity.platform, "dpa.identity.session.updated.v1")
 
 
+@pytest.mark.parametrize("services", [EVERYWHERE])
 async def test_logout_ends_the_session_in_every_service_before_the_token_expires(
     identity: Identity,
 ) -> None:
