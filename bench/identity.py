@@ -30,7 +30,7 @@ from services.identity.main import create_app
 from services.identity.settings import IdentitySettings
 from shared.logging import configure_logging
 
-PASSWORD = "a long benchmark passphrase"
+PASSWORD = "a long benchmark passphrase"  # noqa: S105 (a throw-away benchmark user)
 LEVELS = (1, 10, 50)
 
 
@@ -85,7 +85,7 @@ async def _measure(work: Path, per_level: int, levels: tuple[int, ...]) -> dict[
             log_level="WARNING",
             client_failure_limit=1_000_000,
         )
-        configure_logging(service="identity", level="WARNING")  # a log line per request is noise here
+        configure_logging(service="identity", level="WARNING")  # one log line per login is noise
         app = create_app(settings)
         async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
             authority: Authority = app.state.authority
