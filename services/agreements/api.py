@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
 from services.agreements import service, signing
 from services.agreements.schemas import (
@@ -151,6 +151,28 @@ async def propose_amendment(
         principal=principal,
         agreement_id=agreement_id,
         amendment=body,
+    )
+
+
+@router.post(
+    "/{agreement_id}/amendments/{number}/withdrawal",
+    response_model=AgreementPublic,
+    responses=NOT_FOUND | CONFLICT,
+)
+async def withdraw_amendment(
+    agreement_id: uuid.UUID,
+    number: Annotated[int, Path(ge=2, le=100_000)],
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> AgreementPublic:
+    """Withdraw (proposer) or decline (other party) an amendment awaiting signatures."""
+    return await signing.withdraw_amendment(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        number=number,
     )
 
 

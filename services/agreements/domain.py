@@ -33,6 +33,7 @@ class VersionStatus(StrEnum):
     proposed = "proposed"  # an amendment awaiting signatures
     in_force = "in_force"
     superseded = "superseded"
+    withdrawn = "withdrawn"  # an amendment one party withdrew or declined before both signed
 
 
 class Authorisation(StrEnum):

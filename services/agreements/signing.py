@@ -33,6 +33,7 @@ from shared.events.contracts.agreements import (
     AgreementSigned,
     AmendmentInForce,
     AmendmentProposed,
+    AmendmentWithdrawn,
     RecordsRead,
 )
 from shared.outbox import Outbox
@@ -210,3 +211,37 @@ async def list_versions(
         )
         for v in rows
     ]
+
+
+async def withdraw_amendment(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    number: int,
+) -> AgreementPublic:
+    """Either party ends an amendment awaiting signatures: the proposer withdraws it, the other
+    party declines it. The version in force stays; the withdrawn one is kept, never deleted."""
+    async with session.begin():
+        agreement = await find(session, principal, agreement_id, lock=True)
+        party = caller_party(agreement, principal)
+        assert party is not None
+        version = await store.version(session=session, agreement_id=agreement.id, number=number)
+        if version is None:
+            raise domain.NotFound("Amendment")
+        if version.status is not VersionStatus.proposed:
+            raise domain.StateConflict(
+                f"version {number} is {version.status}, not awaiting signatures"
+            )
+        version.status = VersionStatus.withdrawn
+        outbox.add(
+            session,
+            type="dpa.agreements.amendment.withdrawn.v1",
+            tenant=tenant_of(agreement),
+            actor=principal.actor,
+            subject=str(agreement.id),
+            data=AmendmentWithdrawn(agreement_id=agreement.id, version=number, party=party.value),
+        )
+        await session.flush()
+        return await public(session, agreement)

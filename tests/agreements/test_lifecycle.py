@@ -189,3 +189,41 @@ async def test_a_stranger_cannot_sign_or_see_the_agreement__ASVS_8_4_1(parties: 
     ):
         assert response.status_code == 404
     assert await parties.platform.count("agreements", Signature) == 0
+
+
+async def test_an_amendment_can_be_declined_and_the_signed_version_stays__DPA_1(
+    parties: Parties,
+) -> None:
+    agreement_id = await parties.active()
+    url = f"/agreements/{agreement_id}"
+    proposed = await parties.client.post(
+        f"{url}/amendments",
+        json={"reason": "shorter notice", "terms": {"notice_days": 10}},
+        headers=parties.processor_admin(),
+    )
+    number = proposed.json()["awaiting_signature"]
+    declined = await parties.client.post(
+        f"{url}/amendments/{number}/withdrawal", headers=parties.controller_admin()
+    )
+    assert declined.status_code == 200
+    assert declined.json()["awaiting_signature"] is None
+    assert declined.json()["terms"]["notice_days"] == 30
+    again = await parties.client.post(
+        f"{url}/amendments/{number}/withdrawal", headers=parties.controller_admin()
+    )
+    assert again.status_code == 409
+    nothing = await parties.client.post(f"{url}/signatures", headers=parties.controller_admin())
+    assert nothing.status_code == 409
+    versions = (
+        await parties.client.get(f"{url}/versions", headers=parties.controller_admin())
+    ).json()
+    assert [(v["number"], v["status"]) for v in versions["items"]] == [
+        (1, "in_force"),
+        (2, "withdrawn"),
+    ]
+    next_one = await parties.client.post(
+        f"{url}/amendments",
+        json={"reason": "longer notice", "terms": {"notice_days": 60}},
+        headers=parties.controller_admin(),
+    )
+    assert next_one.json()["awaiting_signature"] == 3

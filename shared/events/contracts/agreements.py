@@ -69,6 +69,12 @@ class AmendmentInForce(_Payload):
     superseded_version: int
 
 
+class AmendmentWithdrawn(_Payload):
+    agreement_id: UUID
+    version: int
+    party: Literal["controller", "processor"]
+
+
 class RecordsRead(_Payload):
     """A read of records that belong to one agreement (TOM-T3a): which records, never values."""
 
@@ -323,6 +329,12 @@ KINDS = (
         AmendmentInForce,
         ("DPA-1",),
         "Both parties signed an amendment; it superseded the previous version.",
+    ),
+    _kind(
+        "dpa.agreements.amendment.withdrawn.v1",
+        AmendmentWithdrawn,
+        ("DPA-1",),
+        "A party withdrew or declined an amendment before both signed; the version in force stays.",
     ),
     _kind(
         "dpa.agreements.record.listed.v1",
