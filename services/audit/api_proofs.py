@@ -14,6 +14,7 @@ from services.audit.schemas import (
     Verification,
 )
 from services.audit.service import NotFound
+from services.audit.tree import NotInTree
 from shared.auth import Principal, Role, require_roles
 from shared.runtime import RuntimeDep, SessionDep
 
@@ -30,6 +31,10 @@ def _signer(request: Request) -> CheckpointSigner:
 SignerDep = Annotated[CheckpointSigner, Depends(_signer)]
 
 NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, detail="Not found")
+BROKEN = HTTPException(
+    status.HTTP_409_CONFLICT,
+    detail="The stored tree is incomplete; GET /audit/verification names the first bad entry.",
+)
 
 
 @router.get("/checkpoint-key", response_model=CheckpointKey)
@@ -80,6 +85,8 @@ async def inclusion_proof(
         )
     except NotFound:
         raise NOT_FOUND from None
+    except NotInTree:
+        raise BROKEN from None
     return InclusionProof(
         log_index=entry.log_index,
         leaf_hash=entry.leaf_hash,
@@ -106,6 +113,8 @@ async def consistency_proof(
         )
     except NotFound:
         raise NOT_FOUND from None
+    except NotInTree:
+        raise BROKEN from None
     return ConsistencyProof(
         first=CheckpointPublic.model_validate(public_checkpoint(older)),
         second=CheckpointPublic.model_validate(public_checkpoint(newer)),

@@ -120,12 +120,15 @@ async def _lines(
                 if entry.organisation_id != organisation_id:
                     line["tree"] = entry.organisation_id  # a processor's entry, its own tree
                 elif not header["complete"]:
-                    path = await tree.inclusion_proof(
-                        session,
-                        organisation_id=organisation_id,
-                        index=entry.log_index,
-                        size=size,
-                    )
+                    try:
+                        path = await tree.inclusion_proof(
+                            session,
+                            organisation_id=organisation_id,
+                            index=entry.log_index,
+                            size=size,
+                        )
+                    except tree.NotInTree:  # a stored subtree is gone: the verifier names it
+                        path = []
                     line["proof"] = [step.hex() for step in path]
                 yield line
 

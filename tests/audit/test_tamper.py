@@ -5,6 +5,7 @@ access forces it, the verifier names the first bad entry (ASVS 16.4.2, TOM-T3b, 
 import uuid
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from services.audit import merkle
@@ -170,3 +171,22 @@ async def test_members_and_other_organisations_cannot_verify_or_see_proofs(
     stranger = reader(audit, str(uuid.uuid4()))
     assert (await client.get("/audit/proofs/inclusion/0", headers=stranger)).status_code == 404
     assert (await client.get("/audit/checkpoints/latest", headers=stranger)).status_code == 404
+
+
+async def test_a_proof_over_a_damaged_tree_is_a_conflict_not_a_crash__ASVS_16_4_2(
+    audit: Platform, producer: Producer
+) -> None:
+    organisation = await _log_of(audit, producer, 17)
+    headers = reader(audit, organisation)
+    assert (await audit.clients["audit"].get("/audit/proofs/inclusion/16", headers=headers)).json()[
+        "path"
+    ]
+    async with audit.runtime("audit").engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            await connection.execute(text("DROP TRIGGER audit_node_no_delete"))
+        else:
+            await connection.execute(text("DROP TRIGGER audit_node_append_only ON audit_node"))
+        await connection.execute(text("DELETE FROM audit_node"))
+    response = await audit.clients["audit"].get("/audit/proofs/inclusion/16", headers=headers)
+    assert response.status_code == 409
+    assert "verification" in response.json()["detail"]
