@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from services.agreements import breaches
+from services.agreements import breach_reads, breaches
 from services.agreements.api import Admin, Reader
 from services.agreements.breach_schemas import (
     AuthorityNotification,
@@ -38,7 +38,7 @@ async def list_breaches(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> BreachList:
     """Breaches you reported, or were notified of, newest first."""
-    items = await breaches.list_breaches(
+    items = await breach_reads.list_breaches(
         session=session, outbox=runtime.outbox, principal=principal, limit=limit
     )
     return BreachList(items=items)
@@ -49,7 +49,7 @@ async def read_breach(
     breach_id: uuid.UUID, principal: Reader, session: SessionDep, runtime: RuntimeDep
 ) -> BreachPublic:
     """One breach with its phases and the notices (clocks) you may see."""
-    return await breaches.read(
+    return await breach_reads.read(
         session=session, outbox=runtime.outbox, principal=principal, breach_id=breach_id
     )
 

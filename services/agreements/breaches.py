@@ -11,14 +11,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.agreements import breach_reads, clocks, domain, store
 from services.agreements import breach_store as records
-from services.agreements import clocks, domain, store
 from services.agreements.breach_schemas import (
     AuthorityNotification,
     BreachCreate,
     BreachNoticePublic,
     BreachPhaseCreate,
-    BreachPhasePublic,
     BreachPublic,
 )
 from services.agreements.breach_store import Breach, BreachNotice, BreachPhase
@@ -27,23 +26,11 @@ from services.agreements.store import Agreement
 from shared.auth import Principal
 from shared.events.contracts.agreements import (
     AuthorityNotificationRecorded,
-    BreachesListed,
     BreachNoticeIssued,
-    BreachRead,
     BreachReported,
     BreachUpdated,
 )
 from shared.outbox import Outbox
-
-BREACH_FIELDS = sorted(BreachPublic.model_fields)
-
-
-def notice_view(notice: BreachNotice, now: datetime) -> BreachNoticePublic:
-    view = BreachNoticePublic.model_validate(notice)
-    view.authority_overdue = notice.authority_status == "pending" and clocks.is_late(
-        done_at=now, deadline=notice.authority_deadline
-    )
-    return view
 
 
 async def _affected(
@@ -150,32 +137,7 @@ async def report(
                     approx_records=body.approx_records,
                 ),
             )
-        return _view(breach, [], notices, now)
-
-
-def _view(
-    breach: Breach, phases: list[BreachPhase], notices: list[BreachNotice], now: datetime
-) -> BreachPublic:
-    view = BreachPublic.model_validate(breach)
-    view.phases = [BreachPhasePublic.model_validate(p) for p in phases]
-    view.notices = [notice_view(n, now) for n in notices]
-    return view
-
-
-async def _visible(
-    session: AsyncSession, principal: Principal, breach_id: uuid.UUID
-) -> tuple[Breach, list[BreachNotice]]:
-    """The breach and the notices the caller may see: all for its processor, its own otherwise."""
-    organisation = uuid.UUID(principal.organisation_id)
-    breach = await records.breach(
-        session=session, organisation_id=organisation, breach_id=breach_id
-    )
-    if breach is None:
-        raise domain.NotFound("Breach")
-    notices = await records.notices(session=session, breach_id=breach.id)
-    if breach.processor_id != organisation:
-        notices = [n for n in notices if n.controller_id == organisation]
-    return breach, notices
+        return breach_reads.view(breach, [], notices, now)
 
 
 async def add_phase(
@@ -191,7 +153,7 @@ async def add_phase(
         raise domain.AgreementRuleBroken("a phase completes at least one field of the report")
     now = datetime.now(UTC)
     async with session.begin():
-        breach, notices = await _visible(session, principal, breach_id)
+        breach, notices = await breach_reads.visible(session, principal, breach_id)
         if breach.processor_id != uuid.UUID(principal.organisation_id):
             raise domain.NotAllowed("only the processor may do this")
         for name in changed:
@@ -224,7 +186,7 @@ async def add_phase(
             )
         await session.flush()
         phases = await records.phases(session=session, breach_id=breach.id)
-        return _view(breach, phases, notices, now)
+        return breach_reads.view(breach, phases, notices, now)
 
 
 async def record_authority_notification(
@@ -276,48 +238,4 @@ async def record_authority_notification(
                 late=late,
             ),
         )
-        return notice_view(notice, now)
-
-
-async def read(
-    *, session: AsyncSession, outbox: Outbox, principal: Principal, breach_id: uuid.UUID
-) -> BreachPublic:
-    now = datetime.now(UTC)
-    async with session.begin():
-        breach, notices = await _visible(session, principal, breach_id)
-        phases = await records.phases(session=session, breach_id=breach.id)
-        outbox.add(
-            session,
-            type="dpa.agreements.breach.viewed.v1",
-            tenant=principal.organisation_id,
-            actor=principal.actor,
-            subject=str(breach.id),
-            data=BreachRead(
-                breach_id=breach.id,
-                agreement_ids=[n.agreement_id for n in notices],
-                fields=BREACH_FIELDS,
-            ),
-        )
-        return _view(breach, phases, notices, now)
-
-
-async def list_breaches(
-    *, session: AsyncSession, outbox: Outbox, principal: Principal, limit: int
-) -> list[BreachPublic]:
-    now = datetime.now(UTC)
-    async with session.begin():
-        rows = await records.visible_breaches(
-            session=session, organisation_id=uuid.UUID(principal.organisation_id), limit=limit
-        )
-        views = []
-        for row in rows:
-            breach, notices = await _visible(session, principal, row.id)
-            views.append(_view(breach, [], notices, now))
-        outbox.add(
-            session,
-            type="dpa.agreements.breach.listed.v1",
-            tenant=principal.organisation_id,
-            actor=principal.actor,
-            data=BreachesListed(breach_ids=[b.id for b in rows]),
-        )
-        return views
+        return breach_reads.notice_view(notice, now)
