@@ -8,7 +8,7 @@ attempt reservation, verification, session, refresh token, signed access token, 
 The figure that matters is ``login_cost_ratio``: seconds per login over seconds per bare hash at
 the same concurrency (target: at most 1.25).
 
-    python -c "import bench.identity as b, json; print(json.dumps(b.run(), indent=2))"
+    python -m bench.identity
 """
 
 import asyncio
@@ -137,3 +137,9 @@ def run(*, per_level: int = 200, levels: tuple[int, ...] = LEVELS) -> dict[str, 
         "target_login_cost_ratio": 1.25,
         **results,
     }
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))
