@@ -14,7 +14,7 @@ def on_account_locked(event: Envelope, data: dict[str, Any]) -> Plan:
     facts: dict[str, Any] = {
         k: data[k] for k in ("user_id", "until", "lock_number", "permanent") if k in data
     }
-    return _security(event, "account_locked", facts, user_id=str(data["user_id"]))
+    return _security(event, "account_locked", facts, user_id=str(data["user_id"]), admins=True)
 
 
 def on_mfa(event: Envelope, data: dict[str, Any]) -> Plan:
@@ -24,7 +24,8 @@ def on_mfa(event: Envelope, data: dict[str, Any]) -> Plan:
 
 def on_grant_requested(event: Envelope, data: dict[str, Any]) -> Plan:
     facts = {k: data[k] for k in ("grant_id", "operator_id", "access", "minutes", "reason")}
-    return _security(event, "grant_requested", facts, link=f"/grants/{data['grant_id']}")
+    link = f"/grants/{data['grant_id']}"
+    return _security(event, "grant_requested", facts, link=link, admins=True)
 
 
 def on_grant_changed(event: Envelope, data: dict[str, Any]) -> Plan:
@@ -73,6 +74,7 @@ def _security(
     contacts: bool = True,
     link: str = "/account",
     organisation: str | None = None,
+    admins: bool = False,
 ) -> Plan:
     return Plan(
         notices=[
@@ -85,6 +87,7 @@ def _security(
                 link=link,
                 user_id=user_id,
                 to_contacts=contacts,
+                to_admins=admins,
             )
         ]
     )

@@ -70,15 +70,16 @@ async def recipients_for(session: AsyncSession, notice: Notice) -> list[Recipien
         if contact.user_id:
             add(Recipient(f"user:{contact.user_id}", Channel.inbox, contact.locale,
                           user_id=contact.user_id))  # fmt: skip
-    if notice.user_id:
+    if notice.user_id:  # without an address of their own, identity's is looked up at send time
         pref = prefs.get(notice.user_id)
         locale = pref.locale if pref else Locale.nl
-        if notice.link_id or (pref and pref.email):
-            add(Recipient(f"user:{notice.user_id}", Channel.email, locale,
-                          pref.email if pref else None, notice.user_id))  # fmt: skip
+        add(Recipient(f"user:{notice.user_id}", Channel.email, locale,
+                      pref.email if pref else None, notice.user_id))  # fmt: skip
         if not notice.link_id:
             add(Recipient(f"user:{notice.user_id}", Channel.inbox, locale,
                           user_id=notice.user_id))  # fmt: skip
+    if notice.to_admins:  # identity lists them at send time: one message to all of them
+        add(Recipient(f"admins:{org}", Channel.email, Locale.nl))
     if notice.to_contacts:
         for endpoint in await store.endpoints_of(
             session=session, organisation_id=org, topic=notice.topic.value
@@ -166,6 +167,7 @@ def _message(notice: Notice, recipient: Recipient, link: str) -> dict[str, Any]:
     return base | {
         "to": recipient.email,
         "user_id": recipient.user_id,
+        "admins_of": notice.organisation_id if recipient.key.startswith("admins:") else None,
         "subject": rendered.subject,
         "text": rendered.text,
         "html": rendered.html,

@@ -30,7 +30,7 @@ from services.notifier.domain import (
     should_disable_endpoint,
 )
 from services.notifier.ledger import Attempt, Delivery
-from services.notifier.links import IdentityLinks, LinkGone
+from services.notifier.links import IdentityDirectory, LinkGone
 from services.notifier.mail import Mail, Outcome
 from services.notifier.notices import Notice
 from services.notifier.settings import NotifierSettings
@@ -49,13 +49,13 @@ class Dispatcher:
         outbox: Outbox,
         settings: NotifierSettings,
         http: httpx.AsyncClient,
-        links: IdentityLinks,
+        identity: IdentityDirectory,
     ) -> None:
         self.sessions = sessions
         self.outbox = outbox
         self.settings = settings
         self.http = http
-        self.links = links
+        self.identity = identity
         self._wakeup = asyncio.Event()
         self._gate = asyncio.Semaphore(settings.dispatch_concurrency)
 
@@ -145,7 +145,7 @@ class Dispatcher:
             )  # signed with the wall-clock time: receivers check it against theirs
         if "link_id" in message:
             try:
-                link = await self.links.fetch(message["link_id"])
+                link = await self.identity.fetch(message["link_id"])
             except LinkGone:
                 return Outcome(False, "link_gone", permanent=True)
             except (httpx.HTTPError, OSError) as error:
@@ -159,9 +159,15 @@ class Dispatcher:
             )
             to, subject, text, html = link.email, rendered.subject, rendered.text, rendered.html
         else:
-            to, subject, text, html = (
-                message["to"], message["subject"], message["text"], message["html"]
-            )  # fmt: skip
+            subject, text, html = message["subject"], message["text"], message["html"]
+            try:
+                to = message.get("to") or await self._address(message)
+            except LinkGone:
+                return Outcome(False, "no_address", permanent=True)
+            except (httpx.HTTPError, OSError) as error:
+                return Outcome(False, "identity_unreachable", detail=type(error).__name__)
+            if not to:
+                return Outcome(False, "no_address", permanent=True)
         composed = mail.compose(
             Mail(
                 to,
@@ -176,6 +182,14 @@ class Dispatcher:
             sender=self.settings.mail_from,
         )
         return await mail.send(self.settings, composed)
+
+    async def _address(self, message: dict[str, Any]) -> str:
+        """Where identity says to send it: the user's address, or the active admins'."""
+        if message.get("admins_of"):
+            return ", ".join(await self.identity.admin_addresses(message["admins_of"]))
+        if message.get("user_id"):
+            return await self.identity.user_address(message["user_id"])
+        return ""
 
     async def _record(
         self, session: AsyncSession, delivery_id: uuid.UUID, outcome: Outcome, now: datetime

@@ -1,12 +1,15 @@
-"""Identity's one-time links, fetched at send time and never stored, logged or put in an event.
+"""What identity tells the notifier at send time, with the delivery key: one-time links and
+addresses. Neither is stored by the notifier, logged or put in an event.
 
-Identity answers ``POST /internal/links/{id}`` (header ``X-Pactum-Delivery-Key``) with the user's
-address and a freshly minted URL; each fetch replaces the secret, so a retried delivery sends a
-link that works and the earlier one stops working (docs/identity.md, services/identity/links.py).
+``POST /internal/links/{id}`` answers the user's address and a freshly minted URL; each fetch
+replaces the secret, so a retried delivery sends a link that works and the earlier one stops
+working. ``GET /internal/users/{id}/contact`` and ``GET /internal/organisations/{id}/admins``
+answer where to reach a user and an organisation's active admins (docs/identity.md).
 """
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -19,25 +22,39 @@ class LinkDelivery:
 
 
 class LinkGone(LookupError):
-    """Identity no longer has a deliverable link (used, expired, replaced): nothing to send."""
+    """Identity no longer has a deliverable link (used, expired, replaced), or no such user:
+    nothing to send."""
 
 
-class IdentityLinks:
+class IdentityDirectory:
     def __init__(self, client: httpx.AsyncClient, *, base_url: str, key_path: Path) -> None:
         self._client = client
         self._base_url = base_url.rstrip("/")
         self._key_path = key_path
 
-    async def fetch(self, link_id: str) -> LinkDelivery:
+    def _headers(self) -> dict[str, str]:
         key = self._key_path.read_text().strip() if self._key_path.exists() else ""
-        response = await self._client.post(
-            f"{self._base_url}/internal/links/{link_id}",
-            headers={"X-Pactum-Delivery-Key": key},
+        return {"X-Pactum-Delivery-Key": key}
+
+    async def _answer(self, method: str, path: str) -> Any:
+        response = await self._client.request(
+            method, f"{self._base_url}/internal/{path}", headers=self._headers()
         )
         if response.status_code == 404:
-            raise LinkGone(link_id)
+            raise LinkGone(path)
         response.raise_for_status()
-        body = response.json()
+        return response.json()
+
+    async def fetch(self, link_id: str) -> LinkDelivery:
+        body = await self._answer("POST", f"links/{link_id}")
         return LinkDelivery(
             email=str(body["email"]), url=str(body["url"]), expires_at=str(body["expires_at"])
         )
+
+    async def user_address(self, user_id: str) -> str:
+        body = await self._answer("GET", f"users/{user_id}/contact")
+        return str(body["email"])
+
+    async def admin_addresses(self, organisation_id: str) -> list[str]:
+        body = await self._answer("GET", f"organisations/{organisation_id}/admins")
+        return sorted({str(item["email"]) for item in body["items"]})

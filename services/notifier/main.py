@@ -11,7 +11,7 @@ from services.notifier import api, evidence_api
 from services.notifier.consumers import DURABLE, notice_handler
 from services.notifier.dispatch import Dispatcher
 from services.notifier.ledger import TABLES as LEDGER_TABLES
-from services.notifier.links import IdentityLinks
+from services.notifier.links import IdentityDirectory
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import Contact, Endpoint, Preference, Receipt
 from shared.auth import JwksSource
@@ -41,11 +41,15 @@ def create_app(
         settings = NotifierSettings(**(settings.model_dump() if settings else {}))
     runtime = ServiceRuntime(settings, tables=TABLES, jwks=jwks)
     http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
-    links = IdentityLinks(
+    identity_directory = IdentityDirectory(
         identity or http, base_url=settings.identity_url, key_path=settings.delivery_key_path
     )
     dispatcher = Dispatcher(
-        sessions=runtime.sessions, outbox=runtime.outbox, settings=settings, http=http, links=links
+        sessions=runtime.sessions,
+        outbox=runtime.outbox,
+        settings=settings,
+        http=http,
+        identity=identity_directory,
     )
     consumer = BatchConsumer(
         runtime.broker,

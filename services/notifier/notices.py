@@ -26,6 +26,7 @@ class Notice:
     link_id: str | None = None  # a one-time link identity hands over at send time
     copy_to_processor: bool = False  # also the processor of the thread's objection clock
     occurred_at: str | None = None  # when the event happened (the webhook's timestamp)
+    to_admins: bool = False  # also the organisation's active admins, as identity lists them
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from asgi_lifespan import LifespanManager
 from deploy.mailsink import MailSink
 from services.identity.main import IdentitySettings
 from services.notifier.main import create_app as notifier_app
-from shared.events.contracts.identity import AccountLocked, GrantRequested
+from shared.events.contracts.identity import AccountLocked, GrantDecided, GrantRequested
 from tests.identity.conftest import PASSWORD, Identity
 from tests.notifier.conftest import Notifier, event, start_platform
 from tests.support.databases import Database
@@ -89,6 +89,46 @@ async def test_invitation_and_reset_links_are_fetched_from_identity_and_work__TO
     assert invited.data["invitation_id"] == deliveries[0].message["link_id"]
 
 
+async def test_lock_and_access_notices_reach_addresses_identity_gives__TOM_T5_TOM_O3(
+    with_identity: Notifier,
+) -> None:
+    notifier = with_identity
+    identity = Identity(notifier.platform)
+    organisation, _ = await identity.organisation()
+    [invited] = await eventually(
+        lambda: notifier.evidence(organisation, "dpa.identity.user.invited.v1")
+    )
+    admin = await eventually(lambda: _first_recipient(notifier))
+    assert (await identity.accept(_url_in(notifier, admin), PASSWORD)).status_code == 204
+    user = invited.data["user_id"]  # the admin, locked out of their own account
+    locked = AccountLocked(user_id=uuid.UUID(user), until=None, lock_number=3, permanent=True)
+    await notifier.publish(
+        event("dpa.identity.account.locked.v1", organisation, locked, source="/dpa/identity")
+    )
+    grant = GrantRequested(
+        grant_id=uuid.uuid4(),
+        organisation_id=uuid.UUID(organisation),
+        operator_id=uuid.uuid4(),
+        access="change",
+        minutes=30,
+        reason="Ticket 12",
+    )
+    await notifier.publish(
+        event("dpa.identity.grant.requested.v1", organisation, grant, source="/dpa/identity")
+    )
+
+    await eventually(lambda: _mail_count(notifier, admin, 4))  # invitation, 2 lock, 1 grant
+    subjects = sorted(str(m["Subject"]) for m in notifier.mail_to(admin)[1:])
+    assert subjects == [
+        "Account geblokkeerd na herhaalde mislukte aanmeldingen",
+        "Account geblokkeerd na herhaalde mislukte aanmeldingen",
+        "De leverancier vraagt toegang tot uw gegevens: goedkeuring nodig",
+    ]
+    rows = await notifier.deliveries(organisation_id=organisation)
+    assert all(admin not in repr(row.message) for row in rows)  # looked up, not stored
+    await eventually(lambda: notifier.evidence(organisation, "dpa.identity.user.listed.v1"))
+
+
 async def test_lock_notice_reaches_the_user_and_the_security_contacts__TOM_T5(
     notifier: Notifier,
 ) -> None:
@@ -144,16 +184,9 @@ async def test_a_bounced_address_is_recorded_and_not_retried__TOM_O4(
     organisation = str(uuid.uuid4())
     notifier.sink.refused.add("gone@gemeente.example")
     await notifier.contact(organisation, ["security"], email="gone@gemeente.example")
-    grant = GrantRequested(
-        grant_id=uuid.uuid4(),
-        organisation_id=uuid.UUID(organisation),
-        operator_id=uuid.uuid4(),
-        access="read",
-        minutes=30,
-        reason="maintenance",
-    )
+    grant = GrantDecided(grant_id=uuid.uuid4(), operator_id=uuid.uuid4())
     await notifier.publish(
-        event("dpa.identity.grant.requested.v1", organisation, grant, source="/dpa/identity")
+        event("dpa.identity.grant.expired.v1", organisation, grant, source="/dpa/identity")
     )
     await notifier.settled(organisation)
     [delivery] = await notifier.deliveries(organisation_id=organisation, channel="email")
