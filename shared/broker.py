@@ -173,10 +173,19 @@ class BatchConsumer:
         batch = self._settings.consumer_batch_size
 
         async def fetch() -> list[Msg]:
+            # Wait for one message (returned as soon as it is there), then take what else is
+            # already available: a single fetch of ``batch`` would, on an idle stream, hold the
+            # first message until the batch is full or the timeout ends.
             try:
-                return await subscription.fetch(batch=batch, timeout=1.0)
+                first = await subscription.fetch(batch=1, timeout=1.0)
             except TimeoutError:
                 return []
+            if batch == 1:
+                return first
+            try:
+                return first + await subscription.fetch(batch=batch - 1, timeout=0.01)
+            except TimeoutError:
+                return first
 
         # The next fetch runs while the current batch is stored: network and database overlap,
         # and batches are still stored one after the other, in stream order.
