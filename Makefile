@@ -52,8 +52,8 @@ lock: $(STAMP) ## Regenerate requirements.lock and requirements-dev.lock from py
 clean: ## Remove var/ (the local databases, NATS store and signing key of make run)
 	rm -rf var
 
-openapi: $(STAMP) ## Write docs/openapi/<service>.json from each service's app
-	$(BIN)/python -m deploy.docs_export --out docs/openapi
+openapi: $(STAMP) ## Regenerate docs/openapi/*.json, docs/asyncapi.json and docs/events.md from the code
+	$(BIN)/python -m deploy.docs_export
 
 compose-config: ## Validate docker-compose.yml (skipped when no compose binary is installed)
 	@if docker compose version >/dev/null 2>&1; then compose="docker compose"; \

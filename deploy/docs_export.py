@@ -1,9 +1,15 @@
-"""Write each service's OpenAPI document to ``docs/openapi/<service>.json``.
+"""Write the documents generated from the code: OpenAPI per service, AsyncAPI, the event catalogue.
 
-    python -m deploy.docs_export [--out docs/openapi] [--check] [service ...]
+    python -m deploy.docs_export [--check]
 
-The app is built by the service's own ``create_app`` but never started: no database, NATS or
-signing key is touched. ``--check`` writes nothing and fails when a committed document is stale.
+- ``docs/openapi/<service>.json``: each service's HTTP API, from its FastAPI app;
+- ``docs/asyncapi.json``: the events each service emits and the durable consumers, from the
+  FastStream brokers (every catalogued type with its typed CloudEvents envelope);
+- ``docs/events.md``: the catalogue as a table, with the requirement IDs each event evidences.
+
+The apps are built by the services' own ``create_app`` but never started: no database, NATS or key
+file is touched. ``--check`` writes nothing and fails when a committed document is stale (``make
+lint`` runs it, so the documents cannot drift from the code).
 """
 
 import argparse
@@ -12,33 +18,99 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
+from fastapi import FastAPI
+from faststream.specification import AsyncAPI
+
+from shared.events import CATALOGUE
+from shared.events.subjects import parse_type
 from shared.settings import DEFAULT_PORTS, PLATFORM_PREFIX
 
 SERVICES = tuple(DEFAULT_PORTS)
+DOCS = Path("docs")
 
 
-def openapi_document(service: str) -> str:
+def build_app(service: str) -> FastAPI:
     # The engine is created (never connected) while building the app: keep it off the disk.
     os.environ[f"{PLATFORM_PREFIX}{service.upper()}_DATABASE_URL"] = "sqlite+aiosqlite://"
     module = importlib.import_module(f"services.{service}.main")
-    app = module.create_app()
-    return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
+    app: FastAPI = module.create_app()
+    return app
+
+
+def _json(document: Any) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def asyncapi_document(apps: dict[str, FastAPI]) -> str:
+    brokers = [app.state.runtime.broker for app in apps.values()]
+    specification = AsyncAPI(
+        *brokers,
+        title="pactum events",
+        version="0.1.0",
+        description=(
+            "Every access or change on the platform, as CloudEvents 1.0 on the JetStream stream "
+            "DPA_EVENTS (subjects dpa.<tenant>.<service>.<entity>.<verb>). Published through each "
+            "service's transactional outbox with Nats-Msg-Id = event id; consumed once by the "
+            "durable consumers listed here."
+        ),
+    ).to_specification()
+    return _json(json.loads(specification.to_json()))
+
+
+def events_markdown() -> str:
+    lines = [
+        "# Event catalogue",
+        "",
+        "Generated from `shared/events/` by `make openapi` (`python -m deploy.docs_export`); do",
+        "not edit by hand. The envelope, subjects and delivery guarantees are described in",
+        "[architecture.md](architecture.md#events); the machine-readable form is",
+        "[asyncapi.json](asyncapi.json).",
+        "",
+        "Every event travels as a CloudEvents 1.0 envelope with the extensions `tenantid`,",
+        "`actorid`, `actortype` (user, operator, system), `actororgid`, `grantid`, `outcome`",
+        "(succeeded, failed, denied), `clientaddr`, `correlationid` and `traceparent`. Reads",
+        "(`viewed`, `listed`, `exported`) are access events (TOM-T3a).",
+        "",
+    ]
+    for service in SERVICES:
+        kinds = [kind for kind in CATALOGUE.values() if kind.service == service]
+        if not kinds:
+            continue
+        lines += [
+            f"## {service}",
+            "",
+            "| Type | Subject | Evidence for | Payload | What happened |",
+            "|---|---|---|---|---|",
+        ]
+        for kind in sorted(kinds, key=lambda k: k.type):
+            _, entity, verb, _ = parse_type(kind.type)
+            fields = ", ".join(f"`{name}`" for name in kind.payload.model_fields)
+            lines.append(
+                f"| `{kind.type}` | `dpa.<tenant>.{service}.{entity}.{verb}` | "
+                f"{', '.join(kind.requirements)} | {fields or '(none)'} | {kind.summary} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def documents() -> dict[Path, str]:
+    apps = {service: build_app(service) for service in SERVICES}
+    generated = {
+        DOCS / "openapi" / f"{service}.json": _json(app.openapi()) for service, app in apps.items()
+    }
+    generated[DOCS / "asyncapi.json"] = asyncapi_document(apps)
+    generated[DOCS / "events.md"] = events_markdown()
+    return generated
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.docs_export", description=__doc__)
-    parser.add_argument("services", nargs="*", help=f"any of {', '.join(SERVICES)} (default: all)")
-    parser.add_argument("--out", type=Path, default=Path("docs/openapi"))
     parser.add_argument("--check", action="store_true", help="fail if a document is out of date")
     args = parser.parse_args(argv)
-    unknown = set(args.services) - set(SERVICES)
-    if unknown:
-        parser.error(f"unknown service(s): {', '.join(sorted(unknown))}")
     stale = []
-    for service in args.services or SERVICES:
-        path = args.out / f"{service}.json"
-        document = openapi_document(service)
+    for path, document in documents().items():
         if args.check:
             if not path.is_file() or path.read_text(encoding="utf-8") != document:
                 stale.append(str(path))
