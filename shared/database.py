@@ -41,7 +41,9 @@ def create_engine(url: str, *, schema: str | None = None, echo: bool = False) ->
         connect_args["timeout"] = 30
     elif schema:
         connect_args["server_settings"] = {"search_path": schema}
-    engine = create_async_engine(url, echo=echo, connect_args=connect_args, pool_pre_ping=True)
+    # A file next to the process needs no liveness ping; a server connection may have dropped.
+    pre_ping = parsed.get_backend_name() != "sqlite"
+    engine = create_async_engine(url, echo=echo, connect_args=connect_args, pool_pre_ping=pre_ping)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
     return engine

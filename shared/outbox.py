@@ -7,6 +7,7 @@ which JetStream drops inside its duplicate window and every consumer's inbox dro
 """
 
 import asyncio
+import json
 import uuid
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -128,6 +129,7 @@ class OutboxRelay:
         """Relay until cancelled; a failed publish is retried with growing back-off."""
         backoff = self._poll_seconds
         while True:
+            self._wakeup.clear()  # before the pass: a commit during it wakes the next one
             try:
                 count = await self.publish_pending()
                 backoff = self._poll_seconds
@@ -140,12 +142,17 @@ class OutboxRelay:
                 continue
             if count >= self._batch_size:
                 continue
-            self._wakeup.clear()
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_seconds)
 
     async def publish_pending(self) -> int:
-        """Publish one batch of pending rows in order; stop at the first failure."""
+        """Publish one batch of pending rows, oldest first; mark what was acknowledged.
+
+        The batch is sent without waiting for each PubAck in turn (one connection keeps the
+        order in which they are written); the acks are then read in order, and the rows before
+        the first failure are marked published. Rows after a failure that the stream did store
+        are sent again on the next pass and dropped as duplicates by their ``Nats-Msg-Id``.
+        """
         async with self._sessions() as session:
             rows = (
                 await session.scalars(
@@ -155,13 +162,14 @@ class OutboxRelay:
                     .limit(self._batch_size)
                 )
             ).all()
+        outcomes = await asyncio.gather(
+            *(self._publish_row(row) for row in rows), return_exceptions=True
+        )
         published: list[int] = []
         failure: tuple[int, str] | None = None
-        for row in rows:
-            try:
-                await self._publish_row(row)
-            except Exception as error:
-                failure = (row.position or 0, f"{type(error).__name__}: {error}"[:500])
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                failure = (row.position or 0, f"{type(outcome).__name__}: {outcome}"[:500])
                 break
             published.append(row.position or 0)
         await self._mark(published, failure)
@@ -171,8 +179,7 @@ class OutboxRelay:
         return len(published)
 
     async def _publish_row(self, row: OutboxMessage) -> None:
-        envelope = Envelope.model_validate_json(row.envelope)
-        parent = context_from_traceparent(envelope.traceparent)
+        parent = context_from_traceparent(json.loads(row.envelope).get("traceparent"))
         with self._tracer.start_as_current_span(
             f"{row.subject} relay",
             context=parent,

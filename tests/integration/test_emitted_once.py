@@ -133,3 +133,47 @@ async def test_relay_crash_between_publish_and_mark_still_gives_one_entry__ARCH_
     entries = await platform.audit_entries(organisation_id=organisation)
     assert len(entries) == 1
     assert len(await platform.receipts(organisation_id=organisation)) == 1
+
+
+async def test_relay_publishes_a_batch_in_the_order_it_was_written(platform: Platform) -> None:
+    """The relay does not wait for each PubAck in turn, yet the stream keeps the outbox order."""
+    import nats
+    from nats.js.api import ConsumerConfig, DeliverPolicy
+
+    from shared.events import Actor
+    from shared.events.contracts.agreements import AgreementsListed
+
+    runtime = platform.runtime("agreements")
+    organisation = str(uuid.uuid4())
+    async with runtime.sessions() as session, session.begin():
+        written = [
+            runtime.outbox.add(
+                session,
+                type="dpa.agreements.agreement.listed.v1",
+                tenant=organisation,
+                actor=Actor(id="u-1", organisation_id=organisation),
+                data=AgreementsListed(agreement_ids=[]),
+            ).id
+            for _ in range(250)
+        ]
+
+    async def relayed() -> bool:
+        return await pending_count(runtime.sessions) == 0
+
+    await eventually(relayed)
+    connection = await nats.connect(platform.nats_url)
+    try:
+        js = connection.jetstream()
+        subscription = await js.pull_subscribe(
+            f"dpa.{organisation}.>",
+            durable=None,
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+        )
+        received: list[str] = []
+        while len(received) < len(written):
+            for message in await subscription.fetch(100, timeout=5):
+                received.append(message.headers["Nats-Msg-Id"])  # type: ignore[index]
+                await message.ack()
+    finally:
+        await connection.close()
+    assert received == [str(event_id) for event_id in written]
