@@ -14,7 +14,7 @@ def serve(create_app: Callable[[ServiceSettings], FastAPI], settings: ServiceSet
     configure_logging(service=settings.service, level=settings.log_level, fmt=settings.log_format)
     app = create_app(settings)
     # Everything imported so far lives as long as the process: keep it out of the collector's
-    # full passes, which otherwise pause a service for hundreds of milliseconds (docs/performance.md).
+    # full passes, which otherwise pause a service for hundreds of milliseconds.
     gc.collect()
     gc.freeze()
     uvicorn.run(
