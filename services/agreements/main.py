@@ -112,7 +112,10 @@ def create_app(
     app.include_router(breach_api.router)
     app.include_router(commitment_api.router)
     app.include_router(closure_api.router)
-    app.state.certificate_key = CertificateKey.load_or_create(
-        settings.var_dir / "agreements-certificate.pem"
-    )
+    key_path = settings.var_dir / "agreements-certificate.pem"
+
+    def load_certificate_key() -> None:  # at start-up, not at import (e.g. for the OpenAPI file)
+        app.state.certificate_key = CertificateKey.load_or_create(key_path)
+
+    runtime.startup.append(load_certificate_key)
     return app
