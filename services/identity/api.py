@@ -17,6 +17,8 @@ from services.identity.schemas import (
     LoginIn,
     RefreshIn,
     SecondFactorIn,
+    SessionList,
+    SessionPublic,
     TokensOut,
 )
 from services.identity.tables import UserAccount
@@ -175,3 +177,51 @@ async def logout(principal: CurrentPrincipal, session: SessionDep, authority: Au
             actor=principal.actor,
             only_session=login.user_uuid(principal.session_id),
         )
+
+
+@router.get("/me/sessions", response_model=SessionList)
+async def my_sessions(
+    principal: CurrentPrincipal, session: SessionDep, authority: AuthorityDep
+) -> SessionList:
+    """The caller's live sessions (their devices); the current one is marked."""
+    async with session.begin():
+        user = await own_user(session, principal)
+        found = await sessions.live_sessions(session=session, authority=authority, user=user)
+    return SessionList(
+        items=[
+            SessionPublic(
+                id=login.id,
+                methods=login.methods.split(","),
+                created_at=login.created_at,
+                expires_at=login.expires_at,
+                current=str(login.id) == principal.session_id,
+            )
+            for login in found
+        ]
+    )
+
+
+@router.delete(
+    "/me/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: {"description": "No such live session of yours."}},
+)
+async def end_my_session(
+    session_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    authority: AuthorityDep,
+) -> None:
+    """End one of the caller's sessions (a lost or forgotten device), everywhere at once."""
+    async with session.begin():
+        user = await own_user(session, principal)
+        ended = await sessions.end_sessions(
+            session=session,
+            authority=authority,
+            user=user,
+            reason="logout",
+            actor=principal.actor,
+            only_session=session_id,
+        )
+    if not ended:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Session not found")

@@ -46,6 +46,18 @@ class TokensOut(BaseModel):
     recovery_codes: list[str] | None = None
 
 
+class SessionPublic(BaseModel):
+    id: UUID
+    methods: list[str]
+    created_at: datetime
+    expires_at: datetime
+    current: bool
+
+
+class SessionList(BaseModel):
+    items: list[SessionPublic]
+
+
 class ChallengeOut(BaseModel):
     challenge: str
     next: Literal["second_factor", "enrol_second_factor"]

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -18,7 +18,12 @@ from services.identity.authority import Authority
 from services.identity.domain import UserStatus
 from services.identity.tables import LoginSession, RefreshToken, UserAccount
 from shared.events import Actor
-from shared.events.contracts.identity import LoginSucceeded, SessionRefreshed, SessionRevoked
+from shared.events.contracts.identity import (
+    LoginSucceeded,
+    SessionRefreshed,
+    SessionRevoked,
+    SessionsListed,
+)
 
 
 @dataclass(frozen=True)
@@ -176,3 +181,33 @@ async def end_sessions(
         # Identity itself refuses them at once; the event tells every other service.
         authority.revocations.revoke_sessions([str(i) for i in ended])
     return ended
+
+
+async def live_sessions(
+    *, session: AsyncSession, authority: Authority, user: UserAccount
+) -> list[LoginSession]:
+    """A user's own live sessions (ASVS 7.5.2), newest first; the read is an event."""
+    now = _now()
+    found = [
+        login
+        for login in (
+            await session.scalars(
+                select(LoginSession)
+                .where(
+                    col(LoginSession.user_id) == user.id,
+                    col(LoginSession.revoked_at).is_(None),
+                )
+                .order_by(col(LoginSession.created_at).desc())
+            )
+        ).all()
+        if _aware(login.expires_at) > now
+    ]
+    authority.outbox.add(
+        session,
+        type="dpa.identity.session.listed.v1",
+        tenant=str(user.organisation_id),
+        actor=Actor(id=str(user.id), organisation_id=str(user.organisation_id)),
+        subject=str(user.id),
+        data=SessionsListed(user_id=user.id, session_ids=[login.id for login in found]),
+    )
+    return found

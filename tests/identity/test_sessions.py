@@ -142,3 +142,23 @@ async def test_bad_refresh_input_is_refused_without_a_500(identity: Identity) ->
         assert response.status_code == 422
     unknown = await identity.client.post("/sessions/refresh", json={"refresh_token": "x" * 43})
     assert unknown.status_code == 401
+
+
+async def test_users_see_and_end_their_own_sessions__ASVS_7_5_2(identity: Identity) -> None:
+    admin = await identity.admin()
+    other = await identity.login_account(admin.email, admin.password)
+    listed = await identity.client.get("/me/sessions", headers=admin.auth)
+    items = listed.json()["items"]
+    assert {item["id"] for item in items} == {admin.session_id, other.session_id}
+    assert [item["id"] for item in items if item["current"]] == [admin.session_id]
+    ended = await identity.client.delete(f"/me/sessions/{other.session_id}", headers=admin.auth)
+    assert ended.status_code == 204
+    assert (await identity.client.get("/me", headers=other.auth)).status_code == 401
+    assert (await identity.client.get("/me", headers=admin.auth)).status_code == 200
+    again = await identity.client.delete(f"/me/sessions/{other.session_id}", headers=admin.auth)
+    assert again.status_code == 404
+    stranger = await identity.admin()
+    theirs = await identity.client.delete(f"/me/sessions/{stranger.session_id}", headers=admin.auth)
+    assert theirs.status_code == 404
+    assert (await identity.client.get("/me", headers=stranger.auth)).status_code == 200
+    await events_of(identity.platform, "dpa.identity.session.listed.v1")

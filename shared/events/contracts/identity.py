@@ -139,6 +139,11 @@ class SessionRevoked(_Payload):
     ]
 
 
+class SessionsListed(_Payload):
+    user_id: UUID
+    session_ids: list[UUID]
+
+
 class SessionRefreshed(_Payload):
     user_id: UUID
     session_id: UUID
@@ -319,6 +324,12 @@ KINDS: tuple[EventKind, ...] = (
         SessionRevoked,
         ("TOM-T5", "TOM-T2a"),
         "Sessions ended; every service rejects their tokens from now on.",
+    ),
+    _kind(
+        "dpa.identity.session.listed.v1",
+        SessionsListed,
+        ("TOM-T3a",),
+        "A user read the list of their own live sessions.",
     ),
     _kind(
         "dpa.identity.session.updated.v1",
