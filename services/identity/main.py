@@ -6,8 +6,8 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from services.identity import (
@@ -30,6 +30,7 @@ from services.identity.passwords import Passwords
 from services.identity.settings import IdentitySettings
 from services.identity.tables import TABLES, SigningKey
 from shared.auth import JwksSource
+from shared.database import is_sqlite
 from shared.events.contracts.identity import SigningKeyCreated
 from shared.events.subjects import PLATFORM_TENANT
 from shared.runtime import ServiceRuntime
@@ -68,6 +69,23 @@ async def record_signing_key(session: AsyncSession, authority: Authority) -> Non
         ]
 
 
+def begin_immediately(engine: AsyncEngine) -> None:
+    """SQLite only: every transaction takes the write lock at BEGIN. A deferred transaction that
+    reads, then writes after another connection committed, fails at once with "database is
+    locked" (no busy wait is possible for a stale snapshot); identity's use cases read before they
+    write, so they start IMMEDIATE and queue on the busy timeout instead. PostgreSQL: untouched."""
+    if not is_sqlite(engine):
+        return
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def create_app(
     settings: ServiceSettings | None = None, *, jwks: JwksSource | None = None
 ) -> FastAPI:
@@ -81,6 +99,7 @@ def create_app(
         return {"keys": keys}
 
     runtime = ServiceRuntime(settings, tables=TABLES, jwks=own_keys)
+    begin_immediately(runtime.engine)
     app = FastAPI(
         title="pactum identity",
         version="0.2.0",
