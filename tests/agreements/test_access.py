@@ -32,12 +32,11 @@ async def test_an_operator_reads_only_under_a_grant_and_is_flagged__TOM_O3_TOM_T
     assert under_grant.status_code == 200
 
     async def operator_read() -> list[AuditEntry]:
-        entries = await platform.audit_entries(
+        return await platform.audit_entries(
             organisation_id=parties.controller,
             event_type="dpa.agreements.agreement.viewed.v1",
             actor_id="operator-1",
         )
-        return entries
 
     [entry] = await eventually(operator_read)
     assert entry.grant_id == "grant-1"
