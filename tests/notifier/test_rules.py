@@ -125,3 +125,12 @@ def test_every_notice_text_carries_its_event_id_and_link_in_each_language() -> N
     html = render(notice="breach", locale=Locale.en, facts={"x": "<script>"}, event_id="e",
                   link="https://x")  # fmt: skip
     assert "<script>" not in html.html
+
+
+def test_every_event_the_notifier_plans_for_is_in_the_catalogue() -> None:
+    # A renamed or removed type in another service's contract would silently stop its notices.
+    from services.notifier.plans import PLANS
+    from shared.events import CATALOGUE
+
+    catalogued = {event_type.rsplit(".", 1)[0].removeprefix("dpa.") for event_type in CATALOGUE}
+    assert set(PLANS) - catalogued == set()
