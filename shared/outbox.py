@@ -143,7 +143,8 @@ class OutboxRelay:
             if count >= self._batch_size:
                 continue
             with suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_seconds)
+                async with asyncio.timeout(self._poll_seconds):
+                    await self._wakeup.wait()
 
     async def publish_pending(self) -> int:
         """Publish one batch of pending rows, oldest first; mark what was acknowledged.

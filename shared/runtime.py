@@ -72,6 +72,7 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self.startup: list[Callable[[], Any]] = []
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self.shutdown: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
     def consume(self, durable: str, handle: Handler) -> None:
         """Register this service's durable consumer of ``dpa.>``."""
@@ -111,12 +112,15 @@ class ServiceRuntime:
         try:
             yield
         finally:
-            for task in self._tasks:
-                task.cancel()
-            for task in self._tasks:
-                with suppress(asyncio.CancelledError):
-                    await task
+            await stop_tasks(self._tasks)
             self._tasks.clear()
+            for close in self.shutdown:
+                try:
+                    await close()
+                except Exception as error:
+                    log.warning(
+                        "service.shutdown_step_failed", error=f"{type(error).__name__}: {error}"
+                    )
             for subscription in revocation_subscriptions:
                 with suppress(Exception):
                     await subscription.unsubscribe()
@@ -134,6 +138,21 @@ class ServiceRuntime:
             "database": await is_reachable(self.engine),
             "nats": bool(connection is not None and connection.is_connected),
         }
+
+
+async def stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel the tasks, again if need be, until all are done.
+
+    On Python 3.11 ``asyncio.wait_for`` can swallow a cancel that lands as the awaited call
+    completes, and the task would run on; repeating the cancel ends it.
+    """
+    while pending := [task for task in tasks if not task.done()]:
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=0.2)
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("service.task_failed", task=task.get_name(), error=str(task.exception()))
 
 
 def runtime_of(request: Request) -> ServiceRuntime:

@@ -1,8 +1,5 @@
 """Composition root of the audit service: wiring only."""
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import ClassVar
 
@@ -47,54 +44,37 @@ def create_app(
         sessions=runtime.sessions,
         handle=record_entries,
     )
-    signer = CheckpointSigner.load_or_create(settings.checkpoint_key_path)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with runtime.lifespan(app):
-            tasks = [
-                asyncio.create_task(consumer.run(), name="audit-consumer"),
-                asyncio.create_task(
-                    run_checkpoints(
-                        runtime.sessions, signer, every=settings.checkpoint_interval_seconds
-                    )
-                ),
-                asyncio.create_task(
-                    run_retention(
-                        runtime.sessions,
-                        runtime.outbox,
-                        retention_days=settings.personal_data_retention_days,
-                        every=settings.retention_check_seconds,
-                    )
-                ),
-            ]
-            try:
-                yield
-            finally:
-                await _stop(tasks)
-                # The runtime's relay task has the same exposure; stop it the same way first.
-                # (Reported: shared/runtime.py could do this for every service.)
-                await _stop(runtime._tasks)
-
     app = FastAPI(
         title="pactum audit",
         version="0.2.0",
         summary="The append-only, verifiable log each organisation reads without the supplier.",
-        lifespan=lifespan,
+        lifespan=runtime.lifespan,
     )
+
+    def load_signer() -> None:
+        # On start, not on build: building the app (docs export) touches no key file.
+        app.state.checkpoint_signer = CheckpointSigner.load_or_create(settings.checkpoint_key_path)
+
+    async def sign_checkpoints() -> None:
+        await run_checkpoints(
+            runtime.sessions,
+            app.state.checkpoint_signer,
+            every=settings.checkpoint_interval_seconds,
+        )
+
+    async def apply_retention() -> None:
+        await run_retention(
+            runtime.sessions,
+            runtime.outbox,
+            retention_days=settings.personal_data_retention_days,
+            every=settings.retention_check_seconds,
+        )
+
+    runtime.startup.append(load_signer)
+    runtime.background += [consumer.run, sign_checkpoints, apply_retention]
     runtime.install(app)
-    app.state.checkpoint_signer = signer
     app.state.audit_settings = settings
     app.state.audit_consumer = consumer
     app.include_router(api.router)
     app.include_router(api_proofs.router)
     return app
-
-
-async def _stop(tasks: list[asyncio.Task[None]]) -> None:
-    """Cancel the tasks, again if need be: a cancel that lands as a fetch completes inside
-    ``asyncio.wait_for`` (Python 3.11) can be swallowed, and the task would run on."""
-    while pending := [task for task in tasks if not task.done()]:
-        for task in pending:
-            task.cancel()
-        await asyncio.wait(pending, timeout=0.2)

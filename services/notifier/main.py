@@ -1,9 +1,5 @@
 """Composition root of the notifier service: wiring only."""
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import httpx
 from fastapi import FastAPI
 
@@ -59,36 +55,17 @@ def create_app(
         handle=notice_handler(outbox=runtime.outbox, settings=settings, wake=dispatcher),
     )
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with runtime.lifespan(app):
-            tasks = [
-                asyncio.create_task(consumer.run(), name="notifier-consumer"),
-                asyncio.create_task(dispatcher.run(), name="notifier-dispatcher"),
-            ]
-            try:
-                yield
-            finally:
-                await _stop(tasks)
-        await http.aclose()
+    runtime.background += [consumer.run, dispatcher.run]
+    runtime.shutdown.append(http.aclose)
 
     app = FastAPI(
         title="pactum notifier",
         version="0.2.0",
         summary="Breach notices, subprocessor-change alerts, security mail, signed webhooks.",
-        lifespan=lifespan,
+        lifespan=runtime.lifespan,
     )
     runtime.install(app)
     app.state.dispatcher = dispatcher
     app.include_router(api.router)
     app.include_router(evidence_api.router)
     return app
-
-
-async def _stop(tasks: list[asyncio.Task[None]]) -> None:
-    """Cancel the tasks, again if need be: Python 3.11's ``asyncio.wait_for`` can swallow a
-    cancel that lands as the awaited call completes, and the task would run on."""
-    while pending := [task for task in tasks if not task.done()]:
-        for task in pending:
-            task.cancel()
-        await asyncio.wait(pending, timeout=0.2)
