@@ -41,8 +41,14 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP) ## Run the benchmarks (python -m bench; arguments: BENCH_ARGS=...)
-	$(BIN)/python -m bench $(BENCH_ARGS)
+BENCH_SECTIONS ?= pipeline identity agreements audit notifier
+
+bench: $(STAMP) ## Run the benchmarks, each beside its raw baseline (BENCH_SECTIONS="pipeline audit")
+	@for section in $(BENCH_SECTIONS); do \
+		echo "== bench: $$section"; \
+		if [ "$$section" = pipeline ]; then $(BIN)/python -m bench $(BENCH_ARGS) || exit 1; \
+		else $(BIN)/python -m bench.$$section || exit 1; fi; \
+	done
 
 lock: $(STAMP) ## Regenerate requirements.lock and requirements-dev.lock from pyproject.toml
 	test -x $(BIN)/uv || $(BIN)/python -m pip install uv
