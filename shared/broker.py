@@ -83,8 +83,10 @@ def subscribe_durable(
     durable: str,
     sessions: async_sessionmaker[AsyncSession],
     handle: Handler,
+    subjects: str = STREAM_SUBJECTS,
 ) -> None:
-    """A durable pull consumer on ``dpa.>`` that runs ``handle`` once per event.
+    """A durable pull consumer on ``subjects`` (``dpa.>`` by default) that runs ``handle`` once
+    per event.
 
     The handler's effects and the inbox receipt commit together, then the message is acked. A
     message that can never be processed (not JSON, not an envelope, unknown type, subject that
@@ -93,14 +95,14 @@ def subscribe_durable(
     """
 
     @broker.subscriber(
-        STREAM_SUBJECTS,
+        subjects,
         stream=JStream(settings.stream_name, declare=False),
         durable=durable,
         pull_sub=PullSub(batch_size=settings.consumer_batch_size, timeout=1.0),
         config=_consumer_config(settings, durable),
         ack_policy=AckPolicy.MANUAL,
-        title=f"{durable}:dpa.>",
-        description=f"The {durable} service's durable consumer of every catalogued event.",
+        title=f"{durable}:{subjects}",
+        description=f"The {durable} service's durable consumer of the events on {subjects}.",
     )
     async def on_event(message: NatsMessage) -> None:
         envelope, kind, reason = _open(message)

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.auth import JwksSource, TokenVerifier, http_jwks
 from shared.broker import Handler, build_broker, ensure_stream, subscribe_durable
 from shared.database import create_engine, create_tables, is_reachable, session_factory
+from shared.events.subjects import STREAM_SUBJECTS
 from shared.inbox import InboxReceipt
 from shared.outbox import Outbox, OutboxMessage, OutboxRelay
 from shared.request import client_address
@@ -74,14 +75,15 @@ class ServiceRuntime:
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.shutdown: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
-    def consume(self, durable: str, handle: Handler) -> None:
-        """Register this service's durable consumer of ``dpa.>``."""
+    def consume(self, durable: str, handle: Handler, *, subjects: str = STREAM_SUBJECTS) -> None:
+        """Register this service's durable consumer of ``subjects`` (``dpa.>`` by default)."""
         subscribe_durable(
             self.broker,
             settings=self.settings,
             durable=durable,
             sessions=self.sessions,
             handle=handle,
+            subjects=subjects,
         )
 
     def install(self, app: FastAPI) -> None:

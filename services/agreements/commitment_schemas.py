@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.agreements.schemas import NO_NUL, Name, Text
+from services.agreements.schemas import Name, Text
 
 MeasureStatus = Literal["planned", "partial", "implemented", "not_applicable"]
 
@@ -59,7 +59,13 @@ class MeasurePublic(BaseModel):
 
 class StaffMemberCreate(_Body):
     name: Name = Field(description="A person's name or a department.")
-    user_id: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
+    user_id: UUID | None = Field(
+        default=None,
+        description=(
+            "The identity user this entry is, if it is a person with an account: the entry then "
+            "ends when identity disables or removes that user. A department has none."
+        ),
+    )
     function: Name
     confidentiality_signed_on: date
     gdpr_briefed: bool = Field(description="Informed of the GDPR (DPA-9); must be true.")

@@ -2,7 +2,8 @@
 access (DPA-8, DPA-9), disclosure demands (DPA-4a) and the end-of-processing certificate (DPA-13).
 
 Callers have already proved the caller is a party to ``agreement_id``; these queries stay within
-that one agreement.
+that one agreement. The one exception, :func:`active_staff_of_user`, serves the identity consumer
+and is scoped to the processor organisation instead.
 """
 
 import uuid
@@ -12,6 +13,8 @@ from typing import Any, TypeVar
 from sqlalchemy import JSON, Column, Date, DateTime, Text, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
+
+from services.agreements.store import Agreement
 
 
 def _moment(nullable: bool = True) -> Any:
@@ -142,3 +145,22 @@ async def one(
         .with_for_update()
     )
     return (await session.scalars(query)).first()
+
+
+async def active_staff_of_user(
+    *, session: AsyncSession, processor_id: uuid.UUID, user_id: str
+) -> list[tuple[StaffMember, Agreement]]:
+    """The staff entries naming identity user ``user_id`` whose access has not ended, on the
+    agreements where ``processor_id`` is the processor (locked for the update), oldest first."""
+    query = (
+        select(StaffMember, Agreement)
+        .join(Agreement, col(Agreement.id) == col(StaffMember.agreement_id))
+        .where(
+            col(Agreement.processor_id) == processor_id,
+            col(StaffMember.user_id) == user_id,
+            col(StaffMember.removed_at).is_(None),
+        )
+        .order_by(col(StaffMember.added_at), col(StaffMember.id))
+        .with_for_update(of=StaffMember)
+    )
+    return [(member, agreement) for member, agreement in (await session.execute(query)).all()]

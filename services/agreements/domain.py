@@ -223,3 +223,27 @@ def subprocessors_in_force(
     live = {cid for cid, _, effective, agreed in changes if agreed and effective <= today}
     replaced = {rid for cid, rid, _, _ in changes if cid in live and rid is not None}
     return live - replaced
+
+
+# DPA-8: the staff with access follow identity. When identity stops letting a user act (disabled
+# or removed), every staff entry of their organisation that names that user ends with it. A
+# re-enabled user does not come back by itself: the processor lists them again.
+ACCESS_ENDING_IDENTITY_EVENTS = frozenset(
+    {"dpa.identity.user.disabled.v1", "dpa.identity.user.removed.v1"}
+)
+IDENTITY_SOURCE = "/dpa/identity"
+
+
+def processor_losing_access(*, event_type: str, source: str, tenant: str) -> UUID | None:
+    """The organisation whose staff entries for the event's user end, or None to ignore it.
+
+    Only identity's disabled and removed events end access; their tenant is the user's own
+    organisation, which is the processor of the agreements that list them. An event of another
+    source or filed under no organisation (``platform``) ends nothing.
+    """
+    if event_type not in ACCESS_ENDING_IDENTITY_EVENTS or source != IDENTITY_SOURCE:
+        return None
+    try:
+        return UUID(tenant)
+    except ValueError:
+        return None

@@ -18,6 +18,7 @@ from services.agreements import (
     closure_api,
     commitment_api,
     commitment_store,
+    consumers,
     errors,
     seed,
     store,
@@ -90,6 +91,11 @@ def create_app(
             )
         )
 
+    runtime.consume(
+        consumers.DURABLE,
+        consumers.staff_follow_identity(outbox=runtime.outbox, service=settings.service),
+        subjects=consumers.SUBJECTS,
+    )
     every = getattr(settings, "deadline_sweep_seconds", 60.0)
     runtime.background.append(partial(sweep.run, runtime, every=every))
 

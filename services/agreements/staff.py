@@ -1,6 +1,8 @@
 """Staff with access (DPA-8, DPA-9): the processor lists the people or departments that need
 access for their tasks, each bound to confidentiality and informed of the GDPR; the controller
-reads the list at any time. Removing someone keeps the row (when access ended) until retention."""
+reads the list at any time. Removing someone keeps the row (when access ended) until retention.
+An entry that names an identity user also ends when identity disables or removes that user
+(consumers.py)."""
 
 import uuid
 from datetime import UTC, datetime
@@ -13,7 +15,9 @@ from services.agreements.commitment_schemas import StaffMemberCreate, StaffMembe
 from services.agreements.commitment_store import StaffMember
 from services.agreements.domain import Party
 from services.agreements.service import find, record_read, require, tenant_of
+from services.agreements.store import Agreement
 from shared.auth import Principal
+from shared.events import Actor
 from shared.events.contracts.agreements import StaffMemberChanged
 from shared.outbox import Outbox
 
@@ -36,7 +40,11 @@ async def add(
         require(agreement, principal, Party.processor)
         domain.check_not_ended(agreement.status, action="grant access")
         member = StaffMember(
-            agreement_id=agreement.id, added_by=principal.user_id, added_at=now, **body.model_dump()
+            agreement_id=agreement.id,
+            added_by=principal.user_id,
+            added_at=now,
+            **body.model_dump(exclude={"user_id"}),
+            user_id=str(body.user_id) if body.user_id is not None else None,
         )
         session.add(member)
         await session.flush()
@@ -73,16 +81,38 @@ async def remove(
             raise domain.NotFound("Staff member")
         if member.removed_at is not None:
             raise domain.StateConflict("access was already withdrawn")
-        member.removed_at = datetime.now(UTC)
-        outbox.add(
+        end_access(
             session,
-            type="dpa.agreements.staff_member.removed.v1",
-            tenant=tenant_of(agreement),
+            outbox,
+            member=member,
+            agreement=agreement,
             actor=principal.actor,
-            subject=str(agreement.id),
-            data=StaffMemberChanged(agreement_id=agreement.id, staff_member_id=member.id),
+            now=datetime.now(UTC),
         )
         return StaffMemberPublic.model_validate(member)
+
+
+def end_access(
+    session: AsyncSession,
+    outbox: Outbox,
+    *,
+    member: StaffMember,
+    agreement: Agreement,
+    actor: Actor,
+    now: datetime,
+    correlation_id: str | None = None,
+) -> None:
+    """End one entry's access and record it, in the caller's transaction (DPA-8)."""
+    member.removed_at = now
+    outbox.add(
+        session,
+        type="dpa.agreements.staff_member.removed.v1",
+        tenant=tenant_of(agreement),
+        actor=actor,
+        subject=str(agreement.id),
+        data=StaffMemberChanged(agreement_id=agreement.id, staff_member_id=member.id),
+        correlation_id=correlation_id,
+    )
 
 
 async def list_staff(
