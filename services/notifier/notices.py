@@ -138,8 +138,9 @@ def on_subprocessor_notice(event: Envelope, data: dict[str, Any]) -> Plan:
     facts = {
         key: data[key]
         for key in (
-            "change_id", "agreement_id", "processor_id", "kind", "authorisation",
-            "effective_date", "data_categories", "objection_deadline", "silence_is_acceptance",
+            "change_id", "agreement_id", "processor_id", "kind", "subprocessor", "service",
+            "location", "transfer_mechanism", "authorisation", "effective_date",
+            "data_categories", "objection_deadline", "silence_is_acceptance",
         )
         if key in data
     }  # fmt: skip

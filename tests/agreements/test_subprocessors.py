@@ -63,6 +63,10 @@ async def test_general_authorisation_notifies_the_controller_with_a_30_day_windo
         )
     )
     assert entry.subject == agreement_id
+    for field in ("subprocessor", "service", "location", "transfer_mechanism"):
+        assert (
+            entry.data[field] == change[{"subprocessor": "name"}.get(field, field)]
+        )  # as registered
     receipts = await eventually(
         lambda: platform.receipts(
             organisation_id=parties.controller,

@@ -22,6 +22,10 @@ def change_notice(controller: str, processor: str, deadline: datetime) -> Subpro
         controller_id=uuid.UUID(controller),
         kind="add",
         authorisation="general",
+        subprocessor="Hosting NV",
+        service="managed PostgreSQL hosting",
+        location="Brussels, BE",
+        transfer_mechanism="none: processing inside the EEA",
         effective_date=date(2026, 6, 1),
         data_categories=["contact data", "case files"],
         objection_deadline=deadline,
@@ -54,6 +58,8 @@ async def test_change_alert_reminders_and_outcome_reach_both_parties__DPA_5_USE_
         f"https://pactum.test/agreements/{data.agreement_id}/subprocessor-notices/{data.notice_id}"
     )
     for fact in (str(data.change_id), "add", "general", "2026-06-01", "contact data, case files",
+                 "Hosting NV", "managed PostgreSQL hosting", "Brussels, BE",
+                 "none: processing inside the EEA",
                  deadline.strftime("%Y-%m-%d %H:%M UTC"), link, str(issued.id)):  # fmt: skip
         assert fact in text, fact
 

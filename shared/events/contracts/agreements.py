@@ -122,6 +122,12 @@ class SubprocessorNoticeIssued(_Payload):
     controller_id: UUID
     kind: Literal["add", "replace"]
     authorisation: Literal["general", "specific"]
+    # The change as registered, so the notice is evidence of exactly what was proposed
+    # (a company, its service and location: no personal data).
+    subprocessor: str = Field(max_length=200)
+    service: str = Field(max_length=200)
+    location: str = Field(max_length=200)
+    transfer_mechanism: str = Field(max_length=200)
     effective_date: date
     data_categories: list[str]
     objection_deadline: datetime | None = Field(
