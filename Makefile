@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK_FLAGS := --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --generate-hashes
-MYPY_PATHS := shared services deploy tests
+MYPY_PATHS := shared services deploy tests bench
 COMPOSE_ENV := $(firstword $(wildcard deploy/.env) deploy/.env.example)
 
 .DEFAULT_GOAL := help
@@ -32,10 +32,11 @@ run: $(STAMP) ## Start NATS and the four services on SQLite, with demo data (Ctr
 test: $(STAMP) ## Run the test suite (extra pytest arguments: PYTEST_ARGS="-k outbox -x")
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff check, ruff format --check, mypy
+lint: $(STAMP) ## ruff check, ruff format --check, mypy, generated docs up to date
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(MYPY_PATHS)
+	$(BIN)/python -m deploy.docs_export --check
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -40,7 +40,7 @@ def build_app(service: str) -> FastAPI:
 
 
 def _json(document: Any) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def asyncapi_document(apps: dict[str, FastAPI]) -> str:
@@ -56,7 +56,13 @@ def asyncapi_document(apps: dict[str, FastAPI]) -> str:
             "durable consumers listed here."
         ),
     ).to_specification()
-    return _json(json.loads(specification.to_json()))
+    # FastStream keeps its publishers in a set: sort the keys so the document is reproducible.
+    return (
+        json.dumps(
+            json.loads(specification.to_json()), indent=2, ensure_ascii=False, sort_keys=True
+        )
+        + "\n"
+    )
 
 
 def events_markdown() -> str:
