@@ -111,6 +111,13 @@ async def add_invited_user(
     )
     session.add(user)
     await session.flush()
+    return user, await _invite(session, authority, user, actor=actor, reissued=False)
+
+
+async def _invite(
+    session: AsyncSession, authority: Authority, user: UserAccount, *, actor: Actor, reissued: bool
+) -> OneTimeLink:
+    """A fresh one-time invitation link for ``user``; the event names it, never its secret."""
     link = await links.create_link(
         session=session,
         user=user,
@@ -120,12 +127,12 @@ async def add_invited_user(
     authority.outbox.add(
         session,
         type="dpa.identity.user.invited.v1",
-        tenant=str(organisation_id),
+        tenant=str(user.organisation_id),
         actor=actor,
         subject=str(user.id),
-        data=UserInvited(user_id=user.id, invitation_id=link.id, role=role),
+        data=UserInvited(user_id=user.id, invitation_id=link.id, role=user.role, reissued=reissued),
     )
-    return user, link
+    return link
 
 
 async def reinvite(
@@ -135,20 +142,7 @@ async def reinvite(
         user = await _user(session, principal, user_id)
         if user.status is not UserStatus.invited:
             raise IdentityRuleBroken("only a user who has not accepted yet can be re-invited")
-        link = await links.create_link(
-            session=session,
-            user=user,
-            purpose="invitation",
-            valid_for=timedelta(hours=authority.settings.invitation_hours),
-        )
-        authority.outbox.add(
-            session,
-            type="dpa.identity.user.invited.v1",
-            tenant=principal.organisation_id,
-            actor=principal.actor,
-            subject=str(user.id),
-            data=UserInvited(user_id=user.id, invitation_id=link.id, role=user.role, reissued=True),
-        )
+        await _invite(session, authority, user, actor=principal.actor, reissued=True)
 
 
 async def list_users(
