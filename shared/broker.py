@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.events import CATALOGUE, Envelope, EventKind, UnknownEventType, kind_of
+from shared.events import Envelope, EventKind, UnknownEventType, kind_of
 from shared.events.subjects import STREAM_SUBJECTS
 from shared.inbox import claim, claim_many
 from shared.settings import ServiceSettings
@@ -105,7 +105,7 @@ def subscribe_durable(
         description=f"The {durable} service's durable consumer of the events on {subjects}.",
     )
     async def on_event(message: NatsMessage) -> None:
-        envelope, kind, reason = _open(message)
+        envelope, kind, reason = open_event(message.body, subject=message.raw_message.subject)
         if envelope is None or kind is None:
             log.warning(
                 "event.rejected",
@@ -129,7 +129,7 @@ def subscribe_durable(
                 log.info("event.duplicate_skipped", consumer=durable, race=True)
             except Exception:
                 log.exception("event.handler_failed", consumer=durable)
-                await message.nack(delay=min(2.0 ** _deliveries(message), 60.0))
+                await message.nack(delay=min(2.0 ** _delivered(message.raw_message), 60.0))
                 return
             await message.ack()
 
@@ -292,10 +292,6 @@ def _delivered(raw: Msg) -> int:
         return 1
 
 
-def _open(message: NatsMessage) -> tuple[Envelope | None, EventKind | None, str]:
-    return open_event(message.body, subject=message.raw_message.subject)
-
-
 def open_event(body: bytes, *, subject: str) -> tuple[Envelope | None, EventKind | None, str]:
     """Parse and validate one message; on failure, the reason it can never be processed."""
     try:
@@ -326,15 +322,7 @@ def open_event(body: bytes, *, subject: str) -> tuple[Envelope | None, EventKind
     return envelope, kind, ""
 
 
-def _deliveries(message: NatsMessage) -> int:
-    try:
-        return int(message.raw_message.metadata.num_delivered)
-    except Exception:
-        return 1
-
-
 __all__ = [
-    "CATALOGUE",
     "BatchConsumer",
     "BatchHandler",
     "build_broker",
