@@ -207,6 +207,8 @@ class BatchConsumer:
                     await self.consume(messages)
         finally:
             upcoming.cancel()
+            # Let the cancelled fetch finish here, bounded, rather than leave it to the loop's end.
+            await asyncio.wait([upcoming], timeout=1.0)
             # Unsubscribe, or the connection's drain at shutdown waits for this subscription.
             with suppress(Exception):
                 await subscription.unsubscribe()

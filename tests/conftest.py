@@ -14,6 +14,17 @@ from tests.support.databases import (
 )
 from tests.support.nats import NatsServer
 from tests.support.platform import Platform
+from tests.support.watchdog import watchdog
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    """Setup, call and teardown together: print the asyncio tasks of a test about to time out."""
+    marker = item.get_closest_marker("timeout")
+    configured = item.config.getini("timeout")
+    limit = float(marker.args[0]) if marker and marker.args else float(configured)
+    with watchdog(max(limit - 10.0, limit * 0.75), item.nodeid):
+        return (yield)
 
 
 @pytest.fixture
