@@ -15,7 +15,8 @@ from contextlib import contextmanager
 
 def _describe_tasks() -> str:
     report = io.StringIO()
-    tasks = list(asyncio.tasks._all_tasks)  # all loops: the hung one is whichever is running
+    # every loop's tasks (private, but the only view from another thread than the loop's)
+    tasks = list(asyncio.tasks._all_tasks)  # type: ignore[attr-defined]
     report.write(f"\n=== watchdog: {len(tasks)} asyncio task(s) not yet collected ===\n")
     for task in tasks:
         if task.done():
