@@ -32,11 +32,12 @@ run: $(STAMP) ## Start NATS and the four services on SQLite, with demo data (Ctr
 test: $(STAMP) ## Run the test suite (extra pytest arguments: PYTEST_ARGS="-k outbox -x")
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff check, ruff format --check, mypy, generated docs up to date
+lint: $(STAMP) ## ruff check, ruff format --check, mypy, generated docs and lock files up to date
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(MYPY_PATHS)
 	$(BIN)/python -m deploy.docs_export --check
+	$(BIN)/python -m deploy.lock_check
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -54,7 +54,7 @@ class Closure:
             if name in pins:  # pinned but not installed here: cannot follow its requirements
                 self.unknown.append(name)
             return
-        contexts = [""] + sorted(requirement.extras) if first_visit else sorted(new_extras)
+        contexts = ["", *sorted(requirement.extras)] if first_visit else sorted(new_extras)
         for line in distribution.requires or []:
             needed = Requirement(line)
             if any(_applies(needed, extra) for extra in contexts):
@@ -92,6 +92,8 @@ def mismatches(lock: Path, roots: Iterable[str]) -> list[str]:
                     f"{lock.name}: {name}=={pins[name]} does not satisfy "
                     f"'{requirement}' (asked by {asker})"
                 )
+    for name in sorted(set(closure.unknown)):
+        problems.append(f"{lock.name}: {name} is pinned but not installed here: run `make install`")
     for name in sorted(set(pins) - set(closure.wanted)):
         problems.append(f"{lock.name}: {name}=={pins[name]} is pinned but nothing needs it")
     return problems
