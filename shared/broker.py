@@ -38,8 +38,10 @@ BatchHandler = Callable[[AsyncSession, Sequence[tuple[Envelope, EventKind]]], Aw
 
 
 def build_broker(settings: ServiceSettings, tracer_provider: TracerProvider) -> NatsBroker:
+    """``nats_url`` may list several servers of a cluster, comma-separated: any one of them that
+    is up lets the service start, and a lost connection moves to another."""
     return NatsBroker(
-        settings.nats_url,
+        [server.strip() for server in settings.nats_url.split(",") if server.strip()],
         name=f"pactum-{settings.service}",
         middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
         max_reconnect_attempts=-1,
