@@ -1,37 +1,91 @@
 """Login throughput and latency beside the raw argon2id verify rate, in the same run.
 
-``run()`` starts a throw-away nats-server and the identity service in-process (SQLite, httpx over
-ASGI, no network), creates one organisation with 50 users, then at 1, 10 and 50 concurrent
-clients measures (a) raw argon2id verifications with the service's parameters, run the way the
-service runs them (``asyncio.to_thread``), and (b) complete password logins over the API (lookup,
-attempt reservation, verification, session, refresh token, signed access token, outbox event).
-The figure that matters is ``login_cost_ratio``: seconds per login over seconds per bare hash at
-the same concurrency (target: at most 1.25).
+``run()`` starts a throw-away nats-server and the identity service in-process (httpx over ASGI,
+no network) on SQLite and on PostgreSQL (when reachable), creates one organisation with 50 users,
+then at 1, 10 and 50 concurrent clients measures (a) raw argon2id verifications with the
+service's parameters, run the way the service runs them (``asyncio.to_thread``), and (b) complete
+password logins over the API (attempt reservation, verification, session, refresh token, signed
+access token, outbox event, and the relay publishing that event). The figure that matters is
+``login_cost_ratio``: seconds per login over seconds per bare hash at the same concurrency
+(target: at most 1.25). Beside it, the SQL statements and transactions per login (counted with
+SQLAlchemy engine events, the outbox relay's included), by statement kind, and the connection
+checkouts (each one a ``pool_pre_ping`` round trip on PostgreSQL).
 
-    python -m bench.identity
+    python -m bench.identity [--backend sqlite|postgres|both] [--per-level N]
 """
 
+import argparse
 import asyncio
+import os
+import re
 import tempfile
 import time
+import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from asgi_lifespan import LifespanManager
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.natsserver import NatsServer
+from bench.probes import load_average
 from bench.stats import summarise
 from services.identity import organisations
 from services.identity.authority import Authority
 from services.identity.domain import OrganisationKind
 from services.identity.main import create_app
 from services.identity.settings import IdentitySettings
+from shared.database import create_engine
 from shared.logging import configure_logging
 
 PASSWORD = "a long benchmark passphrase"  # noqa: S105 (a throw-away benchmark user)
 LEVELS = (1, 10, 50)
+POSTGRES_URL = os.environ.get(
+    "PACTUM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
+
+
+class StatementCount:
+    """SQL statements and transactions an engine runs, by kind (``UPDATE user_account``)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.kinds: Counter[str] = Counter()
+        self.transactions = 0
+        self.checkouts = 0
+        event.listen(engine.sync_engine, "before_cursor_execute", self._statement)
+        event.listen(engine.sync_engine, "begin", self._begin)
+        event.listen(engine.sync_engine.pool, "checkout", self._checkout)
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"
+        table = _TABLE.search(statement)
+        self.kinds[f"{verb} {table.group(1) if table else ''}".strip()] += 1
+
+    def _begin(self, _conn: Any) -> None:
+        self.transactions += 1
+
+    def _checkout(self, *_args: Any) -> None:
+        self.checkouts += 1  # on PostgreSQL each one is a pre-ping round trip as well
+
+    def reset(self) -> None:
+        self.kinds.clear()
+        self.transactions = 0
+        self.checkouts = 0
+
+    def per(self, operations: int) -> dict[str, Any]:
+        return {
+            "statements": round(sum(self.kinds.values()) / operations, 2),
+            "transactions": round(self.transactions / operations, 2),
+            "connection_checkouts": round(self.checkouts / operations, 2),
+            "by_kind": {
+                kind: round(count / operations, 2) for kind, count in self.kinds.most_common()
+            },
+        }
 
 
 async def _timed(
@@ -74,19 +128,47 @@ async def _users(app: Any, authority: Authority, count: int) -> list[str]:
     return [link.split("#token=", 1)[1] for link in links]
 
 
-async def _measure(work: Path, per_level: int, levels: tuple[int, ...]) -> dict[str, Any]:
+async def _postgres_reachable() -> bool:
+    engine = create_engine(POSTGRES_URL)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:
+        return False
+    finally:
+        await engine.dispose()
+    return True
+
+
+async def _drop_schema(schema: str) -> None:
+    engine = create_engine(POSTGRES_URL)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        await engine.dispose()
+
+
+async def _measure(
+    work: Path, backend: str, per_level: int, levels: tuple[int, ...]
+) -> dict[str, Any]:
     nats = NatsServer(work / "nats").start()
+    schema = f"bench_identity_{uuid.uuid4().hex[:8]}" if backend == "postgres" else None
     try:
         settings = IdentitySettings(
             environment="test",
             var_dir=work / "var",
             nats_url=nats.url,
-            database_url=f"sqlite+aiosqlite:///{work / 'identity.db'}",
+            database_url=POSTGRES_URL
+            if backend == "postgres"
+            else f"sqlite+aiosqlite:///{work / 'identity.db'}",
+            database_schema=schema,
             log_level="WARNING",
             client_failure_limit=1_000_000,
         )
         configure_logging(service="identity", level="WARNING")  # one log line per login is noise
         app = create_app(settings)
+        statements = StatementCount(app.state.runtime.engine)  # before any thread runs SQL
         async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
             authority: Authority = app.state.authority
             transport = httpx.ASGITransport(app=app)
@@ -111,21 +193,39 @@ async def _measure(work: Path, per_level: int, levels: tuple[int, ...]) -> dict[
                 results: dict[str, Any] = {}
                 for clients in levels:
                     raw = await _timed(clients, per_level, verify)
+                    await asyncio.sleep(0.6)  # the relay publishes the warm-up's last events
+                    statements.reset()
                     logins = await _timed(clients, per_level, login)
+                    await asyncio.sleep(0.6)  # and this level's, so they are counted here
                     results[f"clients_{clients}"] = {
                         "argon2_verify": raw,
                         "login": logins,
                         "login_cost_ratio": round(raw["per_second"] / logins["per_second"], 3),
+                        "sql_per_login": statements.per(per_level),
                     }
         return results
     finally:
         nats.stop()
+        if schema is not None:
+            await _drop_schema(schema)
 
 
-def run(*, per_level: int = 200, levels: tuple[int, ...] = LEVELS) -> dict[str, Any]:
+def run(
+    *,
+    per_level: int = 200,
+    levels: tuple[int, ...] = LEVELS,
+    backends: tuple[str, ...] = ("sqlite", "postgres"),
+) -> dict[str, Any]:
     """The identity benchmark; figures in operations per second and milliseconds."""
-    with tempfile.TemporaryDirectory(prefix="pactum-bench-identity-") as directory:
-        results = asyncio.run(_measure(Path(directory), per_level, levels))
+    results: dict[str, Any] = {}
+    for backend in backends:
+        if backend == "postgres" and not asyncio.run(_postgres_reachable()):
+            results[backend] = {"skipped": f"PostgreSQL unreachable at {POSTGRES_URL}"}
+            continue
+        with tempfile.TemporaryDirectory(prefix="pactum-bench-identity-") as directory:
+            before = load_average()
+            measured = asyncio.run(_measure(Path(directory), backend, per_level, levels))
+            results[backend] = {"load_average": [before, load_average()], **measured}
     defaults = IdentitySettings()
     return {
         "argon2id": {
@@ -133,6 +233,7 @@ def run(*, per_level: int = 200, levels: tuple[int, ...] = LEVELS) -> dict[str, 
             "time_cost": defaults.argon2_time_cost,
             "parallelism": defaults.argon2_parallelism,
         },
+        "cpus": os.cpu_count(),
         "requests_per_level": per_level,
         "target_login_cost_ratio": 1.25,
         **results,
@@ -142,4 +243,9 @@ def run(*, per_level: int = 200, levels: tuple[int, ...] = LEVELS) -> dict[str, 
 if __name__ == "__main__":
     import json
 
-    print(json.dumps(run(), indent=2))
+    parser = argparse.ArgumentParser(prog="python -m bench.identity")
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--per-level", type=int, default=200)
+    arguments = parser.parse_args()
+    chosen = ("sqlite", "postgres") if arguments.backend == "both" else (arguments.backend,)
+    print(json.dumps(run(per_level=arguments.per_level, backends=chosen), indent=2))
