@@ -43,6 +43,7 @@ class ServiceSettings(BaseSettings):
     consumer_batch_size: int = Field(default=64, ge=1, le=1024)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
+    metrics_sample_seconds: float = Field(default=15.0, gt=0)  # outbox backlog, consumer lag
     jwks_url: str = "http://127.0.0.1:8101/.well-known/jwks.json"
     token_issuer: str = "pactum-identity"  # noqa: S105 (a name, not a secret)
     token_audience: str = "pactum"  # noqa: S105 (a name, not a secret)
