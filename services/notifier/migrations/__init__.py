@@ -1,0 +1,11 @@
+"""The notifier database's Alembic migrations; ``TABLES`` is what they migrate to.
+
+The service upgrades its database on start-up; ``pactum migrate notifier`` does it by hand.
+A model change needs a revision: ``python -m shared.migrations notifier revision -m "..."``
+drafts one against a database at head; review it by hand before committing.
+tests/operations/test_migrations.py fails until the revisions and the models agree.
+"""
+
+from services.notifier.main import TABLES
+
+__all__ = ["TABLES"]

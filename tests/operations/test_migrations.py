@@ -1,0 +1,184 @@
+"""Each service's Alembic migrations build exactly the schema its models expect.
+
+On a fresh SQLite file and a fresh PostgreSQL schema: upgrading to head leaves no difference
+from the models (so a model changed without a revision fails here), a second upgrade changes
+nothing, two replicas upgrading at once do not race, and a database that ``create_tables`` built
+before migrations existed is adopted with its rows.
+"""
+
+import asyncio
+import importlib
+import io
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Table, func, inspect, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared import migrations
+from shared.database import create_engine, create_tables
+from shared.migrations import SHARED_TABLES
+from shared.outbox import OutboxMessage
+from tests.support.databases import Database
+
+SERVICES = migrations.SERVICES
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+def _engine(database: Database) -> AsyncEngine:
+    return create_engine(database.url, schema=database.schema)
+
+
+async def _tables(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as connection:
+        return await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_migrating_an_empty_database_gives_the_schema_the_models_expect__TOM_32b(
+    service: str, database: Callable[[str], Database]
+) -> None:
+    """Fails when a model changes without a revision: add one with
+    ``python -m shared.migrations <service> revision -m "..."`` and review it."""
+    target = database(service)
+    engine = _engine(target)
+    try:
+        reached = await migrations.upgrade(engine, service, schema=target.schema)
+        assert reached == migrations.head(service)
+        assert await migrations.check(engine, service, schema=target.schema) == []
+        assert set(migrations.target_metadata(service).tables) | {"alembic_version"} == (
+            await _tables(engine)
+        )
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_upgrading_twice_changes_nothing(
+    service: str, database: Callable[[str], Database]
+) -> None:
+    target = database(service)
+    engine = _engine(target)
+    try:
+        await migrations.upgrade(engine, service, schema=target.schema)
+        again = await migrations.upgrade(engine, service, schema=target.schema)
+        assert again == migrations.head(service)
+        assert await migrations.current(engine, schema=target.schema) == migrations.head(service)
+        assert await migrations.check(engine, service, schema=target.schema) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_two_replicas_upgrading_at_once_both_reach_head(
+    database: Callable[[str], Database],
+) -> None:
+    target = database("audit")
+    engines = [_engine(target), _engine(target)]
+    try:
+        reached = await asyncio.gather(
+            *(migrations.upgrade(engine, "audit", schema=target.schema) for engine in engines)
+        )
+        assert set(reached) == {migrations.head("audit")}
+        assert await migrations.check(engines[0], "audit", schema=target.schema) == []
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+async def test_migrated_audit_tables_refuse_update_and_delete(
+    database: Callable[[str], Database],
+) -> None:
+    target = database("audit")
+    engine = _engine(target)
+    try:
+        await migrations.upgrade(engine, "audit", schema=target.schema)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    'INSERT INTO audit_node (organisation_id, level, "index", hash) '
+                    "VALUES ('org', 0, 0, 'ab')"
+                )
+            )
+        for statement in ("UPDATE audit_node SET hash = 'cd'", "DELETE FROM audit_node"):
+            with pytest.raises((DBAPIError, IntegrityError), match="append-only"):
+                async with engine.begin() as connection:
+                    await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("service", ["audit", "notifier"])
+async def test_a_database_built_before_migrations_is_adopted_with_its_rows(
+    service: str, database: Callable[[str], Database]
+) -> None:
+    target = database(service)
+    engine = _engine(target)
+    try:
+        # What ServiceRuntime did on every start before migrations existed.
+        own = importlib.import_module(f"services.{service}.migrations").TABLES
+        await create_tables(engine, (*own, *SHARED_TABLES), schema=target.schema)
+        async with engine.begin() as connection:
+            await connection.execute(
+                OUTBOX.insert().values(
+                    event_id=uuid.uuid4(),
+                    subject="dpa.test",
+                    event_type="test",
+                    envelope="{}",
+                    created_at=datetime.now(UTC),
+                    attempts=0,
+                )
+            )
+        assert await migrations.upgrade(engine, service, schema=target.schema) == "adopted"
+        assert await migrations.current(engine, schema=target.schema) == migrations.head(service)
+        async with engine.connect() as connection:
+            assert await connection.scalar(select(func.count()).select_from(OUTBOX)) == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_partial_older_database_gets_its_missing_tables_and_keeps_its_rows(
+    database: Callable[[str], Database],
+) -> None:
+    target = database("audit")
+    engine = _engine(target)
+    try:
+        metadata = migrations.target_metadata("audit")
+        async with engine.begin() as connection:
+            if target.schema:
+                await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{target.schema}"'))
+            await connection.run_sync(metadata.create_all, tables=[metadata.tables["audit_tree"]])
+            await connection.execute(
+                text(
+                    "INSERT INTO audit_tree (organisation_id, size, frontier, checkpointed_size) "
+                    "VALUES ('org', 0, '[]', 0)"
+                )
+            )
+        await migrations.upgrade(engine, "audit", schema=target.schema)
+        assert await migrations.check(engine, "audit", schema=target.schema) == []
+        async with engine.connect() as connection:
+            assert await connection.scalar(text("SELECT count(*) FROM audit_tree")) == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_the_migration_command_checks_and_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PACTUM_NOTIFIER_DATABASE_URL", f"sqlite:///{tmp_path}/notifier.db")
+    out = io.StringIO()
+    assert await migrations.run(["notifier", "current"], out) == 0
+    assert "not migrated" in out.getvalue()
+    assert await migrations.run(["notifier", "check"], out) == 1
+    assert await migrations.run(["notifier", "upgrade"], out) == 0
+    assert await migrations.run(["notifier", "check"], out) == 0
+    assert "database matches the models" in out.getvalue()
+
+
+def test_the_migration_command_refuses_an_unknown_service() -> None:
+    with pytest.raises(SystemExit) as exit_:
+        migrations.main(["billing", "upgrade"])
+    assert exit_.value.code == 2
