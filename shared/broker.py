@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
@@ -35,6 +36,16 @@ log = structlog.get_logger("pactum.consumer")
 
 Handler = Callable[[AsyncSession, Envelope, EventKind], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, Sequence[tuple[Envelope, EventKind]]], Awaitable[None]]
+
+
+@dataclass
+class ConsumerTally:
+    """What one durable consumer did with the events delivered to it (read by the metrics)."""
+
+    stored: int = 0  # handled and committed
+    duplicates: int = 0  # already in the inbox: skipped
+    rejected: int = 0  # can never be processed: terminated
+    failed: int = 0  # the handler failed: redelivered later
 
 
 def build_broker(settings: ServiceSettings, tracer_provider: TracerProvider) -> NatsBroker:
@@ -86,6 +97,7 @@ def subscribe_durable(
     sessions: async_sessionmaker[AsyncSession],
     handle: Handler,
     subjects: str = STREAM_SUBJECTS,
+    tally: ConsumerTally | None = None,
 ) -> None:
     """A durable pull consumer on ``subjects`` (``dpa.>`` by default) that runs ``handle`` once
     per event.
@@ -95,6 +107,7 @@ def subscribe_durable(
     does not match its envelope) is terminated and logged with its reason; a handler error is
     retried with back-off. Replicas of a service share the durable consumer.
     """
+    counts = tally or ConsumerTally()
 
     @broker.subscriber(
         subjects,
@@ -116,23 +129,32 @@ def subscribe_durable(
                 subject=message.raw_message.subject,
                 nats_msg_id=(message.headers or {}).get("Nats-Msg-Id"),
             )
+            counts.rejected += 1
             await message.reject()
             return
         with structlog.contextvars.bound_contextvars(
             event_id=str(envelope.id), tenant=envelope.tenantid, event_type=envelope.type
         ):
+            fresh = False
             try:
                 async with sessions() as session, session.begin():
-                    if not await claim(session, consumer=durable, event_id=envelope.id):
+                    fresh = await claim(session, consumer=durable, event_id=envelope.id)
+                    if not fresh:
                         log.debug("event.duplicate_skipped", consumer=durable)
                     else:
                         await handle(session, envelope, kind)
             except IntegrityError:
+                fresh = False  # a racing replica stored it first
                 log.info("event.duplicate_skipped", consumer=durable, race=True)
             except Exception:
+                counts.failed += 1
                 log.exception("event.handler_failed", consumer=durable)
                 await message.nack(delay=min(2.0 ** _delivered(message.raw_message), 60.0))
                 return
+            if fresh:
+                counts.stored += 1
+            else:
+                counts.duplicates += 1
             await message.ack()
 
 
@@ -165,6 +187,7 @@ class BatchConsumer:
         self._sessions = sessions
         self._handle = handle
         self.batches = 0
+        self.tally = ConsumerTally()
 
     async def run(self) -> None:
         js = self._broker.connection.jetstream()
@@ -228,20 +251,22 @@ class BatchConsumer:
                     subject=raw.subject,
                     nats_msg_id=(raw.headers or {}).get("Nats-Msg-Id"),
                 )
+                self.tally.rejected += 1
                 await raw.term()
                 continue
             accepted.append((raw, envelope, kind))
         if not accepted:
             return
         self.batches += 1
-        if await _store_batch(self._sessions, durable, self._handle, accepted):
+        if await _store_batch(self._sessions, durable, self._handle, accepted, self.tally):
             for raw, _, _ in accepted:
                 await raw.ack()
             return
         for one in accepted:  # the batch failed: find the event that cannot be stored
-            if await _store_batch(self._sessions, durable, self._handle, [one]):
+            if await _store_batch(self._sessions, durable, self._handle, [one], self.tally):
                 await one[0].ack()
             else:
+                self.tally.failed += 1
                 await one[0].nak(delay=min(2.0 ** _delivered(one[0]), 60.0))
 
 
@@ -250,6 +275,7 @@ async def _store_batch(
     durable: str,
     handle: BatchHandler,
     batch: Sequence[tuple[Msg, Envelope, EventKind]],
+    tally: ConsumerTally,
 ) -> bool:
     for _ in range(3):
         try:
@@ -274,6 +300,8 @@ async def _store_batch(
         except Exception:
             log.exception("event.handler_failed", consumer=durable, batch=len(batch))
             return False
+        tally.stored += len(events)
+        tally.duplicates += len(batch) - len(events)
         return True
     return False
 
@@ -329,6 +357,7 @@ def open_event(body: bytes, *, subject: str) -> tuple[Envelope | None, EventKind
 __all__ = [
     "BatchConsumer",
     "BatchHandler",
+    "ConsumerTally",
     "build_broker",
     "ensure_stream",
     "open_event",

@@ -120,7 +120,8 @@ class OutboxRelay:
         self._poll_seconds = poll_seconds
         self._tracer = tracer or trace.get_tracer("pactum.outbox")
         self._wakeup = asyncio.Event()
-        self.published = 0
+        self.published = 0  # rows published by this relay (read by the metrics)
+        self.failures = 0  # relay passes that failed (NATS or the database unreachable)
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -136,6 +137,7 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                self.failures += 1
                 log.warning("outbox.relay_failed", error=str(error), retry_in=backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
@@ -217,6 +219,18 @@ class OutboxRelay:
                     .where(col(OutboxMessage.position) == failure[0])
                     .values(attempts=OutboxMessage.attempts + 1, last_error=failure[1])
                 )
+
+
+async def backlog(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, datetime | None]:
+    """How many committed events wait for the relay, and when the oldest of them was written."""
+    query = select(func.count(), func.min(OutboxMessage.created_at)).where(
+        col(OutboxMessage.published_at).is_(None)
+    )
+    async with sessions() as session:
+        count, oldest = (await session.execute(query)).one()
+    if isinstance(oldest, datetime) and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)  # SQLite keeps no offset; the relay writes UTC
+    return int(count or 0), oldest
 
 
 async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:

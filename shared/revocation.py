@@ -48,6 +48,10 @@ class RevocationList:
             return True
         return grant_id is not None and self._grants.get(grant_id, 0.0) > now
 
+    def sizes(self) -> tuple[int, int]:
+        """How many sessions and grants are on the list (for the metrics)."""
+        return len(self._sessions), len(self._grants)
+
     def forget_expired(self) -> None:
         now = time.monotonic()
         for entries in (self._sessions, self._grants):
