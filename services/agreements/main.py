@@ -27,6 +27,7 @@ from services.agreements import (
     sweep,
 )
 from services.agreements.certificates import CertificateKey
+from shared import error_answers
 from shared.auth import JwksSource
 from shared.outbox import OutboxMessage
 from shared.runtime import ServiceRuntime
@@ -112,6 +113,7 @@ def create_app(
         lifespan=lifespan,
     )
     runtime.install(app)
+    error_answers.install(app)
     errors.install(app)
     app.include_router(api.router)
     app.include_router(subprocessor_api.router)

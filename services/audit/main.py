@@ -11,6 +11,7 @@ from services.audit.checkpoints import CheckpointSigner, run_checkpoints
 from services.audit.consumers import DURABLE, record_entries
 from services.audit.erasure import run_retention
 from services.audit.store import TABLES
+from shared import error_answers
 from shared.auth import JwksSource
 from shared.broker import BatchConsumer
 from shared.runtime import ServiceRuntime
@@ -73,6 +74,7 @@ def create_app(
     runtime.startup.append(load_signer)
     runtime.background += [consumer.run, sign_checkpoints, apply_retention]
     runtime.install(app)
+    error_answers.install(app)
     app.state.audit_settings = settings
     app.state.audit_consumer = consumer
     app.include_router(api.router)

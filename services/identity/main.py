@@ -29,6 +29,7 @@ from services.identity.keys import (
 from services.identity.passwords import Passwords
 from services.identity.settings import IdentitySettings
 from services.identity.tables import TABLES, SigningKey
+from shared import error_answers
 from shared.auth import JwksSource
 from shared.database import is_sqlite
 from shared.events.contracts.identity import SigningKeyCreated
@@ -107,6 +108,7 @@ def create_app(
         lifespan=runtime.lifespan,
     )
     runtime.install(app)
+    error_answers.install(app)
 
     async def start() -> None:
         authority = Authority(

@@ -10,6 +10,7 @@ from services.notifier.ledger import TABLES as LEDGER_TABLES
 from services.notifier.links import IdentityDirectory
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import Contact, Endpoint, Preference, Receipt
+from shared import error_answers
 from shared.auth import JwksSource
 from shared.broker import BatchConsumer
 from shared.runtime import ServiceRuntime
@@ -65,6 +66,7 @@ def create_app(
         lifespan=runtime.lifespan,
     )
     runtime.install(app)
+    error_answers.install(app)
     app.state.dispatcher = dispatcher
     app.include_router(api.router)
     app.include_router(evidence_api.router)
