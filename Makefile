@@ -8,6 +8,11 @@ STAMP := $(VENV)/.installed
 LOCK_FLAGS := --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --generate-hashes
 MYPY_PATHS := shared services deploy tests bench
 COMPOSE_ENV := $(firstword $(wildcard deploy/.env) deploy/.env.example)
+# The example leaves the secrets empty: validate it with placeholders (a real deploy/.env as is).
+COMPOSE_SECRETS := POSTGRES_PASSWORD PACTUM_IDENTITY_DB_PASSWORD PACTUM_AGREEMENTS_DB_PASSWORD \
+	PACTUM_AUDIT_DB_PASSWORD PACTUM_NOTIFIER_DB_PASSWORD NATS_PASSWORD NATS_ROUTE_PASSWORD \
+	PACTUM_DELIVERY_KEY
+COMPOSE_PLACEHOLDERS := $(if $(filter deploy/.env.example,$(COMPOSE_ENV)),$(foreach secret,$(COMPOSE_SECRETS),$(secret)=validation-only))
 
 .DEFAULT_GOAL := help
 .PHONY: help venv install run test lint format bench lock clean openapi compose-config
@@ -32,12 +37,13 @@ run: $(STAMP) ## Start NATS and the four services on SQLite, with demo data (Ctr
 test: $(STAMP) ## Run the test suite (extra pytest arguments: PYTEST_ARGS="-k outbox -x")
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff check, ruff format --check, mypy, generated docs and lock files up to date
+lint: $(STAMP) ## ruff check, ruff format --check, mypy, generated docs and lock files up to date, compose file valid
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(MYPY_PATHS)
 	$(BIN)/python -m deploy.docs_export --check
 	$(BIN)/python -m deploy.lock_check
+	$(MAKE) --no-print-directory compose-config
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -63,11 +69,14 @@ clean: ## Remove var/ (the local databases, NATS store and signing key of make r
 openapi: $(STAMP) ## Regenerate docs/openapi/*.json, docs/asyncapi.json and docs/events.md from the code
 	$(BIN)/python -m deploy.docs_export
 
-compose-config: ## Validate docker-compose.yml (skipped when no compose binary is installed)
-	@if docker compose version >/dev/null 2>&1; then compose="docker compose"; \
+compose-config: ## Validate docker-compose.yml and the NATS config (fails in CI without a compose binary)
+	@if test -x $(BIN)/docker-compose; then compose=$(BIN)/docker-compose; \
+	elif docker compose version >/dev/null 2>&1; then compose="docker compose"; \
 	elif command -v docker-compose >/dev/null 2>&1; then compose=docker-compose; \
-	elif test -x $(BIN)/docker-compose; then compose=$(BIN)/docker-compose; \
-	else echo "compose-config skipped: no docker compose, docker-compose or $(BIN)/docker-compose found"; exit 0; fi; \
+	elif test -n "$$CI"; then echo "compose-config: no compose binary: make install provides $(BIN)/docker-compose" >&2; exit 1; \
+	else echo "compose-config skipped: no $(BIN)/docker-compose, docker compose or docker-compose found"; exit 0; fi; \
 	echo "$$compose --env-file $(COMPOSE_ENV) -f docker-compose.yml config -q"; \
-	POSTGRES_PASSWORD="$${POSTGRES_PASSWORD:-validation-only}" \
-	$$compose --env-file $(COMPOSE_ENV) -f docker-compose.yml config -q && echo "docker-compose.yml is valid"
+	env $(COMPOSE_PLACEHOLDERS) $$compose --env-file $(COMPOSE_ENV) -f docker-compose.yml config -q \
+		&& echo "docker-compose.yml is valid"
+	NATS_SERVER_NAME=nats-1 NATS_PASSWORD=validation-only NATS_ROUTE_PASSWORD=validation-only \
+		$(BIN)/nats-server -c deploy/nats/nats.conf -t
