@@ -2,10 +2,11 @@
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, event, text
+from sqlalchemy import Table, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel
 
 
@@ -56,6 +58,25 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+@event.listens_for(SQLModel, "load", propagate=True)
+def _utc_on_load(target: Any, _context: Any) -> None:
+    _utc(target)
+
+
+@event.listens_for(SQLModel, "refresh", propagate=True)
+def _utc_on_refresh(target: Any, _context: Any, _attributes: Any) -> None:
+    _utc(target)
+
+
+def _utc(target: Any) -> None:
+    """Every moment is written in UTC; SQLite gives it back without its offset. Loaded rows get it
+    back, so an API never answers a date-time without one (found by API fuzzing)."""
+    state = inspect(target)
+    for key, value in state.dict.items():
+        if isinstance(value, datetime) and value.tzinfo is None:
+            set_committed_value(target, key, value.replace(tzinfo=UTC))
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,8 +1,13 @@
-"""What API fuzzing (tests/security/test_fuzzing.py) found across all services, kept fixed."""
+"""What API fuzzing (tests/security/test_fuzzing.py) found across all services, kept fixed:
+every error answer is documented, and every moment an API returns carries its UTC offset."""
+
+from datetime import datetime
 
 import pytest
 
 from deploy.docs_export import SERVICES, build_app
+from tests.agreements.contract import Parties
+from tests.support.platform import Platform
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -23,3 +28,14 @@ def test_every_operation_documents_the_error_answers_it_can_give__ASVS_8_4_1(
             if "422" in responses:  # a field error list, or one sentence of a broken rule
                 shapes = responses["422"]["content"]["application/json"]["schema"]["anyOf"]
                 assert {"$ref": "#/components/schemas/Detail"} in shapes, label
+
+
+async def test_moments_read_back_from_the_database_carry_their_utc_offset(
+    platform: Platform,
+) -> None:
+    parties = Parties(platform)
+    await parties.draft()
+    response = await parties.client.get("/agreements", headers=parties.controller_admin())
+    [agreement] = response.json()["items"]
+    created = datetime.fromisoformat(agreement["created_at"])
+    assert created.utcoffset() is not None
