@@ -42,7 +42,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.sql.sqltypes import AutoString
 
-from shared.database import create_engine, is_sqlite
+from shared.database import create_engine, create_tables, is_sqlite
 from shared.inbox import InboxReceipt
 from shared.outbox import OutboxMessage
 
@@ -223,8 +223,20 @@ async def _locked(
         return await connection.run_sync(work)
 
 
+async def prepare(
+    engine: AsyncEngine, service: str, tables: Sequence[Table], *, schema: str | None = None
+) -> None:
+    """What a service does on start-up: upgrade to head, or create the tables of a service
+    without migrations (a test's own service)."""
+    if migrations_dir(service) is None:
+        await create_tables(engine, tables, schema=schema)
+    else:
+        await upgrade(engine, service, schema=schema)
+
+
 async def upgrade(engine: AsyncEngine, service: str, *, schema: str | None = None) -> str:
     """Bring the service's database to head; returns the revision it is at afterwards."""
+    schema = None if is_sqlite(engine) else schema
     result: str = await _locked(
         engine, schema, lambda connection: _upgrade_sync(connection, service, schema)
     )
@@ -232,6 +244,7 @@ async def upgrade(engine: AsyncEngine, service: str, *, schema: str | None = Non
 
 
 async def current(engine: AsyncEngine, *, schema: str | None = None) -> str | None:
+    schema = None if is_sqlite(engine) else schema
     async with engine.connect() as connection:
         return await connection.run_sync(lambda sync: current_revision(sync, schema=schema))
 
