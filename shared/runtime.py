@@ -9,6 +9,8 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import structlog
@@ -21,12 +23,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import JwksSource, TokenVerifier, http_jwks
-from shared.broker import Handler, build_broker, ensure_stream, subscribe_durable
+from shared.broker import (
+    BatchConsumer,
+    BatchHandler,
+    ConsumerTally,
+    Handler,
+    build_broker,
+    ensure_stream,
+    subscribe_durable,
+)
 from shared.database import create_engine, is_reachable, session_factory
 from shared.events.subjects import STREAM_SUBJECTS
 from shared.inbox import InboxReceipt
+from shared.metrics import CONTENT_TYPE, Reading, ServiceMetrics
 from shared.migrations import prepare
-from shared.outbox import Outbox, OutboxMessage, OutboxRelay
+from shared.outbox import Outbox, OutboxMessage, OutboxRelay, backlog
 from shared.request import client_address
 from shared.revocation import RevocationList, listen
 from shared.settings import ServiceSettings
@@ -36,6 +47,15 @@ from shared.telemetry import build_tracer_provider
 log = structlog.get_logger("pactum.runtime")
 
 SHARED_TABLES: tuple[Table, ...] = (OutboxMessage.__table__, InboxReceipt.__table__)  # type: ignore[attr-defined]
+
+
+@dataclass
+class Lag:
+    """A durable consumer's position in the stream, as JetStream last reported it."""
+
+    pending: int  # in the stream, not yet delivered to the consumer
+    ack_pending: int  # delivered, not yet acknowledged
+    redelivered: int  # delivered more than once, not yet acknowledged
 
 
 class ServiceRuntime:
@@ -49,6 +69,7 @@ class ServiceRuntime:
         self.settings = settings
         self.tables = (*tables, *SHARED_TABLES)
         self.tracer_provider = build_tracer_provider(settings.service)
+        self.metrics = ServiceMetrics(settings.service)
         self.engine = create_engine(settings.database_url, schema=settings.database_schema)
         self.sessions = session_factory(self.engine)
         self.broker = build_broker(settings, self.tracer_provider)
@@ -71,6 +92,11 @@ class ServiceRuntime:
             audience=settings.token_audience,
             revocations=self.revocations,
         )
+        # Sampled every ``metrics_sample_seconds`` (not per event) and read by the metrics.
+        self.consumers: dict[str, ConsumerTally] = {}
+        self.outbox_backlog: tuple[int, datetime | None] | None = None
+        self.consumer_lag: dict[str, Lag] = {}
+        self._observe_platform()
         self._tasks: list[asyncio.Task[None]] = []
         self.startup: list[Callable[[], Any]] = []
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
@@ -85,14 +111,28 @@ class ServiceRuntime:
             sessions=self.sessions,
             handle=handle,
             subjects=subjects,
+            tally=self.consumers.setdefault(durable, ConsumerTally()),
         )
+
+    def consume_batches(self, durable: str, handle: BatchHandler) -> BatchConsumer:
+        """Register a durable consumer of ``dpa.>`` that stores each fetched batch at once."""
+        consumer = BatchConsumer(
+            self.broker,
+            settings=self.settings,
+            durable=durable,
+            sessions=self.sessions,
+            handle=handle,
+        )
+        self.consumers[durable] = consumer.tally
+        self.background.append(consumer.run)
+        return consumer
 
     def install(self, app: FastAPI) -> None:
         app.state.runtime = self
         app.include_router(probes)
-        app.add_middleware(RequestContext, service=self.settings.service)
+        app.add_middleware(RequestContext, service=self.settings.service, metrics=self.metrics)
         FastAPIInstrumentor.instrument_app(
-            app, tracer_provider=self.tracer_provider, excluded_urls="healthz,readyz"
+            app, tracer_provider=self.tracer_provider, excluded_urls="healthz,readyz,metrics"
         )
 
     @asynccontextmanager
@@ -112,6 +152,7 @@ class ServiceRuntime:
             self.broker.connection, stream=self.settings.stream_name, revocations=self.revocations
         )
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        self._tasks.append(asyncio.create_task(self._sample_metrics(), name="metrics-sampler"))
         for run in self.background:
             self._tasks.append(asyncio.create_task(run(), name=getattr(run, "__name__", "task")))
         log.info("service.started", service=self.settings.service, port=self.settings.port)
@@ -136,7 +177,102 @@ class ServiceRuntime:
                 log.warning("service.broker_stop_failed", error=f"{type(error).__name__}: {error}")
             await self.engine.dispose()
             self.tracer_provider.shutdown()
+            self.metrics.shutdown()
             log.info("service.stopped", service=self.settings.service)
+
+    async def sample_metrics(self) -> None:
+        """Read the outbox backlog (one query) and each consumer's lag (one request each)."""
+        try:
+            self.outbox_backlog = await backlog(self.sessions)
+        except Exception as error:
+            self.outbox_backlog = None  # unknown, not stale
+            log.debug("metrics.outbox_unavailable", error=str(error))
+        connection = self.broker._connection
+        if connection is None or not connection.is_connected:
+            self.consumer_lag = {}
+            return
+        js = connection.jetstream()
+        lag: dict[str, Lag] = {}
+        for durable in self.consumers:
+            try:
+                info = await js.consumer_info(self.settings.stream_name, durable, timeout=2.0)
+            except Exception as error:  # not created yet, or NATS just went away
+                log.debug("metrics.consumer_unavailable", consumer=durable, error=str(error))
+                continue
+            lag[durable] = Lag(
+                pending=info.num_pending or 0,
+                ack_pending=info.num_ack_pending or 0,
+                redelivered=info.num_redelivered or 0,
+            )
+        self.consumer_lag = lag
+
+    async def _sample_metrics(self) -> None:
+        while True:
+            await self.sample_metrics()
+            await asyncio.sleep(self.settings.metrics_sample_seconds)
+
+    def _observe_platform(self) -> None:
+        """The instruments every service has, read from what the runtime keeps in memory."""
+        observe = self.metrics.observe
+
+        def pending() -> Reading:
+            return [] if self.outbox_backlog is None else [(self.outbox_backlog[0], {})]
+
+        def oldest_age() -> Reading:
+            if self.outbox_backlog is None:
+                return []
+            oldest = self.outbox_backlog[1]
+            age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
+            return [(max(age, 0.0), {})]
+
+        def lag(field: str) -> Callable[[], Reading]:
+            return lambda: [
+                (getattr(position, field), {"consumer": durable})
+                for durable, position in self.consumer_lag.items()
+            ]
+
+        def events() -> Reading:
+            return [
+                (getattr(tally, outcome), {"consumer": durable, "outcome": outcome})
+                for durable, tally in self.consumers.items()
+                for outcome in ("stored", "duplicates", "rejected", "failed")
+            ]
+
+        def connected() -> Reading:
+            connection = self.broker._connection
+            return [(int(connection is not None and connection.is_connected), {})]
+
+        def revocations() -> Reading:
+            sessions, grants = self.revocations.sizes()
+            return [(sessions, {"kind": "session"}), (grants, {"kind": "grant"})]
+
+        for name, read, unit, description in (
+            ("pactum.outbox.pending_events", pending, "{event}",
+             "Committed events the outbox relay has not yet published."),
+            ("pactum.outbox.oldest_pending_age", oldest_age, "s",
+             "Age of the oldest unpublished outbox event (0 when none waits)."),
+            ("pactum.consumer.pending_messages", lag("pending"), "{message}",
+             "Messages in the stream not yet delivered to the durable consumer."),
+            ("pactum.consumer.ack_pending_messages", lag("ack_pending"), "{message}",
+             "Messages delivered to the durable consumer, not yet acknowledged."),
+            ("pactum.consumer.redelivered_messages", lag("redelivered"), "{message}",
+             "Unacknowledged messages the durable consumer was given more than once."),
+            ("pactum.nats.connected", connected, "",
+             "1 while the connection to NATS is up, else 0."),
+            ("pactum.revocations.active", revocations, "{revocation}",
+             "Revoked sessions and grants this service currently refuses."),
+        ):  # fmt: skip
+            observe(name, read, unit=unit, description=description)
+        for name, read, unit, description in (
+            ("pactum.outbox.published_events", lambda: [(self.relay.published, {})], "{event}",
+             "Outbox events published to JetStream by this process."),
+            ("pactum.outbox.relay_failures", lambda: [(self.relay.failures, {})], "{pass}",
+             "Outbox relay passes that failed (NATS or the database unreachable)."),
+            ("pactum.consumer.events", events, "{event}",
+             "Events a durable consumer stored, skipped as duplicates, rejected or failed on "
+             "(failed ones are redelivered), in this process."),
+        ):  # fmt: skip
+            observe(name, read, kind="counter", unit=unit, description=description)
 
     async def ready(self) -> dict[str, bool]:
         connection = self.broker._connection
@@ -184,6 +320,12 @@ async def healthz() -> dict[str, str]:
     return {"status": "alive"}
 
 
+@probes.get("/metrics", include_in_schema=False)  # operational: see docs/operations.md#metrics
+async def metrics(runtime: RuntimeDep) -> Response:
+    """The Prometheus text format; no tenant data (no organisation ids, no raw paths)."""
+    return Response(runtime.metrics.exposition(), media_type=CONTENT_TYPE)
+
+
 @probes.get(
     "/readyz",
     summary="Readiness: the database and NATS are reachable.",
@@ -198,12 +340,17 @@ async def readyz(runtime: RuntimeDep) -> Response:
     )
 
 
-class RequestContext:
-    """Binds the request's log context, logs one line per request, sets defensive headers."""
+OPERATIONAL_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # not logged, not measured
 
-    def __init__(self, app: ASGIApp, *, service: str) -> None:
+
+class RequestContext:
+    """Binds the request's log context, logs one line per request, sets defensive headers, and
+    records the request's duration by route template (never the raw path) and status class."""
+
+    def __init__(self, app: ASGIApp, *, service: str, metrics: ServiceMetrics) -> None:
         self.app = app
         self.service = service
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -237,13 +384,20 @@ class RequestContext:
             await self.app(scope, receive, send_with_headers)
         finally:
             path = scope.get("path", "")
-            if path not in {"/healthz", "/readyz"}:
+            if path not in OPERATIONAL_PATHS:
+                seconds = time.perf_counter() - started
+                self.metrics.record_request(
+                    method=scope.get("method", ""),
+                    route=getattr(scope.get("route"), "path", None) or "unmatched",
+                    status=status_code,
+                    seconds=seconds,
+                )
                 log.info(
                     "request.completed",
                     method=scope.get("method"),
                     path=path,
                     status=status_code,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    duration_ms=round(seconds * 1000, 2),
                     client=(scope.get("client") or ("", 0))[0],
                 )
             structlog.contextvars.clear_contextvars()
