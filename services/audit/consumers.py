@@ -5,22 +5,26 @@ and the new frontiers of the organisations concerned. Entries of an organisation
 leaf indexes in the order the stream delivered them (ARCH-2, TOM-T3a).
 """
 
+import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Table, insert, select
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.audit import merkle, sealing
+from services.audit.append import Appender, Row
 from services.audit.domain import (
+    LEAF_FIELDS,
     agreement_of,
-    canonical,
+    leaf_bytes,
     parties_of,
     retention_period,
     split_personal,
     trace_id,
+    utc_text,
 )
 from services.audit.store import AgreementParties, AuditEntry, AuditNode
 from services.audit.tree import trees_for
@@ -28,15 +32,21 @@ from shared.events import Envelope, EventKind
 
 DURABLE = "audit"
 
-_ENTRIES: Table = AuditEntry.__table__  # type: ignore[attr-defined]
-_NODES: Table = AuditNode.__table__  # type: ignore[attr-defined]
+# An entry row holds the leaf fields, in LEAF_FIELDS order, then its leaf hash.
+_ENTRIES = Appender(AuditEntry.__table__, (*LEAF_FIELDS, "leaf_hash"))  # type: ignore[attr-defined]
+_NODES = Appender(AuditNode.__table__, ("organisation_id", "level", "index", "hash"))  # type: ignore[attr-defined]
 
 
 async def record_entries(
     session: AsyncSession, events: Sequence[tuple[Envelope, EventKind]]
 ) -> None:
-    """Append the events to their organisations' logs and trees."""
+    """Append the events to their organisations' logs and trees.
+
+    Each entry is built once as its leaf (the JSON the hash covers) and as its row; the rows go
+    to the database in one insert per table, without ORM objects.
+    """
     recorded_at = datetime.now(UTC)
+    recorded_text = utc_text(recorded_at)
     trees = await trees_for(session, (event.tenantid for event, _ in events))
     frontiers = {org: [bytes.fromhex(h) for h in tree.frontier] for org, tree in trees.items()}
     sizes = {org: tree.size for org, tree in trees.items()}
@@ -49,66 +59,62 @@ async def record_entries(
             if personal
         ),
     )
-    entries: list[dict[str, Any]] = []
-    nodes: list[dict[str, Any]] = []
+    ciphers: dict[str, AESGCM] = {}
+    sha256 = hashlib.sha256
+    entries: list[Row] = []
+    nodes: list[tuple[int, int, bytes]] = []
+    node_rows: list[Row] = []
     for (event, kind), (clear, personal) in zip(events, split, strict=True):
         org = event.tenantid
-        entry = _entry(event, kind, clear, log_index=sizes[org], recorded_at=recorded_at)
+        size = sizes[org]
+        sealed = seal_key_id = None
         if personal:
             key = keys[(org, event.actorid, retention_period(event.time))]
-            assert key.material is not None  # live keys have material
-            entry["sealed"] = sealing.seal(key.material, personal, event_id=event.id)
-            entry["seal_key_id"] = key.id
-        leaf = merkle.leaf_hash(canonical(entry))
-        entry["leaf_hash"] = leaf.hex()
-        frontiers[org], completed = merkle.append(frontiers[org], sizes[org], leaf)
-        sizes[org] += 1
-        nodes += [
-            {"organisation_id": org, "level": level, "index": index, "hash": value.hex()}
-            for level, index, value in completed
-        ]
-        entries.append(entry)
-    # Core inserts (executemany), not ORM bulk inserts: nothing needs to come back.
-    await session.execute(_ENTRIES.insert(), entries)
-    if nodes:
-        await session.execute(_NODES.insert(), nodes)
+            cipher = ciphers.get(key.id)
+            if cipher is None:
+                assert key.material is not None  # live keys have material
+                cipher = ciphers[key.id] = AESGCM(key.material)
+            sealed, seal_key_id = sealing.seal_with(cipher, personal, event_id=event.id), key.id
+        values = (
+            org,
+            size,
+            event.id,
+            event.type,
+            event.source,
+            event.subject,
+            event.actorid,
+            event.actortype.value,
+            event.actororgid,
+            event.grantid,
+            event.outcome.value,
+            event.is_supplier_intervention,
+            agreement_of(event.data),
+            trace_id(event.traceparent),
+            event.correlationid,
+            event.time,
+            recorded_at,
+            list(kind.requirements),
+            clear,
+            sealed,
+            seal_key_id,
+        )
+        leaf = dict(zip(LEAF_FIELDS, values, strict=True))
+        leaf["event_id"] = str(event.id)
+        leaf["occurred_at"] = utc_text(event.time)
+        leaf["recorded_at"] = recorded_text
+        hashed = sha256(b"\x00" + leaf_bytes(leaf)).digest()
+        merkle.push(frontiers[org], size, hashed, nodes)
+        if nodes:
+            node_rows += [(org, level, index, value.hex()) for level, index, value in nodes]
+            nodes.clear()
+        sizes[org] = size + 1
+        entries.append((*values, hashed.hex()))
+    await _ENTRIES.insert(session, entries)
+    await _NODES.insert(session, node_rows)
     for org, tree in trees.items():
         tree.size = sizes[org]
         tree.frontier = [value.hex() for value in frontiers[org]]
     await _project_agreements(session, [event for event, _ in events])
-
-
-def _entry(
-    event: Envelope,
-    kind: EventKind,
-    clear: dict[str, Any],
-    *,
-    log_index: int,
-    recorded_at: datetime,
-) -> dict[str, Any]:
-    return {
-        "organisation_id": event.tenantid,
-        "log_index": log_index,
-        "event_id": event.id,
-        "event_type": event.type,
-        "source": event.source,
-        "subject": event.subject,
-        "actor_id": event.actorid,
-        "actor_type": event.actortype.value,
-        "actor_organisation_id": event.actororgid,
-        "grant_id": event.grantid,
-        "outcome": event.outcome.value,
-        "supplier_intervention": event.is_supplier_intervention,
-        "agreement_id": agreement_of(event.data),
-        "trace_id": trace_id(event.traceparent),
-        "correlation_id": event.correlationid,
-        "occurred_at": event.time,
-        "recorded_at": recorded_at,
-        "requirements": list(kind.requirements),
-        "data": clear,
-        "sealed": None,
-        "seal_key_id": None,
-    }
 
 
 async def _project_agreements(session: AsyncSession, events: list[Envelope]) -> None:

@@ -49,7 +49,12 @@ def utc_text(moment: datetime) -> str:
     """A time as the leaf records it: UTC, microseconds, ``Z`` (naive times are UTC)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    elif moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    if moment.year < 1000:  # strftime does not pad the year; isoformat does
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is four times faster than strftime; its "+00:00" becomes "Z"
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def leaf_fields(entry: dict[str, Any]) -> dict[str, Any]:

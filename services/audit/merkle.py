@@ -41,16 +41,25 @@ def append(
     as nodes, as ``(level, index, hash)`` with ``index`` counted among subtrees of that level.
     """
     new = list(frontier)
-    current, level, remaining = leaf, 0, size
     stored: list[tuple[int, int, bytes]] = []
+    push(new, size, leaf, stored)
+    return new, stored
+
+
+def push(
+    frontier: list[bytes], size: int, leaf: bytes, stored: list[tuple[int, int, bytes]]
+) -> None:
+    """:func:`append` in place, for many leaves in a row: ``frontier`` (of a tree of ``size``
+    leaves) becomes the next one, and the finished subtrees to store are added to ``stored``."""
+    current, level, remaining = leaf, 0, size
+    sha256 = hashlib.sha256
     while remaining & 1:
-        current = node_hash(new.pop(), current)
+        current = sha256(b"\x01" + frontier.pop() + current).digest()
         level += 1
         remaining >>= 1
         if level % NODE_STRIDE == 0:
             stored.append((level, ((size + 1) >> level) - 1, current))
-    new.append(current)
-    return new, stored
+    frontier.append(current)
 
 
 def root(frontier: list[bytes]) -> bytes:

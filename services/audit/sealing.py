@@ -24,9 +24,14 @@ KeyRef = tuple[str, str, str]  # organisation, data subject, period
 
 
 def seal(material: bytes, personal: dict[str, Any], *, event_id: uuid.UUID) -> str:
+    return seal_with(AESGCM(material), personal, event_id=event_id)
+
+
+def seal_with(cipher: AESGCM, personal: dict[str, Any], *, event_id: uuid.UUID) -> str:
+    """:func:`seal` with a cipher already built from the key (one per key for a whole batch)."""
     nonce = os.urandom(12)
     plain = json.dumps(personal, sort_keys=True, separators=(",", ":")).encode()
-    return base64.b64encode(nonce + AESGCM(material).encrypt(nonce, plain, event_id.bytes)).decode()
+    return base64.b64encode(nonce + cipher.encrypt(nonce, plain, event_id.bytes)).decode()
 
 
 def unseal(material: bytes, sealed: str, *, event_id: uuid.UUID) -> dict[str, Any] | None:
