@@ -9,7 +9,8 @@ import asyncio
 import base64
 import hashlib
 import os
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from sqlmodel import col
 from services.audit import merkle
 from services.audit.domain import checkpoint_note
 from services.audit.store import AuditCheckpoint, AuditTree
+from shared.metrics import ServiceMetrics, since
 
 log = structlog.get_logger("pactum.audit")
 
@@ -152,10 +154,40 @@ async def checkpoint_due(
     return len(due)
 
 
+@dataclass
+class SigningRounds:
+    """What the signing rounds of this process did: checkpoints signed, and when a round last
+    left every tree covered by a checkpoint (start-up counts as the first such moment)."""
+
+    signed: int = 0
+    covered_at: float = field(default_factory=time.time)
+
+    def observe(self, metrics: ServiceMetrics) -> None:
+        metrics.observe(
+            "pactum.audit.checkpoints_signed",
+            lambda: [(self.signed, {})],
+            kind="counter",
+            unit="{checkpoint}",
+            description="Checkpoints signed by the periodic rounds of this process.",
+        )
+        metrics.observe(
+            "pactum.audit.checkpoint_age",
+            lambda: since(self.covered_at),
+            unit="s",
+            description="Seconds since a signing round last left every organisation's tree "
+            "covered by a signed checkpoint; grows when signing stops (no organisation label).",
+        )
+
+
 async def run_checkpoints(
-    sessions: async_sessionmaker[AsyncSession], signer: CheckpointSigner, *, every: float
+    sessions: async_sessionmaker[AsyncSession],
+    signer: CheckpointSigner,
+    *,
+    every: float,
+    rounds: SigningRounds | None = None,
 ) -> None:
     """Sign due checkpoints every ``every`` seconds until cancelled."""
+    rounds = rounds or SigningRounds()
     while True:
         await asyncio.sleep(every)
         try:
@@ -165,6 +197,8 @@ async def run_checkpoints(
         except Exception:
             log.exception("audit.checkpoint_failed")
             continue
+        rounds.signed += count
+        rounds.covered_at = time.time()
         if count:
             log.info("audit.checkpoints_signed", organisations=count)
 

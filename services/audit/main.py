@@ -7,13 +7,12 @@ from fastapi import FastAPI
 from pydantic import Field
 
 from services.audit import api, api_proofs
-from services.audit.checkpoints import CheckpointSigner, run_checkpoints
+from services.audit.checkpoints import CheckpointSigner, SigningRounds, run_checkpoints
 from services.audit.consumers import DURABLE, record_entries
 from services.audit.erasure import run_retention
 from services.audit.store import TABLES
 from shared import error_answers
 from shared.auth import JwksSource
-from shared.broker import BatchConsumer
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 
@@ -38,12 +37,15 @@ def create_app(
     if not isinstance(settings, AuditSettings):
         settings = AuditSettings(**(settings.model_dump() if settings else {}))
     runtime = ServiceRuntime(settings, tables=TABLES, jwks=jwks)
-    consumer = BatchConsumer(
-        runtime.broker,
-        settings=settings,
-        durable=DURABLE,
-        sessions=runtime.sessions,
-        handle=record_entries,
+    consumer = runtime.consume_batches(DURABLE, record_entries)
+    rounds = SigningRounds()
+    rounds.observe(runtime.metrics)
+    runtime.metrics.observe(
+        "pactum.audit.entries_ingested",
+        lambda: [(consumer.tally.stored, {})],
+        kind="counter",
+        unit="{entry}",
+        description="Events appended to the audit logs by this process.",
     )
     app = FastAPI(
         title="pactum audit",
@@ -61,6 +63,7 @@ def create_app(
             runtime.sessions,
             app.state.checkpoint_signer,
             every=settings.checkpoint_interval_seconds,
+            rounds=rounds,
         )
 
     async def apply_retention() -> None:
@@ -72,7 +75,7 @@ def create_app(
         )
 
     runtime.startup.append(load_signer)
-    runtime.background += [consumer.run, sign_checkpoints, apply_retention]
+    runtime.background += [sign_checkpoints, apply_retention]
     runtime.install(app)
     error_answers.install(app)
     app.state.audit_settings = settings
