@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import structlog
+from opentelemetry.metrics import Counter, Meter, NoOpCounter
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -41,6 +42,17 @@ from shared.outbox import Outbox
 log = structlog.get_logger("pactum.notifier")
 
 
+def delivery_counter(meter: Meter) -> Counter:
+    """Delivery attempts by channel (webhook, email) and outcome: delivered, retrying (failed,
+    another attempt is scheduled) or dead (failed for good). No organisation, no endpoint."""
+    return meter.create_counter(
+        "pactum.notifier.delivery_attempts",
+        unit="{attempt}",
+        description="Webhook and mail delivery attempts by channel and outcome "
+        "(delivered, retrying, dead).",
+    )
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -50,12 +62,14 @@ class Dispatcher:
         settings: NotifierSettings,
         http: httpx.AsyncClient,
         identity: IdentityDirectory,
+        attempts: Counter | None = None,
     ) -> None:
         self.sessions = sessions
         self.outbox = outbox
         self.settings = settings
         self.http = http
         self.identity = identity
+        self.attempts = attempts or NoOpCounter("pactum.notifier.delivery_attempts")
         self._wakeup = asyncio.Event()
         self._gate = asyncio.Semaphore(settings.dispatch_concurrency)
 
@@ -84,9 +98,12 @@ class Dispatcher:
         while claimed := await self._claim(now):
             outcomes = await asyncio.gather(*(self._send_one(d, e) for d, e in claimed))
             async with self.sessions() as session, session.begin():
-                for (delivery, _), outcome in zip(claimed, outcomes, strict=True):
+                results = [
                     await self._record(session, delivery.id, outcome, now)
-            for (delivery, _), outcome in zip(claimed, outcomes, strict=True):
+                    for (delivery, _), outcome in zip(claimed, outcomes, strict=True)
+                ]
+            for (delivery, _), outcome, result in zip(claimed, outcomes, results, strict=True):
+                self.attempts.add(1, {"channel": delivery.channel.value, "outcome": result})
                 log.info(
                     "notifier.delivery_delivered"
                     if outcome.delivered
@@ -193,7 +210,8 @@ class Dispatcher:
 
     async def _record(
         self, session: AsyncSession, delivery_id: uuid.UUID, outcome: Outcome, now: datetime
-    ) -> None:
+    ) -> str:
+        """Record one attempt; its result is delivered, retrying or dead."""
         delivery = await session.get(Delivery, delivery_id)
         assert delivery is not None
         delivery.attempts += 1
@@ -244,6 +262,7 @@ class Dispatcher:
         )
         if delivery.channel is Channel.webhook:
             await self._track_endpoint(session, delivery, outcome, gave_up=retry is None, now=now)
+        return "delivered" if outcome.delivered else "dead" if retry is None else "retrying"
 
     async def _track_endpoint(
         self, session: AsyncSession, delivery: Delivery, outcome: Outcome, *, gave_up: bool,

@@ -5,14 +5,13 @@ from fastapi import FastAPI
 
 from services.notifier import api, evidence_api
 from services.notifier.consumers import DURABLE, notice_handler
-from services.notifier.dispatch import Dispatcher
+from services.notifier.dispatch import Dispatcher, delivery_counter
 from services.notifier.ledger import TABLES as LEDGER_TABLES
 from services.notifier.links import IdentityDirectory
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import Contact, Endpoint, Preference, Receipt
 from shared import error_answers
 from shared.auth import JwksSource
-from shared.broker import BatchConsumer
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 
@@ -47,16 +46,12 @@ def create_app(
         settings=settings,
         http=http,
         identity=identity_directory,
+        attempts=delivery_counter(runtime.metrics.meter),
     )
-    consumer = BatchConsumer(
-        runtime.broker,
-        settings=settings,
-        durable=DURABLE,
-        sessions=runtime.sessions,
-        handle=notice_handler(outbox=runtime.outbox, settings=settings, wake=dispatcher),
+    runtime.consume_batches(
+        DURABLE, notice_handler(outbox=runtime.outbox, settings=settings, wake=dispatcher)
     )
-
-    runtime.background += [consumer.run, dispatcher.run]
+    runtime.background.append(dispatcher.run)
     runtime.shutdown.append(http.aclose)
 
     app = FastAPI(
