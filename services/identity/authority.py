@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from opentelemetry.metrics import Counter, NoOpCounter
+
 from services.identity.keys import Sealer
 from services.identity.passwords import Passwords, common_passwords
 from services.identity.settings import IdentitySettings
@@ -26,6 +28,8 @@ class Authority:
     delivery_key: str
     common: frozenset[str] = field(default_factory=common_passwords)
     retired_jwks: list[dict[str, str]] = field(default_factory=list)
+    # Accounts locked (``login.lockout_counter``); the command line counts nothing.
+    lockouts: Counter = field(default_factory=lambda: NoOpCounter("lockouts"))
 
     @property
     def system(self) -> Actor:

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from opentelemetry.metrics import Counter, Meter
 from sqlalchemy import CursorResult, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
@@ -28,6 +29,15 @@ from services.identity.tables import Challenge, Organisation, UserAccount
 from shared.events import Actor, Outcome
 from shared.events.contracts.identity import AccountLocked, LoginFailed
 from shared.events.subjects import PLATFORM_TENANT
+
+
+def lockout_counter(meter: Meter) -> Counter:
+    """Accounts locked after repeated failed logins, temporary or permanent (no organisation)."""
+    return meter.create_counter(
+        "pactum.identity.account_lockouts",
+        unit="{lockout}",
+        description="Accounts locked after repeated failed logins (TOM-T5), by permanence.",
+    )
 
 
 class LoginRefused(Exception):
@@ -243,6 +253,7 @@ async def lock_if_due(
             permanent=lock.permanent,
         ),
     )
+    authority.lockouts.add(1, {"permanent": "true" if lock.permanent else "false"})
     return True
 
 

@@ -26,6 +26,7 @@ from services.identity.keys import (
     load_or_create_signer,
     public_jwk,
 )
+from services.identity.login import lockout_counter
 from services.identity.passwords import Passwords
 from services.identity.settings import IdentitySettings
 from services.identity.tables import TABLES, SigningKey
@@ -127,6 +128,7 @@ def create_app(
             ),
             revocations=runtime.revocations,
             delivery_key=load_or_create_delivery_key(settings.delivery_key_path),
+            lockouts=lockout_counter(runtime.metrics.meter),
         )
         app.state.authority = authority
         app.state.signer = authority.signer
