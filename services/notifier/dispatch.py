@@ -219,7 +219,7 @@ class Dispatcher:
         delivery.claim = None
         delivery.last_status = outcome.status
         retry = None if outcome.delivered or outcome.permanent else next_attempt(
-            attempt=delivery.attempts, now=now
+            attempt=delivery.attempts, now=now, delays=self.settings.retry_delays
         )  # fmt: skip
         if outcome.delivered:
             delivery.status = DeliveryStatus.delivered

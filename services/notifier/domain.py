@@ -72,11 +72,13 @@ def wants(
     return topic.value not in muted_topics and channel.value not in muted_channels
 
 
-def next_attempt(*, attempt: int, now: datetime) -> datetime | None:
+def next_attempt(
+    *, attempt: int, now: datetime, delays: tuple[timedelta, ...] = RETRY_DELAYS
+) -> datetime | None:
     """When to try again after failed attempt number ``attempt`` (1-based); None: give up."""
-    if attempt < 1 or attempt > len(RETRY_DELAYS):
+    if attempt < 1 or attempt > len(delays):
         return None
-    return now + RETRY_DELAYS[attempt - 1]
+    return now + delays[attempt - 1]
 
 
 def retry_span() -> timedelta:

@@ -1,11 +1,16 @@
 """The notifier's settings: ``PACTUM_NOTIFIER_<FIELD>``, falling back to ``PACTUM_<FIELD>``."""
 
+from datetime import timedelta
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, SecretStr
 
-from services.notifier.domain import DEFAULT_BREACH_REMINDER_HOURS, DEFAULT_OBJECTION_REMINDER_HOURS
+from services.notifier.domain import (
+    DEFAULT_BREACH_REMINDER_HOURS,
+    DEFAULT_OBJECTION_REMINDER_HOURS,
+    RETRY_DELAYS,
+)
 from shared.settings import ServiceSettings
 
 
@@ -28,12 +33,20 @@ class NotifierSettings(ServiceSettings):
     dispatch_batch_size: int = Field(default=200, ge=1, le=5000)
     dispatch_concurrency: int = Field(default=16, ge=1, le=256)
     lease_seconds: float = Field(default=120.0, gt=0)
+    # Seconds before each retry of a failed delivery (its length is the number of retries).
+    retry_delays_seconds: tuple[Annotated[float, Field(gt=0)], ...] = Field(
+        default=tuple(delay.total_seconds() for delay in RETRY_DELAYS), min_length=1
+    )
     breach_reminder_hours: tuple[int, ...] = DEFAULT_BREACH_REMINDER_HOURS
     objection_reminder_hours: tuple[int, ...] = DEFAULT_OBJECTION_REMINDER_HOURS
 
     @property
     def production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def retry_delays(self) -> tuple[timedelta, ...]:
+        return tuple(timedelta(seconds=seconds) for seconds in self.retry_delays_seconds)
 
     @property
     def mail_dir(self) -> Path:

@@ -18,6 +18,7 @@ from services.notifier.domain import (
     retry_span,
     wants,
 )
+from services.notifier.settings import NotifierSettings
 from services.notifier.templates import render
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -75,6 +76,17 @@ def test_retries_grow_and_last_more_than_a_day_then_stop() -> None:
     assert gaps == sorted(gaps) and len(gaps) == 7
     assert next_attempt(attempt=8, now=START) is None
     assert retry_span() > timedelta(days=1)
+
+
+def test_an_operator_can_shorten_the_retry_schedule() -> None:
+    settings = NotifierSettings(retry_delays_seconds=(1, 2.5))
+    delays = settings.retry_delays
+    assert delays == (timedelta(seconds=1), timedelta(seconds=2.5))
+    assert next_attempt(attempt=2, now=START, delays=delays) == START + timedelta(seconds=2.5)
+    assert next_attempt(attempt=3, now=START, delays=delays) is None
+    assert NotifierSettings().retry_delays[:2] == (timedelta(seconds=5), timedelta(minutes=5))
+    with pytest.raises(ValueError, match="greater than 0"):
+        NotifierSettings(retry_delays_seconds=(0,))
 
 
 def test_critical_notices_cannot_be_muted_routine_ones_can__USE_3_TOM_T5() -> None:
