@@ -15,7 +15,7 @@ COMPOSE_SECRETS := POSTGRES_PASSWORD PACTUM_IDENTITY_DB_PASSWORD PACTUM_AGREEMEN
 COMPOSE_PLACEHOLDERS := $(if $(filter deploy/.env.example,$(COMPOSE_ENV)),$(foreach secret,$(COMPOSE_SECRETS),$(secret)=validation-only))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run test lint format bench lock clean openapi compose-config
+.PHONY: help venv install run demo test lint format bench lock clean openapi compose-config
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z -]*:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,6 +33,9 @@ $(STAMP): requirements-dev.lock pyproject.toml
 run: $(STAMP) ## Start NATS and the four services on SQLite, with demo data (Ctrl-C stops all)
 	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONUNBUFFERED=1 PACTUM_DEMO_DATA="$${PACTUM_DEMO_DATA:-true}" \
 		$(BIN)/honcho -f deploy/Procfile -d . start
+
+demo: $(STAMP) ## Walk through the whole product over its HTTP APIs (uses `make run`'s platform, or starts one)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m deploy.demo
 
 test: $(STAMP) ## Run the test suite (extra pytest arguments: PYTEST_ARGS="-k outbox -x")
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
