@@ -1,0 +1,74 @@
+"""Fault injection with reconciliation (ARCH-2, TOM-32b, TOM-32d).
+
+The platform runs as real processes under a mixed load while each service is killed with
+SIGKILL and restarted, and the nats-server is restarted; afterwards every answered request, every
+emitted event, every notice and every organisation's log is reconciled (tests/faults/reconcile.py).
+
+``make test`` runs the short version (one kill of each service, one NATS restart, SQLite);
+``make proof`` (``PACTUM_PROOF_FULL=1``) runs several rounds on SQLite and the same with two
+replicas per service on PostgreSQL. docs/proof.md describes both and their last results.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.faults.chaos import FaultPlan, Outcome, run_under_faults
+from tests.faults.processes import SERVICES
+from tests.support.databases import PostgresRun, skip_or_fail_without_postgres, sqlite_database
+from tests.support.proof_report import contribute, full
+
+pytestmark = pytest.mark.slow
+
+needs_full = pytest.mark.skipif(not full(), reason="full version: PACTUM_PROOF_FULL=1 (make proof)")
+
+
+def _judge(check: str, outcome: Outcome) -> None:
+    figures = outcome.reconciliation.figures
+    contribute(check, seconds=outcome.seconds, passed=outcome.reconciliation.ok, **figures)
+    problems = [str(d) for d in outcome.reconciliation.discrepancies] + outcome.log_problems
+    report = outcome.reconciliation.report()
+    assert not problems, f"{check}: {', '.join(outcome.faults)}\n{report}\n" + "\n".join(
+        outcome.log_problems
+    )
+    assert figures["kills"] >= len(SERVICES)
+    assert figures["nats_restarts"] >= 1 and figures["succeeded"] > 0
+
+
+@pytest.mark.timeout(180)
+async def test_nothing_is_lost_or_doubled_when_each_service_is_killed_and_nats_restarts__ARCH_2_TOM_32b_TOM_32d(  # noqa: E501
+    tmp_path: Path,
+) -> None:
+    databases = {service: sqlite_database(tmp_path, service) for service in SERVICES}
+    plan = FaultPlan(rounds=1, gap=(0.5, 1.5), settle_within=30)
+    _judge("fault injection, short (SQLite)", await run_under_faults(tmp_path, databases, plan))
+
+
+@needs_full
+@pytest.mark.timeout(600)
+async def test_several_rounds_of_kills_and_nats_restarts_under_a_longer_load__ARCH_2_TOM_32b_TOM_32d(  # noqa: E501
+    tmp_path: Path,
+) -> None:
+    databases = {service: sqlite_database(tmp_path, service) for service in SERVICES}
+    plan = FaultPlan(rounds=3, workers=4, gap=(2.0, 6.0), settle_within=60)
+    _judge("fault injection, full (SQLite)", await run_under_faults(tmp_path, databases, plan))
+
+
+@needs_full
+@pytest.mark.postgres
+@pytest.mark.timeout(600)
+async def test_two_replicas_per_service_share_a_database_under_kills_and_nats_restarts__ARCH_2_TOM_32b_TOM_32d(  # noqa: E501
+    tmp_path: Path, postgres_run: PostgresRun | str
+) -> None:
+    if isinstance(postgres_run, str):
+        skip_or_fail_without_postgres(postgres_run)
+    assert isinstance(postgres_run, PostgresRun)
+    # one schema per service, shared by its two replicas
+    databases = {service: postgres_run.database(service) for service in SERVICES}
+    plan = FaultPlan(
+        rounds=2, replicas=2, workers=4, gap=(2.0, 5.0), settle_within=60,
+        publish_bound=timedelta(seconds=30),
+    )  # fmt: skip
+    outcome = await run_under_faults(tmp_path, databases, plan)
+    _judge("fault injection, full (PostgreSQL, 2 replicas)", outcome)
