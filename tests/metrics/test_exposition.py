@@ -1,0 +1,72 @@
+"""``/metrics`` speaks the Prometheus text format and carries no tenant data."""
+
+import uuid
+
+import pytest
+
+from shared.metrics import CONTENT_TYPE, ServiceMetrics, metric_name
+from tests.metrics.exposition import parse, total, value
+from tests.support.platform import Platform
+
+
+def test_label_values_and_help_texts_are_escaped_as_the_format_requires() -> None:
+    metrics = ServiceMetrics("test")
+    hostile = 'a "quoted" back\\slash\nnew line'
+    metrics.observe("pactum.test.hostile", lambda: [(1.5, {"value": hostile})], description=hostile)
+    counter = metrics.meter.create_counter("pactum.test.things", unit="{thing}")
+    counter.add(2, {"kind": "x"})
+    metrics.record_request(method="BREW", route="unmatched", status=418, seconds=0.2)
+
+    families = parse(metrics.exposition())
+
+    assert value(families, "pactum_test_hostile", value=hostile) == 1.5
+    assert families["pactum_test_hostile"].help == hostile.replace("\\", "\\\\").replace(
+        "\n", "\\n"
+    )
+    assert families["pactum_test_things_total"].type == "counter"
+    assert value(families, "pactum_test_things_total", kind="x") == 2
+    histogram = families["pactum_http_server_duration_seconds"]
+    assert histogram.type == "histogram"
+    assert value(families, "pactum_http_server_duration_seconds_count", method="other") == 1
+    assert value(families, "pactum_http_server_duration_seconds_bucket", le="0.25") == 1
+    assert value(families, "pactum_http_server_duration_seconds_bucket", le="0.1") == 0
+    assert value(families, "target_info", service_name="pactum-test") == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "unit", "counter", "expected"),
+    [
+        ("pactum.outbox.oldest_age", "s", False, "pactum_outbox_oldest_age_seconds"),
+        ("pactum.outbox.published_events", "{event}", True, "pactum_outbox_published_events_total"),
+        ("pactum.audit.checkpoint_age_seconds", "s", False, "pactum_audit_checkpoint_age_seconds"),
+        ("pactum.x_total", "", True, "pactum_x_total"),
+    ],
+)
+def test_names_follow_the_collector_translation(
+    name: str, unit: str, counter: bool, expected: str
+) -> None:
+    assert metric_name(name, unit, counter=counter) == expected
+
+
+async def test_metrics_endpoint_is_valid_text_without_tenant_data_and_outside_the_schema(
+    platform: Platform,
+) -> None:
+    organisation = str(uuid.uuid4())
+    client = platform.clients["agreements"]
+    created = await client.post(
+        "/agreements", json={"title": "Metered"}, headers=platform.auth(organisation)
+    )
+    assert created.status_code == 201
+    agreement_id = created.json()["id"]
+    await client.get(f"/agreements/{agreement_id}", headers=platform.auth(organisation))
+
+    scraped = await client.get("/metrics")
+
+    assert scraped.status_code == 200
+    assert scraped.headers["content-type"] == CONTENT_TYPE
+    families = parse(scraped.text)
+    assert total(families, "pactum_http_server_duration_seconds_count") >= 2
+    assert organisation not in scraped.text
+    assert agreement_id not in scraped.text
+    schema = (await client.get("/openapi.json")).json()
+    assert "/metrics" not in schema["paths"]
