@@ -37,6 +37,7 @@ import nats
 import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from nats.aio.client import Client
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 from sqlalchemy.engine import URL, make_url
@@ -294,9 +295,18 @@ def _lines(path: Path) -> Iterator[dict[str, Any]]:
             yield orjson.loads(line)
 
 
+async def _connect(nats_url: str) -> Client:
+    try:
+        return await nats.connect(
+            nats_url, connect_timeout=5, max_reconnect_attempts=1, allow_reconnect=False
+        )
+    except Exception as error:
+        raise BackupError(f"cannot reach NATS at {nats_url}: {type(error).__name__}") from None
+
+
 async def _stream_records(nats_url: str, stream: str) -> AsyncIterator[bytes]:
     """The stream's configuration, then each message in order, as JSON lines."""
-    connection = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=2)
+    connection = await _connect(nats_url)
     try:
         jetstream = connection.jetstream()
         try:
@@ -490,7 +500,7 @@ def _restore_sqlite(target: Target, copy: Path) -> None:
 
 
 async def _restore_stream(nats_url: str, records: Path) -> int:
-    connection = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=2)
+    connection = await _connect(nats_url)
     published = 0
     try:
         jetstream = connection.jetstream()

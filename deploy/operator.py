@@ -1,0 +1,393 @@
+"""``pactum``: the operator's command line.
+
+    pactum create-organisation --name UTOPIA --kind controller
+    pactum create-admin --organisation <id> --email admin@utopia.example
+    pactum rotate-key token
+    pactum checkpoint
+    pactum verify-export audit-<organisation>.jsonl [--public-key KEY]
+    pactum migrate [SERVICE] [upgrade|current|check]
+    pactum health [--max-age SECONDS]
+    pactum backup-key > /secure/place/backup.key
+    pactum backup --into /backups --key-file /secure/place/backup.key
+    pactum backup-verify /backups/pactum-backup-... --key-file ...
+    pactum restore /backups/pactum-backup-... --key-file ... --yes
+
+Every command reads the same settings as the services (``PACTUM_<SERVICE>_DATABASE_URL``,
+``PACTUM_NATS_URL``, key files, ...), so run it with the services' environment. Exit codes:
+0 done (or all healthy), 1 a check found a problem (an export that does not verify, a database
+that differs from its models, an outbox backlog too old, a backup that does not hold),
+2 bad usage (unknown option, missing file, no such organisation).
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import nats
+from nats.js.errors import NotFoundError
+from sqlalchemy.exc import IntegrityError
+
+from deploy import backup as backups
+from shared import migrations
+from shared.database import create_engine, is_sqlite, session_factory
+from shared.outbox import backlog
+from shared.settings import ServiceSettings
+
+OK, FOUND, USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input: exit 2 with this message."""
+
+
+class Found(Exception):
+    """A check found a problem: exit 1 with this message."""
+
+
+def service_settings(service: str) -> ServiceSettings:
+    """The settings a service reads from the environment."""
+    if service == "identity":
+        from services.identity.settings import IdentitySettings
+
+        return IdentitySettings()
+    if service == "agreements":
+        from services.agreements.main import AgreementsSettings
+
+        return AgreementsSettings()
+    if service == "audit":
+        from services.audit.main import AuditSettings
+
+        return AuditSettings()
+    if service == "notifier":
+        from services.notifier.settings import NotifierSettings
+
+        return NotifierSettings()
+    raise UsageError(f"no service {service!r} (one of {', '.join(migrations.SERVICES)})")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pactum", description="Operate a pactum platform (see docs/operations.md)."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    organisation = commands.add_parser("create-organisation", help="create an organisation")
+    organisation.add_argument("--name", required=True)
+    organisation.add_argument("--kind", required=True, choices=["controller", "processor"])
+    admin = commands.add_parser(
+        "create-admin", help="invite an organisation's first admin (prints a one-time link)"
+    )
+    admin.add_argument("--organisation", required=True, type=uuid.UUID)
+    admin.add_argument("--email", required=True)
+
+    rotate = commands.add_parser("rotate-key", help="rotate a signing key")
+    rotate.add_argument("key", choices=["token", "checkpoint"])
+
+    commands.add_parser("checkpoint", help="sign a checkpoint of every audit tree that grew")
+
+    verify = commands.add_parser("verify-export", help="verify an audit export offline")
+    verify.add_argument("export", type=Path)
+    verify.add_argument("--public-key", help="the pinned key of GET /audit/checkpoint-key")
+
+    migrate = commands.add_parser("migrate", help="migrate the databases (Alembic)")
+    migrate.add_argument("service", nargs="?", choices=[*migrations.SERVICES, "all"], default="all")
+    migrate.add_argument(
+        "action", nargs="?", choices=["upgrade", "current", "check"], default="upgrade"
+    )
+
+    health = commands.add_parser("health", help="outbox backlog and JetStream consumer state")
+    health.add_argument(
+        "--max-age",
+        type=float,
+        help="seconds an unpublished event may wait (default: the stream's duplicate window)",
+    )
+    health.add_argument("--json", action="store_true", help="print one JSON document")
+
+    commands.add_parser("backup-key", help="print a new random backup key (base64)")
+    for name, text in (
+        ("backup", "back up every database and the event stream, encrypted"),
+        ("backup-verify", "check a backup's manifest and every part without restoring"),
+        ("restore", "restore a backup (services stopped); verifies it first"),
+    ):
+        command = commands.add_parser(name, help=text)
+        if name == "backup":
+            command.add_argument("--into", type=Path, required=True, help="directory for backups")
+            command.add_argument("--no-stream", action="store_true", help="databases only")
+        else:
+            command.add_argument("backup", type=Path, help="a pactum-backup-... directory")
+        if name == "restore":
+            command.add_argument("--yes", action="store_true", help="replace the databases")
+            command.add_argument("--no-stream", action="store_true", help="databases only")
+        command.add_argument("--key-file", type=Path, help=f"or set {backups.KEY_ENV}")
+    return parser
+
+
+async def run(arguments: Sequence[str], out: TextIO | None = None) -> int:
+    """Run one command; returns its exit code (argparse exits 2 itself on unknown options)."""
+    out = out or sys.stdout
+    options = _parser().parse_args(arguments)
+    try:
+        return await _dispatch(options, out)
+    except UsageError as error:
+        print(f"pactum {options.command}: {error}", file=sys.stderr)
+        return USAGE
+    except (Found, backups.BackupError) as error:
+        print(f"pactum {options.command}: {error}", file=sys.stderr)
+        return FOUND
+
+
+async def _dispatch(options: argparse.Namespace, out: TextIO) -> int:
+    command: str = options.command
+    if command in {"create-organisation", "create-admin"}:
+        return await _identity(options, out)
+    if command == "rotate-key":
+        return await _rotate(options.key, out)
+    if command == "checkpoint":
+        return await _checkpoint(out)
+    if command == "verify-export":
+        return _verify_export(options.export, options.public_key, out)
+    if command == "migrate":
+        return await _migrate(options.service, options.action, out)
+    if command == "health":
+        return await _health(options.max_age, options.json, out)
+    if command == "backup-key":
+        print(backups.new_key(), file=out)
+        return OK
+    return await _backup(options, out)
+
+
+async def _migrated(service: str) -> None:
+    settings = service_settings(service)
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        await migrations.upgrade(engine, service, schema=settings.database_schema)
+    finally:
+        await engine.dispose()
+
+
+async def _identity(options: argparse.Namespace, out: TextIO) -> int:
+    from services.identity import cli, organisations
+
+    await _migrated("identity")
+    if options.command == "create-organisation":
+        if not options.name.strip():
+            raise UsageError("--name is empty")
+        arguments = ["create-organisation", "--name", options.name, "--kind", options.kind]
+    else:
+        if "@" not in options.email:
+            raise UsageError(f"{options.email!r} is not an e-mail address")
+        arguments = ["create-admin", "--organisation", str(options.organisation)]
+        arguments += ["--email", options.email]
+    try:
+        print(await cli.run(arguments), file=out)
+    except organisations.OrganisationNotFound:
+        raise UsageError(f"no organisation {options.organisation}") from None
+    except IntegrityError:
+        raise UsageError("this e-mail address already has an account") from None
+    return OK
+
+
+async def _rotate(key: str, out: TextIO) -> int:
+    if key == "token":
+        from services.identity import cli
+
+        await _migrated("identity")
+        print(await cli.run(["rotate-signing-key"]), file=out)
+        return OK
+    # The audit service verifies every checkpoint against one public key, so a second key would
+    # leave the older checkpoints unverifiable; rotating needs verification by key id first.
+    raise Found(
+        "checkpoint key rotation is not available: the audit verifier and exports check every "
+        "checkpoint against one public key, so checkpoints signed before a rotation would stop "
+        "verifying. Keep the key (back up its file); see docs/operations.md"
+    )
+
+
+async def _checkpoint(out: TextIO) -> int:
+    from services.audit.checkpoints import CheckpointSigner, checkpoint_due
+    from services.audit.main import AuditSettings
+
+    settings = service_settings("audit")
+    assert isinstance(settings, AuditSettings)
+    if not settings.checkpoint_key_path.exists():
+        raise UsageError(
+            f"no checkpoint key at {settings.checkpoint_key_path} (set "
+            "PACTUM_AUDIT_CHECKPOINT_KEY_FILE to the key the audit service uses)"
+        )
+    signer = CheckpointSigner.load_or_create(settings.checkpoint_key_path)
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        await migrations.upgrade(engine, "audit", schema=settings.database_schema)
+        signed = await checkpoint_due(session_factory(engine), signer)
+    finally:
+        await engine.dispose()
+    print(f"signed {signed} checkpoint(s) with key {signer.key_id}", file=out)
+    return OK
+
+
+def _verify_export(export: Path, public_key: str | None, out: TextIO) -> int:
+    from services.audit.verify import NotAnExport, verify_export
+
+    try:
+        with export.open(encoding="utf-8") as lines:
+            report = verify_export(lines, public_key=public_key)
+    except OSError as error:
+        raise UsageError(f"cannot read {export}: {error.strerror}") from None
+    except (NotAnExport, UnicodeDecodeError, ValueError) as error:
+        raise UsageError(f"{export} is not an audit export: {error}") from None
+    print(json.dumps(asdict(report)), file=out)
+    if not report.valid:
+        raise Found(report.problem or "the export does not verify")
+    return OK
+
+
+async def _migrate(service: str, action: str, out: TextIO) -> int:
+    code = OK
+    for name in migrations.SERVICES if service == "all" else (service,):
+        settings = service_settings(name)
+        engine = create_engine(settings.database_url, schema=settings.database_schema)
+        schema = None if is_sqlite(engine) else settings.database_schema
+        try:
+            if action == "upgrade":
+                reached = await migrations.upgrade(engine, name, schema=schema)
+                print(f"{name}: at {migrations.head(name)} ({reached})", file=out)
+            elif action == "current":
+                at = await migrations.current(engine, schema=schema)
+                state = "up to date" if at == migrations.head(name) else "behind"
+                print(f"{name}: {at or 'not migrated'} ({state})", file=out)
+                code = code if at == migrations.head(name) else FOUND
+            else:
+                found = await migrations.check(engine, name, schema=schema)
+                for difference in found:
+                    print(f"{name}: differs: {difference}", file=out)
+                if not found:
+                    print(f"{name}: matches the models", file=out)
+                code = FOUND if found else code
+        finally:
+            await engine.dispose()
+    return code
+
+
+async def _outbox(service: str) -> dict[str, Any]:
+    settings = service_settings(service)
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        count, oldest = await backlog(session_factory(engine))
+    except Exception as error:
+        return {"service": service, "error": f"{type(error).__name__}: {error}"}
+    finally:
+        await engine.dispose()
+    age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+    return {"service": service, "unpublished": count, "oldest_age_seconds": round(age, 1)}
+
+
+async def _consumers(settings: ServiceSettings) -> dict[str, Any]:
+    try:
+        connection = await nats.connect(
+            settings.nats_url, connect_timeout=3, max_reconnect_attempts=1, allow_reconnect=False
+        )
+    except Exception as error:
+        return {"error": f"NATS at {settings.nats_url}: {type(error).__name__}: {error}"}
+    try:
+        jetstream = connection.jetstream()
+        try:
+            stream = await jetstream.stream_info(settings.stream_name)
+        except NotFoundError:
+            return {"error": f"no stream {settings.stream_name}"}
+        consumers = await jetstream.consumers_info(settings.stream_name)
+        return {
+            "stream": settings.stream_name,
+            "messages": stream.state.messages,
+            "consumers": [
+                {
+                    "name": info.name,
+                    "pending": info.num_pending or 0,
+                    "ack_pending": info.num_ack_pending or 0,
+                    "redelivered": info.num_redelivered or 0,
+                }
+                for info in sorted(consumers, key=lambda info: info.name or "")
+            ],
+        }
+    finally:
+        await connection.close()
+
+
+async def _health(max_age: float | None, as_json: bool, out: TextIO) -> int:
+    platform = service_settings("agreements")
+    limit = max_age if max_age is not None else platform.stream_duplicate_window_seconds
+    outboxes = [await _outbox(service) for service in migrations.SERVICES]
+    stream = await _consumers(platform)
+    problems = [f"{row['service']}: {row['error']}" for row in outboxes if "error" in row]
+    problems += [
+        f"{row['service']}: oldest unpublished event waits {row['oldest_age_seconds']} s "
+        f"(limit {limit:g} s: past the duplicate window a re-publish is no longer deduplicated)"
+        for row in outboxes
+        if row.get("unpublished") and row["oldest_age_seconds"] > limit
+    ]
+    if "error" in stream:
+        problems.append(str(stream["error"]))
+    if as_json:
+        print(json.dumps({"outbox": outboxes, "jetstream": stream, "problems": problems}), file=out)
+    else:
+        print("outbox (unpublished events, age of the oldest):", file=out)
+        for row in outboxes:
+            detail = row.get("error") or f"{row['unpublished']}, {row['oldest_age_seconds']} s"
+            print(f"  {row['service']:<11} {detail}", file=out)
+        if "error" not in stream:
+            print(f"stream {stream['stream']}: {stream['messages']} messages", file=out)
+            print("  consumer                 pending  ack-pending  redelivered", file=out)
+            for consumer in stream["consumers"]:
+                print(
+                    f"  {consumer['name']:<24} {consumer['pending']:>7}  "
+                    f"{consumer['ack_pending']:>11}  {consumer['redelivered']:>11}",
+                    file=out,
+                )
+        for problem in problems:
+            print(f"problem: {problem}", file=out)
+    return FOUND if problems else OK
+
+
+async def _backup(options: argparse.Namespace, out: TextIO) -> int:
+    if options.command != "backup" and not options.backup.is_dir():
+        raise UsageError(f"{options.backup} is not a backup directory")
+    try:
+        key = backups.load_key(options.key_file)
+    except backups.BackupError as error:
+        raise UsageError(str(error)) from None
+    platform = service_settings("agreements")
+    if options.command == "backup-verify":
+        manifest = backups.verify(options.backup, key)
+        print(f"{options.backup}: {len(manifest['parts'])} parts verify", file=out)
+        return OK
+    targets = backups.targets_from_settings()
+    nats_url = None if options.no_stream else platform.nats_url
+    if options.command == "backup":
+        directory = await backups.backup(
+            targets, key=key, into=options.into, nats_url=nats_url, stream=platform.stream_name
+        )
+        print(f"backup written to {directory}", file=out)
+        return OK
+    if not options.yes:
+        raise UsageError(
+            "restore replaces every database's tables: stop the services, then pass --yes"
+        )
+    manifest = await backups.restore(options.backup, targets, key=key, nats_url=nats_url)
+    for part in manifest["parts"]:
+        restored = f" ({part['restored']} messages)" if "restored" in part else ""
+        print(f"restored {part['name']}{restored}", file=out)
+    return OK
+
+
+def main() -> None:
+    sys.exit(asyncio.run(run(sys.argv[1:])))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,273 @@
+"""``pactum``, the operator's command line: each command, and its exit code on bad input
+(0 done, 1 a check found a problem, 2 bad usage)."""
+
+import io
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from deploy import backup as backups
+from deploy import operator
+from shared.auth import Role
+from tests.support.nats import NatsServer
+from tests.support.platform import Platform, eventually
+
+pytestmark = pytest.mark.slow  # backup commands run pg_dump/pg_restore; some start NATS
+
+
+@pytest.fixture
+def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every service on SQLite under a fresh var/ (what make run uses), NATS unreachable."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PACTUM_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("PACTUM_NATS_URL", "nats://127.0.0.1:1")
+    for name in ("DATABASE_URL", "DATABASE_SCHEMA", "BACKUP_KEY"):
+        monkeypatch.delenv(f"PACTUM_{name}", raising=False)
+    return tmp_path
+
+
+async def pactum(*arguments: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = await operator.run(arguments, out)
+    return code, out.getvalue()
+
+
+def usage_error(*arguments: str) -> int:
+    with pytest.raises(SystemExit) as exit_:
+        operator._parser().parse_args(arguments)
+    return int(str(exit_.value.code))
+
+
+# -- organisations and admins ---------------------------------------------------------------
+
+
+async def test_operator_creates_an_organisation_and_invites_its_first_admin__USE_1(
+    environment: Path,
+) -> None:
+    code, printed = await pactum("create-organisation", "--name", "UTOPIA", "--kind", "controller")
+    assert code == 0
+    organisation = uuid.UUID(printed.strip())
+    code, printed = await pactum(
+        "create-admin", "--organisation", str(organisation), "--email", "Admin@Utopia.example"
+    )
+    assert code == 0
+    assert "invitation for admin@utopia.example" in printed
+    assert "password" not in printed.lower()
+
+
+async def test_inviting_an_admin_twice_or_into_no_organisation_is_bad_usage(
+    environment: Path,
+) -> None:
+    _, printed = await pactum("create-organisation", "--name", "UTOPIA", "--kind", "processor")
+    organisation = printed.strip()
+    invite = ("create-admin", "--organisation", organisation, "--email", "a@utopia.example")
+    assert (await pactum(*invite))[0] == 0
+    assert (await pactum(*invite))[0] == 2
+    unknown = str(uuid.uuid4())
+    assert (await pactum("create-admin", "--organisation", unknown, "--email", "b@x.example"))[
+        0
+    ] == 2
+    assert (await pactum("create-admin", "--organisation", organisation, "--email", "nobody"))[
+        0
+    ] == 2
+    assert (await pactum("create-organisation", "--name", "  ", "--kind", "processor"))[0] == 2
+
+
+def test_malformed_commands_exit_with_2() -> None:
+    assert usage_error("create-organisation", "--name", "X", "--kind", "supplier") == 2
+    assert usage_error("create-admin", "--organisation", "not-a-uuid", "--email", "a@b.c") == 2
+    assert usage_error("rotate-key", "session") == 2
+    assert usage_error("migrate", "billing") == 2
+    assert usage_error("launch-rockets") == 2
+    assert usage_error() == 2
+
+
+# -- keys -------------------------------------------------------------------------------------
+
+
+async def test_rotating_the_token_key_keeps_the_old_one_published(environment: Path) -> None:
+    from services.identity.settings import IdentitySettings
+
+    assert (await pactum("migrate", "identity"))[0] == 0
+    key_file = IdentitySettings().signing_key_path
+    code, printed = await pactum("rotate-key", "token")
+    assert code == 0
+    first = key_file.read_bytes()
+    code, printed = await pactum("rotate-key", "token")
+    assert code == 0
+    assert "new signing key" in printed
+    assert "previous key" in printed
+    assert key_file.read_bytes() != first
+
+
+async def test_checkpoint_key_rotation_is_refused_rather_than_breaking_verification(
+    environment: Path,
+) -> None:
+    code, _ = await pactum("rotate-key", "checkpoint")
+    assert code == 1
+
+
+# -- checkpoints and offline verification ---------------------------------------------------
+
+
+async def test_checkpoint_without_the_audit_key_is_bad_usage(environment: Path) -> None:
+    assert (await pactum("checkpoint"))[0] == 2
+
+
+async def test_operator_signs_checkpoints_and_verifies_an_export_offline__TOM_T4(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    organisation = str(uuid.uuid4())
+    created = await platform.clients["agreements"].post(
+        "/agreements", json={"title": "Operated"}, headers=platform.auth(organisation)
+    )
+    assert created.status_code == 201
+    await eventually(lambda: platform.audit_entries(organisation_id=organisation))
+    audit = platform.runtime("audit").settings
+    monkeypatch.setenv("PACTUM_AUDIT_DATABASE_URL", audit.database_url)
+    if audit.database_schema:
+        monkeypatch.setenv("PACTUM_AUDIT_DATABASE_SCHEMA", audit.database_schema)
+    monkeypatch.setenv("PACTUM_VAR_DIR", str(platform.var_dir))
+
+    code, printed = await pactum("checkpoint")
+    assert code == 0
+    assert printed.startswith("signed 1 checkpoint")
+    assert (await pactum("checkpoint"))[1].startswith("signed 0 checkpoint")
+
+    response = await platform.clients["audit"].get(
+        "/audit/export", headers=platform.auth(organisation, [Role.auditor])
+    )
+    export = tmp_path / "export.jsonl"
+    export.write_text(response.text)
+    code, printed = await pactum("verify-export", str(export))
+    assert code == 0
+    assert json.loads(printed)["valid"] is True
+
+    lines = response.text.splitlines()
+    entry = json.loads(lines[1])
+    entry["leaf"]["actor_id"] = "someone-else"
+    export.write_text("\n".join([lines[0], json.dumps(entry), *lines[2:]]) + "\n")
+    code, printed = await pactum("verify-export", str(export))
+    assert code == 1
+    assert json.loads(printed)["valid"] is False
+
+
+async def test_verifying_a_missing_or_foreign_file_is_bad_usage(tmp_path: Path) -> None:
+    assert (await pactum("verify-export", str(tmp_path / "missing.jsonl")))[0] == 2
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_text('{"hello": "world"}\n')
+    assert (await pactum("verify-export", str(foreign)))[0] == 2
+    foreign.write_bytes(b"\xff\xfe not text")
+    assert (await pactum("verify-export", str(foreign)))[0] == 2
+
+
+# -- migrations ------------------------------------------------------------------------------
+
+
+async def test_operator_migrates_every_database_and_checks_it(environment: Path) -> None:
+    code, printed = await pactum("migrate", "all", "current")
+    assert code == 1
+    assert "not migrated" in printed
+    code, printed = await pactum("migrate")
+    assert code == 0
+    assert printed.count(": at ") == 4
+    code, printed = await pactum("migrate", "all", "check")
+    assert code == 0
+    assert printed.count("matches the models") == 4
+    assert (await pactum("migrate", "audit", "current"))[0] == 0
+
+
+# -- outbox and consumer health --------------------------------------------------------------
+
+
+async def test_health_shows_the_outbox_backlog_and_each_consumer(
+    platform: Platform, nats_server: NatsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for service in ("agreements", "audit", "notifier"):
+        settings = platform.runtime(service).settings
+        monkeypatch.setenv(f"PACTUM_{service.upper()}_DATABASE_URL", settings.database_url)
+        if settings.database_schema:
+            monkeypatch.setenv(
+                f"PACTUM_{service.upper()}_DATABASE_SCHEMA", settings.database_schema
+            )
+    monkeypatch.setenv("PACTUM_VAR_DIR", str(platform.var_dir))
+    monkeypatch.setenv("PACTUM_NATS_URL", nats_server.url)
+    created = await platform.clients["agreements"].post(
+        "/agreements", json={"title": "Watched"}, headers=platform.auth(str(uuid.uuid4()))
+    )
+    assert created.status_code == 201
+    await eventually(lambda: platform.audit_entries())
+
+    code, printed = await pactum("health", "--json")
+    report = json.loads(printed)
+    # identity's database is the default SQLite file: migrated on first look, empty.
+    assert {row["service"] for row in report["outbox"]} == {
+        "identity",
+        "agreements",
+        "audit",
+        "notifier",
+    }
+    consumers = {consumer["name"] for consumer in report["jetstream"]["consumers"]}
+    assert {"audit", "notifier"} <= consumers
+    assert all(
+        {"pending", "ack_pending", "redelivered"} <= set(consumer)
+        for consumer in report["jetstream"]["consumers"]
+    )
+    assert code == (1 if report["problems"] else 0), report["problems"]
+    code, printed = await pactum("health")
+    assert "consumer" in printed and "outbox" in printed
+
+
+async def test_health_reports_an_unreachable_nats_as_a_problem(environment: Path) -> None:
+    assert (await pactum("migrate"))[0] == 0
+    code, printed = await pactum("health")
+    assert code == 1
+    assert "problem: NATS at nats://127.0.0.1:1" in printed
+
+
+# -- backup and restore ----------------------------------------------------------------------
+
+
+async def test_backup_verify_and_restore_through_the_command_line__TOM_T9(
+    environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_file = environment / "backup.key"
+    code, printed = await pactum("backup-key")
+    key_file.write_text(printed)
+    assert (await pactum("migrate"))[0] == 0
+    _, printed = await pactum("create-organisation", "--name", "KEPT", "--kind", "controller")
+
+    assert (await pactum("backup", "--into", "backups", "--key-file", str(key_file)))[0] == 1
+    code, printed = await pactum(
+        "backup", "--into", "backups", "--no-stream", "--key-file", str(key_file)
+    )
+    assert code == 0
+    archive = Path(printed.split(" to ", 1)[1].strip())
+    assert (await pactum("backup-verify", str(archive), "--key-file", str(key_file)))[0] == 0
+
+    assert (await pactum("restore", str(archive), "--key-file", str(key_file)))[0] == 2
+    (environment / "var" / "identity.db").unlink()
+    code, printed = await pactum(
+        "restore", str(archive), "--no-stream", "--yes", "--key-file", str(key_file)
+    )
+    assert code == 0
+    assert printed.count("restored") == 4
+    assert (await pactum("migrate", "all", "check"))[0] == 0
+
+
+async def test_backup_commands_refuse_a_missing_key_or_backup(
+    environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = environment / "none"
+    assert (await pactum("backup", "--into", "b", "--key-file", str(missing)))[0] == 2
+    assert (await pactum("backup", "--into", "b"))[0] == 2  # no key at all
+    monkeypatch.setenv(backups.KEY_ENV, "too-short")
+    assert (await pactum("backup", "--into", "b"))[0] == 2
+    monkeypatch.setenv(backups.KEY_ENV, backups.new_key())
+    assert (await pactum("backup-verify", str(missing)))[0] == 2
+    assert (await pactum("restore", str(missing), "--yes"))[0] == 2
+    not_a_backup = environment / "empty"
+    not_a_backup.mkdir()
+    assert (await pactum("backup-verify", str(not_a_backup)))[0] == 1
