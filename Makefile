@@ -52,7 +52,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-BENCH_SECTIONS ?= pipeline identity agreements audit notifier
+BENCH_SECTIONS ?= pipeline identity agreements audit notifier durability
 
 bench: $(STAMP) ## Run the benchmarks, each beside its raw baseline (BENCH_SECTIONS="pipeline audit")
 	@for section in $(BENCH_SECTIONS); do \
