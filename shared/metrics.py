@@ -23,7 +23,7 @@ from typing import Literal
 
 import structlog
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
 from opentelemetry.sdk.metrics.export import (
     Gauge,
     Histogram,
@@ -72,7 +72,13 @@ class ServiceMetrics:
             from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 
             readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
-        self.provider = MeterProvider(resource=self.resource, metric_readers=readers)
+        # No exemplars: neither the text format here nor the collector's Prometheus exporter
+        # carries them, and sampling them costs time on every request.
+        self.provider = MeterProvider(
+            resource=self.resource,
+            metric_readers=readers,
+            exemplar_filter=AlwaysOffExemplarFilter(),
+        )
         self.meter: Meter = self.provider.get_meter("pactum")
         self.requests = self.meter.create_histogram(
             "pactum.http.server.duration",
