@@ -1,8 +1,13 @@
 """``/metrics`` speaks the Prometheus text format and carries no tenant data."""
 
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 
 from shared.metrics import CONTENT_TYPE, ServiceMetrics, metric_name
 from tests.metrics.exposition import parse, total, value
@@ -70,3 +75,40 @@ async def test_metrics_endpoint_is_valid_text_without_tenant_data_and_outside_th
     assert agreement_id not in scraped.text
     schema = (await client.get("/openapi.json")).json()
     assert "/metrics" not in schema["paths"]
+
+
+def test_metrics_are_pushed_over_otlp_when_a_collector_is_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    received: list[bytes] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers["content-length"])))
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_port}")
+        metrics = ServiceMetrics("audit")
+        metrics.meter.create_counter("pactum.audit.checkpoints_signed").add(1)
+        metrics.provider.force_flush(timeout_millis=10_000)
+        metrics.shutdown()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    exported = ExportMetricsServiceRequest()
+    exported.ParseFromString(received[0])
+    [resource] = exported.resource_metrics
+    service = {a.key: a.value.string_value for a in resource.resource.attributes}["service.name"]
+    assert service == "pactum-audit"
+    names = {m.name for scope in resource.scope_metrics for m in scope.metrics}
+    assert "pactum.audit.checkpoints_signed" in names
