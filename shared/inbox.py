@@ -3,7 +3,8 @@
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Uuid, any_, bindparam, insert, select
+from sqlalchemy import Column, DateTime, Uuid, bindparam, func, insert, literal, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
@@ -40,30 +41,46 @@ async def claim_many(
 ) -> set[uuid.UUID]:
     """Record a whole batch in this transaction; return the ids not handled before.
 
-    One read of the ids already seen and one multi-row insert of the others. A replica that
-    claimed one of them concurrently makes the commit fail on the primary key; the caller retries
-    the batch, and the second pass sees that replica's receipts.
+    PostgreSQL: one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` of the whole batch as an
+    array; what comes back is what was not claimed before (a replica claiming the same id
+    concurrently makes this one wait for its commit, then skip the id). SQLite (one writer at a
+    time): one read of the ids already seen and one multi-row insert of the others.
     """
     wanted = list(dict.fromkeys(event_ids))
     if not wanted:
         return set()
-    ids = col(InboxReceipt.event_id)
+    table = InboxReceipt.__table__  # type: ignore[attr-defined]
+    now = datetime.now(UTC)
     if (await session.connection()).dialect.name == "postgresql":
-        # One array parameter: PostgreSQL plans a list of hundreds of IN parameters again on
-        # every call, which cost more server time than the whole rest of a batch.
-        among = ids == any_(bindparam("event_ids", wanted, type_=ARRAY(Uuid())))
-    else:
-        among = ids.in_(wanted)
+        # No read before the insert: a prepared read planned while the inbox was still empty
+        # keeps a sequential scan until the next ANALYZE, and an IN list of hundreds of
+        # parameters is planned again on every call.
+        rows = select(
+            literal(consumer),
+            func.unnest(bindparam("event_ids", wanted, type_=ARRAY(Uuid()))),
+            literal(now, DateTime(timezone=True)),
+        )
+        claimed = await session.scalars(
+            postgresql.insert(table)
+            .from_select(["consumer", "event_id", "received_at"], rows)
+            .on_conflict_do_nothing()
+            .returning(table.c.event_id)
+        )
+        return set(claimed.all())
     seen = set(
         (
-            await session.scalars(select(ids).where(col(InboxReceipt.consumer) == consumer, among))
+            await session.scalars(
+                select(col(InboxReceipt.event_id)).where(
+                    col(InboxReceipt.consumer) == consumer,
+                    col(InboxReceipt.event_id).in_(wanted),
+                )
+            )
         ).all()
     )
     fresh = [event_id for event_id in wanted if event_id not in seen]
     if fresh:
-        now = datetime.now(UTC)
         await session.execute(
-            insert(InboxReceipt.__table__),  # type: ignore[attr-defined]
+            insert(table),
             [
                 {"consumer": consumer, "event_id": event_id, "received_at": now}
                 for event_id in fresh
