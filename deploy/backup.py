@@ -214,6 +214,13 @@ def targets_from_settings() -> list[Target]:
     ]
 
 
+def _pg(tool: str) -> str:
+    """``pg_dump``/``pg_restore`` from ``PACTUM_PG_BIN`` if set (their major version must be at
+    least the server's), else from PATH."""
+    directory = os.environ.get("PACTUM_PG_BIN")
+    return str(Path(directory) / tool) if directory else tool
+
+
 def _libpq(url: str) -> tuple[str, dict[str, str]]:
     """A libpq URI without the password (which goes into PGPASSWORD, not the command line)."""
     parsed: URL = make_url(url)
@@ -232,13 +239,22 @@ def _libpq(url: str) -> tuple[str, dict[str, str]]:
     return (f"{uri}?{query}" if query else uri), environment
 
 
+async def _start(
+    arguments: Sequence[str], environment: dict[str, str], *, output: int
+) -> asyncio.subprocess.Process:
+    try:
+        return await asyncio.create_subprocess_exec(
+            *arguments, stdout=output, stderr=asyncio.subprocess.PIPE, env=environment
+        )
+    except FileNotFoundError:
+        raise BackupError(
+            f"{arguments[0]} not found: install the PostgreSQL client tools of the server's "
+            "major version, or set PACTUM_PG_BIN to their directory"
+        ) from None
+
+
 async def _run(arguments: Sequence[str], environment: dict[str, str]) -> None:
-    process = await asyncio.create_subprocess_exec(
-        *arguments,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-        env=environment,
-    )
+    process = await _start(arguments, environment, output=asyncio.subprocess.DEVNULL)
     _, errors = await process.communicate()
     if process.returncode != 0:
         raise BackupError(f"{arguments[0]} failed: {errors.decode(errors='replace').strip()}")
@@ -246,15 +262,16 @@ async def _run(arguments: Sequence[str], environment: dict[str, str]) -> None:
 
 async def _dump_postgres(target: Target, writer: SealedWriter) -> None:
     uri, environment = _libpq(target.url)
-    arguments = ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--dbname={uri}"]
+    arguments = [
+        _pg("pg_dump"),
+        "--format=custom",
+        "--no-owner",
+        "--no-privileges",
+        f"--dbname={uri}",
+    ]
     if target.schema:
         arguments.append(f"--schema={target.schema}")
-    process = await asyncio.create_subprocess_exec(
-        *arguments,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=environment,
-    )
+    process = await _start(arguments, environment, output=asyncio.subprocess.PIPE)
     assert process.stdout is not None
     assert process.stderr is not None
     errors = asyncio.create_task(process.stderr.read())
@@ -476,7 +493,7 @@ def verify(directory: Path, key: bytes, *, unpack_into: Path | None = None) -> d
 async def _restore_postgres(target: Target, dump: Path) -> None:
     uri, environment = _libpq(target.url)
     arguments = [
-        "pg_restore",
+        _pg("pg_restore"),
         "--clean",
         "--if-exists",
         "--no-owner",

@@ -257,3 +257,13 @@ def test_a_chunked_part_round_trips_across_chunk_boundaries(tmp_path: Path) -> N
     assert b"".join(backups.open_sealed(tmp_path / "part.enc", key, "part")) == payload
     with pytest.raises(backups.BackupError, match="authenticate"):
         list(backups.open_sealed(tmp_path / "part.enc", key, "another-part"))
+
+
+async def test_missing_postgresql_client_tools_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PACTUM_PG_BIN", str(tmp_path / "no-such-directory"))
+    target = backups.Target("audit", "postgresql://postgres@127.0.0.1:5432/absent")
+    with pytest.raises(backups.BackupError, match="PACTUM_PG_BIN"):
+        await backups.backup([target], key=_key(), into=tmp_path / "backups", nats_url=None)
+    assert not list((tmp_path / "backups").iterdir())  # no half-written backup left behind
