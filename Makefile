@@ -15,7 +15,7 @@ COMPOSE_SECRETS := POSTGRES_PASSWORD PACTUM_IDENTITY_DB_PASSWORD PACTUM_AGREEMEN
 COMPOSE_PLACEHOLDERS := $(if $(filter deploy/.env.example,$(COMPOSE_ENV)),$(foreach secret,$(COMPOSE_SECRETS),$(secret)=validation-only))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run demo test lint format bench lock clean openapi compose-config
+.PHONY: help venv install run demo test proof lint format bench lock clean openapi compose-config
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z -]*:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,6 +40,9 @@ demo: $(STAMP) ## Walk through the whole product over its HTTP APIs (uses `make 
 test: $(STAMP) ## Run the test suite (extra pytest arguments: PYTEST_ARGS="-k outbox -x")
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+proof: $(STAMP) ## Full fault injection, fuzzing, cross-tenant matrix, secret hygiene; one summary (PROOF_ARGS="--quick")
+	$(BIN)/python -m deploy.proof --json var/proof/summary.json $(PROOF_ARGS)
+
 lint: $(STAMP) ## ruff check, ruff format --check, mypy, generated docs and lock files up to date, compose file valid
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -52,7 +55,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-BENCH_SECTIONS ?= pipeline identity agreements audit notifier durability
+BENCH_SECTIONS ?= pipeline identity agreements audit notifier durability fullstack
 
 bench: $(STAMP) ## Run the benchmarks, each beside its raw baseline (BENCH_SECTIONS="pipeline audit")
 	@for section in $(BENCH_SECTIONS); do \

@@ -1,0 +1,673 @@
+"""Section: the whole platform as real processes under load, beside its raw baselines.
+
+    python -m bench.fullstack [--quick] [--seconds 15] [--postgres postgresql://...]
+
+nats-server and the four services run as separate processes on this machine, as ``make run``
+starts them (``python -m services.<name>``, one uvicorn worker each, SQLite by default), with the
+demo data off. A load generator in this process (httpx, asyncio, loopback) drives the agreements
+API with an admin's access token signed by identity's own key:
+
+* **audited reads**: ``GET /agreements/{id}`` (each read commits a ``viewed`` event to the outbox,
+  which reaches the audit log through JetStream);
+* **audited writes**: ``POST /agreements`` (a new draft and its ``created`` event);
+
+each at **full load** (a closed loop of ``--concurrency`` clients, as fast as answers come) and at
+**half load** (an open loop at half the full-load rate just measured). For every request of
+those phases it measures the **audit lag**: each request carries its own W3C ``traceparent``, the
+event keeps that trace id and audit stores it on the entry; one poller follows the log through
+``GET /audit/entries?order=oldest&cursor=...`` every ``POLL_SECONDS``, and a request's lag runs
+from its response to the poll that first returned its entry (an upper bound, within one poll
+interval plus one query; the polls are audited reads themselves). Beside, in the same run:
+
+* a **bare endpoint**: a FastAPI app under the same uvicorn settings (``shared/serve.py``) that
+  answers the same read with the same JSON body, with no token check, no database and no event;
+* **raw JetStream** publish and consume rates on the same nats-server (``bench/raw.py``).
+
+It also records each process's CPU seconds per phase (where the time goes) and its peak resident
+memory (``VmHWM``). Results: a table on stdout and the raw figures in
+``bench/results/fullstack.json``.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import os
+import random
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.machine import describe
+from bench.natsserver import NatsServer, free_port
+from bench.probes import load_average, machine_busy_seconds, process_cpu_seconds
+from bench.raw import run_raw
+from bench.stats import summarise
+from shared.auth import Role, TokenSigner
+
+SERVICES = ("identity", "agreements", "audit", "notifier")
+RESULTS = Path(__file__).parent / "results" / "fullstack.json"
+POLL_SECONDS = 0.01
+LAG_GIVE_UP_SECONDS = 15.0
+ACTION = "dpa.agreements.agreement."  # viewed (reads) and created (writes)
+
+Request = Callable[["AuditTail | None"], Awaitable[str]]
+
+
+# ------------------------------------------------------------------------------------------------
+# The processes
+
+
+@dataclass
+class Stack:
+    """nats-server, the four services and the bare endpoint, each its own process."""
+
+    work: Path
+    postgres_url: str | None = None
+    nats: NatsServer | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+    schema_suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    _env: dict[str, str] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        assert self.nats is not None
+        ports = {service: free_port() for service in SERVICES}
+        self.urls = {service: f"http://127.0.0.1:{port}" for service, port in ports.items()}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PACTUM_", "OTEL_"))}
+        env |= {
+            "PACTUM_VAR_DIR": str(self.work / "var"),
+            "PACTUM_NATS_URL": self.nats.url,
+            "PACTUM_JWKS_URL": f"{self.urls['identity']}/.well-known/jwks.json",
+            "PACTUM_NOTIFIER_IDENTITY_URL": self.urls["identity"],
+            "PACTUM_SMTP_PORT": str(free_port()),  # nothing listens: no notice is due anyway
+            "PACTUM_LOG_LEVEL": "WARNING",
+            "PACTUM_DEMO_DATA": "false",
+        }
+        env |= {f"PACTUM_{service.upper()}_PORT": str(port) for service, port in ports.items()}
+        if self.postgres_url:
+            for service in SERVICES:
+                env[f"PACTUM_{service.upper()}_DATABASE_URL"] = self.postgres_url
+                env[f"PACTUM_{service.upper()}_DATABASE_SCHEMA"] = self.schema(service)
+        return env
+
+    def schema(self, service: str) -> str:
+        return f"bench_{service}_{self.schema_suffix}"
+
+    def start(self) -> None:
+        self.nats = NatsServer(self.work / "nats").start()
+        self._env = self.env()
+        for service in SERVICES:
+            self.processes[service] = self._spawn(
+                [sys.executable, "-m", f"services.{service}"], self._env, service
+            )
+
+    def start_bare(self, bare_body: Path, bare_port: int) -> None:
+        """The bare endpoint, once the body it answers is known."""
+        self.processes["bare"] = self._spawn(
+            [
+                sys.executable,
+                "-m",
+                "bench.fullstack",
+                "--serve-bare",
+                str(bare_port),
+                str(bare_body),
+            ],
+            self._env,
+            "bare",
+        )
+        self.urls["bare"] = f"http://127.0.0.1:{bare_port}"
+
+    def _spawn(self, argv: list[str], env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
+        log = (self.work / f"{name}.log").open("wb")
+        return subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    async def wait_ready(self, client: httpx.AsyncClient, names: tuple[str, ...]) -> None:
+        deadline = time.monotonic() + 90
+        pending = set(names)
+        while pending:
+            for name in list(pending):
+                if self.processes[name].poll() is not None:
+                    raise RuntimeError(f"{name} exited: {self.log_tail(name)}")
+                try:
+                    answer = await client.get(f"{self.urls[name]}/readyz")
+                except httpx.TransportError:
+                    continue
+                if answer.status_code == 200:
+                    pending.discard(name)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"not ready after 90 s: {sorted(pending)}")
+            await asyncio.sleep(0.2)
+
+    def log_tail(self, name: str) -> str:
+        return (self.work / f"{name}.log").read_text(errors="replace")[-2000:]
+
+    def pids(self) -> dict[str, int]:
+        pids = {name: process.pid for name, process in self.processes.items()}
+        if self.nats is not None and self.nats.process is not None:
+            pids["nats-server"] = self.nats.process.pid
+        return pids
+
+    def cpu(self) -> dict[str, float | None]:
+        figures = {name: process_cpu_seconds(pid) for name, pid in self.pids().items()}
+        figures["load generator"] = time.process_time()
+        return figures
+
+    def peak_rss_mib(self) -> dict[str, float | None]:
+        return {name: _vm_hwm_mib(pid) for name, pid in self.pids().items()}
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        if self.nats is not None:
+            self.nats.stop()
+
+
+def _vm_hwm_mib(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+async def drop_schemas(stack: Stack) -> None:
+    import asyncpg
+
+    assert stack.postgres_url is not None
+    connection = await asyncpg.connect(stack.postgres_url.replace("+asyncpg", ""))
+    try:
+        for service in SERVICES:
+            await connection.execute(f'DROP SCHEMA IF EXISTS "{stack.schema(service)}" CASCADE')
+    finally:
+        await connection.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# Load
+
+
+def _checked(response: httpx.Response) -> httpx.Response:
+    if response.status_code >= 400:
+        raise RuntimeError(f"{response.request.url}: {response.status_code} {response.text[:300]}")
+    return response
+
+
+@dataclass
+class AuditTail:
+    """Follows the audit log through its API and times each traced request's entry.
+
+    Every load request carries its own W3C ``traceparent``; the service's event keeps that trace
+    id and audit stores it on the entry. One poller reads the new entries
+    (``GET /audit/entries?order=oldest&cursor=<last position>``, action ``ACTION``) every
+    ``POLL_SECONDS``; the lag of a request is from its response to the poll that first returned
+    its entry. The polls are audited reads themselves (a constant extra load on audit).
+    """
+
+    client: httpx.AsyncClient
+    url: str
+    headers: dict[str, str]
+    answered: dict[str, float] = field(default_factory=dict)
+    lags: list[float] = field(default_factory=list)
+    cursor: int = 0
+    polls: int = 0
+
+    async def skip_to_end(self) -> None:
+        while page := await self._page():
+            self.cursor = page[-1]["position"]
+
+    async def _page(self) -> list[dict[str, Any]]:
+        self.polls += 1
+        query = {"order": "oldest", "limit": "500", "action": ACTION}
+        if self.cursor:
+            query["cursor"] = str(self.cursor)
+        answer = _checked(await self.client.get(self.url, params=query, headers=self.headers))
+        items: list[dict[str, Any]] = answer.json()["items"]
+        return items
+
+    async def follow(self, stop: asyncio.Event) -> None:
+        while True:
+            page = await self._page()
+            seen = time.perf_counter()
+            for item in page:
+                answered = self.answered.pop(item.get("trace_id") or "", None)
+                if answered is not None:
+                    self.lags.append(seen - answered)
+            if page:
+                self.cursor = page[-1]["position"]
+            if stop.is_set() and not self.answered:
+                return
+            if len(page) < 500:
+                await asyncio.sleep(POLL_SECONDS)
+
+    def report(self, requests: int) -> dict[str, Any]:
+        return {
+            "entries_timed": len(self.lags),
+            "requests": requests,
+            "missing": len(self.answered),
+            "polls": self.polls,
+            "poll_interval_ms": POLL_SECONDS * 1000,
+            "lag": summarise(self.lags).as_dict(),
+        }
+
+
+def _traced(headers: dict[str, str]) -> tuple[str, dict[str, str]]:
+    trace_id = secrets.token_hex(16)
+    return trace_id, headers | {"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
+
+
+async def closed_loop(
+    request: Request, tail: AuditTail | None, *, concurrency: int, seconds: float
+) -> dict[str, Any]:
+    """``concurrency`` clients, each sending its next request when the last one is answered."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            trace_id, started = await _one(request, tail)
+            if trace_id is None:
+                errors += 1
+            else:
+                latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return {
+        "mode": f"closed loop, {concurrency} clients",
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": round(elapsed, 3),
+        "rate_per_s": round(len(latencies) / elapsed, 1),
+        "latency": summarise(latencies).as_dict(),
+    }
+
+
+async def _one(request: Request, tail: AuditTail | None) -> tuple[str | None, float]:
+    started = time.perf_counter()
+    try:
+        trace_id = await request(tail)
+    except (httpx.HTTPError, RuntimeError):
+        return None, started
+    return trace_id, started
+
+
+async def open_loop(
+    request: Request, tail: AuditTail | None, *, rate: float, seconds: float
+) -> dict[str, Any]:
+    """Requests sent at a fixed rate whatever the answers (arrivals do not wait for the server)."""
+    latencies: list[float] = []
+    errors = 0
+    interval = 1.0 / rate
+    tasks: list[asyncio.Task[None]] = []
+
+    async def one() -> None:
+        nonlocal errors
+        trace_id, started = await _one(request, tail)
+        if trace_id is None:
+            errors += 1
+        else:
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    sent = 0
+    while (now := time.perf_counter()) < started + seconds:
+        due = started + sent * interval
+        if due > now:
+            await asyncio.sleep(due - now)
+        tasks.append(asyncio.create_task(one()))
+        sent += 1
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    return {
+        "mode": f"open loop at {rate:.0f}/s",
+        "target_rate_per_s": round(rate, 1),
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": round(elapsed, 3),
+        "rate_per_s": round(len(latencies) / elapsed, 1),
+        "latency": summarise(latencies).as_dict(),
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# The run
+
+
+@dataclass
+class Bench:
+    stack: Stack
+    client: httpx.AsyncClient
+    headers: dict[str, str]
+    agreements: list[str] = field(default_factory=list)
+
+    def read(self, base: str) -> Request:
+        async def request(tail: AuditTail | None) -> str:
+            trace_id, headers = _traced(self.headers)
+            agreement = random.choice(self.agreements)
+            _checked(await self.client.get(f"{base}/agreements/{agreement}", headers=headers))
+            if tail is not None:
+                tail.answered[trace_id] = time.perf_counter()
+            return trace_id
+
+        return request
+
+    def write(self) -> Request:
+        async def request(tail: AuditTail | None) -> str:
+            trace_id, headers = _traced(self.headers)
+            _checked(
+                await self.client.post(
+                    f"{self.stack.urls['agreements']}/agreements",
+                    json={"title": "Verwerkersovereenkomst (bench)"},
+                    headers=headers,
+                )
+            )
+            if tail is not None:
+                tail.answered[trace_id] = time.perf_counter()
+            return trace_id
+
+        return request
+
+    async def create(self, count: int) -> list[str]:
+        ids = []
+        for _ in range(count):
+            created = _checked(
+                await self.client.post(
+                    f"{self.stack.urls['agreements']}/agreements",
+                    json={"title": "Verwerkersovereenkomst (bench)"},
+                    headers=self.headers,
+                )
+            )
+            ids.append(created.json()["id"])
+        return ids
+
+    async def phase(
+        self,
+        name: str,
+        load: Callable[[AuditTail | None], Awaitable[dict[str, Any]]],
+        *,
+        audited: bool,
+    ) -> dict[str, Any]:
+        print(f"  phase {name} ...", file=sys.stderr, flush=True)
+        tail = None
+        following = None
+        stop = asyncio.Event()
+        if audited:
+            tail = AuditTail(self.client, f"{self.stack.urls['audit']}/audit/entries", self.headers)
+            await tail.skip_to_end()
+            following = asyncio.create_task(tail.follow(stop))
+        cpu_before, busy_before = self.stack.cpu(), machine_busy_seconds()
+        wall_before = time.perf_counter()
+        figures = await load(tail)
+        wall = time.perf_counter() - wall_before
+        cpu_after, busy_after = self.stack.cpu(), machine_busy_seconds()
+        if tail is not None and following is not None:
+            stop.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(following, timeout=LAG_GIVE_UP_SECONDS)
+            figures["audit_lag"] = tail.report(figures["requests"])
+        figures["cpu_share_of_one_core"] = {
+            process: round((cpu_after[process] - before) / wall, 2)  # type: ignore[operator]
+            for process, before in cpu_before.items()
+            if before is not None and cpu_after.get(process) is not None
+        }
+        if busy_before is not None and busy_after is not None:
+            figures["machine_cpu_cores_busy"] = round((busy_after - busy_before) / wall, 2)
+        return figures
+
+
+async def run(
+    *, seconds: float, concurrency: int, postgres_url: str | None, raw_seconds: float
+) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "machine": describe(),
+        "load_average_before": load_average(),
+        "settings": {
+            "phase_seconds": seconds,
+            "concurrency": concurrency,
+            "database": "postgresql" if postgres_url else "sqlite",
+            "poll_interval_ms": POLL_SECONDS * 1000,
+        },
+    }
+    with tempfile.TemporaryDirectory(prefix="pactum-fullstack-") as directory:
+        work = Path(directory)
+        stack = Stack(work, postgres_url=postgres_url)
+        limits = httpx.Limits(
+            max_connections=concurrency + 8, max_keepalive_connections=concurrency + 8
+        )
+        async with httpx.AsyncClient(timeout=60, limits=limits, trust_env=False) as client:
+            try:
+                stack.start()
+                await stack.wait_ready(client, SERVICES)
+                signer = TokenSigner.from_pem(
+                    (work / "var" / "identity" / "signing-key.pem").read_bytes(),
+                    issuer="pactum-identity",
+                    audience="pactum",
+                )
+                token = signer.issue(
+                    user_id=str(uuid.uuid4()),
+                    organisation_id=str(uuid.uuid4()),
+                    roles=[Role.admin],
+                    ttl=timedelta(minutes=10),
+                )
+                bench = Bench(stack, client, {"Authorization": f"Bearer {token}"})
+                bench.agreements = await bench.create(50)
+                # The bare endpoint answers the very body the audited read answers.
+                sample = _checked(
+                    await client.get(
+                        f"{stack.urls['agreements']}/agreements/{bench.agreements[0]}",
+                        headers=bench.headers,
+                    )
+                )
+                body_file = work / "bare-body.json"
+                body_file.write_bytes(sample.content)
+                stack.start_bare(body_file, free_port())
+                await stack.wait_ready(client, ("bare",))
+                results["read_body_bytes"] = len(sample.content)
+
+                phases: dict[str, Any] = {}
+                bare, agreements = stack.urls["bare"], stack.urls["agreements"]
+
+                def full(request: Request) -> Callable[[AuditTail | None], Awaitable[Any]]:
+                    return partial(closed_loop, request, concurrency=concurrency, seconds=seconds)
+
+                def half(request: Request, rate: float) -> Callable[[AuditTail | None], Any]:
+                    return partial(open_loop, request, rate=rate / 2, seconds=seconds)
+
+                phases["bare_read_full"] = await bench.phase(
+                    "bare read, full load", full(bench.read(bare)), audited=False
+                )
+                phases["read_full"] = await bench.phase(
+                    "audited read, full load", full(bench.read(agreements)), audited=True
+                )
+                phases["read_half"] = await bench.phase(
+                    "audited read, half load",
+                    half(bench.read(agreements), phases["read_full"]["rate_per_s"]),
+                    audited=True,
+                )
+                phases["write_full"] = await bench.phase(
+                    "audited write, full load", full(bench.write()), audited=True
+                )
+                phases["write_half"] = await bench.phase(
+                    "audited write, half load",
+                    half(bench.write(), phases["write_full"]["rate_per_s"]),
+                    audited=True,
+                )
+                results["phases"] = phases
+                print("  raw JetStream ...", file=sys.stderr, flush=True)
+                assert stack.nats is not None
+                results["raw_jetstream"] = await run_raw(
+                    stack.nats.url,
+                    work / "raw",
+                    publish_seconds=raw_seconds,
+                    window=256,
+                    consume_timeout=60,
+                )
+                results["peak_rss_mib"] = stack.peak_rss_mib()
+                results["targets"] = targets(phases)
+            finally:
+                stack.stop()
+                if postgres_url:
+                    await drop_schemas(stack)
+    results["load_average_after"] = load_average()
+    return results
+
+
+def targets(phases: dict[str, Any]) -> dict[str, Any]:
+    bare = phases["bare_read_full"]["rate_per_s"]
+    read = phases["read_full"]["rate_per_s"]
+    lag_read = phases["read_half"]["audit_lag"]["lag"]["p99_ms"]
+    lag_write = phases["write_half"]["audit_lag"]["lag"]["p99_ms"]
+    return {
+        "audited_read_vs_bare": round(read / bare, 3) if bare else None,
+        "audited_read_vs_bare_target": 0.5,
+        "audited_read_vs_bare_met": bool(bare) and read / bare >= 0.5,
+        "audit_lag_p99_half_load_ms": {"read": lag_read, "write": lag_write},
+        "audit_lag_p99_target_ms": 250,
+        "audit_lag_p99_met": max(lag_read, lag_write) < 250,
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# Report
+
+
+def table(results: dict[str, Any]) -> str:
+    phases = results["phases"]
+    lines = [
+        "| phase | requests/s | latency p50 / p99 (ms) | audit lag p50 / p95 / p99 (ms) |"
+        " CPU (cores): agreements, audit, nats, generator |",
+        "|---|---:|---:|---:|---|",
+    ]
+    names = {
+        "bare_read_full": "bare FastAPI read, full load",
+        "read_full": "audited read, full load",
+        "read_half": "audited read, half load",
+        "write_full": "audited write, full load",
+        "write_half": "audited write, half load",
+    }
+    for key, label in names.items():
+        phase = phases[key]
+        latency = phase["latency"]
+        lag = phase.get("audit_lag", {}).get("lag")
+        lag_text = (
+            f"{lag['p50_ms']:.0f} / {lag['p95_ms']:.0f} / {lag['p99_ms']:.0f}" if lag else "-"
+        )
+        cpu = phase["cpu_share_of_one_core"]
+        cpu_text = ", ".join(
+            f"{cpu.get(name, 0):.2f}"
+            for name in (
+                "bare" if key.startswith("bare") else "agreements",
+                "audit",
+                "nats-server",
+                "load generator",
+            )
+        )
+        lines.append(
+            f"| {label} | {phase['rate_per_s']:.0f} | {latency['p50_ms']:.1f} / "
+            f"{latency['p99_ms']:.1f} | {lag_text} | {cpu_text} |"
+        )
+    raw = results["raw_jetstream"]
+    lines += [
+        "",
+        "Raw JetStream on the same server: "
+        f"{raw['publish_sequential']['rate_per_s']:.0f} publishes/s one at a time, "
+        f"{raw['publish_windowed']['rate_per_s']:.0f}/s with "
+        f"{raw['publish_windowed']['window']} in flight, "
+        f"consumed at {raw['consume']['rate_per_s']:.0f}/s.",
+        "Peak RSS (MiB): "
+        + ", ".join(f"{name} {mib}" for name, mib in results["peak_rss_mib"].items()),
+    ]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------
+# The bare endpoint (a process of its own)
+
+
+def serve_bare(port: int, body_file: Path) -> None:
+    import uvicorn
+    from fastapi import FastAPI, Response
+
+    app = FastAPI()
+    body = body_file.read_bytes()
+
+    @app.get("/readyz")
+    async def ready() -> dict[str, str]:
+        return {"status": "ready"}
+
+    @app.get("/agreements/{agreement_id}")
+    async def read(agreement_id: uuid.UUID) -> Response:
+        return Response(body, media_type="application/json")
+
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.fullstack", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="3 s phases, for a check (< 60 s)")
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of each load phase")
+    parser.add_argument("--concurrency", type=int, default=16, help="clients at full load")
+    parser.add_argument("--postgres", metavar="URL", help="PostgreSQL instead of SQLite")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
+    parser.add_argument("--serve-bare", nargs=2, metavar=("PORT", "BODY"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_bare:
+        serve_bare(int(args.serve_bare[0]), Path(args.serve_bare[1]))
+        return 0
+    seconds = 3.0 if args.quick else args.seconds
+    results = asyncio.run(
+        run(
+            seconds=seconds,
+            concurrency=args.concurrency,
+            postgres_url=args.postgres,
+            raw_seconds=1.0 if args.quick else 3.0,
+        )
+    )
+    results["quick"] = bool(args.quick)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"\nRaw figures: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
