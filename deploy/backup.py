@@ -227,8 +227,9 @@ def _libpq(url: str) -> tuple[str, dict[str, str]]:
     environment = dict(os.environ)
     if parsed.password:
         environment["PGPASSWORD"] = str(parsed.password)
+    # asyncpg's ssl=require|verify-ca|verify-full is libpq's sslmode.
     query = "&".join(
-        f"{name}={value}"
+        f"{'sslmode' if name == 'ssl' else name}={value}"
         for name, values in parsed.query.items()
         for value in ([values] if isinstance(values, str) else values)
     )

@@ -267,3 +267,12 @@ async def test_missing_postgresql_client_tools_are_named(
     with pytest.raises(backups.BackupError, match="PACTUM_PG_BIN"):
         await backups.backup([target], key=_key(), into=tmp_path / "backups", nats_url=None)
     assert not list((tmp_path / "backups").iterdir())  # no half-written backup left behind
+
+
+def test_pg_tools_get_the_password_apart_and_tls_as_sslmode__TOM_T7() -> None:
+    uri, environment = backups._libpq(
+        "postgresql+asyncpg://audit:s3cret@db.internal:5433/audit?ssl=verify-full"
+    )
+    assert uri == "postgresql://audit@db.internal:5433/audit?sslmode=verify-full"
+    assert "s3cret" not in uri
+    assert environment["PGPASSWORD"] == "s3cret"
