@@ -26,6 +26,6 @@ def contribute(check: str, **figures: int | float | str | bool) -> None:
     path = os.environ.get(REPORT_VARIABLE)
     if not path:
         return
-    line = json.dumps({"check": check, "figures": figures}, sort_keys=True)
+    line = json.dumps({"check": check, "figures": figures})
     with Path(path).open("a", encoding="utf-8") as report:
         report.write(line + "\n")
