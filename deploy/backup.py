@@ -44,6 +44,7 @@ from sqlalchemy.engine import URL, make_url
 
 from shared import migrations
 from shared.database import create_engine
+from shared.settings import nats_servers, nats_url_without_credentials
 
 FORMAT = "pactum-backup/1"
 MAGIC = b"PACTUMBK1\n"
@@ -316,10 +317,14 @@ def _lines(path: Path) -> Iterator[dict[str, Any]]:
 async def _connect(nats_url: str) -> Client:
     try:
         return await nats.connect(
-            nats_url, connect_timeout=5, max_reconnect_attempts=1, allow_reconnect=False
+            nats_servers(nats_url),
+            connect_timeout=5,
+            max_reconnect_attempts=1,
+            allow_reconnect=False,
         )
     except Exception as error:
-        raise BackupError(f"cannot reach NATS at {nats_url}: {type(error).__name__}") from None
+        shown = nats_url_without_credentials(nats_url)
+        raise BackupError(f"cannot reach NATS at {shown}: {type(error).__name__}") from None
 
 
 async def _stream_records(nats_url: str, stream: str) -> AsyncIterator[bytes]:

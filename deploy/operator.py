@@ -38,7 +38,7 @@ from deploy import backup as backups
 from shared import migrations
 from shared.database import create_engine, is_sqlite, session_factory
 from shared.outbox import backlog
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, nats_servers, nats_url_without_credentials
 
 OK, FOUND, USAGE = 0, 1, 2
 
@@ -291,10 +291,14 @@ async def _outbox(service: str) -> dict[str, Any]:
 async def _consumers(settings: ServiceSettings) -> dict[str, Any]:
     try:
         connection = await nats.connect(
-            settings.nats_url, connect_timeout=3, max_reconnect_attempts=1, allow_reconnect=False
+            nats_servers(settings.nats_url),
+            connect_timeout=3,
+            max_reconnect_attempts=1,
+            allow_reconnect=False,
         )
     except Exception as error:
-        return {"error": f"NATS at {settings.nats_url}: {type(error).__name__}: {error}"}
+        shown = nats_url_without_credentials(settings.nats_url)
+        return {"error": f"NATS at {shown}: {type(error).__name__}: {error}"}
     try:
         jetstream = connection.jetstream()
         try:

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.events import Envelope, EventKind, UnknownEventType, kind_of
 from shared.events.subjects import STREAM_SUBJECTS
 from shared.inbox import claim, claim_many
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, nats_servers
 
 log = structlog.get_logger("pactum.consumer")
 
@@ -52,7 +52,7 @@ def build_broker(settings: ServiceSettings, tracer_provider: TracerProvider) -> 
     """``nats_url`` may list several servers of a cluster, comma-separated: any one of them that
     is up lets the service start, and a lost connection moves to another."""
     return NatsBroker(
-        [server.strip() for server in settings.nats_url.split(",") if server.strip()],
+        nats_servers(settings.nats_url),
         name=f"pactum-{settings.service}",
         middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
         max_reconnect_attempts=-1,

@@ -21,6 +21,20 @@ PLATFORM_PREFIX = "PACTUM_"
 DEFAULT_PORTS = {"identity": 8101, "agreements": 8102, "audit": 8103, "notifier": 8104}
 
 
+def nats_servers(url: str) -> list[str]:
+    """The servers ``PACTUM_NATS_URL`` names: one URL, or a cluster's, comma-separated."""
+    return [server.strip() for server in url.split(",") if server.strip()]
+
+
+def nats_url_without_credentials(url: str) -> str:
+    """``PACTUM_NATS_URL`` fit for a message: each server's user and password left out."""
+    shown = []
+    for server in nats_servers(url):
+        scheme, separator, rest = server.rpartition("://")
+        shown.append(f"{scheme}{separator}{rest.rpartition('@')[2]}")
+    return ",".join(shown)
+
+
 class ServiceSettings(BaseSettings):
     """Settings shared by the four services; each subclass names its service."""
 

@@ -6,6 +6,7 @@ import pytest
 
 from services.agreements.main import AgreementsSettings
 from services.audit.main import AuditSettings
+from shared.settings import nats_servers, nats_url_without_credentials
 
 
 def test_defaults_put_each_service_on_its_port_and_its_own_sqlite_file(
@@ -37,3 +38,17 @@ def test_invalid_configuration_is_refused_at_start(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("PACTUM_AGREEMENTS_PORT", "99999")
     with pytest.raises(ValueError, match="port"):
         AgreementsSettings()
+
+
+def test_a_cluster_url_lists_its_servers_and_is_shown_without_passwords() -> None:
+    url = "nats://pactum:s3cret@nats-1:4222, nats://pactum:s3cret@nats-2:4222,tls://nats-3:4222"
+    assert nats_servers(url) == [
+        "nats://pactum:s3cret@nats-1:4222",
+        "nats://pactum:s3cret@nats-2:4222",
+        "tls://nats-3:4222",
+    ]
+    assert (
+        nats_url_without_credentials(url)
+        == "nats://nats-1:4222,nats://nats-2:4222,tls://nats-3:4222"
+    )
+    assert nats_servers("nats://127.0.0.1:14222") == ["nats://127.0.0.1:14222"]
