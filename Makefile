@@ -15,7 +15,7 @@ COMPOSE_SECRETS := POSTGRES_PASSWORD PACTUM_IDENTITY_DB_PASSWORD PACTUM_AGREEMEN
 COMPOSE_PLACEHOLDERS := $(if $(filter deploy/.env.example,$(COMPOSE_ENV)),$(foreach secret,$(COMPOSE_SECRETS),$(secret)=validation-only))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run demo test proof lint format bench lock clean openapi compose-config
+.PHONY: help venv install run demo test proof lint format bench lock clean openapi compose-config migrate
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z -]*:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -74,6 +74,9 @@ clean: ## Remove var/ (the local databases, NATS store and signing key of make r
 
 openapi: $(STAMP) ## Regenerate docs/openapi/*.json, docs/asyncapi.json and docs/events.md from the code
 	$(BIN)/python -m deploy.docs_export
+
+migrate: $(STAMP) ## Upgrade every service's database to the newest revision (ACTION=check compares it with the models)
+	$(BIN)/pactum migrate all $(or $(ACTION),upgrade)
 
 compose-config: ## Validate docker-compose.yml and the NATS config (fails in CI without a compose binary)
 	@if test -x $(BIN)/docker-compose; then compose=$(BIN)/docker-compose; \
