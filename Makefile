@@ -84,8 +84,8 @@ compose-config: ## Validate docker-compose.yml and the NATS config (fails in CI 
 	elif command -v docker-compose >/dev/null 2>&1; then compose=docker-compose; \
 	elif test -n "$$CI"; then echo "compose-config: no compose binary: make install provides $(BIN)/docker-compose" >&2; exit 1; \
 	else echo "compose-config skipped: no $(BIN)/docker-compose, docker compose or docker-compose found"; exit 0; fi; \
-	echo "$$compose --env-file $(COMPOSE_ENV) -f docker-compose.yml config -q"; \
-	env $(COMPOSE_PLACEHOLDERS) $$compose --env-file $(COMPOSE_ENV) -f docker-compose.yml config -q \
+	echo "$$compose --env-file $(COMPOSE_ENV) --profile operator -f docker-compose.yml config -q"; \
+	env $(COMPOSE_PLACEHOLDERS) $$compose --env-file $(COMPOSE_ENV) --profile operator -f docker-compose.yml config -q \
 		&& echo "docker-compose.yml is valid"
 	NATS_SERVER_NAME=nats-1 NATS_PASSWORD=validation-only NATS_ROUTE_PASSWORD=validation-only \
 		$(BIN)/nats-server -c deploy/nats/nats.conf -t
