@@ -1,6 +1,6 @@
 """HTTP routes for tamper evidence: the checkpoint key, signed checkpoints, proofs, verification."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
@@ -64,7 +64,12 @@ async def latest(principal: LogReader, session: SessionDep) -> CheckpointPublic:
     return CheckpointPublic.model_validate(public_checkpoint(signed))
 
 
-@router.get("/proofs/inclusion/{log_index}", response_model=InclusionProof)
+PROOF_ANSWERS: dict[int | str, dict[str, Any]] = {
+    409: {"description": BROKEN.detail},
+}
+
+
+@router.get("/proofs/inclusion/{log_index}", response_model=InclusionProof, responses=PROOF_ANSWERS)
 async def inclusion_proof(
     log_index: int,
     principal: LogReader,
@@ -96,7 +101,11 @@ async def inclusion_proof(
     )
 
 
-@router.get("/proofs/consistency", response_model=ConsistencyProof)
+@router.get(
+    "/proofs/consistency",
+    response_model=ConsistencyProof,
+    responses={404: {"description": "No signed checkpoint of either size."}, **PROOF_ANSWERS},
+)
 async def consistency_proof(
     principal: LogReader,
     session: SessionDep,
