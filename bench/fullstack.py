@@ -438,6 +438,11 @@ class Bench:
         }
         if busy_before is not None and busy_after is not None:
             figures["machine_cpu_cores_busy"] = round((busy_after - busy_before) / wall, 2)
+        served = figures["requests"] or 1
+        figures["cpu_ms_per_request"] = {
+            process: round(share * wall * 1000 / served, 2)
+            for process, share in figures["cpu_share_of_one_core"].items()
+        }
         return figures
 
 
@@ -530,6 +535,10 @@ async def run(
                 )
                 results["peak_rss_mib"] = stack.peak_rss_mib()
                 results["targets"] = targets(phases)
+                results["machine_saturated"] = any(
+                    phase.get("machine_cpu_cores_busy", 0) >= 0.95 * (os.cpu_count() or 1)
+                    for phase in phases.values()
+                )
             finally:
                 stack.stop()
                 if postgres_url:
@@ -561,8 +570,8 @@ def table(results: dict[str, Any]) -> str:
     phases = results["phases"]
     lines = [
         "| phase | requests/s | latency p50 / p99 (ms) | audit lag p50 / p95 / p99 (ms) |"
-        " CPU (cores): agreements, audit, nats, generator |",
-        "|---|---:|---:|---:|---|",
+        " CPU ms per request: endpoint, audit | machine busy (cores) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     names = {
         "bare_read_full": "bare FastAPI read, full load",
@@ -578,19 +587,13 @@ def table(results: dict[str, Any]) -> str:
         lag_text = (
             f"{lag['p50_ms']:.0f} / {lag['p95_ms']:.0f} / {lag['p99_ms']:.0f}" if lag else "-"
         )
-        cpu = phase["cpu_share_of_one_core"]
-        cpu_text = ", ".join(
-            f"{cpu.get(name, 0):.2f}"
-            for name in (
-                "bare" if key.startswith("bare") else "agreements",
-                "audit",
-                "nats-server",
-                "load generator",
-            )
-        )
+        cpu = phase["cpu_ms_per_request"]
+        endpoint = "bare" if key.startswith("bare") else "agreements"
+        audit = f"{cpu.get('audit', 0):.2f}" if lag else "-"
         lines.append(
             f"| {label} | {phase['rate_per_s']:.0f} | {latency['p50_ms']:.1f} / "
-            f"{latency['p99_ms']:.1f} | {lag_text} | {cpu_text} |"
+            f"{latency['p99_ms']:.1f} | {lag_text} | {cpu.get(endpoint, 0):.2f}, {audit} | "
+            f"{phase.get('machine_cpu_cores_busy', '-')} |"
         )
     raw = results["raw_jetstream"]
     lines += [
@@ -603,6 +606,11 @@ def table(results: dict[str, Any]) -> str:
         "Peak RSS (MiB): "
         + ", ".join(f"{name} {mib}" for name, mib in results["peak_rss_mib"].items()),
     ]
+    if results.get("machine_saturated"):
+        lines.append(
+            "The machine's cores were all busy in at least one phase (other work than this run): "
+            "the figures are lower bounds and not comparable between phases."
+        )
     return "\n".join(lines)
 
 
@@ -638,11 +646,22 @@ def serve_bare(port: int, body_file: Path) -> None:
     )
 
 
+def _commit() -> str | None:
+    answer = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH, fixed arguments
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).parent,
+    )
+    return answer.stdout.strip() or None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.fullstack", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--quick", action="store_true", help="3 s phases, for a check (< 60 s)")
+    parser.add_argument("--quick", action="store_true", help="2.5 s phases, for a check (< 60 s)")
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each load phase")
     parser.add_argument("--concurrency", type=int, default=16, help="clients at full load")
     parser.add_argument("--postgres", metavar="URL", help="PostgreSQL instead of SQLite")
@@ -652,16 +671,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve_bare:
         serve_bare(int(args.serve_bare[0]), Path(args.serve_bare[1]))
         return 0
-    seconds = 3.0 if args.quick else args.seconds
+    seconds = 2.5 if args.quick else args.seconds
     results = asyncio.run(
         run(
             seconds=seconds,
             concurrency=args.concurrency,
             postgres_url=args.postgres,
-            raw_seconds=1.0 if args.quick else 3.0,
+            raw_seconds=0.5 if args.quick else 3.0,
         )
     )
     results["quick"] = bool(args.quick)
+    results["commit"] = _commit()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
