@@ -38,6 +38,9 @@ async def _answers() -> AsyncIterator[None]:
         yield
     except users.UserNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="User not found") from None
+    except organisations.OrganisationNotFound:
+        # A token naming an organisation identity does not know is no credential here.
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Not authenticated") from None
     except users.EmailTaken as error:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from None
     except IdentityRuleBroken as error:
@@ -205,9 +208,10 @@ async def view_policy(
     principal: Reader, session: SessionDep, authority: AuthorityDep
 ) -> PolicyPublic:
     """The organisation's password, MFA and lockout policy."""
-    organisation = await organisations.view_policy(
-        session=session, authority=authority, principal=principal
-    )
+    async with _answers():
+        organisation = await organisations.view_policy(
+            session=session, authority=authority, principal=principal
+        )
     return policy_public(organisation)
 
 

@@ -1,0 +1,15 @@
+"""What API fuzzing (tests/security/test_fuzzing.py) found in identity, kept fixed."""
+
+import uuid
+
+from tests.support.platform import Platform
+
+
+async def test_a_token_of_an_organisation_identity_does_not_know_gets_401_not_500__ASVS_8_4_1(
+    identity_platform: Platform,
+) -> None:
+    client = identity_platform.clients["identity"]
+    headers = identity_platform.auth(str(uuid.uuid4()))
+    assert (await client.get("/policy", headers=headers)).status_code == 401
+    changed = await client.patch("/policy", json={"min_length": 14}, headers=headers)
+    assert changed.status_code == 401
