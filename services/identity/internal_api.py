@@ -29,7 +29,12 @@ async def notifier_only(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Not authenticated")
 
 
-router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[Depends(notifier_only)])
+router = APIRouter(
+    prefix="/internal",
+    tags=["internal"],
+    dependencies=[Depends(notifier_only)],
+    responses={401: {"description": "Without the notifier's delivery key."}},
+)
 
 
 class Contact(BaseModel):

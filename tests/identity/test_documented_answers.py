@@ -2,6 +2,7 @@
 
 import uuid
 
+from deploy.docs_export import build_app
 from tests.support.platform import Platform
 
 
@@ -13,3 +14,16 @@ async def test_a_token_of_an_organisation_identity_does_not_know_gets_401_not_50
     assert (await client.get("/policy", headers=headers)).status_code == 401
     changed = await client.patch("/policy", json={"min_length": 14}, headers=headers)
     assert changed.status_code == 401
+
+
+async def test_internal_routes_refuse_and_document_a_missing_delivery_key(
+    identity_platform: Platform,
+) -> None:
+    client = identity_platform.clients["identity"]
+    response = await client.get(f"/internal/organisations/{uuid.uuid4()}/admins")
+    assert response.status_code == 401
+    paths = build_app("identity").openapi()["paths"]
+    for path, operations in paths.items():
+        if path.startswith("/internal/"):
+            for operation in operations.values():
+                assert "401" in operation["responses"], path
