@@ -32,6 +32,7 @@ from typing import Any, TextIO
 
 import nats
 from nats.js.errors import NotFoundError
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from deploy import backup as backups
@@ -248,10 +249,23 @@ def _verify_export(export: Path, public_key: str | None, out: TextIO) -> int:
     return OK
 
 
+def _absent(settings: ServiceSettings) -> str | None:
+    """A SQLite database file that does not exist (looking must not create it)."""
+    url = make_url(settings.database_url)
+    path = url.database if url.get_backend_name() == "sqlite" else None
+    if path and path != ":memory:" and not Path(path).exists():
+        return f"no database at {path}"
+    return None
+
+
 async def _migrate(service: str, action: str, out: TextIO) -> int:
     code = OK
     for name in migrations.SERVICES if service == "all" else (service,):
         settings = service_settings(name)
+        if action != "upgrade" and (absent := _absent(settings)):
+            print(f"{name}: {absent}", file=out)
+            code = FOUND
+            continue
         engine = create_engine(settings.database_url, schema=settings.database_schema)
         schema = None if is_sqlite(engine) else settings.database_schema
         try:
@@ -277,6 +291,8 @@ async def _migrate(service: str, action: str, out: TextIO) -> int:
 
 async def _outbox(service: str) -> dict[str, Any]:
     settings = service_settings(service)
+    if absent := _absent(settings):
+        return {"service": service, "error": absent}
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     try:
         count, oldest = await backlog(session_factory(engine))
