@@ -335,7 +335,8 @@ async def _stream_records(nats_url: str, stream: str) -> AsyncIterator[bytes]:
         try:
             info = await jetstream.stream_info(stream)
         except NotFoundError:
-            raise BackupError(f"no JetStream stream {stream!r} at {nats_url}") from None
+            shown = nats_url_without_credentials(nats_url)
+            raise BackupError(f"no JetStream stream {stream!r} at {shown}") from None
         config = info.config.as_dict()
         yield orjson.dumps({"record": "stream", "config": config}) + b"\n"
         sequence, last = info.state.first_seq, info.state.last_seq
