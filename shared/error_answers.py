@@ -9,6 +9,7 @@ platform answers on every route of a kind, which API fuzzing (tests/security) fo
 - 422 carries either FastAPI's list of field errors or one sentence of a rule the request broke.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -71,5 +72,23 @@ def install(app: FastAPI) -> None:
         if app.openapi_schema is None:
             app.openapi_schema = document_error_answers(build())
         return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def install_answer(
+    app: FastAPI, status: int, description: str, applies: Callable[[str, str], bool]
+) -> None:
+    """Document one more answer of ``app`` on every operation ``applies(method, path)`` to."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        for path, operations in document.get("paths", {}).items():
+            for method, operation in operations.items():
+                if applies(method.upper(), path):
+                    answers = operation.setdefault("responses", {})
+                    answers.setdefault(str(status), _answer(description))
+        return document
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
 from services.agreements.domain import AgreementRuleBroken, NotAllowed, NotFound, StateConflict
+from shared import error_answers
 
 
 def _answer(code: int, detail: str) -> JSONResponse:
@@ -37,6 +38,14 @@ async def _concurrent(_request: Request, _error: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
+    # Any change may find the agreement in a state it does not fit, or lose a race: 409.
+    error_answers.install_answer(
+        app,
+        status.HTTP_409_CONFLICT,
+        "The object is in a state this request does not fit, or a concurrent change got there "
+        "first.",
+        lambda method, _path: method != "GET",
+    )
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(NotAllowed, _not_allowed)
     app.add_exception_handler(AgreementRuleBroken, _rule_broken)
