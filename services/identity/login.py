@@ -2,7 +2,7 @@
 
 Every attempt costs one argon2 verification, whether the account exists, is locked or disabled,
 so the answer and its timing say nothing (ASVS 6.3.8). Each attempt is counted *before* it is
-evaluated (``store.reserve_attempt``), so parallel attempts cannot exceed the lock threshold
+evaluated (``store.admit_login``), so parallel attempts cannot exceed the lock threshold
 (TOM-T5). Per-address throttling slows credential stuffing across accounts.
 
 The flow is a chain of steps on a challenge: ``password`` proves ``pwd``; a ``second_factor``
@@ -15,6 +15,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 from opentelemetry.metrics import Counter, Meter
 from sqlalchemy import CursorResult, update
@@ -23,7 +24,7 @@ from sqlmodel import col
 
 from services.identity import onetime, store
 from services.identity.authority import Authority
-from services.identity.domain import UserStatus, next_lock
+from services.identity.domain import PasswordPolicy, UserStatus, next_lock
 from services.identity.sessions import Tokens, start_session
 from services.identity.tables import Challenge, Organisation, UserAccount
 from shared.events import Actor, Outcome
@@ -73,53 +74,81 @@ async def password_login(
     password: str,
     address: str | None,
 ) -> Tokens | Pending:
+    """Two short transactions around the hash: the admission (one statement), then either the
+    session or the failure record. Nothing is held open while the hash runs."""
     now = _now()
-    if address is not None:
-        async with sessions() as session:
-            failures = await store.client_failures(
+    async with sessions() as session, session.begin():
+        admitted = await store.admit_login(
+            session=session,
+            email=email,
+            now=now,
+            address=address,
+            window=_window(authority, now),
+            client_limit=authority.settings.client_failure_limit,
+        )
+    stored = admitted.user.password_hash if admitted is not None else None
+    correct = await asyncio.to_thread(authority.passwords.verify, stored, password)
+    if admitted is None or not correct:
+        await _refuse(sessions, authority, email, admitted, address)
+    assert admitted is not None
+    return await _password_proven(sessions, authority, admitted, password)
+
+
+async def _refuse(
+    sessions: async_sessionmaker[AsyncSession],
+    authority: Authority,
+    email: str,
+    admitted: store.Admission | None,
+    address: str | None,
+) -> NoReturn:
+    """Record a refused password login and raise the generic answer. Why it was refused is found
+    out here, after the hash, so that every refusal costs the same before it."""
+    now = _now()
+    async with sessions() as session, session.begin():
+        throttled = (
+            admitted is None
+            and address is not None
+            and await store.client_failures(
                 session=session, address=address, window=_window(authority, now)
             )
-        if failures >= authority.settings.client_failure_limit:
-            await asyncio.to_thread(authority.passwords.verify, None, password)
-            await _record_failure(sessions, authority, None, None, "throttled", 0, address)
-            raise Throttled
-    async with sessions() as session, session.begin():
-        user, organisation, attempt = await store.reserve_login_attempt(
-            session=session, email=email, now=now
+            >= authority.settings.client_failure_limit
         )
-    stored = user.password_hash if user is not None and attempt is not None else None
-    correct = await asyncio.to_thread(authority.passwords.verify, stored, password)
-    if not correct or user is None or organisation is None:
-        reason = (
-            "unknown"
-            if user is None
-            else "disabled"
-            if user.status is not UserStatus.active
-            else "locked"
-            if attempt is None
-            else "credentials"
-        )
-        await _record_failure(sessions, authority, user, organisation, reason, attempt, address)
-        raise LoginRefused
-    return await _password_proven(sessions, authority, user, organisation, password)
+        if throttled:
+            await _failure(session, authority, None, None, "throttled", 0, address)
+        else:
+            user, organisation = await store.user_with_organisation(session=session, email=email)
+            reason = (
+                "unknown"
+                if user is None
+                else "disabled"
+                if user.status is not UserStatus.active
+                else "locked"
+                if admitted is None
+                else "credentials"
+            )
+            attempt = admitted.attempt if admitted is not None else None
+            await _failure(session, authority, user, organisation, reason, attempt, address)
+    raise Throttled if throttled else LoginRefused
 
 
 async def _password_proven(
     sessions: async_sessionmaker[AsyncSession],
     authority: Authority,
-    user: UserAccount,
-    organisation: Organisation,
+    admitted: store.Admission,
     password: str,
 ) -> Tokens | Pending:
+    user = admitted.user
+    rehashed = None
+    if authority.passwords.needs_rehash(user.password_hash or ""):  # before the transaction
+        rehashed = await asyncio.to_thread(authority.passwords.hash, password)
     async with sessions() as session, session.begin():
-        if authority.passwords.needs_rehash(user.password_hash or ""):
-            rehashed = await asyncio.to_thread(authority.passwords.hash, password)
+        if rehashed is not None:
             await session.execute(
                 update(UserAccount)
                 .where(col(UserAccount.id) == user.id)
                 .values(password_hash=rehashed)
             )
-        if user.mfa_enrolled_at is not None or store.password_policy(organisation).requires_mfa(
+        if user.mfa_enrolled_at is not None or PasswordPolicy(mfa=admitted.mfa).requires_mfa(
             user.role
         ):
             await store.release_attempt(session=session, user_id=user.id)
@@ -180,39 +209,51 @@ async def _record_failure(
     attempt: int | None,
     address: str | None,
 ) -> None:
-    now = _now()
     async with sessions() as session, session.begin():
-        if address is not None:
-            await store.count_client_failure(
-                session=session,
-                address=address,
-                window=_window(authority, now),
-                dialect=session.get_bind().dialect.name,
-            )
-        if user is not None and organisation is not None and attempt is not None:
-            await lock_if_due(
-                session=session,
-                authority=authority,
-                user=user,
-                organisation=organisation,
-                attempt=attempt,
-            )
-        known = user is not None
-        authority.outbox.add(
-            session,
-            type="dpa.identity.login.failed.v1",
-            tenant=str(user.organisation_id) if user is not None else PLATFORM_TENANT,
-            actor=Actor(id=str(user.id), organisation_id=str(user.organisation_id))
-            if user is not None
-            else Actor(id="anonymous"),
-            subject=str(user.id) if known and user is not None else None,
-            outcome=Outcome.failed,
-            data=LoginFailed(
-                user_id=user.id if user is not None else None,
-                reason=reason,
-                failures=attempt or 0,
-            ),
+        await _failure(session, authority, user, organisation, reason, attempt, address)
+
+
+async def _failure(
+    session: AsyncSession,
+    authority: Authority,
+    user: UserAccount | None,
+    organisation: Organisation | None,
+    reason: str,
+    attempt: int | None,
+    address: str | None,
+) -> None:
+    """A failed login in the caller's transaction: the address's count, the lock if this attempt
+    reached the threshold, and the ``login.failed`` event."""
+    if address is not None:
+        await store.count_client_failure(
+            session=session,
+            address=address,
+            window=_window(authority, _now()),
+            dialect=session.get_bind().dialect.name,
         )
+    if user is not None and organisation is not None and attempt is not None:
+        await lock_if_due(
+            session=session,
+            authority=authority,
+            user=user,
+            organisation=organisation,
+            attempt=attempt,
+        )
+    authority.outbox.add(
+        session,
+        type="dpa.identity.login.failed.v1",
+        tenant=str(user.organisation_id) if user is not None else PLATFORM_TENANT,
+        actor=Actor(id=str(user.id), organisation_id=str(user.organisation_id))
+        if user is not None
+        else Actor(id="anonymous"),
+        subject=str(user.id) if user is not None else None,
+        outcome=Outcome.failed,
+        data=LoginFailed(
+            user_id=user.id if user is not None else None,
+            reason=reason,
+            failures=attempt or 0,
+        ),
+    )
 
 
 async def lock_if_due(

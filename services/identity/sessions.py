@@ -69,6 +69,9 @@ async def start_session(
 ) -> Tokens:
     """Open a session for a fully authenticated user, in the caller's transaction."""
     now = _now()
+    # The account's update first: the session, refresh token and event are then written by one
+    # flush at commit, not flushed early by the UPDATE (autoflush).
+    await store.clear_failures(session=session, user_id=user.id)
     login = LoginSession(
         user_id=user.id,
         organisation_id=user.organisation_id,
@@ -78,7 +81,6 @@ async def start_session(
     )
     session.add(login)  # its id is set already: no flush, one round trip less per login
     refresh = _refresh(session, login, now)
-    await store.clear_failures(session=session, user_id=user.id)
     actor = Actor(id=str(user.id), organisation_id=str(user.organisation_id))
     authority.outbox.add(
         session,

@@ -2,15 +2,16 @@
 request reaches tenant data (another organisation's user is simply not found)."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.identity.domain import LockoutPolicy, PasswordPolicy, UserStatus
+from services.identity.domain import LockoutPolicy, MfaRequirement, PasswordPolicy, UserStatus
 from services.identity.tables import (
     ClientFailure,
     LoginSession,
@@ -120,40 +121,74 @@ async def reserve_attempt(
     return int(count or 0)
 
 
-async def reserve_login_attempt(
-    *, session: AsyncSession, email: str, now: datetime
-) -> tuple[UserAccount | None, Organisation | None, int | None]:
-    """:func:`reserve_attempt` for a login by e-mail, in one statement plus one read: the
-    threshold comes from the organisation's policy inside the UPDATE itself."""
-    address = email.strip().lower()
-    threshold = (
-        select(col(Organisation.lock_threshold))
-        .where(col(Organisation.id) == col(UserAccount.organisation_id))
-        .scalar_subquery()
+@dataclass(frozen=True)
+class Admission:
+    """A login attempt admitted and counted: the account as it is now, and whether its
+    organisation requires a second factor."""
+
+    user: UserAccount
+    mfa: MfaRequirement
+
+    @property
+    def attempt(self) -> int:
+        return self.user.failures
+
+
+async def admit_login(
+    *,
+    session: AsyncSession,
+    email: str,
+    now: datetime,
+    address: str | None,
+    window: int,
+    client_limit: int,
+) -> Admission | None:
+    """:func:`reserve_attempt` for a login by e-mail, in one statement (TOM-T5).
+
+    The conditional UPDATE takes the threshold from the organisation's policy, refuses an address
+    over its failure limit, and returns the account with the organisation's MFA requirement: no
+    read before or after it. None when the account is unknown, not active or locked, or the
+    address is throttled; the caller finds out which only after the (equal-cost) hash check.
+    """
+    organisation = col(Organisation.id) == col(UserAccount.organisation_id)
+    threshold = select(col(Organisation.lock_threshold)).where(organisation).scalar_subquery()
+    mfa = select(col(Organisation.mfa)).where(organisation).scalar_subquery()
+    statement = update(UserAccount).where(
+        col(UserAccount.email) == email.strip().lower(),
+        col(UserAccount.status) == UserStatus.active,
+        col(UserAccount.failures) < threshold,
+        col(UserAccount.locked_permanently).is_(False),
+        (col(UserAccount.locked_until).is_(None)) | (col(UserAccount.locked_until) <= now),
     )
-    result = await session.execute(
-        update(UserAccount)
-        .where(
-            col(UserAccount.email) == address,
-            col(UserAccount.status) == UserStatus.active,
-            col(UserAccount.failures) < threshold,
-            col(UserAccount.locked_permanently).is_(False),
-            (col(UserAccount.locked_until).is_(None)) | (col(UserAccount.locked_until) <= now),
+    if address is not None:
+        statement = statement.where(
+            ~exists().where(
+                col(ClientFailure.address) == address,
+                col(ClientFailure.window) == window,
+                col(ClientFailure.failures) >= client_limit,
+            )
         )
-        .values(failures=UserAccount.failures + 1)
-        .execution_options(synchronize_session=False)
-    )
+    found = (
+        await session.execute(
+            statement.values(failures=UserAccount.failures + 1)
+            .returning(UserAccount, mfa)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    return None if found is None else Admission(user=found[0], mfa=found[1])
+
+
+async def user_with_organisation(
+    *, session: AsyncSession, email: str
+) -> tuple[UserAccount, Organisation] | tuple[None, None]:
     found = (
         await session.execute(
             select(UserAccount, Organisation)
             .join(Organisation, col(Organisation.id) == col(UserAccount.organisation_id))
-            .where(col(UserAccount.email) == address)
+            .where(col(UserAccount.email) == email.strip().lower())
         )
     ).first()
-    if found is None:
-        return None, None, None
-    user, organisation = found
-    return user, organisation, (user.failures if _rows(result) == 1 else None)
+    return (None, None) if found is None else (found[0], found[1])
 
 
 async def release_attempt(*, session: AsyncSession, user_id: uuid.UUID) -> None:
