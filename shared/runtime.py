@@ -297,7 +297,8 @@ async def stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
             log.warning("service.task_failed", task=task.get_name(), error=str(task.exception()))
 
 
-def runtime_of(request: Request) -> ServiceRuntime:
+async def runtime_of(request: Request) -> ServiceRuntime:
+    """Async on purpose: FastAPI runs a plain ``def`` dependency in its thread pool."""
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
 
