@@ -27,7 +27,8 @@ from shared.request import client_address
 from shared.runtime import RuntimeDep, SessionDep
 
 
-def authority_of(request: Request) -> Authority:
+async def authority_of(request: Request) -> Authority:
+    """Async on purpose: FastAPI runs a plain ``def`` dependency in its thread pool."""
     authority: Authority = request.app.state.authority
     return authority
 
