@@ -62,6 +62,25 @@ def push(
     frontier.append(current)
 
 
+def extend(frontier: list[bytes], size: int, leaves: list[bytes]) -> None:
+    """Many :func:`push` at once, without the nodes to store (a verifier's use): every aligned
+    power-of-two block of the new leaves is folded level by level, then joins the frontier."""
+    done, count = 0, len(leaves)
+    sha256 = hashlib.sha256
+    while done < count:
+        position = size + done
+        block = min(position & -position or 1 << 62, count - done)
+        level = block.bit_length() - 1
+        block = 1 << level  # the largest aligned power of two that fits
+        current = fold(leaves[done : done + block])
+        remaining = position >> level
+        while remaining & 1:
+            current = sha256(b"\x01" + frontier.pop() + current).digest()
+            remaining >>= 1
+        frontier.append(current)
+        done += block
+
+
 def root(frontier: list[bytes]) -> bytes:
     """The tree head: the frontier folded from the right (RFC 9162 MTH)."""
     if not frontier:
@@ -139,8 +158,12 @@ def range_hash(start: int, end: int, lookup: Callable[[int, int], bytes]) -> byt
 
 def fold(hashes: list[bytes]) -> bytes:
     """The root of a complete subtree given its 2**j aligned children, left to right."""
+    sha256 = hashlib.sha256
     while len(hashes) > 1:
-        hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
+        hashes = [
+            sha256(b"\x01" + left + right).digest()
+            for left, right in zip(hashes[::2], hashes[1::2], strict=True)
+        ]
     return hashes[0]
 
 

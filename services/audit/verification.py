@@ -62,18 +62,27 @@ class LogVerifier:
         leaf hash stored with it; False once the log is found bad (the rest is ignored)."""
         if self._failure is not None:
             return False
-        index = leaf.get("log_index")
-        if index != self._size:
+        return self._add_hashed(
+            leaf.get("log_index"), stored_hash, merkle.leaf_hash(leaf_bytes(leaf))
+        )
+
+    def _add_hashed(self, found: Any, stored_hash: str | None, hashed: bytes) -> bool:
+        if self._failure is not None:
+            return False
+        if found != self._size:
             return self._fail(
-                self._size, f"entry {self._size} is missing or out of order (found {index})"
+                self._size, f"entry {self._size} is missing or out of order (found {found})"
             )
         if self.signed_only and self._size >= self.tree_size:
             return self._fail(self._size, f"entry {self._size} is beyond the signed tree")
-        hashed = merkle.leaf_hash(leaf_bytes(leaf))
         if stored_hash is not None and stored_hash != hashed.hex():
             return self._fail(self._size, f"entry {self._size} does not match its leaf hash")
-        self._frontier, _ = merkle.append(self._frontier, self._size, hashed)
+        merkle.push(self._frontier, self._size, hashed, [])
         self._size += 1
+        return self._at_checkpoints()
+
+    def _at_checkpoints(self) -> bool:
+        """Compare the root with each signed checkpoint of the current size."""
         while self._pending and int(self._pending[0]["size"]) == self._size:
             point = self._pending.pop(0)
             if merkle.root(self._frontier).hex() != point["root"]:
@@ -83,6 +92,34 @@ class LogVerifier:
                 )
             self._held = self._size
         return True
+
+    def add_hashed(
+        self, indexes: list[Any], stored_hashes: list[str | None], leaf_hashes: list[bytes]
+    ) -> bool:
+        """:meth:`add` for the next entries at once, given as their ``log_index`` values, stored
+        leaf hashes and recomputed leaf hashes; the same verdict. A run with nothing to report
+        (consecutive indexes, matching hashes, no checkpoint before its end) is folded in bulk;
+        any other run is checked entry by entry."""
+        if self._failure is not None:
+            return False
+        start, end = self._size, self._size + len(indexes)
+        clean = (
+            not (self.signed_only and end > self.tree_size)
+            and not (self._pending and int(self._pending[0]["size"]) < end)
+            and indexes == list(range(start, end))
+            and all(
+                stored is None or stored == value.hex()
+                for stored, value in zip(stored_hashes, leaf_hashes, strict=True)
+            )
+        )
+        if not clean:
+            return all(
+                self._add_hashed(index, stored, value)
+                for index, stored, value in zip(indexes, stored_hashes, leaf_hashes, strict=True)
+            )
+        merkle.extend(self._frontier, start, leaf_hashes)
+        self._size = end
+        return self._at_checkpoints()
 
     def finish(self, *, stored_size: int | None = None) -> Report:
         """The verdict; ``stored_size`` is the live tree's size, read after the last entry."""
