@@ -596,8 +596,8 @@ def table(results: dict[str, Any]) -> str:
     phases = results["phases"]
     lines = [
         "| phase | requests/s | latency p50 / p99 (ms) | audit lag p50 / p95 / p99 (ms) |"
-        " CPU ms per request: endpoint, audit | machine busy (cores) |",
-        "|---|---:|---:|---:|---:|---:|",
+        " CPU ms per request: endpoint, audit | generator CPU (cores) | machine busy (cores) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     names = {
         "bare_read_full": "bare FastAPI read, full load",
@@ -619,6 +619,7 @@ def table(results: dict[str, Any]) -> str:
         lines.append(
             f"| {label} | {phase['rate_per_s']:.0f} | {latency['p50_ms']:.1f} / "
             f"{latency['p99_ms']:.1f} | {lag_text} | {cpu.get(endpoint, 0):.2f}, {audit} | "
+            f"{phase['cpu_share_of_one_core'].get('load generator', 0):.2f} | "
             f"{phase.get('machine_cpu_cores_busy', '-')} |"
         )
     raw = results["raw_jetstream"]
