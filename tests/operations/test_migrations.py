@@ -182,3 +182,22 @@ def test_the_migration_command_refuses_an_unknown_service() -> None:
     with pytest.raises(SystemExit) as exit_:
         migrations.main(["billing", "upgrade"])
     assert exit_.value.code == 2
+
+
+async def test_an_older_database_with_enum_columns_is_completed_without_recreating_their_types(
+    database: Callable[[str], Database],
+) -> None:
+    target = database("identity")
+    engine = _engine(target)
+    try:
+        metadata = migrations.target_metadata("identity")
+        async with engine.begin() as connection:
+            if target.schema:
+                await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{target.schema}"'))
+            # organisation's mfa column has a PostgreSQL enum type of its own.
+            await connection.run_sync(metadata.create_all, tables=[metadata.tables["organisation"]])
+        reached = await migrations.upgrade(engine, "identity", schema=target.schema)
+        assert reached == migrations.head("identity")
+        assert await migrations.check(engine, "identity", schema=target.schema) == []
+    finally:
+        await engine.dispose()

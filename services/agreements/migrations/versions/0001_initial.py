@@ -12,14 +12,47 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# PostgreSQL enum types, created once before the tables: a table created only if it is missing
+# must not try to create its type again (nor one another table shares).
+ENUMS: dict[str, tuple[str, ...]] = {
+    "agreementstatus": ("draft", "signed", "active", "terminated", "closed"),
+    "authorisation": ("specific", "general"),
+    "versionstatus": ("draft", "proposed", "in_force", "superseded", "withdrawn"),
+    "party": ("controller", "processor"),
+    "noticedecision": ("pending", "approved", "objected", "accepted", "withdrawn"),
+}
+
+
+def _enum(name: str) -> sa.types.TypeEngine[str]:
+    values = ENUMS[name]
+    return sa.Enum(*values, name=name).with_variant(
+        postgresql.ENUM(*values, name=name, create_type=False), "postgresql"
+    )
+
+
+def _create_enums() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        for name, values in ENUMS.items():
+            postgresql.ENUM(*values, name=name).create(bind, checkfirst=True)
+
+
+def _drop_enums() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        for name in ENUMS:
+            postgresql.ENUM(name=name).drop(bind, checkfirst=True)
+
 
 def upgrade() -> None:
+    _create_enums()
     op.create_table(
         "agreement",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -30,13 +63,11 @@ def upgrade() -> None:
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column(
             "status",
-            sa.Enum("draft", "signed", "active", "terminated", "closed", name="agreementstatus"),
+            _enum("agreementstatus"),
             nullable=False,
         ),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column(
-            "authorisation", sa.Enum("specific", "general", name="authorisation"), nullable=False
-        ),
+        sa.Column("authorisation", _enum("authorisation"), nullable=False),
         sa.Column("notice_days", sa.Integer(), nullable=False),
         sa.Column("silence_is_acceptance", sa.Boolean(), nullable=False),
         sa.Column("breach_notice_hours", sa.Integer(), nullable=False),
@@ -181,18 +212,14 @@ def upgrade() -> None:
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "draft", "proposed", "in_force", "superseded", "withdrawn", name="versionstatus"
-            ),
+            _enum("versionstatus"),
             nullable=False,
         ),
         sa.Column("annex1", sa.JSON(), nullable=False),
         sa.Column("terms", sa.JSON(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("proposed_by", sa.String(length=200), nullable=False),
-        sa.Column(
-            "proposed_by_party", sa.Enum("controller", "processor", name="party"), nullable=False
-        ),
+        sa.Column("proposed_by_party", _enum("party"), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("in_force_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
@@ -410,18 +437,14 @@ def upgrade() -> None:
         sa.Column("change_id", sa.Uuid(), nullable=False),
         sa.Column("agreement_id", sa.Uuid(), nullable=False),
         sa.Column("controller_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "authorisation", sa.Enum("specific", "general", name="authorisation"), nullable=False
-        ),
+        sa.Column("authorisation", _enum("authorisation"), nullable=False),
         sa.Column("silence_is_acceptance", sa.Boolean(), nullable=False),
         sa.Column("notified_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("objection_deadline", sa.DateTime(timezone=True), nullable=True),
         sa.Column("window_closed", sa.Boolean(), nullable=False),
         sa.Column(
             "decision",
-            sa.Enum(
-                "pending", "approved", "objected", "accepted", "withdrawn", name="noticedecision"
-            ),
+            _enum("noticedecision"),
             nullable=False,
         ),
         sa.Column("reason", sa.Text(), nullable=True),
@@ -464,7 +487,7 @@ def upgrade() -> None:
         "agreement_signature",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("version_id", sa.Uuid(), nullable=False),
-        sa.Column("party", sa.Enum("controller", "processor", name="party"), nullable=False),
+        sa.Column("party", _enum("party"), nullable=False),
         sa.Column("organisation_id", sa.Uuid(), nullable=False),
         sa.Column("signed_by", sa.String(length=200), nullable=False),
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
@@ -523,3 +546,4 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_agreement_counterparty_id"), table_name="agreement")
     op.drop_index(op.f("ix_agreement_controller_id"), table_name="agreement")
     op.drop_table("agreement")
+    _drop_enums()

@@ -12,14 +12,45 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# PostgreSQL enum types, created once before the tables: a table created only if it is missing
+# must not try to create its type again (nor one another table shares).
+ENUMS: dict[str, tuple[str, ...]] = {
+    "mfarequirement": ("none", "admins", "everyone"),
+    "userstatus": ("invited", "active", "disabled", "removed"),
+    "grantstatus": ("requested", "approved", "denied", "revoked", "expired"),
+}
+
+
+def _enum(name: str) -> sa.types.TypeEngine[str]:
+    values = ENUMS[name]
+    return sa.Enum(*values, name=name).with_variant(
+        postgresql.ENUM(*values, name=name, create_type=False), "postgresql"
+    )
+
+
+def _create_enums() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        for name, values in ENUMS.items():
+            postgresql.ENUM(*values, name=name).create(bind, checkfirst=True)
+
+
+def _drop_enums() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        for name in ENUMS:
+            postgresql.ENUM(name=name).drop(bind, checkfirst=True)
+
 
 def upgrade() -> None:
+    _create_enums()
     op.create_table(
         "client_failure",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -46,9 +77,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("min_length", sa.Integer(), nullable=False),
         sa.Column("password_history", sa.Integer(), nullable=False),
-        sa.Column(
-            "mfa", sa.Enum("none", "admins", "everyone", name="mfarequirement"), nullable=False
-        ),
+        sa.Column("mfa", _enum("mfarequirement"), nullable=False),
         sa.Column("lock_threshold", sa.Integer(), nullable=False),
         sa.Column("lock_minutes", sa.String(length=200), nullable=False),
         sa.Column("permanent_after", sa.Integer(), nullable=True),
@@ -118,7 +147,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column(
             "status",
-            sa.Enum("invited", "active", "disabled", "removed", name="userstatus"),
+            _enum("userstatus"),
             nullable=False,
         ),
         sa.Column("password_hash", sa.Text(), nullable=True),
@@ -158,7 +187,7 @@ def upgrade() -> None:
         sa.Column("minutes", sa.Integer(), nullable=False),
         sa.Column(
             "status",
-            sa.Enum("requested", "approved", "denied", "revoked", "expired", name="grantstatus"),
+            _enum("grantstatus"),
             nullable=False,
         ),
         sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
@@ -366,3 +395,4 @@ def downgrade() -> None:
     op.drop_table("organisation")
     op.drop_table("inbox")
     op.drop_table("client_failure")
+    _drop_enums()

@@ -12,14 +12,45 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# PostgreSQL enum types, created once before the tables: a table created only if it is missing
+# must not try to create its type again (nor one another table shares).
+ENUMS: dict[str, tuple[str, ...]] = {
+    "locale": ("nl", "fr", "en"),
+    "channel": ("email", "webhook", "inbox"),
+    "deliverystatus": ("pending", "sending", "delivered", "failed"),
+}
+
+
+def _enum(name: str) -> sa.types.TypeEngine[str]:
+    values = ENUMS[name]
+    return sa.Enum(*values, name=name).with_variant(
+        postgresql.ENUM(*values, name=name, create_type=False), "postgresql"
+    )
+
+
+def _create_enums() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        for name, values in ENUMS.items():
+            postgresql.ENUM(*values, name=name).create(bind, checkfirst=True)
+
+
+def _drop_enums() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        for name in ENUMS:
+            postgresql.ENUM(name=name).drop(bind, checkfirst=True)
+
 
 def upgrade() -> None:
+    _create_enums()
     op.create_table(
         "acknowledgement",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -38,7 +69,7 @@ def upgrade() -> None:
         sa.Column("topics", sa.JSON(), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=True),
         sa.Column("user_id", sa.String(length=200), nullable=True),
-        sa.Column("locale", sa.Enum("nl", "fr", "en", name="locale"), nullable=False),
+        sa.Column("locale", _enum("locale"), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         if_not_exists=True,
@@ -78,13 +109,13 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.String(length=36), nullable=False),
         sa.Column("cause", sa.String(length=120), nullable=False),
         sa.Column("recipient", sa.String(length=250), nullable=False),
-        sa.Column("channel", sa.Enum("email", "webhook", "inbox", name="channel"), nullable=False),
+        sa.Column("channel", _enum("channel"), nullable=False),
         sa.Column("notice", sa.String(length=60), nullable=False),
         sa.Column("topic", sa.String(length=30), nullable=False),
         sa.Column("thread_id", sa.String(length=120), nullable=True),
         sa.Column(
             "status",
-            sa.Enum("pending", "sending", "delivered", "failed", name="deliverystatus"),
+            _enum("deliverystatus"),
             nullable=False,
         ),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -207,7 +238,7 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.String(length=36), nullable=False),
         sa.Column("user_id", sa.String(length=200), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=True),
-        sa.Column("locale", sa.Enum("nl", "fr", "en", name="locale"), nullable=False),
+        sa.Column("locale", _enum("locale"), nullable=False),
         sa.Column("muted_topics", sa.JSON(), nullable=False),
         sa.Column("muted_channels", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("organisation_id", "user_id"),
@@ -281,3 +312,4 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_contact_organisation_id"), table_name="contact")
     op.drop_table("contact")
     op.drop_table("acknowledgement")
+    _drop_enums()
