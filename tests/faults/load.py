@@ -12,6 +12,7 @@ call that failed (a killed service, a NATS restart) may or may not have taken ef
 
 import asyncio
 import random
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -101,7 +102,7 @@ class Call:
 
 @dataclass
 class Organisations:
-    processor: str = field(default_factory=lambda: str(uuid.uuid4()))
+    processor: str = ""
     controllers: list[str] = field(default_factory=list)
 
 
@@ -119,9 +120,8 @@ class Load:
         self.platform = platform
         self.webhook_url = webhook_url
         self.random = random.Random(seed)
-        self.organisations = Organisations(
-            controllers=[str(uuid.uuid4()) for _ in range(controllers)]
-        )
+        self.controller_count = controllers
+        self.organisations = Organisations()
         self.calls: list[Call] = []
         self.drafts: list[tuple[str, str]] = []  # (controller, agreement id)
         self.agreements: list[tuple[str, str]] = []
@@ -183,7 +183,17 @@ class Load:
 
     # --- before the faults: every organisation registered, every agreement active ---------
 
-    async def prepare(self) -> None:
+    async def prepare(self, *, within: float = 60.0) -> None:
+        """Identity creates the organisations; once agreements knows them (from identity's
+        events), each controller registers its recipients and activates an agreement."""
+        made = await asyncio.gather(
+            self.platform.create_organisation("iBeauty BVBA (faults)", "processor"),
+            *(
+                self.platform.create_organisation(f"Gemeente {n} (faults)", "controller")
+                for n in range(self.controller_count)
+            ),
+        )
+        self.organisations = Organisations(processor=made[0], controllers=list(made[1:]))
         processor = self.organisations.processor
         for controller in self.organisations.controllers:
             contact = {
@@ -199,7 +209,12 @@ class Load:
             ):
                 done = await self.call(kind, "notifier", "POST", path, controller, json=body)
                 assert done.succeeded, f"{kind}: {done.status} {done.error}"
+            deadline = time.monotonic() + within
             created = await self._draft(controller)
+            while created.status == 409 and time.monotonic() < deadline:
+                self.calls.remove(created)  # refused until identity's event has arrived
+                await asyncio.sleep(0.2)
+                created = await self._draft(controller)
             assert created.succeeded and created.resource, f"draft: {created.error}"
             agreement = created.resource
             for kind, path, organisation in (

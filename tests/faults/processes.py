@@ -137,6 +137,22 @@ class ProcessPlatform:
                     raise RuntimeError(f"not ready within {within} s: {names}")
                 await asyncio.sleep(0.1)
 
+    async def create_organisation(self, name: str, kind: str) -> str:
+        """An organisation made by identity's operator CLI, as in production; the other services
+        learn of it from identity's ``organisation.created`` event."""
+        command = [sys.executable, "-m", "services.identity.cli", "create-organisation",
+                   "--name", name, "--kind", kind]  # fmt: skip
+        made = await asyncio.create_subprocess_exec(
+            *command,
+            env=self.environment(self.members["identity"][0]),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        output, _ = await made.communicate()
+        if made.returncode != 0:
+            raise RuntimeError(f"create-organisation failed: {output.decode()[-2000:]}")
+        return output.decode().strip().splitlines()[-1]
+
     def kill(self, replica: Replica) -> None:
         """SIGKILL: the process gets no chance to finish anything."""
         assert replica.process is not None

@@ -11,7 +11,8 @@ and names every discrepancy precisely:
 * **consumers**: an emitted event the notifier's durable consumer never took in;
 * **notices**: an event that calls for notices without exactly one delivery per expected
   channel; a delivery not delivered; one whose e-mail or webhook never arrived; something received
-  that no delivery row names. A notice sent twice under the **same** id is counted as
+  that no delivery row names; a delivery recorded as delivered more than once (two dispatchers
+  sent it). A notice sent twice under the **same** id is counted as
   ``resent_same_id``, not as a discrepancy: it is the documented window between a send and its
   record (docs/notifier.md), which receivers close by deduplicating on ``Message-ID`` /
   ``webhook-id``; two deliveries for one (cause, recipient, channel) would be a discrepancy;
@@ -37,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from services.audit.store import AuditEntry, AuditTree
-from services.notifier.ledger import Delivery, InboxItem
+from services.notifier.ledger import Attempt, Delivery, InboxItem
 from shared.database import create_engine, session_factory
 from shared.inbox import InboxReceipt
 from shared.outbox import OutboxMessage
@@ -86,6 +87,9 @@ class Evidence:
     consumed_by_notifier: set[uuid.UUID] = field(default_factory=set)
     deliveries: list[Delivery] = field(default_factory=list)
     inbox_items: set[uuid.UUID] = field(default_factory=set)  # their delivery ids
+    successes: Counter[uuid.UUID] = field(
+        default_factory=Counter
+    )  # delivered attempts per delivery
     organisations: list[str] = field(default_factory=list)  # those with an audit tree
 
 
@@ -167,6 +171,8 @@ class Databases:
         found.deliveries = [row[0] for row in await self.rows("notifier", select(Delivery))]
         items = select(col(InboxItem.delivery_id))
         found.inbox_items = {row[0] for row in await self.rows("notifier", items)}
+        successes = select(col(Attempt.delivery_id)).where(col(Attempt.delivered).is_(True))
+        found.successes = Counter(row[0] for row in await self.rows("notifier", successes))
         return found
 
 
@@ -350,6 +356,12 @@ def check_notices(
                     "notices",
                     f"{name} is {x.status.value} after {x.attempts} attempts: "
                     f"{x.last_status}, next attempt {x.next_attempt_at}",
+                )
+            )
+        elif evidence.successes[x.id] > 1:
+            found.append(
+                Discrepancy(
+                    "notices", f"{name} recorded as delivered {evidence.successes[x.id]} times"
                 )
             )
         elif channel == "inbox":

@@ -115,3 +115,15 @@ def test_each_loss_double_and_delay_is_named__ARCH_2_TOM_32d() -> None:
         "2 events not yet taken in by the notifier",
         "1 deliveries pending",
     ]
+
+
+def test_a_delivery_two_dispatchers_both_recorded_as_delivered_is_a_double__ARCH_2() -> None:
+    evidence, calls, mail, hooks = clean_run()
+    webhook = next(d for d in evidence.deliveries if d.channel is Channel.webhook)
+    evidence.successes[webhook.id] = 2
+    result = reconcile(evidence, calls, notices=NOTICES, mail=mail, webhooks=hooks,
+                       publish_bound=timedelta(seconds=5))  # fmt: skip
+    assert [str(d) for d in result.discrepancies] == [
+        f"[notices] breach delivery {webhook.id} (webhook to contact:webhook, cause "
+        f"{webhook.cause}) recorded as delivered 2 times"
+    ]
