@@ -25,11 +25,10 @@ from services.identity.keys import Sealer, load_or_create_signer, rotate_signer
 from services.identity.main import record_signing_key
 from services.identity.passwords import Passwords
 from services.identity.settings import IdentitySettings
-from services.identity.tables import TABLES
-from shared.database import create_engine, create_tables, session_factory
+from shared import migrations
+from shared.database import create_engine, session_factory
 from shared.outbox import Outbox
 from shared.revocation import RevocationList
-from shared.runtime import SHARED_TABLES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,7 +50,7 @@ async def run(arguments: Sequence[str], settings: IdentitySettings | None = None
     settings = settings or IdentitySettings()
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     try:
-        await create_tables(engine, (*TABLES, *SHARED_TABLES), schema=settings.database_schema)
+        await migrations.upgrade(engine, "identity", schema=settings.database_schema)
         sessions = session_factory(engine)
         if options.command == "rotate-signing-key":
             _, signer = rotate_signer(
