@@ -10,6 +10,8 @@ A database built by ``create_tables`` before migrations existed (``make run``'s 
 earlier version) has the tables but no ``alembic_version``: when its schema already matches the
 models it is stamped at head; otherwise it is upgraded from the start, and the first revision
 creates only the tables and indexes that are missing (``if_not_exists``), so no row is touched.
+(A stamped database skips data-only revisions; one built before migrations existed differs from
+the models as soon as any revision changed the schema, so it takes the upgrade path.)
 
     python -m shared.migrations audit upgrade       # to head (what start-up does)
     python -m shared.migrations audit current       # the revision the database is at
