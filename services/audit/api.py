@@ -1,11 +1,12 @@
 """HTTP routes of the audit service: an organisation's admins and auditors read its log."""
 
+import re
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
+from pydantic import BeforeValidator, ValidationError
 
 from services.audit import erasure, export, external, service
 from services.audit.api_proofs import SignerDep
@@ -27,6 +28,16 @@ LogReader = Annotated[Principal, Depends(require_roles(Role.admin, Role.auditor)
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
 
 
+def _iso_8601(value: object) -> object:
+    """A moment is an ISO 8601 date-time: a bare number is not taken as a Unix time."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ].*)?", value.strip()):
+        raise ValueError("give an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z")
+    return value
+
+
+Moment = Annotated[datetime, BeforeValidator(_iso_8601)]
+
+
 def log_filter(
     actor: Annotated[str | None, Query(max_length=200, description="Actor id.")] = None,
     action: Annotated[
@@ -34,8 +45,8 @@ def log_filter(
     ] = None,
     resource: Annotated[str | None, Query(max_length=200, description="Entity id.")] = None,
     agreement: Annotated[str | None, Query(max_length=64, description="Agreement id.")] = None,
-    since: Annotated[datetime | None, Query(description="Occurred at or after.")] = None,
-    until: Annotated[datetime | None, Query(description="Occurred before.")] = None,
+    since: Annotated[Moment | None, Query(description="Occurred at or after.")] = None,
+    until: Annotated[Moment | None, Query(description="Occurred before.")] = None,
     supplier_only: Annotated[bool, Query(description="Supplier interventions only.")] = False,
     outcome: Annotated[Outcome | None, Query()] = None,
 ) -> LogFilter:
