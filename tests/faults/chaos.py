@@ -46,7 +46,7 @@ class FaultPlan:
     pause: float = 0.05  # seconds each worker waits between calls
     gap: tuple[float, float] = (1.0, 3.0)  # random seconds of load before each fault
     settle_within: float = 45.0
-    publish_bound: timedelta = timedelta(seconds=30)
+    publish_bound: timedelta = timedelta(seconds=60)
     seed: int = 8
 
 

@@ -9,7 +9,6 @@ emitted event, every notice and every organisation's log is reconciled (tests/fa
 replicas per service on PostgreSQL. docs/proof.md describes both and their last results.
 """
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -66,9 +65,6 @@ async def test_two_replicas_per_service_share_a_database_under_kills_and_nats_re
     assert isinstance(postgres_run, PostgresRun)
     # one schema per service, shared by its two replicas
     databases = {service: postgres_run.database(service) for service in SERVICES}
-    plan = FaultPlan(
-        rounds=2, replicas=2, workers=4, gap=(2.0, 5.0), settle_within=60,
-        publish_bound=timedelta(seconds=30),
-    )  # fmt: skip
+    plan = FaultPlan(rounds=2, replicas=2, workers=4, gap=(2.0, 5.0), settle_within=60)
     outcome = await run_under_faults(tmp_path, databases, plan)
     _judge("fault injection, full (PostgreSQL, 2 replicas)", outcome)
