@@ -77,7 +77,7 @@ async def password_login(
     """Two short transactions around the hash: the admission (one statement), then either the
     session or the failure record. Nothing is held open while the hash runs."""
     now = _now()
-    async with sessions() as session, session.begin():
+    async with store.single_statement(sessions) as session:
         admitted = await store.admit_login(
             session=session,
             email=email,

@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.util.concurrency import await_
 from sqlmodel import col
 
 from services.identity import (
@@ -18,6 +19,7 @@ from services.identity import (
     grants_api,
     internal_api,
     organisations,
+    store,
 )
 from services.identity.authority import Authority, load_or_create_delivery_key
 from services.identity.keys import (
@@ -85,7 +87,11 @@ def begin_immediately(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin_immediate(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(store.SINGLE_STATEMENT):
+            return  # one statement is atomic on its own (``store.single_statement``)
+        # Straight to aiosqlite: one hop to its thread, where exec_driver_sql takes three
+        # (cursor, execute, close), twice per login.
+        await_(connection.connection.driver_connection.execute("BEGIN IMMEDIATE"))
 
 
 def create_app(

@@ -2,13 +2,15 @@
 request reaches tenant data (another organisation's user is simply not found)."""
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import CursorResult, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from services.identity.domain import LockoutPolicy, MfaRequirement, PasswordPolicy, UserStatus
@@ -19,6 +21,25 @@ from services.identity.tables import (
     PasswordHistory,
     UserAccount,
 )
+
+SINGLE_STATEMENT = "pactum_single_statement"
+
+
+@asynccontextmanager
+async def single_statement(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session for one statement that is atomic on its own, committed on exit: on PostgreSQL in
+    autocommit (no BEGIN and COMMIT round trips), on SQLite without ``BEGIN IMMEDIATE``."""
+    async with sessions() as session:
+        autocommit = session.get_bind().dialect.name == "postgresql"
+        await session.connection(
+            execution_options={"isolation_level": "AUTOCOMMIT"}
+            if autocommit
+            else {SINGLE_STATEMENT: True}
+        )
+        yield session
+        await session.commit()
 
 
 def password_policy(organisation: Organisation) -> PasswordPolicy:
