@@ -2,16 +2,20 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.timeout(240)
 def test_the_guided_demo_runs_every_step_on_real_processes__USE_1() -> None:
     finished = subprocess.run(
         [sys.executable, "-m", "deploy.demo", "--fresh"],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=220,
