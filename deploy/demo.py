@@ -270,14 +270,17 @@ class Person:
 @dataclass
 class Mailbox:
     directory: Path
-    seen: set[str] = field(default_factory=set)
+    parsed: dict[str, Any] = field(default_factory=dict)  # file name -> message, read once
 
     def messages(self, to: str) -> list[tuple[str, Any]]:
         if not self.directory.exists():
             return []
         found = []
         for path in sorted(self.directory.glob("*.eml")):
-            message: Any = message_from_bytes(path.read_bytes(), policy=policy.default)
+            message = self.parsed.get(path.name)
+            if message is None:
+                message = message_from_bytes(path.read_bytes(), policy=policy.default)
+                self.parsed[path.name] = message
             if to.lower() in str(message["To"]).lower():
                 found.append((path.name, message))
         return found
@@ -298,7 +301,6 @@ class Mailbox:
                 body = message.get_body(preferencelist=("plain",))
                 text = f"{message['Subject']}\n{body.get_content() if body is not None else ''}"
                 if name not in skip and containing in text:
-                    self.seen.add(name)
                     return message
             if time.monotonic() > deadline:
                 raise DemoFailed(f"no mail to {to} containing {containing!r} in {self.directory}")
