@@ -27,7 +27,7 @@ import shutil
 import sqlite3
 import struct
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -203,16 +203,6 @@ class Target:
     @property
     def sqlite_path(self) -> Path:
         return Path(make_url(self.url).database or "")
-
-
-def targets_from_settings() -> list[Target]:
-    """Each service's database as its settings name it (PACTUM_<SERVICE>_DATABASE_URL, ...)."""
-    from deploy.operator import service_settings
-
-    return [
-        Target(service, settings.database_url, settings.database_schema)
-        for service, settings in ((name, service_settings(name)) for name in migrations.SERVICES)
-    ]
 
 
 def _pg(tool: str) -> str:
@@ -553,8 +543,10 @@ async def restore(
     *,
     key: bytes,
     nats_url: str | None,
+    only: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """Verify the whole backup, then restore each database named in ``targets`` and the stream.
+    """Verify the whole backup, then restore each database named in ``targets`` (or only the
+    services in ``only``) and the stream.
 
     The services must be stopped. A database restore replaces that database's tables; the stream
     restore re-publishes the messages (their ``Nats-Msg-Id`` headers kept) into the stream,
@@ -565,7 +557,15 @@ async def restore(
         unpacked = Path(scratch)
         os.chmod(unpacked, 0o700)
         manifest = verify(directory, key, unpack_into=unpacked)  # nothing touched before this
-        for part in manifest["parts"]:
+        parts = [
+            part
+            for part in manifest["parts"]
+            if part["kind"] == "stream" or only is None or part["service"] in only
+        ]
+        held = {part.get("service") for part in parts}
+        if only is not None and (absent := sorted(set(only) - held)):
+            raise BackupError(f"the backup holds no database of {', '.join(absent)}")
+        for part in parts:
             if part["kind"] == "stream":
                 continue
             if part["service"] not in by_service:
@@ -576,7 +576,7 @@ async def restore(
                     f"{part['service']} was backed up from {part['kind']}; "
                     "restore it into the same kind of database"
                 )
-        for part in manifest["parts"]:
+        for part in parts:
             plain = unpacked / part["name"]
             if part["kind"] == "postgres":
                 await _restore_postgres(by_service[part["service"]], plain)
@@ -584,4 +584,4 @@ async def restore(
                 await asyncio.to_thread(_restore_sqlite, by_service[part["service"]], plain)
             elif nats_url:
                 part["restored"] = await _restore_stream(nats_url, plain)
-    return manifest
+    return manifest | {"parts": parts}

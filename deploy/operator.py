@@ -126,6 +126,13 @@ def _parser() -> argparse.ArgumentParser:
         if name == "restore":
             command.add_argument("--yes", action="store_true", help="replace the databases")
             command.add_argument("--no-stream", action="store_true", help="databases only")
+        if name != "backup-verify":
+            command.add_argument(
+                "--service",
+                action="append",
+                choices=migrations.SERVICES,
+                help="only this service's database (repeatable; default: all four)",
+            )
         command.add_argument("--key-file", type=Path, help=f"or set {backups.KEY_ENV}")
     return parser
 
@@ -386,7 +393,11 @@ async def _backup(options: argparse.Namespace, out: TextIO) -> int:
         manifest = backups.verify(options.backup, key)
         print(f"{options.backup}: {len(manifest['parts'])} parts verify", file=out)
         return OK
-    targets = backups.targets_from_settings()
+    services = options.service or migrations.SERVICES
+    targets = [
+        backups.Target(name, settings.database_url, settings.database_schema)
+        for name, settings in ((name, service_settings(name)) for name in services)
+    ]
     nats_url = None if options.no_stream else platform.nats_url
     if options.command == "backup":
         directory = await backups.backup(
@@ -398,7 +409,9 @@ async def _backup(options: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(
             "restore replaces every database's tables: stop the services, then pass --yes"
         )
-    manifest = await backups.restore(options.backup, targets, key=key, nats_url=nats_url)
+    manifest = await backups.restore(
+        options.backup, targets, key=key, nats_url=nats_url, only=services
+    )
     for part in manifest["parts"]:
         restored = f" ({part['restored']} messages)" if "restored" in part else ""
         print(f"restored {part['name']}{restored}", file=out)

@@ -11,6 +11,7 @@ import pytest
 from deploy import backup as backups
 from deploy import operator
 from shared.auth import Role
+from tests.agreements.organisations import new_organisation
 from tests.support.nats import NatsServer
 from tests.support.platform import Platform, eventually
 
@@ -119,7 +120,7 @@ async def test_checkpoint_without_the_audit_key_is_bad_usage(environment: Path) 
 async def test_operator_signs_checkpoints_and_verifies_an_export_offline__TOM_T4(
     platform: Platform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    organisation = str(uuid.uuid4())
+    organisation = await new_organisation(platform, by_event=False)
     created = await platform.clients["agreements"].post(
         "/agreements", json={"title": "Operated"}, headers=platform.auth(organisation)
     )
@@ -196,7 +197,9 @@ async def test_health_shows_the_outbox_backlog_and_each_consumer(
     monkeypatch.setenv("PACTUM_VAR_DIR", str(platform.var_dir))
     monkeypatch.setenv("PACTUM_NATS_URL", nats_server.url)
     created = await platform.clients["agreements"].post(
-        "/agreements", json={"title": "Watched"}, headers=platform.auth(str(uuid.uuid4()))
+        "/agreements",
+        json={"title": "Watched"},
+        headers=platform.auth(await new_organisation(platform, by_event=False)),
     )
     assert created.status_code == 201
     await eventually(lambda: platform.audit_entries())
@@ -256,6 +259,36 @@ async def test_backup_verify_and_restore_through_the_command_line__TOM_T9(
     assert code == 0
     assert printed.count("restored") == 4
     assert (await pactum("migrate", "all", "check"))[0] == 0
+
+    (environment / "var" / "audit.db").unlink()
+    only_audit = ("restore", str(archive), "--no-stream", "--yes", "--key-file", str(key_file))
+    code, printed = await pactum(*only_audit, "--service", "audit")
+    assert code == 0
+    assert printed.strip() == "restored audit.sqlite"
+    code, printed = await pactum(
+        "backup",
+        "--into",
+        "backups",
+        "--no-stream",
+        "--service",
+        "identity",
+        "--key-file",
+        str(key_file),
+    )
+    assert code == 0
+    single = Path(printed.split(" to ", 1)[1].strip())
+    assert (
+        await pactum(
+            "restore",
+            str(single),
+            "--yes",
+            "--no-stream",
+            "--service",
+            "audit",
+            "--key-file",
+            str(key_file),
+        )
+    )[0] == 1
 
 
 async def test_backup_commands_refuse_a_missing_key_or_backup(
