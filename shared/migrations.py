@@ -52,7 +52,6 @@ log = structlog.get_logger("pactum.migrations")
 
 SERVICES = ("identity", "agreements", "audit", "notifier")
 VERSION_TABLE = "alembic_version"
-BASELINE = "0001"
 
 SHARED_TABLES: tuple[Table, ...] = (OutboxMessage.__table__, InboxReceipt.__table__)  # type: ignore[attr-defined]
 
