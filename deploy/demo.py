@@ -280,7 +280,8 @@ class Mailbox:
             message = self.parsed.get(path.name)
             if message is None:
                 message = message_from_bytes(path.read_bytes(), policy=policy.default)
-                self.parsed[path.name] = message
+                if time.time() - path.stat().st_mtime > 1.0:  # surely written in full
+                    self.parsed[path.name] = message
             if to.lower() in str(message["To"]).lower():
                 found.append((path.name, message))
         return found
