@@ -107,19 +107,6 @@ class Attempt:
         return f"{self.method} {self.path}"
 
 
-def _victim_value(world: World, path: str, name: str) -> str:
-    for key, value in world.victim_objects.items():
-        if "|" in key:
-            prefix, parameter = key.split("|")
-            if parameter == name and (path == prefix or f"/{prefix}/{{{name}}}" in path):
-                return value
-    if name not in world.victim_objects:
-        raise AssertionError(
-            f"no victim object for path parameter {name!r} of {path}: seed one in world.py"
-        )
-    return world.victim_objects[name]
-
-
 def _nowhere(value: str) -> str:
     """An id of the same kind as ``value`` that names nothing (a catalogue key stays)."""
     if value.isdigit():
@@ -162,7 +149,7 @@ def _attempts(world: World, method: str, path: str, operation: Any) -> tuple[Att
     query, body = _example(operation)
     victim_path, nowhere_path = path, path
     for name in re.findall(r"{(\w+)}", path):
-        value = _victim_value(world, path, name)
+        value = world.object_for(path, name)
         victim_path = victim_path.replace(f"{{{name}}}", value)
         nowhere_path = nowhere_path.replace(f"{{{name}}}", _nowhere(value))
     nowhere_ids: dict[str, str] = {}

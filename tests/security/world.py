@@ -84,6 +84,19 @@ class World:
         authority: Authority = self.platform.apps["identity"].state.authority
         return authority
 
+    def object_for(self, path: str, name: str) -> str:
+        """Victim's object for path parameter ``name`` of ``path``."""
+        for key, value in self.victim_objects.items():
+            if "|" in key:
+                prefix, parameter = key.split("|")
+                if parameter == name and (path == prefix or f"/{prefix}/{{{name}}}" in path):
+                    return value
+        if name not in self.victim_objects:
+            raise AssertionError(
+                f"no victim object for path parameter {name!r} of {path}: seed one in world.py"
+            )
+        return self.victim_objects[name]
+
     def fresh_token(self, organisation: str, role: str = "admin") -> str:
         """A token for a real user of ``organisation`` in a session of its own (so a logout during
         fuzzing ends only that session)."""
