@@ -17,9 +17,11 @@
 """
 
 import asyncio
+import gc
 import json
 import os
 import random
+import statistics
 import tempfile
 import time
 import uuid
@@ -51,7 +53,15 @@ from shared.outbox import OutboxMessage
 POSTGRES_URL = os.environ.get(
     "PACTUM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+VERIFY_REPEATS = 5
 _OWN_TABLES = (*TABLES, InboxReceipt.__table__, OutboxMessage.__table__)  # type: ignore[attr-defined]
+
+
+def _settle_heap() -> None:
+    """What ``shared.serve`` does in a service process once its app is built: collect, then
+    freeze what lives on, so the collector's full passes skip it while the figures are taken."""
+    gc.collect()
+    gc.freeze()
 
 
 def _envelopes(count: int, organisations: int) -> list[tuple[str, bytes, str]]:
@@ -187,15 +197,18 @@ async def _verify_rate(engine: Any) -> dict[str, Any]:
         )
     ]
     lines = b"".join(chunks).decode().splitlines()
-    started = time.perf_counter()
-    report = verify_export(lines, public_key=signer.public_key)
-    elapsed = time.perf_counter() - started
+    rates = []
+    for _ in range(VERIFY_REPEATS):  # a few milliseconds each: the median of a few runs
+        started = time.perf_counter()
+        report = verify_export(lines, public_key=signer.public_key)
+        rates.append(report.entries_checked / (time.perf_counter() - started))
     return {
         "entries": report.entries_checked,
         "valid": report.valid,
         "bytes": sum(len(chunk) for chunk in chunks),
-        "seconds": elapsed,
-        "rate_per_s": report.entries_checked / elapsed,
+        "repeats": VERIFY_REPEATS,
+        "rate_per_s": statistics.median(rates),
+        "best_rate_per_s": max(rates),
     }
 
 
@@ -224,6 +237,7 @@ async def _query_on(nats_url: str, rows: int, requests: int) -> dict[str, Any]:
     )
     signer = TokenSigner.generate(issuer=settings.token_issuer, audience=settings.token_audience)
     app = create_app(settings, jwks=_jwks(signer))
+    _settle_heap()
     organisation = str(uuid.uuid4())
     runtime = app.state.runtime
     figures: dict[str, Any] = {"rows": rows, "organisation_entries": rows}
@@ -294,6 +308,7 @@ async def run_all(
         await ensure_stream(broker, settings)
         await broker.stop()
         batch = _envelopes(events, organisations)
+        _settle_heap()
         results["publish_seconds"] = await _publish(js, batch)
         results["raw_consume"] = await _raw_consume(js, settings.stream_name, events)
         sqlite = await _ingest(
