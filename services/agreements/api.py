@@ -30,11 +30,32 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=AgreementPublic)
+# 422 (already documented for every route): the caller's kind does not fit its party, or
+# counterparty_id is not an organisation that can be the other party.
+PARTIES_CHECKED: dict[int | str, dict[str, Any]] = {
+    409: {
+        "description": "Your organisation is not known to the agreements service yet (identity's "
+        "event about it is not consumed yet): try again shortly.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Detail"}}},
+    },
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AgreementPublic,
+    responses=PARTIES_CHECKED,
+)
 async def create_agreement(
     body: AgreementCreate, principal: Admin, session: SessionDep, runtime: RuntimeDep
 ) -> AgreementPublic:
-    """Create a draft agreement; the caller states which party its organisation is."""
+    """Create a draft agreement; the caller states which party its organisation is.
+
+    Both parties are checked against the organisations identity created: the caller's
+    organisation must be of the kind of the stated party, the counterparty (if given) a known
+    organisation of the other kind.
+    """
     return await service.create_agreement(
         session=session, outbox=runtime.outbox, principal=principal, draft=body
     )

@@ -99,6 +99,49 @@ def check_counterparty(*, own_organisation: str, counterparty: str | None) -> No
         raise AgreementRuleBroken("counterparty_id must be another organisation than your own")
 
 
+class OrganisationKind(StrEnum):
+    """What identity created an organisation as; only controllers and processors are parties."""
+
+    controller = "controller"
+    processor = "processor"
+    operator = "operator"
+
+
+def other_party(party: Party) -> Party:
+    return Party.processor if party is Party.controller else Party.controller
+
+
+def check_own_kind(*, own_party: Party, own_kind: OrganisationKind | None) -> None:
+    """The caller's organisation may only state the party its kind is.
+
+    An organisation the directory does not know yet (identity's ``organisation.created`` not
+    consumed yet) is refused as a conflict to retry, never let through unchecked.
+    """
+    if own_kind is None:
+        raise StateConflict(
+            "your organisation is not known to the agreements service yet: try again shortly"
+        )
+    if own_kind.value != own_party.value:
+        raise AgreementRuleBroken(
+            f"party: your organisation's kind is {own_kind}: it cannot be the {own_party} of an "
+            "agreement"
+        )
+
+
+def check_counterparty_kind(
+    *, own_party: Party, counterparty_kind: OrganisationKind | None
+) -> None:
+    """The counterparty must be a known organisation of the other party's kind.
+
+    Unknown and wrong kind get the same sentence: the answer never tells whether an id exists.
+    """
+    wanted = other_party(own_party)
+    if counterparty_kind is None or counterparty_kind.value != wanted.value:
+        raise AgreementRuleBroken(
+            f"counterparty_id is not an organisation that can be the {wanted} of this agreement"
+        )
+
+
 def parties(
     *, own_organisation: str, own_party: Party, counterparty: str | None
 ) -> tuple[str | None, str | None]:

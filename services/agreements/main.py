@@ -19,6 +19,7 @@ from services.agreements import (
     commitment_api,
     commitment_store,
     consumers,
+    directory,
     errors,
     seed,
     store,
@@ -55,6 +56,7 @@ TABLES = (
     *subprocessor_store.TABLES,
     *breach_store.TABLES,
     *commitment_store.TABLES,
+    *directory.TABLES,
 )
 
 
@@ -96,6 +98,11 @@ def create_app(
         consumers.DURABLE,
         consumers.staff_follow_identity(outbox=runtime.outbox, service=settings.service),
         subjects=consumers.SUBJECTS,
+    )
+    runtime.consume(
+        consumers.ORGANISATIONS_DURABLE,
+        consumers.directory_follows_identity(),
+        subjects=consumers.ORGANISATIONS_SUBJECTS,
     )
     every = getattr(settings, "deadline_sweep_seconds", 60.0)
     runtime.background.append(partial(sweep.run, runtime, every=every))

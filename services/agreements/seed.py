@@ -1,18 +1,23 @@
 """The demo data for ``make run``: the seed contract between UTOPIA (controller, "het bestuur")
 and iBeauty BVBA (processor), as a draft with Annex 1 filled in and Annex 2 stated, ready for
-both parties to sign through the API. Idempotent: a fixed id, created once."""
+both parties to sign through the API. Idempotent: a fixed id, created once.
+
+The seed also registers the demo organisations in the directory of known organisations, so the
+demo works whichever service starts first; identity's events about them, consumed later, change
+nothing."""
 
 import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.agreements import directory
 from services.agreements.commitment_store import MeasureRecord
-from services.agreements.domain import AgreementStatus, Party, VersionStatus
+from services.agreements.domain import AgreementStatus, OrganisationKind, Party, VersionStatus
 from services.agreements.schemas import Annex1, DataCategory, Terms
 from services.agreements.store import Agreement, AgreementVersion
 from services.agreements.tom_catalogue import CATALOGUE
-from shared.demo import IBEAUTY_ID, UTOPIA_ID
+from shared.demo import IBEAUTY_ID, ORGANISATIONS, UTOPIA_ID
 from shared.events import Actor
 from shared.events.contracts.agreements import AgreementCreated
 from shared.outbox import Outbox
@@ -49,6 +54,14 @@ async def seed_demo_contract(
     *, sessions: async_sessionmaker[AsyncSession], outbox: Outbox, service: str
 ) -> bool:
     """Create the seed contract unless it exists; returns whether it was created."""
+    await directory.register(
+        sessions,
+        {
+            uuid.UUID(organisation_id): (name, OrganisationKind(kind))
+            for organisation_id, (name, kind) in ORGANISATIONS.items()
+        },
+        learnt_from=directory.LearntFrom.demo_seed,
+    )
     actor = Actor.system(service)
     now = datetime.now(UTC)
     async with sessions() as session, session.begin():

@@ -3,6 +3,10 @@
 A read commits its access event (TOM-T3a) before the data is returned; if that commit fails, the
 read fails, so there is no unaudited access. Events about an agreement are filed under its
 controller, so the processor's acts show in the controller's log as supplier interventions.
+
+The parties are checked against the service's directory of organisations (directory.py): the
+creator's organisation must be of the kind of the party it states, the counterparty a known
+organisation of the other party's kind.
 """
 
 import uuid
@@ -10,7 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.agreements import domain, store
+from services.agreements import directory, domain, store
 from services.agreements.domain import AgreementStatus, Party, VersionStatus
 from services.agreements.schemas import (
     AgreementCreate,
@@ -123,6 +127,11 @@ async def create_agreement(
     )
     apply_terms(agreement, draft.terms)
     async with session.begin():
+        domain.check_own_kind(
+            own_party=draft.party,
+            own_kind=await directory.kind_of(session, agreement.organisation_id),
+        )
+        await _check_counterparty_kind(session, draft.party, draft.counterparty_id)
         session.add(agreement)
         await session.flush()
         session.add(
@@ -212,7 +221,7 @@ async def update_draft(
         if change.title is not None:
             agreement.title = domain.normalise_title(change.title)
         if "counterparty_id" in changed:
-            _set_counterparty(agreement, principal, change.counterparty_id)
+            await _set_counterparty(session, agreement, principal, change.counterparty_id)
         if change.annex1 is not None:
             draft.annex1 = change.annex1.model_dump(mode="json")
         if change.terms is not None:
@@ -230,8 +239,20 @@ async def update_draft(
         return await public(session, agreement)
 
 
-def _set_counterparty(
-    agreement: Agreement, principal: Principal, counterparty: uuid.UUID | None
+async def _check_counterparty_kind(
+    session: AsyncSession, own_party: Party, counterparty: uuid.UUID | None
+) -> None:
+    if counterparty is not None:
+        domain.check_counterparty_kind(
+            own_party=own_party, counterparty_kind=await directory.kind_of(session, counterparty)
+        )
+
+
+async def _set_counterparty(
+    session: AsyncSession,
+    agreement: Agreement,
+    principal: Principal,
+    counterparty: uuid.UUID | None,
 ) -> None:
     if agreement.organisation_id != uuid.UUID(principal.organisation_id):
         raise domain.NotAllowed("only the creating organisation may name the counterparty")
@@ -239,6 +260,12 @@ def _set_counterparty(
         own_organisation=principal.organisation_id,
         counterparty=str(counterparty) if counterparty else None,
     )
+    own_party = (
+        Party.controller
+        if agreement.controller_id == agreement.organisation_id
+        else Party.processor
+    )
+    await _check_counterparty_kind(session, own_party, counterparty)
     agreement.counterparty_id = counterparty
     if agreement.controller_id == agreement.organisation_id:
         agreement.processor_id = counterparty

@@ -25,12 +25,20 @@ async def solo(
 
 
 @pytest.fixture
-def parties(request: pytest.FixtureRequest, database: Callable[[str], Database]) -> Parties:
-    """A controller and a processor; on the full platform when the test also uses ``platform``.
+def running(request: pytest.FixtureRequest, database: Callable[[str], Database]) -> Platform:
+    """The full platform when the test also uses ``platform``, else the agreements service alone.
 
     ``database`` is named so that the test is parametrised over SQLite and PostgreSQL.
     """
     name = "platform" if "platform" in request.fixturenames else "solo"
-    running = request.getfixturevalue(name)
-    assert isinstance(running, Platform)
-    return Parties(running)
+    platform = request.getfixturevalue(name)
+    assert isinstance(platform, Platform)
+    return platform
+
+
+@pytest.fixture
+async def parties(running: Platform) -> Parties:
+    """A controller and a processor the agreements service knows (from identity's events)."""
+    known = Parties(running)
+    await known.introduce()
+    return known

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from shared.auth import Role
+from tests.agreements.organisations import introduce
 from tests.support.platform import Platform
 
 ANNEX1: dict[str, Any] = {
@@ -30,6 +31,11 @@ class Parties:
     platform: Platform
     controller: str = field(default_factory=lambda: str(uuid.uuid4()))
     processor: str = field(default_factory=lambda: str(uuid.uuid4()))
+    known: bool = False  # whether the agreements service learnt both organisations yet
+
+    async def introduce(self) -> None:
+        """Make both organisations known to the agreements service, by identity's event."""
+        await introduce(self.platform, {self.controller: "controller", self.processor: "processor"})
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -45,6 +51,8 @@ class Parties:
         return self.platform.auth(organisation, [role])
 
     async def draft(self, **terms: Any) -> dict[str, Any]:
+        if not self.known:
+            await self.introduce()
         response = await self.client.post(
             "/agreements",
             json={

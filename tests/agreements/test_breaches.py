@@ -45,6 +45,7 @@ async def test_breach_notifies_controllers_whose_data_it_touches__TOM_O4_USE_3(
 ) -> None:
     touched = await parties.active()
     unrelated = Parties(platform, processor=parties.processor)
+    await unrelated.introduce()
     other_annex = ANNEX1 | {"data_categories": [{"name": "payment data"}]}
     response = await unrelated.client.post(
         "/agreements",
