@@ -9,6 +9,7 @@ import pytest
 from services.agreements.store import Agreement
 from shared.auth import Role, TokenSigner
 from shared.outbox import OutboxMessage
+from tests.agreements.organisations import introduce, new_organisation
 from tests.support.platform import AUDIENCE, ISSUER, Platform
 
 
@@ -102,7 +103,7 @@ async def test_requests_without_a_valid_token_get_a_generic_401(platform: Platfo
 
 
 async def test_another_organisations_agreement_is_not_found__ASVS_8_4_1(platform: Platform) -> None:
-    owner, stranger = str(uuid.uuid4()), str(uuid.uuid4())
+    owner, stranger = await new_organisation(platform), str(uuid.uuid4())
     client = platform.clients["agreements"]
     created = await client.post("/agreements", json={"title": "Ours"}, headers=platform.auth(owner))
     agreement_id = created.json()["id"]
@@ -121,6 +122,7 @@ async def test_another_organisations_agreement_is_not_found__ASVS_8_4_1(platform
 
 async def test_counterparty_reads_the_agreement_it_is_party_to(platform: Platform) -> None:
     controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    await introduce(platform, {controller: "controller", processor: "processor"})
     client = platform.clients["agreements"]
     created = await client.post(
         "/agreements",

@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from services.audit.store import AuditEntry
 from shared.auth import Role
+from tests.agreements.organisations import new_organisation
 from tests.support.platform import Platform, eventually
 
 
@@ -32,7 +33,7 @@ async def _one_entry(platform: Platform, organisation: str) -> AuditEntry:
 async def test_database_refuses_to_change_or_delete_audit_entries__ASVS_16_4_2(
     platform: Platform, statement: object
 ) -> None:
-    organisation = str(uuid.uuid4())
+    organisation = await new_organisation(platform, by_event=False)
     entry = await _one_entry(platform, organisation)
     with pytest.raises(DBAPIError, match="append-only"):
         async with platform.runtime("audit").sessions() as session, session.begin():
@@ -44,7 +45,7 @@ async def test_database_refuses_to_change_or_delete_audit_entries__ASVS_16_4_2(
 async def test_organisation_reads_its_own_log_and_the_read_is_audited__TOM_T3b(
     platform: Platform,
 ) -> None:
-    ours, theirs = str(uuid.uuid4()), str(uuid.uuid4())
+    ours, theirs = [await new_organisation(platform, by_event=False) for _ in range(2)]
     created = await _one_entry(platform, ours)
     await _one_entry(platform, theirs)
     audit = platform.clients["audit"]
@@ -72,7 +73,7 @@ async def test_members_cannot_read_the_audit_log(platform: Platform) -> None:
 
 
 async def test_audit_log_pages_with_a_stable_cursor(platform: Platform) -> None:
-    organisation = str(uuid.uuid4())
+    organisation = await new_organisation(platform, by_event=False)
     for _ in range(3):
         await platform.clients["agreements"].post(
             "/agreements", json={"title": "Paged"}, headers=platform.auth(organisation)
@@ -97,7 +98,7 @@ async def test_audit_log_pages_with_a_stable_cursor(platform: Platform) -> None:
 
 
 async def test_notifier_receipts_are_scoped_to_the_organisation(platform: Platform) -> None:
-    ours, theirs = str(uuid.uuid4()), str(uuid.uuid4())
+    ours, theirs = [await new_organisation(platform, by_event=False) for _ in range(2)]
     await _one_entry(platform, ours)
     await _one_entry(platform, theirs)
     await eventually(lambda: platform.receipts(organisation_id=ours))

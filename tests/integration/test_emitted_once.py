@@ -7,13 +7,14 @@ from structlog.testing import capture_logs
 
 from services.agreements.store import Agreement
 from shared.outbox import OutboxMessage, pending_count
+from tests.agreements.organisations import new_organisation
 from tests.support.platform import Platform, eventually
 
 
 async def test_one_change_and_one_read_give_one_audit_entry_and_one_receipt_each__ARCH_2(
     platform: Platform,
 ) -> None:
-    organisation = str(uuid.uuid4())
+    organisation = await new_organisation(platform, by_event=False)
     headers = platform.auth(organisation)
     agreements = platform.clients["agreements"]
 
@@ -62,7 +63,7 @@ async def _publish_raw(url: str, subject: str, body: bytes, msg_id: str | None) 
 
 
 async def test_same_event_published_twice_is_stored_once__ARCH_2(platform: Platform) -> None:
-    organisation = str(uuid.uuid4())
+    organisation = await new_organisation(platform, by_event=False)
     agreements = platform.clients["agreements"]
     response = await agreements.post(
         "/agreements", json={"title": "Twice"}, headers=platform.auth(organisation)
@@ -113,7 +114,7 @@ async def test_relay_crash_between_publish_and_mark_still_gives_one_entry__ARCH_
         await original_mark(published, failure)  # type: ignore[arg-type]
 
     monkeypatch.setattr(relay, "_mark", crash_before_marking)
-    organisation = str(uuid.uuid4())
+    organisation = await new_organisation(platform, by_event=False)
     with capture_logs() as logs:
         response = await platform.clients["agreements"].post(
             "/agreements", json={"title": "Crash"}, headers=platform.auth(organisation)

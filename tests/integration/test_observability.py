@@ -9,13 +9,14 @@ import structlog
 
 from services.audit.store import AuditEntry
 from shared.logging import configure_logging
+from tests.agreements.organisations import new_organisation
 from tests.support.platform import Platform, eventually
 
 
 async def test_audit_entry_carries_the_trace_id_of_the_http_request__USE_2(
     platform: Platform,
 ) -> None:
-    organisation = str(uuid.uuid4())
+    organisation = await new_organisation(platform, by_event=False)
     trace_id = uuid.uuid4().hex
     traceparent = f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
     response = await platform.clients["agreements"].post(
@@ -40,7 +41,7 @@ async def _at_least(platform: Platform, organisation: str, count: int) -> list[A
 
 
 async def test_no_password_or_token_value_appears_in_any_log_line(platform: Platform) -> None:
-    organisation = str(uuid.uuid4())
+    organisation = await new_organisation(platform)
     token = platform.token(organisation)
     password = "correct horse battery staple 42"
     output = io.StringIO()
