@@ -211,8 +211,10 @@ class Load:
                 assert done.succeeded, f"{kind}: {done.status} {done.error}"
             deadline = time.monotonic() + within
             created = await self._draft(controller)
-            while created.status == 409 and time.monotonic() < deadline:
-                self.calls.remove(created)  # refused until identity's event has arrived
+            # 409 until identity's event about the controller has arrived, 422 until the one about
+            # the processor has (an unknown counterparty gets the same 422 as a wrong one).
+            while created.status in {409, 422} and time.monotonic() < deadline:
+                self.calls.remove(created)
                 await asyncio.sleep(0.2)
                 created = await self._draft(controller)
             assert created.succeeded and created.resource, f"draft: {created.error}"
