@@ -1,7 +1,6 @@
 """``/metrics`` speaks the Prometheus text format and carries no tenant data."""
 
 import threading
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -10,6 +9,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 
 from shared.metrics import CONTENT_TYPE, ServiceMetrics, metric_name
+from tests.agreements.organisations import new_organisation
 from tests.metrics.exposition import parse, total, value
 from tests.support.platform import Platform
 
@@ -56,7 +56,7 @@ def test_names_follow_the_collector_translation(
 async def test_metrics_endpoint_is_valid_text_without_tenant_data_and_outside_the_schema(
     platform: Platform,
 ) -> None:
-    organisation = str(uuid.uuid4())
+    organisation = await new_organisation(platform, by_event=False)
     client = platform.clients["agreements"]
     created = await client.post(
         "/agreements", json={"title": "Metered"}, headers=platform.auth(organisation)

@@ -10,6 +10,7 @@ import httpx
 
 from services.notifier.domain import RETRY_DELAYS
 from shared.runtime import ServiceRuntime
+from tests.agreements.organisations import new_organisation
 from tests.identity.conftest import Identity
 from tests.metrics.exposition import Family, parse, total, value
 from tests.notifier.conftest import Notifier, Receiver, event
@@ -30,7 +31,7 @@ async def scrape(client: httpx.AsyncClient) -> dict[str, Family]:
 async def test_requests_are_measured_by_route_template_and_status_class_never_raw_path(
     platform: Platform,
 ) -> None:
-    organisation = str(uuid.uuid4())
+    organisation = await new_organisation(platform, by_event=False)
     client = platform.clients["agreements"]
     created = await client.post(
         "/agreements", json={"title": "Routes"}, headers=platform.auth(organisation)
@@ -58,7 +59,7 @@ async def test_requests_are_measured_by_route_template_and_status_class_never_ra
 async def test_outbox_backlog_grows_while_nats_is_down_and_drains_after(
     platform: Platform, nats_server: NatsServer
 ) -> None:
-    organisation = str(uuid.uuid4())
+    organisation = await new_organisation(platform, by_event=False)
     client = platform.clients["agreements"]
     runtime = platform.runtime("agreements")
     nats_server.stop()
@@ -97,7 +98,7 @@ async def _disconnected(runtime: ServiceRuntime) -> bool:
 async def test_consumer_lag_shows_events_a_stopped_consumer_has_not_taken(
     platform: Platform,
 ) -> None:
-    organisation = str(uuid.uuid4())
+    organisation = await new_organisation(platform, by_event=False)
     audit = platform.runtime("audit")
     await platform.clients["agreements"].post(
         "/agreements", json={"title": "First"}, headers=platform.auth(organisation)
@@ -180,7 +181,7 @@ async def test_a_signed_checkpoint_resets_its_age_and_the_age_grows_when_signing
     )
     await platform.start("agreements", "audit")
     try:
-        organisation = str(uuid.uuid4())
+        organisation = await new_organisation(platform, by_event=False)
         await platform.clients["agreements"].post(
             "/agreements", json={"title": "Checked"}, headers=platform.auth(organisation)
         )
