@@ -19,6 +19,7 @@ from services.audit.verify import verify_export
 from shared import migrations
 from shared.auth import Role
 from shared.database import create_engine
+from tests.agreements.organisations import register
 from tests.support.databases import Database
 from tests.support.nats import NatsServer
 from tests.support.platform import Platform, eventually
@@ -102,6 +103,7 @@ async def test_restore_drill_brings_back_every_row_and_the_audit_log_still_verif
     before = platform()
     await before.start()
     try:
+        await register(before, dict.fromkeys(organisations, "controller"))
         for organisation in organisations:
             for number in range(3):
                 created = await before.clients["agreements"].post(
