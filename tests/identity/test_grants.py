@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from services.identity import grants
 from services.identity.tables import Grant
+from tests.agreements.organisations import once_known
 from tests.identity.conftest import EVERYWHERE, Account, Identity, events_of
 from tests.support.platform import eventually
 
@@ -21,10 +22,13 @@ def services() -> tuple[str, ...]:
 
 
 async def _agreement(identity: Identity, customer: Account) -> str:
-    created = await identity.platform.clients["agreements"].post(
-        "/agreements", json={"title": "Verwerkersovereenkomst"}, headers=customer.auth
+    # The agreements service learns the customer's organisation from identity's event.
+    created = await once_known(
+        lambda: identity.platform.clients["agreements"].post(
+            "/agreements", json={"title": "Verwerkersovereenkomst"}, headers=customer.auth
+        )
     )
-    assert created.status_code == 201
+    assert created.status_code == 201, created.text
     agreement_id: str = created.json()["id"]
     return agreement_id
 
