@@ -10,6 +10,7 @@ import hashlib
 import json
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -93,7 +94,13 @@ def http_jwks(url: str, *, client: httpx.AsyncClient | None = None) -> JwksSourc
 
 @dataclass
 class TokenVerifier:
-    """Verifies access tokens locally; keys are cached and refetched on an unknown key id."""
+    """Verifies access tokens locally; keys are cached and refetched on an unknown key id.
+
+    A token that verified is remembered (by its exact text, up to ``verified_tokens`` of them)
+    with the principal it carries, so the next request with it skips the signature check and the
+    claim parsing. A remembered token still expires at its ``exp``, is refused once its session or
+    grant is revoked, and is verified anew when its key left the JWKS or the keys went stale.
+    """
 
     jwks: JwksSource
     issuer: str
@@ -102,18 +109,44 @@ class TokenVerifier:
     cache_seconds: float = 300.0
     min_refetch_seconds: float = 10.0
     revocations: RevocationCheck | None = None
+    verified_tokens: int = 4096
     _keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
     _fetched_at: float = 0.0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # token -> (principal, exp as a Unix time, key id), least recently used first
+    _verified: "OrderedDict[str, tuple[Principal, float, str]]" = field(default_factory=OrderedDict)
 
     async def verify(self, token: str) -> Principal:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, expires, kid = remembered
+            fresh_keys = time.monotonic() - self._fetched_at <= self.cache_seconds
+            if fresh_keys and kid in self._keys and time.time() - self.leeway_seconds < expires:
+                self._verified.move_to_end(token)
+                self._check_revocation(principal)
+                return principal
+            del self._verified[token]
+        principal, expires, kid = await self._verify(token)
+        self._verified[token] = (principal, expires, kid)
+        if len(self._verified) > self.verified_tokens:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _check_revocation(self, principal: Principal) -> None:
+        if self.revocations is not None and self.revocations.is_revoked(
+            session_id=principal.session_id, grant_id=principal.grant_id
+        ):
+            raise InvalidToken("session or grant revoked")
+
+    async def _verify(self, token: str) -> tuple[Principal, float, str]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
             raise InvalidToken(f"malformed token: {type(error).__name__}") from None
         if header.get("alg") != ALGORITHM:
             raise InvalidToken(f"algorithm {header.get('alg')!r} not accepted")
-        key = await self._key(str(header.get("kid", "")))
+        kid = str(header.get("kid", ""))
+        key = await self._key(kid)
         try:
             claims = jwt.decode(
                 token,
@@ -127,11 +160,12 @@ class TokenVerifier:
         except jwt.PyJWTError as error:
             raise InvalidToken(f"{type(error).__name__}: {error}") from None
         principal = _principal(claims)
-        if self.revocations is not None and self.revocations.is_revoked(
-            session_id=principal.session_id, grant_id=principal.grant_id
-        ):
-            raise InvalidToken("session or grant revoked")
-        return principal
+        self._check_revocation(principal)
+        try:
+            expires = float(claims["exp"])
+        except (TypeError, ValueError):
+            raise InvalidToken("bad claims: exp") from None
+        return principal, expires, kid
 
     async def _key(self, kid: str) -> Ed25519PublicKey:
         now = time.monotonic()

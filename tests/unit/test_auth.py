@@ -84,3 +84,48 @@ def test_signing_key_round_trips_through_pem() -> None:
     signer = TokenSigner.generate(issuer="iss", audience="aud")
     again = TokenSigner.from_pem(signer.to_pem(), issuer="iss", audience="aud")
     assert again.public_jwk == signer.public_jwk
+
+
+class _Revoked:
+    def __init__(self) -> None:
+        self.sessions: set[str] = set()
+
+    def is_revoked(self, *, session_id: str, grant_id: str | None) -> bool:
+        return session_id in self.sessions
+
+
+async def test_a_remembered_token_is_refused_once_its_session_is_revoked() -> None:
+    signer = TokenSigner.generate(issuer="iss", audience="aud")
+    revoked = _Revoked()
+    verifier = _verifier(signer)
+    verifier.revocations = revoked
+    token = signer.issue(user_id="u", organisation_id=ORG, roles=[], session_id="s-1")
+    assert (await verifier.verify(token)).session_id == "s-1"
+    revoked.sessions.add("s-1")
+    with pytest.raises(InvalidToken, match="revoked"):
+        await verifier.verify(token)
+
+
+async def test_a_remembered_token_is_refused_once_it_expired() -> None:
+    signer = TokenSigner.generate(issuer="iss", audience="aud")
+    verifier = _verifier(signer)
+    token = signer.issue(user_id="u", organisation_id=ORG, roles=[], ttl=timedelta(minutes=10))
+    await verifier.verify(token)
+    verifier.leeway_seconds = -3600  # the clock as if an hour had passed: the token expired
+    with pytest.raises(InvalidToken):
+        await verifier.verify(token)
+
+
+async def test_a_remembered_token_is_verified_again_when_its_key_leaves_the_jwks() -> None:
+    old, new = (TokenSigner.generate(issuer="iss", audience="aud") for _ in range(2))
+    keys = [old]
+
+    async def jwks() -> dict[str, Any]:
+        return {"keys": [signer.public_jwk for signer in keys]}
+
+    verifier = TokenVerifier(jwks=jwks, issuer="iss", audience="aud", cache_seconds=0)
+    token = old.issue(user_id="u", organisation_id=ORG, roles=[])
+    await verifier.verify(token)
+    keys[:] = [new]  # the old key was retired; the keys are stale at once (cache_seconds=0)
+    with pytest.raises(InvalidToken, match="unknown key id"):
+        await verifier.verify(token)
