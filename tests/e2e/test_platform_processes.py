@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from shared.auth import Role, TokenSigner
+from tests.agreements.organisations import announce
 from tests.support.nats import NatsServer, free_port
 from tests.support.platform import eventually
 
@@ -59,7 +60,7 @@ def running(nats_server: NatsServer, tmp_path: Path) -> Iterator[dict[str, str]]
 
 
 async def test_whole_platform_records_a_change_and_a_read_in_the_audit_log__ARCH_2(
-    running: dict[str, str], tmp_path: Path
+    running: dict[str, str], nats_server: NatsServer, tmp_path: Path
 ) -> None:
     async with httpx.AsyncClient(timeout=5) as client:
 
@@ -76,6 +77,8 @@ async def test_whole_platform_records_a_change_and_a_read_in_the_audit_log__ARCH
         organisation = "0c7e4d1a-5a3b-4f7e-8a51-2f6f9b1d7e20"
         token = signer.issue(user_id="admin-1", organisation_id=organisation, roles=[Role.admin])
         headers = {"Authorization": f"Bearer {token}"}
+        # The agreements process learns the organisation from identity's event on the stream.
+        await announce(nats_server.url, {organisation: "controller"})
 
         created = await client.post(
             f"{running['agreements']}/agreements", json={"title": "UTOPIA"}, headers=headers

@@ -11,6 +11,7 @@ import httpx
 import nats
 import pytest
 
+from tests.agreements.organisations import announce
 from tests.scaling.conftest import SERVICES, Fleet
 from tests.support.nats import NatsCluster
 from tests.support.platform import eventually
@@ -46,6 +47,7 @@ async def test_losing_the_stream_leader_node_loses_no_event_published_through_th
     [notifier] = fleet.of("notifier")
     organisation = str(uuid.uuid4())
     auth = fleet.auth(organisation)
+    await announce(fleet.nats_url, {organisation: "controller"})
 
     async with httpx.AsyncClient(timeout=10) as client:
 

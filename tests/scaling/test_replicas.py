@@ -13,6 +13,7 @@ import pytest
 
 from deploy.mailsink import MailSink
 from shared.events import Envelope
+from tests.agreements.organisations import announce
 from tests.notifier.conftest import event
 from tests.notifier.test_breach_notices import breach_notice
 from tests.scaling.conftest import SERVICES, Fleet, Hooks
@@ -60,6 +61,7 @@ async def test_two_replicas_of_each_service_record_and_deliver_every_event_once_
     audits = [replica.url for replica in fleet.of("audit")]
     notifiers = [replica.url for replica in fleet.of("notifier")]
     organisations = [str(uuid.uuid4()) for _ in range(ORGANISATIONS)]
+    await announce(fleet.nats_url, dict.fromkeys(organisations, "controller"))
 
     async with httpx.AsyncClient(timeout=10) as client:
         for number, organisation in enumerate(organisations):
