@@ -4,13 +4,13 @@ import uuid
 
 import pytest
 
-from deploy.docs_export import build_app
 from tests.audit.conftest import reader
+from tests.support.documents import openapi
 from tests.support.platform import Platform
 
 
 def test_proofs_document_unknown_checkpoints_and_a_broken_tree__ASVS_8_4_1() -> None:
-    paths = build_app("audit").openapi()["paths"]
+    paths = openapi("audit")["paths"]
     consistency = paths["/audit/proofs/consistency"]["get"]["responses"]
     inclusion = paths["/audit/proofs/inclusion/{log_index}"]["get"]["responses"]
     assert {"404", "409"} <= consistency.keys()

@@ -2,7 +2,7 @@
 
 import uuid
 
-from deploy.docs_export import build_app
+from tests.support.documents import openapi
 from tests.support.platform import Platform
 
 
@@ -22,7 +22,7 @@ async def test_internal_routes_refuse_and_document_a_missing_delivery_key(
     client = identity_platform.clients["identity"]
     response = await client.get(f"/internal/organisations/{uuid.uuid4()}/admins")
     assert response.status_code == 401
-    paths = build_app("identity").openapi()["paths"]
+    paths = openapi("identity")["paths"]
     for path, operations in paths.items():
         if path.startswith("/internal/"):
             for operation in operations.values():

@@ -5,8 +5,9 @@ from datetime import datetime
 
 import pytest
 
-from deploy.docs_export import SERVICES, build_app
+from deploy.docs_export import SERVICES
 from tests.agreements.contract import Parties
+from tests.support.documents import openapi
 from tests.support.platform import Platform
 
 
@@ -14,7 +15,7 @@ from tests.support.platform import Platform
 def test_every_operation_documents_the_error_answers_it_can_give__ASVS_8_4_1(
     service: str,
 ) -> None:
-    document = build_app(service).openapi()
+    document = openapi(service)
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             responses = operation["responses"]

@@ -25,6 +25,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, find, settings
 
 from tests.security.world import SERVICES, World
+from tests.support.documents import openapi
 
 FULL = os.environ.get("PACTUM_PROOF_FULL") == "1"
 
@@ -267,12 +268,11 @@ async def test_no_caller_reaches_or_detects_another_tenants_objects__ASVS_8_2_2_
 
 def test_every_public_operation_exists_and_needs_no_token() -> None:
     """The list of public operations is not a place to hide a route: each one exists."""
-    from deploy.docs_export import build_app
 
     paths = {
         (method.upper(), path)
         for service in SERVICES
-        for path, operations in build_app(service).openapi()["paths"].items()
+        for path, operations in openapi(service)["paths"].items()
         for method, operation in operations.items()
         if not operation.get("security")
     }
