@@ -16,6 +16,9 @@ from tests.support.nats import NatsServer
 from tests.support.platform import Platform
 from tests.support.watchdog import watchdog
 
+# Secret hygiene: every test's captured output and every event are scanned for secrets.
+pytest_plugins = ["tests.support.secrets_scan"]
+
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
@@ -31,7 +34,13 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
     server = NatsServer(tmp_path / "nats").start()
     yield server
-    server.stop()
+    from tests.support.secrets_scan import scan_events  # the plugin registered above
+
+    try:
+        hits = scan_events(server.url)
+    finally:
+        server.stop()
+    assert not hits, "secret hygiene: a secret in an event\n" + "\n".join(map(str, hits[:20]))
 
 
 @pytest.fixture(scope="session")
