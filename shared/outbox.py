@@ -4,15 +4,23 @@ A use case calls :meth:`Outbox.add` inside its transaction. After commit, :class
 publishes pending rows to JetStream with ``Nats-Msg-Id`` set to the event id, in the order they
 were written, and marks them published. A crash between publish and mark republishes the same id,
 which JetStream drops inside its duplicate window and every consumer's inbox drops after it.
+
+The relay is handed what each transaction wrote as it commits, so it publishes those rows from
+memory and only marks them in the database (one UPDATE per batch); it reads the table (one
+SELECT per pass) at start, after a failure, when a commit handed it nothing (a row written
+without :meth:`Outbox.add`), and at least every ``poll_seconds``, for whatever it was not handed.
 """
 
 import asyncio
-import json
+import time
 import uuid
+from collections import deque
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import structlog
 from opentelemetry import trace
 from pydantic import BaseModel
@@ -48,6 +56,17 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """An outbox row as the relay publishes it."""
+
+    event_id: uuid.UUID
+    subject: str
+    event_type: str
+    envelope: str
+    traceparent: str | None
+
+
 class Outbox:
     """Records events in the caller's transaction; the relay is woken once it commits."""
 
@@ -68,6 +87,7 @@ class Outbox:
         outcome: Outcome = Outcome.succeeded,
     ) -> Envelope:
         """Record an event; the client address of the current request is attached if known."""
+        traceparent = current_traceparent()
         envelope = new_event(
             source=self.source,
             type=type,
@@ -76,28 +96,45 @@ class Outbox:
             data=data,
             subject=subject,
             correlation_id=correlation_id,
-            traceparent=current_traceparent(),
+            traceparent=traceparent,
             outcome=outcome,
             client_address=client_address.get(),
         )
+        row = Pending(
+            event_id=envelope.id,
+            subject=envelope.nats_subject,
+            event_type=envelope.type,
+            envelope=envelope.to_json().decode(),
+            traceparent=traceparent,
+        )
         session.add(
             OutboxMessage(
-                event_id=envelope.id,
-                subject=envelope.nats_subject,
-                event_type=envelope.type,
-                envelope=envelope.to_json().decode(),
+                event_id=row.event_id,
+                subject=row.subject,
+                event_type=row.event_type,
+                envelope=row.envelope,
                 created_at=envelope.time,
             )
         )
         session.info["pactum_outbox"] = self
+        session.info.setdefault("pactum_outbox_rows", []).append(row)
         return envelope
 
 
 @event.listens_for(Session, "after_commit")
 def _wake_relay(session: Session) -> None:
     outbox = session.info.pop("pactum_outbox", None)
+    rows: list[Pending] = session.info.pop("pactum_outbox_rows", [])
     if outbox is not None and outbox.relay is not None:
-        outbox.relay.wake()
+        outbox.relay.hand_over(rows)
+
+
+@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rows(session: Session, *_: Any) -> None:
+    """Rows of a transaction that did not commit are never handed to the relay."""
+    session.info.pop("pactum_outbox", None)
+    session.info.pop("pactum_outbox_rows", None)
 
 
 class OutboxRelay:
@@ -120,10 +157,23 @@ class OutboxRelay:
         self._poll_seconds = poll_seconds
         self._tracer = tracer or trace.get_tracer("pactum.outbox")
         self._wakeup = asyncio.Event()
+        self._handed: deque[Pending] = deque()
+        self._scan_due = True  # read the table on the first pass: rows left from before
+        self._scanned_at = 0.0
         self.published = 0  # rows published by this relay (read by the metrics)
         self.failures = 0  # relay passes that failed (NATS or the database unreachable)
 
     def wake(self) -> None:
+        """Something was committed that only a read of the table finds."""
+        self._scan_due = True
+        self._wakeup.set()
+
+    def hand_over(self, rows: list[Pending]) -> None:
+        """Rows a transaction just committed: published from memory on the next pass."""
+        if not rows:
+            self.wake()
+            return
+        self._handed.extend(rows)
         self._wakeup.set()
 
     async def run(self) -> None:
@@ -138,51 +188,84 @@ class OutboxRelay:
                 raise
             except Exception as error:
                 self.failures += 1
+                self._scan_due = True  # what was not marked is found by reading the table
                 log.warning("outbox.relay_failed", error=str(error), retry_in=backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            if count >= self._batch_size:
+            if count >= self._batch_size or self._handed:
                 continue
             with suppress(TimeoutError):
                 async with asyncio.timeout(self._poll_seconds):
                     await self._wakeup.wait()
+            if not self._wakeup.is_set():
+                self._scan_due = True  # idle for a whole poll: look at the table
 
     async def publish_pending(self) -> int:
-        """Publish one batch of pending rows, oldest first; mark what was acknowledged.
+        """Publish one batch of pending rows; mark what was acknowledged.
+
+        The batch is what commits handed over, in commit order, or, when a read of the table is
+        due (see the module's docstring), the oldest pending rows of the table. Before reading the
+        table the handed rows are dropped: they are committed, so the read finds them too.
 
         The batch is sent without waiting for each PubAck in turn (one connection keeps the
         order in which they are written); the acks are then read in order, and the rows before
         the first failure are marked published. Rows after a failure that the stream did store
         are sent again on the next pass and dropped as duplicates by their ``Nats-Msg-Id``.
         """
+        if self._handed and not self._scan_due:
+            if time.monotonic() - self._scanned_at > self._poll_seconds:
+                self._scan_due = True  # under steady load too, the table is read now and then
+            rows = [self._handed.popleft() for _ in range(min(len(self._handed), self._batch_size))]
+        else:
+            self._handed.clear()
+            self._scan_due = False
+            self._scanned_at = time.monotonic()
+            rows = await self._read_pending()
+        outcomes = await asyncio.gather(
+            *(self._publish_row(row) for row in rows), return_exceptions=True
+        )
+        published: list[uuid.UUID] = []
+        failure: tuple[uuid.UUID, str] | None = None
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                failure = (row.event_id, f"{type(outcome).__name__}: {outcome}"[:500])
+                break
+            published.append(row.event_id)
+        await self._mark(published, failure)
+        self.published += len(published)
+        if failure is not None:
+            raise RuntimeError(f"publishing outbox event {failure[0]} failed: {failure[1]}")
+        return len(published)
+
+    async def _read_pending(self) -> list[Pending]:
         async with self._sessions() as session:
             rows = (
-                await session.scalars(
-                    select(OutboxMessage)
+                await session.execute(
+                    select(
+                        col(OutboxMessage.event_id),
+                        col(OutboxMessage.subject),
+                        col(OutboxMessage.event_type),
+                        col(OutboxMessage.envelope),
+                    )
                     .where(col(OutboxMessage.published_at).is_(None))
                     .order_by(col(OutboxMessage.position))
                     .limit(self._batch_size)
                 )
             ).all()
-        outcomes = await asyncio.gather(
-            *(self._publish_row(row) for row in rows), return_exceptions=True
-        )
-        published: list[int] = []
-        failure: tuple[int, str] | None = None
-        for row, outcome in zip(rows, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                failure = (row.position or 0, f"{type(outcome).__name__}: {outcome}"[:500])
-                break
-            published.append(row.position or 0)
-        await self._mark(published, failure)
-        self.published += len(published)
-        if failure is not None:
-            raise RuntimeError(f"publishing outbox row {failure[0]} failed: {failure[1]}")
-        return len(published)
+        return [
+            Pending(
+                event_id=event_id,
+                subject=subject,
+                event_type=event_type,
+                envelope=envelope,
+                traceparent=orjson.loads(envelope).get("traceparent"),
+            )
+            for event_id, subject, event_type, envelope in rows
+        ]
 
-    async def _publish_row(self, row: OutboxMessage) -> None:
-        parent = context_from_traceparent(json.loads(row.envelope).get("traceparent"))
+    async def _publish_row(self, row: Pending) -> None:
+        parent = context_from_traceparent(row.traceparent)
         with self._tracer.start_as_current_span(
             f"{row.subject} relay",
             context=parent,
@@ -202,7 +285,9 @@ class OutboxRelay:
         if getattr(ack, "duplicate", False):
             log.info("outbox.duplicate_dropped_by_stream", event_id=str(row.event_id))
 
-    async def _mark(self, published: list[int], failure: tuple[int, str] | None) -> None:
+    async def _mark(
+        self, published: list[uuid.UUID], failure: tuple[uuid.UUID, str] | None
+    ) -> None:
         if not published and failure is None:
             return
         now = datetime.now(UTC)
@@ -210,13 +295,13 @@ class OutboxRelay:
             if published:
                 await session.execute(
                     update(OutboxMessage)
-                    .where(col(OutboxMessage.position).in_(published))
+                    .where(col(OutboxMessage.event_id).in_(published))
                     .values(published_at=now, attempts=OutboxMessage.attempts + 1)
                 )
             if failure is not None:
                 await session.execute(
                     update(OutboxMessage)
-                    .where(col(OutboxMessage.position) == failure[0])
+                    .where(col(OutboxMessage.event_id) == failure[0])
                     .values(attempts=OutboxMessage.attempts + 1, last_error=failure[1])
                 )
 
