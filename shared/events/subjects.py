@@ -52,6 +52,7 @@ VERBS = frozenset(
         "verified",
         "requested",
         "denied",
+        "announced",
     }
 )
 
