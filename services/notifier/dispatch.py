@@ -116,8 +116,12 @@ class Dispatcher:
         return total
 
     async def _claim(self, now: datetime) -> list[tuple[Delivery, store.Endpoint | None]]:
-        """One transaction: the due deliveries this run takes, with their webhook endpoints."""
-        lease = now + timedelta(seconds=self.settings.lease_seconds)
+        """One transaction: the due deliveries this run takes, with their webhook endpoints.
+
+        The lease runs from the wall clock, not from the run's ``now``: a run that has been
+        sending for longer than a lease would otherwise take rows already free for a replica.
+        """
+        lease = max(now, datetime.now(UTC)) + timedelta(seconds=self.settings.lease_seconds)
         async with self.sessions() as session, session.begin():
             due = await ledger.due_ids(
                 session=session, now=now, limit=self.settings.dispatch_batch_size
