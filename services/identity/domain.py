@@ -18,6 +18,11 @@ class OrganisationKind(StrEnum):
     operator = "operator"
 
 
+class OrganisationStatus(StrEnum):
+    active = "active"
+    disabled = "disabled"  # its contract ended: an operator disabled it (it stays, with its id)
+
+
 class UserStatus(StrEnum):
     invited = "invited"  # has not chosen a password yet
     active = "active"

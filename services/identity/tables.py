@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from services.identity.domain import GrantStatus, MfaRequirement, UserStatus
+from services.identity.domain import GrantStatus, MfaRequirement, OrganisationStatus, UserStatus
 
 
 def _when(nullable: bool = True) -> Column:  # type: ignore[type-arg]
@@ -21,6 +21,7 @@ class Organisation(SQLModel, table=True):
     name: str = Field(max_length=200)
     kind: str = Field(max_length=20)
     created_at: datetime = Field(sa_column=_when(False))
+    status: OrganisationStatus = Field(default=OrganisationStatus.active)  # set by an operator
     # Password policy (TOM-T2c) and lockout policy (TOM-T5), set by the organisation's admins.
     min_length: int = 12
     password_history: int = 0
