@@ -3,8 +3,8 @@
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Uuid, bindparam, func, insert, literal, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Column, DateTime, Uuid, bindparam, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
@@ -43,8 +43,8 @@ async def claim_many(
 
     PostgreSQL: one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` of the whole batch as an
     array; what comes back is what was not claimed before (a replica claiming the same id
-    concurrently makes this one wait for its commit, then skip the id). SQLite (one writer at a
-    time): one read of the ids already seen and one multi-row insert of the others.
+    concurrently makes this one wait for its commit, then skip the id). SQLite: the same statement
+    with the ids as a multi-row ``VALUES``.
     """
     wanted = list(dict.fromkeys(event_ids))
     if not wanted:
@@ -67,23 +67,17 @@ async def claim_many(
             .returning(table.c.event_id)
         )
         return set(claimed.all())
-    seen = set(
-        (
-            await session.scalars(
-                select(col(InboxReceipt.event_id)).where(
-                    col(InboxReceipt.consumer) == consumer,
-                    col(InboxReceipt.event_id).in_(wanted),
-                )
-            )
-        ).all()
-    )
-    fresh = [event_id for event_id in wanted if event_id not in seen]
-    if fresh:
-        await session.execute(
-            insert(table),
+    # One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (SQLite 3.35+): what comes back is what
+    # was not claimed before, as on PostgreSQL, without a read first.
+    claimed_here = await session.scalars(
+        sqlite.insert(table)
+        .values(
             [
                 {"consumer": consumer, "event_id": event_id, "received_at": now}
-                for event_id in fresh
-            ],
+                for event_id in wanted
+            ]
         )
-    return set(fresh)
+        .on_conflict_do_nothing()
+        .returning(table.c.event_id)
+    )
+    return set(claimed_here.all())
