@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifier import ledger
@@ -23,27 +24,36 @@ from shared.events import Envelope, EventKind
 from shared.outbox import Outbox
 
 DURABLE = "notifier"
+RECEIPTS = Receipt.__table__  # type: ignore[attr-defined]
 
 
 def notice_handler(*, outbox: Outbox, settings: NotifierSettings, wake: object) -> BatchHandler:
     """Handle each fetched batch in one transaction (the broker retries a failed batch event by
-    event, so one event that cannot be handled is retried alone)."""
+    event, so one event that cannot be handled is retried alone).
+
+    The batch's receipts are one multi-row INSERT, in stream order; most events (reads, for
+    one) call for no notice, and for them the receipt is all there is to store.
+    """
 
     async def handle(session: AsyncSession, events: Sequence[tuple[Envelope, EventKind]]) -> None:
-        for event, _kind in events:
-            await handle_one(session, event)
-
-    async def handle_one(session: AsyncSession, event: Envelope) -> None:
         now = datetime.now(UTC)
-        session.add(
-            Receipt(
-                event_id=event.id,
-                organisation_id=event.tenantid,
-                event_type=event.type,
-                occurred_at=event.time,
-                received_at=now,
-            )
+        await session.execute(
+            insert(RECEIPTS),
+            [
+                {
+                    "event_id": event.id,
+                    "organisation_id": event.tenantid,
+                    "event_type": event.type,
+                    "occurred_at": event.time,
+                    "received_at": now,
+                }
+                for event, _kind in events
+            ],
         )
+        for event, _kind in events:
+            await handle_one(session, event, now)
+
+    async def handle_one(session: AsyncSession, event: Envelope, now: datetime) -> None:
         plan = plan_for(event)
         for opening in plan.opens:
             facts = opening.facts | {"event_id": str(event.id)}
