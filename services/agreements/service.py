@@ -83,10 +83,9 @@ def apply_terms(agreement: Agreement, terms: Terms) -> None:
 
 
 async def public(session: AsyncSession, agreement: Agreement) -> AgreementPublic:
-    current = await store.version(
+    current, pending = await store.version_and_awaiting(
         session=session, agreement_id=agreement.id, number=agreement.version
     )
-    pending = await store.awaiting_signature(session=session, agreement_id=agreement.id)
     assert current is not None  # every agreement has the version it points to
     return AgreementPublic(
         id=agreement.id,

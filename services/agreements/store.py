@@ -142,6 +142,31 @@ async def version(
     return result.first()
 
 
+async def version_and_awaiting(
+    *, session: AsyncSession, agreement_id: uuid.UUID, number: int
+) -> tuple[AgreementVersion | None, AgreementVersion | None]:
+    """Version ``number`` and the version awaiting signature (the same one for a draft), in one
+    query: what every answer about an agreement shows."""
+    awaiting = [VersionStatus.draft, VersionStatus.proposed]
+    result = await session.scalars(
+        select(AgreementVersion).where(
+            col(AgreementVersion.agreement_id) == agreement_id,
+            or_(
+                col(AgreementVersion.number) == number,
+                col(AgreementVersion.status).in_(awaiting),
+            ),
+        )
+    )
+    numbered: AgreementVersion | None = None
+    pending: AgreementVersion | None = None
+    for row in result.all():
+        if row.number == number:
+            numbered = row
+        if pending is None and row.status in awaiting:
+            pending = row
+    return numbered, pending
+
+
 async def awaiting_signature(
     *, session: AsyncSession, agreement_id: uuid.UUID
 ) -> AgreementVersion | None:
