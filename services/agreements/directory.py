@@ -1,18 +1,25 @@
 """The agreements service's own directory of the organisations identity created.
 
-An agreement names its two parties by organisation id; only an organisation the directory knows,
-of the right kind, can be one (domain.check_own_kind, domain.check_counterparty_kind). The
-directory learns from identity's ``dpa.identity.organisation.created.v1`` events (consumers.py)
-and never asks identity on a request. The demo seed registers the demo organisations itself, and
-the migration that added the table registered the parties of agreements stored before it, each
-with the kind its role in that agreement proves.
+An agreement names its two parties by organisation id; only an active organisation the directory
+knows, of the right kind, can become one (domain.check_own_kind, domain.check_counterparty_kind,
+:func:`party_kind_of`). The directory learns from identity's organisation events (consumers.py)
+and never asks identity on a request:
 
-Identity emits no event when an organisation is renamed, disabled or removed, and its created
-event carries no name: an entry is never updated by an event today, and ``name`` is only filled
-where the seed knows it.
+- ``organisation.created`` (kind, and the name since it is carried) and ``organisation.announced``
+  (kind, name and status, re-stated on an operator's request) make an organisation known;
+- ``organisation.updated`` renames it, ``organisation.disabled`` / ``organisation.enabled`` set its
+  status. A disabled organisation cannot become a party to a new agreement; the agreements it is
+  a party to stay as they are.
+
+Later facts win by event time, field by field (``name_as_of``, ``status_as_of``): an event older
+than what the entry already holds changes nothing, so a redelivered, re-announced or late event
+never undoes a newer one. The demo seed registers the demo organisations itself, and the migration
+that added the table registered the parties of agreements stored before it, each with the kind
+its role in that agreement proves (neither has a time: any event overrides them).
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -35,6 +42,11 @@ class LearntFrom(StrEnum):
     agreements = "agreements"  # a party of an agreement stored before the directory existed
 
 
+class OrganisationStatus(StrEnum):
+    active = "active"
+    disabled = "disabled"  # an operator disabled it in identity: no new agreements
+
+
 class KnownOrganisation(SQLModel, table=True):
     """One organisation identity created, as the agreements service knows it."""
 
@@ -45,7 +57,31 @@ class KnownOrganisation(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=200)
     known_since: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     learnt_from: LearntFrom
-    event_id: uuid.UUID | None = None  # the identity event that taught it, if one did
+    event_id: uuid.UUID | None = None  # the last identity event that changed it, if one did
+    status: OrganisationStatus = Field(default=OrganisationStatus.active)
+    # Identity's event time of the fact each field holds (None: not from an event).
+    name_as_of: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    status_as_of: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+@dataclass(frozen=True)
+class OrganisationFact:
+    """What one identity event says about an organisation, as of the event's time.
+
+    ``kind`` is None for events that do not carry it (renamed, disabled, enabled): those cannot
+    make an unknown organisation known. ``name`` / ``status`` None: the event does not say.
+    """
+
+    organisation_id: uuid.UUID
+    at: datetime
+    event_id: uuid.UUID
+    kind: OrganisationKind | None = None
+    name: str | None = None
+    status: OrganisationStatus | None = None
 
 
 async def kind_of(session: AsyncSession, organisation_id: uuid.UUID) -> OrganisationKind | None:
@@ -54,46 +90,99 @@ async def kind_of(session: AsyncSession, organisation_id: uuid.UUID) -> Organisa
     return known.kind if known is not None else None
 
 
+async def party_kind_of(
+    session: AsyncSession, organisation_id: uuid.UUID
+) -> OrganisationKind | None:
+    """The kind of a known organisation that may become a party to a new agreement: None for an
+    unknown or a disabled one (the caller answers both alike, so no answer tells them apart)."""
+    known = await session.get(KnownOrganisation, organisation_id)
+    if known is None or known.status is OrganisationStatus.disabled:
+        return None
+    return known.kind
+
+
+def _newer(at: datetime, held: datetime | None) -> bool:
+    if held is None:
+        return True
+    if held.tzinfo is None:  # SQLite returns naive datetimes
+        held = held.replace(tzinfo=UTC)
+    return at >= held
+
+
+async def take_in(session: AsyncSession, fact: OrganisationFact) -> bool:
+    """Apply one identity event to the directory, in the caller's transaction; returns whether
+    anything changed. Each field takes the fact only if it is at least as recent as the one held."""
+    known = await session.get(KnownOrganisation, fact.organisation_id)
+    if known is None:
+        if fact.kind is None:
+            log.warning(
+                "directory.event_for_unknown_organisation",
+                organisation_id=str(fact.organisation_id),
+                hint="pactum announce-organisations re-states every organisation",
+            )
+            return False
+        session.add(
+            KnownOrganisation(
+                id=fact.organisation_id,
+                kind=fact.kind,
+                name=fact.name,
+                known_since=datetime.now(UTC),
+                learnt_from=LearntFrom.event,
+                event_id=fact.event_id,
+                status=fact.status or OrganisationStatus.active,
+                name_as_of=fact.at if fact.name is not None else None,
+                status_as_of=fact.at,
+            )
+        )
+        await session.flush()
+        return True
+    changed = False
+    if fact.kind is not None and fact.kind is not known.kind:
+        # Identity's event is the authority on the kind (a seed or the migration may have guessed).
+        log.warning(
+            "directory.kind_corrected",
+            organisation_id=str(fact.organisation_id),
+            was=str(known.kind),
+            now=str(fact.kind),
+        )
+        known.kind = fact.kind
+        changed = True
+    if fact.name is not None and _newer(fact.at, known.name_as_of):
+        changed |= known.name != fact.name
+        known.name, known.name_as_of = fact.name, fact.at
+    status = fact.status or (OrganisationStatus.active if fact.kind is not None else None)
+    if status is not None and _newer(fact.at, known.status_as_of):
+        changed |= known.status is not status
+        known.status, known.status_as_of = status, fact.at
+    if changed:
+        known.learnt_from = LearntFrom.event
+        known.event_id = fact.event_id
+    await session.flush()
+    return changed
+
+
 async def learn(
     session: AsyncSession,
     *,
     organisation_id: uuid.UUID,
     kind: OrganisationKind,
     learnt_from: LearntFrom,
-    event_id: uuid.UUID | None = None,
     name: str | None = None,
 ) -> bool:
-    """Know an organisation, in the caller's transaction; returns whether anything changed.
-
-    Knowing it already with the same kind changes nothing (the seed and the event may both tell).
-    Identity's event is the authority on the kind: where an earlier source said otherwise, the
-    event's kind wins and the entry records the event.
-    """
-    known = await session.get(KnownOrganisation, organisation_id)
-    if known is None:
-        session.add(
-            KnownOrganisation(
-                id=organisation_id,
-                kind=kind,
-                name=name,
-                known_since=datetime.now(UTC),
-                learnt_from=learnt_from,
-                event_id=event_id,
-            )
-        )
-        await session.flush()
-        return True
-    if known.kind is kind or learnt_from is not LearntFrom.event:
+    """Know an organisation from a source other than identity's events (the demo seed), in the
+    caller's transaction; returns whether it was new. An organisation known already is left as
+    it is: identity's events are the authority on it (:func:`take_in`)."""
+    if await session.get(KnownOrganisation, organisation_id) is not None:
         return False
-    log.warning(
-        "directory.kind_corrected",
-        organisation_id=str(organisation_id),
-        was=str(known.kind),
-        now=str(kind),
+    session.add(
+        KnownOrganisation(
+            id=organisation_id,
+            kind=kind,
+            name=name,
+            known_since=datetime.now(UTC),
+            learnt_from=learnt_from,
+        )
     )
-    known.kind = kind
-    known.learnt_from = learnt_from
-    known.event_id = event_id
     await session.flush()
     return True
 

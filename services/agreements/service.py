@@ -243,7 +243,8 @@ async def _check_counterparty_kind(
 ) -> None:
     if counterparty is not None:
         domain.check_counterparty_kind(
-            own_party=own_party, counterparty_kind=await directory.kind_of(session, counterparty)
+            own_party=own_party,
+            counterparty_kind=await directory.party_kind_of(session, counterparty),
         )
 
 

@@ -16,9 +16,44 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+ORGANISATION_NAME = Field(
+    max_length=200, description="The organisation's name (an organisation's, never a person's)."
+)
+
+
 class OrganisationCreated(_Payload):
     organisation_id: UUID
     kind: Literal["controller", "processor", "operator"]
+    # Optional: events from before the name was added stay valid (they remain in the stream).
+    name: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The organisation's name; absent in events from before it was carried.",
+    )
+
+
+class OrganisationRenamed(_Payload):
+    """An operator renamed an organisation (``organisation.updated``; the name is all that an
+    operator changes of an organisation)."""
+
+    organisation_id: UUID
+    name: str = ORGANISATION_NAME
+
+
+class OrganisationStatusChanged(_Payload):
+    """An organisation was disabled (its contract ended) or enabled again."""
+
+    organisation_id: UUID
+
+
+class OrganisationAnnounced(_Payload):
+    """What identity knows of an organisation now, re-stated on an operator's request so that a
+    consumer that starts empty learns organisations created long ago. Not a creation."""
+
+    organisation_id: UUID
+    kind: Literal["controller", "processor", "operator"]
+    name: str = ORGANISATION_NAME
+    status: Literal["active", "disabled"]
 
 
 class PolicyUpdated(_Payload):
@@ -197,6 +232,31 @@ KINDS: tuple[EventKind, ...] = (
         OrganisationCreated,
         ("TOM-T2a", "USE-1"),
         "An organisation was created by an operator.",
+    ),
+    _kind(
+        "dpa.identity.organisation.updated.v1",
+        OrganisationRenamed,
+        ("USE-1",),
+        "An operator renamed an organisation.",
+    ),
+    _kind(
+        "dpa.identity.organisation.disabled.v1",
+        OrganisationStatusChanged,
+        ("USE-1", "TOM-T2a"),
+        "An operator disabled an organisation (its contract ended): it enters no new agreement.",
+    ),
+    _kind(
+        "dpa.identity.organisation.enabled.v1",
+        OrganisationStatusChanged,
+        ("USE-1", "TOM-T2a"),
+        "An operator enabled a disabled organisation again.",
+    ),
+    _kind(
+        "dpa.identity.organisation.announced.v1",
+        OrganisationAnnounced,
+        ("USE-1",),
+        "Identity re-stated an existing organisation (id, kind, name, status) on an operator's "
+        "request, for services that must learn organisations created before they started.",
     ),
     _kind(
         "dpa.identity.policy.updated.v1",
