@@ -2,6 +2,9 @@
 
     pactum create-organisation --name UTOPIA --kind controller
     pactum create-admin --organisation <id> --email admin@utopia.example
+    pactum rename-organisation --organisation <id> --name "UTOPIA NV"
+    pactum disable-organisation --organisation <id>      (its contract ended; enable-... undoes)
+    pactum announce-organisations
     pactum rotate-key token
     pactum checkpoint
     pactum verify-export audit-<organisation>.jsonl [--public-key KEY]
@@ -88,6 +91,21 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("--organisation", required=True, type=uuid.UUID)
     admin.add_argument("--email", required=True)
 
+    rename = commands.add_parser("rename-organisation", help="rename an organisation")
+    rename.add_argument("--organisation", required=True, type=uuid.UUID)
+    rename.add_argument("--name", required=True)
+    for name, text in (
+        ("disable-organisation", "disable an organisation whose contract ended"),
+        ("enable-organisation", "enable a disabled organisation again"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--organisation", required=True, type=uuid.UUID)
+    commands.add_parser(
+        "announce-organisations",
+        help="have identity re-announce every organisation (after a new deployment of a "
+        "service, a restore, or for organisations older than the stream's retention)",
+    )
+
     rotate = commands.add_parser("rotate-key", help="rotate a signing key")
     rotate.add_argument("key", choices=["token", "checkpoint"])
 
@@ -155,6 +173,8 @@ async def _dispatch(options: argparse.Namespace, out: TextIO) -> int:
     command: str = options.command
     if command in {"create-organisation", "create-admin"}:
         return await _identity(options, out)
+    if command in ORGANISATION_COMMANDS:
+        return await _organisations(options, out)
     if command == "rotate-key":
         return await _rotate(options.key, out)
     if command == "checkpoint":
@@ -199,6 +219,34 @@ async def _identity(options: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(f"no organisation {options.organisation}") from None
     except IntegrityError:
         raise UsageError("this e-mail address already has an account") from None
+    return OK
+
+
+ORGANISATION_COMMANDS = frozenset(
+    {"rename-organisation", "disable-organisation", "enable-organisation", "announce-organisations"}
+)
+
+
+async def _organisations(options: argparse.Namespace, out: TextIO) -> int:
+    """The operator's acts on organisations: identity writes them with their events to its
+    outbox; the running identity service publishes them (or does at its next start)."""
+    from services.identity import cli, organisations
+    from services.identity.domain import IdentityRuleBroken
+
+    arguments = [options.command]
+    if options.command != "announce-organisations":
+        arguments += ["--organisation", str(options.organisation)]
+    if options.command == "rename-organisation":
+        if not options.name.strip():
+            raise UsageError("--name is empty")
+        arguments += ["--name", options.name]
+    await _migrated("identity")
+    try:
+        print(await cli.run(arguments), file=out)
+    except organisations.OrganisationNotFound:
+        raise UsageError(f"no organisation {options.organisation}") from None
+    except IdentityRuleBroken as error:
+        raise UsageError(str(error)) from None
     return OK
 
 

@@ -3,6 +3,10 @@
     python -m services.identity.cli create-organisation --name UTOPIA --kind controller
     python -m services.identity.cli create-admin --organisation <id> --email admin@utopia.example
     python -m services.identity.cli rotate-signing-key
+    python -m services.identity.cli rename-organisation --organisation <id> --name "UTOPIA NV"
+    python -m services.identity.cli disable-organisation --organisation <id>
+    python -m services.identity.cli enable-organisation --organisation <id>
+    python -m services.identity.cli announce-organisations
 
 ``create-admin`` prints an invitation link for the operator to hand to the new admin, who chooses
 their own password with it (TOM-T2c); no command takes a password. The commands write to
@@ -14,13 +18,15 @@ import argparse
 import asyncio
 import sys
 import uuid
+from argparse import Namespace
 from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity import organisations
 from services.identity.authority import Authority, load_or_create_delivery_key
-from services.identity.domain import OrganisationKind
+from services.identity.domain import IdentityRuleBroken, OrganisationKind, OrganisationStatus
 from services.identity.keys import Sealer, load_or_create_signer, rotate_signer
 from services.identity.main import record_signing_key
 from services.identity.passwords import Passwords
@@ -29,6 +35,15 @@ from shared import migrations
 from shared.database import create_engine, session_factory
 from shared.outbox import Outbox
 from shared.revocation import RevocationList
+
+ORGANISATION_COMMANDS = frozenset(
+    {
+        "rename-organisation",
+        "disable-organisation",
+        "enable-organisation",
+        "announce-organisations",
+    }
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,7 +56,43 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("--organisation", required=True, type=uuid.UUID)
     admin.add_argument("--email", required=True)
     commands.add_parser("rotate-signing-key", help="replace the token signing key")
+    rename = commands.add_parser("rename-organisation", help="rename an organisation")
+    rename.add_argument("--organisation", required=True, type=uuid.UUID)
+    rename.add_argument("--name", required=True)
+    for name, text in (
+        ("disable-organisation", "disable an organisation (it enters no new agreement)"),
+        ("enable-organisation", "enable a disabled organisation again"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--organisation", required=True, type=uuid.UUID)
+    commands.add_parser(
+        "announce-organisations", help="re-announce every organisation to the other services"
+    )
     return parser
+
+
+async def _organisations(session: AsyncSession, authority: Authority, options: Namespace) -> str:
+    """The operator's acts on organisations, as the operator CLI."""
+    if options.command == "announce-organisations":
+        count = await organisations.announce_organisations(session=session, authority=authority)
+        return f"announced {count} organisation(s); identity publishes the events"
+    if options.command == "rename-organisation":
+        renamed = await organisations.rename_organisation(
+            session=session,
+            authority=authority,
+            organisation_id=options.organisation,
+            name=options.name,
+        )
+        return f"{renamed.id}: {renamed.name}"
+    status = (
+        OrganisationStatus.disabled
+        if options.command == "disable-organisation"
+        else OrganisationStatus.active
+    )
+    changed = await organisations.set_organisation_status(
+        session=session, authority=authority, organisation_id=options.organisation, status=status
+    )
+    return f"{changed.id}: {changed.status}"
 
 
 async def run(arguments: Sequence[str], settings: IdentitySettings | None = None) -> str:
@@ -81,6 +132,8 @@ async def run(arguments: Sequence[str], settings: IdentitySettings | None = None
                 "(the JWKS serves the previous key for a day)"
             )
         async with sessions() as session, session.begin():
+            if options.command in ORGANISATION_COMMANDS:
+                return await _organisations(session, authority, options)
             if options.command == "create-organisation":
                 organisation = await organisations.create_organisation(
                     session=session,
@@ -111,6 +164,9 @@ def main() -> None:
         sys.exit(2)
     except IntegrityError:
         print("this e-mail address already has an account", file=sys.stderr)
+        sys.exit(2)
+    except IdentityRuleBroken as error:
+        print(str(error), file=sys.stderr)
         sys.exit(2)
 
 

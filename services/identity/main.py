@@ -18,6 +18,7 @@ from services.identity import (
     grants,
     grants_api,
     internal_api,
+    organisation_api,
     organisations,
     store,
 )
@@ -163,6 +164,7 @@ def create_app(
         account_api.router,
         admin_api.router,
         grants_api.router,
+        organisation_api.router,
         internal_api.router,
     ):
         app.include_router(router)

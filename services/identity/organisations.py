@@ -1,25 +1,47 @@
-"""Organisations, their first admins (operator CLI and demo seed) and their security policy."""
+"""Organisations, their first admins (operator CLI and demo seed) and their security policy.
+
+The operator (an admin of the ``operator`` organisation, or the operator CLI) also renames an
+organisation, disables one whose contract ended (and enables it again), and has identity
+re-announce every organisation to services that start with an empty copy of them (the agreements
+directory after a new deployment or a restore, or for organisations older than the stream's
+retention). Each is an event under the organisation's own tenant, so its audit log shows who did
+it: ``organisation.updated`` / ``disabled`` / ``enabled`` / ``announced`` (never a second
+``created``: announcing re-states, it creates nothing).
+"""
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.identity import links, users
 from services.identity.authority import Authority
 from services.identity.domain import (
+    IdentityRuleBroken,
     LockoutPolicy,
     MfaRequirement,
     OrganisationKind,
+    OrganisationStatus,
     PasswordPolicy,
 )
 from services.identity.tables import Organisation
 from shared import demo
 from shared.auth import Principal
 from shared.events import Actor, ActorType
-from shared.events.contracts.identity import OrganisationCreated, PolicyUpdated, PolicyViewed
+from shared.events.contracts.identity import (
+    OrganisationAnnounced,
+    OrganisationCreated,
+    OrganisationRenamed,
+    OrganisationStatusChanged,
+    PolicyUpdated,
+    PolicyViewed,
+)
+
+Acted = TypeVar("Acted")
 
 OPERATOR_CLI = Actor(id="operator-cli", type=ActorType.system)
 
@@ -37,6 +59,23 @@ class OrganisationNotFound(LookupError):
     pass
 
 
+class NotTheOperator(PermissionError):
+    """Only the operator's admins run organisations (the answer is a generic 403)."""
+
+
+MAX_NAME = 200
+
+
+def organisation_name(name: str) -> str:
+    """An organisation's name as stored: whitespace runs collapsed; empty or too long refused."""
+    normalised = " ".join(name.split())
+    if not normalised:
+        raise IdentityRuleBroken("name: an organisation needs a name")
+    if len(normalised) > MAX_NAME:
+        raise IdentityRuleBroken(f"name: at most {MAX_NAME} characters")
+    return normalised
+
+
 async def create_organisation(
     *,
     session: AsyncSession,
@@ -48,7 +87,7 @@ async def create_organisation(
 ) -> Organisation:
     organisation = Organisation(
         id=organisation_id or uuid.uuid4(),
-        name=" ".join(name.split()),
+        name=organisation_name(name),
         kind=kind,
         created_at=datetime.now(UTC),
     )
@@ -60,9 +99,126 @@ async def create_organisation(
         tenant=str(organisation.id),
         actor=actor,
         subject=str(organisation.id),
-        data=OrganisationCreated(organisation_id=organisation.id, kind=kind),
+        data=OrganisationCreated(
+            organisation_id=organisation.id, kind=kind, name=organisation.name
+        ),
     )
     return organisation
+
+
+async def operator_actor(session: AsyncSession, principal: Principal) -> Actor:
+    """The caller as the operator: an admin of the ``operator`` organisation, in its own name
+    (never under a supplier access grant)."""
+    if principal.grant_id is not None:
+        raise NotTheOperator("a token under a grant cannot run organisations")
+    own = await session.get(Organisation, uuid.UUID(principal.organisation_id))
+    if own is None or own.kind != OrganisationKind.operator:
+        raise NotTheOperator("only the operator runs organisations")
+    return principal.actor
+
+
+async def _organisation(session: AsyncSession, organisation_id: uuid.UUID) -> Organisation:
+    organisation = await session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise OrganisationNotFound(organisation_id)
+    return organisation
+
+
+async def rename_organisation(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    organisation_id: uuid.UUID,
+    name: str,
+    actor: Actor = OPERATOR_CLI,
+) -> Organisation:
+    """Rename an organisation, in the caller's transaction; the same name again changes nothing
+    and emits nothing."""
+    organisation = await _organisation(session, organisation_id)
+    new_name = organisation_name(name)
+    if new_name != organisation.name:
+        organisation.name = new_name
+        await session.flush()
+        authority.outbox.add(
+            session,
+            type="dpa.identity.organisation.updated.v1",
+            tenant=str(organisation.id),
+            actor=actor,
+            subject=str(organisation.id),
+            data=OrganisationRenamed(organisation_id=organisation.id, name=new_name),
+        )
+    return organisation
+
+
+async def set_organisation_status(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    organisation_id: uuid.UUID,
+    status: OrganisationStatus,
+    actor: Actor = OPERATOR_CLI,
+) -> Organisation:
+    """Disable an organisation (its contract ended) or enable it again, in the caller's
+    transaction. The operator's own organisation cannot be disabled (it would lock the operator
+    out of running organisations). The status it has already changes nothing and emits nothing."""
+    organisation = await _organisation(session, organisation_id)
+    if status is OrganisationStatus.disabled and organisation.kind == OrganisationKind.operator:
+        raise IdentityRuleBroken("the operator's own organisation cannot be disabled")
+    if organisation.status != status:
+        organisation.status = status
+        await session.flush()
+        authority.outbox.add(
+            session,
+            type=f"dpa.identity.organisation.{status_verb(status)}.v1",
+            tenant=str(organisation.id),
+            actor=actor,
+            subject=str(organisation.id),
+            data=OrganisationStatusChanged(organisation_id=organisation.id),
+        )
+    return organisation
+
+
+def status_verb(status: OrganisationStatus) -> str:
+    return "disabled" if status is OrganisationStatus.disabled else "enabled"
+
+
+ANNOUNCE_BATCH = 500
+
+
+async def announce_organisations(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    actor: Actor = OPERATOR_CLI,
+) -> int:
+    """Re-state every organisation (id, kind, name, status) as one ``organisation.announced``
+    event each, in the caller's transaction; returns how many. Consumers take an announcement in
+    like any later fact, so announcing twice changes nothing a first time did not."""
+    announced = 0
+    last: uuid.UUID | None = None
+    while True:
+        query = select(Organisation).order_by(col(Organisation.id)).limit(ANNOUNCE_BATCH)
+        if last is not None:
+            query = query.where(col(Organisation.id) > last)
+        batch = (await session.scalars(query)).all()
+        for organisation in batch:
+            authority.outbox.add(
+                session,
+                type="dpa.identity.organisation.announced.v1",
+                tenant=str(organisation.id),
+                actor=actor,
+                subject=str(organisation.id),
+                data=OrganisationAnnounced(
+                    organisation_id=organisation.id,
+                    kind=OrganisationKind(organisation.kind).value,
+                    name=organisation.name,
+                    status=OrganisationStatus(organisation.status).value,
+                ),
+            )
+        announced += len(batch)
+        if len(batch) < ANNOUNCE_BATCH:
+            return announced
+        last = batch[-1].id
 
 
 async def create_first_admin(
@@ -189,3 +345,15 @@ async def update_policy(
             )
     await session.refresh(organisation)
     return organisation
+
+
+async def as_operator(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    act: Callable[[Actor], Awaitable[Acted]],
+) -> Acted:
+    """Run one of the operator's acts on organisations for an API caller: the caller must be the
+    operator; the act's state and events commit together."""
+    async with session.begin():
+        return await act(await operator_actor(session, principal))

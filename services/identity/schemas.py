@@ -142,6 +142,26 @@ class PolicyUpdate(_In):
     permanent_after: int | None = Field(default=None, ge=1, le=50)
 
 
+class OrganisationNameIn(_In):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class OrganisationPublic(BaseModel):
+    """An organisation as the operator sees it (no policy, no users)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    name: str
+    kind: Literal["controller", "processor", "operator"]
+    status: Literal["active", "disabled"]
+    created_at: datetime
+
+
+class AnnouncementOut(BaseModel):
+    announced: int = Field(description="How many organisations were announced (one event each).")
+
+
 class GrantIn(_In):
     organisation_id: UUID
     reason: str = Field(min_length=10, max_length=500)
