@@ -46,6 +46,14 @@ class PreferenceUpdated(_Payload):
     muted_channels: list[str]
 
 
+class OrganisationSettingsUpdated(_Payload):
+    """An organisation's admin chose the language of its admins' notices and of its contacts and
+    users who chose none."""
+
+    locale: Literal["nl", "fr", "en"]
+    previous_locale: Literal["nl", "fr", "en"]
+
+
 class NoticeIssued(_Payload):
     """A notice was addressed: one delivery row per recipient and channel, before sending."""
 
@@ -144,6 +152,12 @@ KINDS: tuple[EventKind, ...] = (
         PreferenceUpdated,
         ("USE-3",),
         "A user changed which non-critical notices reach them on which channels.",
+    ),
+    _kind(
+        "dpa.notifier.organisation_settings.updated.v1",
+        OrganisationSettingsUpdated,
+        ("USE-3",),
+        "An organisation's admin changed the default language of its notices.",
     ),
     _kind(
         "dpa.notifier.notice.issued.v1",
