@@ -33,6 +33,9 @@ class NotifierSettings(ServiceSettings):
     dispatch_batch_size: int = Field(default=200, ge=1, le=5000)
     dispatch_concurrency: int = Field(default=16, ge=1, le=256)
     lease_seconds: float = Field(default=120.0, gt=0)
+    # Outcomes completed within this many seconds are committed together (0: each as soon as
+    # the writer is free); a crash re-sends at most dispatch_concurrency deliveries either way.
+    dispatch_record_window_seconds: float = Field(default=0.0, ge=0, le=1)
     # Seconds before each retry of a failed delivery (its length is the number of retries).
     retry_delays_seconds: tuple[Annotated[float, Field(gt=0)], ...] = Field(
         default=tuple(delay.total_seconds() for delay in RETRY_DELAYS), min_length=1
