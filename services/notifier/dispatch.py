@@ -4,6 +4,8 @@ Driven by one background loop (woken after a commit that wrote deliveries, else 
 :meth:`Dispatcher.tick` with an explicit ``now`` in tests. A delivery is claimed with a lease
 before sending, so two dispatchers never send the same row; a crash mid-send leaves the lease to
 expire and the row is sent again with the same Message-ID / webhook-id, which receivers dedup.
+Each outcome is committed as soon as its send completes, so that window holds at most the sends in
+flight (``dispatch_concurrency``), not the claimed batch.
 """
 
 import asyncio
@@ -91,29 +93,41 @@ class Dispatcher:
                 )
 
     async def tick(self, now: datetime) -> int:
-        """Send the reminders due at ``now``, then every delivery due at ``now``."""
+        """Send the reminders due at ``now``, then every delivery due at ``now``.
+
+        Each outcome is recorded as soon as its send completes (:class:`_Recorder`), and a send
+        holds its place among the ``dispatch_concurrency`` until its outcome is committed: a
+        crash re-sends at most that many deliveries, never a whole claimed batch.
+        """
         async with self.sessions() as session, session.begin():
             await remind(session, outbox=self.outbox, settings=self.settings, now=now)
         total = 0
-        while claimed := await self._claim(now):
-            outcomes = await asyncio.gather(*(self._send_one(d, e) for d, e in claimed))
-            async with self.sessions() as session, session.begin():
-                results = [
-                    await self._record(session, delivery.id, outcome, now)
-                    for (delivery, _), outcome in zip(claimed, outcomes, strict=True)
-                ]
-            for (delivery, _), outcome, result in zip(claimed, outcomes, results, strict=True):
-                self.attempts.add(1, {"channel": delivery.channel.value, "outcome": result})
-                log.info(
-                    "notifier.delivery_delivered"
-                    if outcome.delivered
-                    else "notifier.delivery_failed",
-                    delivery_id=str(delivery.id),
-                    channel=delivery.channel.value,
-                    status=outcome.status,
-                )
-            total += len(claimed)
+        recorder = _Recorder(self, now)
+        try:
+            while claimed := await self._claim(now):
+                await asyncio.gather(*(self._deliver(d, e, recorder) for d, e in claimed))
+                total += len(claimed)
+        finally:
+            await recorder.close()
         return total
+
+    async def _deliver(
+        self, delivery: Delivery, endpoint: store.Endpoint | None, recorder: "_Recorder"
+    ) -> None:
+        async with self._gate:
+            outcome = await self._send_one(delivery, endpoint)
+            try:
+                result = await recorder.record(delivery, outcome)
+            except Exception:  # the lease runs out and the delivery is sent again
+                log.exception("notifier.record_failed", delivery_id=str(delivery.id))
+                return
+        self.attempts.add(1, {"channel": delivery.channel.value, "outcome": result})
+        log.info(
+            "notifier.delivery_delivered" if outcome.delivered else "notifier.delivery_failed",
+            delivery_id=str(delivery.id),
+            channel=delivery.channel.value,
+            status=outcome.status,
+        )
 
     async def _claim(self, now: datetime) -> list[tuple[Delivery, store.Endpoint | None]]:
         """One transaction: the due deliveries this run takes, with their webhook endpoints.
@@ -145,12 +159,11 @@ class Dispatcher:
         ]  # fmt: skip
 
     async def _send_one(self, delivery: Delivery, endpoint: store.Endpoint | None) -> Outcome:
-        async with self._gate:
-            try:
-                return await self._send(delivery, endpoint)
-            except Exception as error:  # never lose a delivery to a bug in one send: retry it
-                log.exception("notifier.send_failed", delivery_id=str(delivery.id))
-                return Outcome(False, type(error).__name__)
+        try:
+            return await self._send(delivery, endpoint)
+        except Exception as error:  # never lose a delivery to a bug in one send: retry it
+            log.exception("notifier.send_failed", delivery_id=str(delivery.id))
+            return Outcome(False, type(error).__name__)
 
     async def _send(self, delivery: Delivery, endpoint: store.Endpoint | None) -> Outcome:
         message = delivery.message
@@ -307,6 +320,57 @@ class Dispatcher:
             base_url=self.settings.public_base_url,
             now=now,
         )
+
+
+class _Recorder:
+    """Commits outcomes as their sends complete: one transaction for the outcomes that completed
+    while the previous one was committing, or within ``dispatch_record_window_seconds`` of the
+    first (group commit; 0 records each as soon as the writer is free). One writer at a time,
+    so SQLite never sees two writing transactions of the dispatcher."""
+
+    def __init__(self, dispatcher: Dispatcher, now: datetime) -> None:
+        self.dispatcher = dispatcher
+        self.now = now
+        self.window = dispatcher.settings.dispatch_record_window_seconds
+        self.pending: list[tuple[Delivery, Outcome, asyncio.Future[str]]] = []
+        self.writer: asyncio.Task[None] | None = None
+
+    async def record(self, delivery: Delivery, outcome: Outcome) -> str:
+        """Delivered, retrying or dead, once the outcome is committed."""
+        recorded: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.pending.append((delivery, outcome, recorded))
+        if self.writer is None or self.writer.done():
+            self.writer = asyncio.create_task(self._write())
+        return await recorded
+
+    async def _write(self) -> None:
+        while self.pending:
+            await asyncio.sleep(self.window)
+            batch, self.pending = self.pending, []
+            try:
+                async with self.dispatcher.sessions() as session, session.begin():
+                    results = [
+                        await self.dispatcher._record(session, delivery.id, outcome, self.now)
+                        for delivery, outcome, _ in batch
+                    ]
+            except Exception as error:  # the leases run out and the rows are sent again
+                for *_, recorded in batch:
+                    if not recorded.done():
+                        recorded.set_exception(error)
+                continue
+            for (*_, recorded), result in zip(batch, results, strict=True):
+                if not recorded.done():
+                    recorded.set_result(result)
+
+    async def close(self) -> None:
+        """Outcomes not yet committed are dropped (a cancelled run): their leases run out."""
+        if self.writer is not None and not self.writer.done():
+            self.writer.cancel()
+            with suppress(asyncio.CancelledError):
+                await self.writer
+        for *_, recorded in self.pending:
+            recorded.cancel()
+        self.pending = []
 
 
 @event.listens_for(Session, "after_commit")
