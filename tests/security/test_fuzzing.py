@@ -71,7 +71,9 @@ def _described(error: BaseException) -> str:
         return str(error)
     if isinstance(error, BaseExceptionGroup):
         return "\n".join(_described(each) for each in error.exceptions)
-    return "".join(traceback.format_exception(error)[-3:])
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    return f"{type(error).__name__}: {error}{where}"
 
 
 def _fuzz(world: World, service: str, loop: asyncio.AbstractEventLoop) -> list[str]:
