@@ -17,6 +17,9 @@ def build_tracer_provider(service: str) -> TracerProvider:
 
     The standard ``OTEL_EXPORTER_OTLP_ENDPOINT`` (and the other ``OTEL_*`` variables) configure
     the exporter. Without it spans are still created, so trace ids reach logs and audit entries.
+    The standard ``OTEL_TRACES_SAMPLER``/``OTEL_TRACES_SAMPLER_ARG`` choose which requests record
+    spans (default: all); an unsampled request still carries its trace id everywhere
+    (docs/performance.md, "Cutting the cost of an audited request").
     """
     provider = TracerProvider(
         resource=Resource.create(
