@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.identity.domain import MAX_LENGTH, GrantStatus, MfaRequirement, UserStatus
 
@@ -139,7 +139,18 @@ class PolicyUpdate(_In):
     mfa: MfaRequirement | None = None
     lock_threshold: int | None = Field(default=None, ge=3, le=100)
     lock_minutes: list[int] | None = Field(default=None, min_length=1, max_length=10)
-    permanent_after: int | None = Field(default=None, ge=1, le=50)
+    permanent_after: int | None = Field(default=None, ge=1, le=50)  # null: never permanent
+
+    @model_validator(mode="after")
+    def _only_permanent_after_may_be_null(self) -> "PolicyUpdate":
+        nulls = sorted(
+            name
+            for name in self.model_fields_set
+            if getattr(self, name) is None and name != "permanent_after"
+        )
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null: leave a field out to keep it")
+        return self
 
 
 class OrganisationNameIn(_In):

@@ -2,6 +2,7 @@
 
 import uuid
 
+from tests.identity.conftest import Identity
 from tests.support.documents import openapi
 from tests.support.platform import Platform
 
@@ -27,3 +28,17 @@ async def test_internal_routes_refuse_and_document_a_missing_delivery_key(
         if path.startswith("/internal/"):
             for operation in operations.values():
                 assert "401" in operation["responses"], path
+
+
+async def test_a_policy_field_set_to_null_is_refused_not_a_server_error__ASVS_8_4_1(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    for field in ("min_length", "password_history", "mfa", "lock_threshold", "lock_minutes"):
+        response = await identity.client.patch("/policy", json={field: None}, headers=admin.auth)
+        assert response.status_code == 422, (field, response.text)
+        assert "cannot be null" in response.text
+    never = await identity.client.patch(
+        "/policy", json={"permanent_after": None}, headers=admin.auth
+    )
+    assert never.status_code == 200, never.text
