@@ -48,6 +48,7 @@ async def recipients_for(session: AsyncSession, notice: Notice) -> list[Recipien
         [notice.user_id] if notice.user_id else []
     )
     prefs = await store.preferences_of(session=session, organisation_id=org, user_ids=users)
+    default = await store.organisation_locale(session=session, organisation_id=org)
 
     def add(recipient: Recipient) -> None:
         pref = prefs.get(recipient.user_id or "")
@@ -65,26 +66,26 @@ async def recipients_for(session: AsyncSession, notice: Notice) -> list[Recipien
 
     for contact in contacts:
         if contact.email:
-            add(Recipient(f"contact:{contact.id}", Channel.email, contact.locale, contact.email,
-                          contact.user_id))  # fmt: skip
+            add(Recipient(f"contact:{contact.id}", Channel.email, contact.locale or default,
+                          contact.email, contact.user_id))  # fmt: skip
         if contact.user_id:
-            add(Recipient(f"user:{contact.user_id}", Channel.inbox, contact.locale,
+            add(Recipient(f"user:{contact.user_id}", Channel.inbox, contact.locale or default,
                           user_id=contact.user_id))  # fmt: skip
     if notice.user_id:  # without an address of their own, identity's is looked up at send time
         pref = prefs.get(notice.user_id)
-        locale = pref.locale if pref else Locale.nl
+        locale = (pref.locale if pref else None) or default
         add(Recipient(f"user:{notice.user_id}", Channel.email, locale,
                       pref.email if pref else None, notice.user_id))  # fmt: skip
         if not notice.link_id:
             add(Recipient(f"user:{notice.user_id}", Channel.inbox, locale,
                           user_id=notice.user_id))  # fmt: skip
     if notice.to_admins:  # identity lists them at send time: one message to all of them
-        add(Recipient(f"admins:{org}", Channel.email, Locale.nl))
+        add(Recipient(f"admins:{org}", Channel.email, default))
     if notice.to_contacts:
         for endpoint in await store.endpoints_of(
             session=session, organisation_id=org, topic=notice.topic.value
         ):
-            if endpoint.enabled:
+            if endpoint.enabled:  # a webhook is language-neutral JSON
                 add(Recipient(f"endpoint:{endpoint.id}", Channel.webhook, Locale.en,
                               endpoint_id=endpoint.id))  # fmt: skip
     return list(found.values())
@@ -140,13 +141,6 @@ def _message(notice: Notice, recipient: Recipient, link: str) -> dict[str, Any]:
     base: dict[str, Any] = {"event_id": notice.event_id, "link": link, "locale": recipient.locale}
     if notice.link_id:
         return base | {"link_id": notice.link_id}  # rendered at send time, never stored
-    rendered = render(
-        notice=notice.notice,
-        locale=recipient.locale,
-        facts=notice.facts,
-        event_id=notice.event_id,
-        link=link,
-    )
     if recipient.channel is Channel.webhook:
         body = {
             "type": f"pactum.{notice.topic.value}.{notice.notice}",
@@ -164,6 +158,13 @@ def _message(notice: Notice, recipient: Recipient, link: str) -> dict[str, Any]:
             "endpoint_id": str(recipient.endpoint_id),
             "body": json.dumps(body, sort_keys=True, default=str),
         }
+    rendered = render(
+        notice=notice.notice,
+        locale=recipient.locale,
+        facts=notice.facts,
+        event_id=notice.event_id,
+        link=link,
+    )
     return base | {
         "to": recipient.email,
         "user_id": recipient.user_id,

@@ -1,4 +1,5 @@
-"""HTTP routes on recipients: contacts, webhook endpoints, preferences, receipts."""
+"""HTTP routes on recipients: contacts, webhook endpoints, preferences, receipts, and the
+organisation's notice settings (its language)."""
 
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from services.notifier.schemas import (
     EndpointList,
     EndpointPublic,
     EndpointWithSecret,
+    OrganisationSettingsBody,
     PreferenceBody,
     ReceiptList,
     ReceiptPublic,
@@ -188,3 +190,20 @@ async def set_preferences(
         session=session, outbox=runtime.outbox, principal=principal, body=body
     )
     return PreferenceBody.model_validate(preference)
+
+
+@router.get("/settings", response_model=OrganisationSettingsBody)
+async def organisation_settings(principal: Reader, session: SessionDep) -> OrganisationSettingsBody:
+    """The organisation's notice settings: the language of its admins' notices and the default
+    of its contacts and users who chose none."""
+    return await service.organisation_settings(session=session, principal=principal)
+
+
+@router.put("/settings", response_model=OrganisationSettingsBody)
+async def set_organisation_settings(
+    body: OrganisationSettingsBody, principal: Admin, session: SessionDep, runtime: RuntimeDep
+) -> OrganisationSettingsBody:
+    """Set them (the organisation's admin); notices addressed from now on follow them."""
+    return await service.set_organisation_settings(
+        session=session, outbox=runtime.outbox, principal=principal, body=body
+    )

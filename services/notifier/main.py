@@ -9,7 +9,7 @@ from services.notifier.dispatch import Dispatcher, delivery_counter
 from services.notifier.ledger import TABLES as LEDGER_TABLES
 from services.notifier.links import IdentityDirectory
 from services.notifier.settings import NotifierSettings
-from services.notifier.store import Contact, Endpoint, Preference, Receipt
+from services.notifier.store import Contact, Endpoint, OrganisationSettings, Preference, Receipt
 from shared import error_answers
 from shared.auth import JwksSource
 from shared.runtime import ServiceRuntime
@@ -20,6 +20,7 @@ TABLES = (
     Contact.__table__,  # type: ignore[attr-defined]
     Endpoint.__table__,  # type: ignore[attr-defined]
     Preference.__table__,  # type: ignore[attr-defined]
+    OrganisationSettings.__table__,  # type: ignore[attr-defined]
     *LEDGER_TABLES,
 )
 

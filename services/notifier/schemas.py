@@ -39,7 +39,9 @@ class ContactCreate(BaseModel):
     topics: list[Topic] = Field(min_length=1, max_length=4)
     email: EmailAddress | None = None
     user_id: str | None = Field(default=None, min_length=1, max_length=200)
-    locale: Locale = Locale.nl
+    locale: Locale | None = Field(
+        default=None, description="Omitted: the organisation's language (GET /notifier/settings)."
+    )
 
 
 class ContactPublic(BaseModel):
@@ -49,7 +51,7 @@ class ContactPublic(BaseModel):
     topics: list[str]
     email: str | None
     user_id: str | None
-    locale: Locale
+    locale: Locale | None = Field(description="None: the organisation's language.")
     created_at: datetime
 
 
@@ -88,7 +90,9 @@ class PreferenceBody(BaseModel):
     model_config = ConfigDict(extra="forbid", from_attributes=True)
 
     email: EmailAddress | None = None
-    locale: Locale = Locale.nl
+    locale: Locale | None = Field(
+        default=None, description="None: the organisation's language (GET /notifier/settings)."
+    )
     muted_topics: list[Topic] = Field(default_factory=list, max_length=4)
     muted_channels: list[Channel] = Field(default_factory=list, max_length=3)
 
@@ -171,3 +175,14 @@ class SinkMessage(BaseModel):
 
 class SinkList(BaseModel):
     items: list[SinkMessage]
+
+
+class OrganisationSettingsBody(BaseModel):
+    """The organisation's notice settings, set by its admin."""
+
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+    locale: Locale = Field(
+        description="The language of notices to the organisation's admins, and of its contacts "
+        "and users who chose none. Dutch until set. Webhooks are language-neutral JSON."
+    )

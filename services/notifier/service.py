@@ -9,13 +9,19 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifier import signing, store
-from services.notifier.domain import check_endpoint_url
-from services.notifier.schemas import ContactCreate, EndpointCreate, PreferenceBody
-from services.notifier.store import Contact, Endpoint, Preference, Receipt
+from services.notifier.domain import Locale, check_endpoint_url
+from services.notifier.schemas import (
+    ContactCreate,
+    EndpointCreate,
+    OrganisationSettingsBody,
+    PreferenceBody,
+)
+from services.notifier.store import Contact, Endpoint, OrganisationSettings, Preference, Receipt
 from shared.auth import Principal
 from shared.events.contracts.notifier import (
     ContactChanged,
     EndpointChanged,
+    OrganisationSettingsUpdated,
     PreferenceUpdated,
     ReceiptsListed,
     RecipientsListed,
@@ -239,3 +245,41 @@ async def set_preference(
             ),
         )
     return preference
+
+
+async def organisation_settings(
+    *, session: AsyncSession, principal: Principal
+) -> OrganisationSettingsBody:
+    """The organisation's notice settings (its defaults until its admin sets them)."""
+    async with session.begin():
+        locale = await store.organisation_locale(
+            session=session, organisation_id=principal.organisation_id
+        )
+    return OrganisationSettingsBody(locale=locale)
+
+
+async def set_organisation_settings(
+    *, session: AsyncSession, outbox: Outbox, principal: Principal, body: OrganisationSettingsBody
+) -> OrganisationSettingsBody:
+    """The admin sets the organisation's language; notices addressed from now on use it."""
+    async with session.begin():
+        settings = await store.organisation_settings(
+            session=session, organisation_id=principal.organisation_id
+        ) or OrganisationSettings(
+            organisation_id=principal.organisation_id, locale=Locale.nl, updated_at=_now()
+        )
+        previous = settings.locale
+        settings.locale = body.locale
+        settings.updated_at = _now()
+        session.add(settings)
+        outbox.add(
+            session,
+            type="dpa.notifier.organisation_settings.updated.v1",
+            tenant=principal.organisation_id,
+            actor=principal.actor,
+            subject=principal.organisation_id,
+            data=OrganisationSettingsUpdated(
+                locale=body.locale.value, previous_locale=previous.value
+            ),
+        )
+    return OrganisationSettingsBody(locale=settings.locale)

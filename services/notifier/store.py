@@ -40,7 +40,7 @@ class Contact(SQLModel, table=True):
     topics: list[str] = Field(sa_column=Column(JSON, nullable=False))
     email: str | None = Field(default=None, max_length=254)
     user_id: str | None = Field(default=None, max_length=200)
-    locale: Locale = Locale.nl
+    locale: Locale | None = None  # None: the organisation's language
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
@@ -70,9 +70,32 @@ class Preference(SQLModel, table=True):
     organisation_id: str = Field(max_length=36, primary_key=True)
     user_id: str = Field(max_length=200, primary_key=True)
     email: str | None = Field(default=None, max_length=254)
-    locale: Locale = Locale.nl
+    locale: Locale | None = None  # None: the organisation's language
     muted_topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     muted_channels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class OrganisationSettings(SQLModel, table=True):
+    """What an organisation's admin set for its notices: the language its admins are written in,
+    and that of its contacts and users who chose none (Dutch until set)."""
+
+    __tablename__ = "organisation_settings"
+
+    organisation_id: str = Field(max_length=36, primary_key=True)
+    locale: Locale = Locale.nl
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+async def organisation_settings(
+    *, session: AsyncSession, organisation_id: str
+) -> OrganisationSettings | None:
+    return await session.get(OrganisationSettings, organisation_id)
+
+
+async def organisation_locale(*, session: AsyncSession, organisation_id: str) -> Locale:
+    """The organisation's language: what its admin set, else Dutch."""
+    found = await organisation_settings(session=session, organisation_id=organisation_id)
+    return found.locale if found is not None else Locale.nl
 
 
 async def receipts_for(*, session: AsyncSession, organisation_id: str, limit: int) -> list[Receipt]:

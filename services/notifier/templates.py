@@ -2,7 +2,10 @@
 
 A notice is an intro sentence for its kind, then the facts of the event as registered (every
 field, in a fixed order, with translated labels), then the event id and the link back to the item.
-The facts are never paraphrased: the notice is evidence of exactly what was registered.
+The facts are never paraphrased: the notice is evidence of exactly what was registered. Only the
+subject line translates the few words the notifier itself chose (an outcome, a grant's status,
+what changed: ``TERMS``). tests/notifier/test_languages.py renders every template in every
+language and fails on a missing text or a placeholder left unfilled.
 """
 
 from dataclasses import dataclass
@@ -115,11 +118,144 @@ FOOTER: dict[Locale, str] = {
     Locale.fr: "Événement {event_id}. Consulter, accuser réception ou répondre : {link}",
     Locale.en: "Event {event_id}. View, acknowledge or respond: {link}",
 }
+LINK_FOOTER: dict[Locale, str] = {
+    Locale.nl: "Gebeurtenis {event_id}",
+    Locale.fr: "Événement {event_id}",
+    Locale.en: "Event {event_id}",
+}
 LINK_TEXT: dict[Locale, str] = {
     Locale.nl: "Gebruik deze eenmalige link (verloopt {expires_at}): {url}",
     Locale.fr: "Utilisez ce lien à usage unique (expire le {expires_at}) : {url}",
     Locale.en: "Use this one-time link (expires {expires_at}): {url}",
 }
+
+
+# Labels of the facts, per key (an unknown key is shown as itself, underscores as spaces).
+LABELS: dict[str, dict[Locale, str]] = {
+    key: dict(zip(Locale, texts, strict=True))
+    for key, texts in {
+        "breach_id": ("datalek", "violation", "breach"),
+        "agreement_id": ("overeenkomst", "contrat", "agreement"),
+        "aware_at": ("bekend sinds", "connue depuis", "aware at"),
+        "notified_at": ("gemeld op", "notifiée le", "notified at"),
+        "authority_deadline": (
+            "uiterste melding aan de toezichthouder",
+            "échéance de notification à l'autorité",
+            "authority deadline",
+        ),
+        "processor_deadline": (
+            "uiterste melding door de verwerker",
+            "échéance du sous-traitant",
+            "processor deadline",
+        ),
+        "processor_late": ("verwerker te laat", "sous-traitant en retard", "processor late"),
+        "data_categories": ("categorieën gegevens", "catégories de données", "data categories"),
+        "data_subject_categories": (
+            "categorieën betrokkenen",
+            "catégories de personnes concernées",
+            "data subject categories",
+        ),
+        "approx_data_subjects": (
+            "geschat aantal betrokkenen",
+            "nombre approximatif de personnes",
+            "approximate data subjects",
+        ),
+        "approx_records": (
+            "geschat aantal records",
+            "nombre approximatif d'enregistrements",
+            "approximate records",
+        ),
+        "phase": ("fase", "phase", "phase"),
+        "fields": ("aangevulde velden", "champs complétés", "fields"),
+        "hours_left": ("uren resterend", "heures restantes", "hours left"),
+        "change_id": ("wijziging", "changement", "change"),
+        "processor_id": ("verwerker", "sous-traitant", "processor"),
+        "kind": ("soort", "type", "kind"),
+        "subprocessor": ("subverwerker", "sous-traitant ultérieur", "subprocessor"),
+        "service": ("dienst", "service", "service"),
+        "location": ("locatie", "localisation", "location"),
+        "transfer_mechanism": (
+            "doorgiftemechanisme",
+            "mécanisme de transfert",
+            "transfer mechanism",
+        ),
+        "authorisation": ("toestemming", "autorisation", "authorisation"),
+        "effective_date": ("ingangsdatum", "date d'effet", "effective date"),
+        "objection_deadline": ("bezwaar uiterlijk", "objection jusqu'au", "objection deadline"),
+        "silence_is_acceptance": (
+            "zwijgen geldt als aanvaarding",
+            "silence vaut acceptation",
+            "silence is acceptance",
+        ),
+        "decision": ("beslissing", "décision", "decision"),
+        "deemed": ("geacht aanvaard", "réputé accepté", "deemed"),
+        "disclosure_id": ("verstrekking", "communication", "disclosure"),
+        "outcome": ("uitkomst", "résultat", "outcome"),
+        "change": ("wijziging", "changement", "change"),
+        "version": ("versie", "version", "version"),
+        "status": ("status", "statut", "status"),
+        "user_id": ("gebruiker", "utilisateur", "user"),
+        "until": ("tot", "jusqu'au", "until"),
+        "lock_number": ("blokkering nr.", "blocage n°", "lock number"),
+        "permanent": ("blijvend", "permanent", "permanent"),
+        "grant_id": ("toegang", "accès", "grant"),
+        "operator_id": ("medewerker leverancier", "opérateur du fournisseur", "operator"),
+        "access": ("toegang", "accès", "access"),
+        "minutes": ("minuten", "minutes", "minutes"),
+        "reason": ("reden", "motif", "reason"),
+        "expires_at": ("verloopt", "expire le", "expires at"),
+        "notice_id": ("bericht", "avis", "notice"),
+        "starts_at": ("begint", "début", "starts at"),
+        "ends_at": ("eindigt", "fin", "ends at"),
+        "endpoint_id": ("webhook", "webhook", "webhook"),
+        "failures": ("fouten", "échecs", "failures"),
+    }.items()
+}
+
+# The words the notifier itself puts in a subject (notices.OUTCOMES, account_notices.GRANT_STATUS,
+# "<entity> <verb>" of an agreement change); anything else is shown as registered.
+TERMS: dict[str, dict[Locale, str]] = {
+    term: dict(zip(Locale, texts, strict=True))
+    for term, texts in {
+        "approved": ("goedgekeurd", "approuvé", "approved"),
+        "objection recorded": (
+            "bezwaar geregistreerd",
+            "objection enregistrée",
+            "objection recorded",
+        ),
+        "deemed accepted": ("geacht aanvaard", "réputé accepté", "deemed accepted"),
+        "window closed without decision": (
+            "termijn verstreken zonder beslissing",
+            "délai écoulé sans décision",
+            "window closed without decision",
+        ),
+        "withdrawn by the processor": (
+            "ingetrokken door de verwerker",
+            "retiré par le sous-traitant",
+            "withdrawn by the processor",
+        ),
+        "granted": ("verleend", "accordé", "granted"),
+        "denied": ("geweigerd", "refusé", "denied"),
+        "revoked": ("ingetrokken", "révoqué", "revoked"),
+        "ended": ("beëindigd", "terminé", "ended"),
+        "agreement activated": ("overeenkomst actief", "contrat activé", "agreement activated"),
+        "agreement terminated": (
+            "overeenkomst beëindigd",
+            "contrat résilié",
+            "agreement terminated",
+        ),
+        "amendment proposed": ("wijziging voorgesteld", "avenant proposé", "amendment proposed"),
+        "amendment accepted": ("wijziging aanvaard", "avenant accepté", "amendment accepted"),
+    }.items()
+}
+
+
+def label(key: str, locale: Locale) -> str:
+    return LABELS.get(key, {}).get(locale) or key.replace("_", " ")
+
+
+def term(value: str, locale: Locale) -> str:
+    return TERMS.get(value, {}).get(locale, value)
 
 
 class _Facts(dict[str, Any]):
@@ -148,16 +284,18 @@ def shown(value: Any) -> str:
     return str(value)
 
 
-def _lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(key.replace("_", " "), shown(value)) for key, value in facts.items()]
+def _lines(facts: dict[str, Any], locale: Locale) -> list[tuple[str, str]]:
+    return [(label(key, locale), shown(value)) for key, value in facts.items()]
 
 
 def render(
     *, notice: str, locale: Locale, facts: dict[str, Any], event_id: str, link: str
 ) -> Rendered:
-    subject = SUBJECTS[notice][locale].format_map(_Facts({k: shown(v) for k, v in facts.items()}))
+    subject = SUBJECTS[notice][locale].format_map(
+        _Facts({k: term(shown(v), locale) for k, v in facts.items()})
+    )
     footer = FOOTER[locale].format(event_id=event_id, link=link)
-    lines = _lines(facts)
+    lines = _lines(facts, locale)
     text = "\n".join(
         [subject, "", INTRO[locale], *(f"- {key}: {value}" for key, value in lines), "", footer]
     )
@@ -179,7 +317,7 @@ def render_link(
     """A one-time link notice; rendered at send time only, never stored or logged."""
     subject = SUBJECTS[notice][locale]
     line = LINK_TEXT[locale].format(url=url, expires_at=expires_at)
-    footer = f"Event {event_id}"
+    footer = LINK_FOOTER[locale].format(event_id=event_id)
     text = f"{subject}\n\n{line}\n\n{footer}\n"
     html = (
         f"<html><body><h1>{escape(subject)}</h1><p>{escape(line)}</p>"

@@ -84,7 +84,7 @@ async def test_change_alert_reminders_and_outcome_reach_both_parties__DPA_5_USE_
     await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 1))
     await eventually(lambda: _mail_count(notifier, "dpo@gemeente.example", 3))
     [confirmation] = notifier.mail_to("privacy@leverancier.example")
-    assert "objection recorded" in str(confirmation["Subject"])
+    assert "bezwaar geregistreerd" in str(confirmation["Subject"])  # Dutch: no language chosen
     assert confirmation["X-Pactum-Event-Id"] == str(objected.id)
 
     await notifier.settled(controller)
