@@ -86,6 +86,14 @@ async def public(session: AsyncSession, agreement: Agreement) -> AgreementPublic
     current, pending = await store.version_and_awaiting(
         session=session, agreement_id=agreement.id, number=agreement.version
     )
+    return shown(agreement, current, pending)
+
+
+def shown(
+    agreement: Agreement, current: AgreementVersion | None, pending: AgreementVersion | None
+) -> AgreementPublic:
+    """The answer about an agreement, from it, its version in force and the one awaiting
+    signature."""
     assert current is not None  # every agreement has the version it points to
     return AgreementPublic(
         id=agreement.id,
@@ -165,8 +173,15 @@ async def read_agreement(
     *, session: AsyncSession, outbox: Outbox, principal: Principal, agreement_id: uuid.UUID
 ) -> AgreementPublic:
     async with session.begin():
-        agreement = await find(session, principal, agreement_id)
-        view = await public(session, agreement)
+        found = await store.agreement_as_shown(
+            session=session,
+            organisation_id=uuid.UUID(principal.organisation_id),
+            agreement_id=agreement_id,
+        )
+        if found is None:
+            raise AgreementNotFound(agreement_id)
+        agreement, current, pending = found
+        view = shown(agreement, current, pending)
         outbox.add(
             session,
             type="dpa.agreements.agreement.viewed.v1",

@@ -8,7 +8,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ColumnElement, DateTime, Text, UniqueConstraint, or_, select
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    DateTime,
+    Text,
+    UniqueConstraint,
+    and_,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -92,6 +102,44 @@ async def get_agreement(
     if for_update:
         query = query.with_for_update()
     return (await session.scalars(query)).first()
+
+
+async def agreement_as_shown(
+    *, session: AsyncSession, organisation_id: uuid.UUID, agreement_id: uuid.UUID
+) -> tuple[Agreement, AgreementVersion | None, AgreementVersion | None] | None:
+    """An agreement the organisation is a party to, with its version in force and the version
+    awaiting signature, in one query (what a read shows); None as for :func:`get_agreement`."""
+    awaiting = [VersionStatus.draft, VersionStatus.proposed]
+    rows = (
+        await session.execute(
+            select(Agreement, AgreementVersion)
+            .outerjoin(
+                AgreementVersion,
+                and_(
+                    col(AgreementVersion.agreement_id) == col(Agreement.id),
+                    or_(
+                        col(AgreementVersion.number) == col(Agreement.version),
+                        col(AgreementVersion.status).in_(awaiting),
+                    ),
+                ),
+            )
+            .where(col(Agreement.id) == agreement_id, _party_of(organisation_id))
+        )
+    ).all()
+    if not rows:
+        return None
+    agreement = rows[0][0]
+    numbered: AgreementVersion | None = None
+    pending: AgreementVersion | None = None
+    for row in rows:
+        version: AgreementVersion | None = row[1]  # None: no version matched (outer join)
+        if version is None:
+            continue
+        if version.number == agreement.version:
+            numbered = version
+        if pending is None and version.status in awaiting:
+            pending = version
+    return agreement, numbered, pending
 
 
 async def list_agreements(
