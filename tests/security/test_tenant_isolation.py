@@ -52,6 +52,16 @@ NAMES_ANOTHER_ORGANISATION: dict[tuple[str, str], str] = {
     ("POST", "/maintenance-notices"): "an operator announces maintenance to an existing customer",
 }
 
+# Operations by which the operator's admin runs the platform, on any organisation, by design
+# (services/identity/organisation_api.py: no customer data, each an event in that organisation's
+# log). Every other caller must still fail on them.
+OPERATOR_RUNS_THE_PLATFORM: dict[tuple[str, str], str] = {
+    ("PUT", "/organisations/{organisation_id}/name"): "the operator names organisations",
+    ("POST", "/organisations/{organisation_id}/disable"): "the operator disables organisations",
+    ("POST", "/organisations/{organisation_id}/enable"): "the operator enables organisations",
+    ("POST", "/organisations/announcements"): "the operator re-announces every organisation",
+}
+
 # Operations whose path names a position in the caller's own log, not an object: every
 # organisation has an entry 0. The answer must then be the caller's, never victim's.
 CALLERS_OWN: dict[tuple[str, str], str] = {
@@ -218,10 +228,13 @@ async def _check(world: World, service: str, method: str, path: str, operation: 
             if victim.is_success and victim.text == owners.text:  # owners: read above (a GET)
                 findings.append(f"{where}: answers what victim's admin gets")
             continue
+        operator = caller == "operator without grant"
+        if operator and (method, path) in OPERATOR_RUNS_THE_PLATFORM:
+            continue
         if names_object and victim.is_success:
             findings.append(f"{where}: {victim.status_code} {victim.text[:200]}")
             continue
-        if (method, path) in NAMES_ANOTHER_ORGANISATION and caller.startswith("operator without"):
+        if operator and (method, path) in NAMES_ANOTHER_ORGANISATION:
             continue
         if refers and victim.status_code != nothing.status_code:
             findings.append(
