@@ -37,7 +37,7 @@ log = structlog.get_logger("pactum.agreements.directory")
 class LearntFrom(StrEnum):
     """How the directory came to know an organisation."""
 
-    event = "event"  # identity's organisation.created event (``event_id`` names it)
+    event = "event"  # identity's organisation events (``event_id`` names the last one)
     demo_seed = "demo_seed"  # the demo seed's fixed organisations (shared/demo.py)
     agreements = "agreements"  # a party of an agreement stored before the directory existed
 
