@@ -349,6 +349,7 @@ class _Recorder:
             batch, self.pending = self.pending, []
             try:
                 async with self.dispatcher.sessions() as session, session.begin():
+                    await ledger.load(session=session, ids=[d.id for d, _, _ in batch])
                     results = [
                         await self.dispatcher._record(session, delivery.id, outcome, self.now)
                         for delivery, outcome, _ in batch

@@ -148,6 +148,12 @@ async def claim(
     return list(rows.all())
 
 
+async def load(*, session: AsyncSession, ids: list[uuid.UUID]) -> list[Delivery]:
+    """These deliveries in one query (the session keeps them for ``session.get``)."""
+    rows = await session.scalars(select(Delivery).where(col(Delivery.id).in_(ids)))
+    return list(rows.all())
+
+
 def _due(now: datetime) -> Any:
     return or_(
         (col(Delivery.status) == DeliveryStatus.pending) & (col(Delivery.next_attempt_at) <= now),
