@@ -69,15 +69,11 @@ async def claim_many(
         return set(claimed.all())
     # One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (SQLite 3.35+): what comes back is what
     # was not claimed before, as on PostgreSQL, without a read first.
+    # Executed as an executemany: SQLAlchemy compiles the statement once and sends the rows as
+    # multi-row VALUES ("insertmanyvalues"); building a .values([...]) statement per batch cost
+    # three times as much CPU, mostly compiling it.
     claimed_here = await session.scalars(
-        sqlite.insert(table)
-        .values(
-            [
-                {"consumer": consumer, "event_id": event_id, "received_at": now}
-                for event_id in wanted
-            ]
-        )
-        .on_conflict_do_nothing()
-        .returning(table.c.event_id)
+        sqlite.insert(table).on_conflict_do_nothing().returning(table.c.event_id),
+        [{"consumer": consumer, "event_id": event_id, "received_at": now} for event_id in wanted],
     )
     return set(claimed_here.all())
