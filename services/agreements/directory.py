@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel
 
-from services.agreements.domain import OrganisationKind
+from services.agreements.domain import AgreementRuleBroken, OrganisationKind
 
 log = structlog.get_logger("pactum.agreements.directory")
 
@@ -85,9 +85,17 @@ class OrganisationFact:
 
 
 async def kind_of(session: AsyncSession, organisation_id: uuid.UUID) -> OrganisationKind | None:
-    """The kind of a known organisation, or None for an id the directory does not know."""
+    """The kind of the caller's organisation as it enters a new agreement, or None for an id the
+    directory does not know (yet). A disabled organisation enters no new agreement: refused with
+    a sentence that says so (the caller's own organisation: no oracle on anyone else's)."""
     known = await session.get(KnownOrganisation, organisation_id)
-    return known.kind if known is not None else None
+    if known is None:
+        return None
+    if known.status is OrganisationStatus.disabled:
+        raise AgreementRuleBroken(
+            "your organisation is disabled: it cannot enter a new agreement (ask the operator)"
+        )
+    return known.kind
 
 
 async def party_kind_of(

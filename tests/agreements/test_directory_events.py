@@ -237,3 +237,16 @@ async def test_a_disabled_organisation_cannot_become_a_party_and_its_agreements_
     await taken_in(platform, status_changed(parties.processor, "enabled"))
     again = await create(parties, counterparty_id=parties.processor)
     assert again.status_code == 201, again.text
+
+
+async def test_a_disabled_organisation_cannot_start_a_new_agreement_either__USE_1(
+    parties: Parties,
+) -> None:
+    platform = parties.platform
+    await parties.introduce()
+    await taken_in(platform, status_changed(parties.controller, "disabled"))
+    before = await platform.count("agreements", Agreement)
+    refused = await create(parties, counterparty_id=parties.processor)
+    assert refused.status_code == 422
+    assert "your organisation is disabled" in refused.json()["detail"]
+    assert await platform.count("agreements", Agreement) == before
