@@ -141,18 +141,17 @@ async def create_agreement(
         await _check_counterparty_kind(session, draft.party, draft.counterparty_id)
         session.add(agreement)
         await session.flush()
-        session.add(
-            AgreementVersion(
-                agreement_id=agreement.id,
-                number=1,
-                status=VersionStatus.draft,
-                annex1=draft.annex1.model_dump(mode="json"),
-                terms=draft.terms.model_dump(mode="json"),
-                proposed_by=principal.user_id,
-                proposed_by_party=draft.party,
-                created_at=now,
-            )
+        version = AgreementVersion(
+            agreement_id=agreement.id,
+            number=1,
+            status=VersionStatus.draft,
+            annex1=draft.annex1.model_dump(mode="json"),
+            terms=draft.terms.model_dump(mode="json"),
+            proposed_by=principal.user_id,
+            proposed_by_party=draft.party,
+            created_at=now,
         )
+        session.add(version)
         outbox.add(
             session,
             type="dpa.agreements.agreement.created.v1",
@@ -166,7 +165,7 @@ async def create_agreement(
                 processor_id=agreement.processor_id,
             ),
         )
-        return await public(session, agreement)
+    return shown(agreement, version, version)  # the draft is in force and awaits signature
 
 
 async def read_agreement(
