@@ -7,11 +7,16 @@
   ``services.audit.consumers.record_entries``: inbox claims, entries, Merkle frontier and nodes,
   one transaction per batch) into SQLite and into PostgreSQL, each from its own durable consumer.
 * ``verify``: a complete JSON Lines export of the largest organisation, built by the service's
-  export code from the SQLite store, verified in memory by the offline verifier.
+  export code from the SQLite store, verified in memory by the offline verifier (median of
+  ``VERIFY_REPEATS`` runs, and entries per CPU-second).
 * ``query``: PostgreSQL with one organisation of ``query_rows`` entries (bulk-inserted with
   ``generate_series``; the hashes are not valid, the plan and the indexes are the real ones);
   ``GET /audit/entries`` through the app over httpx ``ASGITransport``: filtered pages of 50,
   each an audited read (the access event commits with the page).
+
+Beside each ingest rate, ``cpu_us_per_event`` is this process's CPU time per event (SQLite's writes
+included, PostgreSQL's server side not), which a busy machine distorts far less than the rates.
+The heap is frozen once set up (``gc.freeze()``), as ``shared.serve`` does in a service process.
 
 ``run()`` returns the figures as a dict; ``python -m bench.audit`` prints them as JSON.
 """
