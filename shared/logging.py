@@ -108,3 +108,6 @@ def configure_logging(*, service: str, level: str = "INFO", fmt: str = "json") -
     root.setLevel(level)
     # uvicorn's access log would print query strings unredacted; our middleware logs requests.
     logging.getLogger("uvicorn.access").disabled = True
+    # aiosqlite logs every statement with its parameters at DEBUG (a webhook secret, a password
+    # hash): never, whatever the level.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
