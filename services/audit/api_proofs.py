@@ -8,6 +8,7 @@ from services.audit import service
 from services.audit.checkpoints import CheckpointSigner, latest_checkpoint, public_checkpoint
 from services.audit.schemas import (
     CheckpointKey,
+    CheckpointKeyPeriod,
     CheckpointPublic,
     ConsistencyProof,
     InclusionProof,
@@ -39,8 +40,16 @@ BROKEN = HTTPException(
 
 @router.get("/checkpoint-key", response_model=CheckpointKey)
 async def checkpoint_key(signer: SignerDep) -> CheckpointKey:
-    """The public Ed25519 key that signs every checkpoint (pin it to verify exports offline)."""
-    return CheckpointKey(key_id=signer.key_id, public_key=signer.public_key)
+    """The public Ed25519 key that signs checkpoints now, and the retired keys that signed earlier
+    ones with their validity periods (pin this document to verify exports offline)."""
+    keys = [CheckpointKeyPeriod.model_validate(key.published()) for key in signer.key_ring()]
+    current = keys[-1]
+    return CheckpointKey(
+        key_id=current.key_id,
+        public_key=current.public_key,
+        valid_from=current.valid_from,
+        keys=keys,
+    )
 
 
 @router.post("/checkpoints", response_model=CheckpointPublic, status_code=status.HTTP_201_CREATED)

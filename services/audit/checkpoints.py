@@ -1,13 +1,17 @@
 """Signed checkpoints: an organisation's tree size and root at a time, signed with Ed25519.
 
 The key lives in a file (``PACTUM_AUDIT_CHECKPOINT_KEY_FILE``, default
-``var/audit/checkpoint-key.pem``), created owner-only on first start; its public half is published
-at ``GET /audit/checkpoint-key``. Anyone holding that public key checks a checkpoint offline.
+``var/audit/checkpoint-key.pem``), created owner-only on first start. :func:`rotate` retires it:
+its public half goes to the key ring ``checkpoint-keys/<key id>.json`` next to the key file, with
+its validity period, and a new key replaces the private one. ``GET /audit/checkpoint-key``
+publishes the current key and the retired ones; a verifier checks each checkpoint against the key
+its ``key_id`` names (:func:`checkpoint_problem`).
 """
 
 import asyncio
 import base64
 import hashlib
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -34,17 +38,166 @@ def key_id_of(public_raw: bytes) -> str:
     return hashlib.sha256(public_raw).hexdigest()[:16]
 
 
+RING_DIR = "checkpoint-keys"
+
+
+def now_rfc3339() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 @dataclass(frozen=True)
+class PublicKey:
+    """A checkpoint key's public half and when it signed: from ``valid_from`` (None: since the
+    log began) until ``retired_at`` (None: the current key)."""
+
+    key_id: str
+    public_key: str
+    valid_from: str | None = None
+    retired_at: str | None = None
+
+    def published(self) -> dict[str, object]:
+        return {
+            "algorithm": "Ed25519",
+            "key_id": self.key_id,
+            "public_key": self.public_key,
+            "valid_from": self.valid_from,
+            "retired_at": self.retired_at,
+            "status": "retired" if self.retired_at else "current",
+        }
+
+
+KeySet = dict[str, PublicKey]
+
+
+def key_set_of(value: object) -> KeySet:
+    """A key set from what a verifier is given: one public key (base64), a list of them, the
+    published document of ``GET /audit/checkpoint-key`` or an export header's ``keys``."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        raw = base64.b64decode(value, validate=True)
+        Ed25519PublicKey.from_public_bytes(raw)  # ValueError unless a 32-byte Ed25519 key
+        return {key_id_of(raw): PublicKey(key_id_of(raw), value)}
+    if isinstance(value, dict) and "keys" in value:
+        return key_set_of(value["keys"])
+    if isinstance(value, dict) and "public_key" in value:
+        single = key_set_of(str(value["public_key"]))
+        (key,) = single.values()
+        if "key_id" in value and str(value["key_id"]) != key.key_id:
+            raise ValueError(f"key {value['key_id']} does not match its public key")
+        retired = value.get("retired_at")
+        valid_from = value.get("valid_from")
+        return {
+            key.key_id: PublicKey(
+                key.key_id,
+                key.public_key,
+                str(valid_from) if valid_from else None,
+                str(retired) if retired else None,
+            )
+        }
+    if isinstance(value, list):
+        keys: KeySet = {}
+        for item in value:
+            keys.update(key_set_of(item))
+        return keys
+    raise ValueError("not a public key, a list of keys or a published key document")
+
+
+def ring_of(key_file: Path) -> Path:
+    """Where the public halves of retired keys live: ``checkpoint-keys/`` next to the key."""
+    return key_file.parent / RING_DIR
+
+
+def retired_keys(key_file: Path) -> list[PublicKey]:
+    """The retired keys kept next to ``key_file``, oldest first."""
+    ring = ring_of(key_file)
+    if not ring.is_dir():
+        return []
+    keys = []
+    for path in sorted(ring.glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        (key,) = key_set_of(record).values()
+        if key.retired_at is None:
+            raise ValueError(f"{path} names no retirement time")
+        keys.append(key)
+    return sorted(keys, key=lambda key: str(key.retired_at))
+
+
+def _write_private(path: Path, key: Ed25519PrivateKey) -> None:
+    """Write ``key`` owner-only to ``path``, replacing whatever was there in one step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.new")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
+def _read_private(path: Path) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} does not hold an Ed25519 private key")
+    return key
+
+
+def _raw(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def rotate(key_file: Path) -> tuple[PublicKey, PublicKey]:
+    """Retire the key at ``key_file`` and put a new one in its place: the old public half is
+    written to the ring first (so it is never lost), then the new private key replaces the old
+    one in one rename (the old private half is gone). Returns (retired, current)."""
+    old = _read_private(key_file)  # FileNotFoundError / ValueError: nothing changed
+    previous = retired_keys(key_file)
+    valid_from = previous[-1].retired_at if previous else None
+    raw = _raw(old)
+    retired = PublicKey(key_id_of(raw), base64.b64encode(raw).decode(), valid_from, now_rfc3339())
+    ring = ring_of(key_file)
+    ring.mkdir(parents=True, exist_ok=True)
+    record = ring / f"{retired.key_id}.json"
+    staged = ring / f".{retired.key_id}.json.new"
+    staged.write_text(json.dumps(retired.published(), indent=2) + "\n", encoding="utf-8")
+    os.replace(staged, record)
+    new = Ed25519PrivateKey.generate()
+    _write_private(key_file, new)
+    new_raw = _raw(new)
+    current = PublicKey(key_id_of(new_raw), base64.b64encode(new_raw).decode(), retired.retired_at)
+    log.info("audit.checkpoint_key_rotated", retired=retired.key_id, key_id=current.key_id)
+    return retired, current
+
+
 class CheckpointSigner:
-    private_key: Ed25519PrivateKey
+    """The current checkpoint key. Loaded from a file, it is re-read when the file changes (a
+    rotation by ``pactum rotate-key checkpoint``), so a running service signs the next checkpoint
+    with the new key."""
+
+    def __init__(self, private_key: Ed25519PrivateKey, path: Path | None = None) -> None:
+        self._key = private_key
+        self._path = path
+        self._stamp = self._stat()
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        if self._path is None:
+            return None
+        try:
+            found = self._path.stat()
+        except OSError:
+            return None
+        return (found.st_ino, found.st_mtime_ns, found.st_size)
 
     @classmethod
     def load_or_create(cls, path: Path) -> "CheckpointSigner":
         if path.exists():
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-            if not isinstance(key, Ed25519PrivateKey):
-                raise ValueError(f"{path} does not hold an Ed25519 private key")
-            return cls(key)
+            return cls(_read_private(path), path)
         key = Ed25519PrivateKey.generate()
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -56,15 +209,22 @@ class CheckpointSigner:
                     serialization.NoEncryption(),
                 )
             )
-        signer = cls(key)
+        signer = cls(key, path)
         log.info("audit.checkpoint_key_created", path=str(path), key_id=signer.key_id)
         return signer
 
     @property
+    def private_key(self) -> Ed25519PrivateKey:
+        stamp = self._stat()
+        if self._path is not None and stamp is not None and stamp != self._stamp:
+            self._key = _read_private(self._path)
+            self._stamp = stamp
+            log.info("audit.checkpoint_key_loaded", key_id=key_id_of(_raw(self._key)))
+        return self._key
+
+    @property
     def public_raw(self) -> bytes:
-        return self.private_key.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
+        return _raw(self.private_key)
 
     @property
     def public_key(self) -> str:
@@ -76,6 +236,20 @@ class CheckpointSigner:
 
     def sign(self, note: bytes) -> str:
         return base64.b64encode(self.private_key.sign(note)).decode()
+
+    def retired(self) -> list[PublicKey]:
+        return retired_keys(self._path) if self._path is not None else []
+
+    def key_ring(self) -> list[PublicKey]:
+        """Every key that may have signed a checkpoint: the retired ones, then the current."""
+        retired = self.retired()
+        current = PublicKey(
+            self.key_id, self.public_key, retired[-1].retired_at if retired else None
+        )
+        return [*(key for key in retired if key.key_id != current.key_id), current]
+
+    def key_set(self) -> KeySet:
+        return {key.key_id: key for key in self.key_ring()}
 
 
 def signature_holds(checkpoint: dict[str, object], public_key: str) -> bool:
@@ -94,6 +268,20 @@ def signature_holds(checkpoint: dict[str, object], public_key: str) -> bool:
     return True
 
 
+def checkpoint_problem(checkpoint: dict[str, object], keys: KeySet) -> str | None:
+    """Why this checkpoint does not hold under ``keys``, checked by the key its ``key_id`` names
+    (unknown key, signed after that key's retirement, bad signature); None when it holds."""
+    size = checkpoint.get("size")
+    key = keys.get(str(checkpoint.get("key_id")))
+    if key is None:
+        return f"checkpoint of size {size} names an unknown key {checkpoint.get('key_id')}"
+    if key.retired_at is not None and str(checkpoint.get("signed_at")) > key.retired_at:
+        return f"checkpoint of size {size} is signed by key {key.key_id} after its retirement"
+    if not signature_holds(checkpoint, key.public_key):
+        return f"checkpoint of size {size} is not validly signed"
+    return None
+
+
 async def checkpoint(
     session: AsyncSession, signer: CheckpointSigner, *, organisation_id: str
 ) -> AuditCheckpoint | None:
@@ -105,17 +293,19 @@ async def checkpoint(
     if latest is not None and latest.size == tree.size:
         return latest
     root = merkle.root([bytes.fromhex(value) for value in tree.frontier])
-    signed_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    key = signer.private_key  # re-read first if rotated, so the time falls in its validity
+    signed_at = now_rfc3339()
     note = checkpoint_note(
         organisation_id=organisation_id, size=tree.size, root=root, signed_at=signed_at
     )
+    key_id, signature = key_id_of(_raw(key)), base64.b64encode(key.sign(note)).decode()
     signed = AuditCheckpoint(
         organisation_id=organisation_id,
         size=tree.size,
         root=root.hex(),
         signed_at=signed_at,
-        key_id=signer.key_id,
-        signature=signer.sign(note),
+        key_id=key_id,
+        signature=signature,
     )
     session.add(signed)
     tree.checkpointed_size = tree.size

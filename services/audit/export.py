@@ -87,6 +87,12 @@ async def start(
         "checkpoints": [public_checkpoint(point) for point in points],
         "key_id": signer.key_id,
         "public_key": signer.public_key,
+        # The keys that signed these checkpoints (with their validity), for a key set pin.
+        "keys": [
+            key.published()
+            for key in signer.key_ring()
+            if key.key_id in {point.key_id for point in points} or key.key_id == signer.key_id
+        ],
     }
     lines = _lines(sessions, organisation_id, where, size, header)
     name = f"audit-{organisation_id}.{format}"

@@ -100,10 +100,30 @@ class CheckpointPublic(BaseModel):
     signature: str
 
 
-class CheckpointKey(BaseModel):
+class CheckpointKeyPeriod(BaseModel):
     algorithm: Literal["Ed25519"] = "Ed25519"
     key_id: str
     public_key: str = Field(description="Raw 32-byte public key, base64.")
+    valid_from: str | None = Field(
+        default=None, description="Signs checkpoints from this time (null: since the log began)."
+    )
+    retired_at: str | None = Field(
+        default=None,
+        description="Retired at this time (null: current); a checkpoint it signed later fails.",
+    )
+    status: Literal["current", "retired"]
+
+
+class CheckpointKey(BaseModel):
+    algorithm: Literal["Ed25519"] = "Ed25519"
+    key_id: str = Field(description="The current key's id.")
+    public_key: str = Field(description="The current key: raw 32-byte public key, base64.")
+    valid_from: str | None = None
+    keys: list[CheckpointKeyPeriod] = Field(
+        default_factory=list,
+        description="Every key that signed checkpoints, retired ones first, the current last. "
+        "Pin this whole document to verify exports offline.",
+    )
 
 
 class InclusionProof(BaseModel):

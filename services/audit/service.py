@@ -163,7 +163,7 @@ async def verify(
                 )
             )
         ).all()
-        verifier = LogVerifier([_point(p) for p in points], signer.public_key, signed_only=False)
+        verifier = LogVerifier([_point(p) for p in points], signer.key_set(), signed_only=False)
         everything = LogFilter()
         async for chunk in search.stream(
             session=session,

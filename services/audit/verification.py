@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.audit import merkle
-from services.audit.checkpoints import signature_holds
+from services.audit.checkpoints import KeySet, checkpoint_problem, key_set_of
 from services.audit.domain import leaf_bytes
 
 
@@ -34,7 +34,7 @@ class LogVerifier:
     """Check entries one by one with :meth:`add`, then :meth:`finish`."""
 
     checkpoints: list[dict[str, Any]]
-    public_key: str | None = None
+    public_key: KeySet | str | None = None  # the key set, or one key; None: signatures unchecked
     signed_only: bool = True  # an export holds signed entries only; a live log grows
     _frontier: list[bytes] = field(default_factory=list)
     _size: int = 0
@@ -47,10 +47,17 @@ class LogVerifier:
         self._pending = sorted(self.checkpoints, key=lambda point: int(point["size"]))
         self._signed_size = int(self._pending[-1]["size"]) if self._pending else 0
         if self.public_key is not None:
+            keys = self.public_key
+            if isinstance(keys, str):
+                keys = key_set_of(keys)
+            held = 0
             for point in self._pending:
-                if not signature_holds(point, self.public_key):
-                    self._fail(None, f"checkpoint of size {point['size']} is not validly signed")
+                problem = checkpoint_problem(point, keys)
+                if problem is not None:
+                    # The entries this checkpoint alone vouches for start after the one before.
+                    self._fail(held, problem)
                     return
+                held = int(point["size"])
 
     @property
     def tree_size(self) -> int:

@@ -1,7 +1,8 @@
 """The offline verifier: ``python -m services.audit.verify export.jsonl [--public-key KEY]``.
 
 Works on a JSON Lines export alone, without the platform: it checks the checkpoint signatures
-(against the key in the export, or better, the key you pinned from ``GET /audit/checkpoint-key``),
+by the key each one's ``key_id`` names (from the key set in the export, or better, the key set you
+pinned from ``GET /audit/checkpoint-key``),
 then either rebuilds the whole tree from the entries (a complete export) or checks each entry's
 inclusion proof (a filtered one). It prints one JSON report and exits 0 when the export verifies,
 1 when it does not (naming the first bad leaf index), 2 when the file cannot be read as an export.
@@ -17,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from services.audit.checkpoints import signature_holds
+from services.audit.checkpoints import KeySet, checkpoint_problem, key_set_of
 from services.audit.domain import EXPORT_FORMAT
 from services.audit.verification import LogVerifier, Report, verify_proven_entry
 
@@ -29,13 +30,33 @@ class NotAnExport(ValueError):
     pass
 
 
-def verify_export(lines: Iterable[str], *, public_key: str | None = None) -> Report:
-    """Verify an export given as its lines; ``public_key`` pins the checkpoint key."""
+def pinned_keys(values: Iterable[str]) -> KeySet:
+    """The key set given on the command line: each value one public key (base64), the JSON
+    document of ``GET /audit/checkpoint-key`` (or a list of keys), or ``@file`` holding either."""
+    keys: KeySet = {}
+    for value in values:
+        text = value.strip()
+        if text.startswith("@"):
+            text = Path(text[1:]).read_text(encoding="utf-8").strip()
+        if text.startswith(("{", "[")):
+            keys.update(key_set_of(json.loads(text)))
+        else:
+            keys.update(key_set_of(text))
+    return keys
+
+
+def verify_export(lines: Iterable[str], *, public_key: KeySet | str | None = None) -> Report:
+    """Verify an export given as its lines; ``public_key`` pins the checkpoint key set (or one
+    key); without it the keys listed in the export are trusted."""
     records = _records(lines)
     header = next(records, None)
     if not header or header.get("record") != "header" or header.get("format") != EXPORT_FORMAT:
         raise NotAnExport(f"the first line is not a {EXPORT_FORMAT} header")
-    key = public_key or str(header.get("public_key", ""))
+    key = (
+        key_set_of(public_key)
+        if isinstance(public_key, str)
+        else public_key or key_set_of(header.get("keys") or header.get("public_key"))
+    )
     own = str(header.get("organisation_id"))
     if header.get("complete"):
         verifier = LogVerifier(list(header.get("checkpoints") or []), key)
@@ -74,11 +95,13 @@ def _verify_complete(records: Iterator[dict[str, Any]], own: str, verifier: LogV
 
 
 def _verify_proofs(
-    entries: Iterable[dict[str, Any]], checkpoint: dict[str, Any] | None, key: str
+    entries: Iterable[dict[str, Any]], checkpoint: dict[str, Any] | None, key: KeySet
 ) -> Report:
     size = int(checkpoint["size"]) if checkpoint else 0
-    if checkpoint is None or not signature_holds(checkpoint, key):
-        return Report(False, size, 0, None, "the checkpoint is missing or not validly signed")
+    if checkpoint is None:
+        return Report(False, size, 0, None, "the checkpoint is missing")
+    if (problem := checkpoint_problem(checkpoint, key)) is not None:
+        return Report(False, size, 0, 0, problem)
     checked = 0
     for entry in entries:
         leaf = entry["leaf"]
@@ -111,13 +134,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("export", type=Path, help="a JSON Lines export (GET /audit/export)")
     parser.add_argument(
         "--public-key",
-        help="the checkpoint key (base64) you pinned from GET /audit/checkpoint-key; "
-        "without it, the key inside the export is trusted",
+        action="append",
+        help="the checkpoint keys you pinned: the JSON document of GET /audit/checkpoint-key "
+        "(or @file holding it), or one base64 key per --public-key (repeat it for several); "
+        "without it, the keys inside the export are trusted",
     )
     arguments = parser.parse_args(argv)
     try:
+        pinned = pinned_keys(arguments.public_key) if arguments.public_key else None
         with arguments.export.open(encoding="utf-8") as lines:
-            report = verify_export(lines, public_key=arguments.public_key)
+            report = verify_export(lines, public_key=pinned)
     except (OSError, NotAnExport, UnicodeDecodeError, KeyError, TypeError, ValueError) as error:
         print(json.dumps({"valid": False, "error": str(error)}))
         return 2
