@@ -50,14 +50,15 @@ class LogVerifier:
             keys = self.public_key
             if isinstance(keys, str):
                 keys = key_set_of(keys)
-            held = 0
+            below, previous = 0, 0  # the largest checkpoint size smaller than this one's
             for point in self._pending:
+                if int(point["size"]) > previous:
+                    below, previous = previous, int(point["size"])
                 problem = checkpoint_problem(point, keys)
                 if problem is not None:
-                    # The entries this checkpoint alone vouches for start after the one before.
-                    self._fail(held, problem)
+                    # Named: the first entry it signs beyond the smaller checkpoints.
+                    self._fail(below, problem)
                     return
-                held = int(point["size"])
 
     @property
     def tree_size(self) -> int:
