@@ -5,9 +5,9 @@
     pactum rename-organisation --organisation <id> --name "UTOPIA NV"
     pactum disable-organisation --organisation <id>      (its contract ended; enable-... undoes)
     pactum announce-organisations
-    pactum rotate-key token
+    pactum rotate-key token|checkpoint
     pactum checkpoint
-    pactum verify-export audit-<organisation>.jsonl [--public-key KEY]
+    pactum verify-export audit-<organisation>.jsonl [--public-key KEYS ...]
     pactum migrate [SERVICE] [upgrade|current|check]
     pactum health [--max-age SECONDS]
     pactum backup-key > /secure/place/backup.key
@@ -113,7 +113,12 @@ def _parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser("verify-export", help="verify an audit export offline")
     verify.add_argument("export", type=Path)
-    verify.add_argument("--public-key", help="the pinned key of GET /audit/checkpoint-key")
+    verify.add_argument(
+        "--public-key",
+        action="append",
+        help="the pinned keys: the JSON of GET /audit/checkpoint-key (or @file), or one base64 "
+        "key per option (repeat it)",
+    )
 
     migrate = commands.add_parser("migrate", help="migrate the databases (Alembic)")
     migrate.add_argument("service", nargs="?", choices=[*migrations.SERVICES, "all"], default="all")
@@ -257,13 +262,36 @@ async def _rotate(key: str, out: TextIO) -> int:
         await _migrated("identity")
         print(await cli.run(["rotate-signing-key"]), file=out)
         return OK
-    # The audit service verifies every checkpoint against one public key, so a second key would
-    # leave the older checkpoints unverifiable; rotating needs verification by key id first.
-    raise Found(
-        "checkpoint key rotation is not available: the audit verifier and exports check every "
-        "checkpoint against one public key, so checkpoints signed before a rotation would stop "
-        "verifying. Keep the key (back up its file); see docs/operations.md"
+    return _rotate_checkpoint_key(out)
+
+
+def _rotate_checkpoint_key(out: TextIO) -> int:
+    """Retire the audit checkpoint key: its public half joins the key ring next to the key file
+    (published and used to verify the checkpoints it signed), a new key takes its place."""
+    from services.audit.checkpoints import ring_of, rotate
+    from services.audit.main import AuditSettings
+
+    settings = service_settings("audit")
+    assert isinstance(settings, AuditSettings)
+    key_file = settings.checkpoint_key_path
+    if not key_file.is_file():
+        raise UsageError(
+            f"no checkpoint key at {key_file} (set PACTUM_AUDIT_CHECKPOINT_KEY_FILE to the key "
+            "the audit service uses)"
+        )
+    try:
+        retired, current = rotate(key_file)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot rotate the key at {key_file}: {error}") from None
+    print(
+        f"new checkpoint key {current.key_id} in {key_file}; key {retired.key_id} retired at "
+        f"{retired.retired_at}, its public half kept in {ring_of(key_file)} (back it up with "
+        "the key). A running audit service signs its next checkpoint with the new key (it "
+        "re-reads the key file); replicas on other hosts need the same key file and key ring, "
+        "restart them after copying. Earlier checkpoints keep verifying by their key id.",
+        file=out,
     )
+    return OK
 
 
 async def _checkpoint(out: TextIO) -> int:
@@ -288,12 +316,18 @@ async def _checkpoint(out: TextIO) -> int:
     return OK
 
 
-def _verify_export(export: Path, public_key: str | None, out: TextIO) -> int:
-    from services.audit.verify import NotAnExport, verify_export
+def _verify_export(export: Path, public_keys: list[str] | None, out: TextIO) -> int:
+    from services.audit.verify import NotAnExport, pinned_keys, verify_export
 
     try:
+        pinned = pinned_keys(public_keys) if public_keys else None
+    except (OSError, ValueError) as error:
+        raise UsageError(
+            f"--public-key is not a key, a key set or a readable file: {error}"
+        ) from None
+    try:
         with export.open(encoding="utf-8") as lines:
-            report = verify_export(lines, public_key=public_key)
+            report = verify_export(lines, public_key=pinned)
     except OSError as error:
         raise UsageError(f"cannot read {export}: {error.strerror}") from None
     except (NotAnExport, UnicodeDecodeError, ValueError) as error:

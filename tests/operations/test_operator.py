@@ -4,6 +4,7 @@
 import io
 import json
 import uuid
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -103,11 +104,47 @@ async def test_rotating_the_token_key_keeps_the_old_one_published(environment: P
     assert key_file.read_bytes() != first
 
 
-async def test_checkpoint_key_rotation_is_refused_rather_than_breaking_verification(
+async def test_rotating_the_checkpoint_key_retires_the_old_public_half(
     environment: Path,
 ) -> None:
+    from services.audit.checkpoints import CheckpointSigner, retired_keys
+    from services.audit.main import AuditSettings
+
+    key_file = AuditSettings().checkpoint_key_path
+    running = CheckpointSigner.load_or_create(key_file)  # what the audit service does on start
+    old = running.key_id
+    code, printed = await pactum("rotate-key", "checkpoint")
+    assert code == 0
+    assert f"key {old} retired" in printed
+    assert "signs its next checkpoint with the new key" in printed
+    assert running.key_id != old  # the running signer re-read the file
+    assert running.key_id == CheckpointSigner.load_or_create(key_file).key_id
+    (retired,) = retired_keys(key_file)
+    assert retired.key_id == old and retired.public_key == running.key_set()[old].public_key
+    assert oct(key_file.stat().st_mode & 0o777) == oct(0o600)
+
+    assert (await pactum("rotate-key", "checkpoint"))[0] == 0
+    older, newer = retired_keys(key_file)
+    assert newer.valid_from == older.retired_at
+    assert len(running.key_set()) == 3
+
+
+async def test_rotating_a_missing_or_broken_checkpoint_key_is_bad_usage(
+    environment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from services.audit.main import AuditSettings
+
     code, _ = await pactum("rotate-key", "checkpoint")
-    assert code == 1
+    assert code == 2
+    assert "no checkpoint key at" in capsys.readouterr().err
+    key_file = AuditSettings().checkpoint_key_path
+    key_file.parent.mkdir(parents=True)
+    key_file.write_text("not a key")
+    code, _ = await pactum("rotate-key", "checkpoint")
+    assert code == 2
+    assert "cannot rotate the key" in capsys.readouterr().err
+    assert key_file.read_text() == "not a key"  # left unchanged
+    assert not (key_file.parent / "checkpoint-keys").exists()
 
 
 # -- checkpoints and offline verification ---------------------------------------------------
@@ -153,6 +190,56 @@ async def test_operator_signs_checkpoints_and_verifies_an_export_offline__TOM_T4
     code, printed = await pactum("verify-export", str(export))
     assert code == 1
     assert json.loads(printed)["valid"] is False
+
+
+async def _grown(platform: Platform, organisation: str, beyond: int) -> bool | None:
+    """Does the organisation's audit log hold more than ``beyond`` entries?"""
+    return len(await platform.audit_entries(organisation_id=organisation)) > beyond or None
+
+
+async def test_exports_verify_offline_across_a_checkpoint_key_rotation__TOM_T4(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    organisation = await new_organisation(platform, by_event=False)
+    auditor = platform.auth(organisation, [Role.auditor])
+    audit = platform.runtime("audit").settings
+    monkeypatch.setenv("PACTUM_AUDIT_DATABASE_URL", audit.database_url)
+    if audit.database_schema:
+        monkeypatch.setenv("PACTUM_AUDIT_DATABASE_SCHEMA", audit.database_schema)
+    monkeypatch.setenv("PACTUM_VAR_DIR", str(platform.var_dir))
+    client = platform.clients["audit"]
+    signed = 0
+    for title in ("Before", "After"):
+        created = await platform.clients["agreements"].post(
+            "/agreements", json={"title": title}, headers=platform.auth(organisation)
+        )
+        assert created.status_code == 201
+        await eventually(partial(_grown, platform, organisation, signed))
+        checkpoint = await client.post("/audit/checkpoints", headers=auditor)
+        assert checkpoint.status_code == 201
+        signed = checkpoint.json()["size"]
+        if title == "Before":
+            code, printed = await pactum("rotate-key", "checkpoint")
+            assert code == 0, printed
+
+    published = (await client.get("/audit/checkpoint-key")).json()
+    assert [key["status"] for key in published["keys"]] == ["retired", "current"]
+    keys = tmp_path / "checkpoint-keys.json"
+    keys.write_text(json.dumps(published))
+    export = tmp_path / "export.jsonl"
+    export.write_text((await client.get("/audit/export", headers=auditor)).text)
+    signers = {
+        point["key_id"] for point in json.loads(export.read_text().splitlines()[0])["checkpoints"]
+    }
+    assert signers == {key["key_id"] for key in published["keys"]}
+    code, printed = await pactum("verify-export", str(export), "--public-key", f"@{keys}")
+    assert code == 0, printed
+    current = published["public_key"]
+    code, printed = await pactum("verify-export", str(export), "--public-key", current)
+    assert code == 1
+    assert "unknown key" in json.loads(printed)["problem"]
+    code, _ = await pactum("verify-export", str(export), "--public-key", "not a key")
+    assert code == 2
 
 
 async def test_verifying_a_missing_or_foreign_file_is_bad_usage(tmp_path: Path) -> None:
