@@ -24,7 +24,7 @@ from sqlmodel import col
 
 from services.identity import onetime, store
 from services.identity.authority import Authority
-from services.identity.domain import PasswordPolicy, UserStatus, next_lock
+from services.identity.domain import OrganisationStatus, PasswordPolicy, UserStatus, next_lock
 from services.identity.sessions import Tokens, start_session
 from services.identity.tables import Challenge, Organisation, UserAccount
 from shared.events import Actor, Outcome
@@ -122,6 +122,7 @@ async def _refuse(
                 if user is None
                 else "disabled"
                 if user.status is not UserStatus.active
+                or (organisation is not None and organisation.status != OrganisationStatus.active)
                 else "locked"
                 if admitted is None
                 else "credentials"

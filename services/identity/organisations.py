@@ -28,7 +28,8 @@ from services.identity.domain import (
     OrganisationStatus,
     PasswordPolicy,
 )
-from services.identity.tables import Organisation
+from services.identity.sessions import end_sessions
+from services.identity.tables import LoginSession, Organisation, UserAccount
 from shared import demo
 from shared.auth import Principal
 from shared.events import Actor, ActorType
@@ -167,6 +168,8 @@ async def set_organisation_status(
     if organisation.status != status:
         organisation.status = status
         await session.flush()
+        if status is OrganisationStatus.disabled:
+            await _end_all_sessions(session, authority, organisation, actor)
         authority.outbox.add(
             session,
             type=f"dpa.identity.organisation.{status_verb(status)}.v1",
@@ -176,6 +179,33 @@ async def set_organisation_status(
             data=OrganisationStatusChanged(organisation_id=organisation.id),
         )
     return organisation
+
+
+async def _end_all_sessions(
+    session: AsyncSession, authority: Authority, organisation: Organisation, actor: Actor
+) -> None:
+    """A disabled organisation's users are signed out everywhere: their sessions end here and
+    every service drops their access tokens on the revocation events (login and refresh are
+    refused while it stays disabled)."""
+    live = (
+        select(col(LoginSession.user_id))
+        .where(col(LoginSession.revoked_at).is_(None))
+        .distinct()
+        .scalar_subquery()
+    )
+    signed_in = await session.scalars(
+        select(UserAccount).where(
+            col(UserAccount.organisation_id) == organisation.id, col(UserAccount.id).in_(live)
+        )
+    )
+    for user in signed_in.all():
+        await end_sessions(
+            session=session,
+            authority=authority,
+            user=user,
+            reason="organisation_disabled",
+            actor=actor,
+        )
 
 
 def status_verb(status: OrganisationStatus) -> str:

@@ -132,6 +132,10 @@ async def refresh(
             return_reason = "session ended"
         elif user.status is not UserStatus.active:
             return_reason = "user not active"
+        elif not await store.organisation_active(
+            session=session, organisation_id=user.organisation_id
+        ):
+            return_reason = "organisation disabled"
         else:
             new_refresh = _refresh(session, login, now)
             authority.outbox.add(

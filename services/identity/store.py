@@ -13,7 +13,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from services.identity.domain import LockoutPolicy, MfaRequirement, PasswordPolicy, UserStatus
+from services.identity.domain import (
+    LockoutPolicy,
+    MfaRequirement,
+    OrganisationStatus,
+    PasswordPolicy,
+    UserStatus,
+)
 from services.identity.tables import (
     ClientFailure,
     LoginSession,
@@ -168,15 +174,20 @@ async def admit_login(
 
     The conditional UPDATE takes the threshold from the organisation's policy, refuses an address
     over its failure limit, and returns the account with the organisation's MFA requirement: no
-    read before or after it. None when the account is unknown, not active or locked, or the
-    address is throttled; the caller finds out which only after the (equal-cost) hash check.
+    read before or after it. None when the account is unknown, not active or locked, its
+    organisation is disabled, or the address is throttled; the caller finds out which only after
+    the (equal-cost) hash check.
     """
     organisation = col(Organisation.id) == col(UserAccount.organisation_id)
     threshold = select(col(Organisation.lock_threshold)).where(organisation).scalar_subquery()
     mfa = select(col(Organisation.mfa)).where(organisation).scalar_subquery()
+    active_organisations = select(col(Organisation.id)).where(
+        col(Organisation.status) == OrganisationStatus.active
+    )
     statement = update(UserAccount).where(
         col(UserAccount.email) == email.strip().lower(),
         col(UserAccount.status) == UserStatus.active,
+        col(UserAccount.organisation_id).in_(active_organisations),
         col(UserAccount.failures) < threshold,
         col(UserAccount.locked_permanently).is_(False),
         (col(UserAccount.locked_until).is_(None)) | (col(UserAccount.locked_until) <= now),
@@ -197,6 +208,13 @@ async def admit_login(
         )
     ).first()
     return None if found is None else Admission(user=found[0], mfa=found[1])
+
+
+async def organisation_active(*, session: AsyncSession, organisation_id: uuid.UUID) -> bool:
+    status = await session.scalar(
+        select(col(Organisation.status)).where(col(Organisation.id) == organisation_id)
+    )
+    return status == OrganisationStatus.active
 
 
 async def user_with_organisation(

@@ -265,3 +265,34 @@ async def test_re_announcing_rebuilds_an_emptied_directory_once_per_organisation
             )
         )
     assert receipts == len(organisations)
+
+
+async def test_a_disabled_organisations_users_are_signed_out_and_cannot_sign_in__USE_1_TOM_T2a(
+    identity: Identity,
+) -> None:
+    operator = await identity.admin("operator")
+    member = await identity.admin("processor")
+    assert (await identity.client.get("/me", headers=member.auth)).status_code == 200
+
+    disabled = await identity.client.post(
+        f"/organisations/{member.organisation_id}/disable", headers=operator.auth
+    )
+    assert disabled.status_code == 200, disabled.text
+
+    assert (await identity.client.get("/me", headers=member.auth)).status_code == 401
+    refreshed = await identity.client.post(
+        "/sessions/refresh", json={"refresh_token": member.refresh_token}
+    )
+    assert refreshed.status_code == 401
+    login = await identity.login(member.email, member.password)
+    wrong = await identity.login(member.email, "not the password at all")
+    assert (login.status_code, login.json()) == (wrong.status_code, wrong.json())  # generic
+    [revoked] = await events_of(
+        identity.platform, "dpa.identity.session.revoked.v1", subject=member.user_id
+    )
+    assert revoked.data["reason"] == "organisation_disabled"
+
+    await identity.client.post(
+        f"/organisations/{member.organisation_id}/enable", headers=operator.auth
+    )
+    assert (await identity.login(member.email, member.password)).status_code == 200

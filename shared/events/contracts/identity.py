@@ -170,6 +170,7 @@ class SessionRevoked(_Payload):
         "password_changed",
         "password_reset",
         "refresh_token_reused",
+        "organisation_disabled",
         "admin",
     ]
 
