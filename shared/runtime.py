@@ -287,16 +287,26 @@ class ServiceRuntime:
         }
 
 
-async def stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
-    """Cancel the tasks, again if need be, until all are done.
+async def stop_tasks(tasks: list[asyncio.Task[None]], *, grace: float = 5.0) -> None:
+    """Cancel the tasks once and give them ``grace`` seconds to finish; cancel again only those
+    still running after that.
 
-    On Python 3.11 ``asyncio.wait_for`` can swallow a cancel that lands as the awaited call
-    completes, and the task would run on; repeating the cancel ends it.
+    One cancel is enough for a task that honours it. A task cancelled in the middle of a database
+    call has its connection invalidated, and SQLAlchemy then closes it gracefully under a shield;
+    a second cancel landing during that close force-stops the aiosqlite connection and strands
+    the graceful close, which never completes (the event loop then hangs at its end). So the
+    cancel is repeated only for what Python 3.11's ``asyncio.wait_for`` can do: swallow a cancel
+    that lands as the awaited call completes, and run on.
     """
     while pending := [task for task in tasks if not task.done()]:
         for task in pending:
             task.cancel()
-        await asyncio.wait(pending, timeout=0.2)
+        _, still_running = await asyncio.wait(pending, timeout=grace)
+        if still_running:
+            log.warning(
+                "service.task_ignored_cancel",
+                tasks=sorted(task.get_name() for task in still_running),
+            )
     for task in tasks:
         if not task.cancelled() and task.exception() is not None:
             log.warning("service.task_failed", task=task.get_name(), error=str(task.exception()))
