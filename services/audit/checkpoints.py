@@ -123,11 +123,11 @@ def retired_keys(key_file: Path) -> list[PublicKey]:
     return sorted(keys, key=lambda key: str(key.retired_at))
 
 
-def _write_private(path: Path, key: Ed25519PrivateKey) -> None:
-    """Write ``key`` owner-only to ``path``, replacing whatever was there in one step."""
+def _stage_private(path: Path, key: Ed25519PrivateKey) -> Path:
+    """Write ``key`` owner-only (and synced) next to ``path``; rename it over ``path`` to use it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.new")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    staged = path.with_name(f".{path.name}.{os.getpid()}.new")
+    descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as file:
         file.write(
             key.private_bytes(
@@ -138,7 +138,7 @@ def _write_private(path: Path, key: Ed25519PrivateKey) -> None:
         )
         file.flush()
         os.fsync(file.fileno())
-    os.replace(temporary, path)
+    return staged
 
 
 def _read_private(path: Path) -> Ed25519PrivateKey:
@@ -155,21 +155,26 @@ def _raw(key: Ed25519PrivateKey) -> bytes:
 def rotate(key_file: Path) -> tuple[PublicKey, PublicKey]:
     """Retire the key at ``key_file`` and put a new one in its place: the old public half is
     written to the ring first (so it is never lost), then the new private key replaces the old
-    one in one rename (the old private half is gone). Returns (retired, current)."""
+    one in one rename (the old private half is gone). Returns (retired, current).
+
+    The new key is written and synced before the retirement time is taken, so that time and the
+    rename are as close as can be (a running signer switches at the rename)."""
     old = _read_private(key_file)  # FileNotFoundError / ValueError: nothing changed
     previous = retired_keys(key_file)
     valid_from = previous[-1].retired_at if previous else None
-    raw = _raw(old)
-    retired = PublicKey(key_id_of(raw), base64.b64encode(raw).decode(), valid_from, now_rfc3339())
+    new = Ed25519PrivateKey.generate()
+    staged_key = _stage_private(key_file, new)
+    raw, new_raw = _raw(old), _raw(new)
     ring = ring_of(key_file)
     ring.mkdir(parents=True, exist_ok=True)
-    record = ring / f"{retired.key_id}.json"
-    staged = ring / f".{retired.key_id}.json.new"
-    staged.write_text(json.dumps(retired.published(), indent=2) + "\n", encoding="utf-8")
-    os.replace(staged, record)
-    new = Ed25519PrivateKey.generate()
-    _write_private(key_file, new)
-    new_raw = _raw(new)
+    retired = PublicKey(key_id_of(raw), base64.b64encode(raw).decode(), valid_from, now_rfc3339())
+    staged_record = ring / f".{retired.key_id}.json.new"
+    with staged_record.open("w", encoding="utf-8") as file:
+        file.write(json.dumps(retired.published(), indent=2) + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(staged_record, ring / f"{retired.key_id}.json")
+    os.replace(staged_key, key_file)
     current = PublicKey(key_id_of(new_raw), base64.b64encode(new_raw).decode(), retired.retired_at)
     log.info("audit.checkpoint_key_rotated", retired=retired.key_id, key_id=current.key_id)
     return retired, current
