@@ -22,20 +22,8 @@ import httpx
 
 from shared.auth import Role, TokenSigner
 from shared.demo import UTOPIA_ID
+from tests.agreements.contract import ANNEX1
 from tests.faults.processes import ProcessPlatform
-
-ANNEX1: dict[str, Any] = {
-    "subject": "Online booking of appointments at the municipal beauty service",
-    "duration": "For as long as the main contract runs",
-    "nature": "Storage and consultation",
-    "purpose": "Planning appointments for citizens",
-    "data_categories": [
-        {"name": "identification data", "retention_days": 365},
-        {"name": "contact data", "retention_days": 365},
-    ],
-    "data_subject_categories": ["citizens"],
-    "legal_basis": "GDPR art. 6(1)(e)",
-}
 
 # What each kind of call must leave in the audit log (the event its use case commits).
 PRIMARY = {
