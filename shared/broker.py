@@ -220,7 +220,9 @@ class BatchConsumer:
         try:
             while True:
                 try:
-                    messages = await upcoming
+                    # Shielded: a cancel of this task must not reach the fetch, where nats-py's
+                    # timeout can turn it into an empty batch and the cancel would be lost.
+                    messages = await asyncio.shield(upcoming)
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # connection lost: unacked messages come back later

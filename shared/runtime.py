@@ -287,7 +287,7 @@ class ServiceRuntime:
         }
 
 
-async def stop_tasks(tasks: list[asyncio.Task[None]], *, grace: float = 5.0) -> None:
+async def stop_tasks(tasks: list[asyncio.Task[None]], *, grace: float = 2.0) -> None:
     """Cancel the tasks once and give them ``grace`` seconds to finish; cancel again only those
     still running after that.
 
