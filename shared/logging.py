@@ -111,3 +111,6 @@ def configure_logging(*, service: str, level: str = "INFO", fmt: str = "json") -
     # aiosqlite logs every statement with its parameters at DEBUG (a webhook secret, a password
     # hash): never, whatever the level.
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    # aiosmtpd (the development mail sink, and the SMTP receivers of the tests) logs every line of
+    # a message at DEBUG: invitation and reset links among them. Never, whatever the level.
+    logging.getLogger("mail.log").setLevel(logging.INFO)

@@ -2,6 +2,7 @@
 
 import io
 import json
+import logging
 import uuid
 from contextlib import redirect_stdout
 
@@ -45,6 +46,8 @@ async def test_no_password_or_token_value_appears_in_any_log_line(platform: Plat
     token = platform.token(organisation)
     password = "correct horse battery staple 42"
     output = io.StringIO()
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
     with redirect_stdout(output):
         configure_logging(service="test", level="DEBUG", fmt="json")
         try:
@@ -63,6 +66,8 @@ async def test_no_password_or_token_value_appears_in_any_log_line(platform: Plat
             await eventually(lambda: platform.audit_entries(organisation_id=organisation))
         finally:
             structlog.reset_defaults()
+            root.handlers[:] = handlers  # the rest of the run keeps its own logging
+            root.setLevel(level)
     lines = output.getvalue().splitlines()
     assert len(lines) >= 6
     for line in lines:
