@@ -226,17 +226,24 @@ class World:
     async def _agreement(self) -> None:
         victim, partner = self._signed("victim"), self._signed("partner")
         objects = self.victim_objects
-        draft = await self._post(
-            "agreements",
-            "/agreements",
-            {
-                "title": "Victim x Partner",
-                "counterparty_id": partner.organisation_id,
-                "party": "controller",
-                "annex1": ANNEX1,
-            },
-            victim,
-        )
+        body = {
+            "title": "Victim x Partner",
+            "counterparty_id": partner.organisation_id,
+            "party": "controller",
+            "annex1": ANNEX1,
+        }
+
+        async def drafted() -> httpx.Response | None:
+            # agreements learns both organisations from identity's events: until it has, the
+            # draft is refused (409 for the caller's, 422 for the counterparty's)
+            answer = await self.client("agreements").post(
+                "/agreements", json=body, headers=victim.auth
+            )
+            return None if answer.status_code in {409, 422} else answer
+
+        response = await eventually(drafted, within=30.0, interval=0.1)
+        assert response is not None and response.status_code == 201, response
+        draft: dict[str, Any] = response.json()
         agreement = str(draft["id"])
         objects["agreement_id"] = agreement
         url = f"/agreements/{agreement}"
