@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import json
 import sys
-import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -82,29 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    organisation = commands.add_parser("create-organisation", help="create an organisation")
-    organisation.add_argument("--name", required=True)
-    organisation.add_argument("--kind", required=True, choices=["controller", "processor"])
-    admin = commands.add_parser(
-        "create-admin", help="invite an organisation's first admin (prints a one-time link)"
-    )
-    admin.add_argument("--organisation", required=True, type=uuid.UUID)
-    admin.add_argument("--email", required=True)
+    from services.identity import cli as identity_cli
 
-    rename = commands.add_parser("rename-organisation", help="rename an organisation")
-    rename.add_argument("--organisation", required=True, type=uuid.UUID)
-    rename.add_argument("--name", required=True)
-    for name, text in (
-        ("disable-organisation", "disable an organisation whose contract ended"),
-        ("enable-organisation", "enable a disabled organisation again"),
-    ):
-        command = commands.add_parser(name, help=text)
-        command.add_argument("--organisation", required=True, type=uuid.UUID)
-    commands.add_parser(
-        "announce-organisations",
-        help="have identity re-announce every organisation (after a new deployment of a "
-        "service, a restore, or for organisations older than the stream's retention)",
-    )
+    identity_cli.add_organisation_commands(commands, kinds=("controller", "processor"))
 
     rotate = commands.add_parser("rotate-key", help="rotate a signing key")
     rotate.add_argument("key", choices=["token", "checkpoint"])

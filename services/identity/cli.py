@@ -46,28 +46,42 @@ ORGANISATION_COMMANDS = frozenset(
 )
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m services.identity.cli")
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_organisation_commands(
+    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+    *,
+    kinds: Sequence[str] = tuple(OrganisationKind),
+) -> None:
+    """The operator's commands on organisations and their first admins, for this command line
+    and for ``pactum`` (which offers only the controller and processor kinds)."""
     create = commands.add_parser("create-organisation", help="create an organisation")
     create.add_argument("--name", required=True)
-    create.add_argument("--kind", required=True, choices=[kind.value for kind in OrganisationKind])
-    admin = commands.add_parser("create-admin", help="invite an organisation's first admin")
+    create.add_argument("--kind", required=True, choices=list(kinds))
+    admin = commands.add_parser(
+        "create-admin", help="invite an organisation's first admin (prints a one-time link)"
+    )
     admin.add_argument("--organisation", required=True, type=uuid.UUID)
     admin.add_argument("--email", required=True)
-    commands.add_parser("rotate-signing-key", help="replace the token signing key")
     rename = commands.add_parser("rename-organisation", help="rename an organisation")
     rename.add_argument("--organisation", required=True, type=uuid.UUID)
     rename.add_argument("--name", required=True)
     for name, text in (
-        ("disable-organisation", "disable an organisation (it enters no new agreement)"),
+        ("disable-organisation", "disable an organisation whose contract ended (no new agreement)"),
         ("enable-organisation", "enable a disabled organisation again"),
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument("--organisation", required=True, type=uuid.UUID)
     commands.add_parser(
-        "announce-organisations", help="re-announce every organisation to the other services"
+        "announce-organisations",
+        help="have identity re-announce every organisation (after a new deployment of a "
+        "service, a restore, or for organisations older than the stream's retention)",
     )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m services.identity.cli")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_organisation_commands(commands)
+    commands.add_parser("rotate-signing-key", help="replace the token signing key")
     return parser
 
 
