@@ -13,9 +13,15 @@ and never asks identity on a request:
 
 Later facts win by event time, field by field (``name_as_of``, ``status_as_of``): an event older
 than what the entry already holds changes nothing, so a redelivered, re-announced or late event
-never undoes a newer one. The demo seed registers the demo organisations itself, and the migration
-that added the table registered the parties of agreements stored before it, each with the kind
-its role in that agreement proves (neither has a time: any event overrides them).
+never undoes a newer one. Events need not arrive in the order identity wrote them (an operator's
+command and a service replica each publish their own outbox): a rename or status change for an
+organisation not known yet is kept on an entry without a kind, which is no party to anything
+until ``organisation.created`` or ``organisation.announced`` brings the kind; the facts held stay
+wherever they are newer than the ones that event carries.
+
+The demo seed registers the demo organisations itself, and the migration that added the table
+registered the parties of agreements stored before it, each with the kind its role in that
+agreement proves (neither has a time: any event overrides them).
 """
 
 import uuid
@@ -53,7 +59,9 @@ class KnownOrganisation(SQLModel, table=True):
     __tablename__ = "known_organisation"
 
     id: uuid.UUID = Field(primary_key=True)  # identity's organisation id
-    kind: OrganisationKind
+    # None: only renames or status changes arrived so far, before the event that says the kind
+    # (the organisation is not known as a party until it does).
+    kind: OrganisationKind | None = None
     name: str | None = Field(default=None, max_length=200)
     known_since: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     learnt_from: LearntFrom
@@ -72,8 +80,9 @@ class KnownOrganisation(SQLModel, table=True):
 class OrganisationFact:
     """What one identity event says about an organisation, as of the event's time.
 
-    ``kind`` is None for events that do not carry it (renamed, disabled, enabled): those cannot
-    make an unknown organisation known. ``name`` / ``status`` None: the event does not say.
+    ``kind`` is None for events that do not carry it (renamed, disabled, enabled): for an
+    organisation not known yet, those are held until an event with the kind makes it known.
+    ``name`` / ``status`` None: the event does not say.
     """
 
     organisation_id: uuid.UUID
@@ -89,7 +98,7 @@ async def kind_of(session: AsyncSession, organisation_id: uuid.UUID) -> Organisa
     directory does not know (yet). A disabled organisation enters no new agreement: refused with
     a sentence that says so (the caller's own organisation: no oracle on anyone else's)."""
     known = await session.get(KnownOrganisation, organisation_id)
-    if known is None:
+    if known is None or known.kind is None:
         return None
     if known.status is OrganisationStatus.disabled:
         raise AgreementRuleBroken(
@@ -104,7 +113,7 @@ async def party_kind_of(
     """The kind of a known organisation that may become a party to a new agreement: None for an
     unknown or a disabled one (the caller answers both alike, so no answer tells them apart)."""
     known = await session.get(KnownOrganisation, organisation_id)
-    if known is None or known.status is OrganisationStatus.disabled:
+    if known is None or known.kind is None or known.status is OrganisationStatus.disabled:
         return None
     return known.kind
 
@@ -123,12 +132,12 @@ async def take_in(session: AsyncSession, fact: OrganisationFact) -> bool:
     known = await session.get(KnownOrganisation, fact.organisation_id)
     if known is None:
         if fact.kind is None:
-            log.warning(
-                "directory.event_for_unknown_organisation",
+            # Created (or announced) is still on its way: hold this fact until it arrives.
+            log.info(
+                "directory.fact_held_for_unknown_organisation",
                 organisation_id=str(fact.organisation_id),
                 hint="pactum announce-organisations re-states every organisation",
             )
-            return False
         session.add(
             KnownOrganisation(
                 id=fact.organisation_id,
@@ -137,15 +146,18 @@ async def take_in(session: AsyncSession, fact: OrganisationFact) -> bool:
                 known_since=datetime.now(UTC),
                 learnt_from=LearntFrom.event,
                 event_id=fact.event_id,
-                status=fact.status or OrganisationStatus.active,
+                status=_status_said(fact) or OrganisationStatus.active,
                 name_as_of=fact.at if fact.name is not None else None,
-                status_as_of=fact.at,
+                status_as_of=fact.at if _status_said(fact) is not None else None,
             )
         )
         await session.flush()
         return True
     changed = False
-    if fact.kind is not None and fact.kind is not known.kind:
+    if fact.kind is not None and known.kind is None:
+        known.kind = fact.kind  # the facts held for it so far now describe a known organisation
+        changed = True
+    elif fact.kind is not None and fact.kind is not known.kind:
         # Identity's event is the authority on the kind (a seed or the migration may have guessed).
         log.warning(
             "directory.kind_corrected",
@@ -158,7 +170,7 @@ async def take_in(session: AsyncSession, fact: OrganisationFact) -> bool:
     if fact.name is not None and _newer(fact.at, known.name_as_of):
         changed |= known.name != fact.name
         known.name, known.name_as_of = fact.name, fact.at
-    status = fact.status or (OrganisationStatus.active if fact.kind is not None else None)
+    status = _status_said(fact)
     if status is not None and _newer(fact.at, known.status_as_of):
         changed |= known.status is not status
         known.status, known.status_as_of = status, fact.at
@@ -167,6 +179,12 @@ async def take_in(session: AsyncSession, fact: OrganisationFact) -> bool:
         known.event_id = fact.event_id
     await session.flush()
     return changed
+
+
+def _status_said(fact: OrganisationFact) -> OrganisationStatus | None:
+    """The status an event states: its own, or active for one that makes the organisation known
+    (created says it exists and is active)."""
+    return fact.status or (OrganisationStatus.active if fact.kind is not None else None)
 
 
 async def learn(
@@ -179,9 +197,16 @@ async def learn(
 ) -> bool:
     """Know an organisation from a source other than identity's events (the demo seed), in the
     caller's transaction; returns whether it was new. An organisation known already is left as
-    it is: identity's events are the authority on it (:func:`take_in`)."""
-    if await session.get(KnownOrganisation, organisation_id) is not None:
-        return False
+    it is: identity's events are the authority on it (:func:`take_in`); one that only has facts
+    held for it (no kind yet) takes the kind given here."""
+    held = await session.get(KnownOrganisation, organisation_id)
+    if held is not None:
+        if held.kind is not None:
+            return False
+        held.kind = kind
+        held.name = held.name if held.name_as_of is not None else name
+        await session.flush()
+        return True
     session.add(
         KnownOrganisation(
             id=organisation_id,

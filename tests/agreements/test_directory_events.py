@@ -174,16 +174,53 @@ async def test_a_rename_updates_the_name_and_an_older_fact_arriving_later_change
     assert (await entry(solo, organisation)).status is OrganisationStatus.active
 
 
-async def test_events_for_an_organisation_the_directory_does_not_know_add_nothing(
-    solo: Platform,
+async def test_events_for_an_organisation_not_known_yet_make_no_party_of_it__USE_1(
+    parties: Parties,
 ) -> None:
     stranger = str(uuid.uuid4())
     await taken_in(
-        solo,
+        parties.platform,
         renamed(stranger, "Nobody", at=T0),
-        status_changed(stranger, "disabled", at=T0),
+        status_changed(stranger, "enabled", at=T0),
     )
-    assert await known(solo, stranger) is None
+    held = await entry(parties.platform, stranger)
+    assert (held.kind, held.name) == (None, "Nobody")
+    refused = await create(parties, counterparty_id=stranger)
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == NOT_A_PROCESSOR
+
+
+async def test_a_status_change_arriving_before_created_still_holds__USE_1(
+    solo: Platform,
+) -> None:
+    """Identity's operator command and a service replica publish their own outboxes: a disable
+    can reach the stream before the creation it follows. The directory ends as identity is."""
+    organisation = str(uuid.uuid4())
+    await taken_in(
+        solo,
+        status_changed(organisation, "disabled", at=T0 + timedelta(minutes=1)),
+        renamed(organisation, "iBeauty BVBA", at=T0 + timedelta(minutes=2)),
+        created(organisation, "processor", "iBeauty", at=T0),
+    )
+    known_now = await entry(solo, organisation)
+    assert (known_now.kind, known_now.name, known_now.status) == (
+        OrganisationKind.processor,
+        "iBeauty BVBA",
+        OrganisationStatus.disabled,
+    )
+
+    later = str(uuid.uuid4())
+    await taken_in(
+        solo,
+        status_changed(later, "enabled", at=T0 + timedelta(minutes=1)),
+        created(later, "controller", "UTOPIA", at=T0),
+    )
+    active = await entry(solo, later)
+    assert (active.kind, active.name, active.status) == (
+        OrganisationKind.controller,
+        "UTOPIA",
+        OrganisationStatus.active,
+    )
 
 
 async def test_a_redelivered_announcement_is_taken_in_once(solo: Platform) -> None:
