@@ -2,6 +2,10 @@
 
 Opened and closed by events; reminders are decided by ``domain`` from ``now`` and sent through
 the same delivery ledger, keyed by the clock and the reminder point, so a second run sends nothing.
+
+The closing event may reach the stream before the opening one (replicas of agreements publish
+their own outboxes): a close finds no clock and leaves a closed one, which the opening then fills
+in without reopening it, so no reminder goes out for a deadline already met.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -19,7 +23,12 @@ from shared.outbox import Outbox
 
 
 async def open_clock(session: AsyncSession, opening: ClockOpening) -> None:
-    if await ledger.clock(session=session, kind=opening.kind, thread_id=opening.thread_id):
+    found = await ledger.clock(session=session, kind=opening.kind, thread_id=opening.thread_id)
+    if found is not None:
+        if not found.facts:  # closed before it opened: keep it closed, with what it was about
+            found.organisation_id = opening.organisation_id
+            found.deadline = opening.deadline
+            found.facts = _jsonable(opening.facts)
         return
     session.add(
         Clock(
@@ -34,12 +43,28 @@ async def open_clock(session: AsyncSession, opening: ClockOpening) -> None:
 
 
 async def close_clock(
-    session: AsyncSession, *, kind: str, thread_id: str, reason: str, now: datetime
-) -> Clock | None:
+    session: AsyncSession,
+    *,
+    kind: str,
+    thread_id: str,
+    reason: str,
+    now: datetime,
+    organisation_id: str,
+) -> Clock:
     found = await ledger.clock(session=session, kind=kind, thread_id=thread_id)
-    if found is not None and found.closed_at is None:
+    if found is None:  # the opening event is still on its way: it finds the clock closed
+        found = Clock(
+            organisation_id=organisation_id,
+            kind=kind,
+            thread_id=thread_id,
+            deadline=now,
+            facts={},
+        )
+        session.add(found)
+    if found.closed_at is None:
         found.closed_at = now
         found.closed_because = reason
+    await session.flush()
     return found
 
 

@@ -59,7 +59,14 @@ def notice_handler(*, outbox: Outbox, settings: NotifierSettings, wake: object) 
             facts = opening.facts | {"event_id": str(event.id)}
             await open_clock(session, replace(opening, facts=facts))
         for kind, thread, reason in plan.closes:
-            await close_clock(session, kind=kind, thread_id=thread, reason=reason, now=now)
+            await close_clock(
+                session,
+                kind=kind,
+                thread_id=thread,
+                reason=reason,
+                now=now,
+                organisation_id=event.tenantid,
+            )
         for notice in plan.notices:
             for addressed in await _with_processor_copy(session, notice):
                 await address(

@@ -167,6 +167,35 @@ async def test_reminders_at_24_48_and_60_hours_stop_once_the_authority_is_notifi
     assert threads == {str(data.notice_id)}
 
 
+async def test_an_authority_notification_arriving_before_the_notice_stops_its_reminders__TOM_O4(
+    notifier: Notifier,
+) -> None:
+    """Two replicas of agreements publish their own outboxes: the controller's decision can reach
+    the stream before the notice it answers. The notice still goes out; no reminder follows."""
+    controller = str(uuid.uuid4())
+    await notifier.contact(controller, ["breach"], email="dpo@vroeg.example", locale="en")
+    started = datetime.now(UTC)
+    data = breach_notice(controller, notified_at=started)
+    recorded = AuthorityNotificationRecorded(
+        agreement_id=data.agreement_id,
+        breach_id=data.breach_id,
+        notice_id=data.notice_id,
+        notified_authority=False,
+        notified_at=started + timedelta(hours=1),
+        late=False,
+    )
+    reported = event("dpa.agreements.authority_notification.reported.v1", controller, recorded)
+    await notifier.publish(reported)
+    await eventually(lambda: notifier.platform.receipts(event_id=reported.id))
+    await notifier.publish(event("dpa.agreements.breach_notice.issued.v1", controller, data))
+    await notifier.settled(controller)
+    assert len(notifier.mail_to("dpo@vroeg.example")) == 1
+
+    for hours in (24, 48, 60):
+        assert await notifier.tick(started + timedelta(hours=hours, minutes=1)) == 0
+    assert len(notifier.mail_to("dpo@vroeg.example")) == 1
+
+
 async def test_a_restart_resumes_pending_reminders__TOM_O4(
     notifier: Notifier,
 ) -> None:
