@@ -17,11 +17,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from tests.faults.load import NOTICES, Load
-from tests.faults.processes import SERVICES, ProcessPlatform
+from tests.faults.processes import ProcessPlatform
 from tests.faults.receivers import Mailbox, WebhookReceiver
 from tests.faults.reconcile import Databases, Reconciliation, reconcile, settle, verify_trees
 from tests.support.databases import Database
 from tests.support.nats import NatsServer
+from tests.support.replicas import SERVICES
 
 # Settings that make recovery fast enough to reconcile within a test: a killed consumer's
 # unacked events come back after 3 s, a killed dispatcher's claimed deliveries after 10 s, and a

@@ -1,50 +1,29 @@
 """The platform as real processes, as ``make run`` starts it, with replicas that can be killed.
 
-Each replica is ``python -m services.<name>`` on its own port with ``PACTUM_*`` settings; the
-replicas of a service share its database (a SQLite file, or a PostgreSQL schema) and the var
-directory (identity's signing and delivery keys, audit's checkpoint key). ``kill`` is SIGKILL:
+Each replica is ``python -m services.<name>`` on its own port (tests/support/replicas.py); the
+replicas of a service share its database and all share the var directory. ``kill`` is SIGKILL:
 no shutdown step runs, whatever was in flight is lost from memory, only the database and the
-stream remain.
+stream remain. The platform counts its kills and NATS restarts for the reconciliation's figures.
 """
 
 import asyncio
-import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from tests.support.databases import Database
 from tests.support.nats import NatsServer, free_port
+from tests.support.replicas import (
+    SERVICES,
+    Replica,
+    replica_environment,
+    stop_gracefully,
+    wait_until_ready,
+)
 
-SERVICES = ("identity", "agreements", "audit", "notifier")
-
-
-@dataclass
-class Replica:
-    service: str
-    index: int
-    port: int
-    log_path: Path
-    process: subprocess.Popen[bytes] | None = None
-    starts: int = 0
-
-    @property
-    def name(self) -> str:
-        return f"{self.service}-{self.index}"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+__all__ = ["SERVICES", "ProcessPlatform", "Replica"]
 
 
 @dataclass
@@ -76,34 +55,18 @@ class ProcessPlatform:
         return [replica.url for replica in self.members[service]]
 
     def environment(self, replica: Replica) -> dict[str, str]:
-        identity = self.members["identity"][0]
-        database = self.databases[replica.service]
-        prefix = f"PACTUM_{replica.service.upper()}_"
-        values = {
-            "PACTUM_ENVIRONMENT": "test",
-            "PACTUM_NATS_URL": self.nats.url,
-            "PACTUM_VAR_DIR": str(self.var_dir),
-            "PACTUM_JWKS_URL": f"{identity.url}/.well-known/jwks.json",
-            "PACTUM_NOTIFIER_IDENTITY_URL": identity.url,
-            "PACTUM_LOG_LEVEL": "INFO",
-            f"{prefix}PORT": str(replica.port),
-            f"{prefix}DATABASE_URL": database.url,
-        }
-        if database.schema:
-            values[f"{prefix}DATABASE_SCHEMA"] = database.schema
-        return dict(os.environ) | values | dict(self.settings)
+        return replica_environment(
+            replica,
+            database=self.databases[replica.service],
+            nats_url=self.nats.url,
+            var_dir=self.var_dir,
+            identity_url=self.members["identity"][0].url,
+            settings={"PACTUM_ENVIRONMENT": "test"} | dict(self.settings),
+            inherit_settings=True,
+        )
 
     def launch(self, replica: Replica) -> None:
-        replica.starts += 1
-        with replica.log_path.open("ab") as log:
-            log.write(f"\n=== start {replica.starts} of {replica.name}\n".encode())
-            log.flush()
-            replica.process = subprocess.Popen(
-                [sys.executable, "-m", f"services.{replica.service}"],
-                env=self.environment(replica),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        replica.start(self.environment(replica))
 
     async def start(self, *, within: float = 90.0) -> None:
         """Identity first (it creates the keys the others read), then the rest; replicas after
@@ -117,25 +80,8 @@ class ProcessPlatform:
 
     async def ready(self, *replicas: Replica, within: float = 60.0) -> None:
         """Wait until every given replica (all if none) answers ``/readyz`` with 200."""
-        waiting = list(replicas) or [r for group in self.members.values() for r in group]
-        deadline = time.monotonic() + within
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            while waiting:
-                for replica in list(waiting):
-                    if not replica.alive:
-                        raise RuntimeError(f"{replica.name} exited: {self.tail(replica)}")
-                    try:
-                        answer = await client.get(f"{replica.url}/readyz")
-                    except httpx.TransportError:
-                        continue
-                    if answer.status_code == 200:
-                        waiting.remove(replica)
-                if not waiting:
-                    return
-                if time.monotonic() > deadline:
-                    names = ", ".join(replica.name for replica in waiting)
-                    raise RuntimeError(f"not ready within {within} s: {names}")
-                await asyncio.sleep(0.1)
+        waiting = replicas or [r for group in self.members.values() for r in group]
+        await wait_until_ready(waiting, within=within, request_timeout=2.0, interval=0.1)
 
     async def create_organisation(self, name: str, kind: str) -> str:
         """An organisation made by identity's operator CLI, as in production; the other services
@@ -155,9 +101,7 @@ class ProcessPlatform:
 
     def kill(self, replica: Replica) -> None:
         """SIGKILL: the process gets no chance to finish anything."""
-        assert replica.process is not None
-        replica.process.send_signal(signal.SIGKILL)
-        replica.process.wait(timeout=10)
+        replica.kill()
         self.kills += 1
 
     async def kill_and_restart(self, replica: Replica) -> None:
@@ -174,24 +118,10 @@ class ProcessPlatform:
 
     def stop(self) -> list[str]:
         """Stop every replica gracefully; returns the problems found in their logs."""
-        running = [r for group in self.members.values() for r in group if r.alive]
-        for replica in running:
-            assert replica.process is not None
-            replica.process.terminate()
-        for replica in running:
-            assert replica.process is not None
-            try:
-                replica.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                replica.process.kill()
-                replica.process.wait(timeout=10)
-        problems = []
-        for group in self.members.values():
-            for replica in group:
-                text = replica.log_path.read_text(errors="replace")
-                if "Traceback" in text:
-                    problems.append(f"{replica.name}: traceback in its log {replica.log_path}")
-        return problems
-
-    def tail(self, replica: Replica, size: int = 3000) -> str:
-        return replica.log_path.read_text(errors="replace")[-size:]
+        every = [replica for group in self.members.values() for replica in group]
+        stop_gracefully(every)
+        return [
+            f"{replica.name}: traceback in its log {replica.log_path}"
+            for replica in every
+            if "Traceback" in replica.log()
+        ]

@@ -6,9 +6,6 @@ keys), and their durable consumers share the work. Tokens are signed with the ke
 created under the var directory, as in ``tests/e2e``.
 """
 
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,36 +13,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from deploy.mailsink import MailSink
 from shared.auth import Role, TokenSigner
 from tests.support.databases import Database, PostgresRun, skip_or_fail_without_postgres
 from tests.support.nats import NatsCluster, free_port
-from tests.support.platform import eventually
+from tests.support.replicas import (
+    SERVICES,
+    Replica,
+    replica_environment,
+    stop_gracefully,
+    wait_until_ready,
+)
 
-SERVICES = ("identity", "agreements", "audit", "notifier")
-
-
-@dataclass
-class Replica:
-    service: str
-    index: int
-    port: int
-    log_path: Path
-    process: subprocess.Popen[bytes]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def name(self) -> str:
-        return f"{self.service}-{self.index}"
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+# Settings of a scaled-out deployment: events on three stream replicas, quick relays and
+# dispatch, mail to the test's mail sink.
+FLEET_SETTINGS = {
+    "PACTUM_STREAM_REPLICAS": "3",
+    "PACTUM_OUTBOX_POLL_SECONDS": "0.1",
+    "PACTUM_CONSUMER_ACK_WAIT_SECONDS": "10",
+    "PACTUM_NOTIFIER_DISPATCH_POLL_SECONDS": "0.2",
+    "PACTUM_NOTIFIER_PUBLIC_BASE_URL": "https://pactum.test",
+}
 
 
 @dataclass
@@ -63,40 +53,23 @@ class Fleet:
     def var_dir(self) -> Path:
         return self.work_dir / "var"
 
-    def environment(self, service: str, port: int) -> dict[str, str]:
-        database = self.databases[service]
-        identity = f"http://127.0.0.1:{self.identity_port}"
-        prefix = f"PACTUM_{service.upper()}_"
-        values = {
-            "PACTUM_NATS_URL": self.nats_url,
-            "PACTUM_STREAM_REPLICAS": "3",
-            "PACTUM_VAR_DIR": str(self.var_dir),
-            "PACTUM_JWKS_URL": f"{identity}/.well-known/jwks.json",
-            "PACTUM_LOG_LEVEL": "INFO",
-            "PACTUM_OUTBOX_POLL_SECONDS": "0.1",
-            "PACTUM_CONSUMER_ACK_WAIT_SECONDS": "10",
-            "PACTUM_NOTIFIER_SMTP_PORT": str(self.mail_port),
-            "PACTUM_NOTIFIER_DISPATCH_POLL_SECONDS": "0.2",
-            "PACTUM_NOTIFIER_IDENTITY_URL": identity,
-            "PACTUM_NOTIFIER_PUBLIC_BASE_URL": "https://pactum.test",
-            f"{prefix}DATABASE_URL": database.url,
-            f"{prefix}DATABASE_SCHEMA": database.schema or "",
-            f"{prefix}PORT": str(port),
-        }
-        inherited = {k: v for k, v in os.environ.items() if not k.startswith("PACTUM_")}
-        return inherited | values
-
     def start(self, service: str) -> Replica:
-        index = 1 + sum(1 for replica in self.replicas if replica.service == service)
+        """A new replica of ``service``, numbered from 1; identity's first one answers on
+        ``identity_port``, the address every replica fetches the signing keys from."""
+        index = 1 + len(self.of(service))
         port = self.identity_port if service == "identity" and index == 1 else free_port()
-        log_path = self.work_dir / f"{service}-{index}.log"
-        process = subprocess.Popen(
-            [sys.executable, "-m", f"services.{service}"],
-            env=self.environment(service, port),
-            stdout=log_path.open("wb"),
-            stderr=subprocess.STDOUT,
+        replica = Replica(service, index, port, self.work_dir / f"{service}-{index}.log")
+        replica.start(
+            replica_environment(
+                replica,
+                database=self.databases[service],
+                nats_url=self.nats_url,
+                var_dir=self.var_dir,
+                identity_url=f"http://127.0.0.1:{self.identity_port}",
+                settings=FLEET_SETTINGS | {"PACTUM_NOTIFIER_SMTP_PORT": str(self.mail_port)},
+                inherit_settings=False,
+            )
         )
-        replica = Replica(service, index, port, log_path, process)
         self.replicas.append(replica)
         return replica
 
@@ -105,21 +78,7 @@ class Fleet:
 
     async def ready(self, *replicas: Replica, within: float = 60.0) -> None:
         """Every replica answers ``/readyz`` with 200 (and none has exited)."""
-        async with httpx.AsyncClient(timeout=5) as client:
-
-            async def all_ready() -> bool:
-                for replica in replicas:
-                    if replica.process.poll() is not None:
-                        raise AssertionError(f"{replica.name} exited:\n{replica.log()[-3000:]}")
-                    try:
-                        answer = await client.get(f"{replica.url}/readyz")
-                    except httpx.TransportError:
-                        return False
-                    if answer.status_code != 200:
-                        return False
-                return True
-
-            await eventually(all_ready, within=within, interval=0.2)
+        await wait_until_ready(replicas, within=within, request_timeout=5.0, interval=0.2)
 
     def signer(self) -> TokenSigner:
         key = (self.var_dir / "identity" / "signing-key.pem").read_bytes()
@@ -133,18 +92,8 @@ class Fleet:
 
     def stop(self) -> dict[str, str]:
         """Stop every replica (SIGTERM, then wait); returns each one's log."""
-        for replica in self.replicas:
-            if replica.process.poll() is None:
-                replica.process.terminate()
-        logs = {}
-        for replica in self.replicas:
-            try:
-                replica.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                replica.process.kill()
-                replica.process.wait(timeout=10)
-            logs[replica.name] = replica.log()
-        return logs
+        stop_gracefully(self.replicas)
+        return {replica.name: replica.log() for replica in self.replicas}
 
 
 @dataclass

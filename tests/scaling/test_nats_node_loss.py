@@ -12,9 +12,10 @@ import nats
 import pytest
 
 from tests.agreements.organisations import announce
-from tests.scaling.conftest import SERVICES, Fleet
+from tests.scaling.conftest import Fleet
 from tests.support.nats import NatsCluster
 from tests.support.platform import eventually
+from tests.support.replicas import SERVICES
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(120)]
 
