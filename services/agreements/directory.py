@@ -25,15 +25,16 @@ agreement proves (neither has a time: any event overrides them).
 """
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
 import structlog
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from services.agreements.domain import AgreementRuleBroken, OrganisationKind
 
@@ -116,6 +117,25 @@ async def party_kind_of(
     if known is None or known.kind is None or known.status is OrganisationStatus.disabled:
         return None
     return known.kind
+
+
+async def names_of(
+    session: AsyncSession, organisation_ids: Iterable[uuid.UUID | None]
+) -> dict[uuid.UUID, str | None]:
+    """The current name of each of these organisations, in one query: identity's latest
+    (renames included), whether or not the entry has a kind yet; None where the directory holds
+    no name for it or does not know it. Ask only about organisations the caller may see named:
+    the parties of an agreement it is a party to."""
+    wanted = {organisation_id for organisation_id in organisation_ids if organisation_id}
+    names: dict[uuid.UUID, str | None] = dict.fromkeys(wanted)
+    if wanted:
+        rows = await session.execute(
+            select(col(KnownOrganisation.id), col(KnownOrganisation.name)).where(
+                col(KnownOrganisation.id).in_(wanted)
+            )
+        )
+        names.update(dict(rows.all()))
+    return names
 
 
 def _newer(at: datetime, held: datetime | None) -> bool:

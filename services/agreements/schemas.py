@@ -92,7 +92,15 @@ class AgreementPublic(AgreementBase):
     id: UUID
     organisation_id: UUID
     controller_id: UUID | None
+    controller_name: str | None = Field(
+        description="The controller's current name in identity (a rename shows here), or null "
+        "while the agreements service knows no name for it."
+    )
     processor_id: UUID | None
+    processor_name: str | None = Field(
+        description="The processor's current name in identity (a rename shows here), or null "
+        "while the agreements service knows no name for it."
+    )
     status: AgreementStatus
     version: int
     terms: Terms

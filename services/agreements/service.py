@@ -83,25 +83,28 @@ def apply_terms(agreement: Agreement, terms: Terms) -> None:
 
 
 async def public(session: AsyncSession, agreement: Agreement) -> AgreementPublic:
-    current, pending = await store.version_and_awaiting(
-        session=session, agreement_id=agreement.id, number=agreement.version
+    """The answer about an agreement after a change in the caller's transaction (flushed first):
+    one query, as a read."""
+    found = await store.agreement_as_shown(
+        session=session, organisation_id=agreement.organisation_id, agreement_id=agreement.id
     )
-    return shown(agreement, current, pending)
+    assert found is not None  # the creating organisation is always a party
+    return shown(found)
 
 
-def shown(
-    agreement: Agreement, current: AgreementVersion | None, pending: AgreementVersion | None
-) -> AgreementPublic:
-    """The answer about an agreement, from it, its version in force and the one awaiting
-    signature."""
-    assert current is not None  # every agreement has the version it points to
+def shown(found: store.AgreementShown) -> AgreementPublic:
+    """The answer about an agreement, from it, its version in force, the one awaiting signature
+    and its parties' names as the directory holds them now (nothing signed holds a name)."""
+    agreement, current, pending, names = found
     return AgreementPublic(
         id=agreement.id,
         title=agreement.title,
         counterparty_id=agreement.counterparty_id,
         organisation_id=agreement.organisation_id,
         controller_id=agreement.controller_id,
+        controller_name=names.get(agreement.controller_id) if agreement.controller_id else None,
         processor_id=agreement.processor_id,
+        processor_name=names.get(agreement.processor_id) if agreement.processor_id else None,
         status=agreement.status,
         version=agreement.version,
         terms=Terms.model_validate(current.terms),
@@ -139,6 +142,8 @@ async def create_agreement(
             own_kind=await directory.kind_of(session, agreement.organisation_id),
         )
         await _check_counterparty_kind(session, draft.party, draft.counterparty_id)
+        # Read before the first write: on SQLite the write lock is taken at the first flush.
+        names = await directory.names_of(session, (agreement.controller_id, agreement.processor_id))
         session.add(agreement)
         await session.flush()
         version = AgreementVersion(
@@ -165,7 +170,8 @@ async def create_agreement(
                 processor_id=agreement.processor_id,
             ),
         )
-    return shown(agreement, version, version)  # the draft is in force and awaits signature
+    # The draft is in force and awaits signature.
+    return shown(store.AgreementShown(agreement, version, version, names))
 
 
 async def read_agreement(
@@ -179,8 +185,8 @@ async def read_agreement(
         )
         if found is None:
             raise AgreementNotFound(agreement_id)
-        agreement, current, pending = found
-        view = shown(agreement, current, pending)
+        agreement = found.agreement
+        view = shown(found)
         outbox.add(
             session,
             type="dpa.agreements.agreement.viewed.v1",
@@ -196,16 +202,16 @@ async def list_agreements(
     *, session: AsyncSession, outbox: Outbox, principal: Principal, limit: int
 ) -> list[AgreementPublic]:
     async with session.begin():
-        agreements = await store.list_agreements(
+        page = await store.agreements_as_shown(
             session=session, organisation_id=uuid.UUID(principal.organisation_id), limit=limit
         )
-        views = [await public(session, agreement) for agreement in agreements]
+        views = [shown(found) for found in page]
         outbox.add(
             session,
             type="dpa.agreements.agreement.listed.v1",
             tenant=principal.organisation_id,
             actor=principal.actor,
-            data=AgreementsListed(agreement_ids=[agreement.id for agreement in agreements]),
+            data=AgreementsListed(agreement_ids=[found.agreement.id for found in page]),
         )
     return views
 

@@ -6,13 +6,14 @@ An organisation sees an agreement only if it is one of its two parties; anything
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, TypeVarTuple
 
 from sqlalchemy import (
     JSON,
     Column,
     ColumnElement,
     DateTime,
+    Select,
     Text,
     UniqueConstraint,
     and_,
@@ -20,8 +21,10 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col
 
+from services.agreements.directory import KnownOrganisation
 from services.agreements.domain import AgreementStatus, Authorisation, Party, VersionStatus
 
 
@@ -104,42 +107,111 @@ async def get_agreement(
     return (await session.scalars(query)).first()
 
 
+class AgreementShown(NamedTuple):
+    """What an answer about an agreement shows: the agreement, its version in force, the version
+    awaiting signature (if any) and its parties' names as the directory holds them now."""
+
+    agreement: Agreement
+    in_force: AgreementVersion
+    awaiting: AgreementVersion | None
+    party_names: dict[uuid.UUID, str | None]
+
+
+_AWAITING = (VersionStatus.draft, VersionStatus.proposed)
+# The directory's entry of each party, for its current name (renames included): read with the
+# agreement, never copied into it, so nothing signed changes when an organisation is renamed.
+_controller = aliased(KnownOrganisation, name="controller_entry")
+_processor = aliased(KnownOrganisation, name="processor_entry")
+_Columns = TypeVarTuple("_Columns")
+# The versions an answer shows: the one in force and the one awaiting signature.
+_SHOWN_VERSION = or_(
+    col(AgreementVersion.number) == col(Agreement.version),
+    col(AgreementVersion.status).in_(_AWAITING),
+)
+
+
+def _joined_party_entries(query: Select[*_Columns]) -> Select[*_Columns]:
+    return query.outerjoin(
+        _controller, col(_controller.id) == col(Agreement.controller_id)
+    ).outerjoin(_processor, col(_processor.id) == col(Agreement.processor_id))
+
+
+def _party_names(
+    agreement: Agreement, controller: str | None, processor: str | None
+) -> dict[uuid.UUID, str | None]:
+    named = {agreement.controller_id: controller, agreement.processor_id: processor}
+    return {organisation: name for organisation, name in named.items() if organisation}
+
+
+def _as_shown(
+    agreement: Agreement, versions: list[AgreementVersion], names: dict[uuid.UUID, str | None]
+) -> AgreementShown:
+    in_force: AgreementVersion | None = None
+    awaiting: AgreementVersion | None = None
+    for version in versions:
+        if version.number == agreement.version:
+            in_force = version
+        if awaiting is None and version.status in _AWAITING:
+            awaiting = version
+    assert in_force is not None  # every agreement has the version it points to
+    return AgreementShown(agreement, in_force, awaiting, names)
+
+
 async def agreement_as_shown(
     *, session: AsyncSession, organisation_id: uuid.UUID, agreement_id: uuid.UUID
-) -> tuple[Agreement, AgreementVersion | None, AgreementVersion | None] | None:
-    """An agreement the organisation is a party to, with its version in force and the version
-    awaiting signature, in one query (what a read shows); None as for :func:`get_agreement`."""
-    awaiting = [VersionStatus.draft, VersionStatus.proposed]
+) -> AgreementShown | None:
+    """An agreement the organisation is a party to, with its version in force, the version
+    awaiting signature and its parties' names, in one query (what an answer about it shows);
+    None as for :func:`get_agreement`. Pending changes of the session are flushed first, so an
+    answer after a change shows it."""
     rows = (
         await session.execute(
-            select(Agreement, AgreementVersion)
-            .outerjoin(
-                AgreementVersion,
-                and_(
-                    col(AgreementVersion.agreement_id) == col(Agreement.id),
-                    or_(
-                        col(AgreementVersion.number) == col(Agreement.version),
-                        col(AgreementVersion.status).in_(awaiting),
-                    ),
-                ),
-            )
-            .where(col(Agreement.id) == agreement_id, _party_of(organisation_id))
+            _joined_party_entries(
+                select(
+                    Agreement, AgreementVersion, col(_controller.name), col(_processor.name)
+                ).outerjoin(
+                    AgreementVersion,
+                    and_(col(AgreementVersion.agreement_id) == col(Agreement.id), _SHOWN_VERSION),
+                )
+            ).where(col(Agreement.id) == agreement_id, _party_of(organisation_id))
         )
     ).all()
     if not rows:
         return None
-    agreement = rows[0][0]
-    numbered: AgreementVersion | None = None
-    pending: AgreementVersion | None = None
-    for row in rows:
-        version: AgreementVersion | None = row[1]  # None: no version matched (outer join)
-        if version is None:
-            continue
-        if version.number == agreement.version:
-            numbered = version
-        if pending is None and version.status in awaiting:
-            pending = version
-    return agreement, numbered, pending
+    agreement, _, controller, processor = rows[0]
+    versions = [row[1] for row in rows if row[1] is not None]  # None: none matched (outer join)
+    return _as_shown(agreement, versions, _party_names(agreement, controller, processor))
+
+
+async def agreements_as_shown(
+    *, session: AsyncSession, organisation_id: uuid.UUID, limit: int
+) -> list[AgreementShown]:
+    """The agreements the organisation is a party to, newest first, each as an answer shows it:
+    two queries for the whole page (the agreements with their parties' names, then the versions
+    shown), whatever its size."""
+    page = (
+        await session.execute(
+            _joined_party_entries(select(Agreement, col(_controller.name), col(_processor.name)))
+            .where(_party_of(organisation_id))
+            .order_by(col(Agreement.created_at).desc(), col(Agreement.id))
+            .limit(limit)
+        )
+    ).all()
+    if not page:
+        return []
+    shown_versions = await session.scalars(
+        select(AgreementVersion)
+        .join(Agreement, col(Agreement.id) == col(AgreementVersion.agreement_id))
+        .where(col(AgreementVersion.agreement_id).in_([row[0].id for row in page]), _SHOWN_VERSION)
+        .order_by(col(AgreementVersion.agreement_id), col(AgreementVersion.number))
+    )
+    versions: dict[uuid.UUID, list[AgreementVersion]] = {}
+    for version in shown_versions.all():
+        versions.setdefault(version.agreement_id, []).append(version)
+    return [
+        _as_shown(agreement, versions.get(agreement.id, []), _party_names(agreement, c, p))
+        for agreement, c, p in page
+    ]
 
 
 async def list_agreements(
@@ -188,31 +260,6 @@ async def version(
         )
     )
     return result.first()
-
-
-async def version_and_awaiting(
-    *, session: AsyncSession, agreement_id: uuid.UUID, number: int
-) -> tuple[AgreementVersion | None, AgreementVersion | None]:
-    """Version ``number`` and the version awaiting signature (the same one for a draft), in one
-    query: what every answer about an agreement shows."""
-    awaiting = [VersionStatus.draft, VersionStatus.proposed]
-    result = await session.scalars(
-        select(AgreementVersion).where(
-            col(AgreementVersion.agreement_id) == agreement_id,
-            or_(
-                col(AgreementVersion.number) == number,
-                col(AgreementVersion.status).in_(awaiting),
-            ),
-        )
-    )
-    numbered: AgreementVersion | None = None
-    pending: AgreementVersion | None = None
-    for row in result.all():
-        if row.number == number:
-            numbered = row
-        if pending is None and row.status in awaiting:
-            pending = row
-    return numbered, pending
 
 
 async def awaiting_signature(
