@@ -119,23 +119,23 @@ async def party_kind_of(
     return known.kind
 
 
-async def names_of(
+async def entries_of(
     session: AsyncSession, organisation_ids: Iterable[uuid.UUID | None]
-) -> dict[uuid.UUID, str | None]:
-    """The current name of each of these organisations, in one query: identity's latest
-    (renames included), whether or not the entry has a kind yet; None where the directory holds
-    no name for it or does not know it. Ask only about organisations the caller may see named:
-    the parties of an agreement it is a party to."""
+) -> dict[uuid.UUID, KnownOrganisation]:
+    """The directory's entries of these organisations, for those it holds one, in one query.
+
+    An entry's ``name`` is identity's latest (renames included), None where no event or source
+    named it. Ask only about organisations the caller may see: the parties of an agreement it is
+    a party to. While the caller holds the entries, :func:`kind_of` and :func:`party_kind_of`
+    find them in the session and read nothing again.
+    """
     wanted = {organisation_id for organisation_id in organisation_ids if organisation_id}
-    names: dict[uuid.UUID, str | None] = dict.fromkeys(wanted)
-    if wanted:
-        rows = await session.execute(
-            select(col(KnownOrganisation.id), col(KnownOrganisation.name)).where(
-                col(KnownOrganisation.id).in_(wanted)
-            )
-        )
-        names.update(dict(rows.all()))
-    return names
+    if not wanted:
+        return {}
+    found = await session.scalars(
+        select(KnownOrganisation).where(col(KnownOrganisation.id).in_(wanted))
+    )
+    return {entry.id: entry for entry in found.all()}
 
 
 def _newer(at: datetime, held: datetime | None) -> bool:

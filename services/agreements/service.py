@@ -137,13 +137,18 @@ async def create_agreement(
     )
     apply_terms(agreement, draft.terms)
     async with session.begin():
+        # Both parties' directory entries in one read, before the first write (SQLite's write
+        # lock is taken at the first flush): the kind checks find them in the session, and the
+        # answer names the parties from them.
+        entries = await directory.entries_of(
+            session, (agreement.controller_id, agreement.processor_id)
+        )
         domain.check_own_kind(
             own_party=draft.party,
             own_kind=await directory.kind_of(session, agreement.organisation_id),
         )
         await _check_counterparty_kind(session, draft.party, draft.counterparty_id)
-        # Read before the first write: on SQLite the write lock is taken at the first flush.
-        names = await directory.names_of(session, (agreement.controller_id, agreement.processor_id))
+        names = {organisation_id: entry.name for organisation_id, entry in entries.items()}
         session.add(agreement)
         await session.flush()
         version = AgreementVersion(
