@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from faststream import AckPolicy
@@ -28,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.events import Envelope, EventKind, UnknownEventType, kind_of
-from shared.events.subjects import STREAM_SUBJECTS
+from shared.events.subjects import STREAM_SUBJECTS, parse_type
 from shared.inbox import claim, claim_many
 from shared.settings import ServiceSettings, nats_servers
 
@@ -326,8 +327,40 @@ def _delivered(raw: Msg) -> int:
         return 1
 
 
+@dataclass(frozen=True)
+class _Contract:
+    """What a consumer checks an event of one catalogued kind against, worked out once per kind."""
+
+    kind: EventKind
+    check_payload: Callable[[Any], object]  # the payload model's own validator, from Python
+    subject_tail: str  # "<service>.<entity>.<verb>": the subject after "dpa.<tenant>."
+
+
+_contracts: dict[str, _Contract] = {}
+
+
+def _contract_of(event_type: str) -> _Contract:
+    """The kind's contract; :class:`UnknownEventType` for a type not in the catalogue."""
+    contract = _contracts.get(event_type)
+    if contract is None:
+        kind = kind_of(event_type)
+        service, entity, verb, _ = parse_type(kind.type)
+        contract = _contracts[event_type] = _Contract(
+            kind=kind,
+            check_payload=kind.payload.__pydantic_validator__.validate_python,
+            subject_tail=f"{service}.{entity}.{verb}",
+        )
+    return contract
+
+
 def open_event(body: bytes, *, subject: str) -> tuple[Envelope | None, EventKind | None, str]:
-    """Parse and validate one message; on failure, the reason it can never be processed."""
+    """Parse and validate one message; on failure, the reason it can never be processed.
+
+    The envelope is validated from the JSON, then its ``data`` against the kind's payload model
+    (the envelope keeps ``data`` as the JSON gave it). The expected subject is
+    ``dpa.<tenant>.<service>.<entity>.<verb>`` (:func:`subject_for`); the tenant and the type
+    have been checked by then, so it is put together from the kind's parts, worked out once.
+    """
     try:
         envelope = Envelope.model_validate_json(body)
     except ValidationError as error:
@@ -337,23 +370,25 @@ def open_event(body: bytes, *, subject: str) -> tuple[Envelope | None, EventKind
         where = ".".join(str(part) for part in first.get("loc", ())) or "body"
         return None, None, f"not a CloudEvents envelope: {where}: {first.get('msg')}"
     try:
-        kind = kind_of(envelope.type)
+        contract = _contract_of(envelope.type)
     except UnknownEventType:
         return None, None, f"unknown event type {envelope.type!r} (not in the catalogue)"
     try:
-        kind.payload.model_validate(envelope.data)
+        contract.check_payload(envelope.data)
     except ValidationError as error:
-        return None, None, f"payload does not match {kind.type}: {error.error_count()} error(s)"
-    if subject != envelope.nats_subject:
         return (
             None,
             None,
-            (
-                f"subject {subject!r} does not match the envelope "
-                f"(expected {envelope.nats_subject!r})"
-            ),
+            f"payload does not match {contract.kind.type}: {error.error_count()} error(s)",
         )
-    return envelope, kind, ""
+    expected = f"dpa.{envelope.tenantid}.{contract.subject_tail}"
+    if subject != expected:
+        return (
+            None,
+            None,
+            f"subject {subject!r} does not match the envelope (expected {expected!r})",
+        )
+    return envelope, contract.kind, ""
 
 
 __all__ = [

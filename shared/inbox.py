@@ -1,12 +1,16 @@
 """The inbox: a consumer handles an event once, recorded in the transaction of its effect."""
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Column, DateTime, Uuid, bindparam, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import TypeEngine
 from sqlmodel import Field, SQLModel, col
 
 
@@ -60,20 +64,65 @@ async def claim_many(
             func.unnest(bindparam("event_ids", wanted, type_=ARRAY(Uuid()))),
             literal(now, DateTime(timezone=True)),
         )
-        claimed = await session.scalars(
+        returned = await session.scalars(
             postgresql.insert(table)
             .from_select(["consumer", "event_id", "received_at"], rows)
             .on_conflict_do_nothing()
             .returning(table.c.event_id)
         )
-        return set(claimed.all())
-    # One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (SQLite 3.35+): what comes back is what
-    # was not claimed before, as on PostgreSQL, without a read first.
-    # Executed as an executemany: SQLAlchemy compiles the statement once and sends the rows as
-    # multi-row VALUES ("insertmanyvalues"); building a .values([...]) statement per batch cost
-    # three times as much CPU, mostly compiling it.
-    claimed_here = await session.scalars(
-        sqlite.insert(table).on_conflict_do_nothing().returning(table.c.event_id),
-        [{"consumer": consumer, "event_id": event_id, "received_at": now} for event_id in wanted],
-    )
-    return set(claimed_here.all())
+        return set(returned.all())
+    # One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (SQLite 3.35+) per chunk of rows, as
+    # driver SQL with the values already in their stored form: what comes back is what was not
+    # claimed before, as on PostgreSQL, without a read first. SQLAlchemy's own executemany of
+    # this statement ("insertmanyvalues") spent most of the claim's CPU processing each
+    # parameter and each returned row.
+    connection = await session.connection()
+    dialect = connection.dialect
+    stored_id = _stored_form(table.c.event_id.type, dialect)
+    by_stored = {stored_id(event_id): event_id for event_id in wanted}
+    consumer_value, received_at = consumer, _stored_form(table.c.received_at.type, dialect)(now)
+    claimed: set[uuid.UUID] = set()
+    stored_ids = list(by_stored)
+    for start in range(0, len(stored_ids), _SQLITE_CHUNK):
+        chunk = stored_ids[start : start + _SQLITE_CHUNK]
+        parameters: list[object] = []
+        for value in chunk:
+            parameters += (consumer_value, value, received_at)
+        statement = _sqlite_claim(dialect, len(chunk))
+        result = await connection.exec_driver_sql(statement, tuple(parameters))
+        claimed.update(by_stored[value] for (value,) in result.all())
+    return claimed
+
+
+def _stored_form(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """How the driver is handed a value of this column: the type's own bind processor (SQLite's
+    hex UUIDs and text times), so the rows are exactly what an ORM insert stores."""
+    processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+    return processor if processor is not None else (lambda value: value)
+
+
+def _sqlite_claim(dialect: Dialect, rows: int) -> str:
+    """``INSERT INTO inbox ... VALUES (?, ?, ?), ... ON CONFLICT DO NOTHING RETURNING event_id``
+    for ``rows`` rows, compiled by SQLAlchemy once (one row) and kept per row count."""
+    statement = _sqlite_claims.get(rows)
+    if statement is None:
+        table = InboxReceipt.__table__  # type: ignore[attr-defined]
+        one = str(
+            sqlite.insert(table)
+            .on_conflict_do_nothing()
+            .returning(table.c.event_id)
+            .compile(dialect=dialect, column_keys=["consumer", "event_id", "received_at"])
+        )
+        placeholders = "(?, ?, ?)"
+        if one.count(placeholders) != 1:
+            raise RuntimeError(f"unexpected inbox claim statement: {one}")
+        statement = _sqlite_claims[rows] = one.replace(
+            placeholders, ", ".join([placeholders] * rows)
+        )
+    return statement
+
+
+_sqlite_claims: dict[int, str] = {}
+
+# Rows per SQLite statement: three parameters each, under SQLite's oldest limit of 999.
+_SQLITE_CHUNK = 333

@@ -50,60 +50,79 @@ async def record_entries(
     trees = await trees_for(session, (event.tenantid for event, _ in events))
     frontiers = {org: [bytes.fromhex(h) for h in tree.frontier] for org, tree in trees.items()}
     sizes = {org: tree.size for org, tree in trees.items()}
+    # What repeats across a batch is worked out once per distinct value: the month of an event's
+    # time (its key period), whether an actor intervenes in a tenant, a kind's requirements.
+    periods: dict[tuple[int, int], str] = {}
+    interventions: dict[tuple[str, str, str | None], bool] = {}
+    requirements: dict[str, list[str]] = {}
     split = [split_personal(event.data, event.clientaddr) for event, _ in events]
-    keys = await sealing.live_keys(
-        session,
-        (
-            (event.tenantid, event.actorid, retention_period(event.time))
-            for (event, _), (_, personal) in zip(events, split, strict=True)
-            if personal
-        ),
-    )
+    personal_refs: list[tuple[str, str, str] | None] = []
+    for (event, _), (_, personal) in zip(events, split, strict=True):
+        if not personal:
+            personal_refs.append(None)
+            continue
+        moment = event.time
+        if moment.utcoffset():  # envelopes hold UTC times; any other is worked out on its own
+            period = retention_period(moment)
+        else:
+            month = (moment.year, moment.month)
+            period = periods.get(month) or periods.setdefault(month, retention_period(moment))
+        personal_refs.append((event.tenantid, event.actorid, period))
+    keys = await sealing.live_keys(session, (ref for ref in personal_refs if ref is not None))
     ciphers: dict[str, AESGCM] = {}
     sha256 = hashlib.sha256
+    push = merkle.push
     entries: list[Row] = []
     nodes: list[tuple[int, int, bytes]] = []
     node_rows: list[Row] = []
-    for (event, kind), (clear, personal) in zip(events, split, strict=True):
+    for (event, kind), (clear, personal), ref in zip(events, split, personal_refs, strict=True):
         org = event.tenantid
         size = sizes[org]
         sealed = seal_key_id = None
-        if personal:
-            key = keys[(org, event.actorid, retention_period(event.time))]
+        if ref is not None:
+            key = keys[ref]
             cipher = ciphers.get(key.id)
             if cipher is None:
                 assert key.material is not None  # live keys have material
                 cipher = ciphers[key.id] = AESGCM(key.material)
             sealed, seal_key_id = sealing.seal_with(cipher, personal, event_id=event.id), key.id
+        actor = (org, event.actortype.value, event.actororgid)
+        intervention = interventions.get(actor)
+        if intervention is None:
+            intervention = interventions[actor] = event.is_supplier_intervention
+        required = requirements.get(kind.type)
+        if required is None:
+            required = requirements[kind.type] = list(kind.requirements)
+        event_id = event.id
         values = (
             org,
             size,
-            event.id,
+            event_id,
             event.type,
             event.source,
             event.subject,
             event.actorid,
-            event.actortype.value,
+            actor[1],
             event.actororgid,
             event.grantid,
             event.outcome.value,
-            event.is_supplier_intervention,
+            intervention,
             agreement_of(event.data),
             trace_id(event.traceparent),
             event.correlationid,
             event.time,
             recorded_at,
-            list(kind.requirements),
+            required,
             clear,
             sealed,
             seal_key_id,
         )
         leaf = dict(zip(LEAF_FIELDS, values, strict=True))
-        leaf["event_id"] = str(event.id)
+        leaf["event_id"] = str(event_id)
         leaf["occurred_at"] = utc_text(event.time)
         leaf["recorded_at"] = recorded_text
         hashed = sha256(b"\x00" + leaf_bytes(leaf)).digest()
-        merkle.push(frontiers[org], size, hashed, nodes)
+        push(frontiers[org], size, hashed, nodes)
         if nodes:
             node_rows += [(org, level, index, value.hex()) for level, index, value in nodes]
             nodes.clear()

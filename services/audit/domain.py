@@ -83,8 +83,11 @@ def split_personal(
     data: dict[str, Any], client_address: str | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Separate what identifies a person (to be sealed) from what may be stored in clear."""
-    clear = {key: value for key, value in data.items() if key not in PERSONAL_FIELDS}
-    personal = {key: value for key, value in data.items() if key in PERSONAL_FIELDS}
+    if PERSONAL_FIELDS.isdisjoint(data):  # most events name no person
+        clear, personal = dict(data), {}
+    else:
+        clear = {key: value for key, value in data.items() if key not in PERSONAL_FIELDS}
+        personal = {key: value for key, value in data.items() if key in PERSONAL_FIELDS}
     if client_address:
         personal["client_address"] = client_address
     return clear, personal
