@@ -55,7 +55,8 @@ async def claim_many(
         return set()
     table = InboxReceipt.__table__  # type: ignore[attr-defined]
     now = datetime.now(UTC)
-    if (await session.connection()).dialect.name == "postgresql":
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
         # No read before the insert: a prepared read planned while the inbox was still empty
         # keeps a sequential scan until the next ANALYZE, and an IN list of hundreds of
         # parameters is planned again on every call.
@@ -64,19 +65,19 @@ async def claim_many(
             func.unnest(bindparam("event_ids", wanted, type_=ARRAY(Uuid()))),
             literal(now, DateTime(timezone=True)),
         )
-        returned = await session.scalars(
+        # On the session's connection (Core), without the ORM's statement handling.
+        returned = await connection.execute(
             postgresql.insert(table)
             .from_select(["consumer", "event_id", "received_at"], rows)
             .on_conflict_do_nothing()
             .returning(table.c.event_id)
         )
-        return set(returned.all())
+        return set(returned.scalars().all())
     # One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (SQLite 3.35+) per chunk of rows, as
     # driver SQL with the values already in their stored form: what comes back is what was not
     # claimed before, as on PostgreSQL, without a read first. SQLAlchemy's own executemany of
     # this statement ("insertmanyvalues") spent most of the claim's CPU processing each
     # parameter and each returned row.
-    connection = await session.connection()
     dialect = connection.dialect
     stored_id = _stored_form(table.c.event_id.type, dialect)
     by_stored = {stored_id(event_id): event_id for event_id in wanted}

@@ -27,7 +27,7 @@ from services.audit.domain import (
     utc_text,
 )
 from services.audit.store import AgreementParties, AuditEntry, AuditNode
-from services.audit.tree import trees_for
+from services.audit.tree import lock_frontiers, save_frontiers
 from shared.events import Envelope, EventKind
 
 DURABLE = "audit"
@@ -47,9 +47,11 @@ async def record_entries(
     """
     recorded_at = datetime.now(UTC)
     recorded_text = utc_text(recorded_at)
-    trees = await trees_for(session, (event.tenantid for event, _ in events))
-    frontiers = {org: [bytes.fromhex(h) for h in tree.frontier] for org, tree in trees.items()}
-    sizes = {org: tree.size for org, tree in trees.items()}
+    trees = await lock_frontiers(session, (event.tenantid for event, _ in events))
+    frontiers = {
+        org: [bytes.fromhex(h) for h in tree[1]] if tree else [] for org, tree in trees.items()
+    }
+    sizes = {org: tree[0] if tree else 0 for org, tree in trees.items()}
     # What repeats across a batch is worked out once per distinct value: the month of an event's
     # time (its key period), whether an actor intervenes in a tenant, a kind's requirements.
     periods: dict[tuple[int, int], str] = {}
@@ -83,7 +85,6 @@ async def record_entries(
             key = keys[ref]
             cipher = ciphers.get(key.id)
             if cipher is None:
-                assert key.material is not None  # live keys have material
                 cipher = ciphers[key.id] = AESGCM(key.material)
             sealed, seal_key_id = sealing.seal_with(cipher, personal, event_id=event.id), key.id
         actor = (org, event.actortype.value, event.actororgid)
@@ -130,9 +131,11 @@ async def record_entries(
         entries.append((*values, hashed.hex()))
     await _ENTRIES.insert(session, entries)
     await _NODES.insert(session, node_rows)
-    for org, tree in trees.items():
-        tree.size = sizes[org]
-        tree.frontier = [value.hex() for value in frontiers[org]]
+    await save_frontiers(
+        session,
+        {org: (sizes[org], [value.hex() for value in frontiers[org]]) for org in trees},
+        existing=(org for org, tree in trees.items() if tree is not None),
+    )
     await _project_agreements(session, [event for event, _ in events])
 
 

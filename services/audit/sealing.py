@@ -10,7 +10,7 @@ import os
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -48,37 +48,64 @@ def unseal(material: bytes, sealed: str, *, event_id: uuid.UUID) -> dict[str, An
     return value
 
 
-async def live_keys(session: AsyncSession, refs: Iterable[KeyRef]) -> dict[KeyRef, SealKey]:
-    """The current key for each reference, creating the missing ones in this transaction."""
+class LiveKey(NamedTuple):
+    """A key that seals new data: its id and its material."""
+
+    id: str
+    material: bytes
+
+
+async def live_keys(session: AsyncSession, refs: Iterable[KeyRef]) -> dict[KeyRef, LiveKey]:
+    """The current key for each reference, creating the missing ones in this transaction.
+
+    Core rows rather than ORM objects: the consumer asks once per batch, and loading key objects
+    cost more than the query.
+    """
     wanted = set(refs)
     if not wanted:
         return {}
-    rows = await session.scalars(
-        select(SealKey).where(
-            col(SealKey.organisation_id).in_({ref[0] for ref in wanted}),
-            col(SealKey.subject_id).in_({ref[1] for ref in wanted}),
-            col(SealKey.period).in_({ref[2] for ref in wanted}),
-            col(SealKey.destroyed_at).is_(None),
+    table = SealKey.__table__  # type: ignore[attr-defined]
+    rows = await session.execute(
+        select(
+            table.c.organisation_id,
+            table.c.subject_id,
+            table.c.period,
+            table.c.id,
+            table.c.material,
+        ).where(
+            table.c.organisation_id.in_({ref[0] for ref in wanted}),
+            table.c.subject_id.in_({ref[1] for ref in wanted}),
+            table.c.period.in_({ref[2] for ref in wanted}),
+            table.c.destroyed_at.is_(None),
         )
     )
-    found = {(row.organisation_id, row.subject_id, row.period): row for row in rows}
+    found: dict[KeyRef, LiveKey] = {}
+    for org, subject, period, key_id, material in rows:
+        assert material is not None  # a key without material is destroyed, not live
+        found[(org, subject, period)] = LiveKey(key_id, material)
     keys = {ref: found[ref] for ref in wanted if ref in found}
     missing = [ref for ref in wanted if ref not in found]
     if missing:
         now = datetime.now(UTC)
-        created = [
-            SealKey(
-                id=str(uuid.uuid4()),
-                organisation_id=org,
-                subject_id=subject,
-                period=period,
-                material=AESGCM.generate_key(bit_length=256),
-                created_at=now,
-            )
-            for org, subject, period in missing
-        ]
-        await session.execute(insert(SealKey), [key.model_dump() for key in created])
-        keys |= {(k.organisation_id, k.subject_id, k.period): k for k in created}
+        created = {
+            ref: LiveKey(str(uuid.uuid4()), AESGCM.generate_key(bit_length=256)) for ref in missing
+        }
+        await session.execute(
+            insert(table),
+            [
+                {
+                    "id": key.id,
+                    "organisation_id": org,
+                    "subject_id": subject,
+                    "period": period,
+                    "material": key.material,
+                    "created_at": now,
+                    "destroyed_at": None,
+                }
+                for (org, subject, period), key in created.items()
+            ],
+        )
+        keys |= created
     return keys
 
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -14,22 +14,61 @@ class NotInTree(LookupError):
     """A proof was asked for sizes or entries the tree does not have."""
 
 
-async def trees_for(session: AsyncSession, organisation_ids: Iterable[str]) -> dict[str, AuditTree]:
-    """The trees of these organisations, locked for this transaction; new ones for the others."""
+Frontier = tuple[int, list[str]]  # a tree's size and its frontier (hex hashes, left to right)
+
+
+async def lock_frontiers(
+    session: AsyncSession, organisation_ids: Iterable[str]
+) -> dict[str, Frontier | None]:
+    """The size and frontier of these organisations' trees, locked for this transaction (in
+    organisation order); ``None`` for an organisation without a tree yet.
+
+    Core rows rather than ORM objects: the consumer reads and writes them once per batch, and
+    loading and flushing the ORM's tree objects cost more than the statements themselves.
+    """
     wanted = list(dict.fromkeys(organisation_ids))
-    rows = await session.scalars(
-        select(AuditTree)
-        .where(col(AuditTree.organisation_id).in_(wanted))
-        .order_by(col(AuditTree.organisation_id))
+    table = _TREE
+    rows = await session.execute(
+        select(table.c.organisation_id, table.c.size, table.c.frontier)
+        .where(table.c.organisation_id.in_(wanted))
+        .order_by(table.c.organisation_id)
         .with_for_update()
     )
-    trees = {tree.organisation_id: tree for tree in rows}
-    for organisation_id in wanted:
-        if organisation_id not in trees:
-            tree = AuditTree(organisation_id=organisation_id, size=0, frontier=[])
-            session.add(tree)
-            trees[organisation_id] = tree
-    return trees
+    found: dict[str, Frontier] = {org: (size, list(frontier)) for org, size, frontier in rows}
+    return {org: found.get(org) for org in wanted}
+
+
+async def save_frontiers(
+    session: AsyncSession, grown: dict[str, Frontier], *, existing: Iterable[str]
+) -> None:
+    """Store the trees' new sizes and frontiers: an update for the ``existing`` trees (locked by
+    :func:`lock_frontiers`), an insert for the new ones. Two replicas creating the same tree
+    make one commit fail on its key, as a race on the inbox does."""
+    table = _TREE
+    known = set(existing)
+    updates = [
+        {"tree": org, "new_size": size, "new_frontier": frontier}
+        for org, (size, frontier) in grown.items()
+        if org in known
+    ]
+    created = [
+        {"organisation_id": org, "size": size, "frontier": frontier, "checkpointed_size": 0}
+        for org, (size, frontier) in grown.items()
+        if org not in known
+    ]
+    connection = await session.connection()
+    if updates:
+        await connection.execute(
+            update(table)
+            .where(table.c.organisation_id == bindparam("tree"))
+            .values(size=bindparam("new_size"), frontier=bindparam("new_frontier")),
+            updates,
+        )
+    if created:
+        await connection.execute(insert(table), created)
+
+
+_TREE = AuditTree.__table__  # type: ignore[attr-defined]
 
 
 async def tree_of(session: AsyncSession, *, organisation_id: str, fresh: bool = False) -> AuditTree:
