@@ -1,13 +1,17 @@
 """The async database engine: SQLite (aiosqlite) embedded, PostgreSQL (asyncpg) in production."""
 
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import Table, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -32,23 +36,53 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+class SqliteConnection(aiosqlite.Connection):
+    """aiosqlite's connection, whose worker thread is stopped once, however often it is asked.
+
+    A task cancelled in the middle of a statement has its connection invalidated; SQLAlchemy
+    then closes it gracefully under a shield and, if another cancel lands meanwhile, stops it
+    (force close). aiosqlite 0.22.1's ``close()`` ends by queueing a second stop behind the one
+    that already ended the worker thread, and awaits it forever: the event loop then hangs when
+    it ends. A stop asked for when one is queued already returns nothing to wait for; the worker
+    ends with the first one.
+    """
+
+    def stop(self) -> Any:
+        if not self._running:
+            return None
+        return super().stop()
+
+
+def _sqlite_creator(parsed: URL, connect_args: dict[str, Any]) -> Any:
+    """Opens :class:`SqliteConnection` with the arguments SQLAlchemy's dialect would use."""
+    args, params = SQLiteDialect_aiosqlite().create_connect_args(parsed)
+    params = {**params, **connect_args}
+
+    def connect() -> SqliteConnection:
+        connection = SqliteConnection(partial(sqlite3.connect, *args, **params), 64)
+        connection._thread.daemon = True  # as SQLAlchemy does: never keeps the process alive
+        return connection
+
+    return connect
+
+
 def create_engine(url: str, *, schema: str | None = None, echo: bool = False) -> AsyncEngine:
     """An engine for one service's database; ``schema`` sets the PostgreSQL search path."""
     url = normalise_url(url)
     parsed = make_url(url)
-    connect_args: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        connect_args["timeout"] = 30
-    elif schema:
-        connect_args["server_settings"] = {"search_path": schema}
-    # A file next to the process needs no liveness ping; a server connection may have dropped.
-    pre_ping = parsed.get_backend_name() != "sqlite"
-    engine = create_async_engine(url, echo=echo, connect_args=connect_args, pool_pre_ping=pre_ping)
-    if parsed.get_backend_name() == "sqlite":
+        engine = create_async_engine(
+            url, echo=echo, async_creator=_sqlite_creator(parsed, {"timeout": 30})
+        )
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
-    return engine
+        return engine
+    connect_args: dict[str, Any] = {}
+    if schema:
+        connect_args["server_settings"] = {"search_path": schema}
+    # A server connection may have dropped (a file next to the process needs no liveness ping).
+    return create_async_engine(url, echo=echo, connect_args=connect_args, pool_pre_ping=True)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

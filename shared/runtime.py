@@ -293,10 +293,10 @@ async def stop_tasks(tasks: list[asyncio.Task[None]], *, grace: float = 2.0) -> 
 
     One cancel is enough for a task that honours it. A task cancelled in the middle of a database
     call has its connection invalidated, and SQLAlchemy then closes it gracefully under a shield;
-    a second cancel landing during that close force-stops the aiosqlite connection and strands
-    the graceful close, which never completes (the event loop then hangs at its end). So the
-    cancel is repeated only for what Python 3.11's ``asyncio.wait_for`` can do: swallow a cancel
-    that lands as the awaited call completes, and run on.
+    a second cancel landing during that close also force-stops the connection, which on SQLite
+    once stranded the close (the event loop then hung at its end; ``database.SqliteConnection``
+    makes that harmless). The cancel is repeated only for what Python 3.11's ``asyncio.wait_for``
+    can do: swallow a cancel that lands as the awaited call completes, and run on.
     """
     while pending := [task for task in tasks if not task.done()]:
         for task in pending:
