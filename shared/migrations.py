@@ -50,7 +50,7 @@ from shared.outbox import OutboxMessage
 
 log = structlog.get_logger("pactum.migrations")
 
-SERVICES = ("identity", "agreements", "audit", "notifier")
+SERVICES = ("identity", "agreements", "audit", "notifier", "console")
 VERSION_TABLE = "alembic_version"
 
 SHARED_TABLES: tuple[Table, ...] = (OutboxMessage.__table__, InboxReceipt.__table__)  # type: ignore[attr-defined]

@@ -1,0 +1,162 @@
+"""One's own account: password, second factor, recovery codes, sessions (Keycloak-like)."""
+
+import asyncio
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from services.console.account.sign_in import QR_PREFIX, codes_context, enrolment_shown
+from services.console.apis import ApiRefused
+from services.console.render import render
+from services.console.web import SignedIn, apis_of, book_of, cookies_of, go, t, visitor
+
+router = APIRouter(dependencies=[Depends(visitor)])
+
+Password = Annotated[str, Form(max_length=1024)]
+
+
+async def _account(request: Request, person: SignedIn) -> dict[str, Any]:
+    apis = apis_of(request)
+    me, sessions, policy = await asyncio.gather(
+        apis.json("identity", "GET", "/me", token=person.access_token),
+        apis.json("identity", "GET", "/me/sessions", token=person.access_token),
+        _policy(request, person),
+    )
+    return {"me": me, "sessions": sessions["items"], "policy": policy}
+
+
+async def _policy(request: Request, person: SignedIn) -> dict[str, Any] | None:
+    """The organisation's password policy, where the person may read it (admins)."""
+    if not person.is_admin:
+        return None
+    found = await apis_of(request).json("identity", "GET", "/policy", token=person.access_token)
+    return found if isinstance(found, dict) else None
+
+
+@router.get("/account")
+async def account_page(request: Request, person: SignedIn) -> Response:
+    return render(request, "account/my_account.html", await _account(request, person))
+
+
+@router.post("/account/password")
+async def change_password(
+    request: Request,
+    person: SignedIn,
+    current_password: Password = "",
+    new_password: Password = "",
+    new_password_repeated: Password = "",
+    end_other_sessions: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    errors: list[tuple[str, str]] = []
+    if not current_password:
+        errors.append(("current_password", t(request, "Enter your current password.")))
+    if not new_password:
+        errors.append(("new_password", t(request, "Choose a new password.")))
+    elif new_password != new_password_repeated:
+        errors.append(("new_password_repeated", t(request, "The two passwords are not the same.")))
+    if not errors:
+        try:
+            await apis_of(request).call(
+                "identity",
+                "POST",
+                "/me/password",
+                token=person.access_token,
+                json={
+                    "current_password": current_password,
+                    "new_password": new_password,
+                    "end_other_sessions": bool(end_other_sessions),
+                },
+            )
+        except ApiRefused as refused:
+            if refused.status == 400:
+                errors.append(
+                    ("current_password", t(request, "The current password is not correct."))
+                )
+            else:
+                message = t(request, "This password cannot be used: %(reason)s")
+                errors.append(("new_password", message % {"reason": refused.detail}))
+    if errors:
+        context = await _account(request, person)
+        context["errors"] = errors
+        return render(request, "account/my_account.html", context, status=400)
+    return go("/account?done=password_changed")
+
+
+@router.post("/account/second-factor")
+async def start_second_factor(request: Request, person: SignedIn) -> Response:
+    """Set up an authenticator app: its QR code and key, then a first code to confirm."""
+    try:
+        enrolment = await apis_of(request).json(
+            "identity", "POST", "/me/mfa/totp", token=person.access_token
+        )
+    except ApiRefused as refused:
+        if refused.status == 409:
+            return go("/account")
+        raise
+    context = {"enrolment": enrolment_shown(enrolment), "action": "/account/second-factor/confirm"}
+    return render(request, "account/set_up_second_factor.html", context | {"next": "/account"})
+
+
+@router.post("/account/second-factor/confirm")
+async def confirm_second_factor(
+    request: Request,
+    person: SignedIn,
+    code: Annotated[str, Form(max_length=20)] = "",
+    qr: Annotated[str, Form(max_length=100_000)] = "",
+    secret: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    try:
+        answer = await apis_of(request).json(
+            "identity",
+            "POST",
+            "/me/mfa/totp/confirm",
+            token=person.access_token,
+            json={"code": code.replace(" ", "").strip()},
+        )
+    except ApiRefused as refused:
+        if refused.status == 409 or not qr.startswith(QR_PREFIX):
+            return go("/account")
+        shown = {"qr": qr, "secret": secret, "secret_grouped": secret}
+        errors = [
+            ("code", t(request, "That code is not right. Enter the code your app shows now."))
+        ]
+        context = {
+            "enrolment": shown,
+            "action": "/account/second-factor/confirm",
+            "next": "/account",
+            "errors": errors,
+        }
+        return render(request, "account/set_up_second_factor.html", context, status=400)
+    return render(
+        request, "account/recovery_codes.html", codes_context(answer["recovery_codes"], "/account")
+    )
+
+
+@router.post("/account/recovery-codes")
+async def new_recovery_codes(request: Request, person: SignedIn) -> Response:
+    """New codes; the old ones stop working. Shown once, never stored by the console."""
+    answer = await apis_of(request).json(
+        "identity", "POST", "/me/mfa/recovery-codes", token=person.access_token
+    )
+    return render(
+        request, "account/recovery_codes.html", codes_context(answer["recovery_codes"], "/account")
+    )
+
+
+@router.post("/account/sessions/{session_id}/end")
+async def end_session(request: Request, person: SignedIn, session_id: uuid.UUID) -> Response:
+    """Sign out one device everywhere; ending this very session signs out here too."""
+    try:
+        await apis_of(request).call(
+            "identity", "DELETE", f"/me/sessions/{session_id}", token=person.access_token
+        )
+    except ApiRefused as refused:
+        if refused.status != 404:
+            raise
+    if str(session_id) == person.identity_session_id:
+        names = cookies_of(request)
+        await book_of(request).end(request.cookies.get(names.session))
+        return go("/sign-in?done=signed_out", clear=names.session)
+    return go("/account?done=session_ended")

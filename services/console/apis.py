@@ -1,0 +1,126 @@
+"""The four services' public APIs, as the console calls them: the person's token, nothing more.
+
+Every call carries the signed-in person's own access token (never a service credential), the
+trace context of the page being rendered, and the browser's address for identity's throttles.
+An answer the page cannot use becomes an :class:`ApiRefused` with the status and the service's
+own words; the pages decide what a person is told.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+import structlog
+from opentelemetry import propagate
+
+from services.console.settings import ConsoleSettings
+
+log = structlog.get_logger("pactum.console")
+
+Service = Literal["identity", "agreements", "audit", "notifier"]
+
+
+@dataclass
+class ApiRefused(Exception):
+    """A 4xx answer: the status and the service's ``detail`` (shown, never a stack trace)."""
+
+    status: int
+    detail: str
+    body: Any = None
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.detail}"
+
+
+class NotSignedIn(ApiRefused):
+    """401: the person's session ended in identity (signed out elsewhere, revoked, expired)."""
+
+
+class ServiceUnavailable(Exception):
+    """A service did not answer, or answered 5xx: the page says so and keeps the form."""
+
+    def __init__(self, service: str, reason: str) -> None:
+        super().__init__(f"{service}: {reason}")
+        self.service = service
+
+
+def _detail(response: httpx.Response) -> tuple[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300], None
+    if isinstance(body, dict):
+        detail = body.get("detail") or body.get("title") or ""
+        if isinstance(detail, list):  # a validation answer: the fields, not the values
+            fields = [".".join(str(p) for p in item.get("loc", [])[1:]) for item in detail]
+            detail = "invalid: " + ", ".join(f for f in fields if f)
+        return str(detail), body
+    return "", body
+
+
+class Apis:
+    """One ``httpx.AsyncClient`` for the whole console; calls in parallel with asyncio.gather."""
+
+    def __init__(self, settings: ConsoleSettings, http: httpx.AsyncClient | None = None) -> None:
+        self.bases: dict[str, str] = {
+            "identity": settings.identity_url.rstrip("/"),
+            "agreements": settings.agreements_url.rstrip("/"),
+            "audit": settings.audit_url.rstrip("/"),
+            "notifier": settings.notifier_url.rstrip("/"),
+        }
+        self.http = http or httpx.AsyncClient(
+            timeout=settings.api_timeout_seconds, follow_redirects=False
+        )
+        # Tests route each service to its own in-process app.
+        self.clients: dict[str, httpx.AsyncClient] = {}
+
+    def client_for(self, service: Service) -> httpx.AsyncClient:
+        return self.clients.get(service, self.http)
+
+    async def call(
+        self,
+        service: Service,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        client_address: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> httpx.Response:
+        headers: dict[str, str] = {"accept": "application/json"}
+        propagate.inject(headers)
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        if client_address:
+            headers["x-forwarded-for"] = client_address
+        if idempotency_key:
+            headers["idempotency-key"] = idempotency_key
+        clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        try:
+            response = await self.client_for(service).request(
+                method, f"{self.bases[service]}{path}", json=json, params=clean, headers=headers
+            )
+        except httpx.HTTPError as error:
+            log.warning("console.api_unreachable", service=service, error=type(error).__name__)
+            raise ServiceUnavailable(service, type(error).__name__) from None
+        if response.status_code >= 500:
+            log.warning("console.api_failed", service=service, status=response.status_code)
+            raise ServiceUnavailable(service, f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            detail, body = _detail(response)
+            if response.status_code == 401:
+                raise NotSignedIn(401, detail, body)
+            raise ApiRefused(response.status_code, detail, body)
+        return response
+
+    async def json(self, service: Service, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.call(service, method, path, **kwargs)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    async def close(self) -> None:
+        await self.http.aclose()
