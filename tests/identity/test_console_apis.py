@@ -9,12 +9,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jwt
 import pytest
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
 from services.identity.tables import OneTimeLink, Organisation, UserAccount
 from tests.identity.conftest import (
+    EVERYWHERE,
     PASSWORD,
     WITH_NOTIFIER,
     Account,
@@ -476,3 +478,43 @@ async def test_maintenance_notices_are_listed_to_their_customer_and_their_sender
         organisation_id=second.organisation_id,
     )
     assert listed_events[0].data == {"notice_ids": []}
+
+
+# 6. The operator's status of every service, with identity's real tokens
+
+
+def _claims(account: Account) -> dict[str, Any]:
+    decoded: dict[str, Any] = jwt.decode(account.access_token, options={"verify_signature": False})
+    return decoded
+
+
+@pytest.mark.parametrize("services", [EVERYWHERE])
+async def test_tokens_name_the_organisation_kind_and_only_operator_admins_read_the_status__TOM_O3(
+    identity: Identity,
+) -> None:
+    operator = await identity.admin("operator")
+    operator_member = await identity.member(operator, "member")
+    customer = await identity.admin()
+    assert _claims(operator)["org_kind"] == "operator"
+    assert _claims(customer)["org_kind"] == "controller"
+    refreshed = await identity.client.post(
+        "/sessions/refresh", json={"refresh_token": customer.refresh_token}
+    )
+    assert (
+        jwt.decode(refreshed.json()["access_token"], options={"verify_signature": False})[
+            "org_kind"
+        ]
+        == "controller"
+    )
+
+    for service in EVERYWHERE:
+        client = identity.platform.clients[service]
+        answer = await client.get("/operations/status", headers=operator.auth)
+        assert answer.status_code == 200, (service, answer.text)
+        body = answer.json()
+        assert body["service"] == service
+        assert set(body) >= {"service", "ready", "outbox", "consumers"}
+        assert ("checkpoints" in body) == (service == "audit")
+        for caller in (operator_member, customer):
+            refused = await client.get("/operations/status", headers=caller.auth)
+            assert refused.status_code == 403, service
