@@ -30,6 +30,8 @@ from shared.events import Actor, ActorType
 log = structlog.get_logger("pactum.auth")
 
 ALGORITHM = "EdDSA"
+OPERATOR_KIND = "operator"
+ORGANISATION_KINDS = frozenset({"controller", "processor", OPERATOR_KIND})
 
 
 class Role(StrEnum):
@@ -53,6 +55,18 @@ class Principal:
     # the actor's organisation so audit flags the supplier intervention (TOM-T3c).
     home_organisation_id: str | None = None
     methods: tuple[str, ...] = ()  # the ``amr`` claim: how the user authenticated
+    # The ``org_kind`` claim: the kind of ``organisation_id`` (controller, processor, operator);
+    # None in tokens under a grant and in tokens issued before identity carried it.
+    organisation_kind: str | None = None
+
+    @property
+    def is_operator_admin(self) -> bool:
+        """An admin of the operator organisation, in its own name (never under a grant)."""
+        return (
+            self.grant_id is None
+            and self.organisation_kind == OPERATOR_KIND
+            and Role.admin in self.roles
+        )
 
     @property
     def actor(self) -> Actor:
@@ -203,6 +217,9 @@ def _principal(claims: dict[str, Any]) -> Principal:
         organisation_id = str(uuid.UUID(str(claims["org"])))
         home = str(uuid.UUID(str(claims["home_org"]))) if claims.get("home_org") else None
         methods = tuple(str(method) for method in claims.get("amr", []))
+        kind = claims.get("org_kind")
+        if kind is not None and kind not in ORGANISATION_KINDS:
+            raise ValueError(f"org_kind {kind!r}")
     except (ValueError, KeyError, TypeError) as error:
         raise InvalidToken(f"bad claims: {error}") from None
     return Principal(
@@ -214,6 +231,7 @@ def _principal(claims: dict[str, Any]) -> Principal:
         grant_id=claims.get("grant"),
         home_organisation_id=home,
         methods=methods,
+        organisation_kind=kind,
     )
 
 
@@ -279,6 +297,7 @@ class TokenSigner:
         methods: Iterable[str] = (),
         home_organisation_id: str | None = None,
         expires_at: datetime | None = None,
+        organisation_kind: str | None = None,
     ) -> str:
         now = datetime.now(UTC)
         expiry = now + ttl if expires_at is None else min(now + ttl, expires_at)
@@ -302,6 +321,8 @@ class TokenSigner:
             claims["amr"] = list(methods)
         if home_organisation_id:
             claims["home_org"] = home_organisation_id
+        if organisation_kind:
+            claims["org_kind"] = organisation_kind
         return jwt.encode(
             claims, self.private_key, algorithm=ALGORITHM, headers={"kid": self.public_jwk["kid"]}
         )

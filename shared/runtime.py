@@ -22,6 +22,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import operations
 from shared.auth import JwksSource, TokenVerifier, http_jwks
 from shared.broker import (
     BatchConsumer,
@@ -37,6 +38,7 @@ from shared.events.subjects import STREAM_SUBJECTS
 from shared.inbox import InboxReceipt
 from shared.metrics import CONTENT_TYPE, Reading, ServiceMetrics
 from shared.migrations import prepare
+from shared.operations import StatusSection
 from shared.outbox import Outbox, OutboxMessage, OutboxRelay, backlog
 from shared.request import client_address
 from shared.revocation import RevocationList, listen
@@ -96,6 +98,8 @@ class ServiceRuntime:
         self.consumers: dict[str, ConsumerTally] = {}
         self.outbox_backlog: tuple[int, datetime | None] | None = None
         self.consumer_lag: dict[str, Lag] = {}
+        # Sections a service adds to ``GET /operations/status`` (audit: its checkpoints).
+        self.status_sections: dict[str, StatusSection] = {}
         self._observe_platform()
         self._tasks: list[asyncio.Task[None]] = []
         self.startup: list[Callable[[], Any]] = []
@@ -130,6 +134,7 @@ class ServiceRuntime:
     def install(self, app: FastAPI) -> None:
         app.state.runtime = self
         app.include_router(probes)
+        app.include_router(operations.router)
         app.add_middleware(RequestContext, service=self.settings.service, metrics=self.metrics)
         # One server span per request; the ASGI "http receive"/"http send" child spans (three
         # more per request) told nothing a trace is read for and cost CPU on every request.

@@ -22,7 +22,7 @@ import structlog
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -407,3 +407,14 @@ def public_checkpoint(row: AuditCheckpoint) -> dict[str, object]:
         "key_id": row.key_id,
         "signature": row.signature,
     }
+
+
+async def checkpoint_status(sessions: async_sessionmaker[AsyncSession]) -> dict[str, object]:
+    """For the operator's status page: when the newest checkpoint was signed (RFC 3339, or None
+    before the first) and how many entries no signed checkpoint covers yet (all organisations)."""
+    async with sessions() as session:
+        newest = await session.scalar(select(func.max(col(AuditCheckpoint.signed_at))))
+        unsigned = await session.scalar(
+            select(func.sum(col(AuditTree.size) - col(AuditTree.checkpointed_size)))
+        )
+    return {"newest_signed_at": newest, "unsigned_entries": int(unsigned or 0)}

@@ -7,7 +7,12 @@ from fastapi import FastAPI
 from pydantic import Field
 
 from services.audit import api, api_proofs
-from services.audit.checkpoints import CheckpointSigner, SigningRounds, run_checkpoints
+from services.audit.checkpoints import (
+    CheckpointSigner,
+    SigningRounds,
+    checkpoint_status,
+    run_checkpoints,
+)
 from services.audit.consumers import DURABLE, record_entries
 from services.audit.erasure import run_retention
 from services.audit.store import TABLES
@@ -74,6 +79,10 @@ def create_app(
             every=settings.retention_check_seconds,
         )
 
+    async def checkpoints() -> dict[str, object]:
+        return await checkpoint_status(runtime.sessions)
+
+    runtime.status_sections["checkpoints"] = checkpoints
     runtime.startup.append(load_signer)
     runtime.background += [sign_checkpoints, apply_retention]
     runtime.install(app)

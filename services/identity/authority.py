@@ -2,6 +2,7 @@
 
 import hmac
 import os
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +31,8 @@ class Authority:
     retired_jwks: list[dict[str, str]] = field(default_factory=list)
     # Accounts locked (``login.lockout_counter``); the command line counts nothing.
     lockouts: Counter = field(default_factory=lambda: NoOpCounter("lockouts"))
+    # An organisation's kind never changes: read once per process, for the ``org_kind`` claim.
+    organisation_kinds: dict[uuid.UUID, str] = field(default_factory=dict)
 
     @property
     def system(self) -> Actor:

@@ -18,8 +18,11 @@ from services.identity import (
     grants,
     grants_api,
     internal_api,
+    notice_api,
     organisation_api,
+    organisation_directory_api,
     organisations,
+    preview_api,
     store,
 )
 from services.identity.authority import Authority, load_or_create_delivery_key
@@ -166,6 +169,10 @@ def create_app(
         grants_api.router,
         organisation_api.router,
         internal_api.router,
+        # What the web console needs (routes of their own, so the modules above stay as they are).
+        preview_api.router,
+        organisation_directory_api.router,
+        notice_api.router,
     ):
         app.include_router(router)
     return app

@@ -235,3 +235,77 @@ class DeliveryOut(BaseModel):
 
 class Accepted(BaseModel):
     detail: str
+
+
+class LinkInspectIn(_In):
+    token: str = Secret
+
+
+class InvitationPolicy(BaseModel):
+    min_length: int
+    mfa: MfaRequirement
+
+
+class InvitationPreview(BaseModel):
+    """What an invitation link is for, shown before the invited user chooses a password."""
+
+    email: str
+    display_name: str
+    organisation_name: str
+    organisation_kind: Literal["controller", "processor", "operator"]
+    invited_by_name: str | None = Field(description="The inviter's name; null if unknown.")
+    expires_at: datetime
+    policy: InvitationPolicy
+
+
+class ResetPolicy(BaseModel):
+    min_length: int
+
+
+class ResetPreview(BaseModel):
+    email: str
+    policy: ResetPolicy
+
+
+class OrganisationSummary(BaseModel):
+    """The caller's own organisation (under a grant: the customer's)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    name: str
+    kind: Literal["controller", "processor", "operator"]
+    status: Literal["active", "disabled"]
+
+
+class OrganisationPage(BaseModel):
+    items: list[OrganisationPublic]
+    next_cursor: str | None = Field(description="Pass as ``cursor`` for the next page; null: last.")
+
+
+class OrganisationCreateIn(_In):
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["controller", "processor"]
+
+
+class AdminInviteIn(_In):
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+    display_name: str = Field(default="", max_length=200)
+
+
+class NoticePublic(BaseModel):
+    id: UUID
+    organisation_id: UUID
+    operator_organisation_id: UUID | None = Field(
+        description="The operator organisation that sent it (null if its sender is gone)."
+    )
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    created_at: datetime
+    grant_ids: list[UUID] = Field(description="Grants approved because this notice covered them.")
+
+
+class NoticePage(BaseModel):
+    items: list[NoticePublic]
+    next_cursor: str | None = Field(description="Pass as ``cursor`` for the next page; null: last.")

@@ -16,7 +16,7 @@ from sqlmodel import col
 from services.identity import onetime, store
 from services.identity.authority import Authority
 from services.identity.domain import UserStatus
-from services.identity.tables import LoginSession, RefreshToken, UserAccount
+from services.identity.tables import LoginSession, Organisation, RefreshToken, UserAccount
 from shared.events import Actor
 from shared.events.contracts.identity import (
     LoginSucceeded,
@@ -47,7 +47,9 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def access_token(authority: Authority, user: UserAccount, login: LoginSession) -> str:
+def access_token(
+    authority: Authority, user: UserAccount, login: LoginSession, *, kind: str | None = None
+) -> str:
     return authority.signer.issue(
         user_id=str(user.id),
         organisation_id=str(user.organisation_id),
@@ -55,7 +57,23 @@ def access_token(authority: Authority, user: UserAccount, login: LoginSession) -
         session_id=str(login.id),
         ttl=authority.access_ttl,
         methods=login.methods.split(","),
+        organisation_kind=kind,
     )
+
+
+async def organisation_kind(
+    session: AsyncSession, authority: Authority, organisation_id: uuid.UUID
+) -> str | None:
+    """The organisation's kind for the ``org_kind`` claim (read once per process: it never
+    changes), so every service knows an operator's token without asking identity."""
+    kind = authority.organisation_kinds.get(organisation_id)
+    if kind is None:
+        kind = await session.scalar(
+            select(col(Organisation.kind)).where(col(Organisation.id) == organisation_id)
+        )
+        if kind is not None:
+            authority.organisation_kinds[organisation_id] = kind
+    return kind
 
 
 def _refresh(session: AsyncSession, login: LoginSession, now: datetime) -> str:
@@ -69,6 +87,7 @@ async def start_session(
 ) -> Tokens:
     """Open a session for a fully authenticated user, in the caller's transaction."""
     now = _now()
+    kind = await organisation_kind(session, authority, user.organisation_id)  # once per org
     # The account's update first: the session, refresh token and event are then written by one
     # flush at commit, not flushed early by the UPDATE (autoflush).
     await store.clear_failures(session=session, user_id=user.id)
@@ -91,7 +110,7 @@ async def start_session(
         data=LoginSucceeded(user_id=user.id, session_id=login.id, methods=methods),
     )
     return Tokens(
-        access_token=access_token(authority, user, login),
+        access_token=access_token(authority, user, login, kind=kind),
         refresh_token=refresh,
         expires_in=int(authority.access_ttl.total_seconds()),
         session_id=login.id,
@@ -137,6 +156,7 @@ async def refresh(
         ):
             return_reason = "organisation disabled"
         else:
+            kind = await organisation_kind(session, authority, user.organisation_id)
             new_refresh = _refresh(session, login, now)
             authority.outbox.add(
                 session,
@@ -147,7 +167,7 @@ async def refresh(
                 data=SessionRefreshed(user_id=user.id, session_id=login.id),
             )
             return Tokens(
-                access_token=access_token(authority, user, login),
+                access_token=access_token(authority, user, login, kind=kind),
                 refresh_token=new_refresh,
                 expires_in=int(authority.access_ttl.total_seconds()),
                 session_id=login.id,

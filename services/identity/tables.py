@@ -53,6 +53,9 @@ class UserAccount(SQLModel, table=True):
     totp_pending: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     totp_last_step: int = 0
     mfa_enrolled_at: datetime | None = Field(default=None, sa_column=_when())
+    # Who invited the user (a user id, perhaps of the operator); None when unknown: invited by the
+    # operator CLI or the demo seed, or before it was recorded (migration 0003).
+    invited_by: uuid.UUID | None = Field(default=None)
 
 
 class PasswordHistory(SQLModel, table=True):

@@ -19,7 +19,7 @@ from services.identity.domain import ROLES, IdentityRuleBroken, UserStatus
 from services.identity.sessions import end_sessions
 from services.identity.tables import OneTimeLink, RecoveryCode, UserAccount
 from shared.auth import Principal
-from shared.events import Actor
+from shared.events import Actor, ActorType
 from shared.events.contracts.identity import (
     AccountUnlocked,
     MfaReset,
@@ -108,10 +108,22 @@ async def add_invited_user(
         role=role,
         status=UserStatus.invited,
         created_at=_now(),
+        invited_by=inviter_of(actor),
     )
     session.add(user)
     await session.flush()
     return user, await _invite(session, authority, user, actor=actor, reissued=False)
+
+
+def inviter_of(actor: Actor) -> uuid.UUID | None:
+    """The user who invites, recorded on the invited account; None for the operator CLI and
+    the system (they are no user)."""
+    if actor.type not in (ActorType.user, ActorType.operator):
+        return None
+    try:
+        return uuid.UUID(actor.id)
+    except ValueError:
+        return None
 
 
 async def _invite(

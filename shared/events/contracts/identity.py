@@ -221,6 +221,28 @@ class SigningKeyCreated(_Payload):
     key_id: str
 
 
+class LinkViewed(_Payload):
+    """Someone holding a one-time link looked at what it is for, without using it (the link
+    itself is not here)."""
+
+    link_id: UUID
+    user_id: UUID
+    purpose: Literal["invitation", "password_reset"]
+    fields: list[str] = Field(description="The names of the fields shown (never their values).")
+
+
+class OrganisationViewed(_Payload):
+    organisation_id: UUID
+
+
+class OrganisationsListed(_Payload):
+    organisation_ids: list[UUID]
+
+
+class MaintenanceNoticesListed(_Payload):
+    notice_ids: list[UUID]
+
+
 def _kind(
     type: str, payload: type[BaseModel], requirements: tuple[str, ...], summary: str
 ) -> EventKind:
@@ -451,5 +473,29 @@ KINDS: tuple[EventKind, ...] = (
         SigningKeyCreated,
         ("TOM-T10",),
         "A token signing key was created (rotation).",
+    ),
+    _kind(
+        "dpa.identity.link.viewed.v1",
+        LinkViewed,
+        ("TOM-T3a", "TOM-T2c", "TOM-T2d"),
+        "An invitation or reset link was previewed by its holder (not used).",
+    ),
+    _kind(
+        "dpa.identity.organisation.viewed.v1",
+        OrganisationViewed,
+        ("TOM-T3a",),
+        "An organisation's record (id, name, kind, status) was read.",
+    ),
+    _kind(
+        "dpa.identity.organisation.listed.v1",
+        OrganisationsListed,
+        ("TOM-T3a", "USE-1"),
+        "The operator read a page of the list of organisations.",
+    ),
+    _kind(
+        "dpa.identity.maintenance_notice.listed.v1",
+        MaintenanceNoticesListed,
+        ("TOM-T3a", "TOM-O3"),
+        "Maintenance notices were read (by the customer they were sent to, or the operator).",
     ),
 )

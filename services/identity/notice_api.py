@@ -1,0 +1,58 @@
+"""HTTP route: the maintenance notices of the caller's organisation (see notices.py)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+
+from services.identity import cursors, notices
+from services.identity.api import AuthorityDep
+from services.identity.organisations import OrganisationNotFound
+from services.identity.schemas import NoticePage, NoticePublic
+from shared.auth import Principal, Role, require_roles
+from shared.runtime import SessionDep
+
+router = APIRouter(tags=["supplier access"])
+
+Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
+
+
+def _public(shown: notices.NoticeShown) -> NoticePublic:
+    notice = shown.notice
+    return NoticePublic(
+        id=notice.id,
+        organisation_id=notice.organisation_id,
+        operator_organisation_id=shown.operator_organisation_id,
+        starts_at=notices.aware(notice.starts_at),
+        ends_at=notices.aware(notice.ends_at),
+        reason=notice.reason,
+        created_at=notices.aware(notice.sent_at),
+        grant_ids=shown.grant_ids,
+    )
+
+
+@router.get(
+    "/maintenance-notices",
+    response_model=NoticePage,
+    responses={
+        403: {"description": "The caller is not an admin."},
+        422: {"description": "A bad limit or a cursor this list did not give."},
+    },
+)
+async def list_notices(
+    principal: Admin,
+    session: SessionDep,
+    authority: AuthorityDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=600)] = None,
+) -> NoticePage:
+    """Notices sent to the caller's organisation (a customer) or by it (the operator), newest
+    first; the read is audited."""
+    try:
+        page = await notices.list_notices(
+            session=session, authority=authority, principal=principal, limit=limit, cursor=cursor
+        )
+    except OrganisationNotFound:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Not authenticated") from None
+    except cursors.CursorRefused as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
+    return NoticePage(items=[_public(shown) for shown in page.items], next_cursor=page.next_cursor)

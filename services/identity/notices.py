@@ -1,0 +1,115 @@
+"""Maintenance notices as their readers see them (TOM-O3): a customer's admins the notices sent
+to their organisation, the operator's admins the notices their organisation sent. Each notice
+names the grants it approved by covering them. The read is an event (TOM-T3a)."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.identity import cursors
+from services.identity.authority import Authority
+from services.identity.domain import OrganisationKind
+from services.identity.organisations import OrganisationNotFound
+from services.identity.tables import Grant, MaintenanceNotice, Organisation, UserAccount
+from shared.auth import Principal
+from shared.events.contracts.identity import MaintenanceNoticesListed
+
+
+@dataclass(frozen=True)
+class NoticeShown:
+    notice: MaintenanceNotice
+    operator_organisation_id: uuid.UUID | None
+    grant_ids: list[uuid.UUID]
+
+
+@dataclass(frozen=True)
+class NoticePage:
+    items: list[NoticeShown]
+    next_cursor: str | None
+
+
+def aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _after(cursor: str) -> tuple[datetime, uuid.UUID]:
+    sent_at, notice_id = cursors.decode(cursor, parts=2)
+    try:
+        return datetime.fromisoformat(sent_at), uuid.UUID(notice_id)
+    except ValueError:
+        raise cursors.CursorRefused(
+            "cursor: not one this list gave; start again without it"
+        ) from None
+
+
+async def list_notices(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    principal: Principal,
+    limit: int,
+    cursor: str | None,
+) -> NoticePage:
+    """Newest first. The caller's organisation decides the side: operator or customer."""
+    after = _after(cursor) if cursor else None
+    async with session.begin():
+        own = await session.get(Organisation, uuid.UUID(principal.organisation_id))
+        if own is None:
+            raise OrganisationNotFound(principal.organisation_id)
+        sender = col(UserAccount.organisation_id)
+        query = select(MaintenanceNotice, sender).outerjoin(
+            UserAccount, col(UserAccount.id) == col(MaintenanceNotice.operator_id)
+        )
+        if own.kind == OrganisationKind.operator:
+            query = query.where(sender == own.id)
+        else:
+            query = query.where(col(MaintenanceNotice.organisation_id) == own.id)
+        if after is not None:
+            sent_at, notice_id = after
+            query = query.where(
+                or_(
+                    col(MaintenanceNotice.sent_at) < sent_at,
+                    and_(
+                        col(MaintenanceNotice.sent_at) == sent_at,
+                        col(MaintenanceNotice.id) < notice_id,
+                    ),
+                )
+            )
+        query = query.order_by(
+            col(MaintenanceNotice.sent_at).desc(), col(MaintenanceNotice.id).desc()
+        )
+        rows = (await session.execute(query.limit(limit + 1))).all()
+        page = rows[:limit]
+        ids = [row[0].id for row in page]
+        covered: dict[uuid.UUID, list[uuid.UUID]] = {notice_id: [] for notice_id in ids}
+        if ids:
+            grants = await session.execute(
+                select(col(Grant.id), col(Grant.notice_id))
+                .where(col(Grant.notice_id).in_(ids))
+                .order_by(col(Grant.requested_at))
+            )
+            for grant_id, covering in grants.all():
+                if covering is not None:
+                    covered[covering].append(grant_id)
+        authority.outbox.add(
+            session,
+            type="dpa.identity.maintenance_notice.listed.v1",
+            tenant=principal.organisation_id,
+            actor=principal.actor,
+            data=MaintenanceNoticesListed(notice_ids=ids),
+        )
+    items = [
+        NoticeShown(
+            notice=notice, operator_organisation_id=sender_org, grant_ids=covered[notice.id]
+        )
+        for notice, sender_org in page
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1][0]
+        next_cursor = cursors.encode(last.sent_at.isoformat(), str(last.id))
+    return NoticePage(items=items, next_cursor=next_cursor)
