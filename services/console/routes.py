@@ -1,8 +1,16 @@
-"""Every page router of the console, in one list: the place to see what the console answers."""
+"""Every page router of the console, in one list: the place to see what the console answers.
+
+Each area is a package with its own ``routes.py`` (which may include routers of its own modules),
+its templates in ``templates/<area>/`` and its messages in ``locales/<lang>/LC_MESSAGES/<area>.po``.
+"""
 
 from fastapi import APIRouter
 
 from services.console.account import links, own, sign_in
+from services.console.agreements import routes as agreements
+from services.console.audit import routes as audit
+from services.console.breaches import routes as breaches
+from services.console.delivery import routes as delivery
 from services.console.home import routes as home
 from services.console.inbox import routes as inbox
 from services.console.operator import routes as operator
@@ -15,5 +23,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     own.router,
     inbox.router,
     organisation.router,
+    delivery.router,
     operator.router,
+    agreements.router,
+    breaches.router,
+    audit.router,
 )

@@ -1,0 +1,7 @@
+"""The console's audit pages."""
+
+from fastapi import APIRouter, Depends
+
+from services.console.web import visitor
+
+router = APIRouter(dependencies=[Depends(visitor)])

@@ -1,0 +1,129 @@
+"""The console's message catalogues: extract, update, and check that nl and fr are complete.
+
+Messages are English ``msgid``s in templates (``_()``, ``ngettext()``, ``{% trans %}``) and in
+Python (``t(request, "...")``, ``gettext``, ``ngettext``). Each part of the console has its own
+catalogue per language, so that people working on different parts never edit the same file:
+
+    locales/<lang>/LC_MESSAGES/<part>.po     part = a folder of the console (account, inbox, ...)
+                                              or "base" for the shared templates and modules
+
+    python -m services.console.catalogue update   # add new msgids (empty), drop unused ones
+    python -m services.console.catalogue check    # exit 1 and list what nl or fr lacks
+"""
+
+import argparse
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).parent
+TEMPLATES = ROOT / "templates"
+LOCALES = ROOT / "locales"
+TRANSLATED = ("nl", "fr")
+PYTHON_KEYWORDS: dict[str, Any] = {"t": (2,), "gettext": None, "ngettext": (1, 2), "_": None}
+# Fixed header dates and no source locations: the files change only when a message does.
+STABLE_DATE = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def part_of(path: Path) -> str:
+    """Which catalogue a source file's messages belong to."""
+    relative = path.relative_to(TEMPLATES if path.is_relative_to(TEMPLATES) else ROOT)
+    return relative.parts[0] if len(relative.parts) > 1 else "base"
+
+
+def sources() -> Iterator[Path]:
+    yield from sorted(TEMPLATES.rglob("*.html"))
+    for path in sorted(ROOT.rglob("*.py")):
+        if "migrations" not in path.parts and path.name != "catalogue.py":
+            yield path
+
+
+def extract() -> dict[str, dict[str | tuple[str, str], list[tuple[str, int]]]]:
+    """Every msgid (or singular/plural pair) by part, with where it is used."""
+    parts: dict[str, dict[str | tuple[str, str], list[tuple[str, int]]]] = {}
+    for path in sources():
+        if path.suffix == ".html":
+            method = "jinja2.ext.babel_extract"
+            options = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}
+            keywords: dict[str, Any] = {"_": None, "gettext": None, "ngettext": (1, 2)}
+        else:
+            method, options, keywords = "python", {}, PYTHON_KEYWORDS
+        found = extract_from_file(method, str(path), keywords=keywords, options=options)
+        for line, message, _comments, _context in found:
+            key = message if isinstance(message, str) else (message[0], message[1])
+            if not key:
+                continue
+            where = str(path.relative_to(ROOT))
+            parts.setdefault(part_of(path), {}).setdefault(key, []).append((where, line))
+    return parts
+
+
+def _po(language: str, part: str) -> Path:
+    return LOCALES / language / "LC_MESSAGES" / f"{part}.po"
+
+
+def _read(path: Path, language: str) -> Catalog:
+    if not path.exists():
+        return Catalog(locale=language, project="pactum console")
+    with path.open("rb") as file:
+        return read_po(file, locale=language)
+
+
+def update() -> None:
+    for part, messages in extract().items():
+        for language in TRANSLATED:
+            path = _po(language, part)
+            old = _read(path, language)
+            new = Catalog(
+                locale=language,
+                project="pactum console",
+                fuzzy=False,
+                creation_date=STABLE_DATE,
+                revision_date=STABLE_DATE,
+            )
+            for key, places in messages.items():
+                previous = old.get(key if isinstance(key, str) else key[0])
+                blank: str | tuple[str, str] = "" if isinstance(key, str) else ("", "")
+                string = previous.string if previous is not None else blank
+                new.add(key, string, locations=places)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as file:
+                write_po(file, new, width=100, no_location=True, sort_output=True)
+
+
+def missing() -> list[str]:
+    """What nl or fr lacks: ``lang part: msgid``."""
+    lacking = []
+    for part, messages in extract().items():
+        for language in TRANSLATED:
+            catalog = _read(_po(language, part), language)
+            for key in messages:
+                msgid = key if isinstance(key, str) else key[0]
+                entry = catalog.get(msgid)
+                strings = entry.string if entry is not None else ""
+                empty = not all(strings) if isinstance(strings, (tuple, list)) else not strings
+                if empty:
+                    lacking.append(f"{language} {part}: {msgid}")
+    return lacking
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services.console.catalogue")
+    parser.add_argument("command", choices=["update", "check"])
+    args = parser.parse_args(argv)
+    if args.command == "update":
+        update()
+    lacking = missing()
+    for line in lacking:
+        print(line)
+    return 1 if lacking and args.command == "check" else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Browser tests: Playwright driving Debian's Chromium against the whole platform as processes.
+
+They run when ``/usr/bin/chromium`` (or ``PACTUM_CHROMIUM``) exists and are skipped, saying so,
+when it does not; ``REQUIRE_BROWSER=1`` (set by CI) turns that skip into a failure. Playwright
+cannot download its own browsers here, so it drives the system's Chromium.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.console.platform import ConsolePlatform
+
+CHROMIUM = os.environ.get("PACTUM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(os.environ.get("PACTUM_SCREENSHOTS", "var/screenshots"))
+
+
+def chromium_missing() -> str | None:
+    if Path(CHROMIUM).exists():
+        return None
+    return f"browser tests skipped: no Chromium at {CHROMIUM} (apt-get install chromium)"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    missing = chromium_missing()
+    return missing.upper() if missing else f"browser tests: Chromium at {CHROMIUM}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing = chromium_missing()
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+            if missing and os.environ.get("REQUIRE_BROWSER") != "1":
+                item.add_marker(pytest.mark.skip(reason=missing))
+
+
+@pytest.fixture(scope="session")
+def console_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsolePlatform]:
+    missing = chromium_missing()
+    if missing:
+        pytest.fail(missing) if os.environ.get("REQUIRE_BROWSER") == "1" else pytest.skip(missing)
+    platform = ConsolePlatform(tmp_path_factory.mktemp("console-platform")).start()
+    try:
+        yield platform
+    finally:
+        platform.stop()
+        for service in platform.processes:
+            assert "Traceback" not in platform.log(service), platform.log(service)[-4000:]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -1,0 +1,87 @@
+"""A person's account, end to end in Chromium: invitation, second factor, sign-in, lockout."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.console.people import Person, check_accessibility, shot
+from tests.console.platform import ConsolePlatform, unique_email
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def test_a_new_admin_secures_her_account_from_the_mailed_invitation__TOM_T2a_TOM_T2b(
+    console_platform: ConsolePlatform, browser: Browser, screenshots: Path
+) -> None:
+    organisation = console_platform.new_organisation("Gemeente Zonnedorp")
+    sofie = Person(console_platform, browser.new_context(locale="en-GB"), unique_email("sofie"))
+    console_platform.invite_first_admin(organisation, sofie.email)
+
+    link = console_platform.link_in_mail(sofie.email)
+    page = sofie.open(link)
+    # The link's secret left the address bar as soon as the page took it.
+    expect(page.get_by_role("heading", name="Set up your account")).to_be_visible()
+    assert "token" not in page.url
+    expect(page.get_by_text("Gemeente Zonnedorp")).to_be_visible()
+    check_accessibility(page)
+    shot(page, screenshots, "accept-invitation")
+
+    page.get_by_label("Choose a password").fill(sofie.password)
+    page.get_by_label("Type the password again").fill(sofie.password)
+    page.get_by_role("button", name="Create my account").click()
+
+    # MFA is not required by this organisation's policy: she sets it up from her account page.
+    expect(page).to_have_url(f"{console_platform.url()}/account")
+    check_accessibility(page)
+    page.get_by_role("button", name="Set up a second step").click()
+    expect(
+        page.get_by_role("img", name="QR code to add pactum to your authenticator app")
+    ).to_be_visible()
+    check_accessibility(page)
+    shot(page, screenshots, "set-up-second-step")
+    sofie.set_up_authenticator(page)
+    assert len(sofie.recovery_codes) == 10
+    expect(page.get_by_text("You sign in with your password and a code")).to_be_visible()
+
+    sofie.sign_out()
+    page = sofie.sign_in()
+    expect(page.get_by_role("heading", name="What needs you now")).to_be_visible()
+    check_accessibility(page)
+    shot(page, screenshots, "overview")
+
+    # A recovery code also works, once.
+    sofie.sign_out()
+    page = sofie.open("/sign-in")
+    page.get_by_label("E-mail address").fill(sofie.email)
+    page.get_by_label("Password").fill(sofie.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("I do not have my phone").click()
+    page.get_by_label("One of your recovery codes").fill(sofie.recovery_codes[0])
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="What needs you now")).to_be_visible()
+    sofie.context.close()
+
+
+def test_a_wrong_password_gets_the_same_generic_answer_as_an_unknown_address__TOM_T5(
+    console_platform: ConsolePlatform, browser: Browser
+) -> None:
+    stranger = Person(console_platform, browser.new_context(locale="en-GB"), unique_email("x"))
+    page = stranger.open("/sign-in")
+    page.get_by_label("E-mail address").fill(stranger.email)
+    page.get_by_label("Password").fill("not the password at all")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Sign-in failed: check your e-mail address")
+    check_accessibility(page)
+    stranger.context.close()
+
+
+def test_pages_of_the_console_ask_a_stranger_to_sign_in_first(
+    console_platform: ConsolePlatform, browser: Browser
+) -> None:
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    for path in ("/", "/account", "/inbox", "/organisation/users", "/operator/organisations"):
+        page.goto(console_platform.url() + path)
+        expect(page.get_by_role("heading", name="Sign in to pactum")).to_be_visible()
+    context.close()
