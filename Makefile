@@ -10,7 +10,7 @@ MYPY_PATHS := shared services deploy tests bench
 COMPOSE_ENV := $(firstword $(wildcard deploy/.env) deploy/.env.example)
 # The example leaves the secrets empty: validate it with placeholders (a real deploy/.env as is).
 COMPOSE_SECRETS := POSTGRES_PASSWORD PACTUM_IDENTITY_DB_PASSWORD PACTUM_AGREEMENTS_DB_PASSWORD \
-	PACTUM_AUDIT_DB_PASSWORD PACTUM_NOTIFIER_DB_PASSWORD NATS_PASSWORD NATS_ROUTE_PASSWORD \
+	PACTUM_AUDIT_DB_PASSWORD PACTUM_NOTIFIER_DB_PASSWORD PACTUM_CONSOLE_DB_PASSWORD NATS_PASSWORD NATS_ROUTE_PASSWORD \
 	PACTUM_DELIVERY_KEY
 COMPOSE_PLACEHOLDERS := $(if $(filter deploy/.env.example,$(COMPOSE_ENV)),$(foreach secret,$(COMPOSE_SECRETS),$(secret)=validation-only))
 

@@ -6,7 +6,7 @@
 # On an existing volume it does not run again: docs/deployment.md says how to add a role later.
 set -eu
 
-for service in ${PACTUM_DATABASE_SERVICES:-identity agreements audit notifier}; do
+for service in ${PACTUM_DATABASE_SERVICES:-identity agreements audit notifier console}; do
     variable="PACTUM_$(echo "$service" | tr '[:lower:]' '[:upper:]')_DB_PASSWORD"
     password=$(printenv "$variable" || true)
     if [ -z "$password" ]; then

@@ -13,13 +13,20 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = {"identity": 8101, "agreements": 8102, "audit": 8103, "notifier": 8104}
+SERVICES = {
+    "identity": 8101,
+    "agreements": 8102,
+    "audit": 8103,
+    "notifier": 8104,
+    "console": 8100,
+}
 SECRETS = (
     "POSTGRES_PASSWORD",
     "PACTUM_IDENTITY_DB_PASSWORD",
     "PACTUM_AGREEMENTS_DB_PASSWORD",
     "PACTUM_AUDIT_DB_PASSWORD",
     "PACTUM_NOTIFIER_DB_PASSWORD",
+    "PACTUM_CONSOLE_DB_PASSWORD",
     "NATS_PASSWORD",
     "NATS_ROUTE_PASSWORD",
     "PACTUM_DELIVERY_KEY",
@@ -131,3 +138,22 @@ def test_compose_refuses_to_start_without_its_secrets() -> None:
         environment = {name: "not-a-real-secret" for name in SECRETS if name != missing}
         with pytest.raises(AssertionError, match=missing):
             rendered(**environment)
+
+
+def test_every_mailed_link_opens_the_console_behind_the_proxy__TOM_T2a(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    domain = "https://localhost"
+    assert services["identity"]["environment"]["PACTUM_IDENTITY_LINK_BASE_URL"] == (
+        f"{domain}/account"
+    )
+    assert services["notifier"]["environment"]["PACTUM_NOTIFIER_PUBLIC_BASE_URL"] == domain
+    console = services["console"]["environment"]
+    assert console["PACTUM_CONSOLE_PUBLIC_URL"] == domain
+    # The console reaches the APIs inside the platform, never through the public proxy.
+    for name, port in SERVICES.items():
+        if name != "console":
+            assert console[f"PACTUM_CONSOLE_{name.upper()}_URL"] == f"http://{name}:{port}"
+    caddyfile = (ROOT / "deploy" / "caddy" / "Caddyfile").read_text()
+    assert "{$PACTUM_DOMAIN} {\n\timport pactum console 8100" in caddyfile
