@@ -30,8 +30,9 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	$(BIN)/python -m pip install --no-deps -e .
 	touch $@
 
-run: $(STAMP) ## Start NATS and the four services on SQLite, with demo data (Ctrl-C stops all)
+run: $(STAMP) ## Start NATS, the console and the four services on SQLite, with demo data (Ctrl-C stops all)
 	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONUNBUFFERED=1 PACTUM_DEMO_DATA="$${PACTUM_DEMO_DATA:-true}" \
+		PACTUM_LOG_FORMAT="$${PACTUM_LOG_FORMAT:-console}" \
 		$(BIN)/honcho -f deploy/Procfile -d . start
 
 demo: $(STAMP) ## Walk through the whole product over its HTTP APIs (uses `make run`'s platform, or starts one)

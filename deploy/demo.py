@@ -133,9 +133,15 @@ class Platform:
             "PACTUM_NATS_URL": f"nats://127.0.0.1:{nats_port}",
             "PACTUM_SMTP_PORT": str(smtp_port),
             "PACTUM_JWKS_URL": f"{urls['identity']}/.well-known/jwks.json",
-            "PACTUM_IDENTITY_LINK_BASE_URL": f"{urls['identity']}/account",
+            "PACTUM_IDENTITY_LINK_BASE_URL": f"{urls['console']}/account",
             "PACTUM_NOTIFIER_IDENTITY_URL": urls["identity"],
-            "PACTUM_NOTIFIER_PUBLIC_BASE_URL": urls["notifier"],
+            "PACTUM_NOTIFIER_PUBLIC_BASE_URL": urls["console"],
+            "PACTUM_CONSOLE_PUBLIC_URL": urls["console"],
+        }
+        env |= {
+            f"PACTUM_CONSOLE_{service.upper()}_URL": url
+            for service, url in urls.items()
+            if service != "console"
         }
         env |= {f"PACTUM_{service.upper()}_PORT": str(port) for service, port in ports.items()}
         log = directory / "platform.log"

@@ -25,9 +25,9 @@ from faststream.specification import AsyncAPI
 
 from shared.events import CATALOGUE
 from shared.events.subjects import parse_type
-from shared.settings import DEFAULT_PORTS, PLATFORM_PREFIX
+from shared.settings import API_PORTS, PLATFORM_PREFIX
 
-SERVICES = tuple(DEFAULT_PORTS)
+SERVICES = tuple(API_PORTS)  # the console serves pages, not an API
 DOCS = Path("docs")
 
 

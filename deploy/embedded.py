@@ -1,7 +1,8 @@
 """The embedded stack behind ``make run``: a bundled nats-server and a readiness announcement.
 
     python -m deploy.embedded nats       # exec the virtualenv's nats-server with JetStream
-    python -m deploy.embedded announce   # wait for every service's /readyz, then print the URLs
+    python -m deploy.embedded announce   # wait for every service's /readyz, then print the URLs,
+                                         # the console's first, and the demo's invitation links
 
 Both read the same environment variables as the services (``PACTUM_NATS_URL``,
 ``PACTUM_VAR_DIR``, ``PACTUM_<SERVICE>_HOST`` / ``_PORT``; see ``shared/settings.py``), so moving
@@ -10,9 +11,11 @@ a port or the data directory moves it for every process of ``deploy/Procfile``.
 
 import argparse
 import os
+import re
 import signal
 import sys
 import time
+from email import message_from_bytes, policy
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
@@ -26,6 +29,8 @@ from shared.settings import DEFAULT_PORTS, PLATFORM_PREFIX, ServiceSettings
 SERVICES = tuple(DEFAULT_PORTS)
 NATS_SERVER_NAME = "pactum-dev"
 READY_TIMEOUT_SECONDS = 90.0
+INVITATION_WAIT_SECONDS = 10.0
+INVITATION_SETTLE_SECONDS = 3.0
 POLL_SECONDS = 0.5
 
 
@@ -97,17 +102,58 @@ def wait_until_ready(urls: dict[str, str], timeout: float) -> dict[str, str]:
     return pending
 
 
-def banner(urls: dict[str, str], nats_url: str, var_dir: Path) -> str:
+def banner(urls: dict[str, str], nats_url: str, var_dir: Path, invitations: dict[str, str]) -> str:
+    """What a newcomer needs, the console first and last: where to click, and how to get in."""
     rule = "-" * 72
-    lines = [rule, "pactum is ready", ""]
-    lines += [f"  {service:<11} {url:<24} docs {url}/docs" for service, url in urls.items()]
+    console = urls.get("console", "")
+    lines = [rule, "pactum is ready", "", f"  Open the console: {console}", ""]
+    lines += [
+        f"  {service:<11} {url:<24} docs {url}/docs"
+        for service, url in urls.items()
+        if service != "console"
+    ]
     lines += [
         f"  {'nats':<11} {nats_url}  (JetStream store {var_dir / 'nats'})",
+        f"  {'mail':<11} every mail lands in {var_dir / 'mail'}/ (nothing leaves this machine)",
         "",
         f"Ctrl-C stops everything; the data stays in {var_dir}/ for the next run.",
-        rule,
+        "",
     ]
+    if invitations:
+        lines.append("Take a demo account: open its one-time invitation link (from the mail sink):")
+        lines += [f"  {email:<26} {link}" for email, link in invitations.items()]
+    else:
+        lines += [
+            f"Sign in at {console}/sign-in with a demo account you took earlier; forgot the",
+            f"password? Ask for a reset link there: it arrives in {var_dir / 'mail'}/.",
+        ]
+    lines.append(rule)
     return "\n".join(lines)
+
+
+INVITATION = re.compile(r"https?://\S+/account/invitation#token=[A-Za-z0-9_-]+")
+
+
+def mailed_invitations(mail_dir: Path, *, since: float, wait: float) -> dict[str, str]:
+    """The newest invitation link each address was mailed since ``since`` (the demo's first admins
+    on a first start); waits up to ``wait`` seconds for the first to arrive."""
+    deadline = time.monotonic() + wait
+    found: dict[str, str] = {}
+    settled_at: float | None = None  # a second look after the first finds: the rest follow soon
+    while True:
+        for path in sorted(mail_dir.glob("*.eml")) if mail_dir.is_dir() else []:
+            if path.stat().st_mtime < since:
+                continue
+            message = message_from_bytes(path.read_bytes(), policy=policy.default)
+            body = message.get_body(preferencelist=("plain",))
+            link = INVITATION.search(body.get_content() if body is not None else "")
+            if link:
+                found[str(message["To"])] = link.group(0)
+        if time.monotonic() >= deadline or (settled_at and time.monotonic() >= settled_at):
+            return found
+        if found and settled_at is None:
+            settled_at = time.monotonic() + INVITATION_SETTLE_SECONDS
+        time.sleep(POLL_SECONDS)
 
 
 def announce(timeout: float) -> int:
@@ -116,6 +162,7 @@ def announce(timeout: float) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    started = time.time() - 5.0
     urls = {service: service_url(service) for service in SERVICES}
     not_ready = wait_until_ready(urls, timeout)
     if not_ready:
@@ -127,7 +174,13 @@ def announce(timeout: float) -> int:
             )
         return 1
     var_dir = Path(platform_setting("var_dir"))
-    print(banner(urls, platform_setting("nats_url"), var_dir), flush=True)
+    demo = platform_setting("demo_data").lower() in {"1", "true", "yes"}
+    invitations = (
+        mailed_invitations(var_dir / "mail", since=started, wait=INVITATION_WAIT_SECONDS)
+        if demo
+        else {}
+    )
+    print(banner(urls, platform_setting("nats_url"), var_dir, invitations), flush=True)
     while True:
         signal.pause()
 

@@ -18,7 +18,9 @@ from pydantic_settings import (
 
 PLATFORM_PREFIX = "PACTUM_"
 
-DEFAULT_PORTS = {"identity": 8101, "agreements": 8102, "audit": 8103, "notifier": 8104}
+# The four services with an API (OpenAPI, events), and every service with its port.
+API_PORTS = {"identity": 8101, "agreements": 8102, "audit": 8103, "notifier": 8104}
+DEFAULT_PORTS = {"console": 8100, **API_PORTS}
 
 
 def nats_servers(url: str) -> list[str]:

@@ -12,6 +12,7 @@ catalogue per language, so that people working on different parts never edit the
 """
 
 import argparse
+import re
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -64,6 +65,14 @@ def extract() -> dict[str, dict[str | tuple[str, str], list[tuple[str, int]]]]:
     return parts
 
 
+PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?([a-z%])")
+
+
+def placeholders(text: str) -> list[str]:
+    """The named ``%(...)s`` placeholders of a message (a translation must keep the same)."""
+    return sorted(f"{name}:{kind}" for name, kind in PLACEHOLDER.findall(text) if kind != "%")
+
+
 def _po(language: str, part: str) -> Path:
     return LOCALES / language / "LC_MESSAGES" / f"{part}.po"
 
@@ -107,9 +116,11 @@ def missing() -> list[str]:
                 msgid = key if isinstance(key, str) else key[0]
                 entry = catalog.get(msgid)
                 strings = entry.string if entry is not None else ""
-                empty = not all(strings) if isinstance(strings, (tuple, list)) else not strings
-                if empty:
+                texts = list(strings) if isinstance(strings, (tuple, list)) else [strings]
+                if not all(texts):
                     lacking.append(f"{language} {part}: {msgid}")
+                elif any(placeholders(text) != placeholders(msgid) for text in texts):
+                    lacking.append(f"{language} {part}: placeholders differ: {msgid}")
     return lacking
 
 

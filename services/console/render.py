@@ -86,4 +86,4 @@ def render(
     # rendering it, so concurrent pages in other languages cannot mix.
     environment.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     html = page.render(values)
-    return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
+    return HTMLResponse(html, status_code=status)  # no-store: shared.runtime.RequestContext

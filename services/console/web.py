@@ -57,9 +57,8 @@ class SecurityHeaders:
     def __init__(self, app: ASGIApp, *, secure: bool) -> None:
         self.app = app
         self.headers = [
+            # (no-sniff, no-referrer and no-store come from shared.runtime.RequestContext)
             (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
             (b"x-frame-options", b"DENY"),
             (b"cross-origin-opener-policy", b"same-origin"),
             (b"cross-origin-resource-policy", b"same-origin"),

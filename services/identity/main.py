@@ -18,6 +18,7 @@ from services.identity import (
     grants,
     grants_api,
     internal_api,
+    link_redirects,
     notice_api,
     organisation_api,
     organisation_directory_api,
@@ -173,6 +174,7 @@ def create_app(
         preview_api.router,
         organisation_directory_api.router,
         notice_api.router,
+        link_redirects.router,
     ):
         app.include_router(router)
     return app

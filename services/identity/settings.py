@@ -14,7 +14,7 @@ class IdentitySettings(ServiceSettings):
     signing_key_file: Path | None = None
     data_key_file: Path | None = None
     delivery_key_file: Path | None = None  # the notifier's credential for fetching links
-    link_base_url: str = "http://127.0.0.1:8101/account"
+    link_base_url: str = "http://127.0.0.1:8100/account"  # the console's account pages
     access_token_minutes: int = Field(default=5, ge=1, le=10)
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     invitation_hours: int = Field(default=72, ge=1, le=24 * 14)

@@ -3,7 +3,7 @@
 import httpx
 from fastapi import FastAPI
 
-from services.notifier import api, evidence_api
+from services.notifier import api, evidence_api, link_redirects
 from services.notifier.consumers import DURABLE, notice_handler
 from services.notifier.dispatch import Dispatcher, delivery_counter
 from services.notifier.ledger import TABLES as LEDGER_TABLES
@@ -66,4 +66,5 @@ def create_app(
     app.state.dispatcher = dispatcher
     app.include_router(api.router)
     app.include_router(evidence_api.router)
+    app.include_router(link_redirects.router)
     return app

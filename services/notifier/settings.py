@@ -25,7 +25,7 @@ class NotifierSettings(ServiceSettings):
     smtp_ca_file: Path | None = None  # trust this CA for the SMTP server (else the system's)
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     mail_from: str = "pactum <notices@pactum.invalid>"
-    public_base_url: str = "http://127.0.0.1:8104"  # links back to the item in every notice
+    public_base_url: str = "http://127.0.0.1:8100"  # the console: every notice links to its page
     identity_url: str = "http://127.0.0.1:8101"  # where one-time links are fetched
     delivery_key_file: Path | None = None  # shared with identity (its delivery_key_file)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -30,10 +30,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that use the browser are marked ``browser``, and skipped (saying why) without it."""
     missing = chromium_missing()
-    here = Path(__file__).parent
     for item in items:
-        if here in Path(str(item.fspath)).parents:
+        if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
             if missing and os.environ.get("REQUIRE_BROWSER") != "1":
                 item.add_marker(pytest.mark.skip(reason=missing))
@@ -41,9 +41,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def console_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsolePlatform]:
-    missing = chromium_missing()
-    if missing:
-        pytest.fail(missing) if os.environ.get("REQUIRE_BROWSER") == "1" else pytest.skip(missing)
     platform = ConsolePlatform(tmp_path_factory.mktemp("console-platform")).start()
     try:
         yield platform
@@ -55,6 +52,9 @@ def console_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Conso
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
+    missing = chromium_missing()
+    if missing:
+        pytest.fail(missing) if os.environ.get("REQUIRE_BROWSER") == "1" else pytest.skip(missing)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
@@ -81,7 +82,29 @@ def test_pages_of_the_console_ask_a_stranger_to_sign_in_first(
 ) -> None:
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
-    for path in ("/", "/account", "/inbox", "/organisation/users", "/operator/organisations"):
+    for path in ("/", "/account", "/inbox", "/inbox/some-thread"):
         page.goto(console_platform.url() + path)
         expect(page.get_by_role("heading", name="Sign in to pactum")).to_be_visible()
     context.close()
+
+
+def test_links_mailed_before_the_console_existed_still_open_its_pages(
+    console_platform: ConsolePlatform,
+) -> None:
+    """Identity's and the notifier's own addresses redirect, for one release, to the console."""
+    console = console_platform.url()
+    with httpx.Client(trust_env=False) as http:
+        for service, path, target in (
+            ("identity", "/account/invitation", f"{console}/account/invitation"),
+            ("identity", "/account/reset", f"{console}/account/reset"),
+            ("notifier", "/breaches/b-1", f"{console}/breaches/b-1"),
+            (
+                "notifier",
+                "/agreements/a-1/subprocessor-notices/n-1",
+                f"{console}/agreements/a-1/subprocessor-notices/n-1",
+            ),
+        ):
+            answer = http.get(console_platform.url(service) + path)
+            assert answer.status_code == 308, (service, path)
+            assert answer.headers["location"] == target
+        assert http.get(console_platform.url("identity") + "/account/other").status_code == 404
