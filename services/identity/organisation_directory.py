@@ -115,8 +115,13 @@ def _uuid(value: str) -> uuid.UUID:
 async def view_organisation(
     *, session: AsyncSession, authority: Authority, principal: Principal, organisation_id: uuid.UUID
 ) -> Organisation:
+    """The operator's admins read any organisation; anyone else only their own (the ``org`` of
+    their token, as ``GET /organisation``): another one is not found."""
     async with session.begin():
-        actor = await _operator(session, principal)
+        if str(organisation_id) == principal.organisation_id:
+            actor = principal.actor
+        else:
+            actor = await _operator(session, principal)
         organisation = await session.get(Organisation, organisation_id)
         if organisation is None:
             raise OrganisationNotFound(organisation_id)

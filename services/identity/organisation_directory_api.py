@@ -34,7 +34,7 @@ LIST_ANSWERS: dict[int | str, dict[str, Any]] = {
     422: {"description": "A bad limit or a cursor this list did not give."},
 }
 ONE_ANSWERS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such organisation, or the caller is not the operator's admin."},
+    404: {"description": "No such organisation, or not one the caller may see."},
 }
 
 
@@ -110,7 +110,8 @@ async def view_organisation(
     session: SessionDep,
     authority: AuthorityDep,
 ) -> OrganisationPublic:
-    """One organisation (operator's admins only; anyone else: 404)."""
+    """One organisation: any for the operator's admins, one's own for anyone else (others:
+    404)."""
     async with _answers(hidden=True):
         organisation = await directory.view_organisation(
             session=session,

@@ -323,10 +323,17 @@ async def test_no_one_but_the_operators_admins_lists_reads_creates_or_invites_or
             "/organisations", json={"name": "Sneaky", "kind": "controller"}, headers=caller.auth
         )
         assert made.status_code == 403
+        own = await identity.client.get(
+            f"/organisations/{caller.organisation_id}", headers=caller.auth
+        )
+        assert own.status_code == 200  # one's own organisation, as GET /organisation
+        other = operator if caller is customer else customer
+        read = await identity.client.get(
+            f"/organisations/{other.organisation_id}", headers=caller.auth
+        )
+        assert read.status_code == 404
+        assert read.json()["detail"] == "Organisation not found"
         for organisation in (customer.organisation_id, operator.organisation_id):
-            read = await identity.client.get(f"/organisations/{organisation}", headers=caller.auth)
-            assert read.status_code == 404
-            assert read.json()["detail"] == "Organisation not found"
             invited = await identity.client.post(
                 f"/organisations/{organisation}/admins", json=invite, headers=caller.auth
             )

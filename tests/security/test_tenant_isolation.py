@@ -43,6 +43,8 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("POST", "/invitations/accept"): "the credential is the one-time invitation token",
     ("POST", "/password-reset"): "answers 202 whether or not the address is known",
     ("POST", "/password-reset/complete"): "the credential is the one-time reset token",
+    ("POST", "/invitations/inspect"): "the credential is the one-time invitation token",
+    ("POST", "/password-reset/inspect"): "the credential is the one-time reset token",
 }
 
 # Operations that name another organisation on purpose, and may answer differently for one that
@@ -60,6 +62,10 @@ OPERATOR_RUNS_THE_PLATFORM: dict[tuple[str, str], str] = {
     ("POST", "/organisations/{organisation_id}/disable"): "the operator disables organisations",
     ("POST", "/organisations/{organisation_id}/enable"): "the operator enables organisations",
     ("POST", "/organisations/announcements"): "the operator re-announces every organisation",
+    ("GET", "/organisations/{organisation_id}"): "the operator reads any organisation",
+    ("POST", "/organisations"): "the operator creates organisations",
+    ("POST", "/organisations/{organisation_id}/admins"): "the operator invites an "
+    "organisation's admins (it would add one to victim for the rest of the matrix)",
 }
 
 # Operations whose path names a position in the caller's own log, not an object: every
@@ -75,6 +81,10 @@ ENTITLED: dict[tuple[str, str, str], str] = {
     ("GET", "/audit/entries", "operator without grant"): "the operator's own log records the "
     "grants it asked for, naming the customer",
     ("GET", "/audit/export", "operator without grant"): "the same log, exported",
+    ("GET", "/organisations", "operator without grant"): "the operator lists every "
+    "organisation (id, name, kind, status: no customer data)",
+    ("GET", "/maintenance-notices", "operator without grant"): "the operator sees the notices "
+    "it sent, which name the customer",
 }
 
 Caller = Callable[[World], dict[str, str]]

@@ -38,6 +38,7 @@ async def test_valid_token_yields_the_principal() -> None:
         {"ttl": timedelta(seconds=-120)},
         {"roles": ["superuser"]},
         {"organisation_id": "not-an-organisation"},
+        {"organisation_kind": "root"},
     ],
 )
 async def test_tokens_with_bad_claims_are_refused(change: dict[str, Any]) -> None:
@@ -45,6 +46,26 @@ async def test_tokens_with_bad_claims_are_refused(change: dict[str, Any]) -> Non
     claims: dict[str, Any] = {"user_id": "u", "organisation_id": ORG, "roles": ["admin"]} | change
     with pytest.raises(InvalidToken):
         await _verifier(signer).verify(signer.issue(**claims))
+
+
+@pytest.mark.parametrize(
+    ("claims", "operator_admin"),
+    [
+        ({"organisation_kind": "operator"}, True),
+        ({"organisation_kind": "operator", "roles": ["member"]}, False),
+        ({"organisation_kind": "operator", "grant_id": "g-1"}, False),
+        ({"organisation_kind": "controller"}, False),
+        ({}, False),  # a token from before identity carried the kind
+    ],
+)
+async def test_the_organisation_kind_claim_tells_the_operators_admins(
+    claims: dict[str, Any], operator_admin: bool
+) -> None:
+    signer = TokenSigner.generate(issuer="iss", audience="aud")
+    token = signer.issue(**({"user_id": "u", "organisation_id": ORG, "roles": ["admin"]} | claims))
+    principal = await _verifier(signer).verify(token)
+    assert principal.organisation_kind == claims.get("organisation_kind")
+    assert principal.is_operator_admin is operator_admin
 
 
 async def test_token_of_another_issuer_is_refused() -> None:
