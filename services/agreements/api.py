@@ -3,9 +3,10 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from services.agreements import service, signing
+from services.agreements.access import Admin, Reader
 from services.agreements.schemas import (
     AgreementCreate,
     AgreementList,
@@ -15,13 +16,10 @@ from services.agreements.schemas import (
     Termination,
     VersionList,
 )
-from shared.auth import Principal, Role, require_roles
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/agreements", tags=["agreements"])
 
-Reader = Annotated[Principal, Depends(require_roles(Role.admin, Role.member, Role.auditor))]
-Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such agreement for your organisation."}
 }

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from services.agreements import breach_reads, breaches
-from services.agreements.api import Admin, Reader
+from services.agreements.access import Admin, Reader
 from services.agreements.breach_schemas import (
     AuthorityNotification,
     BreachCreate,

@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from services.agreements import archive, domain, holdings
 from services.agreements import commitment_store as records
+from services.agreements.access import find, record_read, require, tenant_of
 from services.agreements.certificates import CertificateKey
 from services.agreements.clocks import as_utc
 from services.agreements.commitment_schemas import CertificatePublic, Closure
@@ -24,7 +25,6 @@ from services.agreements.commitment_store import (
     StaffMember,
 )
 from services.agreements.domain import Party
-from services.agreements.service import find, record_read, require, tenant_of
 from services.agreements.store import Agreement
 from shared.auth import Principal
 from shared.events.contracts.agreements import AgreementClosed, AgreementExported

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from services.agreements import closure, report
-from services.agreements.api import Admin, Reader
+from services.agreements.access import Admin, Reader
 from services.agreements.certificates import CertificateKey
 from services.agreements.commitment_schemas import CertificatePublic, Closure
 from shared.runtime import RuntimeDep, SessionDep

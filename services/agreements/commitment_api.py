@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel
 
 from services.agreements import disclosures, instructions, measures, staff
-from services.agreements.api import Admin, Reader
+from services.agreements.access import Admin, Reader
 from services.agreements.commitment_schemas import (
     DisclosureCreate,
     DisclosureOutcomeUpdate,

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements import commitment_store as records
 from services.agreements import domain
+from services.agreements.access import caller_party, find, record_read, require, tenant_of
 from services.agreements.commitment_schemas import (
     DisclosureCreate,
     DisclosureOutcomeUpdate,
@@ -16,7 +17,6 @@ from services.agreements.commitment_schemas import (
 )
 from services.agreements.commitment_store import Disclosure
 from services.agreements.domain import Party
-from services.agreements.service import caller_party, find, record_read, require, tenant_of
 from services.agreements.store import Agreement
 from shared.auth import Principal
 from shared.events.contracts.agreements import DisclosureOutcome, DisclosureRecorded

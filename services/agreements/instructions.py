@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements import commitment_store as records
 from services.agreements import domain
+from services.agreements.access import find, record_read, require, tenant_of
 from services.agreements.commitment_schemas import InstructionCreate, InstructionPublic
 from services.agreements.commitment_store import Instruction
 from services.agreements.domain import Party
-from services.agreements.service import find, record_read, require, tenant_of
 from shared.auth import Principal
 from shared.events.contracts.agreements import InstructionAcknowledged, InstructionIssued
 from shared.outbox import Outbox

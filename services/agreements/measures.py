@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements import commitment_store as records
 from services.agreements import domain
+from services.agreements.access import find, record_read, require, tenant_of
 from services.agreements.commitment_schemas import MeasurePublic, MeasureStatement, MeasureUpdate
 from services.agreements.commitment_store import MeasureRecord
 from services.agreements.domain import Party
-from services.agreements.service import find, record_read, require, tenant_of
 from services.agreements.store import Agreement
 from services.agreements.tom_catalogue import BY_ID, CATALOGUE
 from shared.auth import Principal

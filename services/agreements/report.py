@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements import domain, holdings, measures, store
+from services.agreements.access import find, tenant_of
 from services.agreements.domain import LIVE
-from services.agreements.service import find, public, tenant_of
+from services.agreements.service import public
 from shared.auth import Principal
 from shared.events.contracts.agreements import ComplianceReportExported, ProcessingRecordExported
 from shared.outbox import Outbox

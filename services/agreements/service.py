@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements import directory, domain, store
+from services.agreements.access import AgreementNotFound, caller_party, find, tenant_of
 from services.agreements.domain import AgreementStatus, Party, VersionStatus
 from services.agreements.schemas import (
     AgreementCreate,
@@ -31,48 +32,10 @@ from shared.events.contracts.agreements import (
     AgreementsListed,
     AgreementStatusChanged,
     AgreementViewed,
-    RecordsRead,
 )
 from shared.outbox import Outbox
 
 VIEWED_FIELDS = sorted(AgreementPublic.model_fields)
-
-
-class AgreementNotFound(domain.NotFound):
-    def __init__(self, _agreement_id: object = None) -> None:
-        super().__init__("Agreement")
-
-
-def tenant_of(agreement: Agreement) -> str:
-    """Agreement events are filed under the controller, the owner of the data."""
-    return str(agreement.controller_id or agreement.organisation_id)
-
-
-def caller_party(agreement: Agreement, principal: Principal) -> Party | None:
-    return domain.party_of(
-        organisation=principal.organisation_id,
-        controller=str(agreement.controller_id) if agreement.controller_id else None,
-        processor=str(agreement.processor_id) if agreement.processor_id else None,
-    )
-
-
-def require(agreement: Agreement, principal: Principal, party: Party) -> None:
-    if caller_party(agreement, principal) is not party:
-        raise domain.NotAllowed(f"only the {party} may do this")
-
-
-async def find(
-    session: AsyncSession, principal: Principal, agreement_id: uuid.UUID, *, lock: bool = False
-) -> Agreement:
-    agreement = await store.get_agreement(
-        session=session,
-        organisation_id=uuid.UUID(principal.organisation_id),
-        agreement_id=agreement_id,
-        for_update=lock,
-    )
-    if agreement is None:
-        raise AgreementNotFound(agreement_id)
-    return agreement
 
 
 def apply_terms(agreement: Agreement, terms: Terms) -> None:
@@ -330,24 +293,3 @@ async def change_status(
         )
         await session.flush()
         return await public(session, agreement)
-
-
-def record_read(
-    session: AsyncSession,
-    outbox: Outbox,
-    principal: Principal,
-    agreement: Agreement,
-    *,
-    record: str,
-    record_ids: list[uuid.UUID],
-    tenant: str | None = None,
-) -> None:
-    """Record a consultation of an agreement's records (TOM-T3a): which ones, never values."""
-    outbox.add(
-        session,
-        type="dpa.agreements.record.listed.v1",
-        tenant=tenant or tenant_of(agreement),
-        actor=principal.actor,
-        subject=str(agreement.id),
-        data=RecordsRead(agreement_id=agreement.id, record=record, record_ids=record_ids),
-    )

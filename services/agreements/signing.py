@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements import domain, store
+from services.agreements.access import AgreementNotFound, caller_party, find, tenant_of
 from services.agreements.domain import VersionStatus
 from services.agreements.schemas import (
     AgreementPublic,
@@ -19,14 +20,7 @@ from services.agreements.schemas import (
     Terms,
     VersionPublic,
 )
-from services.agreements.service import (
-    AgreementNotFound,
-    apply_terms,
-    caller_party,
-    find,
-    public,
-    tenant_of,
-)
+from services.agreements.service import apply_terms, public
 from services.agreements.store import Agreement, AgreementVersion, Signature
 from shared.auth import Principal
 from shared.events.contracts.agreements import (

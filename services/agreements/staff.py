@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements import commitment_store as records
 from services.agreements import domain
+from services.agreements.access import find, record_read, require, tenant_of
 from services.agreements.commitment_schemas import StaffMemberCreate, StaffMemberPublic
 from services.agreements.commitment_store import StaffMember
 from services.agreements.domain import Party
-from services.agreements.service import find, record_read, require, tenant_of
 from services.agreements.store import Agreement
 from shared.auth import Principal
 from shared.events import Actor

@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from services.agreements import subprocessor_lists, subprocessors
-from services.agreements.api import Admin, Reader
+from services.agreements.access import Admin, Reader
 from services.agreements.subprocessor_schemas import (
     ChangePublic,
     ChangeWithNotices,

@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements import domain, store
 from services.agreements import subprocessor_store as records
+from services.agreements.access import find, tenant_of
 from services.agreements.clocks import AGREED
-from services.agreements.service import find, tenant_of
 from services.agreements.subprocessor_schemas import (
     ChangePublic,
     ChangeWithNotices,

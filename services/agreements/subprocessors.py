@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements import clocks, domain, store
 from services.agreements import subprocessor_store as records
+from services.agreements.access import find, require, tenant_of
 from services.agreements.clocks import AGREED, NoticeDecision
 from services.agreements.domain import LIVE, Party
-from services.agreements.service import find, require, tenant_of
 from services.agreements.subprocessor_schemas import (
     ChangePublic,
     ChangeWithNotices,
