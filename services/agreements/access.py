@@ -13,9 +13,10 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.agreements import domain, store
+from services.agreements import domain
 from services.agreements.domain import Party
-from services.agreements.store import Agreement
+from services.agreements.lifecycle import store
+from services.agreements.lifecycle.store import Agreement
 from shared.auth import Principal, Role, require_roles
 from shared.events.contracts.agreements import RecordsRead
 from shared.outbox import Outbox

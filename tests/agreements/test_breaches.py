@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from services.agreements import sweep
-from services.agreements.breach_store import Breach, BreachNotice
+from services.agreements.breaches.store import Breach, BreachNotice
 from shared.auth import Role
 from shared.outbox import OutboxMessage
 from tests.agreements.contract import ANNEX1, Parties

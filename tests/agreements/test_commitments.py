@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from services.agreements.commitment_store import Instruction, MeasureRecord, StaffMember
-from services.agreements.tom_catalogue import CATALOGUE
+from services.agreements.commitments.store import Instruction, MeasureRecord, StaffMember
+from services.agreements.commitments.tom_catalogue import CATALOGUE
 from shared.auth import Role
 from shared.outbox import OutboxMessage
 from tests.agreements.contract import Parties

@@ -16,10 +16,10 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import col
 
-from services.agreements.consumers import ORGANISATIONS_DURABLE
-from services.agreements.directory import KnownOrganisation, OrganisationStatus
+from services.agreements.directory.consumers import ORGANISATIONS_DURABLE
+from services.agreements.directory.store import KnownOrganisation, OrganisationStatus
 from services.agreements.domain import OrganisationKind
-from services.agreements.store import Agreement
+from services.agreements.lifecycle.store import Agreement
 from shared.events import Actor, ActorType, Envelope, new_event
 from shared.events.contracts.identity import (
     OrganisationAnnounced,

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from sqlalchemy import MetaData, select, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.agreements.directory import KnownOrganisation, LearntFrom
+from services.agreements.directory.store import KnownOrganisation, LearntFrom
 from services.agreements.domain import OrganisationKind
-from services.agreements.store import Agreement
+from services.agreements.lifecycle.store import Agreement
 from shared import migrations
 from shared.database import create_engine
 from tests.support.databases import Database

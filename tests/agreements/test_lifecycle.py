@@ -2,7 +2,7 @@
 
 import uuid
 
-from services.agreements.store import AgreementVersion, Signature
+from services.agreements.lifecycle.store import AgreementVersion, Signature
 from services.audit.store import AuditEntry
 from shared.auth import Role
 from shared.outbox import OutboxMessage

@@ -12,12 +12,12 @@ import nats
 from sqlalchemy import select
 from sqlmodel import col
 
-from services.agreements import directory
-from services.agreements.consumers import ORGANISATIONS_DURABLE
-from services.agreements.directory import KnownOrganisation, LearntFrom
+from services.agreements.directory import store as directory
+from services.agreements.directory.consumers import ORGANISATIONS_DURABLE
+from services.agreements.directory.store import KnownOrganisation, LearntFrom
 from services.agreements.domain import OrganisationKind
+from services.agreements.lifecycle.store import Agreement
 from services.agreements.seed import seed_demo_contract
-from services.agreements.store import Agreement
 from shared.demo import IBEAUTY_ID, OPERATOR_ID, UTOPIA_ID
 from shared.inbox import InboxReceipt
 from shared.outbox import OutboxMessage

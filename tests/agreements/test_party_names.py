@@ -1,6 +1,6 @@
 """An answer about an agreement names its parties as identity names them now.
 
-The names come from the agreements directory (directory.py), which follows identity's
+The names come from the agreements directory (directory/store.py), which follows identity's
 organisation events; they are read with the agreement, so a rename shows on existing agreements
 while the signed versions stay as they were signed. Events are published on the real nats-server
 as identity's relay would (test_directory_events.py), to the agreements service in-process.

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from services.agreements import domain
-from services.agreements.commitment_store import StaffMember
-from services.agreements.consumers import DURABLE, SUBJECTS
+from services.agreements.commitments.consumers import DURABLE, SUBJECTS
+from services.agreements.commitments.store import StaffMember
 from services.audit.store import AuditEntry
 from shared.events import Actor, Envelope, new_event
 from shared.events.contracts.identity import UserStatusChanged

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from services.agreements import sweep
-from services.agreements.subprocessor_store import SubprocessorChange, SubprocessorNotice
+from services.agreements.subprocessors.store import SubprocessorChange, SubprocessorNotice
 from shared.auth import Role
 from shared.outbox import OutboxMessage
 from tests.agreements.contract import Parties

@@ -7,9 +7,9 @@ import zipfile
 from datetime import date
 from functools import partial
 
-from services.agreements import archive
-from services.agreements.certificates import verify
-from services.agreements.commitment_store import Instruction, StaffMember
+from services.agreements.closure import archive
+from services.agreements.closure.certificates import verify
+from services.agreements.commitments.store import Instruction, StaffMember
 from shared.auth import Role
 from tests.agreements.contract import Parties
 from tests.support.platform import Platform, eventually
