@@ -16,7 +16,7 @@ from sqlalchemy import event
 
 from shared.auth import Role
 from tests.agreements.contract import Parties
-from tests.agreements.test_directory_events import T0, created, renamed, taken_in
+from tests.agreements.directory.test_directory_events import T0, created, renamed, taken_in
 from tests.support.platform import Platform
 
 
