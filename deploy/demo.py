@@ -54,7 +54,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from deploy.embedded import service_url, wait_until_ready
-from services.agreements.certificates import verify as verify_certificate
+from services.agreements.closure.certificates import verify as verify_certificate
 from services.agreements.seed import ANNEX1, SEED_AGREEMENT_ID
 from shared.demo import IBEAUTY_ID, UTOPIA_ID
 from shared.settings import DEFAULT_PORTS

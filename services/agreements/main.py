@@ -11,23 +11,21 @@ from pydantic import Field
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from services.agreements import (
-    api,
-    breach_api,
-    breach_store,
-    closure_api,
-    commitment_api,
-    commitment_store,
-    consumers,
-    directory,
-    errors,
-    seed,
-    store,
-    subprocessor_api,
-    subprocessor_store,
-    sweep,
-)
-from services.agreements.certificates import CertificateKey
+from services.agreements import errors, seed, sweep
+from services.agreements.breaches import api as breaches_api
+from services.agreements.breaches import store as breaches_store
+from services.agreements.closure import api as closure_api
+from services.agreements.closure import store as closure_store
+from services.agreements.closure.certificates import CertificateKey
+from services.agreements.commitments import api as commitments_api
+from services.agreements.commitments import consumers as staff_consumer
+from services.agreements.commitments import store as commitments_store
+from services.agreements.directory import consumers as directory_consumer
+from services.agreements.directory import store as directory
+from services.agreements.lifecycle import api as lifecycle_api
+from services.agreements.lifecycle import store as lifecycle_store
+from services.agreements.subprocessors import api as subprocessors_api
+from services.agreements.subprocessors import store as subprocessors_store
 from shared import error_answers
 from shared.auth import JwksSource
 from shared.outbox import OutboxMessage
@@ -50,12 +48,13 @@ class AgreementsSettings(ServiceSettings):
 
 
 TABLES = (
-    store.Agreement.__table__,  # type: ignore[attr-defined]
-    store.AgreementVersion.__table__,  # type: ignore[attr-defined]
-    store.Signature.__table__,  # type: ignore[attr-defined]
-    *subprocessor_store.TABLES,
-    *breach_store.TABLES,
-    *commitment_store.TABLES,
+    lifecycle_store.Agreement.__table__,  # type: ignore[attr-defined]
+    lifecycle_store.AgreementVersion.__table__,  # type: ignore[attr-defined]
+    lifecycle_store.Signature.__table__,  # type: ignore[attr-defined]
+    *subprocessors_store.TABLES,
+    *breaches_store.TABLES,
+    *commitments_store.TABLES,
+    *closure_store.TABLES,
     *directory.TABLES,
 )
 
@@ -95,14 +94,14 @@ def create_app(
         )
 
     runtime.consume(
-        consumers.DURABLE,
-        consumers.staff_follow_identity(outbox=runtime.outbox, service=settings.service),
-        subjects=consumers.SUBJECTS,
+        staff_consumer.DURABLE,
+        staff_consumer.staff_follow_identity(outbox=runtime.outbox, service=settings.service),
+        subjects=staff_consumer.SUBJECTS,
     )
     runtime.consume(
-        consumers.ORGANISATIONS_DURABLE,
-        consumers.directory_follows_identity(),
-        subjects=consumers.ORGANISATIONS_SUBJECTS,
+        directory_consumer.ORGANISATIONS_DURABLE,
+        directory_consumer.directory_follows_identity(),
+        subjects=directory_consumer.ORGANISATIONS_SUBJECTS,
     )
     every = getattr(settings, "deadline_sweep_seconds", 60.0)
     runtime.background.append(partial(sweep.run, runtime, every=every))
@@ -122,10 +121,10 @@ def create_app(
     runtime.install(app)
     error_answers.install(app)
     errors.install(app)
-    app.include_router(api.router)
-    app.include_router(subprocessor_api.router)
-    app.include_router(breach_api.router)
-    app.include_router(commitment_api.router)
+    app.include_router(lifecycle_api.router)
+    app.include_router(subprocessors_api.router)
+    app.include_router(breaches_api.router)
+    app.include_router(commitments_api.router)
     app.include_router(closure_api.router)
     key_path = settings.var_dir / "agreements-certificate.pem"
 

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.agreements import directory
-from services.agreements.commitment_store import MeasureRecord
+from services.agreements.commitments.store import MeasureRecord
+from services.agreements.commitments.tom_catalogue import CATALOGUE
+from services.agreements.directory import store as directory
 from services.agreements.domain import AgreementStatus, OrganisationKind, Party, VersionStatus
-from services.agreements.schemas import Annex1, DataCategory, Terms
-from services.agreements.store import Agreement, AgreementVersion
-from services.agreements.tom_catalogue import CATALOGUE
+from services.agreements.lifecycle.schemas import Annex1, DataCategory, Terms
+from services.agreements.lifecycle.store import Agreement, AgreementVersion
 from shared.demo import IBEAUTY_ID, ORGANISATIONS, UTOPIA_ID
 from shared.events import Actor
 from shared.events.contracts.agreements import AgreementCreated

@@ -11,7 +11,10 @@ from datetime import UTC, datetime
 
 import structlog
 
-from services.agreements import deadlines, retention
+from services.agreements.breaches import deadlines as breach_deadlines
+from services.agreements.breaches import retention as breach_retention
+from services.agreements.commitments import retention as staff_retention
+from services.agreements.subprocessors import deadlines as objection_windows
 from shared.runtime import ServiceRuntime
 
 log = structlog.get_logger("pactum.agreements.sweep")
@@ -20,19 +23,19 @@ Step = Callable[[ServiceRuntime, datetime], Awaitable[int]]
 
 
 async def _objection_windows(runtime: ServiceRuntime, now: datetime) -> int:
-    return await deadlines.close_windows(
+    return await objection_windows.close_windows(
         sessions=runtime.sessions, outbox=runtime.outbox, service=runtime.settings.service, now=now
     )
 
 
 async def _breach_clocks(runtime: ServiceRuntime, now: datetime) -> int:
-    return await deadlines.flag_overdue_breach_notices(
+    return await breach_deadlines.flag_overdue_breach_notices(
         sessions=runtime.sessions, outbox=runtime.outbox, service=runtime.settings.service, now=now
     )
 
 
 async def _staff_retention(runtime: ServiceRuntime, now: datetime) -> int:
-    return await retention.pseudonymise_staff(
+    return await staff_retention.pseudonymise_staff(
         sessions=runtime.sessions,
         outbox=runtime.outbox,
         service=runtime.settings.service,
@@ -42,7 +45,7 @@ async def _staff_retention(runtime: ServiceRuntime, now: datetime) -> int:
 
 
 async def _breach_contact_retention(runtime: ServiceRuntime, now: datetime) -> int:
-    return await retention.pseudonymise_breach_contacts(
+    return await breach_retention.pseudonymise_breach_contacts(
         sessions=runtime.sessions,
         outbox=runtime.outbox,
         service=runtime.settings.service,

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from services.agreements import directory
-from services.agreements.consumers import ORGANISATIONS_DURABLE
+from services.agreements.directory import store as directory
+from services.agreements.directory.consumers import ORGANISATIONS_DURABLE
 from services.agreements.domain import OrganisationKind
 from shared.events import Actor, ActorType, Envelope, new_event
 from shared.events.contracts.identity import OrganisationCreated

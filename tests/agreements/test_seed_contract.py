@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from services.agreements import seed
-from services.agreements.store import Agreement
+from services.agreements.lifecycle.store import Agreement
 from shared.auth import Role
 from shared.demo import IBEAUTY_ID, UTOPIA_ID
 from tests.support.databases import Database

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlmodel import col
 
-from services.agreements.consumers import ORGANISATIONS_DURABLE
-from services.agreements.directory import KnownOrganisation, OrganisationStatus
+from services.agreements.directory.consumers import ORGANISATIONS_DURABLE
+from services.agreements.directory.store import KnownOrganisation, OrganisationStatus
 from services.identity.tables import Organisation
 from shared.inbox import InboxReceipt
 from shared.outbox import OutboxMessage

@@ -6,7 +6,7 @@ from datetime import timedelta
 import jwt
 import pytest
 
-from services.agreements.store import Agreement
+from services.agreements.lifecycle.store import Agreement
 from shared.auth import Role, TokenSigner
 from shared.outbox import OutboxMessage
 from tests.agreements.organisations import introduce, new_organisation

@@ -5,7 +5,7 @@ import uuid
 import pytest
 from structlog.testing import capture_logs
 
-from services.agreements.store import Agreement
+from services.agreements.lifecycle.store import Agreement
 from shared.outbox import OutboxMessage, pending_count
 from tests.agreements.organisations import new_organisation
 from tests.support.platform import Platform, eventually

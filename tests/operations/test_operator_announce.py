@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlmodel import col
 
 from deploy import operator
-from services.agreements.directory import KnownOrganisation, OrganisationStatus
+from services.agreements.directory.store import KnownOrganisation, OrganisationStatus
 from services.identity.main import IdentitySettings
 from services.identity.tables import Organisation
 from shared.database import create_engine, session_factory

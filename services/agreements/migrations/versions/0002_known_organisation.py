@@ -1,5 +1,5 @@
-"""The directory of known organisations (directory.py), filled with the parties of the agreements
-already stored.
+"""The directory of known organisations (directory/store.py), filled with the parties of the
+agreements already stored.
 
 An organisation that is the controller of some stored agreement and the processor of none is known
 as a controller, and the other way round; one found on both sides (possible before the directory

@@ -1,0 +1,42 @@
+"""Bodies for the end of processing: the controller's choice with its legal holds, and the
+signed certificate."""
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.agreements.lifecycle.schemas import Name
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class LegalHold(_Body):
+    """What the law requires to keep, and why; ``staff``, ``instructions`` or ``disclosures``
+    keep those records from destruction, anything else is recorded on the certificate."""
+
+    what: Name
+    why: Name
+
+
+class Closure(_Body):
+    """The controller's choice at the end of processing (DPA-13)."""
+
+    choice: Literal["return", "destroy"]
+    legal_holds: list[LegalHold] = Field(default_factory=list, max_length=50)
+
+
+class CertificatePublic(_Out):
+    id: UUID
+    statement: dict[str, Any]
+    signature: str = Field(description="Ed25519 over the canonical JSON of statement, base64url.")
+    key_id: str
+    issued_at: datetime
+    public_key: dict[str, str] = Field(default_factory=dict)

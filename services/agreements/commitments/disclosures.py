@@ -1,0 +1,128 @@
+"""Legally required disclosures (DPA-4a): the processor records the demand; the controller is
+told beforehand unless the law forbids it, in which case the record and its event stay with the
+processor until the prohibition is lifted. The outcome is recorded."""
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.agreements import domain
+from services.agreements.access import caller_party, find, record_read, require, tenant_of
+from services.agreements.commitments import store as records
+from services.agreements.commitments.schemas import (
+    DisclosureCreate,
+    DisclosureOutcomeUpdate,
+    DisclosurePublic,
+)
+from services.agreements.commitments.store import Disclosure
+from services.agreements.domain import Party
+from services.agreements.lifecycle.store import Agreement
+from shared.auth import Principal
+from shared.events.contracts.agreements import DisclosureOutcome, DisclosureRecorded
+from shared.outbox import Outbox
+
+
+def _tenant(agreement: Agreement, disclosure: Disclosure) -> str:
+    """A disclosure the law keeps from the controller is not filed in the controller's log."""
+    if disclosure.prohibited_by_law:
+        return str(agreement.processor_id)
+    return tenant_of(agreement)
+
+
+async def record(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    body: DisclosureCreate,
+) -> DisclosurePublic:
+    now = datetime.now(UTC)
+    async with session.begin():
+        agreement = await find(session, principal, agreement_id, lock=True)
+        require(agreement, principal, Party.processor)
+        domain.check_not_ended(agreement.status, action="record disclosures")
+        disclosure = Disclosure(
+            agreement_id=agreement.id,
+            recorded_by=principal.user_id,
+            recorded_at=now,
+            controller_informed_at=None if body.prohibited_by_law else now,
+            **body.model_dump(),
+        )
+        session.add(disclosure)
+        await session.flush()
+        outbox.add(
+            session,
+            type="dpa.agreements.disclosure.reported.v1",
+            tenant=_tenant(agreement, disclosure),
+            actor=principal.actor,
+            subject=str(agreement.id),
+            data=DisclosureRecorded(
+                agreement_id=agreement.id,
+                disclosure_id=disclosure.id,
+                controller_informed=not body.prohibited_by_law,
+                prohibited_by_law=body.prohibited_by_law,
+            ),
+        )
+        return DisclosurePublic.model_validate(disclosure)
+
+
+async def settle(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    disclosure_id: uuid.UUID,
+    body: DisclosureOutcomeUpdate,
+) -> DisclosurePublic:
+    now = datetime.now(UTC)
+    async with session.begin():
+        agreement = await find(session, principal, agreement_id, lock=True)
+        require(agreement, principal, Party.processor)
+        disclosure = await records.one(
+            Disclosure, session=session, agreement_id=agreement.id, row_id=disclosure_id
+        )
+        if disclosure is None:
+            raise domain.NotFound("Disclosure")
+        if disclosure.outcome is not None:
+            raise domain.StateConflict("the outcome is already recorded")
+        disclosure.outcome = body.outcome
+        disclosure.outcome_note = body.note
+        disclosure.outcome_at = now
+        if body.prohibition_lifted and disclosure.prohibited_by_law:
+            disclosure.prohibited_by_law = False
+            disclosure.controller_informed_at = now
+        outbox.add(
+            session,
+            type="dpa.agreements.disclosure.updated.v1",
+            tenant=_tenant(agreement, disclosure),
+            actor=principal.actor,
+            subject=str(agreement.id),
+            data=DisclosureOutcome(
+                agreement_id=agreement.id, disclosure_id=disclosure.id, outcome=body.outcome
+            ),
+        )
+        return DisclosurePublic.model_validate(disclosure)
+
+
+async def list_disclosures(
+    *, session: AsyncSession, outbox: Outbox, principal: Principal, agreement_id: uuid.UUID
+) -> list[DisclosurePublic]:
+    async with session.begin():
+        agreement = await find(session, principal, agreement_id)
+        rows = await records.of_agreement(
+            Disclosure, session=session, agreement_id=agreement.id, order=Disclosure.recorded_at
+        )
+        if caller_party(agreement, principal) is not Party.processor:
+            rows = [r for r in rows if not r.prohibited_by_law]
+        record_read(
+            session,
+            outbox,
+            principal,
+            agreement,
+            record="disclosure",
+            record_ids=[r.id for r in rows],
+        )
+        return [DisclosurePublic.model_validate(r) for r in rows]

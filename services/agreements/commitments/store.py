@@ -1,0 +1,141 @@
+"""What the parties record under an agreement: instructions (DPA-1), measures (DPA-6), staff with
+access (DPA-8, DPA-9), and disclosure demands (DPA-4a).
+
+Callers have already proved the caller is a party to ``agreement_id``; these queries stay within
+that one agreement. The one exception, :func:`active_staff_of_user`, serves the identity consumer
+and is scoped to the processor organisation instead.
+"""
+
+import uuid
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Column, Date, DateTime, Text, UniqueConstraint, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel, col
+
+from services.agreements.lifecycle.store import Agreement
+
+
+def _moment(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+
+
+def _text(nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(Text, nullable=nullable))
+
+
+class Instruction(SQLModel, table=True):
+    """A documented instruction of the controller; a new one may supersede an older one."""
+
+    __tablename__ = "instruction"
+    __table_args__ = (UniqueConstraint("agreement_id", "number"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    agreement_id: uuid.UUID = Field(foreign_key="agreement.id", index=True)
+    number: int
+    text: str = _text()
+    supersedes_id: uuid.UUID | None = None
+    issued_by: str = Field(max_length=200)
+    issued_at: datetime = _moment(nullable=False)
+    acknowledged_by: str | None = Field(default=None, max_length=200)
+    acknowledged_at: datetime | None = _moment()
+
+
+class MeasureRecord(SQLModel, table=True):
+    """One statement of an Annex 2 measure's status and evidence; the newest one counts."""
+
+    __tablename__ = "measure_record"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    agreement_id: uuid.UUID = Field(foreign_key="agreement.id", index=True)
+    measure_id: str = Field(max_length=20)
+    status: str = Field(max_length=20)
+    evidence: str = _text()
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime = _moment(nullable=False)
+
+
+class StaffMember(SQLModel, table=True):
+    """A person or department of the processor with access, bound to confidentiality."""
+
+    __tablename__ = "staff_member"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    agreement_id: uuid.UUID = Field(foreign_key="agreement.id", index=True)
+    name: str = Field(max_length=200)  # personal data: destroyed at the end, pseudonymised later
+    user_id: str | None = Field(default=None, max_length=200)  # identity's user, if any
+    function: str = Field(max_length=200)
+    confidentiality_signed_on: date = Field(sa_column=Column(Date, nullable=False))
+    gdpr_briefed: bool = True
+    added_by: str = Field(max_length=200)
+    added_at: datetime = _moment(nullable=False)
+    removed_at: datetime | None = _moment()
+    pseudonymised_at: datetime | None = _moment()  # TOM-T1: name replaced after retention
+
+
+class Disclosure(SQLModel, table=True):
+    """A legally required disclosure demand and what became of it (DPA-4a)."""
+
+    __tablename__ = "disclosure"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    agreement_id: uuid.UUID = Field(foreign_key="agreement.id", index=True)
+    authority: str = Field(max_length=200)
+    legal_basis: str = _text()
+    scope: str = _text()
+    prohibited_by_law: bool
+    controller_informed_at: datetime | None = _moment()
+    outcome: str | None = Field(default=None, max_length=20)
+    outcome_note: str | None = _text(nullable=True)
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime = _moment(nullable=False)
+    outcome_at: datetime | None = _moment()
+
+
+TABLES: tuple[Any, ...] = tuple(
+    model.__table__  # type: ignore[union-attr]
+    for model in (Instruction, MeasureRecord, StaffMember, Disclosure)
+)
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+async def of_agreement(
+    model: type[Row], *, session: AsyncSession, agreement_id: uuid.UUID, order: Any = None
+) -> list[Row]:
+    """Every row of ``model`` under one agreement, oldest first."""
+    query = select(model).where(col(model.agreement_id) == agreement_id)  # type: ignore[attr-defined]
+    if order is not None:
+        query = query.order_by(order)
+    return list((await session.scalars(query)).all())
+
+
+async def one(
+    model: type[Row], *, session: AsyncSession, agreement_id: uuid.UUID, row_id: uuid.UUID
+) -> Row | None:
+    query = (
+        select(model)
+        .where(col(model.agreement_id) == agreement_id, col(model.id) == row_id)  # type: ignore[attr-defined]
+        .with_for_update()
+    )
+    return (await session.scalars(query)).first()
+
+
+async def active_staff_of_user(
+    *, session: AsyncSession, processor_id: uuid.UUID, user_id: str
+) -> list[tuple[StaffMember, Agreement]]:
+    """The staff entries naming identity user ``user_id`` whose access has not ended, on the
+    agreements where ``processor_id`` is the processor (locked for the update), oldest first."""
+    query = (
+        select(StaffMember, Agreement)
+        .join(Agreement, col(Agreement.id) == col(StaffMember.agreement_id))
+        .where(
+            col(Agreement.processor_id) == processor_id,
+            col(StaffMember.user_id) == user_id,
+            col(StaffMember.removed_at).is_(None),
+        )
+        .order_by(col(StaffMember.added_at), col(StaffMember.id))
+        .with_for_update(of=StaffMember)
+    )
+    return [(member, agreement) for member, agreement in (await session.execute(query)).all()]

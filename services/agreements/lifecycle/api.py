@@ -1,0 +1,206 @@
+"""HTTP routes of an agreement's lifecycle: parse, call a use case; errors map in ``errors``."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, status
+
+from services.agreements.access import Admin, Reader
+from services.agreements.lifecycle import service, signing
+from services.agreements.lifecycle.schemas import (
+    AgreementCreate,
+    AgreementList,
+    AgreementPublic,
+    AmendmentCreate,
+    DraftUpdate,
+    Termination,
+    VersionList,
+)
+from shared.runtime import RuntimeDep, SessionDep
+
+router = APIRouter(prefix="/agreements", tags=["agreements"])
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such agreement for your organisation."}
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The agreement's state does not allow this step."}
+}
+
+
+# 422 (already documented for every route): the caller's kind does not fit its party, or
+# counterparty_id is not an organisation that can be the other party.
+PARTIES_CHECKED: dict[int | str, dict[str, Any]] = {
+    409: {
+        "description": "Your organisation is not known to the agreements service yet (identity's "
+        "event about it is not consumed yet): try again shortly.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Detail"}}},
+    },
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AgreementPublic,
+    responses=PARTIES_CHECKED,
+)
+async def create_agreement(
+    body: AgreementCreate, principal: Admin, session: SessionDep, runtime: RuntimeDep
+) -> AgreementPublic:
+    """Create a draft agreement; the caller states which party its organisation is.
+
+    Both parties are checked against the organisations identity created: the caller's
+    organisation must be of the kind of the stated party, the counterparty (if given) a known
+    organisation of the other kind.
+    """
+    return await service.create_agreement(
+        session=session, outbox=runtime.outbox, principal=principal, draft=body
+    )
+
+
+@router.get("", response_model=AgreementList)
+async def list_agreements(
+    principal: Reader,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> AgreementList:
+    """List the agreements the caller's organisation is a party to, newest first."""
+    items = await service.list_agreements(
+        session=session, outbox=runtime.outbox, principal=principal, limit=limit
+    )
+    return AgreementList(items=items)
+
+
+@router.get("/{agreement_id}", response_model=AgreementPublic, responses=NOT_FOUND)
+async def read_agreement(
+    agreement_id: uuid.UUID, principal: Reader, session: SessionDep, runtime: RuntimeDep
+) -> AgreementPublic:
+    """Read one agreement the caller's organisation is a party to; the read is audited."""
+    return await service.read_agreement(
+        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
+    )
+
+
+@router.patch("/{agreement_id}", response_model=AgreementPublic, responses=NOT_FOUND | CONFLICT)
+async def update_draft(
+    agreement_id: uuid.UUID,
+    body: DraftUpdate,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> AgreementPublic:
+    """Edit a draft nobody signed yet; signed agreements change only by amendment."""
+    return await service.update_draft(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        change=body,
+    )
+
+
+@router.post(
+    "/{agreement_id}/signatures", response_model=AgreementPublic, responses=NOT_FOUND | CONFLICT
+)
+async def sign(
+    agreement_id: uuid.UUID, principal: Admin, session: SessionDep, runtime: RuntimeDep
+) -> AgreementPublic:
+    """Sign, for the caller's party, the version awaiting signature (draft or amendment)."""
+    return await signing.sign(
+        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
+    )
+
+
+@router.post(
+    "/{agreement_id}/activation", response_model=AgreementPublic, responses=NOT_FOUND | CONFLICT
+)
+async def activate(
+    agreement_id: uuid.UUID, principal: Admin, session: SessionDep, runtime: RuntimeDep
+) -> AgreementPublic:
+    """Put an agreement both parties signed into effect."""
+    return await service.change_status(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        action="activate",
+    )
+
+
+@router.post(
+    "/{agreement_id}/termination", response_model=AgreementPublic, responses=NOT_FOUND | CONFLICT
+)
+async def terminate(
+    agreement_id: uuid.UUID,
+    body: Termination,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> AgreementPublic:
+    """End the processing; return or destruction of the data follows (DPA-13)."""
+    return await service.change_status(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        action="terminate",
+        reason=body.reason,
+    )
+
+
+@router.post(
+    "/{agreement_id}/amendments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AgreementPublic,
+    responses=NOT_FOUND | CONFLICT,
+)
+async def propose_amendment(
+    agreement_id: uuid.UUID,
+    body: AmendmentCreate,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> AgreementPublic:
+    """Propose a new version; it comes into force once both parties signed it."""
+    return await signing.propose_amendment(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        amendment=body,
+    )
+
+
+@router.post(
+    "/{agreement_id}/amendments/{number}/withdrawal",
+    response_model=AgreementPublic,
+    responses=NOT_FOUND | CONFLICT,
+)
+async def withdraw_amendment(
+    agreement_id: uuid.UUID,
+    number: Annotated[int, Path(ge=2, le=100_000)],
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> AgreementPublic:
+    """Withdraw (proposer) or decline (other party) an amendment awaiting signatures."""
+    return await signing.withdraw_amendment(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        number=number,
+    )
+
+
+@router.get("/{agreement_id}/versions", response_model=VersionList, responses=NOT_FOUND)
+async def list_versions(
+    agreement_id: uuid.UUID, principal: Reader, session: SessionDep, runtime: RuntimeDep
+) -> VersionList:
+    """Every version with who signed it and when; nothing signed is ever overwritten."""
+    items = await signing.list_versions(
+        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
+    )
+    return VersionList(items=items)

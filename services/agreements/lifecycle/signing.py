@@ -1,0 +1,242 @@
+"""Signing and amending: versions come into force only when both parties signed (DPA-1).
+
+A signed version is never overwritten: an amendment is a new version, and the one in force stays
+in force until both parties signed the amendment, which then supersedes it.
+"""
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.agreements import domain
+from services.agreements.access import AgreementNotFound, caller_party, find, tenant_of
+from services.agreements.domain import VersionStatus
+from services.agreements.lifecycle import store
+from services.agreements.lifecycle.schemas import (
+    AgreementPublic,
+    AmendmentCreate,
+    Annex1,
+    SignaturePublic,
+    Terms,
+    VersionPublic,
+)
+from services.agreements.lifecycle.service import apply_terms, public
+from services.agreements.lifecycle.store import Agreement, AgreementVersion, Signature
+from shared.auth import Principal
+from shared.events.contracts.agreements import (
+    AgreementSigned,
+    AmendmentInForce,
+    AmendmentProposed,
+    AmendmentWithdrawn,
+    RecordsRead,
+)
+from shared.outbox import Outbox
+
+
+async def sign(
+    *, session: AsyncSession, outbox: Outbox, principal: Principal, agreement_id: uuid.UUID
+) -> AgreementPublic:
+    """The caller's organisation signs the version awaiting signature (draft or amendment)."""
+    now = datetime.now(UTC)
+    async with session.begin():
+        agreement = await find(session, principal, agreement_id, lock=True)
+        party = caller_party(agreement, principal)
+        if party is None:  # the creator's own scope always holds; a counterparty is a party
+            raise AgreementNotFound(agreement_id)
+        pending = await store.awaiting_signature(session=session, agreement_id=agreement.id)
+        if pending is None:
+            raise domain.StateConflict("there is no version awaiting signature")
+        existing = await store.signatures(session=session, version_ids=[pending.id])
+        signed_by = [s.party for s in existing]
+        domain.check_can_sign(
+            status=agreement.status,
+            version_status=pending.status,
+            signed_by=signed_by,
+            party=party,
+            controller=str(agreement.controller_id) if agreement.controller_id else None,
+            processor=str(agreement.processor_id) if agreement.processor_id else None,
+            annex1=pending.annex1,
+        )
+        session.add(
+            Signature(
+                version_id=pending.id,
+                party=party,
+                organisation_id=uuid.UUID(principal.organisation_id),
+                signed_by=principal.user_id,
+                signed_at=now,
+            )
+        )
+        fully = domain.fully_signed([*signed_by, party])
+        assert agreement.controller_id is not None
+        assert agreement.processor_id is not None
+        outbox.add(
+            session,
+            type="dpa.agreements.agreement.signed.v1",
+            tenant=tenant_of(agreement),
+            actor=principal.actor,
+            subject=str(agreement.id),
+            data=AgreementSigned(
+                agreement_id=agreement.id,
+                version=pending.number,
+                party=party.value,
+                controller_id=agreement.controller_id,
+                processor_id=agreement.processor_id,
+                fully_signed=fully,
+            ),
+        )
+        if fully:
+            await _bring_into_force(session, outbox, principal, agreement, pending, now)
+        await session.flush()
+        return await public(session, agreement)
+
+
+async def _bring_into_force(
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement: Agreement,
+    version: AgreementVersion,
+    now: datetime,
+) -> None:
+    previous = agreement.version
+    if version.status is VersionStatus.proposed:
+        old = await store.version(session=session, agreement_id=agreement.id, number=previous)
+        assert old is not None
+        old.status = VersionStatus.superseded
+        outbox.add(
+            session,
+            type="dpa.agreements.amendment.accepted.v1",
+            tenant=tenant_of(agreement),
+            actor=principal.actor,
+            subject=str(agreement.id),
+            data=AmendmentInForce(
+                agreement_id=agreement.id, version=version.number, superseded_version=previous
+            ),
+        )
+    version.status = VersionStatus.in_force
+    version.in_force_at = now
+    agreement.version = version.number
+    agreement.status = domain.after_signature(agreement.status, fully=True)
+    apply_terms(agreement, Terms.model_validate(version.terms))
+
+
+async def propose_amendment(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    amendment: AmendmentCreate,
+) -> AgreementPublic:
+    """A new version both parties must sign; the signed version stays in force until then."""
+    if amendment.annex1 is None and amendment.terms is None:
+        raise domain.AgreementRuleBroken("an amendment changes annex1, terms or both")
+    async with session.begin():
+        agreement = await find(session, principal, agreement_id, lock=True)
+        party = caller_party(agreement, principal)
+        assert party is not None
+        pending = await store.awaiting_signature(session=session, agreement_id=agreement.id)
+        domain.check_can_amend(status=agreement.status, open_amendment=pending is not None)
+        current = await store.version(
+            session=session, agreement_id=agreement.id, number=agreement.version
+        )
+        assert current is not None
+        annex1 = amendment.annex1.model_dump(mode="json") if amendment.annex1 else current.annex1
+        terms = amendment.terms.model_dump(mode="json") if amendment.terms else current.terms
+        if annex1 == current.annex1 and terms == current.terms:
+            raise domain.AgreementRuleBroken("the amendment changes nothing in force")
+        number = agreement.version + 1
+        while await store.version(session=session, agreement_id=agreement.id, number=number):
+            number += 1  # skip numbers of earlier amendments that never came into force
+        session.add(
+            AgreementVersion(
+                agreement_id=agreement.id,
+                number=number,
+                status=VersionStatus.proposed,
+                annex1=annex1,
+                terms=terms,
+                reason=amendment.reason,
+                proposed_by=principal.user_id,
+                proposed_by_party=party,
+                created_at=datetime.now(UTC),
+            )
+        )
+        fields = [name for name in ("annex1", "terms") if getattr(amendment, name) is not None]
+        outbox.add(
+            session,
+            type="dpa.agreements.amendment.proposed.v1",
+            tenant=tenant_of(agreement),
+            actor=principal.actor,
+            subject=str(agreement.id),
+            data=AmendmentProposed(agreement_id=agreement.id, version=number, fields=fields),
+        )
+        await session.flush()
+        return await public(session, agreement)
+
+
+async def list_versions(
+    *, session: AsyncSession, outbox: Outbox, principal: Principal, agreement_id: uuid.UUID
+) -> list[VersionPublic]:
+    async with session.begin():
+        agreement = await find(session, principal, agreement_id)
+        rows = await store.versions(session=session, agreement_id=agreement.id)
+        signed = await store.signatures(session=session, version_ids=[v.id for v in rows])
+        outbox.add(
+            session,
+            type="dpa.agreements.record.listed.v1",
+            tenant=tenant_of(agreement),
+            actor=principal.actor,
+            subject=str(agreement.id),
+            data=RecordsRead(
+                agreement_id=agreement.id, record="version", record_ids=[v.id for v in rows]
+            ),
+        )
+    return [
+        VersionPublic(
+            number=v.number,
+            status=v.status,
+            annex1=Annex1.model_validate(v.annex1),
+            terms=Terms.model_validate(v.terms),
+            reason=v.reason,
+            proposed_by_party=v.proposed_by_party,
+            created_at=v.created_at,
+            in_force_at=v.in_force_at,
+            signatures=[SignaturePublic.model_validate(s) for s in signed if s.version_id == v.id],
+        )
+        for v in rows
+    ]
+
+
+async def withdraw_amendment(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    number: int,
+) -> AgreementPublic:
+    """Either party ends an amendment awaiting signatures: the proposer withdraws it, the other
+    party declines it. The version in force stays; the withdrawn one is kept, never deleted."""
+    async with session.begin():
+        agreement = await find(session, principal, agreement_id, lock=True)
+        party = caller_party(agreement, principal)
+        assert party is not None
+        version = await store.version(session=session, agreement_id=agreement.id, number=number)
+        if version is None:
+            raise domain.NotFound("Amendment")
+        if version.status is not VersionStatus.proposed:
+            raise domain.StateConflict(
+                f"version {number} is {version.status}, not awaiting signatures"
+            )
+        version.status = VersionStatus.withdrawn
+        outbox.add(
+            session,
+            type="dpa.agreements.amendment.withdrawn.v1",
+            tenant=tenant_of(agreement),
+            actor=principal.actor,
+            subject=str(agreement.id),
+            data=AmendmentWithdrawn(agreement_id=agreement.id, version=number, party=party.value),
+        )
+        await session.flush()
+        return await public(session, agreement)
