@@ -6,6 +6,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
+from services.console.language import translations
 from tests.console.people import Person, check_accessibility, shot
 from tests.console.platform import ConsolePlatform, unique_email
 
@@ -108,3 +109,104 @@ def test_links_mailed_before_the_console_existed_still_open_its_pages(
             assert answer.status_code == 308, (service, path)
             assert answer.headers["location"] == target
         assert http.get(console_platform.url("identity") + "/account/other").status_code == 404
+
+
+def test_a_locked_out_admin_resets_her_password_by_mail_and_keeps_her_second_step__TOM_T5_TOM_T2d(
+    console_platform: ConsolePlatform, browser: Browser, screenshots: Path
+) -> None:
+    organisation = console_platform.new_organisation("Gemeente Heidebeek")
+    lotte = Person(console_platform, browser.new_context(locale="en-GB"), unique_email("lotte"))
+    console_platform.invite_first_admin(organisation, lotte.email)
+    lotte.accept_invitation()
+    lotte.sign_out()
+
+    page = lotte.open("/sign-in")
+    for _attempt in range(6):  # the default policy locks after five failures
+        page.get_by_label("E-mail address").fill(lotte.email)
+        page.get_by_label("Password").fill("a wrong guess at the password")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_contain_text("Sign-in failed")
+    # Locked: even the right password gets the very same answer (TOM-T5).
+    page.get_by_label("E-mail address").fill(lotte.email)
+    page.get_by_label("Password").fill(lotte.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Sign-in failed")
+    expect(page.get_by_label("6-digit code from your authenticator app")).to_have_count(0)
+
+    before = len(console_platform.mails_to(lotte.email))
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("E-mail address").fill(lotte.email)
+    page.get_by_role("button", name="Send me a link").click()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+    check_accessibility(page)
+
+    link = console_platform.link_in_mail(lotte.email, purpose="reset", after=before)
+    page = lotte.open(link)
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    assert "token" not in page.url
+    check_accessibility(page)
+    shot(page, screenshots, "reset-password")
+    lotte.password = "another long and private sentence 7"
+    page.get_by_label("New password").fill(lotte.password)
+    page.get_by_label("Type the password again").fill(lotte.password)
+    page.get_by_role("button", name="Save my new password").click()
+    expect(page.get_by_text("Your new password is set.")).to_be_visible()
+
+    # The second step was kept: the new password alone does not sign her in.
+    page = lotte.sign_in()
+    expect(page.get_by_role("heading", name="What needs you now")).to_be_visible()
+    # The link worked once.
+    page = lotte.open(link)
+    expect(page.get_by_role("alert")).to_contain_text("invalid, used or expired")
+    lotte.context.close()
+
+
+def test_a_person_changes_her_password_and_signs_out_her_other_browser(
+    console_platform: ConsolePlatform, browser: Browser, screenshots: Path
+) -> None:
+    organisation = console_platform.new_organisation("OCMW Beekvliet")
+    jan = Person(console_platform, browser.new_context(locale="en-GB"), unique_email("jan"))
+    console_platform.invite_first_admin(organisation, jan.email)
+    jan.accept_invitation()
+    laptop = Person(console_platform, browser.new_context(locale="en-GB"), jan.email)
+    laptop.authenticator = jan.authenticator
+    laptop.sign_in()
+
+    page = jan.open("/account")
+    expect(page.locator("table tbody tr")).to_have_count(2)
+    check_accessibility(page)
+    shot(page, screenshots, "my-account")
+    page.get_by_label("Current password").fill(jan.password)
+    jan.password = "a new sentence nobody guesses 9"
+    page.get_by_label("New password", exact=True).fill(jan.password)
+    page.get_by_label("Type the new password again").fill(jan.password)
+    page.get_by_label("Sign out my other devices").check()
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Your password is changed.")).to_be_visible()
+    expect(page.locator("table tbody tr")).to_have_count(1)
+
+    # The laptop's session ended in identity: its next page asks it to sign in again.
+    other = laptop.open("/account")
+    expect(other.get_by_role("heading", name="Sign in to pactum")).to_be_visible()
+    jan.context.close()
+    laptop.context.close()
+
+
+def test_the_console_speaks_dutch_french_and_english_with_brussels_times(
+    console_platform: ConsolePlatform, browser: Browser
+) -> None:
+    context = browser.new_context(locale="nl-BE")
+    page = context.new_page()
+    page.goto(console_platform.url() + "/sign-in")
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    dutch, french = translations("nl").gettext, translations("fr").gettext
+    assert dutch("Sign in to pactum") != "Sign in to pactum"
+    expect(page.get_by_role("heading", level=1)).to_have_text(dutch("Sign in to pactum"))
+    page.get_by_role("button", name="Français").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.get_by_role("heading", level=1)).to_have_text(french("Sign in to pactum"))
+    page.goto(console_platform.url() + "/help")  # the choice holds on the next page
+    expect(page.get_by_role("heading", level=1)).to_have_text(french("Help and accessibility"))
+    expect(page.get_by_text(french("Times are shown in Brussels time."))).to_be_visible()
+    check_accessibility(page)
+    context.close()
