@@ -6,7 +6,9 @@ An answer the page cannot use becomes an :class:`ApiRefused` with the status and
 own words; the pages decide what a person is told.
 """
 
+import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,6 +21,22 @@ from services.console.settings import ConsoleSettings
 log = structlog.get_logger("pactum.console")
 
 Service = Literal["identity", "agreements", "audit", "notifier"]
+
+# The (start, end) of every API call the current page makes, for its Server-Timing header.
+calls_of_this_page: ContextVar[list[tuple[float, float]] | None] = ContextVar(
+    "calls_of_this_page", default=None
+)
+
+
+def busy_seconds(intervals: list[tuple[float, float]]) -> float:
+    """How long at least one call was under way: parallel calls count once (their union)."""
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(intervals):
+        if end <= reach:
+            continue
+        total += end - max(start, reach)
+        reach = end
+    return total
 
 
 @dataclass
@@ -99,6 +117,7 @@ class Apis:
         if idempotency_key:
             headers["idempotency-key"] = idempotency_key
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        started = time.perf_counter()
         try:
             response = await self.client_for(service).request(
                 method, f"{self.bases[service]}{path}", json=json, params=clean, headers=headers
@@ -106,6 +125,10 @@ class Apis:
         except httpx.HTTPError as error:
             log.warning("console.api_unreachable", service=service, error=type(error).__name__)
             raise ServiceUnavailable(service, type(error).__name__) from None
+        finally:
+            timings = calls_of_this_page.get()
+            if timings is not None:
+                timings.append((started, time.perf_counter()))
         if response.status_code >= 500:
             log.warning("console.api_failed", service=service, status=response.status_code)
             raise ServiceUnavailable(service, f"HTTP {response.status_code}")

@@ -1,6 +1,7 @@
 """Composition root of the console: wiring only."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
@@ -15,7 +16,14 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.console import render as pages
-from services.console.apis import ApiRefused, Apis, NotSignedIn, ServiceUnavailable
+from services.console.apis import (
+    ApiRefused,
+    Apis,
+    NotSignedIn,
+    ServiceUnavailable,
+    busy_seconds,
+    calls_of_this_page,
+)
 from services.console.domain import Lifetimes
 from services.console.keys import ConsoleKey
 from services.console.routes import ROUTERS
@@ -63,6 +71,38 @@ class CsrfCookie:
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+
+class ServerTiming:
+    """Pure ASGI: each page says how long it waited for the APIs and how long it took in all
+    (``Server-Timing: api;dur=…, total;dur=…``), so the console's own cost can be measured."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        calls: list[tuple[float, float]] = []
+        token = calls_of_this_page.set(calls)
+        started = time.perf_counter()
+
+        async def send_with_timing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                api = busy_seconds(calls) * 1000
+                total = (time.perf_counter() - started) * 1000
+                value = f'api;dur={api:.2f};desc="{len(calls)} calls", total;dur={total:.2f}'
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"server-timing", value.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_timing)
+        finally:
+            calls_of_this_page.reset(token)
 
 
 def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = None) -> FastAPI:
@@ -141,6 +181,7 @@ def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = N
     _install_answers(app)
     app.add_middleware(CsrfCookie, name=app.state.cookies.csrf, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders, secure=settings.secure_cookies)
+    app.add_middleware(ServerTiming)
     app.add_middleware(RequestContext, service=settings.service, metrics=metrics)
     FastAPIInstrumentor.instrument_app(
         app,
