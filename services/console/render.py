@@ -44,7 +44,7 @@ def time_left(
         parts.append(translations.ngettext("%(num)d day", "%(num)d days", days) % {"num": days})
     if hours or days:
         parts.append(translations.ngettext("%(num)d hour", "%(num)d hours", hours) % {"num": hours})
-    if not days:
+    if not days and (minutes or not hours):
         parts.append(
             translations.ngettext("%(num)d minute", "%(num)d minutes", minutes) % {"num": minutes}
         )
