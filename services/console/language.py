@@ -34,6 +34,11 @@ def translations(language: str) -> Translations:
     for po in sorted(folder.glob("*.po")) if language != "en" else []:
         with po.open("rb") as file:
             catalog = read_po(file, locale=BABEL_LOCALES[language])
+        # An untranslated entry must not hide another part's translation of the same message.
+        for message in list(catalog):
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            if message.id and not all(strings):
+                del catalog[message.id]
         buffer = io.BytesIO()
         write_mo(buffer, catalog)
         buffer.seek(0)
