@@ -116,7 +116,10 @@ def missing() -> list[str]:
                 msgid = key if isinstance(key, str) else key[0]
                 entry = catalog.get(msgid)
                 strings = entry.string if entry is not None else ""
-                texts = list(strings) if isinstance(strings, (tuple, list)) else [strings]
+                texts = [
+                    str(s or "")
+                    for s in (strings if isinstance(strings, (tuple, list)) else [strings])
+                ]
                 if not all(texts):
                     lacking.append(f"{language} {part}: {msgid}")
                 elif any(placeholders(text) != placeholders(msgid) for text in texts):
