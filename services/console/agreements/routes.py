@@ -1,7 +1,10 @@
-"""The console's agreements pages."""
+"""The console's agreements pages: the agreements, one agreement's tabs, the processor's work."""
 
 from fastapi import APIRouter, Depends
 
+from services.console.agreements import pages, work
 from services.console.web import visitor
 
 router = APIRouter(dependencies=[Depends(visitor)])
+router.include_router(pages.router)
+router.include_router(work.router)

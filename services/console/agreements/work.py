@@ -1,0 +1,793 @@
+"""Working under an agreement: instructions, subprocessors, breaches, staff, disclosures, the end.
+
+The controller issues instructions and decides on subprocessor changes; the processor
+acknowledges, announces changes, keeps the staff list and records disclosures. The API decides
+who may do what (the wrong party gets 403: the page not found); these pages only offer each
+person the forms their side may use.
+"""
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from services.console.agreements.common import (
+    agreements_api,
+    checked_id,
+    lines,
+    load,
+    page_context,
+    text,
+)
+from services.console.apis import ApiRefused
+from services.console.render import render
+from services.console.sessions import Person
+from services.console.web import NotYours, SignedIn, apis_of, go, t, visitor
+
+router = APIRouter(dependencies=[Depends(visitor)])
+
+Errors = list[tuple[str, str]]
+
+
+def _problem(request: Request, refused: ApiRefused) -> tuple[str, str]:
+    return ("", t(request, "This could not be done: %(reason)s") % {"reason": refused.detail})
+
+
+def _required(
+    request: Request, form: Any, name: str, message: str, errors: Errors, limit: int = 200
+) -> str:
+    value = text(form, name, limit)
+    if not value:
+        errors.append((name, t(request, message)))
+    elif len(value) > limit:
+        errors.append((name, t(request, "Keep this under %(num)d characters.") % {"num": limit}))
+    return value
+
+
+# -- instructions ------------------------------------------------------------------------------
+
+
+async def _instructions_page(
+    request: Request,
+    person: Person,
+    agreement_id: str,
+    *,
+    errors: Errors | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    agreement_id = checked_id(agreement_id)
+    shown, found = await asyncio.gather(
+        load(request, person, agreement_id),
+        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/instructions"),
+    )
+    items = sorted(found["items"], key=lambda item: item["number"], reverse=True)
+    numbers = {item["id"]: item["number"] for item in items}
+    superseded = {item["supersedes_id"] for item in items if item.get("supersedes_id")}
+    context = page_context(person, shown, "/instructions") | {
+        "instructions": items,
+        "numbers": numbers,
+        "superseded": superseded,
+        "errors": errors or [],
+        "values": values or {},
+    }
+    return render(
+        request, "agreements/agreement_instructions.html", context, status=400 if errors else 200
+    )
+
+
+@router.get("/agreements/{agreement_id}/instructions")
+async def instructions_page(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    return await _instructions_page(request, person, agreement_id)
+
+
+@router.post("/agreements/{agreement_id}/instructions")
+async def issue_instruction(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    agreement_id = checked_id(agreement_id)
+    form = await request.form()
+    errors: Errors = []
+    instruction = _required(request, form, "text", "Write the instruction.", errors)
+    supersedes = text(form, "supersedes_id")
+    values = {"text": instruction, "supersedes_id": supersedes}
+    if not errors:
+        body: dict[str, Any] = {"text": instruction}
+        if supersedes:
+            body["supersedes_id"] = supersedes
+        try:
+            await agreements_api(
+                request, person, "POST", f"/agreements/{agreement_id}/instructions", json=body
+            )
+        except ApiRefused as refused:
+            if refused.status not in (400, 409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(f"/agreements/{agreement_id}/instructions?done=instruction_issued")
+    return await _instructions_page(request, person, agreement_id, errors=errors, values=values)
+
+
+@router.post("/agreements/{agreement_id}/instructions/{instruction_id}/acknowledgement")
+async def acknowledge_instruction(
+    request: Request, person: SignedIn, agreement_id: str, instruction_id: str
+) -> Response:
+    agreement_id, instruction_id = checked_id(agreement_id), checked_id(instruction_id)
+    try:
+        await agreements_api(
+            request,
+            person,
+            "POST",
+            f"/agreements/{agreement_id}/instructions/{instruction_id}/acknowledgement",
+        )
+    except ApiRefused as refused:
+        if refused.status not in (409, 422):
+            raise
+        return await _instructions_page(
+            request, person, agreement_id, errors=[_problem(request, refused)]
+        )
+    return go(f"/agreements/{agreement_id}/instructions?done=instruction_acknowledged")
+
+
+# -- subprocessors -----------------------------------------------------------------------------
+
+
+async def _subprocessors(
+    request: Request, person: Person, processor_id: str | None
+) -> dict[str, Any]:
+    if not processor_id:
+        return {"current": [], "history": []}
+    found: dict[str, Any] = await agreements_api(
+        request, person, "GET", f"/processors/{processor_id}/subprocessors"
+    )
+    return found
+
+
+@router.get("/agreements/{agreement_id}/subprocessors")
+async def subprocessors_page(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    agreement_id = checked_id(agreement_id)
+    shown = await load(request, person, agreement_id)
+    notices, listed = await asyncio.gather(
+        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/subprocessor-notices"),
+        _subprocessors(request, person, shown.agreement.get("processor_id")),
+    )
+    items = sorted(notices["items"], key=lambda notice: notice["notified_at"], reverse=True)
+    context = page_context(person, shown, "/subprocessors") | {
+        "notices": items,
+        "current": listed["current"],
+    }
+    return render(request, "agreements/agreement_subprocessors.html", context)
+
+
+async def _notice_page(
+    request: Request,
+    person: Person,
+    agreement_id: str,
+    notice_id: str,
+    *,
+    errors: Errors | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    agreement_id, notice_id = checked_id(agreement_id), checked_id(notice_id)
+    shown, notices = await asyncio.gather(
+        load(request, person, agreement_id),
+        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/subprocessor-notices"),
+    )
+    notice = next((n for n in notices["items"] if str(n["id"]) == notice_id), None)
+    if notice is None:
+        raise NotYours
+    context = page_context(person, shown, "/subprocessors") | {
+        "notice": notice,
+        "change": notice["change"],
+        "errors": errors or [],
+        "values": values or {},
+        "may_decide": person.is_admin
+        and shown.party == "controller"
+        and notice["decision"] in ("pending", "objected"),
+    }
+    return render(
+        request, "agreements/object_subprocessor.html", context, status=400 if errors else 200
+    )
+
+
+@router.get("/agreements/{agreement_id}/subprocessor-notices/{notice_id}")
+async def notice_page(
+    request: Request, person: SignedIn, agreement_id: str, notice_id: str
+) -> Response:
+    """The page a subprocessor-change mail links to: the change, its deadline, object or approve."""
+    return await _notice_page(request, person, agreement_id, notice_id)
+
+
+@router.post("/agreements/{agreement_id}/subprocessor-notices/{notice_id}/objection")
+async def object_to_change(
+    request: Request, person: SignedIn, agreement_id: str, notice_id: str
+) -> Response:
+    agreement_id, notice_id = checked_id(agreement_id), checked_id(notice_id)
+    form = await request.form()
+    errors: Errors = []
+    reason = _required(request, form, "reason", "Give the reason for your objection.", errors)
+    if not errors:
+        try:
+            await agreements_api(
+                request,
+                person,
+                "POST",
+                f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}/objection",
+                json={"reason": reason},
+            )
+        except ApiRefused as refused:
+            if refused.status not in (409, 422):
+                raise
+            if refused.status == 409:
+                errors.append(
+                    (
+                        "",
+                        t(request, "You can no longer object: %(reason)s")
+                        % {"reason": refused.detail},
+                    )
+                )
+            else:
+                errors.append(_problem(request, refused))
+        else:
+            return go(f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}?done=objected")
+    return await _notice_page(
+        request, person, agreement_id, notice_id, errors=errors, values={"reason": reason}
+    )
+
+
+@router.post("/agreements/{agreement_id}/subprocessor-notices/{notice_id}/approval")
+async def approve_change(
+    request: Request, person: SignedIn, agreement_id: str, notice_id: str
+) -> Response:
+    agreement_id, notice_id = checked_id(agreement_id), checked_id(notice_id)
+    try:
+        await agreements_api(
+            request,
+            person,
+            "POST",
+            f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}/approval",
+        )
+    except ApiRefused as refused:
+        if refused.status not in (409, 422):
+            raise
+        return await _notice_page(
+            request, person, agreement_id, notice_id, errors=[_problem(request, refused)]
+        )
+    return go(f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}?done=change_approved")
+
+
+def _processor_only(person: Person) -> None:
+    if not (person.is_processor and person.is_admin):
+        raise NotYours
+
+
+async def _announce_page(
+    request: Request,
+    person: Person,
+    *,
+    errors: Errors | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    listed = await _subprocessors(request, person, person.organisation_id)
+    context = {
+        "current": listed["current"],
+        "errors": errors or [],
+        "values": values
+        or {"kind": "add", "effective_date": (dt.date.today() + dt.timedelta(days=45)).isoformat()},
+    }
+    return render(
+        request, "agreements/announce_subprocessor.html", context, status=400 if errors else 200
+    )
+
+
+@router.get("/subprocessor-changes/new")
+async def announce_page(request: Request, person: SignedIn) -> Response:
+    _processor_only(person)
+    return await _announce_page(request, person)
+
+
+@router.post("/subprocessor-changes/new")
+async def announce_change(request: Request, person: SignedIn) -> Response:
+    _processor_only(person)
+    form = await request.form()
+    errors: Errors = []
+    kind = text(form, "kind") or "add"
+    replaces = text(form, "replaces_id")
+    name = _required(request, form, "name", "Enter the subprocessor's name.", errors)
+    service = _required(request, form, "service", "Say what the subprocessor does for you.", errors)
+    location = _required(request, form, "location", "Say where the data will be processed.", errors)
+    transfer = _required(
+        request,
+        form,
+        "transfer_mechanism",
+        "Say how a transfer is protected (or that there is none).",
+        errors,
+    )
+    categories_text = text(form, "data_categories", 4000)
+    categories = lines(categories_text)
+    if not categories:
+        errors.append(
+            ("data_categories", t(request, "Name at least one category of personal data."))
+        )
+    elif any(len(c) > 200 for c in categories):
+        errors.append(("data_categories", t(request, "A category name is too long.")))
+    effective = text(form, "effective_date")
+    try:
+        effective_date = dt.date.fromisoformat(effective)
+        if effective_date < dt.date.today():
+            errors.append(("effective_date", t(request, "The date cannot lie in the past.")))
+    except ValueError:
+        errors.append(("effective_date", t(request, "Enter a date like 2027-01-31.")))
+    if kind not in ("add", "replace"):
+        errors.append(("kind", t(request, "Choose whether this adds or replaces a subprocessor.")))
+    elif kind == "replace" and not replaces:
+        errors.append(("replaces_id", t(request, "Choose the subprocessor this one replaces.")))
+    values = {
+        "kind": kind,
+        "replaces_id": replaces,
+        "name": name,
+        "service": service,
+        "location": location,
+        "transfer_mechanism": transfer,
+        "data_categories": categories_text,
+        "effective_date": effective,
+    }
+    if not errors:
+        body: dict[str, Any] = {
+            "kind": kind,
+            "name": name,
+            "service": service,
+            "location": location,
+            "transfer_mechanism": transfer,
+            "data_categories": categories,
+            "effective_date": effective,
+        }
+        if kind == "replace":
+            body["replaces_id"] = replaces
+        try:
+            change = await agreements_api(
+                request, person, "POST", "/subprocessor-changes", json=body
+            )
+        except ApiRefused as refused:
+            if refused.status not in (403, 409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(f"/subprocessor-changes/{change['id']}?done=change_announced")
+    return await _announce_page(request, person, errors=errors, values=values)
+
+
+@router.get("/subprocessor-changes/{change_id}")
+async def change_page(request: Request, person: SignedIn, change_id: str) -> Response:
+    """A change the processor announced: which agreements and controllers it reached, deadlines."""
+    change_id = checked_id(change_id)
+    _processor_only(person)
+    listed, agreements = await asyncio.gather(
+        _subprocessors(request, person, person.organisation_id),
+        agreements_api(request, person, "GET", "/agreements", params={"limit": 100}),
+    )
+    change = next((c for c in listed["history"] if str(c["id"]) == change_id), None)
+    if change is None:
+        raise NotYours
+    by_id = {str(a["id"]): a for a in agreements["items"]}
+    context = {"change": change, "agreements": by_id}
+    return render(request, "agreements/subprocessor_change.html", context)
+
+
+@router.post("/subprocessor-changes/{change_id}/withdrawal")
+async def withdraw_change(request: Request, person: SignedIn, change_id: str) -> Response:
+    change_id = checked_id(change_id)
+    _processor_only(person)
+    try:
+        await agreements_api(
+            request, person, "POST", f"/subprocessor-changes/{change_id}/withdrawal"
+        )
+    except ApiRefused as refused:
+        if refused.status != 409:
+            raise
+    return go(f"/subprocessor-changes/{change_id}?done=change_withdrawn")
+
+
+# -- breaches under this agreement ---------------------------------------------------------------
+
+
+@router.get("/agreements/{agreement_id}/breaches")
+async def breaches_page(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    agreement_id = checked_id(agreement_id)
+    shown, found = await asyncio.gather(
+        load(request, person, agreement_id),
+        agreements_api(request, person, "GET", "/breaches", params={"limit": 100}),
+    )
+    rows = []
+    for breach in found["items"]:
+        notices = [n for n in breach.get("notices") or [] if str(n["agreement_id"]) == agreement_id]
+        if notices:
+            rows.append({"breach": breach, "notice": notices[0]})
+    context = page_context(person, shown, "/breaches") | {"rows": rows}
+    return render(request, "agreements/agreement_breaches.html", context)
+
+
+# -- staff with access -------------------------------------------------------------------------
+
+
+async def _staff_page(
+    request: Request,
+    person: Person,
+    agreement_id: str,
+    *,
+    errors: Errors | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    agreement_id = checked_id(agreement_id)
+    shown, found = await asyncio.gather(
+        load(request, person, agreement_id),
+        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/staff"),
+    )
+    current = [m for m in found["items"] if not m.get("removed_at")]
+    former = [m for m in found["items"] if m.get("removed_at")]
+    context = page_context(person, shown, "/staff") | {
+        "current": current,
+        "former": former,
+        "errors": errors or [],
+        "values": values or {},
+    }
+    return render(
+        request, "agreements/agreement_staff.html", context, status=400 if errors else 200
+    )
+
+
+@router.get("/agreements/{agreement_id}/staff")
+async def staff_page(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    return await _staff_page(request, person, agreement_id)
+
+
+@router.post("/agreements/{agreement_id}/staff")
+async def add_staff(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    agreement_id = checked_id(agreement_id)
+    form = await request.form()
+    errors: Errors = []
+    name = _required(request, form, "name", "Enter the person's or department's name.", errors)
+    function = _required(request, form, "function", "Enter their function.", errors)
+    signed_on = text(form, "confidentiality_signed_on")
+    briefed = bool(text(form, "gdpr_briefed"))
+    try:
+        dt.date.fromisoformat(signed_on)
+    except ValueError:
+        errors.append(
+            (
+                "confidentiality_signed_on",
+                t(request, "Enter the date they signed, like 2026-11-30."),
+            )
+        )
+    if not briefed:
+        errors.append(
+            (
+                "gdpr_briefed",
+                t(request, "Only people informed of the GDPR may have access: confirm they were."),
+            )
+        )
+    values = {
+        "name": name,
+        "function": function,
+        "confidentiality_signed_on": signed_on,
+        "gdpr_briefed": "yes" if briefed else "",
+    }
+    if not errors:
+        body = {
+            "name": name,
+            "function": function,
+            "confidentiality_signed_on": signed_on,
+            "gdpr_briefed": briefed,
+        }
+        try:
+            await agreements_api(
+                request, person, "POST", f"/agreements/{agreement_id}/staff", json=body
+            )
+        except ApiRefused as refused:
+            if refused.status not in (409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(f"/agreements/{agreement_id}/staff?done=staff_added")
+    return await _staff_page(request, person, agreement_id, errors=errors, values=values)
+
+
+@router.post("/agreements/{agreement_id}/staff/{member_id}/removal")
+async def remove_staff(
+    request: Request, person: SignedIn, agreement_id: str, member_id: str
+) -> Response:
+    agreement_id, member_id = checked_id(agreement_id), checked_id(member_id)
+    try:
+        await agreements_api(
+            request, person, "POST", f"/agreements/{agreement_id}/staff/{member_id}/removal"
+        )
+    except ApiRefused as refused:
+        if refused.status not in (409, 422):
+            raise
+        return await _staff_page(request, person, agreement_id, errors=[_problem(request, refused)])
+    return go(f"/agreements/{agreement_id}/staff?done=staff_removed")
+
+
+# -- disclosures ---------------------------------------------------------------------------------
+
+
+async def _disclosures_page(
+    request: Request,
+    person: Person,
+    agreement_id: str,
+    *,
+    errors: Errors | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    agreement_id = checked_id(agreement_id)
+    shown, found = await asyncio.gather(
+        load(request, person, agreement_id),
+        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/disclosures"),
+    )
+    items = sorted(found["items"], key=lambda d: d["recorded_at"], reverse=True)
+    context = page_context(person, shown, "/disclosures") | {
+        "disclosures": items,
+        "errors": errors or [],
+        "values": values or {},
+    }
+    return render(
+        request, "agreements/agreement_disclosures.html", context, status=400 if errors else 200
+    )
+
+
+@router.get("/agreements/{agreement_id}/disclosures")
+async def disclosures_page(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    return await _disclosures_page(request, person, agreement_id)
+
+
+@router.post("/agreements/{agreement_id}/disclosures")
+async def record_disclosure(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    agreement_id = checked_id(agreement_id)
+    form = await request.form()
+    errors: Errors = []
+    authority = _required(
+        request, form, "authority", "Name the authority that demands the data.", errors
+    )
+    basis = _required(request, form, "legal_basis", "Give the legal basis of the demand.", errors)
+    scope = _required(request, form, "scope", "Say which data the demand covers.", errors)
+    prohibited = bool(text(form, "prohibited_by_law"))
+    values = {
+        "authority": authority,
+        "legal_basis": basis,
+        "scope": scope,
+        "prohibited_by_law": "yes" if prohibited else "",
+    }
+    if not errors:
+        body = {
+            "authority": authority,
+            "legal_basis": basis,
+            "scope": scope,
+            "prohibited_by_law": prohibited,
+        }
+        try:
+            created = await agreements_api(
+                request, person, "POST", f"/agreements/{agreement_id}/disclosures", json=body
+            )
+        except ApiRefused as refused:
+            if refused.status not in (409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(
+                f"/agreements/{agreement_id}/disclosures/{created['id']}?done=disclosure_recorded"
+            )
+    return await _disclosures_page(request, person, agreement_id, errors=errors, values=values)
+
+
+OUTCOMES = ("complied", "refused", "contested", "withdrawn")
+
+
+async def _disclosure_page(
+    request: Request,
+    person: Person,
+    agreement_id: str,
+    disclosure_id: str,
+    *,
+    errors: Errors | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    agreement_id, disclosure_id = checked_id(agreement_id), checked_id(disclosure_id)
+    shown, found = await asyncio.gather(
+        load(request, person, agreement_id),
+        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/disclosures"),
+    )
+    disclosure = next((d for d in found["items"] if str(d["id"]) == disclosure_id), None)
+    if disclosure is None:
+        raise NotYours
+    context = page_context(person, shown, "/disclosures") | {
+        "disclosure": disclosure,
+        "outcomes": OUTCOMES,
+        "errors": errors or [],
+        "values": values or {},
+    }
+    return render(
+        request, "agreements/disclosure_detail.html", context, status=400 if errors else 200
+    )
+
+
+@router.get("/agreements/{agreement_id}/disclosures/{disclosure_id}")
+async def disclosure_page(
+    request: Request, person: SignedIn, agreement_id: str, disclosure_id: str
+) -> Response:
+    return await _disclosure_page(request, person, agreement_id, disclosure_id)
+
+
+@router.post("/agreements/{agreement_id}/disclosures/{disclosure_id}/outcome")
+async def record_outcome(
+    request: Request, person: SignedIn, agreement_id: str, disclosure_id: str
+) -> Response:
+    agreement_id, disclosure_id = checked_id(agreement_id), checked_id(disclosure_id)
+    form = await request.form()
+    errors: Errors = []
+    outcome = text(form, "outcome")
+    note = text(form, "note", 4000)
+    lifted = bool(text(form, "prohibition_lifted"))
+    if outcome not in OUTCOMES:
+        errors.append(("outcome", t(request, "Choose the outcome.")))
+    if len(note) > 4000:
+        errors.append(("note", t(request, "Keep this under 4000 characters.")))
+    values = {"outcome": outcome, "note": note, "prohibition_lifted": "yes" if lifted else ""}
+    if not errors:
+        body = {"outcome": outcome, "note": note or None, "prohibition_lifted": lifted}
+        try:
+            await agreements_api(
+                request,
+                person,
+                "POST",
+                f"/agreements/{agreement_id}/disclosures/{disclosure_id}/outcome",
+                json=body,
+            )
+        except ApiRefused as refused:
+            if refused.status not in (409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(f"/agreements/{agreement_id}/disclosures/{disclosure_id}?done=saved")
+    return await _disclosure_page(
+        request, person, agreement_id, disclosure_id, errors=errors, values=values
+    )
+
+
+# -- the end: termination, return or destruction -------------------------------------------------
+
+
+async def _certificate(request: Request, person: Person, agreement: dict[str, Any]) -> Any:
+    if agreement["status"] != "closed":
+        return None
+    try:
+        return await agreements_api(
+            request, person, "GET", f"/agreements/{agreement['id']}/certificate"
+        )
+    except ApiRefused as refused:
+        if refused.status == 404:
+            return None
+        raise
+
+
+async def _end_page(
+    request: Request,
+    person: Person,
+    agreement_id: str,
+    *,
+    errors: Errors | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    shown = await load(request, person, agreement_id)
+    certificate = await _certificate(request, person, shown.agreement)
+    context = page_context(person, shown, "/end") | {
+        "certificate": certificate,
+        "errors": errors or [],
+        "values": values or {},
+    }
+    return render(request, "agreements/agreement_end.html", context, status=400 if errors else 200)
+
+
+@router.get("/agreements/{agreement_id}/end")
+async def end_page(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    return await _end_page(request, person, checked_id(agreement_id))
+
+
+@router.post("/agreements/{agreement_id}/termination/check")
+async def check_termination(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    """Check your answers before ending the agreement."""
+    agreement_id = checked_id(agreement_id)
+    form = await request.form()
+    errors: Errors = []
+    reason = _required(request, form, "reason", "Say why the agreement ends.", errors)
+    if errors:
+        return await _end_page(
+            request, person, agreement_id, errors=errors, values={"reason": reason}
+        )
+    shown = await load(request, person, agreement_id)
+    context = page_context(person, shown, "/end") | {"reason": reason}
+    return render(request, "agreements/terminate_agreement.html", context)
+
+
+@router.post("/agreements/{agreement_id}/termination")
+async def terminate(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    agreement_id = checked_id(agreement_id)
+    form = await request.form()
+    errors: Errors = []
+    reason = _required(request, form, "reason", "Say why the agreement ends.", errors)
+    if not errors:
+        try:
+            await agreements_api(
+                request,
+                person,
+                "POST",
+                f"/agreements/{agreement_id}/termination",
+                json={"reason": reason},
+            )
+        except ApiRefused as refused:
+            if refused.status not in (409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(f"/agreements/{agreement_id}/end?done=terminated")
+    return await _end_page(request, person, agreement_id, errors=errors, values={"reason": reason})
+
+
+@router.get("/agreements/{agreement_id}/export")
+async def download_export(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    """The return export (ZIP with manifest), straight from the agreements service."""
+    agreement_id = checked_id(agreement_id)
+    answer = await apis_of(request).call(
+        "agreements", "GET", f"/agreements/{agreement_id}/export", token=person.access_token
+    )
+    return Response(
+        answer.content,
+        media_type="application/zip",
+        headers={"content-disposition": f'attachment; filename="agreement-{agreement_id}.zip"'},
+    )
+
+
+def _closure(request: Request, form: Any, errors: Errors) -> tuple[dict[str, Any], dict[str, str]]:
+    choice = text(form, "choice")
+    holds_text = text(form, "legal_holds", 4000)
+    if choice not in ("return", "destroy"):
+        errors.append(("choice", t(request, "Choose return or destruction.")))
+    holds = []
+    for line in lines(holds_text):
+        what, _, why = line.partition(":")
+        if not what.strip() or not why.strip() or len(what) > 200 or len(why) > 200:
+            errors.append(("legal_holds", t(request, "Write each legal hold as: what: why.")))
+            break
+        holds.append({"what": what.strip(), "why": why.strip()})
+    return {"choice": choice, "legal_holds": holds}, {"choice": choice, "legal_holds": holds_text}
+
+
+@router.post("/agreements/{agreement_id}/closure/check")
+async def check_closure(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    agreement_id = checked_id(agreement_id)
+    form = await request.form()
+    errors: Errors = []
+    body, values = _closure(request, form, errors)
+    if errors:
+        return await _end_page(request, person, agreement_id, errors=errors, values=values)
+    shown = await load(request, person, agreement_id)
+    context = page_context(person, shown, "/end") | {"closure": body, "values": values}
+    return render(request, "agreements/close_agreement.html", context)
+
+
+@router.post("/agreements/{agreement_id}/closure")
+async def close(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    agreement_id = checked_id(agreement_id)
+    form = await request.form()
+    errors: Errors = []
+    body, values = _closure(request, form, errors)
+    if not errors:
+        try:
+            await agreements_api(
+                request, person, "POST", f"/agreements/{agreement_id}/closure", json=body
+            )
+        except ApiRefused as refused:
+            if refused.status not in (409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(f"/agreements/{agreement_id}/end?done=closed")
+    return await _end_page(request, person, agreement_id, errors=errors, values=values)

@@ -1,0 +1,267 @@
+"""Agreements in Chromium: a controller and a processor draft, sign and work under their agreement.
+
+A fresh controller (Sofie, a municipal DPO) and a fresh processor (Lotte, its supplier's admin)
+each secure their account from the mailed invitation with an authenticator app. Lotte drafts the
+agreement, both sign it after checking it, Lotte announces a subprocessor; Sofie opens the change
+from her mail, sees its deadline and objects with a reason. Lotte keeps the staff list and records
+a disclosure; Sofie issues an instruction that Lotte acknowledges. A third organisation's admin
+opens every one of these pages and finds nothing.
+"""
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.console.people import Person, check_accessibility, shot
+from tests.console.platform import ConsolePlatform, text_of, unique_email
+
+pytestmark = pytest.mark.timeout(300)
+
+NOTICE_LINK = re.compile(r"https?://\S+/agreements/[0-9a-f-]{36}/subprocessor-notices/[0-9a-f-]{36}")
+
+
+def admin_of(
+    platform: ConsolePlatform, browser: Browser, name: str, kind: str, label: str
+) -> tuple[Person, str]:
+    """A fresh organisation and its first admin, signed in with password and authenticator."""
+    organisation = platform.new_organisation(name, kind)
+    person = Person(platform, browser.new_context(locale="en-GB"), unique_email(label))
+    platform.invite_first_admin(organisation, person.email)
+    page = person.accept_invitation(enrol=False)
+    if page.get_by_role("heading", name="Set up your second step").count() == 0:
+        page = person.open("/account")
+        page.get_by_role("button", name="Set up a second step").click()
+    person.set_up_authenticator(page)
+    return person, organisation
+
+
+def no_problem(page: Page) -> None:
+    expect(page.locator(".error-summary")).to_have_count(0)
+
+
+def fill_annex1(page: Page) -> None:
+    page.get_by_label("Subject of the processing").fill("Hosting of the appointment module")
+    page.get_by_label("Duration", exact=True).fill("As long as the main contract runs")
+    page.get_by_label("Nature of the processing").fill("Hosting, storage, support, back-up")
+    page.get_by_label("Purpose", exact=True).fill("Citizens book appointments with the town hall")
+    page.get_by_label("Categories of personal data and how long they are kept").fill(
+        "contactgegevens, 730\nafspraakgegevens, 365"
+    )
+    page.get_by_label("Categories of data subjects").fill("citizens")
+    page.get_by_label("Legal basis").fill("GDPR art. 6.1(e): a task in the public interest")
+
+
+def sign(person: Person, agreement_url: str, screenshots: Path | None = None) -> None:
+    page = person.open(agreement_url)
+    page.get_by_role("link", name="Check and sign").click()
+    expect(page.get_by_role("heading", name="Check before you sign")).to_be_visible()
+    check_accessibility(page)
+    if screenshots is not None:
+        shot(page, screenshots, "agreement-signing")
+    # Without confirming, nothing is signed and the page says why.
+    page.get_by_role("button", name="Sign the agreement").click()
+    expect(page.get_by_role("alert")).to_contain_text("Confirm that you may sign")
+    check_accessibility(page)
+    page.get_by_label("I may sign for my organisation and I agree to this version").check()
+    page.get_by_role("button", name="Sign the agreement").click()
+    expect(page.get_by_text("Signed for your organisation.")).to_be_visible()
+
+
+def test_a_controller_and_a_processor_sign_and_work_under_their_agreement__DPA_1_DPA_5_DPA_8_DPA_4a(
+    console_platform: ConsolePlatform, browser: Browser, screenshots: Path
+) -> None:
+    stamp = unique_email("x").split("@")[0][-8:]
+    sofie, controller_id = admin_of(
+        console_platform, browser, f"Gemeente Zonnedorp {stamp}", "controller", "sofie"
+    )
+    lotte, _processor_id = admin_of(
+        console_platform, browser, f"Cloudwerk BV {stamp}", "processor", "lotte"
+    )
+
+    # Sofie tells Lotte her organisation number: it is on her Agreements page.
+    page = sofie.open("/agreements")
+    expect(page.get_by_role("heading", name="Agreements", exact=True)).to_be_visible()
+    expect(page.locator(".organisation-number")).to_have_text(controller_id)
+
+    # -- Lotte drafts the agreement; bad input first, then a complete draft --------------------
+    page = lotte.open("/agreements")
+    page.get_by_role("link", name="Draft a new agreement").click()
+    expect(page.get_by_role("heading", name="Draft a new agreement")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_label("The controller's organisation number").fill("not a number")
+    page.get_by_label("Days to object to a new subprocessor").fill("0")
+    page.get_by_role("button", name="Save the draft").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Enter a title for the agreement.")
+    expect(summary).to_contain_text("This is not an organisation number")
+    expect(summary).to_contain_text("Enter a whole number from 1 to 365.")
+    check_accessibility(page)
+
+    title = f"Verwerkersovereenkomst Zonnedorp - Cloudwerk {stamp}"
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("The controller's organisation number").fill(controller_id)
+    page.get_by_label("Days to object to a new subprocessor").fill("30")
+    fill_annex1(page)
+    for _attempt in range(20):  # agreements learns new organisations from identity's events
+        page.get_by_role("button", name="Save the draft").click()
+        if page.get_by_text("The draft is saved.").count():
+            break
+        time.sleep(0.5)
+    expect(page.get_by_text("The draft is saved.")).to_be_visible()
+    agreement_url = page.url.split("?")[0].removeprefix(console_platform.url())
+    agreement_id = agreement_url.rsplit("/", 1)[1]
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    expect(page.locator(".agreement-parties")).to_contain_text(f"Gemeente Zonnedorp {stamp}")
+
+    # -- both parties sign after checking; Sofie activates ---------------------------------------
+    sign(lotte, agreement_url, screenshots)
+    expect(page.get_by_text("Your organisation has signed.")).to_be_visible()
+
+    page = sofie.open("/agreements")
+    expect(page.get_by_role("link", name=title)).to_be_visible()
+    check_accessibility(page)
+    shot(page, screenshots, "agreements")
+    sign(sofie, agreement_url)
+    page = sofie.page
+    page.get_by_role("button", name="Activate the agreement").click()
+    expect(page.get_by_text("The agreement is active.")).to_be_visible()
+    expect(page.locator(".agreement-parties")).to_contain_text("active")
+    check_accessibility(page)
+    shot(page, screenshots, "agreement-detail")
+
+    page = sofie.open(f"{agreement_url}/versions")
+    expect(page.get_by_role("heading", name=re.compile("Version 1"))).to_be_visible()
+    check_accessibility(page)
+    page = sofie.open(f"{agreement_url}/annexes")
+    expect(page.get_by_role("heading", name="Annex 2: security measures")).to_be_visible()
+    check_accessibility(page)
+
+    # -- Lotte announces a subprocessor: it reaches Sofie's agreement with a deadline (DPA-5) ---
+    mails_before = len(console_platform.mails_to(sofie.email))
+    page = lotte.open("/agreements")
+    page.get_by_role("link", name="Announce a subprocessor change").click()
+    check_accessibility(page)
+    page.get_by_label("Name of the subprocessor").fill(f"Datacenter Noord {stamp}")
+    page.get_by_label("What it does for you").fill("Hosting of the database")
+    page.get_by_label("Where the data is processed").fill("Belgium, EU")
+    page.get_by_label("Safeguard for a transfer outside the EU").fill("none needed (EU)")
+    page.get_by_label("Personal data it processes").fill("contactgegevens")
+    page.get_by_role("button", name="Announce the change").click()
+    expect(page.get_by_text("The change is announced to every controller below.")).to_be_visible()
+    reached = page.get_by_role("row", name=re.compile(f"Gemeente Zonnedorp {stamp}"))
+    expect(reached).to_contain_text("left")
+    check_accessibility(page)
+
+    # -- Sofie opens the change from her mail, sees the deadline and objects with a reason ------
+    mail = console_platform.wait_for_mail(
+        sofie.email, containing="/subprocessor-notices/", after=mails_before, within=60
+    )
+    found = NOTICE_LINK.search(text_of(mail))
+    assert found, text_of(mail)
+    notice_url = found.group(0).removeprefix(console_platform.url())
+    assert notice_url.startswith(agreement_url)
+    page = sofie.open(notice_url)
+    expect(page.get_by_role("heading", name=re.compile("wants to add Datacenter Noord"))).to_be_visible()
+    deadline = page.locator(".deadline-box")
+    expect(deadline).to_contain_text("You can object by")
+    expect(deadline).to_contain_text("(Brussels time)")
+    expect(deadline).to_contain_text("days")
+    expect(deadline).to_contain_text("left")
+    check_accessibility(page)
+    page.get_by_role("button", name="Object", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("Give the reason for your objection.")
+    check_accessibility(page)
+    page.get_by_label("Reason for your objection").fill("Our data stays with our own supplier.")
+    shot(page, screenshots, "object-subprocessor")
+    page.get_by_role("button", name="Object", exact=True).click()
+    expect(page.get_by_text("Your objection is recorded.")).to_be_visible()
+    expect(page.get_by_text("Our data stays with our own supplier.")).to_be_visible()
+    page = sofie.open(f"{agreement_url}/subprocessors")
+    expect(page.get_by_role("row", name=re.compile("Datacenter Noord"))).to_contain_text("objected")
+    check_accessibility(page)
+
+    # -- Lotte keeps the staff list and records a disclosure (DPA-8, DPA-4a) ---------------------
+    page = lotte.open(f"{agreement_url}/staff")
+    page.get_by_role("button", name="Add to the list").click()
+    expect(page.get_by_role("alert")).to_contain_text("Enter the person's or department's name.")
+    page.get_by_label("Name of the person or department").fill("Jan Peeters")
+    page.get_by_label("Function", exact=True).fill("Support engineer")
+    page.get_by_label("Date the confidentiality commitment was signed").fill("2026-11-02")
+    page.get_by_label("They were informed of the GDPR and of their duties").check()
+    page.get_by_role("button", name="Add to the list").click()
+    expect(page.get_by_text("Added to the list of staff with access.")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("Jan Peeters"))).to_be_visible()
+    check_accessibility(page)
+
+    page = lotte.open(f"{agreement_url}/disclosures")
+    page.get_by_label("Authority that demands the data").fill("Federale politie")
+    page.get_by_label("Legal basis of the demand").fill("Wetboek van strafvordering art. 46bis")
+    page.get_by_label("Which data the demand covers").fill("Contact details of one citizen")
+    page.get_by_role("button", name="Record the demand").click()
+    expect(page.get_by_text("The demand is recorded.")).to_be_visible()
+    disclosure_url = page.url.split("?")[0].removeprefix(console_platform.url())
+    check_accessibility(page)
+
+    page = sofie.open(f"{agreement_url}/staff")
+    expect(page.get_by_role("row", name=re.compile("Jan Peeters"))).to_be_visible()
+    page = sofie.open(f"{agreement_url}/disclosures")
+    page.get_by_role("link", name="Federale politie").click()
+    expect(page.get_by_role("heading", name="Demand by Federale politie")).to_be_visible()
+    check_accessibility(page)
+
+    # -- Sofie issues an instruction; Lotte acknowledges it (DPA-1) ------------------------------
+    page = sofie.open(f"{agreement_url}/instructions")
+    page.get_by_role("button", name="Issue the instruction").click()
+    expect(page.get_by_role("alert")).to_contain_text("Write the instruction.")
+    page.get_by_label("Instruction", exact=True).fill("Delete appointment data after 365 days.")
+    page.get_by_role("button", name="Issue the instruction").click()
+    expect(page.get_by_text("The instruction is issued.")).to_be_visible()
+    check_accessibility(page)
+
+    page = lotte.open(f"{agreement_url}/instructions")
+    row = page.get_by_role("row", name=re.compile("Delete appointment data"))
+    row.get_by_role("button", name=re.compile("Acknowledge")).click()
+    expect(page.get_by_text("The instruction is acknowledged.")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("Delete appointment data"))).to_contain_text(
+        "acknowledged"
+    )
+    check_accessibility(page)
+
+    # -- the other tabs and the evidence report open for both parties ---------------------------
+    for path in ("/breaches", "/end", "/report"):
+        page = sofie.open(agreement_url + path)
+        no_problem(page)
+        check_accessibility(page)
+    expect(page.get_by_role("heading", name="Compliance evidence report")).to_be_visible()
+    expect(page.get_by_text("Delete appointment data after 365 days.")).to_be_visible()
+
+    # -- a third organisation's admin finds none of it --------------------------------------------
+    stranger, _ = admin_of(console_platform, browser, f"Gemeente Elders {stamp}", "controller", "eva")
+    page = stranger.open("/agreements")
+    expect(page.get_by_role("link", name=title)).to_have_count(0)
+    for path in (
+        agreement_url,
+        *(
+            f"{agreement_url}{tab}"
+            for tab in (
+                "/annexes", "/versions", "/instructions", "/subprocessors", "/breaches",
+                "/staff", "/disclosures", "/end", "/report", "/sign", "/draft", "/amend",
+                "/measures/TOM-T1",
+            )
+        ),
+        notice_url,
+        disclosure_url,
+        f"/agreements/{agreement_id}/export",
+        "/agreements/not-an-id",
+    ):  # fmt: skip
+        page = stranger.open(path)
+        expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+        expect(page.get_by_text(title)).to_have_count(0)
+    check_accessibility(page)
+    # Nor can the stranger act on it.
+    page = stranger.open("/agreements")
+    for context in (sofie, lotte, stranger):
+        context.context.close()
