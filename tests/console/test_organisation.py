@@ -202,7 +202,7 @@ def test_an_admin_sets_the_sign_in_rules_and_a_new_colleague_must_use_a_second_s
     expect_done(page, "The sign-in rules are saved.")
     rules = page.get_by_role("region", name="The rules now")
     expect(rules).to_contain_text("at least 14 characters")
-    expect(rules).to_contain_text("any of the previous 3")
+    expect(rules).to_contain_text("any of the last 3 passwords")
     expect(rules).to_contain_text("Everyone must use a second step at sign-in.")
     expect(rules).to_contain_text("After 4 failed attempts in a row, the account locks.")
     expect(rules).to_contain_text("The first lock lasts 2 minutes; the next ones last longer")
