@@ -37,9 +37,9 @@ def test_a_new_admin_secures_her_account_from_the_mailed_invitation__TOM_T2a_TOM
     expect(page).to_have_url(f"{console_platform.url()}/account")
     check_accessibility(page)
     page.get_by_role("button", name="Set up a second step").click()
-    expect(
-        page.get_by_role("img", name="QR code to add pactum to your authenticator app")
-    ).to_be_visible()
+    qr = page.get_by_role("img", name="QR code to add pactum to your authenticator app")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("image => image.complete && image.naturalWidth > 0"), "the QR code shows"
     check_accessibility(page)
     shot(page, screenshots, "set-up-second-step")
     sofie.set_up_authenticator(page)

@@ -240,7 +240,10 @@ def _grouped(secret: str) -> str:
 
 def enrolment_shown(enrolment: dict[str, Any]) -> dict[str, str]:
     """The QR code as an image (an ``<img>`` of SVG: no inline markup for the CSP to refuse)."""
-    svg = enrolment["qr_svg"].encode()
+    svg_text = str(enrolment["qr_svg"])
+    if "xmlns=" not in svg_text.split(">", 1)[0]:  # inline SVG: an image needs its namespace
+        svg_text = svg_text.replace("<svg", '<svg xmlns="http://www.w3.org/2000/svg"', 1)
+    svg = svg_text.encode()
     secret = enrolment["secret"]
     return {
         "qr": QR_PREFIX + base64.b64encode(svg).decode(),
