@@ -158,24 +158,25 @@ def parties(platform: ConsolePlatform, browser: Browser, label: str) -> Parties:
         assert answer.status_code == 201, answer.text  # 409/422 until both are known
         return answer.json()
 
+    for side, person in ((controller, dpo), (processor, support)):
+        side.call(
+            "POST",
+            "notifier",
+            "/notifier/contacts",
+            json={
+                "topics": ["breach", "subprocessor", "security", "agreement"],
+                "email": person.email,
+                "user_id": side.user_id,
+                "locale": "en",
+            },
+            expect=201,
+        )
     agreement = eventually(drafted, "the agreements service knows both organisations")
     found.agreement_id = str(agreement["id"])
     path = f"/agreements/{found.agreement_id}"
     controller.call("POST", "agreements", f"{path}/signatures")
     processor.call("POST", "agreements", f"{path}/signatures")
     controller.call("POST", "agreements", f"{path}/activation")
-    controller.call(
-        "POST",
-        "notifier",
-        "/notifier/contacts",
-        json={
-            "topics": ["breach", "subprocessor", "security", "agreement"],
-            "email": dpo.email,
-            "user_id": controller.user_id,
-            "locale": "en",
-        },
-        expect=201,
-    )
     return found
 
 

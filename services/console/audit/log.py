@@ -154,7 +154,7 @@ async def _people(request: Request, person: Person) -> dict[str, str]:
 
 
 async def _organisations(request: Request, person: Person) -> dict[str, str]:
-    """Organisations by id: one's own and the other party of each of one's agreements."""
+    """Names by id: one's own organisation, each agreement's title and its other party."""
     names = {person.organisation_id: person.organisation_name}
     if person.is_operator:
         return names
@@ -168,6 +168,8 @@ async def _organisations(request: Request, person: Person) -> dict[str, str]:
         for side in ("controller", "processor"):
             if agreement.get(f"{side}_id") and agreement.get(f"{side}_name"):
                 names.setdefault(str(agreement[f"{side}_id"]), str(agreement[f"{side}_name"]))
+        if agreement.get("title"):
+            names[str(agreement["id"])] = str(agreement["title"])
     return names
 
 
@@ -179,12 +181,13 @@ def describe(
     what = t(request, summary) if summary else _catalogue_summary(entry["event_type"])
     actor, kind = str(entry.get("actor_id") or ""), entry.get("actor_type")
     home = organisations.get(str(entry.get("actor_organisation_id") or ""), "")
+    named = False
     if kind == "operator":
         who = t(request, "pactum operator (supplier)")
     elif kind == "system" or actor.startswith("system:"):
         who = t(request, "pactum, automatically")
     elif people.get(actor):
-        who = people[actor]
+        who, named = people[actor], True
     elif home:
         who = t(request, "someone at %(organisation)s") % {"organisation": home}
     else:
@@ -193,10 +196,20 @@ def describe(
         "entry": entry,
         "what": what,
         "who": who,
-        "home": home,
+        "home": home if named else "",
+        "record": _record_name(entry, people, organisations),
         "kept_by": organisations.get(str(entry.get("organisation_id")), ""),
         "link": _record_link(entry),
     }
+
+
+def _record_name(
+    entry: dict[str, Any], people: dict[str, str], organisations: dict[str, str]
+) -> str:
+    """What the entry is about, by name where the console knows one (a person, an organisation,
+    an agreement), else empty (the page shows the reference)."""
+    subject = str(entry.get("subject") or "")
+    return people.get(subject) or organisations.get(subject) or ""
 
 
 def _catalogue_summary(event_type: str) -> str:
