@@ -20,7 +20,9 @@ from tests.console.platform import ConsolePlatform, text_of, unique_email
 
 pytestmark = pytest.mark.timeout(300)
 
-NOTICE_LINK = re.compile(r"https?://\S+/agreements/[0-9a-f-]{36}/subprocessor-notices/[0-9a-f-]{36}")
+NOTICE_LINK = re.compile(
+    r"https?://\S+/agreements/[0-9a-f-]{36}/subprocessor-notices/[0-9a-f-]{36}"
+)
 
 
 def admin_of(
@@ -139,6 +141,13 @@ def test_a_controller_and_a_processor_sign_and_work_under_their_agreement__DPA_1
     expect(page.get_by_role("heading", name="Annex 2: security measures")).to_be_visible()
     check_accessibility(page)
 
+    # Sofie wants subprocessor changes by mail: she is her organisation's contact for them.
+    page = sofie.open("/organisation/contacts")
+    page.get_by_label("E-mail address (optional)").fill(sofie.email)
+    page.get_by_label("Subprocessor changes").check()
+    page.get_by_role("button", name="Add contact").click()
+    no_problem(page)
+
     # -- Lotte announces a subprocessor: it reaches Sofie's agreement with a deadline (DPA-5) ---
     mails_before = len(console_platform.mails_to(sofie.email))
     page = lotte.open("/agreements")
@@ -153,6 +162,7 @@ def test_a_controller_and_a_processor_sign_and_work_under_their_agreement__DPA_1
     expect(page.get_by_text("The change is announced to every controller below.")).to_be_visible()
     reached = page.get_by_role("row", name=re.compile(f"Gemeente Zonnedorp {stamp}"))
     expect(reached).to_contain_text("left")
+    change_url = page.url.split("?")[0].removeprefix(console_platform.url())
     check_accessibility(page)
 
     # -- Sofie opens the change from her mail, sees the deadline and objects with a reason ------
@@ -164,7 +174,9 @@ def test_a_controller_and_a_processor_sign_and_work_under_their_agreement__DPA_1
     notice_url = found.group(0).removeprefix(console_platform.url())
     assert notice_url.startswith(agreement_url)
     page = sofie.open(notice_url)
-    expect(page.get_by_role("heading", name=re.compile("wants to add Datacenter Noord"))).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=re.compile("wants to add Datacenter Noord"))
+    ).to_be_visible()
     deadline = page.locator(".deadline-box")
     expect(deadline).to_contain_text("You can object by")
     expect(deadline).to_contain_text("(Brussels time)")
@@ -238,8 +250,19 @@ def test_a_controller_and_a_processor_sign_and_work_under_their_agreement__DPA_1
     expect(page.get_by_role("heading", name="Compliance evidence report")).to_be_visible()
     expect(page.get_by_text("Delete appointment data after 365 days.")).to_be_visible()
 
+    # The same pages speak Dutch and French to those who choose it.
+    page = sofie.open(agreement_url)
+    page.get_by_role("button", name="Nederlands").click()
+    expect(page.get_by_role("link", name="Bijlagen")).to_be_visible()
+    expect(page.locator(".agreement-parties")).to_contain_text("Verwerkingsverantwoordelijke")
+    page.get_by_role("button", name="Français").click()
+    expect(page.get_by_role("link", name="Sous-traitants ultérieurs")).to_be_visible()
+    page.get_by_role("button", name="English").click()
+
     # -- a third organisation's admin finds none of it --------------------------------------------
-    stranger, _ = admin_of(console_platform, browser, f"Gemeente Elders {stamp}", "controller", "eva")
+    stranger, _ = admin_of(
+        console_platform, browser, f"Gemeente Elders {stamp}", "controller", "eva"
+    )
     page = stranger.open("/agreements")
     expect(page.get_by_role("link", name=title)).to_have_count(0)
     for path in (
@@ -254,6 +277,7 @@ def test_a_controller_and_a_processor_sign_and_work_under_their_agreement__DPA_1
         ),
         notice_url,
         disclosure_url,
+        change_url,
         f"/agreements/{agreement_id}/export",
         "/agreements/not-an-id",
     ):  # fmt: skip
@@ -261,7 +285,5 @@ def test_a_controller_and_a_processor_sign_and_work_under_their_agreement__DPA_1
         expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
         expect(page.get_by_text(title)).to_have_count(0)
     check_accessibility(page)
-    # Nor can the stranger act on it.
-    page = stranger.open("/agreements")
     for context in (sofie, lotte, stranger):
         context.context.close()
