@@ -72,7 +72,7 @@ def test_an_admin_invites_a_colleague_who_secures_her_account_and_runs_it__TOM_T
     jan = Person(console_platform, browser.new_context(locale="en-GB"), unique_email("jan"))
     page.get_by_label("E-mail address").fill(jan.email)
     page.get_by_label("Name", exact=True).fill("Jan Peeters")
-    expect(page.get_by_text("Auditor: reads everything")).to_be_visible()
+    expect(page.get_by_text("Reads everything, including the audit log")).to_be_visible()
     page.get_by_label("Member", exact=True).check()
     page.get_by_role("button", name="Send the invitation").click()
     expect_done(page, "The invitation is on its way by e-mail.")
@@ -220,6 +220,36 @@ def test_an_admin_sets_the_sign_in_rules_and_a_new_colleague_must_use_a_second_s
     expect(page_lotte.get_by_role("heading", name="My account")).to_be_visible()
     page = sofie.open("/organisation/users")
     expect(page.get_by_role("row", name=lotte.email).get_by_text("On", exact=True)).to_be_visible()
+
+    # Someone guesses Lotte's password four times: her account locks, and Sofie releases it.
+    identity = console_platform.url("identity")
+    with httpx.Client(trust_env=False, timeout=20.0) as http:
+        for attempt in range(4):
+            guess = {"email": lotte.email, "password": f"a wrong guess number {attempt}"}
+            assert http.post(f"{identity}/login", json=guess).status_code == 401
+        page = sofie.open("/organisation/users")
+        expect(page.get_by_role("row", name=lotte.email)).to_contain_text("locked")
+        page.get_by_role("link", name=lotte.email).click()
+        expect(page.get_by_role("heading", name="This account is locked")).to_be_visible()
+        check_accessibility(page)
+        page.get_by_role("button", name="Unlock the account").click()
+        expect_done(page, "The account is unlocked.")
+        expect(page.get_by_role("heading", name="This account is locked")).to_have_count(0)
+        real = {"email": lotte.email, "password": lotte.password}
+        assert http.post(f"{identity}/login", json=real).json()["next"] == "second_factor"
+
+    # In Dutch, the rules read as a Flemish civil servant would say them; fine on a phone too.
+    page = sofie.open("/organisation/policy")
+    page.get_by_role("button", name="Nederlands").click()
+    expect(page.get_by_role("heading", name="Aanmeldregels van Gemeente Regels")).to_be_visible()
+    rules = page.get_by_role("region", name="De regels nu")
+    expect(rules).to_contain_text("minstens 14 tekens")
+    expect(rules).to_contain_text("Iedereen moet bij het aanmelden een tweede stap gebruiken.")
+    page.set_viewport_size({"width": 360, "height": 800})
+    for path in ("/organisation/policy", "/organisation/users", "/organisation/access"):
+        page = sofie.open(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+        check_accessibility(page)
     sofie.context.close()
     lotte.context.close()
 
