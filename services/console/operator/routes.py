@@ -1,7 +1,10 @@
-"""The console's operator pages."""
+"""The console's operator pages: the platform's organisations and its health (operator admins)."""
 
 from fastapi import APIRouter, Depends
 
+from services.console.operator import health, organisations
 from services.console.web import visitor
 
 router = APIRouter(dependencies=[Depends(visitor)])
+router.include_router(organisations.router)
+router.include_router(health.router)
