@@ -186,6 +186,7 @@ async def _migrated(service: str) -> None:
 
 async def _identity(options: argparse.Namespace, out: TextIO) -> int:
     from services.identity import cli, organisations
+    from services.identity.domain import IdentityRuleBroken
 
     await _migrated("identity")
     if options.command == "create-organisation":
@@ -203,6 +204,8 @@ async def _identity(options: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(f"no organisation {options.organisation}") from None
     except IntegrityError:
         raise UsageError("this e-mail address already has an account") from None
+    except IdentityRuleBroken as error:
+        raise UsageError(str(error)) from None
     return OK
 
 

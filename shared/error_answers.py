@@ -3,7 +3,9 @@
 FastAPI documents a route's own answers and its 422 validation errors. It leaves out what the
 platform answers on every route of a kind, which API fuzzing (tests/security) found undocumented:
 
-- 400 when the body is not valid JSON (FastAPI's own answer);
+- 400 when the body is not valid JSON (FastAPI's own answer), or breaks the platform's rule for
+  text and numbers (``shared/input_rules.py``: valid Unicode, no control characters, finite
+  numbers);
 - 401 and 403 on every route that needs a bearer token (generic, whatever went wrong);
 - 404 on every route that names an object in its path ("not found" or "not yours": the same);
 - 422 carries either FastAPI's list of field errors or one sentence of a rule the request broke.
@@ -13,6 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.middleware import Middleware
+
+from shared import input_rules
 
 DETAIL = "Detail"
 DETAIL_SCHEMA: dict[str, Any] = {
@@ -32,7 +38,10 @@ def _answer(description: str) -> dict[str, Any]:
 
 
 ANSWERS: dict[str, dict[str, Any]] = {
-    "400": _answer("The body is not valid JSON."),
+    "400": _answer(
+        "The body is not valid JSON, or holds text that is not valid Unicode, control "
+        "characters or numbers that are not finite."
+    ),
     "401": _answer("Not authenticated: no token, or one that is invalid, expired or revoked."),
     "403": _answer("Not allowed: the caller's role or kind of token may not do this."),
     "404": _answer("Not found, or not visible to the caller's organisation (the same answer)."),
@@ -65,7 +74,11 @@ def document_error_answers(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def install(app: FastAPI) -> None:
-    """Make ``app.openapi()`` document the common error answers."""
+    """Make ``app.openapi()`` document the common error answers, and give them: refuse input
+    that breaks the platform's rule for text and numbers before any route reads it, and answer
+    validation errors without echoing what was sent (``shared/input_rules.py``)."""
+    app.user_middleware.append(Middleware(input_rules.InputRule))  # innermost: logged, counted
+    app.add_exception_handler(RequestValidationError, input_rules.validation_answer)
     build = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -4,13 +4,21 @@ Works on a JSON Lines export alone, without the platform: it checks the checkpoi
 by the key each one's ``key_id`` names (from the key set in the export, or better, the key set you
 pinned from ``GET /audit/checkpoint-key``),
 then either rebuilds the whole tree from the entries (a complete export) or checks each entry's
-inclusion proof (a filtered one). It prints one JSON report and exits 0 when the export verifies,
-1 when it does not (naming the first bad leaf index), 2 when the file cannot be read as an export.
+inclusion proof (a filtered one). Every field of the header is checked or the export refused
+(:func:`header_problem`): the header's own checkpoint must be the newest signed one, every
+checkpoint must be signed, of this organisation and in order, ``complete`` must follow from the
+filters, and the keys must match their ids (issue 18.4: a changed header checkpoint verified).
+It prints one JSON report and exits 0 when the export verifies, 1 when it does not (naming the
+first bad leaf index, or what in the header does not hold), 2 when the file cannot be read as an
+export.
 """
 
 import argparse
+import base64
+import binascii
 import hashlib
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -18,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from services.audit.checkpoints import KeySet, checkpoint_problem, key_set_of
+from services.audit.checkpoints import KeySet, checkpoint_problem, key_id_of, key_set_of
 from services.audit.domain import EXPORT_FORMAT
 from services.audit.verification import LogVerifier, Report, verify_proven_entry
 
@@ -52,17 +60,107 @@ def verify_export(lines: Iterable[str], *, public_key: KeySet | str | None = Non
     header = next(records, None)
     if not header or header.get("record") != "header" or header.get("format") != EXPORT_FORMAT:
         raise NotAnExport(f"the first line is not a {EXPORT_FORMAT} header")
-    key = (
-        key_set_of(public_key)
-        if isinstance(public_key, str)
-        else public_key or key_set_of(header.get("keys") or header.get("public_key"))
-    )
+    try:
+        key = (
+            key_set_of(public_key)
+            if isinstance(public_key, str)
+            else public_key or key_set_of(header.get("keys") or header.get("public_key"))
+        )
+    except (ValueError, TypeError, KeyError):
+        return Report(False, 0, 0, None, "the header's keys are not well-formed")
+    if (problem := header_problem(header, key)) is not None:
+        return Report(False, 0, 0, None, problem)
     own = str(header.get("organisation_id"))
     if header.get("complete"):
         verifier = LogVerifier(list(header.get("checkpoints") or []), key)
         return _verify_complete(records, own, verifier)
     entries = (r for r in records if r.get("record") == "entry" and r.get("tree", own) == own)
     return _verify_proofs(entries, header.get("checkpoint"), key)
+
+
+HEADER_FIELDS = frozenset(
+    {
+        "record",
+        "format",
+        "organisation_id",
+        "filters",
+        "complete",
+        "checkpoint",
+        "checkpoints",
+        "key_id",
+        "public_key",
+        "keys",
+    }
+)
+CHECKPOINT_FIELDS = frozenset(
+    {"organisation_id", "size", "root", "signed_at", "key_id", "signature"}
+)
+_ROOT = re.compile(r"^[0-9a-f]{64}$")
+
+
+def header_problem(header: dict[str, Any], keys: KeySet) -> str | None:
+    """Why the header cannot be trusted, or None: every field is checked, none is taken on
+    faith (an unknown one is refused, as it could only be something the verdict does not cover)."""
+    if set(header) != HEADER_FIELDS:
+        odd = sorted(set(header) ^ HEADER_FIELDS)
+        return f"the header's fields are not those of an export ({', '.join(odd)})"
+    own, filters = header["organisation_id"], header["filters"]
+    if not isinstance(own, str) or not own:
+        return "the header names no organisation"
+    if not isinstance(filters, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in filters.items()
+    ):
+        return "the header's filters are not a filter"
+    if header["complete"] is not (filters == {}):
+        return "the header's complete flag contradicts its filters"
+    if (problem := _keys_problem(header)) is not None:
+        return problem
+    points = header["checkpoints"]
+    if not isinstance(points, list):
+        return "the header's checkpoints are not a list"
+    previous = 0
+    for point in points:
+        if (problem := _checkpoint_shape_problem(point, own)) is not None:
+            return problem
+        if point["size"] <= previous:
+            return "the header's checkpoints are not in order of size, or repeat one"
+        previous = point["size"]
+        if (problem := checkpoint_problem(point, keys)) is not None:
+            return problem
+    expected = points[-1] if points else None
+    if header["checkpoint"] != expected:
+        return "the header's checkpoint is not the newest of its signed checkpoints"
+    return None
+
+
+def _checkpoint_shape_problem(point: Any, own: str) -> str | None:
+    if not isinstance(point, dict) or set(point) != CHECKPOINT_FIELDS:
+        return "a checkpoint's fields are not those of a signed checkpoint"
+    size = point["size"]
+    if type(size) is not int or size < 1:
+        return "a checkpoint's size is not a positive whole number"
+    if not isinstance(point["root"], str) or not _ROOT.match(point["root"]):
+        return f"the checkpoint of size {size} has no well-formed root"
+    if point["organisation_id"] != own:
+        return f"the checkpoint of size {size} is another organisation's"
+    if not all(isinstance(point[name], str) for name in ("signed_at", "key_id", "signature")):
+        return f"the checkpoint of size {size} has a field that is not text"
+    return None
+
+
+def _keys_problem(header: dict[str, Any]) -> str | None:
+    """The header's keys must each match their id, and its current key be among them."""
+    key_id, public_key = header["key_id"], header["public_key"]
+    try:
+        raw = base64.b64decode(str(public_key), validate=True)
+        listed = key_set_of(header["keys"])
+    except (ValueError, TypeError, KeyError, binascii.Error):
+        return "the header's keys are not well-formed"
+    if not isinstance(key_id, str) or key_id_of(raw) != key_id:
+        return "the header's key_id does not match its public key"
+    if key_id not in listed or listed[key_id].public_key != public_key:
+        return "the header's public key is not among its keys"
+    return None
 
 
 def _verify_complete(records: Iterator[dict[str, Any]], own: str, verifier: LogVerifier) -> Report:

@@ -41,6 +41,7 @@ from shared.events.contracts.identity import (
     PolicyUpdated,
     PolicyViewed,
 )
+from shared.input_rules import InputRefused, check_line
 
 Acted = TypeVar("Acted")
 
@@ -74,7 +75,10 @@ def organisation_name(name: str) -> str:
         raise IdentityRuleBroken("name: an organisation needs a name")
     if len(normalised) > MAX_NAME:
         raise IdentityRuleBroken(f"name: at most {MAX_NAME} characters")
-    return normalised
+    try:
+        return check_line(normalised)
+    except InputRefused as refused:
+        raise IdentityRuleBroken(f"name: {refused}") from None
 
 
 async def create_organisation(

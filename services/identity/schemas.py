@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.identity.domain import MAX_LENGTH, GrantStatus, MfaRequirement, UserStatus
+from shared.input_rules import EmailAddress, Line
 
 Password = Field(min_length=1, max_length=MAX_LENGTH * 4)
 Secret = Field(min_length=16, max_length=200)
@@ -99,9 +100,9 @@ class PasswordChangeIn(_In):
 
 
 class InviteIn(_In):
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+    email: EmailAddress = Field(max_length=254)
     role: Literal["admin", "member", "auditor"] = "member"
-    display_name: str = Field(default="", max_length=200)
+    display_name: Line = Field(default="", max_length=200)
 
 
 class RoleIn(_In):
@@ -154,7 +155,7 @@ class PolicyUpdate(_In):
 
 
 class OrganisationNameIn(_In):
-    name: str = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
 
 
 class OrganisationPublic(BaseModel):

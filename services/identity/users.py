@@ -29,6 +29,7 @@ from shared.events.contracts.identity import (
     UserStatusChanged,
     UserViewed,
 )
+from shared.input_rules import InputRefused, check_line, normalise_address
 
 VIEWED_FIELDS = sorted(
     ["id", "email", "display_name", "role", "status", "mfa_enrolled", "locked", "created_at"]
@@ -101,10 +102,15 @@ async def add_invited_user(
     display_name: str,
     actor: Actor,
 ) -> tuple[UserAccount, OneTimeLink]:
+    try:
+        address = normalise_address(email)
+        name = check_line(display_name.strip())
+    except InputRefused as refused:
+        raise IdentityRuleBroken(str(refused)) from None
     user = UserAccount(
         organisation_id=organisation_id,
-        email=email.strip().lower(),
-        display_name=display_name.strip(),
+        email=address.lower(),
+        display_name=name,
         role=role,
         status=UserStatus.invited,
         created_at=_now(),

@@ -1,22 +1,13 @@
 """Request and response bodies of the notifier API."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.notifier.domain import Channel, DeliveryStatus, Locale, Topic
-
-# One mailbox, no display name, no header injection (no spaces, commas or line breaks).
-EmailAddress = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True,
-        max_length=254,
-        pattern=r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$",
-    ),
-]
+from shared.input_rules import EmailAddress
 
 
 class ReceiptPublic(BaseModel):

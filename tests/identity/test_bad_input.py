@@ -38,3 +38,74 @@ async def test_undecodable_login_body_gets_a_clear_4xx(identity: Identity) -> No
         "/login", json={"email": "a@example.org", "password": "x" * 10_000}
     )
     assert oversized.status_code == 422
+
+
+HOSTILE_NAMES = ["a\x00b", "tab\there", "two\nlines", "bell\x07", "sep\u2028arator", "c1\x85"]
+BAD_ADDRESSES = [
+    "a\x00b@utopia.example",
+    "a@b@utopia.example",
+    "a..b@utopia.example",
+    ".a@utopia.example",
+    "a@-utopia.example",
+    "a@utopia..example",
+    "a@utopia",
+    "a@123.456",
+    "a b@utopia.example",
+    "a@utopia.example\n",
+    '"quoted"@utopia.example',
+    "a@[127.0.0.1]",
+    "x" * 65 + "@utopia.example",
+]
+
+
+async def test_names_and_addresses_with_controls_or_invalid_are_refused_unechoed(
+    identity: Identity,
+) -> None:
+    """A display name is one line with no control character; an address is a real mailbox,
+    checked by one validator (shared/input_rules.py). The 422 never repeats what was sent."""
+    from sqlalchemy import func, select
+
+    from services.identity.tables import UserAccount
+
+    admin = await identity.admin()
+
+    async def users() -> int:
+        async with identity.platform.runtime("identity").sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(UserAccount)) or 0)
+
+    before = await users()
+    for name in HOSTILE_NAMES:
+        body = {"email": "fresh@utopia.example", "display_name": name}
+        response = await identity.client.post("/users", json=body, headers=admin.auth)
+        assert response.status_code in {400, 422}, name
+        assert name not in response.text and '"input"' not in response.text
+    for address in BAD_ADDRESSES:
+        response = await identity.client.post("/users", json={"email": address}, headers=admin.auth)
+        assert response.status_code in {400, 422}, address
+        assert address.strip() not in response.text
+    assert await users() == before
+    good = {"email": "O'Brien+dpa@Sub.Utopia.example", "display_name": "Seán Ó Briain"}
+    response = await identity.client.post("/users", json=good, headers=admin.auth)
+    assert response.status_code == 201, response.text
+    assert response.json()["email"] == "o'brien+dpa@sub.utopia.example"
+
+
+async def test_non_finite_numbers_and_surrogates_are_refused_on_public_routes(
+    identity: Identity,
+) -> None:
+    """Unpaired surrogates and NaN/Infinity got a 500 (the validation answer could not even be
+    written); now a 400 that does not repeat them."""
+    for raw in (
+        b'{"email": "a@utopia.example", "password": "\\ud800"}',
+        b'{"email": "\\udfff@utopia.example", "password": "x"}',
+        b'{"email": "a@utopia.example", "password": NaN}',
+        b'{"email": "a@utopia.example", "password": -Infinity}',
+        b'{"email": "a@utopia.example", "password": 1e400}',
+        b'{"email": "a\\u0000@utopia.example", "password": "x"}',
+    ):
+        for path in ("/login", "/password-reset", "/invitations/accept"):
+            response = await identity.client.post(
+                path, content=raw, headers={"content-type": "application/json"}
+            )
+            assert response.status_code == 400, (path, raw)
+            assert "ud800" not in response.text and "NaN" not in response.text
