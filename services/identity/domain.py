@@ -172,6 +172,29 @@ def grant_roles(access: str) -> tuple[str, ...]:
     return ("auditor",) if access == "read" else ("member",)
 
 
+# A maintenance notice announces one bounded window, sent ahead of it; the platform's bounds,
+# not a setting. A notice cannot become standing access (TOM-O3).
+NOTICE_MAX_HOURS = 24
+NOTICE_MIN_LEAD_HOURS = 1.0  # the least lead a deployment may configure (tests may go lower)
+
+
+def check_notice_window(
+    *, starts_at: datetime, ends_at: datetime, now: datetime, lead: timedelta
+) -> None:
+    """Refuse a window that has begun, comes without the customer's notice period, or is long."""
+    if ends_at <= starts_at:
+        raise IdentityRuleBroken("ends_at must be after starts_at")
+    if starts_at < now:
+        raise IdentityRuleBroken("starts_at must not be in the past")
+    if starts_at < now + lead:
+        hours = lead.total_seconds() / 3600
+        raise IdentityRuleBroken(
+            f"starts_at must be at least {hours:g} hours from now (the customer's notice period)"
+        )
+    if ends_at - starts_at > timedelta(hours=NOTICE_MAX_HOURS):
+        raise IdentityRuleBroken(f"a maintenance window lasts at most {NOTICE_MAX_HOURS} hours")
+
+
 @dataclass(frozen=True)
 class Window:
     starts_at: datetime
