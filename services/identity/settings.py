@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, FilePath, model_validator
 
 from services.identity.domain import NOTICE_MIN_LEAD_HOURS
 from shared.settings import ServiceSettings
@@ -15,6 +15,8 @@ class IdentitySettings(ServiceSettings):
     signing_key_file: Path | None = None
     data_key_file: Path | None = None
     delivery_key_file: Path | None = None  # the notifier's credential for fetching links
+    # A deployment's own refused passwords, added to the shipped list (must exist if set).
+    common_passwords_file: FilePath | None = None
     link_base_url: str = "http://127.0.0.1:8100/account"  # the console's account pages
     access_token_minutes: int = Field(default=5, ge=1, le=10)
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
