@@ -5,6 +5,7 @@ organisation sets (TOM-T2c), the lockout schedule (TOM-T5) and the bounds of sup
 grants (TOM-O3).
 """
 
+import ipaddress
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -157,6 +158,27 @@ def next_lock(policy: LockoutPolicy, *, previous_locks: int, now: datetime) -> L
         permanent=duration is None,
         number=previous_locks + 1,
     )
+
+
+IPV6_THROTTLE_PREFIX = 64  # one customer's site or one subscriber: ISPs hand out /64 or more
+
+
+def throttle_key(address: str) -> str:
+    """The client a per-address login throttle counts against (TOM-T5, ASVS 6.3.1).
+
+    An IPv6 client usually holds a whole /64 and picks a fresh address from it at will, so it
+    counts as its /64; an IPv4 address, or one mapped into IPv6, counts alone. Anything else (a
+    test client's name) is counted as it is.
+    """
+    try:
+        parsed = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address[:64]
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_THROTTLE_PREFIX), strict=False))
+    return str(parsed)
 
 
 GRANT_MAX_MINUTES = 7 * 24 * 60
