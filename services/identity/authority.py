@@ -10,7 +10,7 @@ from pathlib import Path
 from opentelemetry.metrics import Counter, NoOpCounter
 
 from services.identity.keys import Sealer
-from services.identity.passwords import Passwords, common_passwords
+from services.identity.passwords import Passwords, refused_passwords
 from services.identity.settings import IdentitySettings
 from shared.auth import TokenSigner
 from shared.events import Actor
@@ -27,12 +27,17 @@ class Authority:
     passwords: Passwords
     revocations: RevocationList
     delivery_key: str
-    common: frozenset[str] = field(default_factory=common_passwords)
+    # The shipped list and the deployment's own (settings.common_passwords_file); see __post_init__.
+    common: frozenset[str] = field(default_factory=frozenset)
     retired_jwks: list[dict[str, str]] = field(default_factory=list)
     # Accounts locked (``login.lockout_counter``); the command line counts nothing.
     lockouts: Counter = field(default_factory=lambda: NoOpCounter("lockouts"))
     # An organisation's kind never changes: read once per process, for the ``org_kind`` claim.
     organisation_kinds: dict[uuid.UUID, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.common:
+            self.common = refused_passwords(self.settings.common_passwords_file)
 
     @property
     def system(self) -> Actor:

@@ -5,6 +5,7 @@ organisation sets (TOM-T2c), the lockout schedule (TOM-T5) and the bounds of sup
 grants (TOM-O3).
 """
 
+import ipaddress
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -159,6 +160,27 @@ def next_lock(policy: LockoutPolicy, *, previous_locks: int, now: datetime) -> L
     )
 
 
+IPV6_THROTTLE_PREFIX = 64  # one customer's site or one subscriber: ISPs hand out /64 or more
+
+
+def throttle_key(address: str) -> str:
+    """The client a per-address login throttle counts against (TOM-T5, ASVS 6.3.1).
+
+    An IPv6 client usually holds a whole /64 and picks a fresh address from it at will, so it
+    counts as its /64; an IPv4 address, or one mapped into IPv6, counts alone. Anything else (a
+    test client's name) is counted as it is.
+    """
+    try:
+        parsed = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address[:64]
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_THROTTLE_PREFIX), strict=False))
+    return str(parsed)
+
+
 GRANT_MAX_MINUTES = 7 * 24 * 60
 
 
@@ -170,6 +192,29 @@ def check_grant_minutes(minutes: int) -> None:
 def grant_roles(access: str) -> tuple[str, ...]:
     """An operator under a grant reads (auditor) or changes (member); never administers."""
     return ("auditor",) if access == "read" else ("member",)
+
+
+# A maintenance notice announces one bounded window, sent ahead of it; the platform's bounds,
+# not a setting. A notice cannot become standing access (TOM-O3).
+NOTICE_MAX_HOURS = 24
+NOTICE_MIN_LEAD_HOURS = 1.0  # the least lead a deployment may configure (tests may go lower)
+
+
+def check_notice_window(
+    *, starts_at: datetime, ends_at: datetime, now: datetime, lead: timedelta
+) -> None:
+    """Refuse a window that has begun, comes without the customer's notice period, or is long."""
+    if ends_at <= starts_at:
+        raise IdentityRuleBroken("ends_at must be after starts_at")
+    if starts_at < now:
+        raise IdentityRuleBroken("starts_at must not be in the past")
+    if starts_at < now + lead:
+        hours = lead.total_seconds() / 3600
+        raise IdentityRuleBroken(
+            f"starts_at must be at least {hours:g} hours from now (the customer's notice period)"
+        )
+    if ends_at - starts_at > timedelta(hours=NOTICE_MAX_HOURS):
+        raise IdentityRuleBroken(f"a maintenance window lasts at most {NOTICE_MAX_HOURS} hours")
 
 
 @dataclass(frozen=True)

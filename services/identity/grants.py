@@ -24,6 +24,7 @@ from services.identity.domain import (
     OrganisationKind,
     Window,
     check_grant_minutes,
+    check_notice_window,
     grant_roles,
 )
 from services.identity.tables import Grant, MaintenanceNotice, Organisation
@@ -92,8 +93,13 @@ async def send_notice(
     async with session.begin():
         await _operator_org(session, principal)
         await _customer(session, organisation_id)
-        if ends_at <= starts_at:
-            raise IdentityRuleBroken("ends_at must be after starts_at")
+        starts_at, ends_at = _aware(starts_at), _aware(ends_at)
+        check_notice_window(
+            starts_at=starts_at,
+            ends_at=ends_at,
+            now=_now(),
+            lead=timedelta(hours=authority.settings.maintenance_notice_lead_hours),
+        )
         notice = MaintenanceNotice(
             organisation_id=organisation_id,
             operator_id=uuid.UUID(principal.user_id),
@@ -129,7 +135,14 @@ async def _covering_notice(
 ) -> MaintenanceNotice | None:
     lead = timedelta(hours=authority.settings.maintenance_notice_lead_hours)
     notices = await session.scalars(
-        select(MaintenanceNotice).where(col(MaintenanceNotice.organisation_id) == organisation_id)
+        select(MaintenanceNotice)
+        .where(
+            col(MaintenanceNotice.organisation_id) == organisation_id,
+            col(MaintenanceNotice.objected_at).is_(None),  # an objected notice covers nothing
+            col(MaintenanceNotice.ends_at) >= end,
+        )
+        # Held until the grant is stored: an objection in between waits, then ends the grant.
+        .with_for_update()
     )
     for notice in notices:
         window = Window(_aware(notice.starts_at), _aware(notice.ends_at))
@@ -185,7 +198,7 @@ async def request_grant(
         if notice is not None:
             grant.status = GrantStatus.approved
             grant.decided_at = now
-            grant.expires_at = end
+            grant.expires_at = min(end, _aware(notice.ends_at))  # never past the notice
             grant.notice_id = notice.id
             authority.outbox.add(
                 session,

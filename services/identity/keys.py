@@ -7,6 +7,8 @@ before the rotation verify until they expire.
 """
 
 import base64
+import hashlib
+import hmac
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,10 +56,19 @@ def public_jwk(kid: str, x: str) -> dict[str, str]:
 
 
 class Sealer:
-    """AES-256-GCM with identity's data key: TOTP secrets are stored sealed (TOM-T10)."""
+    """AES-256-GCM with identity's data key: TOTP secrets are stored sealed (TOM-T10); recovery
+    codes are stored as an HMAC under a key derived from it."""
 
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
+        # A separate key for MACs, derived from the data key (never the AES key itself).
+        self._mac_key = hmac.new(key, b"pactum identity mac key v1", hashlib.sha256).digest()
+
+    def mac(self, message: str, *, purpose: str) -> str:
+        """HMAC-SHA-256 of ``message`` under identity's data key, for ``purpose`` (43 characters,
+        base64url): a digest nobody can recompute from a copy of the database alone."""
+        tag = hmac.new(self._mac_key, f"{purpose}\x00{message}".encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(tag.digest()).decode().rstrip("=")
 
     @classmethod
     def from_file(cls, path: Path) -> "Sealer":

@@ -47,7 +47,19 @@ def _context(user: UserAccount) -> str:
     return f"totp:{user.id}"
 
 
-def recovery_digest(user: UserAccount, code: str) -> str:
+RECOVERY_MAC = "h1:"  # digests with this prefix are keyed; the others are legacy SHA-256
+
+
+def recovery_digest(authority: Authority, user: UserAccount, code: str) -> str:
+    """HMAC-SHA-256 under identity's data key (ASVS 6.5.2): a stolen database alone does not let
+    anyone test guesses offline."""
+    message = f"{user.id}:{totp.normalise_recovery_code(code)}"
+    return RECOVERY_MAC + authority.sealer.mac(message, purpose="recovery-code")
+
+
+def legacy_recovery_digest(user: UserAccount, code: str) -> str:
+    """How codes issued before migration to the HMAC were stored (50-bit codes, plain SHA-256).
+    They keep working until used or replaced by a new set; no new code is stored this way."""
     return onetime.digest(f"{user.id}:{totp.normalise_recovery_code(code)}")
 
 
@@ -103,7 +115,7 @@ async def issue_recovery_codes(
     await session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
     codes = totp.new_recovery_codes()
     for code in codes:
-        session.add(RecoveryCode(digest=recovery_digest(user, code), user_id=user.id))
+        session.add(RecoveryCode(digest=recovery_digest(authority, user, code), user_id=user.id))
     authority.outbox.add(
         session,
         type="dpa.identity.recovery_code.issued.v1",
@@ -133,11 +145,14 @@ async def _accept_code(
     return result.rowcount == 1
 
 
-async def _accept_recovery_code(session: AsyncSession, user: UserAccount, code: str) -> bool:
+async def _accept_recovery_code(
+    session: AsyncSession, authority: Authority, user: UserAccount, code: str
+) -> bool:
+    digests = [recovery_digest(authority, user, code), legacy_recovery_digest(user, code)]
     result = await session.execute(
         update(RecoveryCode)
         .where(
-            col(RecoveryCode.digest) == recovery_digest(user, code),
+            col(RecoveryCode.digest).in_(digests),
             col(RecoveryCode.user_id) == user.id,
             col(RecoveryCode.used_at).is_(None),
         )
@@ -177,7 +192,9 @@ async def second_factor(
                 accepted = await _accept_code(session, authority, user, code)
                 method = "otp"
             else:
-                accepted = await _accept_recovery_code(session, user, recovery_code or "")
+                accepted = await _accept_recovery_code(
+                    session, authority, user, recovery_code or ""
+                )
                 method = "rec"
             if accepted and await use_challenge(session=session, challenge=challenge):
                 fresh = await session.get(UserAccount, user.id, populate_existing=True)

@@ -1,13 +1,15 @@
 """HTTP route: the maintenance notices of the caller's organisation (see notices.py)."""
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from services.identity import cursors, notices
 from services.identity.api import AuthorityDep
+from services.identity.domain import IdentityRuleBroken
 from services.identity.organisations import OrganisationNotFound
-from services.identity.schemas import NoticePage, NoticePublic
+from services.identity.schemas import NoticePage, NoticePublic, ObjectionIn, ObjectionOut
 from shared.auth import Principal, Role, require_roles
 from shared.runtime import SessionDep
 
@@ -27,6 +29,8 @@ def _public(shown: notices.NoticeShown) -> NoticePublic:
         reason=notice.reason,
         created_at=notices.aware(notice.sent_at),
         grant_ids=shown.grant_ids,
+        objected_at=notices.aware(notice.objected_at) if notice.objected_at else None,
+        objection=notice.objection,
     )
 
 
@@ -56,3 +60,42 @@ async def list_notices(
     except cursors.CursorRefused as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
     return NoticePage(items=[_public(shown) for shown in page.items], next_cursor=page.next_cursor)
+
+
+@router.post(
+    "/maintenance-notices/{notice_id}/objection",
+    response_model=ObjectionOut,
+    responses={
+        403: {"description": "The caller is not an admin."},
+        404: {"description": "No such notice sent to the caller's organisation."},
+        422: {"description": "A missing or short reason, or the notice was objected to already."},
+    },
+)
+async def object_to_notice(
+    notice_id: uuid.UUID,
+    body: ObjectionIn,
+    principal: Admin,
+    session: SessionDep,
+    authority: AuthorityDep,
+) -> ObjectionOut:
+    """The customer's admin objects to a maintenance notice: it covers nothing from now on, and
+    the grants it covered end now (their tokens are refused everywhere)."""
+    try:
+        notice, ended = await notices.object_to_notice(
+            session=session,
+            authority=authority,
+            principal=principal,
+            notice_id=notice_id,
+            reason=body.reason,
+        )
+    except notices.NoticeNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Not found") from None
+    except IdentityRuleBroken as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
+    return ObjectionOut(
+        notice_id=notice.id,
+        organisation_id=notice.organisation_id,
+        objected_at=notices.aware(notice.objected_at or notice.sent_at),
+        reason=notice.objection or "",
+        ended_grant_ids=ended,
+    )

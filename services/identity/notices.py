@@ -1,6 +1,7 @@
 """Maintenance notices as their readers see them (TOM-O3): a customer's admins the notices sent
 to their organisation, the operator's admins the notices their organisation sent. Each notice
-names the grants it approved by covering them. The read is an event (TOM-T3a)."""
+names the grants it approved by covering them. The read is an event (TOM-T3a). The customer's
+admin may object to a notice, which ends the grants it covered."""
 
 import uuid
 from dataclasses import dataclass
@@ -12,11 +13,16 @@ from sqlmodel import col
 
 from services.identity import cursors
 from services.identity.authority import Authority
-from services.identity.domain import OrganisationKind
+from services.identity.domain import GrantStatus, IdentityRuleBroken, OrganisationKind
 from services.identity.organisations import OrganisationNotFound
 from services.identity.tables import Grant, MaintenanceNotice, Organisation, UserAccount
 from shared.auth import Principal
-from shared.events.contracts.identity import MaintenanceNoticesListed
+from shared.events import ActorType
+from shared.events.contracts.identity import (
+    GrantDecided,
+    MaintenanceNoticeObjected,
+    MaintenanceNoticesListed,
+)
 
 
 @dataclass(frozen=True)
@@ -113,3 +119,78 @@ async def list_notices(
         last = page[-1][0]
         next_cursor = cursors.encode(last.sent_at.isoformat(), str(last.id))
     return NoticePage(items=items, next_cursor=next_cursor)
+
+
+class NoticeNotFound(LookupError):
+    pass
+
+
+async def object_to_notice(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    principal: Principal,
+    notice_id: uuid.UUID,
+    reason: str,
+) -> tuple[MaintenanceNotice, list[uuid.UUID]]:
+    """The customer's admin objects: the notice covers nothing from now on, and every grant it
+    approved that is still running ends now (TOM-O3). One transaction: the notice, the grants,
+    ``maintenance_notice.objected`` and each grant's ``grant.revoked``."""
+    if principal.grant_id is not None or principal.actor_type is ActorType.operator:
+        raise NoticeNotFound(notice_id)  # the supplier cannot object on the customer's behalf
+    reason = " ".join(reason.split())
+    async with session.begin():
+        notice = await session.get(MaintenanceNotice, notice_id, with_for_update=True)
+        if notice is None or str(notice.organisation_id) != principal.organisation_id:
+            raise NoticeNotFound(notice_id)
+        if notice.objected_at is not None:
+            raise IdentityRuleBroken("this maintenance notice was objected to already")
+        now = datetime.now(UTC)
+        by = uuid.UUID(principal.user_id)
+        notice.objected_at, notice.objected_by, notice.objection = now, by, reason
+        running = list(
+            (
+                await session.scalars(
+                    select(Grant)
+                    .where(
+                        col(Grant.notice_id) == notice.id,
+                        col(Grant.status) == GrantStatus.approved,
+                    )
+                    .with_for_update()
+                )
+            ).all()
+        )
+        for grant in running:
+            grant.status, grant.decided_at, grant.decided_by = GrantStatus.revoked, now, by
+        await session.flush()
+        ended = [grant.id for grant in running]
+        authority.outbox.add(
+            session,
+            type="dpa.identity.maintenance_notice.objected.v1",
+            tenant=principal.organisation_id,
+            actor=principal.actor,
+            subject=str(notice.id),
+            data=MaintenanceNoticeObjected(
+                notice_id=notice.id,
+                organisation_id=notice.organisation_id,
+                reason=reason,
+                grant_ids=ended,
+            ),
+        )
+        for grant in running:
+            authority.outbox.add(
+                session,
+                type="dpa.identity.grant.revoked.v1",
+                tenant=principal.organisation_id,
+                actor=principal.actor,
+                subject=str(grant.id),
+                data=GrantDecided(
+                    grant_id=grant.id,
+                    operator_id=grant.operator_id,
+                    expires_at=aware(grant.expires_at).isoformat() if grant.expires_at else None,
+                    covered_by_notice=notice.id,
+                ),
+            )
+    for grant_id in ended:
+        authority.revocations.revoke_grant(str(grant_id))
+    return notice, ended

@@ -1,4 +1,4 @@
-"""Password hashing (argon2id, TOM-T10) and the shipped list of common passwords.
+"""Password hashing (argon2id, TOM-T10) and the lists of common passwords (ASVS 6.2.4).
 
 Parameters meet OWASP's minimum for argon2id (m=19 MiB, t=2, p=1); a stored hash made with other
 parameters is rehashed at the next successful login. Unknown accounts are checked against a dummy
@@ -44,7 +44,15 @@ class Passwords:
 
 @lru_cache(maxsize=4)
 def common_passwords(path: Path = COMMON_PASSWORDS) -> frozenset[str]:
+    """The passwords of a list file: one a line, ``#`` starts a comment line, case ignored."""
     lines = path.read_text(encoding="utf-8").splitlines()
     return frozenset(
         line.strip().lower() for line in lines if line.strip() and not line.startswith("#")
     )
+
+
+def refused_passwords(extra: Path | None = None) -> frozenset[str]:
+    """The shipped list (over 30,000 entries, see data/common-passwords.txt), plus a deployment's
+    own list (``PACTUM_IDENTITY_COMMON_PASSWORDS_FILE``) if it names one. Never fewer."""
+    shipped = common_passwords()
+    return shipped | common_passwords(extra) if extra is not None else shipped

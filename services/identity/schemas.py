@@ -222,6 +222,18 @@ class NoticeOut(BaseModel):
     ends_at: datetime
 
 
+class ObjectionIn(_In):
+    reason: str = Field(min_length=10, max_length=500, description="Why the customer objects.")
+
+
+class ObjectionOut(BaseModel):
+    notice_id: UUID
+    organisation_id: UUID
+    objected_at: datetime
+    reason: str
+    ended_grant_ids: list[UUID] = Field(description="The grants under the notice that ended now.")
+
+
 class DeliveryOut(BaseModel):
     """What the notifier needs to deliver a one-time link; the URL is in this answer only."""
 
@@ -305,6 +317,10 @@ class NoticePublic(BaseModel):
     reason: str
     created_at: datetime
     grant_ids: list[UUID] = Field(description="Grants approved because this notice covered them.")
+    objected_at: datetime | None = Field(
+        default=None, description="When the customer's admin objected (it then covers nothing)."
+    )
+    objection: str | None = Field(default=None, description="The customer's reason to object.")
 
 
 class NoticePage(BaseModel):

@@ -3,8 +3,9 @@
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, FilePath, model_validator
 
+from services.identity.domain import NOTICE_MIN_LEAD_HOURS
 from shared.settings import ServiceSettings
 
 
@@ -14,6 +15,8 @@ class IdentitySettings(ServiceSettings):
     signing_key_file: Path | None = None
     data_key_file: Path | None = None
     delivery_key_file: Path | None = None  # the notifier's credential for fetching links
+    # A deployment's own refused passwords, added to the shipped list (must exist if set).
+    common_passwords_file: FilePath | None = None
     link_base_url: str = "http://127.0.0.1:8100/account"  # the console's account pages
     access_token_minutes: int = Field(default=5, ge=1, le=10)
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
@@ -27,8 +30,21 @@ class IdentitySettings(ServiceSettings):
     argon2_memory_kib: int = Field(default=19 * 1024, ge=19 * 1024)
     argon2_time_cost: int = Field(default=2, ge=2)
     argon2_parallelism: int = Field(default=1, ge=1, le=8)
-    maintenance_notice_lead_hours: float = Field(default=24.0, ge=0)
+    # How far ahead a maintenance notice must be sent. Below NOTICE_MIN_LEAD_HOURS only in tests.
+    maintenance_notice_lead_hours: float = Field(default=24.0, ge=0, le=24 * 30)
     grant_sweep_seconds: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _notice_lead_is_a_real_notice(self) -> "IdentitySettings":
+        if (
+            self.environment != "test"
+            and self.maintenance_notice_lead_hours < NOTICE_MIN_LEAD_HOURS
+        ):
+            raise ValueError(
+                f"maintenance_notice_lead_hours must be at least {NOTICE_MIN_LEAD_HOURS:g} "
+                "outside tests: a notice the customer cannot read in time is no notice (TOM-O3)"
+            )
+        return self
 
     @property
     def signing_key_path(self) -> Path:

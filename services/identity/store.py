@@ -19,6 +19,7 @@ from services.identity.domain import (
     OrganisationStatus,
     PasswordPolicy,
     UserStatus,
+    throttle_key,
 )
 from services.identity.tables import (
     ClientFailure,
@@ -195,7 +196,7 @@ async def admit_login(
     if address is not None:
         statement = statement.where(
             ~exists().where(
-                col(ClientFailure.address) == address,
+                col(ClientFailure.address) == throttle_key(address),
                 col(ClientFailure.window) == window,
                 col(ClientFailure.failures) >= client_limit,
             )
@@ -251,7 +252,9 @@ async def count_client_failure(
     *, session: AsyncSession, address: str, window: int, dialect: str
 ) -> None:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(ClientFailure).values(address=address, window=window, failures=1)
+    statement = insert(ClientFailure).values(
+        address=throttle_key(address), window=window, failures=1
+    )
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["address", "window"],
@@ -263,7 +266,8 @@ async def count_client_failure(
 async def client_failures(*, session: AsyncSession, address: str, window: int) -> int:
     value = await session.scalar(
         select(col(ClientFailure.failures)).where(
-            col(ClientFailure.address) == address, col(ClientFailure.window) == window
+            col(ClientFailure.address) == throttle_key(address),
+            col(ClientFailure.window) == window,
         )
     )
     return int(value or 0)

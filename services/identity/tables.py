@@ -170,6 +170,10 @@ class MaintenanceNotice(SQLModel, table=True):
     sent_at: datetime = Field(sa_column=_when(False))
     starts_at: datetime = Field(sa_column=_when(False))
     ends_at: datetime = Field(sa_column=_when(False))
+    # The customer's admin objected: the notice covers nothing, the grants it covered ended.
+    objected_at: datetime | None = Field(default=None, sa_column=_when())
+    objected_by: uuid.UUID | None = None
+    objection: str | None = Field(default=None, max_length=500)
 
 
 class SigningKey(SQLModel, table=True):

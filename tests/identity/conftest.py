@@ -4,9 +4,11 @@ Identity signs with the platform's test key (written where identity loads its ke
 tokens verify in every other service exactly as in production.
 """
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +236,34 @@ def assert_no_secret(entries: list[Any], *secrets: str) -> None:
         text = repr(entry.data)
         for secret in secrets:
             assert secret not in text
+
+
+async def maintenance_notice(
+    identity: Identity,
+    operator: Account,
+    customer: Account,
+    *,
+    reason: str = "Planned database upgrade",
+    hours: float = 3.0,
+) -> Any:
+    """A notice whose window has begun when this returns. Only ``environment == "test"`` may
+    lower the notice period below an hour; the test lowers it to nothing and sends the notice a
+    second ahead of its window, which the platform never lets start in the past (TOM-O3)."""
+    authority = identity.authority
+    authority.settings = authority.settings.model_copy(
+        update={"maintenance_notice_lead_hours": 0.0}
+    )
+    starts_at = datetime.now(UTC) + timedelta(seconds=1)
+    response = await identity.client.post(
+        "/maintenance-notices",
+        json={
+            "organisation_id": customer.organisation_id,
+            "starts_at": starts_at.isoformat(),
+            "ends_at": (starts_at + timedelta(hours=hours)).isoformat(),
+            "reason": reason,
+        },
+        headers=operator.auth,
+    )
+    assert response.status_code == 201, response.text
+    await asyncio.sleep(max(0.0, (starts_at - datetime.now(UTC)).total_seconds()) + 0.05)
+    return response.json()

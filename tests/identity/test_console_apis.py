@@ -23,6 +23,7 @@ from tests.identity.conftest import (
     Identity,
     assert_no_secret,
     events_of,
+    maintenance_notice,
     token_of,
 )
 from tests.support.platform import eventually
@@ -404,34 +405,16 @@ async def test_operator_invites_an_organisations_admin_who_is_mailed_the_link__T
 # 5. Maintenance notices
 
 
-async def _notice(identity: Identity, operator: Account, customer: Account, reason: str) -> Any:
-    now = datetime.now(UTC)
-    response = await identity.client.post(
-        "/maintenance-notices",
-        json={
-            "organisation_id": customer.organisation_id,
-            "starts_at": (now - timedelta(minutes=1)).isoformat(),
-            "ends_at": (now + timedelta(hours=3)).isoformat(),
-            "reason": reason,
-        },
-        headers=operator.auth,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 async def test_maintenance_notices_are_listed_to_their_customer_and_their_sender_only__TOM_O3(
     identity: Identity,
 ) -> None:
     operator = await identity.admin("operator")
     first = await identity.admin()
     second = await identity.admin("processor")
-    authority = identity.authority
-    authority.settings = authority.settings.model_copy(
-        update={"maintenance_notice_lead_hours": 0.0}
+    older = await maintenance_notice(identity, operator, first, reason="Planned database upgrade")
+    newer = await maintenance_notice(
+        identity, operator, first, reason="Planned operating system upgrade"
     )
-    older = await _notice(identity, operator, first, "Planned database upgrade")
-    newer = await _notice(identity, operator, first, "Planned operating system upgrade")
     covered = await identity.client.post(
         "/grants",
         json={
@@ -454,6 +437,7 @@ async def test_maintenance_notices_are_listed_to_their_customer_and_their_sender
     assert item["organisation_id"] == first.organisation_id
     assert item["operator_organisation_id"] == operator.organisation_id
     assert {"starts_at", "ends_at", "reason", "created_at"} <= set(item)
+    assert item["objected_at"] is None
 
     sent = (await identity.client.get("/maintenance-notices", headers=operator.auth)).json()
     assert {item["id"] for item in sent["items"]} == {newer["id"], older["id"]}

@@ -10,6 +10,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import update
 
+from services.identity import login
+from services.identity.domain import throttle_key
 from services.identity.passwords import Passwords
 from services.identity.tables import UserAccount
 from tests.identity.conftest import PASSWORD, WITH_NOTIFIER, Account, Identity, events_of
@@ -159,6 +161,49 @@ async def test_one_address_failing_across_many_accounts_is_throttled__TOM_T5(
     assert "try again later" in throttled.json()["detail"]
     failed = await events_of(identity.platform, "dpa.identity.login.failed.v1", count=4)
     assert failed[-1].data["reason"] == "throttled"
+
+
+async def test_an_ipv6_client_is_throttled_by_its_64_not_by_each_address__TOM_T5(
+    identity: Identity,
+) -> None:
+    """An IPv6 client picks any of the 2^64 addresses of its /64: counting each address alone
+    would never throttle it (ASVS 6.3.1). IPv4 addresses, mapped or not, still count alone."""
+    admin = await identity.admin()
+    authority = identity.authority
+    authority.settings = authority.settings.model_copy(update={"client_failure_limit": 3})
+    runtime = identity.platform.runtime("identity")
+
+    async def attempt(address: str, email: str, password: str = WRONG) -> str:
+        try:
+            await login.password_login(
+                sessions=runtime.sessions,
+                authority=authority,
+                email=email,
+                password=password,
+                address=address,
+            )
+        except login.Throttled:
+            return "throttled"
+        except login.LoginRefused:
+            return "refused"
+        return "signed in"
+
+    for number in range(3):
+        address = f"2001:db8:7:9::{number + 1:x}"
+        assert await attempt(address, f"victim-{number}@example.org") == "refused"
+    assert await attempt("2001:db8:7:9:ffff:1:2:3", admin.email, PASSWORD) == "throttled"
+    assert await attempt("2001:db8:7:a::1", admin.email, PASSWORD) == "signed in"
+    for number in range(3):
+        assert await attempt("::ffff:192.0.2.7", f"other-{number}@example.org") == "refused"
+    assert await attempt("192.0.2.7", admin.email, PASSWORD) == "throttled"
+    assert await attempt("192.0.2.8", admin.email, PASSWORD) == "signed in"
+
+
+def test_throttle_keys_group_ipv6_by_64__TOM_T5() -> None:
+    assert throttle_key("2001:db8:7:9:ffff:1:2:3") == "2001:db8:7:9::/64"
+    assert throttle_key("::ffff:192.0.2.7") == "192.0.2.7"
+    assert throttle_key("192.0.2.7") == "192.0.2.7"
+    assert throttle_key("testclient") == "testclient"
 
 
 async def test_passwords_are_argon2id_and_rehashed_when_parameters_change__TOM_T10(

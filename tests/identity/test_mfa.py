@@ -1,12 +1,17 @@
 """Second factor (TOM-T2b): TOTP enrolment with a QR code, single-use codes, recovery codes,
 admin reset, and an organisation that requires it."""
 
+import hashlib
+import math
 import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import jwt
+from sqlalchemy import select
+from sqlmodel import col
 
+from services.identity import totp
 from services.identity.tables import RecoveryCode, UserAccount
 from tests.identity.conftest import PASSWORD, Account, Identity, assert_no_secret, events_of
 
@@ -173,3 +178,52 @@ async def test_bad_second_factor_input_gets_422(identity: Identity) -> None:
         "/login/second-factor", json={"challenge": "x" * 40, "code": "123456"}
     )
     assert unknown.status_code == 401
+
+
+ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+async def test_recovery_codes_have_80_bits_and_are_stored_as_a_keyed_hmac__TOM_T2b(
+    identity: Identity,
+) -> None:
+    """ASVS 6.5.2: at least 80 bits (before: 10 characters of 31, 50 bits), and a stored digest
+    nobody can recompute from the database alone (before: SHA-256 of user id and code)."""
+    admin = await identity.admin()
+    _, codes = await _enrol(identity, admin)
+    for code in codes:
+        plain = code.replace("-", "")
+        assert set(plain) <= set(ALPHABET)
+        assert len(plain) * math.log2(len(ALPHABET)) >= 80
+    assert totp.recovery_code_bits() >= 80
+    async with identity.platform.runtime("identity").sessions() as session:
+        stored = set(
+            (
+                await session.scalars(
+                    select(col(RecoveryCode.digest)).where(
+                        col(RecoveryCode.user_id) == uuid.UUID(admin.user_id)
+                    )
+                )
+            ).all()
+        )
+    assert len(stored) == 10
+    unkeyed = {hashlib.sha256(f"{admin.user_id}:{code}".encode()).hexdigest() for code in codes}
+    assert not stored & unkeyed
+    assert all(digest.startswith("h1:") for digest in stored)
+
+
+async def test_recovery_codes_issued_before_the_hmac_keep_working_once__TOM_T2b(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    await _enrol(identity, admin)
+    legacy = "abcde-fghjk"  # the old format, stored the old way
+    async with identity.platform.runtime("identity").sessions() as session, session.begin():
+        digest = hashlib.sha256(f"{admin.user_id}:{legacy}".encode()).hexdigest()
+        session.add(RecoveryCode(digest=digest, user_id=uuid.UUID(admin.user_id)))
+    for expected in (200, 401):
+        pending = await _challenge(identity, admin)
+        answer = await identity.client.post(
+            "/login/second-factor",
+            json={"challenge": pending["challenge"], "recovery_code": legacy},
+        )
+        assert answer.status_code == expected

@@ -2,11 +2,21 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import update
 
+from services.identity.authority import Authority
+from services.identity.domain import PasswordPolicy, PasswordRefused, check_password
+from services.identity.keys import Sealer
+from services.identity.passwords import Passwords, common_passwords
+from services.identity.settings import IdentitySettings
 from services.identity.tables import OneTimeLink
+from shared.auth import TokenSigner
+from shared.outbox import Outbox
+from shared.revocation import RevocationList
 from tests.identity.conftest import (
     EVERYWHERE,
     PASSWORD,
@@ -227,3 +237,33 @@ async def test_reset_releases_a_temporary_lock__TOM_T2d_TOM_T5(identity: Identit
     await identity.login_account(admin.email, NEW)
     [event] = await events_of(identity.platform, "dpa.identity.account.unlocked.v1")
     assert event.data["by"] == "password_reset"
+
+
+def test_the_shipped_list_holds_over_10000_common_passwords__TOM_T2c() -> None:
+    """ASVS 6.2.4: at least the 10,000 most common passwords (zxcvbn's 30,000 are shipped)."""
+    shipped = common_passwords()
+    assert len(shipped) >= 10_000
+    policy = PasswordPolicy()
+    for common in ("1qaz2wsx3edc", "qwertasdfgzxcvb", "sonnenschein", "Weihnachtsbaum"):
+        with pytest.raises(PasswordRefused, match="too common"):
+            check_password(policy, common, common=shipped)
+
+
+def test_a_deployments_own_list_of_refused_passwords_is_read__TOM_T2c(tmp_path: Path) -> None:
+    """``PACTUM_IDENTITY_COMMON_PASSWORDS_FILE`` adds to the shipped list; it never replaces it."""
+    own = tmp_path / "refused.txt"
+    own.write_text("# our own\nGemeentehuis Brugge\n", encoding="utf-8")
+    settings = IdentitySettings(environment="test", var_dir=tmp_path, common_passwords_file=own)
+    authority = Authority(
+        settings=settings,
+        outbox=Outbox(source=settings.source),
+        signer=TokenSigner.generate(issuer="test", audience="test"),
+        sealer=Sealer.from_file(tmp_path / "data-key"),
+        passwords=Passwords(),
+        revocations=RevocationList(),
+        delivery_key="test",
+    )
+    assert "gemeentehuis brugge" in authority.common
+    assert common_passwords() <= authority.common
+    with pytest.raises(ValidationError):
+        IdentitySettings(common_passwords_file=tmp_path / "missing.txt")

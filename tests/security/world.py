@@ -338,7 +338,7 @@ class World:
         return str(draft["id"])
 
     async def _grants(self) -> None:
-        """One grant on victim that is still asked for, one that ran out."""
+        """One grant on victim that is still asked for, one that ran out; a maintenance notice."""
         operator = self.organisations["operator"]
         identity = self.client("identity")
         asked = await self._post(
@@ -376,6 +376,19 @@ class World:
             )
         await identity_grants.expire_grants(sessions=runtime.sessions, authority=self.authority)
         self.expired_grant = (str(expired["id"]), ended)
+        starts_at = datetime.now(UTC) + timedelta(hours=25)  # after the notice period
+        notice = await self._post(
+            "identity",
+            "/maintenance-notices",
+            {
+                "organisation_id": self.victim.id,
+                "starts_at": starts_at.isoformat(),
+                "ends_at": (starts_at + timedelta(hours=2)).isoformat(),
+                "reason": "ticket 44: database upgrade",
+            },
+            operator.users["admin"],
+        )
+        self.victim_objects["maintenance-notices|notice_id"] = str(notice["id"])
 
     def expired_grant_token(self) -> str:
         """What the operator admin holds from its grant on victim, now past the grant's end."""

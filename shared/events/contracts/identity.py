@@ -217,6 +217,16 @@ class MaintenanceNoticeSent(_Payload):
     ends_at: str
 
 
+class MaintenanceNoticeObjected(_Payload):
+    """The customer's admin objected to a maintenance notice: it covers nothing from now on, and
+    the grants it covered ended (each with its own ``grant.revoked``)."""
+
+    notice_id: UUID
+    organisation_id: UUID
+    reason: str = Field(max_length=500, description="The customer's stated reason (no data).")
+    grant_ids: list[UUID] = Field(description="The grants the objection ended.")
+
+
 class SigningKeyCreated(_Payload):
     key_id: str
 
@@ -467,6 +477,12 @@ KINDS: tuple[EventKind, ...] = (
         MaintenanceNoticeSent,
         ("TOM-O3",),
         "The operator announced a maintenance window to a customer.",
+    ),
+    _kind(
+        "dpa.identity.maintenance_notice.objected.v1",
+        MaintenanceNoticeObjected,
+        ("TOM-O3", "TOM-T3c"),
+        "A customer's admin objected to a maintenance notice; the grants it covered ended.",
     ),
     _kind(
         "dpa.identity.signing_key.created.v1",
