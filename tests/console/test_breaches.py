@@ -327,6 +327,16 @@ def test_the_controller_opens_the_mailed_link_sees_its_72_hours_and_records_its_
     check_accessibility(page)
     shot(page, screenshots, "breach")
 
+    # In Dutch, as a Flemish DPO reads it: the deadline in Brussels time, the time left.
+    page.get_by_role("button", name="Nederlands").click()
+    expect(page.locator(".breach-clock .deadline")).to_contain_text(
+        "Verwittig de toezichthouder (de Gegevensbeschermingsautoriteit) uiterlijk"
+    )
+    expect(page.locator(".breach-clock .deadline")).to_contain_text("(Brusselse tijd)")
+    check_accessibility(page)
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Personal data breach")).to_be_visible()
+
     page.get_by_role("button", name="Acknowledge receipt").click()
     expect(page.get_by_text("Acknowledged. The sender can see")).to_be_visible()
     page = scene.dpo.open(f"/breaches/{breach['id']}")
