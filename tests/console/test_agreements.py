@@ -287,3 +287,94 @@ def test_a_controller_and_a_processor_sign_and_work_under_their_agreement__DPA_1
     check_accessibility(page)
     for context in (sofie, lotte, stranger):
         context.context.close()
+
+
+def draft_signed_and_active(
+    platform: ConsolePlatform, lotte: Person, sofie: Person, controller_id: str, title: str
+) -> str:
+    """Lotte drafts with Sofie's organisation, both sign, Sofie activates: the agreement's path."""
+    page = lotte.open("/agreements/new")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("The controller's organisation number").fill(controller_id)
+    fill_annex1(page)
+    for _attempt in range(20):
+        page.get_by_role("button", name="Save the draft").click()
+        if page.get_by_text("The draft is saved.").count():
+            break
+        time.sleep(0.5)
+    expect(page.get_by_text("The draft is saved.")).to_be_visible()
+    agreement_url = page.url.split("?")[0].removeprefix(platform.url())
+    sign(lotte, agreement_url)
+    sign(sofie, agreement_url)
+    sofie.page.get_by_role("button", name="Activate the agreement").click()
+    expect(sofie.page.get_by_text("The agreement is active.")).to_be_visible()
+    return agreement_url
+
+
+def test_an_amendment_shows_what_changed_and_the_end_issues_a_certificate__DPA_1_DPA_6_DPA_13(
+    console_platform: ConsolePlatform, browser: Browser, screenshots: Path
+) -> None:
+    stamp = unique_email("x").split("@")[0][-8:]
+    sofie, controller_id = admin_of(
+        console_platform, browser, f"Gemeente Heidedorp {stamp}", "controller", "sofie"
+    )
+    lotte, _ = admin_of(console_platform, browser, f"Hostwerk NV {stamp}", "processor", "lotte")
+    agreement_url = draft_signed_and_active(
+        console_platform, lotte, sofie, controller_id, f"Verwerkersovereenkomst {stamp}"
+    )
+
+    # Lotte states a measure of Annex 2; in place needs evidence (DPA-6).
+    page = lotte.open(f"{agreement_url}/annexes")
+    page.get_by_role("link", name="State TOM-T1", exact=True).click()
+    page.get_by_label("Where this measure stands").select_option("implemented")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("a measure in place needs evidence")
+    check_accessibility(page)
+    page.get_by_label("Evidence").fill("Retention procedure P-12, reviewed 2026-11")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("The measure is updated.")).to_be_visible()
+    expect(page.locator("#measure-TOM-T1")).to_contain_text("Retention procedure P-12")
+
+    # Lotte proposes an amendment; both see what changed side by side, both sign it (DPA-1).
+    page = lotte.open(f"{agreement_url}/amend")
+    check_accessibility(page)
+    page.get_by_label("Why the agreement changes").fill("The module now also sends reminders")
+    page.get_by_label("Purpose", exact=True).fill("Citizens book appointments and get reminders")
+    page.get_by_role("button", name="Propose the amendment").click()
+    expect(page.get_by_text("The amendment is proposed.")).to_be_visible()
+    change = page.get_by_role("row", name=re.compile("Purpose"))
+    expect(change.locator(".before")).to_have_text("Citizens book appointments with the town hall")
+    expect(change.locator(".after")).to_have_text("Citizens book appointments and get reminders")
+    check_accessibility(page)
+    sign(lotte, agreement_url)
+    sign(sofie, agreement_url)
+    page = sofie.open(f"{agreement_url}/versions")
+    expect(page.get_by_role("heading", name=re.compile("Version 2 in force"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("Version 1 replaced"))).to_be_visible()
+    shot(page, screenshots, "agreement-versions")
+
+    # Sofie ends the agreement after checking, takes the export, has the data destroyed (DPA-13).
+    page = sofie.open(f"{agreement_url}/end")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert")).to_contain_text("Say why the agreement ends.")
+    page.get_by_label("Why the agreement ends").fill("The main contract ends")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Check before you terminate")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_role("button", name="Terminate the agreement").click()
+    expect(page.get_by_text("The agreement is terminated.")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the export (ZIP)").click()
+    assert download.value.suggested_filename.endswith(".zip")
+    page.get_by_label("Destroyed").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(
+        page.get_by_role("heading", name="Check before the data is returned or destroyed")
+    ).to_be_visible()
+    page.get_by_role("button", name="Confirm and close the agreement").click()
+    expect(page.get_by_text("The agreement is closed and the certificate issued.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Certificate of return or destruction")).to_be_visible()
+    check_accessibility(page)
+    shot(page, screenshots, "agreement-end")
+    for person in (sofie, lotte):
+        person.context.close()

@@ -1,6 +1,7 @@
 """The agreements and one agreement's text: drafting, Annex 1 and 2, versions, signing, report."""
 
 import asyncio
+import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -31,6 +32,7 @@ from services.console.web import NotYours, SignedIn, apis_of, go, t, visitor
 router = APIRouter(dependencies=[Depends(visitor)])
 
 LIST_LIMIT = 100
+MEASURE_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
 
 
 @router.get("/agreements")
@@ -334,9 +336,11 @@ async def _change(request: Request, person: Person, agreement_id: str, *, amend:
 
 @router.post("/agreements/{agreement_id}/amendments/{number}/withdrawal")
 async def withdraw_amendment(
-    request: Request, person: SignedIn, agreement_id: str, number: int
+    request: Request, person: SignedIn, agreement_id: str, number: str
 ) -> Response:
     agreement_id = checked_id(agreement_id)
+    if not number.isdigit() or len(number) > 6:
+        raise NotYours
     try:
         await agreements_api(
             request, person, "POST", f"/agreements/{agreement_id}/amendments/{number}/withdrawal"
@@ -365,6 +369,12 @@ async def annexes_page(request: Request, person: SignedIn, agreement_id: str) ->
     return render(request, "agreements/agreement_annexes.html", context)
 
 
+def _checked_measure(measure_id: str) -> str:
+    if not MEASURE_ID.fullmatch(measure_id):
+        raise NotYours
+    return measure_id
+
+
 async def _measure(request: Request, person: Person, agreement_id: str, measure_id: str) -> Any:
     found = await agreements_api(request, person, "GET", f"/agreements/{agreement_id}/measures")
     measure = next((m for m in found["items"] if m["id"] == measure_id), None)
@@ -377,7 +387,7 @@ async def _measure(request: Request, person: Person, agreement_id: str, measure_
 async def measure_page(
     request: Request, person: SignedIn, agreement_id: str, measure_id: str
 ) -> Response:
-    agreement_id = checked_id(agreement_id)
+    agreement_id, measure_id = checked_id(agreement_id), _checked_measure(measure_id)
     shown, measure = await asyncio.gather(
         load(request, person, agreement_id), _measure(request, person, agreement_id, measure_id)
     )
@@ -394,7 +404,7 @@ async def measure_page(
 async def state_measure(
     request: Request, person: SignedIn, agreement_id: str, measure_id: str
 ) -> Response:
-    agreement_id = checked_id(agreement_id)
+    agreement_id, measure_id = checked_id(agreement_id), _checked_measure(measure_id)
     form = await request.form()
     status, evidence = text(form, "status"), text(form, "evidence", 4000)
     errors: list[tuple[str, str]] = []
