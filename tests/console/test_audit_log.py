@@ -35,6 +35,11 @@ def test_the_auditor_filters_to_supplier_interventions_checks_an_entry_and_verif
         expect=201,
     )
     koen.accept_invitation(enrol=False)
+    member = Person(console_platform, browser.new_context(locale="en-GB"), unique_email("clerk"))
+    scene.controller.call(
+        "POST", "identity", "/users", json={"email": member.email, "role": "member"}, expect=201
+    )
+    member.accept_invitation(enrol=False)
 
     def processor_read() -> Any:
         found = scene.controller.call(
@@ -133,6 +138,22 @@ def test_the_auditor_filters_to_supplier_interventions_checks_an_entry_and_verif
     done.value.save_as(spreadsheet)
     assert "event_type" in spreadsheet.read_text().splitlines()[0]
 
+    # Older entries come a page at a time, by the log's cursor (no count of the whole log).
+    page = koen.open("/audit")
+    first_page = page.locator("table.audit-table tbody tr a").evaluate_all(
+        "links => links.map(link => Number(link.getAttribute('href').split('/').pop()))"
+    )
+    assert first_page == sorted(first_page, reverse=True)
+    page.get_by_role("link", name="Older entries").click()
+    expect(page.get_by_role("heading", name="Older entries")).to_be_visible()
+    older = page.locator("table.audit-table tbody tr a").evaluate_all(
+        "links => links.map(link => Number(link.getAttribute('href').split('/').pop()))"
+    )
+    assert older and max(older) < min(first_page)
+    check_accessibility(page)
+    page.get_by_role("link", name="Newest entries").click()
+    expect(page.get_by_role("heading", name="Newest entries")).to_be_visible()
+
     # The auditor changes nothing: no breach report, no phases.
     koen.open("/breaches/new")
     expect(koen.page.get_by_role("heading", name=NOT_FOUND)).to_be_visible()
@@ -148,5 +169,10 @@ def test_the_auditor_filters_to_supplier_interventions_checks_an_entry_and_verif
     expect(stranger.page.get_by_text("No entries match these filters.")).to_be_visible()
     check_accessibility(stranger.page)
     stranger.context.close()
+    # A colleague without the admin or auditor role does not read the log.
+    for path in ("/audit", entry_path, "/audit/export"):
+        member.open(path)
+        expect(member.page.get_by_role("heading", name=NOT_FOUND)).to_be_visible()
+    member.context.close()
     koen.context.close()
     scene.close()
