@@ -6,7 +6,9 @@ nats-server, the four services and the console run as separate processes, as ``m
 them (SQLite by default, demo data off). One controller organisation gets an admin (through the
 operator's command line and identity's invitation API), thirty colleagues (so the users page
 lists 31 people) and an agreement draft; the admin signs in to the console like a browser does
-(CSRF token, session cookie).
+(CSRF token, session cookie). On PostgreSQL its audit log is then filled to ``--log-size``
+entries (a million by default), bulk-inserted as ``bench.audit`` does, so the log page reads the
+newest 50 of a large log.
 
 Then, in alternating rounds, one page at a time (no concurrency: this is latency, not load):
 
@@ -53,6 +55,7 @@ PASSWORD = "a bench password of some length"  # noqa: S105 (a throw-away test ac
 class Stack:
     work: Path
     postgres_url: str | None = None
+    suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     nats: NatsServer | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
@@ -78,10 +81,9 @@ class Stack:
         env |= {f"PACTUM_{s.upper()}_PORT": str(port) for s, port in ports.items()}
         env |= {f"PACTUM_CONSOLE_{s.upper()}_URL": self.urls[s] for s in SERVICES[:4]}
         if self.postgres_url:
-            suffix = uuid.uuid4().hex[:8]
             for service in SERVICES:
                 env[f"PACTUM_{service.upper()}_DATABASE_URL"] = self.postgres_url
-                env[f"PACTUM_{service.upper()}_DATABASE_SCHEMA"] = f"bench_{service}_{suffix}"
+                env[f"PACTUM_{service.upper()}_DATABASE_SCHEMA"] = self.schema(service)
         self.env = env
         for service in SERVICES:
             log = (self.work / f"{service}.log").open("wb")
@@ -108,6 +110,51 @@ class Stack:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"not ready: {sorted(pending)}")
             await asyncio.sleep(0.2)
+
+    def schema(self, service: str) -> str:
+        return f"bench_{service}_{self.suffix}"
+
+    async def fill_audit_log(self, organisation: str, rows: int) -> float:
+        """``rows`` entries in the organisation's log, bulk-inserted as bench.audit does (the
+        hashes are not valid; the plan and the indexes are the real ones). PostgreSQL only."""
+        assert self.postgres_url is not None
+        from sqlalchemy import text
+
+        from bench.audit import _BULK
+        from shared.database import create_engine
+
+        engine = create_engine(self.postgres_url, schema=self.schema("audit"))
+        started = time.perf_counter()
+        async with engine.begin() as connection:
+            base = await connection.scalar(
+                text(
+                    "SELECT coalesce(max(log_index) + 1, 0) FROM audit_entry"
+                    " WHERE organisation_id = :org"
+                ),
+                {"org": organisation},
+            )
+            await connection.execute(
+                text(_BULK.replace("g - 1,", f"g - 1 + {int(base or 0)},")),
+                {"org": organisation, "rows": rows},
+            )
+            await connection.execute(text("ANALYZE audit_entry"))
+        await engine.dispose()
+        return time.perf_counter() - started
+
+    async def drop_schemas(self) -> None:
+        if not self.postgres_url:
+            return
+        from sqlalchemy import text
+
+        from shared.database import create_engine
+
+        engine = create_engine(self.postgres_url)
+        async with engine.begin() as connection:
+            for service in SERVICES:
+                await connection.execute(
+                    text(f'DROP SCHEMA IF EXISTS "{self.schema(service)}" CASCADE')
+                )
+        await engine.dispose()
 
     def command(self, *arguments: str) -> str:
         done = subprocess.run(
@@ -236,7 +283,7 @@ async def measure_direct(http: httpx.AsyncClient, stack: Stack, token: str, page
         answer.raise_for_status()
 
 
-async def run(*, rounds: int, postgres_url: str | None) -> dict[str, Any]:
+async def run(*, rounds: int, postgres_url: str | None, log_size: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="pactum-bench-console-") as work:
         stack = Stack(Path(work), postgres_url)
         stack.start()
@@ -251,6 +298,11 @@ async def run(*, rounds: int, postgres_url: str | None) -> dict[str, Any]:
                     )
                 ).json()["email"]
                 browser = await sign_in(stack, (email, PASSWORD))
+                filled = (
+                    await stack.fill_audit_log(admin.organisation_id, log_size)
+                    if postgres_url and log_size
+                    else None
+                )
                 pages = [
                     Page("users", "/organisation/users", [("identity", "/users", {})]),
                     Page("inbox", "/inbox", [("notifier", "/notifier/inbox", {"limit": 500})]),
@@ -259,6 +311,7 @@ async def run(*, rounds: int, postgres_url: str | None) -> dict[str, Any]:
                         f"/agreements/{admin.agreement_id}",
                         [("agreements", f"/agreements/{admin.agreement_id}", {})],
                     ),
+                    Page("audit log", "/audit", [("audit", "/audit/entries", {"limit": 50})]),
                 ]
                 token = admin.token
                 for _warm_up in range(10):
@@ -282,11 +335,14 @@ async def run(*, rounds: int, postgres_url: str | None) -> dict[str, Any]:
                     "machine": describe(),
                     "load_average": load_average(),
                     "database": "postgresql" if postgres_url else "sqlite",
+                    "audit_log_entries": log_size if filled is not None else None,
+                    "audit_log_fill_seconds": filled,
                     "rounds": rounds,
                     "pages": {page.name: _figures(page) for page in pages},
                 }
         finally:
             stack.stop()
+            await stack.drop_schemas()
 
 
 async def _fresh_token(stack: Stack, http: httpx.AsyncClient, email: str) -> str:
@@ -337,9 +393,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="30 rounds, for a check")
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--postgres", metavar="URL", help="PostgreSQL instead of SQLite")
+    parser.add_argument(
+        "--log-size",
+        type=int,
+        default=1_000_000,
+        help="entries in the organisation's audit log (PostgreSQL only; 20,000 with --quick)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    results = asyncio.run(run(rounds=30 if args.quick else args.rounds, postgres_url=args.postgres))
+    results = asyncio.run(
+        run(
+            rounds=30 if args.quick else args.rounds,
+            postgres_url=args.postgres,
+            log_size=20_000 if args.quick else args.log_size,
+        )
+    )
     results["quick"] = bool(args.quick)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
