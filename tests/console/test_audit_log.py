@@ -96,6 +96,8 @@ def test_the_auditor_filters_to_supplier_interventions_checks_an_entry_and_verif
     expect(proof.get_by_text("verified", exact=True)).to_be_visible()
     expect(proof).to_contain_text("Its audit path leads to the root of the signed tree")
     whole = page.locator("section", has=page.get_by_role("heading", name="Does the whole log"))
+    whole.get_by_role("link", name="Check the whole log now").click()
+    whole = page.locator("section", has=page.get_by_role("heading", name="Does the whole log"))
     expect(whole.get_by_text("verified", exact=True)).to_be_visible()
     expect(page.get_by_text("supplier intervention").first).to_be_visible()
     check_accessibility(page)

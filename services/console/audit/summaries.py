@@ -87,6 +87,9 @@ SUMMARIES: dict[str, str] = {
     "dpa.identity.organisation.listed.v1": _(
         "The operator read a page of the list of organisations."
     ),
+    "dpa.identity.maintenance_notice.objected.v1": _(
+        "A customer's admin objected to a maintenance notice; the grants it covered ended."
+    ),
     "dpa.identity.maintenance_notice.listed.v1": _(
         "Maintenance notices were read (by the customer they were sent to, or the operator)."
     ),
