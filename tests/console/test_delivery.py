@@ -177,6 +177,19 @@ def test_an_admin_chooses_who_is_told_of_what_and_which_notices_she_receives_her
     expect(page.get_by_label("Your own address for notices (optional)")).to_have_value(
         "sofie.dpo@klokdorp.example"
     )
+
+    # In Dutch, on a phone.
+    page = sofie.open("/organisation/contacts")
+    page.get_by_role("button", name="Nederlands").click()
+    expect(page.get_by_role("heading", name="Wie verwittigd wordt", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Contact toevoegen")).to_be_visible()
+    expect(page.get_by_label("Datalekken")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("dpo@klokdorp.example"))).to_contain_text(
+        "Beveiliging en toegang van leveranciers"
+    )
+    page.set_viewport_size({"width": 375, "height": 800})
+    check_accessibility(page)
+    shot(page, screenshots, "organisation-contacts-nl-phone")
     sofie.context.close()
 
 

@@ -2,13 +2,23 @@
 admin (who gets the mail and accepts it), renames, disables and enables it, and reads the
 platform's health; an admin of a customer organisation gets the 404 page on all of them."""
 
+import asyncio
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from starlette.requests import Request
 
+from services.console.apis import ApiRefused, ServiceUnavailable
+from services.console.operator import health
+from services.console.render import render
+from services.console.sessions import Person as SignedInPerson
 from tests.console.people import Person, check_accessibility, shot
 from tests.console.platform import ConsolePlatform, unique_email
 
@@ -159,3 +169,71 @@ def test_an_operator_admin_creates_an_organisation_invites_its_first_admin_renam
     expect(page.get_by_role("heading", name=renamed)).to_be_visible()
     expect(page.get_by_role("link", name="Disable this organisation")).to_be_visible()
     marc.context.close()
+
+
+def test_the_health_page_shows_a_service_that_does_not_answer_as_unreachable_not_a_crash() -> None:
+    """Without the platform: audit down, agreements refusing; the page still renders."""
+
+    class Apis:
+        async def json(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
+            if service == "audit":
+                raise ServiceUnavailable(service, "ConnectError")
+            if service == "agreements":
+                raise ApiRefused(403, "Not allowed")
+            return {
+                "service": service,
+                "ready": {"database": True, "nats": service != "notifier"},
+                "outbox": {"pending": 3, "oldest_age_seconds": 120.0},
+                "consumers": {service: {"pending": 5, "ack_pending": 1, "redelivered": 0}},
+            }
+
+    app = SimpleNamespace(state=SimpleNamespace(apis=Apis()))
+    request = Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": "/operator/health",
+            "headers": [],
+            "query_string": b"",
+            "app": app,
+        }
+    )
+    request.state.language = "en"
+    request.state.csrf_token = "token"
+    marc = SignedInPerson(
+        key="k",
+        user_id="u",
+        email="marc@pactum.example",
+        display_name="Marc",
+        organisation_id="o",
+        organisation_name="pactum",
+        organisation_kind="operator",
+        roles=frozenset({"admin"}),
+        language="en",
+        identity_session_id="s",
+        access_token="t",
+    )
+    request.state.person = marc
+
+    async def statuses() -> list[dict[str, Any]]:
+        return [await health._status(request, marc, s) for s in health.SERVICES]
+
+    # In a thread of its own: Playwright's sync API may hold this thread's event loop.
+    with ThreadPoolExecutor(1) as pool:
+        found = pool.submit(asyncio.run, statuses()).result()
+    states = {status["service"]: status["state"] for status in found}
+    assert states == {
+        "identity": "ready",
+        "agreements": "refused",
+        "audit": "unreachable",
+        "notifier": "not_ready",
+    }
+    assert "outbox_old" in found[0]["warnings"]
+    page = render(
+        request,
+        "operator/platform_health.html",
+        {"statuses": found, "checked_at": datetime.now(UTC)},
+    )
+    html = bytes(page.body).decode()
+    assert page.status_code == 200
+    assert "unreachable" in html and "HTTP 403" in html and "not ready" in html
