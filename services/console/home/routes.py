@@ -18,7 +18,7 @@ async def _waiting_grants(request: Request, person: SignedIn) -> list[Any]:
     if not person.is_admin or person.is_operator:
         return []
     found = await apis_of(request).json("identity", "GET", "/grants", token=person.access_token)
-    return [grant for grant in found["items"] if grant["status"] == "pending"]
+    return [grant for grant in found["items"] if grant["status"] == "requested"]
 
 
 @router.get("/")
