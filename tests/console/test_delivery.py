@@ -328,3 +328,37 @@ def test_an_admin_gets_signed_webhooks_follows_each_attempt_and_replays_one__TOM
     page = sofie.open("/organisation/contacts")
     expect(page.get_by_role("row", name=re.compile("dpo@haakdorp.example"))).to_be_visible()
     sofie.context.close()
+
+
+def test_a_member_chooses_her_own_notices_but_gets_the_404_page_on_the_organisation_ones(
+    console_platform: ConsolePlatform, browser: Browser
+) -> None:
+    organisation = console_platform.new_organisation("Gemeente Ledendorp")
+    admin = new_admin(console_platform, browser, organisation, "admin")
+    admin.context.close()
+    # The admin invites a colleague as a member (her own act, through identity's API).
+    lotte = Person(console_platform, browser.new_context(locale="en-GB"), unique_email("lotte"))
+    identity = console_platform.url("identity")
+    with httpx.Client(trust_env=False) as http:
+        signed_in = http.post(
+            f"{identity}/login", json={"email": admin.email, "password": admin.password}
+        )
+        token = signed_in.json()["access_token"]
+        invited = http.post(
+            f"{identity}/users",
+            json={"email": lotte.email, "role": "member", "display_name": "Lotte"},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert invited.status_code == 201, invited.text
+    lotte.accept_invitation(enrol=False)
+
+    page = lotte.open("/account/notices")
+    expect(page.get_by_role("heading", name="Your notices")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_label("Subprocessor changes").check()
+    page.get_by_role("button", name="Save my preferences").click()
+    expect(page.get_by_text("Your notice preferences are saved.")).to_be_visible()
+    expect(page.get_by_label("Subprocessor changes")).to_be_checked()
+    for path in ("/organisation/contacts", "/organisation/webhooks"):
+        expect_not_found(page, path, console_platform)
+    lotte.context.close()
