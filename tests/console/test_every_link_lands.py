@@ -6,9 +6,8 @@ breach notices and their follow-ups, an agreement change (activation), a subproc
 its outcome, a disclosure. The mailed link is opened in the browser, as the recipient would.
 
 Not covered here, and why: the notifier sends no notice about instructions (no plan for
-``instruction.*`` events); supplier access grants link to ``/grants/{id}``, which needs an
-operator's second factor to request and for which the console has no page yet (the requests are
-listed at ``/organisation/access``).
+``instruction.*`` events); the supplier-access mails' ``/grants/{id}`` links are opened by
+``tests/console/test_organisation.py``, where an operator asks for access.
 """
 
 from collections.abc import Iterator
@@ -30,12 +29,6 @@ from tests.console.test_breaches import (
 )
 
 pytestmark = pytest.mark.timeout(300)
-
-AGREEMENTS_PAGE = pytest.mark.xfail(
-    strict=False,
-    reason="an /agreements/... page of the agreements engineer's work; checked as soon as it "
-    "exists (it passes then)",
-)
 
 
 @dataclass
@@ -146,22 +139,18 @@ def test_the_breach_link_also_opens_for_the_processor_who_reported_it(mailed: Ma
     expect(page.get_by_role("heading", name="Personal data breach")).to_be_visible()
 
 
-@AGREEMENTS_PAGE
 def test_an_agreement_change_link_lands__USE_3(mailed: Mailed) -> None:
     _lands(mailed, "agreement_changed")
 
 
-@AGREEMENTS_PAGE
 def test_a_subprocessor_change_link_lands__DPA_5(mailed: Mailed) -> None:
     _lands(mailed, "subprocessor_change")
 
 
-@AGREEMENTS_PAGE
 def test_a_subprocessor_outcome_link_lands__DPA_5(mailed: Mailed) -> None:
     _lands(mailed, "subprocessor_outcome")
 
 
-@AGREEMENTS_PAGE
 def test_a_disclosure_link_lands__DPA_4a(mailed: Mailed) -> None:
     _lands(mailed, "disclosure")
 

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from services.identity.totp import code_at, current_step
 from tests.console.people import Person, check_accessibility, shot
-from tests.console.platform import ConsolePlatform, unique_email
+from tests.console.platform import ConsolePlatform, text_of, unique_email
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -432,5 +432,39 @@ def test_another_organisations_admin_sees_nothing_of_an_organisations_pages__TOM
     )
     page = sofie.open("/organisation/users")
     expect(page.get_by_role("row", name="Collega Eigen")).to_contain_text("invited")
+    sofie.context.close()
+    stranger.context.close()
+
+
+def test_the_mailed_link_of_a_supplier_access_request_opens_the_decision_for_the_customer__TOM_O3(
+    console_platform: ConsolePlatform, browser: Browser
+) -> None:
+    sofie, customer = new_admin(console_platform, browser, "Gemeente Maillink")
+    identity = console_platform.url("identity")
+    before = len(console_platform.mails_to(sofie.email))
+    with httpx.Client(trust_env=False, timeout=20.0) as http:
+        operator = operator_signed_in(console_platform, http)
+        grant = http.post(
+            f"{identity}/grants",
+            headers=operator,
+            json={
+                "organisation_id": customer,
+                "reason": "Restore the booking calendar after a failed import",
+                "minutes": 60,
+                "access": "read",
+            },
+        )
+        assert grant.status_code == 201, grant.text
+    grant_id = grant.json()["id"]
+    message = console_platform.wait_for_mail(
+        sofie.email, containing=f"/grants/{grant_id}", after=before
+    )
+    link = next(word for word in text_of(message).split() if f"/grants/{grant_id}" in word)
+    page = sofie.open(link)
+    expect(page).to_have_url(f"{console_platform.url()}/organisation/access#request-{grant_id}")
+    expect(page.get_by_text("Restore the booking calendar after a failed import")).to_be_visible()
+
+    stranger, _other = new_admin(console_platform, browser, "Gemeente Vreemd")
+    expect_not_found(stranger.open(link))
     sofie.context.close()
     stranger.context.close()
