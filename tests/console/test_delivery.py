@@ -224,6 +224,12 @@ def test_an_admin_gets_signed_webhooks_follows_each_attempt_and_replays_one__TOM
     assert secret not in page.content()  # shown once, never again
     rotate_link = page.get_by_role("link", name=f"New signing secret {receiver.url}")
     endpoint_id = (rotate_link.get_attribute("href") or "").split("/")[3]
+    # The same address twice (or the secret's page reloaded): refused, no second endpoint.
+    page.get_by_label("Address of your receiver").fill(receiver.url)
+    page.get_by_label("Personal data breaches").check()
+    page.get_by_role("button", name="Add endpoint").click()
+    expect(page.get_by_role("alert")).to_contain_text("already an endpoint")
+    expect(page.get_by_role("link", name=f"Remove {receiver.url}")).to_have_count(1)
 
     # Something happens in the organisation: a colleague's account is locked (TOM-T5).
     colleague = new_admin(console_platform, browser, organisation, "koen")

@@ -147,6 +147,12 @@ async def add_endpoint(request: Request, person: Admin) -> Response:
         )
     if not topics:
         errors.append(("topics", t(request, "Choose at least one kind of notice.")))
+    if not errors and any(e["url"] == url for e in await _endpoints(request, person)):
+        # Also what a reload of the secret's page (the form sent again) runs into.
+        message = t(
+            request, "This address is already an endpoint. Remove it first to add it again."
+        )
+        errors.append(("url", message))
     if not errors:
         try:
             endpoint = await apis_of(request).json(
