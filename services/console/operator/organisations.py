@@ -123,7 +123,7 @@ async def _organisation_page(
         "organisation": organisation,
         "own": organisation["id"] == person.organisation_id,
         "errors": errors or [],
-        "values": values or {"name": organisation["name"]},
+        "values": {"name": organisation["name"]} | (values or {}),
     }
     return render(request, "operator/manage_organisation.html", context, status=status)
 
@@ -167,8 +167,6 @@ async def invite_admin(request: Request, person: OperatorAdmin, organisation_id:
             else:
                 raise
     if errors:
-        current = await _organisation(request, person, wanted)
-        values["name"] = current["name"]
         return await _organisation_page(
             request, person, wanted, errors=errors, values=values, status=400
         )
