@@ -325,7 +325,7 @@ def test_an_amendment_shows_what_changed_and_the_end_issues_a_certificate__DPA_1
 
     # Lotte states a measure of Annex 2; in place needs evidence (DPA-6).
     page = lotte.open(f"{agreement_url}/annexes")
-    page.get_by_role("link", name="State TOM-T1", exact=True).click()
+    page.get_by_role("link", name="Record status TOM-T1", exact=True).click()
     page.get_by_label("Where this measure stands").select_option("implemented")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("alert")).to_contain_text("a measure in place needs evidence")
