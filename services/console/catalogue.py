@@ -124,7 +124,23 @@ def missing() -> list[str]:
                     lacking.append(f"{language} {part}: {msgid}")
                 elif any(placeholders(text) != placeholders(msgid) for text in texts):
                     lacking.append(f"{language} {part}: placeholders differ: {msgid}")
-    return lacking
+    return lacking + inconsistent()
+
+
+def inconsistent() -> list[str]:
+    """Messages that two parts translate differently: a person would see one word two ways."""
+    found = []
+    for language in TRANSLATED:
+        seen: dict[str, dict[str, str]] = {}
+        for po in sorted((LOCALES / language / "LC_MESSAGES").glob("*.po")):
+            for message in _read(po, language):
+                msgid = message.id if isinstance(message.id, str) else message.id[0]
+                if msgid and message.string:
+                    seen.setdefault(msgid, {})[po.stem] = str(message.string)
+        for msgid, by_part in sorted(seen.items()):
+            if len(set(by_part.values())) > 1:
+                found.append(f"{language} inconsistent: {msgid}: {by_part}")
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

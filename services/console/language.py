@@ -31,7 +31,9 @@ def translations(language: str) -> Translations:
     """Every catalogue of ``language`` merged into one (English needs none: msgids are English)."""
     merged = Translations()
     folder = LOCALES_DIR / language / "LC_MESSAGES"
-    for po in sorted(folder.glob("*.po")) if language != "en" else []:
+    # The shared words (``base``) last: where a part repeats one, the shared translation holds.
+    parts = sorted(folder.glob("*.po"), key=lambda po: (po.stem == "base", po.stem))
+    for po in parts if language != "en" else []:
         with po.open("rb") as file:
             catalog = read_po(file, locale=BABEL_LOCALES[language])
         # An untranslated entry must not hide another part's translation of the same message.
