@@ -110,6 +110,11 @@ def http_jwks(url: str, *, client: httpx.AsyncClient | None = None) -> JwksSourc
 class TokenVerifier:
     """Verifies access tokens locally; keys are cached and refetched on an unknown key id.
 
+    When the JWKS cannot be fetched, the verifier backs off (1 s, doubling to 60 s) and answers
+    from the keys it has, up to ``stale_grace_seconds`` past their cache time, instead of making
+    every request wait for another failing fetch; a key id it does not know is refused at once
+    meanwhile.
+
     A token that verified is remembered (by its exact text, up to ``verified_tokens`` of them)
     with the principal it carries, so the next request with it skips the signature check and the
     claim parsing. A remembered token still expires at its ``exp``, is refused once its session or
@@ -122,10 +127,17 @@ class TokenVerifier:
     leeway_seconds: int = 30
     cache_seconds: float = 300.0
     min_refetch_seconds: float = 10.0
+    # JWKS unreachable: retry after 1 s, doubling to at most 60 s, answering meanwhile from the
+    # keys at hand, for at most an hour past their cache time (then tokens are refused).
+    retry_seconds: float = 1.0
+    max_retry_seconds: float = 60.0
+    stale_grace_seconds: float = 3600.0
     revocations: RevocationCheck | None = None
     verified_tokens: int = 4096
     _keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
-    _fetched_at: float = 0.0
+    _fetched_at: float = float("-inf")
+    _failures: int = 0
+    _retry_at: float = 0.0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # token -> (principal, exp as a Unix time, key id), least recently used first
     _verified: "OrderedDict[str, tuple[Principal, float, str]]" = field(default_factory=OrderedDict)
@@ -183,24 +195,50 @@ class TokenVerifier:
 
     async def _key(self, kid: str) -> Ed25519PublicKey:
         now = time.monotonic()
-        stale = now - self._fetched_at > self.cache_seconds
-        if kid not in self._keys or stale:
+        age = now - self._fetched_at
+        if kid in self._keys and age <= self.cache_seconds:
+            return self._keys[kid]
+        # Stale keys, or a key id not seen yet. While identity's JWKS cannot be fetched (backing
+        # off) or another request is fetching it, answer from the keys at hand rather than wait.
+        waiting = now < self._retry_at or self._lock.locked()
+        usable = kid in self._keys and age <= self.cache_seconds + self.stale_grace_seconds
+        if not (waiting and usable):
             async with self._lock:
-                may_refetch = time.monotonic() - self._fetched_at > self.min_refetch_seconds
-                if (kid not in self._keys and may_refetch) or stale:
-                    await self._refresh()
+                await self._refresh_if_due(kid)
+        if not self._keys:
+            raise InvalidToken("no signing keys available")
+        too_old = (
+            time.monotonic() - self._fetched_at > self.cache_seconds + self.stale_grace_seconds
+        )
+        if self._failures and too_old:
+            raise InvalidToken("signing keys too old to trust and the JWKS is unreachable")
         try:
             return self._keys[kid]
         except KeyError:
             raise InvalidToken(f"unknown key id {kid!r}") from None
 
-    async def _refresh(self) -> None:
+    async def _refresh_if_due(self, kid: str) -> None:
+        """Fetch the JWKS unless another request just did, a failure is being backed off, or an
+        unknown key id was looked up less than ``min_refetch_seconds`` ago."""
+        now = time.monotonic()
+        age = now - self._fetched_at
+        if now < self._retry_at:
+            return
+        if age <= self.cache_seconds and (kid in self._keys or age <= self.min_refetch_seconds):
+            return
         try:
             document = await self.jwks()
         except Exception as error:
-            log.warning("auth.jwks_unavailable", error=str(error))
-            if not self._keys:
-                raise InvalidToken("no signing keys available") from None
+            self._failures += 1
+            backoff = min(self.retry_seconds * 2 ** (self._failures - 1), self.max_retry_seconds)
+            self._retry_at = time.monotonic() + backoff
+            log.warning(
+                "auth.jwks_unavailable",
+                error=str(error),
+                failures=self._failures,
+                retry_in_seconds=backoff,
+                keys_at_hand=len(self._keys),
+            )
             return
         self._keys = {
             str(jwk["kid"]): _public_key(jwk)
@@ -208,6 +246,7 @@ class TokenVerifier:
             if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519" and "kid" in jwk
         }
         self._fetched_at = time.monotonic()
+        self._failures, self._retry_at = 0, 0.0
 
 
 def _principal(claims: dict[str, Any]) -> Principal:

@@ -22,6 +22,7 @@ from services.identity.domain import (
     GrantStatus,
     IdentityRuleBroken,
     OrganisationKind,
+    OrganisationStatus,
     Window,
     check_grant_minutes,
     check_notice_window,
@@ -29,7 +30,7 @@ from services.identity.domain import (
 )
 from services.identity.tables import Grant, MaintenanceNotice, Organisation
 from shared.auth import Principal
-from shared.events import ActorType
+from shared.events import Actor, ActorType
 from shared.events.contracts.identity import (
     GrantDecided,
     GrantRequested,
@@ -68,6 +69,8 @@ async def _customer(session: AsyncSession, organisation_id: uuid.UUID) -> Organi
     customer = await session.get(Organisation, organisation_id)
     if customer is None or customer.kind == OrganisationKind.operator:
         raise GrantNotFound(organisation_id)
+    if customer.status != OrganisationStatus.active:
+        raise IdentityRuleBroken("this organisation is disabled: nobody works in its data")
     return customer
 
 
@@ -292,6 +295,7 @@ async def grant_token(
         grant = await session.get(Grant, grant_id)
         if grant is None or str(grant.operator_id) != principal.user_id:
             raise GrantNotFound(grant_id)
+        await _customer(session, grant.organisation_id)  # a disabled customer: no token
         if (
             grant.status is not GrantStatus.approved
             or grant.expires_at is None
@@ -321,6 +325,39 @@ async def grant_token(
             data=GrantUsed(grant_id=grant.id, session_id=uuid.UUID(principal.session_id)),
         )
     return token, grant
+
+
+async def end_grants_of(
+    *, session: AsyncSession, authority: Authority, organisation_id: uuid.UUID, actor: Actor
+) -> list[uuid.UUID]:
+    """The customer organisation was disabled: every running grant on it is revoked, each with
+    its ``grant.revoked`` (which every service honours), in the caller's transaction."""
+    running = list(
+        (
+            await session.scalars(
+                select(Grant)
+                .where(
+                    col(Grant.organisation_id) == organisation_id,
+                    col(Grant.status) == GrantStatus.approved,
+                )
+                .with_for_update()
+            )
+        ).all()
+    )
+    now = _now()
+    for grant in running:
+        grant.status, grant.decided_at = GrantStatus.revoked, now
+        authority.outbox.add(
+            session,
+            type="dpa.identity.grant.revoked.v1",
+            tenant=str(organisation_id),
+            actor=actor,
+            subject=str(grant.id),
+            data=_decided(grant),
+        )
+        authority.revocations.revoke_grant(str(grant.id))
+    await session.flush()
+    return [grant.id for grant in running]
 
 
 async def expire_grants(*, sessions: async_sessionmaker[AsyncSession], authority: Authority) -> int:

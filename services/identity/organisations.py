@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.identity import links, users
+from services.identity import grants, links, users
 from services.identity.authority import Authority
 from services.identity.domain import (
     IdentityRuleBroken,
@@ -174,6 +174,10 @@ async def set_organisation_status(
         await session.flush()
         if status is OrganisationStatus.disabled:
             await _end_all_sessions(session, authority, organisation, actor)
+            # The operator's own staff under a grant are not its users: end their grants too.
+            await grants.end_grants_of(
+                session=session, authority=authority, organisation_id=organisation.id, actor=actor
+            )
         authority.outbox.add(
             session,
             type=f"dpa.identity.organisation.{status_verb(status)}.v1",

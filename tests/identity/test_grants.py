@@ -311,3 +311,38 @@ async def test_bad_grant_requests_get_4xx(identity: Identity) -> None:
     unknown = {"organisation_id": operator.organisation_id, "reason": REASON, "minutes": 60}
     response = await identity.client.post("/grants", json=unknown, headers=operator.auth)
     assert response.status_code == 404
+
+
+async def test_grant_tokens_die_when_the_customer_organisation_is_disabled__TOM_O3(
+    identity: Identity,
+) -> None:
+    """Disabling an organisation signed its own users out, but not the operator's staff working
+    in it under a grant: their grant tokens lived on until the grant ended."""
+    operator = await identity.admin("operator")
+    customer = await identity.admin()
+    grant = await _request(identity, operator, customer)
+    await identity.client.post(f"/grants/{grant['id']}/approve", headers=customer.auth)
+    under_grant = await _grant_auth(identity, operator, grant["id"])
+    agreements = identity.platform.clients["agreements"]
+    assert (await agreements.get("/agreements", headers=under_grant)).status_code == 200
+
+    disabled = await identity.client.post(
+        f"/organisations/{customer.organisation_id}/disable", headers=operator.auth
+    )
+    assert disabled.status_code == 200, disabled.text
+
+    async def refused() -> bool:
+        return (await agreements.get("/agreements", headers=under_grant)).status_code == 401
+
+    await eventually(refused)
+    listed = (await identity.client.get("/grants", headers=operator.auth)).json()["items"]
+    assert [item["status"] for item in listed if item["id"] == grant["id"]] == ["revoked"]
+    again = await identity.client.post(f"/grants/{grant['id']}/token", headers=operator.auth)
+    assert again.status_code == 422
+    body = {"organisation_id": customer.organisation_id, "reason": REASON, "minutes": 60}
+    asked = await identity.client.post("/grants", json=body, headers=operator.auth)
+    assert asked.status_code == 422
+    [revoked] = await events_of(
+        identity.platform, "dpa.identity.grant.revoked.v1", subject=grant["id"]
+    )
+    assert revoked.actor_id == operator.user_id

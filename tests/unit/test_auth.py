@@ -1,5 +1,7 @@
 """Token verification against a JWKS (ASVS 6, 7): keys, claims, algorithms, rotation."""
 
+import asyncio
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -150,3 +152,57 @@ async def test_a_remembered_token_is_verified_again_when_its_key_leaves_the_jwks
     keys[:] = [new]  # the old key was retired; the keys are stale at once (cache_seconds=0)
     with pytest.raises(InvalidToken, match="unknown key id"):
         await verifier.verify(token)
+
+
+async def test_a_failing_jwks_is_backed_off_and_the_keys_at_hand_serve__ASVS_13() -> None:
+    """Issue 13: ten requests against a failing JWKS took 5 s and 11 fetches, each request
+    waiting for a fetch of its own. Now one fetch fails, and the keys at hand answer the rest
+    while the verifier backs off; a key id it does not know is refused without a fetch."""
+    signer = TokenSigner.generate(issuer="iss", audience="aud")
+    fetches: list[float] = []
+    up = True
+
+    async def jwks() -> dict[str, Any]:
+        fetches.append(time.monotonic())
+        if not up:
+            await asyncio.sleep(0.2)  # a slow failure, like a timeout
+            raise ConnectionError("identity is down")
+        return {"keys": [signer.public_jwk]}
+
+    verifier = TokenVerifier(jwks=jwks, issuer="iss", audience="aud", cache_seconds=0)
+    await verifier.verify(signer.issue(user_id="u", organisation_id=ORG, roles=[]))
+    up = False
+    started = time.monotonic()
+    tokens = [signer.issue(user_id=f"u-{n}", organisation_id=ORG, roles=[]) for n in range(10)]
+    for token in tokens[:5]:
+        await verifier.verify(token)
+    await asyncio.gather(*(verifier.verify(token) for token in tokens[5:]))
+    assert time.monotonic() - started < 1.0
+    assert len(fetches) == 2  # the first, and one failure; then backing off
+    stranger = TokenSigner.generate(issuer="iss", audience="aud")
+    with pytest.raises(InvalidToken, match="unknown key id"):
+        await verifier.verify(stranger.issue(user_id="u", organisation_id=ORG, roles=[]))
+    assert len(fetches) == 2
+
+    up = True
+    await asyncio.sleep(verifier.retry_seconds + 0.05)
+    await verifier.verify(signer.issue(user_id="again", organisation_id=ORG, roles=[]))
+    assert len(fetches) == 3  # the backoff ended: fetched again, and it worked
+
+
+async def test_keys_too_long_past_their_time_are_not_trusted_while_the_jwks_fails() -> None:
+    signer = TokenSigner.generate(issuer="iss", audience="aud")
+    up = True
+
+    async def jwks() -> dict[str, Any]:
+        if not up:
+            raise ConnectionError("identity is down")
+        return {"keys": [signer.public_jwk]}
+
+    verifier = TokenVerifier(
+        jwks=jwks, issuer="iss", audience="aud", cache_seconds=0, stale_grace_seconds=0
+    )
+    await verifier.verify(signer.issue(user_id="u", organisation_id=ORG, roles=[]))
+    up = False
+    with pytest.raises(InvalidToken, match="too old"):
+        await verifier.verify(signer.issue(user_id="v", organisation_id=ORG, roles=[]))
