@@ -1,10 +1,12 @@
-"""The console's operator pages: the platform's organisations and its health (operator admins)."""
+"""The console's operator pages: the platform's organisations, supplier access and its health
+(operator admins)."""
 
 from fastapi import APIRouter, Depends
 
-from services.console.operator import health, organisations
+from services.console.operator import access, health, organisations
 from services.console.web import visitor
 
 router = APIRouter(dependencies=[Depends(visitor)])
 router.include_router(organisations.router)
+router.include_router(access.router)
 router.include_router(health.router)

@@ -134,3 +134,90 @@ async def deny(request: Request, person: Admin, grant_id: str) -> Response:
 @router.post("/organisation/access/{grant_id}/revoke")
 async def revoke(request: Request, person: Admin, grant_id: str) -> Response:
     return await _decide(request, person, grant_id, "revoke", "access_ended")
+
+
+# -- objecting to a maintenance notice (issue 13, item 1) -------------------------------------
+
+NOTICE_PAGES = 20  # of 100 notices: how far back a notice can be found to object to
+OBJECTION_MIN, OBJECTION_MAX = 10, 500
+
+
+async def _notice(request: Request, person: Admin, notice_id: str) -> dict[str, Any]:
+    """One maintenance notice sent to this organisation, or a page that does not exist."""
+    try:
+        wanted = str(uuid.UUID(notice_id))
+    except ValueError:
+        raise NotYours from None
+    cursor: str | None = None
+    for _ in range(NOTICE_PAGES):
+        page = await apis_of(request).json(
+            "identity",
+            "GET",
+            "/maintenance-notices",
+            token=person.access_token,
+            params={"limit": 100, "cursor": cursor},
+        )
+        for notice in page["items"]:
+            if notice["id"] == wanted and notice["organisation_id"] == person.organisation_id:
+                return dict(notice)
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    raise NotYours
+
+
+def _objection_page(
+    request: Request,
+    notice: dict[str, Any],
+    *,
+    errors: list[tuple[str, str]] | None = None,
+    reason: str = "",
+    status: int = 200,
+) -> Response:
+    context = {"notice": notice, "errors": errors or [], "values": {"reason": reason}}
+    return render(request, "organisation/object_to_maintenance_notice.html", context, status=status)
+
+
+@router.get("/organisation/access/notices/{notice_id}/object")
+async def confirm_objection(request: Request, person: Admin, notice_id: str) -> Response:
+    """Before objecting: what the notice announced, what an objection ends, and why."""
+    notice = await _notice(request, person, notice_id)
+    if notice.get("objected_at"):
+        return go("/organisation/access#notices-heading")
+    return _objection_page(request, notice)
+
+
+@router.post("/organisation/access/notices/{notice_id}/object")
+async def object_to_notice(request: Request, person: Admin, notice_id: str) -> Response:
+    """Object: the notice approves nothing more and the access it approved ends at once."""
+    notice = await _notice(request, person, notice_id)
+    form = await request.form()
+    given = form.get("reason")
+    reason = " ".join(given.split())[: OBJECTION_MAX + 1] if isinstance(given, str) else ""
+    problem = ""
+    if len(reason) < OBJECTION_MIN:
+        problem = t(request, "Give the reason in at least 10 characters.")
+    elif len(reason) > OBJECTION_MAX:
+        problem = t(request, "Keep the reason to 500 characters at most.")
+    if not problem:
+        try:
+            await apis_of(request).call(
+                "identity",
+                "POST",
+                f"/maintenance-notices/{notice['id']}/objection",
+                token=person.access_token,
+                json={"reason": reason},
+            )
+        except ApiRefused as refused:
+            if refused.status == 404:
+                raise NotYours from None
+            if refused.status not in (400, 422):
+                raise
+            problem = t(request, "The objection cannot be recorded: %(reason)s") % {
+                "reason": refused.detail
+            }
+    if problem:
+        return _objection_page(
+            request, notice, errors=[("reason", problem)], reason=reason, status=400
+        )
+    return go("/organisation/access?done=notice_objected#notices-heading")
