@@ -22,7 +22,7 @@ import structlog
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -290,7 +290,19 @@ def checkpoint_problem(checkpoint: dict[str, object], keys: KeySet) -> str | Non
 async def checkpoint(
     session: AsyncSession, signer: CheckpointSigner, *, organisation_id: str
 ) -> AuditCheckpoint | None:
-    """Sign the organisation's current tree head, unless the latest checkpoint already has it."""
+    """Sign the organisation's current tree head, unless the latest checkpoint already has it.
+
+    Two requests at once (an inclusion proof and a whole-log check) must not both sign the same
+    size: a repeated size makes every later export of the log fail to verify. The tree row is the
+    lock: ``FOR UPDATE`` on PostgreSQL; SQLite ignores that, so there a write as the transaction's
+    first statement takes the database's write lock before anything is read.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(
+            update(AuditTree)
+            .where(col(AuditTree.organisation_id) == organisation_id)
+            .values(size=AuditTree.size)
+        )
     tree = await session.get(AuditTree, organisation_id, with_for_update=True)
     if tree is None or tree.size == 0:
         return None

@@ -1,7 +1,9 @@
 """Signed checkpoints with a published key, inclusion and consistency proofs that a customer
 checks with nothing but RFC 9162 and the public key (TOM-T3b, DPA-11, ASVS 16.4.2)."""
 
+import asyncio
 import base64
+import json
 import uuid
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -117,3 +119,25 @@ async def test_periodic_checkpoints_sign_only_grown_logs(
     signer = audit.apps["audit"].state.checkpoint_signer
     assert await checkpoint_due(runtime.sessions, signer) >= 1
     assert await checkpoint_due(runtime.sessions, signer) == 0
+
+
+async def test_a_proof_and_a_whole_log_check_at_once_sign_one_checkpoint_of_a_size__DPA_11(
+    audit: Platform, producer: Producer
+) -> None:
+    """A person's entry page asked for both at the same moment: on SQLite, whose FOR UPDATE is a
+    no-op, both signed the same size, and every later export of that log failed to verify."""
+    organisation = str(uuid.uuid4())
+    await producer.send(*(event(organisation) for _ in range(5)))
+    await entries_of(audit, organisation, 5)
+    client, headers = audit.clients["audit"], reader(audit, organisation)
+    for _round in range(3):
+        answers = await asyncio.gather(
+            client.get("/audit/proofs/inclusion/1", headers=headers),
+            client.get("/audit/verification", headers=headers),
+            client.post("/audit/checkpoints", headers=headers),
+            client.get("/audit/proofs/inclusion/3", headers=headers),
+        )
+        assert all(answer.status_code < 300 for answer in answers), [a.text for a in answers]
+    export = await client.get("/audit/export", headers=headers)
+    sizes = [point["size"] for point in json.loads(export.text.splitlines()[0])["checkpoints"]]
+    assert sizes == sorted(set(sizes)), sizes
