@@ -33,7 +33,9 @@ RESET_ANSWER = Accepted(
 
 
 @router.post(
-    "/invitations/accept", status_code=status.HTTP_204_NO_CONTENT, responses={400: {}, 422: {}}
+    "/invitations/accept",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={400: {}, 409: {}, 422: {}},
 )
 async def accept_invitation(
     body: InvitationAcceptIn, runtime: RuntimeDep, authority: AuthorityDep
@@ -48,6 +50,13 @@ async def accept_invitation(
         )
     except accounts.LinkRefused:
         raise LINK_REFUSED from None
+    except accounts.AddressHoldsAccount:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail="This address already has a pactum account in another organisation; the "
+            "invitation stays open. Ask the organisation that invited you to use another address, "
+            "or have your account removed first.",
+        ) from None
     except IdentityRuleBroken as error:
         raise HTTPException(422, detail=str(error)) from None
 
