@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -138,20 +138,27 @@ async def fetch_for_delivery(
 async def redeem(
     *, session: AsyncSession, secret: str, purpose: str
 ) -> tuple[OneTimeLink, UserAccount] | None:
-    """Use a link once: None if unknown, used, expired or of another purpose."""
-    digest = onetime.digest(secret)
-    link = (
-        await session.scalars(select(OneTimeLink).where(col(OneTimeLink.digest) == digest))
+    """Use a link once: None if unknown, used, expired or of another purpose.
+
+    One conditional statement whatever the link, so the answer's timing does not tell a spent or
+    expired link from one that never existed (issue 18.2)."""
+    now = _now()
+    found = (
+        await session.execute(
+            update(OneTimeLink)
+            .where(
+                col(OneTimeLink.digest) == onetime.digest(secret),
+                col(OneTimeLink.purpose) == purpose,
+                col(OneTimeLink.used_at).is_(None),
+                col(OneTimeLink.expires_at) > now,
+            )
+            .values(used_at=now)
+            .returning(OneTimeLink)
+            .execution_options(synchronize_session=False)
+        )
     ).first()
-    if link is None or link.purpose != purpose or _aware(link.expires_at) <= _now():
+    if found is None:
         return None
-    result = await session.execute(
-        update(OneTimeLink)
-        .where(col(OneTimeLink.id) == link.id, col(OneTimeLink.used_at).is_(None))
-        .values(used_at=_now())
-    )
-    assert isinstance(result, CursorResult)
-    if result.rowcount != 1:
-        return None
+    link: OneTimeLink = found[0]
     user = await session.get(UserAccount, link.user_id)
     return (link, user) if user is not None else None

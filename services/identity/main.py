@@ -31,6 +31,7 @@ from services.identity.keys import (
 )
 from services.identity.login import lockout_counter
 from services.identity.passwords import Passwords
+from services.identity.resets import ResetRequests
 from services.identity.settings import IdentitySettings
 from services.identity.tables import TABLES, SigningKey
 from shared import error_answers
@@ -157,8 +158,11 @@ def create_app(
             except Exception as error:  # the sweep retries on its next round
                 log.warning("identity.grant_sweep_failed", error=str(error))
 
+    resets = ResetRequests(runtime.sessions, lambda: app.state.authority)
+    app.state.resets = resets
     runtime.startup.append(start)
     runtime.background.append(sweep_grants)
+    runtime.background.append(resets.run)
     for router in (
         api.router,
         account_api.router,
