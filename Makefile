@@ -56,7 +56,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-BENCH_SECTIONS ?= pipeline identity agreements audit notifier durability fullstack console
+BENCH_SECTIONS ?= pipeline identity timing agreements audit notifier durability fullstack console
 
 bench: $(STAMP) ## Run the benchmarks, each beside its raw baseline (BENCH_SECTIONS="pipeline audit")
 	@for section in $(BENCH_SECTIONS); do \

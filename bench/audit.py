@@ -192,19 +192,21 @@ async def _verify_rate(engine: Any) -> dict[str, Any]:
     async with sessions() as session, session.begin():
         signed = await checkpoint(session, signer, organisation_id=tree.organisation_id)
     assert signed is not None
-    header = {
+    point = {k: getattr(signed, k) for k in ("organisation_id", "size", "root", "signed_at")} | {
+        "key_id": signed.key_id,
+        "signature": signed.signature,
+    }
+    header = {  # as services/audit/export.py writes it: the verifier checks every field
         "record": "header",
         "format": "pactum-audit-export/1",
         "organisation_id": tree.organisation_id,
         "filters": {},
         "complete": True,
-        "checkpoint": None,
-        "checkpoints": [
-            {k: getattr(signed, k) for k in ("organisation_id", "size", "root", "signed_at")}
-            | {"key_id": signed.key_id, "signature": signed.signature}
-        ],
+        "checkpoint": point,
+        "checkpoints": [point],
         "key_id": signer.key_id,
         "public_key": signer.public_key,
+        "keys": [key.published() for key in signer.key_ring()],
     }
     chunks = [
         chunk

@@ -197,13 +197,13 @@ async def _identity(options: argparse.Namespace, out: TextIO) -> int:
         if "@" not in options.email:
             raise UsageError(f"{options.email!r} is not an e-mail address")
         arguments = ["create-admin", "--organisation", str(options.organisation)]
-        arguments += ["--email", options.email]
+        arguments += ["--email", options.email, *(["--mail"] if options.mail else [])]
     try:
         print(await cli.run(arguments), file=out)
     except organisations.OrganisationNotFound:
         raise UsageError(f"no organisation {options.organisation}") from None
     except IntegrityError:
-        raise UsageError("this e-mail address already has an account") from None
+        raise UsageError("a user of this organisation already has this e-mail address") from None
     except IdentityRuleBroken as error:
         raise UsageError(str(error)) from None
     return OK

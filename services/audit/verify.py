@@ -68,8 +68,9 @@ def verify_export(lines: Iterable[str], *, public_key: KeySet | str | None = Non
         )
     except (ValueError, TypeError, KeyError):
         return Report(False, 0, 0, None, "the header's keys are not well-formed")
-    if (problem := header_problem(header, key)) is not None:
-        return Report(False, 0, 0, None, problem)
+    if (refused := header_problem(header, key)) is not None:
+        position, problem = refused
+        return Report(False, 0, 0, position, problem)
     own = str(header.get("organisation_id"))
     if header.get("complete"):
         verifier = LogVerifier(list(header.get("checkpoints") or []), key)
@@ -98,12 +99,27 @@ CHECKPOINT_FIELDS = frozenset(
 _ROOT = re.compile(r"^[0-9a-f]{64}$")
 
 
-def header_problem(header: dict[str, Any], keys: KeySet) -> str | None:
-    """Why the header cannot be trusted, or None: every field is checked, none is taken on
-    faith (an unknown one is refused, as it could only be something the verdict does not cover)."""
+def header_problem(header: dict[str, Any], keys: KeySet) -> tuple[int | None, str] | None:
+    """Why the header cannot be trusted (with the first entry a bad signature leaves unproven),
+    or None: every field is checked, none is taken on faith (an unknown one is refused, as it
+    could only carry something the verdict does not cover)."""
     if set(header) != HEADER_FIELDS:
         odd = sorted(set(header) ^ HEADER_FIELDS)
-        return f"the header's fields are not those of an export ({', '.join(odd)})"
+        return None, f"the header's fields are not those of an export ({', '.join(odd)})"
+    problem = _fields_problem(header)
+    if problem is not None:
+        return None, problem
+    points: list[dict[str, Any]] = header["checkpoints"]
+    below, previous = 0, 0  # the largest checkpoint size smaller than this one's
+    for point in points:
+        if point["size"] > previous:
+            below, previous = previous, point["size"]
+        if (problem := checkpoint_problem(point, keys)) is not None:
+            return below, problem  # named like LogVerifier names it
+    return None
+
+
+def _fields_problem(header: dict[str, Any]) -> str | None:
     own, filters = header["organisation_id"], header["filters"]
     if not isinstance(own, str) or not own:
         return "the header names no organisation"
@@ -118,15 +134,18 @@ def header_problem(header: dict[str, Any], keys: KeySet) -> str | None:
     points = header["checkpoints"]
     if not isinstance(points, list):
         return "the header's checkpoints are not a list"
+    roots: dict[int, str] = {}
     previous = 0
     for point in points:
         if (problem := _checkpoint_shape_problem(point, own)) is not None:
             return problem
-        if point["size"] <= previous:
-            return "the header's checkpoints are not in order of size, or repeat one"
+        if point["size"] < previous:
+            return "the header's checkpoints are not in order of size"
+        if points.count(point) > 1:
+            return f"the checkpoint of size {point['size']} is listed twice"
+        if roots.setdefault(point["size"], point["root"]) != point["root"]:
+            return f"two checkpoints of size {point['size']} name different roots"
         previous = point["size"]
-        if (problem := checkpoint_problem(point, keys)) is not None:
-            return problem
     expected = points[-1] if points else None
     if header["checkpoint"] != expected:
         return "the header's checkpoint is not the newest of its signed checkpoints"

@@ -1,10 +1,11 @@
 """HTTP routes for one's own account: invitation, password, reset, second factor."""
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 
 from services.identity import accounts, mfa
 from services.identity.api import AuthorityDep, own_user
 from services.identity.domain import IdentityRuleBroken
+from services.identity.resets import ResetRequests
 from services.identity.schemas import (
     Accepted,
     ConfirmIn,
@@ -33,7 +34,9 @@ RESET_ANSWER = Accepted(
 
 
 @router.post(
-    "/invitations/accept", status_code=status.HTTP_204_NO_CONTENT, responses={400: {}, 422: {}}
+    "/invitations/accept",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={400: {}, 409: {}, 422: {}},
 )
 async def accept_invitation(
     body: InvitationAcceptIn, runtime: RuntimeDep, authority: AuthorityDep
@@ -48,17 +51,23 @@ async def accept_invitation(
         )
     except accounts.LinkRefused:
         raise LINK_REFUSED from None
+    except accounts.AddressHoldsAccount:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail="This address already has a pactum account in another organisation; the "
+            "invitation stays open. Ask the organisation that invited you to use another address, "
+            "or have your account removed first.",
+        ) from None
     except IdentityRuleBroken as error:
         raise HTTPException(422, detail=str(error)) from None
 
 
 @router.post("/password-reset", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
-async def request_reset(
-    body: ResetRequestIn, session: SessionDep, authority: AuthorityDep
-) -> Accepted:
-    """Ask for a reset link by e-mail; the answer is the same whether the account exists or not."""
-    async with session.begin():
-        await accounts.request_reset(session=session, authority=authority, email=body.email)
+async def request_reset(body: ResetRequestIn, request: Request) -> Accepted:
+    """Ask for a reset link by e-mail; the answer is the same whether the account exists or not,
+    and so is the work done before it: the request is queued, looked at after the answer."""
+    resets: ResetRequests = request.app.state.resets
+    resets.submit(body.email)
     return RESET_ANSWER
 
 

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -35,6 +36,11 @@ class LinkRefused(Exception):
 
 class CurrentPasswordWrong(Exception):
     pass
+
+
+class AddressHoldsAccount(Exception):
+    """The invited address already has an account elsewhere: told only to whoever holds the
+    invitation's secret (so its mailbox), never to the organisation that invited it."""
 
 
 def _now() -> datetime:
@@ -83,11 +89,25 @@ async def _store_password(
 async def accept_invitation(
     *, sessions: async_sessionmaker[AsyncSession], authority: Authority, secret: str, password: str
 ) -> None:
+    """Activate the invited account. An address holds one account: if it already has one in
+    another organisation, :class:`AddressHoldsAccount` (two invitations accepted at once: the
+    partial unique index refuses the second, the same answer)."""
+    try:
+        await _accept(sessions=sessions, authority=authority, secret=secret, password=password)
+    except IntegrityError:
+        raise AddressHoldsAccount from None
+
+
+async def _accept(
+    *, sessions: async_sessionmaker[AsyncSession], authority: Authority, secret: str, password: str
+) -> None:
     async with sessions() as session, session.begin():
         redeemed = await links.redeem(session=session, secret=secret, purpose="invitation")
         if redeemed is None or redeemed[1].status is not UserStatus.invited:
             raise LinkRefused
         _, user = redeemed
+        if await store.address_holds_account(session=session, email=user.email, other_than=user.id):
+            raise AddressHoldsAccount  # the link stays unused: the transaction rolls back
         password_hash = await _new_hash(session, authority, user, password)
         await _store_password(session, user, password_hash, status=UserStatus.active)
         authority.outbox.add(

@@ -9,7 +9,10 @@
     python -m services.identity.cli announce-organisations
 
 ``create-admin`` prints an invitation link for the operator to hand to the new admin, who chooses
-their own password with it (TOM-T2c); no command takes a password. The commands write to
+their own password with it (TOM-T2c); no command takes a password. The operator is then the link's
+only channel: the notifier sends no invitation mail and can never mint the link again, so the
+printed link is the one that works (issue 18.1). With ``--mail`` the command prints no link: the
+notifier mails it to the address instead. The commands write to
 identity's database; their events go through its outbox and are published by the running service
 (or at its next start).
 """
@@ -57,10 +60,16 @@ def add_organisation_commands(
     create.add_argument("--name", required=True)
     create.add_argument("--kind", required=True, choices=list(kinds))
     admin = commands.add_parser(
-        "create-admin", help="invite an organisation's first admin (prints a one-time link)"
+        "create-admin",
+        help="invite an organisation's first admin (prints a one-time link; no mail is sent)",
     )
     admin.add_argument("--organisation", required=True, type=uuid.UUID)
     admin.add_argument("--email", required=True)
+    admin.add_argument(
+        "--mail",
+        action="store_true",
+        help="mail the invitation link to the address instead of printing it",
+    )
     rename = commands.add_parser("rename-organisation", help="rename an organisation")
     rename.add_argument("--organisation", required=True, type=uuid.UUID)
     rename.add_argument("--name", required=True)
@@ -156,6 +165,17 @@ async def run(arguments: Sequence[str], settings: IdentitySettings | None = None
                     kind=OrganisationKind(options.kind),
                 )
                 return str(organisation.id)
+            if options.mail:
+                await organisations.mail_first_admin(
+                    session=session,
+                    authority=authority,
+                    organisation_id=options.organisation,
+                    email=options.email,
+                )
+                return (
+                    f"invitation for {options.email.strip().lower()} mailed (valid "
+                    f"{settings.invitation_hours} h, works once); no link printed"
+                )
             link = await organisations.create_first_admin(
                 session=session,
                 authority=authority,
@@ -164,7 +184,7 @@ async def run(arguments: Sequence[str], settings: IdentitySettings | None = None
             )
         return (
             f"invitation for {options.email.strip().lower()} (valid "
-            f"{settings.invitation_hours} h, works once): {link}"
+            f"{settings.invitation_hours} h, works once; not mailed, hand it over): {link}"
         )
     finally:
         await engine.dispose()
@@ -177,7 +197,7 @@ def main() -> None:
         print("no such organisation", file=sys.stderr)
         sys.exit(2)
     except IntegrityError:
-        print("this e-mail address already has an account", file=sys.stderr)
+        print("a user of this organisation already has this e-mail address", file=sys.stderr)
         sys.exit(2)
     except IdentityRuleBroken as error:
         print(str(error), file=sys.stderr)

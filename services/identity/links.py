@@ -3,15 +3,19 @@
 Identity records the link with no secret. Its event carries only the link id. The notifier, to
 deliver it, fetches the link over an authenticated internal request (``/internal/links/{id}``):
 only then is the secret minted, its digest stored and the URL returned, once per fetch; a new
-fetch replaces the secret (the earlier URL stops working). The secret exists in that response and
+fetch (a retried delivery) replaces the secret, the earlier URL stops working, and the answer says
+so (``replaces_earlier``) for the mail to tell its reader. The secret exists in that response and
 in the e-mail, nowhere else. Using a link needs the secret; it works once, before it expires.
+
+A link the operator's command printed (:func:`hand_over`) has one holder already: no fetch mints
+it again (issue 18.1: the notifier's mail voided the printed link a fraction of a second later).
 """
 
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -37,6 +41,7 @@ class Delivery:
     organisation_id: uuid.UUID
     email: str
     expires_at: datetime
+    replaces_earlier: bool = False
 
 
 def _now() -> datetime:
@@ -84,6 +89,16 @@ async def mint(*, session: AsyncSession, authority: Authority, link: OneTimeLink
     return f"{authority.settings.link_base_url}/{PATHS[link.purpose]}#token={secret}"
 
 
+async def hand_over(*, session: AsyncSession, authority: Authority, link: OneTimeLink) -> str:
+    """Mint ``link`` for a person outside the mail (the operator's command) and keep any delivery
+    from minting it again."""
+    url = await mint(session=session, authority=authority, link=link)
+    await session.execute(
+        update(OneTimeLink).where(col(OneTimeLink.id) == link.id).values(handed_over=True)
+    )
+    return url
+
+
 async def fetch_for_delivery(
     *, session: AsyncSession, authority: Authority, link_id: uuid.UUID
 ) -> Delivery:
@@ -91,12 +106,14 @@ async def fetch_for_delivery(
     if (
         link is None
         or link.used_at is not None
+        or link.handed_over
         or _aware(link.expires_at) <= _now()
         or link.fetches >= authority.settings.link_fetches
     ):
         raise LinkUnavailable(link_id)
     user = await session.get(UserAccount, link.user_id)
     assert user is not None
+    replaces_earlier = link.fetches > 0
     url = await mint(session=session, authority=authority, link=link)
     authority.outbox.add(
         session,
@@ -114,26 +131,34 @@ async def fetch_for_delivery(
         organisation_id=user.organisation_id,
         email=user.email,
         expires_at=_aware(link.expires_at),
+        replaces_earlier=replaces_earlier,
     )
 
 
 async def redeem(
     *, session: AsyncSession, secret: str, purpose: str
 ) -> tuple[OneTimeLink, UserAccount] | None:
-    """Use a link once: None if unknown, used, expired or of another purpose."""
-    digest = onetime.digest(secret)
-    link = (
-        await session.scalars(select(OneTimeLink).where(col(OneTimeLink.digest) == digest))
+    """Use a link once: None if unknown, used, expired or of another purpose.
+
+    One conditional statement whatever the link, so the answer's timing does not tell a spent or
+    expired link from one that never existed (issue 18.2)."""
+    now = _now()
+    found = (
+        await session.execute(
+            update(OneTimeLink)
+            .where(
+                col(OneTimeLink.digest) == onetime.digest(secret),
+                col(OneTimeLink.purpose) == purpose,
+                col(OneTimeLink.used_at).is_(None),
+                col(OneTimeLink.expires_at) > now,
+            )
+            .values(used_at=now)
+            .returning(OneTimeLink)
+            .execution_options(synchronize_session=False)
+        )
     ).first()
-    if link is None or link.purpose != purpose or _aware(link.expires_at) <= _now():
+    if found is None:
         return None
-    result = await session.execute(
-        update(OneTimeLink)
-        .where(col(OneTimeLink.id) == link.id, col(OneTimeLink.used_at).is_(None))
-        .values(used_at=_now())
-    )
-    assert isinstance(result, CursorResult)
-    if result.rowcount != 1:
-        return None
+    link: OneTimeLink = found[0]
     user = await session.get(UserAccount, link.user_id)
     return (link, user) if user is not None else None

@@ -35,6 +35,7 @@ from services.identity.keys import (
 )
 from services.identity.login import lockout_counter
 from services.identity.passwords import Passwords
+from services.identity.resets import ResetRequests
 from services.identity.settings import IdentitySettings
 from services.identity.tables import TABLES, SigningKey
 from shared import error_answers
@@ -148,10 +149,10 @@ def create_app(
         if settings.demo_data:
             async with runtime.sessions() as session, session.begin():
                 invitations = await organisations.seed_demo(session=session, authority=authority)
-            for email, link in invitations.items():
-                # Printed once, to the console only (not to the log): the demo's first admins
-                # choose their own password with it.
-                print(f"demo invitation for {email}: {link}", flush=True)
+            for email in invitations:
+                # Told once, on the console: the demo's first admins find their invitation link
+                # in the mail (the development mail sink); the link itself is never printed.
+                print(f"demo invitation for {email}: mailed", flush=True)
 
     async def sweep_grants() -> None:
         while True:
@@ -161,8 +162,11 @@ def create_app(
             except Exception as error:  # the sweep retries on its next round
                 log.warning("identity.grant_sweep_failed", error=str(error))
 
+    resets = ResetRequests(runtime.sessions, lambda: app.state.authority)
+    app.state.resets = resets
     runtime.startup.append(start)
     runtime.background.append(sweep_grants)
+    runtime.background.append(resets.run)
     for router in (
         api.router,
         account_api.router,

@@ -29,7 +29,7 @@ from services.identity.domain import (
     PasswordPolicy,
 )
 from services.identity.sessions import end_sessions
-from services.identity.tables import LoginSession, Organisation, UserAccount
+from services.identity.tables import LoginSession, OneTimeLink, Organisation, UserAccount
 from shared import demo
 from shared.auth import Principal
 from shared.events import Actor, ActorType
@@ -268,7 +268,47 @@ async def create_first_admin(
     actor: Actor = OPERATOR_CLI,
 ) -> str:
     """Invite an organisation's admin and return the invitation link for the operator to hand
-    over (the CLI is its delivery channel; it never takes a password)."""
+    over (the CLI is its delivery channel; it never takes a password). No mail is sent and no
+    mail can replace the link: it stays the one that works (issue 18.1)."""
+    invitation = await _invite_first_admin(
+        session=session,
+        authority=authority,
+        organisation_id=organisation_id,
+        email=email,
+        actor=actor,
+        delivered_by="operator",
+    )
+    return await links.hand_over(session=session, authority=authority, link=invitation)
+
+
+async def mail_first_admin(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    organisation_id: uuid.UUID,
+    email: str,
+    actor: Actor = OPERATOR_CLI,
+) -> None:
+    """Invite an organisation's admin by mail (the notifier delivers the link; none is shown)."""
+    await _invite_first_admin(
+        session=session,
+        authority=authority,
+        organisation_id=organisation_id,
+        email=email,
+        actor=actor,
+        delivered_by="mail",
+    )
+
+
+async def _invite_first_admin(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    organisation_id: uuid.UUID,
+    email: str,
+    actor: Actor,
+    delivered_by: str,
+) -> OneTimeLink:
     if await session.get(Organisation, organisation_id) is None:
         raise OrganisationNotFound(organisation_id)
     _, invitation = await users.add_invited_user(
@@ -279,8 +319,9 @@ async def create_first_admin(
         role="admin",
         display_name="",
         actor=actor,
+        delivered_by=delivered_by,
     )
-    return await links.mint(session=session, authority=authority, link=invitation)
+    return invitation
 
 
 DEMO_ADMINS = {
@@ -290,9 +331,11 @@ DEMO_ADMINS = {
 }
 
 
-async def seed_demo(*, session: AsyncSession, authority: Authority) -> dict[str, str]:
-    """Create the demo organisations and invite their first admins, once; returns the links."""
-    invitations: dict[str, str] = {}
+async def seed_demo(*, session: AsyncSession, authority: Authority) -> list[str]:
+    """Create the demo organisations and invite their first admins by mail, once; returns the
+    addresses invited. The demo reads the links from the mail sink, as a person reads a mailbox;
+    no link is printed, since a printed one and a mailed one cannot both work (issue 18.1)."""
+    invitations: list[str] = []
     for organisation_id, (name, kind) in demo.ORGANISATIONS.items():
         if await session.get(Organisation, uuid.UUID(organisation_id)) is not None:
             continue
@@ -305,13 +348,14 @@ async def seed_demo(*, session: AsyncSession, authority: Authority) -> dict[str,
             actor=authority.system,
         )
         email = DEMO_ADMINS[organisation_id]
-        invitations[email] = await create_first_admin(
+        await mail_first_admin(
             session=session,
             authority=authority,
             organisation_id=uuid.UUID(organisation_id),
             email=email,
             actor=authority.system,
         )
+        invitations.append(email)
     return invitations
 
 

@@ -244,6 +244,11 @@ class DeliveryOut(BaseModel):
     organisation_id: UUID
     email: str
     expires_at: datetime
+    replaces_earlier: bool = Field(
+        default=False,
+        description="This fetch minted the link again: the URL sent before no longer works (the "
+        "mail says so).",
+    )
 
 
 class Accepted(BaseModel):

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CursorResult, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -76,11 +77,33 @@ async def get_organisation(
     return await session.get(Organisation, organisation_id)
 
 
+def _holder_first() -> Any:
+    """An address's account before its pending invitations (it has at most one account)."""
+    return (col(UserAccount.status) == UserStatus.invited).asc()
+
+
 async def user_by_email(*, session: AsyncSession, email: str) -> UserAccount | None:
+    """The account the address holds, else one of its pending invitations."""
     result = await session.scalars(
-        select(UserAccount).where(col(UserAccount.email) == email.strip().lower())
+        select(UserAccount)
+        .where(col(UserAccount.email) == email.strip().lower())
+        .order_by(_holder_first())
     )
     return result.first()
+
+
+async def address_holds_account(
+    *, session: AsyncSession, email: str, other_than: uuid.UUID
+) -> bool:
+    """True if ``email`` has an account (not a pending invitation) other than ``other_than``."""
+    found = await session.scalar(
+        select(col(UserAccount.id)).where(
+            col(UserAccount.email) == email,
+            col(UserAccount.status) != UserStatus.invited,
+            col(UserAccount.id) != other_than,
+        )
+    )
+    return found is not None
 
 
 async def user_in(
@@ -226,6 +249,7 @@ async def user_with_organisation(
             select(UserAccount, Organisation)
             .join(Organisation, col(Organisation.id) == col(UserAccount.organisation_id))
             .where(col(UserAccount.email) == email.strip().lower())
+            .order_by(_holder_first())
         )
     ).first()
     return (None, None) if found is None else (found[0], found[1])

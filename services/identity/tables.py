@@ -4,7 +4,7 @@ recovery codes as digests, TOTP secrets sealed with identity's data key (TOM-T10
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from services.identity.domain import GrantStatus, MfaRequirement, OrganisationStatus, UserStatus
@@ -31,12 +31,28 @@ class Organisation(SQLModel, table=True):
     permanent_after: int | None = None
 
 
+# Where an address holds an account: at most one that is not a pending invitation (login and reset
+# find exactly one), and one per organisation. Invitations of the same address by several
+# organisations may wait side by side: whoever holds the mailbox accepts one (issue 18.3).
+_HOLDS_ACCOUNT = text("status != 'invited'")
+
+
 class UserAccount(SQLModel, table=True):
     __tablename__ = "user_account"
+    __table_args__ = (
+        Index("uq_user_account_organisation_email", "organisation_id", "email", unique=True),
+        Index(
+            "uq_user_account_email_account",
+            "email",
+            unique=True,
+            sqlite_where=_HOLDS_ACCOUNT,
+            postgresql_where=_HOLDS_ACCOUNT,
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     organisation_id: uuid.UUID = Field(index=True, foreign_key="organisation.id")
-    email: str = Field(max_length=254, unique=True)  # lower-cased
+    email: str = Field(max_length=254)  # lower-cased
     display_name: str = Field(default="", max_length=200)
     role: str = Field(max_length=20)
     status: UserStatus = Field(default=UserStatus.invited)
@@ -77,7 +93,8 @@ class RecoveryCode(SQLModel, table=True):
 
 class OneTimeLink(SQLModel, table=True):
     """An invitation or reset link. Its secret is minted when the notifier fetches it for delivery
-    and only its digest is kept; fetching again replaces the secret."""
+    and only its digest is kept; fetching again replaces the secret. A link whose secret the
+    operator's command printed (``handed_over``) is never minted again: no mail replaces it."""
 
     __tablename__ = "one_time_link"
 
@@ -90,6 +107,7 @@ class OneTimeLink(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=_when(False))
     fetches: int = 0
     used_at: datetime | None = Field(default=None, sa_column=_when())
+    handed_over: bool = False
 
 
 class Challenge(SQLModel, table=True):

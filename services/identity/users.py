@@ -87,9 +87,9 @@ async def invite(
             )
             return user
     except IntegrityError:
-        raise EmailTaken(
-            "this e-mail address cannot be invited; it may already have an account"
-        ) from None
+        # Only a user of the admin's own organisation (whom the admin can list anyway); an
+        # address with an account elsewhere is invited like any other (issue 18.3).
+        raise EmailTaken("a user of your organisation already has this e-mail address") from None
 
 
 async def add_invited_user(
@@ -101,6 +101,7 @@ async def add_invited_user(
     role: str,
     display_name: str,
     actor: Actor,
+    delivered_by: str = "mail",
 ) -> tuple[UserAccount, OneTimeLink]:
     try:
         address = normalise_address(email)
@@ -118,7 +119,9 @@ async def add_invited_user(
     )
     session.add(user)
     await session.flush()
-    return user, await _invite(session, authority, user, actor=actor, reissued=False)
+    return user, await _invite(
+        session, authority, user, actor=actor, reissued=False, delivered_by=delivered_by
+    )
 
 
 def inviter_of(actor: Actor) -> uuid.UUID | None:
@@ -133,7 +136,13 @@ def inviter_of(actor: Actor) -> uuid.UUID | None:
 
 
 async def _invite(
-    session: AsyncSession, authority: Authority, user: UserAccount, *, actor: Actor, reissued: bool
+    session: AsyncSession,
+    authority: Authority,
+    user: UserAccount,
+    *,
+    actor: Actor,
+    reissued: bool,
+    delivered_by: str = "mail",
 ) -> OneTimeLink:
     """A fresh one-time invitation link for ``user``; the event names it, never its secret."""
     link = await links.create_link(
@@ -148,7 +157,13 @@ async def _invite(
         tenant=str(user.organisation_id),
         actor=actor,
         subject=str(user.id),
-        data=UserInvited(user_id=user.id, invitation_id=link.id, role=user.role, reissued=reissued),
+        data=UserInvited(
+            user_id=user.id,
+            invitation_id=link.id,
+            role=user.role,
+            reissued=reissued,
+            delivered_by="operator" if delivered_by == "operator" else "mail",
+        ),
     )
     return link
 

@@ -46,6 +46,8 @@ def on_link(notice: str) -> Any:
         link_id = data.get("invitation_id") or data.get("link_id")
         if not link_id or not data.get("user_id"):
             return Plan()  # e.g. a reset requested for an unknown address: nothing to send
+        if data.get("delivered_by") == "operator":
+            return Plan()  # the operator's command handed the link over: a mail would void it
         return Plan(
             notices=[
                 base(

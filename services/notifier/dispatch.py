@@ -190,6 +190,7 @@ class Dispatcher:
                 url=link.url,
                 expires_at=link.expires_at,
                 event_id=message["event_id"],
+                replaces_earlier=link.replaces_earlier,
             )
             to, subject, text, html = link.email, rendered.subject, rendered.text, rendered.html
         else:

@@ -3,8 +3,9 @@ addresses. Neither is stored by the notifier, logged or put in an event.
 
 ``POST /internal/links/{id}`` answers the user's address and a freshly minted URL; each fetch
 replaces the secret, so a retried delivery sends a link that works and the earlier one stops
-working. ``GET /internal/users/{id}/contact`` and ``GET /internal/organisations/{id}/admins``
-answer where to reach a user and an organisation's active admins (docs/identity.md).
+working; the answer says so (``replaces_earlier``) and the mail tells its reader.
+``GET /internal/users/{id}/contact`` and ``GET /internal/organisations/{id}/admins`` answer
+where to reach a user and an organisation's active admins (docs/identity.md).
 """
 
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ class LinkDelivery:
     email: str
     url: str
     expires_at: str
+    replaces_earlier: bool = False
 
 
 class LinkGone(LookupError):
@@ -48,7 +50,10 @@ class IdentityDirectory:
     async def fetch(self, link_id: str) -> LinkDelivery:
         body = await self._answer("POST", f"links/{link_id}")
         return LinkDelivery(
-            email=str(body["email"]), url=str(body["url"]), expires_at=str(body["expires_at"])
+            email=str(body["email"]),
+            url=str(body["url"]),
+            expires_at=str(body["expires_at"]),
+            replaces_earlier=bool(body.get("replaces_earlier", False)),
         )
 
     async def user_address(self, user_id: str) -> str:

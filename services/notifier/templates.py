@@ -130,6 +130,13 @@ LINK_TEXT: dict[Locale, str] = {
 }
 
 
+LINK_REPLACES: dict[Locale, str] = {
+    Locale.nl: "Deze link vervangt een eerder verzonden link; die werkt niet meer.",
+    Locale.fr: "Ce lien remplace un lien envoyé plus tôt, qui ne fonctionne plus.",
+    Locale.en: "This link replaces one sent earlier, which no longer works.",
+}
+
+
 # Labels of the facts, per key (an unknown key is shown as itself, underscores as spaces).
 LABELS: dict[str, dict[Locale, str]] = {
     key: dict(zip(Locale, texts, strict=True))
@@ -312,11 +319,20 @@ def render(
 
 
 def render_link(
-    *, notice: str, locale: Locale, url: str, expires_at: str, event_id: str
+    *,
+    notice: str,
+    locale: Locale,
+    url: str,
+    expires_at: str,
+    event_id: str,
+    replaces_earlier: bool = False,
 ) -> Rendered:
-    """A one-time link notice; rendered at send time only, never stored or logged."""
+    """A one-time link notice; rendered at send time only, never stored or logged. A link minted
+    again (a retried delivery) says that the one sent before no longer works."""
     subject = SUBJECTS[notice][locale]
     line = LINK_TEXT[locale].format(url=url, expires_at=expires_at)
+    if replaces_earlier:
+        line = f"{line} {LINK_REPLACES[locale]}"
     footer = LINK_FOOTER[locale].format(event_id=event_id)
     text = f"{subject}\n\n{line}\n\n{footer}\n"
     html = (

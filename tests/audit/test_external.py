@@ -95,7 +95,7 @@ async def test_nats_producers_go_through_the_same_validation__TOM_T3a(
         ({"time": "yesterday"}, "time"),
         ({"actororgid": None}, "actororgid"),
         ({"extra": "field"}, "extra"),
-        ({"subject": "case\u0000"}, "NUL"),
+        ({"subject": "case\u0000"}, "control characters"),  # the edge's rule: 400
     ],
 )
 async def test_invalid_external_events_get_a_clear_4xx_and_store_nothing(
@@ -106,7 +106,9 @@ async def test_invalid_external_events_get_a_clear_4xx_and_store_nothing(
     response = await audit.clients["audit"].post(
         "/audit/events", content=json.dumps(access), headers=audit.auth(processor, [Role.admin])
     )
-    assert response.status_code == 422
+    # A control character breaks the platform's input rule (shared/input_rules.py): refused
+    # before the route reads it, with 400 like any body that is not acceptable JSON.
+    assert response.status_code == (400 if reason == "control characters" else 422)
     assert reason in response.json()["detail"]
     assert controller  # unused by this case
     garbage = await audit.clients["audit"].post(

@@ -54,13 +54,17 @@ def _export() -> tuple[list[str], str]:
                 signed_at="2026-11-28T18:00:00Z",
             )
             checkpoints.append(point | {"key_id": signer.key_id, "signature": signer.sign(note)})
-    header = {
+    header = {  # as services/audit/export.py writes it: the verifier checks every field
         "record": "header",
         "format": EXPORT_FORMAT,
         "organisation_id": ORGANISATION,
+        "filters": {},
         "complete": True,
+        "checkpoint": checkpoints[-1],
         "checkpoints": checkpoints,
+        "key_id": signer.key_id,
         "public_key": signer.public_key,
+        "keys": [key.published() for key in signer.key_ring()],
     }
     return [orjson.dumps(header).decode(), *entries], signer.public_key
 

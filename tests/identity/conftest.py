@@ -57,8 +57,12 @@ class Identity:
         authority: Authority = self.platform.apps["identity"].state.authority
         return authority
 
-    async def organisation(self, kind: str = "controller") -> tuple[str, str]:
-        """A new organisation and the invitation link of its first admin (as the CLI does)."""
+    async def organisation(
+        self, kind: str = "controller", *, mailed: bool = False
+    ) -> tuple[str, str]:
+        """A new organisation and the invitation link of its first admin (as the CLI does); with
+        ``mailed``, the notifier mails the link instead (``create-admin --mail``) and none is
+        returned."""
         runtime = self.platform.runtime("identity")
         async with runtime.sessions() as session, session.begin():
             organisation = await organisations.create_organisation(
@@ -67,11 +71,20 @@ class Identity:
                 name=f"Org {uuid.uuid4().hex[:6]}",
                 kind=OrganisationKind(kind),
             )
+            email = f"admin-{uuid.uuid4().hex[:8]}@example.org"
+            if mailed:
+                await organisations.mail_first_admin(
+                    session=session,
+                    authority=self.authority,
+                    organisation_id=organisation.id,
+                    email=email,
+                )
+                return str(organisation.id), ""
             link = await organisations.create_first_admin(
                 session=session,
                 authority=self.authority,
                 organisation_id=organisation.id,
-                email=f"admin-{uuid.uuid4().hex[:8]}@example.org",
+                email=email,
             )
         return str(organisation.id), link
 

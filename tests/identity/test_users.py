@@ -254,3 +254,44 @@ async def test_inviting_an_address_twice_is_a_conflict_and_changes_nothing(
     again = await identity.client.post("/users", json={"email": email}, headers=admin.auth)
     assert again.status_code == 409
     assert await identity.platform.count("identity", OutboxMessage) == before
+
+
+async def test_inviting_an_address_with_an_account_elsewhere_answers_like_a_fresh_one(
+    identity: Identity,
+) -> None:
+    """Issue 18.3: an admin learnt that another organisation's user exists (409 against 201).
+    Now both answer 201 with the same shape; the conflict is met by whoever holds the mailbox
+    when accepting, and the address still holds one account that can log in."""
+    elsewhere = await identity.admin()
+    holder = await identity.member(elsewhere)
+    curious = await identity.admin()
+
+    async def invite(email: str) -> dict[str, object]:
+        response = await identity.client.post(
+            "/users", json={"email": email, "role": "member"}, headers=curious.auth
+        )
+        assert response.status_code == 201, response.text
+        body: dict[str, object] = response.json()
+        return body
+
+    taken = await invite(holder.email)
+    fresh = await invite(f"fresh-{uuid.uuid4().hex[:8]}@example.org")
+    assert set(taken) == set(fresh)
+    assert {k: v for k, v in taken.items() if k not in {"id", "email", "created_at"}} == {
+        k: v for k, v in fresh.items() if k not in {"id", "email", "created_at"}
+    }
+    listed = await identity.client.get("/users", headers=curious.auth)
+    assert holder.user_id not in listed.text  # the other organisation's user stays invisible
+
+    # The mailbox holder gets the invitation; accepting it would give the address a second
+    # account, so it is refused, told only to them, and the link stays usable.
+    link = (await identity.deliver(await identity.last_link_id(str(taken["id"])))).json()["url"]
+    refused = await identity.accept(link, "another chosen passphrase")
+    assert refused.status_code == 409
+    assert "already has a pactum account" in refused.json()["detail"]
+    assert (await identity.login(holder.email, PASSWORD)).status_code == 200
+    assert (await identity.login(holder.email, "another chosen passphrase")).status_code == 401
+
+    # The same address twice in one organisation is still a conflict (the admin lists it anyway).
+    again = await identity.client.post("/users", json={"email": holder.email}, headers=curious.auth)
+    assert again.status_code == 409

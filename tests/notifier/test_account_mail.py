@@ -5,14 +5,18 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
 from deploy.mailsink import MailSink
+from services.identity import cli
 from services.identity.main import IdentitySettings
+from services.notifier.domain import Locale
 from services.notifier.main import create_app as notifier_app
+from services.notifier.templates import render_link
 from shared.events.contracts.identity import AccountLocked, GrantDecided, GrantRequested
 from tests.identity.conftest import PASSWORD, Identity
 from tests.notifier.conftest import Notifier, event, start_platform
@@ -66,7 +70,7 @@ async def test_invitation_and_reset_links_are_fetched_from_identity_and_work__TO
 ) -> None:
     notifier = with_identity
     identity = Identity(notifier.platform)
-    organisation, _ = await identity.organisation()
+    organisation, _ = await identity.organisation(mailed=True)
     [invited] = await eventually(
         lambda: notifier.evidence(organisation, "dpa.identity.user.invited.v1")
     )
@@ -94,7 +98,7 @@ async def test_lock_and_access_notices_reach_addresses_identity_gives__TOM_T5_TO
 ) -> None:
     notifier = with_identity
     identity = Identity(notifier.platform)
-    organisation, _ = await identity.organisation()
+    organisation, _ = await identity.organisation(mailed=True)
     [invited] = await eventually(
         lambda: notifier.evidence(organisation, "dpa.identity.user.invited.v1")
     )
@@ -204,3 +208,84 @@ async def _first_recipient(notifier: Notifier) -> str:
 
 async def _mail_count(notifier: Notifier, address: str, count: int) -> bool:
     return len(notifier.mail_to(address)) >= count
+
+
+async def _tried_every_invitation(notifier: Notifier, organisation: str) -> list[list[Any]] | None:
+    """Once the notifier has the invitation event and tried each invitation delivery it planned
+    (the moment it used to mint the link again): those deliveries, in a list."""
+    received = await notifier.platform.receipts(
+        organisation_id=organisation, event_type="dpa.identity.user.invited.v1"
+    )
+    if not received:
+        return None
+    planned = await notifier.deliveries(organisation_id=organisation)
+    deliveries = [d for d in planned if d.notice == "invitation"]
+    return [deliveries] if all(d.attempts >= 1 for d in deliveries) else None
+
+
+async def test_the_printed_invitation_link_still_works_after_the_notifier_ran__TOM_T2a_TOM_T2c(
+    with_identity: Notifier,
+) -> None:
+    """Issue 18.1: ``create-admin`` printed a link, the notifier mailed the same invitation a
+    moment later and, minting the link again, voided the printed one (400 in 5 of 5 tries). The
+    printed link now has one channel: nothing is mailed, and no delivery can mint it again."""
+    notifier = with_identity
+    identity = Identity(notifier.platform)
+    settings = identity.authority.settings
+    organisation = await cli.run(
+        ["create-organisation", "--name", "Gemeente Printed", "--kind", "controller"], settings
+    )
+    printed = await cli.run(
+        ["create-admin", "--organisation", organisation, "--email", "first@printed.example"],
+        settings,
+    )
+    assert "not mailed" in printed
+    tried: list[list[Any]] | None = await eventually(
+        lambda: _tried_every_invitation(notifier, organisation)
+    )
+    assert tried == [[]]  # no invitation mail planned
+    assert not notifier.mail_to("first@printed.example")
+    [invited] = await eventually(
+        lambda: notifier.evidence(organisation, "dpa.identity.user.invited.v1")
+    )
+    assert invited.data["delivered_by"] == "operator"
+    refetched = await identity.deliver(str(invited.data["invitation_id"]))
+    assert refetched.status_code == 404  # a handed-over link is never minted again
+    link = printed.rsplit(" ", 1)[1]
+    assert (await identity.accept(link, PASSWORD)).status_code == 204
+
+
+async def test_create_admin_by_mail_prints_no_link_and_a_retry_tells_the_link_was_replaced(
+    with_identity: Notifier,
+) -> None:
+    """``create-admin --mail`` prints no link; the mail carries it. A retried delivery mints the
+    link again: the earlier one stops working and the new mail says so."""
+    notifier = with_identity
+    identity = Identity(notifier.platform)
+    settings = identity.authority.settings
+    organisation = await cli.run(
+        ["create-organisation", "--name", "Gemeente Mailed", "--kind", "controller"], settings
+    )
+    address = "first@mailed.example"
+    printed = await cli.run(
+        ["create-admin", "--organisation", organisation, "--email", address, "--mail"], settings
+    )
+    assert "mailed" in printed and "#token=" not in printed
+    await eventually(lambda: _mail_count(notifier, address, 1))
+    mailed_url = _url_in(notifier, address)
+    [invited] = await eventually(
+        lambda: notifier.evidence(organisation, "dpa.identity.user.invited.v1")
+    )
+    retried = await identity.deliver(str(invited.data["invitation_id"]))
+    assert retried.status_code == 200 and retried.json()["replaces_earlier"] is True
+    rendered = render_link(
+        notice="invitation",
+        locale=Locale.en,
+        url=retried.json()["url"],
+        expires_at="later",
+        event_id="e",
+        replaces_earlier=True,
+    )
+    assert "replaces one sent earlier, which no longer works" in rendered.text
+    assert (await identity.accept(mailed_url, PASSWORD)).status_code == 400
+    assert (await identity.accept(retried.json()["url"], PASSWORD)).status_code == 204

@@ -70,6 +70,10 @@ class UserInvited(_Payload):
     invitation_id: UUID = Field(description="The notifier fetches the link for this id.")
     role: str
     reissued: bool = False
+    delivered_by: Literal["mail", "operator"] = Field(
+        default="mail",
+        description="operator: the operator's command handed the link over; nothing to mail.",
+    )
 
 
 class InvitationAccepted(_Payload):
