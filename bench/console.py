@@ -73,9 +73,7 @@ class Stack:
             "PACTUM_LOG_LEVEL": "WARNING",
             "PACTUM_DEMO_DATA": "false",
             "PACTUM_SMTP_PORT": str(free_port()),  # no mail in this bench
-            # The notifier would mail the admin's invitation with a fresh link and so void the one
-            # the operator's command printed, which this bench uses: it cannot reach identity.
-            "PACTUM_NOTIFIER_IDENTITY_URL": f"http://127.0.0.1:{free_port()}",
+            "PACTUM_NOTIFIER_IDENTITY_URL": self.urls["identity"],
             "PACTUM_CONSOLE_PUBLIC_URL": self.urls["console"],
         }
         env |= {f"PACTUM_{s.upper()}_PORT": str(port) for s, port in ports.items()}

@@ -132,8 +132,10 @@ class ConsolePlatform:
         return found.group(0)
 
     def invite_first_admin(self, organisation_id: str, email: str) -> None:
-        """The operator invites the first admin; the person uses the link that comes by mail."""
-        self.identity_command("create-admin", "--organisation", organisation_id, "--email", email)
+        """The operator invites the first admin by mail; the person uses the link that comes."""
+        self.identity_command(
+            "create-admin", "--organisation", organisation_id, "--email", email, "--mail"
+        )
 
     # -- what a person reads in their mailbox ------------------------------------------------
 
