@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.console.agreements.common import (
+    _,
     agreements_api,
     checked_id,
     lines,
@@ -87,7 +88,7 @@ async def issue_instruction(request: Request, person: SignedIn, agreement_id: st
     agreement_id = checked_id(agreement_id)
     form = await request.form()
     errors: Errors = []
-    instruction = _required(request, form, "text", "Write the instruction.", errors)
+    instruction = _required(request, form, "text", _("Write the instruction."), errors)
     supersedes = text(form, "supersedes_id")
     values = {"text": instruction, "supersedes_id": supersedes}
     if not errors:
@@ -204,7 +205,7 @@ async def object_to_change(
     agreement_id, notice_id = checked_id(agreement_id), checked_id(notice_id)
     form = await request.form()
     errors: Errors = []
-    reason = _required(request, form, "reason", "Give the reason for your objection.", errors)
+    reason = _required(request, form, "reason", _("Give the reason for your objection."), errors)
     if not errors:
         try:
             await agreements_api(
@@ -292,14 +293,18 @@ async def announce_change(request: Request, person: SignedIn) -> Response:
     errors: Errors = []
     kind = text(form, "kind") or "add"
     replaces = text(form, "replaces_id")
-    name = _required(request, form, "name", "Enter the subprocessor's name.", errors)
-    service = _required(request, form, "service", "Say what the subprocessor does for you.", errors)
-    location = _required(request, form, "location", "Say where the data will be processed.", errors)
+    name = _required(request, form, "name", _("Enter the subprocessor's name."), errors)
+    service = _required(
+        request, form, "service", _("Say what the subprocessor does for you."), errors
+    )
+    location = _required(
+        request, form, "location", _("Say where the data will be processed."), errors
+    )
     transfer = _required(
         request,
         form,
         "transfer_mechanism",
-        "Say how a transfer is protected (or that there is none).",
+        _("Say how a transfer is protected (or that there is none)."),
         errors,
     )
     categories_text = text(form, "data_categories", 4000)
@@ -445,8 +450,8 @@ async def add_staff(request: Request, person: SignedIn, agreement_id: str) -> Re
     agreement_id = checked_id(agreement_id)
     form = await request.form()
     errors: Errors = []
-    name = _required(request, form, "name", "Enter the person's or department's name.", errors)
-    function = _required(request, form, "function", "Enter their function.", errors)
+    name = _required(request, form, "name", _("Enter the person's or department's name."), errors)
+    function = _required(request, form, "function", _("Enter their function."), errors)
     signed_on = text(form, "confidentiality_signed_on")
     briefed = bool(text(form, "gdpr_briefed"))
     try:
@@ -545,10 +550,12 @@ async def record_disclosure(request: Request, person: SignedIn, agreement_id: st
     form = await request.form()
     errors: Errors = []
     authority = _required(
-        request, form, "authority", "Name the authority that demands the data.", errors
+        request, form, "authority", _("Name the authority that demands the data."), errors
     )
-    basis = _required(request, form, "legal_basis", "Give the legal basis of the demand.", errors)
-    scope = _required(request, form, "scope", "Say which data the demand covers.", errors)
+    basis = _required(
+        request, form, "legal_basis", _("Give the legal basis of the demand."), errors
+    )
+    scope = _required(request, form, "scope", _("Say which data the demand covers."), errors)
     prohibited = bool(text(form, "prohibited_by_law"))
     values = {
         "authority": authority,
@@ -697,7 +704,7 @@ async def check_termination(request: Request, person: SignedIn, agreement_id: st
     agreement_id = checked_id(agreement_id)
     form = await request.form()
     errors: Errors = []
-    reason = _required(request, form, "reason", "Say why the agreement ends.", errors)
+    reason = _required(request, form, "reason", _("Say why the agreement ends."), errors)
     if errors:
         return await _end_page(
             request, person, agreement_id, errors=errors, values={"reason": reason}
@@ -712,7 +719,7 @@ async def terminate(request: Request, person: SignedIn, agreement_id: str) -> Re
     agreement_id = checked_id(agreement_id)
     form = await request.form()
     errors: Errors = []
-    reason = _required(request, form, "reason", "Say why the agreement ends.", errors)
+    reason = _required(request, form, "reason", _("Say why the agreement ends."), errors)
     if not errors:
         try:
             await agreements_api(
