@@ -3,6 +3,7 @@ definition, forged leaves and paths, and the checkpoint signature (TOM-T3b, DPA-
 
 import base64
 import hashlib
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -114,7 +115,9 @@ def test_an_index_outside_the_tree_never_verifies() -> None:
     assert proofs.included(0, 1, leaf, [], leaf)
 
 
-def _signed(size: int = 8, signed_at: str = "2026-12-06T03:00:00Z") -> tuple[dict, dict]:
+def _signed(
+    size: int = 8, signed_at: str = "2026-12-06T03:00:00Z"
+) -> tuple[dict[str, Any], dict[str, Any]]:
     key = Ed25519PrivateKey.generate()
     raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     key_id = hashlib.sha256(raw).hexdigest()[:16]
