@@ -50,8 +50,11 @@ def console_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Conso
             assert "Traceback" not in platform.log(service), platform.log(service)[-4000:]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium for one test module. Not for the session: Playwright's sync API keeps an event loop
+    running in this thread while it is open, and the asyncio tests of later modules could not
+    start theirs."""
     missing = chromium_missing()
     if missing:
         pytest.fail(missing) if os.environ.get("REQUIRE_BROWSER") == "1" else pytest.skip(missing)
