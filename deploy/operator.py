@@ -54,6 +54,12 @@ class Found(Exception):
     """A check found a problem: exit 1 with this message."""
 
 
+# The services that keep the platform's data and events: what health and backups cover. The
+# console keeps only its sessions (sealed tokens that expire within hours): it is migrated with the
+# rest, but a restore starts it with no sessions, and it has no events to relay.
+DATA_SERVICES = tuple(service for service in migrations.SERVICES if service != "console")
+
+
 def service_settings(service: str) -> ServiceSettings:
     """The settings a service reads from the environment."""
     if service == "identity":
@@ -72,6 +78,10 @@ def service_settings(service: str) -> ServiceSettings:
         from services.notifier.settings import NotifierSettings
 
         return NotifierSettings()
+    if service == "console":
+        from services.console.settings import ConsoleSettings
+
+        return ConsoleSettings()
     raise UsageError(f"no service {service!r} (one of {', '.join(migrations.SERVICES)})")
 
 
@@ -132,7 +142,7 @@ def _parser() -> argparse.ArgumentParser:
             command.add_argument(
                 "--service",
                 action="append",
-                choices=migrations.SERVICES,
+                choices=DATA_SERVICES,
                 help="only this service's database (repeatable; default: all four)",
             )
         command.add_argument("--key-file", type=Path, help=f"or set {backups.KEY_ENV}")
@@ -413,7 +423,7 @@ async def _consumers(settings: ServiceSettings) -> dict[str, Any]:
 async def _health(max_age: float | None, as_json: bool, out: TextIO) -> int:
     platform = service_settings("agreements")
     limit = max_age if max_age is not None else platform.stream_duplicate_window_seconds
-    outboxes = [await _outbox(service) for service in migrations.SERVICES]
+    outboxes = [await _outbox(service) for service in DATA_SERVICES]
     stream = await _consumers(platform)
     problems = [f"{row['service']}: {row['error']}" for row in outboxes if "error" in row]
     problems += [
@@ -457,7 +467,7 @@ async def _backup(options: argparse.Namespace, out: TextIO) -> int:
         manifest = backups.verify(options.backup, key)
         print(f"{options.backup}: {len(manifest['parts'])} parts verify", file=out)
         return OK
-    services = options.service or migrations.SERVICES
+    services = options.service or DATA_SERVICES
     targets = [
         backups.Target(name, settings.database_url, settings.database_schema)
         for name, settings in ((name, service_settings(name)) for name in services)
