@@ -131,8 +131,11 @@ class Stack:
                 ),
                 {"org": organisation},
             )
+            # Far past the live entries: the audit consumer goes on appending the admin's own
+            # events (sign-in, reads) at the tree's end while the bulk rows go in.
+            offset = int(base or 0) + 100_000
             await connection.execute(
-                text(_BULK.replace("g - 1,", f"g - 1 + {int(base or 0)},")),
+                text(_BULK.replace("g - 1,", f"g - 1 + {offset},")),
                 {"org": organisation, "rows": rows},
             )
             await connection.execute(text("ANALYZE audit_entry"))

@@ -32,6 +32,8 @@ from services.console.store import ConsoleSession
 
 log = structlog.get_logger("pactum.console")
 
+SEEN_GRANULARITY = timedelta(minutes=1)  # how often a session's last-seen time is written
+
 
 def now() -> datetime:
     return datetime.now(UTC)
@@ -197,12 +199,15 @@ class SessionBook:
         access = await self._fresh_access(row, moment)
         if access is None:
             return None
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(ConsoleSession)
-                .where(col(ConsoleSession.id) == key)
-                .values(last_seen_at=moment)
-            )
+        if moment - _aware(row.last_seen_at) >= SEEN_GRANULARITY:
+            # A write per page would cost more than the page itself on SQLite (a commit each);
+            # idle time is measured to the minute.
+            async with self.sessions() as session, session.begin():
+                await session.execute(
+                    update(ConsoleSession)
+                    .where(col(ConsoleSession.id) == key)
+                    .values(last_seen_at=moment)
+                )
         return Person(
             key=key,
             user_id=row.user_id,
