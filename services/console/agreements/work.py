@@ -47,6 +47,29 @@ def _required(
     return value
 
 
+async def _with_list(
+    request: Request, person: Person, agreement_id: str, listing: str
+) -> tuple[Any, list[dict[str, Any]]]:
+    """The agreement and one of its lists (``instructions``, ``staff`` …), fetched together."""
+    shown, found = await asyncio.gather(
+        load(request, person, agreement_id),
+        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/{listing}"),
+    )
+    return shown, list(found["items"])
+
+
+def _form_page(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    errors: Errors | None,
+    values: dict[str, str] | None,
+) -> Response:
+    """A page whose form may come back: with its errors (400) and what was typed, kept."""
+    context = context | {"errors": errors or [], "values": values or {}}
+    return render(request, template, context, status=400 if errors else 200)
+
+
 # -- instructions ------------------------------------------------------------------------------
 
 
@@ -59,23 +82,16 @@ async def _instructions_page(
     values: dict[str, str] | None = None,
 ) -> Response:
     agreement_id = checked_id(agreement_id)
-    shown, found = await asyncio.gather(
-        load(request, person, agreement_id),
-        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/instructions"),
-    )
-    items = sorted(found["items"], key=lambda item: item["number"], reverse=True)
+    shown, listed = await _with_list(request, person, agreement_id, "instructions")
+    items = sorted(listed, key=lambda item: item["number"], reverse=True)
     numbers = {item["id"]: item["number"] for item in items}
     superseded = {item["supersedes_id"] for item in items if item.get("supersedes_id")}
     context = page_context(person, shown, "/instructions") | {
         "instructions": items,
         "numbers": numbers,
         "superseded": superseded,
-        "errors": errors or [],
-        "values": values or {},
     }
-    return render(
-        request, "agreements/agreement_instructions.html", context, status=400 if errors else 200
-    )
+    return _form_page(request, "agreements/agreement_instructions.html", context, errors, values)
 
 
 @router.get("/agreements/{agreement_id}/instructions")
@@ -169,25 +185,18 @@ async def _notice_page(
     values: dict[str, str] | None = None,
 ) -> Response:
     agreement_id, notice_id = checked_id(agreement_id), checked_id(notice_id)
-    shown, notices = await asyncio.gather(
-        load(request, person, agreement_id),
-        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/subprocessor-notices"),
-    )
-    notice = next((n for n in notices["items"] if str(n["id"]) == notice_id), None)
+    shown, notices = await _with_list(request, person, agreement_id, "subprocessor-notices")
+    notice = next((n for n in notices if str(n["id"]) == notice_id), None)
     if notice is None:
         raise NotYours
     context = page_context(person, shown, "/subprocessors") | {
         "notice": notice,
         "change": notice["change"],
-        "errors": errors or [],
-        "values": values or {},
         "may_decide": person.is_admin
         and shown.party == "controller"
         and notice["decision"] in ("pending", "objected"),
     }
-    return render(
-        request, "agreements/object_subprocessor.html", context, status=400 if errors else 200
-    )
+    return _form_page(request, "agreements/object_subprocessor.html", context, errors, values)
 
 
 @router.get("/agreements/{agreement_id}/subprocessor-notices/{notice_id}")
@@ -269,15 +278,13 @@ async def _announce_page(
     values: dict[str, str] | None = None,
 ) -> Response:
     listed = await _subprocessors(request, person, person.organisation_id)
-    context = {
-        "current": listed["current"],
-        "errors": errors or [],
-        "values": values
-        or {"kind": "add", "effective_date": (dt.date.today() + dt.timedelta(days=45)).isoformat()},
+    # A new announcement starts as an addition, taking effect in 45 days.
+    values = values or {
+        "kind": "add",
+        "effective_date": (dt.date.today() + dt.timedelta(days=45)).isoformat(),
     }
-    return render(
-        request, "agreements/announce_subprocessor.html", context, status=400 if errors else 200
-    )
+    context = {"current": listed["current"]}
+    return _form_page(request, "agreements/announce_subprocessor.html", context, errors, values)
 
 
 @router.get("/subprocessor-changes/new")
@@ -423,21 +430,11 @@ async def _staff_page(
     values: dict[str, str] | None = None,
 ) -> Response:
     agreement_id = checked_id(agreement_id)
-    shown, found = await asyncio.gather(
-        load(request, person, agreement_id),
-        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/staff"),
-    )
-    current = [m for m in found["items"] if not m.get("removed_at")]
-    former = [m for m in found["items"] if m.get("removed_at")]
-    context = page_context(person, shown, "/staff") | {
-        "current": current,
-        "former": former,
-        "errors": errors or [],
-        "values": values or {},
-    }
-    return render(
-        request, "agreements/agreement_staff.html", context, status=400 if errors else 200
-    )
+    shown, listed = await _with_list(request, person, agreement_id, "staff")
+    current = [m for m in listed if not m.get("removed_at")]
+    former = [m for m in listed if m.get("removed_at")]
+    context = page_context(person, shown, "/staff") | {"current": current, "former": former}
+    return _form_page(request, "agreements/agreement_staff.html", context, errors, values)
 
 
 @router.get("/agreements/{agreement_id}/staff")
@@ -524,19 +521,10 @@ async def _disclosures_page(
     values: dict[str, str] | None = None,
 ) -> Response:
     agreement_id = checked_id(agreement_id)
-    shown, found = await asyncio.gather(
-        load(request, person, agreement_id),
-        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/disclosures"),
-    )
-    items = sorted(found["items"], key=lambda d: d["recorded_at"], reverse=True)
-    context = page_context(person, shown, "/disclosures") | {
-        "disclosures": items,
-        "errors": errors or [],
-        "values": values or {},
-    }
-    return render(
-        request, "agreements/agreement_disclosures.html", context, status=400 if errors else 200
-    )
+    shown, listed = await _with_list(request, person, agreement_id, "disclosures")
+    items = sorted(listed, key=lambda d: d["recorded_at"], reverse=True)
+    context = page_context(person, shown, "/disclosures") | {"disclosures": items}
+    return _form_page(request, "agreements/agreement_disclosures.html", context, errors, values)
 
 
 @router.get("/agreements/{agreement_id}/disclosures")
@@ -598,22 +586,15 @@ async def _disclosure_page(
     values: dict[str, str] | None = None,
 ) -> Response:
     agreement_id, disclosure_id = checked_id(agreement_id), checked_id(disclosure_id)
-    shown, found = await asyncio.gather(
-        load(request, person, agreement_id),
-        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/disclosures"),
-    )
-    disclosure = next((d for d in found["items"] if str(d["id"]) == disclosure_id), None)
+    shown, listed = await _with_list(request, person, agreement_id, "disclosures")
+    disclosure = next((d for d in listed if str(d["id"]) == disclosure_id), None)
     if disclosure is None:
         raise NotYours
     context = page_context(person, shown, "/disclosures") | {
         "disclosure": disclosure,
         "outcomes": OUTCOMES,
-        "errors": errors or [],
-        "values": values or {},
     }
-    return render(
-        request, "agreements/disclosure_detail.html", context, status=400 if errors else 200
-    )
+    return _form_page(request, "agreements/disclosure_detail.html", context, errors, values)
 
 
 @router.get("/agreements/{agreement_id}/disclosures/{disclosure_id}")
@@ -685,12 +666,8 @@ async def _end_page(
 ) -> Response:
     shown = await load(request, person, agreement_id)
     certificate = await _certificate(request, person, shown.agreement)
-    context = page_context(person, shown, "/end") | {
-        "certificate": certificate,
-        "errors": errors or [],
-        "values": values or {},
-    }
-    return render(request, "agreements/agreement_end.html", context, status=400 if errors else 200)
+    context = page_context(person, shown, "/end") | {"certificate": certificate}
+    return _form_page(request, "agreements/agreement_end.html", context, errors, values)
 
 
 @router.get("/agreements/{agreement_id}/end")
