@@ -120,9 +120,18 @@ def read_filters(
     return query, errors
 
 
-def _filter_values(
-    since: str, until: str, person: str, action: str, record: str, supplier: str
+Short = Annotated[str, Query(max_length=300)]
+
+
+async def log_filters(
+    since: Short = "",
+    until: Short = "",
+    person: Short = "",
+    action: Short = "",
+    record: Short = "",
+    supplier: Short = "",
 ) -> dict[str, str]:
+    """The log's filters as the query string gives them (the log, the export and its download)."""
     return {
         "since": since,
         "until": until,
@@ -133,7 +142,7 @@ def _filter_values(
     }
 
 
-Short = Annotated[str, Query(max_length=300)]
+LogFilters = Annotated[dict[str, str], Depends(log_filters)]
 
 
 # -- names --------------------------------------------------------------------------------------
@@ -241,16 +250,10 @@ def _record_link(entry: dict[str, Any]) -> str | None:
 async def read_audit_log(
     request: Request,
     person: LogReader,
-    since: Short = "",
-    until: Short = "",
-    who: Annotated[str, Query(alias="person", max_length=300)] = "",
-    action: Short = "",
-    record: Short = "",
-    supplier: Short = "",
+    values: LogFilters,
     cursor: Short = "",
 ) -> Response:
     """The log, newest first, narrowed by the filters in the query string."""
-    values = _filter_values(since, until, who, action, record, supplier)
     query, errors = read_filters(request, values)
     position = _cursor(cursor)
     if cursor and position is None:
@@ -418,15 +421,9 @@ async def _nothing() -> None:
 async def export_audit_log(
     request: Request,
     person: LogReader,
-    since: Short = "",
-    until: Short = "",
-    who: Annotated[str, Query(alias="person", max_length=300)] = "",
-    action: Short = "",
-    record: Short = "",
-    supplier: Short = "",
+    values: LogFilters,
 ) -> Response:
     """Choose a format, download, and how to verify the download offline."""
-    values = _filter_values(since, until, who, action, record, supplier)
     _query, errors = read_filters(request, values)
     kept = {k: v for k, v in values.items() if v}
     people = await _people(request, person)
@@ -445,20 +442,13 @@ async def export_audit_log(
 async def download_audit_log(
     request: Request,
     person: LogReader,
+    values: LogFilters,
     format: Annotated[str, Query(max_length=10)] = "jsonl",
-    since: Short = "",
-    until: Short = "",
-    who: Annotated[str, Query(alias="person", max_length=300)] = "",
-    action: Short = "",
-    record: Short = "",
-    supplier: Short = "",
 ) -> Response:
     """The export, streamed from the audit service as it comes (never held whole in memory)."""
-    values = _filter_values(since, until, who, action, record, supplier)
     query, errors = read_filters(request, values)
     if errors or format not in ("jsonl", "csv"):
-        kept = {k: v for k, v in values.items() if v}
-        return await export_audit_log(request, person, **_as_arguments(kept))
+        return await export_audit_log(request, person, values)
     apis = apis_of(request)
     headers = {"accept": "*/*", "authorization": f"Bearer {person.access_token}"}
     propagate.inject(headers)
@@ -491,10 +481,6 @@ async def download_audit_log(
         headers=passed,
         background=BackgroundTask(answer.aclose),
     )
-
-
-def _as_arguments(kept: dict[str, str]) -> dict[str, str]:
-    return {("who" if key == "person" else key): value for key, value in kept.items()}
 
 
 @router.get("/audit/checkpoint-keys.json")
