@@ -145,8 +145,13 @@ def subscribe_durable(
                     else:
                         await handle(session, envelope, kind)
             except IntegrityError:
-                fresh = False  # a racing replica stored it first
-                log.info("event.duplicate_skipped", consumer=durable, race=True)
+                # A replica claimed the same event at the same moment, or the handler lost an
+                # insert race to a message handled beside it (FastStream handles a fetched batch
+                # concurrently). Acking here would drop the event in the second case: it is
+                # delivered again instead, and then either found claimed or handled.
+                log.info("event.retried_after_conflict", consumer=durable)
+                await message.nack(delay=0.2)
+                return
             except Exception:
                 counts.failed += 1
                 log.exception("event.handler_failed", consumer=durable)

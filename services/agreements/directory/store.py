@@ -148,8 +148,14 @@ def _newer(at: datetime, held: datetime | None) -> bool:
 
 async def take_in(session: AsyncSession, fact: OrganisationFact) -> bool:
     """Apply one identity event to the directory, in the caller's transaction; returns whether
-    anything changed. Each field takes the fact only if it is at least as recent as the one held."""
-    known = await session.get(KnownOrganisation, fact.organisation_id)
+    anything changed. Each field takes the fact only if it is at least as recent as the one held.
+
+    The consumer takes in several events at once, so two facts about one organisation may be
+    applied side by side: the entry is read under a row lock (PostgreSQL; SQLite writes one at a
+    time), and the first fact about an organisation is inserted in a savepoint, so that the one
+    that loses the insert race applies its fact to the winner's entry instead of being dropped.
+    """
+    known = await _locked_entry(session, fact.organisation_id)
     if known is None:
         if fact.kind is None:
             # Created (or announced) is still on its way: hold this fact until it arrives.
@@ -158,21 +164,26 @@ async def take_in(session: AsyncSession, fact: OrganisationFact) -> bool:
                 organisation_id=str(fact.organisation_id),
                 hint="pactum announce-organisations re-states every organisation",
             )
-        session.add(
-            KnownOrganisation(
-                id=fact.organisation_id,
-                kind=fact.kind,
-                name=fact.name,
-                known_since=datetime.now(UTC),
-                learnt_from=LearntFrom.event,
-                event_id=fact.event_id,
-                status=_status_said(fact) or OrganisationStatus.active,
-                name_as_of=fact.at if fact.name is not None else None,
-                status_as_of=fact.at if _status_said(fact) is not None else None,
-            )
-        )
-        await session.flush()
-        return True
+        try:
+            async with session.begin_nested():
+                session.add(
+                    KnownOrganisation(
+                        id=fact.organisation_id,
+                        kind=fact.kind,
+                        name=fact.name,
+                        known_since=datetime.now(UTC),
+                        learnt_from=LearntFrom.event,
+                        event_id=fact.event_id,
+                        status=_status_said(fact) or OrganisationStatus.active,
+                        name_as_of=fact.at if fact.name is not None else None,
+                        status_as_of=fact.at if _status_said(fact) is not None else None,
+                    )
+                )
+            return True
+        except IntegrityError:
+            known = await _locked_entry(session, fact.organisation_id)
+            if known is None:  # pragma: no cover - the conflicting row is committed
+                raise
     changed = False
     if fact.kind is not None and known.kind is None:
         known.kind = fact.kind  # the facts held for it so far now describe a known organisation
@@ -199,6 +210,14 @@ async def take_in(session: AsyncSession, fact: OrganisationFact) -> bool:
         known.event_id = fact.event_id
     await session.flush()
     return changed
+
+
+async def _locked_entry(
+    session: AsyncSession, organisation_id: uuid.UUID
+) -> KnownOrganisation | None:
+    return await session.get(
+        KnownOrganisation, organisation_id, with_for_update=True, populate_existing=True
+    )
 
 
 def _status_said(fact: OrganisationFact) -> OrganisationStatus | None:

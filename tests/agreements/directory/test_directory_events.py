@@ -7,6 +7,7 @@ Events are published on the real nats-server as identity's relay would
 (tests/agreements/organisations.py), to the agreements service running in-process.
 """
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import col
 
+from services.agreements.directory import store as directory
 from services.agreements.directory.consumers import ORGANISATIONS_DURABLE
 from services.agreements.directory.store import KnownOrganisation, OrganisationStatus
 from services.agreements.domain import OrganisationKind
@@ -220,6 +222,46 @@ async def test_a_status_change_arriving_before_created_still_holds__USE_1(
         OrganisationKind.controller,
         "UTOPIA",
         OrganisationStatus.active,
+    )
+
+
+async def test_facts_taken_in_side_by_side_all_hold__USE_1(solo: Platform) -> None:
+    """The consumer handles a fetched batch concurrently: the first facts about an organisation
+    race to create its entry and then to change it. Every fact still counts, newest wins."""
+    organisation = uuid.UUID(str(uuid.uuid4()))
+    facts = [
+        directory.OrganisationFact(
+            organisation_id=organisation,
+            at=T0 + timedelta(minutes=1),
+            event_id=uuid.uuid4(),
+            status=OrganisationStatus.disabled,
+        ),
+        directory.OrganisationFact(
+            organisation_id=organisation,
+            at=T0 + timedelta(minutes=2),
+            event_id=uuid.uuid4(),
+            name="iBeauty BVBA",
+        ),
+        directory.OrganisationFact(
+            organisation_id=organisation,
+            at=T0,
+            event_id=uuid.uuid4(),
+            kind=OrganisationKind.processor,
+            name="iBeauty",
+        ),
+    ]
+    sessions = solo.runtime("agreements").sessions
+
+    async def take_in(fact: directory.OrganisationFact) -> None:
+        async with sessions() as session, session.begin():
+            await directory.take_in(session, fact)
+
+    await asyncio.gather(*(take_in(fact) for fact in facts))
+    held = await entry(solo, str(organisation))
+    assert (held.kind, held.name, held.status) == (
+        OrganisationKind.processor,
+        "iBeauty BVBA",
+        OrganisationStatus.disabled,
     )
 
 
