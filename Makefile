@@ -15,7 +15,7 @@ COMPOSE_SECRETS := POSTGRES_PASSWORD PACTUM_IDENTITY_DB_PASSWORD PACTUM_AGREEMEN
 COMPOSE_PLACEHOLDERS := $(if $(filter deploy/.env.example,$(COMPOSE_ENV)),$(foreach secret,$(COMPOSE_SECRETS),$(secret)=validation-only))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run demo test proof lint format bench lock clean openapi compose-config migrate
+.PHONY: help venv install run demo test test-fast proof lint format bench lock clean openapi compose-config migrate
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z -]*:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,8 +38,15 @@ run: $(STAMP) ## Start NATS, the console and the four services on SQLite, with d
 demo: $(STAMP) ## Walk through the whole product over its HTTP APIs (uses `make run`'s platform, or starts one)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m deploy.demo
 
-test: $(STAMP) ## Run the test suite (extra pytest arguments: PYTEST_ARGS="-k outbox -x")
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# The suite runs in parallel, one test file per worker at a time (module fixtures such as a
+# browser stay in one process); TEST_WORKERS=0 runs it serially, e.g. to debug one failure.
+TEST_WORKERS ?= auto
+
+test: $(STAMP) ## Run the test suite in parallel (TEST_WORKERS=4; extra pytest arguments: PYTEST_ARGS="-k outbox -x")
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## Only the unit layer: pure rules, no NATS, database or browser (seconds)
+	$(BIN)/python -m pytest tests/unit -q $(PYTEST_ARGS)
 
 proof: $(STAMP) ## Full fault injection, fuzzing, cross-tenant matrix, secret hygiene; one summary (PROOF_ARGS="--quick")
 	$(BIN)/python -m deploy.proof --json var/proof/summary.json $(PROOF_ARGS)
