@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.middleware import Middleware
 
 from shared import input_rules
+from shared.idempotency import document_idempotency
 
 DETAIL = "Detail"
 DETAIL_SCHEMA: dict[str, Any] = {
@@ -83,7 +84,7 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_error_answers(build())
+            app.openapi_schema = document_error_answers(document_idempotency(build()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
