@@ -19,6 +19,7 @@ from services.console.language import BRUSSELS
 from services.console.render import render
 from services.console.sessions import Person
 from services.console.web import NotYours, SignedIn, apis_of, go, t, visitor
+from shared.idempotency import valid_key
 
 router = APIRouter(dependencies=[Depends(visitor)])
 
@@ -409,11 +410,20 @@ async def report_breach(request: Request, person: SignedIn) -> Response:
             "reached": shown,
             "field_names": {k: t(request, v) for k, v in FIELD_NAMES.items()},
             "now": datetime.now(UTC).isoformat(),
+            # Sent as the Idempotency-Key: a second click, a resent form or a retry after a
+            # lost answer opens the one breach, and no controller is told twice.
+            "report_key": str(uuid.uuid4()),
         }
         return render(request, "breaches/check_breach_report.html", context)
+    key = form.get("report_key")
     try:
         sent = await apis_of(request).json(
-            "agreements", "POST", "/breaches", token=person.access_token, json=report
+            "agreements",
+            "POST",
+            "/breaches",
+            token=person.access_token,
+            json=report,
+            idempotency_key=key if isinstance(key, str) and valid_key(key) else None,
         )
     except ApiRefused as refused:
         if refused.status not in (400, 409, 422):
