@@ -44,6 +44,7 @@ from sqlmodel import Field, SQLModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import InvalidToken, TokenVerifier
+from shared.problems import MEDIA_TYPE, problem_bytes
 
 log = structlog.get_logger("pactum.idempotency")
 
@@ -121,17 +122,29 @@ def open_answer(
     return plain["status"], headers, plain["body"].encode("latin-1")
 
 
-def _problem(status: int, detail: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    return status, [(b"content-type", b"application/json")], orjson.dumps({"detail": detail})
+Refusal = tuple[int, str, str]  # status, code, detail
+
+KEY_INVALID: Refusal = (
+    400,
+    "invalid_idempotency_key",
+    f"The {HEADER} header must be 1 to 255 visible ASCII characters.",
+)
+KEY_REUSED: Refusal = (
+    422,
+    "idempotency_key_reused",
+    f"This {HEADER} was used with another request: send a new key for a new request.",
+)
+IN_FLIGHT: Refusal = (
+    409,
+    "idempotency_in_flight",
+    f"A request with this {HEADER} is still being handled: try again in a moment.",
+)
 
 
-KEY_INVALID = _problem(400, f"The {HEADER} header must be 1 to 255 visible ASCII characters.")
-KEY_REUSED = _problem(
-    422, f"This {HEADER} was used with another request: send a new key for a new request."
-)
-IN_FLIGHT = _problem(
-    409, f"A request with this {HEADER} is still being handled: try again in a moment."
-)
+async def _refuse(send: Send, scope: Scope, refusal: Refusal) -> None:
+    status, code, detail = refusal
+    body = problem_bytes(status, detail, code=code, path=scope.get("path", ""))
+    await _answer(send, status, [(b"content-type", MEDIA_TYPE.encode())], body)
 
 
 class IdempotentRequests:
@@ -158,7 +171,7 @@ class IdempotentRequests:
             await self.app(scope, receive, send)
             return
         if not valid_key(key):
-            await _answer(send, *KEY_INVALID)
+            await _refuse(send, scope, KEY_INVALID)
             return
         caller = await self._caller(scope)
         if caller is None:  # no or an invalid token: the route answers 401
@@ -173,14 +186,14 @@ class IdempotentRequests:
         if not claimed:
             assert earlier is not None
             if earlier.fingerprint != request:
-                await _answer(send, *KEY_REUSED)
+                await _refuse(send, scope, KEY_REUSED)
             elif earlier.status is None or earlier.answer is None:
-                await _answer(send, *IN_FLIGHT)
+                await _refuse(send, scope, IN_FLIGHT)
             else:
                 try:
                     status, headers, answer = open_answer(caller, key, earlier.answer)
                 except InvalidTag:  # cannot happen unless the row was altered
-                    await _answer(send, *KEY_REUSED)
+                    await _refuse(send, scope, KEY_REUSED)
                     return
                 log.info("idempotency.replayed", status=status)
                 await _answer(
@@ -372,7 +385,7 @@ def document_idempotency(document: dict[str, Any]) -> dict[str, Any]:
         },
         "example": "7f1c2a1e-5f4b-4a3e-9d0c-2b8f6e1d4c3a",
     }
-    detail = {"application/json": {"schema": {"$ref": "#/components/schemas/Detail"}}}
+    detail = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     answers = {
         "400": f"The {HEADER} header is not 1 to 255 visible ASCII characters, or the body is "
         "not valid JSON or breaks the platform's rule for text and numbers.",

@@ -26,9 +26,10 @@ def test_every_operation_documents_the_error_answers_it_can_give__ASVS_8_4_1(
                 assert "400" in responses, label
             if "{" in path:
                 assert "404" in responses, label
-            if "422" in responses:  # a field error list, or one sentence of a broken rule
-                shapes = responses["422"]["content"]["application/json"]["schema"]["anyOf"]
-                assert {"$ref": "#/components/schemas/Detail"} in shapes, label
+            for status, answer in responses.items():  # every refusal: RFC 9457 problem details
+                if status.startswith(("4", "5")):
+                    schema = answer["content"]["application/problem+json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/Problem"}, (label, status)
 
 
 async def test_moments_read_back_from_the_database_carry_their_utc_offset(
