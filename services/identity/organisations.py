@@ -54,6 +54,8 @@ POLICY_FIELDS = (
     "lock_threshold",
     "lock_minutes",
     "permanent_after",
+    "phishing_resistant_admins",
+    "passwordless",
 )
 
 

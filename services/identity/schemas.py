@@ -1,7 +1,7 @@
 """Request and response bodies of the identity API. Inputs refuse unknown fields."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -63,6 +63,74 @@ class ChallengeOut(BaseModel):
     challenge: str
     next: Literal["second_factor", "enrol_second_factor"]
     methods: list[str]
+    factors: list[Literal["passkey", "otp", "rec"]] = Field(
+        default_factory=list,
+        description="second_factor: the steps this user may take (passkey: "
+        "/login/passkey; otp, rec: /login/second-factor). enrol_second_factor: what they may set "
+        "up (passkey: /login/enrolment/passkey; otp: /login/enrolment).",
+    )
+
+
+Credential = Field(
+    description="The browser's PublicKeyCredential as JSON (``credential.toJSON()``): id, rawId, "
+    "type, response with base64url fields."
+)
+PasskeyName = Field(min_length=1, max_length=60, description="The owner's name for it.")
+
+
+class PasskeyRegisterIn(_In):
+    credential: dict[str, Any] = Credential
+    name: str = PasskeyName
+
+
+class PasskeyNameIn(_In):
+    name: str = PasskeyName
+
+
+class PasskeyPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    backup_eligible: bool = Field(description="Can be synced to the owner's other devices.")
+    backed_up: bool = Field(description="Is synced: it lives beyond one device.")
+
+
+class PasskeyList(BaseModel):
+    items: list[PasskeyPublic]
+
+
+class PasskeyRegisteredOut(BaseModel):
+    passkey: PasskeyPublic
+    recovery_codes: list[str] | None = Field(
+        default=None, description="With a first second factor: ten codes, shown this once."
+    )
+
+
+class PasskeyOptionsIn(_In):
+    challenge: str | None = Field(
+        default=None,
+        min_length=16,
+        max_length=200,
+        description="The login challenge after a password; absent for a passwordless sign-in.",
+    )
+
+
+class PasskeySignInIn(_In):
+    challenge: str | None = Field(default=None, min_length=16, max_length=200)
+    credential: dict[str, Any] = Credential
+
+
+class PasskeyEnrolOptionsIn(_In):
+    challenge: str = Secret
+
+
+class PasskeyEnrolIn(_In):
+    challenge: str = Secret
+    credential: dict[str, Any] = Credential
+    name: str = PasskeyName
 
 
 class EnrolmentOut(BaseModel):
@@ -132,6 +200,10 @@ class PolicyPublic(BaseModel):
     lock_threshold: int
     lock_minutes: list[int]
     permanent_after: int | None
+    phishing_resistant_admins: bool = Field(
+        description="An admin's second factor must be a passkey (a code can be phished)."
+    )
+    passwordless: bool = Field(description="A passkey may sign in without the password.")
 
 
 class PolicyUpdate(_In):
@@ -141,6 +213,8 @@ class PolicyUpdate(_In):
     lock_threshold: int | None = Field(default=None, ge=3, le=100)
     lock_minutes: list[int] | None = Field(default=None, min_length=1, max_length=10)
     permanent_after: int | None = Field(default=None, ge=1, le=50)  # null: never permanent
+    phishing_resistant_admins: bool | None = None
+    passwordless: bool | None = None
 
     @model_validator(mode="after")
     def _only_permanent_after_may_be_null(self) -> "PolicyUpdate":

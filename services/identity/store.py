@@ -19,6 +19,7 @@ from services.identity.domain import (
     MfaRequirement,
     OrganisationStatus,
     PasswordPolicy,
+    SecondFactorPolicy,
     UserStatus,
     throttle_key,
 )
@@ -55,6 +56,14 @@ def password_policy(organisation: Organisation) -> PasswordPolicy:
         min_length=organisation.min_length,
         history=organisation.password_history,
         mfa=organisation.mfa,
+    )
+
+
+def second_factor_policy(organisation: Organisation) -> SecondFactorPolicy:
+    return SecondFactorPolicy(
+        mfa=organisation.mfa,
+        phishing_resistant_admins=organisation.phishing_resistant_admins,
+        passwordless=organisation.passwordless,
     )
 
 
@@ -179,6 +188,7 @@ class Admission:
 
     user: UserAccount
     mfa: MfaRequirement
+    phishing_resistant_admins: bool = False
 
     @property
     def attempt(self) -> int:
@@ -205,6 +215,9 @@ async def admit_login(
     organisation = col(Organisation.id) == col(UserAccount.organisation_id)
     threshold = select(col(Organisation.lock_threshold)).where(organisation).scalar_subquery()
     mfa = select(col(Organisation.mfa)).where(organisation).scalar_subquery()
+    passkey_admins = (
+        select(col(Organisation.phishing_resistant_admins)).where(organisation).scalar_subquery()
+    )
     active_organisations = select(col(Organisation.id)).where(
         col(Organisation.status) == OrganisationStatus.active
     )
@@ -227,11 +240,13 @@ async def admit_login(
     found = (
         await session.execute(
             statement.values(failures=UserAccount.failures + 1)
-            .returning(UserAccount, mfa)
+            .returning(UserAccount, mfa, passkey_admins)
             .execution_options(synchronize_session=False)
         )
     ).first()
-    return None if found is None else Admission(user=found[0], mfa=found[1])
+    if found is None:
+        return None
+    return Admission(user=found[0], mfa=found[1], phishing_resistant_admins=bool(found[2]))
 
 
 async def organisation_active(*, session: AsyncSession, organisation_id: uuid.UUID) -> bool:

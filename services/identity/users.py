@@ -17,7 +17,7 @@ from services.identity import accounts, links, store
 from services.identity.authority import Authority
 from services.identity.domain import ROLES, IdentityRuleBroken, UserStatus
 from services.identity.sessions import end_sessions
-from services.identity.tables import OneTimeLink, RecoveryCode, UserAccount
+from services.identity.tables import OneTimeLink, Passkey, RecoveryCode, UserAccount
 from shared.auth import Principal
 from shared.events import Actor, ActorType
 from shared.events.contracts.identity import (
@@ -258,6 +258,7 @@ async def set_status(
                 "totp_sealed": None,
                 "totp_pending": None,
             }
+            await session.execute(delete(Passkey).where(col(Passkey.user_id) == user.id))
         await session.execute(
             update(UserAccount).where(col(UserAccount.id) == user.id).values(**values)
         )
@@ -320,6 +321,7 @@ async def reset_mfa(
             .values(totp_sealed=None, totp_pending=None, mfa_enrolled_at=None)
         )
         await session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
+        await session.execute(delete(Passkey).where(col(Passkey.user_id) == user.id))
         authority.outbox.add(
             session,
             type="dpa.identity.mfa.reset.v1",

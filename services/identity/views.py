@@ -35,4 +35,6 @@ def policy_public(organisation: Organisation) -> PolicyPublic:
         lock_threshold=organisation.lock_threshold,
         lock_minutes=[int(m) for m in organisation.lock_minutes.split(",")],
         permanent_after=organisation.permanent_after,
+        phishing_resistant_admins=organisation.phishing_resistant_admins,
+        passwordless=organisation.passwordless,
     )

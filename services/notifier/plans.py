@@ -40,6 +40,8 @@ PLANS: dict[str, Callable[[Envelope, dict[str, Any]], Plan]] = {
     "identity.account.locked": account.on_account_locked,
     "identity.mfa.enrolled": account.on_mfa,
     "identity.mfa.reset": account.on_mfa,
+    "identity.passkey.registered": account.on_mfa,
+    "identity.passkey.removed": account.on_mfa,
     "identity.grant.requested": account.on_grant_requested,
     **{
         f"identity.grant.{verb}": account.on_grant_changed

@@ -17,7 +17,13 @@ from services.identity.main import IdentitySettings
 from services.notifier.domain import Locale
 from services.notifier.main import create_app as notifier_app
 from services.notifier.templates import render_link
-from shared.events.contracts.identity import AccountLocked, GrantDecided, GrantRequested
+from shared.events.contracts.identity import (
+    AccountLocked,
+    GrantDecided,
+    GrantRequested,
+    PasskeyChanged,
+    PasskeyRegistered,
+)
 from tests.identity.conftest import PASSWORD, Identity
 from tests.notifier.conftest import Notifier, event, start_platform
 from tests.support.databases import Database
@@ -289,3 +295,46 @@ async def test_create_admin_by_mail_prints_no_link_and_a_retry_tells_the_link_wa
     assert "replaces one sent earlier, which no longer works" in rendered.text
     assert (await identity.accept(mailed_url, PASSWORD)).status_code == 400
     assert (await identity.accept(retried.json()["url"], PASSWORD)).status_code == 204
+
+
+async def test_a_passkey_registered_or_removed_is_told_to_its_owner_alone__TOM_T2b(
+    notifier: Notifier,
+) -> None:
+    """Someone who registers a passkey on a stolen session gets in for good: the owner hears of
+    it at once, and of a removal too; the organisation's contacts are not told of a person's
+    devices."""
+    organisation = str(uuid.uuid4())
+    user = str(uuid.uuid4())
+    await notifier.contact(organisation, ["security"], email="admins@gemeente.example")
+    response = await notifier.client.put(
+        "/notifier/preferences",
+        json={"email": "an@gemeente.example", "locale": "en"},
+        headers=notifier.auth(organisation, user),
+    )
+    assert response.status_code == 200, response.text
+    for verb, payload in (
+        ("registered", PasskeyRegistered),
+        ("removed", PasskeyChanged),
+    ):
+        facts: dict[str, Any] = {"user_id": uuid.UUID(user), "passkey_id": uuid.uuid4()}
+        if payload is PasskeyRegistered:
+            facts |= {"backup_eligible": True, "backed_up": True, "aaguid": "0" * 36}
+        await notifier.publish(
+            event(
+                f"dpa.identity.passkey.{verb}.v1",
+                organisation,
+                payload(**facts),
+                source="/dpa/identity",
+            )
+        )
+
+    await eventually(lambda: _mail_count(notifier, "an@gemeente.example", 2))
+    mails = notifier.mail_to("an@gemeente.example")
+    assert {str(m["Subject"]) for m in mails} == {"Your second factor changed"}
+    texts = " ".join(
+        m.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        for m in mails
+    )
+    assert "registered" in texts
+    assert "removed" in texts
+    assert notifier.mail_to("admins@gemeente.example") == []

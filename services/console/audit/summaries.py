@@ -43,6 +43,14 @@ SUMMARIES: dict[str, str] = {
     ),
     "dpa.identity.account.unlocked.v1": _("A locked account was released."),
     "dpa.identity.mfa.enrolled.v1": _("A user confirmed a second factor."),
+    "dpa.identity.passkey.registered.v1": _(
+        "A user registered a passkey; the user is notified at their verified address."
+    ),
+    "dpa.identity.passkey.updated.v1": _("A user renamed one of their passkeys."),
+    "dpa.identity.passkey.removed.v1": _(
+        "A user removed one of their passkeys; the user is notified at their verified address."
+    ),
+    "dpa.identity.passkey.listed.v1": _("A user read the list of their own passkeys."),
     "dpa.identity.mfa.reset.v1": _("An admin removed a user's second factor."),
     "dpa.identity.recovery_code.issued.v1": _(
         "Single-use recovery codes were issued (stored hashed)."

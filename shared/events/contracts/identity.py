@@ -137,6 +137,28 @@ class MfaEnrolled(_Payload):
     method: Literal["totp"]
 
 
+class PasskeyRegistered(_Payload):
+    """A user registered a passkey (its public key only; the name is the user's own label)."""
+
+    user_id: UUID
+    passkey_id: UUID
+    backup_eligible: bool = Field(description="The passkey can be synced to other devices.")
+    backed_up: bool = Field(description="The passkey is synced (lives beyond this device).")
+    aaguid: str = Field(max_length=36, description="The authenticator model (all zeros: unsaid).")
+
+
+class PasskeyChanged(_Payload):
+    """A passkey was renamed (``passkey.updated``) or removed (``passkey.removed``)."""
+
+    user_id: UUID
+    passkey_id: UUID
+
+
+class PasskeysListed(_Payload):
+    user_id: UUID
+    passkey_ids: list[UUID]
+
+
 class MfaReset(_Payload):
     user_id: UUID
 
@@ -385,6 +407,30 @@ KINDS: tuple[EventKind, ...] = (
         MfaEnrolled,
         ("TOM-T2b",),
         "A user confirmed a second factor.",
+    ),
+    _kind(
+        "dpa.identity.passkey.registered.v1",
+        PasskeyRegistered,
+        ("TOM-T2b",),
+        "A user registered a passkey; the user is notified at their verified address.",
+    ),
+    _kind(
+        "dpa.identity.passkey.updated.v1",
+        PasskeyChanged,
+        ("TOM-T2b",),
+        "A user renamed one of their passkeys.",
+    ),
+    _kind(
+        "dpa.identity.passkey.removed.v1",
+        PasskeyChanged,
+        ("TOM-T2b",),
+        "A user removed one of their passkeys; the user is notified at their verified address.",
+    ),
+    _kind(
+        "dpa.identity.passkey.listed.v1",
+        PasskeysListed,
+        ("TOM-T3a",),
+        "A user read the list of their own passkeys.",
     ),
     _kind(
         "dpa.identity.mfa.reset.v1",
