@@ -1,6 +1,6 @@
 """Request and response bodies of the agreements API: the agreement, its versions and signatures."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -123,6 +123,21 @@ class SignaturePublic(BaseModel):
     organisation_id: UUID
     signed_by: str
     signed_at: datetime
+    version_sha256: str | None = Field(
+        description="SHA-256 of the version this signature signed (see VersionPublic.sha256)."
+    )
+
+
+class ListedSubprocessor(BaseModel):
+    """A subprocessor as a signed version lists it: part of the text both parties signed."""
+
+    change_id: UUID
+    name: str
+    service: str
+    location: str
+    transfer_mechanism: str
+    data_categories: list[str]
+    effective_date: date
 
 
 class VersionPublic(BaseModel):
@@ -134,6 +149,15 @@ class VersionPublic(BaseModel):
     proposed_by_party: Party
     created_at: datetime
     in_force_at: datetime | None
+    subprocessors: list[ListedSubprocessor] | None = Field(
+        description="Version 1: the processor's subprocessors as listed when the first party "
+        "signed (before that, the list as it stands now). Null on amendments: later changes go "
+        "through notice and objection (DPA-5)."
+    )
+    sha256: str = Field(
+        description="SHA-256 of the canonical JSON of annex1, terms and subprocessors "
+        "(sorted keys, no spaces); each signature carries the digest its signer signed."
+    )
     signatures: list[SignaturePublic]
 
 

@@ -146,6 +146,13 @@ SUMMARIES: dict[str, str] = {
     "dpa.agreements.subprocessor_notice.withdrawn.v1": _(
         "The processor withdrew a change; it will not take effect for this agreement."
     ),
+    "dpa.agreements.subprocessor_objection.closed.v1": _(
+        "The processor recorded how a controller's objection was closed: the agreement ended or "
+        "the controller's processing moved where the subprocessor plays no part."
+    ),
+    "dpa.agreements.subprocessor_flow_down.created.v1": _(
+        "A processor recorded its flow-down agreement with a subprocessor."
+    ),
     "dpa.agreements.subprocessor.listed.v1": _(
         "A processor's subprocessor list and its history were read."
     ),
