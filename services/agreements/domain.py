@@ -65,6 +65,9 @@ class NotAllowed(PermissionError):
 
 
 LIVE = frozenset({AgreementStatus.signed, AgreementStatus.active})
+# The processor may still hold the data, and its obligations (breach notification included, art.
+# 13 of the contract) last, until return or destruction is certified: that is what closes it.
+HOLDING_DATA = LIVE | {AgreementStatus.terminated}
 AMENDABLE = LIVE
 ENDED = frozenset({AgreementStatus.terminated, AgreementStatus.closed})
 
