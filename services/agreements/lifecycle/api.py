@@ -13,6 +13,7 @@ from services.agreements.lifecycle.schemas import (
     AgreementPublic,
     AmendmentCreate,
     DraftUpdate,
+    SignatureCreate,
     Termination,
     VersionList,
 )
@@ -114,6 +115,7 @@ async def update_draft(
 )
 async def sign(
     agreement_id: uuid.UUID,
+    body: SignatureCreate,
     principal: Admin,
     session: SessionDep,
     runtime: RuntimeDep,
@@ -121,13 +123,15 @@ async def sign(
 ) -> AgreementPublic:
     """Sign, for the caller's party, the version awaiting signature (draft or amendment).
 
-    The first signature of version 1 fixes the processor's subprocessor list into its text.
+    The signature block records the place, the signer's name and capacity (DPA-20). The first
+    signature of version 1 fixes the processor's subprocessor list into its text.
     """
     return await signing.sign(
         session=session,
         outbox=runtime.outbox,
         principal=principal,
         agreement_id=agreement_id,
+        block=body,
         register=register,
     )
 

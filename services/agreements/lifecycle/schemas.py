@@ -116,6 +116,15 @@ class AgreementList(BaseModel):
     items: list[AgreementPublic]
 
 
+class SignatureCreate(_Body):
+    """The signature block of the contract (DPA-20): place ("Locatie"), the signer's name and
+    capacity; the date is the moment of signing."""
+
+    place: Name = Field(examples=["Utopia"])
+    signer_name: Name = Field(examples=["Jan Janssens"])
+    signer_role: Name = Field(examples=["algemeen directeur"])
+
+
 class SignaturePublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -125,6 +134,11 @@ class SignaturePublic(BaseModel):
     signed_at: datetime
     version_sha256: str | None = Field(
         description="SHA-256 of the version this signature signed (see VersionPublic.sha256)."
+    )
+    place: str | None = Field(description="Where it was signed; null on older signatures.")
+    signer_name: str | None = Field(description="Who signed; null on older signatures.")
+    signer_role: str | None = Field(
+        description="In what capacity the signer signed; null on older signatures."
     )
 
 

@@ -24,6 +24,7 @@ from services.agreements.lifecycle.schemas import (
     AmendmentCreate,
     Annex1,
     ListedSubprocessor,
+    SignatureCreate,
     SignaturePublic,
     Terms,
     VersionPublic,
@@ -71,6 +72,7 @@ async def sign(
     outbox: Outbox,
     principal: Principal,
     agreement_id: uuid.UUID,
+    block: SignatureCreate,
     register: SubprocessorRegister,
 ) -> AgreementPublic:
     """The caller's organisation signs the version awaiting signature (draft or amendment)."""
@@ -108,6 +110,9 @@ async def sign(
                 signed_by=principal.user_id,
                 signed_at=now,
                 version_sha256=digest,
+                place=block.place,
+                signer_name=block.signer_name,
+                signer_role=block.signer_role,
             )
         )
         fully = domain.fully_signed([*signed_by, party])

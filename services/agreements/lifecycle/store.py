@@ -94,6 +94,11 @@ class Signature(SQLModel, table=True):
     # SHA-256 of the version as signed (domain.version_digest); null on signatures made before
     # the subprocessor list became part of the signed text.
     version_sha256: str | None = Field(default=None, max_length=64)
+    # The signature block (DPA-20): where, by whom and in what capacity; the date is signed_at.
+    # Null on signatures made before migration 0006.
+    place: str | None = Field(default=None, max_length=200)
+    signer_name: str | None = Field(default=None, max_length=200)
+    signer_role: str | None = Field(default=None, max_length=200)
 
 
 def _party_of(organisation_id: uuid.UUID) -> ColumnElement[bool]:

@@ -13,7 +13,7 @@ from services.agreements import sweep
 from services.agreements.breaches.store import Breach, BreachNotice
 from shared.auth import Role
 from shared.outbox import OutboxMessage
-from tests.agreements.contract import ANNEX1, Parties
+from tests.agreements.contract import ANNEX1, SIGNATURE, Parties
 from tests.support.platform import Platform, eventually
 
 
@@ -54,7 +54,7 @@ async def test_breach_notifies_controllers_whose_data_it_touches__TOM_O4_USE_3(
     )
     for headers in (unrelated.controller_admin(), unrelated.processor_admin()):
         await unrelated.client.post(
-            f"/agreements/{response.json()['id']}/signatures", headers=headers
+            f"/agreements/{response.json()['id']}/signatures", json=SIGNATURE, headers=headers
         )
 
     reported = await _report(parties)

@@ -14,7 +14,7 @@ from services.agreements import domain
 from services.agreements.subprocessors.store import FlowDownAgreement, SubprocessorNotice
 from shared.auth import Role
 from shared.outbox import OutboxMessage
-from tests.agreements.contract import Parties
+from tests.agreements.contract import SIGNATURE, Parties
 from tests.support.platform import Platform, eventually
 
 TODAY = date.today().isoformat()
@@ -114,13 +114,17 @@ async def test_probe_p2_the_list_at_signing_is_part_of_the_signed_version_and_it
     assert [s["name"] for s in shown["subprocessors"]] == ["Hosting NV"]  # before signing
 
     signed = await parties.client.post(
-        f"/agreements/{agreement_id}/signatures", headers=parties.controller_admin()
+        f"/agreements/{agreement_id}/signatures",
+        json=SIGNATURE,
+        headers=parties.controller_admin(),
     )
     assert signed.status_code == 200
     after_first = await _propose(parties, name="Backup BV")  # between the two signatures
     assert after_first["notices"] == []
     signed = await parties.client.post(
-        f"/agreements/{agreement_id}/signatures", headers=parties.processor_admin()
+        f"/agreements/{agreement_id}/signatures",
+        json=SIGNATURE,
+        headers=parties.processor_admin(),
     )
     assert signed.status_code == 200
 
