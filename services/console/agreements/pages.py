@@ -198,9 +198,7 @@ async def _signing_page(
         "values": values,
         "errors": errors,
     }
-    return render(
-        request, "agreements/sign_agreement.html", context, status=400 if errors else 200
-    )
+    return render(request, "agreements/sign_agreement.html", context, status=400 if errors else 200)
 
 
 @router.get("/agreements/{agreement_id}/sign")
