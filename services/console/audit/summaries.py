@@ -254,6 +254,9 @@ SUMMARIES: dict[str, str] = {
     "dpa.notifier.organisation_settings.updated.v1": _(
         "An organisation's admin changed the default language of its notices."
     ),
+    "dpa.notifier.notice.failed.v1": _(
+        "A notice reached nobody (no recipient, or every delivery failed): an operator alert."
+    ),
     "dpa.notifier.notice.issued.v1": _(
         "A notice was addressed to an organisation's recipients (delivery rows written)."
     ),
