@@ -475,8 +475,16 @@ class Tour:
                 )
             self.agreement_id = agreement["id"]
             path = f"/agreements/{self.agreement_id}"
-            self.utopia.post("agreements", f"{path}/signatures")
-            signed = self.ibeauty.post("agreements", f"{path}/signatures")
+            self.utopia.post(
+                "agreements",
+                f"{path}/signatures",
+                {"place": "Utopia", "signer_name": "Lotte Peeters", "signer_role": "DPO"},
+            )
+            signed = self.ibeauty.post(
+                "agreements",
+                f"{path}/signatures",
+                {"place": "Gent", "signer_name": "Sofie Maes", "signer_role": "zaakvoerder"},
+            )
             active = self.utopia.post("agreements", f"{path}/activation")
             versions = self.utopia.get("agreements", f"{path}/versions")["items"]
             signatures = versions[0].get("signatures", [])

@@ -26,6 +26,7 @@ PLANS: dict[str, Callable[[Envelope, dict[str, Any]], Plan]] = {
         f"agreements.subprocessor_notice.{verb}": agreement.on_subprocessor_outcome
         for verb in ("approved", "objected", "accepted", "expired", "withdrawn")
     },
+    "agreements.agreement.signed": agreement.on_agreement_signed,
     "agreements.disclosure.reported": agreement.on_disclosure,
     "agreements.disclosure.updated": agreement.on_disclosure,
     **{

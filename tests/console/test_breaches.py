@@ -19,6 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.agreements.contract import SIGNATURE
 from tests.console.people import Person, check_accessibility, shot
 from tests.console.platform import ConsolePlatform, text_of, unique_email
 
@@ -174,8 +175,8 @@ def parties(platform: ConsolePlatform, browser: Browser, label: str) -> Parties:
     agreement = eventually(drafted, "the agreements service knows both organisations")
     found.agreement_id = str(agreement["id"])
     path = f"/agreements/{found.agreement_id}"
-    controller.call("POST", "agreements", f"{path}/signatures")
-    processor.call("POST", "agreements", f"{path}/signatures")
+    controller.call("POST", "agreements", f"{path}/signatures", json=SIGNATURE)
+    processor.call("POST", "agreements", f"{path}/signatures", json=SIGNATURE)
     controller.call("POST", "agreements", f"{path}/activation")
     return found
 

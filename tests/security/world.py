@@ -33,7 +33,7 @@ from services.identity.tables import Grant, OneTimeLink
 from shared.auth import Role
 from shared.events import ActorType
 from shared.outbox import pending_count
-from tests.agreements.contract import ANNEX1
+from tests.agreements.contract import ANNEX1, SIGNATURE
 from tests.support.databases import Database
 from tests.support.platform import Platform, eventually
 
@@ -248,7 +248,7 @@ class World:
         objects["agreement_id"] = agreement
         url = f"/agreements/{agreement}"
         for signer in (victim, partner):
-            await self._post("agreements", f"{url}/signatures", None, signer)
+            await self._post("agreements", f"{url}/signatures", SIGNATURE, signer)
         await self._post("agreements", f"{url}/activation", None, victim)
         amendment = await self._post(
             "agreements",
@@ -331,7 +331,7 @@ class World:
         )
         url = f"/agreements/{draft['id']}"
         for signer in (victim, partner):
-            await self._post("agreements", f"{url}/signatures", None, signer)
+            await self._post("agreements", f"{url}/signatures", SIGNATURE, signer)
         await self._post("agreements", f"{url}/activation", None, victim)
         await self._post("agreements", f"{url}/termination", {"reason": "contract ends"}, victim)
         await self._post("agreements", f"{url}/closure", {"choice": "destroy"}, victim)

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from services.agreements.access import Admin, Reader
 from services.agreements.lifecycle import service, signing
@@ -13,12 +13,21 @@ from services.agreements.lifecycle.schemas import (
     AgreementPublic,
     AmendmentCreate,
     DraftUpdate,
+    SignatureCreate,
     Termination,
     VersionList,
 )
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/agreements", tags=["agreements"])
+
+
+def _register(request: Request) -> signing.SubprocessorRegister:
+    register: signing.SubprocessorRegister = request.app.state.subprocessor_register
+    return register
+
+
+RegisterDep = Annotated[signing.SubprocessorRegister, Depends(_register)]
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such agreement for your organisation."}
@@ -105,11 +114,25 @@ async def update_draft(
     "/{agreement_id}/signatures", response_model=AgreementPublic, responses=NOT_FOUND | CONFLICT
 )
 async def sign(
-    agreement_id: uuid.UUID, principal: Admin, session: SessionDep, runtime: RuntimeDep
+    agreement_id: uuid.UUID,
+    body: SignatureCreate,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    register: RegisterDep,
 ) -> AgreementPublic:
-    """Sign, for the caller's party, the version awaiting signature (draft or amendment)."""
+    """Sign, for the caller's party, the version awaiting signature (draft or amendment).
+
+    The signature block records the place, the signer's name and capacity (DPA-20). The first
+    signature of version 1 fixes the processor's subprocessor list into its text.
+    """
     return await signing.sign(
-        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        block=body,
+        register=register,
     )
 
 
@@ -197,10 +220,18 @@ async def withdraw_amendment(
 
 @router.get("/{agreement_id}/versions", response_model=VersionList, responses=NOT_FOUND)
 async def list_versions(
-    agreement_id: uuid.UUID, principal: Reader, session: SessionDep, runtime: RuntimeDep
+    agreement_id: uuid.UUID,
+    principal: Reader,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    register: RegisterDep,
 ) -> VersionList:
     """Every version with who signed it and when; nothing signed is ever overwritten."""
     items = await signing.list_versions(
-        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        register=register,
     )
     return VersionList(items=items)

@@ -154,6 +154,13 @@ SUMMARIES: dict[str, str] = {
     "dpa.agreements.subprocessor_notice.withdrawn.v1": _(
         "The processor withdrew a change; it will not take effect for this agreement."
     ),
+    "dpa.agreements.subprocessor_objection.closed.v1": _(
+        "The processor recorded how a controller's objection was closed: the agreement ended or "
+        "the controller's processing moved where the subprocessor plays no part."
+    ),
+    "dpa.agreements.subprocessor_flow_down.created.v1": _(
+        "A processor recorded its flow-down agreement with a subprocessor."
+    ),
     "dpa.agreements.subprocessor.listed.v1": _(
         "A processor's subprocessor list and its history were read."
     ),
@@ -254,6 +261,9 @@ SUMMARIES: dict[str, str] = {
     ),
     "dpa.notifier.organisation_settings.updated.v1": _(
         "An organisation's admin changed the default language of its notices."
+    ),
+    "dpa.notifier.notice.failed.v1": _(
+        "A notice reached nobody (no recipient, or every delivery failed): an operator alert."
     ),
     "dpa.notifier.notice.issued.v1": _(
         "A notice was addressed to an organisation's recipients (delivery rows written)."

@@ -23,7 +23,8 @@ from shared.idempotency import valid_key
 
 router = APIRouter(dependencies=[Depends(visitor)])
 
-LIVE = ("signed", "active")
+# A breach is reported on an agreement until return or destruction is certified (it is closed).
+HOLDING_DATA = ("signed", "active", "terminated")
 SHORT_TEXT = 200  # the API's limit for the report's free-text fields
 LONG_TEXT = 4000
 REPORT_TEXTS = ("nature", "consequences", "measures", "contact_point")
@@ -201,16 +202,16 @@ def _categories_of(agreement: dict[str, Any]) -> list[str]:
     ]
 
 
-def _live_as_processor(person: Person, agreements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _holding_data(person: Person, agreements: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         a
         for a in agreements
-        if a.get("status") in LIVE and str(a.get("processor_id")) == person.organisation_id
+        if a.get("status") in HOLDING_DATA and str(a.get("processor_id")) == person.organisation_id
     ]
 
 
 def affected(agreements: list[dict[str, Any]], categories: list[str]) -> list[dict[str, Any]]:
-    """The live agreements whose Annex 1 data categories the breach touches, as the agreements
+    """The agreements not closed whose Annex 1 data categories the breach touches, as the agreements
     service derives them (case- and space-insensitive)."""
     wanted = {_normal(c) for c in categories}
     return [a for a in agreements if wanted & {_normal(c) for c in _categories_of(a)}]
@@ -328,7 +329,7 @@ def read_report(
                 "data_categories",
                 t(
                     request,
-                    "None of your live agreements covers these data categories. Choose the categories as your agreements name them.",  # noqa: E501
+                    "None of your agreements that are not closed covers these data categories. Choose the categories as your agreements name them.",  # noqa: E501
                 ),
             )
         )
@@ -357,7 +358,7 @@ def _report_context(
     values: dict[str, Any],
     errors: list[tuple[str, str]],
 ) -> dict[str, Any]:
-    live = _live_as_processor(person, agreements)
+    live = _holding_data(person, agreements)
     known = sorted({c for a in live for c in _categories_of(a)}, key=str.lower)
     chosen = set(values.get("chosen") or [])
     others = [c for c in _lines(values.get("data_categories", "")) if c not in known]
@@ -385,7 +386,7 @@ async def report_breach(request: Request, person: SignedIn) -> Response:
     fields["category"] = form.getlist("category")
     step = str(form.get("step") or "check")
     agreements = await _agreements(request, person)
-    live = _live_as_processor(person, agreements)
+    live = _holding_data(person, agreements)
     report, values, errors, reached = read_report(request, fields, live)
     if step == "change" or errors:
         context = _report_context(request, person, agreements, values, errors)
