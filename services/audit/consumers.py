@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -20,13 +20,14 @@ from services.audit.domain import (
     LEAF_FIELDS,
     agreement_of,
     leaf_bytes,
+    organisation_named,
     parties_of,
     retention_period,
     split_personal,
     trace_id,
     utc_text,
 )
-from services.audit.store import AgreementParties, AuditEntry, AuditNode
+from services.audit.store import AgreementParties, AuditEntry, AuditNode, OrganisationName
 from services.audit.tree import lock_frontiers, save_frontiers
 from shared.events import Envelope, EventKind
 
@@ -57,7 +58,16 @@ async def record_entries(
     periods: dict[tuple[int, int], str] = {}
     interventions: dict[tuple[str, str, str | None], bool] = {}
     requirements: dict[str, list[str]] = {}
-    split = [split_personal(event.data, event.clientaddr) for event, _ in events]
+    names = await _organisation_names(session, [event for event, _ in events])
+    split = [
+        split_personal(
+            event.data,
+            event.clientaddr,
+            actor_name=event.actorname,
+            actor_organisation_name=names.get(event.actororgid or ""),
+        )
+        for event, _ in events
+    ]
     personal_refs: list[tuple[str, str, str] | None] = []
     for (event, _), (_, personal) in zip(events, split, strict=True):
         if not personal:
@@ -137,6 +147,40 @@ async def record_entries(
         existing=(org for org, tree in trees.items() if tree is not None),
     )
     await _project_agreements(session, [event for event, _ in events])
+
+
+async def _organisation_names(session: AsyncSession, events: list[Envelope]) -> dict[str, str]:
+    """The names of the actors' organisations, as known now: those this batch states (stored
+    for the next batches) and those stored before."""
+    stated: dict[str, str] = {}
+    for event in events:
+        named = organisation_named(event.type, event.data)
+        if named:
+            stated[named[0]] = named[1]
+    wanted = {event.actororgid for event in events if event.actororgid} | set(stated)
+    if not wanted:
+        return {}
+    table = OrganisationName.__table__  # type: ignore[attr-defined]
+    known: dict[str, str] = dict(
+        (
+            await session.execute(
+                select(table.c.organisation_id, table.c.name).where(
+                    table.c.organisation_id.in_(wanted)
+                )
+            )
+        ).all()
+    )
+    fresh = [
+        {"organisation_id": org, "name": name} for org, name in stated.items() if org not in known
+    ]
+    if fresh:
+        await session.execute(insert(table), fresh)
+    for org, name in stated.items():
+        if org in known and known[org] != name:
+            await session.execute(
+                update(table).where(table.c.organisation_id == org).values(name=name)
+            )
+    return known | stated
 
 
 async def _project_agreements(session: AsyncSession, events: list[Envelope]) -> None:

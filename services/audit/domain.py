@@ -19,6 +19,19 @@ PERSONAL_FIELDS = frozenset(
     {"name", "full_name", "display_name", "first_name", "last_name", "email", "email_address"}
 )
 
+# Where a sealed entry keeps the names of its actor and of the actor's organisation.
+ACTOR_NAME = "actor_name"
+ACTOR_ORGANISATION_NAME = "actor_organisation_name"
+
+# Identity's events that state an organisation's name (``data.organisation_id``, ``data.name``).
+ORGANISATION_NAMING = frozenset(
+    {
+        "dpa.identity.organisation.created.v1",
+        "dpa.identity.organisation.updated.v1",
+        "dpa.identity.organisation.announced.v1",
+    }
+)
+
 # What the leaf covers, in this order of meaning (the JSON itself is key-sorted).
 LEAF_FIELDS = (
     "organisation_id",
@@ -80,16 +93,28 @@ def canonical(entry: dict[str, Any]) -> bytes:
 
 
 def split_personal(
-    data: dict[str, Any], client_address: str | None
+    data: dict[str, Any],
+    client_address: str | None,
+    *,
+    actor_name: str | None = None,
+    actor_organisation_name: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Separate what identifies a person (to be sealed) from what may be stored in clear."""
-    if PERSONAL_FIELDS.isdisjoint(data):  # most events name no person
+    """Separate what identifies a person (to be sealed) from what may be stored in clear.
+
+    The actor's display name and their organisation's name, as known when the entry is written,
+    are sealed with the rest: the entry names its person while the key lives, and only then.
+    """
+    if PERSONAL_FIELDS.isdisjoint(data):  # most events name no person in their data
         clear, personal = dict(data), {}
     else:
         clear = {key: value for key, value in data.items() if key not in PERSONAL_FIELDS}
         personal = {key: value for key, value in data.items() if key in PERSONAL_FIELDS}
     if client_address:
         personal["client_address"] = client_address
+    if actor_name:
+        personal[ACTOR_NAME] = actor_name
+    if actor_organisation_name:
+        personal[ACTOR_ORGANISATION_NAME] = actor_organisation_name
     return clear, personal
 
 
@@ -138,6 +163,16 @@ def agreement_of(data: dict[str, Any]) -> str | None:
     """The agreement an event concerns, by the platform's convention (``data.agreement_id``)."""
     value = data.get("agreement_id")
     return str(value) if value else None
+
+
+def organisation_named(event_type: str, data: dict[str, Any]) -> tuple[str, str] | None:
+    """The organisation and its name, when the event states them."""
+    if event_type not in ORGANISATION_NAMING:
+        return None
+    organisation, name = data.get("organisation_id"), data.get("name")
+    if organisation and isinstance(name, str) and name:
+        return str(organisation), name
+    return None
 
 
 def parties_of(data: dict[str, Any]) -> tuple[str, str] | None:

@@ -83,6 +83,11 @@ class AuditEntryPublic(BaseModel):
         default=None, description="Shown instead of personal data once its key is destroyed."
     )
     leaf_hash: str
+    sentence: str = Field(
+        default="",
+        description="What the entry says, in the language asked for (`lang` or "
+        "Accept-Language: nl, fr, en), naming its actor while their key lives.",
+    )
 
 
 class AuditPage(BaseModel):

@@ -11,8 +11,9 @@ from sqlmodel import col
 
 from services.audit import sealing, search, tree
 from services.audit.checkpoints import CheckpointSigner, checkpoint, latest_checkpoint
-from services.audit.domain import leaf_fields, pseudonym
+from services.audit.domain import ACTOR_NAME, ACTOR_ORGANISATION_NAME, leaf_fields, pseudonym
 from services.audit.schemas import AuditEntryPublic, LogFilter
+from services.audit.sentences import DEFAULT_LANGUAGE, Language, Told, sentence
 from services.audit.store import AuditCheckpoint, AuditEntry
 from services.audit.verification import LogVerifier, Report
 from shared.auth import Principal
@@ -33,6 +34,7 @@ async def read_log(
     limit: int,
     cursor: int | None,
     order: search.Order,
+    language: Language = DEFAULT_LANGUAGE,
 ) -> list[AuditEntryPublic]:
     async with session.begin():
         entries = await search.page(
@@ -59,11 +61,14 @@ async def read_log(
                 last_position=max(positions) if positions else None,
             ),
         )
-        return await present(session, entries)
+        return await present(session, entries, language)
 
 
-async def present(session: AsyncSession, entries: list[AuditEntry]) -> list[AuditEntryPublic]:
-    """Entries as the organisation sees them: personal data opened, or a pseudonym once erased."""
+async def present(
+    session: AsyncSession, entries: list[AuditEntry], language: Language = DEFAULT_LANGUAGE
+) -> list[AuditEntryPublic]:
+    """Entries as the organisation sees them: personal data opened, or a pseudonym once erased,
+    and what each says as a sentence in ``language``."""
     keys = await sealing.materials(session, {e.seal_key_id for e in entries if e.seal_key_id})
     shown: list[AuditEntryPublic] = []
     for entry in entries:
@@ -79,8 +84,30 @@ async def present(session: AsyncSession, entries: list[AuditEntry]) -> list[Audi
                 public.pseudonym = pseudonym(entry.seal_key_id)
             else:
                 public.personal_data = opened
+        public.sentence = sentence(told_of(public), language)
         shown.append(public)
     return shown
+
+
+def told_of(public: AuditEntryPublic) -> Told:
+    """What the sentence of a presented entry is built from."""
+    opened = public.personal_data or {}
+    return Told(
+        event_type=public.event_type,
+        actor_id=public.actor_id,
+        actor_type=public.actor_type,
+        outcome=public.outcome,
+        actor_name=_text(opened.get(ACTOR_NAME)),
+        actor_organisation_name=_text(opened.get(ACTOR_ORGANISATION_NAME)),
+        supplier_intervention=public.supplier_intervention,
+        grant_id=public.grant_id,
+        record=public.subject or public.agreement_id,
+        pseudonym=public.pseudonym,
+    )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 async def sign_checkpoint(

@@ -4,7 +4,8 @@
 ``audit_checkpoint`` (signed tree heads) are append-only in the database itself (ASVS 16.4.2):
 triggers on SQLite and PostgreSQL, installed with the tables, refuse UPDATE and DELETE (and
 TRUNCATE on PostgreSQL). Only ``audit_tree`` (each organisation's frontier), ``audit_seal_key``
-(keys that erasure destroys) and ``audit_agreement`` (who the parties of an agreement are) change.
+(keys that erasure destroys), ``audit_agreement`` (who the parties of an agreement are) and
+``audit_organisation`` (organisations' names, for an actor's organisation in entries) change.
 """
 
 import uuid
@@ -133,13 +134,29 @@ class AgreementParties(SQLModel, table=True):
     processor_id: str = Field(max_length=36)
 
 
+class OrganisationName(SQLModel, table=True):
+    """An organisation's current name, projected from identity's organisation events, so an entry
+    names the organisation of its actor as it was called when the entry was written."""
+
+    __tablename__ = "audit_organisation"
+
+    organisation_id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(max_length=200)
+
+
 def _table(model: type[SQLModel]) -> Table:
     table: Table = model.__table__  # type: ignore[attr-defined]
     return table
 
 
 APPEND_ONLY = (_table(AuditEntry), _table(AuditNode), _table(AuditCheckpoint))
-TABLES = (*APPEND_ONLY, _table(AuditTree), _table(SealKey), _table(AgreementParties))
+TABLES = (
+    *APPEND_ONLY,
+    _table(AuditTree),
+    _table(SealKey),
+    _table(AgreementParties),
+    _table(OrganisationName),
+)
 
 _REFUSAL = "audit entries are append-only"
 

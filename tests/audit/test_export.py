@@ -137,9 +137,7 @@ async def test_filtered_export_carries_an_inclusion_proof_per_entry__TOM_T4_TOM_
     assert not report.valid and report.first_bad_position == entries[1]["leaf"]["log_index"]
 
 
-async def test_csv_export_has_every_column_and_defuses_formulas__TOM_T4(
-    audit: Platform, producer: Producer
-) -> None:
+async def test_csv_export_defuses_formulas__TOM_T4(audit: Platform, producer: Producer) -> None:
     organisation = str(uuid.uuid4())
     await producer.send(
         event(organisation, subject="=HYPERLINK('http://evil')"), event(organisation)
@@ -153,8 +151,8 @@ async def test_csv_export_has_every_column_and_defuses_formulas__TOM_T4(
     assert json.loads(response.headers["x-audit-checkpoint"])["size"] == 2
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert len(rows) == 2
-    assert rows[0]["subject"] == "'=HYPERLINK('http://evil')"
-    assert rows[0]["leaf_hash"] and rows[0]["event_type"] == "dpa.agreements.agreement.viewed.v1"
+    assert rows[0]["record"] == "'=HYPERLINK('http://evil')"
+    assert rows[0]["action"] == "dpa.agreements.agreement.viewed.v1"
     bad = await audit.clients["audit"].get(
         "/audit/export?format=xml", headers=reader(audit, organisation)
     )
