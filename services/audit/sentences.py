@@ -589,6 +589,11 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
 _WORDS: dict[str, tuple[str, str, str]] = {
     "system": ("the pactum system", "het pactum-systeem", "le système pactum"),
     "user": ("user {id}", "gebruiker {id}", "l'utilisateur {id}"),
+    "someone": (
+        "someone at {organisation}",
+        "iemand van {organisation}",
+        "quelqu'un chez {organisation}",
+    ),
     "supplier": (
         "supplier intervention",
         "tussenkomst van de leverancier",
@@ -653,8 +658,14 @@ def actor_phrase(told: Told, language: Language) -> str:
     """Who acted: "Jan Peeters (iBeauty BVBA, supplier intervention under grant …)"."""
     if told.actor_type == "system" or told.actor_id.startswith("system:"):
         return _word("system", language)
-    who = told.actor_name or told.pseudonym or _word("user", language).format(id=told.actor_id)
-    details = [told.actor_organisation_name] if told.actor_organisation_name else []
+    organisation = told.actor_organisation_name
+    details = [organisation] if organisation else []
+    if told.actor_name or told.pseudonym:
+        who = str(told.actor_name or told.pseudonym)
+    elif organisation:
+        who, details = _word("someone", language).format(organisation=organisation), []
+    else:
+        who = _word("user", language).format(id=told.actor_id)
     if told.supplier_intervention:
         intervention = _word("supplier", language)
         if told.grant_id:

@@ -55,6 +55,17 @@ def test_the_actor_is_named_with_organisation_and_supplier_intervention() -> Non
         "Jan Peeters (iBeauty BVBA, supplier intervention under grant g-1) viewed the agreement "
         "'Verwerkersovereenkomst UTOPIA - iBeauty BVBA'."
     )
+    unnamed = Told(
+        event_type=told.event_type,
+        actor_id="u1",
+        actor_type="user",
+        actor_organisation_name="iBeauty BVBA",
+        supplier_intervention=True,
+    )
+    assert sentence(unnamed, "nl") == (
+        "Iemand van iBeauty BVBA (tussenkomst van de leverancier) bekeek de overeenkomst "
+        "(geen dossier)."
+    )
     anonymous = Told(event_type=told.event_type, actor_id="u1", actor_type="user")
     assert actor_phrase(anonymous, "fr") == "l'utilisateur u1"
     assert sentence(anonymous, "fr") == "L'utilisateur u1 a consulté l'accord (aucun dossier)."
