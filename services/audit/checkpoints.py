@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from services.audit import merkle
+from services.audit import merkle, notes
 from services.audit.domain import checkpoint_note
 from services.audit.store import AuditCheckpoint, AuditTree
 from shared.metrics import ServiceMetrics, since
@@ -39,6 +39,7 @@ def key_id_of(public_raw: bytes) -> str:
 
 
 RING_DIR = "checkpoint-keys"
+DEFAULT_ORIGIN = "pactum.localhost/audit"  # PACTUM_AUDIT_LOG_ORIGIN
 
 
 def now_rfc3339() -> str:
@@ -185,10 +186,17 @@ class CheckpointSigner:
     rotation by ``pactum rotate-key checkpoint``), so a running service signs the next checkpoint
     with the new key."""
 
-    def __init__(self, private_key: Ed25519PrivateKey, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        private_key: Ed25519PrivateKey,
+        path: Path | None = None,
+        *,
+        origin: str = DEFAULT_ORIGIN,
+    ) -> None:
         self._key = private_key
         self._path = path
         self._stamp = self._stat()
+        self.origin = origin
 
     def _stat(self) -> tuple[int, int, int] | None:
         if self._path is None:
@@ -200,9 +208,9 @@ class CheckpointSigner:
         return (found.st_ino, found.st_mtime_ns, found.st_size)
 
     @classmethod
-    def load_or_create(cls, path: Path) -> "CheckpointSigner":
+    def load_or_create(cls, path: Path, *, origin: str = DEFAULT_ORIGIN) -> "CheckpointSigner":
         if path.exists():
-            return cls(_read_private(path), path)
+            return cls(_read_private(path), path, origin=origin)
         key = Ed25519PrivateKey.generate()
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -214,7 +222,7 @@ class CheckpointSigner:
                     serialization.NoEncryption(),
                 )
             )
-        signer = cls(key, path)
+        signer = cls(key, path, origin=origin)
         log.info("audit.checkpoint_key_created", path=str(path), key_id=signer.key_id)
         return signer
 
@@ -241,6 +249,15 @@ class CheckpointSigner:
 
     def sign(self, note: bytes) -> str:
         return base64.b64encode(self.private_key.sign(note)).decode()
+
+    @property
+    def note_key(self) -> notes.NoteKey:
+        """The current key as signed-note tooling names it (its name is the log origin)."""
+        return notes.note_key(self.origin, self.public_raw)
+
+    def log_origin(self, organisation_id: str) -> str:
+        """The origin line of an organisation's checkpoints."""
+        return f"{self.origin}/{organisation_id}"
 
     def retired(self) -> list[PublicKey]:
         return retired_keys(self._path) if self._path is not None else []
@@ -316,6 +333,11 @@ async def checkpoint(
         organisation_id=organisation_id, size=tree.size, root=root, signed_at=signed_at
     )
     key_id, signature = key_id_of(_raw(key)), base64.b64encode(key.sign(note)).decode()
+    signed_note = notes.sign(
+        notes.checkpoint_text(signer.log_origin(organisation_id), tree.size, root),
+        notes.note_key(signer.origin, _raw(key)),
+        key.sign,
+    )
     signed = AuditCheckpoint(
         organisation_id=organisation_id,
         size=tree.size,
@@ -323,6 +345,7 @@ async def checkpoint(
         signed_at=signed_at,
         key_id=key_id,
         signature=signature,
+        note_signature=signed_note.rsplit(" ", 1)[1].strip(),
     )
     session.add(signed)
     tree.checkpointed_size = tree.size
@@ -408,6 +431,24 @@ async def run_checkpoints(
         rounds.covered_at = time.time()
         if count:
             log.info("audit.checkpoints_signed", organisations=count)
+
+
+class CheckpointBroken(ValueError):
+    """A stored checkpoint whose signature does not hold: no note is signed for it."""
+
+
+def signed_note(row: AuditCheckpoint, signer: CheckpointSigner) -> str:
+    """The checkpoint as a C2SP signed note. A checkpoint signed before notes were gets its note
+    signed now, by the current key, once its own signature holds under the key ring."""
+    text = notes.checkpoint_text(
+        signer.log_origin(row.organisation_id), row.size, bytes.fromhex(row.root)
+    )
+    if row.note_signature:
+        return f"{text}\n{notes.DASH} {signer.origin} {row.note_signature}\n"
+    problem = checkpoint_problem(public_checkpoint(row), signer.key_set())
+    if problem is not None:
+        raise CheckpointBroken(problem)
+    return notes.sign(text, signer.note_key, signer.private_key.sign)
 
 
 def public_checkpoint(row: AuditCheckpoint) -> dict[str, object]:

@@ -3,6 +3,7 @@
 Each use case is one transaction: what it reads, and the access event that records the read.
 """
 
+import uuid
 from typing import Any
 
 from sqlalchemy import select
@@ -10,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.audit import sealing, search, tree
-from services.audit.checkpoints import CheckpointSigner, checkpoint, latest_checkpoint
+from services.audit.checkpoints import (
+    CheckpointSigner,
+    checkpoint,
+    latest_checkpoint,
+    signed_note,
+)
 from services.audit.domain import ACTOR_NAME, ACTOR_ORGANISATION_NAME, leaf_fields, pseudonym
 from services.audit.schemas import AuditEntryPublic, LogFilter
 from services.audit.sentences import DEFAULT_LANGUAGE, Language, Told, sentence
@@ -118,6 +124,29 @@ async def sign_checkpoint(
         if signed is None:
             raise NotFound("the log is empty")
         return signed
+
+
+async def latest_note(
+    *,
+    session: AsyncSession,
+    signer: CheckpointSigner,
+    principal: Principal,
+    organisation_id: str,
+) -> str:
+    """The latest checkpoint of an organisation's log as a signed note: the caller's own, or
+    that of the other party of one of its agreements (the controller follows its processors)."""
+    try:
+        wanted = str(uuid.UUID(organisation_id))
+    except ValueError:
+        raise NotFound(organisation_id) from None
+    own = principal.organisation_id
+    async with session.begin():
+        if wanted != own and not await search.parties(session, own, wanted):
+            raise NotFound(organisation_id)
+        signed = await latest_checkpoint(session, organisation_id=wanted)
+        if signed is None:
+            raise NotFound(organisation_id)
+        return signed_note(signed, signer)
 
 
 async def inclusion(

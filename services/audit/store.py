@@ -102,6 +102,9 @@ class AuditCheckpoint(SQLModel, table=True):
     signed_at: str = Field(max_length=40)
     key_id: str = Field(max_length=64)
     signature: str = Field(max_length=128)
+    # The C2SP signed note's signature line blob (base64 of key hash and signature), by the same
+    # key; None on checkpoints signed before notes were.
+    note_signature: str | None = Field(default=None, max_length=128)
 
 
 class SealKey(SQLModel, table=True):
