@@ -311,7 +311,7 @@ async def _checkpoint(out: TextIO) -> int:
 
 
 def _verify_export(export: Path, public_keys: list[str] | None, out: TextIO) -> int:
-    from services.audit.verify import NotAnExport, pinned_keys, verify_export
+    from pactum_verify.export import NotAnExport, pinned_keys, verify_export
 
     try:
         pinned = pinned_keys(public_keys) if public_keys else None

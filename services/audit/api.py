@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BeforeValidator, ValidationError
 
 from services.audit import erasure, export, external, service
-from services.audit.api_proofs import SignerDep
+from services.audit.proof_api import SignerDep
 from services.audit.schemas import (
     AuditPage,
     ErasureDone,

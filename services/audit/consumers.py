@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pactum_verify import merkle
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.audit import merkle, sealing
+from services.audit import sealing
 from services.audit.append import Appender, Row
 from services.audit.domain import (
     LEAF_FIELDS,

@@ -5,14 +5,11 @@ canonical JSON of the stored entry, personal data included *as ciphertext* (TOM-
 key later turns that data into a pseudonym without changing a single hash (TOM-T1).
 """
 
-import base64
 import re
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-
-EXPORT_FORMAT = "pactum-audit-export/1"
 
 # Keys of an event's data whose values identify a person: they are sealed, never stored in clear.
 PERSONAL_FIELDS = frozenset(
@@ -83,7 +80,7 @@ def leaf_fields(entry: dict[str, Any]) -> dict[str, Any]:
 
 def leaf_bytes(fields: dict[str, Any]) -> bytes:
     """The bytes a leaf hashes: JSON with sorted keys, no whitespace, UTF-8 (orjson's
-    ``OPT_SORT_KEYS``), of :func:`leaf_fields`."""
+    ``OPT_SORT_KEYS``), of :func:`leaf_fields`; ``pactum_verify.leaves`` writes the same."""
     return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
 
 
@@ -138,14 +135,6 @@ def periods_past_retention(periods: list[str], *, now: datetime, retention_days:
         if end.timestamp() <= cutoff:
             expired.append(period)
     return expired
-
-
-def checkpoint_note(*, organisation_id: str, size: int, root: bytes, signed_at: str) -> bytes:
-    """The signed text of a checkpoint (in the spirit of C2SP signed notes)."""
-    return (
-        f"pactum audit log {organisation_id}\n{size}\n"
-        f"{base64.b64encode(root).decode()}\n{signed_at}\n"
-    ).encode()
 
 
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")

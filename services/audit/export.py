@@ -20,6 +20,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import orjson
+from pactum_verify.leaves import EXPORT_FORMAT
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
@@ -33,7 +34,6 @@ from services.audit.checkpoints import (
 from services.audit.domain import (
     ACTOR_NAME,
     ACTOR_ORGANISATION_NAME,
-    EXPORT_FORMAT,
     LEAF_FIELDS,
     leaf_fields,
 )

@@ -6,7 +6,7 @@ from typing import ClassVar
 from fastapi import FastAPI
 from pydantic import Field
 
-from services.audit import api, api_proofs
+from services.audit import api, proof_api
 from services.audit.checkpoints import (
     DEFAULT_ORIGIN,
     CheckpointSigner,
@@ -98,5 +98,5 @@ def create_app(
     app.state.audit_settings = settings
     app.state.audit_consumer = consumer
     app.include_router(api.router)
-    app.include_router(api_proofs.router)
+    app.include_router(proof_api.router)
     return app

@@ -6,6 +6,7 @@ Each use case is one transaction: what it reads, and the access event that recor
 import uuid
 from typing import Any
 
+from pactum_verify.log import LogVerifier, Report
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -21,7 +22,6 @@ from services.audit.domain import ACTOR_NAME, ACTOR_ORGANISATION_NAME, leaf_fiel
 from services.audit.schemas import AuditEntryPublic, LogFilter
 from services.audit.sentences import DEFAULT_LANGUAGE, Language, Told, sentence
 from services.audit.store import AuditCheckpoint, AuditEntry
-from services.audit.verification import LogVerifier, Report
 from shared.auth import Principal
 from shared.events.contracts.audit import AuditLogVerified, AuditLogViewed, AuditProofViewed
 from shared.outbox import Outbox

@@ -5,9 +5,9 @@ organisation and to the other party of its agreements, who pin it with the publi
 import base64
 import uuid
 
+from pactum_verify import notes
 from sqlalchemy import insert
 
-from services.audit import notes
 from services.audit.store import AuditCheckpoint
 from tests.audit.conftest import Producer, entries_of, event, reader
 from tests.support.platform import Platform

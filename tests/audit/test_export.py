@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pactum_verify.export import verify_export
 
-from services.audit.verify import verify_export
 from tests.audit.conftest import Producer, entries_of, event, reader
 from tests.support.platform import Platform, eventually
 
@@ -47,7 +47,8 @@ async def test_complete_export_verifies_offline_with_the_pinned_key__TOM_T4_DPA_
         [
             sys.executable,
             "-m",
-            "services.audit.verify",
+            "pactum_verify",
+            "export",
             str(path),
             "--public-key",
             await _key(audit),
@@ -163,7 +164,7 @@ def test_the_offline_verifier_refuses_a_file_that_is_not_an_export(tmp_path: Pat
     path = tmp_path / "not-an-export.jsonl"
     path.write_text('{"hello": "world"}\n')
     result = subprocess.run(
-        [sys.executable, "-m", "services.audit.verify", str(path)],
+        [sys.executable, "-m", "pactum_verify", "export", str(path)],
         capture_output=True,
         text=True,
         check=False,
