@@ -179,19 +179,22 @@ MAX_EVENT_BYTES = 64 * 1024
 async def record_external_event(
     request: Request, principal: Admin, session: SessionDep, runtime: RuntimeDep
 ) -> ExternalAccepted:
-    """Another application of the processor records an access to a customer's data (TOM-T3a)."""
+    """Another application of the processor records an access to a customer's data (TOM-T3a):
+    stamped with the caller as its actor, into a controller's log only under an agreement both
+    signed, timed within the allowed skew of now."""
     body = await request.body()
+    skew = request.app.state.audit_settings.external_time_skew_seconds
     if len(body) > MAX_EVENT_BYTES:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail="event too large")
     try:
         envelope, fresh = await external.accept(
-            session=session, outbox=runtime.outbox, principal=principal, body=body
+            session=session, outbox=runtime.outbox, principal=principal, body=body, skew=skew
         )
     except external.Refused as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
     except external.NotServed:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Not allowed") from None
     except external.IntegrityError:  # the same id, posted twice at once
-        again = external.validated(body, principal)
+        again = external.validated(body, principal, skew=skew)
         return ExternalAccepted(event_id=str(again.id), duplicate=True)
     return ExternalAccepted(event_id=str(envelope.id), duplicate=not fresh)

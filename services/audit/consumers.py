@@ -24,6 +24,7 @@ from services.audit.domain import (
     organisation_named,
     parties_of,
     retention_period,
+    signed_by_both,
     split_personal,
     trace_id,
     utc_text,
@@ -185,12 +186,16 @@ async def _organisation_names(session: AsyncSession, events: list[Envelope]) -> 
 
 
 async def _project_agreements(session: AsyncSession, events: list[Envelope]) -> None:
-    """Remember which controller and processor an agreement binds (for the controller's view)."""
+    """Remember which controller and processor an agreement binds (for the controller's view),
+    and whether both signed it (for the processor's other applications)."""
     parties: dict[str, tuple[str, str]] = {}
+    signed: set[str] = set()
     for event in events:
         agreement_id, named = agreement_of(event.data), parties_of(event.data)
         if agreement_id and named:
             parties[agreement_id] = named
+            if signed_by_both(event.type, event.data):
+                signed.add(agreement_id)
     if not parties:
         return
     known = set(
@@ -203,9 +208,20 @@ async def _project_agreements(session: AsyncSession, events: list[Envelope]) -> 
         ).all()
     )
     fresh = [
-        {"agreement_id": agreement_id, "controller_id": controller, "processor_id": processor}
+        {
+            "agreement_id": agreement_id,
+            "controller_id": controller,
+            "processor_id": processor,
+            "signed": agreement_id in signed,
+        }
         for agreement_id, (controller, processor) in parties.items()
         if agreement_id not in known
     ]
     if fresh:
         await session.execute(insert(AgreementParties), fresh)
+    if signed & known:
+        await session.execute(
+            update(AgreementParties)
+            .where(col(AgreementParties.agreement_id).in_(signed & known))
+            .values(signed=True)
+        )

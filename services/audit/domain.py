@@ -164,6 +164,14 @@ def organisation_named(event_type: str, data: dict[str, Any]) -> tuple[str, str]
     return None
 
 
+SIGNED = "dpa.agreements.agreement.signed.v1"
+
+
+def signed_by_both(event_type: str, data: dict[str, Any]) -> bool:
+    """Does this event say both parties signed the agreement (a version of it)?"""
+    return event_type == SIGNED and data.get("fully_signed") is True
+
+
 def parties_of(data: dict[str, Any]) -> tuple[str, str] | None:
     """The controller and processor an agreement event names, when it names both."""
     controller, processor = data.get("controller_id"), data.get("processor_id")

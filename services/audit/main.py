@@ -34,6 +34,8 @@ class AuditSettings(ServiceSettings):
     log_origin: str = Field(
         default=DEFAULT_ORIGIN, min_length=1, max_length=200, pattern=r"^[^\s+]+$"
     )
+    # How far an external producer's event ``time`` may be from now (POST /audit/events).
+    external_time_skew_seconds: float = Field(default=300.0, gt=0, le=86400)
     personal_data_retention_days: int = Field(default=365, ge=1)
     retention_check_seconds: float = Field(default=3600.0, gt=0)
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -135,6 +136,9 @@ class AgreementParties(SQLModel, table=True):
     agreement_id: str = Field(primary_key=True, max_length=64)
     controller_id: str = Field(max_length=36)
     processor_id: str = Field(max_length=36)
+    # Both parties signed a version (``agreement.signed`` with ``fully_signed``): only then may
+    # the processor's other applications write into the controller's log.
+    signed: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class OrganisationName(SQLModel, table=True):
