@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK_FLAGS := --python-version 3.11 --python-platform x86_64-unknown-linux-gnu --generate-hashes
-MYPY_PATHS := shared services deploy tests bench
+MYPY_PATHS := shared services deploy tests bench verifier
 COMPOSE_ENV := $(firstword $(wildcard deploy/.env) deploy/.env.example)
 # The example leaves the secrets empty: validate it with placeholders (a real deploy/.env as is).
 COMPOSE_SECRETS := POSTGRES_PASSWORD PACTUM_IDENTITY_DB_PASSWORD PACTUM_AGREEMENTS_DB_PASSWORD \
@@ -22,12 +22,13 @@ help: ## List the targets
 
 venv install: $(STAMP) ## Create .venv and install the locked dependencies and pactum (editable)
 
-$(STAMP): requirements-dev.lock pyproject.toml
+$(STAMP): requirements-dev.lock pyproject.toml verifier/pyproject.toml
 	@test -n "$(PYTHON)" || { echo "python3.11 not found: install Python 3.11 or pass PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "pactum needs Python 3.11; $(PYTHON) is $$($(PYTHON) -V 2>&1): pass PYTHON=/path/to/python3.11" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --require-hashes -r requirements-dev.lock
 	$(BIN)/python -m pip install --no-deps -e .
+	$(BIN)/python -m pip install --no-deps -e ./verifier
 	touch $@
 
 run: $(STAMP) ## Start NATS, the console and the four services on SQLite, with demo data (Ctrl-C stops all)

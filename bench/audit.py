@@ -39,6 +39,7 @@ import nats
 from asgi_lifespan import LifespanManager
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry.sdk.trace import TracerProvider
+from pactum_verify.export import verify_export
 from sqlalchemy import func, select, text
 
 from bench.natsserver import NatsServer
@@ -48,7 +49,6 @@ from services.audit.export import _jsonl, _lines
 from services.audit.main import AuditSettings, create_app
 from services.audit.schemas import LogFilter
 from services.audit.store import TABLES, AuditEntry, AuditTree
-from services.audit.verify import verify_export
 from shared.auth import JwksSource, Role, TokenSigner
 from shared.broker import BatchConsumer, build_broker, ensure_stream
 from shared.database import create_engine, create_tables, session_factory
@@ -211,7 +211,7 @@ async def _verify_rate(engine: Any) -> dict[str, Any]:
     chunks = [
         chunk
         async for chunk in _jsonl(
-            _lines(sessions, tree.organisation_id, LogFilter(), signed.size, header)
+            _lines(sessions, tree.organisation_id, LogFilter(), signed.size, header, "en")
         )
     ]
     lines = b"".join(chunks).decode().splitlines()

@@ -760,7 +760,8 @@ class Tour:
                     [
                         sys.executable,
                         "-m",
-                        "services.audit.verify",
+                        "pactum_verify",
+                        "export",
                         str(export),
                         "--public-key",
                         key["public_key"],
@@ -769,9 +770,7 @@ class Tour:
                     text=True,
                     check=False,
                 )
-            self.story.say(
-                f"$ python -m services.audit.verify export.jsonl --public-key <{key['key_id']}>"
-            )
+            self.story.say(f"$ pactum-verify export export.jsonl --public-key <{key['key_id']}>")
             report = json.loads(verified.stdout) if verified.stdout.strip().startswith("{") else {}
             self.story.evidence(
                 verifier=f"exit {verified.returncode}, valid: {report.get('valid')}",

@@ -297,7 +297,9 @@ async def _checkpoint(out: TextIO) -> int:
             f"no checkpoint key at {settings.checkpoint_key_path} (set "
             "PACTUM_AUDIT_CHECKPOINT_KEY_FILE to the key the audit service uses)"
         )
-    signer = CheckpointSigner.load_or_create(settings.checkpoint_key_path)
+    signer = CheckpointSigner.load_or_create(
+        settings.checkpoint_key_path, origin=settings.log_origin
+    )
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     try:
         await migrations.upgrade(engine, "audit", schema=settings.database_schema)
@@ -309,7 +311,7 @@ async def _checkpoint(out: TextIO) -> int:
 
 
 def _verify_export(export: Path, public_keys: list[str] | None, out: TextIO) -> int:
-    from services.audit.verify import NotAnExport, pinned_keys, verify_export
+    from pactum_verify.export import NotAnExport, pinned_keys, verify_export
 
     try:
         pinned = pinned_keys(public_keys) if public_keys else None

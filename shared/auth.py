@@ -32,6 +32,7 @@ log = structlog.get_logger("pactum.auth")
 ALGORITHM = "EdDSA"
 OPERATOR_KIND = "operator"
 ORGANISATION_KINDS = frozenset({"controller", "processor", OPERATOR_KIND})
+NAME_LENGTH = 200  # the longest display name a token carries
 
 
 class Role(StrEnum):
@@ -58,6 +59,9 @@ class Principal:
     # The ``org_kind`` claim: the kind of ``organisation_id`` (controller, processor, operator);
     # None in tokens under a grant and in tokens issued before identity carried it.
     organisation_kind: str | None = None
+    # The ``name`` claim: the person's display name, so the events they cause name them (audit
+    # seals it); None in tokens issued before identity carried it.
+    display_name: str | None = None
 
     @property
     def is_operator_admin(self) -> bool:
@@ -75,6 +79,7 @@ class Principal:
             type=self.actor_type,
             organisation_id=self.home_organisation_id or self.organisation_id,
             grant_id=self.grant_id,
+            name=self.display_name,
         )
 
     def has_any(self, roles: Iterable[Role]) -> bool:
@@ -259,6 +264,9 @@ def _principal(claims: dict[str, Any]) -> Principal:
         kind = claims.get("org_kind")
         if kind is not None and kind not in ORGANISATION_KINDS:
             raise ValueError(f"org_kind {kind!r}")
+        name = claims.get("name")
+        if name is not None and (not isinstance(name, str) or len(name) > NAME_LENGTH):
+            raise ValueError("name")
     except (ValueError, KeyError, TypeError) as error:
         raise InvalidToken(f"bad claims: {error}") from None
     return Principal(
@@ -271,6 +279,7 @@ def _principal(claims: dict[str, Any]) -> Principal:
         home_organisation_id=home,
         methods=methods,
         organisation_kind=kind,
+        display_name=name or None,
     )
 
 
@@ -337,6 +346,7 @@ class TokenSigner:
         home_organisation_id: str | None = None,
         expires_at: datetime | None = None,
         organisation_kind: str | None = None,
+        name: str | None = None,
     ) -> str:
         now = datetime.now(UTC)
         expiry = now + ttl if expires_at is None else min(now + ttl, expires_at)
@@ -362,6 +372,8 @@ class TokenSigner:
             claims["home_org"] = home_organisation_id
         if organisation_kind:
             claims["org_kind"] = organisation_kind
+        if name:
+            claims["name"] = name[:NAME_LENGTH]
         return jwt.encode(
             claims, self.private_key, algorithm=ALGORITHM, headers={"kid": self.public_jwk["kid"]}
         )

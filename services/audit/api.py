@@ -2,14 +2,14 @@
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BeforeValidator, ValidationError
 
 from services.audit import erasure, export, external, service
-from services.audit.api_proofs import SignerDep
+from services.audit.proof_api import SignerDep
 from services.audit.schemas import (
     AuditPage,
     ErasureDone,
@@ -18,6 +18,7 @@ from services.audit.schemas import (
     LogFilter,
 )
 from services.audit.search import Order
+from services.audit.sentences import DEFAULT_LANGUAGE, Language, language_of
 from shared.auth import Principal, Role, require_roles
 from shared.events import Outcome
 from shared.runtime import RuntimeDep, SessionDep
@@ -74,6 +75,17 @@ Filter = Annotated[LogFilter, Depends(log_filter)]
 MAX_POSITION = 2**62
 
 
+def language_asked(
+    request: Request,
+    lang: Annotated[
+        Literal["nl", "fr", "en"] | None,
+        Query(description="Language of the sentences; default: Accept-Language, else en."),
+    ] = None,
+) -> Language:
+    """The language of the sentences: ``lang``, else the request's Accept-Language."""
+    return language_of(lang, request.headers.get("accept-language"))
+
+
 @router.get("/entries", response_model=AuditPage)
 async def list_entries(
     principal: LogReader,
@@ -88,8 +100,10 @@ async def list_entries(
         int | None, Query(ge=1, le=MAX_POSITION, description="Deprecated: use cursor.")
     ] = None,
     order: Annotated[Order, Query(description="newest (default) or oldest first.")] = "newest",
+    language: Annotated[Language, Depends(language_asked)] = DEFAULT_LANGUAGE,
 ) -> AuditPage:
-    """The organisation's log (and its processors' entries on its agreements); audited."""
+    """The organisation's log (and its processors' entries on its agreements), each entry with
+    its sentence in the caller's language; audited."""
     items = await service.read_log(
         session=session,
         outbox=runtime.outbox,
@@ -98,6 +112,7 @@ async def list_entries(
         limit=limit,
         cursor=cursor if cursor is not None else before,
         order=order,
+        language=language,
     )
     next_cursor = items[-1].position if len(items) == limit else None
     return AuditPage(
@@ -118,6 +133,7 @@ async def export_log(
     runtime: RuntimeDep,
     signer: SignerDep,
     format: Annotated[export.Format, Query(description="jsonl (verifiable) or csv.")] = "jsonl",
+    language: Annotated[Language, Depends(language_asked)] = DEFAULT_LANGUAGE,
 ) -> StreamingResponse:
     """Stream the matching entries with the signed checkpoint the verifier needs (TOM-T4)."""
     started = await export.start(
@@ -127,6 +143,7 @@ async def export_log(
         principal=principal,
         where=where,
         format=format,
+        language=language,
     )
     return StreamingResponse(
         started.body,
@@ -162,19 +179,22 @@ MAX_EVENT_BYTES = 64 * 1024
 async def record_external_event(
     request: Request, principal: Admin, session: SessionDep, runtime: RuntimeDep
 ) -> ExternalAccepted:
-    """Another application of the processor records an access to a customer's data (TOM-T3a)."""
+    """Another application of the processor records an access to a customer's data (TOM-T3a):
+    stamped with the caller as its actor, into a controller's log only under an agreement both
+    signed, timed within the allowed skew of now."""
     body = await request.body()
+    skew = request.app.state.audit_settings.external_time_skew_seconds
     if len(body) > MAX_EVENT_BYTES:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail="event too large")
     try:
         envelope, fresh = await external.accept(
-            session=session, outbox=runtime.outbox, principal=principal, body=body
+            session=session, outbox=runtime.outbox, principal=principal, body=body, skew=skew
         )
     except external.Refused as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
     except external.NotServed:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Not allowed") from None
     except external.IntegrityError:  # the same id, posted twice at once
-        again = external.validated(body, principal)
+        again = external.validated(body, principal, skew=skew)
         return ExternalAccepted(event_id=str(again.id), duplicate=True)
     return ExternalAccepted(event_id=str(envelope.id), duplicate=not fresh)

@@ -1,5 +1,8 @@
 """Signed checkpoints: an organisation's tree size and root at a time, signed with Ed25519.
 
+What a verifier needs (key ids, key sets, the signed text, the C2SP note) lives in the standalone
+``pactum_verify`` package; this module keeps the key file, its rotation, and signing.
+
 The key lives in a file (``PACTUM_AUDIT_CHECKPOINT_KEY_FILE``, default
 ``var/audit/checkpoint-key.pem``), created owner-only on first start. :func:`rotate` retires it:
 its public half goes to the key ring ``checkpoint-keys/<key id>.json`` next to the key file, with
@@ -10,7 +13,6 @@ its ``key_id`` names (:func:`checkpoint_problem`).
 
 import asyncio
 import base64
-import hashlib
 import json
 import os
 import time
@@ -19,88 +21,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pactum_verify import merkle, notes
+from pactum_verify.keys import (
+    KeySet,
+    PublicKey,
+    checkpoint_note,
+    checkpoint_problem,
+    key_id_of,
+    key_set_of,
+)
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from services.audit import merkle
-from services.audit.domain import checkpoint_note
 from services.audit.store import AuditCheckpoint, AuditTree
 from shared.metrics import ServiceMetrics, since
 
 log = structlog.get_logger("pactum.audit")
 
-
-def key_id_of(public_raw: bytes) -> str:
-    return hashlib.sha256(public_raw).hexdigest()[:16]
-
-
 RING_DIR = "checkpoint-keys"
+DEFAULT_ORIGIN = "pactum.localhost/audit"  # PACTUM_AUDIT_LOG_ORIGIN
 
 
 def now_rfc3339() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclass(frozen=True)
-class PublicKey:
-    """A checkpoint key's public half and when it signed: from ``valid_from`` (None: since the
-    log began) until ``retired_at`` (None: the current key)."""
-
-    key_id: str
-    public_key: str
-    valid_from: str | None = None
-    retired_at: str | None = None
-
-    def published(self) -> dict[str, object]:
-        return {
-            "algorithm": "Ed25519",
-            "key_id": self.key_id,
-            "public_key": self.public_key,
-            "valid_from": self.valid_from,
-            "retired_at": self.retired_at,
-            "status": "retired" if self.retired_at else "current",
-        }
-
-
-KeySet = dict[str, PublicKey]
-
-
-def key_set_of(value: object) -> KeySet:
-    """A key set from what a verifier is given: one public key (base64), a list of them, the
-    published document of ``GET /audit/checkpoint-key`` or an export header's ``keys``."""
-    if value is None or value == "":
-        return {}
-    if isinstance(value, str):
-        raw = base64.b64decode(value, validate=True)
-        Ed25519PublicKey.from_public_bytes(raw)  # ValueError unless a 32-byte Ed25519 key
-        return {key_id_of(raw): PublicKey(key_id_of(raw), value)}
-    if isinstance(value, dict) and "keys" in value:
-        return key_set_of(value["keys"])
-    if isinstance(value, dict) and "public_key" in value:
-        single = key_set_of(str(value["public_key"]))
-        (key,) = single.values()
-        if "key_id" in value and str(value["key_id"]) != key.key_id:
-            raise ValueError(f"key {value['key_id']} does not match its public key")
-        retired = value.get("retired_at")
-        valid_from = value.get("valid_from")
-        return {
-            key.key_id: PublicKey(
-                key.key_id,
-                key.public_key,
-                str(valid_from) if valid_from else None,
-                str(retired) if retired else None,
-            )
-        }
-    if isinstance(value, list):
-        keys: KeySet = {}
-        for item in value:
-            keys.update(key_set_of(item))
-        return keys
-    raise ValueError("not a public key, a list of keys or a published key document")
 
 
 def ring_of(key_file: Path) -> Path:
@@ -185,10 +131,17 @@ class CheckpointSigner:
     rotation by ``pactum rotate-key checkpoint``), so a running service signs the next checkpoint
     with the new key."""
 
-    def __init__(self, private_key: Ed25519PrivateKey, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        private_key: Ed25519PrivateKey,
+        path: Path | None = None,
+        *,
+        origin: str = DEFAULT_ORIGIN,
+    ) -> None:
         self._key = private_key
         self._path = path
         self._stamp = self._stat()
+        self.origin = origin
 
     def _stat(self) -> tuple[int, int, int] | None:
         if self._path is None:
@@ -200,9 +153,9 @@ class CheckpointSigner:
         return (found.st_ino, found.st_mtime_ns, found.st_size)
 
     @classmethod
-    def load_or_create(cls, path: Path) -> "CheckpointSigner":
+    def load_or_create(cls, path: Path, *, origin: str = DEFAULT_ORIGIN) -> "CheckpointSigner":
         if path.exists():
-            return cls(_read_private(path), path)
+            return cls(_read_private(path), path, origin=origin)
         key = Ed25519PrivateKey.generate()
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -214,7 +167,7 @@ class CheckpointSigner:
                     serialization.NoEncryption(),
                 )
             )
-        signer = cls(key, path)
+        signer = cls(key, path, origin=origin)
         log.info("audit.checkpoint_key_created", path=str(path), key_id=signer.key_id)
         return signer
 
@@ -242,6 +195,15 @@ class CheckpointSigner:
     def sign(self, note: bytes) -> str:
         return base64.b64encode(self.private_key.sign(note)).decode()
 
+    @property
+    def note_key(self) -> notes.NoteKey:
+        """The current key as signed-note tooling names it (its name is the log origin)."""
+        return notes.note_key(self.origin, self.public_raw)
+
+    def log_origin(self, organisation_id: str) -> str:
+        """The origin line of an organisation's checkpoints."""
+        return f"{self.origin}/{organisation_id}"
+
     def retired(self) -> list[PublicKey]:
         return retired_keys(self._path) if self._path is not None else []
 
@@ -255,36 +217,6 @@ class CheckpointSigner:
 
     def key_set(self) -> KeySet:
         return {key.key_id: key for key in self.key_ring()}
-
-
-def signature_holds(checkpoint: dict[str, object], public_key: str) -> bool:
-    """Does this checkpoint (as published) carry a valid signature by ``public_key``?"""
-    try:
-        note = checkpoint_note(
-            organisation_id=str(checkpoint["organisation_id"]),
-            size=int(str(checkpoint["size"])),
-            root=bytes.fromhex(str(checkpoint["root"])),
-            signed_at=str(checkpoint["signed_at"]),
-        )
-        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key))
-        key.verify(base64.b64decode(str(checkpoint["signature"])), note)
-    except (InvalidSignature, KeyError, ValueError, TypeError):
-        return False
-    return True
-
-
-def checkpoint_problem(checkpoint: dict[str, object], keys: KeySet) -> str | None:
-    """Why this checkpoint does not hold under ``keys``, checked by the key its ``key_id`` names
-    (unknown key, signed after that key's retirement, bad signature); None when it holds."""
-    size = checkpoint.get("size")
-    key = keys.get(str(checkpoint.get("key_id")))
-    if key is None:
-        return f"checkpoint of size {size} names an unknown key {checkpoint.get('key_id')}"
-    if key.retired_at is not None and str(checkpoint.get("signed_at")) > key.retired_at:
-        return f"checkpoint of size {size} is signed by key {key.key_id} after its retirement"
-    if not signature_holds(checkpoint, key.public_key):
-        return f"checkpoint of size {size} is not validly signed"
-    return None
 
 
 async def checkpoint(
@@ -316,6 +248,11 @@ async def checkpoint(
         organisation_id=organisation_id, size=tree.size, root=root, signed_at=signed_at
     )
     key_id, signature = key_id_of(_raw(key)), base64.b64encode(key.sign(note)).decode()
+    signed_note = notes.sign(
+        notes.checkpoint_text(signer.log_origin(organisation_id), tree.size, root),
+        notes.note_key(signer.origin, _raw(key)),
+        key.sign,
+    )
     signed = AuditCheckpoint(
         organisation_id=organisation_id,
         size=tree.size,
@@ -323,6 +260,7 @@ async def checkpoint(
         signed_at=signed_at,
         key_id=key_id,
         signature=signature,
+        note_signature=signed_note.rsplit(" ", 1)[1].strip(),
     )
     session.add(signed)
     tree.checkpointed_size = tree.size
@@ -408,6 +346,24 @@ async def run_checkpoints(
         rounds.covered_at = time.time()
         if count:
             log.info("audit.checkpoints_signed", organisations=count)
+
+
+class CheckpointBroken(ValueError):
+    """A stored checkpoint whose signature does not hold: no note is signed for it."""
+
+
+def signed_note(row: AuditCheckpoint, signer: CheckpointSigner) -> str:
+    """The checkpoint as a C2SP signed note. A checkpoint signed before notes were gets its note
+    signed now, by the current key, once its own signature holds under the key ring."""
+    text = notes.checkpoint_text(
+        signer.log_origin(row.organisation_id), row.size, bytes.fromhex(row.root)
+    )
+    if row.note_signature:
+        return f"{text}\n{notes.DASH} {signer.origin} {row.note_signature}\n"
+    problem = checkpoint_problem(public_checkpoint(row), signer.key_set())
+    if problem is not None:
+        raise CheckpointBroken(problem)
+    return notes.sign(text, signer.note_key, signer.private_key.sign)
 
 
 def public_checkpoint(row: AuditCheckpoint) -> dict[str, object]:

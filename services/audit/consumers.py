@@ -10,23 +10,26 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import insert, select
+from pactum_verify import merkle
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.audit import merkle, sealing
+from services.audit import sealing
 from services.audit.append import Appender, Row
 from services.audit.domain import (
     LEAF_FIELDS,
     agreement_of,
     leaf_bytes,
+    organisation_named,
     parties_of,
     retention_period,
+    signed_by_both,
     split_personal,
     trace_id,
     utc_text,
 )
-from services.audit.store import AgreementParties, AuditEntry, AuditNode
+from services.audit.store import AgreementParties, AuditEntry, AuditNode, OrganisationName
 from services.audit.tree import lock_frontiers, save_frontiers
 from shared.events import Envelope, EventKind
 
@@ -57,7 +60,16 @@ async def record_entries(
     periods: dict[tuple[int, int], str] = {}
     interventions: dict[tuple[str, str, str | None], bool] = {}
     requirements: dict[str, list[str]] = {}
-    split = [split_personal(event.data, event.clientaddr) for event, _ in events]
+    names = await _organisation_names(session, [event for event, _ in events])
+    split = [
+        split_personal(
+            event.data,
+            event.clientaddr,
+            actor_name=event.actorname,
+            actor_organisation_name=names.get(event.actororgid or ""),
+        )
+        for event, _ in events
+    ]
     personal_refs: list[tuple[str, str, str] | None] = []
     for (event, _), (_, personal) in zip(events, split, strict=True):
         if not personal:
@@ -139,13 +151,51 @@ async def record_entries(
     await _project_agreements(session, [event for event, _ in events])
 
 
+async def _organisation_names(session: AsyncSession, events: list[Envelope]) -> dict[str, str]:
+    """The names of the actors' organisations, as known now: those this batch states (stored
+    for the next batches) and those stored before."""
+    stated: dict[str, str] = {}
+    for event in events:
+        named = organisation_named(event.type, event.data)
+        if named:
+            stated[named[0]] = named[1]
+    wanted = {event.actororgid for event in events if event.actororgid} | set(stated)
+    if not wanted:
+        return {}
+    table = OrganisationName.__table__  # type: ignore[attr-defined]
+    known: dict[str, str] = dict(
+        (
+            await session.execute(
+                select(table.c.organisation_id, table.c.name).where(
+                    table.c.organisation_id.in_(wanted)
+                )
+            )
+        ).all()
+    )
+    fresh = [
+        {"organisation_id": org, "name": name} for org, name in stated.items() if org not in known
+    ]
+    if fresh:
+        await session.execute(insert(table), fresh)
+    for org, name in stated.items():
+        if org in known and known[org] != name:
+            await session.execute(
+                update(table).where(table.c.organisation_id == org).values(name=name)
+            )
+    return known | stated
+
+
 async def _project_agreements(session: AsyncSession, events: list[Envelope]) -> None:
-    """Remember which controller and processor an agreement binds (for the controller's view)."""
+    """Remember which controller and processor an agreement binds (for the controller's view),
+    and whether both signed it (for the processor's other applications)."""
     parties: dict[str, tuple[str, str]] = {}
+    signed: set[str] = set()
     for event in events:
         agreement_id, named = agreement_of(event.data), parties_of(event.data)
         if agreement_id and named:
             parties[agreement_id] = named
+            if signed_by_both(event.type, event.data):
+                signed.add(agreement_id)
     if not parties:
         return
     known = set(
@@ -158,9 +208,20 @@ async def _project_agreements(session: AsyncSession, events: list[Envelope]) -> 
         ).all()
     )
     fresh = [
-        {"agreement_id": agreement_id, "controller_id": controller, "processor_id": processor}
+        {
+            "agreement_id": agreement_id,
+            "controller_id": controller,
+            "processor_id": processor,
+            "signed": agreement_id in signed,
+        }
         for agreement_id, (controller, processor) in parties.items()
         if agreement_id not in known
     ]
     if fresh:
         await session.execute(insert(AgreementParties), fresh)
+    if signed & known:
+        await session.execute(
+            update(AgreementParties)
+            .where(col(AgreementParties.agreement_id).in_(signed & known))
+            .values(signed=True)
+        )

@@ -5,18 +5,28 @@ canonical JSON of the stored entry, personal data included *as ciphertext* (TOM-
 key later turns that data into a pseudonym without changing a single hash (TOM-T1).
 """
 
-import base64
 import re
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-EXPORT_FORMAT = "pactum-audit-export/1"
-
 # Keys of an event's data whose values identify a person: they are sealed, never stored in clear.
 PERSONAL_FIELDS = frozenset(
     {"name", "full_name", "display_name", "first_name", "last_name", "email", "email_address"}
+)
+
+# Where a sealed entry keeps the names of its actor and of the actor's organisation.
+ACTOR_NAME = "actor_name"
+ACTOR_ORGANISATION_NAME = "actor_organisation_name"
+
+# Identity's events that state an organisation's name (``data.organisation_id``, ``data.name``).
+ORGANISATION_NAMING = frozenset(
+    {
+        "dpa.identity.organisation.created.v1",
+        "dpa.identity.organisation.updated.v1",
+        "dpa.identity.organisation.announced.v1",
+    }
 )
 
 # What the leaf covers, in this order of meaning (the JSON itself is key-sorted).
@@ -70,7 +80,7 @@ def leaf_fields(entry: dict[str, Any]) -> dict[str, Any]:
 
 def leaf_bytes(fields: dict[str, Any]) -> bytes:
     """The bytes a leaf hashes: JSON with sorted keys, no whitespace, UTF-8 (orjson's
-    ``OPT_SORT_KEYS``), of :func:`leaf_fields`."""
+    ``OPT_SORT_KEYS``), of :func:`leaf_fields`; ``pactum_verify.leaves`` writes the same."""
     return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
 
 
@@ -80,16 +90,28 @@ def canonical(entry: dict[str, Any]) -> bytes:
 
 
 def split_personal(
-    data: dict[str, Any], client_address: str | None
+    data: dict[str, Any],
+    client_address: str | None,
+    *,
+    actor_name: str | None = None,
+    actor_organisation_name: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Separate what identifies a person (to be sealed) from what may be stored in clear."""
-    if PERSONAL_FIELDS.isdisjoint(data):  # most events name no person
+    """Separate what identifies a person (to be sealed) from what may be stored in clear.
+
+    The actor's display name and their organisation's name, as known when the entry is written,
+    are sealed with the rest: the entry names its person while the key lives, and only then.
+    """
+    if PERSONAL_FIELDS.isdisjoint(data):  # most events name no person in their data
         clear, personal = dict(data), {}
     else:
         clear = {key: value for key, value in data.items() if key not in PERSONAL_FIELDS}
         personal = {key: value for key, value in data.items() if key in PERSONAL_FIELDS}
     if client_address:
         personal["client_address"] = client_address
+    if actor_name:
+        personal[ACTOR_NAME] = actor_name
+    if actor_organisation_name:
+        personal[ACTOR_ORGANISATION_NAME] = actor_organisation_name
     return clear, personal
 
 
@@ -115,14 +137,6 @@ def periods_past_retention(periods: list[str], *, now: datetime, retention_days:
     return expired
 
 
-def checkpoint_note(*, organisation_id: str, size: int, root: bytes, signed_at: str) -> bytes:
-    """The signed text of a checkpoint (in the spirit of C2SP signed notes)."""
-    return (
-        f"pactum audit log {organisation_id}\n{size}\n"
-        f"{base64.b64encode(root).decode()}\n{signed_at}\n"
-    ).encode()
-
-
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 
 
@@ -138,6 +152,24 @@ def agreement_of(data: dict[str, Any]) -> str | None:
     """The agreement an event concerns, by the platform's convention (``data.agreement_id``)."""
     value = data.get("agreement_id")
     return str(value) if value else None
+
+
+def organisation_named(event_type: str, data: dict[str, Any]) -> tuple[str, str] | None:
+    """The organisation and its name, when the event states them."""
+    if event_type not in ORGANISATION_NAMING:
+        return None
+    organisation, name = data.get("organisation_id"), data.get("name")
+    if organisation and isinstance(name, str) and name:
+        return str(organisation), name
+    return None
+
+
+SIGNED = "dpa.agreements.agreement.signed.v1"
+
+
+def signed_by_both(event_type: str, data: dict[str, Any]) -> bool:
+    """Does this event say both parties signed the agreement (a version of it)?"""
+    return event_type == SIGNED and data.get("fully_signed") is True
 
 
 def parties_of(data: dict[str, Any]) -> tuple[str, str] | None:

@@ -3,8 +3,11 @@
 JSON Lines: a header line (the export's filter, the organisation's signed checkpoints up to a
 fresh one, the public checkpoint key), then one line per entry with every field its leaf covers
 and its leaf hash. An unfiltered export is the complete tree and verifies as a whole; a filtered
-one carries an inclusion proof per entry. CSV has the same columns for spreadsheets, with the
-checkpoint in the response headers. The access event commits before the first byte is sent.
+one carries an inclusion proof per entry. CSV is for people and spreadsheets: flat columns (time
+in Brussels, actor, organisation, action, record, the entry's sentence in the caller's language,
+supplier intervention, trace id), no JSON in a cell, with the checkpoint in the response headers;
+the JSON Lines export is the one that verifies. The access event commits before the first byte is
+sent.
 """
 
 import csv
@@ -12,9 +15,12 @@ import io
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import orjson
+from pactum_verify.leaves import EXPORT_FORMAT
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
@@ -25,8 +31,14 @@ from services.audit.checkpoints import (
     checkpoint,
     public_checkpoint,
 )
-from services.audit.domain import EXPORT_FORMAT, LEAF_FIELDS, leaf_fields
+from services.audit.domain import (
+    ACTOR_NAME,
+    ACTOR_ORGANISATION_NAME,
+    LEAF_FIELDS,
+    leaf_fields,
+)
 from services.audit.schemas import LogFilter
+from services.audit.sentences import DEFAULT_LANGUAGE, Language
 from services.audit.service import present
 from services.audit.store import AuditCheckpoint, AuditEntry
 from shared.auth import Principal
@@ -34,7 +46,18 @@ from shared.events.contracts.audit import AuditLogExported
 from shared.outbox import Outbox
 
 Format = Literal["jsonl", "csv"]
-CSV_COLUMNS = ("position", *LEAF_FIELDS, "leaf_hash", "personal_data", "pseudonym")
+CSV_COLUMNS = (
+    "time",
+    "actor",
+    "organisation",
+    "action",
+    "record",
+    "sentence",
+    "supplier intervention",
+    "trace id",
+)
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
 
 __all__ = ["CheckpointSigner", "Format", "Started", "start"]
 
@@ -54,6 +77,7 @@ async def start(
     principal: Principal,
     where: LogFilter,
     format: Format,
+    language: Language = DEFAULT_LANGUAGE,
 ) -> Started:
     """Sign a checkpoint, record the export, and return the stream of its lines."""
     organisation_id = principal.organisation_id
@@ -94,7 +118,7 @@ async def start(
             if key.key_id in {point.key_id for point in points} or key.key_id == signer.key_id
         ],
     }
-    lines = _lines(sessions, organisation_id, where, size, header)
+    lines = _lines(sessions, organisation_id, where, size, header, language)
     name = f"audit-{organisation_id}.{format}"
     headers = {"content-disposition": f'attachment; filename="{name}"'}
     if format == "csv":
@@ -111,17 +135,19 @@ async def _lines(
     where: LogFilter,
     size: int,
     header: dict[str, Any],
+    language: Language,
 ) -> AsyncIterator[dict[str, Any]]:
     yield header
     async with sessions() as session, session.begin():
         async for chunk in search.stream(
             session=session, organisation_id=organisation_id, where=where, up_to_index=size
         ):
-            shown = await present(session, chunk)
+            shown = await present(session, chunk, language)
             for entry, public in zip(chunk, shown, strict=True):
                 line = _line(entry) | {
                     "personal_data": public.personal_data,
                     "pseudonym": public.pseudonym,
+                    "sentence": public.sentence,
                 }
                 if entry.organisation_id != organisation_id:
                     line["tree"] = entry.organisation_id  # a processor's entry, its own tree
@@ -167,8 +193,7 @@ async def _csv(lines: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
     async for line in lines:
         if line["record"] != "entry":
             continue
-        flat = line | line["leaf"]
-        writer.writerow([_cell(flat.get(column)) for column in CSV_COLUMNS])
+        writer.writerow([_cell(value) for value in _row(line)])
         if buffer.tell() > 64_000:
             yield buffer.getvalue().encode()
             buffer.seek(0)
@@ -176,11 +201,26 @@ async def _csv(lines: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
     yield buffer.getvalue().encode()
 
 
+def _row(line: dict[str, Any]) -> tuple[str | None, ...]:
+    """An entry line as the CSV's columns (:data:`CSV_COLUMNS`)."""
+    leaf, opened = line["leaf"], line.get("personal_data") or {}
+    moment = datetime.fromisoformat(leaf["occurred_at"].replace("Z", "+00:00"))
+    actor = opened.get(ACTOR_NAME) or line.get("pseudonym") or leaf["actor_id"]
+    return (
+        moment.astimezone(BRUSSELS).isoformat(timespec="seconds"),
+        actor,
+        opened.get(ACTOR_ORGANISATION_NAME) or leaf["actor_organisation_id"],
+        leaf["event_type"],
+        leaf["subject"] or leaf["agreement_id"],
+        line["sentence"],
+        "yes" if leaf["supplier_intervention"] else "no",
+        leaf["trace_id"],
+    )
+
+
 def _cell(value: Any) -> str:
     """A CSV cell; text that a spreadsheet would run as a formula is quoted (CWE-1236)."""
     if value is None:
         return ""
-    if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     text = str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -4,9 +4,18 @@ A customer's log should cover every consultation of its data, not only those on 
 (TOM-T3a, TOM-T3c). Another application sends a CloudEvents envelope of a catalogued
 ``dpa.external.record.<verb>.v1`` type, either to ``POST /audit/events`` (with an access token of
 its organisation) or straight to NATS on ``dpa.<tenant>.external.record.<verb>``. Both go through
-the same validation as every event; the HTTP path stores the envelope, unchanged and with its own
-id, in the outbox, so a retried POST is stored once.
+the same validation as every event; the HTTP path stores the envelope, with its own id, in the
+outbox, so a retried POST is stored once.
+
+The HTTP path keeps a producer in its lane: who acted is stamped from the token (the actor, its
+organisation, its name, any grant), whatever the body says; an entry goes into another
+organisation's log only under an agreement both parties signed, with that organisation as the
+controller and the producer as the processor (and, when the event names an agreement, under that
+one); and the event's ``time`` must be within ``PACTUM_AUDIT_EXTERNAL_TIME_SKEW_SECONDS`` of now.
 """
+
+import json
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -14,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from services.audit.domain import agreement_of
 from services.audit.store import AgreementParties
 from shared.auth import Principal
 from shared.events import Envelope, UnknownEventType, kind_of
@@ -31,12 +41,29 @@ class NotServed(PermissionError):
     """The caller's organisation does not process this tenant's data."""
 
 
-def validated(body: bytes, principal: Principal) -> Envelope:
-    """The envelope, if it is a well-formed external access event sent in the caller's name."""
+def validated(
+    body: bytes, principal: Principal, *, now: datetime | None = None, skew: float = 300.0
+) -> Envelope:
+    """The envelope, if it is a well-formed external access event, stamped with the caller as
+    its actor, and timed within ``skew`` seconds of ``now``."""
     if b"\\u0000" in body or b"\x00" in body:
         raise Refused("NUL characters are not allowed in an event")
     try:
-        envelope = Envelope.model_validate_json(body)
+        sent = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise Refused("not a CloudEvents envelope: the body is not JSON") from None
+    if not isinstance(sent, dict):
+        raise Refused("not a CloudEvents envelope: the body is not a JSON object")
+    actor = principal.actor
+    stamped = sent | {
+        "actorid": actor.id,
+        "actortype": actor.type.value,
+        "actororgid": actor.organisation_id,
+        "actorname": actor.name,
+        "grantid": actor.grant_id,
+    }
+    try:
+        envelope = Envelope.model_validate(stamped)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first.get("loc", ())) or "body"
@@ -51,27 +78,33 @@ def validated(body: bytes, principal: Principal) -> Envelope:
         kind.payload.model_validate(envelope.data)
     except ValidationError as error:
         raise Refused(f"data does not match {kind.type}: {error.error_count()} error(s)") from None
-    if envelope.actororgid != principal.organisation_id:
-        raise Refused("actororgid must be the organisation of the sending application")
+    moment = now or datetime.now(UTC)
+    if abs((envelope.time - moment).total_seconds()) > skew:
+        raise Refused(f"time must be within {skew:g} seconds of now (it is when the access was)")
     return envelope
 
 
 async def accept(
-    *, session: AsyncSession, outbox: Outbox, principal: Principal, body: bytes
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    body: bytes,
+    skew: float = 300.0,
 ) -> tuple[Envelope, bool]:
     """Queue the event for the log; False when the same event id was accepted before."""
-    envelope = validated(body, principal)
+    envelope = validated(body, principal, skew=skew)
     async with session.begin():
         if envelope.tenantid != principal.organisation_id:
-            serves = await session.scalar(
-                select(col(AgreementParties.agreement_id))
-                .where(
-                    col(AgreementParties.controller_id) == envelope.tenantid,
-                    col(AgreementParties.processor_id) == principal.organisation_id,
-                )
-                .limit(1)
+            query = select(col(AgreementParties.agreement_id)).where(
+                col(AgreementParties.controller_id) == envelope.tenantid,
+                col(AgreementParties.processor_id) == principal.organisation_id,
+                col(AgreementParties.signed).is_(True),
             )
-            if serves is None:
+            named = agreement_of(envelope.data)
+            if named is not None:
+                query = query.where(col(AgreementParties.agreement_id) == named)
+            if await session.scalar(query.limit(1)) is None:
                 raise NotServed(envelope.tenantid)
         seen = await session.scalar(
             select(col(OutboxMessage.position)).where(col(OutboxMessage.event_id) == envelope.id)

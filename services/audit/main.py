@@ -6,8 +6,9 @@ from typing import ClassVar
 from fastapi import FastAPI
 from pydantic import Field
 
-from services.audit import api, api_proofs
+from services.audit import api, proof_api
 from services.audit.checkpoints import (
+    DEFAULT_ORIGIN,
     CheckpointSigner,
     SigningRounds,
     checkpoint_status,
@@ -28,6 +29,13 @@ class AuditSettings(ServiceSettings):
     consumer_batch_size: int = Field(default=512, ge=1, le=1024)
     checkpoint_key_file: Path | None = None  # default: <var_dir>/audit/checkpoint-key.pem
     checkpoint_interval_seconds: float = Field(default=60.0, gt=0)
+    # The transparency-log origin: checkpoint notes name "<origin>/<organisation id>" and the
+    # checkpoint key is named "<origin>" (schema-less URL of the log, C2SP tlog-checkpoint).
+    log_origin: str = Field(
+        default=DEFAULT_ORIGIN, min_length=1, max_length=200, pattern=r"^[^\s+]+$"
+    )
+    # How far an external producer's event ``time`` may be from now (POST /audit/events).
+    external_time_skew_seconds: float = Field(default=300.0, gt=0, le=86400)
     personal_data_retention_days: int = Field(default=365, ge=1)
     retention_check_seconds: float = Field(default=3600.0, gt=0)
 
@@ -61,7 +69,9 @@ def create_app(
 
     def load_signer() -> None:
         # On start, not on build: building the app (docs export) touches no key file.
-        app.state.checkpoint_signer = CheckpointSigner.load_or_create(settings.checkpoint_key_path)
+        app.state.checkpoint_signer = CheckpointSigner.load_or_create(
+            settings.checkpoint_key_path, origin=settings.log_origin
+        )
 
     async def sign_checkpoints() -> None:
         await run_checkpoints(
@@ -90,5 +100,5 @@ def create_app(
     app.state.audit_settings = settings
     app.state.audit_consumer = consumer
     app.include_router(api.router)
-    app.include_router(api_proofs.router)
+    app.include_router(proof_api.router)
     return app

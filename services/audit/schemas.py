@@ -83,6 +83,11 @@ class AuditEntryPublic(BaseModel):
         default=None, description="Shown instead of personal data once its key is destroyed."
     )
     leaf_hash: str
+    sentence: str = Field(
+        default="",
+        description="What the entry says, in the language asked for (`lang` or "
+        "Accept-Language: nl, fr, en), naming its actor while their key lives.",
+    )
 
 
 class AuditPage(BaseModel):
@@ -119,6 +124,16 @@ class CheckpointKey(BaseModel):
     key_id: str = Field(description="The current key's id.")
     public_key: str = Field(description="The current key: raw 32-byte public key, base64.")
     valid_from: str | None = None
+    log_origin: str = Field(
+        default="",
+        description="The platform's log origin; an organisation's checkpoints name "
+        "`<log_origin>/<organisation id>`.",
+    )
+    note_verifier_key: str = Field(
+        default="",
+        description="The current key as C2SP signed-note tooling takes it "
+        "(`name+hash+base64(0x01 || key)`), to check the signed-note checkpoints.",
+    )
     keys: list[CheckpointKeyPeriod] = Field(
         default_factory=list,
         description="Every key that signed checkpoints, retired ones first, the current last. "

@@ -35,6 +35,27 @@ async def _visibility(session: AsyncSession, organisation_id: str) -> Any:
     return or_(own, and_(col(AuditEntry.agreement_id).is_not(None), concerns_ours))
 
 
+async def parties(session: AsyncSession, one: str, other: str) -> bool:
+    """Do these two organisations share an agreement (either one the controller)?"""
+    found = await session.scalar(
+        select(col(AgreementParties.agreement_id))
+        .where(
+            or_(
+                and_(
+                    col(AgreementParties.controller_id) == one,
+                    col(AgreementParties.processor_id) == other,
+                ),
+                and_(
+                    col(AgreementParties.controller_id) == other,
+                    col(AgreementParties.processor_id) == one,
+                ),
+            )
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 async def selection(
     session: AsyncSession, *, organisation_id: str, where: LogFilter
 ) -> Select[Any]:

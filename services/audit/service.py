@@ -3,18 +3,25 @@
 Each use case is one transaction: what it reads, and the access event that records the read.
 """
 
+import uuid
 from typing import Any
 
+from pactum_verify.log import LogVerifier, Report
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.audit import sealing, search, tree
-from services.audit.checkpoints import CheckpointSigner, checkpoint, latest_checkpoint
-from services.audit.domain import leaf_fields, pseudonym
+from services.audit.checkpoints import (
+    CheckpointSigner,
+    checkpoint,
+    latest_checkpoint,
+    signed_note,
+)
+from services.audit.domain import ACTOR_NAME, ACTOR_ORGANISATION_NAME, leaf_fields, pseudonym
 from services.audit.schemas import AuditEntryPublic, LogFilter
+from services.audit.sentences import DEFAULT_LANGUAGE, Language, Told, sentence
 from services.audit.store import AuditCheckpoint, AuditEntry
-from services.audit.verification import LogVerifier, Report
 from shared.auth import Principal
 from shared.events.contracts.audit import AuditLogVerified, AuditLogViewed, AuditProofViewed
 from shared.outbox import Outbox
@@ -33,6 +40,7 @@ async def read_log(
     limit: int,
     cursor: int | None,
     order: search.Order,
+    language: Language = DEFAULT_LANGUAGE,
 ) -> list[AuditEntryPublic]:
     async with session.begin():
         entries = await search.page(
@@ -59,11 +67,14 @@ async def read_log(
                 last_position=max(positions) if positions else None,
             ),
         )
-        return await present(session, entries)
+        return await present(session, entries, language)
 
 
-async def present(session: AsyncSession, entries: list[AuditEntry]) -> list[AuditEntryPublic]:
-    """Entries as the organisation sees them: personal data opened, or a pseudonym once erased."""
+async def present(
+    session: AsyncSession, entries: list[AuditEntry], language: Language = DEFAULT_LANGUAGE
+) -> list[AuditEntryPublic]:
+    """Entries as the organisation sees them: personal data opened, or a pseudonym once erased,
+    and what each says as a sentence in ``language``."""
     keys = await sealing.materials(session, {e.seal_key_id for e in entries if e.seal_key_id})
     shown: list[AuditEntryPublic] = []
     for entry in entries:
@@ -79,8 +90,30 @@ async def present(session: AsyncSession, entries: list[AuditEntry]) -> list[Audi
                 public.pseudonym = pseudonym(entry.seal_key_id)
             else:
                 public.personal_data = opened
+        public.sentence = sentence(told_of(public), language)
         shown.append(public)
     return shown
+
+
+def told_of(public: AuditEntryPublic) -> Told:
+    """What the sentence of a presented entry is built from."""
+    opened = public.personal_data or {}
+    return Told(
+        event_type=public.event_type,
+        actor_id=public.actor_id,
+        actor_type=public.actor_type,
+        outcome=public.outcome,
+        actor_name=_text(opened.get(ACTOR_NAME)),
+        actor_organisation_name=_text(opened.get(ACTOR_ORGANISATION_NAME)),
+        supplier_intervention=public.supplier_intervention,
+        grant_id=public.grant_id,
+        record=public.subject or public.agreement_id,
+        pseudonym=public.pseudonym,
+    )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 async def sign_checkpoint(
@@ -91,6 +124,29 @@ async def sign_checkpoint(
         if signed is None:
             raise NotFound("the log is empty")
         return signed
+
+
+async def latest_note(
+    *,
+    session: AsyncSession,
+    signer: CheckpointSigner,
+    principal: Principal,
+    organisation_id: str,
+) -> str:
+    """The latest checkpoint of an organisation's log as a signed note: the caller's own, or
+    that of the other party of one of its agreements (the controller follows its processors)."""
+    try:
+        wanted = str(uuid.UUID(organisation_id))
+    except ValueError:
+        raise NotFound(organisation_id) from None
+    own = principal.organisation_id
+    async with session.begin():
+        if wanted != own and not await search.parties(session, own, wanted):
+            raise NotFound(organisation_id)
+        signed = await latest_checkpoint(session, organisation_id=wanted)
+        if signed is None:
+            raise NotFound(organisation_id)
+        return signed_note(signed, signer)
 
 
 async def inclusion(

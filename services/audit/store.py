@@ -4,7 +4,8 @@
 ``audit_checkpoint`` (signed tree heads) are append-only in the database itself (ASVS 16.4.2):
 triggers on SQLite and PostgreSQL, installed with the tables, refuse UPDATE and DELETE (and
 TRUNCATE on PostgreSQL). Only ``audit_tree`` (each organisation's frontier), ``audit_seal_key``
-(keys that erasure destroys) and ``audit_agreement`` (who the parties of an agreement are) change.
+(keys that erasure destroys), ``audit_agreement`` (who the parties of an agreement are) and
+``audit_organisation`` (organisations' names, for an actor's organisation in entries) change.
 """
 
 import uuid
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -101,6 +103,9 @@ class AuditCheckpoint(SQLModel, table=True):
     signed_at: str = Field(max_length=40)
     key_id: str = Field(max_length=64)
     signature: str = Field(max_length=128)
+    # The C2SP signed note's signature line blob (base64 of key hash and signature), by the same
+    # key; None on checkpoints signed before notes were.
+    note_signature: str | None = Field(default=None, max_length=128)
 
 
 class SealKey(SQLModel, table=True):
@@ -131,6 +136,19 @@ class AgreementParties(SQLModel, table=True):
     agreement_id: str = Field(primary_key=True, max_length=64)
     controller_id: str = Field(max_length=36)
     processor_id: str = Field(max_length=36)
+    # Both parties signed a version (``agreement.signed`` with ``fully_signed``): only then may
+    # the processor's other applications write into the controller's log.
+    signed: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+
+
+class OrganisationName(SQLModel, table=True):
+    """An organisation's current name, projected from identity's organisation events, so an entry
+    names the organisation of its actor as it was called when the entry was written."""
+
+    __tablename__ = "audit_organisation"
+
+    organisation_id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(max_length=200)
 
 
 def _table(model: type[SQLModel]) -> Table:
@@ -139,7 +157,13 @@ def _table(model: type[SQLModel]) -> Table:
 
 
 APPEND_ONLY = (_table(AuditEntry), _table(AuditNode), _table(AuditCheckpoint))
-TABLES = (*APPEND_ONLY, _table(AuditTree), _table(SealKey), _table(AgreementParties))
+TABLES = (
+    *APPEND_ONLY,
+    _table(AuditTree),
+    _table(SealKey),
+    _table(AgreementParties),
+    _table(OrganisationName),
+)
 
 _REFUSAL = "audit entries are append-only"
 

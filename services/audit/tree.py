@@ -2,11 +2,11 @@
 
 from collections.abc import Iterable
 
+from pactum_verify import merkle
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.audit import merkle
 from services.audit.store import AuditEntry, AuditNode, AuditTree
 
 

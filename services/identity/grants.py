@@ -313,6 +313,7 @@ async def grant_token(
             methods=principal.methods,
             home_organisation_id=principal.organisation_id,
             expires_at=_aware(grant.expires_at),
+            name=principal.display_name,
         )
         authority.outbox.add(
             session,

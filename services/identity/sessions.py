@@ -58,6 +58,7 @@ def access_token(
         ttl=authority.access_ttl,
         methods=login.methods.split(","),
         organisation_kind=kind,
+        name=user.display_name or None,
     )
 
 
@@ -100,7 +101,9 @@ async def start_session(
     )
     session.add(login)  # its id is set already: no flush, one round trip less per login
     refresh = _refresh(session, login, now)
-    actor = Actor(id=str(user.id), organisation_id=str(user.organisation_id))
+    actor = Actor(
+        id=str(user.id), organisation_id=str(user.organisation_id), name=user.display_name or None
+    )
     authority.outbox.add(
         session,
         type="dpa.identity.login.succeeded.v1",

@@ -29,6 +29,7 @@ class Actor(BaseModel):
     type: ActorType = ActorType.user
     organisation_id: str | None = None
     grant_id: str | None = None  # an operator acts on a customer's data only under a grant
+    name: str | None = None  # the person's display name (personal data: audit seals it)
 
     def intervenes_in(self, tenant: str) -> bool:
         """A supplier intervention (TOM-T3c): an operator, or someone of another organisation."""
@@ -65,6 +66,12 @@ class Envelope(BaseModel):
     actororgid: str | None = None
     grantid: str | None = Field(default=None, max_length=200)
     outcome: Outcome = Outcome.succeeded
+    actorname: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The actor's display name, so the log names its person (personal data: "
+        "audit seals it).",
+    )
     clientaddr: str | None = Field(
         default=None,
         max_length=64,
@@ -88,6 +95,7 @@ class Envelope(BaseModel):
             type=self.actortype,
             organisation_id=self.actororgid,
             grant_id=self.grantid,
+            name=self.actorname,
         )
 
     @property
@@ -131,6 +139,7 @@ def new_event(
         actortype=actor.type,
         actororgid=actor.organisation_id,
         grantid=actor.grant_id,
+        actorname=actor.name,
         outcome=outcome,
         clientaddr=client_address,
         correlationid=correlation_id,

@@ -64,6 +64,7 @@ def event(
     client_address: str | None = None,
     data: dict[str, Any] | None = None,
     when: datetime | None = None,
+    actor_name: str | None = None,
 ) -> Envelope:
     """A valid envelope of a catalogued type (an agreement read unless told otherwise)."""
     agreement = str(uuid.uuid4())
@@ -78,6 +79,7 @@ def event(
         actortype=actor_type,
         actororgid=actor_organisation if actor_organisation is not None else organisation,
         grantid=grant,
+        actorname=actor_name,
         outcome=outcome,
         clientaddr=client_address,
         traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",

@@ -4,11 +4,11 @@ sealed; they stay, still verify, and the erasure itself is logged without person
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from pactum_verify.export import verify_export
 from sqlalchemy import select
 
 from services.audit.erasure import expire_personal_data
 from services.audit.store import SealKey
-from services.audit.verify import verify_export
 from shared.auth import Role
 from tests.audit.conftest import Producer, entries_of, event, reader
 from tests.support.platform import Platform, eventually

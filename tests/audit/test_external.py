@@ -1,16 +1,18 @@
 """External producers: the processor's other applications record their accesses to a customer's
-data in the customer's log, through the same envelope and validation (TOM-T3a, TOM-T3c)."""
+data in the customer's log, through the same envelope and validation (TOM-T3a, TOM-T3c), and stay
+in their lane (issue 15.7): only under an agreement both parties signed, as the actor their token
+names, at the time it is now."""
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from shared.auth import Role
 from tests.audit.conftest import Producer, entries_of, event, reader
-from tests.support.platform import Platform
+from tests.support.platform import Platform, eventually
 
 
 def _access(controller: str, processor: str, **changes: Any) -> dict[str, Any]:
@@ -36,42 +38,50 @@ def _access(controller: str, processor: str, **changes: Any) -> dict[str, Any]:
     return envelope | changes
 
 
-async def _parties(producer: Producer, controller: str, processor: str) -> None:
-    await producer.send(
-        event(
-            controller,
-            type="dpa.agreements.agreement.created.v1",
-            data={
-                "agreement_id": str(uuid.uuid4()),
-                "controller_id": controller,
-                "processor_id": processor,
-            },
+async def _parties(
+    audit: Platform, producer: Producer, controller: str, processor: str, *, signed: bool = True
+) -> str:
+    """An agreement between the two, drafted and (unless told otherwise) signed by both."""
+    agreement = str(uuid.uuid4())
+    parties = {"agreement_id": agreement, "controller_id": controller, "processor_id": processor}
+    events = [event(controller, type="dpa.agreements.agreement.created.v1", data=parties)]
+    for party, both in (("processor", False), ("controller", True)) if signed else ():
+        events.append(
+            event(
+                controller,
+                type="dpa.agreements.agreement.signed.v1",
+                data=parties | {"version": 1, "party": party, "fully_signed": both},
+            )
         )
-    )
+    before = len(await audit.audit_entries(organisation_id=controller))
+    await producer.send(*events)
+    await entries_of(audit, controller, before + len(events))
+    return agreement
 
 
 async def test_a_processor_application_records_an_access_in_the_customers_log__TOM_T3a_TOM_T3c(
     audit: Platform, producer: Producer
 ) -> None:
     controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
-    await _parties(producer, controller, processor)
-    await entries_of(audit, controller, 1)
-    access = _access(controller, processor)
-    client, headers = audit.clients["audit"], audit.auth(processor, [Role.admin])
+    await _parties(audit, producer, controller, processor)
+    # Who acted comes from the token, whatever the body claims (issue 15.7).
+    access = _access(controller, processor, actorid="someone-else", actororgid=controller)
+    client = audit.clients["audit"]
+    headers = {"Authorization": f"Bearer {audit.token(processor, [Role.admin], user_id='app-7')}"}
     first = await client.post("/audit/events", content=json.dumps(access), headers=headers)
     again = await client.post("/audit/events", content=json.dumps(access), headers=headers)
     assert first.status_code == 202 and first.json()["duplicate"] is False
     assert again.status_code == 202 and again.json()["duplicate"] is True
 
-    _, recorded = await entries_of(audit, controller, 2)
+    *_, recorded = await entries_of(audit, controller, 4)
     assert str(recorded.event_id) == access["id"]
     assert recorded.event_type == "dpa.external.record.viewed.v1"
+    assert (recorded.actor_id, recorded.actor_organisation_id) == ("app-7", processor)
     assert recorded.supplier_intervention is True
-    assert recorded.actor_organisation_id == processor
     assert "TOM-T3c" in recorded.requirements
     page = await client.get("/audit/entries?supplier_only=true", headers=reader(audit, controller))
     assert [item["event_id"] for item in page.json()["items"]] == [access["id"]]
-    assert len(await audit.audit_entries(organisation_id=controller)) == 2
+    assert len(await audit.audit_entries(organisation_id=controller)) == 4
 
 
 async def test_nats_producers_go_through_the_same_validation__TOM_T3a(
@@ -93,7 +103,8 @@ async def test_nats_producers_go_through_the_same_validation__TOM_T3a(
         ({"type": "dpa.external.record.exploded.v1"}, "unknown event type"),
         ({"data": {"application": "x"}}, "does not match"),
         ({"time": "yesterday"}, "time"),
-        ({"actororgid": None}, "actororgid"),
+        ({"time": (datetime.now(UTC) - timedelta(minutes=10)).isoformat()}, "within 300"),
+        ({"time": (datetime.now(UTC) + timedelta(minutes=10)).isoformat()}, "within 300"),
         ({"extra": "field"}, "extra"),
         ({"subject": "case\u0000"}, "control characters"),  # the edge's rule: 400
     ],
@@ -134,3 +145,43 @@ async def test_an_application_may_not_write_into_a_log_it_does_not_serve(
         headers=audit.auth(stranger, [Role.member]),
     )
     assert member.status_code == 403
+
+
+async def test_entries_go_into_a_controllers_log_only_under_an_agreement_both_signed(
+    audit: Platform, producer: Producer
+) -> None:
+    controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    drafted = await _parties(audit, producer, controller, processor, signed=False)
+    client, headers = audit.clients["audit"], audit.auth(processor, [Role.admin])
+
+    async def post(**changes: Any) -> int:
+        answer = await client.post(
+            "/audit/events",
+            content=json.dumps(_access(controller, processor, **changes)),
+            headers=headers,
+        )
+        return answer.status_code
+
+    # A draft naming the controller is not enough (the probe of issue 15.7).
+    assert await post() == 403
+    signed = await _parties(audit, producer, controller, processor)
+    access = _access(controller, processor)
+    assert await post(data=access["data"] | {"agreement_id": drafted}) == 403
+    assert await post(data=access["data"] | {"agreement_id": signed}) == 202
+    assert await post() == 202  # naming no agreement: one both signed is there
+    # Back-dated: refused, nothing stored.
+    assert await post(time=(datetime.now(UTC) - timedelta(days=30)).isoformat()) == 422
+
+    async def accepted() -> list[Any] | None:
+        found = await audit.audit_entries(
+            organisation_id=controller, event_type="dpa.external.record.viewed.v1"
+        )
+        return found if len(found) >= 2 else None
+
+    await eventually(accepted)
+    recorded = await audit.audit_entries(
+        organisation_id=controller, event_type="dpa.external.record.viewed.v1"
+    )
+    assert len(recorded) == 2 and all(
+        entry.actor_organisation_id == processor for entry in recorded
+    )

@@ -14,13 +14,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pactum_verify.export import pinned_keys, verify_export
+from pactum_verify.keys import checkpoint_note, key_id_of
 from sqlalchemy import insert
 
-from services.audit.checkpoints import key_id_of, ring_of, rotate
-from services.audit.domain import checkpoint_note
+from services.audit.checkpoints import ring_of, rotate
 from services.audit.main import AuditSettings
 from services.audit.store import AuditCheckpoint
-from services.audit.verify import pinned_keys, verify_export
 from tests.audit.conftest import Producer, entries_of, event, reader
 from tests.support.platform import Platform
 
@@ -95,7 +95,7 @@ async def _forge(
 def _offline(path: Path, *keys: str) -> tuple[int, dict[str, Any]]:
     pins = [part for key in keys for part in ("--public-key", key)]
     result = subprocess.run(
-        [sys.executable, "-m", "services.audit.verify", str(path), *pins],
+        [sys.executable, "-m", "pactum_verify", "export", str(path), *pins],
         capture_output=True,
         text=True,
         check=False,

@@ -5,8 +5,7 @@ import hashlib
 from collections.abc import Callable
 
 import pytest
-
-from services.audit import merkle
+from pactum_verify import merkle
 
 
 def _mth(leaves: list[bytes]) -> bytes:

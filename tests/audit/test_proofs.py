@@ -7,10 +7,10 @@ import json
 import uuid
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pactum_verify import merkle
+from pactum_verify.keys import checkpoint_note, signature_holds
 
-from services.audit import merkle
-from services.audit.checkpoints import checkpoint_due, signature_holds
-from services.audit.domain import checkpoint_note
+from services.audit.checkpoints import checkpoint_due
 from tests.audit.conftest import Producer, entries_of, event, reader
 from tests.support.platform import Platform, eventually
 

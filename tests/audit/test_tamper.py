@@ -5,10 +5,10 @@ access forces it, the verifier names the first bad entry (ASVS 16.4.2, TOM-T3b, 
 import uuid
 
 import pytest
+from pactum_verify import merkle
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from services.audit import merkle
 from services.audit.domain import canonical
 from shared.auth import Role
 from tests.audit.conftest import Producer, drop_guards, entries_of, event, reader, tamper

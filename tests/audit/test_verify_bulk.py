@@ -8,12 +8,14 @@ from typing import Any
 import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pactum_verify import merkle
+from pactum_verify.export import CHUNK, verify_export
+from pactum_verify.keys import checkpoint_note
+from pactum_verify.leaves import EXPORT_FORMAT
+from pactum_verify.log import LogVerifier, Report
 
-from services.audit import merkle
 from services.audit.checkpoints import CheckpointSigner
-from services.audit.domain import EXPORT_FORMAT, checkpoint_note, leaf_bytes
-from services.audit.verification import LogVerifier, Report
-from services.audit.verify import CHUNK, verify_export
+from services.audit.domain import leaf_bytes
 
 ORGANISATION = "6f1c2a52-4d47-4a8e-9a39-0d7c1f4b3e21"
 SIZE = 3 * CHUNK + 123

@@ -69,8 +69,10 @@ def test_the_auditor_filters_to_supplier_interventions_checks_an_entry_and_verif
     rows = page.locator("table.audit-table tbody tr")
     expect(rows.first).to_be_visible()
     for row in rows.all():
-        expect(row.get_by_text("supplier intervention")).to_be_visible()
-        expect(row).to_contain_text("An agreement was read")
+        expect(row.get_by_text("supplier intervention", exact=True)).to_be_visible()
+        expect(row).to_contain_text(
+            f"Someone at {scene.names['processor']} (supplier intervention) viewed the agreement"
+        )
         expect(row).to_contain_text(f"someone at {scene.names['processor']}")
     check_accessibility(page)
 
@@ -81,6 +83,25 @@ def test_the_auditor_filters_to_supplier_interventions_checks_an_entry_and_verif
     page.get_by_label("What happened").select_option(label="Sign-ins")
     page.get_by_role("button", name="Show entries").click()
     expect(page.locator("table.audit-table tbody tr").first).to_contain_text(scene.dpo.email)
+
+    # Each entry reads as a sentence naming its person, in the reader's language.
+    page = koen.open("/audit")
+    page.get_by_text("Filter the log").click()
+    page.get_by_label("Who did it").select_option(label="Koen Verbeke")
+    page.get_by_label("What happened").select_option(label="Sign-ins")
+    page.get_by_role("button", name="Show entries").click()
+    signed_in = page.locator("table.audit-table tbody tr").first
+    expect(signed_in).to_contain_text(f"Koen Verbeke ({scene.names['controller']}) signed in.")
+    page.get_by_role("button", name="Nederlands").click()
+    expect(page.locator("table.audit-table")).to_contain_text(
+        f"Koen Verbeke ({scene.names['controller']}) meldde zich aan."
+    )
+    check_accessibility(page)
+    page.get_by_role("button", name="Français").click()
+    expect(page.locator("table.audit-table")).to_contain_text(
+        f"Koen Verbeke ({scene.names['controller']}) s'est connecté."
+    )
+    page.get_by_role("button", name="English").click()
 
     # A date that is no date: said on the form, nothing crashes.
     page = koen.open("/audit?since=31-31-2026&supplier=yes")
@@ -138,7 +159,7 @@ def test_the_auditor_filters_to_supplier_interventions_checks_an_entry_and_verif
         page.get_by_role("link", name="Download as CSV (for a spreadsheet)").click()
     spreadsheet = tmp_path / "audit-log.csv"
     done.value.save_as(spreadsheet)
-    assert "event_type" in spreadsheet.read_text().splitlines()[0]
+    assert spreadsheet.read_text().splitlines()[0].startswith("time,actor,organisation,action")
 
     # Older entries come a page at a time, by the log's cursor (no count of the whole log).
     page = koen.open("/audit")

@@ -10,7 +10,7 @@ import pytest
 from services.identity.keys import rotate_signer
 from services.identity.main import record_signing_key
 from shared.auth import TokenVerifier
-from tests.identity.conftest import EVERYWHERE, Identity, events_of
+from tests.identity.conftest import EVERYWHERE, PASSWORD, Identity, events_of
 from tests.support.platform import AUDIENCE, ISSUER, eventually
 
 
@@ -162,3 +162,38 @@ async def test_users_see_and_end_their_own_sessions__ASVS_7_5_2(identity: Identi
     assert theirs.status_code == 404
     assert (await identity.client.get("/me", headers=stranger.auth)).status_code == 200
     await events_of(identity.platform, "dpa.identity.session.listed.v1")
+
+
+async def test_a_persons_token_and_the_log_name_them_while_their_key_lives__TOM_T3b(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    answer = await identity.client.post(
+        "/users",
+        json={"email": "jan@example.org", "role": "member", "display_name": "Jan Peeters"},
+        headers=admin.auth,
+    )
+    assert answer.status_code == 201, answer.text
+    link_id = await identity.last_link_id(answer.json()["id"])
+    url = (await identity.deliver(link_id)).json()["url"]
+    assert (await identity.accept(url, PASSWORD)).status_code == 204
+    jan = await identity.login_account("jan@example.org", PASSWORD)
+    assert jwt.decode(jan.access_token, options={"verify_signature": False})["name"] == (
+        "Jan Peeters"
+    )
+    [login] = await events_of(
+        identity.platform, "dpa.identity.login.succeeded.v1", actor_id=jan.user_id
+    )
+    assert "Jan Peeters" not in login.model_dump_json()  # sealed, not in clear
+
+    async def told() -> str:
+        page = await identity.platform.clients["audit"].get(
+            "/audit/entries",
+            params={"actor": jan.user_id, "action": "dpa.identity.login.", "lang": "nl"},
+            headers=admin.auth,
+        )
+        items = page.json()["items"]
+        return str(items[0]["sentence"]) if items else ""
+
+    sentence = await eventually(told)
+    assert sentence.startswith("Jan Peeters (Org ") and sentence.endswith(") meldde zich aan.")

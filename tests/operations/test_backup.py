@@ -12,10 +12,10 @@ from typing import Any
 
 import nats
 import pytest
+from pactum_verify.export import verify_export
 from sqlalchemy import select, text
 
 from deploy import backup as backups
-from services.audit.verify import verify_export
 from shared import migrations
 from shared.auth import Role
 from shared.database import create_engine

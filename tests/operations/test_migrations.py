@@ -9,12 +9,15 @@ before migrations existed is adopted with its rows.
 import asyncio
 import importlib
 import io
+import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import Table, func, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -199,5 +202,70 @@ async def test_an_older_database_with_enum_columns_is_completed_without_recreati
         reached = await migrations.upgrade(engine, "identity", schema=target.schema)
         assert reached == migrations.head("identity")
         assert await migrations.check(engine, "identity", schema=target.schema) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_audit_0004_marks_the_agreements_its_log_saw_signed_by_both(
+    database: Callable[[str], Database],
+) -> None:
+    """Upgrading keeps the processors' other applications writing under agreements signed before
+    the ``signed`` column existed: it is filled from the log's own ``agreement.signed`` entries."""
+    target = database("audit")
+    engine = _engine(target)
+    schema = None if engine.dialect.name == "sqlite" else target.schema
+
+    def to_0003(connection: Any) -> None:
+        if schema is not None:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        config = migrations._config("audit", stdout=io.StringIO())
+        config.attributes["connection"] = connection
+        config.attributes["schema"] = schema
+        command.upgrade(config, "0003")
+
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(to_0003)
+            for agreement in ("signed-both", "signed-once", "drafted"):
+                await connection.execute(
+                    text(
+                        "INSERT INTO audit_agreement (agreement_id, controller_id, processor_id) "
+                        "VALUES (:agreement, 'c', 'p')"
+                    ),
+                    {"agreement": agreement},
+                )
+            for index, (agreement, both) in enumerate(
+                (("signed-once", False), ("signed-both", False), ("signed-both", True))
+            ):
+                await connection.execute(
+                    text(
+                        "INSERT INTO audit_entry (organisation_id, log_index, event_id, "
+                        "event_type, source, actor_id, actor_type, outcome, "
+                        "supplier_intervention, agreement_id, occurred_at, recorded_at, "
+                        "requirements, data, leaf_hash) VALUES ('c', :index, :event, "
+                        "'dpa.agreements.agreement.signed.v1', '/dpa/agreements', 'u', 'user', "
+                        "'succeeded', false, :agreement, :now, :now, '[]', :data, 'ab')"
+                    ),
+                    {
+                        "index": index,
+                        "event": uuid.uuid4().hex
+                        if engine.dialect.name == "sqlite"
+                        else str(uuid.uuid4()),
+                        "agreement": agreement,
+                        "now": datetime.now(UTC),
+                        "data": json.dumps({"agreement_id": agreement, "fully_signed": both}),
+                    },
+                )
+        assert await migrations.upgrade(engine, "audit", schema=target.schema) == "0004"
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT agreement_id, signed FROM audit_agreement")
+            )
+            signed = {str(agreement): value for agreement, value in rows}
+        assert {key: bool(value) for key, value in signed.items()} == {
+            "signed-both": True,
+            "signed-once": False,
+            "drafted": False,
+        }
     finally:
         await engine.dispose()

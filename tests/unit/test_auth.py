@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from shared.auth import InvalidToken, Role, TokenSigner, TokenVerifier
+from shared.events import new_event
+from shared.events.contracts.agreements import AgreementsListed
 
 ORG = "5b0f7c6e-3f7e-4c59-9d55-3c1f1b7a2c11"
 
@@ -48,6 +50,25 @@ async def test_tokens_with_bad_claims_are_refused(change: dict[str, Any]) -> Non
     claims: dict[str, Any] = {"user_id": "u", "organisation_id": ORG, "roles": ["admin"]} | change
     with pytest.raises(InvalidToken):
         await _verifier(signer).verify(signer.issue(**claims))
+
+
+async def test_the_name_claim_names_the_actor_of_the_events_a_person_causes() -> None:
+    signer = TokenSigner.generate(issuer="iss", audience="aud")
+    token = signer.issue(user_id="u", organisation_id=ORG, roles=["admin"], name="Jan Peeters")
+    principal = await _verifier(signer).verify(token)
+    assert principal.display_name == "Jan Peeters"
+    envelope = new_event(
+        source="/dpa/agreements",
+        type="dpa.agreements.agreement.listed.v1",
+        tenant=ORG,
+        actor=principal.actor,
+        data=AgreementsListed(agreement_ids=[]),
+    )
+    assert envelope.actorname == "Jan Peeters" and envelope.actor.name == "Jan Peeters"
+    unnamed = await _verifier(signer).verify(
+        signer.issue(user_id="u", organisation_id=ORG, roles=["admin"])
+    )
+    assert unnamed.display_name is None and unnamed.actor.name is None
 
 
 @pytest.mark.parametrize(

@@ -185,13 +185,20 @@ async def _organisations(request: Request, person: Person) -> dict[str, str]:
 def describe(
     request: Request, entry: dict[str, Any], people: dict[str, str], organisations: dict[str, str]
 ) -> dict[str, Any]:
-    """An entry as a person reads it: what happened in words, and who did it by name."""
+    """An entry as a person reads it: the log's own sentence in the person's language (naming the
+    actor as they were named when the entry was written), what kind of event it is in words, and
+    who did it by name."""
     summary = SUMMARIES.get(entry["event_type"])
     what = t(request, summary) if summary else _catalogue_summary(entry["event_type"])
     actor, kind = str(entry.get("actor_id") or ""), entry.get("actor_type")
-    home = organisations.get(str(entry.get("actor_organisation_id") or ""), "")
+    opened = entry.get("personal_data") or {}
+    home = str(opened.get("actor_organisation_name") or "") or organisations.get(
+        str(entry.get("actor_organisation_id") or ""), ""
+    )
     named = False
-    if kind == "operator":
+    if opened.get("actor_name"):
+        who, named = str(opened["actor_name"]), True
+    elif kind == "operator":
         who = t(request, "pactum operator (supplier)")
     elif kind == "system" or actor.startswith("system:"):
         who = t(request, "pactum, automatically")
@@ -204,6 +211,7 @@ def describe(
     return {
         "entry": entry,
         "what": what,
+        "sentence": entry.get("sentence") or what,
         "who": who,
         "home": home if named else "",
         "record": _record_name(entry, people, organisations),
@@ -279,7 +287,8 @@ async def read_audit_log(
                 "GET",
                 "/audit/entries",
                 token=person.access_token,
-                params=query | {"limit": PAGE_SIZE, "cursor": position},
+                params=query
+                | {"limit": PAGE_SIZE, "cursor": position, "lang": request.state.language},
             )
         except ApiRefused as refused:
             if refused.status != 422:
@@ -342,7 +351,12 @@ async def _entry(request: Request, person: Person, position: int) -> dict[str, A
         "GET",
         "/audit/entries",
         token=person.access_token,
-        params={"cursor": position + 1, "limit": 1, "order": "newest"},
+        params={
+            "cursor": position + 1,
+            "limit": 1,
+            "order": "newest",
+            "lang": request.state.language,
+        },
     )
     items = page.get("items") or []
     if not items or items[0]["position"] != position:

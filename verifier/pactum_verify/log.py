@@ -15,9 +15,9 @@ with every signed checkpoint on the way. It names the first bad leaf index:
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.audit import merkle
-from services.audit.checkpoints import KeySet, checkpoint_problem, key_set_of
-from services.audit.domain import leaf_bytes
+from pactum_verify import merkle
+from pactum_verify.keys import KeySet, checkpoint_problem, key_set_of
+from pactum_verify.leaves import leaf_bytes
 
 
 @dataclass
@@ -66,7 +66,7 @@ class LogVerifier:
         return self._signed_size
 
     def add(self, leaf: dict[str, Any], stored_hash: str | None = None) -> bool:
-        """Check the next entry, given as its :func:`~services.audit.domain.leaf_fields` and the
+        """Check the next entry, given as its leaf fields (an export line's ``leaf``) and the
         leaf hash stored with it; False once the log is found bad (the rest is ignored)."""
         if self._failure is not None:
             return False

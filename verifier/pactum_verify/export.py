@@ -1,34 +1,32 @@
-"""The offline verifier: ``python -m services.audit.verify export.jsonl [--public-key KEY]``.
+"""Verifying an export (``pactum-verify export export.jsonl [--public-key KEY]``).
 
-Works on a JSON Lines export alone, without the platform: it checks the checkpoint signatures
-by the key each one's ``key_id`` names (from the key set in the export, or better, the key set you
-pinned from ``GET /audit/checkpoint-key``),
-then either rebuilds the whole tree from the entries (a complete export) or checks each entry's
-inclusion proof (a filtered one). Every field of the header is checked or the export refused
-(:func:`header_problem`): the header's own checkpoint must be the newest signed one, every
-checkpoint must be signed, of this organisation and in order, ``complete`` must follow from the
-filters, and the keys must match their ids (issue 18.4: a changed header checkpoint verified).
-It prints one JSON report and exits 0 when the export verifies, 1 when it does not (naming the
-first bad leaf index, or what in the header does not hold), 2 when the file cannot be read as an
-export.
+Works on a JSON Lines export alone, without the platform: it checks the checkpoint signatures by
+the key each one's ``key_id`` names (from the key set in the export, or better, the key set you
+pinned from ``GET /audit/checkpoint-key``), then either rebuilds the whole tree from the entries
+(a complete export) or checks each entry's inclusion proof (a filtered one). Every field of the
+header is checked or the export refused (:func:`header_problem`): the header's own checkpoint must
+be the newest signed one, every checkpoint must be signed, of this organisation and in order,
+``complete`` must follow from the filters, and the keys must match their ids.
 """
 
-import argparse
 import base64
 import binascii
 import hashlib
 import json
 import re
-import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
+from pactum_verify.keys import KeySet, checkpoint_problem, key_id_of, key_set_of
+from pactum_verify.leaves import EXPORT_FORMAT, leaf_bytes
+from pactum_verify.log import LogVerifier, Report, verify_proven_entry
 
-from services.audit.checkpoints import KeySet, checkpoint_problem, key_id_of, key_set_of
-from services.audit.domain import EXPORT_FORMAT
-from services.audit.verification import LogVerifier, Report, verify_proven_entry
+_loads: Callable[[str], Any]
+try:
+    from orjson import loads as _loads
+except ImportError:  # the standalone verifier reads the same values with the standard library
+    _loads = json.loads
 
 # Entries hashed and folded together (see LogVerifier.add_many).
 CHUNK = 1024
@@ -188,7 +186,7 @@ def _verify_complete(records: Iterator[dict[str, Any]], own: str, verifier: LogV
     indexes: list[Any] = []
     stored: list[str | None] = []
     hashed: list[bytes] = []
-    sha256, dumps, sort_keys = hashlib.sha256, orjson.dumps, orjson.OPT_SORT_KEYS
+    sha256 = hashlib.sha256
     try:
         for record in records:
             if record.get("record") != "entry" or record.get("tree", own) != own:
@@ -196,7 +194,7 @@ def _verify_complete(records: Iterator[dict[str, Any]], own: str, verifier: LogV
             leaf = record["leaf"]
             indexes.append(leaf.get("log_index"))
             stored.append(record.get("leaf_hash"))
-            hashed.append(sha256(b"\x00" + dumps(leaf, option=sort_keys)).digest())
+            hashed.append(sha256(b"\x00" + leaf_bytes(leaf)).digest())
             if len(hashed) == CHUNK:
                 if not verifier.add_hashed(indexes, stored, hashed):
                     return verifier.finish()
@@ -236,37 +234,9 @@ def _records(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError:
+            record = _loads(line)
+        except ValueError:  # orjson's and json's decode errors are both ValueErrors
             raise NotAnExport(f"line {number} is not JSON") from None
         if not isinstance(record, dict):
             raise NotAnExport(f"line {number} is not a JSON object")
         yield record
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m services.audit.verify", description="Verify a pactum audit log export."
-    )
-    parser.add_argument("export", type=Path, help="a JSON Lines export (GET /audit/export)")
-    parser.add_argument(
-        "--public-key",
-        action="append",
-        help="the checkpoint keys you pinned: the JSON document of GET /audit/checkpoint-key "
-        "(or @file holding it), or one base64 key per --public-key (repeat it for several); "
-        "without it, the keys inside the export are trusted",
-    )
-    arguments = parser.parse_args(argv)
-    try:
-        pinned = pinned_keys(arguments.public_key) if arguments.public_key else None
-        with arguments.export.open(encoding="utf-8") as lines:
-            report = verify_export(lines, public_key=pinned)
-    except (OSError, NotAnExport, UnicodeDecodeError, KeyError, TypeError, ValueError) as error:
-        print(json.dumps({"valid": False, "error": str(error)}))
-        return 2
-    print(json.dumps(report.__dict__))
-    return 0 if report.valid else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

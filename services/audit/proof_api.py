@@ -3,9 +3,15 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import PlainTextResponse
 
 from services.audit import service
-from services.audit.checkpoints import CheckpointSigner, latest_checkpoint, public_checkpoint
+from services.audit.checkpoints import (
+    CheckpointBroken,
+    CheckpointSigner,
+    latest_checkpoint,
+    public_checkpoint,
+)
 from services.audit.schemas import (
     CheckpointKey,
     CheckpointKeyPeriod,
@@ -48,6 +54,8 @@ async def checkpoint_key(signer: SignerDep) -> CheckpointKey:
         key_id=current.key_id,
         public_key=current.public_key,
         valid_from=current.valid_from,
+        log_origin=signer.origin,
+        note_verifier_key=signer.note_key.text,
         keys=keys,
     )
 
@@ -71,6 +79,41 @@ async def latest(principal: LogReader, session: SessionDep) -> CheckpointPublic:
     if signed is None:
         raise NOT_FOUND
     return CheckpointPublic.model_validate(public_checkpoint(signed))
+
+
+NOTE = "text/plain; charset=utf-8"
+BROKEN_CHECKPOINT = HTTPException(
+    status.HTTP_409_CONFLICT,
+    detail="The latest stored checkpoint's signature does not hold; GET /audit/verification.",
+)
+
+
+@router.get(
+    "/organisations/{organisation_id}/checkpoint",
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "content": {NOTE: {}},
+            "description": "The organisation's latest checkpoint as a C2SP signed note.",
+        },
+        404: {"description": "No checkpoint, or not an organisation the caller may follow."},
+        409: {"description": BROKEN_CHECKPOINT.detail},
+    },
+)
+async def latest_note(
+    organisation_id: str, principal: LogReader, session: SessionDep, signer: SignerDep
+) -> PlainTextResponse:
+    """An organisation's latest checkpoint as a C2SP tlog-checkpoint signed note, for itself and
+    for the other party of any of its agreements (a controller pins its processor's log)."""
+    try:
+        note = await service.latest_note(
+            session=session, signer=signer, principal=principal, organisation_id=organisation_id
+        )
+    except NotFound:
+        raise NOT_FOUND from None
+    except CheckpointBroken:
+        raise BROKEN_CHECKPOINT from None
+    return PlainTextResponse(note, media_type=NOTE)
 
 
 PROOF_ANSWERS: dict[int | str, dict[str, Any]] = {

@@ -1,0 +1,691 @@
+"""What an entry says, as one sentence in Dutch, French or English (TOM-T3b).
+
+Every catalogued event kind has a template per language, with ``{actor}`` (who, by name, with
+their organisation and any supplier intervention) and ``{record}`` (what it concerns, by
+reference). ``tests/unit/test_audit_sentences.py`` keeps the templates in step with the catalogue;
+a kind newer than this table is told with a plain sentence naming its type. Pure: no framework.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+Language = Literal["nl", "fr", "en"]
+LANGUAGES: tuple[Language, ...] = ("nl", "fr", "en")
+DEFAULT_LANGUAGE: Language = "en"
+
+# Per event type: the sentence in English, Dutch and French (in that order).
+TEMPLATES: dict[str, tuple[str, str, str]] = {
+    # -- identity: organisations and policies
+    "dpa.identity.organisation.created.v1": (
+        "{actor} created the organisation {record}.",
+        "{actor} maakte de organisatie {record} aan.",
+        "{actor} a créé l'organisation {record}.",
+    ),
+    "dpa.identity.organisation.updated.v1": (
+        "{actor} renamed the organisation {record}.",
+        "{actor} wijzigde de naam van de organisatie {record}.",
+        "{actor} a renommé l'organisation {record}.",
+    ),
+    "dpa.identity.organisation.disabled.v1": (
+        "{actor} disabled the organisation {record}.",
+        "{actor} schakelde de organisatie {record} uit.",
+        "{actor} a désactivé l'organisation {record}.",
+    ),
+    "dpa.identity.organisation.enabled.v1": (
+        "{actor} enabled the organisation {record} again.",
+        "{actor} schakelde de organisatie {record} opnieuw in.",
+        "{actor} a réactivé l'organisation {record}.",
+    ),
+    "dpa.identity.organisation.announced.v1": (
+        "{actor} re-stated the organisation {record} for the platform's services.",
+        "{actor} bevestigde de organisatie {record} opnieuw aan de diensten van het platform.",
+        "{actor} a redéclaré l'organisation {record} aux services de la plateforme.",
+    ),
+    "dpa.identity.organisation.viewed.v1": (
+        "{actor} viewed the organisation {record}.",
+        "{actor} bekeek de organisatie {record}.",
+        "{actor} a consulté l'organisation {record}.",
+    ),
+    "dpa.identity.organisation.listed.v1": (
+        "{actor} viewed the list of organisations.",
+        "{actor} bekeek de lijst van organisaties.",
+        "{actor} a consulté la liste des organisations.",
+    ),
+    "dpa.identity.policy.updated.v1": (
+        "{actor} changed the organisation's security policy.",
+        "{actor} wijzigde het beveiligingsbeleid van de organisatie.",
+        "{actor} a modifié la politique de sécurité de l'organisation.",
+    ),
+    "dpa.identity.policy.viewed.v1": (
+        "{actor} viewed the organisation's security policy.",
+        "{actor} bekeek het beveiligingsbeleid van de organisatie.",
+        "{actor} a consulté la politique de sécurité de l'organisation.",
+    ),
+    # -- identity: people
+    "dpa.identity.user.invited.v1": (
+        "{actor} invited the user {record}.",
+        "{actor} nodigde de gebruiker {record} uit.",
+        "{actor} a invité l'utilisateur {record}.",
+    ),
+    "dpa.identity.invitation.accepted.v1": (
+        "{actor} accepted their invitation and chose a password.",
+        "{actor} aanvaardde de uitnodiging en koos een wachtwoord.",
+        "{actor} a accepté son invitation et choisi un mot de passe.",
+    ),
+    "dpa.identity.user.disabled.v1": (
+        "{actor} disabled the user {record}; their sessions ended.",
+        "{actor} schakelde de gebruiker {record} uit; de sessies werden beëindigd.",
+        "{actor} a désactivé l'utilisateur {record} ; ses sessions ont pris fin.",
+    ),
+    "dpa.identity.user.enabled.v1": (
+        "{actor} enabled the user {record} again.",
+        "{actor} schakelde de gebruiker {record} opnieuw in.",
+        "{actor} a réactivé l'utilisateur {record}.",
+    ),
+    "dpa.identity.user.removed.v1": (
+        "{actor} removed the user {record} from the organisation.",
+        "{actor} verwijderde de gebruiker {record} uit de organisatie.",
+        "{actor} a retiré l'utilisateur {record} de l'organisation.",
+    ),
+    "dpa.identity.user_role.updated.v1": (
+        "{actor} changed the role of the user {record}.",
+        "{actor} wijzigde de rol van de gebruiker {record}.",
+        "{actor} a modifié le rôle de l'utilisateur {record}.",
+    ),
+    "dpa.identity.user.viewed.v1": (
+        "{actor} viewed the user {record}.",
+        "{actor} bekeek de gebruiker {record}.",
+        "{actor} a consulté l'utilisateur {record}.",
+    ),
+    "dpa.identity.user.listed.v1": (
+        "{actor} viewed the list of users.",
+        "{actor} bekeek de lijst van gebruikers.",
+        "{actor} a consulté la liste des utilisateurs.",
+    ),
+    "dpa.identity.link.issued.v1": (
+        "{actor} had a one-time link sent to the user {record}.",
+        "{actor} liet een eenmalige link naar de gebruiker {record} sturen.",
+        "{actor} a fait envoyer un lien à usage unique à l'utilisateur {record}.",
+    ),
+    "dpa.identity.link.viewed.v1": (
+        "{actor} opened a one-time link without using it.",
+        "{actor} opende een eenmalige link zonder hem te gebruiken.",
+        "{actor} a ouvert un lien à usage unique sans l'utiliser.",
+    ),
+    # -- identity: sign-in and sessions
+    "dpa.identity.login.succeeded.v1": (
+        "{actor} signed in.",
+        "{actor} meldde zich aan.",
+        "{actor} s'est connecté.",
+    ),
+    "dpa.identity.login.failed.v1": (
+        "{actor} tried to sign in as {record}, without success.",
+        "{actor} probeerde zich aan te melden als {record}, zonder succes.",
+        "{actor} a tenté de se connecter en tant que {record}, sans succès.",
+    ),
+    "dpa.identity.account.locked.v1": (
+        "The account {record} was locked after repeated failed sign-ins ({actor}).",
+        "Het account {record} werd vergrendeld na herhaalde mislukte aanmeldingen ({actor}).",
+        "Le compte {record} a été verrouillé après des échecs de connexion répétés ({actor}).",
+    ),
+    "dpa.identity.account.unlocked.v1": (
+        "{actor} unlocked the account {record}.",
+        "{actor} ontgrendelde het account {record}.",
+        "{actor} a déverrouillé le compte {record}.",
+    ),
+    "dpa.identity.mfa.enrolled.v1": (
+        "{actor} set up a second sign-in factor.",
+        "{actor} stelde een tweede aanmeldfactor in.",
+        "{actor} a configuré un second facteur de connexion.",
+    ),
+    "dpa.identity.mfa.reset.v1": (
+        "{actor} removed the second sign-in factor of the user {record}.",
+        "{actor} verwijderde de tweede aanmeldfactor van de gebruiker {record}.",
+        "{actor} a supprimé le second facteur de connexion de l'utilisateur {record}.",
+    ),
+    "dpa.identity.recovery_code.issued.v1": (
+        "{actor} received new recovery codes.",
+        "{actor} kreeg nieuwe herstelcodes.",
+        "{actor} a reçu de nouveaux codes de récupération.",
+    ),
+    "dpa.identity.password.updated.v1": (
+        "{actor} changed their password.",
+        "{actor} wijzigde het eigen wachtwoord.",
+        "{actor} a modifié son mot de passe.",
+    ),
+    "dpa.identity.password_reset.requested.v1": (
+        "{actor} asked for a password reset link for {record}.",
+        "{actor} vroeg een link aan om het wachtwoord van {record} opnieuw in te stellen.",
+        "{actor} a demandé un lien de réinitialisation du mot de passe de {record}.",
+    ),
+    "dpa.identity.password.reset.v1": (
+        "{actor} reset their password through a one-time link; all sessions ended.",
+        "{actor} stelde het wachtwoord opnieuw in via een eenmalige link; alle sessies eindigden.",
+        "{actor} a réinitialisé son mot de passe par un lien à usage unique ; "
+        "toutes les sessions ont pris fin.",
+    ),
+    "dpa.identity.session.revoked.v1": (
+        "{actor} ended sessions of {record}.",
+        "{actor} beëindigde sessies van {record}.",
+        "{actor} a mis fin à des sessions de {record}.",
+    ),
+    "dpa.identity.session.listed.v1": (
+        "{actor} viewed their own open sessions.",
+        "{actor} bekeek de eigen open sessies.",
+        "{actor} a consulté ses propres sessions ouvertes.",
+    ),
+    "dpa.identity.session.updated.v1": (
+        "{actor} continued a session (its refresh token was renewed).",
+        "{actor} zette een sessie voort (het vernieuwingstoken werd vervangen).",
+        "{actor} a prolongé une session (son jeton de renouvellement a été remplacé).",
+    ),
+    "dpa.identity.signing_key.created.v1": (
+        "{actor} created a new key that signs access tokens.",
+        "{actor} maakte een nieuwe sleutel aan die toegangstokens ondertekent.",
+        "{actor} a créé une nouvelle clé de signature des jetons d'accès.",
+    ),
+    # -- identity: supplier access
+    "dpa.identity.grant.requested.v1": (
+        "{actor} asked for time-limited access to the organisation's data (grant {record}).",
+        "{actor} vroeg tijdelijke toegang tot de gegevens van de organisatie "
+        "(machtiging {record}).",
+        "{actor} a demandé un accès limité dans le temps aux données de l'organisation "
+        "(autorisation {record}).",
+    ),
+    "dpa.identity.grant.approved.v1": (
+        "{actor} approved the supplier's access grant {record}.",
+        "{actor} keurde de toegangsmachtiging {record} van de leverancier goed.",
+        "{actor} a approuvé l'autorisation d'accès {record} du fournisseur.",
+    ),
+    "dpa.identity.grant.denied.v1": (
+        "{actor} refused the supplier's access grant {record}.",
+        "{actor} weigerde de toegangsmachtiging {record} van de leverancier.",
+        "{actor} a refusé l'autorisation d'accès {record} du fournisseur.",
+    ),
+    "dpa.identity.grant.revoked.v1": (
+        "{actor} revoked the supplier's access grant {record}.",
+        "{actor} trok de toegangsmachtiging {record} van de leverancier in.",
+        "{actor} a révoqué l'autorisation d'accès {record} du fournisseur.",
+    ),
+    "dpa.identity.grant.expired.v1": (
+        "The supplier's access grant {record} came to its end ({actor}).",
+        "De toegangsmachtiging {record} van de leverancier liep af ({actor}).",
+        "L'autorisation d'accès {record} du fournisseur a expiré ({actor}).",
+    ),
+    "dpa.identity.grant.activated.v1": (
+        "{actor} started using the access grant {record}.",
+        "{actor} begon de toegangsmachtiging {record} te gebruiken.",
+        "{actor} a commencé à utiliser l'autorisation d'accès {record}.",
+    ),
+    "dpa.identity.grant.listed.v1": (
+        "{actor} viewed the supplier's access grants.",
+        "{actor} bekeek de toegangsmachtigingen van de leverancier.",
+        "{actor} a consulté les autorisations d'accès du fournisseur.",
+    ),
+    "dpa.identity.maintenance_notice.sent.v1": (
+        "{actor} announced a maintenance window ({record}).",
+        "{actor} kondigde een onderhoudsvenster aan ({record}).",
+        "{actor} a annoncé une fenêtre de maintenance ({record}).",
+    ),
+    "dpa.identity.maintenance_notice.objected.v1": (
+        "{actor} objected to the maintenance notice {record}; the grants it covered ended.",
+        "{actor} maakte bezwaar tegen de onderhoudsmelding {record}; "
+        "de machtigingen eronder eindigden.",
+        "{actor} s'est opposé à l'avis de maintenance {record} ; "
+        "les autorisations qu'il couvrait ont pris fin.",
+    ),
+    "dpa.identity.maintenance_notice.listed.v1": (
+        "{actor} viewed the maintenance notices.",
+        "{actor} bekeek de onderhoudsmeldingen.",
+        "{actor} a consulté les avis de maintenance.",
+    ),
+    # -- agreements
+    "dpa.agreements.agreement.created.v1": (
+        "{actor} drafted the agreement {record}.",
+        "{actor} stelde de overeenkomst {record} op.",
+        "{actor} a rédigé l'accord {record}.",
+    ),
+    "dpa.agreements.agreement.viewed.v1": (
+        "{actor} viewed the agreement {record}.",
+        "{actor} bekeek de overeenkomst {record}.",
+        "{actor} a consulté l'accord {record}.",
+    ),
+    "dpa.agreements.agreement.listed.v1": (
+        "{actor} viewed the list of agreements.",
+        "{actor} bekeek de lijst van overeenkomsten.",
+        "{actor} a consulté la liste des accords.",
+    ),
+    "dpa.agreements.agreement.updated.v1": (
+        "{actor} edited the draft agreement {record}.",
+        "{actor} bewerkte de ontwerpovereenkomst {record}.",
+        "{actor} a modifié le projet d'accord {record}.",
+    ),
+    "dpa.agreements.agreement.signed.v1": (
+        "{actor} signed the agreement {record}.",
+        "{actor} ondertekende de overeenkomst {record}.",
+        "{actor} a signé l'accord {record}.",
+    ),
+    "dpa.agreements.agreement.activated.v1": (
+        "The agreement {record} came into force ({actor}).",
+        "De overeenkomst {record} trad in werking ({actor}).",
+        "L'accord {record} est entré en vigueur ({actor}).",
+    ),
+    "dpa.agreements.agreement.terminated.v1": (
+        "{actor} terminated the agreement {record}.",
+        "{actor} beëindigde de overeenkomst {record}.",
+        "{actor} a résilié l'accord {record}.",
+    ),
+    "dpa.agreements.agreement.exported.v1": (
+        "{actor} exported the agreement {record}.",
+        "{actor} exporteerde de overeenkomst {record}.",
+        "{actor} a exporté l'accord {record}.",
+    ),
+    "dpa.agreements.agreement.closed.v1": (
+        "The agreement {record} was closed: its data was returned or destroyed ({actor}).",
+        "De overeenkomst {record} werd afgesloten: de gegevens werden terugbezorgd of vernietigd "
+        "({actor}).",
+        "L'accord {record} a été clôturé : ses données ont été restituées ou détruites ({actor}).",
+    ),
+    "dpa.agreements.retention.expired.v1": (
+        "The retention period of the agreement {record} ended ({actor}).",
+        "De bewaartermijn van de overeenkomst {record} liep af ({actor}).",
+        "La durée de conservation de l'accord {record} a pris fin ({actor}).",
+    ),
+    "dpa.agreements.amendment.proposed.v1": (
+        "{actor} proposed an amendment to the agreement {record}.",
+        "{actor} stelde een wijziging van de overeenkomst {record} voor.",
+        "{actor} a proposé un avenant à l'accord {record}.",
+    ),
+    "dpa.agreements.amendment.accepted.v1": (
+        "The amendment to the agreement {record} was signed by both parties ({actor}).",
+        "De wijziging van de overeenkomst {record} werd door beide partijen ondertekend ({actor}).",
+        "L'avenant à l'accord {record} a été signé par les deux parties ({actor}).",
+    ),
+    "dpa.agreements.amendment.withdrawn.v1": (
+        "{actor} withdrew or declined the amendment to the agreement {record}.",
+        "{actor} trok de wijziging van de overeenkomst {record} in of wees ze af.",
+        "{actor} a retiré ou refusé l'avenant à l'accord {record}.",
+    ),
+    "dpa.agreements.record.listed.v1": (
+        "{actor} viewed the records of the agreement {record}.",
+        "{actor} bekeek de registers van de overeenkomst {record}.",
+        "{actor} a consulté les registres de l'accord {record}.",
+    ),
+    "dpa.agreements.instruction.issued.v1": (
+        "{actor} gave a documented instruction under the agreement {record}.",
+        "{actor} gaf een gedocumenteerde instructie onder de overeenkomst {record}.",
+        "{actor} a donné une instruction documentée dans le cadre de l'accord {record}.",
+    ),
+    "dpa.agreements.instruction.acknowledged.v1": (
+        "{actor} acknowledged an instruction under the agreement {record}.",
+        "{actor} bevestigde een instructie onder de overeenkomst {record}.",
+        "{actor} a accusé réception d'une instruction dans le cadre de l'accord {record}.",
+    ),
+    "dpa.agreements.measure.updated.v1": (
+        "{actor} updated a security measure of the agreement {record}.",
+        "{actor} wijzigde een beveiligingsmaatregel van de overeenkomst {record}.",
+        "{actor} a mis à jour une mesure de sécurité de l'accord {record}.",
+    ),
+    "dpa.agreements.compliance_report.exported.v1": (
+        "{actor} exported a compliance report.",
+        "{actor} exporteerde een nalevingsrapport.",
+        "{actor} a exporté un rapport de conformité.",
+    ),
+    "dpa.agreements.processing_record.exported.v1": (
+        "{actor} exported the record of processing activities.",
+        "{actor} exporteerde het register van verwerkingsactiviteiten.",
+        "{actor} a exporté le registre des activités de traitement.",
+    ),
+    # -- agreements: subprocessors
+    "dpa.agreements.subprocessor_change.proposed.v1": (
+        "{actor} proposed a change of subprocessor ({record}).",
+        "{actor} stelde een wijziging van subverwerker voor ({record}).",
+        "{actor} a proposé un changement de sous-traitant ultérieur ({record}).",
+    ),
+    "dpa.agreements.subprocessor_change.withdrawn.v1": (
+        "{actor} withdrew the proposed change of subprocessor {record}.",
+        "{actor} trok de voorgestelde wijziging van subverwerker {record} in.",
+        "{actor} a retiré le changement de sous-traitant ultérieur proposé {record}.",
+    ),
+    "dpa.agreements.subprocessor_notice.issued.v1": (
+        "{actor} notified a change of subprocessor under the agreement {record}.",
+        "{actor} meldde een wijziging van subverwerker onder de overeenkomst {record}.",
+        "{actor} a notifié un changement de sous-traitant ultérieur pour l'accord {record}.",
+    ),
+    "dpa.agreements.subprocessor_notice.approved.v1": (
+        "{actor} approved the change of subprocessor for the agreement {record}.",
+        "{actor} keurde de wijziging van subverwerker voor de overeenkomst {record} goed.",
+        "{actor} a approuvé le changement de sous-traitant ultérieur pour l'accord {record}.",
+    ),
+    "dpa.agreements.subprocessor_notice.objected.v1": (
+        "{actor} objected to the change of subprocessor for the agreement {record}.",
+        "{actor} maakte bezwaar tegen de wijziging van subverwerker voor de overeenkomst {record}.",
+        "{actor} s'est opposé au changement de sous-traitant ultérieur pour l'accord {record}.",
+    ),
+    "dpa.agreements.subprocessor_notice.accepted.v1": (
+        "The change of subprocessor for the agreement {record} was accepted by silence ({actor}).",
+        "De wijziging van subverwerker voor de overeenkomst {record} werd stilzwijgend aanvaard "
+        "({actor}).",
+        "Le changement de sous-traitant ultérieur pour l'accord {record} a été accepté "
+        "tacitement ({actor}).",
+    ),
+    "dpa.agreements.subprocessor_notice.expired.v1": (
+        "The objection period for the change of subprocessor under the agreement {record} "
+        "ended without an answer ({actor}).",
+        "De bezwaartermijn voor de wijziging van subverwerker onder de overeenkomst {record} "
+        "liep af zonder antwoord ({actor}).",
+        "Le délai d'opposition au changement de sous-traitant ultérieur pour l'accord {record} "
+        "a pris fin sans réponse ({actor}).",
+    ),
+    "dpa.agreements.subprocessor_notice.withdrawn.v1": (
+        "{actor} withdrew the change of subprocessor for the agreement {record}.",
+        "{actor} trok de wijziging van subverwerker voor de overeenkomst {record} in.",
+        "{actor} a retiré le changement de sous-traitant ultérieur pour l'accord {record}.",
+    ),
+    "dpa.agreements.subprocessor.listed.v1": (
+        "{actor} viewed the list of subprocessors.",
+        "{actor} bekeek de lijst van subverwerkers.",
+        "{actor} a consulté la liste des sous-traitants ultérieurs.",
+    ),
+    # -- agreements: breaches, staff, disclosures
+    "dpa.agreements.breach.reported.v1": (
+        "{actor} reported the personal data breach {record}.",
+        "{actor} meldde het datalek {record}.",
+        "{actor} a signalé la violation de données à caractère personnel {record}.",
+    ),
+    "dpa.agreements.breach.viewed.v1": (
+        "{actor} viewed the personal data breach {record}.",
+        "{actor} bekeek het datalek {record}.",
+        "{actor} a consulté la violation de données à caractère personnel {record}.",
+    ),
+    "dpa.agreements.breach.listed.v1": (
+        "{actor} viewed the list of personal data breaches.",
+        "{actor} bekeek de lijst van datalekken.",
+        "{actor} a consulté la liste des violations de données à caractère personnel.",
+    ),
+    "dpa.agreements.breach_notice.issued.v1": (
+        "{actor} notified the controller of the breach {record}.",
+        "{actor} bracht de verwerkingsverantwoordelijke op de hoogte van het datalek {record}.",
+        "{actor} a notifié la violation {record} au responsable du traitement.",
+    ),
+    "dpa.agreements.breach_notice.updated.v1": (
+        "{actor} added information to the breach notice {record}.",
+        "{actor} vulde de melding van het datalek {record} aan.",
+        "{actor} a complété la notification de la violation {record}.",
+    ),
+    "dpa.agreements.breach_notice.expired.v1": (
+        "The deadline of the breach notice {record} passed ({actor}).",
+        "De termijn van de melding van het datalek {record} verstreek ({actor}).",
+        "Le délai de la notification de la violation {record} est dépassé ({actor}).",
+    ),
+    "dpa.agreements.authority_notification.reported.v1": (
+        "{actor} recorded that the breach {record} was notified to the supervisory authority.",
+        "{actor} noteerde dat het datalek {record} aan de toezichthouder werd gemeld.",
+        "{actor} a consigné la notification de la violation {record} à l'autorité de contrôle.",
+    ),
+    "dpa.agreements.staff_member.created.v1": (
+        "{actor} added a staff member with access to the data ({record}).",
+        "{actor} voegde een medewerker met toegang tot de gegevens toe ({record}).",
+        "{actor} a ajouté un membre du personnel ayant accès aux données ({record}).",
+    ),
+    "dpa.agreements.staff_member.removed.v1": (
+        "{actor} removed a staff member's access to the data ({record}).",
+        "{actor} verwijderde de toegang van een medewerker tot de gegevens ({record}).",
+        "{actor} a retiré l'accès d'un membre du personnel aux données ({record}).",
+    ),
+    "dpa.agreements.disclosure.reported.v1": (
+        "{actor} recorded a request for disclosure by an authority ({record}).",
+        "{actor} registreerde een verzoek tot openbaarmaking door een overheid ({record}).",
+        "{actor} a consigné une demande de divulgation par une autorité ({record}).",
+    ),
+    "dpa.agreements.disclosure.updated.v1": (
+        "{actor} updated the disclosure to an authority {record}.",
+        "{actor} werkte de openbaarmaking aan een overheid {record} bij.",
+        "{actor} a mis à jour la divulgation à une autorité {record}.",
+    ),
+    # -- audit
+    "dpa.audit.log.viewed.v1": (
+        "{actor} read the audit log.",
+        "{actor} las het auditlogboek.",
+        "{actor} a lu le journal d'audit.",
+    ),
+    "dpa.audit.log.exported.v1": (
+        "{actor} exported the audit log.",
+        "{actor} exporteerde het auditlogboek.",
+        "{actor} a exporté le journal d'audit.",
+    ),
+    "dpa.audit.log.verified.v1": (
+        "{actor} had the whole audit log verified.",
+        "{actor} liet het volledige auditlogboek controleren.",
+        "{actor} a fait vérifier l'ensemble du journal d'audit.",
+    ),
+    "dpa.audit.proof.viewed.v1": (
+        "{actor} viewed a proof of the audit log.",
+        "{actor} bekeek een bewijs van het auditlogboek.",
+        "{actor} a consulté une preuve du journal d'audit.",
+    ),
+    "dpa.audit.personal_data.destroyed.v1": (
+        "{actor} erased personal data in the audit log by destroying its keys ({record}).",
+        "{actor} wiste persoonsgegevens in het auditlogboek door de sleutels te vernietigen "
+        "({record}).",
+        "{actor} a effacé des données personnelles du journal d'audit en détruisant leurs clés "
+        "({record}).",
+    ),
+    # -- the processor's other applications
+    "dpa.external.record.viewed.v1": (
+        "{actor} viewed the record {record} in another application.",
+        "{actor} bekeek het dossier {record} in een andere toepassing.",
+        "{actor} a consulté le dossier {record} dans une autre application.",
+    ),
+    "dpa.external.record.listed.v1": (
+        "{actor} viewed a list of records in another application.",
+        "{actor} bekeek een lijst van dossiers in een andere toepassing.",
+        "{actor} a consulté une liste de dossiers dans une autre application.",
+    ),
+    "dpa.external.record.exported.v1": (
+        "{actor} exported the record {record} from another application.",
+        "{actor} exporteerde het dossier {record} uit een andere toepassing.",
+        "{actor} a exporté le dossier {record} depuis une autre application.",
+    ),
+    "dpa.external.record.created.v1": (
+        "{actor} created the record {record} in another application.",
+        "{actor} maakte het dossier {record} aan in een andere toepassing.",
+        "{actor} a créé le dossier {record} dans une autre application.",
+    ),
+    "dpa.external.record.updated.v1": (
+        "{actor} changed the record {record} in another application.",
+        "{actor} wijzigde het dossier {record} in een andere toepassing.",
+        "{actor} a modifié le dossier {record} dans une autre application.",
+    ),
+    "dpa.external.record.deleted.v1": (
+        "{actor} deleted the record {record} in another application.",
+        "{actor} verwijderde het dossier {record} in een andere toepassing.",
+        "{actor} a supprimé le dossier {record} dans une autre application.",
+    ),
+    # -- notices
+    "dpa.notifier.receipt.listed.v1": (
+        "{actor} viewed the delivery receipts of notices.",
+        "{actor} bekeek de ontvangstbewijzen van meldingen.",
+        "{actor} a consulté les accusés de remise des avis.",
+    ),
+    "dpa.notifier.contact.created.v1": (
+        "{actor} added a contact for notices ({record}).",
+        "{actor} voegde een contactpersoon voor meldingen toe ({record}).",
+        "{actor} a ajouté un contact pour les avis ({record}).",
+    ),
+    "dpa.notifier.contact.deleted.v1": (
+        "{actor} removed a contact for notices ({record}).",
+        "{actor} verwijderde een contactpersoon voor meldingen ({record}).",
+        "{actor} a supprimé un contact pour les avis ({record}).",
+    ),
+    "dpa.notifier.endpoint.created.v1": (
+        "{actor} added a webhook endpoint ({record}).",
+        "{actor} voegde een webhook-eindpunt toe ({record}).",
+        "{actor} a ajouté un point de terminaison webhook ({record}).",
+    ),
+    "dpa.notifier.endpoint.updated.v1": (
+        "{actor} changed the webhook endpoint {record}.",
+        "{actor} wijzigde het webhook-eindpunt {record}.",
+        "{actor} a modifié le point de terminaison webhook {record}.",
+    ),
+    "dpa.notifier.endpoint.deleted.v1": (
+        "{actor} removed the webhook endpoint {record}.",
+        "{actor} verwijderde het webhook-eindpunt {record}.",
+        "{actor} a supprimé le point de terminaison webhook {record}.",
+    ),
+    "dpa.notifier.endpoint.disabled.v1": (
+        "The webhook endpoint {record} was disabled after repeated failures ({actor}).",
+        "Het webhook-eindpunt {record} werd uitgeschakeld na herhaalde fouten ({actor}).",
+        "Le point de terminaison webhook {record} a été désactivé après des échecs répétés "
+        "({actor}).",
+    ),
+    "dpa.notifier.recipient.listed.v1": (
+        "{actor} viewed who receives notices.",
+        "{actor} bekeek wie meldingen ontvangt.",
+        "{actor} a consulté qui reçoit les avis.",
+    ),
+    "dpa.notifier.preference.updated.v1": (
+        "{actor} changed their notice preferences.",
+        "{actor} wijzigde de eigen voorkeuren voor meldingen.",
+        "{actor} a modifié ses préférences pour les avis.",
+    ),
+    "dpa.notifier.organisation_settings.updated.v1": (
+        "{actor} changed the organisation's notice settings.",
+        "{actor} wijzigde de instellingen voor meldingen van de organisatie.",
+        "{actor} a modifié les paramètres des avis de l'organisation.",
+    ),
+    "dpa.notifier.notice.issued.v1": (
+        "A notice was issued ({record}) ({actor}).",
+        "Er werd een melding uitgegeven ({record}) ({actor}).",
+        "Un avis a été émis ({record}) ({actor}).",
+    ),
+    "dpa.notifier.delivery.delivered.v1": (
+        "A notice was delivered ({record}) ({actor}).",
+        "Een melding werd afgeleverd ({record}) ({actor}).",
+        "Un avis a été remis ({record}) ({actor}).",
+    ),
+    "dpa.notifier.delivery.failed.v1": (
+        "A notice could not be delivered ({record}) ({actor}).",
+        "Een melding kon niet worden afgeleverd ({record}) ({actor}).",
+        "Un avis n'a pas pu être remis ({record}) ({actor}).",
+    ),
+    "dpa.notifier.delivery.requested.v1": (
+        "{actor} asked for a notice to be delivered again ({record}).",
+        "{actor} vroeg om een melding opnieuw af te leveren ({record}).",
+        "{actor} a demandé qu'un avis soit remis à nouveau ({record}).",
+    ),
+    "dpa.notifier.notice.acknowledged.v1": (
+        "{actor} acknowledged the notice {record}.",
+        "{actor} bevestigde de ontvangst van de melding {record}.",
+        "{actor} a accusé réception de l'avis {record}.",
+    ),
+    "dpa.notifier.inbox_item.updated.v1": (
+        "{actor} marked an item in their inbox ({record}).",
+        "{actor} markeerde een bericht in de eigen inbox ({record}).",
+        "{actor} a marqué un élément de sa boîte de réception ({record}).",
+    ),
+}
+
+_WORDS: dict[str, tuple[str, str, str]] = {
+    "system": ("the pactum system", "het pactum-systeem", "le système pactum"),
+    "user": ("user {id}", "gebruiker {id}", "l'utilisateur {id}"),
+    "someone": (
+        "someone at {organisation}",
+        "iemand van {organisation}",
+        "quelqu'un chez {organisation}",
+    ),
+    "supplier": (
+        "supplier intervention",
+        "tussenkomst van de leverancier",
+        "intervention du fournisseur",
+    ),
+    "grant": ("under grant {grant}", "onder machtiging {grant}", "sous l'autorisation {grant}"),
+    "denied": (" (refused)", " (geweigerd)", " (refusé)"),
+    "failed": (" (failed)", " (mislukt)", " (échoué)"),
+    "unknown": (
+        "{actor} caused an event of type {type}.",
+        "{actor} veroorzaakte een gebeurtenis van het type {type}.",
+        "{actor} a causé un événement de type {type}.",
+    ),
+    "nothing": ("(no record)", "(geen dossier)", "(aucun dossier)"),
+}
+_INDEX = {"en": 0, "nl": 1, "fr": 2}
+
+
+def _word(key: str, language: Language) -> str:
+    return _WORDS[key][_INDEX[language]]
+
+
+@dataclass(frozen=True)
+class Told:
+    """What a sentence is built from: the entry's fields and its opened names (if any)."""
+
+    event_type: str
+    actor_id: str
+    actor_type: str
+    outcome: str = "succeeded"
+    actor_name: str | None = None
+    actor_organisation_name: str | None = None
+    supplier_intervention: bool = False
+    grant_id: str | None = None
+    record: str | None = None
+    pseudonym: str | None = None
+
+
+def language_of(asked: str | None, accept_language: str | None = None) -> Language:
+    """The language asked for (a ``lang`` parameter), else the first of ``Accept-Language`` this
+    log speaks (``nl-BE``, ``fr;q=0.8``...), else English."""
+    if asked:
+        primary = asked.strip().lower()[:2]
+        if primary in _INDEX:
+            return primary  # type: ignore[return-value]
+    ranked: list[tuple[float, int, str]] = []
+    for order, part in enumerate((accept_language or "").split(",")):
+        tag, _, weight = part.strip().partition(";q=")
+        try:
+            quality = float(weight) if weight else 1.0
+        except ValueError:
+            quality = 0.0
+        primary = tag.strip().lower()[:2]
+        if primary in _INDEX and quality > 0:
+            ranked.append((-quality, order, primary))
+    if ranked:
+        return min(ranked)[2]  # type: ignore[return-value]
+    return DEFAULT_LANGUAGE
+
+
+def actor_phrase(told: Told, language: Language) -> str:
+    """Who acted: "Jan Peeters (iBeauty BVBA, supplier intervention under grant …)"."""
+    if told.actor_type == "system" or told.actor_id.startswith("system:"):
+        return _word("system", language)
+    organisation = told.actor_organisation_name
+    details = [organisation] if organisation else []
+    if told.actor_name or told.pseudonym:
+        who = str(told.actor_name or told.pseudonym)
+    elif organisation:
+        who, details = _word("someone", language).format(organisation=organisation), []
+    else:
+        who = _word("user", language).format(id=told.actor_id)
+    if told.supplier_intervention:
+        intervention = _word("supplier", language)
+        if told.grant_id:
+            intervention += " " + _word("grant", language).format(grant=told.grant_id)
+        details.append(intervention)
+    return f"{who} ({', '.join(details)})" if details else who
+
+
+def sentence(told: Told, language: Language = DEFAULT_LANGUAGE) -> str:
+    """The entry as one sentence in ``language``."""
+    actor = actor_phrase(told, language)
+    record = f"'{told.record}'" if told.record else _word("nothing", language)
+    templates = TEMPLATES.get(told.event_type)
+    if templates is None:
+        text = _word("unknown", language).format(actor=actor, type=told.event_type)
+    else:
+        text = templates[_INDEX[language]].format(actor=actor, record=record)
+    if told.outcome in ("denied", "failed"):
+        text = text[:-1] + _word(told.outcome, language) + text[-1]
+    named = told.actor_name or told.pseudonym
+    if named and text.startswith(named):
+        return text  # a name or pseudonym is shown as it is written
+    return text[:1].upper() + text[1:]

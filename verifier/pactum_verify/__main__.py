@@ -1,0 +1,5 @@
+import sys
+
+from pactum_verify.cli import main
+
+sys.exit(main())
