@@ -34,6 +34,7 @@ from shared.auth import Role
 from shared.events import ActorType
 from shared.outbox import pending_count
 from tests.agreements.contract import ANNEX1, SIGNATURE
+from tests.support.authenticator import SoftwareAuthenticator
 from tests.support.databases import Database
 from tests.support.platform import Platform, eventually
 
@@ -188,10 +189,19 @@ class World:
         objects["user_id"] = victim.users["member"].user_id
         objects["session_id"] = victim.users["admin"].session_id
         objects["link_id"] = await self._invitation_id(victim.users["member"].user_id)
+        objects["passkey_id"] = await self._passkey(victim.users["member"])
         await self._notifier_recipients()
         await self._agreement()
         await self._grants()
         await self._audit_and_notices()
+
+    async def _passkey(self, owner: User) -> str:
+        """A passkey of the victim's member, registered with a software authenticator."""
+        device = SoftwareAuthenticator(origin=self.authority.settings.passkey_origin)
+        options = await self._post("identity", "/me/passkeys/options", None, owner)
+        body = {"credential": device.create(options), "name": "Victim's laptop"}
+        registered = await self._post("identity", "/me/passkeys", body, owner)
+        return str(registered["passkey"]["id"])
 
     async def _post(self, service: str, path: str, body: Any, as_: User) -> dict[str, Any]:
         response = await self.client(service).post(path, json=body, headers=as_.auth)
@@ -430,6 +440,12 @@ class World:
 
         entries = await eventually(logged)
         self.victim_objects["log_index"] = str(entries[0].log_index)
+        # An inclusion proof signs a checkpoint of the victim's log, which the victim (and the
+        # other party to its agreements) may then fetch as a signed note.
+        proof = await self.client("audit").get(
+            f"/audit/proofs/inclusion/{entries[0].log_index}", headers=admin.auth
+        )
+        assert proof.status_code == 200, proof.text
 
     async def revoked_session_token(self) -> str:
         """The token of a victim admin whose session ended: logged out, known everywhere."""
