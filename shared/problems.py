@@ -25,6 +25,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared import pagination
+
 log = structlog.get_logger("pactum.problems")
 
 MEDIA_TYPE = "application/problem+json"
@@ -68,6 +70,7 @@ TITLES: dict[str, str] = {
     "validation_failed": "The request is not valid",
     "rule_broken": "The request breaks a rule",
     "idempotency_key_reused": "Idempotency-Key used with another request",
+    "invalid_cursor": "A cursor this list did not hand out",
     "locked": "Locked",
     "too_many_requests": "Too many requests",
     "internal_error": "Internal error",
@@ -177,6 +180,10 @@ async def _invalid_request(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+async def _cursor_refused(request: Request, error: Exception) -> JSONResponse:
+    return answer(request, 422, str(error), code="invalid_cursor")
+
+
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     log.error("request.failed", error=f"{type(error).__name__}", path=request.url.path)
     return answer(request, 500, "Something went wrong on our side; nothing was changed.")
@@ -186,6 +193,7 @@ def install(app: FastAPI) -> None:
     """Answer every refusal of ``app`` as problem details."""
     app.add_exception_handler(StarletteHTTPException, _http_refusal)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(pagination.CursorRefused, _cursor_refused)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -20,6 +20,7 @@ from services.identity.schemas import (
 )
 from services.identity.views import policy_public, user_public
 from shared.auth import Principal, Role, require_roles
+from shared.pagination import Cursor
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["users"])
@@ -72,13 +73,22 @@ async def list_users(
     session: SessionDep,
     authority: AuthorityDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    cursor: Cursor = None,
+    offset: Annotated[
+        int, Query(ge=0, le=1_000_000, deprecated=True, description="Use cursor.")
+    ] = 0,
 ) -> UserList:
-    """The organisation's users (the read is audited)."""
-    found = await users.list_users(
-        session=session, authority=authority, principal=principal, limit=limit, offset=offset
+    """The organisation's users by address, a page at a time (``next_cursor``); the read is
+    audited."""
+    found, next_cursor = await users.list_users(
+        session=session,
+        authority=authority,
+        principal=principal,
+        limit=limit,
+        offset=offset,
+        cursor=cursor,
     )
-    return UserList(items=[user_public(user) for user in found])
+    return UserList(items=[user_public(user) for user in found], next_cursor=next_cursor)
 
 
 @router.get("/users/{user_id}", response_model=UserPublic, responses=NOT_FOUND)

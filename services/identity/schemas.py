@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.identity.domain import MAX_LENGTH, GrantStatus, MfaRequirement, UserStatus
 from shared.input_rules import EmailAddress, Line
+from shared.pagination import NEXT_CURSOR_DESCRIPTION
 
 Password = Field(min_length=1, max_length=MAX_LENGTH * 4)
 Secret = Field(min_length=16, max_length=200)
@@ -191,6 +192,7 @@ class UserPublic(BaseModel):
 
 class UserList(BaseModel):
     items: list[UserPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class PolicyPublic(BaseModel):

@@ -129,17 +129,26 @@ async def user_in(
 
 
 async def users_of(
-    *, session: AsyncSession, organisation_id: uuid.UUID, limit: int, offset: int = 0
+    *,
+    session: AsyncSession,
+    organisation_id: uuid.UUID,
+    limit: int,
+    offset: int = 0,
+    after: tuple[str, uuid.UUID] | None = None,
 ) -> list[UserAccount]:
-    result = await session.scalars(
-        select(UserAccount)
-        .where(
-            col(UserAccount.organisation_id) == organisation_id,
-            col(UserAccount.status) != UserStatus.removed,
+    """The organisation's users by address (then id), after the user ``after`` names."""
+    query = select(UserAccount).where(
+        col(UserAccount.organisation_id) == organisation_id,
+        col(UserAccount.status) != UserStatus.removed,
+    )
+    if after is not None:
+        email, last = after
+        query = query.where(
+            (col(UserAccount.email) > email)
+            | ((col(UserAccount.email) == email) & (col(UserAccount.id) > last))
         )
-        .order_by(col(UserAccount.email))
-        .limit(limit)
-        .offset(offset)
+    result = await session.scalars(
+        query.order_by(col(UserAccount.email), col(UserAccount.id)).limit(limit).offset(offset)
     )
     return list(result.all())
 

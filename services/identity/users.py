@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from services.identity import accounts, links, store
+from services.identity import accounts, cursors, links, store
 from services.identity.authority import Authority
 from services.identity.domain import ROLES, IdentityRuleBroken, UserStatus
 from services.identity.sessions import end_sessions
@@ -179,12 +179,31 @@ async def reinvite(
 
 
 async def list_users(
-    *, session: AsyncSession, authority: Authority, principal: Principal, limit: int, offset: int
-) -> list[UserAccount]:
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    principal: Principal,
+    limit: int,
+    offset: int = 0,
+    cursor: str | None = None,
+) -> tuple[list[UserAccount], str | None]:
+    """A page of the organisation's users (the read is audited) and the cursor of the next."""
+    after = None
+    if cursor:
+        email, identifier = cursors.decode(cursor, parts=2)
+        try:
+            after = (email, uuid.UUID(identifier))
+        except ValueError:
+            raise cursors.CursorRefused("cursor: not one this list gave") from None
     async with session.begin():
-        users = await store.users_of(
-            session=session, organisation_id=_org(principal), limit=limit, offset=offset
+        found = await store.users_of(
+            session=session,
+            organisation_id=_org(principal),
+            limit=limit + 1,
+            offset=0 if after else offset,
+            after=after,
         )
+        users, more = found[:limit], len(found) > limit
         authority.outbox.add(
             session,
             type="dpa.identity.user.listed.v1",
@@ -192,7 +211,8 @@ async def list_users(
             actor=principal.actor,
             data=UsersListed(user_ids=[user.id for user in users]),
         )
-    return users
+    last = users[-1] if more else None
+    return users, cursors.encode(last.email, str(last.id)) if last else None
 
 
 async def view_user(

@@ -17,6 +17,7 @@ from services.agreements.lifecycle.schemas import (
     Termination,
     VersionList,
 )
+from shared.pagination import Cursor
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/agreements", tags=["agreements"])
@@ -74,12 +75,13 @@ async def list_agreements(
     session: SessionDep,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Cursor = None,
 ) -> AgreementList:
-    """List the agreements the caller's organisation is a party to, newest first."""
-    items = await service.list_agreements(
-        session=session, outbox=runtime.outbox, principal=principal, limit=limit
+    """List the agreements the caller's organisation is a party to, newest first, a page at a
+    time (``next_cursor``)."""
+    return await service.list_agreements(
+        session=session, outbox=runtime.outbox, principal=principal, limit=limit, cursor=cursor
     )
-    return AgreementList(items=items)
 
 
 @router.get("/{agreement_id}", response_model=AgreementPublic, responses=NOT_FOUND)

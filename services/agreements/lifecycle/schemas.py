@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.agreements.domain import AgreementStatus, Authorisation, Party, VersionStatus
+from shared.pagination import NEXT_CURSOR_DESCRIPTION
 
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL refuses NUL in text: refuse it at the door, not with a 500
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000, pattern=NO_NUL)]
@@ -114,6 +115,7 @@ class AgreementPublic(AgreementBase):
 
 class AgreementList(BaseModel):
     items: list[AgreementPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class SignatureCreate(_Body):

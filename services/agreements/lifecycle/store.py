@@ -198,17 +198,28 @@ async def agreement_as_shown(
 
 
 async def agreements_as_shown(
-    *, session: AsyncSession, organisation_id: uuid.UUID, limit: int
+    *,
+    session: AsyncSession,
+    organisation_id: uuid.UUID,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[AgreementShown]:
-    """The agreements the organisation is a party to, newest first, each as an answer shows it:
-    two queries for the whole page (the agreements with their parties' names, then the versions
-    shown), whatever its size."""
+    """The agreements the organisation is a party to, newest first (after the agreement
+    ``after`` names, by creation and id), each as an answer shows it: two queries for the whole
+    page (the agreements with their parties' names, then the versions shown), whatever its
+    size."""
+    query = _joined_party_entries(
+        select(Agreement, col(_controller.name), col(_processor.name))
+    ).where(_party_of(organisation_id))
+    if after is not None:
+        created, last = after
+        query = query.where(
+            (col(Agreement.created_at) < created)
+            | ((col(Agreement.created_at) == created) & (col(Agreement.id) > last))
+        )
     page = (
         await session.execute(
-            _joined_party_entries(select(Agreement, col(_controller.name), col(_processor.name)))
-            .where(_party_of(organisation_id))
-            .order_by(col(Agreement.created_at).desc(), col(Agreement.id))
-            .limit(limit)
+            query.order_by(col(Agreement.created_at).desc(), col(Agreement.id)).limit(limit)
         )
     ).all()
     if not page:
