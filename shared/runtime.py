@@ -22,7 +22,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import operations
+from shared import api_reference, operations
 from shared.auth import JwksSource, TokenVerifier, http_jwks
 from shared.broker import (
     BatchConsumer,
@@ -131,6 +131,7 @@ class ServiceRuntime:
 
     def install(self, app: FastAPI) -> None:
         app.state.runtime = self
+        api_reference.install(app)
         app.include_router(probes)
         app.include_router(operations.router)
         # Inside the request context (logged, timed), outside every route: a replayed answer

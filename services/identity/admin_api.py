@@ -122,7 +122,7 @@ async def _status(
 
 
 @router.post("/users/{user_id}/disable", response_model=UserPublic, responses=NOT_FOUND)
-async def disable(
+async def disable_user(
     user_id: uuid.UUID, principal: Admin, session: SessionDep, authority: AuthorityDep
 ) -> UserPublic:
     """Disable a user: their sessions end at once, in every service."""
@@ -130,7 +130,7 @@ async def disable(
 
 
 @router.post("/users/{user_id}/enable", response_model=UserPublic, responses=NOT_FOUND)
-async def enable(
+async def enable_user(
     user_id: uuid.UUID, principal: Admin, session: SessionDep, authority: AuthorityDep
 ) -> UserPublic:
     """Re-enable a disabled user."""
@@ -138,7 +138,7 @@ async def enable(
 
 
 @router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-async def remove(
+async def remove_user(
     user_id: uuid.UUID, principal: Admin, session: SessionDep, authority: AuthorityDep
 ) -> None:
     """Remove a user: sessions end, address and name are erased, the id stays for the audit."""

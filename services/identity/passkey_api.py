@@ -92,7 +92,7 @@ async def my_passkeys(
 
 
 @router.patch("/me/passkeys/{passkey_id}", response_model=PasskeyPublic, responses={404: {}})
-async def rename(
+async def rename_passkey(
     passkey_id: uuid.UUID,
     body: PasskeyNameIn,
     principal: CurrentPrincipal,
@@ -122,7 +122,7 @@ async def rename(
     status_code=status.HTTP_204_NO_CONTENT,
     responses={404: {}, 409: {"description": "The organisation requires this second factor."}},
 )
-async def remove(
+async def remove_passkey(
     passkey_id: uuid.UUID,
     principal: CurrentPrincipal,
     session: SessionDep,
