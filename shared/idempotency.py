@@ -44,6 +44,7 @@ from sqlmodel import Field, SQLModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import InvalidToken, TokenVerifier
+from shared.moments import as_utc
 from shared.problems import MEDIA_TYPE, problem_bytes
 
 log = structlog.get_logger("pactum.idempotency")
@@ -281,10 +282,7 @@ async def _claim(
             earlier = await session.get(IdempotentRequest, identifier)
             if earlier is None:  # settled as a 5xx in between: claim again
                 continue
-            expires = earlier.expires_at
-            if expires.tzinfo is None:  # SQLite gives back naive UTC
-                expires = expires.replace(tzinfo=UTC)
-            if expires > now:
+            if as_utc(earlier.expires_at) > now:
                 session.expunge(earlier)
                 return False, earlier
             await session.delete(earlier)

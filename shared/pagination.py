@@ -16,6 +16,8 @@ from typing import Annotated
 
 from fastapi import Query
 
+from shared.moments import as_utc
+
 MAX_CURSOR_LENGTH = 512
 
 Cursor = Annotated[
@@ -58,8 +60,7 @@ def decode(cursor: str, *, parts: int) -> list[str]:
 
 def after_moment(at: datetime, identifier: object) -> str:
     """The cursor after an item of a list sorted by a moment and then an id."""
-    utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)  # SQLite: naive
-    return encode(utc.isoformat(), str(identifier))
+    return encode(as_utc(at).isoformat(), str(identifier))
 
 
 def moment_and_id(cursor: str) -> tuple[datetime, str]:

@@ -6,10 +6,11 @@ controller without undue delay (the agreement sets the hours), the controller no
 supervisory authority within 72 hours of being notified, or explains why not or why late.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from services.agreements.domain import AgreementRuleBroken, Authorisation, StateConflict
+from shared.moments import as_utc
 
 AUTHORITY_HOURS = 72
 
@@ -39,11 +40,6 @@ def authorised(
     if withdrawn:
         return False
     return listed_at_signing or decision in AGREED
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything this service stores is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def objection_deadline(

@@ -4,13 +4,12 @@ from datetime import UTC, datetime
 
 from services.identity.schemas import PolicyPublic, UserPublic
 from services.identity.tables import Organisation, UserAccount
+from shared.moments import as_utc
 
 
 def _locked(user: UserAccount) -> bool:
     until = user.locked_until
-    if until is not None and until.tzinfo is None:
-        until = until.replace(tzinfo=UTC)
-    return user.locked_permanently or (until is not None and until > datetime.now(UTC))
+    return user.locked_permanently or (until is not None and as_utc(until) > datetime.now(UTC))
 
 
 def user_public(user: UserAccount) -> UserPublic:

@@ -45,6 +45,7 @@ from shared.events.contracts.agreements import (
     SubprocessorNoticeIssued,
     SubprocessorObjectionResolved,
 )
+from shared.moments import as_utc
 from shared.outbox import Outbox
 
 
@@ -67,9 +68,9 @@ def notice_view(
         controller_id=notice.controller_id,
         authorisation=notice.authorisation,
         silence_is_acceptance=notice.silence_is_acceptance,
-        notified_at=clocks.as_utc(notice.notified_at),
+        notified_at=as_utc(notice.notified_at),
         objection_deadline=(
-            clocks.as_utc(notice.objection_deadline) if notice.objection_deadline else None
+            as_utc(notice.objection_deadline) if notice.objection_deadline else None
         ),
         window_open=notice.decision is NoticeDecision.pending
         and clocks.window_open(deadline=notice.objection_deadline, now=now),

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.console.apis import ApiRefused
-from services.console.language import BRUSSELS
+from services.console.language import BRUSSELS, brussels_moment
 from services.console.render import render
 from services.console.sessions import Person
 from services.console.web import NotYours, SignedIn, apis_of, go, t, visitor
@@ -217,17 +217,6 @@ def affected(agreements: list[dict[str, Any]], categories: list[str]) -> list[di
     return [a for a in agreements if wanted & {_normal(c) for c in _categories_of(a)}]
 
 
-def _aware_at(value: str) -> datetime | None:
-    """A Brussels wall-clock time from the form (``2026-12-06T09:30``) as an aware moment."""
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=BRUSSELS)
-    return moment.astimezone(UTC)
-
-
 def _count(value: str, limit: int) -> int | None:
     text = value.strip().replace(" ", "").replace(".", "")
     if not text.isdigit():
@@ -274,7 +263,7 @@ def read_report(
     values["data_categories"] = "\n".join(categories)
     errors = _text_errors(request, values, REPORT_TEXTS, required=True)
     now = datetime.now(UTC)
-    aware_at = _aware_at(values["aware_at"])
+    aware_at = brussels_moment(values["aware_at"])
     if aware_at is None:
         errors.insert(
             0, ("aware_at", t(request, "Enter the date and time you became aware of the breach."))
@@ -536,7 +525,7 @@ async def record_authority_decision(
     if len(reason) > LONG_TEXT or "\x00" in reason:
         errors.append(("reason", t(request, "Keep the reason to 4000 characters at most.")))
     if values["decision"] == "notified":
-        moment = _aware_at(values["notified_at"])
+        moment = brussels_moment(values["notified_at"])
         if moment is None:
             errors.append(
                 ("notified_at", t(request, "Enter the date and time you notified the authority."))

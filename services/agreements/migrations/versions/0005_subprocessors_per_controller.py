@@ -20,16 +20,28 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _add_missing(table: str, *columns: sa.Column[object]) -> None:
+    """Add the columns ``table`` lacks (a database created from the models has them already)."""
+    present = {column["name"] for column in sa.inspect(op.get_bind()).get_columns(table)}
+    missing = [column for column in columns if column.name not in present]
+    if missing:
+        with op.batch_alter_table(table) as batch:
+            for column in missing:
+                batch.add_column(column)
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("agreement_version") as table:
-        table.add_column(sa.Column("subprocessors", sa.JSON(), nullable=True))
-    with op.batch_alter_table("agreement_signature") as table:
-        table.add_column(sa.Column("version_sha256", sa.String(length=64), nullable=True))
-    with op.batch_alter_table("subprocessor_notice") as table:
-        table.add_column(sa.Column("resolution", sa.String(length=32), nullable=True))
-        table.add_column(sa.Column("resolution_note", sa.Text(), nullable=True))
-        table.add_column(sa.Column("resolved_by", sa.String(length=200), nullable=True))
-        table.add_column(sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True))
+    _add_missing("agreement_version", sa.Column("subprocessors", sa.JSON(), nullable=True))
+    _add_missing(
+        "agreement_signature", sa.Column("version_sha256", sa.String(length=64), nullable=True)
+    )
+    _add_missing(
+        "subprocessor_notice",
+        sa.Column("resolution", sa.String(length=32), nullable=True),
+        sa.Column("resolution_note", sa.Text(), nullable=True),
+        sa.Column("resolved_by", sa.String(length=200), nullable=True),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+    )
     op.create_table(
         "subprocessor_flow_down",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -46,12 +58,19 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["change_id"], ["subprocessor_change.id"]),
         sa.PrimaryKeyConstraint("id"),
+        if_not_exists=True,
     )
     op.create_index(
-        op.f("ix_subprocessor_flow_down_change_id"), "subprocessor_flow_down", ["change_id"]
+        op.f("ix_subprocessor_flow_down_change_id"),
+        "subprocessor_flow_down",
+        ["change_id"],
+        if_not_exists=True,
     )
     op.create_index(
-        op.f("ix_subprocessor_flow_down_processor_id"), "subprocessor_flow_down", ["processor_id"]
+        op.f("ix_subprocessor_flow_down_processor_id"),
+        "subprocessor_flow_down",
+        ["processor_id"],
+        if_not_exists=True,
     )
 
 
