@@ -1,13 +1,18 @@
-"""One's own account: password, second factor, recovery codes, sessions (Keycloak-like)."""
+"""One's own account: password, second factor, passkeys, recovery codes, sessions."""
 
 import asyncio
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
-from services.console.account.sign_in import QR_PREFIX, codes_context, enrolment_shown
+from services.console.account.sign_in import (
+    QR_PREFIX,
+    browser_answer,
+    codes_context,
+    enrolment_shown,
+)
 from services.console.apis import ApiRefused
 from services.console.render import render
 from services.console.web import SignedIn, apis_of, book_of, cookies_of, go, t, visitor
@@ -19,12 +24,18 @@ Password = Annotated[str, Form(max_length=1024)]
 
 async def _account(request: Request, person: SignedIn) -> dict[str, Any]:
     apis = apis_of(request)
-    me, sessions, policy = await asyncio.gather(
+    me, sessions, passkeys, policy = await asyncio.gather(
         apis.json("identity", "GET", "/me", token=person.access_token),
         apis.json("identity", "GET", "/me/sessions", token=person.access_token),
+        apis.json("identity", "GET", "/me/passkeys", token=person.access_token),
         _policy(request, person),
     )
-    return {"me": me, "sessions": sessions["items"], "policy": policy}
+    return {
+        "me": me,
+        "sessions": sessions["items"],
+        "passkeys": passkeys["items"],
+        "policy": policy,
+    }
 
 
 async def _policy(request: Request, person: SignedIn) -> dict[str, Any] | None:
@@ -160,3 +171,96 @@ async def end_session(request: Request, person: SignedIn, session_id: uuid.UUID)
         await book_of(request).end(request.cookies.get(names.session))
         return go("/sign-in?done=signed_out", clear=names.session)
     return go("/account?done=session_ended")
+
+
+# -- passkeys ---------------------------------------------------------------------------------
+
+Credential = Annotated[str, Form(max_length=20_000)]
+PasskeyName = Annotated[str, Form(max_length=200)]
+
+
+async def _account_again(
+    request: Request, person: SignedIn, errors: list[tuple[str, str]]
+) -> Response:
+    context = await _account(request, person)
+    context["errors"] = errors
+    return render(request, "account/my_account.html", context, status=400)
+
+
+@router.post("/account/passkeys/options")
+async def passkey_options(request: Request, person: SignedIn) -> Response:
+    """Identity's options for ``navigator.credentials.create`` (console.js asks for them)."""
+    options = await apis_of(request).json(
+        "identity", "POST", "/me/passkeys/options", token=person.access_token
+    )
+    return JSONResponse(options, headers={"cache-control": "no-store"})
+
+
+@router.post("/account/passkeys")
+async def add_passkey(
+    request: Request, person: SignedIn, credential: Credential = "", name: PasskeyName = ""
+) -> Response:
+    answer = browser_answer(credential)
+    if answer is None:
+        message = t(request, "Your browser did not make a passkey. Try again.")
+        return await _account_again(request, person, [("passkey_name", message)])
+    try:
+        added = await apis_of(request).json(
+            "identity",
+            "POST",
+            "/me/passkeys",
+            token=person.access_token,
+            json={"credential": answer, "name": name.strip() or t(request, "Passkey")},
+        )
+    except ApiRefused as refused:
+        message = (
+            t(request, "Give the passkey a name of at most 60 characters.")
+            if refused.status == 422
+            else t(request, "The passkey could not be added. Try again.")
+        )
+        return await _account_again(request, person, [("passkey_name", message)])
+    if added.get("recovery_codes"):  # the first second step: its recovery codes, shown once
+        return render(
+            request,
+            "account/recovery_codes.html",
+            codes_context(added["recovery_codes"], "/account"),
+        )
+    return go("/account?done=passkey_added")
+
+
+@router.post("/account/passkeys/{passkey_id}/rename")
+async def rename_passkey(
+    request: Request, person: SignedIn, passkey_id: uuid.UUID, name: PasskeyName = ""
+) -> Response:
+    try:
+        await apis_of(request).call(
+            "identity",
+            "PATCH",
+            f"/me/passkeys/{passkey_id}",
+            token=person.access_token,
+            json={"name": name.strip()},
+        )
+    except ApiRefused as refused:
+        if refused.status == 404:
+            return go("/account")
+        message = t(request, "Give the passkey a name of at most 60 characters.")
+        return await _account_again(request, person, [(f"name-{passkey_id}", message)])
+    return go("/account?done=saved")
+
+
+@router.post("/account/passkeys/{passkey_id}/remove")
+async def remove_passkey(request: Request, person: SignedIn, passkey_id: uuid.UUID) -> Response:
+    try:
+        await apis_of(request).call(
+            "identity", "DELETE", f"/me/passkeys/{passkey_id}", token=person.access_token
+        )
+    except ApiRefused as refused:
+        if refused.status != 409:
+            return go("/account")
+        message = t(
+            request,
+            "Your organisation requires this second step. Set up another one before you remove "
+            "this passkey.",
+        )
+        return await _account_again(request, person, [("", message)])
+    return go("/account?done=passkey_removed")
