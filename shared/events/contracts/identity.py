@@ -206,6 +206,14 @@ class SessionsListed(_Payload):
     session_ids: list[UUID]
 
 
+class SessionVerified(_Payload):
+    """A user proved themselves again within a session (step-up) before a sensitive change."""
+
+    user_id: UUID
+    session_id: UUID
+    methods: list[str] = Field(description="The methods proven again (amr), e.g. pwd, otp.")
+
+
 class SessionRefreshed(_Payload):
     user_id: UUID
     session_id: UUID
@@ -473,6 +481,12 @@ KINDS: tuple[EventKind, ...] = (
         SessionsListed,
         ("TOM-T3a",),
         "A user read the list of their own live sessions.",
+    ),
+    _kind(
+        "dpa.identity.session.verified.v1",
+        SessionVerified,
+        ("TOM-T2b", "TOM-T3a"),
+        "A user proved themselves again in a session (step-up) before a sensitive change.",
     ),
     _kind(
         "dpa.identity.session.updated.v1",
