@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity import accounts, login, mfa, step_up
-from services.identity.api import LOGIN_FAILED, AuthorityDep, own_user
+from services.identity.api import AuthorityDep, own_user
 from services.identity.domain import STEP_UP_MINUTES, IdentityRuleBroken
 from services.identity.resets import ResetRequests
 from services.identity.schemas import (
@@ -235,7 +235,13 @@ async def step_up_options(
         raise HTTPException(409, detail="You have no passkey; use a code.") from None
 
 
-@router.post("/me/step-up", response_model=StepUpOut, responses={401: {}, 422: {}})
+STEP_UP_REFUSED = HTTPException(
+    status.HTTP_400_BAD_REQUEST,
+    detail="Confirmation failed: check your password and code, or try again later.",
+)
+
+
+@router.post("/me/step-up", response_model=StepUpOut, responses={400: {}, 422: {}})
 async def prove_again(
     body: StepUpIn,
     principal: CurrentPrincipal,
@@ -245,7 +251,8 @@ async def prove_again(
 ) -> StepUpOut:
     """Prove oneself again in this session: the password, and a second factor (a code, a
     recovery code or a passkey's answer) for a user who has one. For the next few minutes the
-    session may make the changes that need it. A refusal counts toward the lock like a login."""
+    session may make the changes that need it. A refusal (one answer for every reason) counts
+    toward the lock like a login."""
     if sum(x is not None for x in (body.code, body.recovery_code, body.credential)) > 1:
         raise HTTPException(422, detail="send at most one of code, recovery_code, credential")
     async with session.begin():
@@ -262,6 +269,6 @@ async def prove_again(
             credential=body.credential,
             address=client_address.get(),
         )
-    except login.LoginRefused:
-        raise LOGIN_FAILED from None
+    except login.LoginRefused:  # the session stays valid: 400, not 401
+        raise STEP_UP_REFUSED from None
     return StepUpOut(methods=methods, valid_minutes=STEP_UP_MINUTES)

@@ -90,6 +90,14 @@ def test_an_admin_registers_a_passkey_and_signs_in_with_it__TOM_T2b(
     page.goto(f"{base}/account")
     expect(page.get_by_role("cell", name="password, passkey").first).to_be_visible()
 
+    # Changes to how she signs in need a recent sign-in: she confirms it with the passkey.
+    page.goto(f"{base}/account/confirm?next=/account")
+    expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
+    check_accessibility(page)
+    page.locator("#passkey_password").fill(lies.password)
+    page.get_by_role("button", name="Confirm with my passkey").click()
+    expect(page.get_by_text("Confirmed. For the next 5 minutes")).to_be_visible()
+
     # Without a password: refused until her organisation allows it, then one press.
     page.get_by_role("button", name="Sign out", exact=True).click()
     page.goto(f"{base}/sign-in")

@@ -15,9 +15,17 @@ from services.console.account.sign_in import (
 )
 from services.console.apis import ApiRefused
 from services.console.render import render
-from services.console.web import SignedIn, apis_of, book_of, cookies_of, go, t, visitor
+from services.console.web import SignedIn, apis_of, book_of, cookies_of, go, safe_next, t, visitor
 
 router = APIRouter(dependencies=[Depends(visitor)])
+
+CONFIRM_FIRST = "/account/confirm?next=/account"
+
+
+def needs_confirmation(refused: ApiRefused) -> bool:
+    """Identity asks for a recent sign-in (step-up) before this change."""
+    return refused.status == 403 and "/me/step-up" in refused.detail
+
 
 Password = Annotated[str, Form(max_length=1024)]
 
@@ -81,6 +89,8 @@ async def change_password(
                 },
             )
         except ApiRefused as refused:
+            if needs_confirmation(refused):
+                return go(CONFIRM_FIRST)
             if refused.status == 400:
                 errors.append(
                     ("current_password", t(request, "The current password is not correct."))
@@ -148,9 +158,14 @@ async def confirm_second_factor(
 @router.post("/account/recovery-codes")
 async def new_recovery_codes(request: Request, person: SignedIn) -> Response:
     """New codes; the old ones stop working. Shown once, never stored by the console."""
-    answer = await apis_of(request).json(
-        "identity", "POST", "/me/mfa/recovery-codes", token=person.access_token
-    )
+    try:
+        answer = await apis_of(request).json(
+            "identity", "POST", "/me/mfa/recovery-codes", token=person.access_token
+        )
+    except ApiRefused as refused:
+        if needs_confirmation(refused):
+            return go(CONFIRM_FIRST)
+        raise
     return render(
         request, "account/recovery_codes.html", codes_context(answer["recovery_codes"], "/account")
     )
@@ -190,9 +205,14 @@ async def _account_again(
 @router.post("/account/passkeys/options")
 async def passkey_options(request: Request, person: SignedIn) -> Response:
     """Identity's options for ``navigator.credentials.create`` (console.js asks for them)."""
-    options = await apis_of(request).json(
-        "identity", "POST", "/me/passkeys/options", token=person.access_token
-    )
+    try:
+        options = await apis_of(request).json(
+            "identity", "POST", "/me/passkeys/options", token=person.access_token
+        )
+    except ApiRefused as refused:
+        if needs_confirmation(refused):  # console.js goes there
+            return JSONResponse({"confirm": CONFIRM_FIRST}, status_code=403)
+        raise
     return JSONResponse(options, headers={"cache-control": "no-store"})
 
 
@@ -213,6 +233,8 @@ async def add_passkey(
             json={"credential": answer, "name": name.strip() or t(request, "Passkey")},
         )
     except ApiRefused as refused:
+        if needs_confirmation(refused):
+            return go(CONFIRM_FIRST)
         message = (
             t(request, "Give the passkey a name of at most 60 characters.")
             if refused.status == 422
@@ -255,6 +277,8 @@ async def remove_passkey(request: Request, person: SignedIn, passkey_id: uuid.UU
             "identity", "DELETE", f"/me/passkeys/{passkey_id}", token=person.access_token
         )
     except ApiRefused as refused:
+        if needs_confirmation(refused):
+            return go(CONFIRM_FIRST)
         if refused.status != 409:
             return go("/account")
         message = t(
@@ -264,3 +288,73 @@ async def remove_passkey(request: Request, person: SignedIn, passkey_id: uuid.UU
         )
         return await _account_again(request, person, [("", message)])
     return go("/account?done=passkey_removed")
+
+
+# -- confirming it is you (step-up) -----------------------------------------------------------
+
+
+async def _confirm_page(
+    request: Request, person: SignedIn, target: str, errors: list[tuple[str, str]] | None = None
+) -> Response:
+    apis = apis_of(request)
+    me, passkeys = await asyncio.gather(
+        apis.json("identity", "GET", "/me", token=person.access_token),
+        apis.json("identity", "GET", "/me/passkeys", token=person.access_token),
+    )
+    context = {
+        "next": target,
+        "second_step": me["mfa_enrolled"],
+        "has_passkey": bool(passkeys["items"]),
+        "errors": errors or [],
+    }
+    return render(request, "account/confirm.html", context, status=400 if errors else 200)
+
+
+@router.get("/account/confirm")
+async def confirm_page(request: Request, person: SignedIn, next: str = "/account") -> Response:
+    """Changes to how one signs in need a sign-in of the last few minutes: prove it again."""
+    return await _confirm_page(request, person, safe_next(next))
+
+
+@router.post("/account/confirm/options")
+async def confirm_options(request: Request, person: SignedIn) -> Response:
+    options = await apis_of(request).json(
+        "identity", "POST", "/me/step-up/options", token=person.access_token
+    )
+    return JSONResponse(options, headers={"cache-control": "no-store"})
+
+
+@router.post("/account/confirm")
+async def confirm(
+    request: Request,
+    person: SignedIn,
+    password: Password = "",
+    passkey_password: Password = "",
+    code: Annotated[str, Form(max_length=20)] = "",
+    recovery_code: Annotated[str, Form(max_length=60)] = "",
+    credential: Credential = "",
+    next: Annotated[str, Form(max_length=1000)] = "/account",
+) -> Response:
+    target = safe_next(next)
+    password = password or passkey_password  # the passkey's form has a password of its own
+    body: dict[str, Any] = {"password": password}
+    answer = browser_answer(credential) if credential else None
+    code = code.replace(" ", "").strip()
+    if answer is not None:
+        body["credential"] = answer
+    elif code:
+        body["code"] = code
+    elif recovery_code.strip():
+        body["recovery_code"] = recovery_code.strip()
+    if not password:
+        message = t(request, "Enter your password.")
+        return await _confirm_page(request, person, target, [("password", message)])
+    try:
+        await apis_of(request).call(
+            "identity", "POST", "/me/step-up", token=person.access_token, json=body
+        )
+    except ApiRefused:
+        message = t(request, "That did not match. Check your password and code, and try again.")
+        return await _confirm_page(request, person, target, [("password", message)])
+    separator = "&" if "?" in target else "?"
+    return go(f"{target}{separator}done=confirmed")

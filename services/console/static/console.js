@@ -94,6 +94,12 @@ function passkey(event, form) {
   fetch(form.getAttribute("data-passkey-options"), {
     method: "POST", body: body, credentials: "same-origin", headers: { Accept: "application/json" }
   }).then(function (answer) {
+    if (answer.status === 403) {  // a recent sign-in is needed first: confirm it is you
+      return answer.json().then(function (body) {
+        if (body.confirm) { window.location.assign(body.confirm); }
+        throw new Error("confirm first");
+      });
+    }
     if (!answer.ok) { throw new Error("options " + answer.status); }
     return answer.json();
   }).then(function (options) {
