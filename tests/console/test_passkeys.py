@@ -145,3 +145,43 @@ def test_a_stranger_sees_no_passkeys_and_a_foreign_passkey_signs_nobody_in__TOM_
     expect(page.get_by_text("That did not work. Try again, or use another way.")).to_be_visible()
     assert credentials(devtools, authenticator) == []
     context.close()
+
+
+def test_an_organisation_that_requires_passkeys_of_admins_has_them_create_one__TOM_T2b(
+    console_platform: ConsolePlatform, browser: Browser, screenshots: Path
+) -> None:
+    """Phishing-resistant MFA for admins: the next sign-in asks for a passkey, not a code."""
+    base = console_platform.passkey_url
+    organisation = console_platform.new_organisation("Gemeente Vissersdorp")
+    jo = Person(console_platform, browser.new_context(locale="en-GB"), unique_email("jo"))
+    console_platform.invite_first_admin(organisation, jo.email)
+    jo.accept_invitation(enrol=False)
+    page = jo.page
+    devtools, authenticator = virtual_authenticator(jo.context, page)
+    password_step(page, base, jo)
+    page.goto(f"{base}/organisation/policy")
+    page.get_by_label("Administrators must use a passkey as their second step").check()
+    page.get_by_role("button", name="Save the rules").click()
+    expect(
+        page.get_by_text("Administrators use a passkey as their second step; a code is not enough.")
+    ).to_be_visible()
+    page.get_by_role("button", name="Sign out", exact=True).click()
+
+    password_step(page, base, jo)
+    expect(page.get_by_role("heading", name="Set up a passkey")).to_be_visible()
+    check_accessibility(page)
+    shot(page, screenshots, "set-up-a-passkey-at-sign-in")
+    page.get_by_label("Name for this passkey").fill("Security key")
+    page.get_by_role("button", name="Create a passkey").click()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    page.get_by_role("link", name="I have kept my codes, continue").click()
+    expect(page.get_by_role("heading", name=OVERVIEW)).to_be_visible()
+    assert len(credentials(devtools, authenticator)) == 1
+
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    password_step(page, base, jo)
+    expect(page.get_by_role("heading", name="Use your passkey")).to_be_visible()
+    expect(page.get_by_label("6-digit code from your authenticator app")).to_have_count(0)
+    page.get_by_role("button", name="Use my passkey").click()
+    expect(page.get_by_role("heading", name=OVERVIEW)).to_be_visible()
+    jo.context.close()
