@@ -217,7 +217,7 @@ async def new_recovery_codes(
         if user.mfa_enrolled_at is None:
             raise HTTPException(409, detail="Set up a second factor first.")
         codes = await mfa.issue_recovery_codes(
-            session=session, authority=authority, user=user, actor=principal.actor
+            session=session, authority=authority, user=user, actor=principal.actor, renewed=True
         )
     return RecoveryCodesOut(recovery_codes=codes)
 

@@ -132,6 +132,10 @@ async def test_a_second_factor_or_password_changes_only_after_a_recent_sign_in__
     assert proven.json() == {"methods": ["pwd", "otp"], "valid_minutes": 5}
     renewed = await identity.client.post("/me/mfa/recovery-codes", headers=admin.auth)
     assert renewed.status_code == 200
+    issued = await events_of(
+        identity.platform, "dpa.identity.recovery_code.issued.v1", count=2, subject=admin.user_id
+    )
+    assert [entry.data["renewed"] for entry in issued] == [False, True]  # the owner is told
     [verified] = await events_of(
         identity.platform, "dpa.identity.session.verified.v1", subject=admin.user_id
     )

@@ -166,6 +166,11 @@ class MfaReset(_Payload):
 class RecoveryCodesIssued(_Payload):
     user_id: UUID
     count: int
+    renewed: bool = Field(
+        default=False,
+        description="A new set replaced the old one on the user's request (not a first set); "
+        "absent in events from before it was carried.",
+    )
 
 
 class PasswordChanged(_Payload):
