@@ -148,6 +148,11 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} kreeg nieuwe herstelcodes.",
         "{actor} a reçu de nouveaux codes de récupération.",
     ),
+    "dpa.identity.session.verified.v1": (
+        "{actor} confirmed their identity again before a sensitive change.",
+        "{actor} bevestigde opnieuw de eigen identiteit voor een gevoelige wijziging.",
+        "{actor} a confirmé à nouveau son identité avant une modification sensible.",
+    ),
     "dpa.identity.passkey.registered.v1": (
         "{actor} registered a passkey.",
         "{actor} registreerde een passkey.",

@@ -279,9 +279,34 @@ class SecondFactorPolicy:
         return tuple(offered)
 
 
+def required_mfa(kind: str, chosen: MfaRequirement) -> MfaRequirement:
+    """An operator organisation's staff reach customers' data under grants: every one of them
+    signs in with a second factor, whatever its admins chose (TOM-T2b, ASVS 6.3.3)."""
+    return MfaRequirement.everyone if kind == OrganisationKind.operator else chosen
+
+
+def check_mfa_choice(kind: str, chosen: MfaRequirement) -> None:
+    if required_mfa(kind, chosen) is not chosen:
+        raise IdentityRuleBroken(
+            "an operator organisation requires a second factor of everyone (mfa: everyone)"
+        )
+
+
 def check_passkey_name(name: str) -> str:
     """A passkey's name, as its owner tells their devices apart ("work laptop")."""
     cleaned = " ".join(name.split())
     if not 1 <= len(cleaned) <= PASSKEY_NAME_MAX:
         raise IdentityRuleBroken(f"a passkey's name has 1 to {PASSKEY_NAME_MAX} characters")
     return cleaned
+
+
+# A change that hands the account over (a second factor changed or removed, new recovery codes,
+# a new password) needs an authentication this recent: the session's sign-in or a step-up.
+STEP_UP_MINUTES = 5
+
+
+def recently_authenticated(
+    *, signed_in_at: datetime, verified_at: datetime | None, now: datetime
+) -> bool:
+    latest = max(signed_in_at, verified_at) if verified_at is not None else signed_in_at
+    return now - latest <= timedelta(minutes=STEP_UP_MINUTES)

@@ -6,9 +6,11 @@ evaluated (``store.admit_login``), so parallel attempts cannot exceed the lock t
 (TOM-T5). Per-address throttling slows credential stuffing across accounts.
 
 The flow is a chain of steps on a challenge: ``password`` proves ``pwd``; a ``second_factor``
-step proves ``otp`` (TOTP) or ``rec`` (recovery code). WebAuthn and an external OpenID Connect
-provider are further steps that end in :func:`sessions.start_session` with their own ``amr``
-values (see docs/identity.md).
+step proves ``otp`` (TOTP), ``rec`` (recovery code) or ``hwk`` (a passkey, passkeys.py), among
+the factors the organisation's policy accepts from this user (``Pending.factors``). A passkey
+may also sign in alone (``hwk``, ``mfa``) where the organisation allows it. An external OpenID
+Connect provider would be a further step ending in :func:`sessions.start_session` with its own
+``amr`` values (see docs/identity.md).
 """
 
 import asyncio

@@ -111,7 +111,12 @@ async def confirm_enrolment(
 
 
 async def issue_recovery_codes(
-    *, session: AsyncSession, authority: Authority, user: UserAccount, actor: Actor
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    user: UserAccount,
+    actor: Actor,
+    renewed: bool = False,
 ) -> list[str]:
     await session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
     codes = totp.new_recovery_codes()
@@ -123,7 +128,7 @@ async def issue_recovery_codes(
         tenant=str(user.organisation_id),
         actor=actor,
         subject=str(user.id),
-        data=RecoveryCodesIssued(user_id=user.id, count=len(codes)),
+        data=RecoveryCodesIssued(user_id=user.id, count=len(codes), renewed=renewed),
     )
     return codes
 

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 
 from services.identity import login, passkeys
+from services.identity.account_api import STEP_UP_RESPONSE, recent
 from services.identity.api import LOGIN_FAILED, AuthorityDep, _tokens, own_user
 from services.identity.domain import IdentityRuleBroken
 from services.identity.schemas import (
@@ -34,14 +35,17 @@ PASSKEY_REFUSED = HTTPException(
 NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, detail="Passkey not found")
 
 
-@router.post("/me/passkeys/options")
+@router.post("/me/passkeys/options", responses=STEP_UP_RESPONSE)
 async def registration_options(
     principal: CurrentPrincipal, session: SessionDep, authority: AuthorityDep
 ) -> dict[str, Any]:
     """Options for ``navigator.credentials.create``: a fresh challenge (valid for the configured
-    timeout, once), user verification required, the caller's passkeys excluded."""
+    timeout, once), user verification required, the caller's passkeys excluded. A user who has a
+    second factor already needs a recent authentication (step-up)."""
     async with session.begin():
         user = await own_user(session, principal)
+        if user.mfa_enrolled_at is not None:
+            await recent(session, user, principal)
         return await passkeys.registration_options(session=session, authority=authority, user=user)
 
 
@@ -49,7 +53,7 @@ async def registration_options(
     "/me/passkeys",
     status_code=status.HTTP_201_CREATED,
     response_model=PasskeyRegisteredOut,
-    responses={400: {}, 422: {}},
+    responses={400: {}, 422: {}, **STEP_UP_RESPONSE},
 )
 async def register(
     body: PasskeyRegisterIn,
@@ -62,6 +66,8 @@ async def register(
     try:
         async with session.begin():
             user = await own_user(session, principal)
+            if user.mfa_enrolled_at is not None:
+                await recent(session, user, principal)
             registered = await passkeys.register(
                 session=session,
                 authority=authority,
@@ -120,7 +126,11 @@ async def rename_passkey(
 @router.delete(
     "/me/passkeys/{passkey_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={404: {}, 409: {"description": "The organisation requires this second factor."}},
+    responses={
+        404: {},
+        409: {"description": "The organisation requires this second factor."},
+        **STEP_UP_RESPONSE,
+    },
 )
 async def remove_passkey(
     passkey_id: uuid.UUID,
@@ -131,6 +141,7 @@ async def remove_passkey(
     try:
         async with session.begin():
             user = await own_user(session, principal)
+            await recent(session, user, principal)
             await passkeys.remove(
                 session=session,
                 authority=authority,

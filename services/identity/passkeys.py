@@ -394,7 +394,7 @@ async def remove(
 # -- signing in -------------------------------------------------------------------------------
 
 
-def _authentication_options(
+def authentication_options(
     session: AsyncSession,
     authority: Authority,
     purpose: str,
@@ -428,7 +428,7 @@ async def second_factor_options(
         allowed = await passkeys_of(session=session, user_id=user.id)
         if not allowed:
             raise LoginRefused
-        return _authentication_options(session, authority, "second_factor", user.id, allowed)
+        return authentication_options(session, authority, "second_factor", user.id, allowed)
 
 
 async def sign_in_options(
@@ -437,10 +437,10 @@ async def sign_in_options(
     """Options for a passwordless sign-in: no user named, the browser offers its passkeys for
     pactum (discoverable credentials) and the answer says whose it is."""
     async with sessions() as session, session.begin():
-        return _authentication_options(session, authority, "sign_in", None, [])
+        return authentication_options(session, authority, "sign_in", None, [])
 
 
-async def _verify_assertion(
+async def verify_assertion(
     session: AsyncSession,
     authority: Authority,
     credential: dict[str, Any],
@@ -520,7 +520,7 @@ async def second_factor(
     if attempt is not None:
         async with sessions() as session, session.begin():
             try:
-                await _verify_assertion(session, authority, credential, "second_factor", user)
+                await verify_assertion(session, authority, credential, "second_factor", user)
             except PasskeyRefused:
                 verified = False  # the WebAuthn challenge stays used: one answer each
             else:
@@ -553,7 +553,7 @@ async def sign_in(
     and its credential id is no secret, so counting would let anyone lock its owner out."""
     async with sessions() as session, session.begin():
         try:
-            passkey = await _verify_assertion(session, authority, credential, "sign_in", None)
+            passkey = await verify_assertion(session, authority, credential, "sign_in", None)
         except PasskeyRefused:
             await _failure(session, authority, None, None, "unknown", None, address)
             raise LoginRefused from None

@@ -124,6 +124,20 @@ class PasskeySignInIn(_In):
     credential: dict[str, Any] = Credential
 
 
+class StepUpIn(_In):
+    password: str = Password
+    code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+    recovery_code: str | None = Field(default=None, min_length=8, max_length=40)
+    credential: dict[str, Any] | None = Field(
+        default=None, description="A passkey's answer to /me/step-up/options."
+    )
+
+
+class StepUpOut(BaseModel):
+    methods: list[str] = Field(description="What was proven again (amr).")
+    valid_minutes: int = Field(description="How long the session now counts as recent.")
+
+
 class PasskeyEnrolOptionsIn(_In):
     challenge: str = Secret
 

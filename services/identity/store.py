@@ -21,6 +21,7 @@ from services.identity.domain import (
     PasswordPolicy,
     SecondFactorPolicy,
     UserStatus,
+    required_mfa,
     throttle_key,
 )
 from services.identity.tables import (
@@ -61,7 +62,7 @@ def password_policy(organisation: Organisation) -> PasswordPolicy:
 
 def second_factor_policy(organisation: Organisation) -> SecondFactorPolicy:
     return SecondFactorPolicy(
-        mfa=organisation.mfa,
+        mfa=required_mfa(organisation.kind, organisation.mfa),
         phishing_resistant_admins=organisation.phishing_resistant_admins,
         passwordless=organisation.passwordless,
     )
@@ -198,6 +199,7 @@ class Admission:
     user: UserAccount
     mfa: MfaRequirement
     phishing_resistant_admins: bool = False
+    kind: str = "controller"
 
     @property
     def attempt(self) -> int:
@@ -227,6 +229,7 @@ async def admit_login(
     passkey_admins = (
         select(col(Organisation.phishing_resistant_admins)).where(organisation).scalar_subquery()
     )
+    kind = select(col(Organisation.kind)).where(organisation).scalar_subquery()
     active_organisations = select(col(Organisation.id)).where(
         col(Organisation.status) == OrganisationStatus.active
     )
@@ -249,13 +252,18 @@ async def admit_login(
     found = (
         await session.execute(
             statement.values(failures=UserAccount.failures + 1)
-            .returning(UserAccount, mfa, passkey_admins)
+            .returning(UserAccount, mfa, passkey_admins, kind)
             .execution_options(synchronize_session=False)
         )
     ).first()
     if found is None:
         return None
-    return Admission(user=found[0], mfa=found[1], phishing_resistant_admins=bool(found[2]))
+    return Admission(
+        user=found[0],
+        mfa=required_mfa(str(found[3]), found[1]),
+        phishing_resistant_admins=bool(found[2]),
+        kind=str(found[3]),
+    )
 
 
 async def organisation_active(*, session: AsyncSession, organisation_id: uuid.UUID) -> bool:

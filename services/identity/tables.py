@@ -135,6 +135,8 @@ class LoginSession(SQLModel, table=True):
     methods: str = Field(max_length=100)
     created_at: datetime = Field(sa_column=_when(False))
     expires_at: datetime = Field(sa_column=_when(False))  # absolute lifetime (ASVS 7.3.2)
+    # When the user last proved themselves again in this session (step-up), if ever.
+    verified_at: datetime | None = Field(default=None, sa_column=_when())
     revoked_at: datetime | None = Field(default=None, sa_column=_when())
     revoked_reason: str | None = Field(default=None, max_length=40)
 

@@ -43,6 +43,9 @@ PLANS: dict[str, Callable[[Envelope, dict[str, Any]], Plan]] = {
     "identity.mfa.reset": account.on_mfa,
     "identity.passkey.registered": account.on_mfa,
     "identity.passkey.removed": account.on_mfa,
+    "identity.recovery_code.issued": account.on_recovery_codes,
+    "identity.password.updated": account.on_password,
+    "identity.password.reset": account.on_password,
     "identity.grant.requested": account.on_grant_requested,
     **{
         f"identity.grant.{verb}": account.on_grant_changed

@@ -61,6 +61,11 @@ SUBJECTS: dict[str, dict[Locale, str]] = {
         Locale.fr: "Votre second facteur a été modifié",
         Locale.en: "Your second factor changed",
     },
+    "password_changed": {
+        Locale.nl: "Uw wachtwoord is gewijzigd",
+        Locale.fr: "Votre mot de passe a été modifié",
+        Locale.en: "Your password changed",
+    },
     "grant_requested": {
         Locale.nl: "De leverancier vraagt toegang tot uw gegevens: goedkeuring nodig",
         Locale.fr: "Le fournisseur demande l'accès à vos données : approbation requise",
@@ -226,6 +231,12 @@ LABELS: dict[str, dict[Locale, str]] = {
             "sans contact pour les violations (d'ici là, les administrateurs les reçoivent)",
             "without a breach contact (until one is set, the admins receive breach notices)",
         ),
+        "other_sessions_revoked": (
+            "andere sessies beëindigd",
+            "autres sessions fermées",
+            "other sessions ended",
+        ),
+        "sessions_revoked": ("sessies beëindigd", "sessions fermées", "sessions ended"),
     }.items()
 }
 

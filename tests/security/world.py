@@ -37,6 +37,7 @@ from tests.agreements.contract import ANNEX1, SIGNATURE
 from tests.support.authenticator import SoftwareAuthenticator
 from tests.support.databases import Database
 from tests.support.platform import Platform, eventually
+from tests.support.second_step import finish_login
 
 PASSWORD = "correct horse battery staple"
 SERVICES = ("identity", "agreements", "audit", "notifier")
@@ -158,7 +159,7 @@ class World:
         assert accepted.status_code == 204, accepted.text
         login = await identity.post("/login", json={"email": email, "password": PASSWORD})
         assert login.status_code == 200, login.text
-        body = login.json()
+        body = await finish_login(identity, login.json(), {}, email)  # operators: a second step
         self.secrets += [body["access_token"], body["refresh_token"]]
         claims = jwt.decode(body["access_token"], options={"verify_signature": False})
         return User(
@@ -195,13 +196,20 @@ class World:
         await self._grants()
         await self._audit_and_notices()
 
-    async def _passkey(self, owner: User) -> str:
-        """A passkey of the victim's member, registered with a software authenticator."""
+    async def _passkey(self, user: User) -> str:
+        """A passkey of the victim's member, registered as a browser would."""
+        identity = self.client("identity")
+        options = await identity.post("/me/passkeys/options", headers=user.auth)
+        assert options.status_code == 200, options.text
         device = SoftwareAuthenticator(origin=self.authority.settings.passkey_origin)
-        options = await self._post("identity", "/me/passkeys/options", None, owner)
-        body = {"credential": device.create(options), "name": "Victim's laptop"}
-        registered = await self._post("identity", "/me/passkeys", body, owner)
-        return str(registered["passkey"]["id"])
+        registered = await identity.post(
+            "/me/passkeys",
+            json={"credential": device.create(options.json()), "name": "Victim's laptop"},
+            headers=user.auth,
+        )
+        assert registered.status_code == 201, registered.text
+        self.secrets += registered.json()["recovery_codes"]
+        return str(registered.json()["passkey"]["id"])
 
     async def _post(self, service: str, path: str, body: Any, as_: User) -> dict[str, Any]:
         response = await self.client(service).post(path, json=body, headers=as_.auth)

@@ -51,6 +51,9 @@ SUMMARIES: dict[str, str] = {
         "A user removed one of their passkeys; the user is notified at their verified address."
     ),
     "dpa.identity.passkey.listed.v1": _("A user read the list of their own passkeys."),
+    "dpa.identity.session.verified.v1": _(
+        "A user proved themselves again in a session (step-up) before a sensitive change."
+    ),
     "dpa.identity.mfa.reset.v1": _("An admin removed a user's second factor."),
     "dpa.identity.recovery_code.issued.v1": _(
         "Single-use recovery codes were issued (stored hashed)."

@@ -166,6 +166,11 @@ class MfaReset(_Payload):
 class RecoveryCodesIssued(_Payload):
     user_id: UUID
     count: int
+    renewed: bool = Field(
+        default=False,
+        description="A new set replaced the old one on the user's request (not a first set); "
+        "absent in events from before it was carried.",
+    )
 
 
 class PasswordChanged(_Payload):
@@ -204,6 +209,14 @@ class SessionRevoked(_Payload):
 class SessionsListed(_Payload):
     user_id: UUID
     session_ids: list[UUID]
+
+
+class SessionVerified(_Payload):
+    """A user proved themselves again within a session (step-up) before a sensitive change."""
+
+    user_id: UUID
+    session_id: UUID
+    methods: list[str] = Field(description="The methods proven again (amr), e.g. pwd, otp.")
 
 
 class SessionRefreshed(_Payload):
@@ -473,6 +486,12 @@ KINDS: tuple[EventKind, ...] = (
         SessionsListed,
         ("TOM-T3a",),
         "A user read the list of their own live sessions.",
+    ),
+    _kind(
+        "dpa.identity.session.verified.v1",
+        SessionVerified,
+        ("TOM-T2b", "TOM-T3a"),
+        "A user proved themselves again in a session (step-up) before a sensitive change.",
     ),
     _kind(
         "dpa.identity.session.updated.v1",

@@ -2,7 +2,7 @@
 answered from ``idempotent_request`` instead of being handled twice (``shared/idempotency.py``).
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-06 20:00:00
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from shared.migrations import create_idempotent_requests, drop_idempotent_requests
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
