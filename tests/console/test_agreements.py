@@ -207,6 +207,28 @@ def test_a_controller_and_a_processor_sign_and_work_under_their_agreement__DPA_1
     expect(page.get_by_text("Our data stays with our own supplier.")).to_be_visible()
     page = sofie.open(f"{agreement_url}/subprocessors")
     expect(page.get_by_role("row", name=re.compile("Datacenter Noord"))).to_contain_text("objected")
+    expect(page.get_by_role("heading", name="Listed when the agreement was signed")).to_be_visible()
+    expect(page.get_by_text("The signed agreement lists no subprocessors.")).to_be_visible()
+    check_accessibility(page)
+
+    # -- Lotte records how she closed the objection; Sofie reads it (DPA-5) --------------------
+    page = lotte.open(notice_url)
+    page.get_by_role("button", name="Record the outcome").click()
+    expect(page.get_by_role("alert")).to_contain_text("Choose how the objection was closed.")
+    check_accessibility(page)
+    page.get_by_label(
+        "This controller's processing runs where the subprocessor plays no part"
+    ).check()
+    page.get_by_label("Note for the controller (optional)").fill(
+        "Your data stays in our Gent room."
+    )
+    page.get_by_role("button", name="Record the outcome").click()
+    expect(page.get_by_text("The controller sees how the objection was closed.")).to_be_visible()
+    expect(page.get_by_role("button", name="Record the outcome")).to_have_count(0)
+    page = sofie.open(notice_url)
+    closed = page.locator("dd").filter(has_text="Your data stays in our Gent room.")
+    expect(closed).to_contain_text("moved where this subprocessor plays no part")
+    expect(page.get_by_role("button", name="Record the outcome")).to_have_count(0)
     check_accessibility(page)
 
     # -- Lotte keeps the staff list and records a disclosure (DPA-8, DPA-4a) ---------------------

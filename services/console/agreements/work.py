@@ -162,15 +162,17 @@ async def _subprocessors(
 @router.get("/agreements/{agreement_id}/subprocessors")
 async def subprocessors_page(request: Request, person: SignedIn, agreement_id: str) -> Response:
     agreement_id = checked_id(agreement_id)
-    shown = await load(request, person, agreement_id)
-    notices, listed = await asyncio.gather(
+    shown, notices, held = await asyncio.gather(
+        load(request, person, agreement_id),
         agreements_api(request, person, "GET", f"/agreements/{agreement_id}/subprocessor-notices"),
-        _subprocessors(request, person, shown.agreement.get("processor_id")),
+        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/subprocessors"),
     )
     items = sorted(notices["items"], key=lambda notice: notice["notified_at"], reverse=True)
+    # What holds for this agreement, from its own controller's decisions (DPA-5).
     context = page_context(person, shown, "/subprocessors") | {
         "notices": items,
-        "current": listed["current"],
+        "current": held["in_force"],
+        "at_signing": held["at_signing"],
     }
     return render(request, "agreements/agreement_subprocessors.html", context)
 
@@ -195,6 +197,10 @@ async def _notice_page(
         "may_decide": person.is_admin
         and shown.party == "controller"
         and notice["decision"] in ("pending", "objected"),
+        "may_resolve": person.is_admin
+        and shown.party == "processor"
+        and notice["decision"] == "objected"
+        and not notice.get("resolution"),
     }
     return _form_page(request, "agreements/object_subprocessor.html", context, errors, values)
 
@@ -263,6 +269,40 @@ async def approve_change(
             request, person, agreement_id, notice_id, errors=[_problem(request, refused)]
         )
     return go(f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}?done=change_approved")
+
+
+@router.post("/agreements/{agreement_id}/subprocessor-notices/{notice_id}/resolution")
+async def close_objection(
+    request: Request, person: SignedIn, agreement_id: str, notice_id: str
+) -> Response:
+    """As processor: record how the controller's objection was closed (DPA-5)."""
+    agreement_id, notice_id = checked_id(agreement_id), checked_id(notice_id)
+    form = await request.form()
+    errors: Errors = []
+    outcome = text(form, "outcome")
+    if outcome not in ("agreement_ended", "processing_moved"):
+        errors.append(("outcome", t(request, "Choose how the objection was closed.")))
+    note = text(form, "note", 4000)
+    if not errors:
+        try:
+            await agreements_api(
+                request,
+                person,
+                "POST",
+                f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}/resolution",
+                json={"outcome": outcome, "note": note or None},
+            )
+        except ApiRefused as refused:
+            if refused.status not in (403, 409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(
+                f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}?done=objection_closed"
+            )
+    return await _notice_page(
+        request, person, agreement_id, notice_id, errors=errors, values={"note": note}
+    )
 
 
 def _processor_only(person: Person) -> None:
