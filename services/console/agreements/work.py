@@ -408,11 +408,14 @@ async def announce_change(request: Request, person: SignedIn) -> Response:
     return await _announce_page(request, person, errors=errors, values=values)
 
 
-@router.get("/subprocessor-changes/{change_id}")
-async def change_page(request: Request, person: SignedIn, change_id: str) -> Response:
-    """A change the processor announced: which agreements and controllers it reached, deadlines."""
-    change_id = checked_id(change_id)
-    _processor_only(person)
+async def _change_page(
+    request: Request,
+    person: Person,
+    change_id: str,
+    *,
+    errors: Errors | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
     listed, agreements = await asyncio.gather(
         _subprocessors(request, person, person.organisation_id),
         agreements_api(request, person, "GET", "/agreements", params={"limit": 100}),
@@ -422,7 +425,69 @@ async def change_page(request: Request, person: SignedIn, change_id: str) -> Res
         raise NotYours
     by_id = {str(a["id"]): a for a in agreements["items"]}
     context = {"change": change, "agreements": by_id}
-    return render(request, "agreements/subprocessor_change.html", context)
+    return _form_page(request, "agreements/subprocessor_change.html", context, errors, values)
+
+
+@router.get("/subprocessor-changes/{change_id}")
+async def change_page(request: Request, person: SignedIn, change_id: str) -> Response:
+    """A change the processor announced: which agreements and controllers it reached, deadlines,
+    and its agreement with the subprocessor (DPA-17)."""
+    change_id = checked_id(change_id)
+    _processor_only(person)
+    return await _change_page(request, person, change_id)
+
+
+FLOW_DOWN_FIELDS = ("signed_on", "reference", "guarantees", "transfer_countries", "transfer_basis")
+
+
+@router.post("/subprocessor-changes/{change_id}/flow-down")
+async def record_flow_down(request: Request, person: SignedIn, change_id: str) -> Response:
+    """As processor: record the agreement with this subprocessor (art. 5, DPA-17)."""
+    change_id = checked_id(change_id)
+    _processor_only(person)
+    form = await request.form()
+    values = {name: text(form, name, 4000) for name in FLOW_DOWN_FIELDS}
+    values |= {name: text(form, name) for name in ("same_obligations", "transfers_outside_eea")}
+    errors: Errors = []
+    signed_on = _required(request, form, "signed_on", _("Enter the date it was signed."), errors)
+    reference = _required(request, form, "reference", _("Enter its reference."), errors)
+    guarantees = _required(
+        request, form, "guarantees", _("Describe the guarantees it gives."), errors, limit=4000
+    )
+    if values["same_obligations"] != "yes":
+        errors.append(
+            (
+                "same_obligations",
+                t(request, "It must impose the same obligations as your agreements: confirm it."),
+            )
+        )
+    outside = values["transfers_outside_eea"] == "yes"
+    countries = [c.strip() for c in values["transfer_countries"].split(",") if c.strip()]
+    if outside and not countries:
+        errors.append(("transfer_countries", t(request, "Name the countries outside the EEA.")))
+    if outside and not values["transfer_basis"]:
+        errors.append(("transfer_basis", t(request, "Name the basis of the transfer.")))
+    if not errors:
+        body = {
+            "signed_on": signed_on,
+            "reference": reference,
+            "same_obligations": True,
+            "guarantees": guarantees,
+            "transfers_outside_eea": outside,
+            "transfer_countries": countries if outside else [],
+            "transfer_basis": values["transfer_basis"] if outside else None,
+        }
+        try:
+            await agreements_api(
+                request, person, "POST", f"/subprocessor-changes/{change_id}/flow-down", json=body
+            )
+        except ApiRefused as refused:
+            if refused.status not in (409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(f"/subprocessor-changes/{change_id}?done=flow_down_recorded")
+    return await _change_page(request, person, change_id, errors=errors, values=values)
 
 
 @router.post("/subprocessor-changes/{change_id}/withdrawal")
