@@ -3,7 +3,7 @@
 Reads the catalogued payloads of identity and agreements; knows nothing of storage or channels.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -234,6 +234,41 @@ def on_agreement_changed(event: Envelope, data: dict[str, Any]) -> Plan:
     }
     return _agreement_notice(
         event, "agreement_changed", facts, link=f"/agreements/{data['agreement_id']}"
+    )
+
+
+def on_instruction_concern(event: Envelope, data: dict[str, Any]) -> Plan:
+    """DPA-14: the processor's concern reaches the controller; the controller's answer reaches
+    the processor (and is confirmed to the controller)."""
+    verb = event.type.split(".")[3]
+    facts: dict[str, Any] = {
+        k: data[k]
+        for k in ("agreement_id", "instruction_id", "number", "outcome", "replacement_id")
+        if k in data and data[k] is not None
+    }
+    link = f"/agreements/{data['agreement_id']}/instructions"
+    parties = (
+        [str(data["controller_id"])]
+        if verb == "reported"
+        else [str(data["processor_id"]), str(data["controller_id"])]
+    )
+    told = base(
+        event,
+        notice="instruction_concern" if verb == "reported" else "instruction_concern_answered",
+        topic=Topic.agreement,
+        organisation_id=event.tenantid,
+        facts=facts,
+        link=link,
+        thread_id=str(data["instruction_id"]),
+    )
+    # Filed under the controller; the processor's copy has a cause of its own (exactly once each).
+    return Plan(
+        notices=[
+            told
+            if organisation == event.tenantid
+            else replace(told, organisation_id=organisation, cause=f"{told.cause}/{organisation}")
+            for organisation in parties
+        ]
     )
 
 

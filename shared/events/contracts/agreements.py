@@ -100,6 +100,31 @@ class InstructionAcknowledged(_Payload):
     number: int
 
 
+class InstructionConcernRaised(_Payload):
+    """The processor believes an instruction infringes the GDPR; it is on hold (DPA-14). The
+    reason stays in the agreement's records, never in the event."""
+
+    agreement_id: UUID
+    instruction_id: UUID
+    number: int
+    controller_id: UUID
+    processor_id: UUID
+
+
+class InstructionConcernAnswered(_Payload):
+    """The controller confirmed, amended or withdrew an instruction the processor flagged."""
+
+    agreement_id: UUID
+    instruction_id: UUID
+    number: int
+    outcome: Literal["confirmed", "amended", "withdrawn"]
+    replacement_id: UUID | None = Field(
+        default=None, description="The new instruction that replaces it, when amended."
+    )
+    controller_id: UUID
+    processor_id: UUID
+
+
 class SubprocessorChangeProposed(_Payload):
     change_id: UUID
     processor_id: UUID
@@ -382,6 +407,18 @@ KINDS = (
         InstructionAcknowledged,
         ("DPA-1",),
         "The processor acknowledged an instruction.",
+    ),
+    _kind(
+        "dpa.agreements.instruction_concern.reported.v1",
+        InstructionConcernRaised,
+        ("DPA-14",),
+        "The processor flagged an instruction as infringing the GDPR; it is on hold.",
+    ),
+    _kind(
+        "dpa.agreements.instruction_concern.closed.v1",
+        InstructionConcernAnswered,
+        ("DPA-14",),
+        "The controller confirmed, amended or withdrew an instruction the processor flagged.",
     ),
     _kind(
         "dpa.agreements.subprocessor_change.proposed.v1",
