@@ -297,6 +297,44 @@ def test_a_controller_and_a_processor_sign_and_work_under_their_agreement__DPA_1
     )
     check_accessibility(page)
 
+    # -- Lotte flags an instruction as infringing the GDPR; Sofie amends it (DPA-14) -------------
+    page = sofie.open(f"{agreement_url}/instructions")
+    page.get_by_label("Instruction", exact=True).fill("Send every booking to the police weekly.")
+    page.get_by_role("button", name="Issue the instruction").click()
+    expect(page.get_by_text("The instruction is issued.")).to_be_visible()
+    page = lotte.open(f"{agreement_url}/instructions")
+    page.get_by_role("button", name="Flag it and put it on hold").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Choose the instruction.")
+    expect(alert).to_contain_text("Say why it infringes the GDPR.")
+    check_accessibility(page)
+    page.get_by_label("Instruction", exact=True).select_option(
+        label="2: Send every booking to the police weekly."
+    )
+    page.get_by_label("Why it infringes the GDPR").fill("No legal basis for a bulk transfer.")
+    page.get_by_role("button", name="Flag it and put it on hold").click()
+    expect(page.get_by_text("The instruction is on hold. The controller is told.")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("police"))).to_contain_text("on hold")
+    page = sofie.open(f"{agreement_url}/instructions")
+    expect(page.get_by_role("heading", name="Instruction 2 is on hold")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_label("Amend it: a new instruction replaces it").check()
+    page.get_by_role("button", name="Send your answer").click()
+    expect(page.get_by_role("alert")).to_contain_text("Write the new instruction.")
+    page.get_by_label("Amend it: a new instruction replaces it").check()
+    page.get_by_label("The new instruction (only to amend)").fill(
+        "Answer police demands one by one, as the law requires."
+    )
+    page.get_by_role("button", name="Send your answer").click()
+    expect(page.get_by_text("Your answer is recorded. The processor is told.")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("police weekly"))).to_contain_text(
+        "The controller replaced it"
+    )
+    expect(page.get_by_role("row", name=re.compile("one by one"))).to_contain_text(
+        "Replaces instruction 2"
+    )
+    check_accessibility(page)
+
     # -- the other tabs and the evidence report open for both parties ---------------------------
     for path in ("/breaches", "/end", "/report"):
         page = sofie.open(agreement_url + path)

@@ -90,6 +90,13 @@ async def _instructions_page(
         "instructions": items,
         "numbers": numbers,
         "superseded": superseded,
+        # DPA-14: what the processor may still flag, and what awaits the controller's answer.
+        "flaggable": [
+            item
+            for item in items
+            if item.get("standing") == "in_effect" and not item.get("concern_raised_at")
+        ],
+        "on_hold": [item for item in items if item.get("standing") == "on_hold"],
     }
     return _form_page(request, "agreements/agreement_instructions.html", context, errors, values)
 
@@ -121,6 +128,74 @@ async def issue_instruction(request: Request, person: SignedIn, agreement_id: st
             errors.append(_problem(request, refused))
         else:
             return go(f"/agreements/{agreement_id}/instructions?done=instruction_issued")
+    return await _instructions_page(request, person, agreement_id, errors=errors, values=values)
+
+
+@router.post("/agreements/{agreement_id}/instructions/concern")
+async def flag_instruction(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    """As processor: flag an instruction believed to infringe the GDPR; it goes on hold."""
+    agreement_id = checked_id(agreement_id)
+    form = await request.form()
+    errors: Errors = []
+    instruction_id = text(form, "instruction_id")
+    if not instruction_id:
+        errors.append(("instruction_id", t(request, "Choose the instruction.")))
+    reason = _required(
+        request, form, "concern", _("Say why it infringes the GDPR."), errors, limit=4000
+    )
+    values = {"instruction_id": instruction_id, "concern": reason}
+    if not errors:
+        try:
+            await agreements_api(
+                request,
+                person,
+                "POST",
+                f"/agreements/{agreement_id}/instructions/{checked_id(instruction_id)}/concern",
+                json={"reason": reason},
+            )
+        except ApiRefused as refused:
+            if refused.status not in (403, 409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(f"/agreements/{agreement_id}/instructions?done=instruction_flagged")
+    return await _instructions_page(request, person, agreement_id, errors=errors, values=values)
+
+
+@router.post("/agreements/{agreement_id}/instructions/{instruction_id}/concern-answer")
+async def answer_concern(
+    request: Request, person: SignedIn, agreement_id: str, instruction_id: str
+) -> Response:
+    """As controller: confirm, amend or withdraw an instruction the processor flagged."""
+    agreement_id, instruction_id = checked_id(agreement_id), checked_id(instruction_id)
+    form = await request.form()
+    errors: Errors = []
+    outcome = text(form, "outcome")
+    if outcome not in ("confirmed", "amended", "withdrawn"):
+        errors.append(("outcome", t(request, "Choose your answer.")))
+    new_text = text(form, "new_text", 4000)
+    if outcome == "amended" and not new_text:
+        errors.append(("new_text", t(request, "Write the new instruction.")))
+    note = text(form, "note", 4000)
+    if not errors:
+        body: dict[str, Any] = {"outcome": outcome, "note": note or None}
+        if outcome == "amended":
+            body["text"] = new_text
+        try:
+            await agreements_api(
+                request,
+                person,
+                "POST",
+                f"/agreements/{agreement_id}/instructions/{instruction_id}/concern-answer",
+                json=body,
+            )
+        except ApiRefused as refused:
+            if refused.status not in (403, 409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(f"/agreements/{agreement_id}/instructions?done=concern_answered")
+    values = {"new_text": new_text, "note": note}
     return await _instructions_page(request, person, agreement_id, errors=errors, values=values)
 
 
