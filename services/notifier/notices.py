@@ -295,17 +295,38 @@ def on_agreement_signed(event: Envelope, data: dict[str, Any]) -> Plan:
     return Plan(checks=[ContactCheck(Topic.breach, parties, warning)])
 
 
-def _agreement_notice(event: Envelope, notice: str, facts: dict[str, Any], *, link: str) -> Plan:
-    return Plan(
-        notices=[
-            base(
-                event,
-                notice=notice,
-                topic=Topic.agreement,
-                organisation_id=event.tenantid,
-                facts=facts,
-                link=link,
-                thread_id=str(facts["agreement_id"]),
-            )
-        ]
+def on_instruction_issued(event: Envelope, data: dict[str, Any]) -> Plan:
+    """A new documented instruction reaches the processor, which must follow it (DPA-1)."""
+    processor = data.get("processor_id")
+    if not processor:
+        return Plan()
+    facts = {k: data[k] for k in ("agreement_id", "instruction_id", "number") if k in data}
+    notice = base(
+        event,
+        notice="instruction_issued",
+        topic=Topic.agreement,
+        organisation_id=str(processor),
+        facts=facts,
+        link=f"/agreements/{data['agreement_id']}/instructions",
+        thread_id=str(data["instruction_id"]),
     )
+    return Plan(notices=[replace(notice, cause=f"{notice.cause}/{processor}")])
+
+
+def _agreement_notice(event: Envelope, notice: str, facts: dict[str, Any], *, link: str) -> Plan:
+    """A notice to the controller (the events' tenant) and, where the event names it, the same
+    notice to the processor: both parties hear of what changes in their agreement."""
+    told = base(
+        event,
+        notice=notice,
+        topic=Topic.agreement,
+        organisation_id=event.tenantid,
+        facts=facts,
+        link=link,
+        thread_id=str(facts["agreement_id"]),
+    )
+    processor = str(event.data.get("processor_id") or "")
+    notices = [told]
+    if processor and processor != event.tenantid:
+        notices.append(replace(told, organisation_id=processor, cause=f"{told.cause}/{processor}"))
+    return Plan(notices=notices)

@@ -101,6 +101,11 @@ SUBJECTS: dict[str, dict[Locale, str]] = {
         Locale.fr: "Contrat de sous-traitance : {change}",
         Locale.en: "Data-processing agreement: {change}",
     },
+    "instruction_issued": {
+        Locale.nl: "Nieuwe instructie {number} van de verwerkingsverantwoordelijke",
+        Locale.fr: "Nouvelle instruction {number} du responsable du traitement",
+        Locale.en: "New instruction {number} from the controller",
+    },
     "instruction_concern": {
         Locale.nl: "De verwerker acht instructie {number} strijdig met de AVG: ze is opgeschort",
         Locale.fr: "Le sous-traitant estime l'instruction {number} contraire au RGPD : suspendue",

@@ -68,6 +68,7 @@ def _issued(
             instruction_id=instruction.id,
             number=instruction.number,
             supersedes_id=instruction.supersedes_id,
+            processor_id=agreement.processor_id,
         ),
     )
 

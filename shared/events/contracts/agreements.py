@@ -59,18 +59,27 @@ class AgreementStatusChanged(_Payload):
     agreement_id: UUID
     status: str
     version: int
+    processor_id: UUID | None = Field(
+        default=None, description="The agreement's processor, so that it is told too."
+    )
 
 
 class AmendmentProposed(_Payload):
     agreement_id: UUID
     version: int
     fields: list[str]
+    processor_id: UUID | None = Field(
+        default=None, description="The agreement's processor, so that it is told too."
+    )
 
 
 class AmendmentInForce(_Payload):
     agreement_id: UUID
     version: int
     superseded_version: int
+    processor_id: UUID | None = Field(
+        default=None, description="The agreement's processor, so that it is told too."
+    )
 
 
 class AmendmentWithdrawn(_Payload):
@@ -92,6 +101,9 @@ class InstructionIssued(_Payload):
     instruction_id: UUID
     number: int
     supersedes_id: UUID | None = None
+    processor_id: UUID | None = Field(
+        default=None, description="The agreement's processor, so that it is told too."
+    )
 
 
 class InstructionAcknowledged(_Payload):
