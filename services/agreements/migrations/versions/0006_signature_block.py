@@ -20,9 +20,13 @@ COLUMNS = ("place", "signer_name", "signer_role")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("agreement_signature") as table:
-        for column in COLUMNS:
-            table.add_column(sa.Column(column, sa.String(length=200), nullable=True))
+    # A table built from the current models before migrations existed has the columns already.
+    present = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("agreement_signature")}
+    missing = [column for column in COLUMNS if column not in present]
+    if missing:
+        with op.batch_alter_table("agreement_signature") as table:
+            for column in missing:
+                table.add_column(sa.Column(column, sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
