@@ -341,6 +341,60 @@ def check_flow_down(
         )
 
 
+class ConcernAnswer(StrEnum):
+    """The controller's answer to the processor's concern that an instruction infringes the GDPR
+    (art. 28(3), last subparagraph; DPA-14): it stands by it, replaces it, or drops it."""
+
+    confirmed = "confirmed"
+    amended = "amended"
+    withdrawn = "withdrawn"
+
+
+class InstructionStanding(StrEnum):
+    in_effect = "in_effect"
+    on_hold = "on_hold"  # the processor flagged it; the controller has not answered yet
+    withdrawn = "withdrawn"
+
+
+def instruction_standing(
+    *, concern_raised: bool, answer: ConcernAnswer | None
+) -> InstructionStanding:
+    """An instruction the processor flagged is on hold until the controller answers; withdrawn
+    or amended (replaced by a new instruction) it no longer applies; confirmed it does."""
+    if concern_raised and answer is None:
+        return InstructionStanding.on_hold
+    if answer in (ConcernAnswer.withdrawn, ConcernAnswer.amended):
+        return InstructionStanding.withdrawn
+    return InstructionStanding.in_effect
+
+
+def check_can_raise_concern(
+    *, status: AgreementStatus, concern_raised: bool, answer: ConcernAnswer | None
+) -> None:
+    check_not_ended(status, action="flag an instruction")
+    if answer in (ConcernAnswer.withdrawn, ConcernAnswer.amended):
+        raise StateConflict("the instruction no longer applies: it was " + str(answer))
+    if concern_raised:
+        raise StateConflict("a concern about this instruction was already raised")
+
+
+def check_can_answer_concern(
+    *,
+    concern_raised: bool,
+    answer: ConcernAnswer | None,
+    outcome: ConcernAnswer,
+    new_text: str | None,
+) -> None:
+    if not concern_raised:
+        raise StateConflict("the processor raised no concern about this instruction")
+    if answer is not None:
+        raise StateConflict(f"the concern was already answered: {answer}")
+    if (outcome is ConcernAnswer.amended) != bool(new_text):
+        raise AgreementRuleBroken(
+            "text: an amendment gives the new instruction's text, and only an amendment does"
+        )
+
+
 # DPA-8: the staff with access follow identity. When identity stops letting a user act (disabled
 # or removed), every staff entry of their organisation that names that user ends with it. A
 # re-enabled user does not come back by itself: the processor lists them again.

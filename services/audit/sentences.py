@@ -346,6 +346,18 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} bevestigde een instructie onder de overeenkomst {record}.",
         "{actor} a accusé réception d'une instruction dans le cadre de l'accord {record}.",
     ),
+    "dpa.agreements.instruction_concern.reported.v1": (
+        "{actor} flagged the instruction {record} as possibly infringing the GDPR; it is on hold.",
+        "{actor} meldde dat de instructie {record} mogelijk inbreuk maakt op de AVG; ze staat "
+        "in de wacht.",
+        "{actor} a signalé que l'instruction {record} pourrait enfreindre le RGPD ; elle est "
+        "suspendue.",
+    ),
+    "dpa.agreements.instruction_concern.closed.v1": (
+        "{actor} answered the concern about the instruction {record}.",
+        "{actor} beantwoordde het bezwaar tegen de instructie {record}.",
+        "{actor} a répondu à la réserve sur l'instruction {record}.",
+    ),
     "dpa.agreements.measure.updated.v1": (
         "{actor} updated a security measure of the agreement {record}.",
         "{actor} wijzigde een beveiligingsmaatregel van de overeenkomst {record}.",

@@ -3,7 +3,7 @@
 Reads the catalogued payloads of identity and agreements; knows nothing of storage or channels.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -237,6 +237,41 @@ def on_agreement_changed(event: Envelope, data: dict[str, Any]) -> Plan:
     )
 
 
+def on_instruction_concern(event: Envelope, data: dict[str, Any]) -> Plan:
+    """DPA-14: the processor's concern reaches the controller; the controller's answer reaches
+    the processor (and is confirmed to the controller)."""
+    verb = event.type.split(".")[3]
+    facts: dict[str, Any] = {
+        k: data[k]
+        for k in ("agreement_id", "instruction_id", "number", "outcome", "replacement_id")
+        if k in data and data[k] is not None
+    }
+    link = f"/agreements/{data['agreement_id']}/instructions"
+    parties = (
+        [str(data["controller_id"])]
+        if verb == "reported"
+        else [str(data["processor_id"]), str(data["controller_id"])]
+    )
+    told = base(
+        event,
+        notice="instruction_concern" if verb == "reported" else "instruction_concern_answered",
+        topic=Topic.agreement,
+        organisation_id=event.tenantid,
+        facts=facts,
+        link=link,
+        thread_id=str(data["instruction_id"]),
+    )
+    # Filed under the controller; the processor's copy has a cause of its own (exactly once each).
+    return Plan(
+        notices=[
+            told
+            if organisation == event.tenantid
+            else replace(told, organisation_id=organisation, cause=f"{told.cause}/{organisation}")
+            for organisation in parties
+        ]
+    )
+
+
 def on_agreement_signed(event: Envelope, data: dict[str, Any]) -> Plan:
     """Once both parties signed an agreement's first version, each must be reachable about a
     breach: a party without a breach contact gets both parties warned (USE-3, TOM-O4)."""
@@ -260,17 +295,38 @@ def on_agreement_signed(event: Envelope, data: dict[str, Any]) -> Plan:
     return Plan(checks=[ContactCheck(Topic.breach, parties, warning)])
 
 
-def _agreement_notice(event: Envelope, notice: str, facts: dict[str, Any], *, link: str) -> Plan:
-    return Plan(
-        notices=[
-            base(
-                event,
-                notice=notice,
-                topic=Topic.agreement,
-                organisation_id=event.tenantid,
-                facts=facts,
-                link=link,
-                thread_id=str(facts["agreement_id"]),
-            )
-        ]
+def on_instruction_issued(event: Envelope, data: dict[str, Any]) -> Plan:
+    """A new documented instruction reaches the processor, which must follow it (DPA-1)."""
+    processor = data.get("processor_id")
+    if not processor:
+        return Plan()
+    facts = {k: data[k] for k in ("agreement_id", "instruction_id", "number") if k in data}
+    notice = base(
+        event,
+        notice="instruction_issued",
+        topic=Topic.agreement,
+        organisation_id=str(processor),
+        facts=facts,
+        link=f"/agreements/{data['agreement_id']}/instructions",
+        thread_id=str(data["instruction_id"]),
     )
+    return Plan(notices=[replace(notice, cause=f"{notice.cause}/{processor}")])
+
+
+def _agreement_notice(event: Envelope, notice: str, facts: dict[str, Any], *, link: str) -> Plan:
+    """A notice to the controller (the events' tenant) and, where the event names it, the same
+    notice to the processor: both parties hear of what changes in their agreement."""
+    told = base(
+        event,
+        notice=notice,
+        topic=Topic.agreement,
+        organisation_id=event.tenantid,
+        facts=facts,
+        link=link,
+        thread_id=str(facts["agreement_id"]),
+    )
+    processor = str(event.data.get("processor_id") or "")
+    notices = [told]
+    if processor and processor != event.tenantid:
+        notices.append(replace(told, organisation_id=processor, cause=f"{told.cause}/{processor}"))
+    return Plan(notices=notices)

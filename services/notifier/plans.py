@@ -27,6 +27,9 @@ PLANS: dict[str, Callable[[Envelope, dict[str, Any]], Plan]] = {
         for verb in ("approved", "objected", "accepted", "expired", "withdrawn")
     },
     "agreements.agreement.signed": agreement.on_agreement_signed,
+    "agreements.instruction.issued": agreement.on_instruction_issued,
+    "agreements.instruction_concern.reported": agreement.on_instruction_concern,
+    "agreements.instruction_concern.closed": agreement.on_instruction_concern,
     "agreements.disclosure.reported": agreement.on_disclosure,
     "agreements.disclosure.updated": agreement.on_disclosure,
     **{

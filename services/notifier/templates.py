@@ -106,6 +106,21 @@ SUBJECTS: dict[str, dict[Locale, str]] = {
         Locale.fr: "Contrat de sous-traitance : {change}",
         Locale.en: "Data-processing agreement: {change}",
     },
+    "instruction_issued": {
+        Locale.nl: "Nieuwe instructie {number} van de verwerkingsverantwoordelijke",
+        Locale.fr: "Nouvelle instruction {number} du responsable du traitement",
+        Locale.en: "New instruction {number} from the controller",
+    },
+    "instruction_concern": {
+        Locale.nl: "De verwerker acht instructie {number} strijdig met de AVG: ze is opgeschort",
+        Locale.fr: "Le sous-traitant estime l'instruction {number} contraire au RGPD : suspendue",
+        Locale.en: "The processor believes instruction {number} infringes the GDPR: it is on hold",
+    },
+    "instruction_concern_answered": {
+        Locale.nl: "Instructie {number} na het bezwaar van de verwerker: {outcome}",
+        Locale.fr: "Instruction {number} après l'objection du sous-traitant : {outcome}",
+        Locale.en: "Instruction {number} after the processor's concern: {outcome}",
+    },
     "breach_contact_missing": {
         Locale.nl: "Overeenkomst getekend zonder contactpersoon voor datalekken: {missing}",
         Locale.fr: "Contrat signé sans contact pour les violations de données : {missing}",
@@ -226,6 +241,9 @@ LABELS: dict[str, dict[Locale, str]] = {
         "ends_at": ("eindigt", "fin", "ends at"),
         "endpoint_id": ("webhook", "webhook", "webhook"),
         "failures": ("fouten", "échecs", "failures"),
+        "instruction_id": ("instructie", "instruction", "instruction"),
+        "number": ("nummer", "numéro", "number"),
+        "replacement_id": ("vervangen door", "remplacée par", "replaced by"),
         "missing": (
             "zonder contactpersoon voor datalekken (tot er een is, krijgen de beheerders ze)",
             "sans contact pour les violations (d'ici là, les administrateurs les reçoivent)",
@@ -275,6 +293,13 @@ TERMS: dict[str, dict[Locale, str]] = {
         "amendment proposed": ("wijziging voorgesteld", "avenant proposé", "amendment proposed"),
         "amendment accepted": ("wijziging aanvaard", "avenant accepté", "amendment accepted"),
         "controller": ("verwerkingsverantwoordelijke", "responsable du traitement", "controller"),
+        "confirmed": ("bevestigd, ze geldt", "confirmée, elle s'applique", "confirmed, it applies"),
+        "amended": (
+            "gewijzigd, een nieuwe instructie vervangt ze",
+            "modifiée, une nouvelle instruction la remplace",
+            "amended, a new instruction replaces it",
+        ),
+        "withdrawn": ("ingetrokken", "retirée", "withdrawn"),
         "processor": ("verwerker", "sous-traitant", "processor"),
         "controller, processor": (
             "verwerkingsverantwoordelijke en verwerker",

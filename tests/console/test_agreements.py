@@ -207,6 +207,47 @@ def test_a_controller_and_a_processor_sign_and_work_under_their_agreement__DPA_1
     expect(page.get_by_text("Our data stays with our own supplier.")).to_be_visible()
     page = sofie.open(f"{agreement_url}/subprocessors")
     expect(page.get_by_role("row", name=re.compile("Datacenter Noord"))).to_contain_text("objected")
+    expect(page.get_by_role("heading", name="Listed when the agreement was signed")).to_be_visible()
+    expect(page.get_by_text("The signed agreement lists no subprocessors.")).to_be_visible()
+    check_accessibility(page)
+
+    # -- Lotte records how she closed the objection; Sofie reads it (DPA-5) --------------------
+    page = lotte.open(notice_url)
+    page.get_by_role("button", name="Record the outcome").click()
+    expect(page.get_by_role("alert")).to_contain_text("Choose how the objection was closed.")
+    check_accessibility(page)
+    page.get_by_label(
+        "This controller's processing runs where the subprocessor plays no part"
+    ).check()
+    page.get_by_label("Note for the controller (optional)").fill(
+        "Your data stays in our Gent room."
+    )
+    page.get_by_role("button", name="Record the outcome").click()
+    expect(page.get_by_text("The controller sees how the objection was closed.")).to_be_visible()
+    expect(page.get_by_role("button", name="Record the outcome")).to_have_count(0)
+    # -- and records her agreement with the subprocessor, which Sofie reads (DPA-17) ---------
+    page = lotte.open(change_url)
+    page.get_by_role("button", name="Record the agreement").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Enter its reference.")
+    expect(alert).to_contain_text("It must impose the same obligations as your agreements")
+    check_accessibility(page)
+    page.get_by_label("Date it was signed").fill("2026-11-20")
+    page.get_by_label("Its reference").fill(f"SUB-{stamp}")
+    page.get_by_label("Guarantees it gives").fill("ISO 27001, encryption at rest, audit right")
+    page.get_by_label("It imposes the same obligations as my agreements").check()
+    page.get_by_label("Personal data goes outside the EEA").check()
+    page.get_by_label("Countries outside the EEA").fill("Switzerland")
+    page.get_by_label("Basis of the transfer").fill("adequacy decision")
+    page.get_by_role("button", name="Record the agreement").click()
+    expect(page.get_by_text("Your controllers see your agreement with")).to_be_visible()
+    page = sofie.open(notice_url)
+    expect(page.locator("dd").filter(has_text=f"reference SUB-{stamp}")).to_contain_text(
+        "transfer outside the EEA to Switzerland on the basis of adequacy decision"
+    )
+    closed = page.locator("dd").filter(has_text="Your data stays in our Gent room.")
+    expect(closed).to_contain_text("moved where this subprocessor plays no part")
+    expect(page.get_by_role("button", name="Record the outcome")).to_have_count(0)
     check_accessibility(page)
 
     # -- Lotte keeps the staff list and records a disclosure (DPA-8, DPA-4a) ---------------------
@@ -253,6 +294,44 @@ def test_a_controller_and_a_processor_sign_and_work_under_their_agreement__DPA_1
     expect(page.get_by_text("The instruction is acknowledged.")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile("Delete appointment data"))).to_contain_text(
         "acknowledged"
+    )
+    check_accessibility(page)
+
+    # -- Lotte flags an instruction as infringing the GDPR; Sofie amends it (DPA-14) -------------
+    page = sofie.open(f"{agreement_url}/instructions")
+    page.get_by_label("Instruction", exact=True).fill("Send every booking to the police weekly.")
+    page.get_by_role("button", name="Issue the instruction").click()
+    expect(page.get_by_text("The instruction is issued.")).to_be_visible()
+    page = lotte.open(f"{agreement_url}/instructions")
+    page.get_by_role("button", name="Flag it and put it on hold").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Choose the instruction.")
+    expect(alert).to_contain_text("Say why it infringes the GDPR.")
+    check_accessibility(page)
+    page.get_by_label("Instruction", exact=True).select_option(
+        label="2: Send every booking to the police weekly."
+    )
+    page.get_by_label("Why it infringes the GDPR").fill("No legal basis for a bulk transfer.")
+    page.get_by_role("button", name="Flag it and put it on hold").click()
+    expect(page.get_by_text("The instruction is on hold. The controller is told.")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("police"))).to_contain_text("on hold")
+    page = sofie.open(f"{agreement_url}/instructions")
+    expect(page.get_by_role("heading", name="Instruction 2 is on hold")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_label("Amend it: a new instruction replaces it").check()
+    page.get_by_role("button", name="Send your answer").click()
+    expect(page.get_by_role("alert")).to_contain_text("Write the new instruction.")
+    page.get_by_label("Amend it: a new instruction replaces it").check()
+    page.get_by_label("The new instruction (only to amend)").fill(
+        "Answer police demands one by one, as the law requires."
+    )
+    page.get_by_role("button", name="Send your answer").click()
+    expect(page.get_by_text("Your answer is recorded. The processor is told.")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("police weekly"))).to_contain_text(
+        "The controller replaced it"
+    )
+    expect(page.get_by_role("row", name=re.compile("one by one"))).to_contain_text(
+        "Replaces instruction 2"
     )
     check_accessibility(page)
 

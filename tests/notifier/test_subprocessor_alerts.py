@@ -6,7 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from services.notifier.domain import RETRY_DELAYS
 from shared.events.contracts.agreements import (
+    AgreementStatusChanged,
     DisclosureRecorded,
+    InstructionConcernAnswered,
+    InstructionConcernRaised,
+    InstructionIssued,
     SubprocessorNoticeDecided,
     SubprocessorNoticeIssued,
 )
@@ -173,3 +177,65 @@ async def test_a_disclosure_is_announced_unless_the_law_forbids_telling__DPA_4a(
     assert "disclosure" in str(mail["Subject"])
     text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert str(told.disclosure_id) in text and str(gagged.disclosure_id) not in text
+
+
+async def test_a_flagged_instruction_reaches_the_controller_and_its_answer_the_processor__DPA_14(
+    notifier: Notifier,
+) -> None:
+    controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    await notifier.contact(controller, ["agreement"], email="juridisch@gemeente.example")
+    await notifier.contact(processor, ["agreement"], email="privacy@leverancier.example")
+    agreement, instruction = uuid.uuid4(), uuid.uuid4()
+    parties = {"controller_id": uuid.UUID(controller), "processor_id": uuid.UUID(processor)}
+    raised = InstructionConcernRaised(
+        agreement_id=agreement, instruction_id=instruction, number=3, **parties
+    )
+    await notifier.publish(
+        event("dpa.agreements.instruction_concern.reported.v1", controller, raised)
+    )
+    await eventually(lambda: _mail_count(notifier, "juridisch@gemeente.example", 1))
+    [concern] = notifier.mail_to("juridisch@gemeente.example")
+    assert str(concern["Subject"]) == (
+        "De verwerker acht instructie 3 strijdig met de AVG: ze is opgeschort"
+    )
+    assert notifier.mail_to("privacy@leverancier.example") == []
+
+    answered = InstructionConcernAnswered(
+        agreement_id=agreement, instruction_id=instruction, number=3, outcome="withdrawn", **parties
+    )
+    await notifier.publish(
+        event("dpa.agreements.instruction_concern.closed.v1", controller, answered)
+    )
+    await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 1))
+    await eventually(lambda: _mail_count(notifier, "juridisch@gemeente.example", 2))
+    [answer] = notifier.mail_to("privacy@leverancier.example")
+    assert str(answer["Subject"]) == ("Instructie 3 na het bezwaar van de verwerker: ingetrokken")
+    text = answer.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"/agreements/{agreement}/instructions" in text
+
+
+async def test_the_processor_hears_of_new_instructions_amendments_and_termination(
+    notifier: Notifier,
+) -> None:
+    """Both parties are told of what changes in their agreement, not only the controller."""
+    controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    await notifier.contact(controller, ["agreement"], email="juridisch@gemeente.example")
+    await notifier.contact(processor, ["agreement"], email="privacy@leverancier.example")
+    agreement = uuid.uuid4()
+    issued = InstructionIssued(
+        agreement_id=agreement, instruction_id=uuid.uuid4(), number=1, processor_id=processor
+    )
+    await notifier.publish(event("dpa.agreements.instruction.issued.v1", controller, issued))
+    ended = AgreementStatusChanged(
+        agreement_id=agreement, status="terminated", version=1, processor_id=processor
+    )
+    await notifier.publish(event("dpa.agreements.agreement.terminated.v1", controller, ended))
+    await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 2))
+    subjects = sorted(str(m["Subject"]) for m in notifier.mail_to("privacy@leverancier.example"))
+    assert subjects == [
+        "Nieuwe instructie 1 van de verwerkingsverantwoordelijke",
+        "Verwerkersovereenkomst: overeenkomst beëindigd",
+    ]
+    await eventually(lambda: _mail_count(notifier, "juridisch@gemeente.example", 1))
+    [told] = notifier.mail_to("juridisch@gemeente.example")  # no mail of its own instruction
+    assert str(told["Subject"]) == "Verwerkersovereenkomst: overeenkomst beëindigd"

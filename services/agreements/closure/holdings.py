@@ -1,6 +1,7 @@
 """Everything this service holds for one agreement, as plain records: the material of the return
 of data (DPA-13), the export (TOM-T4) and the compliance report (DPA-11)."""
 
+import uuid
 from typing import Any
 
 from sqlalchemy import select
@@ -38,6 +39,22 @@ async def everything(session: AsyncSession, agreement: Agreement) -> dict[str, R
     )
     changes = await subprocessor_store.changes_by_id(
         session=session, change_ids=[n.change_id for n in notices]
+    )
+    # The flow-down agreements (DPA-17) of every subprocessor this agreement was told of or
+    # signed with, each recording kept.
+    listed = [
+        uuid.UUID(str(entry["change_id"]))
+        for version in versions
+        for entry in version.subprocessors or []
+    ]
+    flow_downs = list(
+        (
+            await session.scalars(
+                select(subprocessor_store.FlowDownAgreement)
+                .where(col(subprocessor_store.FlowDownAgreement.change_id).in_([*changes, *listed]))
+                .order_by(col(subprocessor_store.FlowDownAgreement.recorded_at))
+            )
+        ).all()
     )
     breach_notices = list(
         (
@@ -78,6 +95,7 @@ async def everything(session: AsyncSession, agreement: Agreement) -> dict[str, R
         "disclosures": _plain([d for d in disclosures if not d.prohibited_by_law]),
         "subprocessor_changes": _plain(list(changes.values())),
         "subprocessor_notices": _plain(notices),
+        "subprocessor_flow_downs": _plain(flow_downs),
         "breaches": _plain([b for b in breaches if b is not None]),
         "breach_notices": _plain(breach_notices),
     }

@@ -21,10 +21,13 @@ from shared.outbox import Outbox
 
 # section -> (requirement IDs it evidences, the records it is built from)
 SECTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "annex1_and_signatures": (("DPA-1", "DPA-3"), ("versions", "signatures")),
-    "instructions": (("DPA-1",), ("instructions",)),
+    "annex1_and_signatures": (("DPA-1", "DPA-3", "DPA-20"), ("versions", "signatures")),
+    "instructions": (("DPA-1", "DPA-14"), ("instructions",)),
     "annex2_measures": (("DPA-6",), ()),
-    "subprocessors": (("DPA-5", "DPA-4a"), ("subprocessor_changes", "subprocessor_notices")),
+    "subprocessors": (
+        ("DPA-5", "DPA-4a", "DPA-17"),
+        ("subprocessor_changes", "subprocessor_notices", "subprocessor_flow_downs"),
+    ),
     "staff_with_access": (("DPA-8", "DPA-9"), ("staff",)),
     "breaches": (("TOM-O4",), ("breaches", "breach_notices")),
     "disclosures": (("DPA-4a",), ("disclosures",)),

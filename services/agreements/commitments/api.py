@@ -9,6 +9,8 @@ from pydantic import BaseModel
 from services.agreements.access import Admin, Reader
 from services.agreements.commitments import disclosures, instructions, measures, staff
 from services.agreements.commitments.schemas import (
+    Concern,
+    ConcernReply,
     DisclosureCreate,
     DisclosureOutcomeUpdate,
     DisclosurePublic,
@@ -74,6 +76,48 @@ async def acknowledge_instruction(
         principal=principal,
         agreement_id=agreement_id,
         instruction_id=instruction_id,
+    )
+
+
+@router.post("/instructions/{instruction_id}/concern", response_model=InstructionPublic)
+async def raise_concern(
+    agreement_id: uuid.UUID,
+    instruction_id: uuid.UUID,
+    body: Concern,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> InstructionPublic:
+    """As processor: flag an instruction you believe infringes the GDPR (DPA-14). It is on hold
+    until the controller confirms, amends or withdraws it; the controller is told."""
+    return await instructions.raise_concern(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        instruction_id=instruction_id,
+        body=body,
+    )
+
+
+@router.post("/instructions/{instruction_id}/concern-answer", response_model=InstructionPublic)
+async def answer_concern(
+    agreement_id: uuid.UUID,
+    instruction_id: uuid.UUID,
+    body: ConcernReply,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> InstructionPublic:
+    """As controller: answer the processor's concern: confirm the instruction, amend it (``text``
+    becomes a new instruction replacing it) or withdraw it; the processor is told (DPA-14)."""
+    return await instructions.answer_concern(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        instruction_id=instruction_id,
+        body=body,
     )
 
 

@@ -1,5 +1,10 @@
 """Documented instructions (DPA-1, art. 28(3)(a)): the controller issues, the processor
-acknowledges, and the history is kept: a new instruction supersedes, never overwrites."""
+acknowledges, and the history is kept: a new instruction supersedes, never overwrites.
+
+DPA-14 (art. 28(3), last subparagraph): the processor tells the controller at once when it
+believes an instruction infringes the GDPR. The instruction is then on hold until the controller
+confirms it, amends it (a new instruction replaces it) or withdraws it.
+"""
 
 import uuid
 from datetime import UTC, datetime
@@ -9,12 +14,63 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.agreements import domain
 from services.agreements.access import find, record_read, require, tenant_of
 from services.agreements.commitments import store as records
-from services.agreements.commitments.schemas import InstructionCreate, InstructionPublic
+from services.agreements.commitments.schemas import (
+    Concern,
+    ConcernReply,
+    InstructionCreate,
+    InstructionPublic,
+)
 from services.agreements.commitments.store import Instruction
-from services.agreements.domain import Party
+from services.agreements.domain import ConcernAnswer, Party
+from services.agreements.lifecycle.store import Agreement
 from shared.auth import Principal
-from shared.events.contracts.agreements import InstructionAcknowledged, InstructionIssued
+from shared.events import Actor
+from shared.events.contracts.agreements import (
+    InstructionAcknowledged,
+    InstructionConcernAnswered,
+    InstructionConcernRaised,
+    InstructionIssued,
+)
 from shared.outbox import Outbox
+
+
+def _answer(row: Instruction) -> ConcernAnswer | None:
+    return ConcernAnswer(row.concern_answer) if row.concern_answer else None
+
+
+def view(row: Instruction) -> InstructionPublic:
+    answer = _answer(row)
+    return InstructionPublic.model_validate(row).model_copy(
+        update={
+            "standing": domain.instruction_standing(
+                concern_raised=row.concern_raised_at is not None, answer=answer
+            ),
+            "concern_answer": answer,
+        }
+    )
+
+
+def _issued(
+    session: AsyncSession,
+    outbox: Outbox,
+    actor: Actor,
+    agreement: Agreement,
+    instruction: Instruction,
+) -> None:
+    outbox.add(
+        session,
+        type="dpa.agreements.instruction.issued.v1",
+        tenant=tenant_of(agreement),
+        actor=actor,
+        subject=str(agreement.id),
+        data=InstructionIssued(
+            agreement_id=agreement.id,
+            instruction_id=instruction.id,
+            number=instruction.number,
+            supersedes_id=instruction.supersedes_id,
+            processor_id=agreement.processor_id,
+        ),
+    )
 
 
 async def issue(
@@ -46,20 +102,8 @@ async def issue(
         )
         session.add(instruction)
         await session.flush()
-        outbox.add(
-            session,
-            type="dpa.agreements.instruction.issued.v1",
-            tenant=tenant_of(agreement),
-            actor=principal.actor,
-            subject=str(agreement.id),
-            data=InstructionIssued(
-                agreement_id=agreement.id,
-                instruction_id=instruction.id,
-                number=instruction.number,
-                supersedes_id=body.supersedes_id,
-            ),
-        )
-        return InstructionPublic.model_validate(instruction)
+        _issued(session, outbox, principal.actor, agreement, instruction)
+        return view(instruction)
 
 
 async def acknowledge(
@@ -93,7 +137,7 @@ async def acknowledge(
                 agreement_id=agreement.id, instruction_id=instruction.id, number=instruction.number
             ),
         )
-        return InstructionPublic.model_validate(instruction)
+        return view(instruction)
 
 
 async def history(
@@ -112,4 +156,125 @@ async def history(
             record="instruction",
             record_ids=[r.id for r in rows],
         )
-        return [InstructionPublic.model_validate(r) for r in rows]
+        return [view(r) for r in rows]
+
+
+async def _instruction(
+    session: AsyncSession, agreement: Agreement, instruction_id: uuid.UUID
+) -> Instruction:
+    instruction = await records.one(
+        Instruction, session=session, agreement_id=agreement.id, row_id=instruction_id
+    )
+    if instruction is None:
+        raise domain.NotFound("Instruction")
+    return instruction
+
+
+async def raise_concern(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    instruction_id: uuid.UUID,
+    body: Concern,
+) -> InstructionPublic:
+    """As processor: flag the instruction as infringing the GDPR; it is on hold from now."""
+    async with session.begin():
+        agreement = await find(session, principal, agreement_id, lock=True)
+        require(agreement, principal, Party.processor)
+        instruction = await _instruction(session, agreement, instruction_id)
+        domain.check_can_raise_concern(
+            status=agreement.status,
+            concern_raised=instruction.concern_raised_at is not None,
+            answer=ConcernAnswer(instruction.concern_answer)
+            if instruction.concern_answer
+            else None,
+        )
+        instruction.concern = body.reason
+        instruction.concern_raised_by = principal.user_id
+        instruction.concern_raised_at = datetime.now(UTC)
+        assert agreement.processor_id is not None
+        assert agreement.controller_id is not None
+        outbox.add(
+            session,
+            type="dpa.agreements.instruction_concern.reported.v1",
+            tenant=tenant_of(agreement),
+            actor=principal.actor,
+            subject=str(agreement.id),
+            data=InstructionConcernRaised(
+                agreement_id=agreement.id,
+                instruction_id=instruction.id,
+                number=instruction.number,
+                controller_id=agreement.controller_id,
+                processor_id=agreement.processor_id,
+            ),
+        )
+        return view(instruction)
+
+
+async def answer_concern(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    instruction_id: uuid.UUID,
+    body: ConcernReply,
+) -> InstructionPublic:
+    """As controller: confirm, amend (a new instruction replaces it) or withdraw the flagged
+    instruction; the processor is told (the notifier reads the event)."""
+    now = datetime.now(UTC)
+    async with session.begin():
+        agreement = await find(session, principal, agreement_id, lock=True)
+        require(agreement, principal, Party.controller)
+        domain.check_not_ended(agreement.status, action="answer a concern")
+        instruction = await _instruction(session, agreement, instruction_id)
+        domain.check_can_answer_concern(
+            concern_raised=instruction.concern_raised_at is not None,
+            answer=ConcernAnswer(instruction.concern_answer)
+            if instruction.concern_answer
+            else None,
+            outcome=body.outcome,
+            new_text=body.text,
+        )
+        instruction.concern_answer = body.outcome
+        instruction.concern_answer_note = body.note
+        instruction.concern_answered_by = principal.user_id
+        instruction.concern_answered_at = now
+        replacement = None
+        if body.outcome is ConcernAnswer.amended:
+            assert body.text is not None
+            existing = await records.of_agreement(
+                Instruction, session=session, agreement_id=agreement.id
+            )
+            replacement = Instruction(
+                agreement_id=agreement.id,
+                number=len(existing) + 1,
+                text=body.text,
+                supersedes_id=instruction.id,
+                issued_by=principal.user_id,
+                issued_at=now,
+            )
+            session.add(replacement)
+            await session.flush()
+            _issued(session, outbox, principal.actor, agreement, replacement)
+        assert agreement.processor_id is not None
+        assert agreement.controller_id is not None
+        outbox.add(
+            session,
+            type="dpa.agreements.instruction_concern.closed.v1",
+            tenant=tenant_of(agreement),
+            actor=principal.actor,
+            subject=str(agreement.id),
+            data=InstructionConcernAnswered(
+                agreement_id=agreement.id,
+                instruction_id=instruction.id,
+                number=instruction.number,
+                outcome=body.outcome.value,
+                replacement_id=replacement.id if replacement else None,
+                controller_id=agreement.controller_id,
+                processor_id=agreement.processor_id,
+            ),
+        )
+        return view(instruction)

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.agreements.domain import ConcernAnswer, InstructionStanding
 from services.agreements.lifecycle.schemas import Name, Text
 
 MeasureStatus = Literal["planned", "partial", "implemented", "not_applicable"]
@@ -33,6 +34,33 @@ class InstructionPublic(_Out):
     issued_at: datetime
     acknowledged_by: str | None
     acknowledged_at: datetime | None
+    standing: InstructionStanding = Field(
+        default=InstructionStanding.in_effect,
+        description="in_effect; on_hold while the processor's concern awaits the controller's "
+        "answer (DPA-14); withdrawn once the controller withdrew or amended it.",
+    )
+    concern: str | None = None
+    concern_raised_by: str | None = None
+    concern_raised_at: datetime | None = None
+    concern_answer: ConcernAnswer | None = None
+    concern_answer_note: str | None = None
+    concern_answered_by: str | None = None
+    concern_answered_at: datetime | None = None
+
+
+class Concern(_Body):
+    """The processor's opinion that the instruction infringes the GDPR, and why (DPA-14)."""
+
+    reason: Name = Field(max_length=4000)
+
+
+class ConcernReply(_Body):
+    """The controller's answer: confirm the instruction, amend it (a new instruction with
+    ``text`` replaces it) or withdraw it."""
+
+    outcome: ConcernAnswer
+    text: Name | None = Field(default=None, max_length=4000)
+    note: Text | None = None
 
 
 class MeasureUpdate(_Body):

@@ -40,6 +40,14 @@ class Instruction(SQLModel, table=True):
     issued_at: datetime = _moment(nullable=False)
     acknowledged_by: str | None = Field(default=None, max_length=200)
     acknowledged_at: datetime | None = _moment()
+    # DPA-14: the processor's concern that it infringes the GDPR, and the controller's answer.
+    concern: str | None = _text(nullable=True)
+    concern_raised_by: str | None = Field(default=None, max_length=200)
+    concern_raised_at: datetime | None = _moment()
+    concern_answer: str | None = Field(default=None, max_length=20)  # ConcernAnswer
+    concern_answer_note: str | None = _text(nullable=True)
+    concern_answered_by: str | None = Field(default=None, max_length=200)
+    concern_answered_at: datetime | None = _moment()
 
 
 class MeasureRecord(SQLModel, table=True):

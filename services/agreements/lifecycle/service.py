@@ -306,7 +306,10 @@ async def change_status(
             actor=principal.actor,
             subject=str(agreement.id),
             data=AgreementStatusChanged(
-                agreement_id=agreement.id, status=agreement.status, version=agreement.version
+                agreement_id=agreement.id,
+                status=agreement.status,
+                version=agreement.version,
+                processor_id=agreement.processor_id,
             ),
         )
         await session.flush()

@@ -159,7 +159,10 @@ async def _bring_into_force(
             actor=principal.actor,
             subject=str(agreement.id),
             data=AmendmentInForce(
-                agreement_id=agreement.id, version=version.number, superseded_version=previous
+                agreement_id=agreement.id,
+                version=version.number,
+                superseded_version=previous,
+                processor_id=agreement.processor_id,
             ),
         )
     version.status = VersionStatus.in_force
@@ -233,7 +236,12 @@ async def propose_amendment(
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
-            data=AmendmentProposed(agreement_id=agreement.id, version=number, fields=fields),
+            data=AmendmentProposed(
+                agreement_id=agreement.id,
+                version=number,
+                fields=fields,
+                processor_id=agreement.processor_id,
+            ),
         )
         await session.flush()
         return await public(session, agreement)

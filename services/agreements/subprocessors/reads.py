@@ -1,6 +1,7 @@
 """Reading subprocessors: an agreement's notices, and a processor's current list with history."""
 
 import uuid
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -57,11 +58,11 @@ async def agreement_notices(
 
 def _in_force(
     changes: list[SubprocessorChange],
-    bases: dict[uuid.UUID, Basis],
+    holding: Collection[uuid.UUID],
     today: date,
 ) -> list[SubprocessorChange]:
-    """Changes in force, given why each holds (if it does) for the agreements considered."""
-    entries = [(c.id, c.replaces_id, c.effective_date, c.id in bases) for c in changes]
+    """Changes in force, given those that hold for the agreements considered."""
+    entries = [(c.id, c.replaces_id, c.effective_date, c.id in holding) for c in changes]
     live = domain.subprocessors_in_force(entries, today=today)
     return [c for c in changes if c.id in live]
 
@@ -92,26 +93,22 @@ def _bases_for_agreement(
     return bases
 
 
-def _processor_bases(
+def _processor_uses(
     changes: list[SubprocessorChange], notices: list[SubprocessorNotice]
-) -> dict[uuid.UUID, Basis]:
-    """The processor's own view: a change it may use somewhere, agreed under at least one
+) -> set[uuid.UUID]:
+    """The processor's own view: the changes it may use somewhere, agreed under at least one
     agreement, or needing no notice because no agreement was live when it was proposed."""
     by_change: dict[uuid.UUID, list[SubprocessorNotice]] = {}
     for notice in notices:
         by_change.setdefault(notice.change_id, []).append(notice)
-    bases: dict[uuid.UUID, Basis] = {}
-    for change in changes:
-        given = by_change.get(change.id, [])
-        if change.withdrawn_at is not None:
-            continue
-        if not given:
-            bases[change.id] = "signed"
-        elif any(n.decision is NoticeDecision.approved for n in given):
-            bases[change.id] = "approved"
-        elif any(n.decision in AGREED for n in given):
-            bases[change.id] = "accepted"
-    return bases
+    return {
+        change.id
+        for change in changes
+        if change.withdrawn_at is None
+        and (
+            not by_change.get(change.id) or any(n.decision in AGREED for n in by_change[change.id])
+        )
+    }
 
 
 async def _signed_list(session: AsyncSession, agreement: Agreement) -> list[dict[str, Any]] | None:
@@ -171,8 +168,9 @@ async def processor_list(
     async with session.begin():
         changes = await records.changes_of_processor(session=session, processor_id=processor_id)
         notices = await records.notices_of_processor(session=session, processor_id=processor_id)
+        holding: set[uuid.UUID] = set()
         if reader == processor_id:
-            bases = _processor_bases(changes, notices)
+            holding = _processor_uses(changes, notices)
         else:
             mine = [
                 a
@@ -183,14 +181,13 @@ async def processor_list(
             ]
             if not mine:
                 raise domain.NotFound("Processor")
-            bases = {}
             for agreement in mine:
                 if agreement.status is AgreementStatus.draft:
                     continue
                 own = [n for n in notices if n.agreement_id == agreement.id]
                 at_signing = await _signed_list(session, agreement)
-                bases = _bases_for_agreement(changes, own, at_signing) | bases
-        current = _in_force(changes, bases, now.date())
+                holding |= set(_bases_for_agreement(changes, own, at_signing))
+        current = _in_force(changes, holding, now.date())
         visible = [n for n in notices if reader in (processor_id, n.controller_id)]
         flow_downs = await records.flow_downs(session=session, change_ids=[c.id for c in changes])
         outbox.add(

@@ -90,6 +90,13 @@ async def _instructions_page(
         "instructions": items,
         "numbers": numbers,
         "superseded": superseded,
+        # DPA-14: what the processor may still flag, and what awaits the controller's answer.
+        "flaggable": [
+            item
+            for item in items
+            if item.get("standing") == "in_effect" and not item.get("concern_raised_at")
+        ],
+        "on_hold": [item for item in items if item.get("standing") == "on_hold"],
     }
     return _form_page(request, "agreements/agreement_instructions.html", context, errors, values)
 
@@ -121,6 +128,74 @@ async def issue_instruction(request: Request, person: SignedIn, agreement_id: st
             errors.append(_problem(request, refused))
         else:
             return go(f"/agreements/{agreement_id}/instructions?done=instruction_issued")
+    return await _instructions_page(request, person, agreement_id, errors=errors, values=values)
+
+
+@router.post("/agreements/{agreement_id}/instructions/concern")
+async def flag_instruction(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    """As processor: flag an instruction believed to infringe the GDPR; it goes on hold."""
+    agreement_id = checked_id(agreement_id)
+    form = await request.form()
+    errors: Errors = []
+    instruction_id = text(form, "instruction_id")
+    if not instruction_id:
+        errors.append(("instruction_id", t(request, "Choose the instruction.")))
+    reason = _required(
+        request, form, "concern", _("Say why it infringes the GDPR."), errors, limit=4000
+    )
+    values = {"instruction_id": instruction_id, "concern": reason}
+    if not errors:
+        try:
+            await agreements_api(
+                request,
+                person,
+                "POST",
+                f"/agreements/{agreement_id}/instructions/{checked_id(instruction_id)}/concern",
+                json={"reason": reason},
+            )
+        except ApiRefused as refused:
+            if refused.status not in (403, 409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(f"/agreements/{agreement_id}/instructions?done=instruction_flagged")
+    return await _instructions_page(request, person, agreement_id, errors=errors, values=values)
+
+
+@router.post("/agreements/{agreement_id}/instructions/{instruction_id}/concern-answer")
+async def answer_concern(
+    request: Request, person: SignedIn, agreement_id: str, instruction_id: str
+) -> Response:
+    """As controller: confirm, amend or withdraw an instruction the processor flagged."""
+    agreement_id, instruction_id = checked_id(agreement_id), checked_id(instruction_id)
+    form = await request.form()
+    errors: Errors = []
+    outcome = text(form, "outcome")
+    if outcome not in ("confirmed", "amended", "withdrawn"):
+        errors.append(("outcome", t(request, "Choose your answer.")))
+    new_text = text(form, "new_text", 4000)
+    if outcome == "amended" and not new_text:
+        errors.append(("new_text", t(request, "Write the new instruction.")))
+    note = text(form, "note", 4000)
+    if not errors:
+        body: dict[str, Any] = {"outcome": outcome, "note": note or None}
+        if outcome == "amended":
+            body["text"] = new_text
+        try:
+            await agreements_api(
+                request,
+                person,
+                "POST",
+                f"/agreements/{agreement_id}/instructions/{instruction_id}/concern-answer",
+                json=body,
+            )
+        except ApiRefused as refused:
+            if refused.status not in (403, 409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(f"/agreements/{agreement_id}/instructions?done=concern_answered")
+    values = {"new_text": new_text, "note": note}
     return await _instructions_page(request, person, agreement_id, errors=errors, values=values)
 
 
@@ -162,15 +237,17 @@ async def _subprocessors(
 @router.get("/agreements/{agreement_id}/subprocessors")
 async def subprocessors_page(request: Request, person: SignedIn, agreement_id: str) -> Response:
     agreement_id = checked_id(agreement_id)
-    shown = await load(request, person, agreement_id)
-    notices, listed = await asyncio.gather(
+    shown, notices, held = await asyncio.gather(
+        load(request, person, agreement_id),
         agreements_api(request, person, "GET", f"/agreements/{agreement_id}/subprocessor-notices"),
-        _subprocessors(request, person, shown.agreement.get("processor_id")),
+        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/subprocessors"),
     )
     items = sorted(notices["items"], key=lambda notice: notice["notified_at"], reverse=True)
+    # What holds for this agreement, from its own controller's decisions (DPA-5).
     context = page_context(person, shown, "/subprocessors") | {
         "notices": items,
-        "current": listed["current"],
+        "current": held["in_force"],
+        "at_signing": held["at_signing"],
     }
     return render(request, "agreements/agreement_subprocessors.html", context)
 
@@ -195,6 +272,10 @@ async def _notice_page(
         "may_decide": person.is_admin
         and shown.party == "controller"
         and notice["decision"] in ("pending", "objected"),
+        "may_resolve": person.is_admin
+        and shown.party == "processor"
+        and notice["decision"] == "objected"
+        and not notice.get("resolution"),
     }
     return _form_page(request, "agreements/object_subprocessor.html", context, errors, values)
 
@@ -263,6 +344,40 @@ async def approve_change(
             request, person, agreement_id, notice_id, errors=[_problem(request, refused)]
         )
     return go(f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}?done=change_approved")
+
+
+@router.post("/agreements/{agreement_id}/subprocessor-notices/{notice_id}/resolution")
+async def close_objection(
+    request: Request, person: SignedIn, agreement_id: str, notice_id: str
+) -> Response:
+    """As processor: record how the controller's objection was closed (DPA-5)."""
+    agreement_id, notice_id = checked_id(agreement_id), checked_id(notice_id)
+    form = await request.form()
+    errors: Errors = []
+    outcome = text(form, "outcome")
+    if outcome not in ("agreement_ended", "processing_moved"):
+        errors.append(("outcome", t(request, "Choose how the objection was closed.")))
+    note = text(form, "note", 4000)
+    if not errors:
+        try:
+            await agreements_api(
+                request,
+                person,
+                "POST",
+                f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}/resolution",
+                json={"outcome": outcome, "note": note or None},
+            )
+        except ApiRefused as refused:
+            if refused.status not in (403, 409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(
+                f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}?done=objection_closed"
+            )
+    return await _notice_page(
+        request, person, agreement_id, notice_id, errors=errors, values={"note": note}
+    )
 
 
 def _processor_only(person: Person) -> None:
@@ -368,11 +483,14 @@ async def announce_change(request: Request, person: SignedIn) -> Response:
     return await _announce_page(request, person, errors=errors, values=values)
 
 
-@router.get("/subprocessor-changes/{change_id}")
-async def change_page(request: Request, person: SignedIn, change_id: str) -> Response:
-    """A change the processor announced: which agreements and controllers it reached, deadlines."""
-    change_id = checked_id(change_id)
-    _processor_only(person)
+async def _change_page(
+    request: Request,
+    person: Person,
+    change_id: str,
+    *,
+    errors: Errors | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
     listed, agreements = await asyncio.gather(
         _subprocessors(request, person, person.organisation_id),
         agreements_api(request, person, "GET", "/agreements", params={"limit": 100}),
@@ -382,7 +500,69 @@ async def change_page(request: Request, person: SignedIn, change_id: str) -> Res
         raise NotYours
     by_id = {str(a["id"]): a for a in agreements["items"]}
     context = {"change": change, "agreements": by_id}
-    return render(request, "agreements/subprocessor_change.html", context)
+    return _form_page(request, "agreements/subprocessor_change.html", context, errors, values)
+
+
+@router.get("/subprocessor-changes/{change_id}")
+async def change_page(request: Request, person: SignedIn, change_id: str) -> Response:
+    """A change the processor announced: which agreements and controllers it reached, deadlines,
+    and its agreement with the subprocessor (DPA-17)."""
+    change_id = checked_id(change_id)
+    _processor_only(person)
+    return await _change_page(request, person, change_id)
+
+
+FLOW_DOWN_FIELDS = ("signed_on", "reference", "guarantees", "transfer_countries", "transfer_basis")
+
+
+@router.post("/subprocessor-changes/{change_id}/flow-down")
+async def record_flow_down(request: Request, person: SignedIn, change_id: str) -> Response:
+    """As processor: record the agreement with this subprocessor (art. 5, DPA-17)."""
+    change_id = checked_id(change_id)
+    _processor_only(person)
+    form = await request.form()
+    values = {name: text(form, name, 4000) for name in FLOW_DOWN_FIELDS}
+    values |= {name: text(form, name) for name in ("same_obligations", "transfers_outside_eea")}
+    errors: Errors = []
+    signed_on = _required(request, form, "signed_on", _("Enter the date it was signed."), errors)
+    reference = _required(request, form, "reference", _("Enter its reference."), errors)
+    guarantees = _required(
+        request, form, "guarantees", _("Describe the guarantees it gives."), errors, limit=4000
+    )
+    if values["same_obligations"] != "yes":
+        errors.append(
+            (
+                "same_obligations",
+                t(request, "It must impose the same obligations as your agreements: confirm it."),
+            )
+        )
+    outside = values["transfers_outside_eea"] == "yes"
+    countries = [c.strip() for c in values["transfer_countries"].split(",") if c.strip()]
+    if outside and not countries:
+        errors.append(("transfer_countries", t(request, "Name the countries outside the EEA.")))
+    if outside and not values["transfer_basis"]:
+        errors.append(("transfer_basis", t(request, "Name the basis of the transfer.")))
+    if not errors:
+        body = {
+            "signed_on": signed_on,
+            "reference": reference,
+            "same_obligations": True,
+            "guarantees": guarantees,
+            "transfers_outside_eea": outside,
+            "transfer_countries": countries if outside else [],
+            "transfer_basis": values["transfer_basis"] if outside else None,
+        }
+        try:
+            await agreements_api(
+                request, person, "POST", f"/subprocessor-changes/{change_id}/flow-down", json=body
+            )
+        except ApiRefused as refused:
+            if refused.status not in (409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(f"/subprocessor-changes/{change_id}?done=flow_down_recorded")
+    return await _change_page(request, person, change_id, errors=errors, values=values)
 
 
 @router.post("/subprocessor-changes/{change_id}/withdrawal")

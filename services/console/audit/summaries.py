@@ -157,6 +157,12 @@ SUMMARIES: dict[str, str] = {
     "dpa.agreements.subprocessor_notice.withdrawn.v1": _(
         "The processor withdrew a change; it will not take effect for this agreement."
     ),
+    "dpa.agreements.instruction_concern.reported.v1": _(
+        "The processor flagged an instruction as infringing the GDPR; it is on hold."
+    ),
+    "dpa.agreements.instruction_concern.closed.v1": _(
+        "The controller confirmed, amended or withdrew an instruction the processor flagged."
+    ),
     "dpa.agreements.subprocessor_objection.closed.v1": _(
         "The processor recorded how a controller's objection was closed: the agreement ended or "
         "the controller's processing moved where the subprocessor plays no part."

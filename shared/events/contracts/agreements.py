@@ -59,18 +59,27 @@ class AgreementStatusChanged(_Payload):
     agreement_id: UUID
     status: str
     version: int
+    processor_id: UUID | None = Field(
+        default=None, description="The agreement's processor, so that it is told too."
+    )
 
 
 class AmendmentProposed(_Payload):
     agreement_id: UUID
     version: int
     fields: list[str]
+    processor_id: UUID | None = Field(
+        default=None, description="The agreement's processor, so that it is told too."
+    )
 
 
 class AmendmentInForce(_Payload):
     agreement_id: UUID
     version: int
     superseded_version: int
+    processor_id: UUID | None = Field(
+        default=None, description="The agreement's processor, so that it is told too."
+    )
 
 
 class AmendmentWithdrawn(_Payload):
@@ -92,12 +101,40 @@ class InstructionIssued(_Payload):
     instruction_id: UUID
     number: int
     supersedes_id: UUID | None = None
+    processor_id: UUID | None = Field(
+        default=None, description="The agreement's processor, so that it is told too."
+    )
 
 
 class InstructionAcknowledged(_Payload):
     agreement_id: UUID
     instruction_id: UUID
     number: int
+
+
+class InstructionConcernRaised(_Payload):
+    """The processor believes an instruction infringes the GDPR; it is on hold (DPA-14). The
+    reason stays in the agreement's records, never in the event."""
+
+    agreement_id: UUID
+    instruction_id: UUID
+    number: int
+    controller_id: UUID
+    processor_id: UUID
+
+
+class InstructionConcernAnswered(_Payload):
+    """The controller confirmed, amended or withdrew an instruction the processor flagged."""
+
+    agreement_id: UUID
+    instruction_id: UUID
+    number: int
+    outcome: Literal["confirmed", "amended", "withdrawn"]
+    replacement_id: UUID | None = Field(
+        default=None, description="The new instruction that replaces it, when amended."
+    )
+    controller_id: UUID
+    processor_id: UUID
 
 
 class SubprocessorChangeProposed(_Payload):
@@ -382,6 +419,18 @@ KINDS = (
         InstructionAcknowledged,
         ("DPA-1",),
         "The processor acknowledged an instruction.",
+    ),
+    _kind(
+        "dpa.agreements.instruction_concern.reported.v1",
+        InstructionConcernRaised,
+        ("DPA-14",),
+        "The processor flagged an instruction as infringing the GDPR; it is on hold.",
+    ),
+    _kind(
+        "dpa.agreements.instruction_concern.closed.v1",
+        InstructionConcernAnswered,
+        ("DPA-14",),
+        "The controller confirmed, amended or withdrew an instruction the processor flagged.",
     ),
     _kind(
         "dpa.agreements.subprocessor_change.proposed.v1",

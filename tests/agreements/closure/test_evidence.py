@@ -19,7 +19,7 @@ async def test_auditor_downloads_the_compliance_report_with_requirement_ids__DPA
     await parties.client.post(
         f"{url}/instructions", json={"text": "Only EU hosting"}, headers=parties.controller_admin()
     )
-    await parties.client.post(
+    change = await parties.client.post(
         "/subprocessor-changes",
         json={
             "name": "Hosting NV",
@@ -28,6 +28,16 @@ async def test_auditor_downloads_the_compliance_report_with_requirement_ids__DPA
             "transfer_mechanism": "none",
             "data_categories": ["contact data"],
             "effective_date": (date.today() + timedelta(days=31)).isoformat(),
+        },
+        headers=parties.processor_admin(),
+    )
+    await parties.client.post(
+        f"/subprocessor-changes/{change.json()['id']}/flow-down",
+        json={
+            "signed_on": date.today().isoformat(),
+            "reference": "SUB-1",
+            "same_obligations": True,
+            "guarantees": "ISO 27001",
         },
         headers=parties.processor_admin(),
     )
@@ -52,11 +62,18 @@ async def test_auditor_downloads_the_compliance_report_with_requirement_ids__DPA
     assert response.status_code == 200, response.text
     report = response.json()
     index = report["requirement_index"]
-    for requirement in ("DPA-1", "DPA-5", "DPA-6", "DPA-8", "DPA-9", "DPA-13", "TOM-O4", "TOM-T5"):
+    for requirement in (
+        *("DPA-1", "DPA-5", "DPA-6", "DPA-8", "DPA-9", "DPA-13", "TOM-O4", "TOM-T5"),
+        *("DPA-14", "DPA-17", "DPA-20"),
+    ):
         assert requirement in index, requirement
     sections = report["sections"]
     assert sections["instructions"]["records"]["instructions"][0]["text"] == "Only EU hosting"
     assert len(sections["subprocessors"]["records"]["subprocessor_notices"]) == 1
+    [flow_down] = sections["subprocessors"]["records"]["subprocessor_flow_downs"]
+    assert flow_down["reference"] == "SUB-1"
+    signatures = sections["annex1_and_signatures"]["records"]["signatures"]
+    assert {s["place"] for s in signatures} == {"Utopia"}  # the signature block (DPA-20)
     assert len(sections["breaches"]["records"]["breach_notices"]) == 1
     assert len(sections["annex2_measures"]["records"]["measures"]) == 26
 

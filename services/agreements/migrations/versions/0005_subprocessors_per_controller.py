@@ -10,6 +10,7 @@ Create Date: 2026-12-06 20:30:00
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -20,28 +21,31 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _add_missing(table: str, *columns: sa.Column[object]) -> None:
-    """Add the columns ``table`` lacks (a database created from the models has them already)."""
-    present = {column["name"] for column in sa.inspect(op.get_bind()).get_columns(table)}
-    missing = [column for column in columns if column.name not in present]
-    if missing:
-        with op.batch_alter_table(table) as batch:
-            for column in missing:
-                batch.add_column(column)
+def _present(table: str) -> set[str]:
+    return {column["name"] for column in sa.inspect(op.get_bind()).get_columns(table)}
 
 
 def upgrade() -> None:
-    _add_missing("agreement_version", sa.Column("subprocessors", sa.JSON(), nullable=True))
-    _add_missing(
-        "agreement_signature", sa.Column("version_sha256", sa.String(length=64), nullable=True)
-    )
-    _add_missing(
-        "subprocessor_notice",
-        sa.Column("resolution", sa.String(length=32), nullable=True),
-        sa.Column("resolution_note", sa.Text(), nullable=True),
-        sa.Column("resolved_by", sa.String(length=200), nullable=True),
-        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
-    )
+    # A table built from the current models before migrations existed has the columns already.
+    if "subprocessors" not in _present("agreement_version"):
+        with op.batch_alter_table("agreement_version") as table:
+            table.add_column(sa.Column("subprocessors", sa.JSON(), nullable=True))
+    if "version_sha256" not in _present("agreement_signature"):
+        with op.batch_alter_table("agreement_signature") as table:
+            table.add_column(sa.Column("version_sha256", sa.String(length=64), nullable=True))
+    notice_columns: dict[str, sa.types.TypeEngine[Any]] = {
+        "resolution": sa.String(length=32),
+        "resolution_note": sa.Text(),
+        "resolved_by": sa.String(length=200),
+        "resolved_at": sa.DateTime(timezone=True),
+    }
+    missing = {k: v for k, v in notice_columns.items() if k not in _present("subprocessor_notice")}
+    if missing:
+        with op.batch_alter_table("subprocessor_notice") as table:
+            for name, kind in missing.items():
+                table.add_column(sa.Column(name, kind, nullable=True))
+    if sa.inspect(op.get_bind()).has_table("subprocessor_flow_down"):
+        return
     op.create_table(
         "subprocessor_flow_down",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -58,19 +62,12 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["change_id"], ["subprocessor_change.id"]),
         sa.PrimaryKeyConstraint("id"),
-        if_not_exists=True,
     )
     op.create_index(
-        op.f("ix_subprocessor_flow_down_change_id"),
-        "subprocessor_flow_down",
-        ["change_id"],
-        if_not_exists=True,
+        op.f("ix_subprocessor_flow_down_change_id"), "subprocessor_flow_down", ["change_id"]
     )
     op.create_index(
-        op.f("ix_subprocessor_flow_down_processor_id"),
-        "subprocessor_flow_down",
-        ["processor_id"],
-        if_not_exists=True,
+        op.f("ix_subprocessor_flow_down_processor_id"), "subprocessor_flow_down", ["processor_id"]
     )
 
 

@@ -20,8 +20,9 @@ COLUMNS = ("place", "signer_name", "signer_role")
 
 
 def upgrade() -> None:
+    # A table built from the current models before migrations existed has the columns already.
     present = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("agreement_signature")}
-    missing = [column for column in COLUMNS if column not in present]  # built from the models
+    missing = [column for column in COLUMNS if column not in present]
     if missing:
         with op.batch_alter_table("agreement_signature") as table:
             for column in missing:

@@ -2,7 +2,7 @@
 answered from ``idempotent_request`` instead of being handled twice (``shared/idempotency.py``).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06 20:00:00
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from shared.migrations import create_idempotent_requests, drop_idempotent_requests
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
