@@ -227,7 +227,11 @@ async def enrol_during_login(
         if opened is None:
             raise LoginRefused
         challenge, user = opened
-        actor = Actor(id=str(user.id), organisation_id=str(user.organisation_id))
+        actor = Actor(
+            id=str(user.id),
+            organisation_id=str(user.organisation_id),
+            name=user.display_name or None,
+        )
         if code is None:
             return await begin_enrolment(session=session, authority=authority, user=user)
         codes = await confirm_enrolment(
