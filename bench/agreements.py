@@ -100,7 +100,9 @@ async def _measure(work: Path, agreements: int, fanout: int) -> dict[str, Any]:
                 agreement_id = created.json()["id"]
                 for organisation in (controller, processor):
                     await client.post(
-                        f"/agreements/{agreement_id}/signatures", headers=auth(organisation)
+                        f"/agreements/{agreement_id}/signatures",
+                        json={"place": "Brussels", "signer_name": "Bench", "signer_role": "admin"},
+                        headers=auth(organisation),
                     )
                 await client.post(f"/agreements/{agreement_id}/activation", headers=auth(processor))
                 samples["lifecycle"].append(time.perf_counter() - started)

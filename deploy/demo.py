@@ -134,6 +134,8 @@ class Platform:
             "PACTUM_SMTP_PORT": str(smtp_port),
             "PACTUM_JWKS_URL": f"{urls['identity']}/.well-known/jwks.json",
             "PACTUM_IDENTITY_LINK_BASE_URL": f"{urls['console']}/account",
+            # An IP address cannot be a WebAuthn rp id: passkeys work at localhost.
+            "PACTUM_IDENTITY_PASSKEY_ORIGIN": urls["console"].replace("127.0.0.1", "localhost"),
             "PACTUM_NOTIFIER_IDENTITY_URL": urls["identity"],
             "PACTUM_NOTIFIER_PUBLIC_BASE_URL": urls["console"],
             "PACTUM_CONSOLE_PUBLIC_URL": urls["console"],
@@ -475,8 +477,16 @@ class Tour:
                 )
             self.agreement_id = agreement["id"]
             path = f"/agreements/{self.agreement_id}"
-            self.utopia.post("agreements", f"{path}/signatures")
-            signed = self.ibeauty.post("agreements", f"{path}/signatures")
+            self.utopia.post(
+                "agreements",
+                f"{path}/signatures",
+                {"place": "Utopia", "signer_name": "Lotte Peeters", "signer_role": "DPO"},
+            )
+            signed = self.ibeauty.post(
+                "agreements",
+                f"{path}/signatures",
+                {"place": "Gent", "signer_name": "Sofie Maes", "signer_role": "zaakvoerder"},
+            )
             active = self.utopia.post("agreements", f"{path}/activation")
             versions = self.utopia.get("agreements", f"{path}/versions")["items"]
             signatures = versions[0].get("signatures", [])

@@ -3,7 +3,7 @@
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel
+
+from shared.moments import as_utc
 
 
 def normalise_url(url: str) -> str:
@@ -110,7 +112,7 @@ def _utc(target: Any) -> None:
     state = inspect(target)
     for key, value in state.dict.items():
         if isinstance(value, datetime) and value.tzinfo is None:
-            set_committed_value(target, key, value.replace(tzinfo=UTC))
+            set_committed_value(target, key, as_utc(value))
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -8,51 +8,51 @@ platform answers on every route of a kind, which API fuzzing (tests/security) fo
   numbers);
 - 401 and 403 on every route that needs a bearer token (generic, whatever went wrong);
 - 404 on every route that names an object in its path ("not found" or "not yours": the same);
-- 422 carries either FastAPI's list of field errors or one sentence of a rule the request broke.
+- 422 names the failing fields (``validation_failed``) or the rule the request broke.
+
+Every one of them is RFC 9457 problem details (``shared/problems.py``).
 """
 
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
 from starlette.middleware import Middleware
 
-from shared import input_rules
+from shared import input_rules, problems
+from shared.idempotency import document_idempotency
+from shared.problems import MEDIA_TYPE, PROBLEM_SCHEMA
 
-DETAIL = "Detail"
-DETAIL_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "title": DETAIL,
-    "description": "Why the request was refused, in one sentence.",
-    "properties": {"detail": {"type": "string", "title": "Detail"}},
-    "required": ["detail"],
-}
-
-_DETAIL_REF = {"$ref": f"#/components/schemas/{DETAIL}"}
-_VALIDATION_REF = {"$ref": "#/components/schemas/HTTPValidationError"}
+PROBLEM = "Problem"
+_PROBLEM_REF = {"$ref": f"#/components/schemas/{PROBLEM}"}
 
 
 def _answer(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _DETAIL_REF}}}
+    return {"description": description, "content": {MEDIA_TYPE: {"schema": _PROBLEM_REF}}}
 
 
 ANSWERS: dict[str, dict[str, Any]] = {
     "400": _answer(
-        "The body is not valid JSON, or holds text that is not valid Unicode, control "
-        "characters or numbers that are not finite."
+        "The body is not valid JSON (`invalid_json`), or holds text that is not valid Unicode, "
+        "control characters or numbers that are not finite (`input_rule`)."
     ),
     "401": _answer("Not authenticated: no token, or one that is invalid, expired or revoked."),
     "403": _answer("Not allowed: the caller's role or kind of token may not do this."),
     "404": _answer("Not found, or not visible to the caller's organisation (the same answer)."),
+    "422": _answer(
+        "The request is not valid (`validation_failed`, with the failing fields in `errors`), "
+        "or breaks a rule of the domain (`rule_broken`)."
+    ),
 }
 
 
 def document_error_answers(document: dict[str, Any]) -> dict[str, Any]:
-    """Add the platform's common error answers to every operation of ``document`` (in place)."""
+    """Add the platform's common error answers to every operation of ``document``, each as
+    problem details (in place)."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    schemas[DETAIL] = DETAIL_SCHEMA
-    validation = "HTTPValidationError" in schemas
+    schemas[PROBLEM] = PROBLEM_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
     for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
@@ -63,27 +63,31 @@ def document_error_answers(document: dict[str, Any]) -> dict[str, Any]:
                 wanted += ["401", "403"]
             if "{" in path:
                 wanted.append("404")
+            if "422" in responses:
+                wanted.append("422")
             for status in wanted:
                 documented = responses.setdefault(status, {})
                 documented.setdefault("description", ANSWERS[status]["description"])
-                documented.setdefault("content", ANSWERS[status]["content"])
-            if "422" in responses:
-                shapes = [_VALIDATION_REF, _DETAIL_REF] if validation else [_DETAIL_REF]
-                responses["422"]["content"] = {"application/json": {"schema": {"anyOf": shapes}}}
+                if status == "422" and documented["description"] == "Validation Error":
+                    documented["description"] = ANSWERS["422"]["description"]
+                documented["content"] = ANSWERS[status]["content"]
+            for status, documented in responses.items():  # a route's own refusals too
+                if status.startswith(("4", "5")):
+                    documented["content"] = ANSWERS["400"]["content"]
     return document
 
 
 def install(app: FastAPI) -> None:
     """Make ``app.openapi()`` document the common error answers, and give them: refuse input
     that breaks the platform's rule for text and numbers before any route reads it, and answer
-    validation errors without echoing what was sent (``shared/input_rules.py``)."""
+    every refusal as problem details without echoing what was sent (``shared/problems.py``)."""
     app.user_middleware.append(Middleware(input_rules.InputRule))  # innermost: logged, counted
-    app.add_exception_handler(RequestValidationError, input_rules.validation_answer)
+    problems.install(app)
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_error_answers(build())
+            app.openapi_schema = document_error_answers(document_idempotency(build()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

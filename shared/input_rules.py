@@ -12,7 +12,7 @@ validation answer that could not be serialised. So, before any route sees a JSON
 
 A body that breaks the rule is refused with 400 (documented on every operation with a body), a
 query string with 422; the answer names the rule, never the submitted value. Validation answers
-drop the submitted ``input`` (:func:`validation_answer`), so no error ever echoes a value.
+drop the submitted ``input`` (``shared/problems.py``), so no error ever echoes a value.
 """
 
 import json
@@ -23,11 +23,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import AfterValidator
+
+from shared.problems import MEDIA_TYPE, problem_bytes
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -150,7 +148,7 @@ class InputRule:
             await self.app(scope, receive, send)
             return
         if scope.get("query_string") and not check_query(scope["query_string"]):
-            await _refuse(send, 422, QUERY_REFUSED)
+            await _refuse(send, 422, QUERY_REFUSED, scope.get("path", ""))
             return
         if scope["method"] in {"GET", "HEAD", "OPTIONS"} or not _is_json(scope):
             await self.app(scope, receive, send)
@@ -166,7 +164,7 @@ class InputRule:
             if not message.get("more_body", False):
                 break
         if body and not check_json(bytes(body)):
-            await _refuse(send, 400, BODY_REFUSED)
+            await _refuse(send, 400, BODY_REFUSED, scope.get("path", ""))
             return
 
         async def replay() -> Message:
@@ -175,40 +173,19 @@ class InputRule:
         await self.app(scope, replay, send)
 
 
-async def _refuse(send: Send, status: int, detail: str) -> None:
-    payload = json.dumps({"detail": detail}, ensure_ascii=True).encode()
+async def _refuse(send: Send, status: int, detail: str, path: str) -> None:
+    payload = problem_bytes(status, detail, code="input_rule", path=path)
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", MEDIA_TYPE.encode()),
                 (b"content-length", str(len(payload)).encode()),
             ],
         }
     )
     await send({"type": "http.response.body", "body": payload})
-
-
-def _safe(value: Any) -> Any:
-    """A location segment as JSON can carry it (keys passed the rule; be safe regardless)."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8")
-    return value
-
-
-async def validation_answer(request: Request, error: Exception) -> JSONResponse:
-    """FastAPI's 422 without the submitted values: location, message and type only."""
-    assert isinstance(error, RequestValidationError)
-    errors = [
-        {
-            "loc": [_safe(part) for part in item.get("loc", ())],
-            "msg": _safe(str(item.get("msg", ""))),
-            "type": str(item.get("type", "")),
-        }
-        for item in error.errors()
-    ]
-    return JSONResponse(status_code=422, content=jsonable_encoder({"detail": errors}))
 
 
 # E-mail addresses: one mailbox (no display name, no comments, no quoted local part, no address

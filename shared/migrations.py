@@ -33,6 +33,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 import structlog
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -45,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.sql.sqltypes import AutoString
 
 from shared.database import create_engine, create_tables, is_sqlite
+from shared.idempotency import IdempotentRequest
 from shared.inbox import InboxReceipt
 from shared.outbox import OutboxMessage
 
@@ -53,7 +55,12 @@ log = structlog.get_logger("pactum.migrations")
 SERVICES = ("identity", "agreements", "audit", "notifier", "console")
 VERSION_TABLE = "alembic_version"
 
-SHARED_TABLES: tuple[Table, ...] = (OutboxMessage.__table__, InboxReceipt.__table__)  # type: ignore[attr-defined]
+# The tables every service has beside its own: outbox, inbox and idempotent requests.
+SHARED_TABLES: tuple[Table, ...] = (
+    OutboxMessage.__table__,  # type: ignore[attr-defined]
+    InboxReceipt.__table__,  # type: ignore[attr-defined]
+    IdempotentRequest.__table__,  # type: ignore[attr-defined]
+)
 
 
 def migrations_dir(service: str) -> Path | None:
@@ -332,3 +339,34 @@ def main(arguments: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def create_idempotent_requests() -> None:
+    """The ``idempotent_request`` table as of issue 16.2, for each service's own revision (the
+    four services' migrations share its one definition; a later change gets its own revision)."""
+    from alembic import op
+
+    op.create_table(
+        "idempotent_request",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=True),
+        sa.Column("answer", sa.LargeBinary(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        if_not_exists=True,
+    )
+    op.create_index(
+        "ix_idempotent_request_expires_at",
+        "idempotent_request",
+        ["expires_at"],
+        if_not_exists=True,
+    )
+
+
+def drop_idempotent_requests() -> None:
+    from alembic import op
+
+    op.drop_index("ix_idempotent_request_expires_at", table_name="idempotent_request")
+    op.drop_table("idempotent_request")

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
 
 from shared.events import Actor, Envelope, Outcome, new_event
+from shared.moments import as_utc
 from shared.request import client_address
 from shared.telemetry import context_from_traceparent, current_traceparent
 
@@ -313,9 +314,7 @@ async def backlog(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, date
     )
     async with sessions() as session:
         count, oldest = (await session.execute(query)).one()
-    if isinstance(oldest, datetime) and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)  # SQLite keeps no offset; the relay writes UTC
-    return int(count or 0), oldest
+    return int(count or 0), as_utc(oldest) if isinstance(oldest, datetime) else None
 
 
 async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:

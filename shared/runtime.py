@@ -22,7 +22,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import operations
+from shared import api_reference, operations
 from shared.auth import JwksSource, TokenVerifier, http_jwks
 from shared.broker import (
     BatchConsumer,
@@ -35,11 +35,11 @@ from shared.broker import (
 )
 from shared.database import create_engine, is_reachable, session_factory
 from shared.events.subjects import STREAM_SUBJECTS
-from shared.inbox import InboxReceipt
+from shared.idempotency import IdempotentRequests
 from shared.metrics import CONTENT_TYPE, Reading, ServiceMetrics
-from shared.migrations import prepare
+from shared.migrations import SHARED_TABLES, prepare
 from shared.operations import StatusSection
-from shared.outbox import Outbox, OutboxMessage, OutboxRelay, backlog
+from shared.outbox import Outbox, OutboxRelay, backlog
 from shared.request import client_address
 from shared.revocation import RevocationList, listen
 from shared.settings import ServiceSettings
@@ -47,8 +47,6 @@ from shared.specification import declare_emitted_events
 from shared.telemetry import build_tracer_provider
 
 log = structlog.get_logger("pactum.runtime")
-
-SHARED_TABLES: tuple[Table, ...] = (OutboxMessage.__table__, InboxReceipt.__table__)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -133,8 +131,12 @@ class ServiceRuntime:
 
     def install(self, app: FastAPI) -> None:
         app.state.runtime = self
+        api_reference.install(app)
         app.include_router(probes)
         app.include_router(operations.router)
+        # Inside the request context (logged, timed), outside every route: a replayed answer
+        # reaches no route and so emits nothing.
+        app.add_middleware(IdempotentRequests, sessions=self.sessions, verifier=self.verifier)
         app.add_middleware(RequestContext, service=self.settings.service, metrics=self.metrics)
         # One server span per request; the ASGI "http receive"/"http send" child spans (three
         # more per request) told nothing a trace is read for and cost CPU on every request.

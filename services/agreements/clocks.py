@@ -6,10 +6,11 @@ controller without undue delay (the agreement sets the hours), the controller no
 supervisory authority within 72 hours of being notified, or explains why not or why late.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from services.agreements.domain import AgreementRuleBroken, Authorisation, StateConflict
+from shared.moments import as_utc
 
 AUTHORITY_HOURS = 72
 
@@ -27,9 +28,18 @@ class NoticeDecision(StrEnum):
 AGREED = frozenset({NoticeDecision.approved, NoticeDecision.accepted})
 
 
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything this service stores is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def authorised(
+    *, withdrawn: bool, listed_at_signing: bool, decision: NoticeDecision | None
+) -> bool:
+    """Whether a subprocessor change holds for one agreement (DPA-5), from its own controller.
+
+    It does when the version that controller signed listed it, or when that controller agreed to
+    it under this agreement (approved, or silence where the agreement deems it acceptance). What
+    other controllers decided never counts; a withdrawn change holds nowhere.
+    """
+    if withdrawn:
+        return False
+    return listed_at_signing or decision in AGREED
 
 
 def objection_deadline(

@@ -6,6 +6,8 @@ a new version that comes into force only when both parties signed it. A signed v
 overwritten (DPA-1).
 """
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
@@ -63,6 +65,9 @@ class NotAllowed(PermissionError):
 
 
 LIVE = frozenset({AgreementStatus.signed, AgreementStatus.active})
+# The processor may still hold the data, and its obligations (breach notification included, art.
+# 13 of the contract) last, until return or destruction is certified: that is what closes it.
+HOLDING_DATA = LIVE | {AgreementStatus.terminated}
 AMENDABLE = LIVE
 ENDED = frozenset({AgreementStatus.terminated, AgreementStatus.closed})
 
@@ -266,6 +271,74 @@ def subprocessors_in_force(
     live = {cid for cid, _, effective, agreed in changes if agreed and effective <= today}
     replaced = {rid for cid, rid, _, _ in changes if cid in live and rid is not None}
     return live - replaced
+
+
+def version_digest(
+    *,
+    annex1: Mapping[str, Any],
+    terms: Mapping[str, Any],
+    subprocessors: Sequence[Mapping[str, Any]] | None,
+) -> str:
+    """SHA-256 of what a version says: Annex 1, the terms and the subprocessors listed in it.
+
+    Canonical JSON (sorted keys, no spaces, UTF-8), so anyone can recompute it from the version
+    as the API shows it; each signature carries the digest of what its signer signed (DPA-5).
+    """
+    text = json.dumps(
+        {"annex1": annex1, "terms": terms, "subprocessors": subprocessors},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ObjectionOutcome(StrEnum):
+    """How the processor closed a controller's objection to a subprocessor change (DPA-5).
+
+    The controller's objection stands; what the processor did about it is recorded beside it:
+    it ended the agreement, it moved this controller's processing to where the subprocessor plays
+    no part, or it withdrew the change for everyone.
+    """
+
+    agreement_ended = "agreement_ended"
+    processing_moved = "processing_moved"
+    change_withdrawn = "change_withdrawn"
+
+
+def check_can_resolve_objection(
+    *, status: AgreementStatus, objected: bool, resolved: bool, outcome: ObjectionOutcome
+) -> None:
+    """The processor records the outcome of a standing objection once, and it must be true."""
+    if not objected:
+        raise StateConflict("there is no objection to resolve for this agreement")
+    if resolved:
+        raise StateConflict("the objection is already resolved")
+    if outcome is ObjectionOutcome.change_withdrawn:
+        raise AgreementRuleBroken(
+            "outcome: withdraw the change itself (POST /subprocessor-changes/{id}/withdrawal)"
+        )
+    if outcome is ObjectionOutcome.agreement_ended and status not in ENDED:
+        raise StateConflict("terminate the agreement first: it is still " + str(status))
+    if outcome is ObjectionOutcome.processing_moved and status not in LIVE:
+        raise StateConflict(f"cannot move the processing of an agreement that is {status}")
+
+
+def check_flow_down(
+    *, signed_on: date, today: date, outside_eea: bool, countries: Sequence[str], basis: str | None
+) -> None:
+    """A flow-down agreement (art. 28(4), DPA-17) is dated and names its transfers' basis."""
+    if signed_on > today:
+        raise AgreementRuleBroken("signed_on lies in the future")
+    if outside_eea and (not countries or not basis):
+        raise AgreementRuleBroken(
+            "a transfer outside the EEA names its countries and its basis (transfer_basis)"
+        )
+    if not outside_eea and (countries or basis):
+        raise AgreementRuleBroken(
+            "transfer_countries and transfer_basis are for transfers outside the EEA only"
+        )
 
 
 # DPA-8: the staff with access follow identity. When identity stops letting a user act (disabled

@@ -6,34 +6,30 @@ from sqlalchemy.exc import IntegrityError
 
 from services.agreements.domain import AgreementRuleBroken, NotAllowed, NotFound, StateConflict
 from shared import error_answers
+from shared.problems import answer
 
 
-def _answer(code: int, detail: str) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=code)
+async def _not_found(request: Request, error: Exception) -> JSONResponse:
+    return answer(request, status.HTTP_404_NOT_FOUND, str(error), code="not_found")
 
 
-async def _not_found(_request: Request, error: Exception) -> JSONResponse:
-    return _answer(status.HTTP_404_NOT_FOUND, str(error))
+async def _not_allowed(request: Request, error: Exception) -> JSONResponse:
+    return answer(request, status.HTTP_403_FORBIDDEN, str(error), code="forbidden")
 
 
-async def _not_allowed(_request: Request, error: Exception) -> JSONResponse:
-    return _answer(status.HTTP_403_FORBIDDEN, str(error))
-
-
-async def _conflict(_request: Request, error: Exception) -> JSONResponse:
-    return _answer(status.HTTP_409_CONFLICT, str(error))
-
-
-async def _rule_broken(_request: Request, error: Exception) -> JSONResponse:
+async def _rule_broken(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, StateConflict):
-        return await _conflict(_request, error)
-    return _answer(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error))
+        return answer(request, status.HTTP_409_CONFLICT, str(error), code="conflict")
+    return answer(request, status.HTTP_422_UNPROCESSABLE_CONTENT, str(error), code="rule_broken")
 
 
-async def _concurrent(_request: Request, _error: Exception) -> JSONResponse:
+async def _concurrent(request: Request, _error: Exception) -> JSONResponse:
     # Two requests raced for the same step (e.g. two admins of one party signing at once).
-    return _answer(
-        status.HTTP_409_CONFLICT, "a concurrent change got there first: reload and retry"
+    return answer(
+        request,
+        status.HTTP_409_CONFLICT,
+        "a concurrent change got there first: reload and retry",
+        code="concurrent_change",
     )
 
 

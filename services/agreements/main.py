@@ -25,6 +25,7 @@ from services.agreements.directory import store as directory
 from services.agreements.lifecycle import api as lifecycle_api
 from services.agreements.lifecycle import store as lifecycle_store
 from services.agreements.subprocessors import api as subprocessors_api
+from services.agreements.subprocessors import service as subprocessors_service
 from services.agreements.subprocessors import store as subprocessors_store
 from shared import error_answers
 from shared.auth import JwksSource
@@ -121,6 +122,7 @@ def create_app(
     runtime.install(app)
     error_answers.install(app)
     errors.install(app)
+    app.state.subprocessor_register = subprocessors_service.Register()
     app.include_router(lifecycle_api.router)
     app.include_router(subprocessors_api.router)
     app.include_router(breaches_api.router)

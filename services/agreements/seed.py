@@ -46,7 +46,8 @@ PLATFORM_EVIDENCE = {
     "TOM-T3b": "the audit log is readable by the customer's own users",
     "TOM-T3c": "supplier interventions are flagged in the customer's audit log",
     "TOM-T4": "export of everything held per agreement, JSON and CSV with manifest",
-    "TOM-O4": "breach reports notify each affected controller and track both clocks",
+    "TOM-O4": "the breach procedure (docs/agreements.md, 'The breach procedure'): reports "
+    "notify each affected controller until closure and track both clocks",
 }
 
 

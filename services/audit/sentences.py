@@ -148,6 +148,31 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} kreeg nieuwe herstelcodes.",
         "{actor} a reçu de nouveaux codes de récupération.",
     ),
+    "dpa.identity.session.verified.v1": (
+        "{actor} confirmed their identity again before a sensitive change.",
+        "{actor} bevestigde opnieuw de eigen identiteit voor een gevoelige wijziging.",
+        "{actor} a confirmé à nouveau son identité avant une modification sensible.",
+    ),
+    "dpa.identity.passkey.registered.v1": (
+        "{actor} registered a passkey.",
+        "{actor} registreerde een passkey.",
+        "{actor} a enregistré une clé d'accès.",
+    ),
+    "dpa.identity.passkey.updated.v1": (
+        "{actor} renamed a passkey.",
+        "{actor} gaf een passkey een andere naam.",
+        "{actor} a renommé une clé d'accès.",
+    ),
+    "dpa.identity.passkey.removed.v1": (
+        "{actor} removed a passkey.",
+        "{actor} verwijderde een passkey.",
+        "{actor} a supprimé une clé d'accès.",
+    ),
+    "dpa.identity.passkey.listed.v1": (
+        "{actor} viewed their passkeys.",
+        "{actor} bekeek de eigen passkeys.",
+        "{actor} a consulté ses clés d'accès.",
+    ),
     "dpa.identity.password.updated.v1": (
         "{actor} changed their password.",
         "{actor} wijzigde het eigen wachtwoord.",
@@ -347,6 +372,21 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} trok de voorgestelde wijziging van subverwerker {record} in.",
         "{actor} a retiré le changement de sous-traitant ultérieur proposé {record}.",
     ),
+    "dpa.agreements.subprocessor_objection.closed.v1": (
+        "{actor} recorded how the objection to a change of subprocessor was closed ({record}).",
+        "{actor} legde vast hoe het bezwaar tegen een wijziging van subverwerker werd "
+        "afgesloten ({record}).",
+        "{actor} a consigné la clôture de l'objection à un changement de sous-traitant "
+        "ultérieur ({record}).",
+    ),
+    "dpa.agreements.subprocessor_flow_down.created.v1": (
+        "{actor} recorded the agreement with a subprocessor that passes on the same "
+        "obligations ({record}).",
+        "{actor} legde de overeenkomst met een subverwerker vast die dezelfde "
+        "verplichtingen oplegt ({record}).",
+        "{actor} a consigné le contrat avec un sous-traitant ultérieur qui impose les "
+        "mêmes obligations ({record}).",
+    ),
     "dpa.agreements.subprocessor_notice.issued.v1": (
         "{actor} notified a change of subprocessor under the agreement {record}.",
         "{actor} meldde een wijziging van subverwerker onder de overeenkomst {record}.",
@@ -507,6 +547,11 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} viewed the delivery receipts of notices.",
         "{actor} bekeek de ontvangstbewijzen van meldingen.",
         "{actor} a consulté les accusés de remise des avis.",
+    ),
+    "dpa.notifier.notice.failed.v1": (
+        "{actor} could not deliver a notice to anyone ({record}); the operator was alerted.",
+        "{actor} kon een melding aan niemand bezorgen ({record}); de operator werd gewaarschuwd.",
+        "{actor} n'a pu remettre un avis à personne ({record}) ; l'opérateur a été alerté.",
     ),
     "dpa.notifier.contact.created.v1": (
         "{actor} added a contact for notices ({record}).",

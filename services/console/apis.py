@@ -68,12 +68,12 @@ def _detail(response: httpx.Response) -> tuple[str, Any]:
         body = response.json()
     except ValueError:
         return response.text[:300], None
-    if isinstance(body, dict):
-        detail = body.get("detail") or body.get("title") or ""
-        if isinstance(detail, list):  # a validation answer: the fields, not the values
-            fields = [".".join(str(p) for p in item.get("loc", [])[1:]) for item in detail]
-            detail = "invalid: " + ", ".join(f for f in fields if f)
-        return str(detail), body
+    if isinstance(body, dict):  # problem details (RFC 9457)
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors:  # a validation answer: the fields, not the values
+            fields = [str(item.get("field", "")).partition(".")[2] for item in errors]
+            return "invalid: " + ", ".join(f for f in fields if f), body
+        return str(body.get("detail") or body.get("title") or ""), body
     return "", body
 
 

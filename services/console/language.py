@@ -56,6 +56,18 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def brussels_moment(value: str) -> datetime | None:
+    """A Brussels wall-clock time from a form's ``datetime-local`` field
+    (``2026-12-06T09:30``) as an aware UTC moment, or None if it is not one."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=BRUSSELS)
+    return moment.astimezone(UTC)
+
+
 def parse_time(value: str | datetime | None) -> datetime | None:
     if value is None or value == "":
         return None

@@ -1,10 +1,13 @@
 """HTTP routes for one's own account: invitation, password, reset, second factor."""
 
-from fastapi import APIRouter, HTTPException, Request, status
+from typing import Any
 
-from services.identity import accounts, mfa
+from fastapi import APIRouter, HTTPException, Request, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.identity import accounts, login, mfa, step_up
 from services.identity.api import AuthorityDep, own_user
-from services.identity.domain import IdentityRuleBroken
+from services.identity.domain import STEP_UP_MINUTES, IdentityRuleBroken
 from services.identity.resets import ResetRequests
 from services.identity.schemas import (
     Accepted,
@@ -15,14 +18,41 @@ from services.identity.schemas import (
     RecoveryCodesOut,
     ResetCompleteIn,
     ResetRequestIn,
+    StepUpIn,
+    StepUpOut,
     UserPublic,
 )
+from services.identity.tables import UserAccount
 from services.identity.users import view_user
 from services.identity.views import user_public
-from shared.auth import CurrentPrincipal
+from shared.auth import CurrentPrincipal, Principal
+from shared.request import client_address
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["account"])
+
+# RFC 9470 (OAuth 2.0 step-up authentication challenge): the client re-authenticates and retries.
+STEP_UP = HTTPException(
+    status.HTTP_403_FORBIDDEN,
+    detail=f"Confirm it is you first: sign in again (POST /me/step-up) within {STEP_UP_MINUTES} "
+    "minutes of this change.",
+    headers={
+        "WWW-Authenticate": 'Bearer error="insufficient_user_authentication", '
+        f'max_age="{STEP_UP_MINUTES * 60}"'
+    },
+)
+STEP_UP_RESPONSE: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The session's authentication is too old: step up first."}
+}
+
+
+async def recent(session: AsyncSession, user: UserAccount, principal: Principal) -> None:
+    """Refuse unless the caller authenticated within the last few minutes (step-up)."""
+    try:
+        await step_up.require_recent(session=session, user=user, session_id=principal.session_id)
+    except step_up.StepUpRequired:
+        raise STEP_UP from None
+
 
 LINK_REFUSED = HTTPException(
     status.HTTP_400_BAD_REQUEST, detail="This link is invalid, used or expired; ask for a new one."
@@ -104,7 +134,7 @@ async def me(
     return user_public(user)
 
 
-@router.post("/me/password", responses={400: {}, 422: {}})
+@router.post("/me/password", responses={400: {}, 422: {}, **STEP_UP_RESPONSE})
 async def change_password(
     body: PasswordChangeIn,
     principal: CurrentPrincipal,
@@ -112,9 +142,11 @@ async def change_password(
     session: SessionDep,
     authority: AuthorityDep,
 ) -> dict[str, int]:
-    """Change one's password, proving the current one; optionally end the other sessions."""
+    """Change one's password, proving the current one, in a recently authenticated session;
+    optionally end the other sessions."""
     async with session.begin():
         user = await own_user(session, principal)
+        await recent(session, user, principal)
     try:
         ended = await accounts.change_password(
             sessions=runtime.sessions,
@@ -169,16 +201,74 @@ async def confirm_totp(
     return RecoveryCodesOut(recovery_codes=codes)
 
 
-@router.post("/me/mfa/recovery-codes", response_model=RecoveryCodesOut, responses={409: {}})
+@router.post(
+    "/me/mfa/recovery-codes",
+    response_model=RecoveryCodesOut,
+    responses={409: {}, **STEP_UP_RESPONSE},
+)
 async def new_recovery_codes(
     principal: CurrentPrincipal, session: SessionDep, authority: AuthorityDep
 ) -> RecoveryCodesOut:
-    """Replace the recovery codes (the old ones stop working)."""
+    """Replace the recovery codes (the old ones stop working), in a recently authenticated
+    session."""
     async with session.begin():
         user = await own_user(session, principal)
+        await recent(session, user, principal)
         if user.mfa_enrolled_at is None:
             raise HTTPException(409, detail="Set up a second factor first.")
         codes = await mfa.issue_recovery_codes(
-            session=session, authority=authority, user=user, actor=principal.actor
+            session=session, authority=authority, user=user, actor=principal.actor, renewed=True
         )
     return RecoveryCodesOut(recovery_codes=codes)
+
+
+@router.post("/me/step-up/options", responses={401: {}, 409: {}})
+async def step_up_options(
+    principal: CurrentPrincipal, runtime: RuntimeDep, session: SessionDep, authority: AuthorityDep
+) -> dict[str, Any]:
+    """Passkey options for a step-up (``navigator.credentials.get``); 409 without a passkey."""
+    async with session.begin():
+        user = await own_user(session, principal)
+    try:
+        return await step_up.options(sessions=runtime.sessions, authority=authority, user=user)
+    except login.LoginRefused:
+        raise HTTPException(409, detail="You have no passkey; use a code.") from None
+
+
+STEP_UP_REFUSED = HTTPException(
+    status.HTTP_400_BAD_REQUEST,
+    detail="Confirmation failed: check your password and code, or try again later.",
+)
+
+
+@router.post("/me/step-up", response_model=StepUpOut, responses={400: {}, 422: {}})
+async def prove_again(
+    body: StepUpIn,
+    principal: CurrentPrincipal,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    authority: AuthorityDep,
+) -> StepUpOut:
+    """Prove oneself again in this session: the password, and a second factor (a code, a
+    recovery code or a passkey's answer) for a user who has one. For the next few minutes the
+    session may make the changes that need it. A refusal (one answer for every reason) counts
+    toward the lock like a login."""
+    if sum(x is not None for x in (body.code, body.recovery_code, body.credential)) > 1:
+        raise HTTPException(422, detail="send at most one of code, recovery_code, credential")
+    async with session.begin():
+        user = await own_user(session, principal)
+    try:
+        methods = await step_up.step_up(
+            sessions=runtime.sessions,
+            authority=authority,
+            user=user,
+            session_id=principal.session_id,
+            password=body.password,
+            code=body.code,
+            recovery_code=body.recovery_code,
+            credential=body.credential,
+            address=client_address.get(),
+        )
+    except login.LoginRefused:  # the session stays valid: 400, not 401
+        raise STEP_UP_REFUSED from None
+    return StepUpOut(methods=methods, valid_minutes=STEP_UP_MINUTES)

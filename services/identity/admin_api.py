@@ -20,6 +20,7 @@ from services.identity.schemas import (
 )
 from services.identity.views import policy_public, user_public
 from shared.auth import Principal, Role, require_roles
+from shared.pagination import Cursor
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["users"])
@@ -72,13 +73,22 @@ async def list_users(
     session: SessionDep,
     authority: AuthorityDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    cursor: Cursor = None,
+    offset: Annotated[
+        int, Query(ge=0, le=1_000_000, deprecated=True, description="Use cursor.")
+    ] = 0,
 ) -> UserList:
-    """The organisation's users (the read is audited)."""
-    found = await users.list_users(
-        session=session, authority=authority, principal=principal, limit=limit, offset=offset
+    """The organisation's users by address, a page at a time (``next_cursor``); the read is
+    audited."""
+    found, next_cursor = await users.list_users(
+        session=session,
+        authority=authority,
+        principal=principal,
+        limit=limit,
+        offset=offset,
+        cursor=cursor,
     )
-    return UserList(items=[user_public(user) for user in found])
+    return UserList(items=[user_public(user) for user in found], next_cursor=next_cursor)
 
 
 @router.get("/users/{user_id}", response_model=UserPublic, responses=NOT_FOUND)
@@ -112,7 +122,7 @@ async def _status(
 
 
 @router.post("/users/{user_id}/disable", response_model=UserPublic, responses=NOT_FOUND)
-async def disable(
+async def disable_user(
     user_id: uuid.UUID, principal: Admin, session: SessionDep, authority: AuthorityDep
 ) -> UserPublic:
     """Disable a user: their sessions end at once, in every service."""
@@ -120,7 +130,7 @@ async def disable(
 
 
 @router.post("/users/{user_id}/enable", response_model=UserPublic, responses=NOT_FOUND)
-async def enable(
+async def enable_user(
     user_id: uuid.UUID, principal: Admin, session: SessionDep, authority: AuthorityDep
 ) -> UserPublic:
     """Re-enable a disabled user."""
@@ -128,7 +138,7 @@ async def enable(
 
 
 @router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-async def remove(
+async def remove_user(
     user_id: uuid.UUID, principal: Admin, session: SessionDep, authority: AuthorityDep
 ) -> None:
     """Remove a user: sessions end, address and name are erased, the id stays for the audit."""

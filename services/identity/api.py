@@ -104,6 +104,7 @@ async def password_login(
             challenge=result.challenge,
             next=result.next,
             methods=list(result.methods),
+            factors=list(result.factors),
         )
     return _tokens(result)
 

@@ -224,3 +224,89 @@ class Window:
 
     def covers(self, start: datetime, end: datetime) -> bool:
         return self.starts_at <= start and end <= self.ends_at
+
+
+# -- Second factors and passkeys (TOM-T2b) ---------------------------------------------------
+# The ``amr`` values (RFC 8176) a session's methods are drawn from: ``pwd`` password, ``otp``
+# TOTP code, ``rec`` recovery code, ``hwk`` a passkey (proof of possession of a key the
+# authenticator holds), ``mfa`` a passkey that verified its user (PIN or biometric) signing in
+# without a password: possession and the user's verification together.
+SECOND_FACTOR_METHODS = frozenset({"otp", "rec", "hwk", "mfa"})
+PHISHING_RESISTANT_METHODS = frozenset({"hwk"})
+PASSKEY_NAME_MAX = 60
+
+
+def is_multi_factor(methods: Iterable[str]) -> bool:
+    """Whether a session's authentication included a second factor (ASVS 6.3.3)."""
+    return not SECOND_FACTOR_METHODS.isdisjoint(methods)
+
+
+def is_phishing_resistant(methods: Iterable[str]) -> bool:
+    """Whether a session was proven by a passkey, bound to pactum's origin (ASVS 6.6.2)."""
+    return not PHISHING_RESISTANT_METHODS.isdisjoint(methods)
+
+
+@dataclass(frozen=True)
+class SecondFactorPolicy:
+    """Which second factors an organisation accepts from a user of a given role.
+
+    ``phishing_resistant_admins``: an admin's second factor must be a passkey; a TOTP code or a
+    recovery code can be relayed by a fake sign-in page, a passkey signs for pactum's origin only.
+    ``passwordless``: a passkey that verifies its user may sign in without the password.
+    """
+
+    mfa: MfaRequirement = MfaRequirement.none
+    phishing_resistant_admins: bool = False
+    passwordless: bool = False
+
+    def requires_mfa(self, role: str) -> bool:
+        return PasswordPolicy(mfa=self.mfa).requires_mfa(role) or self.requires_passkey(role)
+
+    def requires_passkey(self, role: str) -> bool:
+        return self.phishing_resistant_admins and role == "admin"
+
+    def accepted(self, role: str, *, has_totp: bool, has_passkey: bool) -> tuple[str, ...]:
+        """The second-factor steps this user may take, in the order a page offers them."""
+        if self.requires_passkey(role):
+            return ("passkey",) if has_passkey else ()
+        offered = []
+        if has_passkey:
+            offered.append("passkey")
+        if has_totp:
+            offered.append("otp")
+        if has_totp or has_passkey:
+            offered.append("rec")
+        return tuple(offered)
+
+
+def required_mfa(kind: str, chosen: MfaRequirement) -> MfaRequirement:
+    """An operator organisation's staff reach customers' data under grants: every one of them
+    signs in with a second factor, whatever its admins chose (TOM-T2b, ASVS 6.3.3)."""
+    return MfaRequirement.everyone if kind == OrganisationKind.operator else chosen
+
+
+def check_mfa_choice(kind: str, chosen: MfaRequirement) -> None:
+    if required_mfa(kind, chosen) is not chosen:
+        raise IdentityRuleBroken(
+            "an operator organisation requires a second factor of everyone (mfa: everyone)"
+        )
+
+
+def check_passkey_name(name: str) -> str:
+    """A passkey's name, as its owner tells their devices apart ("work laptop")."""
+    cleaned = " ".join(name.split())
+    if not 1 <= len(cleaned) <= PASSKEY_NAME_MAX:
+        raise IdentityRuleBroken(f"a passkey's name has 1 to {PASSKEY_NAME_MAX} characters")
+    return cleaned
+
+
+# A change that hands the account over (a second factor changed or removed, new recovery codes,
+# a new password) needs an authentication this recent: the session's sign-in or a step-up.
+STEP_UP_MINUTES = 5
+
+
+def recently_authenticated(
+    *, signed_in_at: datetime, verified_at: datetime | None, now: datetime
+) -> bool:
+    latest = max(signed_in_at, verified_at) if verified_at is not None else signed_in_at
+    return now - latest <= timedelta(minutes=STEP_UP_MINUTES)

@@ -27,6 +27,7 @@ from services.identity.domain import (
     check_grant_minutes,
     check_notice_window,
     grant_roles,
+    is_multi_factor,
 )
 from services.identity.tables import Grant, MaintenanceNotice, Organisation
 from shared.auth import Principal
@@ -46,6 +47,10 @@ class GrantNotFound(LookupError):
 
 class NotAnOperator(PermissionError):
     pass
+
+
+class SecondFactorNeeded(PermissionError):
+    """The caller's session was not proven with a second factor."""
 
 
 def _now() -> datetime:
@@ -289,7 +294,11 @@ async def decide(
 async def grant_token(
     *, session: AsyncSession, authority: Authority, principal: Principal, grant_id: uuid.UUID
 ) -> tuple[str, Grant]:
-    """An access token under an approved, unexpired grant, for the operator who asked for it."""
+    """An access token under an approved, unexpired grant, for the operator who asked for it,
+    in a session proven with a second factor (TOM-T2b): a stolen password alone never reaches a
+    customer's data."""
+    if not is_multi_factor(principal.methods):
+        raise SecondFactorNeeded("sign in with your second factor to use a grant")
     async with session.begin():
         await _operator_org(session, principal)
         grant = await session.get(Grant, grant_id)

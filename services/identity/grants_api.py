@@ -33,7 +33,7 @@ async def _answers() -> AsyncIterator[None]:
         yield
     except grants.GrantNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Not found") from None
-    except grants.NotAnOperator as error:
+    except (grants.NotAnOperator, grants.SecondFactorNeeded) as error:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail=str(error)) from None
     except IdentityRuleBroken as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
@@ -108,7 +108,11 @@ async def revoke(
     return await _decide(grant_id, principal, session, authority, GrantStatus.revoked)
 
 
-@router.post("/grants/{grant_id}/token", response_model=GrantTokenOut)
+@router.post(
+    "/grants/{grant_id}/token",
+    response_model=GrantTokenOut,
+    responses={403: {"description": "Not an operator, or a session without a second factor."}},
+)
 async def grant_token(
     grant_id: uuid.UUID, principal: Staff, session: SessionDep, authority: AuthorityDep
 ) -> GrantTokenOut:

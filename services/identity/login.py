@@ -6,9 +6,11 @@ evaluated (``store.admit_login``), so parallel attempts cannot exceed the lock t
 (TOM-T5). Per-address throttling slows credential stuffing across accounts.
 
 The flow is a chain of steps on a challenge: ``password`` proves ``pwd``; a ``second_factor``
-step proves ``otp`` (TOTP) or ``rec`` (recovery code). WebAuthn and an external OpenID Connect
-provider are further steps that end in :func:`sessions.start_session` with their own ``amr``
-values (see docs/identity.md).
+step proves ``otp`` (TOTP), ``rec`` (recovery code) or ``hwk`` (a passkey, passkeys.py), among
+the factors the organisation's policy accepts from this user (``Pending.factors``). A passkey
+may also sign in alone (``hwk``, ``mfa``) where the organisation allows it. An external OpenID
+Connect provider would be a further step ending in :func:`sessions.start_session` with its own
+``amr`` values (see docs/identity.md).
 """
 
 import asyncio
@@ -18,15 +20,20 @@ from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
 from opentelemetry.metrics import Counter, Meter
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from services.identity import onetime, store
 from services.identity.authority import Authority
-from services.identity.domain import OrganisationStatus, PasswordPolicy, UserStatus, next_lock
+from services.identity.domain import (
+    OrganisationStatus,
+    SecondFactorPolicy,
+    UserStatus,
+    next_lock,
+)
 from services.identity.sessions import Tokens, start_session
-from services.identity.tables import Challenge, Organisation, UserAccount
+from services.identity.tables import Challenge, Organisation, Passkey, UserAccount
 from shared.events import Actor, Outcome
 from shared.events.contracts.identity import AccountLocked, LoginFailed
 from shared.events.subjects import PLATFORM_TENANT
@@ -51,11 +58,13 @@ class Throttled(Exception):
 
 @dataclass(frozen=True)
 class Pending:
-    """A login that needs another step: ``next`` is second_factor or enrol_second_factor."""
+    """A login that needs another step: ``next`` is second_factor or enrol_second_factor;
+    ``factors`` the second factors this user may use (or set up) for it."""
 
     challenge: str
     next: str
     methods: tuple[str, ...]
+    factors: tuple[str, ...] = ()
 
 
 def _now() -> datetime:
@@ -149,17 +158,38 @@ async def _password_proven(
                 .where(col(UserAccount.id) == user.id)
                 .values(password_hash=rehashed)
             )
-        if user.mfa_enrolled_at is not None or PasswordPolicy(mfa=admitted.mfa).requires_mfa(
-            user.role
-        ):
+        policy = SecondFactorPolicy(
+            mfa=admitted.mfa, phishing_resistant_admins=admitted.phishing_resistant_admins
+        )
+        if user.mfa_enrolled_at is not None or policy.requires_mfa(user.role):
             await store.release_attempt(session=session, user_id=user.id)
-            purpose = "second_factor" if user.mfa_enrolled_at else "enrol_second_factor"
-            return new_challenge(session, authority, user, purpose, ["pwd"])
+            factors = await usable_factors(session, policy, user)
+            if factors:
+                return new_challenge(session, authority, user, "second_factor", ["pwd"], factors)
+            setup = ("passkey",) if policy.requires_passkey(user.role) else ("passkey", "otp")
+            return new_challenge(session, authority, user, "enrol_second_factor", ["pwd"], setup)
         return await start_session(session=session, authority=authority, user=user, methods=["pwd"])
 
 
+async def usable_factors(
+    session: AsyncSession, policy: SecondFactorPolicy, user: UserAccount
+) -> tuple[str, ...]:
+    """The second factors ``user`` has set up and ``policy`` accepts from them."""
+    passkey = await session.scalar(
+        select(col(Passkey.id)).where(col(Passkey.user_id) == user.id).limit(1)
+    )
+    return policy.accepted(
+        user.role, has_totp=user.totp_sealed is not None, has_passkey=passkey is not None
+    )
+
+
 def new_challenge(
-    session: AsyncSession, authority: Authority, user: UserAccount, purpose: str, methods: list[str]
+    session: AsyncSession,
+    authority: Authority,
+    user: UserAccount,
+    purpose: str,
+    methods: list[str],
+    factors: tuple[str, ...] = (),
 ) -> Pending:
     secret = onetime.new_secret()
     session.add(
@@ -171,7 +201,7 @@ def new_challenge(
             expires_at=_now() + timedelta(minutes=authority.settings.challenge_minutes),
         )
     )
-    return Pending(challenge=secret, next=purpose, methods=tuple(methods))
+    return Pending(challenge=secret, next=purpose, methods=tuple(methods), factors=factors)
 
 
 async def open_challenge(

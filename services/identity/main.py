@@ -23,6 +23,7 @@ from services.identity import (
     organisation_api,
     organisation_directory_api,
     organisations,
+    passkey_api,
     preview_api,
     store,
 )
@@ -170,6 +171,7 @@ def create_app(
     for router in (
         api.router,
         account_api.router,
+        passkey_api.router,
         admin_api.router,
         grants_api.router,
         organisation_api.router,

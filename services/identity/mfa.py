@@ -18,6 +18,7 @@ from services.identity.login import (
     LoginRefused,
     _record_failure,
     open_challenge,
+    usable_factors,
     use_challenge,
 )
 from services.identity.sessions import Tokens, start_session
@@ -110,7 +111,12 @@ async def confirm_enrolment(
 
 
 async def issue_recovery_codes(
-    *, session: AsyncSession, authority: Authority, user: UserAccount, actor: Actor
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    user: UserAccount,
+    actor: Actor,
+    renewed: bool = False,
 ) -> list[str]:
     await session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
     codes = totp.new_recovery_codes()
@@ -122,7 +128,7 @@ async def issue_recovery_codes(
         tenant=str(user.organisation_id),
         actor=actor,
         subject=str(user.id),
-        data=RecoveryCodesIssued(user_id=user.id, count=len(codes)),
+        data=RecoveryCodesIssued(user_id=user.id, count=len(codes), renewed=renewed),
     )
     return codes
 
@@ -180,8 +186,15 @@ async def second_factor(
             raise LoginRefused
         challenge, user = opened
         organisation = await session.get(Organisation, user.organisation_id)
-    assert organisation is not None
+        assert organisation is not None
+        accepted = await usable_factors(session, store.second_factor_policy(organisation), user)
     threshold = store.lockout_policy(organisation).threshold
+    method = "otp" if code is not None else "rec"
+    if method not in accepted:  # e.g. an admin who must use a passkey (phishing-resistant)
+        await _record_failure(
+            sessions, authority, user, organisation, "second_factor", None, address
+        )
+        raise LoginRefused
     async with sessions() as session, session.begin():
         attempt = await store.reserve_attempt(
             session=session, user_id=user.id, threshold=threshold, now=_now()
@@ -189,14 +202,10 @@ async def second_factor(
     if attempt is not None:
         async with sessions() as session, session.begin():
             if code is not None:
-                accepted = await _accept_code(session, authority, user, code)
-                method = "otp"
+                proven = await _accept_code(session, authority, user, code)
             else:
-                accepted = await _accept_recovery_code(
-                    session, authority, user, recovery_code or ""
-                )
-                method = "rec"
-            if accepted and await use_challenge(session=session, challenge=challenge):
+                proven = await _accept_recovery_code(session, authority, user, recovery_code or "")
+            if proven and await use_challenge(session=session, challenge=challenge):
                 fresh = await session.get(UserAccount, user.id, populate_existing=True)
                 assert fresh is not None
                 methods = [*challenge.methods.split(","), method]
@@ -227,6 +236,10 @@ async def enrol_during_login(
         if opened is None:
             raise LoginRefused
         challenge, user = opened
+        organisation = await session.get(Organisation, user.organisation_id)
+        assert organisation is not None
+        if store.second_factor_policy(organisation).requires_passkey(user.role):
+            raise SecondFactorRefused("your organisation requires a passkey for admins")
         actor = Actor(
             id=str(user.id),
             organisation_id=str(user.organisation_id),

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
-from services.identity import cursors, notices
+from services.identity import notices
 from services.identity.api import AuthorityDep
 from services.identity.domain import IdentityRuleBroken
 from services.identity.organisations import OrganisationNotFound
@@ -57,8 +57,6 @@ async def list_notices(
         )
     except OrganisationNotFound:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Not authenticated") from None
-    except cursors.CursorRefused as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
     return NoticePage(items=[_public(shown) for shown in page.items], next_cursor=page.next_cursor)
 
 

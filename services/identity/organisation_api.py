@@ -45,7 +45,7 @@ def _public(organisation: Organisation) -> OrganisationPublic:
 
 
 @router.put("/{organisation_id}/name", response_model=OrganisationPublic, responses=ANSWERS)
-async def rename(
+async def rename_organisation(
     organisation_id: uuid.UUID,
     body: OrganisationNameIn,
     principal: Admin,
@@ -90,7 +90,7 @@ async def _set_status(
 
 
 @router.post("/{organisation_id}/disable", response_model=OrganisationPublic, responses=ANSWERS)
-async def disable(
+async def disable_organisation(
     organisation_id: uuid.UUID, principal: Admin, session: SessionDep, authority: AuthorityDep
 ) -> OrganisationPublic:
     """Disable an organisation whose contract ended: it cannot become a party to a new
@@ -101,7 +101,7 @@ async def disable(
 
 
 @router.post("/{organisation_id}/enable", response_model=OrganisationPublic, responses=ANSWERS)
-async def enable(
+async def enable_organisation(
     organisation_id: uuid.UUID, principal: Admin, session: SessionDep, authority: AuthorityDep
 ) -> OrganisationPublic:
     """Enable a disabled organisation again."""

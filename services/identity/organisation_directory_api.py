@@ -49,7 +49,9 @@ async def _answers(*, hidden: bool) -> AsyncIterator[None]:
         raise NOT_FOUND from None
     except users.EmailTaken as error:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from None
-    except (IdentityRuleBroken, cursors.CursorRefused) as error:
+    except cursors.CursorRefused:
+        raise  # answered as every list's refused cursor (shared/problems.py)
+    except IdentityRuleBroken as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
 
 

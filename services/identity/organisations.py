@@ -27,6 +27,8 @@ from services.identity.domain import (
     OrganisationKind,
     OrganisationStatus,
     PasswordPolicy,
+    check_mfa_choice,
+    required_mfa,
 )
 from services.identity.sessions import end_sessions
 from services.identity.tables import LoginSession, OneTimeLink, Organisation, UserAccount
@@ -54,6 +56,8 @@ POLICY_FIELDS = (
     "lock_threshold",
     "lock_minutes",
     "permanent_after",
+    "phishing_resistant_admins",
+    "passwordless",
 )
 
 
@@ -95,6 +99,7 @@ async def create_organisation(
         name=organisation_name(name),
         kind=kind,
         created_at=datetime.now(UTC),
+        mfa=required_mfa(kind, MfaRequirement.none),
     )
     session.add(organisation)
     await session.flush()
@@ -405,6 +410,7 @@ async def update_policy(
             history=int(merged["password_history"]),  # type: ignore[call-overload]
             mfa=MfaRequirement(str(merged["mfa"])),
         )
+        check_mfa_choice(organisation.kind, MfaRequirement(str(merged["mfa"])))
         LockoutPolicy(
             threshold=int(merged["lock_threshold"]),  # type: ignore[call-overload]
             lock_minutes=tuple(int(m) for m in str(merged["lock_minutes"]).split(",")),

@@ -1,13 +1,14 @@
 """Request and response bodies of the identity API. Inputs refuse unknown fields."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.identity.domain import MAX_LENGTH, GrantStatus, MfaRequirement, UserStatus
 from shared.input_rules import EmailAddress, Line
+from shared.pagination import NEXT_CURSOR_DESCRIPTION
 
 Password = Field(min_length=1, max_length=MAX_LENGTH * 4)
 Secret = Field(min_length=16, max_length=200)
@@ -63,6 +64,88 @@ class ChallengeOut(BaseModel):
     challenge: str
     next: Literal["second_factor", "enrol_second_factor"]
     methods: list[str]
+    factors: list[Literal["passkey", "otp", "rec"]] = Field(
+        default_factory=list,
+        description="second_factor: the steps this user may take (passkey: "
+        "/login/passkey; otp, rec: /login/second-factor). enrol_second_factor: what they may set "
+        "up (passkey: /login/enrolment/passkey; otp: /login/enrolment).",
+    )
+
+
+Credential = Field(
+    description="The browser's PublicKeyCredential as JSON (``credential.toJSON()``): id, rawId, "
+    "type, response with base64url fields."
+)
+PasskeyName = Field(min_length=1, max_length=60, description="The owner's name for it.")
+
+
+class PasskeyRegisterIn(_In):
+    credential: dict[str, Any] = Credential
+    name: str = PasskeyName
+
+
+class PasskeyNameIn(_In):
+    name: str = PasskeyName
+
+
+class PasskeyPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    backup_eligible: bool = Field(description="Can be synced to the owner's other devices.")
+    backed_up: bool = Field(description="Is synced: it lives beyond one device.")
+
+
+class PasskeyList(BaseModel):
+    items: list[PasskeyPublic]
+
+
+class PasskeyRegisteredOut(BaseModel):
+    passkey: PasskeyPublic
+    recovery_codes: list[str] | None = Field(
+        default=None, description="With a first second factor: ten codes, shown this once."
+    )
+
+
+class PasskeyOptionsIn(_In):
+    challenge: str | None = Field(
+        default=None,
+        min_length=16,
+        max_length=200,
+        description="The login challenge after a password; absent for a passwordless sign-in.",
+    )
+
+
+class PasskeySignInIn(_In):
+    challenge: str | None = Field(default=None, min_length=16, max_length=200)
+    credential: dict[str, Any] = Credential
+
+
+class StepUpIn(_In):
+    password: str = Password
+    code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+    recovery_code: str | None = Field(default=None, min_length=8, max_length=40)
+    credential: dict[str, Any] | None = Field(
+        default=None, description="A passkey's answer to /me/step-up/options."
+    )
+
+
+class StepUpOut(BaseModel):
+    methods: list[str] = Field(description="What was proven again (amr).")
+    valid_minutes: int = Field(description="How long the session now counts as recent.")
+
+
+class PasskeyEnrolOptionsIn(_In):
+    challenge: str = Secret
+
+
+class PasskeyEnrolIn(_In):
+    challenge: str = Secret
+    credential: dict[str, Any] = Credential
+    name: str = PasskeyName
 
 
 class EnrolmentOut(BaseModel):
@@ -123,6 +206,7 @@ class UserPublic(BaseModel):
 
 class UserList(BaseModel):
     items: list[UserPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class PolicyPublic(BaseModel):
@@ -132,6 +216,10 @@ class PolicyPublic(BaseModel):
     lock_threshold: int
     lock_minutes: list[int]
     permanent_after: int | None
+    phishing_resistant_admins: bool = Field(
+        description="An admin's second factor must be a passkey (a code can be phished)."
+    )
+    passwordless: bool = Field(description="A passkey may sign in without the password.")
 
 
 class PolicyUpdate(_In):
@@ -141,6 +229,8 @@ class PolicyUpdate(_In):
     lock_threshold: int | None = Field(default=None, ge=3, le=100)
     lock_minutes: list[int] | None = Field(default=None, min_length=1, max_length=10)
     permanent_after: int | None = Field(default=None, ge=1, le=50)  # null: never permanent
+    phishing_resistant_admins: bool | None = None
+    passwordless: bool | None = None
 
     @model_validator(mode="after")
     def _only_permanent_after_may_be_null(self) -> "PolicyUpdate":

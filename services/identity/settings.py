@@ -2,6 +2,7 @@
 
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from pydantic import Field, FilePath, model_validator
 
@@ -33,6 +34,13 @@ class IdentitySettings(ServiceSettings):
     # How far ahead a maintenance notice must be sent. Below NOTICE_MIN_LEAD_HOURS only in tests.
     maintenance_notice_lead_hours: float = Field(default=24.0, ge=0, le=24 * 30)
     grant_sweep_seconds: float = Field(default=30.0, gt=0)
+    # Passkeys (WebAuthn): the relying party is the console, where people's browsers meet pactum.
+    # The rp id is the console's host name (or a parent domain of it); an IP address cannot be one,
+    # so `make run` is reached at http://localhost:8100 to use passkeys.
+    passkey_origin: str = "http://localhost:8100"
+    passkey_rp_id: str = "localhost"
+    passkey_rp_name: str = Field(default="pactum", min_length=1, max_length=100)
+    passkey_timeout_seconds: int = Field(default=120, ge=30, le=600)
 
     @model_validator(mode="after")
     def _notice_lead_is_a_real_notice(self) -> "IdentitySettings":
@@ -43,6 +51,17 @@ class IdentitySettings(ServiceSettings):
             raise ValueError(
                 f"maintenance_notice_lead_hours must be at least {NOTICE_MIN_LEAD_HOURS:g} "
                 "outside tests: a notice the customer cannot read in time is no notice (TOM-O3)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _rp_id_is_the_origins_domain(self) -> "IdentitySettings":
+        host = (urlsplit(self.passkey_origin).hostname or "").lower()
+        rp_id = self.passkey_rp_id.lower()
+        if not (host == rp_id or host.endswith("." + rp_id)):
+            raise ValueError(
+                "passkey_rp_id must be passkey_origin's host name or a parent domain of it "
+                f"(origin host {host!r}, rp id {rp_id!r}): browsers refuse any other"
             )
         return self
 

@@ -19,7 +19,9 @@ from services.identity.domain import (
     MfaRequirement,
     OrganisationStatus,
     PasswordPolicy,
+    SecondFactorPolicy,
     UserStatus,
+    required_mfa,
     throttle_key,
 )
 from services.identity.tables import (
@@ -55,6 +57,14 @@ def password_policy(organisation: Organisation) -> PasswordPolicy:
         min_length=organisation.min_length,
         history=organisation.password_history,
         mfa=organisation.mfa,
+    )
+
+
+def second_factor_policy(organisation: Organisation) -> SecondFactorPolicy:
+    return SecondFactorPolicy(
+        mfa=required_mfa(organisation.kind, organisation.mfa),
+        phishing_resistant_admins=organisation.phishing_resistant_admins,
+        passwordless=organisation.passwordless,
     )
 
 
@@ -120,17 +130,26 @@ async def user_in(
 
 
 async def users_of(
-    *, session: AsyncSession, organisation_id: uuid.UUID, limit: int, offset: int = 0
+    *,
+    session: AsyncSession,
+    organisation_id: uuid.UUID,
+    limit: int,
+    offset: int = 0,
+    after: tuple[str, uuid.UUID] | None = None,
 ) -> list[UserAccount]:
-    result = await session.scalars(
-        select(UserAccount)
-        .where(
-            col(UserAccount.organisation_id) == organisation_id,
-            col(UserAccount.status) != UserStatus.removed,
+    """The organisation's users by address (then id), after the user ``after`` names."""
+    query = select(UserAccount).where(
+        col(UserAccount.organisation_id) == organisation_id,
+        col(UserAccount.status) != UserStatus.removed,
+    )
+    if after is not None:
+        email, last = after
+        query = query.where(
+            (col(UserAccount.email) > email)
+            | ((col(UserAccount.email) == email) & (col(UserAccount.id) > last))
         )
-        .order_by(col(UserAccount.email))
-        .limit(limit)
-        .offset(offset)
+    result = await session.scalars(
+        query.order_by(col(UserAccount.email), col(UserAccount.id)).limit(limit).offset(offset)
     )
     return list(result.all())
 
@@ -179,6 +198,8 @@ class Admission:
 
     user: UserAccount
     mfa: MfaRequirement
+    phishing_resistant_admins: bool = False
+    kind: str = "controller"
 
     @property
     def attempt(self) -> int:
@@ -205,6 +226,10 @@ async def admit_login(
     organisation = col(Organisation.id) == col(UserAccount.organisation_id)
     threshold = select(col(Organisation.lock_threshold)).where(organisation).scalar_subquery()
     mfa = select(col(Organisation.mfa)).where(organisation).scalar_subquery()
+    passkey_admins = (
+        select(col(Organisation.phishing_resistant_admins)).where(organisation).scalar_subquery()
+    )
+    kind = select(col(Organisation.kind)).where(organisation).scalar_subquery()
     active_organisations = select(col(Organisation.id)).where(
         col(Organisation.status) == OrganisationStatus.active
     )
@@ -227,11 +252,18 @@ async def admit_login(
     found = (
         await session.execute(
             statement.values(failures=UserAccount.failures + 1)
-            .returning(UserAccount, mfa)
+            .returning(UserAccount, mfa, passkey_admins, kind)
             .execution_options(synchronize_session=False)
         )
     ).first()
-    return None if found is None else Admission(user=found[0], mfa=found[1])
+    if found is None:
+        return None
+    return Admission(
+        user=found[0],
+        mfa=required_mfa(str(found[3]), found[1]),
+        phishing_resistant_admins=bool(found[2]),
+        kind=str(found[3]),
+    )
 
 
 async def organisation_active(*, session: AsyncSession, organisation_id: uuid.UUID) -> bool:

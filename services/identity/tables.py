@@ -29,6 +29,9 @@ class Organisation(SQLModel, table=True):
     lock_threshold: int = 5
     lock_minutes: str = Field(default="1,5,15,60", max_length=200)
     permanent_after: int | None = None
+    # Passkeys (TOM-T2b): an admin's second factor must be one; a passkey may replace the password.
+    phishing_resistant_admins: bool = False
+    passwordless: bool = False
 
 
 # Where an address holds an account: at most one that is not a pending invitation (login and reset
@@ -132,6 +135,8 @@ class LoginSession(SQLModel, table=True):
     methods: str = Field(max_length=100)
     created_at: datetime = Field(sa_column=_when(False))
     expires_at: datetime = Field(sa_column=_when(False))  # absolute lifetime (ASVS 7.3.2)
+    # When the user last proved themselves again in this session (step-up), if ever.
+    verified_at: datetime | None = Field(default=None, sa_column=_when())
     revoked_at: datetime | None = Field(default=None, sa_column=_when())
     revoked_reason: str | None = Field(default=None, max_length=40)
 
@@ -194,6 +199,42 @@ class MaintenanceNotice(SQLModel, table=True):
     objection: str | None = Field(default=None, max_length=500)
 
 
+class Passkey(SQLModel, table=True):
+    """A WebAuthn credential (FIDO2): its public key, never a secret. The sign count and the
+    backup flags are what the authenticator last reported: a count that does not grow betrays a
+    cloned authenticator, a backed-up (synced) passkey lives beyond one device."""
+
+    __tablename__ = "passkey"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(index=True, foreign_key="user_account.id")
+    organisation_id: uuid.UUID = Field(index=True)
+    credential_id: str = Field(max_length=1400, unique=True)  # base64url, at most 1023 bytes
+    public_key: str = Field(sa_column=Column(Text, nullable=False))  # base64url COSE key
+    sign_count: int = 0
+    name: str = Field(max_length=60)
+    aaguid: str = Field(default="", max_length=36)
+    transports: str = Field(default="", max_length=200)
+    backup_eligible: bool = False
+    backed_up: bool = False
+    created_at: datetime = Field(sa_column=_when(False))
+    last_used_at: datetime | None = Field(default=None, sa_column=_when())
+
+
+class PasskeyCeremony(SQLModel, table=True):
+    """A WebAuthn challenge handed to a browser, kept as a digest until its answer comes back
+    (used once, a few minutes). ``user_id`` is None for a passwordless sign-in: who answers is
+    learnt from the passkey."""
+
+    __tablename__ = "passkey_ceremony"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    purpose: str = Field(max_length=20)  # register | second_factor | sign_in
+    user_id: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
+    expires_at: datetime = Field(sa_column=_when(False))
+    used_at: datetime | None = Field(default=None, sa_column=_when())
+
+
 class SigningKey(SQLModel, table=True):
     """Public halves of the signing keys, current and retired, for the JWKS during rotation."""
 
@@ -219,6 +260,8 @@ TABLES = tuple(
         ClientFailure,
         Grant,
         MaintenanceNotice,
+        Passkey,
+        PasskeyCeremony,
         SigningKey,
     )
 )

@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from services.identity import accounts, links, store
+from services.identity import accounts, cursors, links, store
 from services.identity.authority import Authority
 from services.identity.domain import ROLES, IdentityRuleBroken, UserStatus
 from services.identity.sessions import end_sessions
-from services.identity.tables import OneTimeLink, RecoveryCode, UserAccount
+from services.identity.tables import OneTimeLink, Passkey, RecoveryCode, UserAccount
 from shared.auth import Principal
 from shared.events import Actor, ActorType
 from shared.events.contracts.identity import (
@@ -179,12 +179,31 @@ async def reinvite(
 
 
 async def list_users(
-    *, session: AsyncSession, authority: Authority, principal: Principal, limit: int, offset: int
-) -> list[UserAccount]:
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    principal: Principal,
+    limit: int,
+    offset: int = 0,
+    cursor: str | None = None,
+) -> tuple[list[UserAccount], str | None]:
+    """A page of the organisation's users (the read is audited) and the cursor of the next."""
+    after = None
+    if cursor:
+        email, identifier = cursors.decode(cursor, parts=2)
+        try:
+            after = (email, uuid.UUID(identifier))
+        except ValueError:
+            raise cursors.CursorRefused("cursor: not one this list gave") from None
     async with session.begin():
-        users = await store.users_of(
-            session=session, organisation_id=_org(principal), limit=limit, offset=offset
+        found = await store.users_of(
+            session=session,
+            organisation_id=_org(principal),
+            limit=limit + 1,
+            offset=0 if after else offset,
+            after=after,
         )
+        users, more = found[:limit], len(found) > limit
         authority.outbox.add(
             session,
             type="dpa.identity.user.listed.v1",
@@ -192,7 +211,8 @@ async def list_users(
             actor=principal.actor,
             data=UsersListed(user_ids=[user.id for user in users]),
         )
-    return users
+    last = users[-1] if more else None
+    return users, cursors.encode(last.email, str(last.id)) if last else None
 
 
 async def view_user(
@@ -258,6 +278,7 @@ async def set_status(
                 "totp_sealed": None,
                 "totp_pending": None,
             }
+            await session.execute(delete(Passkey).where(col(Passkey.user_id) == user.id))
         await session.execute(
             update(UserAccount).where(col(UserAccount.id) == user.id).values(**values)
         )
@@ -320,6 +341,7 @@ async def reset_mfa(
             .values(totp_sealed=None, totp_pending=None, mfa_enrolled_at=None)
         )
         await session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
+        await session.execute(delete(Passkey).where(col(Passkey.user_id) == user.id))
         authority.outbox.add(
             session,
             type="dpa.identity.mfa.reset.v1",

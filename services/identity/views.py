@@ -4,13 +4,12 @@ from datetime import UTC, datetime
 
 from services.identity.schemas import PolicyPublic, UserPublic
 from services.identity.tables import Organisation, UserAccount
+from shared.moments import as_utc
 
 
 def _locked(user: UserAccount) -> bool:
     until = user.locked_until
-    if until is not None and until.tzinfo is None:
-        until = until.replace(tzinfo=UTC)
-    return user.locked_permanently or (until is not None and until > datetime.now(UTC))
+    return user.locked_permanently or (until is not None and as_utc(until) > datetime.now(UTC))
 
 
 def user_public(user: UserAccount) -> UserPublic:
@@ -35,4 +34,6 @@ def policy_public(organisation: Organisation) -> PolicyPublic:
         lock_threshold=organisation.lock_threshold,
         lock_minutes=[int(m) for m in organisation.lock_minutes.split(",")],
         permanent_after=organisation.permanent_after,
+        phishing_resistant_admins=organisation.phishing_resistant_admins,
+        passwordless=organisation.passwordless,
     )

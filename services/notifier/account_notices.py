@@ -22,6 +22,25 @@ def on_mfa(event: Envelope, data: dict[str, Any]) -> Plan:
     return _security(event, "mfa_changed", facts, user_id=str(data["user_id"]), contacts=False)
 
 
+def on_recovery_codes(event: Envelope, data: dict[str, Any]) -> Plan:
+    """Renewed recovery codes void the old ones: the owner hears of it (a first set comes with
+    its second factor, whose own notice says so)."""
+    if not data.get("renewed"):
+        return Plan()
+    facts = {"user_id": data["user_id"], "change": "recovery_codes_renewed", "count": data["count"]}
+    return _security(event, "mfa_changed", facts, user_id=str(data["user_id"]), contacts=False)
+
+
+def on_password(event: Envelope, data: dict[str, Any]) -> Plan:
+    """A password changed or was reset: its owner hears of it at once (a stranger who did it is
+    found out), and nobody else."""
+    facts = {"user_id": data["user_id"], "change": event.type.split(".")[3]}
+    for key in ("other_sessions_revoked", "sessions_revoked"):
+        if key in data:
+            facts[key] = data[key]
+    return _security(event, "password_changed", facts, user_id=str(data["user_id"]), contacts=False)
+
+
 def on_grant_requested(event: Envelope, data: dict[str, Any]) -> Plan:
     facts = {k: data[k] for k in ("grant_id", "operator_id", "access", "minutes", "reason")}
     link = f"/grants/{data['grant_id']}"

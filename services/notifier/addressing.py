@@ -9,8 +9,9 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifier import ledger, store
@@ -19,10 +20,12 @@ from services.notifier.ledger import Attempt, Delivery, InboxItem
 from services.notifier.notices import Notice
 from services.notifier.templates import render
 from shared.events import Actor
-from shared.events.contracts.notifier import DeliveryAttempted, NoticeIssued
+from shared.events.contracts.notifier import DeliveryAttempted, NoticeIssued, NoticeUnreached
+from shared.events.subjects import PLATFORM_TENANT
 from shared.outbox import Outbox
 
 SYSTEM = Actor.system("notifier")
+log = structlog.get_logger("pactum.notifier")
 
 
 @dataclass(frozen=True)
@@ -79,15 +82,25 @@ async def recipients_for(session: AsyncSession, notice: Notice) -> list[Recipien
         if not notice.link_id:
             add(Recipient(f"user:{notice.user_id}", Channel.inbox, locale,
                           user_id=notice.user_id))  # fmt: skip
-    if notice.to_admins:  # identity lists them at send time: one message to all of them
+    endpoints = (
+        [
+            endpoint
+            for endpoint in await store.endpoints_of(
+                session=session, organisation_id=org, topic=notice.topic.value
+            )
+            if endpoint.enabled
+        ]
+        if notice.to_contacts
+        else []
+    )
+    # USE-3: a notice for the organisation's contacts of a topic for which it registered none
+    # goes to its admins (identity lists them at send time): a notice always reaches someone.
+    fallback = notice.to_contacts and not contacts and not endpoints
+    if notice.to_admins or fallback:  # one message to all the active admins
         add(Recipient(f"admins:{org}", Channel.email, default))
-    if notice.to_contacts:
-        for endpoint in await store.endpoints_of(
-            session=session, organisation_id=org, topic=notice.topic.value
-        ):
-            if endpoint.enabled:  # a webhook is language-neutral JSON
-                add(Recipient(f"endpoint:{endpoint.id}", Channel.webhook, Locale.en,
-                              endpoint_id=endpoint.id))  # fmt: skip
+    for endpoint in endpoints:  # a webhook is language-neutral JSON
+        add(Recipient(f"endpoint:{endpoint.id}", Channel.webhook, Locale.en,
+                      endpoint_id=endpoint.id))  # fmt: skip
     return list(found.values())
 
 
@@ -117,6 +130,8 @@ async def address(
         session.add(delivery)
         deliveries.append(delivery)
     await session.flush()
+    if not deliveries and not done:
+        alert_unreached(session, outbox, notice=notice, reason="no_recipient")
     for delivery in deliveries:
         if delivery.channel is Channel.inbox:
             _deliver_to_inbox(session, outbox=outbox, delivery=delivery, now=now)
@@ -135,6 +150,38 @@ async def address(
         ),
     )
     return deliveries
+
+
+def alert_unreached(
+    session: AsyncSession,
+    outbox: Outbox,
+    *,
+    notice: Notice | Delivery,
+    reason: Literal["no_recipient", "every_delivery_failed"],
+) -> None:
+    """Tell the operator that a notice reached nobody (USE-3): an event under ``platform``,
+    which the audit log keeps, and a warning in the log."""
+    log.warning(
+        "notice.reached_nobody",
+        notice=notice.notice,
+        cause=notice.cause,
+        organisation_id=notice.organisation_id,
+        reason=reason,
+    )
+    outbox.add(
+        session,
+        type="dpa.notifier.notice.failed.v1",
+        tenant=PLATFORM_TENANT,
+        actor=SYSTEM,
+        subject=notice.thread_id,
+        data=NoticeUnreached(
+            notice=notice.notice,
+            cause=notice.cause,
+            thread_id=notice.thread_id,
+            organisation_id=notice.organisation_id,
+            reason=reason,
+        ),
+    )
 
 
 def _message(notice: Notice, recipient: Recipient, link: str) -> dict[str, Any]:

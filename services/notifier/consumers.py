@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifier import ledger
+from services.notifier import ledger, store
 from services.notifier.addressing import address
 from services.notifier.clocks import close_clock, open_clock
-from services.notifier.notices import Notice
+from services.notifier.notices import ContactCheck, Notice
 from services.notifier.plans import plan_for
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import Receipt
@@ -76,10 +76,51 @@ def notice_handler(*, outbox: Outbox, settings: NotifierSettings, wake: object) 
                     base_url=settings.public_base_url,
                     now=now,
                 )
+        for check in plan.checks:
+            for warning in await _contact_warnings(session, check):
+                await address(
+                    session,
+                    outbox=outbox,
+                    notice=warning,
+                    base_url=settings.public_base_url,
+                    now=now,
+                )
+                session.info["pactum_notifier_wake"] = wake
         if plan.notices:
             session.info["pactum_notifier_wake"] = wake
 
     return handle
+
+
+async def _contact_warnings(session: AsyncSession, check: ContactCheck) -> list[Notice]:
+    """The check's warning for every party, when one of them has no contact for its topic
+    (a contact with an address or an inbox, or an enabled webhook endpoint)."""
+    missing = [
+        party
+        for party, organisation in check.parties.items()
+        if not await store.contacts_of(
+            session=session, organisation_id=organisation, topic=check.topic.value
+        )
+        and not [
+            endpoint
+            for endpoint in await store.endpoints_of(
+                session=session, organisation_id=organisation, topic=check.topic.value
+            )
+            if endpoint.enabled
+        ]
+    ]
+    if not missing:
+        return []
+    facts = check.warning.facts | {"missing": missing}
+    return [
+        replace(
+            check.warning,
+            organisation_id=organisation,
+            cause=f"{check.warning.cause}/{party}",
+            facts=facts,
+        )
+        for party, organisation in check.parties.items()
+    ]
 
 
 async def _with_processor_copy(session: AsyncSession, notice: Notice) -> list[Notice]:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from services.notifier import ledger, mail, store, webhooks
-from services.notifier.addressing import SYSTEM, address
+from services.notifier.addressing import SYSTEM, address, alert_unreached
 from services.notifier.clocks import remind
 from services.notifier.domain import (
     Channel,
@@ -280,6 +280,14 @@ class Dispatcher:
         )
         if delivery.channel is Channel.webhook:
             await self._track_endpoint(session, delivery, outcome, gave_up=retry is None, now=now)
+        if (
+            not outcome.delivered
+            and retry is None
+            and not await ledger.anyone_reached_or_waiting(
+                session=session, cause=delivery.cause, besides=delivery.id
+            )
+        ):
+            alert_unreached(session, self.outbox, notice=delivery, reason="every_delivery_failed")
         return "delivered" if outcome.delivered else "dead" if retry is None else "retrying"
 
     async def _track_endpoint(

@@ -120,6 +120,22 @@ async def existing_keys(*, session: AsyncSession, cause: str) -> set[tuple[str, 
     return {(recipient, str(channel)) for recipient, channel in rows.all()}
 
 
+async def anyone_reached_or_waiting(
+    *, session: AsyncSession, cause: str, besides: uuid.UUID
+) -> bool:
+    """Whether another delivery of the notice was delivered or may still be (USE-3)."""
+    found = await session.scalar(
+        select(col(Delivery.id))
+        .where(
+            col(Delivery.cause) == cause,
+            col(Delivery.id) != besides,
+            col(Delivery.status) != DeliveryStatus.failed,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 async def due_ids(*, session: AsyncSession, now: datetime, limit: int) -> list[uuid.UUID]:
     """Pending deliveries whose time has come, and claimed ones whose lease ran out (a crash)."""
     rows = await session.scalars(

@@ -38,11 +38,23 @@ class ClockOpening:
     facts: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class ContactCheck:
+    """USE-3: whether each party registered a contact for ``topic``; if one did not, ``warning``
+    goes to every party (its contacts for the warning's topic, and its admins), naming which
+    parties lack one in the ``missing`` fact."""
+
+    topic: Topic
+    parties: dict[str, str]  # party (controller, processor) -> organisation id
+    warning: Notice
+
+
 @dataclass
 class Plan:
     notices: list[Notice] = field(default_factory=list)
     opens: list[ClockOpening] = field(default_factory=list)
     closes: list[tuple[str, str, str]] = field(default_factory=list)  # kind, thread, reason
+    checks: list[ContactCheck] = field(default_factory=list)
 
 
 OUTCOMES = {
@@ -223,6 +235,29 @@ def on_agreement_changed(event: Envelope, data: dict[str, Any]) -> Plan:
     return _agreement_notice(
         event, "agreement_changed", facts, link=f"/agreements/{data['agreement_id']}"
     )
+
+
+def on_agreement_signed(event: Envelope, data: dict[str, Any]) -> Plan:
+    """Once both parties signed an agreement's first version, each must be reachable about a
+    breach: a party without a breach contact gets both parties warned (USE-3, TOM-O4)."""
+    if not data.get("fully_signed") or data.get("version") != 1:
+        return Plan()
+    agreement_id = str(data["agreement_id"])
+    warning = base(
+        event,
+        notice="breach_contact_missing",
+        topic=Topic.agreement,
+        organisation_id=event.tenantid,
+        facts={"agreement_id": agreement_id, "version": 1},
+        link="/organisation/contacts",
+        thread_id=agreement_id,
+        to_admins=True,
+    )
+    parties = {
+        "controller": str(data["controller_id"]),
+        "processor": str(data["processor_id"]),
+    }
+    return Plan(checks=[ContactCheck(Topic.breach, parties, warning)])
 
 
 def _agreement_notice(event: Envelope, notice: str, facts: dict[str, Any], *, link: str) -> Plan:

@@ -26,6 +26,7 @@ PLANS: dict[str, Callable[[Envelope, dict[str, Any]], Plan]] = {
         f"agreements.subprocessor_notice.{verb}": agreement.on_subprocessor_outcome
         for verb in ("approved", "objected", "accepted", "expired", "withdrawn")
     },
+    "agreements.agreement.signed": agreement.on_agreement_signed,
     "agreements.disclosure.reported": agreement.on_disclosure,
     "agreements.disclosure.updated": agreement.on_disclosure,
     **{
@@ -40,6 +41,11 @@ PLANS: dict[str, Callable[[Envelope, dict[str, Any]], Plan]] = {
     "identity.account.locked": account.on_account_locked,
     "identity.mfa.enrolled": account.on_mfa,
     "identity.mfa.reset": account.on_mfa,
+    "identity.passkey.registered": account.on_mfa,
+    "identity.passkey.removed": account.on_mfa,
+    "identity.recovery_code.issued": account.on_recovery_codes,
+    "identity.password.updated": account.on_password,
+    "identity.password.reset": account.on_password,
     "identity.grant.requested": account.on_grant_requested,
     **{
         f"identity.grant.{verb}": account.on_grant_changed

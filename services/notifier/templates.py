@@ -61,6 +61,11 @@ SUBJECTS: dict[str, dict[Locale, str]] = {
         Locale.fr: "Votre second facteur a été modifié",
         Locale.en: "Your second factor changed",
     },
+    "password_changed": {
+        Locale.nl: "Uw wachtwoord is gewijzigd",
+        Locale.fr: "Votre mot de passe a été modifié",
+        Locale.en: "Your password changed",
+    },
     "grant_requested": {
         Locale.nl: "De leverancier vraagt toegang tot uw gegevens: goedkeuring nodig",
         Locale.fr: "Le fournisseur demande l'accès à vos données : approbation requise",
@@ -100,6 +105,11 @@ SUBJECTS: dict[str, dict[Locale, str]] = {
         Locale.nl: "Verwerkersovereenkomst: {change}",
         Locale.fr: "Contrat de sous-traitance : {change}",
         Locale.en: "Data-processing agreement: {change}",
+    },
+    "breach_contact_missing": {
+        Locale.nl: "Overeenkomst getekend zonder contactpersoon voor datalekken: {missing}",
+        Locale.fr: "Contrat signé sans contact pour les violations de données : {missing}",
+        Locale.en: "Agreement signed without a breach contact: {missing}",
     },
     "endpoint_disabled": {
         Locale.nl: "Webhook uitgeschakeld na herhaalde fouten",
@@ -216,6 +226,17 @@ LABELS: dict[str, dict[Locale, str]] = {
         "ends_at": ("eindigt", "fin", "ends at"),
         "endpoint_id": ("webhook", "webhook", "webhook"),
         "failures": ("fouten", "échecs", "failures"),
+        "missing": (
+            "zonder contactpersoon voor datalekken (tot er een is, krijgen de beheerders ze)",
+            "sans contact pour les violations (d'ici là, les administrateurs les reçoivent)",
+            "without a breach contact (until one is set, the admins receive breach notices)",
+        ),
+        "other_sessions_revoked": (
+            "andere sessies beëindigd",
+            "autres sessions fermées",
+            "other sessions ended",
+        ),
+        "sessions_revoked": ("sessies beëindigd", "sessions fermées", "sessions ended"),
     }.items()
 }
 
@@ -253,6 +274,13 @@ TERMS: dict[str, dict[Locale, str]] = {
         ),
         "amendment proposed": ("wijziging voorgesteld", "avenant proposé", "amendment proposed"),
         "amendment accepted": ("wijziging aanvaard", "avenant accepté", "amendment accepted"),
+        "controller": ("verwerkingsverantwoordelijke", "responsable du traitement", "controller"),
+        "processor": ("verwerker", "sous-traitant", "processor"),
+        "controller, processor": (
+            "verwerkingsverantwoordelijke en verwerker",
+            "responsable du traitement et sous-traitant",
+            "controller and processor",
+        ),
     }.items()
 }
 

@@ -53,6 +53,7 @@ VERBS = frozenset(
         "requested",
         "denied",
         "announced",
+        "registered",
     }
 )
 

@@ -24,6 +24,14 @@ ANNEX1: dict[str, Any] = {
 }
 
 
+# The signature block of the contract (DPA-20): place, the signer's name and capacity.
+SIGNATURE: dict[str, str] = {
+    "place": "Utopia",
+    "signer_name": "Jan Janssens",
+    "signer_role": "algemeen directeur",
+}
+
+
 @dataclass
 class Parties:
     """A controller and a processor, each with an admin, a member and an auditor."""
@@ -72,7 +80,7 @@ class Parties:
         agreement_id = str((await self.draft(**terms))["id"])
         for headers in (self.controller_admin(), self.processor_admin()):
             response = await self.client.post(
-                f"/agreements/{agreement_id}/signatures", headers=headers
+                f"/agreements/{agreement_id}/signatures", json=SIGNATURE, headers=headers
             )
             assert response.status_code == 200, response.text
         return agreement_id

@@ -10,6 +10,7 @@ from services.agreements import seed
 from services.agreements.lifecycle.store import Agreement
 from shared.auth import Role
 from shared.demo import IBEAUTY_ID, UTOPIA_ID
+from tests.agreements.contract import SIGNATURE
 from tests.support.databases import Database
 from tests.support.nats import NatsServer
 from tests.support.platform import Platform, eventually
@@ -44,8 +45,12 @@ async def test_seed_contract_is_signed_amended_audited_and_terminated__DPA_1_DPA
     assert len(measures) == 26
     assert {m["id"] for m in measures if m["status"] == "implemented"} >= {"TOM-T3a", "TOM-T4"}
 
-    assert (await client.post(f"{url}/signatures", headers=utopia)).status_code == 200
-    assert (await client.post(f"{url}/signatures", headers=ibeauty)).json()["status"] == "signed"
+    assert (
+        await client.post(f"{url}/signatures", json=SIGNATURE, headers=utopia)
+    ).status_code == 200
+    assert (await client.post(f"{url}/signatures", json=SIGNATURE, headers=ibeauty)).json()[
+        "status"
+    ] == "signed"
     assert (await client.post(f"{url}/activation", headers=ibeauty)).status_code == 200
 
     amended = await client.post(
@@ -54,8 +59,8 @@ async def test_seed_contract_is_signed_amended_audited_and_terminated__DPA_1_DPA
         headers=utopia,
     )
     assert amended.status_code == 201
-    await client.post(f"{url}/signatures", headers=ibeauty)
-    in_force = await client.post(f"{url}/signatures", headers=utopia)
+    await client.post(f"{url}/signatures", json=SIGNATURE, headers=ibeauty)
+    in_force = await client.post(f"{url}/signatures", json=SIGNATURE, headers=utopia)
     assert in_force.json()["terms"]["notice_days"] == 45
 
     report = await client.get(

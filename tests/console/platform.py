@@ -38,6 +38,11 @@ class ConsolePlatform:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     @property
+    def passkey_url(self) -> str:
+        """The console by name: a passkey is bound to a domain, never to an IP address."""
+        return f"http://localhost:{self.ports['console']}"
+
+    @property
     def environment(self) -> dict[str, str]:
         console = self.url("console")
         return (
@@ -51,6 +56,7 @@ class ConsolePlatform:
                 "PACTUM_DEMO_DATA": "true",
                 "PACTUM_OUTBOX_POLL_SECONDS": "0.2",
                 "PACTUM_IDENTITY_LINK_BASE_URL": f"{console}/account",
+                "PACTUM_IDENTITY_PASSKEY_ORIGIN": self.passkey_url,
                 "PACTUM_NOTIFIER_PUBLIC_BASE_URL": console,
                 "PACTUM_NOTIFIER_IDENTITY_URL": self.url("identity"),
                 "PACTUM_NOTIFIER_SMTP_PORT": str(self.mail.port),

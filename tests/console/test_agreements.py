@@ -56,17 +56,27 @@ def fill_annex1(page: Page) -> None:
     page.get_by_label("Legal basis").fill("GDPR art. 6.1(e): a task in the public interest")
 
 
-def sign(person: Person, agreement_url: str, screenshots: Path | None = None) -> None:
+def sign(
+    person: Person, agreement_url: str, screenshots: Path | None = None, place: str = "Utopia"
+) -> None:
+    """Check and sign, filling in the signature block (DPA-20): place, name and capacity."""
     page = person.open(agreement_url)
     page.get_by_role("link", name="Check and sign").click()
     expect(page.get_by_role("heading", name="Check before you sign")).to_be_visible()
+    expect(page.get_by_text("Fingerprint of this version (SHA-256):")).to_be_visible()
     check_accessibility(page)
     if screenshots is not None:
         shot(page, screenshots, "agreement-signing")
-    # Without confirming, nothing is signed and the page says why.
+    # Without the signature block or confirming, nothing is signed and the page says why.
     page.get_by_role("button", name="Sign the agreement").click()
-    expect(page.get_by_role("alert")).to_contain_text("Confirm that you may sign")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Enter the place where you sign.")
+    expect(alert).to_contain_text("Enter the capacity in which they sign")
+    expect(alert).to_contain_text("Confirm that you may sign")
     check_accessibility(page)
+    page.get_by_label("Place of signing").fill(place)
+    page.get_by_label("Name of the person who signs").fill(f"Signer in {place}")
+    page.get_by_label("Capacity in which they sign").fill("data protection officer")
     page.get_by_label("I may sign for my organisation and I agree to this version").check()
     page.get_by_role("button", name="Sign the agreement").click()
     expect(page.get_by_text("Signed for your organisation.")).to_be_visible()
@@ -126,7 +136,7 @@ def test_a_controller_and_a_processor_sign_and_work_under_their_agreement__DPA_1
     expect(page.get_by_role("link", name=title)).to_be_visible()
     check_accessibility(page)
     shot(page, screenshots, "agreements")
-    sign(sofie, agreement_url)
+    sign(sofie, agreement_url, place="Gent")
     page = sofie.page
     page.get_by_role("button", name="Activate the agreement").click()
     expect(page.get_by_text("The agreement is active.")).to_be_visible()
@@ -136,6 +146,10 @@ def test_a_controller_and_a_processor_sign_and_work_under_their_agreement__DPA_1
 
     page = sofie.open(f"{agreement_url}/versions")
     expect(page.get_by_role("heading", name=re.compile("Version 1"))).to_be_visible()
+    # Each signature as the signature block has it: when, where, by whom and as what (DPA-20).
+    signatures = page.locator("dd").filter(has_text="in Utopia, by Signer in Utopia")
+    expect(signatures).to_contain_text("data protection officer")
+    expect(signatures).to_contain_text("in Gent, by Signer in Gent, data protection officer")
     check_accessibility(page)
     page = sofie.open(f"{agreement_url}/annexes")
     expect(page.get_by_role("heading", name="Annex 2: security measures")).to_be_visible()

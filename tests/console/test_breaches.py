@@ -19,6 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.agreements.contract import SIGNATURE
 from tests.console.people import Person, check_accessibility, shot
 from tests.console.platform import ConsolePlatform, text_of, unique_email
 
@@ -174,8 +175,8 @@ def parties(platform: ConsolePlatform, browser: Browser, label: str) -> Parties:
     agreement = eventually(drafted, "the agreements service knows both organisations")
     found.agreement_id = str(agreement["id"])
     path = f"/agreements/{found.agreement_id}"
-    controller.call("POST", "agreements", f"{path}/signatures")
-    processor.call("POST", "agreements", f"{path}/signatures")
+    controller.call("POST", "agreements", f"{path}/signatures", json=SIGNATURE)
+    processor.call("POST", "agreements", f"{path}/signatures", json=SIGNATURE)
     controller.call("POST", "agreements", f"{path}/activation")
     return found
 
@@ -284,6 +285,37 @@ def test_the_processor_reports_a_breach_after_checking_who_will_be_told__TOM_O4(
     expect(stranger.page.get_by_text("No breaches.")).to_be_visible()
     check_accessibility(stranger.page)
     stranger.context.close()
+    scene.close()
+
+
+def test_a_report_sent_twice_from_the_check_page_opens_one_breach_and_tells_once__TOM_O4(
+    console_platform: ConsolePlatform, browser: Browser
+) -> None:
+    """A double click, a resent form or a retry after a lost answer: the check page's report
+    key goes to the agreements API as the Idempotency-Key, so the second sending finds the
+    first breach instead of reporting a second one (issue 16.2)."""
+    scene = parties(console_platform, browser, "Tweemaal")
+    page = scene.support.open("/breaches/new")
+    report_in_browser(page)
+    expect(page.get_by_role("heading", name="Check your report before sending it")).to_be_visible()
+    sent_form: dict[str, Any] = page.evaluate(
+        """() => Object.fromEntries(new FormData(document.querySelector('form.actions')))"""
+    )
+    assert sent_form["report_key"]
+    sent_form["step"] = "send"
+    answers = [
+        page.request.post(console_platform.url() + "/breaches/new", form=sent_form, max_redirects=0)
+        for _ in range(2)
+    ]
+
+    assert [answer.status for answer in answers] == [303, 303]
+    assert answers[0].headers["location"] == answers[1].headers["location"]
+    with httpx.Client(trust_env=False) as http:
+        reported = http.get(
+            console_platform.url("agreements") + "/breaches",
+            headers={"authorization": f"Bearer {scene.processor.token}"},
+        ).json()["items"]
+    assert len(reported) == 1
     scene.close()
 
 

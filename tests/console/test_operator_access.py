@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from services.console.language import BRUSSELS
-from services.console.operator.access import brussels_moment, grant_state
+from services.console.language import BRUSSELS, brussels_moment
+from services.console.operator.access import grant_state
 from services.identity.settings import IdentitySettings
 from tests.console.people import Person, check_accessibility, shot
 from tests.console.platform import ConsolePlatform, unique_email

@@ -22,7 +22,7 @@ import httpx
 
 from shared.auth import Role, TokenSigner
 from shared.demo import UTOPIA_ID
-from tests.agreements.contract import ANNEX1
+from tests.agreements.contract import ANNEX1, SIGNATURE
 from tests.faults.processes import ProcessPlatform
 
 # What each kind of call must leave in the audit log (the event its use case commits).
@@ -212,7 +212,8 @@ class Load:
                 ("agreement.sign", f"/agreements/{agreement}/signatures", processor),
                 ("agreement.activate", f"/agreements/{agreement}/activation", controller),
             ):
-                done = await self.call(kind, "agreements", "POST", path, organisation)
+                block = SIGNATURE if kind == "agreement.sign" else None
+                done = await self.call(kind, "agreements", "POST", path, organisation, json=block)
                 assert done.succeeded, f"{kind}: {done.status} {done.error}"
             self.agreements.append((controller, agreement))
 

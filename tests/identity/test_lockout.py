@@ -246,5 +246,7 @@ async def test_policy_refuses_weaker_lockout_than_the_rules_allow(identity: Iden
         "lock_threshold": 5,
         "lock_minutes": [1, 5, 15, 60],
         "permanent_after": None,
+        "phishing_resistant_admins": False,
+        "passwordless": False,
     }
     await events_of(identity.platform, "dpa.identity.policy.viewed.v1")

@@ -57,8 +57,8 @@ async def test_undecodable_body_gets_a_clear_4xx(platform: Platform) -> None:
         content=b"\x00\xff not json",
         headers=platform.auth(str(uuid.uuid4())) | {"content-type": "application/json"},
     )
-    assert response.status_code in {400, 422}
-    assert "JSON" in response.text or "body" in response.text
+    assert response.status_code == 400  # as the OpenAPI document says (FastAPI's own: 422)
+    assert response.json()["code"] == "invalid_json"
     assert await platform.count("agreements", OutboxMessage) == 0
 
 
@@ -97,7 +97,8 @@ async def test_requests_without_a_valid_token_get_a_generic_401(platform: Platfo
             await client.get("/agreements", headers=headers),
         ):
             assert response.status_code == 401, name
-            assert response.json() == {"detail": "Not authenticated"}, name
+            assert response.json()["detail"] == "Not authenticated", name
+            assert response.json()["code"] == "unauthenticated", name
             assert response.headers["www-authenticate"] == "Bearer"
     assert await platform.count("agreements", OutboxMessage) == 0
 
@@ -113,7 +114,8 @@ async def test_another_organisations_agreement_is_not_found__ASVS_8_4_1(platform
     listed = await client.get("/agreements", headers=platform.auth(stranger))
 
     assert foreign.status_code == missing.status_code == 404
-    assert foreign.json() == missing.json()  # existence does not leak
+    # Existence does not leak: the same problem, but for the path each request named.
+    assert {**foreign.json(), "instance": ""} == {**missing.json(), "instance": ""}
     assert listed.json() == {"items": []}
     assert (
         await client.get(f"/agreements/{agreement_id}", headers=platform.auth(owner))

@@ -17,7 +17,16 @@ from services.identity.main import IdentitySettings
 from services.notifier.domain import Locale
 from services.notifier.main import create_app as notifier_app
 from services.notifier.templates import render_link
-from shared.events.contracts.identity import AccountLocked, GrantDecided, GrantRequested
+from shared.events.contracts.identity import (
+    AccountLocked,
+    GrantDecided,
+    GrantRequested,
+    PasskeyChanged,
+    PasskeyRegistered,
+    PasswordChanged,
+    PasswordReset,
+    RecoveryCodesIssued,
+)
 from tests.identity.conftest import PASSWORD, Identity
 from tests.notifier.conftest import Notifier, event, start_platform
 from tests.support.databases import Database
@@ -289,3 +298,105 @@ async def test_create_admin_by_mail_prints_no_link_and_a_retry_tells_the_link_wa
     assert "replaces one sent earlier, which no longer works" in rendered.text
     assert (await identity.accept(mailed_url, PASSWORD)).status_code == 400
     assert (await identity.accept(retried.json()["url"], PASSWORD)).status_code == 204
+
+
+async def test_a_passkey_registered_or_removed_is_told_to_its_owner_alone__TOM_T2b(
+    notifier: Notifier,
+) -> None:
+    """Someone who registers a passkey on a stolen session gets in for good: the owner hears of
+    it at once, and of a removal too; the organisation's contacts are not told of a person's
+    devices."""
+    organisation = str(uuid.uuid4())
+    user = str(uuid.uuid4())
+    await notifier.contact(organisation, ["security"], email="admins@gemeente.example")
+    response = await notifier.client.put(
+        "/notifier/preferences",
+        json={"email": "an@gemeente.example", "locale": "en"},
+        headers=notifier.auth(organisation, user),
+    )
+    assert response.status_code == 200, response.text
+    for verb, payload in (
+        ("registered", PasskeyRegistered),
+        ("removed", PasskeyChanged),
+    ):
+        facts: dict[str, Any] = {"user_id": uuid.UUID(user), "passkey_id": uuid.uuid4()}
+        if payload is PasskeyRegistered:
+            facts |= {"backup_eligible": True, "backed_up": True, "aaguid": "0" * 36}
+        await notifier.publish(
+            event(
+                f"dpa.identity.passkey.{verb}.v1",
+                organisation,
+                payload(**facts),
+                source="/dpa/identity",
+            )
+        )
+
+    await eventually(lambda: _mail_count(notifier, "an@gemeente.example", 2))
+    mails = notifier.mail_to("an@gemeente.example")
+    assert {str(m["Subject"]) for m in mails} == {"Your second factor changed"}
+    texts = " ".join(
+        m.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        for m in mails
+    )
+    assert "registered" in texts
+    assert "removed" in texts
+    assert notifier.mail_to("admins@gemeente.example") == []
+
+
+async def test_a_changed_or_reset_password_is_told_to_its_owner_alone__TOM_T2c_TOM_T2d(
+    notifier: Notifier,
+) -> None:
+    """Whoever changes a password without its owner is found out by the next mail."""
+    organisation = str(uuid.uuid4())
+    user = str(uuid.uuid4())
+    await notifier.contact(organisation, ["security"], email="admins@gemeente.example")
+    response = await notifier.client.put(
+        "/notifier/preferences",
+        json={"email": "bo@gemeente.example", "locale": "en"},
+        headers=notifier.auth(organisation, user),
+    )
+    assert response.status_code == 200, response.text
+    changed = PasswordChanged(user_id=uuid.UUID(user), other_sessions_revoked=2)
+    reset = PasswordReset(user_id=uuid.UUID(user), sessions_revoked=3)
+    for kind, payload in (("updated", changed), ("reset", reset)):
+        await notifier.publish(
+            event(f"dpa.identity.password.{kind}.v1", organisation, payload, source="/dpa/identity")
+        )
+
+    await eventually(lambda: _mail_count(notifier, "bo@gemeente.example", 2))
+    mails = notifier.mail_to("bo@gemeente.example")
+    assert {str(m["Subject"]) for m in mails} == {"Your password changed"}
+    texts = " ".join(
+        m.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        for m in mails
+    )
+    assert "other sessions ended: 2" in texts
+    assert "sessions ended: 3" in texts
+    assert notifier.mail_to("admins@gemeente.example") == []
+
+
+async def test_renewed_recovery_codes_are_told_to_their_owner_but_a_first_set_is_not__TOM_T2b(
+    notifier: Notifier,
+) -> None:
+    organisation = str(uuid.uuid4())
+    user = str(uuid.uuid4())
+    response = await notifier.client.put(
+        "/notifier/preferences",
+        json={"email": "cas@gemeente.example", "locale": "en"},
+        headers=notifier.auth(organisation, user),
+    )
+    assert response.status_code == 200, response.text
+    for renewed in (False, True):
+        codes = RecoveryCodesIssued(user_id=uuid.UUID(user), count=10, renewed=renewed)
+        await notifier.publish(
+            event(
+                "dpa.identity.recovery_code.issued.v1", organisation, codes, source="/dpa/identity"
+            )
+        )
+    await eventually(lambda: _mail_count(notifier, "cas@gemeente.example", 1))
+    [mail] = notifier.mail_to("cas@gemeente.example")
+    assert str(mail["Subject"]) == "Your second factor changed"
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "recovery_codes_renewed" in text
+    [item] = await notifier.inbox(user_id=user)  # one notice: the first set made none
+    assert item.notice == "mfa_changed"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from shared.events.contracts.agreements import (
+    AgreementSigned,
     AuthorityNotificationRecorded,
     BreachNoticeIssued,
     BreachUpdated,
@@ -267,3 +268,81 @@ async def _async(value: T) -> T:
 async def _at_least(count: int, values: Awaitable[list[T]]) -> list[T]:
     found = await values
     return found if len(found) >= count else []
+
+
+def _signed(controller: str, processor: str, *, fully: bool = True) -> AgreementSigned:
+    return AgreementSigned(
+        agreement_id=uuid.uuid4(),
+        version=1,
+        party="processor",
+        controller_id=uuid.UUID(controller),
+        processor_id=uuid.UUID(processor),
+        fully_signed=fully,
+    )
+
+
+async def test_signing_without_a_breach_contact_warns_both_parties__USE_3_TOM_O4(
+    notifier: Notifier,
+) -> None:
+    controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    await notifier.contact(controller, ["breach"], email="dpo@gemeente.example")
+    await notifier.contact(controller, ["agreement"], email="juridisch@gemeente.example")
+    half = event(
+        "dpa.agreements.agreement.signed.v1",
+        controller,
+        _signed(controller, processor, fully=False),
+    )
+    await notifier.publish(half)  # one signature: nothing to check yet
+    signed = _signed(controller, processor)
+    await notifier.publish(event("dpa.agreements.agreement.signed.v1", controller, signed))
+
+    async def warned() -> list[tuple[str, str, str]]:
+        rows = [
+            row
+            for organisation in (controller, processor)
+            for row in await notifier.deliveries(organisation_id=organisation)
+        ]
+        return [(r.organisation_id, r.recipient, r.channel.value) for r in rows]
+
+    got = await eventually(warned)
+    contact = [
+        r
+        for r in await notifier.deliveries(organisation_id=controller)
+        if r.recipient.startswith("contact:")
+    ]
+    assert sorted(got) == sorted(
+        [
+            (controller, f"admins:{controller}", "email"),
+            (controller, contact[0].recipient, "email"),  # its agreement contact too
+            (processor, f"admins:{processor}", "email"),
+        ]
+    )
+    for row in [*await notifier.deliveries(organisation_id=processor), *contact]:
+        assert row.notice == "breach_contact_missing"
+        assert row.message["subject"] == (
+            "Overeenkomst getekend zonder contactpersoon voor datalekken: verwerker"
+        )
+        assert str(signed.agreement_id) in row.message["text"]
+    await eventually(lambda: _mail(notifier, "juridisch@gemeente.example"))
+
+
+async def _mail(notifier: Notifier, address: str) -> bool:
+    return bool(notifier.mail_to(address))
+
+
+async def test_signing_with_a_breach_contact_on_both_sides_warns_nobody__USE_3(
+    notifier: Notifier,
+) -> None:
+    controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    await notifier.contact(controller, ["breach"], email="dpo@gemeente.example")
+    await notifier.contact(processor, ["breach", "security"], email="security@leverancier.example")
+    signed = event("dpa.agreements.agreement.signed.v1", controller, _signed(controller, processor))
+    await notifier.publish(signed)
+    await eventually(lambda: _received(notifier, controller, str(signed.id)))
+    assert await notifier.deliveries(organisation_id=controller) == []
+    assert await notifier.deliveries(organisation_id=processor) == []
+
+
+async def _received(notifier: Notifier, organisation: str, event_id: str) -> bool:
+    response = await notifier.client.get("/notifier/receipts", headers=notifier.auth(organisation))
+    return event_id in response.text

@@ -4,11 +4,13 @@ object, reminders before the deadline, the outcome confirmed to both parties (DP
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+from services.notifier.domain import RETRY_DELAYS
 from shared.events.contracts.agreements import (
     DisclosureRecorded,
     SubprocessorNoticeDecided,
     SubprocessorNoticeIssued,
 )
+from shared.events.subjects import PLATFORM_TENANT
 from tests.notifier.conftest import Notifier, event
 from tests.support.platform import eventually
 
@@ -93,16 +95,54 @@ async def test_change_alert_reminders_and_outcome_reach_both_parties__DPA_5_USE_
     await eventually(lambda: notifier.evidence(processor, "dpa.notifier.notice.issued.v1"))
 
 
-async def test_a_notice_with_no_registered_recipient_is_still_evidenced__TOM_O4(
+async def test_a_notice_without_a_contact_for_its_topic_goes_to_the_admins__USE_3_TOM_O4(
     notifier: Notifier,
 ) -> None:
+    """No contact registered for subprocessor changes: the organisation's admins are told (as
+    identity lists them at send time), and the evidence names that delivery."""
     controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    await notifier.contact(
+        controller, ["breach"], email="breach@gemeente.example"
+    )  # not this topic
     data = change_notice(controller, processor, datetime.now(UTC) + timedelta(days=30))
     await notifier.publish(event("dpa.agreements.subprocessor_notice.issued.v1", controller, data))
     [issued] = await eventually(
         lambda: notifier.evidence(controller, "dpa.notifier.notice.issued.v1")
     )
-    assert issued.data["delivery_ids"] == [] and issued.data["notice"] == "subprocessor_change"
+    [delivery] = await notifier.deliveries(organisation_id=controller)
+    assert (delivery.recipient, delivery.channel.value) == (f"admins:{controller}", "email")
+    assert delivery.message["admins_of"] == controller
+    assert issued.data["delivery_ids"] == [str(delivery.id)]
+    assert issued.data["notice"] == "subprocessor_change"
+    assert notifier.mail_to("breach@gemeente.example") == []
+
+
+async def test_a_notice_that_reached_nobody_raises_an_operator_alert__USE_3(
+    notifier: Notifier,
+) -> None:
+    """Its only delivery (the admins: identity never answers here) gives up: the operator is
+    alerted once, under ``platform``, naming the organisation by id and no address."""
+    controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    data = change_notice(controller, processor, datetime.now(UTC) + timedelta(days=30))
+    await notifier.publish(event("dpa.agreements.subprocessor_notice.issued.v1", controller, data))
+    await notifier.settled_or_pending(controller)
+    [delivery] = await notifier.deliveries(organisation_id=controller)
+    moment = datetime.now(UTC)
+    for delay in RETRY_DELAYS:
+        moment += delay + timedelta(seconds=1)
+        await notifier.tick(moment)
+    [given_up] = await notifier.deliveries(id=delivery.id)
+    assert given_up.status.value == "failed"
+    [alert] = await eventually(
+        lambda: notifier.evidence(PLATFORM_TENANT, "dpa.notifier.notice.failed.v1")
+    )
+    assert alert.data == {
+        "notice": "subprocessor_change",
+        "cause": delivery.cause,
+        "thread_id": str(data.notice_id),
+        "organisation_id": controller,
+        "reason": "every_delivery_failed",
+    }
 
 
 async def test_a_disclosure_is_announced_unless_the_law_forbids_telling__DPA_4a(

@@ -256,7 +256,8 @@ async def test_audit_0004_marks_the_agreements_its_log_saw_signed_by_both(
                         "data": json.dumps({"agreement_id": agreement, "fully_signed": both}),
                     },
                 )
-        assert await migrations.upgrade(engine, "audit", schema=target.schema) == "0004"
+        reached = await migrations.upgrade(engine, "audit", schema=target.schema)
+        assert reached == migrations.head("audit")
         async with engine.connect() as connection:
             rows = await connection.execute(
                 text("SELECT agreement_id, signed FROM audit_agreement")

@@ -202,6 +202,15 @@ async def _send(client: httpx.AsyncClient, attempt: Attempt, headers: dict[str, 
 
 
 def _without_ids(text: str, ids: set[str]) -> str:
+    """The answer with the ids it names masked, and without the problem's ``instance`` (the
+    path the caller sent, echoed: it tells nothing about the object)."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if isinstance(document, dict) and "instance" in document:
+        document.pop("instance")
+        text = json.dumps(document)
     for value in sorted(ids, key=len, reverse=True):
         text = text.replace(value, "<id>")
     return text

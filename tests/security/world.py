@@ -33,9 +33,11 @@ from services.identity.tables import Grant, OneTimeLink
 from shared.auth import Role
 from shared.events import ActorType
 from shared.outbox import pending_count
-from tests.agreements.contract import ANNEX1
+from tests.agreements.contract import ANNEX1, SIGNATURE
+from tests.support.authenticator import SoftwareAuthenticator
 from tests.support.databases import Database
 from tests.support.platform import Platform, eventually
+from tests.support.second_step import finish_login
 
 PASSWORD = "correct horse battery staple"
 SERVICES = ("identity", "agreements", "audit", "notifier")
@@ -157,7 +159,7 @@ class World:
         assert accepted.status_code == 204, accepted.text
         login = await identity.post("/login", json={"email": email, "password": PASSWORD})
         assert login.status_code == 200, login.text
-        body = login.json()
+        body = await finish_login(identity, login.json(), {}, email)  # operators: a second step
         self.secrets += [body["access_token"], body["refresh_token"]]
         claims = jwt.decode(body["access_token"], options={"verify_signature": False})
         return User(
@@ -188,10 +190,26 @@ class World:
         objects["user_id"] = victim.users["member"].user_id
         objects["session_id"] = victim.users["admin"].session_id
         objects["link_id"] = await self._invitation_id(victim.users["member"].user_id)
+        objects["passkey_id"] = await self._passkey(victim.users["member"])
         await self._notifier_recipients()
         await self._agreement()
         await self._grants()
         await self._audit_and_notices()
+
+    async def _passkey(self, user: User) -> str:
+        """A passkey of the victim's member, registered as a browser would."""
+        identity = self.client("identity")
+        options = await identity.post("/me/passkeys/options", headers=user.auth)
+        assert options.status_code == 200, options.text
+        device = SoftwareAuthenticator(origin=self.authority.settings.passkey_origin)
+        registered = await identity.post(
+            "/me/passkeys",
+            json={"credential": device.create(options.json()), "name": "Victim's laptop"},
+            headers=user.auth,
+        )
+        assert registered.status_code == 201, registered.text
+        self.secrets += registered.json()["recovery_codes"]
+        return str(registered.json()["passkey"]["id"])
 
     async def _post(self, service: str, path: str, body: Any, as_: User) -> dict[str, Any]:
         response = await self.client(service).post(path, json=body, headers=as_.auth)
@@ -248,7 +266,7 @@ class World:
         objects["agreement_id"] = agreement
         url = f"/agreements/{agreement}"
         for signer in (victim, partner):
-            await self._post("agreements", f"{url}/signatures", None, signer)
+            await self._post("agreements", f"{url}/signatures", SIGNATURE, signer)
         await self._post("agreements", f"{url}/activation", None, victim)
         amendment = await self._post(
             "agreements",
@@ -331,7 +349,7 @@ class World:
         )
         url = f"/agreements/{draft['id']}"
         for signer in (victim, partner):
-            await self._post("agreements", f"{url}/signatures", None, signer)
+            await self._post("agreements", f"{url}/signatures", SIGNATURE, signer)
         await self._post("agreements", f"{url}/activation", None, victim)
         await self._post("agreements", f"{url}/termination", {"reason": "contract ends"}, victim)
         await self._post("agreements", f"{url}/closure", {"choice": "destroy"}, victim)
@@ -430,6 +448,12 @@ class World:
 
         entries = await eventually(logged)
         self.victim_objects["log_index"] = str(entries[0].log_index)
+        # An inclusion proof signs a checkpoint of the victim's log, which the victim (and the
+        # other party to its agreements) may then fetch as a signed note.
+        proof = await self.client("audit").get(
+            f"/audit/proofs/inclusion/{entries[0].log_index}", headers=admin.auth
+        )
+        assert proof.status_code == 200, proof.text
 
     async def revoked_session_token(self) -> str:
         """The token of a victim admin whose session ended: logged out, known everywhere."""

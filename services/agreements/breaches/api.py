@@ -15,6 +15,7 @@ from services.agreements.breaches.schemas import (
     BreachPhaseCreate,
     BreachPublic,
 )
+from shared.pagination import Cursor
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["breaches"])
@@ -36,12 +37,13 @@ async def list_breaches(
     session: SessionDep,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Cursor = None,
 ) -> BreachList:
-    """Breaches you reported, or were notified of, newest first."""
-    items = await reads.list_breaches(
-        session=session, outbox=runtime.outbox, principal=principal, limit=limit
+    """Breaches you reported, or were notified of, newest first, a page at a time
+    (``next_cursor``)."""
+    return await reads.list_breaches(
+        session=session, outbox=runtime.outbox, principal=principal, limit=limit, cursor=cursor
     )
-    return BreachList(items=items)
 
 
 @router.get("/breaches/{breach_id}", response_model=BreachPublic)

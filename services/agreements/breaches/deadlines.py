@@ -5,10 +5,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.agreements import clocks
 from services.agreements.breaches import store
 from shared.events import Actor
 from shared.events.contracts.agreements import AuthorityDeadlinePassed
+from shared.moments import as_utc
 from shared.outbox import Outbox
 
 
@@ -31,7 +31,7 @@ async def flag_overdue_breach_notices(
                     agreement_id=notice.agreement_id,
                     breach_id=notice.breach_id,
                     notice_id=notice.id,
-                    authority_deadline=clocks.as_utc(notice.authority_deadline),
+                    authority_deadline=as_utc(notice.authority_deadline),
                 ),
             )
     return len(due)

@@ -8,8 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements import clocks, domain
 from services.agreements.breaches import store as records
-from services.agreements.breaches.schemas import BreachNoticePublic, BreachPhasePublic, BreachPublic
+from services.agreements.breaches.schemas import (
+    BreachList,
+    BreachNoticePublic,
+    BreachPhasePublic,
+    BreachPublic,
+)
 from services.agreements.breaches.store import Breach, BreachNotice, BreachPhase
+from shared import pagination
 from shared.auth import Principal
 from shared.events.contracts.agreements import BreachesListed, BreachRead
 from shared.outbox import Outbox
@@ -73,13 +79,23 @@ async def read(
 
 
 async def list_breaches(
-    *, session: AsyncSession, outbox: Outbox, principal: Principal, limit: int
-) -> list[BreachPublic]:
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    limit: int,
+    cursor: str | None = None,
+) -> BreachList:
     now = datetime.now(UTC)
+    after = pagination.moment_and_uuid(cursor) if cursor else None
     async with session.begin():
-        rows = await records.visible_breaches(
-            session=session, organisation_id=uuid.UUID(principal.organisation_id), limit=limit
+        found = await records.visible_breaches(
+            session=session,
+            organisation_id=uuid.UUID(principal.organisation_id),
+            limit=limit + 1,
+            after=after,
         )
+        rows, more = found[:limit], len(found) > limit
         views = []
         for row in rows:
             breach, notices = await visible(session, principal, row.id)
@@ -91,4 +107,8 @@ async def list_breaches(
             actor=principal.actor,
             data=BreachesListed(breach_ids=[b.id for b in rows]),
         )
-        return views
+    last = rows[-1] if more else None
+    return BreachList(
+        items=views,
+        next_cursor=pagination.after_moment(last.reported_at, last.id) if last else None,
+    )

@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.agreements.lifecycle.schemas import Name, Text
+from shared.pagination import NEXT_CURSOR_DESCRIPTION
 
 Count = int
 
@@ -106,3 +107,4 @@ class BreachPublic(BaseModel):
 
 class BreachList(BaseModel):
     items: list[BreachPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)

@@ -22,7 +22,7 @@ from services.agreements.breaches.schemas import (
     BreachPublic,
 )
 from services.agreements.breaches.store import Breach, BreachNotice, BreachPhase
-from services.agreements.domain import LIVE
+from services.agreements.domain import HOLDING_DATA
 from services.agreements.lifecycle import store
 from services.agreements.lifecycle.store import Agreement
 from shared.auth import Principal
@@ -38,15 +38,17 @@ from shared.outbox import Outbox
 async def _affected(
     session: AsyncSession, processor_id: uuid.UUID, body: BreachCreate
 ) -> list[Agreement]:
+    # Signed, active, or terminated but not closed: the data is still with the processor.
     live = await store.agreements_of_processor(
-        session=session, processor_id=processor_id, statuses=LIVE
+        session=session, processor_id=processor_id, statuses=HOLDING_DATA
     )
     if body.agreement_ids is not None:
         by_id = {agreement.id: agreement for agreement in live}
         unknown = [str(i) for i in body.agreement_ids if i not in by_id]
         if unknown or not body.agreement_ids:
             raise domain.AgreementRuleBroken(
-                "agreement_ids must name live agreements where you are the processor"
+                "agreement_ids must name agreements where you are the processor and that are "
+                "not closed"
             )
         return [by_id[i] for i in dict.fromkeys(body.agreement_ids)]
     affected = []
@@ -59,7 +61,8 @@ async def _affected(
             affected.append(agreement)
     if not affected:
         raise domain.AgreementRuleBroken(
-            "none of your live agreements covers these data categories: name agreement_ids"
+            "none of your agreements that are not closed covers these data categories: name "
+            "agreement_ids"
         )
     return affected
 

@@ -84,17 +84,28 @@ TABLES: tuple[Any, ...] = (
 
 
 async def visible_breaches(
-    *, session: AsyncSession, organisation_id: uuid.UUID, limit: int = 100
+    *,
+    session: AsyncSession,
+    organisation_id: uuid.UUID,
+    limit: int = 100,
+    after: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[Breach]:
-    """Breaches the organisation reported (processor) or was notified of (controller)."""
+    """Breaches the organisation reported (processor) or was notified of (controller), newest
+    first (after the breach ``after`` names, by report time and id)."""
     notified = select(col(BreachNotice.breach_id)).where(
         col(BreachNotice.controller_id) == organisation_id
     )
+    query = select(Breach).where(
+        (col(Breach.processor_id) == organisation_id) | col(Breach.id).in_(notified)
+    )
+    if after is not None:
+        reported, last = after
+        query = query.where(
+            (col(Breach.reported_at) < reported)
+            | ((col(Breach.reported_at) == reported) & (col(Breach.id) > last))
+        )
     result = await session.scalars(
-        select(Breach)
-        .where((col(Breach.processor_id) == organisation_id) | col(Breach.id).in_(notified))
-        .order_by(col(Breach.reported_at).desc(), col(Breach.id))
-        .limit(limit)
+        query.order_by(col(Breach.reported_at).desc(), col(Breach.id)).limit(limit)
     )
     return list(result.all())
 

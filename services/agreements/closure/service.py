@@ -13,7 +13,6 @@ from sqlmodel import col
 
 from services.agreements import domain
 from services.agreements.access import find, record_read, require, tenant_of
-from services.agreements.clocks import as_utc
 from services.agreements.closure import archive, holdings
 from services.agreements.closure.certificates import CertificateKey
 from services.agreements.closure.schemas import CertificatePublic, Closure
@@ -24,6 +23,7 @@ from services.agreements.domain import Party
 from services.agreements.lifecycle.store import Agreement
 from shared.auth import Principal
 from shared.events.contracts.agreements import AgreementClosed, AgreementExported
+from shared.moments import as_utc
 from shared.outbox import Outbox
 
 DESTROYED = "[destroyed]"

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel, col
 
 from services.agreements.domain import AgreementRuleBroken, OrganisationKind
+from shared.moments import as_utc
 
 log = structlog.get_logger("pactum.agreements.directory")
 
@@ -141,9 +142,7 @@ async def entries_of(
 def _newer(at: datetime, held: datetime | None) -> bool:
     if held is None:
         return True
-    if held.tzinfo is None:  # SQLite returns naive datetimes
-        held = held.replace(tzinfo=UTC)
-    return at >= held
+    return at >= as_utc(held)
 
 
 async def take_in(session: AsyncSession, fact: OrganisationFact) -> bool:

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from services.agreements.access import Admin, Reader
 from services.agreements.lifecycle import service, signing
@@ -13,12 +13,22 @@ from services.agreements.lifecycle.schemas import (
     AgreementPublic,
     AmendmentCreate,
     DraftUpdate,
+    SignatureCreate,
     Termination,
     VersionList,
 )
+from shared.pagination import Cursor
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/agreements", tags=["agreements"])
+
+
+def _register(request: Request) -> signing.SubprocessorRegister:
+    register: signing.SubprocessorRegister = request.app.state.subprocessor_register
+    return register
+
+
+RegisterDep = Annotated[signing.SubprocessorRegister, Depends(_register)]
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such agreement for your organisation."}
@@ -65,12 +75,13 @@ async def list_agreements(
     session: SessionDep,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Cursor = None,
 ) -> AgreementList:
-    """List the agreements the caller's organisation is a party to, newest first."""
-    items = await service.list_agreements(
-        session=session, outbox=runtime.outbox, principal=principal, limit=limit
+    """List the agreements the caller's organisation is a party to, newest first, a page at a
+    time (``next_cursor``)."""
+    return await service.list_agreements(
+        session=session, outbox=runtime.outbox, principal=principal, limit=limit, cursor=cursor
     )
-    return AgreementList(items=items)
 
 
 @router.get("/{agreement_id}", response_model=AgreementPublic, responses=NOT_FOUND)
@@ -105,11 +116,25 @@ async def update_draft(
     "/{agreement_id}/signatures", response_model=AgreementPublic, responses=NOT_FOUND | CONFLICT
 )
 async def sign(
-    agreement_id: uuid.UUID, principal: Admin, session: SessionDep, runtime: RuntimeDep
+    agreement_id: uuid.UUID,
+    body: SignatureCreate,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    register: RegisterDep,
 ) -> AgreementPublic:
-    """Sign, for the caller's party, the version awaiting signature (draft or amendment)."""
+    """Sign, for the caller's party, the version awaiting signature (draft or amendment).
+
+    The signature block records the place, the signer's name and capacity (DPA-20). The first
+    signature of version 1 fixes the processor's subprocessor list into its text.
+    """
     return await signing.sign(
-        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        block=body,
+        register=register,
     )
 
 
@@ -197,10 +222,18 @@ async def withdraw_amendment(
 
 @router.get("/{agreement_id}/versions", response_model=VersionList, responses=NOT_FOUND)
 async def list_versions(
-    agreement_id: uuid.UUID, principal: Reader, session: SessionDep, runtime: RuntimeDep
+    agreement_id: uuid.UUID,
+    principal: Reader,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    register: RegisterDep,
 ) -> VersionList:
     """Every version with who signed it and when; nothing signed is ever overwritten."""
     items = await signing.list_versions(
-        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        register=register,
     )
     return VersionList(items=items)

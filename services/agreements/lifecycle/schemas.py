@@ -1,12 +1,13 @@
 """Request and response bodies of the agreements API: the agreement, its versions and signatures."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.agreements.domain import AgreementStatus, Authorisation, Party, VersionStatus
+from shared.pagination import NEXT_CURSOR_DESCRIPTION
 
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL refuses NUL in text: refuse it at the door, not with a 500
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000, pattern=NO_NUL)]
@@ -114,6 +115,16 @@ class AgreementPublic(AgreementBase):
 
 class AgreementList(BaseModel):
     items: list[AgreementPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
+
+
+class SignatureCreate(_Body):
+    """The signature block of the contract (DPA-20): place ("Locatie"), the signer's name and
+    capacity; the date is the moment of signing."""
+
+    place: Name = Field(examples=["Utopia"])
+    signer_name: Name = Field(examples=["Jan Janssens"])
+    signer_role: Name = Field(examples=["algemeen directeur"])
 
 
 class SignaturePublic(BaseModel):
@@ -123,6 +134,26 @@ class SignaturePublic(BaseModel):
     organisation_id: UUID
     signed_by: str
     signed_at: datetime
+    version_sha256: str | None = Field(
+        description="SHA-256 of the version this signature signed (see VersionPublic.sha256)."
+    )
+    place: str | None = Field(description="Where it was signed; null on older signatures.")
+    signer_name: str | None = Field(description="Who signed; null on older signatures.")
+    signer_role: str | None = Field(
+        description="In what capacity the signer signed; null on older signatures."
+    )
+
+
+class ListedSubprocessor(BaseModel):
+    """A subprocessor as a signed version lists it: part of the text both parties signed."""
+
+    change_id: UUID
+    name: str
+    service: str
+    location: str
+    transfer_mechanism: str
+    data_categories: list[str]
+    effective_date: date
 
 
 class VersionPublic(BaseModel):
@@ -134,6 +165,15 @@ class VersionPublic(BaseModel):
     proposed_by_party: Party
     created_at: datetime
     in_force_at: datetime | None
+    subprocessors: list[ListedSubprocessor] | None = Field(
+        description="Version 1: the processor's subprocessors as listed when the first party "
+        "signed (before that, the list as it stands now). Null on amendments: later changes go "
+        "through notice and objection (DPA-5)."
+    )
+    sha256: str = Field(
+        description="SHA-256 of the canonical JSON of annex1, terms and subprocessors "
+        "(sorted keys, no spaces); each signature carries the digest its signer signed."
+    )
     signatures: list[SignaturePublic]
 
 

@@ -21,12 +21,14 @@ from services.agreements.domain import AgreementStatus, Party, VersionStatus
 from services.agreements.lifecycle import store
 from services.agreements.lifecycle.schemas import (
     AgreementCreate,
+    AgreementList,
     AgreementPublic,
     Annex1,
     DraftUpdate,
     Terms,
 )
 from services.agreements.lifecycle.store import Agreement, AgreementVersion
+from shared import pagination
 from shared.auth import Principal
 from shared.events.contracts.agreements import (
     AgreementChanged,
@@ -169,21 +171,35 @@ async def read_agreement(
 
 
 async def list_agreements(
-    *, session: AsyncSession, outbox: Outbox, principal: Principal, limit: int
-) -> list[AgreementPublic]:
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    limit: int,
+    cursor: str | None = None,
+) -> AgreementList:
+    after = pagination.moment_and_uuid(cursor) if cursor else None
     async with session.begin():
-        page = await store.agreements_as_shown(
-            session=session, organisation_id=uuid.UUID(principal.organisation_id), limit=limit
+        found = await store.agreements_as_shown(
+            session=session,
+            organisation_id=uuid.UUID(principal.organisation_id),
+            limit=limit + 1,
+            after=after,
         )
-        views = [shown(found) for found in page]
+        page, more = found[:limit], len(found) > limit
+        views = [shown(one) for one in page]
         outbox.add(
             session,
             type="dpa.agreements.agreement.listed.v1",
             tenant=principal.organisation_id,
             actor=principal.actor,
-            data=AgreementsListed(agreement_ids=[found.agreement.id for found in page]),
+            data=AgreementsListed(agreement_ids=[one.agreement.id for one in page]),
         )
-    return views
+    last = page[-1].agreement if more else None
+    return AgreementList(
+        items=views,
+        next_cursor=pagination.after_moment(last.created_at, last.id) if last else None,
+    )
 
 
 async def update_draft(

@@ -2,10 +2,16 @@
 
 A signed version is never overwritten: an amendment is a new version, and the one in force stays
 in force until both parties signed the amendment, which then supersedes it.
+
+Version 1 lists the processor's subprocessors as they stood at the first signature (DPA-5): the
+list is part of the signed text and its digest. Reading that list, and telling the controller of
+changes made before the second signature, is the subprocessors part's business; signing reaches
+it through :class:`SubprocessorRegister`, which the composition root provides.
 """
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +23,8 @@ from services.agreements.lifecycle.schemas import (
     AgreementPublic,
     AmendmentCreate,
     Annex1,
+    ListedSubprocessor,
+    SignatureCreate,
     SignaturePublic,
     Terms,
     VersionPublic,
@@ -24,6 +32,7 @@ from services.agreements.lifecycle.schemas import (
 from services.agreements.lifecycle.service import apply_terms, public
 from services.agreements.lifecycle.store import Agreement, AgreementVersion, Signature
 from shared.auth import Principal
+from shared.events import Actor
 from shared.events.contracts.agreements import (
     AgreementSigned,
     AmendmentInForce,
@@ -34,8 +43,37 @@ from shared.events.contracts.agreements import (
 from shared.outbox import Outbox
 
 
+class SubprocessorRegister(Protocol):
+    """What signing needs of the subprocessors part (services.agreements.subprocessors)."""
+
+    async def listed_now(
+        self, session: AsyncSession, processor_id: uuid.UUID
+    ) -> list[dict[str, Any]]:
+        """The processor's subprocessors as a version lists them (JSON, as hashed)."""
+        ...
+
+    async def notify_unlisted(
+        self,
+        session: AsyncSession,
+        outbox: Outbox,
+        actor: Actor,
+        *,
+        agreement: Agreement,
+        listed_ids: set[str],
+        now: datetime,
+    ) -> None:
+        """Tell the controller of every change the signed list does not hold, as a notice."""
+        ...
+
+
 async def sign(
-    *, session: AsyncSession, outbox: Outbox, principal: Principal, agreement_id: uuid.UUID
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    block: SignatureCreate,
+    register: SubprocessorRegister,
 ) -> AgreementPublic:
     """The caller's organisation signs the version awaiting signature (draft or amendment)."""
     now = datetime.now(UTC)
@@ -58,6 +96,12 @@ async def sign(
             processor=str(agreement.processor_id) if agreement.processor_id else None,
             annex1=pending.annex1,
         )
+        assert agreement.controller_id is not None
+        assert agreement.processor_id is not None
+        if pending.number == 1 and pending.subprocessors is None:
+            # The first signature fixes the subprocessor list into the text (DPA-5).
+            pending.subprocessors = await register.listed_now(session, agreement.processor_id)
+        digest = _digest(pending)
         session.add(
             Signature(
                 version_id=pending.id,
@@ -65,11 +109,13 @@ async def sign(
                 organisation_id=uuid.UUID(principal.organisation_id),
                 signed_by=principal.user_id,
                 signed_at=now,
+                version_sha256=digest,
+                place=block.place,
+                signer_name=block.signer_name,
+                signer_role=block.signer_role,
             )
         )
         fully = domain.fully_signed([*signed_by, party])
-        assert agreement.controller_id is not None
-        assert agreement.processor_id is not None
         outbox.add(
             session,
             type="dpa.agreements.agreement.signed.v1",
@@ -83,10 +129,11 @@ async def sign(
                 controller_id=agreement.controller_id,
                 processor_id=agreement.processor_id,
                 fully_signed=fully,
+                version_sha256=digest,
             ),
         )
         if fully:
-            await _bring_into_force(session, outbox, principal, agreement, pending, now)
+            await _bring_into_force(session, outbox, principal, agreement, pending, now, register)
         await session.flush()
         return await public(session, agreement)
 
@@ -98,6 +145,7 @@ async def _bring_into_force(
     agreement: Agreement,
     version: AgreementVersion,
     now: datetime,
+    register: SubprocessorRegister,
 ) -> None:
     previous = agreement.version
     if version.status is VersionStatus.proposed:
@@ -119,6 +167,22 @@ async def _bring_into_force(
     agreement.version = version.number
     agreement.status = domain.after_signature(agreement.status, fully=True)
     apply_terms(agreement, Terms.model_validate(version.terms))
+    if version.number == 1:
+        # Changes proposed after the list was signed reach the controller as notices (DPA-5).
+        await register.notify_unlisted(
+            session,
+            outbox,
+            principal.actor,
+            agreement=agreement,
+            listed_ids={str(entry["change_id"]) for entry in version.subprocessors or []},
+            now=now,
+        )
+
+
+def _digest(version: AgreementVersion) -> str:
+    return domain.version_digest(
+        annex1=version.annex1, terms=version.terms, subprocessors=version.subprocessors
+    )
 
 
 async def propose_amendment(
@@ -176,12 +240,22 @@ async def propose_amendment(
 
 
 async def list_versions(
-    *, session: AsyncSession, outbox: Outbox, principal: Principal, agreement_id: uuid.UUID
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    register: SubprocessorRegister,
 ) -> list[VersionPublic]:
     async with session.begin():
         agreement = await find(session, principal, agreement_id)
         rows = await store.versions(session=session, agreement_id=agreement.id)
         signed = await store.signatures(session=session, version_ids=[v.id for v in rows])
+        lists = {v.id: v.subprocessors for v in rows}
+        draft = rows[0] if rows and rows[0].status is VersionStatus.draft else None
+        if draft is not None and draft.subprocessors is None and agreement.processor_id:
+            # Shown as it will be signed; the first signature fixes it into the text.
+            lists[draft.id] = await register.listed_now(session, agreement.processor_id)
         outbox.add(
             session,
             type="dpa.agreements.record.listed.v1",
@@ -202,6 +276,12 @@ async def list_versions(
             proposed_by_party=v.proposed_by_party,
             created_at=v.created_at,
             in_force_at=v.in_force_at,
+            subprocessors=(
+                [ListedSubprocessor.model_validate(e) for e in listed]
+                if (listed := lists[v.id]) is not None
+                else None
+            ),
+            sha256=domain.version_digest(annex1=v.annex1, terms=v.terms, subprocessors=lists[v.id]),
             signatures=[SignaturePublic.model_validate(s) for s in signed if s.version_id == v.id],
         )
         for v in rows

@@ -71,6 +71,12 @@ class AgreementVersion(SQLModel, table=True):
     proposed_by_party: Party
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     in_force_at: datetime | None = _moment(nullable=True)
+    # The processor's subprocessors as listed when the first party signed (DPA-5): part of the
+    # signed text and of its digest. None until then, and on amendments (later subprocessor
+    # changes go through notice and objection, not through the text).
+    subprocessors: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
 
 
 class Signature(SQLModel, table=True):
@@ -85,6 +91,14 @@ class Signature(SQLModel, table=True):
     organisation_id: uuid.UUID
     signed_by: str = Field(max_length=200)
     signed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # SHA-256 of the version as signed (domain.version_digest); null on signatures made before
+    # the subprocessor list became part of the signed text.
+    version_sha256: str | None = Field(default=None, max_length=64)
+    # The signature block (DPA-20): where, by whom and in what capacity; the date is signed_at.
+    # Null on signatures made before migration 0006.
+    place: str | None = Field(default=None, max_length=200)
+    signer_name: str | None = Field(default=None, max_length=200)
+    signer_role: str | None = Field(default=None, max_length=200)
 
 
 def _party_of(organisation_id: uuid.UUID) -> ColumnElement[bool]:
@@ -184,17 +198,28 @@ async def agreement_as_shown(
 
 
 async def agreements_as_shown(
-    *, session: AsyncSession, organisation_id: uuid.UUID, limit: int
+    *,
+    session: AsyncSession,
+    organisation_id: uuid.UUID,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[AgreementShown]:
-    """The agreements the organisation is a party to, newest first, each as an answer shows it:
-    two queries for the whole page (the agreements with their parties' names, then the versions
-    shown), whatever its size."""
+    """The agreements the organisation is a party to, newest first (after the agreement
+    ``after`` names, by creation and id), each as an answer shows it: two queries for the whole
+    page (the agreements with their parties' names, then the versions shown), whatever its
+    size."""
+    query = _joined_party_entries(
+        select(Agreement, col(_controller.name), col(_processor.name))
+    ).where(_party_of(organisation_id))
+    if after is not None:
+        created, last = after
+        query = query.where(
+            (col(Agreement.created_at) < created)
+            | ((col(Agreement.created_at) == created) & (col(Agreement.id) > last))
+        )
     page = (
         await session.execute(
-            _joined_party_entries(select(Agreement, col(_controller.name), col(_processor.name)))
-            .where(_party_of(organisation_id))
-            .order_by(col(Agreement.created_at).desc(), col(Agreement.id))
-            .limit(limit)
+            query.order_by(col(Agreement.created_at).desc(), col(Agreement.id)).limit(limit)
         )
     ).all()
     if not page:

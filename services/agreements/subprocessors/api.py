@@ -7,11 +7,14 @@ from fastapi import APIRouter, status
 from services.agreements.access import Admin, Reader
 from services.agreements.subprocessors import reads, service
 from services.agreements.subprocessors.schemas import (
+    AgreementSubprocessors,
     ChangePublic,
     ChangeWithNotices,
+    FlowDownCreate,
     NoticeList,
     NoticePublic,
     Objection,
+    Resolution,
     SubprocessorChangeCreate,
     SubprocessorList,
 )
@@ -39,6 +42,38 @@ async def withdraw_change(
     """As processor: withdraw a change not yet agreed everywhere; its objections are resolved."""
     return await service.withdraw_change(
         session=session, outbox=runtime.outbox, principal=principal, change_id=change_id
+    )
+
+
+@router.post(
+    "/subprocessor-changes/{change_id}/flow-down",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ChangePublic,
+)
+async def record_flow_down(
+    change_id: uuid.UUID,
+    body: FlowDownCreate,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> ChangePublic:
+    """As processor: record the flow-down agreement with this subprocessor (DPA-17, art. 5).
+
+    The latest recording holds and is shown to every controller with the subprocessor.
+    """
+    return await service.record_flow_down(
+        session=session, outbox=runtime.outbox, principal=principal, change_id=change_id, body=body
+    )
+
+
+@router.get("/agreements/{agreement_id}/subprocessors", response_model=AgreementSubprocessors)
+async def agreement_subprocessors(
+    agreement_id: uuid.UUID, principal: Reader, session: SessionDep, runtime: RuntimeDep
+) -> AgreementSubprocessors:
+    """The subprocessors in force for this agreement, from its own controller's decisions, and
+    the list signed with it (DPA-5)."""
+    return await reads.agreement_subprocessors(
+        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
     )
 
 
@@ -95,6 +130,30 @@ async def object_to(
         agreement_id=agreement_id,
         notice_id=notice_id,
         objection=body.reason,
+    )
+
+
+@router.post(
+    "/agreements/{agreement_id}/subprocessor-notices/{notice_id}/resolution",
+    response_model=NoticePublic,
+)
+async def resolve_objection(
+    agreement_id: uuid.UUID,
+    notice_id: uuid.UUID,
+    body: Resolution,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> NoticePublic:
+    """As processor: record how the controller's objection was closed (the agreement ended, or
+    its processing moved where the subprocessor plays no part); a withdrawal records itself."""
+    return await service.resolve_objection(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        notice_id=notice_id,
+        body=body,
     )
 
 

@@ -2,25 +2,32 @@
 
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.agreements import domain
-from services.agreements.access import find, tenant_of
-from services.agreements.clocks import AGREED
+from services.agreements import clocks, domain
+from services.agreements.access import find, record_read, tenant_of
+from services.agreements.clocks import AGREED, NoticeDecision
+from services.agreements.domain import AgreementStatus
 from services.agreements.lifecycle import store
+from services.agreements.lifecycle.schemas import ListedSubprocessor
+from services.agreements.lifecycle.store import Agreement
 from services.agreements.subprocessors import store as records
 from services.agreements.subprocessors.schemas import (
-    ChangePublic,
+    AgreementSubprocessors,
     ChangeWithNotices,
+    InForce,
     NoticePublic,
     SubprocessorList,
 )
-from services.agreements.subprocessors.service import notice_view
+from services.agreements.subprocessors.service import change_view, notice_view
 from services.agreements.subprocessors.store import SubprocessorChange, SubprocessorNotice
 from shared.auth import Principal
 from shared.events.contracts.agreements import RecordsRead, SubprocessorsListed
 from shared.outbox import Outbox
+
+Basis = Literal["signed", "approved", "accepted"]
 
 
 async def agreement_notices(
@@ -30,9 +37,9 @@ async def agreement_notices(
     async with session.begin():
         agreement = await find(session, principal, agreement_id)
         notices = await records.notices_of_agreement(session=session, agreement_id=agreement.id)
-        changes = await records.changes_by_id(
-            session=session, change_ids=[n.change_id for n in notices]
-        )
+        change_ids = [n.change_id for n in notices]
+        changes = await records.changes_by_id(session=session, change_ids=change_ids)
+        flow_downs = await records.flow_downs(session=session, change_ids=change_ids)
         outbox.add(
             session,
             type="dpa.agreements.record.listed.v1",
@@ -45,47 +52,147 @@ async def agreement_notices(
                 record_ids=[n.id for n in notices],
             ),
         )
-    return [notice_view(n, changes[n.change_id], now) for n in notices]
+    return [notice_view(n, changes[n.change_id], now, flow_downs.get(n.change_id)) for n in notices]
 
 
-def _current(
+def _in_force(
     changes: list[SubprocessorChange],
-    notices: list[SubprocessorNotice],
+    bases: dict[uuid.UUID, Basis],
     today: date,
 ) -> list[SubprocessorChange]:
-    """Changes in force: agreed by every notice given (a change with no notice needed none)."""
+    """Changes in force, given why each holds (if it does) for the agreements considered."""
+    entries = [(c.id, c.replaces_id, c.effective_date, c.id in bases) for c in changes]
+    live = domain.subprocessors_in_force(entries, today=today)
+    return [c for c in changes if c.id in live]
+
+
+def _bases_for_agreement(
+    changes: list[SubprocessorChange],
+    notices: list[SubprocessorNotice],
+    at_signing: list[dict[str, Any]] | None,
+) -> dict[uuid.UUID, Basis]:
+    """Why each change holds for one agreement, from its own controller only (DPA-5)."""
+    listed = {str(entry["change_id"]) for entry in at_signing or []}
+    decisions = {n.change_id: n.decision for n in notices}
+    bases: dict[uuid.UUID, Basis] = {}
+    for change in changes:
+        decision = decisions.get(change.id)
+        if clocks.authorised(
+            withdrawn=change.withdrawn_at is not None,
+            listed_at_signing=str(change.id) in listed,
+            decision=decision,
+        ):
+            bases[change.id] = (
+                "signed"
+                if str(change.id) in listed
+                else "approved"
+                if decision is NoticeDecision.approved
+                else "accepted"
+            )
+    return bases
+
+
+def _processor_bases(
+    changes: list[SubprocessorChange], notices: list[SubprocessorNotice]
+) -> dict[uuid.UUID, Basis]:
+    """The processor's own view: a change it may use somewhere, agreed under at least one
+    agreement, or needing no notice because no agreement was live when it was proposed."""
     by_change: dict[uuid.UUID, list[SubprocessorNotice]] = {}
     for notice in notices:
         by_change.setdefault(notice.change_id, []).append(notice)
-    entries = [
-        (
-            c.id,
-            c.replaces_id,
-            c.effective_date,
-            (c.withdrawn_at is None and any(n.decision in AGREED for n in by_change.get(c.id, [])))
-            or (c.withdrawn_at is None and not by_change.get(c.id)),
+    bases: dict[uuid.UUID, Basis] = {}
+    for change in changes:
+        given = by_change.get(change.id, [])
+        if change.withdrawn_at is not None:
+            continue
+        if not given:
+            bases[change.id] = "signed"
+        elif any(n.decision is NoticeDecision.approved for n in given):
+            bases[change.id] = "approved"
+        elif any(n.decision in AGREED for n in given):
+            bases[change.id] = "accepted"
+    return bases
+
+
+async def _signed_list(session: AsyncSession, agreement: Agreement) -> list[dict[str, Any]] | None:
+    first = await store.version(session=session, agreement_id=agreement.id, number=1)
+    return first.subprocessors if first is not None else None
+
+
+async def agreement_subprocessors(
+    *, session: AsyncSession, outbox: Outbox, principal: Principal, agreement_id: uuid.UUID
+) -> AgreementSubprocessors:
+    """The subprocessors in force for one agreement, each with why, and the list it was signed
+    with; read by either party (the processor sees what it may use for this controller)."""
+    now = datetime.now(UTC)
+    async with session.begin():
+        agreement = await find(session, principal, agreement_id)
+        at_signing = await _signed_list(session, agreement)
+        changes: list[SubprocessorChange] = []
+        bases: dict[uuid.UUID, Basis] = {}
+        if agreement.processor_id is not None and agreement.status is not AgreementStatus.draft:
+            changes = await records.changes_of_processor(
+                session=session, processor_id=agreement.processor_id
+            )
+            notices = await records.notices_of_agreement(session=session, agreement_id=agreement.id)
+            bases = _bases_for_agreement(changes, notices, at_signing)
+        current = _in_force(changes, bases, now.date())
+        flow_downs = await records.flow_downs(session=session, change_ids=[c.id for c in current])
+        record_read(
+            session,
+            outbox,
+            principal,
+            agreement,
+            record="subprocessor",
+            record_ids=[c.id for c in current],
         )
-        for c in changes
-    ]
-    live = domain.subprocessors_in_force(entries, today=today)
-    return [c for c in changes if c.id in live]
+    return AgreementSubprocessors(
+        agreement_id=agreement.id,
+        processor_id=agreement.processor_id,
+        in_force=[
+            InForce(**change_view(c, flow_downs.get(c.id)).model_dump(), basis=bases[c.id])
+            for c in current
+        ],
+        at_signing=(
+            [ListedSubprocessor.model_validate(entry) for entry in at_signing]
+            if at_signing is not None
+            else None
+        ),
+    )
 
 
 async def processor_list(
     *, session: AsyncSession, outbox: Outbox, principal: Principal, processor_id: uuid.UUID
 ) -> SubprocessorList:
-    """The processor's list; its controllers see it too, with only their own agreements' notices."""
+    """The processor's list. The processor sees what it may use under at least one agreement; a
+    controller sees what holds under its own agreements with it, and only their notices."""
     now = datetime.now(UTC)
     reader = uuid.UUID(principal.organisation_id)
     async with session.begin():
-        if reader != processor_id:
-            mine = await store.list_agreements(session=session, organisation_id=reader, limit=1000)
-            if not any(a.processor_id == processor_id and a.controller_id == reader for a in mine):
-                raise domain.NotFound("Processor")
         changes = await records.changes_of_processor(session=session, processor_id=processor_id)
         notices = await records.notices_of_processor(session=session, processor_id=processor_id)
-        current = _current(changes, notices, now.date())
+        if reader == processor_id:
+            bases = _processor_bases(changes, notices)
+        else:
+            mine = [
+                a
+                for a in await store.list_agreements(
+                    session=session, organisation_id=reader, limit=1000
+                )
+                if a.processor_id == processor_id and a.controller_id == reader
+            ]
+            if not mine:
+                raise domain.NotFound("Processor")
+            bases = {}
+            for agreement in mine:
+                if agreement.status is AgreementStatus.draft:
+                    continue
+                own = [n for n in notices if n.agreement_id == agreement.id]
+                at_signing = await _signed_list(session, agreement)
+                bases = _bases_for_agreement(changes, own, at_signing) | bases
+        current = _in_force(changes, bases, now.date())
         visible = [n for n in notices if reader in (processor_id, n.controller_id)]
+        flow_downs = await records.flow_downs(session=session, change_ids=[c.id for c in changes])
         outbox.add(
             session,
             type="dpa.agreements.subprocessor.listed.v1",
@@ -96,11 +203,15 @@ async def processor_list(
         )
     return SubprocessorList(
         processor_id=processor_id,
-        current=[ChangePublic.model_validate(c) for c in current],
+        current=[change_view(c, flow_downs.get(c.id)) for c in current],
         history=[
             ChangeWithNotices(
-                **ChangePublic.model_validate(c).model_dump(),
-                notices=[notice_view(n, c, now) for n in visible if n.change_id == c.id],
+                **change_view(c, flow_downs.get(c.id)).model_dump(),
+                notices=[
+                    notice_view(n, c, now, flow_downs.get(c.id))
+                    for n in visible
+                    if n.change_id == c.id
+                ],
             )
             for c in changes
         ],

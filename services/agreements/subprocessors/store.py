@@ -58,12 +58,56 @@ class SubprocessorNotice(SQLModel, table=True):
     decided_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    # How the processor closed an objection (ObjectionOutcome), recorded beside it, never over it.
+    resolution: str | None = Field(default=None, max_length=32)
+    resolution_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    resolved_by: str | None = Field(default=None, max_length=200)
+    resolved_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class FlowDownAgreement(SQLModel, table=True):
+    """The processor's agreement with a subprocessor (art. 28(4) GDPR, contract art. 5, DPA-17).
+
+    Each recording is kept; the latest is the one that holds. It names no person.
+    """
+
+    __tablename__ = "subprocessor_flow_down"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    change_id: uuid.UUID = Field(foreign_key="subprocessor_change.id", index=True)
+    processor_id: uuid.UUID = Field(index=True)
+    signed_on: date = Field(sa_column=Column(Date, nullable=False))
+    reference: str = Field(max_length=200)
+    same_obligations: bool
+    guarantees: str = Field(sa_column=Column(Text, nullable=False))
+    transfers_outside_eea: bool
+    transfer_countries: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    transfer_basis: str | None = Field(default=None, max_length=200)
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 TABLES: tuple[Any, ...] = (
     SubprocessorChange.__table__,  # type: ignore[attr-defined]
     SubprocessorNotice.__table__,  # type: ignore[attr-defined]
+    FlowDownAgreement.__table__,  # type: ignore[attr-defined]
 )
+
+
+async def flow_downs(
+    *, session: AsyncSession, change_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, FlowDownAgreement]:
+    """The flow-down agreement that holds for each change (the latest recorded), if any."""
+    if not change_ids:
+        return {}
+    result = await session.scalars(
+        select(FlowDownAgreement)
+        .where(col(FlowDownAgreement.change_id).in_(change_ids))
+        .order_by(col(FlowDownAgreement.recorded_at), col(FlowDownAgreement.id))
+    )
+    return {row.change_id: row for row in result.all()}
 
 
 async def changes_of_processor(

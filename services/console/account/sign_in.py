@@ -5,12 +5,13 @@ after enrolment, or a recovery code after it has shown it once.
 """
 
 import base64
+import json
 from contextlib import suppress
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from services.console.apis import ApiRefused
 from services.console.domain import LANGUAGES, Stage
@@ -105,15 +106,28 @@ async def continue_sign_in(
     await book.end(current)
     cookie = await book.begin_pending(stage=stage, email=email, challenge=answer["challenge"])
     step = "/sign-in/enrol" if stage is Stage.enrolment else "/sign-in/second-factor"
-    return go(f"{step}?next={quote(target, safe='/')}", cookie=(names.session, cookie))
+    # Which steps identity accepts from this person (it enforces them; the page only offers them).
+    factors = ",".join(f for f in answer.get("factors", []) if f in FACTORS)
+    query = f"next={quote(target, safe='/')}" + (f"&factors={factors}" if factors else "")
+    return go(f"{step}?{query}", cookie=(names.session, cookie))
+
+
+FACTORS = ("passkey", "otp", "rec")
+
+
+def offered(factors: str) -> tuple[str, ...]:
+    """The second steps a page offers: those identity named, or all of them."""
+    named = tuple(f for f in factors.split(",") if f in FACTORS)
+    return named or FACTORS
 
 
 @router.get("/sign-in/second-factor")
-async def second_factor_page(request: Request, next: str = "/") -> Response:
+async def second_factor_page(request: Request, next: str = "/", factors: str = "") -> Response:
     pending = await book_of(request).pending(request.cookies.get(cookies_of(request).session))
     if pending is None or pending.stage is not Stage.second_factor:
         return go("/sign-in")
-    return render(request, "account/second_factor.html", {"next": safe_next(next)})
+    context = {"next": safe_next(next), "factors": offered(factors)}
+    return render(request, "account/second_factor.html", context)
 
 
 @router.post("/sign-in/second-factor")
@@ -132,9 +146,8 @@ async def second_factor(
     target = safe_next(next)
     if not code and not recovery_code:
         errors = [("code", t(request, "Enter the 6-digit code from your app, or a recovery code."))]
-        return render(
-            request, "account/second_factor.html", {"errors": errors, "next": target}, status=400
-        )
+        context = {"errors": errors, "next": target, "factors": FACTORS}
+        return render(request, "account/second_factor.html", context, status=400)
     body: dict[str, str] = {"challenge": pending.challenge}
     if recovery_code:
         body["recovery_code"] = recovery_code
@@ -150,9 +163,8 @@ async def second_factor(
         )
     except ApiRefused:
         errors = [("code", _sign_in_failed(request))]
-        return render(
-            request, "account/second_factor.html", {"errors": errors, "next": target}, status=400
-        )
+        context = {"errors": errors, "next": target, "factors": FACTORS}
+        return render(request, "account/second_factor.html", context, status=400)
     cookie = await book.open(
         answer, language=request.state.language, replacing=request.cookies.get(names.session)
     )
@@ -160,11 +172,14 @@ async def second_factor(
 
 
 @router.get("/sign-in/enrol")
-async def enrolment_page(request: Request, next: str = "/") -> Response:
-    """The organisation requires a second factor and this person has none yet: set it up now."""
+async def enrolment_page(request: Request, next: str = "/", factors: str = "") -> Response:
+    """The organisation requires a second factor and this person has none yet: set it up now.
+    Where it requires a passkey (of admins), only a passkey is offered."""
     pending = await book_of(request).pending(request.cookies.get(cookies_of(request).session))
     if pending is None or pending.stage is not Stage.enrolment:
         return go("/sign-in")
+    if "otp" not in offered(factors):
+        return render(request, "account/set_up_passkey.html", {"next": safe_next(next)})
     try:
         enrolment = await apis_of(request).json(
             "identity", "POST", "/login/enrolment", json={"challenge": pending.challenge}
@@ -178,6 +193,7 @@ async def enrolment_page(request: Request, next: str = "/") -> Response:
             "enrolment": enrolment_shown(enrolment),
             "action": "/sign-in/enrol",
             "next": safe_next(next),
+            "passkey_instead": True,
         },
     )
 
@@ -260,6 +276,104 @@ def codes_context(codes: list[str], next_page: str) -> dict[str, Any]:
         + base64.b64encode(text.encode()).decode(),
         "next": next_page,
     }
+
+
+# -- passkeys ---------------------------------------------------------------------------------
+
+
+@router.post("/sign-in/passkey/options")
+async def passkey_options(request: Request) -> Response:
+    """Identity's options for ``navigator.credentials.get``: for the second step after the
+    password, or for a passwordless sign-in (identity decides whether the organisation allows
+    it)."""
+    pending = await book_of(request).pending(request.cookies.get(cookies_of(request).session))
+    apis = apis_of(request)
+    try:
+        if pending is not None and pending.stage is Stage.enrolment:
+            options = await apis.json(
+                "identity",
+                "POST",
+                "/login/enrolment/passkey/options",
+                json={"challenge": pending.challenge},
+            )
+        else:
+            second = pending is not None and pending.stage is Stage.second_factor
+            body = {"challenge": pending.challenge} if second and pending else {}
+            options = await apis.json("identity", "POST", "/login/passkey/options", json=body)
+    except ApiRefused:
+        return JSONResponse({"detail": "sign in again"}, status_code=401)
+    return JSONResponse(options, headers={"cache-control": "no-store"})
+
+
+@router.post("/sign-in/passkey")
+async def sign_in_with_passkey(
+    request: Request,
+    credential: Annotated[str, Form(max_length=20_000)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=1000)] = "/",
+) -> Response:
+    """The browser's answer: a passkey as the second step, a passkey registered during the
+    sign-in, or a passwordless sign-in."""
+    book = book_of(request)
+    names = cookies_of(request)
+    target = safe_next(next)
+    pending = await book.pending(request.cookies.get(names.session))
+    answer = browser_answer(credential)
+    codes: list[str] = []
+    tokens = None
+    if answer is not None:
+        try:
+            if pending is not None and pending.stage is Stage.enrolment:
+                body = {
+                    "challenge": pending.challenge,
+                    "credential": answer,
+                    "name": name.strip() or t(request, "Passkey"),
+                }
+                tokens = await apis_of(request).json(
+                    "identity", "POST", "/login/enrolment/passkey", json=body
+                )
+                codes = tokens.pop("recovery_codes", None) or []
+            else:
+                second = pending is not None and pending.stage is Stage.second_factor
+                body = {"credential": answer} | (
+                    {"challenge": pending.challenge} if second and pending else {}
+                )
+                tokens = await apis_of(request).json(
+                    "identity",
+                    "POST",
+                    "/login/passkey",
+                    json=body,
+                    client_address=client_address(request),
+                )
+        except ApiRefused:
+            tokens = None
+    if tokens is None:
+        message = t(request, "Sign-in with your passkey failed. Try again, or use another way.")
+        if pending is not None and pending.stage is Stage.second_factor:
+            context = {"errors": [("", message)], "next": target, "factors": FACTORS}
+            return render(request, "account/second_factor.html", context, status=400)
+        if pending is not None and pending.stage is Stage.enrolment:
+            context = {"errors": [("", message)], "next": target}
+            return render(request, "account/set_up_passkey.html", context, status=400)
+        return _sign_in_again(request, [("", message)], "", target)
+    cookie = await book.open(
+        tokens, language=request.state.language, replacing=request.cookies.get(names.session)
+    )
+    if not codes:
+        return go(target, cookie=(names.session, cookie))
+    request.state.person = await book.person(cookie)
+    response = render(request, "account/recovery_codes.html", codes_context(codes, target))
+    set_session_cookie(response, names.session, cookie)
+    return response
+
+
+def browser_answer(credential: str) -> dict[str, Any] | None:
+    """The browser's answer as console.js posted it (``credential.toJSON()``), or None."""
+    try:
+        answer = json.loads(credential)
+    except ValueError:
+        return None
+    return answer if isinstance(answer, dict) else None
 
 
 @router.post("/sign-out")

@@ -170,10 +170,19 @@ async def agreement_page(request: Request, person: SignedIn, agreement_id: str) 
     return render(request, "agreements/agreement_detail.html", context)
 
 
-@router.get("/agreements/{agreement_id}/sign")
-async def check_signature(request: Request, person: SignedIn, agreement_id: str) -> Response:
-    """Check your answers: what the person's organisation is about to sign."""
-    agreement_id = checked_id(agreement_id)
+SIGNATURE_BLOCK = ("place", "signer_name", "signer_role")
+
+
+async def _signing_page(
+    request: Request,
+    person: Person,
+    agreement_id: str,
+    *,
+    values: dict[str, str],
+    errors: list[tuple[str, str]],
+) -> Response:
+    """Check your answers: what the person's organisation is about to sign, with the list of
+    subprocessors that becomes part of it and the signature block to fill in (DPA-5, DPA-20)."""
     shown, versions = await asyncio.gather(
         load(request, person, agreement_id), _versions(request, person, agreement_id)
     )
@@ -186,32 +195,43 @@ async def check_signature(request: Request, person: SignedIn, agreement_id: str)
         "terms_fields": TERMS_FIELDS,
         "shown_value": shown_value,
         "signed_by": [s["party"] for s in awaiting["signatures"]],
+        "values": values,
+        "errors": errors,
     }
-    return render(request, "agreements/sign_agreement.html", context)
+    return render(request, "agreements/sign_agreement.html", context, status=400 if errors else 200)
+
+
+@router.get("/agreements/{agreement_id}/sign")
+async def check_signature(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    agreement_id = checked_id(agreement_id)
+    values = {"signer_name": person.display_name}
+    return await _signing_page(request, person, agreement_id, values=values, errors=[])
 
 
 @router.post("/agreements/{agreement_id}/sign")
 async def sign(request: Request, person: SignedIn, agreement_id: str) -> Response:
     agreement_id = checked_id(agreement_id)
     form = await request.form()
+    values = {name: text(form, name).strip() for name in SIGNATURE_BLOCK}
+    missing = {
+        "place": t(request, "Enter the place where you sign."),
+        "signer_name": t(request, "Enter the name of the person who signs."),
+        "signer_role": t(request, "Enter the capacity in which they sign, such as director."),
+    }
+    errors = [(name, missing[name]) for name in SIGNATURE_BLOCK if not values[name]]
+    errors += [
+        (name, t(request, "Keep it under 200 characters."))
+        for name in SIGNATURE_BLOCK
+        if len(values[name]) > 200
+    ]
     if text(form, "confirm") != "yes":
-        shown, versions = await asyncio.gather(
-            load(request, person, agreement_id), _versions(request, person, agreement_id)
-        )
-        awaiting = _awaiting(shown.agreement, versions)
-        if awaiting is None:
-            return go(f"/agreements/{agreement_id}")
-        context = page_context(person, shown, "") | {
-            "version": awaiting,
-            "annex1_fields": ANNEX1_FIELDS,
-            "terms_fields": TERMS_FIELDS,
-            "shown_value": shown_value,
-            "signed_by": [s["party"] for s in awaiting["signatures"]],
-            "errors": [("confirm", t(request, "Confirm that you may sign for your organisation."))],
-        }
-        return render(request, "agreements/sign_agreement.html", context, status=400)
+        errors.append(("confirm", t(request, "Confirm that you may sign for your organisation.")))
+    if errors:
+        return await _signing_page(request, person, agreement_id, values=values, errors=errors)
     try:
-        await agreements_api(request, person, "POST", f"/agreements/{agreement_id}/signatures")
+        await agreements_api(
+            request, person, "POST", f"/agreements/{agreement_id}/signatures", json=values
+        )
     except ApiRefused as refused:
         if refused.status not in (409, 422):
             raise

@@ -43,6 +43,17 @@ SUMMARIES: dict[str, str] = {
     ),
     "dpa.identity.account.unlocked.v1": _("A locked account was released."),
     "dpa.identity.mfa.enrolled.v1": _("A user confirmed a second factor."),
+    "dpa.identity.passkey.registered.v1": _(
+        "A user registered a passkey; the user is notified at their verified address."
+    ),
+    "dpa.identity.passkey.updated.v1": _("A user renamed one of their passkeys."),
+    "dpa.identity.passkey.removed.v1": _(
+        "A user removed one of their passkeys; the user is notified at their verified address."
+    ),
+    "dpa.identity.passkey.listed.v1": _("A user read the list of their own passkeys."),
+    "dpa.identity.session.verified.v1": _(
+        "A user proved themselves again in a session (step-up) before a sensitive change."
+    ),
     "dpa.identity.mfa.reset.v1": _("An admin removed a user's second factor."),
     "dpa.identity.recovery_code.issued.v1": _(
         "Single-use recovery codes were issued (stored hashed)."
@@ -146,6 +157,13 @@ SUMMARIES: dict[str, str] = {
     "dpa.agreements.subprocessor_notice.withdrawn.v1": _(
         "The processor withdrew a change; it will not take effect for this agreement."
     ),
+    "dpa.agreements.subprocessor_objection.closed.v1": _(
+        "The processor recorded how a controller's objection was closed: the agreement ended or "
+        "the controller's processing moved where the subprocessor plays no part."
+    ),
+    "dpa.agreements.subprocessor_flow_down.created.v1": _(
+        "A processor recorded its flow-down agreement with a subprocessor."
+    ),
     "dpa.agreements.subprocessor.listed.v1": _(
         "A processor's subprocessor list and its history were read."
     ),
@@ -246,6 +264,9 @@ SUMMARIES: dict[str, str] = {
     ),
     "dpa.notifier.organisation_settings.updated.v1": _(
         "An organisation's admin changed the default language of its notices."
+    ),
+    "dpa.notifier.notice.failed.v1": _(
+        "A notice reached nobody (no recipient, or every delivery failed): an operator alert."
     ),
     "dpa.notifier.notice.issued.v1": _(
         "A notice was addressed to an organisation's recipients (delivery rows written)."

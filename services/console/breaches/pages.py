@@ -15,14 +15,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.console.apis import ApiRefused
-from services.console.language import BRUSSELS
+from services.console.language import BRUSSELS, brussels_moment
 from services.console.render import render
 from services.console.sessions import Person
 from services.console.web import NotYours, SignedIn, apis_of, go, t, visitor
+from shared.idempotency import valid_key
 
 router = APIRouter(dependencies=[Depends(visitor)])
 
-LIVE = ("signed", "active")
+# A breach is reported on an agreement until return or destruction is certified (it is closed).
+HOLDING_DATA = ("signed", "active", "terminated")
 SHORT_TEXT = 200  # the API's limit for the report's free-text fields
 LONG_TEXT = 4000
 REPORT_TEXTS = ("nature", "consequences", "measures", "contact_point")
@@ -200,30 +202,19 @@ def _categories_of(agreement: dict[str, Any]) -> list[str]:
     ]
 
 
-def _live_as_processor(person: Person, agreements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _holding_data(person: Person, agreements: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         a
         for a in agreements
-        if a.get("status") in LIVE and str(a.get("processor_id")) == person.organisation_id
+        if a.get("status") in HOLDING_DATA and str(a.get("processor_id")) == person.organisation_id
     ]
 
 
 def affected(agreements: list[dict[str, Any]], categories: list[str]) -> list[dict[str, Any]]:
-    """The live agreements whose Annex 1 data categories the breach touches, as the agreements
+    """The agreements not closed whose Annex 1 data categories the breach touches, as the agreements
     service derives them (case- and space-insensitive)."""
     wanted = {_normal(c) for c in categories}
     return [a for a in agreements if wanted & {_normal(c) for c in _categories_of(a)}]
-
-
-def _aware_at(value: str) -> datetime | None:
-    """A Brussels wall-clock time from the form (``2026-12-06T09:30``) as an aware moment."""
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=BRUSSELS)
-    return moment.astimezone(UTC)
 
 
 def _count(value: str, limit: int) -> int | None:
@@ -272,7 +263,7 @@ def read_report(
     values["data_categories"] = "\n".join(categories)
     errors = _text_errors(request, values, REPORT_TEXTS, required=True)
     now = datetime.now(UTC)
-    aware_at = _aware_at(values["aware_at"])
+    aware_at = brussels_moment(values["aware_at"])
     if aware_at is None:
         errors.insert(
             0, ("aware_at", t(request, "Enter the date and time you became aware of the breach."))
@@ -327,7 +318,7 @@ def read_report(
                 "data_categories",
                 t(
                     request,
-                    "None of your live agreements covers these data categories. Choose the categories as your agreements name them.",  # noqa: E501
+                    "None of your agreements that are not closed covers these data categories. Choose the categories as your agreements name them.",  # noqa: E501
                 ),
             )
         )
@@ -356,7 +347,7 @@ def _report_context(
     values: dict[str, Any],
     errors: list[tuple[str, str]],
 ) -> dict[str, Any]:
-    live = _live_as_processor(person, agreements)
+    live = _holding_data(person, agreements)
     known = sorted({c for a in live for c in _categories_of(a)}, key=str.lower)
     chosen = set(values.get("chosen") or [])
     others = [c for c in _lines(values.get("data_categories", "")) if c not in known]
@@ -384,7 +375,7 @@ async def report_breach(request: Request, person: SignedIn) -> Response:
     fields["category"] = form.getlist("category")
     step = str(form.get("step") or "check")
     agreements = await _agreements(request, person)
-    live = _live_as_processor(person, agreements)
+    live = _holding_data(person, agreements)
     report, values, errors, reached = read_report(request, fields, live)
     if step == "change" or errors:
         context = _report_context(request, person, agreements, values, errors)
@@ -409,11 +400,20 @@ async def report_breach(request: Request, person: SignedIn) -> Response:
             "reached": shown,
             "field_names": {k: t(request, v) for k, v in FIELD_NAMES.items()},
             "now": datetime.now(UTC).isoformat(),
+            # Sent as the Idempotency-Key: a second click, a resent form or a retry after a
+            # lost answer opens the one breach, and no controller is told twice.
+            "report_key": str(uuid.uuid4()),
         }
         return render(request, "breaches/check_breach_report.html", context)
+    key = form.get("report_key")
     try:
         sent = await apis_of(request).json(
-            "agreements", "POST", "/breaches", token=person.access_token, json=report
+            "agreements",
+            "POST",
+            "/breaches",
+            token=person.access_token,
+            json=report,
+            idempotency_key=key if isinstance(key, str) and valid_key(key) else None,
         )
     except ApiRefused as refused:
         if refused.status not in (400, 409, 422):
@@ -525,7 +525,7 @@ async def record_authority_decision(
     if len(reason) > LONG_TEXT or "\x00" in reason:
         errors.append(("reason", t(request, "Keep the reason to 4000 characters at most.")))
     if values["decision"] == "notified":
-        moment = _aware_at(values["notified_at"])
+        moment = brussels_moment(values["notified_at"])
         if moment is None:
             errors.append(
                 ("notified_at", t(request, "Enter the date and time you notified the authority."))

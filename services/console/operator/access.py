@@ -21,7 +21,7 @@ from starlette.datastructures import FormData
 
 from services.console.apis import ApiRefused
 from services.console.delivery.fields import posted, text
-from services.console.language import BRUSSELS, parse_time
+from services.console.language import brussels_moment, parse_time
 from services.console.render import render
 from services.console.web import OperatorAdmin, apis_of, go, t, visitor
 
@@ -62,17 +62,6 @@ def grant_state(grant: dict[str, Any], now: datetime) -> str:
         ends = parse_time(grant.get("expires_at"))
         return "approved" if ends is not None and ends > now else "ended"
     return {"denied": "refused", "revoked": "ended_early"}.get(grant["status"], "ended")
-
-
-def brussels_moment(value: str) -> datetime | None:
-    """A Brussels wall-clock time from a ``datetime-local`` field, as an aware UTC moment."""
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=BRUSSELS)
-    return moment.astimezone(UTC)
 
 
 async def _access_page(

@@ -37,6 +37,8 @@ def form_values(policy: dict[str, Any]) -> dict[str, str]:
         "lock_threshold": str(policy["lock_threshold"]),
         "lock_minutes": ", ".join(str(m) for m in policy["lock_minutes"]),
         "permanent_after": "" if after is None else str(after),
+        "phishing_resistant_admins": "yes" if policy.get("phishing_resistant_admins") else "",
+        "passwordless": "yes" if policy.get("passwordless") else "",
     }
 
 
@@ -123,6 +125,8 @@ def read_form(
         )
     else:
         changes["permanent_after"] = None
+    for choice in ("phishing_resistant_admins", "passwordless"):  # checkboxes: absent is off
+        changes[choice] = values.get(choice) == "yes"
     return changes, errors
 
 
@@ -159,6 +163,8 @@ async def change_policy(
     lock_threshold: Number = "",
     lock_minutes: Number = "",
     permanent_after: Number = "",
+    phishing_resistant_admins: Annotated[str, Form(max_length=5)] = "",
+    passwordless: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     values = {
         "min_length": min_length,
@@ -167,6 +173,8 @@ async def change_policy(
         "lock_threshold": lock_threshold,
         "lock_minutes": lock_minutes,
         "permanent_after": permanent_after,
+        "phishing_resistant_admins": phishing_resistant_admins,
+        "passwordless": passwordless,
     }
     changes, errors = read_form(request, values)
     if not errors:

@@ -49,6 +49,10 @@ class AgreementSigned(_Payload):
     controller_id: UUID
     processor_id: UUID
     fully_signed: bool = Field(description="True once both parties signed this version.")
+    version_sha256: str | None = Field(
+        default=None,
+        description="SHA-256 of the version signed: Annex 1, terms and the subprocessors listed.",
+    )
 
 
 class AgreementStatusChanged(_Payload):
@@ -142,6 +146,25 @@ class SubprocessorNoticeDecided(_Payload):
     change_id: UUID
     decision: str
     deemed: bool = Field(default=False, description="True when silence at the deadline decided.")
+
+
+class SubprocessorObjectionResolved(_Payload):
+    """How the processor closed a controller's objection (DPA-5); the objection stays on record."""
+
+    agreement_id: UUID
+    notice_id: UUID
+    change_id: UUID
+    outcome: Literal["agreement_ended", "processing_moved", "change_withdrawn"]
+
+
+class SubprocessorFlowDownRecorded(_Payload):
+    """The processor recorded its agreement with a subprocessor (DPA-17); no reference or text."""
+
+    change_id: UUID
+    processor_id: UUID
+    flow_down_id: UUID
+    signed_on: date
+    transfers_outside_eea: bool
 
 
 class SubprocessorsListed(_Payload):
@@ -407,6 +430,19 @@ KINDS = (
         SubprocessorNoticeDecided,
         ("DPA-5", "USE-3"),
         "The processor withdrew a change; it will not take effect for this agreement.",
+    ),
+    _kind(
+        "dpa.agreements.subprocessor_objection.closed.v1",
+        SubprocessorObjectionResolved,
+        ("DPA-5",),
+        "The processor recorded how a controller's objection was closed: the agreement ended or "
+        "the controller's processing moved where the subprocessor plays no part.",
+    ),
+    _kind(
+        "dpa.agreements.subprocessor_flow_down.created.v1",
+        SubprocessorFlowDownRecorded,
+        ("DPA-17", "DPA-5"),
+        "A processor recorded its flow-down agreement with a subprocessor.",
     ),
     _kind(
         "dpa.agreements.subprocessor.listed.v1",

@@ -137,6 +137,28 @@ class MfaEnrolled(_Payload):
     method: Literal["totp"]
 
 
+class PasskeyRegistered(_Payload):
+    """A user registered a passkey (its public key only; the name is the user's own label)."""
+
+    user_id: UUID
+    passkey_id: UUID
+    backup_eligible: bool = Field(description="The passkey can be synced to other devices.")
+    backed_up: bool = Field(description="The passkey is synced (lives beyond this device).")
+    aaguid: str = Field(max_length=36, description="The authenticator model (all zeros: unsaid).")
+
+
+class PasskeyChanged(_Payload):
+    """A passkey was renamed (``passkey.updated``) or removed (``passkey.removed``)."""
+
+    user_id: UUID
+    passkey_id: UUID
+
+
+class PasskeysListed(_Payload):
+    user_id: UUID
+    passkey_ids: list[UUID]
+
+
 class MfaReset(_Payload):
     user_id: UUID
 
@@ -144,6 +166,11 @@ class MfaReset(_Payload):
 class RecoveryCodesIssued(_Payload):
     user_id: UUID
     count: int
+    renewed: bool = Field(
+        default=False,
+        description="A new set replaced the old one on the user's request (not a first set); "
+        "absent in events from before it was carried.",
+    )
 
 
 class PasswordChanged(_Payload):
@@ -182,6 +209,14 @@ class SessionRevoked(_Payload):
 class SessionsListed(_Payload):
     user_id: UUID
     session_ids: list[UUID]
+
+
+class SessionVerified(_Payload):
+    """A user proved themselves again within a session (step-up) before a sensitive change."""
+
+    user_id: UUID
+    session_id: UUID
+    methods: list[str] = Field(description="The methods proven again (amr), e.g. pwd, otp.")
 
 
 class SessionRefreshed(_Payload):
@@ -387,6 +422,30 @@ KINDS: tuple[EventKind, ...] = (
         "A user confirmed a second factor.",
     ),
     _kind(
+        "dpa.identity.passkey.registered.v1",
+        PasskeyRegistered,
+        ("TOM-T2b",),
+        "A user registered a passkey; the user is notified at their verified address.",
+    ),
+    _kind(
+        "dpa.identity.passkey.updated.v1",
+        PasskeyChanged,
+        ("TOM-T2b",),
+        "A user renamed one of their passkeys.",
+    ),
+    _kind(
+        "dpa.identity.passkey.removed.v1",
+        PasskeyChanged,
+        ("TOM-T2b",),
+        "A user removed one of their passkeys; the user is notified at their verified address.",
+    ),
+    _kind(
+        "dpa.identity.passkey.listed.v1",
+        PasskeysListed,
+        ("TOM-T3a",),
+        "A user read the list of their own passkeys.",
+    ),
+    _kind(
         "dpa.identity.mfa.reset.v1",
         MfaReset,
         ("TOM-T2b", "TOM-T2a"),
@@ -427,6 +486,12 @@ KINDS: tuple[EventKind, ...] = (
         SessionsListed,
         ("TOM-T3a",),
         "A user read the list of their own live sessions.",
+    ),
+    _kind(
+        "dpa.identity.session.verified.v1",
+        SessionVerified,
+        ("TOM-T2b", "TOM-T3a"),
+        "A user proved themselves again in a session (step-up) before a sensitive change.",
     ),
     _kind(
         "dpa.identity.session.updated.v1",

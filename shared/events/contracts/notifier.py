@@ -54,6 +54,17 @@ class OrganisationSettingsUpdated(_Payload):
     previous_locale: Literal["nl", "fr", "en"]
 
 
+class NoticeUnreached(_Payload):
+    """An operator alert (USE-3): a notice reached nobody, neither a registered contact nor an
+    admin; filed under ``platform`` for the operator, naming the organisation by id only."""
+
+    notice: str
+    cause: str
+    thread_id: str | None = None
+    organisation_id: str
+    reason: Literal["no_recipient", "every_delivery_failed"]
+
+
 class NoticeIssued(_Payload):
     """A notice was addressed: one delivery row per recipient and channel, before sending."""
 
@@ -158,6 +169,12 @@ KINDS: tuple[EventKind, ...] = (
         OrganisationSettingsUpdated,
         ("USE-3",),
         "An organisation's admin changed the default language of its notices.",
+    ),
+    _kind(
+        "dpa.notifier.notice.failed.v1",
+        NoticeUnreached,
+        ("USE-3",),
+        "A notice reached nobody (no recipient, or every delivery failed): an operator alert.",
     ),
     _kind(
         "dpa.notifier.notice.issued.v1",

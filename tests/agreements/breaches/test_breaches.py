@@ -13,7 +13,7 @@ from services.agreements import sweep
 from services.agreements.breaches.store import Breach, BreachNotice
 from shared.auth import Role
 from shared.outbox import OutboxMessage
-from tests.agreements.contract import ANNEX1, Parties
+from tests.agreements.contract import ANNEX1, SIGNATURE, Parties
 from tests.support.platform import Platform, eventually
 
 
@@ -54,7 +54,7 @@ async def test_breach_notifies_controllers_whose_data_it_touches__TOM_O4_USE_3(
     )
     for headers in (unrelated.controller_admin(), unrelated.processor_admin()):
         await unrelated.client.post(
-            f"/agreements/{response.json()['id']}/signatures", headers=headers
+            f"/agreements/{response.json()['id']}/signatures", json=SIGNATURE, headers=headers
         )
 
     reported = await _report(parties)
@@ -215,7 +215,7 @@ async def test_updates_follow_in_phases_and_reach_each_controller__TOM_O4(
         ({"aware_at": "2026-01-01T10:00:00"}, "timezone"),
         ({"aware_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()}, "future"),
         ({"data_categories": ["unknown category"]}, "name agreement_ids"),
-        ({"agreement_ids": [str(uuid.uuid4())]}, "live agreements"),
+        ({"agreement_ids": [str(uuid.uuid4())]}, "that are not closed"),
         ({"approx_records": -1}, "greater than or equal"),
         ({"nature": ""}, "at least 1 character"),
         ({"extra": 1}, "Extra inputs"),
@@ -234,3 +234,33 @@ async def test_invalid_breach_report_gets_422_and_changes_nothing(
     assert await parties.platform.count("agreements", Breach) == 0
     assert await parties.platform.count("agreements", BreachNotice) == 0
     assert await parties.platform.count("agreements", OutboxMessage) == before
+
+
+async def test_probe_p3_a_breach_is_reported_on_a_terminated_agreement_until_it_is_closed__TOM_O4(
+    parties: Parties,
+) -> None:
+    """Processing obligations last until return or destruction is certified (contract art. 13)."""
+    agreement_id = await parties.active()
+    terminated = await parties.client.post(
+        f"/agreements/{agreement_id}/termination",
+        json={"reason": "main contract ended"},
+        headers=parties.controller_admin(),
+    )
+    assert terminated.json()["status"] == "terminated"
+
+    reported = await _report(parties)  # by data category: the terminated agreement is touched
+    assert [n["agreement_id"] for n in reported["notices"]] == [agreement_id]
+    named = await _report(parties, agreement_ids=[agreement_id])
+    assert [n["agreement_id"] for n in named["notices"]] == [agreement_id]
+
+    closed = await parties.client.post(
+        f"/agreements/{agreement_id}/closure",
+        json={"choice": "destroy"},
+        headers=parties.controller_admin(),
+    )
+    assert closed.status_code == 200, closed.text
+    after_closure = await parties.client.post(
+        "/breaches", json=breach(agreement_ids=[agreement_id]), headers=parties.processor_admin()
+    )
+    assert after_closure.status_code == 422
+    assert "agreements where you are the processor" in after_closure.json()["detail"]

@@ -7,7 +7,7 @@ from functools import partial
 
 from shared.auth import Role
 from shared.outbox import OutboxMessage
-from tests.agreements.contract import Parties
+from tests.agreements.contract import SIGNATURE, Parties
 from tests.support.platform import Platform, eventually
 
 
@@ -80,7 +80,7 @@ async def test_auditors_and_members_change_nothing__DPA_11_TOM_T2e(parties: Part
     attempts = [
         ("post", "/agreements", {"title": "x"}),
         ("patch", url, {"title": "x"}),
-        ("post", f"{url}/signatures", None),
+        ("post", f"{url}/signatures", SIGNATURE),
         ("post", f"{url}/amendments", {"reason": "x", "terms": {"notice_days": 10}}),
         ("post", f"{url}/termination", {"reason": "x"}),
         ("post", f"{url}/instructions", {"text": "x"}),

@@ -1,12 +1,16 @@
 """An agreement's lifecycle over HTTP: drafted, signed by both parties, amended, terminated."""
 
 import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 
 from services.agreements.lifecycle.store import AgreementVersion, Signature
 from services.audit.store import AuditEntry
 from shared.auth import Role
 from shared.outbox import OutboxMessage
-from tests.agreements.contract import ANNEX1, Parties
+from tests.agreements.contract import ANNEX1, SIGNATURE, Parties
 from tests.support.platform import Platform, eventually
 
 
@@ -22,9 +26,13 @@ async def test_both_parties_sign_and_each_signature_is_recorded__DPA_1(
     assert draft["annex1"]["data_categories"][0]["retention_days"] == 365
     url = f"/agreements/{draft['id']}"
 
-    first = await parties.client.post(f"{url}/signatures", headers=parties.processor_admin())
+    first = await parties.client.post(
+        f"{url}/signatures", json=SIGNATURE, headers=parties.processor_admin()
+    )
     assert first.json()["status"] == "draft"
-    second = await parties.client.post(f"{url}/signatures", headers=parties.controller_admin())
+    second = await parties.client.post(
+        f"{url}/signatures", json=SIGNATURE, headers=parties.controller_admin()
+    )
     assert second.json()["status"] == "signed"
     assert second.json()["awaiting_signature"] is None
 
@@ -52,8 +60,10 @@ async def test_both_parties_sign_and_each_signature_is_recorded__DPA_1(
 async def test_signing_twice_is_a_conflict_and_changes_nothing__DPA_1(parties: Parties) -> None:
     draft = await parties.draft()
     url = f"/agreements/{draft['id']}/signatures"
-    assert (await parties.client.post(url, headers=parties.controller_admin())).status_code == 200
-    again = await parties.client.post(url, headers=parties.controller_admin())
+    assert (
+        await parties.client.post(url, json=SIGNATURE, headers=parties.controller_admin())
+    ).status_code == 200
+    again = await parties.client.post(url, json=SIGNATURE, headers=parties.controller_admin())
     assert again.status_code == 409
     assert "already signed" in again.json()["detail"]
     assert await parties.platform.count("agreements", Signature) == 1
@@ -66,7 +76,9 @@ async def test_incomplete_annex1_cannot_be_signed__DPA_1(parties: Parties) -> No
         headers=parties.controller_admin(),
     )
     refused = await parties.client.post(
-        f"/agreements/{response.json()['id']}/signatures", headers=parties.controller_admin()
+        f"/agreements/{response.json()['id']}/signatures",
+        json=SIGNATURE,
+        headers=parties.controller_admin(),
     )
     assert refused.status_code == 422
     assert "Annex 1 is incomplete" in refused.json()["detail"]
@@ -78,7 +90,9 @@ async def test_a_draft_without_a_counterparty_cannot_be_signed(parties: Parties)
         "/agreements", json={"title": "Alone", "annex1": ANNEX1}, headers=parties.controller_admin()
     )
     refused = await parties.client.post(
-        f"/agreements/{response.json()['id']}/signatures", headers=parties.controller_admin()
+        f"/agreements/{response.json()['id']}/signatures",
+        json=SIGNATURE,
+        headers=parties.controller_admin(),
     )
     assert refused.status_code == 409
     assert "counterparty_id" in refused.json()["detail"]
@@ -94,7 +108,9 @@ async def test_a_signed_draft_cannot_be_edited_in_place__DPA_1(parties: Parties)
     )
     assert edited.status_code == 200
     assert edited.json()["annex1"]["purpose"] == "Newsletters"
-    await parties.client.post(f"{url}/signatures", headers=parties.controller_admin())
+    await parties.client.post(
+        f"{url}/signatures", json=SIGNATURE, headers=parties.controller_admin()
+    )
     before = await parties.platform.count("agreements", OutboxMessage)
     refused = await parties.client.patch(
         url, json={"annex1": ANNEX1}, headers=parties.processor_admin()
@@ -125,8 +141,12 @@ async def test_amendment_needs_both_signatures_and_never_overwrites_the_signed_v
     )
     assert second.status_code == 409
 
-    await parties.client.post(f"{url}/signatures", headers=parties.processor_admin())
-    done = await parties.client.post(f"{url}/signatures", headers=parties.controller_admin())
+    await parties.client.post(
+        f"{url}/signatures", json=SIGNATURE, headers=parties.processor_admin()
+    )
+    done = await parties.client.post(
+        f"{url}/signatures", json=SIGNATURE, headers=parties.controller_admin()
+    )
     assert done.json()["version"] == 2
     assert done.json()["annex1"]["purpose"] == changed["purpose"]
     assert done.json()["status"] == "active"
@@ -171,7 +191,7 @@ async def test_members_and_auditors_read_but_cannot_sign__TOM_T2e_DPA_11(parties
             await parties.client.get(f"/agreements/{draft['id']}", headers=headers)
         ).status_code == 200
         refused = await parties.client.post(
-            f"/agreements/{draft['id']}/signatures", headers=headers
+            f"/agreements/{draft['id']}/signatures", json=SIGNATURE, headers=headers
         )
         assert refused.status_code == 403
     assert await parties.platform.count("agreements", Signature) == 0
@@ -181,7 +201,9 @@ async def test_a_stranger_cannot_sign_or_see_the_agreement__ASVS_8_4_1(parties: 
     draft = await parties.draft()
     stranger = parties.platform.auth(str(uuid.uuid4()))
     for response in (
-        await parties.client.post(f"/agreements/{draft['id']}/signatures", headers=stranger),
+        await parties.client.post(
+            f"/agreements/{draft['id']}/signatures", json=SIGNATURE, headers=stranger
+        ),
         await parties.client.get(f"/agreements/{draft['id']}/versions", headers=stranger),
         await parties.client.patch(
             f"/agreements/{draft['id']}", json={"title": "x"}, headers=stranger
@@ -212,7 +234,9 @@ async def test_an_amendment_can_be_declined_and_the_signed_version_stays__DPA_1(
         f"{url}/amendments/{number}/withdrawal", headers=parties.controller_admin()
     )
     assert again.status_code == 409
-    nothing = await parties.client.post(f"{url}/signatures", headers=parties.controller_admin())
+    nothing = await parties.client.post(
+        f"{url}/signatures", json=SIGNATURE, headers=parties.controller_admin()
+    )
     assert nothing.status_code == 409
     versions = (
         await parties.client.get(f"{url}/versions", headers=parties.controller_admin())
@@ -227,3 +251,55 @@ async def test_an_amendment_can_be_declined_and_the_signed_version_stays__DPA_1(
         headers=parties.controller_admin(),
     )
     assert next_one.json()["awaiting_signature"] == 3
+
+
+async def test_each_signature_records_date_place_signer_and_capacity__DPA_20(
+    parties: Parties,
+) -> None:
+    draft = await parties.draft()
+    url = f"/agreements/{draft['id']}"
+    blocks = {
+        "controller": {
+            "place": "Utopia",
+            "signer_name": "An Peeters",
+            "signer_role": "burgemeester",
+        },
+        "processor": {"place": "Gent", "signer_name": "Sofie Maes", "signer_role": "zaakvoerder"},
+    }
+    for party, headers in (
+        ("controller", parties.controller_admin()),
+        ("processor", parties.processor_admin()),
+    ):
+        signed = await parties.client.post(f"{url}/signatures", json=blocks[party], headers=headers)
+        assert signed.status_code == 200, signed.text
+    [version] = (
+        await parties.client.get(f"{url}/versions", headers=parties.controller_admin())
+    ).json()["items"]
+    for signature in version["signatures"]:
+        block = blocks[signature["party"]]
+        assert {k: signature[k] for k in block} == block
+        assert datetime.fromisoformat(signature["signed_at"]).date() == datetime.now(UTC).date()
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        ({}, "Field required"),
+        (SIGNATURE | {"place": "  "}, "at least 1 character"),
+        ({k: v for k, v in SIGNATURE.items() if k != "signer_role"}, "signer_role"),
+        (SIGNATURE | {"signer_name": "x" * 201}, "at most 200 characters"),
+        (SIGNATURE | {"date": "2026-01-01"}, "Extra inputs"),
+    ],
+)
+async def test_a_signature_without_its_block_gets_422_and_changes_nothing__DPA_20(
+    parties: Parties, block: dict[str, Any], message: str
+) -> None:
+    draft = await parties.draft()
+    before = await parties.platform.count("agreements", OutboxMessage)
+    response = await parties.client.post(
+        f"/agreements/{draft['id']}/signatures", json=block, headers=parties.controller_admin()
+    )
+    assert response.status_code == 422
+    assert message in response.text
+    assert await parties.platform.count("agreements", Signature) == 0
+    assert await parties.platform.count("agreements", OutboxMessage) == before

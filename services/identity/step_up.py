@@ -1,0 +1,146 @@
+"""Step-up (ASVS 6.3.x, issue 13.2): proving oneself again, within a session, before a change
+that would hand the account to whoever holds the session.
+
+A stolen session (a laptop left open, a copied cookie) must not be enough to register the thief's
+passkey, remove the owner's, print new recovery codes or set a new password. Such a change needs
+an authentication of at most ``STEP_UP_MINUTES``: the session's own sign-in, or a step-up in it
+(the password and, for a user who has one, a second factor the policy accepts). A refused step-up
+counts toward the account's lock like a failed login (TOM-T5).
+"""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from services.identity import passkeys, store
+from services.identity.authority import Authority
+from services.identity.domain import recently_authenticated
+from services.identity.login import LoginRefused, _failure, _record_failure, usable_factors
+from services.identity.mfa import _accept_code, _accept_recovery_code
+from services.identity.tables import LoginSession, Organisation, UserAccount
+from shared.events import Actor
+from shared.events.contracts.identity import SessionVerified
+
+
+class StepUpRequired(Exception):
+    """The session's last authentication is too old for this change."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def require_recent(*, session: AsyncSession, user: UserAccount, session_id: str) -> None:
+    """Raise :class:`StepUpRequired` unless the caller's session authenticated its user within
+    the last few minutes."""
+    try:
+        login = await session.get(LoginSession, uuid.UUID(session_id))
+    except ValueError:
+        login = None
+    if (
+        login is None
+        or login.user_id != user.id
+        or login.revoked_at is not None
+        or not recently_authenticated(
+            signed_in_at=_aware(login.created_at),
+            verified_at=_aware(login.verified_at) if login.verified_at else None,
+            now=_now(),
+        )
+    ):
+        raise StepUpRequired
+
+
+async def options(
+    *, sessions: async_sessionmaker[AsyncSession], authority: Authority, user: UserAccount
+) -> dict[str, Any]:
+    """Passkey options for a step-up, naming the user's passkeys; LoginRefused if none."""
+    async with sessions() as session, session.begin():
+        allowed = await passkeys.passkeys_of(session=session, user_id=user.id)
+        if not allowed:
+            raise LoginRefused
+        return passkeys.authentication_options(session, authority, "step_up", user.id, allowed)
+
+
+async def step_up(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    authority: Authority,
+    user: UserAccount,
+    session_id: str,
+    password: str,
+    code: str | None,
+    recovery_code: str | None,
+    credential: dict[str, Any] | None,
+    address: str | None,
+) -> list[str]:
+    """Prove the password again, and a second factor where the user has one; the session then
+    counts as freshly authenticated. Returns the methods proven; raises LoginRefused."""
+    async with sessions() as session:
+        organisation = await session.get(Organisation, user.organisation_id)
+        assert organisation is not None
+        accepted = await usable_factors(session, store.second_factor_policy(organisation), user)
+    threshold = store.lockout_policy(organisation).threshold
+    async with sessions() as session, session.begin():
+        attempt = await store.reserve_attempt(
+            session=session, user_id=user.id, threshold=threshold, now=_now()
+        )
+    if attempt is None:
+        await _record_failure(sessions, authority, user, organisation, "locked", None, address)
+        raise LoginRefused
+    stored = user.password_hash
+    if not await asyncio.to_thread(authority.passwords.verify, stored, password):
+        await _record_failure(
+            sessions, authority, user, organisation, "credentials", attempt, address
+        )
+        raise LoginRefused
+    async with sessions() as session, session.begin():
+        methods = ["pwd"]
+        proven = user.mfa_enrolled_at is None
+        if not proven and credential is not None and "passkey" in accepted:
+            try:
+                await passkeys.verify_assertion(session, authority, credential, "step_up", user)
+                proven, methods = True, [*methods, "hwk"]
+            except passkeys.PasskeyRefused:
+                proven = False
+        elif not proven and code is not None and "otp" in accepted:
+            proven = await _accept_code(session, authority, user, code)
+            methods = [*methods, "otp"]
+        elif not proven and recovery_code is not None and "rec" in accepted:
+            proven = await _accept_recovery_code(session, authority, user, recovery_code)
+            methods = [*methods, "rec"]
+        if proven:
+            verified = await session.execute(
+                update(LoginSession)
+                .where(
+                    col(LoginSession.id) == uuid.UUID(session_id),
+                    col(LoginSession.user_id) == user.id,
+                    col(LoginSession.revoked_at).is_(None),
+                )
+                .values(verified_at=_now())
+            )
+            assert isinstance(verified, CursorResult)
+            proven = verified.rowcount == 1
+        if proven:
+            await store.clear_failures(session=session, user_id=user.id)
+            authority.outbox.add(
+                session,
+                type="dpa.identity.session.verified.v1",
+                tenant=str(user.organisation_id),
+                actor=Actor(id=str(user.id), organisation_id=str(user.organisation_id)),
+                subject=str(user.id),
+                data=SessionVerified(
+                    user_id=user.id, session_id=uuid.UUID(session_id), methods=methods
+                ),
+            )
+            return methods
+        await _failure(session, authority, user, organisation, "second_factor", attempt, address)
+    raise LoginRefused

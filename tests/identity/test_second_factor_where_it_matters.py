@@ -1,0 +1,175 @@
+"""MFA where it matters (issue 13.2, TOM-T2b, ASVS 6.3.3): the operator's staff, who reach
+customers' data under grants, always sign in with a second factor; a grant token is issued only
+to a session that was proven with one; and the changes that hand an account over (a second factor,
+recovery codes, the password) need a recent authentication (step-up)."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from sqlalchemy import update
+from sqlmodel import col
+
+from services.identity.tables import LoginSession, RecoveryCode
+from tests.identity.conftest import PASSWORD, Account, Identity, events_of
+from tests.support.authenticator import SoftwareAuthenticator
+
+
+async def test_every_user_of_an_operator_organisation_signs_in_with_a_second_factor__TOM_T2b(
+    identity: Identity,
+) -> None:
+    _, link = await identity.organisation("operator")
+    email = await identity._email_of_link(link)
+    assert (await identity.accept(link, PASSWORD)).status_code == 204
+    first = await identity.login(email, PASSWORD)
+    assert first.status_code == 200
+    assert "access_token" not in first.json()
+    assert first.json()["next"] == "enrol_second_factor"
+
+    admin = await identity.login_account(email, PASSWORD)  # sets up an app, as asked
+    member = await identity.member(admin)
+    assert jwt.decode(member.access_token, options={"verify_signature": False})["amr"] == [
+        "pwd",
+        "otp",
+    ]
+    policy = await identity.client.get("/policy", headers=admin.auth)
+    assert policy.json()["mfa"] == "everyone"
+    lowered = await identity.client.patch("/policy", json={"mfa": "admins"}, headers=admin.auth)
+    assert lowered.status_code == 422
+    assert "operator" in lowered.json()["detail"]
+    assert (await identity.client.get("/policy", headers=admin.auth)).json()["mfa"] == "everyone"
+
+
+async def test_a_grant_token_needs_a_session_proven_with_a_second_factor__TOM_O3_TOM_T2b(
+    identity: Identity,
+) -> None:
+    operator = await identity.admin("operator")
+    customer = await identity.admin()
+    body = {
+        "organisation_id": customer.organisation_id,
+        "reason": "Ticket 77: a broken annex",
+        "minutes": 30,
+    }
+    grant = await identity.client.post("/grants", json=body, headers=operator.auth)
+    assert grant.status_code == 201, grant.text
+    grant_id = grant.json()["id"]
+    approved = await identity.client.post(f"/grants/{grant_id}/approve", headers=customer.auth)
+    assert approved.status_code == 200, approved.text
+
+    # A session proven by the password alone (as sessions were before the operator's rule).
+    password_only = identity.platform.signer.issue(
+        user_id=operator.user_id,
+        organisation_id=operator.organisation_id,
+        roles=["admin"],
+        session_id=operator.session_id,
+        methods=["pwd"],
+        organisation_kind="operator",
+    )
+    refused = await identity.client.post(
+        f"/grants/{grant_id}/token", headers={"Authorization": f"Bearer {password_only}"}
+    )
+    assert refused.status_code == 403
+    assert "second factor" in refused.json()["detail"]
+    taken = await identity.client.post(f"/grants/{grant_id}/token", headers=operator.auth)
+    assert taken.status_code == 200, taken.text
+    claims = jwt.decode(taken.json()["access_token"], options={"verify_signature": False})
+    assert claims["amr"] == ["pwd", "otp"]
+    [activated] = await events_of(identity.platform, "dpa.identity.grant.activated.v1")
+    assert activated.data["grant_id"] == grant_id
+
+
+async def _age_session(identity: Identity, account: Account, minutes: int = 10) -> None:
+    """The account's session signed in (and last stepped up) ``minutes`` ago."""
+    past = datetime.now(UTC) - timedelta(minutes=minutes)
+    async with identity.platform.runtime("identity").sessions() as session, session.begin():
+        await session.execute(
+            update(LoginSession)
+            .where(col(LoginSession.id) == uuid.UUID(account.session_id))
+            .values(created_at=past, verified_at=None)
+        )
+
+
+async def test_a_second_factor_or_password_changes_only_after_a_recent_sign_in__TOM_T2b(
+    identity: Identity,
+) -> None:
+    """A session left open for hours does not let whoever finds it make the account theirs."""
+    admin = await identity.admin()
+    started = await identity.client.post("/me/mfa/totp", headers=admin.auth)
+    secret = started.json()["secret"]
+    confirmed = await identity.client.post(
+        "/me/mfa/totp/confirm", json={"code": identity.code(secret)}, headers=admin.auth
+    )
+    assert confirmed.status_code == 200
+    codes_before = await identity.platform.count("identity", RecoveryCode)
+    await _age_session(identity, admin)
+
+    change = {"current_password": PASSWORD, "new_password": "another long sentence of mine"}
+    for method, path, body in (
+        ("POST", "/me/mfa/recovery-codes", None),
+        ("POST", "/me/passkeys/options", None),
+        ("POST", "/me/password", change),
+    ):
+        refused = await identity.client.request(method, path, json=body, headers=admin.auth)
+        assert refused.status_code == 403, (path, refused.text)
+        assert "insufficient_user_authentication" in refused.headers["www-authenticate"]
+    assert await identity.platform.count("identity", RecoveryCode) == codes_before
+    assert (await identity.login(admin.email, PASSWORD)).status_code == 200  # password unchanged
+
+    wrong = await identity.client.post(
+        "/me/step-up", json={"password": "not my password at all"}, headers=admin.auth
+    )
+    assert wrong.status_code == 400  # the session stays: not a 401
+    no_code = await identity.client.post(
+        "/me/step-up", json={"password": PASSWORD}, headers=admin.auth
+    )
+    assert no_code.status_code == 400  # she has a second factor: the password is not enough
+    proven = await identity.client.post(
+        "/me/step-up",
+        json={"password": PASSWORD, "code": identity.code(secret, offset=1)},
+        headers=admin.auth,
+    )
+    assert proven.status_code == 200, proven.text
+    assert proven.json() == {"methods": ["pwd", "otp"], "valid_minutes": 5}
+    renewed = await identity.client.post("/me/mfa/recovery-codes", headers=admin.auth)
+    assert renewed.status_code == 200
+    issued = await events_of(
+        identity.platform, "dpa.identity.recovery_code.issued.v1", count=2, subject=admin.user_id
+    )
+    assert [entry.data["renewed"] for entry in issued] == [False, True]  # the owner is told
+    [verified] = await events_of(
+        identity.platform, "dpa.identity.session.verified.v1", subject=admin.user_id
+    )
+    assert verified.data["session_id"] == admin.session_id
+    failed = await events_of(
+        identity.platform, "dpa.identity.login.failed.v1", count=2, subject=admin.user_id
+    )
+    assert {entry.data["reason"] for entry in failed} >= {"credentials", "second_factor"}
+
+
+async def test_a_passkey_is_removed_only_after_a_recent_sign_in_with_one__TOM_T2b(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    device = SoftwareAuthenticator(origin=identity.authority.settings.passkey_origin)
+    options = await identity.client.post("/me/passkeys/options", headers=admin.auth)
+    registered = await identity.client.post(
+        "/me/passkeys",
+        json={"credential": device.create(options.json()), "name": "Laptop"},
+        headers=admin.auth,
+    )
+    assert registered.status_code == 201
+    passkey_id = registered.json()["passkey"]["id"]
+    await _age_session(identity, admin)
+    refused = await identity.client.delete(f"/me/passkeys/{passkey_id}", headers=admin.auth)
+    assert refused.status_code == 403
+    step = await identity.client.post("/me/step-up/options", headers=admin.auth)
+    assert step.status_code == 200, step.text
+    proven = await identity.client.post(
+        "/me/step-up",
+        json={"password": PASSWORD, "credential": device.get(step.json())},
+        headers=admin.auth,
+    )
+    assert proven.status_code == 200, proven.text
+    assert proven.json()["methods"] == ["pwd", "hwk"]
+    removed = await identity.client.delete(f"/me/passkeys/{passkey_id}", headers=admin.auth)
+    assert removed.status_code == 204
