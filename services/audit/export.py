@@ -29,6 +29,7 @@ from services.audit import search, tree
 from services.audit.checkpoints import (
     CheckpointSigner,
     checkpoint,
+    latest_checkpoint,
     public_checkpoint,
 )
 from services.audit.domain import (
@@ -138,6 +139,7 @@ async def _lines(
     language: Language,
 ) -> AsyncIterator[dict[str, Any]]:
     yield header
+    processors: dict[str, AuditCheckpoint | None] = {}  # each processor's latest checkpoint
     async with sessions() as session, session.begin():
         async for chunk in search.stream(
             session=session, organisation_id=organisation_id, where=where, up_to_index=size
@@ -150,7 +152,7 @@ async def _lines(
                     "sentence": public.sentence,
                 }
                 if entry.organisation_id != organisation_id:
-                    line["tree"] = entry.organisation_id  # a processor's entry, its own tree
+                    line |= await _processor_proof(session, processors, entry)
                 elif not header["complete"]:
                     try:
                         path = await tree.inclusion_proof(
@@ -163,6 +165,31 @@ async def _lines(
                         path = []
                     line["proof"] = [step.hex() for step in path]
                 yield line
+
+
+async def _processor_proof(
+    session: AsyncSession, processors: dict[str, AuditCheckpoint | None], entry: AuditEntry
+) -> dict[str, Any]:
+    """A processor's entry in its controller's export belongs to the processor's own tree: it
+    carries its inclusion proof to that tree's latest signed checkpoint, so the controller checks
+    it with the same pinned keys (none yet when the entry is newer than that checkpoint)."""
+    tree_of = entry.organisation_id
+    if tree_of not in processors:
+        processors[tree_of] = await latest_checkpoint(session, organisation_id=tree_of)
+    signed = processors[tree_of]
+    if signed is None or entry.log_index >= signed.size:
+        return {"tree": tree_of}
+    try:
+        path = await tree.inclusion_proof(
+            session, organisation_id=tree_of, index=entry.log_index, size=signed.size
+        )
+    except tree.NotInTree:
+        path = []  # a stored subtree is gone: the verifier names the entry
+    return {
+        "tree": tree_of,
+        "checkpoint": public_checkpoint(signed),
+        "proof": [step.hex() for step in path],
+    }
 
 
 def _line(entry: AuditEntry) -> dict[str, Any]:

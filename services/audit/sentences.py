@@ -119,9 +119,9 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} s'est connecté.",
     ),
     "dpa.identity.login.failed.v1": (
-        "{actor} tried to sign in as {record}, without success.",
-        "{actor} probeerde zich aan te melden als {record}, zonder succes.",
-        "{actor} a tenté de se connecter en tant que {record}, sans succès.",
+        "A sign-in to the account of {actor} failed.",
+        "Een aanmelding op het account van {actor} mislukte.",
+        "Une connexion au compte de {actor} a échoué.",
     ),
     "dpa.identity.account.locked.v1": (
         "The account {record} was locked after repeated failed sign-ins ({actor}).",
@@ -668,6 +668,9 @@ _WORDS: dict[str, tuple[str, str, str]] = {
 }
 _INDEX = {"en": 0, "nl": 1, "fr": 2}
 
+# Kinds whose sentence already says that it failed: no "(failed)" after it.
+TOLD_FAILED = frozenset({"dpa.identity.login.failed.v1", "dpa.notifier.delivery.failed.v1"})
+
 
 def _word(key: str, language: Language) -> str:
     return _WORDS[key][_INDEX[language]]
@@ -740,7 +743,7 @@ def sentence(told: Told, language: Language = DEFAULT_LANGUAGE) -> str:
         text = _word("unknown", language).format(actor=actor, type=told.event_type)
     else:
         text = templates[_INDEX[language]].format(actor=actor, record=record)
-    if told.outcome in ("denied", "failed"):
+    if told.outcome in ("denied", "failed") and told.event_type not in TOLD_FAILED:
         text = text[:-1] + _word(told.outcome, language) + text[-1]
     named = told.actor_name or told.pseudonym
     if named and text.startswith(named):

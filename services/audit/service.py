@@ -133,8 +133,9 @@ async def latest_note(
     principal: Principal,
     organisation_id: str,
 ) -> str:
-    """The latest checkpoint of an organisation's log as a signed note: the caller's own, or
-    that of the other party of one of its agreements (the controller follows its processors)."""
+    """The latest checkpoint of an organisation's log as a signed note (signed now if the log
+    grew since): the caller's own, or that of the other party of one of its agreements (the
+    controller follows its processors)."""
     try:
         wanted = str(uuid.UUID(organisation_id))
     except ValueError:
@@ -143,7 +144,7 @@ async def latest_note(
     async with session.begin():
         if wanted != own and not await search.parties(session, own, wanted):
             raise NotFound(organisation_id)
-        signed = await latest_checkpoint(session, organisation_id=wanted)
+        signed = await checkpoint(session, signer, organisation_id=wanted)
         if signed is None:
             raise NotFound(organisation_id)
         return signed_note(signed, signer)

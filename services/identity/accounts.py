@@ -48,7 +48,11 @@ def _now() -> datetime:
 
 
 def _actor(user: UserAccount) -> Actor:
-    return Actor(id=str(user.id), organisation_id=str(user.organisation_id))
+    return Actor(
+        id=str(user.id),
+        organisation_id=str(user.organisation_id),
+        name=user.display_name or None,
+    )
 
 
 async def _new_hash(

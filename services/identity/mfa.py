@@ -240,7 +240,11 @@ async def enrol_during_login(
         assert organisation is not None
         if store.second_factor_policy(organisation).requires_passkey(user.role):
             raise SecondFactorRefused("your organisation requires a passkey for admins")
-        actor = Actor(id=str(user.id), organisation_id=str(user.organisation_id))
+        actor = Actor(
+            id=str(user.id),
+            organisation_id=str(user.organisation_id),
+            name=user.display_name or None,
+        )
         if code is None:
             return await begin_enrolment(session=session, authority=authority, user=user)
         codes = await confirm_enrolment(

@@ -305,7 +305,11 @@ async def listed(
         session,
         type="dpa.identity.passkey.listed.v1",
         tenant=str(user.organisation_id),
-        actor=Actor(id=str(user.id), organisation_id=str(user.organisation_id)),
+        actor=Actor(
+            id=str(user.id),
+            organisation_id=str(user.organisation_id),
+            name=user.display_name or None,
+        ),
         subject=str(user.id),
         data=PasskeysListed(user_id=user.id, passkey_ids=[p.id for p in found]),
     )
@@ -611,7 +615,11 @@ async def enrol_during_login(
         if opened is None:
             raise LoginRefused
         challenge, user = opened
-        actor = Actor(id=str(user.id), organisation_id=str(user.organisation_id))
+        actor = Actor(
+            id=str(user.id),
+            organisation_id=str(user.organisation_id),
+            name=user.display_name or None,
+        )
         registered = await register(
             session=session,
             authority=authority,

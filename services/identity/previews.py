@@ -96,7 +96,11 @@ def _viewed(
         session,
         type="dpa.identity.link.viewed.v1",
         tenant=str(user.organisation_id),
-        actor=Actor(id=str(user.id), organisation_id=str(user.organisation_id)),
+        actor=Actor(
+            id=str(user.id),
+            organisation_id=str(user.organisation_id),
+            name=user.display_name or None,
+        ),
         subject=str(user.id),
         data=LinkViewed(link_id=link.id, user_id=user.id, purpose=link.purpose, fields=fields),
     )

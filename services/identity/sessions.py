@@ -165,7 +165,11 @@ async def refresh(
                 session,
                 type="dpa.identity.session.updated.v1",
                 tenant=str(user.organisation_id),
-                actor=Actor(id=str(user.id), organisation_id=str(user.organisation_id)),
+                actor=Actor(
+                    id=str(user.id),
+                    organisation_id=str(user.organisation_id),
+                    name=user.display_name or None,
+                ),
                 subject=str(login.id),
                 data=SessionRefreshed(user_id=user.id, session_id=login.id),
             )
@@ -235,7 +239,11 @@ async def live_sessions(
         session,
         type="dpa.identity.session.listed.v1",
         tenant=str(user.organisation_id),
-        actor=Actor(id=str(user.id), organisation_id=str(user.organisation_id)),
+        actor=Actor(
+            id=str(user.id),
+            organisation_id=str(user.organisation_id),
+            name=user.display_name or None,
+        ),
         subject=str(user.id),
         data=SessionsListed(user_id=user.id, session_ids=[login.id for login in found]),
     )

@@ -135,7 +135,11 @@ async def step_up(
                 session,
                 type="dpa.identity.session.verified.v1",
                 tenant=str(user.organisation_id),
-                actor=Actor(id=str(user.id), organisation_id=str(user.organisation_id)),
+                actor=Actor(
+                    id=str(user.id),
+                    organisation_id=str(user.organisation_id),
+                    name=user.display_name or None,
+                ),
                 subject=str(user.id),
                 data=SessionVerified(
                     user_id=user.id, session_id=uuid.UUID(session_id), methods=methods

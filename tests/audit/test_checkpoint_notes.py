@@ -39,13 +39,16 @@ async def test_the_latest_checkpoint_is_a_signed_note_its_controller_can_pin__DP
     await entries_of(audit, processor, 5)
     await entries_of(audit, stranger, 1)
     client = audit.clients["audit"]
+    # No checkpoint asked for: the note is signed when it is fetched.
+    path = f"/audit/organisations/{processor}/checkpoint"
+    first = await client.get(path, headers=reader(audit, controller))
+    assert first.status_code == 200
     signed = (await client.post("/audit/checkpoints", headers=reader(audit, processor))).json()
     published = (await client.get("/audit/checkpoint-key")).json()
     assert published["log_origin"] == ORIGIN
     key = notes.parse_key(published["note_verifier_key"])
     assert base64.b64encode(key.public_raw).decode() == published["public_key"]
 
-    path = f"/audit/organisations/{processor}/checkpoint"
     for organisation in (processor, controller):  # the log's own, and its controller's view
         answer = await client.get(path, headers=reader(audit, organisation))
         assert answer.status_code == 200, answer.text
@@ -66,6 +69,7 @@ async def test_the_latest_checkpoint_is_a_signed_note_its_controller_can_pin__DP
         )
         assert refused.status_code == 404, (caller, asked)
     assert (await client.get(path)).status_code == 401
+    assert notes.open_checkpoint(first.text, [key]).size == signed["size"]
 
 
 async def test_a_checkpoint_signed_before_notes_is_served_as_a_note_once_it_holds(
@@ -86,6 +90,6 @@ async def test_a_checkpoint_signed_before_notes_is_served_as_a_note_once_it_hold
     assert notes.open_checkpoint(answer.text, [key]).size == 2
     async with audit.runtime("audit").sessions() as session, session.begin():
         await session.execute(
-            insert(AuditCheckpoint).values(**signed | {"size": 3}, note_signature=None)
+            insert(AuditCheckpoint).values(**signed | {"root": "00" * 32}, note_signature=None)
         )  # a forged head: its JSON signature does not hold, so no note is signed for it
     assert (await client.get(path, headers=reader(audit, organisation))).status_code == 409

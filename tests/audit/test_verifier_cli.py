@@ -65,6 +65,7 @@ async def test_a_controller_verifies_export_proofs_and_note_with_the_package_alo
             "entries_checked": len(export.splitlines()) - 1,
             "first_bad_position": None,
             "problem": None,
+            "unproven": 0,
         },
     )
     lines = export.splitlines()
@@ -111,11 +112,53 @@ async def test_a_controller_verifies_export_proofs_and_note_with_the_package_alo
     vkey = json.loads(keys.read_text())["note_verifier_key"]
     origin = f"pactum.localhost/audit/{organisation}"
     code, report = pactum_verify("note", noted, "--key", vkey, "--origin", origin)
-    assert (code, report["tree_size"], report["root"]) == (0, latest["size"], latest["root"])
+    newest = (await client.get("/audit/checkpoints/latest", headers=headers)).json()
+    assert (code, report["tree_size"], report["root"]) == (0, newest["size"], newest["root"])
     code, report = pactum_verify("note", noted, "--key", vkey, "--origin", origin + "x")
     assert code == 1 and not report["valid"]
-    changed = _saved(tmp_path, "changed.txt", note.replace(f"\n{latest['size']}\n", "\n99\n"))
+    changed = _saved(tmp_path, "changed.txt", note.replace(f"\n{newest['size']}\n", "\n99\n"))
     assert pactum_verify("note", changed, "--key", vkey)[0] == 1
 
     assert pactum_verify("inclusion", keys, "--public-key", pin)[0] == 2  # not a proof
     assert pactum_verify("note", noted, "--key", "not-a-key")[0] == 2
+
+
+async def test_a_controller_verifies_its_processors_entries_it_is_shown__TOM_T3c(
+    audit: Platform, producer: Producer, tmp_path: Path
+) -> None:
+    controller, processor, agreement = (str(uuid.uuid4()) for _ in range(3))
+    parties = {"agreement_id": agreement, "controller_id": controller, "processor_id": processor}
+    read = {"agreement_id": agreement, "fields": ["annex"]}
+    await producer.send(
+        event(controller, type="dpa.agreements.agreement.created.v1", data=parties),
+        *(event(processor, actor="p-staff", data=read) for _ in range(3)),
+    )
+    await entries_of(audit, processor, 3)
+    client = audit.clients["audit"]
+    await client.post("/audit/checkpoints", headers=reader(audit, processor))
+    await producer.send(event(processor, actor="p-staff", data=read))  # after the checkpoint
+    await entries_of(audit, processor, 4)
+    keys = _saved(tmp_path, "keys.json", (await client.get("/audit/checkpoint-key")).json())
+
+    for query in ("", "?agreement=" + agreement):  # the whole view, and a filtered one
+        export = (await client.get(f"/audit/export{query}", headers=reader(audit, controller))).text
+        lines = export.splitlines()
+        theirs = [json.loads(line) for line in lines[1:] if '"tree"' in line]
+        assert len(theirs) == 4 and sum("proof" in line for line in theirs) == 3
+        code, report = pactum_verify(
+            "export", _saved(tmp_path, "view.jsonl", export), "--public-key", f"@{keys}"
+        )
+        assert (code, report["unproven"]) == (0, 1), report
+        assert report["entries_checked"] == (len(lines) - 1) - 1  # all but the unproven one
+
+        proven = next(line for line in theirs if "proof" in line)
+        forged = proven | {"leaf": proven["leaf"] | {"actor_id": "someone-else"}}
+        changed = "\n".join(
+            json.dumps(forged) if json.loads(line) == proven else line for line in lines
+        )
+        code, report = pactum_verify(
+            "export", _saved(tmp_path, "forged.jsonl", changed), "--public-key", f"@{keys}"
+        )
+        assert code == 1 and report["problem"] == (
+            f"entry {proven['leaf']['log_index']} of {processor}'s log does not match its leaf hash"
+        )

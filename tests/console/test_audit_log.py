@@ -161,6 +161,33 @@ def test_the_auditor_filters_to_supplier_interventions_checks_an_entry_and_verif
     done.value.save_as(spreadsheet)
     assert spreadsheet.read_text().splitlines()[0].startswith("time,actor,organisation,action")
 
+    # The processor's checkpoint, as a signed note to pin, verified with pactum-verify alone.
+    with page.expect_download() as done:
+        page.get_by_role(
+            "link", name=f"Checkpoint of the log of {scene.names['processor']}"
+        ).click()
+    note = tmp_path / "processor-checkpoint.txt"
+    done.value.save_as(note)
+    pinned = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pactum_verify",
+            "note",
+            str(note),
+            "--key",
+            json.loads(keys.read_text())["note_verifier_key"],
+            "--origin",
+            f"pactum.localhost/audit/{scene.processor_id}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert pinned.returncode == 0, pinned.stdout + pinned.stderr
+    assert json.loads(pinned.stdout)["tree_size"] >= 1
+
     # Older entries come a page at a time, by the log's cursor (no count of the whole log).
     page = koen.open("/audit")
     first_page = page.locator("table.audit-table tbody tr a").evaluate_all(
@@ -186,6 +213,9 @@ def test_the_auditor_filters_to_supplier_interventions_checks_an_entry_and_verif
     for person in (stranger, scene.support):
         person.open(entry_path)
         expect(person.page.get_by_role("heading", name=NOT_FOUND)).to_be_visible()
+    for path in (f"/audit/checkpoints/{scene.processor_id}.txt", "/audit/checkpoints/x.txt"):
+        stranger.open(path)  # the processor's checkpoint is for its customers, not for anyone
+        expect(stranger.page.get_by_role("heading", name=NOT_FOUND)).to_be_visible()
     stranger.open("/audit/entries/not-a-position")
     expect(stranger.page.get_by_role("heading", name=NOT_FOUND)).to_be_visible()
     stranger.open("/audit?supplier=yes&action=agreement-reads")

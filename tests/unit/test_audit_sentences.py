@@ -87,3 +87,14 @@ def test_a_kind_newer_than_the_table_is_told_by_its_type() -> None:
     assert sentence(told, "en") == (
         "The pactum system caused an event of type dpa.future.thing.done.v1."
     )
+
+
+def test_a_kind_that_says_it_failed_is_not_told_failed_twice() -> None:
+    told = Told(
+        event_type="dpa.identity.login.failed.v1",
+        actor_id="u1",
+        actor_type="user",
+        actor_name="Jan Peeters",
+        outcome="failed",
+    )
+    assert sentence(told, "en") == "A sign-in to the account of Jan Peeters failed."

@@ -70,11 +70,63 @@ def verify_export(lines: Iterable[str], *, public_key: KeySet | str | None = Non
         position, problem = refused
         return Report(False, 0, 0, position, problem)
     own = str(header.get("organisation_id"))
+    others: list[dict[str, Any]] = []
+    entries = _own_entries(records, own, others)
     if header.get("complete"):
         verifier = LogVerifier(list(header.get("checkpoints") or []), key)
-        return _verify_complete(records, own, verifier)
-    entries = (r for r in records if r.get("record") == "entry" and r.get("tree", own) == own)
-    return _verify_proofs(entries, header.get("checkpoint"), key)
+        report = _verify_complete(entries, own, verifier)
+    else:
+        report = _verify_proofs(entries, header.get("checkpoint"), key)
+    if not report.valid:
+        return report
+    for _ in entries:  # a report that stops early has not read every line yet
+        pass
+    return _verify_processors(others, key, report)
+
+
+def _own_entries(
+    records: Iterator[dict[str, Any]], own: str, others: list[dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    """The entries of the organisation's own tree; those of its processors' trees (a
+    controller's view) are put aside in ``others``."""
+    for record in records:
+        if record.get("record") != "entry":
+            continue
+        if record.get("tree", own) == own:
+            yield record
+        else:
+            others.append(record)
+
+
+def _verify_processors(entries: list[dict[str, Any]], keys: KeySet, report: Report) -> Report:
+    """A processor's entry in a controller's export carries its inclusion proof to the
+    processor's latest signed checkpoint: each is checked (the checkpoint under the same pinned
+    keys, and of the processor's own log); one newer than that checkpoint is counted unproven."""
+    checked, unproven = report.entries_checked, 0
+    held: dict[str, str | None] = {}
+    for entry in entries:
+        tree, point, leaf = str(entry["tree"]), entry.get("checkpoint"), entry["leaf"]
+        index = leaf.get("log_index")
+        if point is None:
+            unproven += 1
+            continue
+        signature = str(point.get("signature"))
+        if signature not in held:
+            problem = checkpoint_problem(point, keys)
+            if problem is None and (
+                point.get("organisation_id") != tree or leaf.get("organisation_id") != tree
+            ):
+                problem = "a processor's entry comes with another log's checkpoint"
+            held[signature] = problem
+        problem = held[signature] or verify_proven_entry(
+            leaf, entry.get("leaf_hash"), list(entry.get("proof") or []), point
+        )
+        if problem is not None:
+            return Report(
+                False, report.tree_size, checked, index, f"entry {index} of {tree}'s log {problem}"
+            )
+        checked += 1
+    return Report(True, report.tree_size, checked, unproven=unproven)
 
 
 HEADER_FIELDS = frozenset(
@@ -180,7 +232,7 @@ def _keys_problem(header: dict[str, Any]) -> str | None:
     return None
 
 
-def _verify_complete(records: Iterator[dict[str, Any]], own: str, verifier: LogVerifier) -> Report:
+def _verify_complete(records: Iterable[dict[str, Any]], own: str, verifier: LogVerifier) -> Report:
     """Rebuild the tree from every entry of the organisation's own tree, hashing each leaf as
     it is read and folding :data:`CHUNK` leaves at a time (only their hashes are kept)."""
     indexes: list[Any] = []

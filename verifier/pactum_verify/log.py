@@ -27,6 +27,9 @@ class Report:
     entries_checked: int
     first_bad_position: int | None = None
     problem: str | None = None
+    # A controller's export: processors' entries newer than their log's latest checkpoint,
+    # which carry no proof yet (export again after the next checkpoint to check them).
+    unproven: int = 0
 
 
 @dataclass

@@ -31,6 +31,7 @@ PAGE_SIZE = 50
 CURSOR_LIMIT = 2**62
 RECORD = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
 ACTOR = re.compile(r"^[A-Za-z0-9:._@-]{1,200}$")
+UUID_TEXT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def _(message: str) -> str:
@@ -440,7 +441,7 @@ async def export_audit_log(
     """Choose a format, download, and how to verify the download offline."""
     _query, errors = read_filters(request, values)
     kept = {k: v for k, v in values.items() if v}
-    people = await _people(request, person)
+    people, logs = await asyncio.gather(_people(request, person), _pinnable_logs(request, person))
     context = {
         "values": values,
         "errors": errors,
@@ -448,6 +449,7 @@ async def export_audit_log(
         "people": _people_options(request, people, values["person"]),
         "actions": _action_options(request),
         "query": urlencode(kept),
+        "logs": logs,
     }
     return render(request, "audit/export_audit_log.html", context, status=400 if errors else 200)
 
@@ -494,6 +496,51 @@ async def download_audit_log(
         media_type=media,
         headers=passed,
         background=BackgroundTask(answer.aclose),
+    )
+
+
+async def _pinnable_logs(request: Request, person: Person) -> list[tuple[str, str]]:
+    """The logs whose checkpoint this organisation may pin: its own, then the other party of
+    each of its agreements (a controller follows its processors' logs), by name."""
+    logs = {person.organisation_id: person.organisation_name}
+    if not person.is_operator:
+        try:
+            found = await apis_of(request).json(
+                "agreements", "GET", "/agreements", token=person.access_token, params={"limit": 100}
+            )
+        except ApiRefused:
+            found = {}
+        for agreement in found.get("items", []):
+            for side in ("controller", "processor"):
+                party = str(agreement.get(f"{side}_id") or "")
+                if party and party not in logs:
+                    logs[party] = str(agreement.get(f"{side}_name") or party)
+    own = [(person.organisation_id, logs.pop(person.organisation_id))]
+    return own + sorted(logs.items(), key=lambda item: item[1].lower())
+
+
+@router.get("/audit/checkpoints/{organisation_id}.txt")
+async def checkpoint_note(request: Request, person: LogReader, organisation_id: str) -> Response:
+    """An organisation's latest checkpoint as a C2SP signed note, to pin (its own log, or the
+    other party's of one of its agreements; any other answers the 404 page)."""
+    if not UUID_TEXT.match(organisation_id):
+        raise NotYours
+    try:
+        answer = await apis_of(request).call(
+            "audit",
+            "GET",
+            f"/audit/organisations/{organisation_id}/checkpoint",
+            token=person.access_token,
+        )
+    except ApiRefused as refused:
+        if refused.status in (404, 409):
+            raise NotYours from None
+        raise
+    name = f"checkpoint-{organisation_id}.txt"
+    return Response(
+        answer.text,
+        media_type="text/plain; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
     )
 
 
