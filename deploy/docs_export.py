@@ -32,10 +32,19 @@ DOCS = Path("docs")
 
 
 def build_app(service: str) -> FastAPI:
-    # The engine is created (never connected) while building the app: keep it off the disk.
-    os.environ[f"{PLATFORM_PREFIX}{service.upper()}_DATABASE_URL"] = "sqlite+aiosqlite://"
-    module = importlib.import_module(f"services.{service}.main")
-    app: FastAPI = module.create_app()
+    # The engine is created (never connected) while building the app: keep it off the disk,
+    # and leave the environment as it was (tests build apps beside others in one process).
+    variable = f"{PLATFORM_PREFIX}{service.upper()}_DATABASE_URL"
+    before = os.environ.get(variable)
+    os.environ[variable] = "sqlite+aiosqlite://"
+    try:
+        module = importlib.import_module(f"services.{service}.main")
+        app: FastAPI = module.create_app()
+    finally:
+        if before is None:
+            del os.environ[variable]
+        else:
+            os.environ[variable] = before
     return app
 
 

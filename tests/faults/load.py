@@ -183,6 +183,18 @@ class Load:
         )
         self.organisations = Organisations(processor=made[0], controllers=list(made[1:]))
         processor = self.organisations.processor
+        # The processor hears of its agreements too (issue 14): its contact takes those notices
+        # (without one they would go to its admins, which this load does not create).
+        contact = {
+            "topics": ["breach", "subprocessor", "agreement"],
+            "email": f"support@{processor[:8]}.example",
+            "user_id": f"support-{processor[:8]}",
+            "locale": "en",
+        }
+        done = await self.call(
+            "notifier.contact", "notifier", "POST", "/notifier/contacts", processor, json=contact
+        )
+        assert done.succeeded, f"notifier.contact: {done.status} {done.error}"
         for controller in self.organisations.controllers:
             contact = {
                 "topics": ["breach", "subprocessor", "agreement"],

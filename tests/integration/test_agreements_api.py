@@ -116,7 +116,7 @@ async def test_another_organisations_agreement_is_not_found__ASVS_8_4_1(platform
     assert foreign.status_code == missing.status_code == 404
     # Existence does not leak: the same problem, but for the path each request named.
     assert {**foreign.json(), "instance": ""} == {**missing.json(), "instance": ""}
-    assert listed.json() == {"items": []}
+    assert listed.json() == {"items": [], "next_cursor": None}
     assert (
         await client.get(f"/agreements/{agreement_id}", headers=platform.auth(owner))
     ).status_code == 200
