@@ -30,7 +30,8 @@ from asgi_lifespan import LifespanManager
 
 from bench.natsserver import NatsServer
 from bench.stats import summarise
-from services.agreements.main import AgreementsSettings, create_app
+from services.agreements.main import create_app
+from services.agreements.settings import AgreementsSettings
 from shared.auth import JwksSource, Role, TokenSigner
 
 ANNEX1 = {

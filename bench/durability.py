@@ -34,7 +34,7 @@ from bench.machine import describe
 from bench.raw import sample_envelope
 from bench.stats import summarise
 from deploy.natsserver import NatsCluster, NatsServer
-from services.agreements.main import AgreementsSettings
+from services.agreements.settings import AgreementsSettings
 from shared.broker import stream_config
 from shared.outbox import CONTENT_TYPE, MSG_ID_HEADER
 

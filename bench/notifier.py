@@ -31,7 +31,7 @@ from asgi_lifespan import LifespanManager
 
 from bench.natsserver import NatsServer, free_port
 from deploy.mailsink import MailSink
-from services.notifier import signing
+from services.notifier import webhook_signatures
 from services.notifier.main import NotifierSettings, create_app
 from shared.auth import JwksSource, Role, TokenSigner
 from shared.events import Actor, new_event
@@ -55,7 +55,9 @@ def _serve(receiver: _Receiver) -> ThreadingHTTPServer:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             headers = {key.lower(): value for key, value in self.headers.items()}
             ok = any(
-                signing.verify(secret=s, headers_=headers, body=body, now=int(time.time()))
+                webhook_signatures.verify(
+                    secret=s, headers_=headers, body=body, now=int(time.time())
+                )
                 for s in receiver.secrets
             )
             with receiver.lock:

@@ -32,11 +32,11 @@ from sqlmodel import col
 
 from bench.probes import CpuSnapshot, GcProbe, LogTally, RelayProbe, SqlProbe
 from bench.stats import summarise
-from services.agreements.main import AgreementsSettings
 from services.agreements.main import create_app as agreements_app
+from services.agreements.settings import AgreementsSettings
 from services.audit.consumers import DURABLE as AUDIT_DURABLE
-from services.audit.main import AuditSettings
 from services.audit.main import create_app as audit_app
+from services.audit.settings import AuditSettings
 from services.audit.store import AuditEntry
 from shared.auth import JwksSource, Role, TokenSigner
 from shared.events import Actor

@@ -16,7 +16,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry.sdk.trace import TracerProvider
 
 from bench.stats import summarise
-from services.agreements.main import AgreementsSettings
+from services.agreements.settings import AgreementsSettings
 from shared.broker import build_broker, stream_config
 from shared.events import Actor, new_event
 from shared.events.contracts.agreements import AgreementCreated

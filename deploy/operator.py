@@ -67,11 +67,11 @@ def service_settings(service: str) -> ServiceSettings:
 
         return IdentitySettings()
     if service == "agreements":
-        from services.agreements.main import AgreementsSettings
+        from services.agreements.settings import AgreementsSettings
 
         return AgreementsSettings()
     if service == "audit":
-        from services.audit.main import AuditSettings
+        from services.audit.settings import AuditSettings
 
         return AuditSettings()
     if service == "notifier":
@@ -261,7 +261,7 @@ def _rotate_checkpoint_key(out: TextIO) -> int:
     """Retire the audit checkpoint key: its public half joins the key ring next to the key file
     (published and used to verify the checkpoints it signed), a new key takes its place."""
     from services.audit.checkpoints import ring_of, rotate
-    from services.audit.main import AuditSettings
+    from services.audit.settings import AuditSettings
 
     settings = service_settings("audit")
     assert isinstance(settings, AuditSettings)
@@ -288,7 +288,7 @@ def _rotate_checkpoint_key(out: TextIO) -> int:
 
 async def _checkpoint(out: TextIO) -> int:
     from services.audit.checkpoints import CheckpointSigner, checkpoint_due
-    from services.audit.main import AuditSettings
+    from services.audit.settings import AuditSettings
 
     settings = service_settings("audit")
     assert isinstance(settings, AuditSettings)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import Table, event, inspect, text
+from sqlalchemy import Column, DateTime, Table, event, inspect, text
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
@@ -19,9 +19,14 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from shared.moments import as_utc
+
+
+def moment(nullable: bool = False) -> Any:
+    """A model field for a moment in time, stored with its offset (``TIMESTAMPTZ``)."""
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
 
 
 def normalise_url(url: str) -> str:

@@ -4,60 +4,30 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import ClassVar
 
 from fastapi import FastAPI
-from pydantic import Field
 from sqlalchemy import func, select
 from sqlmodel import col
 
 from services.agreements import errors, seed, sweep
 from services.agreements.breaches import api as breaches_api
-from services.agreements.breaches import store as breaches_store
 from services.agreements.closure import api as closure_api
-from services.agreements.closure import store as closure_store
 from services.agreements.closure.certificates import CertificateKey
 from services.agreements.commitments import api as commitments_api
 from services.agreements.commitments import consumers as staff_consumer
-from services.agreements.commitments import store as commitments_store
 from services.agreements.directory import consumers as directory_consumer
-from services.agreements.directory import store as directory
 from services.agreements.lifecycle import api as lifecycle_api
-from services.agreements.lifecycle import store as lifecycle_store
+from services.agreements.settings import AgreementsSettings
+from services.agreements.store import TABLES
 from services.agreements.subprocessors import api as subprocessors_api
 from services.agreements.subprocessors import service as subprocessors_service
-from services.agreements.subprocessors import store as subprocessors_store
 from shared import error_answers
 from shared.auth import JwksSource
 from shared.outbox import OutboxMessage
 from shared.runtime import ServiceRuntime
+
+__all__ = ["TABLES", "AgreementsSettings", "create_app"]
 from shared.settings import ServiceSettings
-
-
-class AgreementsSettings(ServiceSettings):
-    service: ClassVar[str] = "agreements"
-
-    deadline_sweep_seconds: float = Field(
-        default=60.0, gt=0, description="How often passed deadlines and retention are applied."
-    )
-    staff_retention_days: int = Field(
-        default=365, ge=1, description="Days a removed staff member's name is kept (TOM-T1)."
-    )
-    breach_contact_retention_days: int = Field(
-        default=1825, ge=1, description="Days a breach report's contact point is kept (TOM-T1)."
-    )
-
-
-TABLES = (
-    lifecycle_store.Agreement.__table__,  # type: ignore[attr-defined]
-    lifecycle_store.AgreementVersion.__table__,  # type: ignore[attr-defined]
-    lifecycle_store.Signature.__table__,  # type: ignore[attr-defined]
-    *subprocessors_store.TABLES,
-    *breaches_store.TABLES,
-    *commitments_store.TABLES,
-    *closure_store.TABLES,
-    *directory.TABLES,
-)
 
 
 async def _relay_at_rest(runtime: ServiceRuntime, *, within: float = 2.0) -> None:

@@ -1,14 +1,9 @@
 """Composition root of the audit service: wiring only."""
 
-from pathlib import Path
-from typing import ClassVar
-
 from fastapi import FastAPI
-from pydantic import Field
 
 from services.audit import api, proof_api
 from services.audit.checkpoints import (
-    DEFAULT_ORIGIN,
     CheckpointSigner,
     SigningRounds,
     checkpoint_status,
@@ -16,32 +11,14 @@ from services.audit.checkpoints import (
 )
 from services.audit.consumers import DURABLE, record_entries
 from services.audit.erasure import run_retention
+from services.audit.settings import AuditSettings
 from services.audit.store import TABLES
 from shared import error_answers
 from shared.auth import JwksSource
 from shared.runtime import ServiceRuntime
+
+__all__ = ["AuditSettings", "create_app"]
 from shared.settings import ServiceSettings
-
-
-class AuditSettings(ServiceSettings):
-    service: ClassVar[str] = "audit"
-
-    consumer_batch_size: int = Field(default=512, ge=1, le=1024)
-    checkpoint_key_file: Path | None = None  # default: <var_dir>/audit/checkpoint-key.pem
-    checkpoint_interval_seconds: float = Field(default=60.0, gt=0)
-    # The transparency-log origin: checkpoint notes name "<origin>/<organisation id>" and the
-    # checkpoint key is named "<origin>" (schema-less URL of the log, C2SP tlog-checkpoint).
-    log_origin: str = Field(
-        default=DEFAULT_ORIGIN, min_length=1, max_length=200, pattern=r"^[^\s+]+$"
-    )
-    # How far an external producer's event ``time`` may be from now (POST /audit/events).
-    external_time_skew_seconds: float = Field(default=300.0, gt=0, le=86400)
-    personal_data_retention_days: int = Field(default=365, ge=1)
-    retention_check_seconds: float = Field(default=3600.0, gt=0)
-
-    @property
-    def checkpoint_key_path(self) -> Path:
-        return self.checkpoint_key_file or self.var_dir / "audit" / "checkpoint-key.pem"
 
 
 def create_app(

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifier import ledger, store
 from services.notifier.addressing import address
-from services.notifier.clocks import close_clock, open_clock
 from services.notifier.notices import ContactCheck, Notice
 from services.notifier.plans import plan_for
+from services.notifier.reminders import close_clock, open_clock
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import Receipt
 from shared.broker import BatchHandler

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from services.notifier import ledger, mail, store, webhooks
 from services.notifier.addressing import SYSTEM, address, alert_unreached
-from services.notifier.clocks import remind
 from services.notifier.domain import (
     Channel,
     DeliveryStatus,
@@ -32,10 +31,11 @@ from services.notifier.domain import (
     next_attempt,
     should_disable_endpoint,
 )
+from services.notifier.identity_client import IdentityDirectory, LinkGone
 from services.notifier.ledger import Attempt, Delivery
-from services.notifier.links import IdentityDirectory, LinkGone
 from services.notifier.mail import Mail, Outcome
 from services.notifier.notices import Notice
+from services.notifier.reminders import remind
 from services.notifier.settings import NotifierSettings
 from services.notifier.templates import render_link
 from shared.events.contracts.notifier import DeliveryAttempted, EndpointChanged

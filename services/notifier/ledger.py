@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from services.notifier.domain import Channel, DeliveryStatus
-from services.notifier.store import moment
+from shared.database import moment
 
 
 class Delivery(SQLModel, table=True):

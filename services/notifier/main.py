@@ -6,23 +6,13 @@ from fastapi import FastAPI
 from services.notifier import api, evidence_api, link_redirects
 from services.notifier.consumers import DURABLE, notice_handler
 from services.notifier.dispatch import Dispatcher, delivery_counter
-from services.notifier.ledger import TABLES as LEDGER_TABLES
-from services.notifier.links import IdentityDirectory
+from services.notifier.identity_client import IdentityDirectory
 from services.notifier.settings import NotifierSettings
-from services.notifier.store import Contact, Endpoint, OrganisationSettings, Preference, Receipt
+from services.notifier.store import TABLES
 from shared import error_answers
 from shared.auth import JwksSource
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
-
-TABLES = (
-    Receipt.__table__,  # type: ignore[attr-defined]
-    Contact.__table__,  # type: ignore[attr-defined]
-    Endpoint.__table__,  # type: ignore[attr-defined]
-    Preference.__table__,  # type: ignore[attr-defined]
-    OrganisationSettings.__table__,  # type: ignore[attr-defined]
-    *LEDGER_TABLES,
-)
 
 __all__ = ["NotifierSettings", "create_app"]
 

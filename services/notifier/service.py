@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifier import signing, store
+from services.notifier import store, webhook_signatures
 from services.notifier.domain import Locale, check_endpoint_url
 from services.notifier.schemas import (
     ContactCreate,
@@ -147,7 +147,7 @@ async def add_endpoint(
             organisation_id=principal.organisation_id,
             url=url,
             topics=sorted({topic.value for topic in body.topics}),
-            secret=signing.new_secret(),
+            secret=webhook_signatures.new_secret(),
             created_at=_now(),
         )
         session.add(endpoint)
@@ -202,7 +202,7 @@ async def change_endpoint(
         if change == "rotate":
             endpoint.previous_secret = endpoint.secret
             endpoint.previous_until = _now() + ROTATION_OVERLAP
-            endpoint.secret = signing.new_secret()
+            endpoint.secret = webhook_signatures.new_secret()
             _endpoint_event(outbox, session, principal, endpoint, "updated", "secret rotated")
         elif change == "enable":
             endpoint.enabled = True

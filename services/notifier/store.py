@@ -12,11 +12,9 @@ from sqlalchemy import JSON, Column, DateTime, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
+from services.notifier import ledger
 from services.notifier.domain import Locale
-
-
-def moment(nullable: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+from shared.database import moment
 
 
 class Receipt(SQLModel, table=True):
@@ -170,3 +168,15 @@ async def preferences_of(
         )
     )
     return {row.user_id: row for row in rows.all()}
+
+
+# What the notifier's migrations migrate to (services/notifier/migrations): these tables and the
+# delivery ledger's.
+TABLES: tuple[Any, ...] = (
+    Receipt.__table__,  # type: ignore[attr-defined]
+    Contact.__table__,  # type: ignore[attr-defined]
+    Endpoint.__table__,  # type: ignore[attr-defined]
+    Preference.__table__,  # type: ignore[attr-defined]
+    OrganisationSettings.__table__,  # type: ignore[attr-defined]
+    *ledger.TABLES,
+)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from services.notifier import signing
+from services.notifier import webhook_signatures
 from services.notifier.domain import is_public_address
 from services.notifier.mail import Outcome
 from services.notifier.store import Endpoint
@@ -47,7 +47,7 @@ async def call(
     if endpoint.previous_secret and until is not None and _epoch(until) > moment:
         secrets_.append(endpoint.previous_secret)  # a rotation's overlap: both sign
     payload = body.encode()
-    headers = signing.headers(
+    headers = webhook_signatures.headers(
         secrets_=secrets_, message_id=message_id, timestamp=int(moment), body=payload
     )
     try:

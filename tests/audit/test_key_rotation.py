@@ -19,7 +19,7 @@ from pactum_verify.keys import checkpoint_note, key_id_of
 from sqlalchemy import insert
 
 from services.audit.checkpoints import ring_of, rotate
-from services.audit.main import AuditSettings
+from services.audit.settings import AuditSettings
 from services.audit.store import AuditCheckpoint
 from tests.audit.conftest import Producer, entries_of, event, reader
 from tests.support.platform import Platform

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from services.notifier import signing
+from services.notifier import webhook_signatures
 from tests.console.people import Person, check_accessibility, shot
 from tests.console.platform import ConsolePlatform, unique_email
 from tests.support.nats import free_port
@@ -60,7 +60,9 @@ def receiver() -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             headers = {key.lower(): value for key, value in self.headers.items()}
             verified = any(
-                signing.verify(secret=secret, headers_=headers, body=body, now=int(time.time()))
+                webhook_signatures.verify(
+                    secret=secret, headers_=headers, body=body, now=int(time.time())
+                )
                 for secret in state.secrets
             )
             state.calls.append(Call(headers, body, verified))

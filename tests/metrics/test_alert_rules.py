@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped]  # (PyYAML ships no type hints)
 
-from services.audit.main import AuditSettings
+from services.audit.settings import AuditSettings
 from shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]

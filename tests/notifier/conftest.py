@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from deploy.mailsink import MailSink
-from services.notifier import signing
+from services.notifier import webhook_signatures
 from services.notifier.dispatch import Dispatcher
 from services.notifier.ledger import Attempt, Delivery, InboxItem
 from shared.auth import Role
@@ -65,7 +65,9 @@ def _receiver_handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             headers = {key.lower(): value for key, value in self.headers.items()}
             verified = any(
-                signing.verify(secret=s, headers_=headers, body=body, now=int(time.time()))
+                webhook_signatures.verify(
+                    secret=s, headers_=headers, body=body, now=int(time.time())
+                )
                 for s in receiver.secrets
             )
             receiver.calls.append(Call(self.path, headers, body, verified))

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.notifier import signing
+from services.notifier import webhook_signatures
 from services.notifier.domain import (
     Channel,
     Locale,
@@ -28,19 +28,23 @@ def test_signature_matches_the_standard_webhooks_reference_vector() -> None:
     # From the Standard Webhooks specification's reference implementations.
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     body = b'{"test": 2432232314}'
-    signature = signing.sign(
+    signature = webhook_signatures.sign(
         secret=secret, message_id="msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp=1614265330, body=body
     )
     assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
 
 def test_a_receiver_refuses_a_tampered_body_an_old_timestamp_and_a_wrong_secret() -> None:
-    secret, other = signing.new_secret(), signing.new_secret()
-    headers = signing.headers(secrets_=[secret], message_id="msg_1", timestamp=1000, body=b"{}")
-    assert signing.verify(secret=secret, headers_=headers, body=b"{}", now=1000)
-    assert not signing.verify(secret=secret, headers_=headers, body=b"{ }", now=1000)
-    assert not signing.verify(secret=secret, headers_=headers, body=b"{}", now=1000 + 301)
-    assert not signing.verify(secret=other, headers_=headers, body=b"{}", now=1000)
+    secret, other = webhook_signatures.new_secret(), webhook_signatures.new_secret()
+    headers = webhook_signatures.headers(
+        secrets_=[secret], message_id="msg_1", timestamp=1000, body=b"{}"
+    )
+    assert webhook_signatures.verify(secret=secret, headers_=headers, body=b"{}", now=1000)
+    assert not webhook_signatures.verify(secret=secret, headers_=headers, body=b"{ }", now=1000)
+    assert not webhook_signatures.verify(
+        secret=secret, headers_=headers, body=b"{}", now=1000 + 301
+    )
+    assert not webhook_signatures.verify(secret=other, headers_=headers, body=b"{}", now=1000)
 
 
 def test_breach_reminders_fall_at_24_48_and_60_hours_of_the_72_hour_clock__TOM_O4() -> None:

@@ -170,9 +170,11 @@ async def _calls(receiver: Receiver) -> list[Call]:
 def _reverify(receiver: Receiver, call: Call) -> bool:
     import time
 
-    from services.notifier import signing
+    from services.notifier import webhook_signatures
 
     return any(
-        signing.verify(secret=s, headers_=call.headers, body=call.body, now=int(time.time()))
+        webhook_signatures.verify(
+            secret=s, headers_=call.headers, body=call.body, now=int(time.time())
+        )
         for s in receiver.secrets
     )

@@ -109,7 +109,7 @@ async def test_rotating_the_checkpoint_key_retires_the_old_public_half(
     environment: Path,
 ) -> None:
     from services.audit.checkpoints import CheckpointSigner, retired_keys
-    from services.audit.main import AuditSettings
+    from services.audit.settings import AuditSettings
 
     key_file = AuditSettings().checkpoint_key_path
     running = CheckpointSigner.load_or_create(key_file)  # what the audit service does on start
@@ -133,7 +133,7 @@ async def test_rotating_the_checkpoint_key_retires_the_old_public_half(
 async def test_rotating_a_missing_or_broken_checkpoint_key_is_bad_usage(
     environment: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from services.audit.main import AuditSettings
+    from services.audit.settings import AuditSettings
 
     code, _ = await pactum("rotate-key", "checkpoint")
     assert code == 2

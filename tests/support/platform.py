@@ -13,10 +13,10 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from services.agreements.main import AgreementsSettings
 from services.agreements.main import create_app as agreements_app
-from services.audit.main import AuditSettings
+from services.agreements.settings import AgreementsSettings
 from services.audit.main import create_app as audit_app
+from services.audit.settings import AuditSettings
 from services.audit.store import AuditEntry
 from services.identity.main import IdentitySettings
 from services.identity.main import create_app as identity_app

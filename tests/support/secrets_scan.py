@@ -160,12 +160,12 @@ def _instrument() -> None:
     """Remember every secret identity and the notifier generate or check during the run."""
     from services.identity import onetime, totp
     from services.identity.passwords import Passwords
-    from services.notifier import signing
+    from services.notifier import webhook_signatures
 
     _wrap(onetime, "new_secret", lambda result, _: [result])
     _wrap(totp, "new_secret", lambda result, _: [result])
     _wrap(totp, "new_recovery_codes", lambda result, _: list(result))
-    _wrap(signing, "new_secret", lambda result, _: [result])
+    _wrap(webhook_signatures, "new_secret", lambda result, _: [result])
     _wrap(Passwords, "hash", lambda _, args: [a for a in args[1:] if isinstance(a, str)])
 
 

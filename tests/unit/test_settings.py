@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from services.agreements.main import AgreementsSettings
-from services.audit.main import AuditSettings
+from services.agreements.settings import AgreementsSettings
+from services.audit.settings import AuditSettings
 from shared.settings import nats_servers, nats_url_without_credentials
 
 

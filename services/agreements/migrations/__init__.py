@@ -6,6 +6,6 @@ drafts one against a database at head; review it by hand before committing.
 tests/operations/test_migrations.py fails until the revisions and the models agree.
 """
 
-from services.agreements.main import TABLES
+from services.agreements.store import TABLES
 
 __all__ = ["TABLES"]

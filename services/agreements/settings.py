@@ -1,0 +1,21 @@
+"""The agreements service's settings (``PACTUM_AGREEMENTS_*``), on top of every service's."""
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from shared.settings import ServiceSettings
+
+
+class AgreementsSettings(ServiceSettings):
+    service: ClassVar[str] = "agreements"
+
+    deadline_sweep_seconds: float = Field(
+        default=60.0, gt=0, description="How often passed deadlines and retention are applied."
+    )
+    staff_retention_days: int = Field(
+        default=365, ge=1, description="Days a removed staff member's name is kept (TOM-T1)."
+    )
+    breach_contact_retention_days: int = Field(
+        default=1825, ge=1, description="Days a breach report's contact point is kept (TOM-T1)."
+    )
