@@ -59,8 +59,11 @@ async def test_a_connection_stopped_while_it_closes_still_closes(order: str) -> 
     done, _ = await asyncio.wait([closing], timeout=HANG)
 
     assert closing in done
-    if order == "stop_then_close":  # aiosqlite's answer to a close after a stop; SQLAlchemy's
-        assert isinstance(closing.exception(), ValueError)  # close() takes it as closed
+    if order == "stop_then_close":
+        # A close after a stop ends either way: aiosqlite answers ValueError once its worker has
+        # taken the stop (SQLAlchemy's close() takes that as closed), or closes as usual when
+        # the close reaches the worker first; which one is up to the worker thread's timing.
+        assert closing.exception() is None or isinstance(closing.exception(), ValueError)
     else:
         assert closing.exception() is None
     connection._thread.join(timeout=HANG)
