@@ -101,12 +101,17 @@ class Outbox:
             outcome=outcome,
             client_address=client_address.get(),
         )
+        return self.add_envelope(session, envelope)
+
+    def add_envelope(self, session: AsyncSession, envelope: Envelope) -> Envelope:
+        """Record an event built elsewhere (audit's external producers send whole envelopes):
+        the row commits with the session's transaction and the relay is handed it after."""
         row = Pending(
             event_id=envelope.id,
             subject=envelope.nats_subject,
             event_type=envelope.type,
             envelope=envelope.to_json().decode(),
-            traceparent=traceparent,
+            traceparent=envelope.traceparent,
         )
         session.add(
             OutboxMessage(

@@ -111,16 +111,7 @@ async def accept(
         )
         if seen is not None:
             return envelope, False
-        session.add(
-            OutboxMessage(
-                event_id=envelope.id,
-                subject=envelope.nats_subject,
-                event_type=envelope.type,
-                envelope=envelope.to_json().decode(),
-                created_at=envelope.time,
-            )
-        )
-        session.info["pactum_outbox"] = outbox  # wake the relay after the commit
+        outbox.add_envelope(session, envelope)
     return envelope, True
 
 
