@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from pactum_verify.keys import checkpoint_note
 
 from services.console.audit import proofs
 
@@ -110,8 +111,8 @@ def test_every_index_of_every_tree_up_to_40_leaves_verifies_and_a_swapped_step_d
 
 def test_an_index_outside_the_tree_never_verifies() -> None:
     leaf = proofs.leaf_hash(b"x")
-    assert proofs.root_from_inclusion(1, 1, leaf, []) is None
-    assert proofs.root_from_inclusion(-1, 4, leaf, []) is None
+    assert not proofs.included(1, 1, leaf, [], leaf)  # index beyond the tree
+    assert not proofs.included(-1, 4, leaf, [], leaf)  # negative index
     assert proofs.included(0, 1, leaf, [], leaf)
 
 
@@ -128,9 +129,12 @@ def _signed(
         "signed_at": signed_at,
         "key_id": key_id,
     }
-    checkpoint["signature"] = base64.b64encode(
-        key.sign(proofs.checkpoint_text(checkpoint))
-    ).decode()
+    # The signed text as docs/audit.md ("Tamper evidence") defines it, written out here.
+    signed_text = (
+        f"pactum audit log org-1\n{size}\n"
+        f"{base64.b64encode(bytes.fromhex(CT_ROOTS[size])).decode()}\n{signed_at}\n"
+    ).encode()
+    checkpoint["signature"] = base64.b64encode(key.sign(signed_text)).decode()
     published = {
         "key_id": key_id,
         "public_key": base64.b64encode(raw).decode(),
@@ -144,9 +148,13 @@ def _signed(
 def test_the_signed_text_is_the_documented_note() -> None:
     checkpoint, _ = _signed()
     root = base64.b64encode(bytes.fromhex(CT_ROOTS[8])).decode()
-    assert proofs.checkpoint_text(checkpoint) == (
-        f"pactum audit log org-1\n8\n{root}\n2026-12-06T03:00:00Z\n".encode()
+    signed = checkpoint_note(  # what the console checks the signature over (pactum_verify)
+        organisation_id=checkpoint["organisation_id"],
+        size=checkpoint["size"],
+        root=bytes.fromhex(checkpoint["root"]),
+        signed_at=checkpoint["signed_at"],
     )
+    assert signed == (f"pactum audit log org-1\n8\n{root}\n2026-12-06T03:00:00Z\n".encode())
 
 
 def test_a_whole_proof_holds_and_each_kind_of_tampering_is_named() -> None:

@@ -4,74 +4,23 @@ The audit service answers an entry's inclusion proof (the audit path from its le
 the latest signed tree) and that checkpoint. The console does not take the service's word for
 it: it recomputes the root from the leaf hash and the path (RFC 9162, 2.1.3.2), and checks the
 checkpoint's Ed25519 signature over its signed text with the published key that its ``key_id``
-names. Nothing here imports the audit service: this is the console's own small verifier.
+names. Nothing here imports the audit service: the console checks with ``pactum_verify``, the
+standalone verifier anyone can install (``verifier/``), as a controller would.
 """
 
-import base64
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pactum_verify.keys import signature_holds
+from pactum_verify.merkle import leaf_hash, node_hash, verify_inclusion
 
-
-def leaf_hash(leaf: bytes) -> bytes:
-    """RFC 9162 2.1.1: the hash of a leaf, ``SHA-256(0x00 || leaf)``."""
-    return hashlib.sha256(b"\x00" + leaf).digest()
-
-
-def node_hash(left: bytes, right: bytes) -> bytes:
-    """RFC 9162 2.1.1: the hash of an inner node, ``SHA-256(0x01 || left || right)``."""
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
-def root_from_inclusion(index: int, size: int, leaf: bytes, path: list[bytes]) -> bytes | None:
-    """RFC 9162 2.1.3.2: the root that ``path`` leads to from the leaf at ``index``, or None when
-    the path cannot belong to a tree of ``size`` leaves."""
-    if not 0 <= index < size:
-        return None
-    fn, sn, result = index, size - 1, leaf
-    for sibling in path:
-        if sn == 0:
-            return None
-        if fn & 1 or fn == sn:
-            result = node_hash(sibling, result)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            result = node_hash(result, sibling)
-        fn >>= 1
-        sn >>= 1
-    return result if sn == 0 else None
+__all__ = ["ProofCheck", "check_inclusion", "included", "key_for", "leaf_hash", "node_hash"]
 
 
 def included(index: int, size: int, leaf: bytes, path: list[bytes], root: bytes) -> bool:
-    """Is the leaf hash ``leaf`` at ``index`` in the tree of ``size`` leaves with root ``root``?"""
-    return root_from_inclusion(index, size, leaf, path) == root
-
-
-def checkpoint_text(checkpoint: dict[str, Any]) -> bytes:
-    """The text a checkpoint's signature covers (docs/audit.md, "Tamper evidence")."""
-    root = bytes.fromhex(str(checkpoint["root"]))
-    return (
-        f"pactum audit log {checkpoint['organisation_id']}\n{int(checkpoint['size'])}\n"
-        f"{base64.b64encode(root).decode()}\n{checkpoint['signed_at']}\n"
-    ).encode()
-
-
-def signature_holds(checkpoint: dict[str, Any], public_key: str) -> bool:
-    """Is the checkpoint validly signed (Ed25519) by ``public_key`` (base64, raw 32 bytes)?"""
-    try:
-        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key, validate=True))
-        key.verify(
-            base64.b64decode(str(checkpoint["signature"]), validate=True),
-            checkpoint_text(checkpoint),
-        )
-    except (InvalidSignature, KeyError, ValueError, TypeError):
-        return False
-    return True
+    """Is the leaf hash ``leaf`` at ``index`` in the tree of ``size`` leaves with root ``root``?
+    (RFC 9162 2.1.3.2, as the standalone verifier ``pactum_verify`` checks it.)"""
+    return verify_inclusion(index, size, leaf, path, root)
 
 
 def key_for(checkpoint: dict[str, Any], published: dict[str, Any]) -> dict[str, Any] | None:
