@@ -19,6 +19,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from services.console.domain import LANGUAGES
+from shared.moments import as_utc
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -52,10 +53,6 @@ def babel_locale(language: str) -> Locale:
     return Locale.parse(BABEL_LOCALES.get(language, "nl_BE"))
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def brussels_moment(value: str) -> datetime | None:
     """A Brussels wall-clock time from a form's ``datetime-local`` field
     (``2026-12-06T09:30``) as an aware UTC moment, or None if it is not one."""
@@ -72,8 +69,8 @@ def parse_time(value: str | datetime | None) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return _aware(value)
-    return _aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        return as_utc(value)
+    return as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
 ZONE_SAID = {"nl": "Brusselse tijd", "fr": "heure de Bruxelles", "en": "Brussels time"}

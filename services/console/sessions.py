@@ -29,6 +29,7 @@ from services.console.domain import (
 )
 from services.console.keys import ConsoleKey
 from services.console.store import ConsoleSession
+from shared.moments import as_utc
 
 log = structlog.get_logger("pactum.console")
 
@@ -131,7 +132,7 @@ class SessionBook:
             row = await session.get(ConsoleSession, session_key(cookie))
         if row is None or row.stage == Stage.active or row.sealed_challenge is None:
             return None
-        if now() >= _aware(row.expires_at):
+        if now() >= as_utc(row.expires_at):
             await self.end(cookie)
             return None
         challenge = self.key.open(row.sealed_challenge, context=f"challenge|{row.email}")
@@ -192,14 +193,14 @@ class SessionBook:
             return None
         moment = now()
         if self.lifetimes.expired(
-            created_at=_aware(row.created_at), last_seen_at=_aware(row.last_seen_at), now=moment
+            created_at=as_utc(row.created_at), last_seen_at=as_utc(row.last_seen_at), now=moment
         ):
             await self.end(cookie)
             return None
         access = await self._fresh_access(row, moment)
         if access is None:
             return None
-        if moment - _aware(row.last_seen_at) >= SEEN_GRANULARITY:
+        if moment - as_utc(row.last_seen_at) >= SEEN_GRANULARITY:
             # A write per page would cost more than the page itself on SQLite (a commit each);
             # idle time is measured to the minute.
             async with self.sessions() as session, session.begin():
@@ -223,7 +224,7 @@ class SessionBook:
         )
 
     async def _fresh_access(self, row: ConsoleSession, moment: datetime) -> str | None:
-        expires = _aware(row.access_expires_at) if row.access_expires_at else None
+        expires = as_utc(row.access_expires_at) if row.access_expires_at else None
         if not needs_refresh(expires, moment) and row.sealed_access:
             return self.key.open(row.sealed_access, context=f"access|{row.id}")
         async with self.sessions() as session, session.begin():
@@ -323,10 +324,6 @@ class SessionBook:
                 )
             )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 __all__ = ["Pending", "Person", "SessionBook"]

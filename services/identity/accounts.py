@@ -19,6 +19,7 @@ from services.identity.domain import PasswordRefused, UserStatus, check_password
 from services.identity.login import lock_if_due
 from services.identity.sessions import end_sessions
 from services.identity.tables import Organisation, PasswordHistory, UserAccount
+from services.identity.views import actor_of
 from shared.events import Actor, Outcome
 from shared.events.contracts.identity import (
     AccountUnlocked,
@@ -45,14 +46,6 @@ class AddressHoldsAccount(Exception):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _actor(user: UserAccount) -> Actor:
-    return Actor(
-        id=str(user.id),
-        organisation_id=str(user.organisation_id),
-        name=user.display_name or None,
-    )
 
 
 async def _new_hash(
@@ -118,7 +111,7 @@ async def _accept(
             session,
             type="dpa.identity.invitation.accepted.v1",
             tenant=str(user.organisation_id),
-            actor=_actor(user),
+            actor=actor_of(user),
             subject=str(user.id),
             data=InvitationAccepted(user_id=user.id),
         )
@@ -166,14 +159,14 @@ async def change_password(
                 authority=authority,
                 user=user,
                 reason="password_changed",
-                actor=_actor(user),
+                actor=actor_of(user),
                 except_session=store_uuid(session_id),
             )
         authority.outbox.add(
             session,
             type="dpa.identity.password.updated.v1",
             tenant=str(user.organisation_id),
-            actor=_actor(user),
+            actor=actor_of(user),
             subject=str(user.id),
             data=PasswordChanged(user_id=user.id, other_sessions_revoked=len(ended)),
         )
@@ -212,7 +205,7 @@ async def request_reset(
         session,
         type="dpa.identity.password_reset.requested.v1",
         tenant=str(user.organisation_id),
-        actor=by or _actor(user),
+        actor=by or actor_of(user),
         subject=str(user.id),
         data=PasswordResetRequested(
             user_id=user.id, link_id=link.id, by="self" if by is None else "admin"
@@ -238,13 +231,13 @@ async def complete_reset(
             authority=authority,
             user=user,
             reason="password_reset",
-            actor=_actor(user),
+            actor=actor_of(user),
         )
         authority.outbox.add(
             session,
             type="dpa.identity.password.reset.v1",
             tenant=str(user.organisation_id),
-            actor=_actor(user),
+            actor=actor_of(user),
             subject=str(user.id),
             data=PasswordReset(user_id=user.id, sessions_revoked=len(ended)),
         )
@@ -253,7 +246,7 @@ async def complete_reset(
                 session,
                 type="dpa.identity.account.unlocked.v1",
                 tenant=str(user.organisation_id),
-                actor=_actor(user),
+                actor=actor_of(user),
                 subject=str(user.id),
                 data=AccountUnlocked(user_id=user.id, by="password_reset"),
             )

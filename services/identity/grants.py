@@ -39,6 +39,7 @@ from shared.events.contracts.identity import (
     GrantUsed,
     MaintenanceNoticeSent,
 )
+from shared.moments import as_utc
 
 
 class GrantNotFound(LookupError):
@@ -55,10 +56,6 @@ class SecondFactorNeeded(PermissionError):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def _operator_org(session: AsyncSession, principal: Principal) -> Organisation:
@@ -83,7 +80,7 @@ def _decided(grant: Grant) -> GrantDecided:
     return GrantDecided(
         grant_id=grant.id,
         operator_id=grant.operator_id,
-        expires_at=_aware(grant.expires_at).isoformat() if grant.expires_at else None,
+        expires_at=as_utc(grant.expires_at).isoformat() if grant.expires_at else None,
         covered_by_notice=grant.notice_id,
     )
 
@@ -101,7 +98,7 @@ async def send_notice(
     async with session.begin():
         await _operator_org(session, principal)
         await _customer(session, organisation_id)
-        starts_at, ends_at = _aware(starts_at), _aware(ends_at)
+        starts_at, ends_at = as_utc(starts_at), as_utc(ends_at)
         check_notice_window(
             starts_at=starts_at,
             ends_at=ends_at,
@@ -153,9 +150,9 @@ async def _covering_notice(
         .with_for_update()
     )
     for notice in notices:
-        window = Window(_aware(notice.starts_at), _aware(notice.ends_at))
+        window = Window(as_utc(notice.starts_at), as_utc(notice.ends_at))
         # The customer had the notice at least ``lead`` before the access starts.
-        if window.covers(start, end) and _aware(notice.sent_at) + lead <= start:
+        if window.covers(start, end) and as_utc(notice.sent_at) + lead <= start:
             return notice
     return None
 
@@ -206,7 +203,7 @@ async def request_grant(
         if notice is not None:
             grant.status = GrantStatus.approved
             grant.decided_at = now
-            grant.expires_at = min(end, _aware(notice.ends_at))  # never past the notice
+            grant.expires_at = min(end, as_utc(notice.ends_at))  # never past the notice
             grant.notice_id = notice.id
             authority.outbox.add(
                 session,
@@ -308,7 +305,7 @@ async def grant_token(
         if (
             grant.status is not GrantStatus.approved
             or grant.expires_at is None
-            or _aware(grant.expires_at) <= _now()
+            or as_utc(grant.expires_at) <= _now()
         ):
             raise IdentityRuleBroken("this grant is not approved or no longer valid")
         token = authority.signer.issue(
@@ -321,7 +318,7 @@ async def grant_token(
             grant_id=str(grant.id),
             methods=principal.methods,
             home_organisation_id=principal.organisation_id,
-            expires_at=_aware(grant.expires_at),
+            expires_at=as_utc(grant.expires_at),
             name=principal.display_name,
         )
         authority.outbox.add(

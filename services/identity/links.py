@@ -24,6 +24,7 @@ from services.identity.authority import Authority
 from services.identity.tables import OneTimeLink, UserAccount
 from shared.events import Actor, ActorType
 from shared.events.contracts.identity import LinkIssued
+from shared.moments import as_utc
 
 PATHS = {"invitation": "invitation", "password_reset": "reset"}
 
@@ -46,10 +47,6 @@ class Delivery:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def create_link(
@@ -107,7 +104,7 @@ async def fetch_for_delivery(
         link is None
         or link.used_at is not None
         or link.handed_over
-        or _aware(link.expires_at) <= _now()
+        or as_utc(link.expires_at) <= _now()
         or link.fetches >= authority.settings.link_fetches
     ):
         raise LinkUnavailable(link_id)
@@ -130,7 +127,7 @@ async def fetch_for_delivery(
         user_id=user.id,
         organisation_id=user.organisation_id,
         email=user.email,
-        expires_at=_aware(link.expires_at),
+        expires_at=as_utc(link.expires_at),
         replaces_earlier=replaces_earlier,
     )
 

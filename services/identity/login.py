@@ -37,6 +37,7 @@ from services.identity.tables import Challenge, Organisation, Passkey, UserAccou
 from shared.events import Actor, Outcome
 from shared.events.contracts.identity import AccountLocked, LoginFailed
 from shared.events.subjects import PLATFORM_TENANT
+from shared.moments import as_utc
 
 
 def lockout_counter(meter: Meter) -> Counter:
@@ -212,7 +213,7 @@ async def open_challenge(
     if challenge is None or challenge.purpose != purpose or challenge.used_at is not None:
         return None
     expires = challenge.expires_at
-    if (expires if expires.tzinfo else expires.replace(tzinfo=UTC)) <= _now():
+    if as_utc(expires) <= _now():
         return None
     user = await session.get(UserAccount, challenge.user_id)
     if user is None or user.status is not UserStatus.active:

@@ -23,6 +23,7 @@ from services.identity.login import (
 )
 from services.identity.sessions import Tokens, start_session
 from services.identity.tables import Organisation, RecoveryCode, UserAccount
+from services.identity.views import actor_of
 from shared.events import Actor
 from shared.events.contracts.identity import MfaEnrolled, RecoveryCodesIssued
 
@@ -240,11 +241,7 @@ async def enrol_during_login(
         assert organisation is not None
         if store.second_factor_policy(organisation).requires_passkey(user.role):
             raise SecondFactorRefused("your organisation requires a passkey for admins")
-        actor = Actor(
-            id=str(user.id),
-            organisation_id=str(user.organisation_id),
-            name=user.display_name or None,
-        )
+        actor = actor_of(user)
         if code is None:
             return await begin_enrolment(session=session, authority=authority, user=user)
         codes = await confirm_enrolment(

@@ -11,6 +11,7 @@ from services.identity.domain import IdentityRuleBroken
 from services.identity.organisations import OrganisationNotFound
 from services.identity.schemas import NoticePage, NoticePublic, ObjectionIn, ObjectionOut
 from shared.auth import Principal, Role, require_roles
+from shared.moments import as_utc
 from shared.runtime import SessionDep
 
 router = APIRouter(tags=["supplier access"])
@@ -24,12 +25,12 @@ def _public(shown: notices.NoticeShown) -> NoticePublic:
         id=notice.id,
         organisation_id=notice.organisation_id,
         operator_organisation_id=shown.operator_organisation_id,
-        starts_at=notices.aware(notice.starts_at),
-        ends_at=notices.aware(notice.ends_at),
+        starts_at=as_utc(notice.starts_at),
+        ends_at=as_utc(notice.ends_at),
         reason=notice.reason,
-        created_at=notices.aware(notice.sent_at),
+        created_at=as_utc(notice.sent_at),
         grant_ids=shown.grant_ids,
-        objected_at=notices.aware(notice.objected_at) if notice.objected_at else None,
+        objected_at=as_utc(notice.objected_at) if notice.objected_at else None,
         objection=notice.objection,
     )
 
@@ -93,7 +94,7 @@ async def object_to_notice(
     return ObjectionOut(
         notice_id=notice.id,
         organisation_id=notice.organisation_id,
-        objected_at=notices.aware(notice.objected_at or notice.sent_at),
+        objected_at=as_utc(notice.objected_at or notice.sent_at),
         reason=notice.objection or "",
         ended_grant_ids=ended,
     )

@@ -23,6 +23,7 @@ from shared.events.contracts.identity import (
     MaintenanceNoticeObjected,
     MaintenanceNoticesListed,
 )
+from shared.moments import as_utc
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,6 @@ class NoticeShown:
 class NoticePage:
     items: list[NoticeShown]
     next_cursor: str | None
-
-
-def aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _after(cursor: str) -> tuple[datetime, uuid.UUID]:
@@ -187,7 +184,7 @@ async def object_to_notice(
                 data=GrantDecided(
                     grant_id=grant.id,
                     operator_id=grant.operator_id,
-                    expires_at=aware(grant.expires_at).isoformat() if grant.expires_at else None,
+                    expires_at=as_utc(grant.expires_at).isoformat() if grant.expires_at else None,
                     covered_by_notice=notice.id,
                 ),
             )

@@ -4,7 +4,6 @@ invitations of organisations (services/identity/organisation_directory.py)."""
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -23,6 +22,7 @@ from services.identity.schemas import (
 )
 from services.identity.tables import Organisation
 from shared.auth import CurrentPrincipal
+from shared.moments import as_utc
 from shared.runtime import SessionDep
 
 router = APIRouter(tags=["organisations (operator)"])
@@ -62,7 +62,7 @@ def _public(organisation: Organisation) -> OrganisationPublic:
         name=organisation.name,
         kind=OrganisationKind(organisation.kind).value,
         status=OrganisationStatus(organisation.status).value,
-        created_at=created if created.tzinfo else created.replace(tzinfo=UTC),
+        created_at=as_utc(created),
     )
 
 

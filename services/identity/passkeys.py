@@ -73,8 +73,10 @@ from services.identity.tables import (
     RecoveryCode,
     UserAccount,
 )
+from services.identity.views import actor_of
 from shared.events import Actor
 from shared.events.contracts.identity import PasskeyChanged, PasskeyRegistered, PasskeysListed
+from shared.moments import as_utc
 
 # ES256 (every platform authenticator and security key), EdDSA, RS256 (Windows Hello).
 ALGORITHMS = [
@@ -101,10 +103,6 @@ class Registered:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def passkeys_of(*, session: AsyncSession, user_id: uuid.UUID) -> list[Passkey]:
@@ -156,7 +154,7 @@ async def _answered_ceremony(
         or ceremony.purpose != purpose
         or ceremony.user_id != user_id
         or ceremony.used_at is not None
-        or _aware(ceremony.expires_at) <= _now()
+        or as_utc(ceremony.expires_at) <= _now()
     ):
         raise PasskeyRefused
     used = await session.execute(
@@ -305,11 +303,7 @@ async def listed(
         session,
         type="dpa.identity.passkey.listed.v1",
         tenant=str(user.organisation_id),
-        actor=Actor(
-            id=str(user.id),
-            organisation_id=str(user.organisation_id),
-            name=user.display_name or None,
-        ),
+        actor=actor_of(user),
         subject=str(user.id),
         data=PasskeysListed(user_id=user.id, passkey_ids=[p.id for p in found]),
     )
@@ -572,7 +566,7 @@ async def sign_in(
         ):
             reason = "disabled"
         elif user.locked_permanently or (
-            user.locked_until is not None and _aware(user.locked_until) > _now()
+            user.locked_until is not None and as_utc(user.locked_until) > _now()
         ):
             reason = "locked"
         else:
@@ -615,11 +609,7 @@ async def enrol_during_login(
         if opened is None:
             raise LoginRefused
         challenge, user = opened
-        actor = Actor(
-            id=str(user.id),
-            organisation_id=str(user.organisation_id),
-            name=user.display_name or None,
-        )
+        actor = actor_of(user)
         registered = await register(
             session=session,
             authority=authority,

@@ -19,8 +19,9 @@ from services.identity.accounts import LinkRefused
 from services.identity.authority import Authority
 from services.identity.domain import MfaRequirement, OrganisationKind, UserStatus
 from services.identity.tables import OneTimeLink, Organisation, UserAccount
-from shared.events import Actor
+from services.identity.views import actor_of
 from shared.events.contracts.identity import LinkViewed
+from shared.moments import as_utc
 
 INVITATION_FIELDS = sorted(
     [
@@ -56,10 +57,6 @@ class ResetShown:
     min_length: int
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 async def _usable(
     session: AsyncSession, secret: str, purpose: str
 ) -> tuple[OneTimeLink, UserAccount, Organisation]:
@@ -73,7 +70,7 @@ async def _usable(
         link is None
         or link.purpose != purpose
         or link.used_at is not None
-        or _aware(link.expires_at) <= datetime.now(UTC)
+        or as_utc(link.expires_at) <= datetime.now(UTC)
     ):
         raise LinkRefused
     user = await session.get(UserAccount, link.user_id)
@@ -96,11 +93,7 @@ def _viewed(
         session,
         type="dpa.identity.link.viewed.v1",
         tenant=str(user.organisation_id),
-        actor=Actor(
-            id=str(user.id),
-            organisation_id=str(user.organisation_id),
-            name=user.display_name or None,
-        ),
+        actor=actor_of(user),
         subject=str(user.id),
         data=LinkViewed(link_id=link.id, user_id=user.id, purpose=link.purpose, fields=fields),
     )
@@ -126,7 +119,7 @@ async def inspect_invitation(
             organisation_name=organisation.name,
             organisation_kind=OrganisationKind(organisation.kind),
             invited_by_name=await _inviter_name(session, user.invited_by),
-            expires_at=_aware(link.expires_at),
+            expires_at=as_utc(link.expires_at),
             min_length=organisation.min_length,
             mfa=MfaRequirement(organisation.mfa),
         )

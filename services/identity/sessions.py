@@ -17,6 +17,7 @@ from services.identity import onetime, store
 from services.identity.authority import Authority
 from services.identity.domain import UserStatus
 from services.identity.tables import LoginSession, Organisation, RefreshToken, UserAccount
+from services.identity.views import actor_of
 from shared.events import Actor
 from shared.events.contracts.identity import (
     LoginSucceeded,
@@ -24,6 +25,7 @@ from shared.events.contracts.identity import (
     SessionRevoked,
     SessionsListed,
 )
+from shared.moments import as_utc
 
 
 @dataclass(frozen=True)
@@ -41,10 +43,6 @@ class RefreshRefused(Exception):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def access_token(
@@ -101,9 +99,7 @@ async def start_session(
     )
     session.add(login)  # its id is set already: no flush, one round trip less per login
     refresh = _refresh(session, login, now)
-    actor = Actor(
-        id=str(user.id), organisation_id=str(user.organisation_id), name=user.display_name or None
-    )
+    actor = actor_of(user)
     authority.outbox.add(
         session,
         type="dpa.identity.login.succeeded.v1",
@@ -150,7 +146,7 @@ async def refresh(
                 only_session=login.id,
             )
             return_reason = "refresh token reused"
-        elif login.revoked_at is not None or _aware(login.expires_at) <= now:
+        elif login.revoked_at is not None or as_utc(login.expires_at) <= now:
             return_reason = "session ended"
         elif user.status is not UserStatus.active:
             return_reason = "user not active"
@@ -165,11 +161,7 @@ async def refresh(
                 session,
                 type="dpa.identity.session.updated.v1",
                 tenant=str(user.organisation_id),
-                actor=Actor(
-                    id=str(user.id),
-                    organisation_id=str(user.organisation_id),
-                    name=user.display_name or None,
-                ),
+                actor=actor_of(user),
                 subject=str(login.id),
                 data=SessionRefreshed(user_id=user.id, session_id=login.id),
             )
@@ -233,17 +225,13 @@ async def live_sessions(
                 .order_by(col(LoginSession.created_at).desc())
             )
         ).all()
-        if _aware(login.expires_at) > now
+        if as_utc(login.expires_at) > now
     ]
     authority.outbox.add(
         session,
         type="dpa.identity.session.listed.v1",
         tenant=str(user.organisation_id),
-        actor=Actor(
-            id=str(user.id),
-            organisation_id=str(user.organisation_id),
-            name=user.display_name or None,
-        ),
+        actor=actor_of(user),
         subject=str(user.id),
         data=SessionsListed(user_id=user.id, session_ids=[login.id for login in found]),
     )

@@ -23,8 +23,9 @@ from services.identity.domain import recently_authenticated
 from services.identity.login import LoginRefused, _failure, _record_failure, usable_factors
 from services.identity.mfa import _accept_code, _accept_recovery_code
 from services.identity.tables import LoginSession, Organisation, UserAccount
-from shared.events import Actor
+from services.identity.views import actor_of
 from shared.events.contracts.identity import SessionVerified
+from shared.moments import as_utc
 
 
 class StepUpRequired(Exception):
@@ -33,10 +34,6 @@ class StepUpRequired(Exception):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def require_recent(*, session: AsyncSession, user: UserAccount, session_id: str) -> None:
@@ -51,8 +48,8 @@ async def require_recent(*, session: AsyncSession, user: UserAccount, session_id
         or login.user_id != user.id
         or login.revoked_at is not None
         or not recently_authenticated(
-            signed_in_at=_aware(login.created_at),
-            verified_at=_aware(login.verified_at) if login.verified_at else None,
+            signed_in_at=as_utc(login.created_at),
+            verified_at=as_utc(login.verified_at) if login.verified_at else None,
             now=_now(),
         )
     ):
@@ -135,11 +132,7 @@ async def step_up(
                 session,
                 type="dpa.identity.session.verified.v1",
                 tenant=str(user.organisation_id),
-                actor=Actor(
-                    id=str(user.id),
-                    organisation_id=str(user.organisation_id),
-                    name=user.display_name or None,
-                ),
+                actor=actor_of(user),
                 subject=str(user.id),
                 data=SessionVerified(
                     user_id=user.id, session_id=uuid.UUID(session_id), methods=methods

@@ -4,7 +4,17 @@ from datetime import UTC, datetime
 
 from services.identity.schemas import PolicyPublic, UserPublic
 from services.identity.tables import Organisation, UserAccount
+from shared.events import Actor
 from shared.moments import as_utc
+
+
+def actor_of(user: UserAccount) -> Actor:
+    """The user as an event names the one who acted (their name is sealed in audit)."""
+    return Actor(
+        id=str(user.id),
+        organisation_id=str(user.organisation_id),
+        name=user.display_name or None,
+    )
 
 
 def _locked(user: UserAccount) -> bool:

@@ -8,7 +8,7 @@ their own outboxes): a close finds no clock and leaves a closed one, which the o
 in without reopening it, so no reminder goes out for a deadline already met.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,7 @@ from services.notifier.domain import Topic, breach_reminders, due_reminder, obje
 from services.notifier.ledger import Clock
 from services.notifier.notices import ClockOpening, Notice
 from services.notifier.settings import NotifierSettings
+from shared.moments import as_utc
 from shared.outbox import Outbox
 
 
@@ -68,13 +69,9 @@ async def close_clock(
     return found
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def reminder_for(clock: Clock, *, settings: NotifierSettings, now: datetime) -> Notice | None:
     """The reminder ``clock`` calls for at ``now``, if any (pure apart from reading the clock)."""
-    deadline = _aware(clock.deadline)
+    deadline = as_utc(clock.deadline)
     if clock.kind == "breach":
         reminders = breach_reminders(
             authority_deadline=deadline, points=settings.breach_reminder_hours
@@ -108,7 +105,7 @@ async def remind(
     """Send every reminder due at ``now`` (idempotent: each point goes once per clock)."""
     sent = 0
     for clock in await ledger.open_clocks(session=session):
-        if now >= _aware(clock.deadline):  # nothing more to remind of; the event that closes
+        if now >= as_utc(clock.deadline):  # nothing more to remind of; the event that closes
             clock.closed_at = now  # it (decision, expiry) may still come and finds it closed
             clock.closed_because = "deadline_reached"
             continue

@@ -4,7 +4,7 @@ import asyncio
 import ipaddress
 import socket
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -13,6 +13,7 @@ from services.notifier import webhook_signatures
 from services.notifier.domain import is_public_address
 from services.notifier.mail import Outcome
 from services.notifier.store import Endpoint
+from shared.moments import as_utc
 
 
 async def resolves_publicly(url: str) -> bool:
@@ -27,7 +28,7 @@ async def resolves_publicly(url: str) -> bool:
 
 
 def _epoch(moment: datetime) -> float:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return as_utc(moment).timestamp()
 
 
 async def call(
