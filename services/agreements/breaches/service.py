@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements import clocks, domain
-from services.agreements.breaches import reads
+from services.agreements.breaches import events, reads
 from services.agreements.breaches import store as records
 from services.agreements.breaches.schemas import (
     AuthorityNotification,
@@ -28,8 +28,6 @@ from services.agreements.lifecycle.store import Agreement
 from shared.auth import Principal
 from shared.events.contracts.agreements import (
     AuthorityNotificationRecorded,
-    BreachNoticeIssued,
-    BreachReported,
     BreachUpdated,
 )
 from shared.outbox import Outbox
@@ -67,6 +65,23 @@ async def _affected(
     return affected
 
 
+def issue_notice(breach: Breach, agreement: Agreement, now: datetime) -> BreachNotice:
+    """The notice one controller gets under one agreement, with the clocks it starts."""
+    assert agreement.controller_id is not None
+    deadline = clocks.processor_deadline(
+        aware_at=breach.aware_at, notice_hours=agreement.breach_notice_hours
+    )
+    return BreachNotice(
+        breach_id=breach.id,
+        agreement_id=agreement.id,
+        controller_id=agreement.controller_id,
+        notified_at=now,
+        processor_deadline=deadline,
+        processor_late=clocks.is_late(done_at=now, deadline=deadline),
+        authority_deadline=clocks.authority_deadline(notified_at=now),
+    )
+
+
 async def report(
     *, session: AsyncSession, outbox: Outbox, principal: Principal, body: BreachCreate
 ) -> BreachPublic:
@@ -83,65 +98,10 @@ async def report(
         )
         session.add(breach)
         await session.flush()
-        notices = []
-        for agreement in agreements:
-            assert agreement.controller_id is not None
-            deadline = clocks.processor_deadline(
-                aware_at=body.aware_at, notice_hours=agreement.breach_notice_hours
-            )
-            notice = BreachNotice(
-                breach_id=breach.id,
-                agreement_id=agreement.id,
-                controller_id=agreement.controller_id,
-                notified_at=now,
-                processor_deadline=deadline,
-                processor_late=clocks.is_late(done_at=now, deadline=deadline),
-                authority_deadline=clocks.authority_deadline(notified_at=now),
-            )
-            session.add(notice)
-            notices.append(notice)
+        notices = [issue_notice(breach, agreement, now) for agreement in agreements]
+        session.add_all(notices)
         await session.flush()
-        outbox.add(
-            session,
-            type="dpa.agreements.breach.reported.v1",
-            tenant=principal.organisation_id,
-            actor=principal.actor,
-            subject=str(breach.id),
-            data=BreachReported(
-                breach_id=breach.id,
-                processor_id=processor_id,
-                aware_at=body.aware_at,
-                data_categories=body.data_categories,
-                data_subject_categories=body.data_subject_categories,
-                approx_data_subjects=body.approx_data_subjects,
-                approx_records=body.approx_records,
-                agreement_ids=[n.agreement_id for n in notices],
-            ),
-        )
-        for notice in notices:
-            outbox.add(
-                session,
-                type="dpa.agreements.breach_notice.issued.v1",
-                tenant=str(notice.controller_id),
-                actor=principal.actor,
-                subject=str(notice.agreement_id),
-                data=BreachNoticeIssued(
-                    agreement_id=notice.agreement_id,
-                    breach_id=breach.id,
-                    notice_id=notice.id,
-                    processor_id=processor_id,
-                    controller_id=notice.controller_id,
-                    aware_at=body.aware_at,
-                    notified_at=now,
-                    processor_deadline=notice.processor_deadline,
-                    processor_late=notice.processor_late,
-                    authority_deadline=notice.authority_deadline,
-                    data_categories=body.data_categories,
-                    data_subject_categories=body.data_subject_categories,
-                    approx_data_subjects=body.approx_data_subjects,
-                    approx_records=body.approx_records,
-                ),
-            )
+        events.record_report(session, outbox, principal, breach, notices)
         return reads.view(breach, [], notices, now)
 
 

@@ -89,6 +89,33 @@ async def _destroy(session: AsyncSession, agreement: Agreement, kept: set[str]) 
     return destroyed
 
 
+def _statement(
+    *,
+    certificate_id: uuid.UUID,
+    agreement: Agreement,
+    body: Closure,
+    returned_sha256: str | None,
+    destroyed: dict[str, int],
+    issued_for: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """What the certificate attests: what was destroyed, what was kept and why, for whom, when."""
+    return {
+        "certificate_id": str(certificate_id),
+        "agreement_id": str(agreement.id),
+        "controller_id": str(agreement.controller_id),
+        "processor_id": str(agreement.processor_id),
+        "choice": body.choice,
+        "returned_archive_sha256": returned_sha256,
+        "destroyed": destroyed,
+        "method": "deleted or overwritten in the agreements database",
+        "legal_holds": [hold.model_dump() for hold in body.legal_holds],
+        "issued_at": now.isoformat(),
+        "issued_for": issued_for,
+        "issuer": "pactum agreements",
+    }
+
+
 async def close(
     *,
     session: AsyncSession,
@@ -111,20 +138,15 @@ async def close(
         kept = {hold.what for hold in body.legal_holds}
         destroyed = await _destroy(session, agreement, kept)
         certificate_id = uuid.uuid4()
-        statement: dict[str, Any] = {
-            "certificate_id": str(certificate_id),
-            "agreement_id": str(agreement.id),
-            "controller_id": str(agreement.controller_id),
-            "processor_id": str(agreement.processor_id),
-            "choice": body.choice,
-            "returned_archive_sha256": returned[-1].sha256 if returned else None,
-            "destroyed": destroyed,
-            "method": "deleted or overwritten in the agreements database",
-            "legal_holds": [hold.model_dump() for hold in body.legal_holds],
-            "issued_at": now.isoformat(),
-            "issued_for": principal.user_id,
-            "issuer": "pactum agreements",
-        }
+        statement = _statement(
+            certificate_id=certificate_id,
+            agreement=agreement,
+            body=body,
+            returned_sha256=returned[-1].sha256 if returned else None,
+            destroyed=destroyed,
+            issued_for=principal.user_id,
+            now=now,
+        )
         certificate = Certificate(
             id=certificate_id,
             agreement_id=agreement.id,

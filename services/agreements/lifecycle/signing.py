@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements import domain
 from services.agreements.access import AgreementNotFound, caller_party, find, tenant_of
-from services.agreements.domain import VersionStatus
+from services.agreements.domain import Party, VersionStatus
 from services.agreements.lifecycle import store
 from services.agreements.lifecycle.schemas import (
     AgreementPublic,
@@ -66,6 +66,27 @@ class SubprocessorRegister(Protocol):
         ...
 
 
+async def _awaiting(
+    session: AsyncSession, agreement: Agreement, party: Party
+) -> tuple[AgreementVersion, list[Party]]:
+    """The version this party may sign now, and who signed it already; refused otherwise."""
+    pending = await store.awaiting_signature(session=session, agreement_id=agreement.id)
+    if pending is None:
+        raise domain.StateConflict("there is no version awaiting signature")
+    existing = await store.signatures(session=session, version_ids=[pending.id])
+    signed_by = [s.party for s in existing]
+    domain.check_can_sign(
+        status=agreement.status,
+        version_status=pending.status,
+        signed_by=signed_by,
+        party=party,
+        controller=str(agreement.controller_id) if agreement.controller_id else None,
+        processor=str(agreement.processor_id) if agreement.processor_id else None,
+        annex1=pending.annex1,
+    )
+    return pending, signed_by
+
+
 async def sign(
     *,
     session: AsyncSession,
@@ -82,20 +103,7 @@ async def sign(
         party = caller_party(agreement, principal)
         if party is None:  # the creator's own scope always holds; a counterparty is a party
             raise AgreementNotFound(agreement_id)
-        pending = await store.awaiting_signature(session=session, agreement_id=agreement.id)
-        if pending is None:
-            raise domain.StateConflict("there is no version awaiting signature")
-        existing = await store.signatures(session=session, version_ids=[pending.id])
-        signed_by = [s.party for s in existing]
-        domain.check_can_sign(
-            status=agreement.status,
-            version_status=pending.status,
-            signed_by=signed_by,
-            party=party,
-            controller=str(agreement.controller_id) if agreement.controller_id else None,
-            processor=str(agreement.processor_id) if agreement.processor_id else None,
-            annex1=pending.annex1,
-        )
+        pending, signed_by = await _awaiting(session, agreement, party)
         assert agreement.controller_id is not None
         assert agreement.processor_id is not None
         if pending.number == 1 and pending.subprocessors is None:
