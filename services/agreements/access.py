@@ -3,14 +3,16 @@
 Finding an agreement the caller's organisation is a party to (another organisation's is the same
 404 as a missing one, ASVS 8.4.1), which party the caller is and whether that party may take a
 step, under which tenant an agreement's events are filed (its controller, the owner of the data),
-recording a read (TOM-T3a: which records, never their values), and the route dependencies that
-admit readers and admins.
+recording a read (TOM-T3a: which records, never their values), telling each controller a
+processor's act touches (USE-3), and the route dependencies that admit readers and admins.
 """
 
 import uuid
-from typing import Annotated
+from collections.abc import Callable, Iterable
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import Depends
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements import domain
@@ -18,11 +20,48 @@ from services.agreements.domain import Party
 from services.agreements.lifecycle import store
 from services.agreements.lifecycle.store import Agreement
 from shared.auth import Principal, Role, require_roles
+from shared.events import Actor
 from shared.events.contracts.agreements import RecordsRead
 from shared.outbox import Outbox
 
 Reader = Annotated[Principal, Depends(require_roles(Role.admin, Role.member, Role.auditor))]
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
+
+
+class ControllerNotice(Protocol):
+    """What a processor's act leaves for one controller under one agreement (a breach notice, a
+    subprocessor notice)."""
+
+    @property
+    def agreement_id(self) -> uuid.UUID: ...
+
+    @property
+    def controller_id(self) -> uuid.UUID: ...
+
+
+Notice = TypeVar("Notice", bound=ControllerNotice)
+
+
+def tell_controllers(
+    session: AsyncSession,
+    outbox: Outbox,
+    actor: Actor,
+    notices: Iterable[Notice],
+    *,
+    type: str,
+    payload: Callable[[Notice], BaseModel],
+) -> None:
+    """One event per notice, filed in its controller's log under its agreement: how one act of
+    the processor reaches every controller it touches, and that controller's notifier."""
+    for notice in notices:
+        outbox.add(
+            session,
+            type=type,
+            tenant=str(notice.controller_id),
+            actor=actor,
+            subject=str(notice.agreement_id),
+            data=payload(notice),
+        )
 
 
 class AgreementNotFound(domain.NotFound):

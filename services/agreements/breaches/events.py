@@ -7,6 +7,7 @@ text or the contact point.
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.agreements.access import tell_controllers
 from services.agreements.breaches.store import Breach, BreachNotice
 from shared.auth import Principal
 from shared.events.contracts.agreements import BreachNoticeIssued, BreachReported
@@ -38,15 +39,14 @@ def record_report(
             agreement_ids=[notice.agreement_id for notice in notices],
         ),
     )
-    for notice in notices:
-        outbox.add(
-            session,
-            type="dpa.agreements.breach_notice.issued.v1",
-            tenant=str(notice.controller_id),
-            actor=principal.actor,
-            subject=str(notice.agreement_id),
-            data=notice_issued(breach, notice),
-        )
+    tell_controllers(
+        session,
+        outbox,
+        principal.actor,
+        notices,
+        type="dpa.agreements.breach_notice.issued.v1",
+        payload=lambda notice: notice_issued(breach, notice),
+    )
 
 
 def notice_issued(breach: Breach, notice: BreachNotice) -> BreachNoticeIssued:

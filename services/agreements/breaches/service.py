@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements import clocks, domain
+from services.agreements.access import tell_controllers
 from services.agreements.breaches import events, reads
 from services.agreements.breaches import store as records
 from services.agreements.breaches.schemas import (
@@ -134,21 +135,20 @@ async def add_phase(
                 added_at=now,
             )
         )
-        for notice in notices:
-            outbox.add(
-                session,
-                type="dpa.agreements.breach_notice.updated.v1",
-                tenant=str(notice.controller_id),
-                actor=principal.actor,
-                subject=str(notice.agreement_id),
-                data=BreachUpdated(
-                    agreement_id=notice.agreement_id,
-                    breach_id=breach.id,
-                    notice_id=notice.id,
-                    phase=breach.phase,
-                    fields=changed,
-                ),
-            )
+        tell_controllers(
+            session,
+            outbox,
+            principal.actor,
+            notices,
+            type="dpa.agreements.breach_notice.updated.v1",
+            payload=lambda notice: BreachUpdated(
+                agreement_id=notice.agreement_id,
+                breach_id=breach.id,
+                notice_id=notice.id,
+                phase=breach.phase,
+                fields=changed,
+            ),
+        )
         await session.flush()
         phases = await records.phases(session=session, breach_id=breach.id)
         return reads.view(breach, phases, notices, now)

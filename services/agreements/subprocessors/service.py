@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements import clocks, domain
-from services.agreements.access import find, require, tenant_of
+from services.agreements.access import find, require, tell_controllers, tenant_of
 from services.agreements.clocks import AGREED, NoticeDecision
 from services.agreements.domain import LIVE, ObjectionOutcome, Party
 from services.agreements.lifecycle import store
@@ -112,13 +112,13 @@ def issue_notice(
         ),
     )
     session.add(notice)
-    outbox.add(
+    tell_controllers(
         session,
+        outbox,
+        actor,
+        [notice],
         type="dpa.agreements.subprocessor_notice.issued.v1",
-        tenant=str(notice.controller_id),
-        actor=actor,
-        subject=str(notice.agreement_id),
-        data=SubprocessorNoticeIssued(
+        payload=lambda notice: SubprocessorNoticeIssued(
             agreement_id=notice.agreement_id,
             notice_id=notice.id,
             change_id=change.id,
@@ -278,19 +278,19 @@ async def withdraw_change(
             notice.decision = NoticeDecision.withdrawn
             notice.decided_at = now
             notice.decided_by = principal.user_id
-            outbox.add(
-                session,
-                type="dpa.agreements.subprocessor_notice.withdrawn.v1",
-                tenant=str(notice.controller_id),
-                actor=principal.actor,
-                subject=str(notice.agreement_id),
-                data=SubprocessorNoticeDecided(
-                    agreement_id=notice.agreement_id,
-                    notice_id=notice.id,
-                    change_id=change.id,
-                    decision=NoticeDecision.withdrawn,
-                ),
-            )
+        tell_controllers(
+            session,
+            outbox,
+            principal.actor,
+            open_notices,
+            type="dpa.agreements.subprocessor_notice.withdrawn.v1",
+            payload=lambda notice: SubprocessorNoticeDecided(
+                agreement_id=notice.agreement_id,
+                notice_id=notice.id,
+                change_id=change.id,
+                decision=NoticeDecision.withdrawn,
+            ),
+        )
         outbox.add(
             session,
             type="dpa.agreements.subprocessor_change.withdrawn.v1",
