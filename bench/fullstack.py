@@ -21,6 +21,10 @@ interval plus one query; the polls are audited reads themselves). Beside, in the
 
 * a **bare endpoint**: a FastAPI app under the same uvicorn settings (``shared/serve.py``) that
   answers the same read with the same JSON body, with no token check, no database and no event;
+* the **unaudited baseline** a user would pick instead (``bench/crud.py``): the same read and
+  write as a plain FastAPI CRUD service over the agreements service's own database, with the
+  same token check and the same tenant-scoped use cases, and no event. Audited ÷ unaudited is
+  the cost of auditing, for reads and for writes;
 * **raw JetStream** publish and consume rates on the same nats-server (``bench/raw.py``).
 
 It also records each process's CPU seconds per phase (where the time goes) and its peak resident
@@ -114,6 +118,14 @@ class Stack:
             self.processes[service] = self._spawn(
                 [sys.executable, "-m", f"services.{service}"], self._env, service
             )
+
+    def start_crud(self) -> None:
+        """The unaudited baseline, on the agreements service's database and token settings."""
+        port = free_port()
+        self.processes["crud"] = self._spawn(
+            [sys.executable, "-m", "bench.crud", str(port)], self._env, "crud"
+        )
+        self.urls["crud"] = f"http://127.0.0.1:{port}"
 
     def start_bare(self, bare_body: Path, bare_port: int) -> None:
         """The bare endpoint, once the body it answers is known."""
@@ -446,9 +458,9 @@ class Bench:
 
         return request
 
-    def write(self) -> Request:
+    def write(self, base: str) -> Request:
         async def request(tail: AuditTail | None) -> str:
-            url = f"{self.stack.urls['agreements']}/agreements"
+            url = f"{base}/agreements"
             body = {"title": "Verwerkersovereenkomst (bench)"}
             return await self._traced_call(tail, partial(self.client.post, url, json=body))
 
@@ -575,11 +587,13 @@ async def run(
                 body_file = work / "bare-body.json"
                 body_file.write_bytes(sample.content)
                 stack.start_bare(body_file, free_port())
-                await stack.wait_ready(client, ("bare",))
+                stack.start_crud()
+                await stack.wait_ready(client, ("bare", "crud"))
                 results["read_body_bytes"] = len(sample.content)
 
                 phases: dict[str, Any] = {}
                 bare, agreements = stack.urls["bare"], stack.urls["agreements"]
+                crud = stack.urls["crud"]
 
                 def full(request: Request) -> Callable[[AuditTail | None], Awaitable[Any]]:
                     return partial(closed_loop, request, concurrency=concurrency, seconds=seconds)
@@ -590,6 +604,9 @@ async def run(
                 phases["bare_read_full"] = await bench.phase(
                     "bare read, full load", full(bench.read(bare)), audited=False
                 )
+                phases["crud_read_full"] = await bench.phase(
+                    "unaudited read (plain CRUD), full load", full(bench.read(crud)), audited=False
+                )
                 phases["read_full"] = await bench.phase(
                     "audited read, full load", full(bench.read(agreements)), audited=True
                 )
@@ -598,12 +615,17 @@ async def run(
                     half(bench.read(agreements), phases["read_full"]["rate_per_s"]),
                     audited=True,
                 )
+                phases["crud_write_full"] = await bench.phase(
+                    "unaudited write (plain CRUD), full load",
+                    full(bench.write(crud)),
+                    audited=False,
+                )
                 phases["write_full"] = await bench.phase(
-                    "audited write, full load", full(bench.write()), audited=True
+                    "audited write, full load", full(bench.write(agreements)), audited=True
                 )
                 phases["write_half"] = await bench.phase(
                     "audited write, half load",
-                    half(bench.write(), phases["write_full"]["rate_per_s"]),
+                    half(bench.write(agreements), phases["write_full"]["rate_per_s"]),
                     audited=True,
                 )
                 results["phases"] = phases
@@ -635,7 +657,16 @@ def targets(phases: dict[str, Any]) -> dict[str, Any]:
     read = phases["read_full"]["rate_per_s"]
     lag_read = phases["read_half"]["audit_lag"]["lag"]["p99_ms"]
     lag_write = phases["write_half"]["audit_lag"]["lag"]["p99_ms"]
+    crud_read = phases["crud_read_full"]["rate_per_s"]
+    crud_write = phases["crud_write_full"]["rate_per_s"]
+    write = phases["write_full"]["rate_per_s"]
     return {
+        "audited_read_vs_unaudited": round(read / crud_read, 3) if crud_read else None,
+        "audited_read_vs_unaudited_target": 0.6,
+        "audited_read_vs_unaudited_met": bool(crud_read) and read / crud_read >= 0.6,
+        "audited_write_vs_unaudited": round(write / crud_write, 3) if crud_write else None,
+        "audited_write_vs_unaudited_target": 0.5,
+        "audited_write_vs_unaudited_met": bool(crud_write) and write / crud_write >= 0.5,
         "audited_read_vs_bare": round(read / bare, 3) if bare else None,
         "audited_read_vs_bare_target": 0.5,
         "audited_read_vs_bare_met": bool(bare) and read / bare >= 0.5,
@@ -653,13 +684,16 @@ def table(results: dict[str, Any]) -> str:
     phases = results["phases"]
     lines = [
         "| phase | requests/s | latency p50 / p99 (ms) | audit lag p50 / p95 / p99 (ms) |"
-        " CPU ms per request: endpoint, audit | generator CPU (cores) | machine busy (cores) |",
+        " CPU ms per request: endpoint, audit, notifier | generator CPU (cores) |"
+        " machine busy (cores) |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     names = {
         "bare_read_full": "bare FastAPI read, full load",
+        "crud_read_full": "unaudited read (plain CRUD), full load",
         "read_full": "audited read, full load",
         "read_half": "audited read, half load",
+        "crud_write_full": "unaudited write (plain CRUD), full load",
         "write_full": "audited write, full load",
         "write_half": "audited write, half load",
     }
@@ -671,14 +705,21 @@ def table(results: dict[str, Any]) -> str:
             f"{lag['p50_ms']:.0f} / {lag['p95_ms']:.0f} / {lag['p99_ms']:.0f}" if lag else "-"
         )
         cpu = phase["cpu_ms_per_request"]
-        endpoint = "bare" if key.startswith("bare") else "agreements"
-        audit = f"{cpu.get('audit', 0):.2f}" if lag else "-"
+        endpoint = key.split("_")[0] if key.startswith(("bare", "crud")) else "agreements"
+        audit = f"{cpu.get('audit', 0):.2f}, {cpu.get('notifier', 0):.2f}" if lag else "-, -"
         lines.append(
             f"| {label} | {phase['rate_per_s']:.0f} | {latency['p50_ms']:.1f} / "
             f"{latency['p99_ms']:.1f} | {lag_text} | {cpu.get(endpoint, 0):.2f}, {audit} | "
             f"{phase['cpu_share_of_one_core'].get('load generator', 0):.2f} | "
             f"{phase.get('machine_cpu_cores_busy', '-')} |"
         )
+    goals = results["targets"]
+    lines += [
+        "",
+        "Cost of auditing (audited ÷ unaudited plain CRUD, full load): "
+        f"reads {goals['audited_read_vs_unaudited']} (target ≥ 0.6), "
+        f"writes {goals['audited_write_vs_unaudited']} (target ≥ 0.5).",
+    ]
     raw = results["raw_jetstream"]
     lines += [
         "",
