@@ -11,10 +11,12 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
+from sqlalchemy import Select
 
 from shared.moments import as_utc
 
@@ -28,6 +30,18 @@ Cursor = Annotated[
     ),
 ]
 NEXT_CURSOR_DESCRIPTION = "Pass as `cursor` for the next page; null on the last page."
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+Limit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=MAX_LIMIT,
+        description=f"Items per page: {DEFAULT_LIMIT} unless given, at most {MAX_LIMIT}.",
+    ),
+]
+Item = TypeVar("Item")
+Listing = TypeVar("Listing", bound=Select[*tuple[Any, ...]])
 
 
 class CursorRefused(ValueError):
@@ -81,3 +95,41 @@ def moment_and_uuid(cursor: str) -> tuple[datetime, uuid.UUID]:
         return at, uuid.UUID(identifier)
     except ValueError:
         raise CursorRefused from None
+
+
+def after_number(number: int, identifier: object) -> str:
+    """The cursor after an item of a list sorted by a number and then an id."""
+    return encode(str(number), str(identifier))
+
+
+def number_and_uuid(cursor: str) -> tuple[int, uuid.UUID]:
+    """A cursor of a list sorted by a number (an instruction's, a version's) and then an id."""
+    number, identifier = decode(cursor, parts=2)
+    try:
+        return int(number), uuid.UUID(identifier)
+    except ValueError:
+        raise CursorRefused from None
+
+
+def keyset(
+    query: Listing,
+    *,
+    sort: Any,
+    identifier: Any,
+    after: tuple[Any, Any] | None,
+    newest_first: bool = False,
+) -> Listing:
+    """``query`` in the list's order (``sort``, then ``identifier`` to break ties), starting after
+    the item ``after`` names (its sort value and id): the next page, whatever was added since."""
+    if after is not None:
+        value, last = after
+        beyond = sort < value if newest_first else sort > value
+        query = query.where(beyond | ((sort == value) & (identifier > last)))
+    return query.order_by(sort.desc() if newest_first else sort, identifier)
+
+
+def split(found: Sequence[Item], limit: int) -> tuple[list[Item], Item | None]:
+    """The page out of the ``limit + 1`` rows a list fetched, and the page's last item when more
+    follow (what the next cursor names), else None."""
+    page = list(found[:limit])
+    return page, page[-1] if len(found) > limit else None

@@ -77,6 +77,10 @@ def _detail(response: httpx.Response) -> tuple[str, Any]:
     return "", body
 
 
+PAGE_SIZE = 25  # rows of a list page people read (agreements, breaches)
+MAX_CURSOR = 600  # longer than any cursor a list gives
+
+
 class Apis:
     """One ``httpx.AsyncClient`` for the whole console; calls in parallel with asyncio.gather."""
 
@@ -144,6 +148,55 @@ class Apis:
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+    async def page(
+        self,
+        service: Service,
+        path: str,
+        *,
+        token: str | None,
+        cursor: str,
+        page_size: int = PAGE_SIZE,
+    ) -> dict[str, Any] | None:
+        """One page of a paged list for a page people read (``page_size`` items and the cursor
+        of the next), or None when ``cursor`` is not one the list gave: an old or edited link,
+        which the page answers by starting over."""
+        if len(cursor) > MAX_CURSOR:
+            return None
+        try:
+            found: dict[str, Any] = await self.json(
+                service,
+                "GET",
+                path,
+                token=token,
+                params={"limit": page_size, "cursor": cursor or None},
+            )
+        except ApiRefused as refused:
+            if refused.status != 422 or not cursor:
+                raise
+            return None
+        return found
+
+    async def every(
+        self,
+        service: Service,
+        path: str,
+        *,
+        token: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        page_size: int = 100,
+    ) -> list[Any]:
+        """Every item of a paged list (``docs/api.md``, "Lists"), following ``next_cursor`` to
+        the last page: for a page that shows the whole list. 100 a page, which every list takes."""
+        items: list[Any] = []
+        cursor: str | None = None
+        while True:
+            sent = dict(params or {}) | {"limit": page_size, "cursor": cursor}
+            page = await self.json(service, "GET", path, token=token, params=sent)
+            items += page["items"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return items
 
     async def close(self) -> None:
         await self.http.aclose()

@@ -8,6 +8,8 @@ from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
+from shared import pagination
+
 
 def _moment(nullable: bool = True) -> Any:
     return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
@@ -98,15 +100,14 @@ async def visible_breaches(
     query = select(Breach).where(
         (col(Breach.processor_id) == organisation_id) | col(Breach.id).in_(notified)
     )
-    if after is not None:
-        reported, last = after
-        query = query.where(
-            (col(Breach.reported_at) < reported)
-            | ((col(Breach.reported_at) == reported) & (col(Breach.id) > last))
-        )
-    result = await session.scalars(
-        query.order_by(col(Breach.reported_at).desc(), col(Breach.id)).limit(limit)
+    query = pagination.keyset(
+        query,
+        sort=col(Breach.reported_at),
+        identifier=col(Breach.id),
+        after=after,
+        newest_first=True,
     )
+    result = await session.scalars(query.limit(limit))
     return list(result.all())
 
 

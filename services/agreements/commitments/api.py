@@ -4,7 +4,6 @@ staff with access and disclosure demands."""
 import uuid
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel
 
 from services.agreements.access import Admin, Reader
 from services.agreements.commitments import disclosures, instructions, measures, staff
@@ -12,35 +11,24 @@ from services.agreements.commitments.schemas import (
     Concern,
     ConcernReply,
     DisclosureCreate,
+    DisclosureList,
     DisclosureOutcomeUpdate,
     DisclosurePublic,
     InstructionCreate,
+    InstructionList,
     InstructionPublic,
+    MeasureList,
     MeasurePublic,
     MeasureUpdate,
+    StaffList,
     StaffMemberCreate,
     StaffMemberPublic,
 )
+from shared.pagination import DEFAULT_LIMIT, Cursor, Limit
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/agreements/{agreement_id}", tags=["commitments"])
 CREATED = status.HTTP_201_CREATED
-
-
-class InstructionList(BaseModel):
-    items: list[InstructionPublic]
-
-
-class MeasureList(BaseModel):
-    items: list[MeasurePublic]
-
-
-class StaffList(BaseModel):
-    items: list[StaffMemberPublic]
-
-
-class DisclosureList(BaseModel):
-    items: list[DisclosurePublic]
 
 
 @router.post("/instructions", status_code=CREATED, response_model=InstructionPublic)
@@ -123,13 +111,23 @@ async def answer_concern(
 
 @router.get("/instructions", response_model=InstructionList)
 async def list_instructions(
-    agreement_id: uuid.UUID, principal: Reader, session: SessionDep, runtime: RuntimeDep
+    agreement_id: uuid.UUID,
+    principal: Reader,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> InstructionList:
-    """Every instruction, oldest first, with who acknowledged it and when."""
-    items = await instructions.history(
-        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
+    """Every instruction, oldest first, with who acknowledged it and when, a page at a time
+    (``next_cursor``)."""
+    return await instructions.history(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        limit=limit,
+        cursor=cursor,
     )
-    return InstructionList(items=items)
 
 
 @router.get("/measures", response_model=MeasureList)
@@ -201,13 +199,23 @@ async def remove_staff_member(
 
 @router.get("/staff", response_model=StaffList)
 async def list_staff(
-    agreement_id: uuid.UUID, principal: Reader, session: SessionDep, runtime: RuntimeDep
+    agreement_id: uuid.UUID,
+    principal: Reader,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> StaffList:
-    """The staff or departments with access (DPA-8), readable by the controller at any time."""
-    items = await staff.list_staff(
-        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
+    """The staff or departments with access (DPA-8), readable by the controller at any time,
+    in the order they were added, a page at a time (``next_cursor``)."""
+    return await staff.list_staff(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        limit=limit,
+        cursor=cursor,
     )
-    return StaffList(items=items)
 
 
 @router.post("/disclosures", status_code=CREATED, response_model=DisclosurePublic)
@@ -250,10 +258,20 @@ async def settle_disclosure(
 
 @router.get("/disclosures", response_model=DisclosureList)
 async def list_disclosures(
-    agreement_id: uuid.UUID, principal: Reader, session: SessionDep, runtime: RuntimeDep
+    agreement_id: uuid.UUID,
+    principal: Reader,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> DisclosureList:
-    """Disclosure demands; the controller sees those the law does not keep from it."""
-    items = await disclosures.list_disclosures(
-        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
+    """Disclosure demands, oldest first, a page at a time (``next_cursor``); the controller sees
+    those the law does not keep from it."""
+    return await disclosures.list_disclosures(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        limit=limit,
+        cursor=cursor,
     )
-    return DisclosureList(items=items)

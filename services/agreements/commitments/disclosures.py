@@ -4,20 +4,25 @@ processor until the prohibition is lifted. The outcome is recorded."""
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.agreements import domain
-from services.agreements.access import caller_party, find, record_read, require, tenant_of
+from services.agreements.access import caller_party, find, require, tenant_of
 from services.agreements.commitments import store as records
+from services.agreements.commitments.pages import read_page
 from services.agreements.commitments.schemas import (
     DisclosureCreate,
+    DisclosureList,
     DisclosureOutcomeUpdate,
     DisclosurePublic,
 )
 from services.agreements.commitments.store import Disclosure
 from services.agreements.domain import Party
 from services.agreements.lifecycle.store import Agreement
+from shared import pagination
 from shared.auth import Principal
 from shared.events.contracts.agreements import DisclosureOutcome, DisclosureRecorded
 from shared.outbox import Outbox
@@ -107,22 +112,37 @@ async def settle(
         return DisclosurePublic.model_validate(disclosure)
 
 
+def _kept_from_the_controller(agreement: Agreement, principal: Principal) -> tuple[Any, ...]:
+    """What the controller's pages leave out: demands the law keeps from it (DPA-4a)."""
+    if caller_party(agreement, principal) is Party.processor:
+        return ()
+    return (col(Disclosure.prohibited_by_law).is_(False),)
+
+
 async def list_disclosures(
-    *, session: AsyncSession, outbox: Outbox, principal: Principal, agreement_id: uuid.UUID
-) -> list[DisclosurePublic]:
-    async with session.begin():
-        agreement = await find(session, principal, agreement_id)
-        rows = await records.of_agreement(
-            Disclosure, session=session, agreement_id=agreement.id, order=Disclosure.recorded_at
-        )
-        if caller_party(agreement, principal) is not Party.processor:
-            rows = [r for r in rows if not r.prohibited_by_law]
-        record_read(
-            session,
-            outbox,
-            principal,
-            agreement,
-            record="disclosure",
-            record_ids=[r.id for r in rows],
-        )
-        return [DisclosurePublic.model_validate(r) for r in rows]
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    limit: int,
+    cursor: str | None = None,
+) -> DisclosureList:
+    """A page of the disclosure demands, oldest first (the read is recorded); the controller's
+    pages leave out those the law keeps from it."""
+    rows, last = await read_page(
+        Disclosure,
+        session=session,
+        outbox=outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        record="disclosure",
+        sort=col(Disclosure.recorded_at),
+        limit=limit,
+        after=pagination.moment_and_uuid(cursor) if cursor else None,
+        hidden=_kept_from_the_controller,
+    )
+    return DisclosureList(
+        items=[DisclosurePublic.model_validate(r) for r in rows],
+        next_cursor=pagination.after_moment(last.recorded_at, last.id) if last else None,
+    )

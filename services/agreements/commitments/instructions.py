@@ -10,19 +10,23 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.agreements import domain
-from services.agreements.access import find, record_read, require, tenant_of
+from services.agreements.access import find, require, tenant_of
 from services.agreements.commitments import store as records
+from services.agreements.commitments.pages import read_page
 from services.agreements.commitments.schemas import (
     Concern,
     ConcernReply,
     InstructionCreate,
+    InstructionList,
     InstructionPublic,
 )
 from services.agreements.commitments.store import Instruction
 from services.agreements.domain import ConcernAnswer, Party
 from services.agreements.lifecycle.store import Agreement
+from shared import pagination
 from shared.auth import Principal
 from shared.events import Actor
 from shared.events.contracts.agreements import (
@@ -141,22 +145,30 @@ async def acknowledge(
 
 
 async def history(
-    *, session: AsyncSession, outbox: Outbox, principal: Principal, agreement_id: uuid.UUID
-) -> list[InstructionPublic]:
-    async with session.begin():
-        agreement = await find(session, principal, agreement_id)
-        rows = await records.of_agreement(
-            Instruction, session=session, agreement_id=agreement.id, order=Instruction.number
-        )
-        record_read(
-            session,
-            outbox,
-            principal,
-            agreement,
-            record="instruction",
-            record_ids=[r.id for r in rows],
-        )
-        return [view(r) for r in rows]
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    limit: int,
+    cursor: str | None = None,
+) -> InstructionList:
+    """A page of the agreement's instructions by number (the read is recorded)."""
+    rows, last = await read_page(
+        Instruction,
+        session=session,
+        outbox=outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        record="instruction",
+        sort=col(Instruction.number),
+        limit=limit,
+        after=pagination.number_and_uuid(cursor) if cursor else None,
+    )
+    return InstructionList(
+        items=[view(r) for r in rows],
+        next_cursor=pagination.after_number(last.number, last.id) if last else None,
+    )
 
 
 async def _instruction(

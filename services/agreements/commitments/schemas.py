@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.agreements.domain import ConcernAnswer, InstructionStanding
 from services.agreements.lifecycle.schemas import Name, Text
+from shared.pagination import NEXT_CURSOR_DESCRIPTION
 
 MeasureStatus = Literal["planned", "partial", "implemented", "not_applicable"]
 
@@ -136,3 +137,24 @@ class DisclosurePublic(_Out):
     outcome_note: str | None
     recorded_at: datetime
     outcome_at: datetime | None
+
+
+class InstructionList(BaseModel):
+    items: list[InstructionPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
+
+
+class MeasureList(BaseModel):
+    """Annex 2 in full: one item per measure of the catalogue, so never more than it holds."""
+
+    items: list[MeasurePublic]
+
+
+class StaffList(BaseModel):
+    items: list[StaffMemberPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
+
+
+class DisclosureList(BaseModel):
+    items: list[DisclosurePublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)

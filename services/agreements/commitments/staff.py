@@ -8,14 +8,17 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.agreements import domain
-from services.agreements.access import find, record_read, require, tenant_of
+from services.agreements.access import find, require, tenant_of
 from services.agreements.commitments import store as records
-from services.agreements.commitments.schemas import StaffMemberCreate, StaffMemberPublic
+from services.agreements.commitments.pages import read_page
+from services.agreements.commitments.schemas import StaffList, StaffMemberCreate, StaffMemberPublic
 from services.agreements.commitments.store import StaffMember
 from services.agreements.domain import Party
 from services.agreements.lifecycle.store import Agreement
+from shared import pagination
 from shared.auth import Principal
 from shared.events import Actor
 from shared.events.contracts.agreements import StaffMemberChanged
@@ -116,19 +119,27 @@ def end_access(
 
 
 async def list_staff(
-    *, session: AsyncSession, outbox: Outbox, principal: Principal, agreement_id: uuid.UUID
-) -> list[StaffMemberPublic]:
-    async with session.begin():
-        agreement = await find(session, principal, agreement_id)
-        rows = await records.of_agreement(
-            StaffMember, session=session, agreement_id=agreement.id, order=StaffMember.added_at
-        )
-        record_read(
-            session,
-            outbox,
-            principal,
-            agreement,
-            record="staff_member",
-            record_ids=[r.id for r in rows],
-        )
-        return [StaffMemberPublic.model_validate(r) for r in rows]
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    limit: int,
+    cursor: str | None = None,
+) -> StaffList:
+    """A page of the staff with access, in the order they were added (the read is recorded)."""
+    rows, last = await read_page(
+        StaffMember,
+        session=session,
+        outbox=outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        record="staff_member",
+        sort=col(StaffMember.added_at),
+        limit=limit,
+        after=pagination.moment_and_uuid(cursor) if cursor else None,
+    )
+    return StaffList(
+        items=[StaffMemberPublic.model_validate(r) for r in rows],
+        next_cursor=pagination.after_moment(last.added_at, last.id) if last else None,
+    )

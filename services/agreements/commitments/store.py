@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from services.agreements.lifecycle.store import Agreement
+from shared import pagination
 
 
 def _moment(nullable: bool = True) -> Any:
@@ -117,6 +118,23 @@ async def of_agreement(
     if order is not None:
         query = query.order_by(order)
     return list((await session.scalars(query)).all())
+
+
+async def page_of_agreement(
+    model: type[Row],
+    *,
+    session: AsyncSession,
+    agreement_id: uuid.UUID,
+    sort: Any,
+    limit: int,
+    after: tuple[Any, uuid.UUID] | None,
+    where: tuple[Any, ...] = (),
+) -> list[Row]:
+    """At most ``limit`` rows of ``model`` under one agreement, oldest first by ``sort`` (then
+    id), after the row ``after`` names (a page of a list, ``shared/pagination.py``)."""
+    query = select(model).where(col(model.agreement_id) == agreement_id, *where)  # type: ignore[attr-defined]
+    query = pagination.keyset(query, sort=sort, identifier=col(model.id), after=after)  # type: ignore[attr-defined]
+    return list((await session.scalars(query.limit(limit))).all())
 
 
 async def one(

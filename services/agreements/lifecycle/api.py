@@ -17,7 +17,7 @@ from services.agreements.lifecycle.schemas import (
     Termination,
     VersionList,
 )
-from shared.pagination import Cursor
+from shared.pagination import DEFAULT_LIMIT, Cursor, Limit
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/agreements", tags=["agreements"])
@@ -227,13 +227,17 @@ async def list_versions(
     session: SessionDep,
     runtime: RuntimeDep,
     register: RegisterDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> VersionList:
-    """Every version with who signed it and when; nothing signed is ever overwritten."""
-    items = await signing.list_versions(
+    """Every version with who signed it and when, oldest first, a page at a time
+    (``next_cursor``); nothing signed is ever overwritten."""
+    return await signing.list_versions(
         session=session,
         outbox=runtime.outbox,
         principal=principal,
         agreement_id=agreement_id,
         register=register,
+        limit=limit,
+        cursor=cursor,
     )
-    return VersionList(items=items)

@@ -179,6 +179,7 @@ class VersionPublic(BaseModel):
 
 class VersionList(BaseModel):
     items: list[VersionPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class Termination(_Body):

@@ -27,10 +27,12 @@ from services.agreements.lifecycle.schemas import (
     SignatureCreate,
     SignaturePublic,
     Terms,
+    VersionList,
     VersionPublic,
 )
 from services.agreements.lifecycle.service import apply_terms, public
 from services.agreements.lifecycle.store import Agreement, AgreementVersion, Signature
+from shared import pagination
 from shared.auth import Principal
 from shared.events import Actor
 from shared.events.contracts.agreements import (
@@ -262,10 +264,17 @@ async def list_versions(
     principal: Principal,
     agreement_id: uuid.UUID,
     register: SubprocessorRegister,
-) -> list[VersionPublic]:
+    limit: int,
+    cursor: str | None = None,
+) -> VersionList:
+    """A page of the agreement's versions, oldest first (the read is recorded)."""
+    after = pagination.number_and_uuid(cursor) if cursor else None
     async with session.begin():
         agreement = await find(session, principal, agreement_id)
-        rows = await store.versions(session=session, agreement_id=agreement.id)
+        found = await store.versions(
+            session=session, agreement_id=agreement.id, limit=limit + 1, after=after
+        )
+        rows, last = pagination.split(found, limit)
         signed = await store.signatures(session=session, version_ids=[v.id for v in rows])
         lists = {v.id: v.subprocessors for v in rows}
         draft = rows[0] if rows and rows[0].status is VersionStatus.draft else None
@@ -282,7 +291,7 @@ async def list_versions(
                 agreement_id=agreement.id, record="version", record_ids=[v.id for v in rows]
             ),
         )
-    return [
+    items = [
         VersionPublic(
             number=v.number,
             status=v.status,
@@ -302,6 +311,10 @@ async def list_versions(
         )
         for v in rows
     ]
+    return VersionList(
+        items=items,
+        next_cursor=pagination.after_number(last.number, last.id) if last else None,
+    )
 
 
 async def withdraw_amendment(

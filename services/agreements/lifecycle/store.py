@@ -26,6 +26,7 @@ from sqlmodel import Field, SQLModel, col
 
 from services.agreements.directory.store import KnownOrganisation
 from services.agreements.domain import AgreementStatus, Authorisation, Party, VersionStatus
+from shared import pagination
 
 
 def _moment(nullable: bool = False) -> Any:
@@ -211,17 +212,14 @@ async def agreements_as_shown(
     query = _joined_party_entries(
         select(Agreement, col(_controller.name), col(_processor.name))
     ).where(_party_of(organisation_id))
-    if after is not None:
-        created, last = after
-        query = query.where(
-            (col(Agreement.created_at) < created)
-            | ((col(Agreement.created_at) == created) & (col(Agreement.id) > last))
-        )
-    page = (
-        await session.execute(
-            query.order_by(col(Agreement.created_at).desc(), col(Agreement.id)).limit(limit)
-        )
-    ).all()
+    query = pagination.keyset(
+        query,
+        sort=col(Agreement.created_at),
+        identifier=col(Agreement.id),
+        after=after,
+        newest_first=True,
+    )
+    page = (await session.execute(query.limit(limit))).all()
     if not page:
         return []
     shown_versions = await session.scalars(
@@ -265,13 +263,22 @@ async def agreements_of_processor(
     return list(result.all())
 
 
-async def versions(*, session: AsyncSession, agreement_id: uuid.UUID) -> list[AgreementVersion]:
-    """All versions of an agreement the caller already proved to be a party to, oldest first."""
-    result = await session.scalars(
-        select(AgreementVersion)
-        .where(col(AgreementVersion.agreement_id) == agreement_id)
-        .order_by(col(AgreementVersion.number))
+async def versions(
+    *,
+    session: AsyncSession,
+    agreement_id: uuid.UUID,
+    limit: int | None = None,
+    after: tuple[int, uuid.UUID] | None = None,
+) -> list[AgreementVersion]:
+    """The versions of an agreement the caller already proved to be a party to, oldest first:
+    all of them, or at most ``limit`` after the version ``after`` names (a page)."""
+    query = pagination.keyset(
+        select(AgreementVersion).where(col(AgreementVersion.agreement_id) == agreement_id),
+        sort=col(AgreementVersion.number),
+        identifier=col(AgreementVersion.id),
+        after=after,
     )
+    result = await session.scalars(query if limit is None else query.limit(limit))
     return list(result.all())
 
 

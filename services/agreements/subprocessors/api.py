@@ -18,6 +18,7 @@ from services.agreements.subprocessors.schemas import (
     SubprocessorChangeCreate,
     SubprocessorList,
 )
+from shared.pagination import DEFAULT_LIMIT, Cursor, Limit
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["subprocessors"])
@@ -79,13 +80,23 @@ async def agreement_subprocessors(
 
 @router.get("/agreements/{agreement_id}/subprocessor-notices", response_model=NoticeList)
 async def list_notices(
-    agreement_id: uuid.UUID, principal: Reader, session: SessionDep, runtime: RuntimeDep
+    agreement_id: uuid.UUID,
+    principal: Reader,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> NoticeList:
-    """The subprocessor changes notified under this agreement, with windows and decisions."""
-    items = await reads.agreement_notices(
-        session=session, outbox=runtime.outbox, principal=principal, agreement_id=agreement_id
+    """The subprocessor changes notified under this agreement, with windows and decisions,
+    oldest first, a page at a time (``next_cursor``)."""
+    return await reads.agreement_notices(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        limit=limit,
+        cursor=cursor,
     )
-    return NoticeList(items=items)
 
 
 @router.post(

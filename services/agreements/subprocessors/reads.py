@@ -19,11 +19,12 @@ from services.agreements.subprocessors.schemas import (
     AgreementSubprocessors,
     ChangeWithNotices,
     InForce,
-    NoticePublic,
+    NoticeList,
     SubprocessorList,
 )
 from services.agreements.subprocessors.service import change_view, notice_view
 from services.agreements.subprocessors.store import SubprocessorChange, SubprocessorNotice
+from shared import pagination
 from shared.auth import Principal
 from shared.events.contracts.agreements import RecordsRead, SubprocessorsListed
 from shared.outbox import Outbox
@@ -32,12 +33,24 @@ Basis = Literal["signed", "approved", "accepted"]
 
 
 async def agreement_notices(
-    *, session: AsyncSession, outbox: Outbox, principal: Principal, agreement_id: uuid.UUID
-) -> list[NoticePublic]:
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    limit: int,
+    cursor: str | None = None,
+) -> NoticeList:
+    """A page of the subprocessor changes notified under the agreement, oldest first (the read
+    is recorded)."""
     now = datetime.now(UTC)
+    after = pagination.moment_and_uuid(cursor) if cursor else None
     async with session.begin():
         agreement = await find(session, principal, agreement_id)
-        notices = await records.notices_of_agreement(session=session, agreement_id=agreement.id)
+        found = await records.notices_of_agreement(
+            session=session, agreement_id=agreement.id, limit=limit + 1, after=after
+        )
+        notices, last = pagination.split(found, limit)
         change_ids = [n.change_id for n in notices]
         changes = await records.changes_by_id(session=session, change_ids=change_ids)
         flow_downs = await records.flow_downs(session=session, change_ids=change_ids)
@@ -53,7 +66,12 @@ async def agreement_notices(
                 record_ids=[n.id for n in notices],
             ),
         )
-    return [notice_view(n, changes[n.change_id], now, flow_downs.get(n.change_id)) for n in notices]
+    return NoticeList(
+        items=[
+            notice_view(n, changes[n.change_id], now, flow_downs.get(n.change_id)) for n in notices
+        ],
+        next_cursor=pagination.after_moment(last.notified_at, last.id) if last else None,
+    )
 
 
 def _in_force(

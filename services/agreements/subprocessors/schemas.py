@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from services.agreements.clocks import NoticeDecision
 from services.agreements.domain import Authorisation, ObjectionOutcome
 from services.agreements.lifecycle.schemas import NO_NUL, ListedSubprocessor, Name, Text
+from shared.pagination import NEXT_CURSOR_DESCRIPTION
 
 Statement = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000, pattern=NO_NUL)
@@ -134,6 +135,7 @@ class ChangeWithNotices(ChangePublic):
 
 class NoticeList(BaseModel):
     items: list[NoticePublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class SubprocessorList(BaseModel):

@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel, col
 from services.agreements.clocks import NoticeDecision
 from services.agreements.domain import LIVE, Authorisation
 from services.agreements.lifecycle.store import Agreement
+from shared import pagination
 
 
 class SubprocessorChange(SQLModel, table=True):
@@ -154,13 +155,21 @@ async def notices_of_change(
 
 
 async def notices_of_agreement(
-    *, session: AsyncSession, agreement_id: uuid.UUID
+    *,
+    session: AsyncSession,
+    agreement_id: uuid.UUID,
+    limit: int | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[SubprocessorNotice]:
-    result = await session.scalars(
-        select(SubprocessorNotice)
-        .where(col(SubprocessorNotice.agreement_id) == agreement_id)
-        .order_by(col(SubprocessorNotice.notified_at), col(SubprocessorNotice.id))
+    """The agreement's notices, oldest first: all of them, or at most ``limit`` after the notice
+    ``after`` names (a page)."""
+    query = pagination.keyset(
+        select(SubprocessorNotice).where(col(SubprocessorNotice.agreement_id) == agreement_id),
+        sort=col(SubprocessorNotice.notified_at),
+        identifier=col(SubprocessorNotice.id),
+        after=after,
     )
+    result = await session.scalars(query if limit is None else query.limit(limit))
     return list(result.all())
 
 

@@ -51,6 +51,11 @@ async def agreements_api(
     return await apis_of(request).json("agreements", method, path, token=person.access_token, **kw)
 
 
+async def every_of(request: Request, person: Person, path: str) -> list[Any]:
+    """Every item of one of the agreements service's lists, all its pages."""
+    return await apis_of(request).every("agreements", path, token=person.access_token)
+
+
 @dataclass(frozen=True)
 class Seen:
     """An agreement with the person's side of it."""

@@ -15,6 +15,7 @@ from services.console.agreements.common import (
     annex1_values,
     checked_id,
     differences,
+    every_of,
     load,
     page_context,
     read_annex1,
@@ -31,17 +32,24 @@ from services.console.web import NotYours, SignedIn, apis_of, go, t, visitor
 
 router = APIRouter(dependencies=[Depends(visitor)])
 
-LIST_LIMIT = 100
 MEASURE_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
 
 
 @router.get("/agreements")
-async def agreements_page(request: Request, person: SignedIn) -> Response:
-    found = await agreements_api(
-        request, person, "GET", "/agreements", params={"limit": LIST_LIMIT}
+async def agreements_page(request: Request, person: SignedIn, cursor: str = "") -> Response:
+    """The organisation's agreements, newest first, a page at a time."""
+    found = await apis_of(request).page(
+        "agreements", "/agreements", token=person.access_token, cursor=cursor
     )
+    if found is None:
+        return go("/agreements")  # a cursor from an old or edited link: start over
     shown = [seen(item, person) for item in found["items"]]
-    return render(request, "agreements/agreements.html", {"agreements": shown})
+    context = {
+        "agreements": shown,
+        "next_cursor": found.get("next_cursor"),
+        "first_page": not cursor,
+    }
+    return render(request, "agreements/agreements.html", context)
 
 
 # -- drafting ------------------------------------------------------------------------------------
@@ -141,8 +149,8 @@ async def draft_agreement(request: Request, person: SignedIn) -> Response:
 
 
 async def _versions(request: Request, person: Person, agreement_id: str) -> list[dict[str, Any]]:
-    found = await agreements_api(request, person, "GET", f"/agreements/{agreement_id}/versions")
-    return sorted(found["items"], key=lambda version: version["number"])
+    found = await every_of(request, person, f"/agreements/{agreement_id}/versions")
+    return sorted(found, key=lambda version: version["number"])
 
 
 def _awaiting(agreement: dict[str, Any], versions: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from services.console.agreements.common import (
     _,
     agreements_api,
     checked_id,
+    every_of,
     lines,
     load,
     page_context,
@@ -53,9 +54,9 @@ async def _with_list(
     """The agreement and one of its lists (``instructions``, ``staff`` …), fetched together."""
     shown, found = await asyncio.gather(
         load(request, person, agreement_id),
-        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/{listing}"),
+        every_of(request, person, f"/agreements/{agreement_id}/{listing}"),
     )
-    return shown, list(found["items"])
+    return shown, found
 
 
 def _form_page(
@@ -239,10 +240,10 @@ async def subprocessors_page(request: Request, person: SignedIn, agreement_id: s
     agreement_id = checked_id(agreement_id)
     shown, notices, held = await asyncio.gather(
         load(request, person, agreement_id),
-        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/subprocessor-notices"),
+        every_of(request, person, f"/agreements/{agreement_id}/subprocessor-notices"),
         agreements_api(request, person, "GET", f"/agreements/{agreement_id}/subprocessors"),
     )
-    items = sorted(notices["items"], key=lambda notice: notice["notified_at"], reverse=True)
+    items = sorted(notices, key=lambda notice: notice["notified_at"], reverse=True)
     # What holds for this agreement, from its own controller's decisions (DPA-5).
     context = page_context(person, shown, "/subprocessors") | {
         "notices": items,
@@ -493,12 +494,12 @@ async def _change_page(
 ) -> Response:
     listed, agreements = await asyncio.gather(
         _subprocessors(request, person, person.organisation_id),
-        agreements_api(request, person, "GET", "/agreements", params={"limit": 100}),
+        every_of(request, person, "/agreements"),
     )
     change = next((c for c in listed["history"] if str(c["id"]) == change_id), None)
     if change is None:
         raise NotYours
-    by_id = {str(a["id"]): a for a in agreements["items"]}
+    by_id = {str(a["id"]): a for a in agreements}
     context = {"change": change, "agreements": by_id}
     return _form_page(request, "agreements/subprocessor_change.html", context, errors, values)
 
@@ -587,10 +588,10 @@ async def breaches_page(request: Request, person: SignedIn, agreement_id: str) -
     agreement_id = checked_id(agreement_id)
     shown, found = await asyncio.gather(
         load(request, person, agreement_id),
-        agreements_api(request, person, "GET", "/breaches", params={"limit": 100}),
+        every_of(request, person, "/breaches"),
     )
     rows = []
-    for breach in found["items"]:
+    for breach in found:
         notices = [n for n in breach.get("notices") or [] if str(n["agreement_id"]) == agreement_id]
         if notices:
             rows.append({"breach": breach, "notice": notices[0]})

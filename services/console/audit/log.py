@@ -152,15 +152,12 @@ LogFilters = Annotated[dict[str, str], Depends(log_filters)]
 async def _people(request: Request, person: Person) -> dict[str, str]:
     """The organisation's own people by id, as identity names them (admins and auditors read)."""
     try:
-        found = await apis_of(request).json(
-            "identity", "GET", "/users", token=person.access_token, params={"limit": 500}
+        found = await apis_of(request).every(
+            "identity", "/users", token=person.access_token, page_size=500
         )
     except ApiRefused:
         return {}
-    return {
-        str(user["id"]): user.get("display_name") or user.get("email") or ""
-        for user in found.get("items", [])
-    }
+    return {str(user["id"]): user.get("display_name") or user.get("email") or "" for user in found}
 
 
 async def _organisations(request: Request, person: Person) -> dict[str, str]:
@@ -169,12 +166,10 @@ async def _organisations(request: Request, person: Person) -> dict[str, str]:
     if person.is_operator:
         return names
     try:
-        found = await apis_of(request).json(
-            "agreements", "GET", "/agreements", token=person.access_token, params={"limit": 100}
-        )
+        found = await apis_of(request).every("agreements", "/agreements", token=person.access_token)
     except ApiRefused:
         return names
-    for agreement in found.get("items", []):
+    for agreement in found:
         for side in ("controller", "processor"):
             if agreement.get(f"{side}_id") and agreement.get(f"{side}_name"):
                 names.setdefault(str(agreement[f"{side}_id"]), str(agreement[f"{side}_name"]))
@@ -505,12 +500,12 @@ async def _pinnable_logs(request: Request, person: Person) -> list[tuple[str, st
     logs = {person.organisation_id: person.organisation_name}
     if not person.is_operator:
         try:
-            found = await apis_of(request).json(
-                "agreements", "GET", "/agreements", token=person.access_token, params={"limit": 100}
+            found = await apis_of(request).every(
+                "agreements", "/agreements", token=person.access_token
             )
         except ApiRefused:
-            found = {}
-        for agreement in found.get("items", []):
+            found = []
+        for agreement in found:
             for side in ("controller", "processor"):
                 party = str(agreement.get(f"{side}_id") or "")
                 if party and party not in logs:

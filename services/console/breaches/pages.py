@@ -61,10 +61,7 @@ def _breach_id(value: str) -> str:
 
 async def _agreements(request: Request, person: Person) -> list[dict[str, Any]]:
     """The organisation's agreements (for the parties' names and the processor's Annex 1s)."""
-    found = await apis_of(request).json(
-        "agreements", "GET", "/agreements", token=person.access_token, params={"limit": 100}
-    )
-    return list(found.get("items", []))
+    return await apis_of(request).every("agreements", "/agreements", token=person.access_token)
 
 
 def _names(person: Person, agreements: list[dict[str, Any]]) -> dict[str, str]:
@@ -88,16 +85,17 @@ async def _thread_acknowledged(request: Request, person: Person, thread: str) ->
 
 
 @router.get("/breaches")
-async def list_breaches(request: Request, person: SignedIn) -> Response:
-    """Breaches the organisation reported (processor) or was notified of (controller)."""
+async def list_breaches(request: Request, person: SignedIn, cursor: str = "") -> Response:
+    """Breaches the organisation reported (processor) or was notified of (controller), newest
+    first, a page at a time."""
     if person.is_operator:
         raise NotYours
     found, agreements = await asyncio.gather(
-        apis_of(request).json(
-            "agreements", "GET", "/breaches", token=person.access_token, params={"limit": 100}
-        ),
+        apis_of(request).page("agreements", "/breaches", token=person.access_token, cursor=cursor),
         _agreements(request, person),
     )
+    if found is None:
+        return go("/breaches")  # a cursor from an old or edited link: start over
     names = _names(person, agreements)
     rows = []
     for breach in found.get("items", []):
@@ -118,7 +116,8 @@ async def list_breaches(request: Request, person: SignedIn) -> Response:
                 "open": any(n["authority_status"] == "pending" for n in mine),
             }
         )
-    return render(request, "breaches/breaches.html", {"rows": rows})
+    context = {"rows": rows, "next_cursor": found.get("next_cursor"), "first_page": not cursor}
+    return render(request, "breaches/breaches.html", context)
 
 
 async def _breach_context(request: Request, person: Person, breach_id: str) -> dict[str, Any]:

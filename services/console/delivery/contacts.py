@@ -38,10 +38,10 @@ async def _contacts(request: Request, person: Admin) -> list[dict[str, Any]]:
 
 
 async def _users(request: Request, person: Admin) -> list[dict[str, Any]]:
-    found = await apis_of(request).json(
-        "identity", "GET", "/users", token=person.access_token, params={"limit": USERS_LIMIT}
+    found: list[dict[str, Any]] = await apis_of(request).every(
+        "identity", "/users", token=person.access_token, page_size=USERS_LIMIT
     )
-    return list(found["items"])
+    return found
 
 
 async def _settings(request: Request, person: SignedIn) -> dict[str, Any]:

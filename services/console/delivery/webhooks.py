@@ -53,10 +53,10 @@ async def _deliveries(
 
 
 async def _users(request: Request, person: Admin) -> list[dict[str, Any]]:
-    found = await apis_of(request).json(
-        "identity", "GET", "/users", token=person.access_token, params={"limit": 500}
+    found: list[dict[str, Any]] = await apis_of(request).every(
+        "identity", "/users", token=person.access_token, page_size=500
     )
-    return list(found["items"])
+    return found
 
 
 def recipients(

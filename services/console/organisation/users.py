@@ -38,10 +38,10 @@ def user_id_of(value: str) -> str:
 
 
 async def people(request: Request, person: Admin) -> list[dict[str, Any]]:
-    found = await apis_of(request).json(
-        "identity", "GET", "/users", token=person.access_token, params={"limit": USERS_LIMIT}
+    found = await apis_of(request).every(
+        "identity", "/users", token=person.access_token, page_size=USERS_LIMIT
     )
-    items: list[dict[str, Any]] = [u for u in found["items"] if u["status"] != "removed"]
+    items: list[dict[str, Any]] = [u for u in found if u["status"] != "removed"]
     items.sort(key=lambda u: ((u["display_name"] or u["email"]).lower(), u["email"]))
     return items
 
