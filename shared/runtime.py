@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import httpx
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -44,7 +45,7 @@ from shared.request import client_address
 from shared.revocation import RevocationList, listen
 from shared.settings import ServiceSettings
 from shared.specification import declare_emitted_events
-from shared.telemetry import build_tracer_provider
+from shared.telemetry import build_tracer_provider, trace_outgoing
 
 log = structlog.get_logger("pactum.runtime")
 
@@ -86,8 +87,17 @@ class ServiceRuntime:
         self.outbox.relay = self.relay
         # Sessions and grants identity revoked: refused here before their tokens expire.
         self.revocations = RevocationList()
+        self.shutdown: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        if jwks is None:  # identity's public keys, fetched over HTTP in the verifier's trace
+            keys = trace_outgoing(
+                httpx.AsyncClient(),
+                tracer_provider=self.tracer_provider,
+                meter_provider=self.metrics.provider,
+            )
+            jwks = http_jwks(settings.jwks_url, client=keys)
+            self.shutdown.append(keys.aclose)
         self.verifier = TokenVerifier(
-            jwks=jwks or http_jwks(settings.jwks_url),
+            jwks=jwks,
             issuer=settings.token_issuer,
             audience=settings.token_audience,
             revocations=self.revocations,
@@ -102,7 +112,6 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self.startup: list[Callable[[], Any]] = []
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
-        self.shutdown: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
     def consume(self, durable: str, handle: Handler, *, subjects: str = STREAM_SUBJECTS) -> None:
         """Register this service's durable consumer of ``subjects`` (``dpa.>`` by default)."""
@@ -345,7 +354,8 @@ async def healthz() -> dict[str, str]:
 
 @probes.get("/metrics", include_in_schema=False)  # operational: see docs/operations.md#metrics
 async def metrics(runtime: RuntimeDep) -> Response:
-    """The Prometheus text format; no tenant data (no organisation ids, no raw paths)."""
+    """The Prometheus text format, from OpenTelemetry's Prometheus exporter; no tenant data (no
+    organisation ids, no raw paths)."""
     return Response(runtime.metrics.exposition(), media_type=CONTENT_TYPE)
 
 
@@ -368,7 +378,8 @@ OPERATIONAL_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # not logged
 
 class RequestContext:
     """Binds the request's log context, logs one line per request, sets defensive headers, and
-    records the request's duration by route template (never the raw path) and status class."""
+    records the request under the HTTP semantic conventions: its duration by route template (never
+    the raw path) and status code, and the requests in flight."""
 
     def __init__(self, app: ASGIApp, *, service: str, metrics: ServiceMetrics) -> None:
         self.app = app
@@ -383,6 +394,14 @@ class RequestContext:
         request_id = str(uuid.uuid4())
         structlog.contextvars.bind_contextvars(service=self.service, request_id=request_id)
         client_address.set((scope.get("client") or (None, 0))[0])
+        path = scope.get("path", "")
+        measured = path not in OPERATIONAL_PATHS
+        scheme = scope.get("scheme", "http")
+        ended = (
+            self.metrics.request_started(method=scope.get("method", ""), scheme=scheme)
+            if measured
+            else None
+        )
         started = time.perf_counter()
         status_code = 500
 
@@ -406,14 +425,15 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            path = scope.get("path", "")
-            if path not in OPERATIONAL_PATHS:
+            if ended is not None:
+                ended()
                 seconds = time.perf_counter() - started
                 self.metrics.record_request(
                     method=scope.get("method", ""),
-                    route=getattr(scope.get("route"), "path", None) or "unmatched",
+                    route=getattr(scope.get("route"), "path", None),
                     status=status_code,
                     seconds=seconds,
+                    scheme=scheme,
                 )
                 log.info(
                     "request.completed",

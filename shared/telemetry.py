@@ -1,15 +1,25 @@
-"""OpenTelemetry tracing: one tracer provider per service, OTLP export when configured."""
+"""OpenTelemetry tracing: one tracer provider per service, OTLP export when configured, and
+outgoing HTTP calls (httpx) traced with the W3C ``traceparent`` they carry."""
 
 import os
+from typing import Any
 
+import httpx
 from opentelemetry import trace
 from opentelemetry.context import Context
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor, RequestInfo
+from opentelemetry.metrics import MeterProvider
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _propagator = TraceContextTextMapPropagator()
+
+# The instrumentations (FastAPI, httpx) follow the stable HTTP semantic conventions
+# (``http.request.method``, ``url.full``, ``http.client.request.duration`` in seconds) unless
+# the operator chose otherwise; they read this once, when the first of them is set up.
+os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
 
 
 def build_tracer_provider(service: str) -> TracerProvider:
@@ -58,3 +68,37 @@ def context_from_traceparent(traceparent: str | None) -> Context | None:
     if not traceparent:
         return None
     return _propagator.extract({"traceparent": traceparent})
+
+
+def trace_outgoing(
+    client: httpx.AsyncClient,
+    *,
+    tracer_provider: trace.TracerProvider,
+    meter_provider: MeterProvider | None = None,
+    show_path: bool = True,
+) -> httpx.AsyncClient:
+    """``client`` with a client span around each request and that span's ``traceparent`` in
+    the request's headers, so the service called continues the same trace.
+
+    ``url.full`` on the span never holds the query (it may carry a token); with ``show_path``
+    false it holds only the origin, for addresses customers chose (a webhook URL's path is often
+    its secret). Given a ``meter_provider``, requests are measured as
+    ``http.client.request.duration``: only for calls between pactum's own services, since the
+    ``server.address`` label of a customer's endpoint would put tenant data into the metrics.
+    """
+
+    async def redact(span: trace.Span, request: RequestInfo) -> None:
+        url = request.url if isinstance(request.url, httpx.URL) else httpx.URL(str(request.url))
+        shown = url.copy_with(query=None, fragment=None, username=None, password=None)
+        if not show_path:
+            shown = shown.copy_with(path="/")
+        span.set_attribute("url.full", str(shown))
+
+    instrument: Any = HTTPXClientInstrumentor.instrument_client
+    instrument(
+        client,
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        request_hook=redact,
+    )
+    return client

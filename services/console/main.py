@@ -36,7 +36,7 @@ from shared.metrics import CONTENT_TYPE, ServiceMetrics
 from shared.migrations import prepare
 from shared.runtime import RequestContext, stop_tasks
 from shared.settings import ServiceSettings
-from shared.telemetry import build_tracer_provider
+from shared.telemetry import build_tracer_provider, trace_outgoing
 
 log = structlog.get_logger("pactum.console")
 
@@ -113,6 +113,8 @@ def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = N
     metrics = ServiceMetrics(settings.service)
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     apis = apis or Apis(settings)
+    # Calls to the four APIs continue the page's trace; measured as http.client.request.duration.
+    trace_outgoing(apis.http, tracer_provider=tracer_provider, meter_provider=metrics.provider)
     book = SessionBook(
         session_factory(engine),
         key=ConsoleKey.from_file(settings.key_path),

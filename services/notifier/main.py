@@ -13,6 +13,7 @@ from shared import error_answers
 from shared.auth import JwksSource
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
+from shared.telemetry import trace_outgoing
 
 __all__ = ["NotifierSettings", "create_app"]
 
@@ -27,7 +28,12 @@ def create_app(
     if not isinstance(settings, NotifierSettings):
         settings = NotifierSettings(**(settings.model_dump() if settings else {}))
     runtime = ServiceRuntime(settings, tables=TABLES, jwks=jwks)
-    http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
+    # Webhooks and identity's one-time links, traced (customers' URLs shown by origin only).
+    http = trace_outgoing(
+        httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False),
+        tracer_provider=runtime.tracer_provider,
+        show_path=False,
+    )
     identity_directory = IdentityDirectory(
         identity or http, base_url=settings.identity_url, key_path=settings.delivery_key_path
     )

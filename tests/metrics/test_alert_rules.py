@@ -40,7 +40,7 @@ def test_each_alert_names_documented_metrics_and_links_its_runbook_section(
     assert rule["labels"]["severity"] in {"warning", "critical"}
     assert rule["annotations"]["summary"]
     documented = _section("Metrics")
-    for metric in re.findall(r"\bpactum_[a-z_]+", expr):
+    for metric in re.findall(r"\b(?:pactum|http)_[a-z_]+", expr):
         family = re.sub(r"_(bucket|count|sum)$", "", metric)
         assert f"`{family}`" in documented, f"{metric} is not in the Metrics table"
     runbook = rule["annotations"]["runbook_url"]

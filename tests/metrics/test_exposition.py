@@ -8,7 +8,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 
-from shared.metrics import CONTENT_TYPE, ServiceMetrics, metric_name
+from shared.metrics import CONTENT_TYPE, ServiceMetrics
 from tests.agreements.organisations import new_organisation
 from tests.metrics.exposition import parse, total, value
 from tests.support.platform import Platform
@@ -20,9 +20,8 @@ def test_label_values_and_help_texts_are_escaped_as_the_format_requires() -> Non
     metrics.observe("pactum.test.hostile", lambda: [(1.5, {"value": hostile})], description=hostile)
     counter = metrics.meter.create_counter("pactum.test.things", unit="{thing}")
     counter.add(2, {"kind": "x"})
-    metrics.record_request(method="BREW", route="unmatched", status=418, seconds=0.2)
 
-    families = parse(metrics.exposition())
+    families = parse(metrics.exposition().decode())
 
     assert value(families, "pactum_test_hostile", value=hostile) == 1.5
     assert families["pactum_test_hostile"].help == hostile.replace("\\", "\\\\").replace(
@@ -30,12 +29,31 @@ def test_label_values_and_help_texts_are_escaped_as_the_format_requires() -> Non
     )
     assert families["pactum_test_things_total"].type == "counter"
     assert value(families, "pactum_test_things_total", kind="x") == 2
-    histogram = families["pactum_http_server_duration_seconds"]
-    assert histogram.type == "histogram"
-    assert value(families, "pactum_http_server_duration_seconds_count", method="other") == 1
-    assert value(families, "pactum_http_server_duration_seconds_bucket", le="0.25") == 1
-    assert value(families, "pactum_http_server_duration_seconds_bucket", le="0.1") == 0
     assert value(families, "target_info", service_name="pactum-test") == 1
+
+
+def test_requests_follow_the_http_semantic_conventions() -> None:
+    metrics = ServiceMetrics("test")
+    ended = metrics.request_started(method="GET", scheme="http")
+    metrics.record_request(method="BREW", route=None, status=418, seconds=0.2)
+    metrics.record_request(method="GET", route="/things/{thing_id}", status=503, seconds=0.02)
+
+    families = parse(metrics.exposition().decode())
+
+    histogram = families["http_server_request_duration_seconds"]
+    assert histogram.type == "histogram"
+    count = "http_server_request_duration_seconds_count"
+    assert value(families, count, http_request_method="_OTHER", http_route="") == 1
+    bucket = "http_server_request_duration_seconds_bucket"
+    assert value(families, bucket, http_response_status_code="418", le="0.25") == 1
+    assert value(families, bucket, http_response_status_code="418", le="0.1") == 0
+    failed = {"http_route": "/things/{thing_id}", "http_response_status_code": "503"}
+    assert value(families, count, error_type="503", url_scheme="http", **failed) == 1
+    assert value(families, count, service_name="pactum-test") == 1  # on every series
+    assert value(families, "http_server_active_requests", http_request_method="GET") == 1
+    ended()
+    families = parse(metrics.exposition().decode())
+    assert value(families, "http_server_active_requests", http_request_method="GET") == 0
 
 
 @pytest.mark.parametrize(
@@ -50,7 +68,12 @@ def test_label_values_and_help_texts_are_escaped_as_the_format_requires() -> Non
 def test_names_follow_the_collector_translation(
     name: str, unit: str, counter: bool, expected: str
 ) -> None:
-    assert metric_name(name, unit, counter=counter) == expected
+    metrics = ServiceMetrics("test")
+    metrics.observe(name, lambda: [(1, {})], kind="counter" if counter else "gauge", unit=unit)
+
+    families = parse(metrics.exposition().decode())
+
+    assert families[expected].type == ("counter" if counter else "gauge")
 
 
 async def test_metrics_endpoint_is_valid_text_without_tenant_data_and_outside_the_schema(
@@ -70,7 +93,7 @@ async def test_metrics_endpoint_is_valid_text_without_tenant_data_and_outside_th
     assert scraped.status_code == 200
     assert scraped.headers["content-type"] == CONTENT_TYPE
     families = parse(scraped.text)
-    assert total(families, "pactum_http_server_duration_seconds_count") >= 2
+    assert total(families, "http_server_request_duration_seconds_count") >= 2
     assert organisation not in scraped.text
     assert agreement_id not in scraped.text
     schema = (await client.get("/openapi.json")).json()

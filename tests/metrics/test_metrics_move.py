@@ -28,7 +28,7 @@ async def scrape(client: httpx.AsyncClient) -> dict[str, Family]:
     return parse(response.text)
 
 
-async def test_requests_are_measured_by_route_template_and_status_class_never_raw_path(
+async def test_requests_are_measured_by_route_template_and_status_code_never_raw_path(
     platform: Platform,
 ) -> None:
     organisation = await new_organisation(platform, by_event=False)
@@ -44,14 +44,17 @@ async def test_requests_are_measured_by_route_template_and_status_class_never_ra
     await client.get("/healthz")
 
     families = await scrape(client)
-    count = "pactum_http_server_duration_seconds_count"
+    count = "http_server_request_duration_seconds_count"
     route = "/agreements/{agreement_id}"
-    assert value(families, count, method="POST", route="/agreements", status_class="2xx") == 1
-    assert value(families, count, method="GET", route=route, status_class="2xx") == 1
-    assert value(families, count, method="GET", route=route, status_class="4xx") == 1
-    assert value(families, count, route="unmatched", status_class="4xx") == 1
-    assert total(families, count, route="/healthz") == 0  # probes and scrapes are not measured
-    assert total(families, count, route="/metrics") == 0
+    posted = {"http_route": "/agreements", "http_response_status_code": "201"}
+    assert value(families, count, http_request_method="POST", **posted) == 1
+    read = {"http_request_method": "GET", "http_route": route}
+    assert value(families, count, http_response_status_code="200", **read) == 1
+    assert value(families, count, http_response_status_code="404", **read) == 1
+    assert value(families, count, http_route="", http_response_status_code="404") == 1
+    assert total(families, count, http_route="/healthz") == 0  # probes, scrapes not measured
+    assert total(families, count, http_route="/metrics") == 0
+    assert value(families, "http_server_active_requests", http_request_method="GET") == 0
     text = (await client.get("/metrics")).text
     assert missing not in text and agreement_id not in text
 
