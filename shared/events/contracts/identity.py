@@ -203,6 +203,9 @@ class SessionRevoked(_Payload):
         "refresh_token_reused",
         "organisation_disabled",
         "admin",
+        "role_changed",
+        "mfa_reset",
+        "idle",
     ]
 
 
