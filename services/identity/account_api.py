@@ -97,7 +97,7 @@ async def request_reset(body: ResetRequestIn, request: Request) -> Accepted:
     """Ask for a reset link by e-mail; the answer is the same whether the account exists or not,
     and so is the work done before it: the request is queued, looked at after the answer."""
     resets: ResetRequests = request.app.state.resets
-    resets.submit(body.email)
+    resets.submit(body.email, client_address.get())
     return RESET_ANSWER
 
 

@@ -7,6 +7,7 @@ the second factor (the next login still asks for it, ASVS 6.4.3) and ends every 
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -181,25 +182,52 @@ def store_uuid(value: str) -> uuid.UUID | None:
 
 
 async def request_reset(
-    *, session: AsyncSession, authority: Authority, email: str, by: Actor | None = None
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    email: str,
+    by: Actor | None = None,
+    address: str | None = None,
 ) -> None:
-    """Self-service (``by`` None) or by an admin; the caller's answer never depends on it."""
+    """Self-service (``by`` None, from client ``address``) or by an admin; the caller's answer
+    never depends on it.
+
+    Self-service requests are throttled (ASVS 6.3.1, TOM-T5): per client address (its /64 for
+    IPv6), counted before the account is looked up, and per account, counting the links it was
+    given in the window. A throttled request gives no link and leaves the pending ones working.
+    """
+    settings = authority.settings
+    now = _now()
+    if by is None and address is not None:
+        asked = await store.count_reset_request(
+            session=session,
+            address=address,
+            window=int(now.timestamp() // (settings.reset_window_minutes * 60)),
+            dialect=session.get_bind().dialect.name,
+        )
+        if asked > settings.reset_address_limit:
+            _reset_refused(session, authority, throttled="address")
+            return
     user = await store.user_by_email(session=session, email=email)
     if user is None or user.status is not UserStatus.active:
-        authority.outbox.add(
-            session,
-            type="dpa.identity.password_reset.requested.v1",
-            tenant=PLATFORM_TENANT,
-            actor=Actor(id="anonymous"),
-            data=PasswordResetRequested(by="self"),
-            outcome=Outcome.failed,
-        )
+        _reset_refused(session, authority)
         return
+    if by is None:
+        given = await store.links_since(
+            session=session,
+            user_id=user.id,
+            purpose="password_reset",
+            since=now - timedelta(minutes=settings.reset_window_minutes),
+        )
+        if given >= settings.reset_account_limit:
+            _reset_refused(session, authority, user=user, throttled="account")
+            return
     link = await links.create_link(
         session=session,
         user=user,
         purpose="password_reset",
-        valid_for=timedelta(minutes=authority.settings.reset_minutes),
+        valid_for=timedelta(minutes=settings.reset_minutes),
+        replace=False,
     )
     authority.outbox.add(
         session,
@@ -213,6 +241,27 @@ async def request_reset(
     )
 
 
+def _reset_refused(
+    session: AsyncSession,
+    authority: Authority,
+    *,
+    user: UserAccount | None = None,
+    throttled: Literal["account", "address"] | None = None,
+) -> None:
+    """A self-service request that gives no link: unknown or inactive account, or throttled."""
+    authority.outbox.add(
+        session,
+        type="dpa.identity.password_reset.requested.v1",
+        tenant=PLATFORM_TENANT if user is None else str(user.organisation_id),
+        actor=Actor(id="anonymous"),
+        subject=None if user is None else str(user.id),
+        data=PasswordResetRequested(
+            user_id=None if user is None else user.id, by="self", throttled=throttled
+        ),
+        outcome=Outcome.failed,
+    )
+
+
 async def complete_reset(
     *, sessions: async_sessionmaker[AsyncSession], authority: Authority, secret: str, password: str
 ) -> None:
@@ -222,6 +271,8 @@ async def complete_reset(
             raise LinkRefused
         _, user = redeemed
         password_hash = await _new_hash(session, authority, user, password)
+        # Any other reset link the person asked for dies with the one used.
+        await links.void_links(session=session, user_id=user.id, purpose="password_reset")
         temporarily_locked = user.locked_until is not None and not user.locked_permanently
         # Proof of the mailbox releases a temporary lock; a permanent one stays for an admin.
         release = {"failures": 0, "locked_until": None} if not user.locked_permanently else {}

@@ -149,7 +149,8 @@ async def remove_user(
 async def change_role(
     user_id: uuid.UUID, body: RoleIn, principal: Admin, session: SessionDep, authority: AuthorityDep
 ) -> UserPublic:
-    """Change a user's role (an organisation keeps at least one active admin)."""
+    """Change a user's role (an organisation keeps at least one active admin); the user's
+    sessions end, so no token with the old role outlives the change."""
     async with _answers():
         user = await users.change_role(
             session=session,
@@ -195,7 +196,7 @@ async def send_reset(
 async def reset_mfa(
     user_id: uuid.UUID, principal: Admin, session: SessionDep, authority: AuthorityDep
 ) -> None:
-    """Remove a user's second factor (lost device); the reset is audited."""
+    """Remove a user's second factor (lost device) and end the user's sessions; audited."""
     async with _answers():
         await users.reset_mfa(
             session=session, authority=authority, principal=principal, user_id=user_id

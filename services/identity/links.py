@@ -50,19 +50,19 @@ def _now() -> datetime:
 
 
 async def create_link(
-    *, session: AsyncSession, user: UserAccount, purpose: str, valid_for: timedelta
+    *,
+    session: AsyncSession,
+    user: UserAccount,
+    purpose: str,
+    valid_for: timedelta,
+    replace: bool = True,
 ) -> OneTimeLink:
-    """A new link for ``user``; earlier unused links of the same purpose stop working."""
+    """A new link for ``user``; with ``replace``, earlier unused links of the same purpose stop
+    working. A reset request does not replace: whoever asks for one on someone else's behalf
+    must not void the link the owner is about to use (the first link used voids the rest)."""
     now = _now()
-    await session.execute(
-        update(OneTimeLink)
-        .where(
-            col(OneTimeLink.user_id) == user.id,
-            col(OneTimeLink.purpose) == purpose,
-            col(OneTimeLink.used_at).is_(None),
-        )
-        .values(used_at=now)
-    )
+    if replace:
+        await void_links(session=session, user_id=user.id, purpose=purpose)
     link = OneTimeLink(
         user_id=user.id,
         organisation_id=user.organisation_id,
@@ -73,6 +73,19 @@ async def create_link(
     session.add(link)
     await session.flush()
     return link
+
+
+async def void_links(*, session: AsyncSession, user_id: uuid.UUID, purpose: str) -> None:
+    """Every unused link of ``purpose`` the user holds stops working."""
+    await session.execute(
+        update(OneTimeLink)
+        .where(
+            col(OneTimeLink.user_id) == user_id,
+            col(OneTimeLink.purpose) == purpose,
+            col(OneTimeLink.used_at).is_(None),
+        )
+        .values(used_at=_now())
+    )
 
 
 async def mint(*, session: AsyncSession, authority: Authority, link: OneTimeLink) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.identity import accounts
 from services.identity.authority import Authority
+from shared.request import client_address
 
 log = structlog.get_logger("pactum.identity.resets")
 
@@ -33,23 +34,25 @@ class ResetRequests:
     ) -> None:
         self._sessions = sessions
         self._authority = authority
-        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=capacity)
+        self._queue: asyncio.Queue[tuple[str, str | None]] = asyncio.Queue(maxsize=capacity)
 
-    def submit(self, email: str) -> None:
-        """Queue a self-service request; never waits, never fails, tells nothing."""
+    def submit(self, email: str, address: str | None = None) -> None:
+        """Queue a self-service request from client ``address`` (throttled by the task);
+        never waits, never fails, tells nothing."""
         try:
-            self._queue.put_nowait(email)
+            self._queue.put_nowait((email, address))
         except asyncio.QueueFull:
             log.warning("identity.reset_request_dropped", reason="queue_full")
 
     async def run(self) -> None:
         """The background task: one request at a time, each in its own transaction."""
         while True:
-            email = await self._queue.get()
+            email, address = await self._queue.get()
+            client_address.set(address)  # its events carry the address, as the request's would
             try:
                 async with self._sessions() as session, session.begin():
                     await accounts.request_reset(
-                        session=session, authority=self._authority(), email=email
+                        session=session, authority=self._authority(), email=email, address=address
                     )
             except Exception as error:  # the next request goes on; the person can ask again
                 log.warning("identity.reset_request_failed", error=type(error).__name__)

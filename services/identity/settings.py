@@ -23,6 +23,10 @@ class IdentitySettings(ServiceSettings):
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     invitation_hours: int = Field(default=72, ge=1, le=24 * 14)
     reset_minutes: int = Field(default=30, ge=5, le=60)
+    # Self-service reset requests: links per account, requests per client address, per window.
+    reset_account_limit: int = Field(default=3, ge=1, le=20)
+    reset_address_limit: int = Field(default=10, ge=1)
+    reset_window_minutes: int = Field(default=60, ge=5, le=24 * 60)
     challenge_minutes: int = Field(default=5, ge=1, le=15)
     link_fetches: int = Field(default=5, ge=1, le=20)
     client_failure_limit: int = Field(default=50, ge=1)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, exists, select, update
+from sqlalchemy import CursorResult, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +27,7 @@ from services.identity.domain import (
 from services.identity.tables import (
     ClientFailure,
     LoginSession,
+    OneTimeLink,
     Organisation,
     PasswordHistory,
     UserAccount,
@@ -307,16 +308,46 @@ async def clear_failures(*, session: AsyncSession, user_id: uuid.UUID) -> None:
 async def count_client_failure(
     *, session: AsyncSession, address: str, window: int, dialect: str
 ) -> None:
+    await _count_for_client(session, key=throttle_key(address), window=window, dialect=dialect)
+
+
+RESET_KEY = "reset "  # reset requests share the table; their keys cannot be an address
+
+
+async def count_reset_request(
+    *, session: AsyncSession, address: str, window: int, dialect: str
+) -> int:
+    """Count one self-service reset request from ``address``; the window's count with it."""
+    key = RESET_KEY + throttle_key(address)
+    return await _count_for_client(session, key=key, window=window, dialect=dialect)
+
+
+async def _count_for_client(session: AsyncSession, *, key: str, window: int, dialect: str) -> int:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(ClientFailure).values(
-        address=throttle_key(address), window=window, failures=1
-    )
-    await session.execute(
+    statement = insert(ClientFailure).values(address=key, window=window, failures=1)
+    counted = await session.scalar(
         statement.on_conflict_do_update(
             index_elements=["address", "window"],
             set_={"failures": ClientFailure.failures + 1},
+        ).returning(col(ClientFailure.failures))
+    )
+    return int(counted or 0)
+
+
+async def links_since(
+    *, session: AsyncSession, user_id: uuid.UUID, purpose: str, since: datetime
+) -> int:
+    """How many one-time links of ``purpose`` the user was given since ``since``."""
+    found = await session.scalar(
+        select(func.count())
+        .select_from(OneTimeLink)
+        .where(
+            col(OneTimeLink.user_id) == user_id,
+            col(OneTimeLink.purpose) == purpose,
+            col(OneTimeLink.created_at) >= since,
         )
     )
+    return int(found or 0)
 
 
 async def client_failures(*, session: AsyncSession, address: str, window: int) -> int:

@@ -316,6 +316,14 @@ async def change_role(
         await session.execute(
             update(UserAccount).where(col(UserAccount.id) == user.id).values(role=role)
         )
+        # Tokens carry the role: the old one must not outlive the change (ASVS 7.4.3).
+        await end_sessions(
+            session=session,
+            authority=authority,
+            user=user,
+            reason="role_changed",
+            actor=principal.actor,
+        )
         authority.outbox.add(
             session,
             type="dpa.identity.user_role.updated.v1",
@@ -342,6 +350,14 @@ async def reset_mfa(
         )
         await session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
         await session.execute(delete(Passkey).where(col(Passkey.user_id) == user.id))
+        # Whoever held the lost factor may hold a session too: it ends with the factor.
+        await end_sessions(
+            session=session,
+            authority=authority,
+            user=user,
+            reason="mfa_reset",
+            actor=principal.actor,
+        )
         authority.outbox.add(
             session,
             type="dpa.identity.mfa.reset.v1",

@@ -5,10 +5,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import update
 
+from services.identity import store
 from services.identity.authority import Authority
 from services.identity.domain import PasswordPolicy, PasswordRefused, check_password
 from services.identity.keys import Sealer
@@ -238,6 +240,87 @@ async def test_reset_releases_a_temporary_lock__TOM_T2d_TOM_T5(identity: Identit
     await identity.login_account(admin.email, NEW)
     [event] = await events_of(identity.platform, "dpa.identity.account.unlocked.v1")
     assert event.data["by"] == "password_reset"
+
+
+async def test_reset_requests_are_throttled_per_account_and_keep_the_pending_link__TOM_T2d_TOM_T5(
+    identity: Identity,
+) -> None:
+    """Each request voided the link before it, so anyone who knew an address could void its
+    owner's link at will and flood the mailbox. Now an account gets at most 3 links an hour,
+    a new one leaves the pending ones working, and the first one used voids the rest."""
+    admin = await identity.admin()
+    for _ in range(4):
+        answer = await identity.client.post("/password-reset", json={"email": admin.email})
+        assert answer.status_code == 202
+    await identity.platform.apps["identity"].state.resets.drained()
+    requested = await events_of(
+        identity.platform,
+        "dpa.identity.password_reset.requested.v1",
+        count=4,
+        subject=admin.user_id,
+    )
+    assert [entry.data.get("throttled") for entry in requested] == [None, None, None, "account"]
+    assert [entry.outcome for entry in requested] == ["succeeded"] * 3 + ["failed"]
+    assert requested[3].data["link_id"] is None
+    async with identity.platform.runtime("identity").sessions() as session:
+        given = await store.links_since(
+            session=session,
+            user_id=uuid.UUID(admin.user_id),
+            purpose="password_reset",
+            since=datetime.now(UTC) - timedelta(hours=1),
+        )
+    assert given == 3
+
+    first_link = (await identity.deliver(requested[0].data["link_id"])).json()["url"]
+    third_link = (await identity.deliver(requested[2].data["link_id"])).json()["url"]
+    done = await identity.client.post(
+        "/password-reset/complete", json={"token": token_of(first_link), "password": NEW}
+    )
+    assert done.status_code == 204  # the later requests left it working
+    stale = await identity.client.post(
+        "/password-reset/complete", json={"token": token_of(third_link), "password": PASSWORD}
+    )
+    assert stale.status_code == 400  # the one used voided the others
+    await identity.login_account(admin.email, NEW)
+
+
+async def test_reset_requests_are_throttled_per_client_address_an_ipv6_one_by_its_64__TOM_T5(
+    identity: Identity,
+) -> None:
+    """Requests from one client address (an IPv6 client's whole /64) are counted before any
+    account is looked up; past the limit no link is made, whatever the account."""
+    admin = await identity.admin()
+    app = identity.platform.apps["identity"]
+    identity.authority.settings = identity.authority.settings.model_copy(
+        update={"reset_address_limit": 2}
+    )
+
+    async def ask(address: str, email: str) -> None:
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://identity") as client:
+            answer = await client.post("/password-reset", json={"email": email})
+        assert answer.status_code == 202
+        await app.state.resets.drained()
+
+    await ask("2001:db8:1:2::10", "nobody@example.org")
+    await ask("2001:db8:1:2::20", "nobody-else@example.org")
+    await ask("2001:db8:1:2:ffff::1", admin.email)  # the same /64: third request, throttled
+    throttled = await events_of(
+        identity.platform, "dpa.identity.password_reset.requested.v1", count=3
+    )
+    assert throttled[-1].data["throttled"] == "address"
+    assert throttled[-1].outcome == "failed"
+    assert await identity.platform.count("identity", OneTimeLink) == 1  # the invitation only
+
+    await ask("2001:db8:1:3::1", admin.email)  # another /64 counts on its own
+    [granted] = await events_of(
+        identity.platform,
+        "dpa.identity.password_reset.requested.v1",
+        subject=admin.user_id,
+        outcome="succeeded",
+    )
+    assert granted.data["link_id"]
+    assert await identity.platform.count("identity", OneTimeLink) == 2
 
 
 def test_the_shipped_list_holds_over_10000_common_passwords__TOM_T2c() -> None:

@@ -3,6 +3,7 @@
 
 import uuid
 
+import jwt
 import pytest
 
 from services.identity.tables import UserAccount
@@ -11,6 +12,7 @@ from tests.identity.conftest import (
     EVERYWHERE,
     PASSWORD,
     WITH_NOTIFIER,
+    Account,
     Identity,
     assert_no_secret,
     events_of,
@@ -295,3 +297,81 @@ async def test_inviting_an_address_with_an_account_elsewhere_answers_like_a_fres
     # The same address twice in one organisation is still a conflict (the admin lists it anyway).
     again = await identity.client.post("/users", json={"email": holder.email}, headers=curious.auth)
     assert again.status_code == 409
+
+
+async def _ended_everywhere(identity: Identity, account: Account) -> None:
+    """The account's session is over: its access token refused by identity and, through the
+    revocation event, by agreements; its refresh token refused."""
+    assert (await identity.client.get("/me", headers=account.auth)).status_code == 401
+    refreshed = await identity.client.post(
+        "/sessions/refresh", json={"refresh_token": account.refresh_token}
+    )
+    assert refreshed.status_code == 401
+    agreements = identity.platform.clients["agreements"]
+
+    async def refused() -> bool:
+        return (await agreements.get("/agreements", headers=account.auth)).status_code == 401
+
+    await eventually(refused)  # before the access token's own expiry
+
+
+@pytest.mark.parametrize("services", [EVERYWHERE])
+@pytest.mark.parametrize("role", ["admin", "auditor"])
+async def test_a_role_change_ends_the_users_sessions__TOM_T2e(
+    identity: Identity, role: str
+) -> None:
+    admin = await identity.admin()
+    member = await identity.member(admin)
+    agreements = identity.platform.clients["agreements"]
+    assert (await agreements.get("/agreements", headers=member.auth)).status_code == 200
+
+    changed = await identity.client.put(
+        f"/users/{member.user_id}/role", json={"role": role}, headers=admin.auth
+    )
+    assert changed.status_code == 200
+
+    await _ended_everywhere(identity, member)
+    [revoked] = await events_of(
+        identity.platform, "dpa.identity.session.revoked.v1", subject=member.user_id
+    )
+    assert revoked.data["reason"] == "role_changed"
+    assert revoked.data["session_ids"] == [member.session_id]
+    assert revoked.actor_id == admin.user_id
+    # The admin who changed it keeps working; the user signs in again with the new role.
+    assert (await identity.client.get("/me", headers=admin.auth)).status_code == 200
+    again = await identity.login_account(member.email, PASSWORD)
+    assert jwt.decode(again.access_token, options={"verify_signature": False})["roles"] == [role]
+
+
+@pytest.mark.parametrize("services", [EVERYWHERE])
+async def test_a_second_factor_reset_ends_the_users_sessions__TOM_T2b(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    member = await identity.member(admin)
+    started = await identity.client.post("/me/mfa/totp", headers=member.auth)
+    secret = started.json()["secret"]
+    confirmed = await identity.client.post(
+        "/me/mfa/totp/confirm", json={"code": identity.code(secret)}, headers=member.auth
+    )
+    assert confirmed.status_code == 200, confirmed.text
+
+    reset = await identity.client.post(f"/users/{member.user_id}/mfa/reset", headers=admin.auth)
+    assert reset.status_code == 204
+
+    await _ended_everywhere(identity, member)
+    [revoked] = await events_of(
+        identity.platform, "dpa.identity.session.revoked.v1", subject=member.user_id
+    )
+    assert revoked.data["reason"] == "mfa_reset"
+    assert revoked.data["session_ids"] == [member.session_id]
+
+
+async def test_an_unchanged_role_ends_no_session(identity: Identity) -> None:
+    admin = await identity.admin()
+    member = await identity.member(admin)
+    same = await identity.client.put(
+        f"/users/{member.user_id}/role", json={"role": "member"}, headers=admin.auth
+    )
+    assert same.status_code == 200
+    assert (await identity.client.get("/me", headers=member.auth)).status_code == 200

@@ -182,6 +182,11 @@ class PasswordResetRequested(_Payload):
     user_id: UUID | None = None
     link_id: UUID | None = None
     by: Literal["self", "admin"]
+    throttled: Literal["account", "address"] | None = Field(
+        default=None,
+        description="Refused (outcome failed, no link) because the account or the client "
+        "address asked too often in the window; absent otherwise.",
+    )
 
 
 class PasswordReset(_Payload):
@@ -203,6 +208,9 @@ class SessionRevoked(_Payload):
         "refresh_token_reused",
         "organisation_disabled",
         "admin",
+        "role_changed",
+        "mfa_reset",
+        "idle",
     ]
 
 
