@@ -105,8 +105,9 @@ def subscribe_durable(
 
     The handler's effects and the inbox receipt commit together, then the message is acked. A
     message that can never be processed (not JSON, not an envelope, unknown type, subject that
-    does not match its envelope) is terminated and logged with its reason; a handler error is
-    retried with back-off. Replicas of a service share the durable consumer.
+    does not match its envelope, ``source`` not the subject's service) is terminated and logged
+    with its reason; a handler error is retried with back-off. Replicas of a service share the
+    durable consumer.
     """
     counts = tally or ConsumerTally()
 
@@ -339,6 +340,7 @@ class _Contract:
     kind: EventKind
     check_payload: Callable[[Any], object]  # the payload model's own validator, from Python
     subject_tail: str  # "<service>.<entity>.<verb>": the subject after "dpa.<tenant>."
+    source: str  # "/dpa/<service>": only that service may publish the kind (TOM-T5)
 
 
 _contracts: dict[str, _Contract] = {}
@@ -354,6 +356,7 @@ def _contract_of(event_type: str) -> _Contract:
             kind=kind,
             check_payload=kind.payload.__pydantic_validator__.validate_python,
             subject_tail=f"{service}.{entity}.{verb}",
+            source=f"/dpa/{service}",
         )
     return contract
 
@@ -365,6 +368,7 @@ def open_event(body: bytes, *, subject: str) -> tuple[Envelope | None, EventKind
     (the envelope keeps ``data`` as the JSON gave it). The expected subject is
     ``dpa.<tenant>.<service>.<entity>.<verb>`` (:func:`subject_for`); the tenant and the type
     have been checked by then, so it is put together from the kind's parts, worked out once.
+    The ``source`` must be that service's (``/dpa/<service>``).
     """
     try:
         envelope = Envelope.model_validate_json(body)
@@ -392,6 +396,15 @@ def open_event(body: bytes, *, subject: str) -> tuple[Envelope | None, EventKind
             None,
             None,
             f"subject {subject!r} does not match the envelope (expected {expected!r})",
+        )
+    if envelope.source != contract.source:
+        # Only the subject's service may publish there (its own NATS user, TOM-T5): another
+        # source is a forgery or a bug, never an event of that service.
+        return (
+            None,
+            None,
+            f"source {envelope.source!r} does not match the subject's service "
+            f"(expected {contract.source!r})",
         )
     return envelope, contract.kind, ""
 

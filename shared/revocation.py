@@ -6,6 +6,11 @@ token reuse...) and ``dpa.identity.grant.revoked.v1`` through its outbox. Every 
 ``now - remember`` (the longest access-token lifetime and then some), so a service that starts or
 reconnects also learns the revocations it missed. ``TokenVerifier`` refuses a token whose session
 or grant is on the list. Entries are forgotten once every token they could concern has expired.
+
+A revocation counts only as identity published it: on identity's subject, with identity's
+``source`` and a valid payload (:func:`shared.broker.open_event`). Only identity's NATS user may
+publish on ``dpa.*.identity.>`` (docs/operations.md, "The bus: one user per service"), so another
+service's credentials cannot sign everyone out or lift a revocation (TOM-T5).
 """
 
 import time
@@ -15,8 +20,8 @@ from typing import Any
 import structlog
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
-from pydantic import ValidationError
 
+from shared.broker import open_event
 from shared.events import Envelope
 
 log = structlog.get_logger("pactum.revocation")
@@ -73,10 +78,15 @@ async def listen(connection: Any, *, stream: str, revocations: RevocationList) -
     start = datetime.now(UTC) - timedelta(seconds=revocations.remember_seconds)
 
     async def on_message(message: Msg) -> None:
-        try:
-            revocations.apply(Envelope.model_validate_json(message.data))
-        except (ValidationError, KeyError, TypeError) as error:
-            log.warning("revocation.rejected", subject=message.subject, error=str(error))
+        envelope, kind, reason = open_event(message.data, subject=message.subject)
+        if kind is not None and kind.type not in (SESSION_REVOKED, GRANT_REVOKED):
+            reason = f"{kind.type!r} is not a revocation"
+        if envelope is None or reason:
+            log.warning(
+                "event.rejected", consumer="revocations", reason=reason, subject=message.subject
+            )
+            return
+        revocations.apply(envelope)
 
     subscriptions = []
     for subject in SUBJECTS:
