@@ -1,6 +1,8 @@
 """The NATS broker: connection, the ``DPA_EVENTS`` stream, and durable consumers of it."""
 
 import asyncio
+import ssl
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -9,7 +11,15 @@ from typing import Any
 
 import structlog
 from faststream import AckPolicy
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
+from faststream.nats import (
+    ConsumerConfig,
+    JStream,
+    NatsBroker,
+    NatsMessage,
+    NatsSecurity,
+    NatsUserPassword,
+    PullSub,
+)
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from nats.aio.msg import Msg
 from nats.js.api import (
@@ -22,12 +32,13 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import BadRequestError
+from nats.js.errors import BadRequestError, NotFoundError
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.bus_access import inbox_prefix
 from shared.events import Envelope, EventKind, UnknownEventType, kind_of
 from shared.events.subjects import STREAM_SUBJECTS, parse_type
 from shared.inbox import claim, claim_many
@@ -51,15 +62,31 @@ class ConsumerTally:
 
 def build_broker(settings: ServiceSettings, tracer_provider: TracerProvider) -> NatsBroker:
     """``nats_url`` may list several servers of a cluster, comma-separated: any one of them that
-    is up lets the service start, and a lost connection moves to another."""
+    is up lets the service start, and a lost connection moves to another. The service logs in as
+    its own NATS user when a password is configured (shared/bus_access.py), over TLS verified
+    against ``nats_ca_file`` when one is given, and has its replies sent to its own inbox prefix.
+    """
     return NatsBroker(
         nats_servers(settings.nats_url),
         name=f"pactum-{settings.service}",
         middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
+        inbox_prefix=inbox_prefix(settings.service),
+        security=bus_security(settings),
         logger=None,
     )
+
+
+def bus_security(settings: ServiceSettings) -> NatsSecurity | None:
+    """The service's login and TLS for NATS; None for an open local server (tests, no password)."""
+    context = None
+    if settings.nats_ca_file is not None:
+        context = ssl.create_default_context(cafile=str(settings.nats_ca_file))
+    login = settings.nats_login()
+    if login is not None:
+        return NatsUserPassword(*login, ssl_context=context)
+    return None if context is None else NatsSecurity(ssl_context=context)
 
 
 def stream_config(settings: ServiceSettings) -> StreamConfig:
@@ -78,9 +105,29 @@ def stream_config(settings: ServiceSettings) -> StreamConfig:
     )
 
 
-async def ensure_stream(broker: NatsBroker, settings: ServiceSettings) -> None:
-    """Create the stream, or bring an existing one to the configured settings (idempotent)."""
+async def ensure_stream(
+    broker: NatsBroker, settings: ServiceSettings, *, wait: float = 60.0
+) -> None:
+    """Create the stream, or bring an existing one to the configured settings (idempotent).
+
+    Only the stream's admin does (``stream_admin``: audit where each service has its own NATS
+    user); the others wait up to ``wait`` seconds for it to exist.
+    """
     js = broker.connection.jetstream()
+    if not settings.stream_admin:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                await js.stream_info(settings.stream_name)
+                return
+            except NotFoundError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"stream {settings.stream_name} not created within {wait:g} s: "
+                        "the service with PACTUM_<SERVICE>_STREAM_ADMIN=true (audit) creates it"
+                    ) from None
+                log.info("stream.awaited", stream=settings.stream_name)
+                await asyncio.sleep(0.5)
     config = stream_config(settings)
     try:
         await js.add_stream(config)
@@ -118,6 +165,7 @@ def subscribe_durable(
         pull_sub=PullSub(batch_size=settings.consumer_batch_size, timeout=1.0),
         config=_consumer_config(settings, durable),
         ack_policy=AckPolicy.MANUAL,
+        inbox_prefix=f"{inbox_prefix(settings.service)}.".encode(),  # FastStream's own default
         title=f"{durable}:{subjects}",
         description=f"The {durable} service's durable consumer of the events on {subjects}.",
     )
@@ -414,6 +462,7 @@ __all__ = [
     "BatchHandler",
     "ConsumerTally",
     "build_broker",
+    "bus_security",
     "ensure_stream",
     "open_event",
     "stream_config",

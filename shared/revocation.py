@@ -14,6 +14,8 @@ service's credentials cannot sign everyone out or lift a revocation (TOM-T5).
 """
 
 import time
+import uuid
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,13 +24,14 @@ from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from shared.broker import open_event
+from shared.bus_access import REVOCATIONS
 from shared.events import Envelope
 
 log = structlog.get_logger("pactum.revocation")
 
 SESSION_REVOKED = "dpa.identity.session.revoked.v1"
 GRANT_REVOKED = "dpa.identity.grant.revoked.v1"
-SUBJECTS = ("dpa.*.identity.session.revoked", "dpa.*.identity.grant.revoked")
+SUBJECTS = REVOCATIONS
 
 
 class RevocationList:
@@ -72,6 +75,21 @@ class RevocationList:
         self.forget_expired()
 
 
+@dataclass
+class _NamedAnew(ConsumerConfig):
+    """An ordered consumer's configuration that gets a fresh name each time it is created.
+
+    Named, the consumer is created on ``$JS.API.CONSUMER.CREATE.<stream>.<name>.<filter>``: the
+    one form of that request a service's NATS user may send here, with a revocation filter held
+    by the server (shared/bus_access.py). An ordered consumer is created again after a gap or a
+    reconnect (nats-py evolves the configuration it was given); a new name keeps that from
+    colliding with the consumer it replaces.
+    """
+
+    def evolve(self, **params: Any) -> "_NamedAnew":
+        return replace(self, **params, name=f"revocations-{uuid.uuid4().hex}")
+
+
 async def listen(connection: Any, *, stream: str, revocations: RevocationList) -> list[Any]:
     """Subscribe ``revocations`` to the stream's revocation events, replaying the recent past."""
     js = connection.jetstream()
@@ -96,7 +114,7 @@ async def listen(connection: Any, *, stream: str, revocations: RevocationList) -
                 cb=on_message,
                 stream=stream,
                 ordered_consumer=True,
-                config=ConsumerConfig(
+                config=_NamedAnew(
                     deliver_policy=DeliverPolicy.BY_START_TIME,
                     opt_start_time=start,
                 ),
