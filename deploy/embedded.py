@@ -1,8 +1,14 @@
 """The embedded stack behind ``make run``: a bundled nats-server and a readiness announcement.
 
-    python -m deploy.embedded nats       # exec the virtualenv's nats-server with JetStream
+    python -m deploy.embedded nats       # exec the virtualenv's nats-server with JetStream and
+                                         # one user per service (shared/bus_access.py)
+    python -m deploy.embedded service S  # exec service S as its own NATS user
     python -m deploy.embedded announce   # wait for every service's /readyz, then print the URLs,
                                          # the console's first, and the demo's invitation links
+
+The NATS users' passwords are generated on first use, one file each under
+``$PACTUM_VAR_DIR/nats/users/`` (readable by their owner only); whichever process of the Procfile
+comes first writes them, and they are kept for the next run.
 
 Both read the same environment variables as the services (``PACTUM_NATS_URL``,
 ``PACTUM_VAR_DIR``, ``PACTUM_<SERVICE>_HOST`` / ``_PORT``; see ``shared/settings.py``), so moving
@@ -12,6 +18,7 @@ a port or the data directory moves it for every process of ``deploy/Procfile``.
 import argparse
 import os
 import re
+import secrets
 import signal
 import sys
 import time
@@ -24,7 +31,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from deploy.natsserver import nats_server_binary
-from shared.settings import DEFAULT_PORTS, PLATFORM_PREFIX, ServiceSettings
+from shared.bus_access import STREAM_ADMIN, bus_users, server_users
+from shared.settings import API_PORTS, DEFAULT_PORTS, PLATFORM_PREFIX, ServiceSettings
 
 SERVICES = tuple(DEFAULT_PORTS)
 NATS_SERVER_NAME = "pactum-dev"
@@ -47,6 +55,32 @@ def nats_address(url: str) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or 4222
 
 
+def bus_passwords(directory: Path) -> dict[str, Path]:
+    """Each NATS user's password file, generated once (never printed, never logged)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    files = {}
+    for user in bus_users():
+        path = files[user] = directory / f"{user}.password"
+        if path.exists():
+            continue
+        staged = directory / f".{user}.{os.getpid()}"
+        descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
+        try:
+            os.link(staged, path)  # atomic: a process starting beside this one keeps its own out
+        except FileExistsError:
+            pass
+        finally:
+            staged.unlink()
+    return files
+
+
+def users_dir() -> Path:
+    return Path(platform_setting("var_dir")) / "nats" / "users"
+
+
 def run_nats() -> NoReturn:
     """Replace this process with nats-server, so honcho's signals reach the server directly."""
     host, port = nats_address(platform_setting("nats_url"))
@@ -56,9 +90,31 @@ def run_nats() -> NoReturn:
         binary = nats_server_binary()
     except RuntimeError as error:
         raise SystemExit(str(error)) from None
-    print(f"nats-server on {host}:{port}, JetStream store {store}", flush=True)
-    argv = [binary, "-n", NATS_SERVER_NAME, "-a", host, "-p", str(port), "-js", "-sd", str(store)]
-    os.execv(binary, argv)  # noqa: S606 - a fixed binary and arguments, no shell
+    passwords = {
+        user: path.read_text().strip() for user, path in bus_passwords(users_dir()).items()
+    }
+    config = store / "nats-server.conf"
+    descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(
+            f'server_name: "{NATS_SERVER_NAME}"\nlisten: "{host}:{port}"\n'
+            f'jetstream {{\n  store_dir: "{store}"\n}}\n{server_users(passwords)}'
+        )
+    print(
+        f"nats-server on {host}:{port}, one user per service, JetStream store {store}", flush=True
+    )
+    os.execv(binary, [binary, "-c", str(config)])  # noqa: S606 - a fixed binary and arguments
+
+
+def run_service(service: str) -> NoReturn:
+    """Replace this process with the service, logged in to NATS as its own user."""
+    files = bus_passwords(users_dir())
+    prefix = f"{PLATFORM_PREFIX}{service.upper()}_"
+    env = dict(os.environ)
+    env.setdefault(f"{prefix}NATS_PASSWORD_FILE", str(files[service]))
+    env.setdefault(f"{prefix}STREAM_ADMIN", str(service == STREAM_ADMIN).lower())
+    argv = [sys.executable, "-m", f"services.{service}"]
+    os.execve(sys.executable, argv, env)  # noqa: S606 - this Python, a fixed module
 
 
 def service_url(service: str) -> str:
@@ -191,11 +247,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("nats", help="exec the bundled nats-server with JetStream")
+    service_parser = commands.add_parser("service", help="exec a service as its own NATS user")
+    service_parser.add_argument("service", choices=sorted(API_PORTS))
     announce_parser = commands.add_parser("announce", help="wait for readiness, print the URLs")
     announce_parser.add_argument("--timeout", type=float, default=READY_TIMEOUT_SECONDS)
     args = parser.parse_args(argv)
     if args.command == "nats":
         run_nats()
+    if args.command == "service":
+        run_service(args.service)
     return announce(args.timeout)
 
 

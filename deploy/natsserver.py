@@ -65,8 +65,12 @@ class NatsServer:
         cluster_port: int | None = None,
         routes: list[int] | None = None,
         sync_always: bool = False,
+        users: str | None = None,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.store_dir = store_dir
+        self.users = users  # an authorization block (shared.bus_access.server_users)
+        self.tls = tls  # certificate and key files: clients connect with tls://
         self.port = port or free_port()
         self.name = name
         self.cluster_name = cluster_name
@@ -79,11 +83,17 @@ class NatsServer:
 
     @property
     def _configured(self) -> bool:
-        return self.routes is not None or self.sync_always or self.name is not None
+        return (
+            self.routes is not None
+            or self.sync_always
+            or self.name is not None
+            or self.users is not None
+            or self.tls is not None
+        )
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        return f"{'tls' if self.tls else 'nats'}://127.0.0.1:{self.port}"
 
     @property
     def running(self) -> bool:
@@ -110,6 +120,11 @@ class NatsServer:
                 f"  routes: [{routes}]",
                 "}",
             ]
+        if self.tls is not None:
+            certificate, key = self.tls
+            lines += ["tls {", f'  cert_file: "{certificate}"', f'  key_file: "{key}"', "}"]
+        if self.users is not None:
+            lines.append(self.users)
         return "\n".join(lines) + "\n"
 
     def _command(self) -> list[str]:

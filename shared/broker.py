@@ -1,6 +1,8 @@
 """The NATS broker: connection, the ``DPA_EVENTS`` stream, and durable consumers of it."""
 
 import asyncio
+import ssl
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -9,7 +11,15 @@ from typing import Any
 
 import structlog
 from faststream import AckPolicy
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
+from faststream.nats import (
+    ConsumerConfig,
+    JStream,
+    NatsBroker,
+    NatsMessage,
+    NatsSecurity,
+    NatsUserPassword,
+    PullSub,
+)
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from nats.aio.msg import Msg
 from nats.js.api import (
@@ -22,12 +32,13 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import BadRequestError
+from nats.js.errors import BadRequestError, NotFoundError
 from opentelemetry.sdk.trace import TracerProvider
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.bus_access import inbox_prefix
 from shared.events import Envelope, EventKind, UnknownEventType, kind_of
 from shared.events.subjects import STREAM_SUBJECTS, parse_type
 from shared.inbox import claim, claim_many
@@ -51,15 +62,31 @@ class ConsumerTally:
 
 def build_broker(settings: ServiceSettings, tracer_provider: TracerProvider) -> NatsBroker:
     """``nats_url`` may list several servers of a cluster, comma-separated: any one of them that
-    is up lets the service start, and a lost connection moves to another."""
+    is up lets the service start, and a lost connection moves to another. The service logs in as
+    its own NATS user when a password is configured (shared/bus_access.py), over TLS verified
+    against ``nats_ca_file`` when one is given, and has its replies sent to its own inbox prefix.
+    """
     return NatsBroker(
         nats_servers(settings.nats_url),
         name=f"pactum-{settings.service}",
         middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
+        inbox_prefix=inbox_prefix(settings.service),
+        security=bus_security(settings),
         logger=None,
     )
+
+
+def bus_security(settings: ServiceSettings) -> NatsSecurity | None:
+    """The service's login and TLS for NATS; None for an open local server (tests, no password)."""
+    context = None
+    if settings.nats_ca_file is not None:
+        context = ssl.create_default_context(cafile=str(settings.nats_ca_file))
+    login = settings.nats_login()
+    if login is not None:
+        return NatsUserPassword(*login, ssl_context=context)
+    return None if context is None else NatsSecurity(ssl_context=context)
 
 
 def stream_config(settings: ServiceSettings) -> StreamConfig:
@@ -78,9 +105,29 @@ def stream_config(settings: ServiceSettings) -> StreamConfig:
     )
 
 
-async def ensure_stream(broker: NatsBroker, settings: ServiceSettings) -> None:
-    """Create the stream, or bring an existing one to the configured settings (idempotent)."""
+async def ensure_stream(
+    broker: NatsBroker, settings: ServiceSettings, *, wait: float = 60.0
+) -> None:
+    """Create the stream, or bring an existing one to the configured settings (idempotent).
+
+    Only the stream's admin does (``stream_admin``: audit where each service has its own NATS
+    user); the others wait up to ``wait`` seconds for it to exist.
+    """
     js = broker.connection.jetstream()
+    if not settings.stream_admin:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                await js.stream_info(settings.stream_name)
+                return
+            except NotFoundError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"stream {settings.stream_name} not created within {wait:g} s: "
+                        "the service with PACTUM_<SERVICE>_STREAM_ADMIN=true (audit) creates it"
+                    ) from None
+                log.info("stream.awaited", stream=settings.stream_name)
+                await asyncio.sleep(0.5)
     config = stream_config(settings)
     try:
         await js.add_stream(config)
@@ -105,8 +152,9 @@ def subscribe_durable(
 
     The handler's effects and the inbox receipt commit together, then the message is acked. A
     message that can never be processed (not JSON, not an envelope, unknown type, subject that
-    does not match its envelope) is terminated and logged with its reason; a handler error is
-    retried with back-off. Replicas of a service share the durable consumer.
+    does not match its envelope, ``source`` not the subject's service) is terminated and logged
+    with its reason; a handler error is retried with back-off. Replicas of a service share the
+    durable consumer.
     """
     counts = tally or ConsumerTally()
 
@@ -117,6 +165,7 @@ def subscribe_durable(
         pull_sub=PullSub(batch_size=settings.consumer_batch_size, timeout=1.0),
         config=_consumer_config(settings, durable),
         ack_policy=AckPolicy.MANUAL,
+        inbox_prefix=f"{inbox_prefix(settings.service)}.".encode(),  # FastStream's own default
         title=f"{durable}:{subjects}",
         description=f"The {durable} service's durable consumer of the events on {subjects}.",
     )
@@ -339,6 +388,7 @@ class _Contract:
     kind: EventKind
     check_payload: Callable[[Any], object]  # the payload model's own validator, from Python
     subject_tail: str  # "<service>.<entity>.<verb>": the subject after "dpa.<tenant>."
+    source: str  # "/dpa/<service>": only that service may publish the kind (TOM-T5)
 
 
 _contracts: dict[str, _Contract] = {}
@@ -354,6 +404,7 @@ def _contract_of(event_type: str) -> _Contract:
             kind=kind,
             check_payload=kind.payload.__pydantic_validator__.validate_python,
             subject_tail=f"{service}.{entity}.{verb}",
+            source=f"/dpa/{service}",
         )
     return contract
 
@@ -365,6 +416,7 @@ def open_event(body: bytes, *, subject: str) -> tuple[Envelope | None, EventKind
     (the envelope keeps ``data`` as the JSON gave it). The expected subject is
     ``dpa.<tenant>.<service>.<entity>.<verb>`` (:func:`subject_for`); the tenant and the type
     have been checked by then, so it is put together from the kind's parts, worked out once.
+    The ``source`` must be that service's (``/dpa/<service>``).
     """
     try:
         envelope = Envelope.model_validate_json(body)
@@ -393,6 +445,15 @@ def open_event(body: bytes, *, subject: str) -> tuple[Envelope | None, EventKind
             None,
             f"subject {subject!r} does not match the envelope (expected {expected!r})",
         )
+    if envelope.source != contract.source:
+        # Only the subject's service may publish there (its own NATS user, TOM-T5): another
+        # source is a forgery or a bug, never an event of that service.
+        return (
+            None,
+            None,
+            f"source {envelope.source!r} does not match the subject's service "
+            f"(expected {contract.source!r})",
+        )
     return envelope, contract.kind, ""
 
 
@@ -401,6 +462,7 @@ __all__ = [
     "BatchHandler",
     "ConsumerTally",
     "build_broker",
+    "bus_security",
     "ensure_stream",
     "open_event",
     "stream_config",

@@ -6,24 +6,32 @@ token reuse...) and ``dpa.identity.grant.revoked.v1`` through its outbox. Every 
 ``now - remember`` (the longest access-token lifetime and then some), so a service that starts or
 reconnects also learns the revocations it missed. ``TokenVerifier`` refuses a token whose session
 or grant is on the list. Entries are forgotten once every token they could concern has expired.
+
+A revocation counts only as identity published it: on identity's subject, with identity's
+``source`` and a valid payload (:func:`shared.broker.open_event`). Only identity's NATS user may
+publish on ``dpa.*.identity.>`` (docs/operations.md, "The bus: one user per service"), so another
+service's credentials cannot sign everyone out or lift a revocation (TOM-T5).
 """
 
 import time
+import uuid
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
-from pydantic import ValidationError
 
+from shared.broker import open_event
+from shared.bus_access import REVOCATIONS
 from shared.events import Envelope
 
 log = structlog.get_logger("pactum.revocation")
 
 SESSION_REVOKED = "dpa.identity.session.revoked.v1"
 GRANT_REVOKED = "dpa.identity.grant.revoked.v1"
-SUBJECTS = ("dpa.*.identity.session.revoked", "dpa.*.identity.grant.revoked")
+SUBJECTS = REVOCATIONS
 
 
 class RevocationList:
@@ -67,16 +75,36 @@ class RevocationList:
         self.forget_expired()
 
 
+@dataclass
+class _NamedAnew(ConsumerConfig):
+    """An ordered consumer's configuration that gets a fresh name each time it is created.
+
+    Named, the consumer is created on ``$JS.API.CONSUMER.CREATE.<stream>.<name>.<filter>``: the
+    one form of that request a service's NATS user may send here, with a revocation filter held
+    by the server (shared/bus_access.py). An ordered consumer is created again after a gap or a
+    reconnect (nats-py evolves the configuration it was given); a new name keeps that from
+    colliding with the consumer it replaces.
+    """
+
+    def evolve(self, **params: Any) -> "_NamedAnew":
+        return replace(self, **params, name=f"revocations-{uuid.uuid4().hex}")
+
+
 async def listen(connection: Any, *, stream: str, revocations: RevocationList) -> list[Any]:
     """Subscribe ``revocations`` to the stream's revocation events, replaying the recent past."""
     js = connection.jetstream()
     start = datetime.now(UTC) - timedelta(seconds=revocations.remember_seconds)
 
     async def on_message(message: Msg) -> None:
-        try:
-            revocations.apply(Envelope.model_validate_json(message.data))
-        except (ValidationError, KeyError, TypeError) as error:
-            log.warning("revocation.rejected", subject=message.subject, error=str(error))
+        envelope, kind, reason = open_event(message.data, subject=message.subject)
+        if kind is not None and kind.type not in (SESSION_REVOKED, GRANT_REVOKED):
+            reason = f"{kind.type!r} is not a revocation"
+        if envelope is None or reason:
+            log.warning(
+                "event.rejected", consumer="revocations", reason=reason, subject=message.subject
+            )
+            return
+        revocations.apply(envelope)
 
     subscriptions = []
     for subject in SUBJECTS:
@@ -86,7 +114,7 @@ async def listen(connection: Any, *, stream: str, revocations: RevocationList) -
                 cb=on_message,
                 stream=stream,
                 ordered_consumer=True,
-                config=ConsumerConfig(
+                config=_NamedAnew(
                     deliver_policy=DeliverPolicy.BY_START_TIME,
                     opt_start_time=start,
                 ),

@@ -8,7 +8,7 @@ overrides it (``PACTUM_AUDIT_DATABASE_URL`` beats ``PACTUM_DATABASE_URL``).
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -50,6 +50,13 @@ class ServiceSettings(BaseSettings):
     database_url: str = ""
     database_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     nats_url: str = "nats://127.0.0.1:14222"
+    # The service's own NATS user (shared/bus_access.py): its name, and a password given here or,
+    # better, in a file (compose: a secret; make run: generated under var/nats/users/).
+    nats_user: str = ""  # empty: the service's name
+    nats_password: SecretStr | None = None
+    nats_password_file: Path | None = None
+    nats_ca_file: Path | None = None  # the CA of the servers' certificates, for tls:// URLs
+    stream_admin: bool = True  # creates and updates the stream; False: waits for it (audit does)
     stream_name: str = "DPA_EVENTS"
     stream_replicas: int = Field(default=1, ge=1, le=5)
     stream_max_age_days: int = Field(default=30, ge=1)
@@ -74,6 +81,16 @@ class ServiceSettings(BaseSettings):
         if not self.database_url:
             path = self.var_dir / f"{self.service}.db"
             object.__setattr__(self, "database_url", f"sqlite+aiosqlite:///{path}")
+
+    def nats_login(self) -> tuple[str, str] | None:
+        """The service's NATS user and password, or None to connect without one."""
+        if self.nats_password is not None:
+            password = self.nats_password.get_secret_value()
+        elif self.nats_password_file is not None:
+            password = self.nats_password_file.read_text().strip()
+        else:
+            return None
+        return self.nats_user or self.service, password
 
     @property
     def source(self) -> str:

@@ -31,7 +31,7 @@ def _created_event(organisation: str) -> tuple[str, bytes, str]:
     return event.nats_subject, event.to_json(), str(event.id)
 
 
-async def test_malformed_messages_are_rejected_with_a_reason_and_the_consumer_goes_on__ARCH_2(
+async def test_malformed_or_forged_events_are_rejected_with_a_reason_consumers_go_on__ARCH_2_TOM_T5(
     platform: Platform,
 ) -> None:
     organisation = str(uuid.uuid4())
@@ -44,6 +44,8 @@ async def test_malformed_messages_are_rejected_with_a_reason_and_the_consumer_go
     }
     bad_payload = envelope | {"id": str(uuid.uuid4()), "data": {"agreement_id": "not-a-uuid"}}
     spoofed_tenant = envelope | {"id": str(uuid.uuid4()), "tenantid": str(uuid.uuid4())}
+    # Another service's event on agreements' subject: its source gives it away (TOM-T5).
+    forged_source = envelope | {"id": str(uuid.uuid4()), "source": "/dpa/notifier"}
     bad = {
         "not JSON": b"\xff{not json",
         "not a CloudEvents envelope": json.dumps({"hello": "world"}).encode(),
@@ -53,6 +55,9 @@ async def test_malformed_messages_are_rejected_with_a_reason_and_the_consumer_go
         "unknown event type 'dpa.agreements.agreement.exploded.v1'": json.dumps(unknown).encode(),
         "payload does not match": json.dumps(bad_payload).encode(),
         "does not match the envelope": json.dumps(spoofed_tenant).encode(),
+        "source '/dpa/notifier' does not match the subject's service": json.dumps(
+            forged_source
+        ).encode(),
     }
     connection = await nats.connect(platform.nats_url)
     js = connection.jetstream()

@@ -3,7 +3,7 @@
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +24,7 @@ from services.notifier.main import NotifierSettings
 from services.notifier.main import create_app as notifier_app
 from services.notifier.store import Receipt
 from shared.auth import JwksSource, Role, TokenSigner
+from shared.bus_access import STREAM_ADMIN
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 from tests.support.databases import Database
@@ -69,9 +70,12 @@ class Platform:
         nats_url: str,
         database: Callable[[str], Database],
         var_dir: Path,
+        nats_passwords: Mapping[str, str] | None = None,
         **overrides: Any,
     ) -> None:
         self.nats_url = nats_url
+        # Each service logs in as its own NATS user (shared/bus_access.py) when given passwords.
+        self.nats_passwords = nats_passwords
         self.database = database
         self.var_dir = var_dir
         self.overrides = overrides
@@ -94,11 +98,17 @@ class Platform:
             "token_issuer": ISSUER,
             "token_audience": AUDIENCE,
         }
+        if self.nats_passwords is not None:
+            values["nats_password"] = self.nats_passwords[service]
+            values["stream_admin"] = service == STREAM_ADMIN
         values |= self.overrides | overrides
         return settings_class(**values)
 
     async def start(self, *services: str, **overrides: Any) -> "Platform":
-        for service in services or ("agreements", "audit", "notifier"):
+        chosen = services or ("agreements", "audit", "notifier")
+        if self.nats_passwords is not None:  # the stream's admin first: the others wait for it
+            chosen = tuple(sorted(chosen, key=lambda service: service != STREAM_ADMIN))
+        for service in chosen:
             _, create_app = SERVICES[service]
             app = create_app(self.settings(service, **overrides), jwks=static_jwks(self.signer))
             await self._stack.enter_async_context(LifespanManager(app, startup_timeout=30))
