@@ -11,7 +11,7 @@ COMPOSE_ENV := $(firstword $(wildcard deploy/.env) deploy/.env.example)
 # The example leaves the secrets empty: validate it with placeholders (a real deploy/.env as is).
 COMPOSE_SECRETS := POSTGRES_PASSWORD PACTUM_IDENTITY_DB_PASSWORD PACTUM_AGREEMENTS_DB_PASSWORD \
 	PACTUM_AUDIT_DB_PASSWORD PACTUM_NOTIFIER_DB_PASSWORD PACTUM_CONSOLE_DB_PASSWORD NATS_PASSWORD NATS_ROUTE_PASSWORD \
-	PACTUM_DELIVERY_KEY
+	PACTUM_DELIVERY_KEY GRAFANA_ADMIN_PASSWORD
 COMPOSE_PLACEHOLDERS := $(if $(filter deploy/.env.example,$(COMPOSE_ENV)),$(foreach secret,$(COMPOSE_SECRETS),$(secret)=validation-only))
 
 .DEFAULT_GOAL := help

@@ -8,7 +8,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 
-from shared.metrics import CONTENT_TYPE, ServiceMetrics
+from shared.metrics import CONTENT_TYPE, ServiceMetrics, otlp_configured
 from tests.agreements.organisations import new_organisation
 from tests.metrics.exposition import parse, total, value
 from tests.support.platform import Platform
@@ -135,3 +135,20 @@ def test_metrics_are_pushed_over_otlp_when_a_collector_is_configured(
     assert service == "pactum-audit"
     names = {m.name for scope in resource.scope_metrics for m in scope.metrics}
     assert "pactum.audit.checkpoints_signed" in names
+
+
+@pytest.mark.parametrize(
+    ("exporters", "pushed"),
+    [(None, True), ("otlp", True), ("prometheus,otlp", True), ("none", False), ("console", False)],
+)
+def test_otel_metrics_exporter_decides_whether_metrics_are_also_pushed(
+    monkeypatch: pytest.MonkeyPatch, exporters: str | None, pushed: bool
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+    if exporters is None:
+        monkeypatch.delenv("OTEL_METRICS_EXPORTER", raising=False)
+    else:
+        monkeypatch.setenv("OTEL_METRICS_EXPORTER", exporters)
+    assert otlp_configured() is pushed
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT")
+    assert otlp_configured() is False  # nowhere to push to

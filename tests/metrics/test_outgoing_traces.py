@@ -1,18 +1,10 @@
 """Outgoing HTTP calls (httpx) are traced and carry the W3C ``traceparent`` of their span, so the
 service called continues the caller's trace (USE-2); their spans hold no query or secret path."""
 
-import json
-import re
-import threading
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
-import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -23,56 +15,11 @@ from services.console.settings import ConsoleSettings
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 from shared.telemetry import trace_outgoing
+from tests.metrics.conftest import TRACEPARENT, Server
 from tests.metrics.exposition import parse, value
 from tests.notifier.conftest import Call, Notifier, Receiver, event
 from tests.notifier.test_breach_notices import breach_notice
 from tests.support.platform import eventually
-
-TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}")
-
-
-@dataclass
-class Server:
-    """A plain HTTP server on loopback that keeps the headers of every request it answers."""
-
-    port: int = 0
-    seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def traceparent(self) -> tuple[str, str]:
-        [(_, headers)] = self.seen
-        match = TRACEPARENT.fullmatch(headers["traceparent"])
-        assert match, headers["traceparent"]
-        return match.group(1), match.group(2)
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    state = Server()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state.seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
-            body = json.dumps({"keys": []}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            return
-
-    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.port = http.server_port
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    http.shutdown()
-    http.server_close()
 
 
 def _tracing() -> tuple[TracerProvider, InMemorySpanExporter]:
