@@ -103,8 +103,8 @@ async def test_nats_producers_go_through_the_same_validation__TOM_T3a(
         ({"type": "dpa.external.record.exploded.v1"}, "unknown event type"),
         ({"data": {"application": "x"}}, "does not match"),
         ({"time": "yesterday"}, "time"),
-        ({"time": (datetime.now(UTC) - timedelta(minutes=10)).isoformat()}, "within 300"),
-        ({"time": (datetime.now(UTC) + timedelta(minutes=10)).isoformat()}, "within 300"),
+        ({"time": timedelta(minutes=-10)}, "within 300"),
+        ({"time": timedelta(minutes=10)}, "within 300"),
         ({"extra": "field"}, "extra"),
         ({"subject": "case\u0000"}, "control characters"),  # the edge's rule: 400
     ],
@@ -113,6 +113,9 @@ async def test_invalid_external_events_get_a_clear_4xx_and_store_nothing(
     audit: Platform, changes: dict[str, Any], reason: str
 ) -> None:
     controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    if isinstance(skew := changes.get("time"), timedelta):
+        # Skewed from the moment the test runs, not from collection (a loaded run takes minutes).
+        changes = {"time": (datetime.now(UTC) + skew).isoformat()}
     access = _access(processor, processor) | changes
     response = await audit.clients["audit"].post(
         "/audit/events", content=json.dumps(access), headers=audit.auth(processor, [Role.admin])
