@@ -10,8 +10,9 @@ MYPY_PATHS := shared services deploy tests bench verifier
 COMPOSE_ENV := $(firstword $(wildcard deploy/.env) deploy/.env.example)
 # The example leaves the secrets empty: validate it with placeholders (a real deploy/.env as is).
 COMPOSE_SECRETS := POSTGRES_PASSWORD PACTUM_IDENTITY_DB_PASSWORD PACTUM_AGREEMENTS_DB_PASSWORD \
-	PACTUM_AUDIT_DB_PASSWORD PACTUM_NOTIFIER_DB_PASSWORD PACTUM_CONSOLE_DB_PASSWORD NATS_PASSWORD NATS_ROUTE_PASSWORD \
-	PACTUM_DELIVERY_KEY GRAFANA_ADMIN_PASSWORD
+	PACTUM_AUDIT_DB_PASSWORD PACTUM_NOTIFIER_DB_PASSWORD PACTUM_CONSOLE_DB_PASSWORD NATS_ROUTE_PASSWORD \
+	NATS_IDENTITY_PASSWORD NATS_AGREEMENTS_PASSWORD NATS_AUDIT_PASSWORD NATS_NOTIFIER_PASSWORD \
+	NATS_OPERATOR_PASSWORD PACTUM_DELIVERY_KEY GRAFANA_ADMIN_PASSWORD
 COMPOSE_PLACEHOLDERS := $(if $(filter deploy/.env.example,$(COMPOSE_ENV)),$(foreach secret,$(COMPOSE_SECRETS),$(secret)=validation-only))
 
 .DEFAULT_GOAL := help
@@ -96,5 +97,9 @@ compose-config: ## Validate docker-compose.yml and the NATS config (fails in CI 
 	echo "$$compose --env-file $(COMPOSE_ENV) --profile operator -f docker-compose.yml config -q"; \
 	env $(COMPOSE_PLACEHOLDERS) $$compose --env-file $(COMPOSE_ENV) --profile operator -f docker-compose.yml config -q \
 		&& echo "docker-compose.yml is valid"
-	NATS_SERVER_NAME=nats-1 NATS_PASSWORD=validation-only NATS_ROUTE_PASSWORD=validation-only \
-		$(BIN)/nats-server -c deploy/nats/nats.conf -t
+	@tls=$$(mktemp -d) && $(BIN)/python -m deploy.nats_certificates $$tls >/dev/null && \
+	env NATS_SERVER_NAME=nats-1 NATS_ROUTE_PASSWORD=validation-only NATS_IDENTITY_PASSWORD=validation-only \
+		NATS_AGREEMENTS_PASSWORD=validation-only NATS_AUDIT_PASSWORD=validation-only \
+		NATS_NOTIFIER_PASSWORD=validation-only NATS_OPERATOR_PASSWORD=validation-only \
+		NATS_TLS_CERT=$$tls/server.crt NATS_TLS_KEY=$$tls/server.key \
+		$(BIN)/nats-server -c deploy/nats/nats.conf -t; status=$$?; rm -rf $$tls; exit $$status

@@ -44,7 +44,7 @@ from sqlalchemy.engine import URL, make_url
 
 from shared import migrations
 from shared.database import create_engine
-from shared.settings import nats_servers, nats_url_without_credentials
+from shared.settings import nats_servers, nats_tls, nats_url_without_credentials
 
 FORMAT = "pactum-backup/1"
 MAGIC = b"PACTUMBK1\n"
@@ -308,6 +308,7 @@ async def _connect(nats_url: str) -> Client:
     try:
         return await nats.connect(
             nats_servers(nats_url),
+            tls=nats_tls(nats_url),  # tls://: the CA from SSL_CERT_FILE (compose's operator)
             connect_timeout=5,
             max_reconnect_attempts=1,
             allow_reconnect=False,

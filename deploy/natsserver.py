@@ -15,7 +15,10 @@ import sysconfig
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
+
+from shared.bus_access import OPERATOR, server_users
 
 
 def nats_server_binary() -> str:
@@ -67,9 +70,16 @@ class NatsServer:
         sync_always: bool = False,
         users: str | None = None,
         tls: tuple[Path, Path] | None = None,
+        passwords: Mapping[str, str] | None = None,
     ) -> None:
         self.store_dir = store_dir
-        self.users = users  # an authorization block (shared.bus_access.server_users)
+        # One user per service (shared.bus_access): ``users`` is an authorization block, or
+        # ``passwords`` (user to password) makes one, and :attr:`url` then logs in as the operator
+        # (all of JetStream) while :attr:`address` carries no login, for the services' own.
+        self.passwords = passwords
+        if passwords is not None:
+            users = server_users(passwords)
+        self.users = users
         self.tls = tls  # certificate and key files: clients connect with tls://
         self.port = port or free_port()
         self.name = name
@@ -92,8 +102,15 @@ class NatsServer:
         )
 
     @property
-    def url(self) -> str:
+    def address(self) -> str:
         return f"{'tls' if self.tls else 'nats'}://127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        if self.passwords is None:
+            return self.address
+        login = f"{OPERATOR}:{self.passwords[OPERATOR]}@"
+        return f"{'tls' if self.tls else 'nats'}://{login}127.0.0.1:{self.port}"
 
     @property
     def running(self) -> bool:

@@ -41,7 +41,7 @@ from deploy import backup as backups
 from shared import migrations
 from shared.database import create_engine, is_sqlite, session_factory
 from shared.outbox import backlog
-from shared.settings import ServiceSettings, nats_servers, nats_url_without_credentials
+from shared.settings import ServiceSettings, nats_servers, nats_tls, nats_url_without_credentials
 
 OK, FOUND, USAGE = 0, 1, 2
 
@@ -391,6 +391,7 @@ async def _consumers(settings: ServiceSettings) -> dict[str, Any]:
     try:
         connection = await nats.connect(
             nats_servers(settings.nats_url),
+            tls=nats_tls(settings.nats_url, settings.nats_ca_file),
             connect_timeout=3,
             max_reconnect_attempts=1,
             allow_reconnect=False,

@@ -1,7 +1,6 @@
 """The NATS broker: connection, the ``DPA_EVENTS`` stream, and durable consumers of it."""
 
 import asyncio
-import ssl
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
@@ -42,7 +41,7 @@ from shared.bus_access import inbox_prefix
 from shared.events import Envelope, EventKind, UnknownEventType, kind_of
 from shared.events.subjects import STREAM_SUBJECTS, parse_type
 from shared.inbox import claim, claim_many
-from shared.settings import ServiceSettings, nats_servers
+from shared.settings import ServiceSettings, nats_servers, nats_tls
 
 log = structlog.get_logger("pactum.consumer")
 
@@ -80,9 +79,7 @@ def build_broker(settings: ServiceSettings, tracer_provider: TracerProvider) -> 
 
 def bus_security(settings: ServiceSettings) -> NatsSecurity | None:
     """The service's login and TLS for NATS; None for an open local server (tests, no password)."""
-    context = None
-    if settings.nats_ca_file is not None:
-        context = ssl.create_default_context(cafile=str(settings.nats_ca_file))
+    context = nats_tls(settings.nats_url, settings.nats_ca_file)
     login = settings.nats_login()
     if login is not None:
         return NatsUserPassword(*login, ssl_context=context)

@@ -5,6 +5,7 @@ Every service reads ``PACTUM_<SERVICE>_<FIELD>`` first and falls back to the pla
 overrides it (``PACTUM_AUDIT_DATABASE_URL`` beats ``PACTUM_DATABASE_URL``).
 """
 
+import ssl
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -26,6 +27,16 @@ DEFAULT_PORTS = {"console": 8100, **API_PORTS}
 def nats_servers(url: str) -> list[str]:
     """The servers ``PACTUM_NATS_URL`` names: one URL, or a cluster's, comma-separated."""
     return [server.strip() for server in url.split(",") if server.strip()]
+
+
+def nats_tls(url: str, ca_file: Path | None = None) -> ssl.SSLContext | None:
+    """The TLS context for ``tls://`` servers: verified against ``ca_file`` when given (the
+    platform's own NATS CA), else against the system's (and ``SSL_CERT_FILE``); None for nats://."""
+    if ca_file is not None:
+        return ssl.create_default_context(cafile=str(ca_file))
+    if any(server.startswith("tls://") for server in nats_servers(url)):
+        return ssl.create_default_context()
+    return None
 
 
 def nats_url_without_credentials(url: str) -> str:

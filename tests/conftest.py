@@ -1,10 +1,12 @@
 """Fixtures: a real nats-server per test, SQLite and (when reachable) PostgreSQL, the services."""
 
+import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from shared.bus_access import bus_users
 from tests.support.databases import (
     Database,
     PostgresRun,
@@ -32,7 +34,11 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path / "nats").start()
+    """A nats-server with one user per service and their permissions (shared/bus_access.py,
+    TOM-T5): ``url`` logs in as the operator, for what a test does on the bus itself; the
+    ``platform`` fixture's services each log in as their own user."""
+    passwords = {user: secrets.token_hex(16) for user in bus_users()}
+    server = NatsServer(tmp_path / "nats", passwords=passwords).start()
     yield server
     from tests.support.secrets_scan import scan_events  # the plugin registered above
 
@@ -79,7 +85,12 @@ async def platform(
     nats_server: NatsServer, database: Callable[[str], Database], tmp_path: Path
 ) -> AsyncIterator[Platform]:
     """Agreements, audit and notifier in-process on a real nats-server and real databases."""
-    running = Platform(nats_url=nats_server.url, database=database, var_dir=tmp_path / "var")
+    running = Platform(
+        nats_url=nats_server.url,
+        database=database,
+        var_dir=tmp_path / "var",
+        nats_passwords=nats_server.passwords,
+    )
     await running.start()
     yield running
     await running.stop()

@@ -3,7 +3,8 @@
 A customer's log should cover every consultation of its data, not only those on this platform
 (TOM-T3a, TOM-T3c). Another application sends a CloudEvents envelope of a catalogued
 ``dpa.external.record.<verb>.v1`` type, either to ``POST /audit/events`` (with an access token of
-its organisation) or straight to NATS on ``dpa.<tenant>.external.record.<verb>``. Both go through
+its organisation) or straight to NATS on ``dpa.<tenant>.external.record.<verb>`` (as a NATS user
+of its own: docs/operations.md, "The bus: one user per service"). Both go through
 the same validation as every event; the HTTP path stores the envelope, with its own id, in the
 outbox, so a retried POST is stored once.
 

@@ -4,6 +4,7 @@ nats-server configured from shared/bus_access.py, and can do its own work and no
 import asyncio
 import json
 import secrets
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from nats.aio.client import Client
 from nats.js.api import ConsumerConfig
 
+from deploy.nats_certificates import issue
 from services.agreements.directory import store as directory
 from shared.broker import stream_config
 from shared.bus_access import DURABLES, bus_users, inbox_prefix, server_users
@@ -244,3 +246,46 @@ def test_the_permission_matrix_names_every_durable_consumer_and_its_filter__TOM_
         "audit": {audit.DURABLE: STREAM_SUBJECTS},
         "notifier": {notifier.DURABLE: STREAM_SUBJECTS},
     }
+
+
+async def test_a_service_reaches_nats_over_tls_as_its_own_user__TOM_T7_TOM_T5(
+    tmp_path: Path, passwords: dict[str, str], database: Any
+) -> None:
+    """The compose shape: the server presents a certificate of the platform's own CA, the service
+    verifies it (``PACTUM_NATS_CA_FILE``) and logs in; a client without that CA is refused."""
+    files = issue(tmp_path / "tls", ("localhost", "127.0.0.1"))
+    server = NatsServer(
+        tmp_path / "nats", users=server_users(passwords), tls=(files["certificate"], files["key"])
+    ).start()
+    platform = Platform(
+        nats_url=server.url,
+        database=database,
+        var_dir=tmp_path / "var",
+        nats_passwords=passwords,
+        nats_ca_file=files["ca"],
+    )
+    try:
+        assert server.url.startswith("tls://")
+        await platform.start("audit")
+        assert (await platform.clients["audit"].get("/readyz")).json()["checks"]["nats"] is True
+        with pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED"):
+            await nats.connect(
+                server.url,
+                user="audit",
+                password=passwords["audit"],
+                tls=ssl.create_default_context(),
+                allow_reconnect=False,
+                max_reconnect_attempts=0,
+            )
+        with pytest.raises(Exception, match=r"(?i)authorization"):
+            await nats.connect(
+                server.url,
+                user="audit",
+                password="not-the-password",
+                tls=ssl.create_default_context(cafile=str(files["ca"])),
+                allow_reconnect=False,
+                max_reconnect_attempts=0,
+            )
+    finally:
+        await platform.stop()
+        server.stop()

@@ -27,7 +27,11 @@ SECRETS = (
     "PACTUM_AUDIT_DB_PASSWORD",
     "PACTUM_NOTIFIER_DB_PASSWORD",
     "PACTUM_CONSOLE_DB_PASSWORD",
-    "NATS_PASSWORD",
+    "NATS_IDENTITY_PASSWORD",
+    "NATS_AGREEMENTS_PASSWORD",
+    "NATS_AUDIT_PASSWORD",
+    "NATS_NOTIFIER_PASSWORD",
+    "NATS_OPERATOR_PASSWORD",
     "NATS_ROUTE_PASSWORD",
     "PACTUM_DELIVERY_KEY",
     "GRAFANA_ADMIN_PASSWORD",
@@ -125,7 +129,7 @@ def test_the_event_stream_lives_on_three_fsyncing_nodes_every_service_can_reach_
         environment = services[name]["environment"]
         assert environment["PACTUM_STREAM_REPLICAS"] == "3"
         servers = environment["PACTUM_NATS_URL"].split(",")
-        assert [server.rpartition("@")[2] for server in servers] == [
+        assert [server.rpartition("@")[2].rpartition("://")[2] for server in servers] == [
             "nats-1:4222",
             "nats-2:4222",
             "nats-3:4222",
@@ -135,10 +139,47 @@ def test_the_event_stream_lives_on_three_fsyncing_nodes_every_service_can_reach_
 
 
 def test_compose_refuses_to_start_without_its_secrets() -> None:
-    for missing in ("POSTGRES_PASSWORD", "PACTUM_DELIVERY_KEY", "NATS_PASSWORD"):
+    for missing in ("POSTGRES_PASSWORD", "PACTUM_DELIVERY_KEY", "NATS_AUDIT_PASSWORD"):
         environment = {name: "not-a-real-secret" for name in SECRETS if name != missing}
         with pytest.raises(AssertionError, match=missing):
             rendered(**environment)
+
+
+def test_each_service_reaches_nats_over_tls_as_its_own_user__TOM_T5_TOM_T7(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    for name in ("identity", "agreements", "audit", "notifier", "operator"):
+        environment = services[name]["environment"]
+        assert all(
+            server.startswith("tls://") for server in environment["PACTUM_NATS_URL"].split(",")
+        )
+    for name in ("identity", "agreements", "audit", "notifier"):
+        environment = services[name]["environment"]
+        password_file = f"/run/secrets/nats_{name}_password"
+        assert environment[f"PACTUM_{name.upper()}_NATS_PASSWORD_FILE"] == password_file
+        assert environment["PACTUM_NATS_CA_FILE"] == "/run/secrets/nats_ca"
+        secrets = {secret["source"] for secret in services[name]["secrets"]}
+        assert {f"nats_{name}_password", "nats_ca"} <= secrets
+        # No other service's NATS password, and no password in the URL.
+        assert not {s for s in secrets if s.startswith("nats_") and s.endswith("_password")} - {
+            f"nats_{name}_password"
+        }
+        assert "@" not in environment["PACTUM_NATS_URL"]
+        admin = environment.get(
+            f"PACTUM_{name.upper()}_STREAM_ADMIN", environment["PACTUM_STREAM_ADMIN"]
+        )
+        assert admin == ("true" if name == "audit" else "false")
+    for node in ("nats-1", "nats-2", "nats-3"):
+        mounted = {volume["target"] for volume in services[node]["volumes"]}
+        assert "/etc/nats/users.conf" in mounted
+        assert {secret["source"] for secret in services[node]["secrets"]} == {
+            "nats_certificate",
+            "nats_key",
+        }
+    config = (ROOT / "deploy" / "nats" / "nats.conf").read_text()
+    assert 'include "users.conf"' in config
+    assert "tls {" in config
 
 
 def test_every_mailed_link_opens_the_console_behind_the_proxy__TOM_T2a(

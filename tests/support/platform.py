@@ -26,7 +26,7 @@ from services.notifier.store import Receipt
 from shared.auth import JwksSource, Role, TokenSigner
 from shared.bus_access import STREAM_ADMIN
 from shared.runtime import ServiceRuntime
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, nats_url_without_credentials
 from tests.support.databases import Database
 
 ISSUER = "pactum-identity"
@@ -98,7 +98,8 @@ class Platform:
             "token_issuer": ISSUER,
             "token_audience": AUDIENCE,
         }
-        if self.nats_passwords is not None:
+        if self.nats_passwords is not None:  # nats_url may log in as the operator, for the tests
+            values["nats_url"] = nats_url_without_credentials(self.nats_url)
             values["nats_password"] = self.nats_passwords[service]
             values["stream_admin"] = service == STREAM_ADMIN
         values |= self.overrides | overrides

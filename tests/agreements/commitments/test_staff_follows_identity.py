@@ -144,7 +144,10 @@ async def test_a_disabled_or_removed_user_loses_access_once__DPA_8(
                 select(col(InboxReceipt.event_id)).where(col(InboxReceipt.consumer) == DURABLE)
             )
         ).all()
-    assert {event.id, forged.id, platform_wide.id, again.id, enabled.id} <= set(inbox)
+    assert {event.id, platform_wide.id, again.id, enabled.id} <= set(inbox)
+    # A source other than its subject's service never reaches a handler (shared/broker.py:
+    # open_event, TOM-T5): rejected and terminated, not even claimed.
+    assert forged.id not in set(inbox)
 
     listed = await parties.client.get(
         f"/agreements/{first}/staff", headers=parties.controller_admin()
