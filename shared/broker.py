@@ -211,7 +211,8 @@ def subscribe_durable(
 
 
 class BatchConsumer:
-    """A durable pull consumer on ``dpa.>`` that handles each fetched batch in one transaction.
+    """A durable pull consumer on ``subjects`` (``dpa.>`` by default) that handles each fetched
+    batch in one transaction.
 
     It pulls with nats-py directly, so a fetch returns as soon as any message is there (up to
     ``consumer_batch_size`` of them) instead of waiting for a full batch. Each message is opened
@@ -222,6 +223,10 @@ class BatchConsumer:
     key: the batch is retried and that replica's events are skipped. If the handler fails, the
     batch is retried one message per transaction, so one event that cannot be stored is nacked
     alone. Start :meth:`run` as a task once the broker is connected; cancel it before stopping.
+
+    On start the durable is created, or an existing one is brought to ``subjects`` (its filter
+    subjects, nats-server 2.10+): the update keeps the consumer's acknowledged position, so a
+    durable made with another filter goes on from where it was, without replay or loss.
     """
 
     def __init__(
@@ -232,8 +237,10 @@ class BatchConsumer:
         durable: str,
         sessions: async_sessionmaker[AsyncSession],
         handle: BatchHandler,
+        subjects: Sequence[str] = (STREAM_SUBJECTS,),
     ) -> None:
         self._broker = broker
+        self._subjects = list(subjects)
         self._settings = settings
         self._durable = durable
         self._sessions = sessions
@@ -243,12 +250,10 @@ class BatchConsumer:
 
     async def run(self) -> None:
         js = self._broker.connection.jetstream()
-        subscription = await js.pull_subscribe(
-            STREAM_SUBJECTS,
-            durable=self._durable,
-            stream=self._settings.stream_name,
-            config=_consumer_config(self._settings, self._durable),
-        )
+        stream = self._settings.stream_name
+        config = _consumer_config(self._settings, self._durable, self._subjects)
+        await js.add_consumer(stream, config)  # creates the durable, or updates its filter
+        subscription = await js.pull_subscribe_bind(durable=self._durable, stream=stream)
         batch = self._settings.consumer_batch_size
 
         async def fetch() -> list[Msg]:
@@ -360,9 +365,15 @@ async def _store_batch(
     return False
 
 
-def _consumer_config(settings: ServiceSettings, durable: str) -> ConsumerConfig:
+def _consumer_config(
+    settings: ServiceSettings, durable: str, subjects: Sequence[str] = ()
+) -> ConsumerConfig:
+    """The durable's configuration; ``subjects`` are its filter (one, or several)."""
     return ConsumerConfig(
+        name=durable if subjects else None,
         durable_name=durable,
+        filter_subject=subjects[0] if len(subjects) == 1 else None,
+        filter_subjects=list(subjects) if len(subjects) > 1 else None,
         ack_policy=ConsumerAckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
         ack_wait=settings.consumer_ack_wait_seconds,

@@ -125,14 +125,18 @@ class ServiceRuntime:
             tally=self.consumers.setdefault(durable, ConsumerTally()),
         )
 
-    def consume_batches(self, durable: str, handle: BatchHandler) -> BatchConsumer:
-        """Register a durable consumer of ``dpa.>`` that stores each fetched batch at once."""
+    def consume_batches(
+        self, durable: str, handle: BatchHandler, *, subjects: Sequence[str] = (STREAM_SUBJECTS,)
+    ) -> BatchConsumer:
+        """Register a durable consumer of ``subjects`` (``dpa.>`` by default) that stores each
+        fetched batch at once."""
         consumer = BatchConsumer(
             self.broker,
             settings=self.settings,
             durable=durable,
             sessions=self.sessions,
             handle=handle,
+            subjects=subjects,
         )
         self.consumers[durable] = consumer.tally
         self.background.append(consumer.run)

@@ -53,7 +53,8 @@ async def list_receipts(
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ReceiptList:
-    """The events the notifier received for the caller's organisation, newest first."""
+    """The events the notifier received for the caller's organisation (the kinds it plans
+    notices for; reads never reach it), newest first."""
     receipts = await service.list_receipts(
         session=session, outbox=runtime.outbox, principal=principal, limit=limit
     )

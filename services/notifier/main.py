@@ -7,6 +7,7 @@ from services.notifier import api, evidence_api, link_redirects
 from services.notifier.consumers import DURABLE, notice_handler
 from services.notifier.dispatch import Dispatcher, delivery_counter
 from services.notifier.identity_client import IdentityDirectory
+from services.notifier.plans import planned_subjects
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import TABLES
 from shared import error_answers
@@ -46,7 +47,9 @@ def create_app(
         attempts=delivery_counter(runtime.metrics.meter),
     )
     runtime.consume_batches(
-        DURABLE, notice_handler(outbox=runtime.outbox, settings=settings, wake=dispatcher)
+        DURABLE,
+        notice_handler(outbox=runtime.outbox, settings=settings, wake=dispatcher),
+        subjects=planned_subjects(),
     )
     runtime.background.append(dispatcher.run)
     runtime.shutdown.append(http.aclose)

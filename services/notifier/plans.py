@@ -16,6 +16,13 @@ def plan_for(event: Envelope) -> Plan:
     return handler(event, event.data) if handler else Plan()
 
 
+def planned_subjects() -> list[str]:
+    """The stream subjects of the events :data:`PLANS` has a plan for, under every tenant
+    (``dpa.*.<service>.<entity>.<verb>``): the notifier's durable consumer takes only these, so
+    reads and the other events it has nothing to do with never reach it."""
+    return sorted(f"dpa.*.{kind}" for kind in PLANS)
+
+
 PLANS: dict[str, Callable[[Envelope, dict[str, Any]], Plan]] = {
     "agreements.breach_notice.issued": agreement.on_breach,
     "agreements.breach_notice.updated": agreement.on_breach_update,

@@ -8,8 +8,12 @@ from sqlalchemy.exc import DBAPIError
 
 from services.audit.store import AuditEntry
 from shared.auth import Role
+from shared.events.contracts.agreements import AgreementStatusChanged
 from tests.agreements.organisations import new_organisation
+from tests.support.events import emit
 from tests.support.platform import Platform, eventually
+
+ACTIVATED = "dpa.agreements.agreement.activated.v1"
 
 
 async def _one_entry(platform: Platform, organisation: str) -> AuditEntry:
@@ -99,13 +103,18 @@ async def test_audit_log_pages_with_a_stable_cursor(platform: Platform) -> None:
 
 async def test_notifier_receipts_are_scoped_to_the_organisation(platform: Platform) -> None:
     ours, theirs = [await new_organisation(platform, by_event=False) for _ in range(2)]
-    await _one_entry(platform, ours)
-    await _one_entry(platform, theirs)
+    for organisation in (ours, theirs):  # an event the notifier plans a notice for
+        await emit(
+            platform,
+            "agreements",
+            type=ACTIVATED,
+            tenant=organisation,
+            data=AgreementStatusChanged(agreement_id=uuid.uuid4(), status="active", version=1),
+        )
     await eventually(lambda: platform.receipts(organisation_id=ours))
+    await eventually(lambda: platform.receipts(organisation_id=theirs))
     response = await platform.clients["notifier"].get(
         "/notifier/receipts", headers=platform.auth(ours)
     )
     assert response.status_code == 200
-    assert [item["event_type"] for item in response.json()["items"]] == [
-        "dpa.agreements.agreement.created.v1"
-    ]
+    assert [item["event_type"] for item in response.json()["items"]] == [ACTIVATED]

@@ -15,7 +15,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from shared.events import Actor, new_event
-from shared.events.contracts.agreements import AgreementCreated
+from shared.events.contracts.agreements import AgreementCreated, AgreementStatusChanged
 from tests.support.nats import NatsServer, free_port
 from tests.support.platform import Platform, eventually
 
@@ -35,7 +35,7 @@ async def test_malformed_or_forged_events_are_rejected_with_a_reason_consumers_g
     platform: Platform,
 ) -> None:
     organisation = str(uuid.uuid4())
-    subject, valid, _ = _created_event(organisation)
+    subject, valid, _ = _activated_event(organisation)
     envelope = json.loads(valid)
     unknown = envelope | {"id": str(uuid.uuid4()), "type": "dpa.agreements.agreement.exploded.v1"}
     unregistered = envelope | {
@@ -69,7 +69,9 @@ async def test_malformed_or_forged_events_are_rejected_with_a_reason_consumers_g
         await eventually(lambda: platform.audit_entries(organisation_id=organisation))
         await eventually(lambda: platform.receipts(organisation_id=organisation))
 
-    assert len(await platform.audit_entries()) == 1
+    assert (
+        len(await platform.audit_entries(event_type="dpa.agreements.agreement.activated.v1")) == 1
+    )
     assert len(await platform.receipts()) == 1
     for consumer in ("audit", "notifier"):
         reasons = [
@@ -160,3 +162,14 @@ async def _stream_exists(js: object) -> bool:
 def test_envelope_time_is_utc() -> None:
     _, body, _ = _created_event(str(uuid.uuid4()))
     assert datetime.fromisoformat(json.loads(body)["time"]).tzinfo == UTC
+
+
+def _activated_event(organisation: str) -> tuple[str, bytes, str]:
+    """An event both audit and the notifier take (the notifier plans a notice for it)."""
+    subject, body, event_id = _created_event(organisation)
+    activated = AgreementStatusChanged(agreement_id=uuid.uuid4(), status="active", version=1)
+    envelope = json.loads(body) | {
+        "type": "dpa.agreements.agreement.activated.v1",
+        "data": activated.model_dump(mode="json"),
+    }
+    return subject.replace(".created", ".activated"), json.dumps(envelope).encode(), event_id

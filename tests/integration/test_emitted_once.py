@@ -1,4 +1,5 @@
-"""ARCH-2: every access or change is emitted once and consumed once by audit and notifier."""
+"""ARCH-2: every access or change is emitted once and consumed once by audit, and by the notifier
+when it plans a notice for it (its durable takes only those: reads never reach it)."""
 
 import uuid
 
@@ -6,12 +7,35 @@ import pytest
 from structlog.testing import capture_logs
 
 from services.agreements.lifecycle.store import Agreement
+from services.audit.store import AuditEntry
+from shared.events import Envelope
+from shared.events.contracts.agreements import AgreementStatusChanged
 from shared.outbox import OutboxMessage, pending_count
 from tests.agreements.organisations import new_organisation
+from tests.support.events import emit
 from tests.support.platform import Platform, eventually
 
+ACTIVATED = "dpa.agreements.agreement.activated.v1"  # the notifier plans a notice for it
 
-async def test_one_change_and_one_read_give_one_audit_entry_and_one_receipt_each__ARCH_2(
+
+async def _activation(platform: Platform, organisation: str) -> Envelope:
+    """An event the notifier takes, through the agreements service's outbox and relay."""
+    return await emit(
+        platform,
+        "agreements",
+        type=ACTIVATED,
+        tenant=organisation,
+        data=AgreementStatusChanged(agreement_id=uuid.uuid4(), status="active", version=1),
+    )
+
+
+async def _agreements_entries(platform: Platform, organisation: str) -> list[AuditEntry]:
+    """The organisation's entries of agreements' events (not the notices the notifier issued)."""
+    entries = await platform.audit_entries(organisation_id=organisation)
+    return [e for e in entries if e.event_type.startswith("dpa.agreements.")]
+
+
+async def test_one_change_and_one_read_give_one_audit_entry_each_and_no_notifier_work__ARCH_2(
     platform: Platform,
 ) -> None:
     organisation = await new_organisation(platform, by_event=False)
@@ -26,27 +50,31 @@ async def test_one_change_and_one_read_give_one_audit_entry_and_one_receipt_each
     read = await agreements.get(f"/agreements/{agreement_id}", headers=headers)
     assert read.status_code == 200, read.text
 
-    async def both_recorded() -> bool:
-        return len(await platform.audit_entries(organisation_id=organisation)) >= 2 and (
-            len(await platform.receipts(organisation_id=organisation)) >= 2
+    activation = await _activation(platform, organisation)  # after both, in the stream too
+
+    async def all_recorded() -> bool:
+        return len(await _agreements_entries(platform, organisation)) >= 3 and bool(
+            await platform.receipts(organisation_id=organisation)
         )
 
-    await eventually(both_recorded)
+    await eventually(all_recorded)
     await platform.runtime("agreements").relay.publish_pending()  # nothing left to send twice
 
-    entries = await platform.audit_entries(organisation_id=organisation)
+    entries = await _agreements_entries(platform, organisation)
     assert [e.event_type for e in entries] == [
         "dpa.agreements.agreement.created.v1",
         "dpa.agreements.agreement.viewed.v1",
+        ACTIVATED,
     ]
-    assert all(e.subject == agreement_id for e in entries)
+    assert all(e.subject == agreement_id for e in entries[:2])
     assert entries[1].data["fields"]  # the read names the fields returned ...
     assert "UTOPIA" not in str(entries[1].data)  # ... never their values
+    # The notifier took the activation once; the change and the read before it never reached it.
     receipts = await platform.receipts(organisation_id=organisation)
-    assert sorted(r.event_type for r in receipts) == sorted(e.event_type for e in entries)
+    assert [r.event_id for r in receipts] == [activation.id]
     assert await pending_count(platform.runtime("agreements").sessions) == 0
     assert await platform.count("agreements", Agreement) == 1
-    assert await platform.count("agreements", OutboxMessage) == 2
+    assert await platform.count("agreements", OutboxMessage) == 3
 
 
 async def _publish_raw(url: str, subject: str, body: bytes, msg_id: str | None) -> bool:
@@ -64,39 +92,30 @@ async def _publish_raw(url: str, subject: str, body: bytes, msg_id: str | None) 
 
 async def test_same_event_published_twice_is_stored_once__ARCH_2(platform: Platform) -> None:
     organisation = await new_organisation(platform, by_event=False)
-    agreements = platform.clients["agreements"]
-    response = await agreements.post(
-        "/agreements", json={"title": "Twice"}, headers=platform.auth(organisation)
-    )
-    assert response.status_code == 201
-    [entry] = await eventually(lambda: platform.audit_entries(organisation_id=organisation))
+    sent = await _activation(platform, organisation)
+    await eventually(lambda: _has_id(platform, organisation, sent.id))
     async with platform.runtime("agreements").sessions() as session:
         row = await session.get(OutboxMessage, 1)
-    assert row is not None
+    assert row is not None and row.event_id == sent.id
 
     url = platform.nats_url
     # Same Nats-Msg-Id: JetStream drops it inside its duplicate window.
     assert await _publish_raw(url, row.subject, row.envelope.encode(), str(row.event_id))
     # No Nats-Msg-Id (as after the window): the stream keeps it, the consumers' inbox drops it.
     assert not await _publish_raw(url, row.subject, row.envelope.encode(), None)
-    marker = await agreements.get(
-        f"/agreements/{entry.subject}", headers=platform.auth(organisation)
-    )
-    assert marker.status_code == 200
-    await eventually(
-        lambda: _has_type(platform, organisation, "dpa.agreements.agreement.viewed.v1")
-    )
+    marker = await _activation(platform, organisation)  # after the copies in the stream
+    await eventually(lambda: _has_id(platform, organisation, marker.id))
 
-    entries = await platform.audit_entries(organisation_id=organisation)
-    assert [e.event_type for e in entries].count("dpa.agreements.agreement.created.v1") == 1
+    entries = await _agreements_entries(platform, organisation)
+    assert [str(e.event_id) for e in entries] == [str(sent.id), str(marker.id)]
     receipts = await platform.receipts(organisation_id=organisation)
-    assert [r.event_type for r in receipts].count("dpa.agreements.agreement.created.v1") == 1
+    assert [r.event_id for r in receipts] == [sent.id, marker.id]
 
 
-async def _has_type(platform: Platform, organisation: str, event_type: str) -> bool:
-    entries = await platform.audit_entries(organisation_id=organisation, event_type=event_type)
-    receipts = await platform.receipts(organisation_id=organisation, event_type=event_type)
-    return bool(entries and receipts)
+async def _has_id(platform: Platform, organisation: str, event_id: uuid.UUID) -> bool:
+    entries = await platform.audit_entries(organisation_id=organisation)
+    receipts = await platform.receipts(organisation_id=organisation, event_id=event_id)
+    return bool(receipts) and str(event_id) in {str(e.event_id) for e in entries}
 
 
 async def test_relay_crash_between_publish_and_mark_still_gives_one_entry__ARCH_2(
@@ -116,10 +135,7 @@ async def test_relay_crash_between_publish_and_mark_still_gives_one_entry__ARCH_
     monkeypatch.setattr(relay, "_mark", crash_before_marking)
     organisation = await new_organisation(platform, by_event=False)
     with capture_logs() as logs:
-        response = await platform.clients["agreements"].post(
-            "/agreements", json={"title": "Crash"}, headers=platform.auth(organisation)
-        )
-        assert response.status_code == 201
+        await _activation(platform, organisation)
 
         async def published_and_marked() -> bool:
             return await pending_count(platform.runtime("agreements").sessions) == 0
@@ -131,7 +147,7 @@ async def test_relay_crash_between_publish_and_mark_still_gives_one_entry__ARCH_
     async with platform.runtime("agreements").sessions() as session:
         row = await session.get(OutboxMessage, 1)
     assert row is not None and row.attempts == 1  # marked once, after the second publish
-    entries = await platform.audit_entries(organisation_id=organisation)
+    entries = await _agreements_entries(platform, organisation)
     assert len(entries) == 1
     assert len(await platform.receipts(organisation_id=organisation)) == 1
 
