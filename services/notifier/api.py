@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Response, status
 
 from services.notifier import service
 from services.notifier.domain import UnsafeEndpoint
@@ -24,6 +24,7 @@ from services.notifier.schemas import (
     ReceiptPublic,
 )
 from shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from shared.pagination import DEFAULT_LIMIT, Cursor, Limit
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/notifier", tags=["notifier"])
@@ -51,13 +52,17 @@ async def list_receipts(
     principal: Admin,
     session: SessionDep,
     runtime: RuntimeDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> ReceiptList:
-    """The events the notifier received for the caller's organisation, newest first."""
-    receipts = await service.list_receipts(
-        session=session, outbox=runtime.outbox, principal=principal, limit=limit
+    """The events the notifier received for the caller's organisation, newest first, a page at
+    a time (``next_cursor``)."""
+    receipts, next_cursor = await service.list_receipts(
+        session=session, outbox=runtime.outbox, principal=principal, limit=limit, cursor=cursor
     )
-    return ReceiptList(items=[ReceiptPublic.model_validate(r) for r in receipts])
+    return ReceiptList(
+        items=[ReceiptPublic.model_validate(r) for r in receipts], next_cursor=next_cursor
+    )
 
 
 @router.post("/contacts", status_code=status.HTTP_201_CREATED, response_model=ContactPublic)

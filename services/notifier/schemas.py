@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.notifier.domain import Channel, DeliveryStatus, Locale, Topic
 from shared.input_rules import EmailAddress
+from shared.pagination import NEXT_CURSOR_DESCRIPTION
 
 
 class ReceiptPublic(BaseModel):
@@ -22,6 +23,7 @@ class ReceiptPublic(BaseModel):
 
 class ReceiptList(BaseModel):
     items: list[ReceiptPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class ContactCreate(BaseModel):
@@ -113,6 +115,7 @@ class DeliveryPublic(BaseModel):
 
 class DeliveryList(BaseModel):
     items: list[DeliveryPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class AttemptPublic(BaseModel):
@@ -146,6 +149,7 @@ class InboxItemPublic(BaseModel):
 
 class InboxList(BaseModel):
     items: list[InboxItemPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class AcknowledgementPublic(BaseModel):

@@ -96,13 +96,14 @@ async def organisation_locale(*, session: AsyncSession, organisation_id: str) ->
     return found.locale if found is not None else Locale.nl
 
 
-async def receipts_for(*, session: AsyncSession, organisation_id: str, limit: int) -> list[Receipt]:
-    result = await session.scalars(
-        select(Receipt)
-        .where(col(Receipt.organisation_id) == organisation_id)
-        .order_by(col(Receipt.position).desc())
-        .limit(limit)
-    )
+async def receipts_for(
+    *, session: AsyncSession, organisation_id: str, limit: int, before: int | None = None
+) -> list[Receipt]:
+    """The organisation's receipts, newest first (before position ``before``)."""
+    query = select(Receipt).where(col(Receipt.organisation_id) == organisation_id)
+    if before is not None:
+        query = query.where(col(Receipt.position) < before)
+    result = await session.scalars(query.order_by(col(Receipt.position).desc()).limit(limit))
     return list(result.all())
 
 
