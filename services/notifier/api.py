@@ -78,12 +78,21 @@ async def add_contact(
 
 
 @router.get("/contacts", response_model=ContactList)
-async def list_contacts(principal: Reader, session: SessionDep, runtime: RuntimeDep) -> ContactList:
-    """The organisation's contacts per topic."""
-    contacts = await service.list_contacts(
-        session=session, outbox=runtime.outbox, principal=principal
+async def list_contacts(
+    principal: Reader,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> ContactList:
+    """The organisation's contacts per topic, in the order they were added, a page at a time
+    (``next_cursor``)."""
+    contacts, next_cursor = await service.list_contacts(
+        session=session, outbox=runtime.outbox, principal=principal, limit=limit, cursor=cursor
     )
-    return ContactList(items=[ContactPublic.model_validate(c) for c in contacts])
+    return ContactList(
+        items=[ContactPublic.model_validate(c) for c in contacts], next_cursor=next_cursor
+    )
 
 
 @router.delete("/contacts/{contact_id}", status_code=204, responses=NOT_FOUND)
@@ -116,13 +125,20 @@ async def add_endpoint(
 
 @router.get("/endpoints", response_model=EndpointList)
 async def list_endpoints(
-    principal: Reader, session: SessionDep, runtime: RuntimeDep
+    principal: Reader,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> EndpointList:
-    """The organisation's webhook endpoints (without secrets)."""
-    endpoints = await service.list_endpoints(
-        session=session, outbox=runtime.outbox, principal=principal
+    """The organisation's webhook endpoints (without secrets), in the order they were added, a
+    page at a time (``next_cursor``)."""
+    endpoints, next_cursor = await service.list_endpoints(
+        session=session, outbox=runtime.outbox, principal=principal, limit=limit, cursor=cursor
     )
-    return EndpointList(items=[EndpointPublic.model_validate(e) for e in endpoints])
+    return EndpointList(
+        items=[EndpointPublic.model_validate(e) for e in endpoints], next_cursor=next_cursor
+    )
 
 
 @router.post(

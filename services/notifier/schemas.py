@@ -50,6 +50,7 @@ class ContactPublic(BaseModel):
 
 class ContactList(BaseModel):
     items: list[ContactPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class EndpointCreate(BaseModel):
@@ -77,6 +78,7 @@ class EndpointWithSecret(EndpointPublic):
 
 class EndpointList(BaseModel):
     items: list[EndpointPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class PreferenceBody(BaseModel):

@@ -1,7 +1,8 @@
 """The notifier's growing lists are walked to their end with the one cursor pagination (issue
-16.3): the receipts, the delivery log and a person's inbox. Before, each answered its newest 500
-at most, with no way further. Rows are stored at once (250 events through NATS would only slow
-the suite) and read over HTTP, 100 at a time."""
+16.3): the receipts, the delivery log, a person's inbox, the contacts and the webhook endpoints.
+Before, the first three answered their newest 500 at most and the last two everything at once.
+Rows are stored at once (250 events through NATS would only slow the suite) and read over HTTP,
+100 at a time."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,7 @@ from sqlmodel import SQLModel
 
 from services.notifier.domain import Channel, DeliveryStatus
 from services.notifier.ledger import Delivery, InboxItem
-from services.notifier.store import Receipt
+from services.notifier.store import Contact, Endpoint, Receipt
 from tests.notifier.conftest import Notifier
 from tests.support.pages import FORGED_CURSORS, first_cursor, walk
 
@@ -74,10 +75,37 @@ def _inbox(organisation: str, count: int) -> list[SQLModel]:
     ]
 
 
-LISTS = {  # path: (rows, what tells its items apart)
-    "/notifier/receipts": (_receipts, "event_id"),
-    "/notifier/deliveries": (_deliveries, "id"),
-    "/notifier/inbox": (_inbox, "id"),
+def _contacts(organisation: str, count: int) -> list[SQLModel]:
+    return [
+        Contact(
+            organisation_id=organisation,
+            topics=["breach"],
+            email=f"dpo-{n}@utopia.example",
+            created_at=_moment(n),
+        )
+        for n in range(count)
+    ]
+
+
+def _endpoints(organisation: str, count: int) -> list[SQLModel]:
+    return [
+        Endpoint(
+            organisation_id=organisation,
+            url=f"https://hooks.utopia.example/{n}",
+            topics=["breach"],
+            secret=f"whsec_test{n}",
+            created_at=_moment(n),
+        )
+        for n in range(count)
+    ]
+
+
+LISTS = {  # path: (rows, what tells its items apart, newest first)
+    "/notifier/receipts": (_receipts, "event_id", True),
+    "/notifier/deliveries": (_deliveries, "id", True),
+    "/notifier/inbox": (_inbox, "id", True),
+    "/notifier/contacts": (_contacts, "id", False),
+    "/notifier/endpoints": (_endpoints, "id", False),
 }
 
 
@@ -87,29 +115,32 @@ async def _stored(notifier: Notifier, rows: list[SQLModel]) -> None:
         await session.commit()
 
 
-def _newest_first(rows: list[SQLModel], key: str) -> list[str]:
+def _in_order(rows: list[SQLModel], key: str, newest_first: bool = True) -> list[str]:
+    """The keys of ``rows`` in the list's order: by moment (or position), then by id."""
+    sign = -1 if newest_first else 1
+
     def order(row: SQLModel) -> tuple[float, str]:
         if isinstance(row, Receipt):
-            return (-float(row.position or 0), "")
+            return (sign * float(row.position or 0), "")
         moment: datetime = row.created_at  # type: ignore[attr-defined]
-        return (-moment.timestamp(), str(row.id))  # type: ignore[attr-defined]
+        return (sign * moment.timestamp(), str(row.id))  # type: ignore[attr-defined]
 
     return [str(getattr(row, key)) for row in sorted(rows, key=order)]
 
 
 @pytest.mark.parametrize("path", list(LISTS))
-async def test_250_items_of_a_notifier_list_are_listed_page_by_page_newest_first(
+async def test_250_items_of_a_notifier_list_are_listed_page_by_page_in_order(
     notifier: Notifier, path: str
 ) -> None:
     ours, other = str(uuid.uuid4()), str(uuid.uuid4())
-    fill, key = LISTS[path]
+    fill, key, newest_first = LISTS[path]
     rows = fill(ours, MANY)
     await _stored(notifier, rows + fill(other, 5))
 
     pages = await walk(notifier.client, path, notifier.auth(ours, user_id=USER))
 
     assert [len(page) for page in pages] == [100, 100, 50]
-    assert [str(item[key]) for page in pages for item in page] == _newest_first(rows, key)
+    assert [str(item[key]) for page in pages for item in page] == _in_order(rows, key, newest_first)
 
 
 async def test_the_unread_part_of_an_inbox_pages_with_its_filter(notifier: Notifier) -> None:
@@ -123,7 +154,7 @@ async def test_the_unread_part_of_an_inbox_pages_with_its_filter(notifier: Notif
     )
 
     assert [len(page) for page in pages] == [100, 25]
-    assert [item["id"] for page in pages for item in page] == _newest_first(list(unread), "id")
+    assert [item["id"] for page in pages for item in page] == _in_order(list(unread), "id")
 
 
 @pytest.mark.parametrize("path", list(LISTS))
@@ -131,7 +162,7 @@ async def test_a_cursor_of_another_organisations_list_shows_none_of_its_items(
     notifier: Notifier, path: str
 ) -> None:
     ours, other = str(uuid.uuid4()), str(uuid.uuid4())
-    fill, key = LISTS[path]
+    fill, key, _ = LISTS[path]
     mine, theirs = fill(ours, 10), fill(other, 10)
     await _stored(notifier, mine + theirs)
     their_page = await notifier.client.get(
