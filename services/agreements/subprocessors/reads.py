@@ -190,13 +190,9 @@ async def processor_list(
         if reader == processor_id:
             holding = _processor_uses(changes, notices)
         else:
-            mine = [
-                a
-                for a in await store.list_agreements(
-                    session=session, organisation_id=reader, limit=1000
-                )
-                if a.processor_id == processor_id and a.controller_id == reader
-            ]
+            mine = await store.agreements_between(
+                session=session, controller_id=reader, processor_id=processor_id
+            )
             if not mine:
                 raise domain.NotFound("Processor")
             for agreement in mine:
