@@ -252,3 +252,29 @@ async def test_a_processors_register_is_shown_to_a_controller_with_over_1000_agr
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["processor_id"] == parties.processor
+
+
+async def test_250_changes_of_a_processors_register_are_listed_page_by_page__DPA_5(
+    parties: Parties, running: Platform
+) -> None:
+    agreement = await parties.active()
+    rows = _notices(uuid.UUID(agreement), parties)
+    async with parties.platform.runtime("agreements").sessions() as session:
+        session.add_all(rows)
+        await session.commit()
+    changes = sorted(
+        (row for row in rows if isinstance(row, SubprocessorChange)),
+        key=lambda change: (change.proposed_at, change.id),
+    )
+    path = f"/processors/{parties.processor}/subprocessors"
+
+    for headers in (parties.processor_admin(), parties.controller_admin()):
+        pages = await walk(parties.client, path, headers, items="history")
+        assert [len(page) for page in pages] == [100, 100, 50]
+        assert [item["id"] for page in pages for item in page] == [str(c.id) for c in changes]
+
+    for cursor in (*FORGED_CURSORS, "x" * 600):
+        answer = await parties.client.get(
+            path, params={"cursor": cursor}, headers=parties.controller_admin()
+        )
+        assert answer.status_code == 422, (cursor, answer.text)
