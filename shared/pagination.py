@@ -111,6 +111,19 @@ def number_and_uuid(cursor: str) -> tuple[int, uuid.UUID]:
         raise CursorRefused from None
 
 
+def after_position(position: int) -> str:
+    """The cursor after an item of a list sorted by a unique number (a position)."""
+    return encode(str(position))
+
+
+def position(cursor: str) -> int:
+    (value,) = decode(cursor, parts=1)
+    try:
+        return int(value)
+    except ValueError:
+        raise CursorRefused from None
+
+
 def keyset(
     query: Listing,
     *,

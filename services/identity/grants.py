@@ -30,6 +30,7 @@ from services.identity.domain import (
     is_multi_factor,
 )
 from services.identity.tables import Grant, MaintenanceNotice, Organisation
+from shared import pagination
 from shared.auth import Principal
 from shared.events import Actor, ActorType
 from shared.events.contracts.identity import (
@@ -217,22 +218,31 @@ async def request_grant(
 
 
 async def list_grants(
-    *, session: AsyncSession, authority: Authority, principal: Principal
-) -> list[Grant]:
-    """A customer sees the grants on its organisation; an operator the ones it asked for."""
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    principal: Principal,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[list[Grant], str | None]:
+    """A page of grants, newest request first, and the cursor of the next: a customer sees the
+    grants on its organisation; an operator the ones it asked for."""
+    after = pagination.moment_and_uuid(cursor) if cursor else None
     async with session.begin():
         organisation = uuid.UUID(principal.organisation_id)
         mine = or_(
             col(Grant.organisation_id) == organisation,
             col(Grant.operator_organisation_id) == organisation,
         )
-        grants = list(
-            (
-                await session.scalars(
-                    select(Grant).where(mine).order_by(col(Grant.requested_at).desc()).limit(200)
-                )
-            ).all()
+        query = pagination.keyset(
+            select(Grant).where(mine),
+            sort=col(Grant.requested_at),
+            identifier=col(Grant.id),
+            after=after,
+            newest_first=True,
         )
+        found = list((await session.scalars(query.limit(limit + 1))).all())
+        grants, last = pagination.split(found, limit)
         authority.outbox.add(
             session,
             type="dpa.identity.grant.listed.v1",
@@ -240,7 +250,7 @@ async def list_grants(
             actor=principal.actor,
             data=GrantsListed(grant_ids=[grant.id for grant in grants]),
         )
-    return grants
+    return grants, pagination.after_moment(last.requested_at, last.id) if last else None
 
 
 async def decide(

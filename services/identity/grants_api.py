@@ -19,6 +19,7 @@ from services.identity.schemas import (
     NoticeOut,
 )
 from shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from shared.pagination import DEFAULT_LIMIT, Cursor, Limit
 from shared.runtime import SessionDep
 
 router = APIRouter(tags=["supplier access"])
@@ -59,11 +60,20 @@ async def request_grant(
 
 @router.get("/grants", response_model=GrantList)
 async def list_grants(
-    principal: CurrentPrincipal, session: SessionDep, authority: AuthorityDep
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    authority: AuthorityDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> GrantList:
-    """Grants on the caller's organisation (customer) or asked by it (operator)."""
-    found = await grants.list_grants(session=session, authority=authority, principal=principal)
-    return GrantList(items=[GrantPublic.model_validate(grant) for grant in found])
+    """Grants on the caller's organisation (customer) or asked by it (operator), newest request
+    first, a page at a time (``next_cursor``)."""
+    found, next_cursor = await grants.list_grants(
+        session=session, authority=authority, principal=principal, limit=limit, cursor=cursor
+    )
+    return GrantList(
+        items=[GrantPublic.model_validate(grant) for grant in found], next_cursor=next_cursor
+    )
 
 
 async def _decide(

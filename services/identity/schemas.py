@@ -290,6 +290,7 @@ class GrantPublic(BaseModel):
 
 class GrantList(BaseModel):
     items: list[GrantPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class GrantTokenOut(BaseModel):

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Response, status
 
 from services.notifier import service
 from services.notifier.domain import UnsafeEndpoint
@@ -24,6 +24,7 @@ from services.notifier.schemas import (
     ReceiptPublic,
 )
 from shared.auth import CurrentPrincipal, Principal, Role, require_roles
+from shared.pagination import DEFAULT_LIMIT, Cursor, Limit
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/notifier", tags=["notifier"])
@@ -51,14 +52,17 @@ async def list_receipts(
     principal: Admin,
     session: SessionDep,
     runtime: RuntimeDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> ReceiptList:
     """The events the notifier received for the caller's organisation (the kinds it plans
-    notices for; reads never reach it), newest first."""
-    receipts = await service.list_receipts(
-        session=session, outbox=runtime.outbox, principal=principal, limit=limit
+    notices for; reads never reach it), newest first, a page at a time (``next_cursor``)."""
+    receipts, next_cursor = await service.list_receipts(
+        session=session, outbox=runtime.outbox, principal=principal, limit=limit, cursor=cursor
     )
-    return ReceiptList(items=[ReceiptPublic.model_validate(r) for r in receipts])
+    return ReceiptList(
+        items=[ReceiptPublic.model_validate(r) for r in receipts], next_cursor=next_cursor
+    )
 
 
 @router.post("/contacts", status_code=status.HTTP_201_CREATED, response_model=ContactPublic)
@@ -74,12 +78,21 @@ async def add_contact(
 
 
 @router.get("/contacts", response_model=ContactList)
-async def list_contacts(principal: Reader, session: SessionDep, runtime: RuntimeDep) -> ContactList:
-    """The organisation's contacts per topic."""
-    contacts = await service.list_contacts(
-        session=session, outbox=runtime.outbox, principal=principal
+async def list_contacts(
+    principal: Reader,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> ContactList:
+    """The organisation's contacts per topic, in the order they were added, a page at a time
+    (``next_cursor``)."""
+    contacts, next_cursor = await service.list_contacts(
+        session=session, outbox=runtime.outbox, principal=principal, limit=limit, cursor=cursor
     )
-    return ContactList(items=[ContactPublic.model_validate(c) for c in contacts])
+    return ContactList(
+        items=[ContactPublic.model_validate(c) for c in contacts], next_cursor=next_cursor
+    )
 
 
 @router.delete("/contacts/{contact_id}", status_code=204, responses=NOT_FOUND)
@@ -112,13 +125,20 @@ async def add_endpoint(
 
 @router.get("/endpoints", response_model=EndpointList)
 async def list_endpoints(
-    principal: Reader, session: SessionDep, runtime: RuntimeDep
+    principal: Reader,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> EndpointList:
-    """The organisation's webhook endpoints (without secrets)."""
-    endpoints = await service.list_endpoints(
-        session=session, outbox=runtime.outbox, principal=principal
+    """The organisation's webhook endpoints (without secrets), in the order they were added, a
+    page at a time (``next_cursor``)."""
+    endpoints, next_cursor = await service.list_endpoints(
+        session=session, outbox=runtime.outbox, principal=principal, limit=limit, cursor=cursor
     )
-    return EndpointList(items=[EndpointPublic.model_validate(e) for e in endpoints])
+    return EndpointList(
+        items=[EndpointPublic.model_validate(e) for e in endpoints], next_cursor=next_cursor
+    )
 
 
 @router.post(

@@ -11,6 +11,7 @@ from services.notifier import ledger, store
 from services.notifier.domain import DeliveryStatus
 from services.notifier.ledger import Acknowledgement, Attempt, Delivery, InboxItem
 from services.notifier.service import Invalid, NotFound, listed
+from shared import pagination
 from shared.auth import Principal
 from shared.events.contracts.notifier import (
     DeliveryReplayRequested,
@@ -32,17 +33,23 @@ async def list_deliveries(
     limit: int,
     thread_id: str | None,
     status: DeliveryStatus | None,
-) -> list[Delivery]:
+    cursor: str | None = None,
+) -> tuple[list[Delivery], str | None]:
+    """A page of the delivery log, newest first (the read is recorded), and the cursor of the
+    next."""
+    after = pagination.moment_and_uuid(cursor) if cursor else None
     async with session.begin():
-        rows = await ledger.deliveries_of(
+        found = await ledger.deliveries_of(
             session=session,
             organisation_id=principal.organisation_id,
-            limit=limit,
+            limit=limit + 1,
             thread_id=thread_id,
             status=status,
+            after=after,
         )
+        rows, last = pagination.split(found, limit)
         listed(outbox, session, principal, "delivery", len(rows))
-    return rows
+    return rows, pagination.after_moment(last.created_at, last.id) if last else None
 
 
 async def list_attempts(
@@ -102,18 +109,29 @@ async def replay(
 
 
 async def my_inbox(
-    *, session: AsyncSession, outbox: Outbox, principal: Principal, unread: bool, limit: int
-) -> list[InboxItem]:
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    unread: bool,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[list[InboxItem], str | None]:
+    """A page of the caller's inbox, newest first (the read is recorded), and the cursor of the
+    next."""
+    after = pagination.moment_and_uuid(cursor) if cursor else None
     async with session.begin():
-        rows = await ledger.inbox_of(
+        found = await ledger.inbox_of(
             session=session,
             organisation_id=principal.organisation_id,
             user_id=principal.user_id,
             unread_only=unread,
-            limit=limit,
+            limit=limit + 1,
+            after=after,
         )
+        rows, last = pagination.split(found, limit)
         listed(outbox, session, principal, "inbox_item", len(rows))
-    return rows
+    return rows, pagination.after_moment(last.created_at, last.id) if last else None
 
 
 async def _my_item(session: AsyncSession, principal: Principal, item_id: uuid.UUID) -> InboxItem:

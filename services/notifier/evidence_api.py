@@ -23,6 +23,7 @@ from services.notifier.schemas import (
     SinkMessage,
 )
 from shared.auth import Principal, Role, require_roles
+from shared.pagination import DEFAULT_LIMIT, Cursor, Limit
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/notifier", tags=["notifier"])
@@ -47,18 +48,23 @@ async def list_deliveries(
     runtime: RuntimeDep,
     thread_id: Annotated[str | None, Query(max_length=120)] = None,
     status_: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> DeliveryList:
-    """The delivery log: every notice per recipient and channel, with its state."""
-    rows = await evidence.list_deliveries(
+    """The delivery log: every notice per recipient and channel, with its state, newest first,
+    a page at a time (``next_cursor``; pass the same filters with it)."""
+    rows, next_cursor = await evidence.list_deliveries(
         session=session,
         outbox=runtime.outbox,
         principal=principal,
         limit=limit,
         thread_id=thread_id,
         status=status_,
+        cursor=cursor,
     )
-    return DeliveryList(items=[DeliveryPublic.model_validate(r) for r in rows])
+    return DeliveryList(
+        items=[DeliveryPublic.model_validate(r) for r in rows], next_cursor=next_cursor
+    )
 
 
 @router.get("/deliveries/{delivery_id}/attempts", response_model=AttemptList, responses=NOT_FOUND)
@@ -101,13 +107,22 @@ async def my_inbox(
     session: SessionDep,
     runtime: RuntimeDep,
     unread: bool = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> InboxList:
-    """The caller's in-app notices, newest first."""
-    rows = await evidence.my_inbox(
-        session=session, outbox=runtime.outbox, principal=principal, unread=unread, limit=limit
+    """The caller's in-app notices, newest first, a page at a time (``next_cursor``; pass the
+    same ``unread`` with it)."""
+    rows, next_cursor = await evidence.my_inbox(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        unread=unread,
+        limit=limit,
+        cursor=cursor,
     )
-    return InboxList(items=[InboxItemPublic.model_validate(r) for r in rows])
+    return InboxList(
+        items=[InboxItemPublic.model_validate(r) for r in rows], next_cursor=next_cursor
+    )
 
 
 @router.post("/inbox/{item_id}/read", response_model=InboxItemPublic, responses=NOT_FOUND)

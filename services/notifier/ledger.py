@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from services.notifier.domain import Channel, DeliveryStatus
+from shared import pagination
 from shared.database import moment
 
 
@@ -184,13 +185,22 @@ async def deliveries_of(
     limit: int,
     thread_id: str | None = None,
     status: DeliveryStatus | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[Delivery]:
+    """The organisation's deliveries, newest first (after the one ``after`` names)."""
     query = select(Delivery).where(col(Delivery.organisation_id) == organisation_id)
     if thread_id is not None:
         query = query.where(col(Delivery.thread_id) == thread_id)
     if status is not None:
         query = query.where(col(Delivery.status) == status)
-    rows = await session.scalars(query.order_by(col(Delivery.created_at).desc()).limit(limit))
+    query = pagination.keyset(
+        query,
+        sort=col(Delivery.created_at),
+        identifier=col(Delivery.id),
+        after=after,
+        newest_first=True,
+    )
+    rows = await session.scalars(query.limit(limit))
     return list(rows.all())
 
 
@@ -216,14 +226,28 @@ async def attempts_of(
 
 
 async def inbox_of(
-    *, session: AsyncSession, organisation_id: str, user_id: str, unread_only: bool, limit: int
+    *,
+    session: AsyncSession,
+    organisation_id: str,
+    user_id: str,
+    unread_only: bool,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[InboxItem]:
+    """One person's inbox, newest first (after the item ``after`` names)."""
     query = select(InboxItem).where(
         col(InboxItem.organisation_id) == organisation_id, col(InboxItem.user_id) == user_id
     )
     if unread_only:
         query = query.where(col(InboxItem.read_at).is_(None))
-    rows = await session.scalars(query.order_by(col(InboxItem.created_at).desc()).limit(limit))
+    query = pagination.keyset(
+        query,
+        sort=col(InboxItem.created_at),
+        identifier=col(InboxItem.id),
+        after=after,
+        newest_first=True,
+    )
+    rows = await session.scalars(query.limit(limit))
     return list(rows.all())
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.notifier.domain import Channel, DeliveryStatus, Locale, Topic
 from shared.input_rules import EmailAddress
+from shared.pagination import NEXT_CURSOR_DESCRIPTION
 
 
 class ReceiptPublic(BaseModel):
@@ -22,6 +23,7 @@ class ReceiptPublic(BaseModel):
 
 class ReceiptList(BaseModel):
     items: list[ReceiptPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class ContactCreate(BaseModel):
@@ -48,6 +50,7 @@ class ContactPublic(BaseModel):
 
 class ContactList(BaseModel):
     items: list[ContactPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class EndpointCreate(BaseModel):
@@ -75,6 +78,7 @@ class EndpointWithSecret(EndpointPublic):
 
 class EndpointList(BaseModel):
     items: list[EndpointPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class PreferenceBody(BaseModel):
@@ -113,6 +117,7 @@ class DeliveryPublic(BaseModel):
 
 class DeliveryList(BaseModel):
     items: list[DeliveryPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class AttemptPublic(BaseModel):
@@ -146,6 +151,7 @@ class InboxItemPublic(BaseModel):
 
 class InboxList(BaseModel):
     items: list[InboxItemPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class AcknowledgementPublic(BaseModel):

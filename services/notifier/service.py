@@ -17,6 +17,7 @@ from services.notifier.schemas import (
     PreferenceBody,
 )
 from services.notifier.store import Contact, Endpoint, OrganisationSettings, Preference, Receipt
+from shared import pagination
 from shared.auth import Principal
 from shared.events.contracts.notifier import (
     ContactChanged,
@@ -56,12 +57,24 @@ def listed(
 
 
 async def list_receipts(
-    *, session: AsyncSession, outbox: Outbox, principal: Principal, limit: int
-) -> list[Receipt]:
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[list[Receipt], str | None]:
+    """A page of the organisation's receipts, newest first (the read is recorded), and the
+    cursor of the next."""
+    before = pagination.position(cursor) if cursor else None
     async with session.begin():
-        receipts = await store.receipts_for(
-            session=session, organisation_id=principal.organisation_id, limit=limit
+        found = await store.receipts_for(
+            session=session,
+            organisation_id=principal.organisation_id,
+            limit=limit + 1,
+            before=before,
         )
+        receipts, last = pagination.split(found, limit)
         outbox.add(
             session,
             type="dpa.notifier.receipt.listed.v1",
@@ -69,7 +82,7 @@ async def list_receipts(
             actor=principal.actor,
             data=ReceiptsListed(receipts=len(receipts)),
         )
-    return receipts
+    return receipts, pagination.after_position(last.position) if last and last.position else None
 
 
 async def add_contact(
@@ -101,14 +114,25 @@ async def add_contact(
 
 
 async def list_contacts(
-    *, session: AsyncSession, outbox: Outbox, principal: Principal
-) -> list[Contact]:
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[list[Contact], str | None]:
+    """A page of the organisation's contacts (the read is recorded), and the next's cursor."""
+    after = pagination.moment_and_uuid(cursor) if cursor else None
     async with session.begin():
-        contacts = await store.contacts_of(
-            session=session, organisation_id=principal.organisation_id
+        found = await store.contacts_of(
+            session=session,
+            organisation_id=principal.organisation_id,
+            limit=limit + 1,
+            after=after,
         )
+        contacts, last = pagination.split(found, limit)
         listed(outbox, session, principal, "contact", len(contacts))
-    return contacts
+    return contacts, pagination.after_moment(last.created_at, last.id) if last else None
 
 
 async def remove_contact(
@@ -174,14 +198,26 @@ def _endpoint_event(
 
 
 async def list_endpoints(
-    *, session: AsyncSession, outbox: Outbox, principal: Principal
-) -> list[Endpoint]:
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[list[Endpoint], str | None]:
+    """A page of the organisation's webhook endpoints (the read is recorded), and the next's
+    cursor."""
+    after = pagination.moment_and_uuid(cursor) if cursor else None
     async with session.begin():
-        endpoints = await store.endpoints_of(
-            session=session, organisation_id=principal.organisation_id
+        found = await store.endpoints_of(
+            session=session,
+            organisation_id=principal.organisation_id,
+            limit=limit + 1,
+            after=after,
         )
+        endpoints, last = pagination.split(found, limit)
         listed(outbox, session, principal, "endpoint", len(endpoints))
-    return endpoints
+    return endpoints, pagination.after_moment(last.created_at, last.id) if last else None
 
 
 async def change_endpoint(

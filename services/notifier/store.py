@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel, col
 
 from services.notifier import ledger
 from services.notifier.domain import Locale
+from shared import pagination
 from shared.database import moment
 
 
@@ -96,24 +97,34 @@ async def organisation_locale(*, session: AsyncSession, organisation_id: str) ->
     return found.locale if found is not None else Locale.nl
 
 
-async def receipts_for(*, session: AsyncSession, organisation_id: str, limit: int) -> list[Receipt]:
-    result = await session.scalars(
-        select(Receipt)
-        .where(col(Receipt.organisation_id) == organisation_id)
-        .order_by(col(Receipt.position).desc())
-        .limit(limit)
-    )
+async def receipts_for(
+    *, session: AsyncSession, organisation_id: str, limit: int, before: int | None = None
+) -> list[Receipt]:
+    """The organisation's receipts, newest first (before position ``before``)."""
+    query = select(Receipt).where(col(Receipt.organisation_id) == organisation_id)
+    if before is not None:
+        query = query.where(col(Receipt.position) < before)
+    result = await session.scalars(query.order_by(col(Receipt.position).desc()).limit(limit))
     return list(result.all())
 
 
 async def contacts_of(
-    *, session: AsyncSession, organisation_id: str, topic: str | None = None
+    *,
+    session: AsyncSession,
+    organisation_id: str,
+    topic: str | None = None,
+    limit: int | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[Contact]:
-    rows = await session.scalars(
-        select(Contact)
-        .where(col(Contact.organisation_id) == organisation_id)
-        .order_by(col(Contact.created_at), col(Contact.id))
+    """The organisation's contacts in the order they were added (of one topic; or a page: at
+    most ``limit`` after the contact ``after`` names)."""
+    query = pagination.keyset(
+        select(Contact).where(col(Contact.organisation_id) == organisation_id),
+        sort=col(Contact.created_at),
+        identifier=col(Contact.id),
+        after=after,
     )
+    rows = await session.scalars(query if limit is None else query.limit(limit))
     return [row for row in rows.all() if topic is None or topic in row.topics]
 
 
@@ -125,13 +136,22 @@ async def contact(
 
 
 async def endpoints_of(
-    *, session: AsyncSession, organisation_id: str, topic: str | None = None
+    *,
+    session: AsyncSession,
+    organisation_id: str,
+    topic: str | None = None,
+    limit: int | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[Endpoint]:
-    rows = await session.scalars(
-        select(Endpoint)
-        .where(col(Endpoint.organisation_id) == organisation_id)
-        .order_by(col(Endpoint.created_at), col(Endpoint.id))
+    """The organisation's webhook endpoints in the order they were added (of one topic; or a
+    page: at most ``limit`` after the endpoint ``after`` names)."""
+    query = pagination.keyset(
+        select(Endpoint).where(col(Endpoint.organisation_id) == organisation_id),
+        sort=col(Endpoint.created_at),
+        identifier=col(Endpoint.id),
+        after=after,
     )
+    rows = await session.scalars(query if limit is None else query.limit(limit))
     return [row for row in rows.all() if topic is None or topic in row.topics]
 
 

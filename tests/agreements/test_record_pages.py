@@ -16,7 +16,7 @@ from sqlmodel import SQLModel, select
 
 from services.agreements.commitments.store import Disclosure, Instruction, StaffMember
 from services.agreements.domain import Authorisation, Party, VersionStatus
-from services.agreements.lifecycle.store import AgreementVersion
+from services.agreements.lifecycle.store import Agreement, AgreementVersion
 from services.agreements.subprocessors.store import SubprocessorChange, SubprocessorNotice
 from tests.agreements.contract import Parties
 from tests.support.pages import FORGED_CURSORS, first_cursor, walk
@@ -222,3 +222,59 @@ async def test_a_cursor_the_list_did_not_give_is_refused_with_problem_details(
             path, params={"limit": limit}, headers=parties.controller_admin()
         )
         assert answer.status_code == 422, (limit, answer.text)
+
+
+async def test_a_processors_register_is_shown_to_a_controller_with_over_1000_agreements__DPA_5(
+    parties: Parties, running: Platform
+) -> None:
+    """The controller's agreement with this processor used to be looked for among its 1000
+    newest agreements only: behind 1000 newer ones, the register answered 404."""
+    await parties.active()
+    newer = [
+        Agreement(
+            organisation_id=uuid.UUID(parties.controller),
+            counterparty_id=uuid.uuid4(),
+            controller_id=uuid.UUID(parties.controller),
+            processor_id=uuid.uuid4(),
+            title=f"Elsewhere {n}",
+            created_by="controller-admin",
+            created_at=datetime.now(UTC) + timedelta(minutes=n + 1),
+        )
+        for n in range(1001)
+    ]
+    async with parties.platform.runtime("agreements").sessions() as session:
+        session.add_all(newer)
+        await session.commit()
+
+    answer = await parties.client.get(
+        f"/processors/{parties.processor}/subprocessors", headers=parties.controller_admin()
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["processor_id"] == parties.processor
+
+
+async def test_250_changes_of_a_processors_register_are_listed_page_by_page__DPA_5(
+    parties: Parties, running: Platform
+) -> None:
+    agreement = await parties.active()
+    rows = _notices(uuid.UUID(agreement), parties)
+    async with parties.platform.runtime("agreements").sessions() as session:
+        session.add_all(rows)
+        await session.commit()
+    changes = sorted(
+        (row for row in rows if isinstance(row, SubprocessorChange)),
+        key=lambda change: (change.proposed_at, change.id),
+    )
+    path = f"/processors/{parties.processor}/subprocessors"
+
+    for headers in (parties.processor_admin(), parties.controller_admin()):
+        pages = await walk(parties.client, path, headers, items="history")
+        assert [len(page) for page in pages] == [100, 100, 50]
+        assert [item["id"] for page in pages for item in page] == [str(c.id) for c in changes]
+
+    for cursor in (*FORGED_CURSORS, "x" * 600):
+        answer = await parties.client.get(
+            path, params={"cursor": cursor}, headers=parties.controller_admin()
+        )
+        assert answer.status_code == 422, (cursor, answer.text)

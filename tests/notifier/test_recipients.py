@@ -135,7 +135,8 @@ async def test_a_user_reads_and_marks_their_own_inbox_and_no_one_elses__USE_3(
     assert item["notice"] == "breach" and item["thread_id"] == str(data.notice_id)
     someone_else = notifier.auth(controller, "u-other", role=Role.member)
     assert (await notifier.client.get("/notifier/inbox", headers=someone_else)).json() == {
-        "items": []
+        "next_cursor": None,
+        "items": [],
     }
     stolen = await notifier.client.post(f"/notifier/inbox/{item['id']}/read", headers=someone_else)
     assert stolen.status_code == 404

@@ -20,15 +20,16 @@ async def walk(
     limit: int = 100,
     params: dict[str, Any] | None = None,
     cursor: str | None = None,
+    items: str = "items",
 ) -> list[list[dict[str, Any]]]:
-    """Each page's items, from ``cursor`` (or the first page) to the last."""
+    """Each page's ``items``, from ``cursor`` (or the first page) to the last."""
     pages: list[list[dict[str, Any]]] = []
     while True:
         sent = (params or {}) | {"limit": limit} | ({"cursor": cursor} if cursor else {})
         answer = await client.get(path, params=sent, headers=headers)
         assert answer.status_code == 200, answer.text
         body = answer.json()
-        pages.append(body["items"])
+        pages.append(body[items])
         cursor = body["next_cursor"]
         if cursor is None:
             return pages

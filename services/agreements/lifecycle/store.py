@@ -249,6 +249,21 @@ async def list_agreements(
     return list(result.all())
 
 
+async def agreements_between(
+    *, session: AsyncSession, controller_id: uuid.UUID, processor_id: uuid.UUID
+) -> list[Agreement]:
+    """Every agreement between one controller and one processor, oldest first."""
+    result = await session.scalars(
+        select(Agreement)
+        .where(
+            col(Agreement.controller_id) == controller_id,
+            col(Agreement.processor_id) == processor_id,
+        )
+        .order_by(col(Agreement.created_at), col(Agreement.id))
+    )
+    return list(result.all())
+
+
 async def agreements_of_processor(
     *, session: AsyncSession, processor_id: uuid.UUID, statuses: frozenset[AgreementStatus]
 ) -> list[Agreement]:

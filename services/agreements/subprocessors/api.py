@@ -170,9 +170,20 @@ async def resolve_objection(
 
 @router.get("/processors/{processor_id}/subprocessors", response_model=SubprocessorList)
 async def processor_list(
-    processor_id: uuid.UUID, principal: Reader, session: SessionDep, runtime: RuntimeDep
+    processor_id: uuid.UUID,
+    principal: Reader,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> SubprocessorList:
-    """A processor's current subprocessors and their history, for it and its controllers."""
+    """A processor's current subprocessors and their history, for it and its controllers; the
+    history a page at a time (``next_cursor``), what is in force whole on every page."""
     return await reads.processor_list(
-        session=session, outbox=runtime.outbox, principal=principal, processor_id=processor_id
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        processor_id=processor_id,
+        limit=limit,
+        cursor=cursor,
     )

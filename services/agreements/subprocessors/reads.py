@@ -27,6 +27,7 @@ from services.agreements.subprocessors.store import SubprocessorChange, Subproce
 from shared import pagination
 from shared.auth import Principal
 from shared.events.contracts.agreements import RecordsRead, SubprocessorsListed
+from shared.moments import as_utc
 from shared.outbox import Outbox
 
 Basis = Literal["signed", "approved", "accepted"]
@@ -177,11 +178,19 @@ async def agreement_subprocessors(
 
 
 async def processor_list(
-    *, session: AsyncSession, outbox: Outbox, principal: Principal, processor_id: uuid.UUID
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    processor_id: uuid.UUID,
+    limit: int = pagination.MAX_LIMIT,
+    cursor: str | None = None,
 ) -> SubprocessorList:
-    """The processor's list. The processor sees what it may use under at least one agreement; a
+    """The processor's list: what is in force, whole, and a page of its history of changes,
+    oldest first. The processor sees what it may use under at least one agreement; a
     controller sees what holds under its own agreements with it, and only their notices."""
     now = datetime.now(UTC)
+    after = pagination.moment_and_uuid(cursor) if cursor else None
     reader = uuid.UUID(principal.organisation_id)
     async with session.begin():
         changes = await records.changes_of_processor(session=session, processor_id=processor_id)
@@ -190,13 +199,9 @@ async def processor_list(
         if reader == processor_id:
             holding = _processor_uses(changes, notices)
         else:
-            mine = [
-                a
-                for a in await store.list_agreements(
-                    session=session, organisation_id=reader, limit=1000
-                )
-                if a.processor_id == processor_id and a.controller_id == reader
-            ]
+            mine = await store.agreements_between(
+                session=session, controller_id=reader, processor_id=processor_id
+            )
             if not mine:
                 raise domain.NotFound("Processor")
             for agreement in mine:
@@ -207,14 +212,20 @@ async def processor_list(
                 holding |= set(_bases_for_agreement(changes, own, at_signing))
         current = _in_force(changes, holding, now.date())
         visible = [n for n in notices if reader in (processor_id, n.controller_id)]
-        flow_downs = await records.flow_downs(session=session, change_ids=[c.id for c in changes])
+        # What is in force needs every change; the answer shows a page of them.
+        beyond = [c for c in changes if after is None or (as_utc(c.proposed_at), c.id) > after]
+        page, last = pagination.split(beyond, limit)
+        shown = {c.id for c in current} | {c.id for c in page}
+        flow_downs = await records.flow_downs(session=session, change_ids=list(shown))
         outbox.add(
             session,
             type="dpa.agreements.subprocessor.listed.v1",
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=str(processor_id),
-            data=SubprocessorsListed(processor_id=processor_id, change_ids=[c.id for c in changes]),
+            data=SubprocessorsListed(
+                processor_id=processor_id, change_ids=[c.id for c in changes if c.id in shown]
+            ),
         )
     return SubprocessorList(
         processor_id=processor_id,
@@ -228,6 +239,7 @@ async def processor_list(
                     if n.change_id == c.id
                 ],
             )
-            for c in changes
+            for c in page
         ],
+        next_cursor=pagination.after_moment(last.proposed_at, last.id) if last else None,
     )

@@ -142,8 +142,11 @@ class SubprocessorList(BaseModel):
     """The subprocessors in force now, and every change with how it was decided."""
 
     processor_id: UUID
-    current: list[ChangePublic]
-    history: list[ChangeWithNotices]
+    current: list[ChangePublic] = Field(description="In force now: always whole.")
+    history: list[ChangeWithNotices] = Field(
+        description="A page of every change, oldest first (`next_cursor` for the next)."
+    )
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class InForce(ChangePublic):

@@ -229,10 +229,13 @@ async def _subprocessors(
 ) -> dict[str, Any]:
     if not processor_id:
         return {"current": [], "history": []}
-    found: dict[str, Any] = await agreements_api(
-        request, person, "GET", f"/processors/{processor_id}/subprocessors"
-    )
-    return found
+    path = f"/processors/{processor_id}/subprocessors"
+    found: dict[str, Any] = await agreements_api(request, person, "GET", path)
+    history = list(found["history"])
+    while cursor := found.get("next_cursor"):  # every page of the history
+        found = await agreements_api(request, person, "GET", path, params={"cursor": cursor})
+        history += found["history"]
+    return found | {"history": history}
 
 
 @router.get("/agreements/{agreement_id}/subprocessors")

@@ -75,10 +75,10 @@ def _names(person: Person, agreements: list[dict[str, Any]]) -> dict[str, str]:
 
 async def _thread_acknowledged(request: Request, person: Person, thread: str) -> bool | None:
     """Whether the organisation acknowledged this notice thread; None when it has no notice."""
-    found = await apis_of(request).json(
-        "notifier", "GET", "/notifier/inbox", token=person.access_token, params={"limit": 500}
+    found = await apis_of(request).every(
+        "notifier", "/notifier/inbox", token=person.access_token, page_size=500
     )
-    items = [i for i in found.get("items", []) if i.get("thread_id") == thread]
+    items = [i for i in found if i.get("thread_id") == thread]
     if not items:
         return None
     return any(i.get("acknowledged_at") for i in items)

@@ -30,14 +30,15 @@ USERS_LIMIT = 500
 MUTABLE_CHANNELS = ("email", "inbox")
 
 
-async def _contacts(request: Request, person: Admin) -> list[dict[str, Any]]:
-    found = await apis_of(request).json(
-        "notifier", "GET", "/notifier/contacts", token=person.access_token
+async def contacts_of(request: Request, person: Admin) -> list[dict[str, Any]]:
+    """Every contact of the person's organisation, all pages."""
+    found: list[dict[str, Any]] = await apis_of(request).every(
+        "notifier", "/notifier/contacts", token=person.access_token, page_size=500
     )
-    return list(found["items"])
+    return found
 
 
-async def _users(request: Request, person: Admin) -> list[dict[str, Any]]:
+async def users_of(request: Request, person: Admin) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = await apis_of(request).every(
         "identity", "/users", token=person.access_token, page_size=USERS_LIMIT
     )
@@ -60,7 +61,7 @@ async def _contacts_page(
     status: int = 200,
 ) -> Response:
     contacts, users, settings = await asyncio.gather(
-        _contacts(request, person), _users(request, person), _settings(request, person)
+        contacts_of(request, person), users_of(request, person), _settings(request, person)
     )
     contacts.sort(key=lambda contact: contact["created_at"])
     context = {
@@ -132,7 +133,7 @@ def an_id_or_none(value: str) -> str | None:
 
 async def _contact(request: Request, person: Admin, contact_id: str) -> dict[str, Any]:
     wanted = an_id(contact_id)
-    for contact in await _contacts(request, person):
+    for contact in await contacts_of(request, person):
         if contact["id"] == wanted:
             return contact
     raise NotYours
@@ -142,7 +143,7 @@ async def _contact(request: Request, person: Admin, contact_id: str) -> dict[str
 async def remove_contact_page(request: Request, person: Admin, contact_id: str) -> Response:
     """Check before removing: who will no longer be told of what."""
     contact, users = await asyncio.gather(
-        _contact(request, person, contact_id), _users(request, person)
+        _contact(request, person, contact_id), users_of(request, person)
     )
     names = {user["id"]: user.get("display_name") or user["email"] for user in users}
     return render(

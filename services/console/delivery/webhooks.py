@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.console.apis import ApiRefused
+from services.console.delivery.contacts import contacts_of, users_of
 from services.console.delivery.fields import TOPICS, an_id, chosen, posted, text
 from services.console.render import render
 from services.console.web import Admin, NotYours, apis_of, go, t, visitor
@@ -26,17 +27,10 @@ CHANNELS = ("webhook", "email", "inbox")
 
 
 async def _endpoints(request: Request, person: Admin) -> list[dict[str, Any]]:
-    found = await apis_of(request).json(
-        "notifier", "GET", "/notifier/endpoints", token=person.access_token
+    found = await apis_of(request).every(
+        "notifier", "/notifier/endpoints", token=person.access_token, page_size=500
     )
-    return sorted(found["items"], key=lambda endpoint: endpoint["created_at"])
-
-
-async def _contacts(request: Request, person: Admin) -> list[dict[str, Any]]:
-    found = await apis_of(request).json(
-        "notifier", "GET", "/notifier/contacts", token=person.access_token
-    )
-    return list(found["items"])
+    return sorted(found, key=lambda endpoint: endpoint["created_at"])
 
 
 async def _deliveries(
@@ -50,13 +44,6 @@ async def _deliveries(
         params={"status": status or None, "limit": limit},
     )
     return list(found["items"])
-
-
-async def _users(request: Request, person: Admin) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = await apis_of(request).every(
-        "identity", "/users", token=person.access_token, page_size=500
-    )
-    return found
 
 
 def recipients(
@@ -103,8 +90,8 @@ async def _webhooks_page(
     wanted_status = wanted_status if wanted_status in STATUSES else ""
     endpoints, contacts, users, deliveries = await asyncio.gather(
         _endpoints(request, person),
-        _contacts(request, person),
-        _users(request, person),
+        contacts_of(request, person),
+        users_of(request, person),
         _deliveries(request, person, status=wanted_status),
     )
     named = recipients(endpoints, contacts, users)
@@ -247,8 +234,8 @@ async def _delivery_page(
         _attempts(request, person, wanted),
         _deliveries(request, person, limit=FIND_LIMIT),
         _endpoints(request, person),
-        _contacts(request, person),
-        _users(request, person),
+        contacts_of(request, person),
+        users_of(request, person),
     )
     found = next((d for d in deliveries if d["id"] == wanted), None)
     delivery = (

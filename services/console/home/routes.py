@@ -17,8 +17,10 @@ async def _waiting_grants(request: Request, person: SignedIn) -> list[Any]:
     """Supplier access requests waiting for this organisation's admin (TOM-O3)."""
     if not person.is_admin or person.is_operator:
         return []
-    found = await apis_of(request).json("identity", "GET", "/grants", token=person.access_token)
-    return [grant for grant in found["items"] if grant["status"] == "requested"]
+    found = await apis_of(request).every(
+        "identity", "/grants", token=person.access_token, page_size=500
+    )
+    return [grant for grant in found if grant["status"] == "requested"]
 
 
 @router.get("/")

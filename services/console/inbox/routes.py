@@ -19,14 +19,13 @@ INBOX_LIMIT = 500
 
 
 async def inbox_items(request: Request, person: SignedIn, *, unread: bool = False) -> list[Any]:
-    found = await apis_of(request).json(
+    return await apis_of(request).every(
         "notifier",
-        "GET",
         "/notifier/inbox",
         token=person.access_token,
-        params={"unread": "true" if unread else None, "limit": INBOX_LIMIT},
+        params={"unread": "true" if unread else None},
+        page_size=INBOX_LIMIT,
     )
-    return list(found["items"])
 
 
 def threads(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

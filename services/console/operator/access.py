@@ -76,7 +76,7 @@ async def _access_page(
     apis = apis_of(request)
     customers, grants, notices = await asyncio.gather(
         customers_of(request, person),
-        apis.json("identity", "GET", "/grants", token=person.access_token),
+        apis.every("identity", "/grants", token=person.access_token, page_size=500),
         apis.json(
             "identity",
             "GET",
@@ -87,7 +87,7 @@ async def _access_page(
     )
     now = datetime.now(UTC)
     names = {o["id"]: o["name"] for o in customers}
-    requests = sorted(grants["items"], key=lambda g: str(g["requested_at"]), reverse=True)
+    requests = sorted(grants, key=lambda g: str(g["requested_at"]), reverse=True)
     context = {
         "customers": [o for o in customers if o.get("status") == "active"],
         "names": names,

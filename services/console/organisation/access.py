@@ -43,8 +43,10 @@ def sort_grants(items: list[dict[str, Any]], now: datetime) -> dict[str, list[di
 
 
 async def _grants(request: Request, person: Admin) -> list[dict[str, Any]]:
-    found = await apis_of(request).json("identity", "GET", "/grants", token=person.access_token)
-    return list(found["items"])
+    found: list[dict[str, Any]] = await apis_of(request).every(
+        "identity", "/grants", token=person.access_token, page_size=500
+    )
+    return found
 
 
 async def _grant(request: Request, person: Admin, grant_id: str) -> dict[str, Any]:

@@ -22,8 +22,10 @@ ANCHORS = {"requested": "request-{id}", "approved": "in-force-heading"}
 async def grant_page(request: Request, person: SignedIn, grant_id: uuid.UUID) -> Response:
     if not person.is_admin:
         raise NotYours
-    found = await apis_of(request).json("identity", "GET", "/grants", token=person.access_token)
-    grant = next((g for g in found["items"] if g["id"] == str(grant_id)), None)
+    found = await apis_of(request).every(
+        "identity", "/grants", token=person.access_token, page_size=500
+    )
+    grant = next((g for g in found if g["id"] == str(grant_id)), None)
     if grant is None:
         raise NotYours
     if person.is_operator:
