@@ -15,6 +15,7 @@ TABLES = (
     lifecycle_store.Agreement.__table__,  # type: ignore[attr-defined]
     lifecycle_store.AgreementVersion.__table__,  # type: ignore[attr-defined]
     lifecycle_store.Signature.__table__,  # type: ignore[attr-defined]
+    lifecycle_store.PrivacyNotice.__table__,  # type: ignore[attr-defined]
     *subprocessors_store.TABLES,
     *breaches_store.TABLES,
     *commitments_store.TABLES,

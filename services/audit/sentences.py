@@ -358,6 +358,27 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} beantwoordde het bezwaar tegen de instructie {record}.",
         "{actor} a répondu à la réserve sur l'instruction {record}.",
     ),
+    "dpa.agreements.privacy_notice.proposed.v1": (
+        "{actor} submitted the processor's privacy notice under the agreement {record} for "
+        "approval.",
+        "{actor} legde de privacyverklaring van de verwerker onder de overeenkomst {record} ter "
+        "goedkeuring voor.",
+        "{actor} a soumis la déclaration de confidentialité du sous-traitant dans le cadre de "
+        "l'accord {record} pour approbation.",
+    ),
+    "dpa.agreements.privacy_notice.approved.v1": (
+        "{actor} approved the processor's privacy notice under the agreement {record}.",
+        "{actor} keurde de privacyverklaring van de verwerker onder de overeenkomst {record} goed.",
+        "{actor} a approuvé la déclaration de confidentialité du sous-traitant dans le cadre de "
+        "l'accord {record}.",
+    ),
+    "dpa.agreements.privacy_notice.commented.v1": (
+        "{actor} commented on the processor's privacy notice under the agreement {record}.",
+        "{actor} maakte opmerkingen bij de privacyverklaring van de verwerker onder de "
+        "overeenkomst {record}.",
+        "{actor} a commenté la déclaration de confidentialité du sous-traitant dans le cadre de "
+        "l'accord {record}.",
+    ),
     "dpa.agreements.measure.updated.v1": (
         "{actor} updated a security measure of the agreement {record}.",
         "{actor} wijzigde een beveiligingsmaatregel van de overeenkomst {record}.",

@@ -121,6 +121,17 @@ SUBJECTS: dict[str, dict[Locale, str]] = {
         Locale.fr: "Instruction {number} après l'objection du sous-traitant : {outcome}",
         Locale.en: "Instruction {number} after the processor's concern: {outcome}",
     },
+    "privacy_notice_submitted": {
+        Locale.nl: "Privacyverklaring van de verwerker, versie {version}: ter goedkeuring",
+        Locale.fr: "Déclaration de confidentialité du sous-traitant, version {version} : "
+        "à approuver",
+        Locale.en: "The processor's privacy notice, version {version}: for your approval",
+    },
+    "privacy_notice_answered": {
+        Locale.nl: "Privacyverklaring van de verwerker, versie {version}: {review}",
+        Locale.fr: "Déclaration de confidentialité du sous-traitant, version {version} : {review}",
+        Locale.en: "The processor's privacy notice, version {version}: {review}",
+    },
     "breach_contact_missing": {
         Locale.nl: "Overeenkomst getekend zonder contactpersoon voor datalekken: {missing}",
         Locale.fr: "Contrat signé sans contact pour les violations de données : {missing}",
@@ -244,6 +255,7 @@ LABELS: dict[str, dict[Locale, str]] = {
         "instruction_id": ("instructie", "instruction", "instruction"),
         "number": ("nummer", "numéro", "number"),
         "replacement_id": ("vervangen door", "remplacée par", "replaced by"),
+        "review": ("antwoord", "réponse", "answer"),
         "missing": (
             "zonder contactpersoon voor datalekken (tot er een is, krijgen de beheerders ze)",
             "sans contact pour les violations (d'ici là, les administrateurs les reçoivent)",
@@ -300,6 +312,7 @@ TERMS: dict[str, dict[Locale, str]] = {
             "amended, a new instruction replaces it",
         ),
         "withdrawn": ("ingetrokken", "retirée", "withdrawn"),
+        "commented": ("opmerkingen gemaakt", "commentée", "commented on"),
         "processor": ("verwerker", "sous-traitant", "processor"),
         "controller, processor": (
             "verwerkingsverantwoordelijke en verwerker",

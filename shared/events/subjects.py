@@ -54,6 +54,7 @@ VERBS = frozenset(
         "denied",
         "announced",
         "registered",
+        "commented",
     }
 )
 

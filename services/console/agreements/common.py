@@ -26,6 +26,7 @@ TABS = (
     ("/annexes", _("Annexes")),
     ("/versions", _("Versions")),
     ("/instructions", _("Instructions")),
+    ("/privacy-notice", _("Privacy notice")),
     ("/subprocessors", _("Subprocessors")),
     ("/breaches", _("Breaches")),
     ("/staff", _("Staff with access")),

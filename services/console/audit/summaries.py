@@ -157,6 +157,15 @@ SUMMARIES: dict[str, str] = {
     "dpa.agreements.subprocessor_notice.withdrawn.v1": _(
         "The processor withdrew a change; it will not take effect for this agreement."
     ),
+    "dpa.agreements.privacy_notice.proposed.v1": _(
+        "The processor submitted its privacy notice to the controller for approval."
+    ),
+    "dpa.agreements.privacy_notice.approved.v1": _(
+        "The controller approved the processor's privacy notice."
+    ),
+    "dpa.agreements.privacy_notice.commented.v1": _(
+        "The controller commented on the processor's privacy notice; a new version follows."
+    ),
     "dpa.agreements.instruction_concern.reported.v1": _(
         "The processor flagged an instruction as infringing the GDPR; it is on hold."
     ),

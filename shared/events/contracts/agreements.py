@@ -137,6 +137,29 @@ class InstructionConcernAnswered(_Payload):
     processor_id: UUID
 
 
+class PrivacyNoticeSubmitted(_Payload):
+    """The processor submitted a version of its privacy notice to the controller (DPA-10). The
+    text stays in the agreement's records, never in the event."""
+
+    agreement_id: UUID
+    notice_id: UUID
+    version: int
+    controller_id: UUID
+    processor_id: UUID
+
+
+class PrivacyNoticeReviewed(_Payload):
+    """The controller approved a version of the processor's privacy notice, or commented on it
+    (the processor then submits a new version). The comment stays in the records."""
+
+    agreement_id: UUID
+    notice_id: UUID
+    version: int
+    review: Literal["approved", "commented"]
+    controller_id: UUID
+    processor_id: UUID
+
+
 class SubprocessorChangeProposed(_Payload):
     change_id: UUID
     processor_id: UUID
@@ -431,6 +454,24 @@ KINDS = (
         InstructionConcernAnswered,
         ("DPA-14",),
         "The controller confirmed, amended or withdrew an instruction the processor flagged.",
+    ),
+    _kind(
+        "dpa.agreements.privacy_notice.proposed.v1",
+        PrivacyNoticeSubmitted,
+        ("DPA-10",),
+        "The processor submitted its privacy notice to the controller for approval.",
+    ),
+    _kind(
+        "dpa.agreements.privacy_notice.approved.v1",
+        PrivacyNoticeReviewed,
+        ("DPA-10",),
+        "The controller approved the processor's privacy notice.",
+    ),
+    _kind(
+        "dpa.agreements.privacy_notice.commented.v1",
+        PrivacyNoticeReviewed,
+        ("DPA-10",),
+        "The controller commented on the processor's privacy notice; a new version follows.",
     ),
     _kind(
         "dpa.agreements.subprocessor_change.proposed.v1",

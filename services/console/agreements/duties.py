@@ -1,0 +1,127 @@
+"""What the parties owe each other beside instructions: the processor's privacy notice, which the
+controller approves before processing starts (DPA-10).
+
+The API decides who may do what (the wrong party gets 403, a stranger 404: the page not found);
+these pages only offer each person the forms their side may use.
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from services.console.agreements.common import (
+    _,
+    agreements_api,
+    checked_id,
+    load,
+    page_context,
+    text,
+)
+from services.console.agreements.work import Errors, _form_page, _problem, _required
+from services.console.apis import ApiRefused
+from services.console.sessions import Person
+from services.console.web import SignedIn, go, t, visitor
+
+router = APIRouter(dependencies=[Depends(visitor)])
+
+# -- the privacy notice (DPA-10) ---------------------------------------------------------------
+
+
+async def _privacy_notice_page(
+    request: Request,
+    person: Person,
+    agreement_id: str,
+    *,
+    errors: Errors | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    agreement_id = checked_id(agreement_id)
+    shown = await load(request, person, agreement_id)
+    listed = await agreements_api(
+        request, person, "GET", f"/agreements/{agreement_id}/privacy-notices"
+    )
+    versions: list[dict[str, Any]] = listed["items"]
+    newest = versions[0] if versions else None
+    ended = shown.agreement["status"] in ("terminated", "closed")
+    context = page_context(person, shown, "/privacy-notice") | {
+        "versions": versions,
+        "newest": newest,
+        "awaiting": newest is not None and newest["review"] is None,
+        "may_submit": not ended and (newest is None or newest["review"] is not None),
+        "ended": ended,
+    }
+    return _form_page(request, "agreements/agreement_privacy_notice.html", context, errors, values)
+
+
+@router.get("/agreements/{agreement_id}/privacy-notice")
+async def privacy_notice_page(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    return await _privacy_notice_page(request, person, agreement_id)
+
+
+@router.post("/agreements/{agreement_id}/privacy-notice")
+async def submit_privacy_notice(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    """As processor: submit the privacy notice (or its next version) to the controller."""
+    agreement_id = checked_id(agreement_id)
+    form = await request.form()
+    errors: Errors = []
+    notice = _required(
+        request, form, "text", _("Write what the people concerned are told."), errors, limit=20_000
+    )
+    manner = _required(
+        request, form, "manner", _("Say how and when they are told."), errors, limit=4000
+    )
+    values = {"text": notice, "manner": manner}
+    if not errors:
+        try:
+            await agreements_api(
+                request,
+                person,
+                "POST",
+                f"/agreements/{agreement_id}/privacy-notices",
+                json={"text": notice, "manner": manner},
+            )
+        except ApiRefused as refused:
+            if refused.status not in (403, 409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(f"/agreements/{agreement_id}/privacy-notice?done=privacy_notice_submitted")
+    return await _privacy_notice_page(request, person, agreement_id, errors=errors, values=values)
+
+
+@router.post("/agreements/{agreement_id}/privacy-notice/{notice_id}/answer")
+async def answer_privacy_notice(
+    request: Request, person: SignedIn, agreement_id: str, notice_id: str
+) -> Response:
+    """As controller: approve the privacy notice, or say what must change."""
+    agreement_id, notice_id = checked_id(agreement_id), checked_id(notice_id)
+    form = await request.form()
+    errors: Errors = []
+    review = text(form, "review")
+    if review not in ("approved", "commented"):
+        errors.append(("review", t(request, "Choose your answer.")))
+    comment = text(form, "comment", 4000)
+    if review == "commented" and not comment:
+        errors.append(("comment", t(request, "Say what the processor must change.")))
+    elif len(comment) > 4000:
+        errors.append(
+            ("comment", t(request, "Keep this under %(num)d characters.") % {"num": 4000})
+        )
+    values = {"review": review, "comment": comment}
+    if not errors:
+        try:
+            await agreements_api(
+                request,
+                person,
+                "POST",
+                f"/agreements/{agreement_id}/privacy-notices/{notice_id}/answer",
+                json={"review": review, "comment": comment or None},
+            )
+        except ApiRefused as refused:
+            if refused.status not in (403, 409, 422):
+                raise
+            errors.append(_problem(request, refused))
+        else:
+            return go(f"/agreements/{agreement_id}/privacy-notice?done=privacy_notice_{review}")
+    return await _privacy_notice_page(request, person, agreement_id, errors=errors, values=values)

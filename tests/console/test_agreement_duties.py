@@ -1,0 +1,97 @@
+"""What the parties owe each other beside instructions, in Chromium.
+
+Lotte (the processor's admin) collects citizens' data herself, so she submits her privacy notice
+to Sofie (the municipality's DPO) before processing starts. Sofie comments, Lotte submits a new
+version, Sofie approves it, and only then can the agreement be activated (DPA-10). A third
+organisation's admin finds nothing.
+"""
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.console.people import check_accessibility
+from tests.console.platform import ConsolePlatform, unique_email
+from tests.console.test_agreements import admin_of, draft_and_signed
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def test_dpa_10_the_processor_submits_its_privacy_notice_and_the_controller_approves_it_first(
+    console_platform: ConsolePlatform, browser: Browser
+) -> None:
+    stamp = unique_email("x").split("@")[0][-8:]
+    sofie, controller_id = admin_of(
+        console_platform, browser, f"Gemeente Beekdorp {stamp}", "controller", "sofie"
+    )
+    lotte, _ = admin_of(console_platform, browser, f"Afspraakwerk BV {stamp}", "processor", "lotte")
+    title = f"Verwerkersovereenkomst Beekdorp {stamp}"
+    agreement_url = draft_and_signed(console_platform, lotte, sofie, controller_id, title)
+
+    # Lotte submits her privacy notice; an empty form says what is missing.
+    page = lotte.open(f"{agreement_url}/privacy-notice")
+    expect(page.get_by_text("The processor has submitted no privacy notice.")).to_be_visible()
+    page.get_by_role("button", name="Submit it to the controller").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Write what the people concerned are told.")
+    expect(alert).to_contain_text("Say how and when they are told.")
+    check_accessibility(page)
+    page.get_by_label("What the people concerned are told").fill(
+        "Afspraakwerk records your name and phone number to plan your appointment."
+    )
+    page.get_by_label("How and when they are told").fill("On the booking form, before sending")
+    page.get_by_role("button", name="Submit it to the controller").click()
+    expect(page.get_by_text("The privacy notice is submitted.")).to_be_visible()
+    expect(page.locator("#notice-standing")).to_contain_text("Version 1 awaits")
+
+    # Sofie cannot activate yet; she comments on version 1.
+    page = sofie.open(agreement_url)
+    page.get_by_role("button", name="Activate the agreement").click()
+    expect(page.get_by_role("alert")).to_contain_text("privacy notice")
+    page = sofie.open(f"{agreement_url}/privacy-notice")
+    check_accessibility(page)
+    page.get_by_label("Comment: the processor must change it").check()
+    page.get_by_role("button", name="Send your answer").click()
+    expect(page.get_by_role("alert")).to_contain_text("Say what the processor must change.")
+    page.get_by_label("Comment: the processor must change it").check()
+    page.get_by_label("Your comments (required to comment)").fill("Say how long you keep it.")
+    page.get_by_role("button", name="Send your answer").click()
+    expect(page.get_by_text("Your comments are sent.")).to_be_visible()
+
+    # Lotte reads the comment and submits version 2; Sofie approves it and activates.
+    page = lotte.open(f"{agreement_url}/privacy-notice")
+    expect(page.get_by_text("Say how long you keep it.")).to_be_visible()
+    page.get_by_label("What the people concerned are told").fill(
+        "Afspraakwerk records your name and phone number to plan your appointment; "
+        "we keep them for one year."
+    )
+    page.get_by_label("How and when they are told").fill("On the booking form, before sending")
+    page.get_by_role("button", name="Submit it to the controller").click()
+    expect(page.locator("#notice-standing")).to_contain_text("Version 2 awaits")
+    page = sofie.open(f"{agreement_url}/privacy-notice")
+    page.get_by_label("Approve it: processing may start").check()
+    page.get_by_role("button", name="Send your answer").click()
+    expect(page.get_by_text("The privacy notice is approved.")).to_be_visible()
+    expect(page.locator("#notice-standing")).to_contain_text("approved version 2")
+    page = sofie.open(agreement_url)
+    page.get_by_role("button", name="Activate the agreement").click()
+    expect(page.get_by_text("The agreement is active.")).to_be_visible()
+
+    # The same page in Dutch and French.
+    page = sofie.open(f"{agreement_url}/privacy-notice")
+    page.get_by_role("button", name="Nederlands").click()
+    expect(page.get_by_role("heading", name="Privacyverklaring", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Français").click()
+    expect(
+        page.get_by_role("heading", name="Déclaration de confidentialité", exact=True)
+    ).to_be_visible()
+    page.get_by_role("button", name="English").click()
+
+    # A third organisation's admin finds nothing.
+    stranger, _ = admin_of(
+        console_platform, browser, f"Gemeente Elders {stamp}", "controller", "eva"
+    )
+    page = stranger.open(f"{agreement_url}/privacy-notice")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect(page.get_by_text(title)).to_have_count(0)
+    for person in (sofie, lotte, stranger):
+        person.context.close()
