@@ -81,3 +81,18 @@ def moment_and_uuid(cursor: str) -> tuple[datetime, uuid.UUID]:
         return at, uuid.UUID(identifier)
     except ValueError:
         raise CursorRefused from None
+
+
+def after_number(number: int) -> str:
+    """The cursor after an item of a list sorted by a number (newest, highest first, say)."""
+    return encode(str(number))
+
+
+def number_of(cursor: str | None) -> int | None:
+    """The number a cursor of :func:`after_number` carries; None without a cursor."""
+    if cursor is None:
+        return None
+    [number] = decode(cursor, parts=1)
+    if not number.isdigit():
+        raise CursorRefused
+    return int(number)

@@ -4,6 +4,7 @@ Each aggregate keeps its tables and queries in its own ``store.py``; this module
 them (``services/agreements/migrations`` imports it, never the app).
 """
 
+from services.agreements.assistance import store as assistance_store
 from services.agreements.breaches import store as breaches_store
 from services.agreements.closure import store as closure_store
 from services.agreements.commitments import store as commitments_store
@@ -21,4 +22,5 @@ TABLES = (
     *commitments_store.TABLES,
     *closure_store.TABLES,
     *directory.TABLES,
+    *assistance_store.TABLES,
 )

@@ -379,6 +379,35 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} a commenté la déclaration de confidentialité du sous-traitant dans le cadre de "
         "l'accord {record}.",
     ),
+    "dpa.agreements.subject_request.forwarded.v1": (
+        "{actor} forwarded a data subject's request to the controller under the agreement "
+        "{record}.",
+        "{actor} stuurde een verzoek van een betrokkene door naar de verwerkingsverantwoordelijke "
+        "onder de overeenkomst {record}.",
+        "{actor} a transmis la demande d'une personne concernée au responsable du traitement dans "
+        "le cadre de l'accord {record}.",
+    ),
+    "dpa.agreements.subject_request.assisted.v1": (
+        "{actor} recorded the processor's assistance with a data subject's request under the "
+        "agreement {record}.",
+        "{actor} registreerde de hulp van de verwerker bij een verzoek van een betrokkene onder "
+        "de overeenkomst {record}.",
+        "{actor} a enregistré l'aide du sous-traitant pour la demande d'une personne concernée "
+        "dans le cadre de l'accord {record}.",
+    ),
+    "dpa.agreements.subject_request.closed.v1": (
+        "{actor} closed a data subject's request under the agreement {record}.",
+        "{actor} sloot een verzoek van een betrokkene af onder de overeenkomst {record}.",
+        "{actor} a clôturé la demande d'une personne concernée dans le cadre de l'accord {record}.",
+    ),
+    "dpa.agreements.subject_request.expired.v1": (
+        "{actor} noted that the processor's deadline to assist with a data subject's request "
+        "under the agreement {record} passed.",
+        "{actor} stelde vast dat de termijn van de verwerker om te helpen bij een verzoek van een "
+        "betrokkene onder de overeenkomst {record} verstreken is.",
+        "{actor} a constaté que le délai du sous-traitant pour aider à la demande d'une personne "
+        "concernée dans le cadre de l'accord {record} est dépassé.",
+    ),
     "dpa.agreements.measure.updated.v1": (
         "{actor} updated a security measure of the agreement {record}.",
         "{actor} wijzigde een beveiligingsmaatregel van de overeenkomst {record}.",

@@ -55,3 +55,28 @@ def on_privacy_notice(event: Envelope, data: dict[str, Any]) -> Plan:
         link=f"/agreements/{data['agreement_id']}/privacy-notice",
         thread=str(data["agreement_id"]),
     )
+
+
+def on_subject_request(event: Envelope, data: dict[str, Any]) -> Plan:
+    """DPA-15: a forwarded request reaches the controller (and confirms the processor's
+    deadline to it); assistance reaches the controller; the closure reaches the processor; a
+    missed deadline reminds both."""
+    verb = event.type.split(".")[3]
+    notice, parties = {
+        "forwarded": ("subject_request", ["controller", "processor"]),
+        "assisted": ("subject_request_assisted", ["controller"]),
+        "closed": ("subject_request_closed", ["processor", "controller"]),
+        "expired": ("subject_request_overdue", ["processor", "controller"]),
+    }[verb]
+    return _told(
+        event,
+        data,
+        notice=notice,
+        parties=parties,
+        facts=(
+            "agreement_id", "number", "right", "received_at", "due_at", "answer_by", "late",
+            "outcome",
+        ),
+        link=f"/agreements/{data['agreement_id']}/subject-requests",
+        thread=str(data["request_id"]),
+    )  # fmt: skip

@@ -35,6 +35,10 @@ PLANS: dict[str, Callable[[Envelope, dict[str, Any]], Plan]] = {
         f"agreements.privacy_notice.{verb}": duty.on_privacy_notice
         for verb in ("proposed", "approved", "commented")
     },
+    **{
+        f"agreements.subject_request.{verb}": duty.on_subject_request
+        for verb in ("forwarded", "assisted", "closed", "expired")
+    },
     "agreements.disclosure.reported": agreement.on_disclosure,
     "agreements.disclosure.updated": agreement.on_disclosure,
     **{

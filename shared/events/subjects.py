@@ -55,6 +55,9 @@ VERBS = frozenset(
         "announced",
         "registered",
         "commented",
+        "forwarded",
+        "assisted",
+        "answered",
     }
 )
 

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.console.people import check_accessibility
 from tests.console.platform import ConsolePlatform, unique_email
-from tests.console.test_agreements import admin_of, draft_and_signed
+from tests.console.test_agreements import admin_of, draft_and_signed, draft_signed_and_active
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -91,6 +91,68 @@ def test_dpa_10_the_processor_submits_its_privacy_notice_and_the_controller_appr
         console_platform, browser, f"Gemeente Elders {stamp}", "controller", "eva"
     )
     page = stranger.open(f"{agreement_url}/privacy-notice")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect(page.get_by_text(title)).to_have_count(0)
+    for person in (sofie, lotte, stranger):
+        person.context.close()
+
+
+def test_dpa_15_a_data_subjects_request_is_forwarded_helped_with_and_closed(
+    console_platform: ConsolePlatform, browser: Browser
+) -> None:
+    stamp = unique_email("x").split("@")[0][-8:]
+    sofie, controller_id = admin_of(
+        console_platform, browser, f"Gemeente Veldhoven {stamp}", "controller", "sofie"
+    )
+    lotte, _ = admin_of(console_platform, browser, f"Loketwerk BV {stamp}", "processor", "lotte")
+    title = f"Verwerkersovereenkomst Veldhoven {stamp}"
+    agreement_url = draft_signed_and_active(console_platform, lotte, sofie, controller_id, title)
+
+    # Lotte forwards a request that reached her; an empty form says what is missing.
+    page = lotte.open(f"{agreement_url}/subject-requests")
+    page.get_by_role("button", name="Forward it to the controller").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Choose the right the person invokes.")
+    expect(alert).to_contain_text("Enter when the request reached you.")
+    expect(alert).to_contain_text("Say what is asked and how it arrived.")
+    check_accessibility(page)
+    page.get_by_label("The right the person invokes").select_option("erasure")
+    page.get_by_label("When the request reached you (Brussels time)").fill("2026-12-03T10:30")
+    page.get_by_label("What is asked and how it arrived").fill(
+        "Letter of 3 December: a citizen asks to erase her appointment history"
+    )
+    page.get_by_role("button", name="Forward it to the controller").click()
+    expect(page.get_by_text("The request is forwarded.")).to_be_visible()
+    row = page.locator("#request-1")
+    expect(row).to_contain_text("erasure")
+    expect(row).to_contain_text("waiting for the processor's help")
+
+    # Lotte records her help; Sofie sees it and closes the request.
+    page.get_by_label("What you did to help with request 1").fill(
+        "Appointment history erased from the booking module and its backups"
+    )
+    page.get_by_role("button", name="Record your help").click()
+    expect(page.get_by_text("Your assistance is recorded.")).to_be_visible()
+    page = sofie.open(f"{agreement_url}/subject-requests")
+    expect(page.locator("#request-1")).to_contain_text("help given")
+    check_accessibility(page)
+    page.get_by_role("button", name="Close the request").click()
+    expect(page.get_by_role("alert")).to_contain_text("Choose how the request ended.")
+    page.get_by_label("answered").check()
+    page.get_by_role("button", name="Close the request").click()
+    expect(page.get_by_text("The request is closed.")).to_be_visible()
+    expect(page.locator("#request-1")).to_contain_text("closed")
+
+    page.get_by_role("button", name="Nederlands").click()
+    expect(page.get_by_role("heading", name="Verzoeken van betrokkenen")).to_be_visible()
+    page.get_by_role("button", name="Français").click()
+    expect(page.get_by_role("heading", name="Demandes des personnes concernées")).to_be_visible()
+    page.get_by_role("button", name="English").click()
+
+    stranger, _ = admin_of(
+        console_platform, browser, f"Gemeente Anders {stamp}", "controller", "eva"
+    )
+    page = stranger.open(f"{agreement_url}/subject-requests")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     expect(page.get_by_text(title)).to_have_count(0)
     for person in (sofie, lotte, stranger):

@@ -138,15 +138,6 @@ async def answer(
         return PrivacyNoticePublic.model_validate(notice)
 
 
-def _before(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    [version] = pagination.decode(cursor, parts=1)
-    if not version.isdigit():
-        raise pagination.CursorRefused
-    return int(version)
-
-
 async def history(
     *,
     session: AsyncSession,
@@ -157,7 +148,7 @@ async def history(
     cursor: str | None = None,
 ) -> PrivacyNoticeList:
     """Every version, newest first; the read is recorded (TOM-T3a)."""
-    before = _before(cursor)
+    before = pagination.number_of(cursor)
     async with session.begin():
         agreement = await find(session, principal, agreement_id)
         found = await store.privacy_notices(
@@ -174,5 +165,5 @@ async def history(
         )
         return PrivacyNoticeList(
             items=[PrivacyNoticePublic.model_validate(row) for row in rows],
-            next_cursor=pagination.encode(str(rows[-1].version)) if more else None,
+            next_cursor=pagination.after_number(rows[-1].version) if more else None,
         )

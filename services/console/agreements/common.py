@@ -27,6 +27,7 @@ TABS = (
     ("/versions", _("Versions")),
     ("/instructions", _("Instructions")),
     ("/privacy-notice", _("Privacy notice")),
+    ("/subject-requests", _("Data subjects' requests")),
     ("/subprocessors", _("Subprocessors")),
     ("/breaches", _("Breaches")),
     ("/staff", _("Staff with access")),

@@ -1,5 +1,6 @@
 """What the parties owe each other beside instructions: the processor's privacy notice, which the
-controller approves before processing starts (DPA-10).
+controller approves before processing starts (DPA-10); data subjects' requests the processor
+forwards, assists with and the controller closes (DPA-15).
 
 The API decides who may do what (the wrong party gets 403, a stranger 404: the page not found);
 these pages only offer each person the forms their side may use.
@@ -20,6 +21,7 @@ from services.console.agreements.common import (
 )
 from services.console.agreements.work import Errors, _form_page, _problem, _required
 from services.console.apis import ApiRefused
+from services.console.language import brussels_moment
 from services.console.sessions import Person
 from services.console.web import SignedIn, go, t, visitor
 
@@ -125,3 +127,129 @@ async def answer_privacy_notice(
         else:
             return go(f"/agreements/{agreement_id}/privacy-notice?done=privacy_notice_{review}")
     return await _privacy_notice_page(request, person, agreement_id, errors=errors, values=values)
+
+
+# -- data subjects' requests (DPA-15) -----------------------------------------------------------
+
+RIGHTS = (
+    "access",
+    "rectification",
+    "erasure",
+    "restriction",
+    "portability",
+    "objection",
+    "automated_decision",
+)
+OUTCOMES = ("answered", "refused", "withdrawn")
+
+
+async def _subject_requests_page(
+    request: Request,
+    person: Person,
+    agreement_id: str,
+    *,
+    errors: Errors | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    agreement_id = checked_id(agreement_id)
+    shown = await load(request, person, agreement_id)
+    listed = await agreements_api(
+        request, person, "GET", f"/agreements/{agreement_id}/subject-requests"
+    )
+    context = page_context(person, shown, "/subject-requests") | {
+        "requests": listed["items"],
+        "rights": RIGHTS,
+        "outcomes": OUTCOMES,
+        "may_forward": shown.agreement["status"] in ("signed", "active", "terminated"),
+    }
+    return _form_page(
+        request, "agreements/agreement_subject_requests.html", context, errors, values
+    )
+
+
+@router.get("/agreements/{agreement_id}/subject-requests")
+async def subject_requests_page(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    return await _subject_requests_page(request, person, agreement_id)
+
+
+async def _send(
+    request: Request, person: Person, path: str, body: dict[str, Any], errors: Errors
+) -> bool:
+    """Post to the agreements API; a refusal the person can act on becomes an error shown."""
+    try:
+        await agreements_api(request, person, "POST", path, json=body)
+    except ApiRefused as refused:
+        if refused.status not in (403, 409, 422):
+            raise
+        errors.append(_problem(request, refused))
+        return False
+    return True
+
+
+@router.post("/agreements/{agreement_id}/subject-requests")
+async def forward_subject_request(
+    request: Request, person: SignedIn, agreement_id: str
+) -> Response:
+    """As processor: forward a data subject's request that reached you to the controller."""
+    agreement_id = checked_id(agreement_id)
+    form = await request.form()
+    errors: Errors = []
+    right = text(form, "right")
+    if right not in RIGHTS:
+        errors.append(("right", t(request, "Choose the right the person invokes.")))
+    received = text(form, "received_at")
+    received_at = brussels_moment(received)
+    if received_at is None:
+        errors.append(("received_at", t(request, "Enter when the request reached you.")))
+    summary = _required(
+        request, form, "summary", _("Say what is asked and how it arrived."), errors, limit=4000
+    )
+    values = {"right": right, "received_at": received, "summary": summary}
+    if not errors and received_at is not None:
+        body = {"right": right, "received_at": received_at.isoformat(), "summary": summary}
+        path = f"/agreements/{agreement_id}/subject-requests"
+        if await _send(request, person, path, body, errors):
+            return go(f"{path}?done=subject_request_forwarded")
+    return await _subject_requests_page(request, person, agreement_id, errors=errors, values=values)
+
+
+@router.post("/agreements/{agreement_id}/subject-requests/{request_id}/assistance")
+async def assist_with_subject_request(
+    request: Request, person: SignedIn, agreement_id: str, request_id: str
+) -> Response:
+    """As processor: record what you did to assist."""
+    agreement_id, request_id = checked_id(agreement_id), checked_id(request_id)
+    form = await request.form()
+    errors: Errors = []
+    assistance = _required(
+        request, form, "assistance", _("Say what you did to assist."), errors, limit=4000
+    )
+    path = f"/agreements/{agreement_id}/subject-requests"
+    if not errors and await _send(
+        request, person, f"{path}/{request_id}/assistance", {"assistance": assistance}, errors
+    ):
+        return go(f"{path}?done=subject_request_assisted")
+    return await _subject_requests_page(
+        request, person, agreement_id, errors=errors, values={"assistance": assistance}
+    )
+
+
+@router.post("/agreements/{agreement_id}/subject-requests/{request_id}/closure")
+async def close_subject_request(
+    request: Request, person: SignedIn, agreement_id: str, request_id: str
+) -> Response:
+    """As controller: close the request, saying how it ended."""
+    agreement_id, request_id = checked_id(agreement_id), checked_id(request_id)
+    form = await request.form()
+    errors: Errors = []
+    outcome = text(form, "outcome")
+    if outcome not in OUTCOMES:
+        errors.append(("outcome", t(request, "Choose how the request ended.")))
+    note = text(form, "note", 4000)
+    path = f"/agreements/{agreement_id}/subject-requests"
+    body = {"outcome": outcome, "note": note or None}
+    if not errors and await _send(request, person, f"{path}/{request_id}/closure", body, errors):
+        return go(f"{path}?done=subject_request_closed")
+    return await _subject_requests_page(
+        request, person, agreement_id, errors=errors, values={"note": note}
+    )

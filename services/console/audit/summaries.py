@@ -166,6 +166,18 @@ SUMMARIES: dict[str, str] = {
     "dpa.agreements.privacy_notice.commented.v1": _(
         "The controller commented on the processor's privacy notice; a new version follows."
     ),
+    "dpa.agreements.subject_request.forwarded.v1": _(
+        "The processor forwarded a data subject's request to the controller, with deadlines."
+    ),
+    "dpa.agreements.subject_request.assisted.v1": _(
+        "The processor gave its assistance with a data subject's request."
+    ),
+    "dpa.agreements.subject_request.closed.v1": _(
+        "The controller closed a data subject's request."
+    ),
+    "dpa.agreements.subject_request.expired.v1": _(
+        "The processor's deadline to assist with a data subject's request passed."
+    ),
     "dpa.agreements.instruction_concern.reported.v1": _(
         "The processor flagged an instruction as infringing the GDPR; it is on hold."
     ),

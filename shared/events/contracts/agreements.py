@@ -160,6 +160,36 @@ class PrivacyNoticeReviewed(_Payload):
     processor_id: UUID
 
 
+class SubjectRequestForwarded(_Payload):
+    """A data subject's request reached the processor and is forwarded to the controller, with
+    the processor's deadline to assist and the controller's month to answer (DPA-15). Who asked
+    and what stays in the agreement's records."""
+
+    agreement_id: UUID
+    request_id: UUID
+    number: int
+    right: str = Field(description="access, rectification, erasure, restriction, portability …")
+    received_at: datetime
+    due_at: datetime = Field(description="The processor's assistance is due by then.")
+    answer_by: datetime = Field(description="The controller answers the data subject by then.")
+    controller_id: UUID
+    processor_id: UUID
+
+
+class SubjectRequestStep(_Payload):
+    """The processor gave its assistance (``late`` if after ``due_at``), the controller closed
+    the request (``outcome``), or the deadline passed without assistance (DPA-15)."""
+
+    agreement_id: UUID
+    request_id: UUID
+    number: int
+    due_at: datetime
+    late: bool | None = None
+    outcome: Literal["answered", "refused", "withdrawn"] | None = None
+    controller_id: UUID
+    processor_id: UUID
+
+
 class SubprocessorChangeProposed(_Payload):
     change_id: UUID
     processor_id: UUID
@@ -472,6 +502,30 @@ KINDS = (
         PrivacyNoticeReviewed,
         ("DPA-10",),
         "The controller commented on the processor's privacy notice; a new version follows.",
+    ),
+    _kind(
+        "dpa.agreements.subject_request.forwarded.v1",
+        SubjectRequestForwarded,
+        ("DPA-15",),
+        "The processor forwarded a data subject's request to the controller, with deadlines.",
+    ),
+    _kind(
+        "dpa.agreements.subject_request.assisted.v1",
+        SubjectRequestStep,
+        ("DPA-15",),
+        "The processor gave its assistance with a data subject's request.",
+    ),
+    _kind(
+        "dpa.agreements.subject_request.closed.v1",
+        SubjectRequestStep,
+        ("DPA-15",),
+        "The controller closed a data subject's request.",
+    ),
+    _kind(
+        "dpa.agreements.subject_request.expired.v1",
+        SubjectRequestStep,
+        ("DPA-15",),
+        "The processor's deadline to assist with a data subject's request passed.",
     ),
     _kind(
         "dpa.agreements.subprocessor_change.proposed.v1",
