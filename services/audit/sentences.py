@@ -408,6 +408,38 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} a constaté que le délai du sous-traitant pour aider à la demande d'une personne "
         "concernée dans le cadre de l'accord {record} est dépassé.",
     ),
+    "dpa.agreements.dpia_assistance.requested.v1": (
+        "{actor} asked the processor's help with a DPIA or a prior consultation under the "
+        "agreement {record}.",
+        "{actor} vroeg de hulp van de verwerker bij een gegevensbeschermingseffectbeoordeling of "
+        "een voorafgaande raadpleging onder de overeenkomst {record}.",
+        "{actor} a demandé l'aide du sous-traitant pour une analyse d'impact ou une consultation "
+        "préalable dans le cadre de l'accord {record}.",
+    ),
+    "dpa.agreements.dpia_assistance.answered.v1": (
+        "{actor} answered a request for help with a DPIA or a prior consultation under the "
+        "agreement {record}.",
+        "{actor} beantwoordde een vraag om hulp bij een gegevensbeschermingseffectbeoordeling of "
+        "een voorafgaande raadpleging onder de overeenkomst {record}.",
+        "{actor} a répondu à une demande d'aide pour une analyse d'impact ou une consultation "
+        "préalable dans le cadre de l'accord {record}.",
+    ),
+    "dpa.agreements.claim_intervention.requested.v1": (
+        "{actor} asked the processor to intervene in a data subject's claim under the agreement "
+        "{record}.",
+        "{actor} vroeg de verwerker tussen te komen in een schadeclaim van een betrokkene onder "
+        "de overeenkomst {record}.",
+        "{actor} a demandé au sous-traitant d'intervenir dans la réclamation d'une personne "
+        "concernée dans le cadre de l'accord {record}.",
+    ),
+    "dpa.agreements.claim_intervention.answered.v1": (
+        "{actor} answered whether the processor intervenes in a data subject's claim under the "
+        "agreement {record}.",
+        "{actor} antwoordde of de verwerker tussenkomt in een schadeclaim van een betrokkene "
+        "onder de overeenkomst {record}.",
+        "{actor} a répondu si le sous-traitant intervient dans la réclamation d'une personne "
+        "concernée dans le cadre de l'accord {record}.",
+    ),
     "dpa.agreements.measure.updated.v1": (
         "{actor} updated a security measure of the agreement {record}.",
         "{actor} wijzigde een beveiligingsmaatregel van de overeenkomst {record}.",

@@ -80,3 +80,18 @@ def on_subject_request(event: Envelope, data: dict[str, Any]) -> Plan:
         link=f"/agreements/{data['agreement_id']}/subject-requests",
         thread=str(data["request_id"]),
     )  # fmt: skip
+
+
+def on_assistance_request(event: Envelope, data: dict[str, Any]) -> Plan:
+    """DPA-16, DPA-19: the controller's request reaches the processor; its answer reaches the
+    controller (and is confirmed to the processor)."""
+    asked = event.type.split(".")[3] == "requested"
+    return _told(
+        event,
+        data,
+        notice="assistance_requested" if asked else "assistance_answered",
+        parties=["processor", "controller"] if asked else ["controller", "processor"],
+        facts=("agreement_id", "number", "kind", "due_on", "intervenes"),
+        link=f"/agreements/{data['agreement_id']}/assistance",
+        thread=str(data["request_id"]),
+    )

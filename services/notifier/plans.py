@@ -39,6 +39,11 @@ PLANS: dict[str, Callable[[Envelope, dict[str, Any]], Plan]] = {
         f"agreements.subject_request.{verb}": duty.on_subject_request
         for verb in ("forwarded", "assisted", "closed", "expired")
     },
+    **{
+        f"agreements.{entity}.{verb}": duty.on_assistance_request
+        for entity in ("dpia_assistance", "claim_intervention")
+        for verb in ("requested", "answered")
+    },
     "agreements.disclosure.reported": agreement.on_disclosure,
     "agreements.disclosure.updated": agreement.on_disclosure,
     **{

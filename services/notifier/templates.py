@@ -154,6 +154,16 @@ SUBJECTS: dict[str, dict[Locale, str]] = {
         Locale.fr: "Aide pour la demande {number} en retard (échéance {due_at})",
         Locale.en: "Assistance with data subject request {number} is late (due {due_at})",
     },
+    "assistance_requested": {
+        Locale.nl: "De verwerkingsverantwoordelijke vraagt uw hulp ({kind}), verzoek {number}",
+        Locale.fr: "Le responsable du traitement demande votre aide ({kind}), demande {number}",
+        Locale.en: "The controller asks for your help ({kind}), request {number}",
+    },
+    "assistance_answered": {
+        Locale.nl: "De verwerker beantwoordde verzoek {number} ({kind})",
+        Locale.fr: "Le sous-traitant a répondu à la demande {number} ({kind})",
+        Locale.en: "The processor answered request {number} ({kind})",
+    },
     "breach_contact_missing": {
         Locale.nl: "Overeenkomst getekend zonder contactpersoon voor datalekken: {missing}",
         Locale.fr: "Contrat signé sans contact pour les violations de données : {missing}",
@@ -283,6 +293,8 @@ LABELS: dict[str, dict[Locale, str]] = {
         "due_at": ("hulp uiterlijk", "aide au plus tard", "assistance due"),
         "answer_by": ("antwoord uiterlijk", "réponse au plus tard", "answer by"),
         "late": ("te laat", "en retard", "late"),
+        "due_on": ("antwoord gevraagd tegen", "réponse souhaitée pour", "answer needed by"),
+        "intervenes": ("komt tussen in de procedure", "intervient dans la procédure", "intervenes"),
         "missing": (
             "zonder contactpersoon voor datalekken (tot er een is, krijgen de beheerders ze)",
             "sans contact pour les violations (d'ici là, les administrateurs les reçoivent)",
@@ -353,6 +365,17 @@ TERMS: dict[str, dict[Locale, str]] = {
         ),
         "answered": ("beantwoord", "répondue", "answered"),
         "refused": ("geweigerd", "refusée", "refused"),
+        "dpia": ("gegevensbeschermingseffectbeoordeling", "analyse d'impact (AIPD)", "DPIA"),
+        "prior_consultation": (
+            "voorafgaande raadpleging van de toezichthouder",
+            "consultation préalable de l'autorité",
+            "prior consultation of the authority",
+        ),
+        "claim": (
+            "tussenkomst in een schadeclaim van een betrokkene",
+            "intervention dans une réclamation d'une personne concernée",
+            "intervention in a data subject's claim",
+        ),
         "processor": ("verwerker", "sous-traitant", "processor"),
         "controller, processor": (
             "verwerkingsverantwoordelijke en verwerker",

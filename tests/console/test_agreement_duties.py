@@ -2,8 +2,10 @@
 
 Lotte (the processor's admin) collects citizens' data herself, so she submits her privacy notice
 to Sofie (the municipality's DPO) before processing starts. Sofie comments, Lotte submits a new
-version, Sofie approves it, and only then can the agreement be activated (DPA-10). A third
-organisation's admin finds nothing.
+version, Sofie approves it, and only then can the agreement be activated (DPA-10). Lotte forwards
+a citizen's request, helps with it and Sofie closes it (DPA-15). Sofie asks Lotte's help with a
+DPIA (DPA-16) and her intervention in a claim (DPA-19); Lotte answers. A third organisation's
+admin finds none of it.
 """
 
 import pytest
@@ -153,6 +155,66 @@ def test_dpa_15_a_data_subjects_request_is_forwarded_helped_with_and_closed(
         console_platform, browser, f"Gemeente Anders {stamp}", "controller", "eva"
     )
     page = stranger.open(f"{agreement_url}/subject-requests")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect(page.get_by_text(title)).to_have_count(0)
+    for person in (sofie, lotte, stranger):
+        person.context.close()
+
+
+def test_dpa_16_dpa_19_the_controller_asks_help_and_intervention_and_the_processor_answers(
+    console_platform: ConsolePlatform, browser: Browser
+) -> None:
+    stamp = unique_email("x").split("@")[0][-8:]
+    sofie, controller_id = admin_of(
+        console_platform, browser, f"Gemeente Bosdorp {stamp}", "controller", "sofie"
+    )
+    lotte, _ = admin_of(console_platform, browser, f"Dossierwerk BV {stamp}", "processor", "lotte")
+    title = f"Verwerkersovereenkomst Bosdorp {stamp}"
+    agreement_url = draft_signed_and_active(console_platform, lotte, sofie, controller_id, title)
+
+    # Sofie asks help with a DPIA, then intervention in a claim; an empty form says what lacks.
+    page = sofie.open(f"{agreement_url}/assistance")
+    page.get_by_role("button", name="Send the request").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Choose what you need the processor's help with.")
+    expect(alert).to_contain_text("Say what you ask of the processor.")
+    check_accessibility(page)
+    page.get_by_label("a data protection impact assessment (DPIA)").check()
+    page.get_by_label("What you ask").fill("Describe your hosting and access controls")
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.get_by_text("Your request is sent.")).to_be_visible()
+    page.get_by_label("intervening in a claim a person brought against the controller").check()
+    page.get_by_label("What you ask").fill("Court of first instance Ghent, ref. 26/1234/A")
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.get_by_text("Your request is sent.")).to_be_visible()
+
+    # Lotte answers both: the claim needs her yes or no.
+    page = lotte.open(f"{agreement_url}/assistance")
+    check_accessibility(page)
+    page.get_by_label("Your answer to request 1").fill("Our security annex and pen-test report")
+    page.locator("#assistance-1").get_by_role("button", name="Send your answer").click()
+    expect(page.get_by_text("Your answer is recorded.")).to_be_visible()
+    page.get_by_label("Your answer to request 2").fill("Our counsel joins the proceedings")
+    page.locator("#assistance-2").get_by_role("button", name="Send your answer").click()
+    expect(page.get_by_role("alert")).to_contain_text("Say whether you intervene.")
+    page.get_by_label("Yes, we intervene").check()
+    page.get_by_label("Your answer to request 2").fill("Our counsel joins the proceedings")
+    page.locator("#assistance-2").get_by_role("button", name="Send your answer").click()
+    expect(page.get_by_text("Your answer is recorded.")).to_be_visible()
+
+    page = sofie.open(f"{agreement_url}/assistance")
+    expect(page.locator("#assistance-2")).to_contain_text("intervenes")
+    expect(page.locator("#assistance-1")).to_contain_text("pen-test report")
+    page.get_by_role("button", name="Nederlands").click()
+    expect(page.get_by_role("heading", name="Hulp gevraagd aan de verwerker")).to_be_visible()
+    page.get_by_role("button", name="Français").click()
+    expect(page.get_by_role("heading", name="Aide demandée au sous-traitant")).to_be_visible()
+    page.get_by_role("button", name="English").click()
+
+    stranger, _ = admin_of(
+        console_platform, browser, f"Gemeente Ginder {stamp}", "controller", "eva"
+    )
+    page = stranger.open(f"{agreement_url}/assistance")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     expect(page.get_by_text(title)).to_have_count(0)
     for person in (sofie, lotte, stranger):

@@ -1,11 +1,13 @@
 """Notices of what the parties owe each other beside instructions: the processor's privacy
 notice reaches the controller and the controller's answer the processor (DPA-10); a data subject's
-request forwarded reaches the controller, a late assistance both parties (DPA-15)."""
+request forwarded reaches the controller, a late assistance both parties (DPA-15); a request to
+intervene in a claim reaches the processor and its answer the controller (DPA-19)."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from shared.events.contracts.agreements import (
+    AssistanceRequestStep,
     PrivacyNoticeReviewed,
     PrivacyNoticeSubmitted,
     SubjectRequestForwarded,
@@ -92,3 +94,34 @@ async def test_dpa_15_a_forwarded_request_reaches_the_controller_and_a_late_one_
     await eventually(lambda: _mail_count(notifier, "dpo@gemeente.example", 2))
     reminder = notifier.mail_to("privacy@leverancier.example")[1]
     assert str(reminder["Subject"]).startswith("Hulp bij verzoek 1 van een betrokkene te laat")
+
+
+async def test_dpa_19_a_request_to_intervene_reaches_the_processor_and_its_answer_the_controller(
+    notifier: Notifier,
+) -> None:
+    controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    await notifier.contact(controller, ["agreement"], email="dpo@gemeente.example")
+    await notifier.contact(
+        processor, ["agreement"], email="privacy@leverancier.example", locale="en"
+    )
+    parties = {"controller_id": uuid.UUID(controller), "processor_id": uuid.UUID(processor)}
+    step = AssistanceRequestStep(
+        agreement_id=uuid.uuid4(), request_id=uuid.uuid4(), number=4, kind="claim", **parties
+    )
+    await notifier.publish(
+        event("dpa.agreements.claim_intervention.requested.v1", controller, step)
+    )
+    await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 1))
+    [asked] = notifier.mail_to("privacy@leverancier.example")
+    assert " ".join(str(asked["Subject"]).split()) == (
+        "The controller asks for your help (intervention in a data subject's claim), request 4"
+    )
+    answered = step.model_copy(update={"intervenes": True})
+    await notifier.publish(
+        event("dpa.agreements.claim_intervention.answered.v1", controller, answered)
+    )
+    await eventually(lambda: _mail_count(notifier, "dpo@gemeente.example", 2))
+    answer = notifier.mail_to("dpo@gemeente.example")[1]
+    assert " ".join(str(answer["Subject"]).split()) == (
+        "De verwerker beantwoordde verzoek 4 (tussenkomst in een schadeclaim van een betrokkene)"
+    )

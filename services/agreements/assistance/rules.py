@@ -1,4 +1,5 @@
-"""The processor's assistance to the controller, as pure rules (art. 28(3)(e) GDPR; DPA-15).
+"""The processor's assistance to the controller, as pure rules (art. 28(3)(e), (f) GDPR and
+art. 12 of the contract; DPA-15, DPA-16, DPA-19).
 
 A data subject's request (access, rectification, erasure …) that reaches the processor is not
 the processor's to answer: it forwards it to the controller, which answers the data subject, and
@@ -7,7 +8,7 @@ The request is tracked to its closure: open, the processor's assistance given, c
 controller. Readable by someone who knows the GDPR and not the stack: no framework imports.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from services.agreements.domain import AgreementRuleBroken, AgreementStatus, StateConflict
@@ -75,3 +76,31 @@ def check_can_close(current: SubjectRequestStage) -> None:
 def overdue(*, current: SubjectRequestStage, due_at: datetime, now: datetime) -> bool:
     """Whether the processor's assistance is late: still open past its deadline."""
     return current is SubjectRequestStage.open and now > due_at
+
+
+# DPA-16 (art. 28(3)(f), 32-36): the controller asks the processor's help with a data protection
+# impact assessment or the prior consultation of the authority. DPA-19 (art. 12 of the contract):
+# when a data subject claims damages from the controller, the controller asks the processor, "op
+# eenvoudig verzoek", to intervene in the proceedings. Each request is recorded with its answer.
+
+
+class AssistanceKind(StrEnum):
+    dpia = "dpia"  # a data protection impact assessment (art. 35)
+    prior_consultation = "prior_consultation"  # of the supervisory authority (art. 36)
+    claim = "claim"  # intervention in a data subject's claim against the controller (art. 12)
+
+
+def check_can_ask(*, status: AgreementStatus, due_on: date | None, today: date) -> None:
+    if status not in FORWARDABLE:
+        raise StateConflict(f"cannot ask for assistance on an agreement that is {status}")
+    if due_on is not None and due_on < today:
+        raise AgreementRuleBroken("due_on: the date you need the answer by has passed")
+
+
+def check_can_answer(*, kind: AssistanceKind, answered: bool, intervenes: bool | None) -> None:
+    if answered:
+        raise StateConflict("this request was already answered")
+    if (kind is AssistanceKind.claim) != (intervenes is not None):
+        raise AgreementRuleBroken(
+            "intervenes: say whether you intervene in the proceedings, and only for a claim"
+        )

@@ -1,11 +1,13 @@
-"""Bodies of the processor's assistance to the controller: data subjects' requests (DPA-15)."""
+"""Bodies of the processor's assistance to the controller: data subjects' requests (DPA-15),
+DPIA and prior-consultation help (DPA-16), intervention in a claim (DPA-19)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.agreements.assistance.rules import (
+    AssistanceKind,
     SubjectRequestOutcome,
     SubjectRequestStage,
     SubjectRight,
@@ -65,4 +67,43 @@ class SubjectRequestPublic(BaseModel):
 
 class SubjectRequestList(BaseModel):
     items: list[SubjectRequestPublic] = Field(description="Newest first.")
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
+
+
+class AssistanceRequestCreate(_Body):
+    """The controller's request: help with a DPIA or a prior consultation (DPA-16), or
+    intervention in a data subject's claim (DPA-19)."""
+
+    kind: AssistanceKind
+    question: Name = Field(
+        max_length=4000,
+        description="What you ask; for a claim, the proceedings (court, reference, claimant).",
+    )
+    due_on: date | None = Field(default=None, description="The date you need the answer by.")
+
+
+class AssistanceAnswer(_Body):
+    answer: Name = Field(max_length=4000)
+    intervenes: bool | None = Field(
+        default=None,
+        description="A claim only (required there): whether you intervene in the proceedings.",
+    )
+
+
+class AssistanceRequestPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    number: int
+    kind: AssistanceKind
+    question: str
+    due_on: date | None
+    asked_at: datetime
+    answer: str | None
+    intervenes: bool | None
+    answered_at: datetime | None
+
+
+class AssistanceRequestList(BaseModel):
+    items: list[AssistanceRequestPublic] = Field(description="Newest first.")
     next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)

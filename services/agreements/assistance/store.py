@@ -1,4 +1,5 @@
-"""The processor's assistance to the controller: data subjects' requests (DPA-15).
+"""The processor's assistance to the controller: data subjects' requests (DPA-15), DPIA and
+prior-consultation help (DPA-16), intervention in a claim (DPA-19).
 
 Callers have already proved the caller is a party to ``agreement_id``; these queries stay within
 that one agreement. The one exception, :func:`overdue_subject_requests`, serves the sweep and
@@ -6,10 +7,10 @@ reads across agreements, as every deadline does.
 """
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint, select
+from sqlalchemy import Column, Date, DateTime, Text, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -50,7 +51,31 @@ class SubjectRequest(SQLModel, table=True):
     overdue_flagged: bool = False  # the late assistance was announced once (sweep)
 
 
-TABLES: tuple[Any, ...] = (SubjectRequest.__table__,)  # type: ignore[attr-defined]
+class AssistanceRequest(SQLModel, table=True):
+    """The controller's request for the processor's help with a DPIA or a prior consultation
+    (DPA-16), or to intervene in a data subject's claim (DPA-19), and the processor's answer."""
+
+    __tablename__ = "assistance_request"
+    __table_args__ = (UniqueConstraint("agreement_id", "number"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    agreement_id: uuid.UUID = Field(foreign_key="agreement.id", index=True)
+    number: int
+    kind: str = Field(max_length=30)  # AssistanceKind
+    question: str = _text()  # what the controller asks; records only, never events
+    due_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    asked_by: str = Field(max_length=200)
+    asked_at: datetime = _moment(nullable=False)
+    answer: str | None = _text(nullable=True)
+    intervenes: bool | None = None  # a claim: whether the processor intervenes
+    answered_by: str | None = Field(default=None, max_length=200)
+    answered_at: datetime | None = _moment()
+
+
+TABLES: tuple[Any, ...] = (
+    SubjectRequest.__table__,  # type: ignore[attr-defined]
+    AssistanceRequest.__table__,  # type: ignore[attr-defined]
+)
 
 
 async def subject_requests(
@@ -101,3 +126,37 @@ async def overdue_subject_requests(*, session: AsyncSession, now: datetime) -> l
         .with_for_update(skip_locked=True)
     )
     return list((await session.scalars(query)).all())
+
+
+async def assistance_requests(
+    *, session: AsyncSession, agreement_id: uuid.UUID, limit: int, before: int | None
+) -> list[AssistanceRequest]:
+    query = select(AssistanceRequest).where(col(AssistanceRequest.agreement_id) == agreement_id)
+    if before is not None:
+        query = query.where(col(AssistanceRequest.number) < before)
+    query = query.order_by(col(AssistanceRequest.number).desc()).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def assistance_request(
+    *, session: AsyncSession, agreement_id: uuid.UUID, request_id: uuid.UUID
+) -> AssistanceRequest | None:
+    query = (
+        select(AssistanceRequest)
+        .where(
+            col(AssistanceRequest.agreement_id) == agreement_id,
+            col(AssistanceRequest.id) == request_id,
+        )
+        .with_for_update()
+    )
+    return (await session.scalars(query)).first()
+
+
+async def last_assistance_number(*, session: AsyncSession, agreement_id: uuid.UUID) -> int:
+    query = (
+        select(col(AssistanceRequest.number))
+        .where(col(AssistanceRequest.agreement_id) == agreement_id)
+        .order_by(col(AssistanceRequest.number).desc())
+        .limit(1)
+    )
+    return (await session.scalar(query)) or 0

@@ -28,6 +28,7 @@ TABS = (
     ("/instructions", _("Instructions")),
     ("/privacy-notice", _("Privacy notice")),
     ("/subject-requests", _("Data subjects' requests")),
+    ("/assistance", _("Help asked")),
     ("/subprocessors", _("Subprocessors")),
     ("/breaches", _("Breaches")),
     ("/staff", _("Staff with access")),

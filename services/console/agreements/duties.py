@@ -1,6 +1,7 @@
 """What the parties owe each other beside instructions: the processor's privacy notice, which the
 controller approves before processing starts (DPA-10); data subjects' requests the processor
-forwards, assists with and the controller closes (DPA-15).
+forwards, assists with and the controller closes (DPA-15); the controller's requests for help with
+a DPIA or a prior consultation (DPA-16) or for intervention in a claim (DPA-19), and the answers.
 
 The API decides who may do what (the wrong party gets 403, a stranger 404: the page not found);
 these pages only offer each person the forms their side may use.
@@ -252,4 +253,79 @@ async def close_subject_request(
         return go(f"{path}?done=subject_request_closed")
     return await _subject_requests_page(
         request, person, agreement_id, errors=errors, values={"note": note}
+    )
+
+
+# -- help with a DPIA or a prior consultation (DPA-16), intervention in a claim (DPA-19) --------
+
+KINDS = ("dpia", "prior_consultation", "claim")
+
+
+async def _assistance_page(
+    request: Request,
+    person: Person,
+    agreement_id: str,
+    *,
+    errors: Errors | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    agreement_id = checked_id(agreement_id)
+    shown = await load(request, person, agreement_id)
+    listed = await agreements_api(
+        request, person, "GET", f"/agreements/{agreement_id}/assistance-requests"
+    )
+    context = page_context(person, shown, "/assistance") | {
+        "requests": listed["items"],
+        "kinds": KINDS,
+        "may_ask": shown.agreement["status"] in ("signed", "active", "terminated"),
+    }
+    return _form_page(request, "agreements/agreement_assistance.html", context, errors, values)
+
+
+@router.get("/agreements/{agreement_id}/assistance")
+async def assistance_page(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    return await _assistance_page(request, person, agreement_id)
+
+
+@router.post("/agreements/{agreement_id}/assistance")
+async def ask_for_assistance(request: Request, person: SignedIn, agreement_id: str) -> Response:
+    """As controller: ask the processor's help, or its intervention in a claim."""
+    agreement_id = checked_id(agreement_id)
+    form = await request.form()
+    errors: Errors = []
+    kind = text(form, "kind")
+    if kind not in KINDS:
+        errors.append(("kind", t(request, "Choose what you need the processor's help with.")))
+    question = _required(
+        request, form, "question", _("Say what you ask of the processor."), errors, limit=4000
+    )
+    due_on = text(form, "due_on")
+    values = {"kind": kind, "question": question, "due_on": due_on}
+    path = f"/agreements/{agreement_id}/assistance-requests"
+    body = {"kind": kind, "question": question, "due_on": due_on or None}
+    if not errors and await _send(request, person, path, body, errors):
+        return go(f"/agreements/{agreement_id}/assistance?done=assistance_requested")
+    return await _assistance_page(request, person, agreement_id, errors=errors, values=values)
+
+
+@router.post("/agreements/{agreement_id}/assistance/{request_id}/answer")
+async def answer_assistance_request(
+    request: Request, person: SignedIn, agreement_id: str, request_id: str
+) -> Response:
+    """As processor: answer the controller's request; for a claim, whether you intervene."""
+    agreement_id, request_id = checked_id(agreement_id), checked_id(request_id)
+    form = await request.form()
+    errors: Errors = []
+    answer = _required(request, form, "answer", _("Write your answer."), errors, limit=4000)
+    body: dict[str, Any] = {"answer": answer}
+    if text(form, "kind") == "claim":
+        intervenes = text(form, "intervenes")
+        if intervenes not in ("yes", "no"):
+            errors.append(("intervenes", t(request, "Say whether you intervene.")))
+        body["intervenes"] = intervenes == "yes"
+    path = f"/agreements/{agreement_id}/assistance-requests/{request_id}/answer"
+    if not errors and await _send(request, person, path, body, errors):
+        return go(f"/agreements/{agreement_id}/assistance?done=assistance_answered")
+    return await _assistance_page(
+        request, person, agreement_id, errors=errors, values={"answer": answer}
     )

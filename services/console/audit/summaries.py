@@ -178,6 +178,18 @@ SUMMARIES: dict[str, str] = {
     "dpa.agreements.subject_request.expired.v1": _(
         "The processor's deadline to assist with a data subject's request passed."
     ),
+    "dpa.agreements.dpia_assistance.requested.v1": _(
+        "The controller asked the processor's help with a DPIA or a prior consultation."
+    ),
+    "dpa.agreements.dpia_assistance.answered.v1": _(
+        "The processor answered a request for help with a DPIA or a prior consultation."
+    ),
+    "dpa.agreements.claim_intervention.requested.v1": _(
+        "The controller asked the processor to intervene in a data subject's claim."
+    ),
+    "dpa.agreements.claim_intervention.answered.v1": _(
+        "The processor answered whether it intervenes in a data subject's claim."
+    ),
     "dpa.agreements.instruction_concern.reported.v1": _(
         "The processor flagged an instruction as infringing the GDPR; it is on hold."
     ),

@@ -190,6 +190,21 @@ class SubjectRequestStep(_Payload):
     processor_id: UUID
 
 
+class AssistanceRequestStep(_Payload):
+    """The controller asked the processor's help (a DPIA or a prior consultation, DPA-16; an
+    intervention in a data subject's claim, DPA-19), or the processor answered (``intervenes``
+    for a claim). The question and the answer stay in the agreement's records."""
+
+    agreement_id: UUID
+    request_id: UUID
+    number: int
+    kind: Literal["dpia", "prior_consultation", "claim"]
+    due_on: date | None = None
+    intervenes: bool | None = None
+    controller_id: UUID
+    processor_id: UUID
+
+
 class SubprocessorChangeProposed(_Payload):
     change_id: UUID
     processor_id: UUID
@@ -526,6 +541,30 @@ KINDS = (
         SubjectRequestStep,
         ("DPA-15",),
         "The processor's deadline to assist with a data subject's request passed.",
+    ),
+    _kind(
+        "dpa.agreements.dpia_assistance.requested.v1",
+        AssistanceRequestStep,
+        ("DPA-16",),
+        "The controller asked the processor's help with a DPIA or a prior consultation.",
+    ),
+    _kind(
+        "dpa.agreements.dpia_assistance.answered.v1",
+        AssistanceRequestStep,
+        ("DPA-16",),
+        "The processor answered a request for help with a DPIA or a prior consultation.",
+    ),
+    _kind(
+        "dpa.agreements.claim_intervention.requested.v1",
+        AssistanceRequestStep,
+        ("DPA-19",),
+        "The controller asked the processor to intervene in a data subject's claim.",
+    ),
+    _kind(
+        "dpa.agreements.claim_intervention.answered.v1",
+        AssistanceRequestStep,
+        ("DPA-19",),
+        "The processor answered whether it intervenes in a data subject's claim.",
     ),
     _kind(
         "dpa.agreements.subprocessor_change.proposed.v1",
