@@ -160,7 +160,7 @@ AGREEMENTS_MAY_USE = {
     "commitments": AGGREGATE,
     "assistance": AGGREGATE,
     "directory": {"domain"},
-    "closure": AGGREGATE | {"subprocessors", "breaches", "commitments"},
+    "closure": AGGREGATE | {"subprocessors", "breaches", "commitments", "assistance"},
 }
 
 

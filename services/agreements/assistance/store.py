@@ -160,3 +160,21 @@ async def last_assistance_number(*, session: AsyncSession, agreement_id: uuid.UU
         .limit(1)
     )
     return (await session.scalar(query)) or 0
+
+
+async def everything_of(
+    *, session: AsyncSession, agreement_id: uuid.UUID
+) -> tuple[list[SubjectRequest], list[AssistanceRequest]]:
+    """Every request held for one agreement, oldest first (the return and the destruction at
+    the end, DPA-13; the compliance report, DPA-11)."""
+    subject = await session.scalars(
+        select(SubjectRequest)
+        .where(col(SubjectRequest.agreement_id) == agreement_id)
+        .order_by(col(SubjectRequest.number))
+    )
+    assistance = await session.scalars(
+        select(AssistanceRequest)
+        .where(col(AssistanceRequest.agreement_id) == agreement_id)
+        .order_by(col(AssistanceRequest.number))
+    )
+    return list(subject.all()), list(assistance.all())

@@ -364,3 +364,15 @@ async def privacy_notices(
         query = query.where(col(PrivacyNotice.version) < before)
     query = query.order_by(col(PrivacyNotice.version).desc()).limit(limit)
     return list((await session.scalars(query)).all())
+
+
+async def all_privacy_notices(
+    *, session: AsyncSession, agreement_id: uuid.UUID
+) -> list[PrivacyNotice]:
+    """Every version of an agreement's privacy notice, oldest first."""
+    query = (
+        select(PrivacyNotice)
+        .where(col(PrivacyNotice.agreement_id) == agreement_id)
+        .order_by(col(PrivacyNotice.version))
+    )
+    return list((await session.scalars(query)).all())

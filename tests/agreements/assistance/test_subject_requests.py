@@ -2,8 +2,10 @@
 deadline, and the processor's assistance is tracked to the controller's closure (DPA-15, art.
 28(3)(e) GDPR), over HTTP on a real nats-server and database."""
 
+import io
 import json
 import uuid
+import zipfile
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -164,3 +166,38 @@ def test_dpa_15_working_days_skip_the_weekend_in_brussels() -> None:
     assert clocks.month_after(datetime(2027, 1, 31, tzinfo=UTC)) == datetime(
         2027, 2, 28, tzinfo=UTC
     )
+
+
+async def test_dpa_15_dpa_13_requests_are_returned_in_the_export_and_destroyed_at_the_end(
+    parties: Parties,
+) -> None:
+    url, _request = await _forwarded(parties)
+    agreement_url = url.removesuffix("/subject-requests")
+    asked = await parties.client.post(
+        f"{agreement_url}/assistance-requests",
+        json={"kind": "claim", "question": "Claim by Jan Peeters, Ghent, ref. 26/1"},
+        headers=parties.controller_admin(),
+    )
+    assert asked.status_code == 201, asked.text
+    terminated = await parties.client.post(
+        f"{agreement_url}/termination",
+        json={"reason": "end of contract"},
+        headers=parties.controller_admin(),
+    )
+    assert terminated.status_code == 200, terminated.text
+    exported = await parties.client.get(
+        f"{agreement_url}/export", headers=parties.controller_admin()
+    )
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as opened:
+        [returned] = json.loads(opened.read("subject_requests.json"))
+        [claim] = json.loads(opened.read("assistance_requests.json"))
+    assert (returned["summary"], claim["kind"]) == (SUMMARY, "claim")
+
+    closed = await parties.client.post(
+        f"{agreement_url}/closure", json={"choice": "return"}, headers=parties.controller_admin()
+    )
+    assert closed.status_code == 200, closed.text
+    destroyed = closed.json()["statement"]["destroyed"]
+    assert (destroyed["subject_requests"], destroyed["assistance_requests"]) == (1, 1)
+    listed = await parties.client.get(url, headers=parties.controller_admin())
+    assert listed.json()["items"][0]["summary"] == "[destroyed]"
