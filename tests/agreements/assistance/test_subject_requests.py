@@ -201,3 +201,20 @@ async def test_dpa_15_dpa_13_requests_are_returned_in_the_export_and_destroyed_a
     assert (destroyed["subject_requests"], destroyed["assistance_requests"]) == (1, 1)
     listed = await parties.client.get(url, headers=parties.controller_admin())
     assert listed.json()["items"][0]["summary"] == "[destroyed]"
+
+
+async def test_dpa_15_a_retried_forwarding_with_the_same_key_forwards_once(
+    parties: Parties,
+) -> None:
+    agreement_id = await parties.active()
+    headers = parties.processor_admin() | {"Idempotency-Key": str(uuid.uuid4())}
+    body = {"right": "access", "received_at": "2026-12-01T09:00:00Z", "summary": SUMMARY}
+    url = f"/agreements/{agreement_id}/subject-requests"
+    first = await parties.client.post(url, json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    before = await parties.platform.count("agreements", OutboxMessage)
+    again = await parties.client.post(url, json=body, headers=headers)
+    assert (again.status_code, again.headers["idempotent-replayed"]) == (201, "true")
+    assert again.json() == first.json()
+    assert await parties.platform.count("agreements", SubjectRequest) == 1
+    assert await parties.platform.count("agreements", OutboxMessage) == before
