@@ -146,3 +146,8 @@ def split(found: Sequence[Item], limit: int) -> tuple[list[Item], Item | None]:
     follow (what the next cursor names), else None."""
     page = list(found[:limit])
     return page, page[-1] if len(found) > limit else None
+
+
+def number_of(cursor: str | None) -> int | None:
+    """The position a cursor of :func:`after_position` carries; None without a cursor."""
+    return None if cursor is None else position(cursor)

@@ -6,8 +6,10 @@ controller without undue delay (the agreement sets the hours), the controller no
 supervisory authority within 72 hours of being notified, or explains why not or why late.
 """
 
-from datetime import datetime, timedelta
+import calendar
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from services.agreements.domain import AgreementRuleBroken, Authorisation, StateConflict
 from shared.moments import as_utc
@@ -133,3 +135,32 @@ def check_aware_at(*, aware_at: datetime, now: datetime) -> None:
 def pseudonym(record_id: object) -> str:
     """What replaces a name: stable per record, says nothing about the person."""
     return f"pseudonym-{str(record_id)[:8]}"
+
+
+# DPA-15, art. 28(3)(e): a data subject's request that reaches the processor is forwarded to the
+# controller, and the processor's assistance is due within a number of working days (the
+# contract names none; the service's setting, default 5). The controller itself answers the data
+# subject within one month of receipt (art. 12(3) GDPR).
+BRUSSELS = ZoneInfo("Europe/Brussels")
+WEEKEND = frozenset({5, 6})  # Saturday, Sunday
+
+
+def working_days_after(start: datetime, days: int) -> datetime:
+    """The same time of day ``days`` working days (Monday to Friday, in Brussels) later."""
+    if days < 0:
+        raise AgreementRuleBroken("days: a number of working days is not negative")
+    moment = as_utc(start).astimezone(BRUSSELS)
+    left = days
+    while left:
+        moment += timedelta(days=1)
+        if moment.weekday() not in WEEKEND:
+            left -= 1
+    return moment.astimezone(UTC)
+
+
+def month_after(start: datetime) -> datetime:
+    """One calendar month later (the last day of a shorter month), art. 12(3) GDPR."""
+    moment = as_utc(start)
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    last = calendar.monthrange(year, month)[1]
+    return moment.replace(year=year, month=month, day=min(moment.day, last))

@@ -395,6 +395,55 @@ def check_can_answer_concern(
         )
 
 
+class PrivacyNoticeReview(StrEnum):
+    """The controller's answer to the privacy notice the processor submitted (art. 10 of the
+    contract, DPA-10): approved, or commented on (the processor then submits a new version)."""
+
+    approved = "approved"
+    commented = "commented"
+
+
+def check_can_submit_privacy_notice(
+    *, status: AgreementStatus, both_parties_known: bool, awaiting_answer: bool
+) -> None:
+    """The processor submits its notice to the controller beforehand, one version at a time."""
+    check_not_ended(status, action="submit a privacy notice")
+    if not both_parties_known:
+        raise StateConflict("both parties must be known first: set counterparty_id")
+    if awaiting_answer:
+        raise StateConflict(
+            "the previous version still awaits the controller's answer: wait for it"
+        )
+
+
+def check_can_review_privacy_notice(
+    *,
+    status: AgreementStatus,
+    newest: bool,
+    earlier: PrivacyNoticeReview | None,
+    review: PrivacyNoticeReview,
+    comment: str | None,
+) -> None:
+    check_not_ended(status, action="review a privacy notice")
+    if not newest:
+        raise StateConflict("a newer version of this privacy notice exists: answer that one")
+    if earlier is not None:
+        raise StateConflict(f"this version was already answered: {earlier}")
+    if review is PrivacyNoticeReview.commented and not comment:
+        raise AgreementRuleBroken("comment: say what the processor must change")
+
+
+def check_privacy_notice_approved(*, submitted: bool, newest: PrivacyNoticeReview | None) -> None:
+    """Processing starts (the agreement is activated) only once the controller approved the
+    newest version of the privacy notice, where the processor collects data from the data
+    subjects and submitted one (DPA-10)."""
+    if submitted and newest is not PrivacyNoticeReview.approved:
+        raise StateConflict(
+            "processing cannot start yet: the controller has not approved the newest version "
+            "of the processor's privacy notice (DPA-10)"
+        )
+
+
 # DPA-8: the staff with access follow identity. When identity stops letting a user act (disabled
 # or removed), every staff entry of their organisation that names that user ends with it. A
 # re-enabled user does not come back by itself: the processor lists them again.

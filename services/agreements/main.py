@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from services.agreements import errors, seed, sweep
+from services.agreements.assistance import api as assistance_api
 from services.agreements.breaches import api as breaches_api
 from services.agreements.closure import api as closure_api
 from services.agreements.closure.certificates import CertificateKey
@@ -98,6 +99,7 @@ def create_app(
     app.include_router(breaches_api.router)
     app.include_router(commitments_api.router)
     app.include_router(closure_api.router)
+    app.include_router(assistance_api.router)
     key_path = settings.var_dir / "agreements-certificate.pem"
 
     def load_certificate_key() -> None:  # at start-up, not at import (e.g. for the OpenAPI file)

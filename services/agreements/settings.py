@@ -19,3 +19,10 @@ class AgreementsSettings(ServiceSettings):
     breach_contact_retention_days: int = Field(
         default=1825, ge=1, description="Days a breach report's contact point is kept (TOM-T1)."
     )
+    subject_request_working_days: int = Field(
+        default=5,
+        ge=1,
+        le=30,
+        description="Working days the processor has to assist with a data subject's request "
+        "forwarded to the controller (DPA-15).",
+    )

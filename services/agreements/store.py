@@ -4,6 +4,7 @@ Each aggregate keeps its tables and queries in its own ``store.py``; this module
 them (``services/agreements/migrations`` imports it, never the app).
 """
 
+from services.agreements.assistance import store as assistance_store
 from services.agreements.breaches import store as breaches_store
 from services.agreements.closure import store as closure_store
 from services.agreements.commitments import store as commitments_store
@@ -15,9 +16,11 @@ TABLES = (
     lifecycle_store.Agreement.__table__,  # type: ignore[attr-defined]
     lifecycle_store.AgreementVersion.__table__,  # type: ignore[attr-defined]
     lifecycle_store.Signature.__table__,  # type: ignore[attr-defined]
+    lifecycle_store.PrivacyNotice.__table__,  # type: ignore[attr-defined]
     *subprocessors_store.TABLES,
     *breaches_store.TABLES,
     *commitments_store.TABLES,
     *closure_store.TABLES,
     *directory.TABLES,
+    *assistance_store.TABLES,
 )

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import structlog
 
+from services.agreements.assistance import subject_requests
 from services.agreements.breaches import deadlines as breach_deadlines
 from services.agreements.breaches import retention as breach_retention
 from services.agreements.commitments import retention as staff_retention
@@ -54,11 +55,18 @@ async def _breach_contact_retention(runtime: ServiceRuntime, now: datetime) -> i
     )
 
 
+async def _subject_requests(runtime: ServiceRuntime, now: datetime) -> int:
+    return await subject_requests.flag_overdue(
+        sessions=runtime.sessions, outbox=runtime.outbox, service=runtime.settings.service, now=now
+    )
+
+
 STEPS: dict[str, Step] = {
     "objection_windows": _objection_windows,
     "breach_clocks": _breach_clocks,
     "staff_retention": _staff_retention,
     "breach_contact_retention": _breach_contact_retention,
+    "subject_requests": _subject_requests,
 }
 
 

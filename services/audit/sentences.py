@@ -358,6 +358,88 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} beantwoordde het bezwaar tegen de instructie {record}.",
         "{actor} a répondu à la réserve sur l'instruction {record}.",
     ),
+    "dpa.agreements.privacy_notice.proposed.v1": (
+        "{actor} submitted the processor's privacy notice under the agreement {record} for "
+        "approval.",
+        "{actor} legde de privacyverklaring van de verwerker onder de overeenkomst {record} ter "
+        "goedkeuring voor.",
+        "{actor} a soumis la déclaration de confidentialité du sous-traitant dans le cadre de "
+        "l'accord {record} pour approbation.",
+    ),
+    "dpa.agreements.privacy_notice.approved.v1": (
+        "{actor} approved the processor's privacy notice under the agreement {record}.",
+        "{actor} keurde de privacyverklaring van de verwerker onder de overeenkomst {record} goed.",
+        "{actor} a approuvé la déclaration de confidentialité du sous-traitant dans le cadre de "
+        "l'accord {record}.",
+    ),
+    "dpa.agreements.privacy_notice.commented.v1": (
+        "{actor} commented on the processor's privacy notice under the agreement {record}.",
+        "{actor} maakte opmerkingen bij de privacyverklaring van de verwerker onder de "
+        "overeenkomst {record}.",
+        "{actor} a commenté la déclaration de confidentialité du sous-traitant dans le cadre de "
+        "l'accord {record}.",
+    ),
+    "dpa.agreements.subject_request.forwarded.v1": (
+        "{actor} forwarded a data subject's request to the controller under the agreement "
+        "{record}.",
+        "{actor} stuurde een verzoek van een betrokkene door naar de verwerkingsverantwoordelijke "
+        "onder de overeenkomst {record}.",
+        "{actor} a transmis la demande d'une personne concernée au responsable du traitement dans "
+        "le cadre de l'accord {record}.",
+    ),
+    "dpa.agreements.subject_request.assisted.v1": (
+        "{actor} recorded the processor's assistance with a data subject's request under the "
+        "agreement {record}.",
+        "{actor} registreerde de hulp van de verwerker bij een verzoek van een betrokkene onder "
+        "de overeenkomst {record}.",
+        "{actor} a enregistré l'aide du sous-traitant pour la demande d'une personne concernée "
+        "dans le cadre de l'accord {record}.",
+    ),
+    "dpa.agreements.subject_request.closed.v1": (
+        "{actor} closed a data subject's request under the agreement {record}.",
+        "{actor} sloot een verzoek van een betrokkene af onder de overeenkomst {record}.",
+        "{actor} a clôturé la demande d'une personne concernée dans le cadre de l'accord {record}.",
+    ),
+    "dpa.agreements.subject_request.expired.v1": (
+        "{actor} noted that the processor's deadline to assist with a data subject's request "
+        "under the agreement {record} passed.",
+        "{actor} stelde vast dat de termijn van de verwerker om te helpen bij een verzoek van een "
+        "betrokkene onder de overeenkomst {record} verstreken is.",
+        "{actor} a constaté que le délai du sous-traitant pour aider à la demande d'une personne "
+        "concernée dans le cadre de l'accord {record} est dépassé.",
+    ),
+    "dpa.agreements.dpia_assistance.requested.v1": (
+        "{actor} asked the processor's help with a DPIA or a prior consultation under the "
+        "agreement {record}.",
+        "{actor} vroeg de hulp van de verwerker bij een gegevensbeschermingseffectbeoordeling of "
+        "een voorafgaande raadpleging onder de overeenkomst {record}.",
+        "{actor} a demandé l'aide du sous-traitant pour une analyse d'impact ou une consultation "
+        "préalable dans le cadre de l'accord {record}.",
+    ),
+    "dpa.agreements.dpia_assistance.answered.v1": (
+        "{actor} answered a request for help with a DPIA or a prior consultation under the "
+        "agreement {record}.",
+        "{actor} beantwoordde een vraag om hulp bij een gegevensbeschermingseffectbeoordeling of "
+        "een voorafgaande raadpleging onder de overeenkomst {record}.",
+        "{actor} a répondu à une demande d'aide pour une analyse d'impact ou une consultation "
+        "préalable dans le cadre de l'accord {record}.",
+    ),
+    "dpa.agreements.claim_intervention.requested.v1": (
+        "{actor} asked the processor to intervene in a data subject's claim under the agreement "
+        "{record}.",
+        "{actor} vroeg de verwerker tussen te komen in een schadeclaim van een betrokkene onder "
+        "de overeenkomst {record}.",
+        "{actor} a demandé au sous-traitant d'intervenir dans la réclamation d'une personne "
+        "concernée dans le cadre de l'accord {record}.",
+    ),
+    "dpa.agreements.claim_intervention.answered.v1": (
+        "{actor} answered whether the processor intervenes in a data subject's claim under the "
+        "agreement {record}.",
+        "{actor} antwoordde of de verwerker tussenkomt in een schadeclaim van een betrokkene "
+        "onder de overeenkomst {record}.",
+        "{actor} a répondu si le sous-traitant intervient dans la réclamation d'une personne "
+        "concernée dans le cadre de l'accord {record}.",
+    ),
     "dpa.agreements.measure.updated.v1": (
         "{actor} updated a security measure of the agreement {record}.",
         "{actor} wijzigde een beveiligingsmaatregel van de overeenkomst {record}.",

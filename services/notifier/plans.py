@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from services.notifier import account_notices as account
+from services.notifier import duty_notices as duty
 from services.notifier import notices as agreement
 from services.notifier.notices import Plan
 from shared.events import Envelope
@@ -37,6 +38,19 @@ PLANS: dict[str, Callable[[Envelope, dict[str, Any]], Plan]] = {
     "agreements.instruction.issued": agreement.on_instruction_issued,
     "agreements.instruction_concern.reported": agreement.on_instruction_concern,
     "agreements.instruction_concern.closed": agreement.on_instruction_concern,
+    **{
+        f"agreements.privacy_notice.{verb}": duty.on_privacy_notice
+        for verb in ("proposed", "approved", "commented")
+    },
+    **{
+        f"agreements.subject_request.{verb}": duty.on_subject_request
+        for verb in ("forwarded", "assisted", "closed", "expired")
+    },
+    **{
+        f"agreements.{entity}.{verb}": duty.on_assistance_request
+        for entity in ("dpia_assistance", "claim_intervention")
+        for verb in ("requested", "answered")
+    },
     "agreements.disclosure.reported": agreement.on_disclosure,
     "agreements.disclosure.updated": agreement.on_disclosure,
     **{

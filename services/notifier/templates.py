@@ -121,6 +121,49 @@ SUBJECTS: dict[str, dict[Locale, str]] = {
         Locale.fr: "Instruction {number} après l'objection du sous-traitant : {outcome}",
         Locale.en: "Instruction {number} after the processor's concern: {outcome}",
     },
+    "privacy_notice_submitted": {
+        Locale.nl: "Privacyverklaring van de verwerker, versie {version}: ter goedkeuring",
+        Locale.fr: "Déclaration de confidentialité du sous-traitant, version {version} : "
+        "à approuver",
+        Locale.en: "The processor's privacy notice, version {version}: for your approval",
+    },
+    "privacy_notice_answered": {
+        Locale.nl: "Privacyverklaring van de verwerker, versie {version}: {review}",
+        Locale.fr: "Déclaration de confidentialité du sous-traitant, version {version} : {review}",
+        Locale.en: "The processor's privacy notice, version {version}: {review}",
+    },
+    "subject_request": {
+        Locale.nl: "Verzoek van een betrokkene ({right}) doorgestuurd: antwoord uiterlijk "
+        "{answer_by}",
+        Locale.fr: "Demande d'une personne concernée ({right}) transmise : réponse avant "
+        "{answer_by}",
+        Locale.en: "A data subject's request ({right}) forwarded: answer by {answer_by}",
+    },
+    "subject_request_assisted": {
+        Locale.nl: "De verwerker gaf zijn hulp bij verzoek {number} van een betrokkene",
+        Locale.fr: "Le sous-traitant a apporté son aide pour la demande {number}",
+        Locale.en: "The processor gave its assistance with data subject request {number}",
+    },
+    "subject_request_closed": {
+        Locale.nl: "Verzoek {number} van een betrokkene afgesloten: {outcome}",
+        Locale.fr: "Demande {number} d'une personne concernée clôturée : {outcome}",
+        Locale.en: "Data subject request {number} closed: {outcome}",
+    },
+    "subject_request_overdue": {
+        Locale.nl: "Hulp bij verzoek {number} van een betrokkene te laat (uiterlijk {due_at})",
+        Locale.fr: "Aide pour la demande {number} en retard (échéance {due_at})",
+        Locale.en: "Assistance with data subject request {number} is late (due {due_at})",
+    },
+    "assistance_requested": {
+        Locale.nl: "De verwerkingsverantwoordelijke vraagt uw hulp ({kind}), verzoek {number}",
+        Locale.fr: "Le responsable du traitement demande votre aide ({kind}), demande {number}",
+        Locale.en: "The controller asks for your help ({kind}), request {number}",
+    },
+    "assistance_answered": {
+        Locale.nl: "De verwerker beantwoordde verzoek {number} ({kind})",
+        Locale.fr: "Le sous-traitant a répondu à la demande {number} ({kind})",
+        Locale.en: "The processor answered request {number} ({kind})",
+    },
     "breach_contact_missing": {
         Locale.nl: "Overeenkomst getekend zonder contactpersoon voor datalekken: {missing}",
         Locale.fr: "Contrat signé sans contact pour les violations de données : {missing}",
@@ -244,6 +287,14 @@ LABELS: dict[str, dict[Locale, str]] = {
         "instruction_id": ("instructie", "instruction", "instruction"),
         "number": ("nummer", "numéro", "number"),
         "replacement_id": ("vervangen door", "remplacée par", "replaced by"),
+        "review": ("antwoord", "réponse", "answer"),
+        "right": ("recht", "droit", "right"),
+        "received_at": ("ontvangen op", "reçue le", "received at"),
+        "due_at": ("hulp uiterlijk", "aide au plus tard", "assistance due"),
+        "answer_by": ("antwoord uiterlijk", "réponse au plus tard", "answer by"),
+        "late": ("te laat", "en retard", "late"),
+        "due_on": ("antwoord gevraagd tegen", "réponse souhaitée pour", "answer needed by"),
+        "intervenes": ("komt tussen in de procedure", "intervient dans la procédure", "intervenes"),
         "missing": (
             "zonder contactpersoon voor datalekken (tot er een is, krijgen de beheerders ze)",
             "sans contact pour les violations (d'ici là, les administrateurs les reçoivent)",
@@ -300,6 +351,31 @@ TERMS: dict[str, dict[Locale, str]] = {
             "amended, a new instruction replaces it",
         ),
         "withdrawn": ("ingetrokken", "retirée", "withdrawn"),
+        "commented": ("opmerkingen gemaakt", "commentée", "commented on"),
+        "access": ("inzage", "accès", "access"),
+        "rectification": ("rectificatie", "rectification", "rectification"),
+        "erasure": ("wissing", "effacement", "erasure"),
+        "restriction": ("beperking", "limitation", "restriction"),
+        "portability": ("overdraagbaarheid", "portabilité", "portability"),
+        "objection": ("bezwaar", "opposition", "objection"),
+        "automated_decision": (
+            "geautomatiseerd besluit",
+            "décision automatisée",
+            "automated decision",
+        ),
+        "answered": ("beantwoord", "répondue", "answered"),
+        "refused": ("geweigerd", "refusée", "refused"),
+        "dpia": ("gegevensbeschermingseffectbeoordeling", "analyse d'impact (AIPD)", "DPIA"),
+        "prior_consultation": (
+            "voorafgaande raadpleging van de toezichthouder",
+            "consultation préalable de l'autorité",
+            "prior consultation of the authority",
+        ),
+        "claim": (
+            "tussenkomst in een schadeclaim van een betrokkene",
+            "intervention dans une réclamation d'une personne concernée",
+            "intervention in a data subject's claim",
+        ),
         "processor": ("verwerker", "sous-traitant", "processor"),
         "controller, processor": (
             "verwerkingsverantwoordelijke en verwerker",

@@ -54,6 +54,10 @@ VERBS = frozenset(
         "denied",
         "announced",
         "registered",
+        "commented",
+        "forwarded",
+        "assisted",
+        "answered",
     }
 )
 

@@ -386,6 +386,16 @@ def draft_signed_and_active(
     platform: ConsolePlatform, lotte: Person, sofie: Person, controller_id: str, title: str
 ) -> str:
     """Lotte drafts with Sofie's organisation, both sign, Sofie activates: the agreement's path."""
+    agreement_url = draft_and_signed(platform, lotte, sofie, controller_id, title)
+    sofie.page.get_by_role("button", name="Activate the agreement").click()
+    expect(sofie.page.get_by_text("The agreement is active.")).to_be_visible()
+    return agreement_url
+
+
+def draft_and_signed(
+    platform: ConsolePlatform, lotte: Person, sofie: Person, controller_id: str, title: str
+) -> str:
+    """Lotte drafts with Sofie's organisation and both sign: signed, not yet active."""
     page = lotte.open("/agreements/new")
     page.get_by_label("Title").fill(title)
     page.get_by_label("The controller's organisation number").fill(controller_id)
@@ -399,8 +409,6 @@ def draft_signed_and_active(
     agreement_url = page.url.split("?")[0].removeprefix(platform.url())
     sign(lotte, agreement_url)
     sign(sofie, agreement_url)
-    sofie.page.get_by_role("button", name="Activate the agreement").click()
-    expect(sofie.page.get_by_text("The agreement is active.")).to_be_visible()
     return agreement_url
 
 

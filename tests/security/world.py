@@ -318,6 +318,31 @@ class World:
             f"{url}/subprocessor-notices", headers=victim.auth
         )
         objects["subprocessor-notices|notice_id"] = str(notices.json()["items"][0]["id"])
+        notice = await self._post(
+            "agreements",
+            f"{url}/privacy-notices",
+            {"text": "We plan your appointment", "manner": "On the booking form"},
+            partner,
+        )
+        objects["privacy-notices|notice_id"] = str(notice["id"])
+        forwarded = await self._post(
+            "agreements",
+            f"{url}/subject-requests",
+            {
+                "right": "access",
+                "received_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+                "summary": "A citizen asks for a copy of her appointments",
+            },
+            partner,
+        )
+        objects["subject-requests|request_id"] = str(forwarded["id"])
+        asked = await self._post(
+            "agreements",
+            f"{url}/assistance-requests",
+            {"kind": "dpia", "question": "Describe your hosting for our DPIA"},
+            victim,
+        )
+        objects["assistance-requests|request_id"] = str(asked["id"])
         breach = await self._post(
             "agreements",
             "/breaches",

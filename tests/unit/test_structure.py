@@ -42,6 +42,7 @@ PURE = (
     "services.agreements.commitments.tom_catalogue",
     "services.agreements.closure.archive",
     "services.agreements.closure.certificates",
+    "services.agreements.assistance.rules",
     "services.audit.domain",
     "services.audit.sentences",
     "services.notifier.domain",
@@ -157,8 +158,9 @@ AGREEMENTS_MAY_USE = {
     "subprocessors": AGGREGATE,
     "breaches": AGGREGATE,
     "commitments": AGGREGATE,
+    "assistance": AGGREGATE,
     "directory": {"domain"},
-    "closure": AGGREGATE | {"subprocessors", "breaches", "commitments"},
+    "closure": AGGREGATE | {"subprocessors", "breaches", "commitments", "assistance"},
 }
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
+from services.agreements.assistance import store as assistance_store
 from services.agreements.breaches import store as breach_store
 from services.agreements.commitments import store as records
 from services.agreements.commitments.store import (
@@ -69,6 +70,9 @@ async def everything(session: AsyncSession, agreement: Agreement) -> dict[str, R
     disclosures = await records.of_agreement(
         Disclosure, session=session, agreement_id=agreement.id, order=Disclosure.recorded_at
     )
+    subject_requests, assistance_requests = await assistance_store.everything_of(
+        session=session, agreement_id=agreement.id
+    )
     return {
         "agreement": _plain([agreement]),
         "versions": _plain(versions),
@@ -98,4 +102,9 @@ async def everything(session: AsyncSession, agreement: Agreement) -> dict[str, R
         "subprocessor_flow_downs": _plain(flow_downs),
         "breaches": _plain([b for b in breaches if b is not None]),
         "breach_notices": _plain(breach_notices),
+        "privacy_notices": _plain(
+            await store.all_privacy_notices(session=session, agreement_id=agreement.id)
+        ),
+        "subject_requests": _plain(subject_requests),
+        "assistance_requests": _plain(assistance_requests),
     }

@@ -31,6 +31,11 @@ SECTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "staff_with_access": (("DPA-8", "DPA-9"), ("staff",)),
     "breaches": (("TOM-O4",), ("breaches", "breach_notices")),
     "disclosures": (("DPA-4a",), ("disclosures",)),
+    "privacy_notice": (("DPA-10",), ("privacy_notices",)),
+    "assistance": (
+        ("DPA-15", "DPA-16", "DPA-19"),
+        ("subject_requests", "assistance_requests"),
+    ),
     "end_of_processing": (("DPA-13", "DPA-4b"), ()),
 }
 

@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from services.agreements import domain
 from services.agreements.access import find, record_read, require, tenant_of
+from services.agreements.assistance import store as assistance_store
 from services.agreements.closure import archive, holdings
 from services.agreements.closure.certificates import CertificateKey
 from services.agreements.closure.schemas import CertificatePublic, Closure
@@ -86,6 +87,21 @@ async def _destroy(session: AsyncSession, agreement: Agreement, kept: set[str]) 
             demand.authority = demand.legal_basis = demand.scope = DESTROYED
             demand.outcome_note = None
         destroyed["disclosures"] = len(demands)
+    # Data subjects' requests and the controller's requests may name people (DPA-15, DPA-19).
+    subject_requests, assistance_requests = await assistance_store.everything_of(
+        session=session, agreement_id=agreement.id
+    )
+    if "subject_requests" not in kept:
+        for request in subject_requests:
+            request.summary = DESTROYED
+            request.assistance = DESTROYED if request.assistance else None
+            request.outcome_note = None
+        destroyed["subject_requests"] = len(subject_requests)
+    if "assistance_requests" not in kept:
+        for asked in assistance_requests:
+            asked.question = DESTROYED
+            asked.answer = DESTROYED if asked.answer else None
+        destroyed["assistance_requests"] = len(assistance_requests)
     return destroyed
 
 

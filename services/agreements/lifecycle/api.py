@@ -6,13 +6,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from services.agreements.access import Admin, Reader
-from services.agreements.lifecycle import service, signing
+from services.agreements.lifecycle import privacy_notices, service, signing
 from services.agreements.lifecycle.schemas import (
     AgreementCreate,
     AgreementList,
     AgreementPublic,
     AmendmentCreate,
     DraftUpdate,
+    PrivacyNoticeAnswer,
+    PrivacyNoticeCreate,
+    PrivacyNoticeList,
+    PrivacyNoticePublic,
     SignatureCreate,
     Termination,
     VersionList,
@@ -144,7 +148,8 @@ async def sign(
 async def activate(
     agreement_id: uuid.UUID, principal: Admin, session: SessionDep, runtime: RuntimeDep
 ) -> AgreementPublic:
-    """Put an agreement both parties signed into effect."""
+    """Put an agreement both parties signed into effect: processing starts. Where the processor
+    submitted a privacy notice, the controller must have approved its newest version (DPA-10)."""
     return await service.change_status(
         session=session,
         outbox=runtime.outbox,
@@ -238,6 +243,77 @@ async def list_versions(
         principal=principal,
         agreement_id=agreement_id,
         register=register,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+@router.post(
+    "/{agreement_id}/privacy-notices",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PrivacyNoticePublic,
+    responses=NOT_FOUND | CONFLICT,
+)
+async def submit_privacy_notice(
+    agreement_id: uuid.UUID,
+    body: PrivacyNoticeCreate,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> PrivacyNoticePublic:
+    """As processor: submit the privacy notice for the data subjects you collect data from to
+    the controller, before processing starts (DPA-10); a new version after a comment."""
+    return await privacy_notices.submit(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        body=body,
+    )
+
+
+@router.post(
+    "/{agreement_id}/privacy-notices/{notice_id}/answer",
+    response_model=PrivacyNoticePublic,
+    responses=NOT_FOUND | CONFLICT,
+)
+async def answer_privacy_notice(
+    agreement_id: uuid.UUID,
+    notice_id: uuid.UUID,
+    body: PrivacyNoticeAnswer,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> PrivacyNoticePublic:
+    """As controller: approve the newest version of the privacy notice, or comment on it; the
+    agreement is activated (processing starts) only after approval (DPA-10)."""
+    return await privacy_notices.answer(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        notice_id=notice_id,
+        body=body,
+    )
+
+
+@router.get(
+    "/{agreement_id}/privacy-notices", response_model=PrivacyNoticeList, responses=NOT_FOUND
+)
+async def list_privacy_notices(
+    agreement_id: uuid.UUID,
+    principal: Reader,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Cursor = None,
+) -> PrivacyNoticeList:
+    """Every version of the privacy notice with the controller's answers, newest first."""
+    return await privacy_notices.history(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        agreement_id=agreement_id,
         limit=limit,
         cursor=cursor,
     )

@@ -6,7 +6,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.agreements.domain import AgreementStatus, Authorisation, Party, VersionStatus
+from services.agreements.domain import (
+    AgreementStatus,
+    Authorisation,
+    Party,
+    PrivacyNoticeReview,
+    VersionStatus,
+)
 from shared.pagination import NEXT_CURSOR_DESCRIPTION
 
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL refuses NUL in text: refuse it at the door, not with a 500
@@ -184,3 +190,52 @@ class VersionList(BaseModel):
 
 class Termination(_Body):
     reason: Name
+
+
+# -- the processor's privacy notice (DPA-10) ----------------------------------------------------
+
+NoticeText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000, pattern=NO_NUL)
+]
+
+
+class PrivacyNoticeCreate(_Body):
+    """The processor's notice to the data subjects it collects data from, submitted to the
+    controller beforehand (art. 10 of the contract: its content and the way it is given)."""
+
+    text: NoticeText = Field(description="What the data subjects are told (art. 13 GDPR).")
+    manner: Name = Field(
+        max_length=4000,
+        description="How and when they are told, e.g. on the booking form before it is sent.",
+    )
+
+
+class PrivacyNoticeAnswer(_Body):
+    """The controller's answer: approve it, or comment (the processor submits a new version)."""
+
+    review: PrivacyNoticeReview
+    comment: Text | None = Field(
+        default=None, description="What must change; required to comment, optional to approve."
+    )
+
+
+class PrivacyNoticePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    version: int
+    text: str
+    manner: str
+    submitted_by: str
+    submitted_at: datetime
+    review: PrivacyNoticeReview | None = Field(
+        description="null while it awaits the controller's answer."
+    )
+    comment: str | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+
+
+class PrivacyNoticeList(BaseModel):
+    items: list[PrivacyNoticePublic] = Field(description="Newest version first.")
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)

@@ -18,7 +18,7 @@ from services.agreements import domain
 from services.agreements.access import AgreementNotFound, caller_party, find, tenant_of
 from services.agreements.directory import store as directory
 from services.agreements.domain import AgreementStatus, Party, VersionStatus
-from services.agreements.lifecycle import store
+from services.agreements.lifecycle import privacy_notices, store
 from services.agreements.lifecycle.schemas import (
     AgreementCreate,
     AgreementList,
@@ -293,6 +293,8 @@ async def change_status(
     async with session.begin():
         agreement = await find(session, principal, agreement_id, lock=True)
         agreement.status = domain.step(agreement.status, action)
+        if action == "activate":  # processing starts: the privacy notice is approved (DPA-10)
+            await privacy_notices.check_approved(session, agreement)
         if agreement.status is AgreementStatus.active:
             agreement.activated_at = now
         if agreement.status is AgreementStatus.terminated:

@@ -102,6 +102,26 @@ class Signature(SQLModel, table=True):
     signer_role: str | None = Field(default=None, max_length=200)
 
 
+class PrivacyNotice(SQLModel, table=True):
+    """One version of the privacy notice the processor submits to the controller before it
+    collects data from the data subjects (art. 10 of the contract, DPA-10), and the answer."""
+
+    __tablename__ = "privacy_notice"
+    __table_args__ = (UniqueConstraint("agreement_id", "version"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    agreement_id: uuid.UUID = Field(foreign_key="agreement.id", index=True)
+    version: int
+    text: str = Field(sa_column=Column(Text, nullable=False))  # what the data subjects read
+    manner: str = Field(sa_column=Column(Text, nullable=False))  # how and when they read it
+    submitted_by: str = Field(max_length=200)
+    submitted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    review: str | None = Field(default=None, max_length=20)  # PrivacyNoticeReview
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reviewed_by: str | None = Field(default=None, max_length=200)
+    reviewed_at: datetime | None = _moment(nullable=True)
+
+
 def _party_of(organisation_id: uuid.UUID) -> ColumnElement[bool]:
     return or_(
         col(Agreement.organisation_id) == organisation_id,
@@ -330,3 +350,51 @@ async def signatures(*, session: AsyncSession, version_ids: list[uuid.UUID]) -> 
         .order_by(col(Signature.signed_at))
     )
     return list(result.all())
+
+
+async def newest_privacy_notice(
+    *, session: AsyncSession, agreement_id: uuid.UUID, for_update: bool = False
+) -> PrivacyNotice | None:
+    query = (
+        select(PrivacyNotice)
+        .where(col(PrivacyNotice.agreement_id) == agreement_id)
+        .order_by(col(PrivacyNotice.version).desc())
+        .limit(1)
+    )
+    if for_update:
+        query = query.with_for_update()
+    return (await session.scalars(query)).first()
+
+
+async def privacy_notice(
+    *, session: AsyncSession, agreement_id: uuid.UUID, notice_id: uuid.UUID
+) -> PrivacyNotice | None:
+    query = (
+        select(PrivacyNotice)
+        .where(col(PrivacyNotice.agreement_id) == agreement_id, col(PrivacyNotice.id) == notice_id)
+        .with_for_update()
+    )
+    return (await session.scalars(query)).first()
+
+
+async def privacy_notices(
+    *, session: AsyncSession, agreement_id: uuid.UUID, limit: int, before: int | None
+) -> list[PrivacyNotice]:
+    """The versions of an agreement's privacy notice, newest first, older than ``before``."""
+    query = select(PrivacyNotice).where(col(PrivacyNotice.agreement_id) == agreement_id)
+    if before is not None:
+        query = query.where(col(PrivacyNotice.version) < before)
+    query = query.order_by(col(PrivacyNotice.version).desc()).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def all_privacy_notices(
+    *, session: AsyncSession, agreement_id: uuid.UUID
+) -> list[PrivacyNotice]:
+    """Every version of an agreement's privacy notice, oldest first."""
+    query = (
+        select(PrivacyNotice)
+        .where(col(PrivacyNotice.agreement_id) == agreement_id)
+        .order_by(col(PrivacyNotice.version))
+    )
+    return list((await session.scalars(query)).all())

@@ -157,6 +157,39 @@ SUMMARIES: dict[str, str] = {
     "dpa.agreements.subprocessor_notice.withdrawn.v1": _(
         "The processor withdrew a change; it will not take effect for this agreement."
     ),
+    "dpa.agreements.privacy_notice.proposed.v1": _(
+        "The processor submitted its privacy notice to the controller for approval."
+    ),
+    "dpa.agreements.privacy_notice.approved.v1": _(
+        "The controller approved the processor's privacy notice."
+    ),
+    "dpa.agreements.privacy_notice.commented.v1": _(
+        "The controller commented on the processor's privacy notice; a new version follows."
+    ),
+    "dpa.agreements.subject_request.forwarded.v1": _(
+        "The processor forwarded a data subject's request to the controller, with deadlines."
+    ),
+    "dpa.agreements.subject_request.assisted.v1": _(
+        "The processor gave its assistance with a data subject's request."
+    ),
+    "dpa.agreements.subject_request.closed.v1": _(
+        "The controller closed a data subject's request."
+    ),
+    "dpa.agreements.subject_request.expired.v1": _(
+        "The processor's deadline to assist with a data subject's request passed."
+    ),
+    "dpa.agreements.dpia_assistance.requested.v1": _(
+        "The controller asked the processor's help with a DPIA or a prior consultation."
+    ),
+    "dpa.agreements.dpia_assistance.answered.v1": _(
+        "The processor answered a request for help with a DPIA or a prior consultation."
+    ),
+    "dpa.agreements.claim_intervention.requested.v1": _(
+        "The controller asked the processor to intervene in a data subject's claim."
+    ),
+    "dpa.agreements.claim_intervention.answered.v1": _(
+        "The processor answered whether it intervenes in a data subject's claim."
+    ),
     "dpa.agreements.instruction_concern.reported.v1": _(
         "The processor flagged an instruction as infringing the GDPR; it is on hold."
     ),

@@ -137,6 +137,74 @@ class InstructionConcernAnswered(_Payload):
     processor_id: UUID
 
 
+class PrivacyNoticeSubmitted(_Payload):
+    """The processor submitted a version of its privacy notice to the controller (DPA-10). The
+    text stays in the agreement's records, never in the event."""
+
+    agreement_id: UUID
+    notice_id: UUID
+    version: int
+    controller_id: UUID
+    processor_id: UUID
+
+
+class PrivacyNoticeReviewed(_Payload):
+    """The controller approved a version of the processor's privacy notice, or commented on it
+    (the processor then submits a new version). The comment stays in the records."""
+
+    agreement_id: UUID
+    notice_id: UUID
+    version: int
+    review: Literal["approved", "commented"]
+    controller_id: UUID
+    processor_id: UUID
+
+
+class SubjectRequestForwarded(_Payload):
+    """A data subject's request reached the processor and is forwarded to the controller, with
+    the processor's deadline to assist and the controller's month to answer (DPA-15). Who asked
+    and what stays in the agreement's records."""
+
+    agreement_id: UUID
+    request_id: UUID
+    number: int
+    right: str = Field(description="access, rectification, erasure, restriction, portability …")
+    received_at: datetime
+    due_at: datetime = Field(description="The processor's assistance is due by then.")
+    answer_by: datetime = Field(description="The controller answers the data subject by then.")
+    controller_id: UUID
+    processor_id: UUID
+
+
+class SubjectRequestStep(_Payload):
+    """The processor gave its assistance (``late`` if after ``due_at``), the controller closed
+    the request (``outcome``), or the deadline passed without assistance (DPA-15)."""
+
+    agreement_id: UUID
+    request_id: UUID
+    number: int
+    due_at: datetime
+    late: bool | None = None
+    outcome: Literal["answered", "refused", "withdrawn"] | None = None
+    controller_id: UUID
+    processor_id: UUID
+
+
+class AssistanceRequestStep(_Payload):
+    """The controller asked the processor's help (a DPIA or a prior consultation, DPA-16; an
+    intervention in a data subject's claim, DPA-19), or the processor answered (``intervenes``
+    for a claim). The question and the answer stay in the agreement's records."""
+
+    agreement_id: UUID
+    request_id: UUID
+    number: int
+    kind: Literal["dpia", "prior_consultation", "claim"]
+    due_on: date | None = None
+    intervenes: bool | None = None
+    controller_id: UUID
+    processor_id: UUID
+
+
 class SubprocessorChangeProposed(_Payload):
     change_id: UUID
     processor_id: UUID
@@ -431,6 +499,72 @@ KINDS = (
         InstructionConcernAnswered,
         ("DPA-14",),
         "The controller confirmed, amended or withdrew an instruction the processor flagged.",
+    ),
+    _kind(
+        "dpa.agreements.privacy_notice.proposed.v1",
+        PrivacyNoticeSubmitted,
+        ("DPA-10",),
+        "The processor submitted its privacy notice to the controller for approval.",
+    ),
+    _kind(
+        "dpa.agreements.privacy_notice.approved.v1",
+        PrivacyNoticeReviewed,
+        ("DPA-10",),
+        "The controller approved the processor's privacy notice.",
+    ),
+    _kind(
+        "dpa.agreements.privacy_notice.commented.v1",
+        PrivacyNoticeReviewed,
+        ("DPA-10",),
+        "The controller commented on the processor's privacy notice; a new version follows.",
+    ),
+    _kind(
+        "dpa.agreements.subject_request.forwarded.v1",
+        SubjectRequestForwarded,
+        ("DPA-15",),
+        "The processor forwarded a data subject's request to the controller, with deadlines.",
+    ),
+    _kind(
+        "dpa.agreements.subject_request.assisted.v1",
+        SubjectRequestStep,
+        ("DPA-15",),
+        "The processor gave its assistance with a data subject's request.",
+    ),
+    _kind(
+        "dpa.agreements.subject_request.closed.v1",
+        SubjectRequestStep,
+        ("DPA-15",),
+        "The controller closed a data subject's request.",
+    ),
+    _kind(
+        "dpa.agreements.subject_request.expired.v1",
+        SubjectRequestStep,
+        ("DPA-15",),
+        "The processor's deadline to assist with a data subject's request passed.",
+    ),
+    _kind(
+        "dpa.agreements.dpia_assistance.requested.v1",
+        AssistanceRequestStep,
+        ("DPA-16",),
+        "The controller asked the processor's help with a DPIA or a prior consultation.",
+    ),
+    _kind(
+        "dpa.agreements.dpia_assistance.answered.v1",
+        AssistanceRequestStep,
+        ("DPA-16",),
+        "The processor answered a request for help with a DPIA or a prior consultation.",
+    ),
+    _kind(
+        "dpa.agreements.claim_intervention.requested.v1",
+        AssistanceRequestStep,
+        ("DPA-19",),
+        "The controller asked the processor to intervene in a data subject's claim.",
+    ),
+    _kind(
+        "dpa.agreements.claim_intervention.answered.v1",
+        AssistanceRequestStep,
+        ("DPA-19",),
+        "The processor answered whether it intervenes in a data subject's claim.",
     ),
     _kind(
         "dpa.agreements.subprocessor_change.proposed.v1",

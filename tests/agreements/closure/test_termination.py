@@ -76,7 +76,13 @@ async def test_return_gives_a_complete_archive_then_destroys_and_certifies__DPA_
     certificate = closed.json()
     statement = certificate["statement"]
     assert statement["returned_archive_sha256"] == exported.headers["x-archive-sha256"]
-    assert statement["destroyed"] == {"staff": 1, "instructions": 1, "disclosures": 0}
+    assert statement["destroyed"] == {
+        "staff": 1,
+        "instructions": 1,
+        "disclosures": 0,
+        "subject_requests": 0,
+        "assistance_requests": 0,
+    }
     assert statement["legal_holds"] == [{"what": "invoices", "why": "tax law"}]
     keys = (await parties.client.get("/certificate-keys")).json()["keys"]
     assert verify(statement, certificate["signature"], keys[0])

@@ -1,0 +1,127 @@
+"""Notices of what the parties owe each other beside instructions: the processor's privacy
+notice reaches the controller and the controller's answer the processor (DPA-10); a data subject's
+request forwarded reaches the controller, a late assistance both parties (DPA-15); a request to
+intervene in a claim reaches the processor and its answer the controller (DPA-19)."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from shared.events.contracts.agreements import (
+    AssistanceRequestStep,
+    PrivacyNoticeReviewed,
+    PrivacyNoticeSubmitted,
+    SubjectRequestForwarded,
+    SubjectRequestStep,
+)
+from tests.notifier.conftest import Notifier, event
+from tests.notifier.test_subprocessor_alerts import _mail_count
+from tests.support.platform import eventually
+
+
+async def test_dpa_10_a_privacy_notice_reaches_the_controller_and_its_answer_the_processor(
+    notifier: Notifier,
+) -> None:
+    controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    await notifier.contact(controller, ["agreement"], email="dpo@gemeente.example")
+    await notifier.contact(
+        processor, ["agreement"], email="privacy@leverancier.example", locale="fr"
+    )
+    agreement, notice = uuid.uuid4(), uuid.uuid4()
+    parties = {"controller_id": uuid.UUID(controller), "processor_id": uuid.UUID(processor)}
+    submitted = PrivacyNoticeSubmitted(
+        agreement_id=agreement, notice_id=notice, version=2, **parties
+    )
+    await notifier.publish(
+        event("dpa.agreements.privacy_notice.proposed.v1", controller, submitted)
+    )
+    await eventually(lambda: _mail_count(notifier, "dpo@gemeente.example", 1))
+    [asked] = notifier.mail_to("dpo@gemeente.example")
+    assert str(asked["Subject"]) == "Privacyverklaring van de verwerker, versie 2: ter goedkeuring"
+    text = asked.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"/agreements/{agreement}/privacy-notice" in text
+    assert notifier.mail_to("privacy@leverancier.example") == []
+
+    commented = PrivacyNoticeReviewed(
+        agreement_id=agreement, notice_id=notice, version=2, review="commented", **parties
+    )
+    await notifier.publish(
+        event("dpa.agreements.privacy_notice.commented.v1", controller, commented)
+    )
+    await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 1))
+    await eventually(lambda: _mail_count(notifier, "dpo@gemeente.example", 2))
+    [answer] = notifier.mail_to("privacy@leverancier.example")
+    assert str(answer["Subject"]) == (
+        "Déclaration de confidentialité du sous-traitant, version 2 : commentée"
+    )
+
+
+async def test_dpa_15_a_forwarded_request_reaches_the_controller_and_a_late_one_both_parties(
+    notifier: Notifier,
+) -> None:
+    controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    await notifier.contact(controller, ["agreement"], email="dpo@gemeente.example", locale="en")
+    await notifier.contact(processor, ["agreement"], email="privacy@leverancier.example")
+    agreement, request = uuid.uuid4(), uuid.uuid4()
+    parties = {"controller_id": uuid.UUID(controller), "processor_id": uuid.UUID(processor)}
+    moment = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    forwarded = SubjectRequestForwarded(
+        agreement_id=agreement,
+        request_id=request,
+        number=1,
+        right="erasure",
+        received_at=moment,
+        due_at=moment + timedelta(days=7),
+        answer_by=moment + timedelta(days=31),
+        **parties,
+    )
+    await notifier.publish(
+        event("dpa.agreements.subject_request.forwarded.v1", controller, forwarded)
+    )
+    await eventually(lambda: _mail_count(notifier, "dpo@gemeente.example", 1))
+    await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 1))
+    [told] = notifier.mail_to("dpo@gemeente.example")
+    assert " ".join(str(told["Subject"]).split()) == (
+        "A data subject's request (erasure) forwarded: answer by 2027-01-07 09:00 UTC"
+    )
+    text = told.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"/agreements/{agreement}/subject-requests" in text
+
+    late = SubjectRequestStep(
+        agreement_id=agreement, request_id=request, number=1, due_at=moment, **parties
+    )
+    await notifier.publish(event("dpa.agreements.subject_request.expired.v1", controller, late))
+    await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 2))
+    await eventually(lambda: _mail_count(notifier, "dpo@gemeente.example", 2))
+    reminder = notifier.mail_to("privacy@leverancier.example")[1]
+    assert str(reminder["Subject"]).startswith("Hulp bij verzoek 1 van een betrokkene te laat")
+
+
+async def test_dpa_19_a_request_to_intervene_reaches_the_processor_and_its_answer_the_controller(
+    notifier: Notifier,
+) -> None:
+    controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    await notifier.contact(controller, ["agreement"], email="dpo@gemeente.example")
+    await notifier.contact(
+        processor, ["agreement"], email="privacy@leverancier.example", locale="en"
+    )
+    parties = {"controller_id": uuid.UUID(controller), "processor_id": uuid.UUID(processor)}
+    step = AssistanceRequestStep(
+        agreement_id=uuid.uuid4(), request_id=uuid.uuid4(), number=4, kind="claim", **parties
+    )
+    await notifier.publish(
+        event("dpa.agreements.claim_intervention.requested.v1", controller, step)
+    )
+    await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 1))
+    [asked] = notifier.mail_to("privacy@leverancier.example")
+    assert " ".join(str(asked["Subject"]).split()) == (
+        "The controller asks for your help (intervention in a data subject's claim), request 4"
+    )
+    answered = step.model_copy(update={"intervenes": True})
+    await notifier.publish(
+        event("dpa.agreements.claim_intervention.answered.v1", controller, answered)
+    )
+    await eventually(lambda: _mail_count(notifier, "dpo@gemeente.example", 2))
+    answer = notifier.mail_to("dpo@gemeente.example")[1]
+    assert " ".join(str(answer["Subject"]).split()) == (
+        "De verwerker beantwoordde verzoek 4 (tussenkomst in een schadeclaim van een betrokkene)"
+    )
