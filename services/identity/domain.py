@@ -300,6 +300,32 @@ def check_passkey_name(name: str) -> str:
     return cleaned
 
 
+# -- Sessions (ASVS 7.3) -----------------------------------------------------------------------
+# A session ends at its absolute lifetime (a deployment setting) or after going unused for the
+# organisation's idle timeout, whichever comes first. Activity is measured at each refresh: an
+# access token lives a few minutes, so a client in use refreshes at least that often.
+DEFAULT_IDLE_MINUTES = 30
+IDLE_MINUTES_MIN = 5
+IDLE_MINUTES_MAX = 24 * 60
+
+
+def check_idle_minutes(minutes: int, *, session_hours: int) -> None:
+    if not IDLE_MINUTES_MIN <= minutes <= IDLE_MINUTES_MAX:
+        raise IdentityRuleBroken(
+            f"session_idle_minutes must be between {IDLE_MINUTES_MIN} and {IDLE_MINUTES_MAX}"
+        )
+    if minutes > session_hours * 60:
+        raise IdentityRuleBroken(
+            f"session_idle_minutes must not exceed the session lifetime ({session_hours * 60} "
+            "minutes): an idle timeout longer than the session never applies"
+        )
+
+
+def went_idle(*, last_active: datetime, now: datetime, idle_minutes: int) -> bool:
+    """Whether a session last used at ``last_active`` has been idle too long by ``now``."""
+    return now - last_active > timedelta(minutes=idle_minutes)
+
+
 # A change that hands the account over (a second factor changed or removed, new recovery codes,
 # a new password) needs an authentication this recent: the session's sign-in or a step-up.
 STEP_UP_MINUTES = 5

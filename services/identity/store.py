@@ -267,13 +267,6 @@ async def admit_login(
     )
 
 
-async def organisation_active(*, session: AsyncSession, organisation_id: uuid.UUID) -> bool:
-    status = await session.scalar(
-        select(col(Organisation.status)).where(col(Organisation.id) == organisation_id)
-    )
-    return status == OrganisationStatus.active
-
-
 async def user_with_organisation(
     *, session: AsyncSession, email: str
 ) -> tuple[UserAccount, Organisation] | tuple[None, None]:

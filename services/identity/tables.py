@@ -7,7 +7,13 @@ from datetime import datetime
 from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from services.identity.domain import GrantStatus, MfaRequirement, OrganisationStatus, UserStatus
+from services.identity.domain import (
+    DEFAULT_IDLE_MINUTES,
+    GrantStatus,
+    MfaRequirement,
+    OrganisationStatus,
+    UserStatus,
+)
 
 
 def _when(nullable: bool = True) -> Column:  # type: ignore[type-arg]
@@ -32,6 +38,8 @@ class Organisation(SQLModel, table=True):
     # Passkeys (TOM-T2b): an admin's second factor must be one; a passkey may replace the password.
     phishing_resistant_admins: bool = False
     passwordless: bool = False
+    # A session unused this long ends, within its absolute lifetime (ASVS 7.3.1).
+    session_idle_minutes: int = DEFAULT_IDLE_MINUTES
 
 
 # Where an address holds an account: at most one that is not a pending invitation (login and reset
