@@ -5,6 +5,7 @@ organisation sets (TOM-T2c), the lockout schedule (TOM-T5) and the bounds of sup
 grants (TOM-O3).
 """
 
+import hashlib
 import ipaddress
 import unicodedata
 from collections.abc import Iterable
@@ -319,6 +320,13 @@ def check_idle_minutes(minutes: int, *, session_hours: int) -> None:
             f"session_idle_minutes must not exceed the session lifetime ({session_hours * 60} "
             "minutes): an idle timeout longer than the session never applies"
         )
+
+
+def device_digest(*, user_id: str, agent: str | None, address: str | None) -> str:
+    """What tells one of a user's devices from another: the browser (its User-Agent) and the
+    network it signs in from (an IPv6 client's /64), as a digest: neither is kept."""
+    network = throttle_key(address) if address else ""
+    return hashlib.sha256(f"{user_id}\n{agent or ''}\n{network}".encode()).hexdigest()
 
 
 def went_idle(*, last_active: datetime, now: datetime, idle_minutes: int) -> bool:

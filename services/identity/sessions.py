@@ -19,7 +19,7 @@ from sqlmodel import col
 
 from services.identity import onetime, store
 from services.identity.authority import Authority
-from services.identity.domain import OrganisationStatus, UserStatus, went_idle
+from services.identity.domain import OrganisationStatus, UserStatus, device_digest, went_idle
 from services.identity.tables import LoginSession, Organisation, RefreshToken, UserAccount
 from services.identity.views import actor_of
 from shared.events import Actor
@@ -30,6 +30,7 @@ from shared.events.contracts.identity import (
     SessionsListed,
 )
 from shared.moments import as_utc
+from shared.request import client_address, client_agent
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,14 @@ async def start_session(
     # The account's update first: the session, refresh token and event are then written by one
     # flush at commit, not flushed early by the UPDATE (autoflush).
     await store.clear_failures(session=session, user_id=user.id)
+    new_device = await store.remember_device(
+        session=session,
+        user=user,
+        digest=device_digest(
+            user_id=str(user.id), agent=client_agent.get(), address=client_address.get()
+        ),
+        now=now,
+    )
     login = LoginSession(
         user_id=user.id,
         organisation_id=user.organisation_id,
@@ -110,7 +119,9 @@ async def start_session(
         tenant=str(user.organisation_id),
         actor=actor,
         subject=str(user.id),
-        data=LoginSucceeded(user_id=user.id, session_id=login.id, methods=methods),
+        data=LoginSucceeded(
+            user_id=user.id, session_id=login.id, methods=methods, new_device=new_device
+        ),
     )
     return Tokens(
         access_token=access_token(authority, user, login, kind=kind),

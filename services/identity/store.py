@@ -26,6 +26,7 @@ from services.identity.domain import (
 )
 from services.identity.tables import (
     ClientFailure,
+    KnownDevice,
     LoginSession,
     OneTimeLink,
     Organisation,
@@ -325,6 +326,37 @@ async def _count_for_client(session: AsyncSession, *, key: str, window: int, dia
         ).returning(col(ClientFailure.failures))
     )
     return int(counted or 0)
+
+
+async def remember_device(
+    *, session: AsyncSession, user: UserAccount, digest: str, now: datetime
+) -> bool:
+    """Record that ``user`` signed in from the device ``digest``; True if it is new to an account
+    that has signed in from another before (the first device is no news)."""
+    known = set(
+        (
+            await session.scalars(
+                select(col(KnownDevice.digest)).where(col(KnownDevice.user_id) == user.id)
+            )
+        ).all()
+    )
+    if digest in known:
+        await session.execute(
+            update(KnownDevice)
+            .where(col(KnownDevice.user_id) == user.id, col(KnownDevice.digest) == digest)
+            .values(last_seen_at=now)
+        )
+        return False
+    session.add(
+        KnownDevice(
+            user_id=user.id,
+            organisation_id=user.organisation_id,
+            digest=digest,
+            first_seen_at=now,
+            last_seen_at=now,
+        )
+    )
+    return bool(known)
 
 
 async def links_since(

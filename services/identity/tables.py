@@ -149,6 +149,21 @@ class LoginSession(SQLModel, table=True):
     revoked_reason: str | None = Field(default=None, max_length=40)
 
 
+class KnownDevice(SQLModel, table=True):
+    """A browser and network a user signed in from (a digest: neither is stored), so that a
+    sign-in from a new one is told to them (issue 13.2)."""
+
+    __tablename__ = "known_device"
+    __table_args__ = (UniqueConstraint("user_id", "digest"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(index=True, foreign_key="user_account.id")
+    organisation_id: uuid.UUID
+    digest: str = Field(max_length=64)
+    first_seen_at: datetime = Field(sa_column=_when(False))
+    last_seen_at: datetime = Field(sa_column=_when(False))
+
+
 class RefreshToken(SQLModel, table=True):
     """Every refresh token a session ever had: a used one presented again is a theft signal."""
 
@@ -265,6 +280,7 @@ TABLES = tuple(
         Challenge,
         LoginSession,
         RefreshToken,
+        KnownDevice,
         ClientFailure,
         Grant,
         MaintenanceNotice,

@@ -8,14 +8,14 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from services.identity.keys import rotate_signer
 from services.identity.main import record_signing_key
-from services.identity.tables import RefreshToken
+from services.identity.tables import KnownDevice, RefreshToken
 from shared.auth import TokenVerifier
-from tests.identity.conftest import EVERYWHERE, PASSWORD, Identity, events_of
+from tests.identity.conftest import EVERYWHERE, PASSWORD, Identity, assert_no_secret, events_of
 from tests.support.platform import AUDIENCE, ISSUER, eventually
 
 
@@ -274,3 +274,33 @@ async def test_an_organisation_sets_its_idle_timeout_within_the_session_lifetime
     assert (await _refresh(identity, admin.refresh_token)).status_code == 401
     [updated] = await events_of(identity.platform, "dpa.identity.policy.updated.v1")
     assert updated.data["changed"] == ["session_idle_minutes"]
+
+
+async def _sign_in(identity: Identity, email: str, *, agent: str, address: str) -> None:
+    transport = httpx.ASGITransport(app=identity.platform.apps["identity"], client=(address, 5))
+    async with httpx.AsyncClient(transport=transport, base_url="http://identity") as client:
+        answer = await client.post(
+            "/login", json={"email": email, "password": PASSWORD}, headers={"user-agent": agent}
+        )
+    assert answer.status_code == 200 and "access_token" in answer.json(), answer.text
+
+
+async def test_a_sign_in_from_a_new_browser_or_network_is_marked_for_its_owner__TOM_T2b(
+    identity: Identity,
+) -> None:
+    """Issue 13.2: a sign-in from a new device is told to the user (the notifier mails it);
+    identity tells one by the browser and the network, and keeps neither, only a digest."""
+    admin = await identity.admin()  # the account's first device is no news
+    firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+    await _sign_in(identity, admin.email, agent=firefox, address="192.0.2.10")
+    await _sign_in(identity, admin.email, agent=firefox, address="192.0.2.10")  # known now
+    await _sign_in(identity, admin.email, agent=firefox, address="2001:db8:5:6::1")
+    await _sign_in(identity, admin.email, agent=firefox, address="2001:db8:5:6::99")  # its /64
+    entries = await events_of(
+        identity.platform, "dpa.identity.login.succeeded.v1", count=5, subject=admin.user_id
+    )
+    assert [entry.data["new_device"] for entry in entries] == [False, True, False, True, False]
+    async with identity.platform.runtime("identity").sessions() as session:
+        digests = (await session.scalars(select(col(KnownDevice.digest)))).all()
+    assert len(digests) == 3
+    assert_no_secret(await identity.platform.audit_entries(), "Firefox", "192.0.2.10")

@@ -21,6 +21,7 @@ from shared.events.contracts.identity import (
     AccountLocked,
     GrantDecided,
     GrantRequested,
+    LoginSucceeded,
     PasskeyChanged,
     PasskeyRegistered,
     PasswordChanged,
@@ -211,6 +212,18 @@ async def test_a_bounced_address_is_recorded_and_not_retried__TOM_O4(
     assert failed.data["bounced"] is True and failed.data.get("next_attempt_at") is None
 
 
+async def _owner_reads_mail_at(
+    notifier: Notifier, organisation: str, user: str, address: str
+) -> None:
+    """The user's own notices go to ``address``, in English."""
+    response = await notifier.client.put(
+        "/notifier/preferences",
+        json={"email": address, "locale": "en"},
+        headers=notifier.auth(organisation, user),
+    )
+    assert response.status_code == 200, response.text
+
+
 async def _first_recipient(notifier: Notifier) -> str:
     return str(notifier.sink.messages[0]["To"]) if notifier.sink.messages else ""
 
@@ -309,12 +322,7 @@ async def test_a_passkey_registered_or_removed_is_told_to_its_owner_alone__TOM_T
     organisation = str(uuid.uuid4())
     user = str(uuid.uuid4())
     await notifier.contact(organisation, ["security"], email="admins@gemeente.example")
-    response = await notifier.client.put(
-        "/notifier/preferences",
-        json={"email": "an@gemeente.example", "locale": "en"},
-        headers=notifier.auth(organisation, user),
-    )
-    assert response.status_code == 200, response.text
+    await _owner_reads_mail_at(notifier, organisation, user, "an@gemeente.example")
     for verb, payload in (
         ("registered", PasskeyRegistered),
         ("removed", PasskeyChanged),
@@ -350,12 +358,7 @@ async def test_a_changed_or_reset_password_is_told_to_its_owner_alone__TOM_T2c_T
     organisation = str(uuid.uuid4())
     user = str(uuid.uuid4())
     await notifier.contact(organisation, ["security"], email="admins@gemeente.example")
-    response = await notifier.client.put(
-        "/notifier/preferences",
-        json={"email": "bo@gemeente.example", "locale": "en"},
-        headers=notifier.auth(organisation, user),
-    )
-    assert response.status_code == 200, response.text
+    await _owner_reads_mail_at(notifier, organisation, user, "bo@gemeente.example")
     changed = PasswordChanged(user_id=uuid.UUID(user), other_sessions_revoked=2)
     reset = PasswordReset(user_id=uuid.UUID(user), sessions_revoked=3)
     for kind, payload in (("updated", changed), ("reset", reset)):
@@ -380,12 +383,7 @@ async def test_renewed_recovery_codes_are_told_to_their_owner_but_a_first_set_is
 ) -> None:
     organisation = str(uuid.uuid4())
     user = str(uuid.uuid4())
-    response = await notifier.client.put(
-        "/notifier/preferences",
-        json={"email": "cas@gemeente.example", "locale": "en"},
-        headers=notifier.auth(organisation, user),
-    )
-    assert response.status_code == 200, response.text
+    await _owner_reads_mail_at(notifier, organisation, user, "cas@gemeente.example")
     for renewed in (False, True):
         codes = RecoveryCodesIssued(user_id=uuid.UUID(user), count=10, renewed=renewed)
         await notifier.publish(
@@ -400,3 +398,35 @@ async def test_renewed_recovery_codes_are_told_to_their_owner_but_a_first_set_is
     assert "recovery_codes_renewed" in text
     [item] = await notifier.inbox(user_id=user)  # one notice: the first set made none
     assert item.notice == "mfa_changed"
+
+
+async def test_a_sign_in_from_a_new_device_is_told_to_its_owner_alone__TOM_T2b(
+    notifier: Notifier,
+) -> None:
+    """Issue 13.2: whoever signs in with someone's password and second factor from elsewhere is
+    found out by the owner's next mail; an ordinary sign-in sends nothing."""
+    organisation = str(uuid.uuid4())
+    user = str(uuid.uuid4())
+    await notifier.contact(organisation, ["security"], email="admins@gemeente.example")
+    await _owner_reads_mail_at(notifier, organisation, user, "bo@gemeente.example")
+    for new_device in (False, True):
+        signed_in = LoginSucceeded(
+            user_id=uuid.UUID(user),
+            session_id=uuid.uuid4(),
+            methods=["pwd", "otp"],
+            new_device=new_device,
+        )
+        await notifier.publish(
+            event(
+                "dpa.identity.login.succeeded.v1", organisation, signed_in, source="/dpa/identity"
+            )
+        )
+    await eventually(
+        lambda: notifier.platform.receipts(event_type="dpa.identity.login.succeeded.v1")
+    )
+    await eventually(lambda: _mail_count(notifier, "bo@gemeente.example", 1))
+    [mail] = notifier.mail_to("bo@gemeente.example")
+    assert str(mail["Subject"]) == "New sign-in to your account from another device or network"
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "signed in with: pwd, otp" in text
+    assert notifier.mail_to("admins@gemeente.example") == []
