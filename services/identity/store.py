@@ -312,7 +312,7 @@ async def count_reset_request(
     *, session: AsyncSession, address: str, window: int, dialect: str
 ) -> int:
     """Count one self-service reset request from ``address``; the window's count with it."""
-    key = RESET_KEY + throttle_key(address)
+    key = (RESET_KEY + throttle_key(address))[:64]  # the column's length, whatever the address
     return await _count_for_client(session, key=key, window=window, dialect=dialect)
 
 
