@@ -34,6 +34,9 @@ $(STAMP): requirements-dev.lock pyproject.toml verifier/pyproject.toml
 
 run: $(STAMP) ## Start NATS, the console and the four services on SQLite, with demo data (Ctrl-C stops all)
 	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONUNBUFFERED=1 PACTUM_DEMO_DATA="$${PACTUM_DEMO_DATA:-true}" \
+		PACTUM_ENVIRONMENT="$${PACTUM_ENVIRONMENT:-development}" \
+		PACTUM_IDENTITY_RESET_ACCOUNT_LIMIT="$${PACTUM_IDENTITY_RESET_ACCOUNT_LIMIT:-20}" \
+		PACTUM_IDENTITY_RESET_ADDRESS_LIMIT="$${PACTUM_IDENTITY_RESET_ADDRESS_LIMIT:-100}" \
 		PACTUM_LOG_FORMAT="$${PACTUM_LOG_FORMAT:-console}" \
 		$(BIN)/honcho -f deploy/Procfile -d . start
 

@@ -35,19 +35,22 @@ DOCS = Path("docs")
 
 
 def build_app(service: str) -> FastAPI:
-    # The engine is created (never connected) while building the app: keep it off the disk,
-    # and leave the environment as it was (tests build apps beside others in one process).
-    variable = f"{PLATFORM_PREFIX}{service.upper()}_DATABASE_URL"
-    before = os.environ.get(variable)
-    os.environ[variable] = "sqlite+aiosqlite://"
+    # The engine is created (never connected) while building the app: keep it off the disk. The
+    # documented API is production's (no development-only routes), whatever the shell says. Leave
+    # the environment as it was (tests build apps beside others in one process).
+    prefix = f"{PLATFORM_PREFIX}{service.upper()}_"
+    pinned = {f"{prefix}DATABASE_URL": "sqlite+aiosqlite://", f"{prefix}ENVIRONMENT": "production"}
+    before = {variable: os.environ.get(variable) for variable in pinned}
+    os.environ.update(pinned)
     try:
         module = importlib.import_module(f"services.{service}.main")
         app: FastAPI = module.create_app()
     finally:
-        if before is None:
-            del os.environ[variable]
-        else:
-            os.environ[variable] = before
+        for variable, value in before.items():
+            if value is None:
+                del os.environ[variable]
+            else:
+                os.environ[variable] = value
     return app
 
 

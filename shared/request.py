@@ -5,3 +5,6 @@ from contextvars import ContextVar
 # The client's address as the server saw it (behind the reverse proxy: the proxy's, unless
 # uvicorn is told to trust its forwarded headers). Personal data: audit stores it encrypted.
 client_address: ContextVar[str | None] = ContextVar("client_address", default=None)
+# The client's User-Agent header (identity tells a sign-in from a new device by it and the
+# address's network); never put in an event or a log line.
+client_agent: ContextVar[str | None] = ContextVar("client_agent", default=None)

@@ -41,7 +41,7 @@ from shared.metrics import CONTENT_TYPE, Reading, ServiceMetrics
 from shared.migrations import SHARED_TABLES, prepare
 from shared.operations import StatusSection
 from shared.outbox import Outbox, OutboxRelay, backlog
-from shared.request import client_address
+from shared.request import client_address, client_agent
 from shared.revocation import RevocationList, listen
 from shared.settings import ServiceSettings
 from shared.specification import declare_emitted_events
@@ -380,6 +380,15 @@ async def readyz(runtime: RuntimeDep) -> Response:
 OPERATIONAL_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # not logged, not measured
 
 
+def _user_agent(scope: Scope) -> str | None:
+    """The request's User-Agent header, cut to 300 characters."""
+    for name, value in scope.get("headers") or ():
+        if name == b"user-agent":
+            agent: str = value.decode("latin-1")
+            return agent[:300]
+    return None
+
+
 class RequestContext:
     """Binds the request's log context, logs one line per request, sets defensive headers, and
     records the request under the HTTP semantic conventions: its duration by route template (never
@@ -398,6 +407,7 @@ class RequestContext:
         request_id = str(uuid.uuid4())
         structlog.contextvars.bind_contextvars(service=self.service, request_id=request_id)
         client_address.set((scope.get("client") or (None, 0))[0])
+        client_agent.set(_user_agent(scope))
         path = scope.get("path", "")
         measured = path not in OPERATIONAL_PATHS
         scheme = scope.get("scheme", "http")

@@ -54,7 +54,10 @@ class ServiceSettings(BaseSettings):
     service: ClassVar[str] = "service"
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
-    environment: Literal["development", "test", "production"] = "development"
+    # A service that is not told otherwise runs as in production: development-only routes and
+    # exemptions (the mail sink's listing, loopback webhooks) exist only where configured so.
+    # `make run` sets development; the tests set test (or development where they rely on it).
+    environment: Literal["development", "test", "production"] = "production"
     var_dir: Path = Path("var")
     host: str = "127.0.0.1"
     port: int = Field(default=0, ge=0, le=65535)

@@ -17,6 +17,7 @@ import structlog
 from opentelemetry import propagate
 
 from services.console.settings import ConsoleSettings
+from shared.request import client_agent
 
 log = structlog.get_logger("pactum.console")
 
@@ -118,6 +119,9 @@ class Apis:
             headers["authorization"] = f"Bearer {token}"
         if client_address:
             headers["x-forwarded-for"] = client_address
+            # The person's browser with it: identity tells a new device by both.
+            if agent := client_agent.get():
+                headers["user-agent"] = agent
         if idempotency_key:
             headers["idempotency-key"] = idempotency_key
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}

@@ -5,6 +5,7 @@ organisation sets (TOM-T2c), the lockout schedule (TOM-T5) and the bounds of sup
 grants (TOM-O3).
 """
 
+import hashlib
 import ipaddress
 import unicodedata
 from collections.abc import Iterable
@@ -298,6 +299,39 @@ def check_passkey_name(name: str) -> str:
     if not 1 <= len(cleaned) <= PASSKEY_NAME_MAX:
         raise IdentityRuleBroken(f"a passkey's name has 1 to {PASSKEY_NAME_MAX} characters")
     return cleaned
+
+
+# -- Sessions (ASVS 7.3) -----------------------------------------------------------------------
+# A session ends at its absolute lifetime (a deployment setting) or after going unused for the
+# organisation's idle timeout, whichever comes first. Activity is measured at each refresh: an
+# access token lives a few minutes, so a client in use refreshes at least that often.
+DEFAULT_IDLE_MINUTES = 30
+IDLE_MINUTES_MIN = 5
+IDLE_MINUTES_MAX = 24 * 60
+
+
+def check_idle_minutes(minutes: int, *, session_hours: int) -> None:
+    if not IDLE_MINUTES_MIN <= minutes <= IDLE_MINUTES_MAX:
+        raise IdentityRuleBroken(
+            f"session_idle_minutes must be between {IDLE_MINUTES_MIN} and {IDLE_MINUTES_MAX}"
+        )
+    if minutes > session_hours * 60:
+        raise IdentityRuleBroken(
+            f"session_idle_minutes must not exceed the session lifetime ({session_hours * 60} "
+            "minutes): an idle timeout longer than the session never applies"
+        )
+
+
+def device_digest(*, user_id: str, agent: str | None, address: str | None) -> str:
+    """What tells one of a user's devices from another: the browser (its User-Agent) and the
+    network it signs in from (an IPv6 client's /64), as a digest: neither is kept."""
+    network = throttle_key(address) if address else ""
+    return hashlib.sha256(f"{user_id}\n{agent or ''}\n{network}".encode()).hexdigest()
+
+
+def went_idle(*, last_active: datetime, now: datetime, idle_minutes: int) -> bool:
+    """Whether a session last used at ``last_active`` has been idle too long by ``now``."""
+    return now - last_active > timedelta(minutes=idle_minutes)
 
 
 # A change that hands the account over (a second factor changed or removed, new recovery codes,

@@ -27,6 +27,7 @@ from services.identity.domain import (
     OrganisationKind,
     OrganisationStatus,
     PasswordPolicy,
+    check_idle_minutes,
     check_mfa_choice,
     required_mfa,
 )
@@ -58,6 +59,7 @@ POLICY_FIELDS = (
     "permanent_after",
     "phishing_resistant_admins",
     "passwordless",
+    "session_idle_minutes",
 )
 
 
@@ -411,6 +413,10 @@ async def update_policy(
             mfa=MfaRequirement(str(merged["mfa"])),
         )
         check_mfa_choice(organisation.kind, MfaRequirement(str(merged["mfa"])))
+        check_idle_minutes(
+            int(merged["session_idle_minutes"]),  # type: ignore[call-overload]
+            session_hours=authority.settings.session_hours,
+        )
         LockoutPolicy(
             threshold=int(merged["lock_threshold"]),  # type: ignore[call-overload]
             lock_minutes=tuple(int(m) for m in str(merged["lock_minutes"]).split(",")),

@@ -6,7 +6,14 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.identity.domain import MAX_LENGTH, GrantStatus, MfaRequirement, UserStatus
+from services.identity.domain import (
+    IDLE_MINUTES_MAX,
+    IDLE_MINUTES_MIN,
+    MAX_LENGTH,
+    GrantStatus,
+    MfaRequirement,
+    UserStatus,
+)
 from shared.input_rules import EmailAddress, Line
 from shared.pagination import NEXT_CURSOR_DESCRIPTION
 
@@ -220,6 +227,9 @@ class PolicyPublic(BaseModel):
         description="An admin's second factor must be a passkey (a code can be phished)."
     )
     passwordless: bool = Field(description="A passkey may sign in without the password.")
+    session_idle_minutes: int = Field(
+        description="A session unused this long ends (within its absolute lifetime)."
+    )
 
 
 class PolicyUpdate(_In):
@@ -231,6 +241,7 @@ class PolicyUpdate(_In):
     permanent_after: int | None = Field(default=None, ge=1, le=50)  # null: never permanent
     phishing_resistant_admins: bool | None = None
     passwordless: bool | None = None
+    session_idle_minutes: int | None = Field(default=None, ge=IDLE_MINUTES_MIN, le=IDLE_MINUTES_MAX)
 
     @model_validator(mode="after")
     def _only_permanent_after_may_be_null(self) -> "PolicyUpdate":

@@ -1,5 +1,9 @@
 """Sessions: short-lived access tokens, rotating refresh tokens with reuse detection, revocation.
 
+A session ends at its absolute lifetime or once it has gone unused longer than its organisation's
+idle timeout: the refresh token presented was issued at the session's last refresh (or its
+sign-in), so its age is how long the session went unused, to an access token's lifetime.
+
 A refresh token is used once: presenting a used one again means it was copied, so the whole
 session ends (ASVS 7.2.4 / OAuth 2.0 Security BCP 4.14). Every revocation is an event that the
 other services apply before the session's access tokens expire (shared/revocation.py).
@@ -15,7 +19,7 @@ from sqlmodel import col
 
 from services.identity import onetime, store
 from services.identity.authority import Authority
-from services.identity.domain import UserStatus
+from services.identity.domain import OrganisationStatus, UserStatus, device_digest, went_idle
 from services.identity.tables import LoginSession, Organisation, RefreshToken, UserAccount
 from services.identity.views import actor_of
 from shared.events import Actor
@@ -26,6 +30,7 @@ from shared.events.contracts.identity import (
     SessionsListed,
 )
 from shared.moments import as_utc
+from shared.request import client_address, client_agent
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,14 @@ async def start_session(
     # The account's update first: the session, refresh token and event are then written by one
     # flush at commit, not flushed early by the UPDATE (autoflush).
     await store.clear_failures(session=session, user_id=user.id)
+    new_device = await store.remember_device(
+        session=session,
+        user=user,
+        digest=device_digest(
+            user_id=str(user.id), agent=client_agent.get(), address=client_address.get()
+        ),
+        now=now,
+    )
     login = LoginSession(
         user_id=user.id,
         organisation_id=user.organisation_id,
@@ -106,7 +119,9 @@ async def start_session(
         tenant=str(user.organisation_id),
         actor=actor,
         subject=str(user.id),
-        data=LoginSucceeded(user_id=user.id, session_id=login.id, methods=methods),
+        data=LoginSucceeded(
+            user_id=user.id, session_id=login.id, methods=methods, new_device=new_device
+        ),
     )
     return Tokens(
         access_token=access_token(authority, user, login, kind=kind),
@@ -150,10 +165,24 @@ async def refresh(
             return_reason = "session ended"
         elif user.status is not UserStatus.active:
             return_reason = "user not active"
-        elif not await store.organisation_active(
-            session=session, organisation_id=user.organisation_id
+        elif (organisation := await session.get(Organisation, user.organisation_id)) is None or (
+            organisation.status is not OrganisationStatus.active
         ):
             return_reason = "organisation disabled"
+        elif went_idle(
+            last_active=as_utc(token.issued_at),
+            now=now,
+            idle_minutes=organisation.session_idle_minutes,
+        ):
+            await end_sessions(
+                session=session,
+                authority=authority,
+                user=user,
+                reason="idle",
+                actor=authority.system,
+                only_session=login.id,
+            )
+            return_reason = "session idle"
         else:
             kind = await organisation_kind(session, authority, user.organisation_id)
             new_refresh = _refresh(session, login, now)

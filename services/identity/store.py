@@ -26,6 +26,7 @@ from services.identity.domain import (
 )
 from services.identity.tables import (
     ClientFailure,
+    KnownDevice,
     LoginSession,
     OneTimeLink,
     Organisation,
@@ -267,13 +268,6 @@ async def admit_login(
     )
 
 
-async def organisation_active(*, session: AsyncSession, organisation_id: uuid.UUID) -> bool:
-    status = await session.scalar(
-        select(col(Organisation.status)).where(col(Organisation.id) == organisation_id)
-    )
-    return status == OrganisationStatus.active
-
-
 async def user_with_organisation(
     *, session: AsyncSession, email: str
 ) -> tuple[UserAccount, Organisation] | tuple[None, None]:
@@ -318,7 +312,7 @@ async def count_reset_request(
     *, session: AsyncSession, address: str, window: int, dialect: str
 ) -> int:
     """Count one self-service reset request from ``address``; the window's count with it."""
-    key = RESET_KEY + throttle_key(address)
+    key = (RESET_KEY + throttle_key(address))[:64]  # the column's length, whatever the address
     return await _count_for_client(session, key=key, window=window, dialect=dialect)
 
 
@@ -332,6 +326,37 @@ async def _count_for_client(session: AsyncSession, *, key: str, window: int, dia
         ).returning(col(ClientFailure.failures))
     )
     return int(counted or 0)
+
+
+async def remember_device(
+    *, session: AsyncSession, user: UserAccount, digest: str, now: datetime
+) -> bool:
+    """Record that ``user`` signed in from the device ``digest``; True if it is new to an account
+    that has signed in from another before (the first device is no news)."""
+    known = set(
+        (
+            await session.scalars(
+                select(col(KnownDevice.digest)).where(col(KnownDevice.user_id) == user.id)
+            )
+        ).all()
+    )
+    if digest in known:
+        await session.execute(
+            update(KnownDevice)
+            .where(col(KnownDevice.user_id) == user.id, col(KnownDevice.digest) == digest)
+            .values(last_seen_at=now)
+        )
+        return False
+    session.add(
+        KnownDevice(
+            user_id=user.id,
+            organisation_id=user.organisation_id,
+            digest=digest,
+            first_seen_at=now,
+            last_seen_at=now,
+        )
+    )
+    return bool(known)
 
 
 async def links_since(

@@ -7,7 +7,13 @@ from datetime import datetime
 from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from services.identity.domain import GrantStatus, MfaRequirement, OrganisationStatus, UserStatus
+from services.identity.domain import (
+    DEFAULT_IDLE_MINUTES,
+    GrantStatus,
+    MfaRequirement,
+    OrganisationStatus,
+    UserStatus,
+)
 
 
 def _when(nullable: bool = True) -> Column:  # type: ignore[type-arg]
@@ -32,6 +38,8 @@ class Organisation(SQLModel, table=True):
     # Passkeys (TOM-T2b): an admin's second factor must be one; a passkey may replace the password.
     phishing_resistant_admins: bool = False
     passwordless: bool = False
+    # A session unused this long ends, within its absolute lifetime (ASVS 7.3.1).
+    session_idle_minutes: int = DEFAULT_IDLE_MINUTES
 
 
 # Where an address holds an account: at most one that is not a pending invitation (login and reset
@@ -139,6 +147,21 @@ class LoginSession(SQLModel, table=True):
     verified_at: datetime | None = Field(default=None, sa_column=_when())
     revoked_at: datetime | None = Field(default=None, sa_column=_when())
     revoked_reason: str | None = Field(default=None, max_length=40)
+
+
+class KnownDevice(SQLModel, table=True):
+    """A browser and network a user signed in from (a digest: neither is stored), so that a
+    sign-in from a new one is told to them (issue 13.2)."""
+
+    __tablename__ = "known_device"
+    __table_args__ = (UniqueConstraint("user_id", "digest"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(index=True, foreign_key="user_account.id")
+    organisation_id: uuid.UUID
+    digest: str = Field(max_length=64)
+    first_seen_at: datetime = Field(sa_column=_when(False))
+    last_seen_at: datetime = Field(sa_column=_when(False))
 
 
 class RefreshToken(SQLModel, table=True):
@@ -257,6 +280,7 @@ TABLES = tuple(
         Challenge,
         LoginSession,
         RefreshToken,
+        KnownDevice,
         ClientFailure,
         Grant,
         MaintenanceNotice,

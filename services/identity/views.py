@@ -46,4 +46,5 @@ def policy_public(organisation: Organisation) -> PolicyPublic:
         permanent_after=organisation.permanent_after,
         phishing_resistant_admins=organisation.phishing_resistant_admins,
         passwordless=organisation.passwordless,
+        session_idle_minutes=organisation.session_idle_minutes,
     )

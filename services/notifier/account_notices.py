@@ -41,6 +41,15 @@ def on_password(event: Envelope, data: dict[str, Any]) -> Plan:
     return _security(event, "password_changed", facts, user_id=str(data["user_id"]), contacts=False)
 
 
+def on_sign_in(event: Envelope, data: dict[str, Any]) -> Plan:
+    """A sign-in from a browser and network the account never used: its owner hears of it, so a
+    stranger holding the password (and second factor) is found out; nobody else does."""
+    if not data.get("new_device"):
+        return Plan()
+    facts = {"user_id": data["user_id"], "methods": data.get("methods", [])}
+    return _security(event, "new_sign_in", facts, user_id=str(data["user_id"]), contacts=False)
+
+
 def on_grant_requested(event: Envelope, data: dict[str, Any]) -> Plan:
     facts = {k: data[k] for k in ("grant_id", "operator_id", "access", "minutes", "reason")}
     link = f"/grants/{data['grant_id']}"

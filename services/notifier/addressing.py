@@ -15,7 +15,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifier import ledger, store
-from services.notifier.domain import Channel, DeliveryStatus, Locale, wants
+from services.notifier.domain import Channel, DeliveryStatus, Locale, Topic, wants
 from services.notifier.ledger import Attempt, Delivery, InboxItem
 from services.notifier.notices import Notice
 from services.notifier.templates import render
@@ -77,8 +77,11 @@ async def recipients_for(session: AsyncSession, notice: Notice) -> list[Recipien
     if notice.user_id:  # without an address of their own, identity's is looked up at send time
         pref = prefs.get(notice.user_id)
         locale = (pref.locale if pref else None) or default
+        # A security notice goes to the address identity knows, proven by its invitation link,
+        # never to one set in the preferences (unproven: whoever holds a session can set it).
+        own = pref.email if pref and notice.topic is not Topic.security else None
         add(Recipient(f"user:{notice.user_id}", Channel.email, locale,
-                      pref.email if pref else None, notice.user_id))  # fmt: skip
+                      own, notice.user_id))  # fmt: skip
         if not notice.link_id:
             add(Recipient(f"user:{notice.user_id}", Channel.inbox, locale,
                           user_id=notice.user_id))  # fmt: skip

@@ -65,5 +65,7 @@ def create_app(
     app.state.dispatcher = dispatcher
     app.include_router(api.router)
     app.include_router(evidence_api.router)
+    if settings.environment == "development":
+        app.include_router(evidence_api.sink_router)  # `make run`'s mail sink, nowhere else
     app.include_router(link_redirects.router)
     return app

@@ -70,6 +70,7 @@ PLANS: dict[str, Callable[[Envelope, dict[str, Any]], Plan]] = {
     "identity.recovery_code.issued": account.on_recovery_codes,
     "identity.password.updated": account.on_password,
     "identity.password.reset": account.on_password,
+    "identity.login.succeeded": account.on_sign_in,
     "identity.grant.requested": account.on_grant_requested,
     **{
         f"identity.grant.{verb}": account.on_grant_changed

@@ -66,6 +66,11 @@ SUBJECTS: dict[str, dict[Locale, str]] = {
         Locale.fr: "Votre mot de passe a été modifié",
         Locale.en: "Your password changed",
     },
+    "new_sign_in": {
+        Locale.nl: "Nieuwe aanmelding op uw account vanaf een ander toestel of netwerk",
+        Locale.fr: "Nouvelle connexion à votre compte depuis un autre appareil ou réseau",
+        Locale.en: "New sign-in to your account from another device or network",
+    },
     "grant_requested": {
         Locale.nl: "De leverancier vraagt toegang tot uw gegevens: goedkeuring nodig",
         Locale.fr: "Le fournisseur demande l'accès à vos données : approbation requise",
@@ -270,6 +275,7 @@ LABELS: dict[str, dict[Locale, str]] = {
         "version": ("versie", "version", "version"),
         "status": ("status", "statut", "status"),
         "user_id": ("gebruiker", "utilisateur", "user"),
+        "methods": ("aangemeld met", "connexion par", "signed in with"),
         "until": ("tot", "jusqu'au", "until"),
         "lock_number": ("blokkering nr.", "blocage n°", "lock number"),
         "permanent": ("blijvend", "permanent", "permanent"),

@@ -33,6 +33,7 @@ def running(nats_server: NatsServer, tmp_path: Path) -> Iterator[dict[str, str]]
             "PACTUM_VAR_DIR": str(tmp_path / "var"),
             "PACTUM_JWKS_URL": f"http://127.0.0.1:{ports['identity']}/.well-known/jwks.json",
             "PACTUM_LOG_LEVEL": "INFO",
+            "PACTUM_ENVIRONMENT": "development",  # as make run sets it
         }
         | {f"PACTUM_{service.upper()}_PORT": str(port) for service, port in ports.items()}
     )

@@ -248,5 +248,6 @@ async def test_policy_refuses_weaker_lockout_than_the_rules_allow(identity: Iden
         "permanent_after": None,
         "phishing_resistant_admins": False,
         "passwordless": False,
+        "session_idle_minutes": 30,
     }
     await events_of(identity.platform, "dpa.identity.policy.viewed.v1")

@@ -321,6 +321,8 @@ async def test_reset_requests_are_throttled_per_client_address_an_ipv6_one_by_it
     )
     assert granted.data["link_id"]
     assert await identity.platform.count("identity", OneTimeLink) == 2
+    await ask("a-client-by-a-name-" + "x" * 43, admin.email)  # not an address: counted as named
+    assert await identity.platform.count("identity", OneTimeLink) == 3
 
 
 def test_the_shipped_list_holds_over_10000_common_passwords__TOM_T2c() -> None:

@@ -1,16 +1,21 @@
 """Sessions and tokens: short-lived signed access tokens, rotating refresh tokens with reuse
 detection, logout, revocation that reaches every service, JWKS with rotation."""
 
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import jwt
 import pytest
+from sqlalchemy import select, update
+from sqlmodel import col
 
 from services.identity.keys import rotate_signer
 from services.identity.main import record_signing_key
+from services.identity.tables import KnownDevice, RefreshToken
 from shared.auth import TokenVerifier
-from tests.identity.conftest import EVERYWHERE, PASSWORD, Identity, events_of
+from tests.identity.conftest import EVERYWHERE, PASSWORD, Identity, assert_no_secret, events_of
 from tests.support.platform import AUDIENCE, ISSUER, eventually
 
 
@@ -197,3 +202,105 @@ async def test_a_persons_token_and_the_log_name_them_while_their_key_lives__TOM_
 
     sentence = await eventually(told)
     assert sentence.startswith("Jan Peeters (Org ") and sentence.endswith(") meldde zich aan.")
+
+
+async def _unused_for(identity: Identity, session_id: str, minutes: float) -> None:
+    """The session's live refresh token was issued ``minutes`` ago: it has gone unused since."""
+    async with identity.platform.runtime("identity").sessions() as session, session.begin():
+        await session.execute(
+            update(RefreshToken)
+            .where(col(RefreshToken.session_id) == uuid.UUID(session_id))
+            .values(issued_at=datetime.now(UTC) - timedelta(minutes=minutes))
+        )
+
+
+async def _refresh(identity: Identity, refresh_token: str) -> httpx.Response:
+    return await identity.client.post("/sessions/refresh", json={"refresh_token": refresh_token})
+
+
+@pytest.mark.parametrize("services", [EVERYWHERE])
+async def test_a_session_unused_past_the_idle_timeout_ends_everywhere__ASVS_7_3_1(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    policy = await identity.client.get("/policy", headers=admin.auth)
+    assert policy.json()["session_idle_minutes"] == 30  # the default
+    busy = await identity.login_account(admin.email, PASSWORD)
+    await _unused_for(identity, busy.session_id, 29)
+    assert (await _refresh(identity, busy.refresh_token)).status_code == 200
+
+    await _unused_for(identity, admin.session_id, 31)
+    idle = await _refresh(identity, admin.refresh_token)
+    assert idle.status_code == 401
+    assert idle.json()["detail"] == "Not authenticated"  # the generic answer
+    assert (await identity.client.get("/me", headers=admin.auth)).status_code == 401
+    agreements = identity.platform.clients["agreements"]
+
+    async def refused() -> bool:
+        return (await agreements.get("/agreements", headers=admin.auth)).status_code == 401
+
+    await eventually(refused)  # before the access token's own expiry
+    [revoked] = await events_of(identity.platform, "dpa.identity.session.revoked.v1")
+    assert revoked.data["reason"] == "idle"
+    assert revoked.data["session_ids"] == [admin.session_id]
+
+
+async def test_an_organisation_sets_its_idle_timeout_within_the_session_lifetime__ASVS_7_3_1(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    for wrong in (4, 24 * 60 + 1, "soon"):
+        refused = await identity.client.patch(
+            "/policy", json={"session_idle_minutes": wrong}, headers=admin.auth
+        )
+        assert refused.status_code == 422
+    identity.authority.settings = identity.authority.settings.model_copy(
+        update={"session_hours": 1}
+    )
+    longer = await identity.client.patch(
+        "/policy", json={"session_idle_minutes": 61}, headers=admin.auth
+    )
+    assert longer.status_code == 422
+    assert "session lifetime" in longer.json()["detail"]
+    unchanged = await identity.client.get("/policy", headers=admin.auth)
+    assert unchanged.json()["session_idle_minutes"] == 30
+
+    set_ = await identity.client.patch(
+        "/policy", json={"session_idle_minutes": 10}, headers=admin.auth
+    )
+    assert set_.status_code == 200
+    assert set_.json()["session_idle_minutes"] == 10
+    await _unused_for(identity, admin.session_id, 11)
+    assert (await _refresh(identity, admin.refresh_token)).status_code == 401
+    [updated] = await events_of(identity.platform, "dpa.identity.policy.updated.v1")
+    assert updated.data["changed"] == ["session_idle_minutes"]
+
+
+async def _sign_in(identity: Identity, email: str, *, agent: str, address: str) -> None:
+    transport = httpx.ASGITransport(app=identity.platform.apps["identity"], client=(address, 5))
+    async with httpx.AsyncClient(transport=transport, base_url="http://identity") as client:
+        answer = await client.post(
+            "/login", json={"email": email, "password": PASSWORD}, headers={"user-agent": agent}
+        )
+    assert answer.status_code == 200 and "access_token" in answer.json(), answer.text
+
+
+async def test_a_sign_in_from_a_new_browser_or_network_is_marked_for_its_owner__TOM_T2b(
+    identity: Identity,
+) -> None:
+    """Issue 13.2: a sign-in from a new device is told to the user (the notifier mails it);
+    identity tells one by the browser and the network, and keeps neither, only a digest."""
+    admin = await identity.admin()  # the account's first device is no news
+    firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+    await _sign_in(identity, admin.email, agent=firefox, address="192.0.2.10")
+    await _sign_in(identity, admin.email, agent=firefox, address="192.0.2.10")  # known now
+    await _sign_in(identity, admin.email, agent=firefox, address="2001:db8:5:6::1")
+    await _sign_in(identity, admin.email, agent=firefox, address="2001:db8:5:6::99")  # its /64
+    entries = await events_of(
+        identity.platform, "dpa.identity.login.succeeded.v1", count=5, subject=admin.user_id
+    )
+    assert [entry.data["new_device"] for entry in entries] == [False, True, False, True, False]
+    async with identity.platform.runtime("identity").sessions() as session:
+        digests = (await session.scalars(select(col(KnownDevice.digest)))).all()
+    assert len(digests) == 3
+    assert_no_secret(await identity.platform.audit_entries(), "Firefox", "192.0.2.10")

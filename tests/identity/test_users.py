@@ -6,7 +6,7 @@ import uuid
 import jwt
 import pytest
 
-from services.identity.tables import UserAccount
+from services.identity.tables import KnownDevice, UserAccount
 from shared.outbox import OutboxMessage
 from tests.identity.conftest import (
     EVERYWHERE,
@@ -137,6 +137,7 @@ async def test_removed_user_keeps_an_id_but_not_an_address__TOM_T2a(identity: Id
     assert row is not None
     assert member.email not in row.email
     assert row.password_hash is None
+    assert await identity.platform.count("identity", KnownDevice) == 1  # the admin's device only
     await events_of(identity.platform, "dpa.identity.user.removed.v1", subject=member.user_id)
 
 

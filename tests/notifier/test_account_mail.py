@@ -4,6 +4,7 @@ to the user and admins, supplier access requests, bounces (TOM-T2c, TOM-T2d, TOM
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from shared.events.contracts.identity import (
     AccountLocked,
     GrantDecided,
     GrantRequested,
+    LoginSucceeded,
     PasskeyChanged,
     PasskeyRegistered,
     PasswordChanged,
@@ -106,14 +108,7 @@ async def test_lock_and_access_notices_reach_addresses_identity_gives__TOM_T5_TO
     with_identity: Notifier,
 ) -> None:
     notifier = with_identity
-    identity = Identity(notifier.platform)
-    organisation, _ = await identity.organisation(mailed=True)
-    [invited] = await eventually(
-        lambda: notifier.evidence(organisation, "dpa.identity.user.invited.v1")
-    )
-    admin = await eventually(lambda: _first_recipient(notifier))
-    assert (await identity.accept(_url_in(notifier, admin), PASSWORD)).status_code == 204
-    user = invited.data["user_id"]  # the admin, locked out of their own account
+    organisation, user, admin = await _accepted_admin(notifier)  # locked out of their account
     locked = AccountLocked(user_id=uuid.UUID(user), until=None, lock_number=3, permanent=True)
     await notifier.publish(
         event("dpa.identity.account.locked.v1", organisation, locked, source="/dpa/identity")
@@ -143,17 +138,12 @@ async def test_lock_and_access_notices_reach_addresses_identity_gives__TOM_T5_TO
 
 
 async def test_lock_notice_reaches_the_user_and_the_security_contacts__TOM_T5(
-    notifier: Notifier,
+    with_identity: Notifier,
 ) -> None:
-    organisation = str(uuid.uuid4())
-    user = str(uuid.uuid4())
+    notifier = with_identity
+    owner = await _owner(notifier, muted_topics=["security"])
+    organisation, user = owner.organisation, owner.user_id
     await notifier.contact(organisation, ["security"], email="admins@gemeente.example")
-    response = await notifier.client.put(
-        "/notifier/preferences",
-        json={"email": "jan@gemeente.example", "locale": "en", "muted_topics": ["security"]},
-        headers=notifier.auth(organisation, user),
-    )
-    assert response.status_code == 200, response.text
     locked = AccountLocked(
         user_id=uuid.UUID(user), until="2026-11-28T18:00:00Z", lock_number=1, permanent=False
     )
@@ -161,9 +151,9 @@ async def test_lock_notice_reaches_the_user_and_the_security_contacts__TOM_T5(
         event("dpa.identity.account.locked.v1", organisation, locked, source="/dpa/identity")
     )
 
-    await eventually(lambda: _mail_count(notifier, "jan@gemeente.example", 1))
+    await eventually(lambda: owner.mail(notifier, "Account locked"))
     await eventually(lambda: _mail_count(notifier, "admins@gemeente.example", 1))
-    assert "Account locked" in str(notifier.mail_to("jan@gemeente.example")[0]["Subject"])
+    assert notifier.mail_to(UNPROVEN) == []
     [item] = await notifier.inbox(user_id=user)  # muting security does not silence a lockout
     assert item.notice == "account_locked"
 
@@ -209,6 +199,47 @@ async def test_a_bounced_address_is_recorded_and_not_retried__TOM_O4(
         lambda: notifier.evidence(organisation, "dpa.notifier.delivery.failed.v1")
     )
     assert failed.data["bounced"] is True and failed.data.get("next_attempt_at") is None
+
+
+@dataclass
+class Owner:
+    organisation: str
+    user_id: str
+    address: str  # as identity knows it: proven by the invitation link sent there
+
+    async def mail(self, notifier: Notifier, subject: str, count: int = 1) -> list[Any]:
+        """The mails to the owner's address with ``subject`` in theirs, once ``count`` came."""
+        found = [m for m in notifier.mail_to(self.address) if subject in str(m["Subject"])]
+        return found if len(found) >= count else []
+
+
+async def _accepted_admin(notifier: Notifier) -> tuple[str, str, str]:
+    """A new organisation's first admin who accepted the mailed invitation: the organisation,
+    the user and the address the link proved."""
+    identity = Identity(notifier.platform)
+    organisation, _ = await identity.organisation(mailed=True)
+    [invited] = await eventually(
+        lambda: notifier.evidence(organisation, "dpa.identity.user.invited.v1")
+    )
+    address = await eventually(lambda: _first_recipient(notifier))
+    assert (await identity.accept(_url_in(notifier, address), PASSWORD)).status_code == 204
+    return organisation, str(invited.data["user_id"]), address
+
+
+async def _owner(notifier: Notifier, **preferences: Any) -> Owner:
+    """An organisation's first admin who set their own notification preferences (English, and
+    an address of their choosing that no link proved)."""
+    organisation, user, address = await _accepted_admin(notifier)
+    response = await notifier.client.put(
+        "/notifier/preferences",
+        json={"email": UNPROVEN, "locale": "en"} | preferences,
+        headers=notifier.auth(organisation, user),
+    )
+    assert response.status_code == 200, response.text
+    return Owner(organisation, user, address)
+
+
+UNPROVEN = "elsewhere@example.net"
 
 
 async def _first_recipient(notifier: Notifier) -> str:
@@ -301,20 +332,15 @@ async def test_create_admin_by_mail_prints_no_link_and_a_retry_tells_the_link_wa
 
 
 async def test_a_passkey_registered_or_removed_is_told_to_its_owner_alone__TOM_T2b(
-    notifier: Notifier,
+    with_identity: Notifier,
 ) -> None:
     """Someone who registers a passkey on a stolen session gets in for good: the owner hears of
     it at once, and of a removal too; the organisation's contacts are not told of a person's
     devices."""
-    organisation = str(uuid.uuid4())
-    user = str(uuid.uuid4())
+    notifier = with_identity
+    owner = await _owner(notifier)
+    organisation, user = owner.organisation, owner.user_id
     await notifier.contact(organisation, ["security"], email="admins@gemeente.example")
-    response = await notifier.client.put(
-        "/notifier/preferences",
-        json={"email": "an@gemeente.example", "locale": "en"},
-        headers=notifier.auth(organisation, user),
-    )
-    assert response.status_code == 200, response.text
     for verb, payload in (
         ("registered", PasskeyRegistered),
         ("removed", PasskeyChanged),
@@ -331,31 +357,23 @@ async def test_a_passkey_registered_or_removed_is_told_to_its_owner_alone__TOM_T
             )
         )
 
-    await eventually(lambda: _mail_count(notifier, "an@gemeente.example", 2))
-    mails = notifier.mail_to("an@gemeente.example")
+    mails = await eventually(lambda: owner.mail(notifier, "second factor", 2))
     assert {str(m["Subject"]) for m in mails} == {"Your second factor changed"}
-    texts = " ".join(
-        m.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-        for m in mails
-    )
+    texts = " ".join(m.get_body(preferencelist=("plain",)).get_content() for m in mails)
     assert "registered" in texts
     assert "removed" in texts
-    assert notifier.mail_to("admins@gemeente.example") == []
+    assert notifier.mail_to("admins@gemeente.example") == notifier.mail_to(UNPROVEN) == []
 
 
 async def test_a_changed_or_reset_password_is_told_to_its_owner_alone__TOM_T2c_TOM_T2d(
-    notifier: Notifier,
+    with_identity: Notifier,
 ) -> None:
-    """Whoever changes a password without its owner is found out by the next mail."""
-    organisation = str(uuid.uuid4())
-    user = str(uuid.uuid4())
+    """Whoever changes a password without its owner is found out by the next mail, at the
+    address identity proved, not one a session holder could set in the preferences."""
+    notifier = with_identity
+    owner = await _owner(notifier)
+    organisation, user = owner.organisation, owner.user_id
     await notifier.contact(organisation, ["security"], email="admins@gemeente.example")
-    response = await notifier.client.put(
-        "/notifier/preferences",
-        json={"email": "bo@gemeente.example", "locale": "en"},
-        headers=notifier.auth(organisation, user),
-    )
-    assert response.status_code == 200, response.text
     changed = PasswordChanged(user_id=uuid.UUID(user), other_sessions_revoked=2)
     reset = PasswordReset(user_id=uuid.UUID(user), sessions_revoked=3)
     for kind, payload in (("updated", changed), ("reset", reset)):
@@ -363,29 +381,20 @@ async def test_a_changed_or_reset_password_is_told_to_its_owner_alone__TOM_T2c_T
             event(f"dpa.identity.password.{kind}.v1", organisation, payload, source="/dpa/identity")
         )
 
-    await eventually(lambda: _mail_count(notifier, "bo@gemeente.example", 2))
-    mails = notifier.mail_to("bo@gemeente.example")
+    mails = await eventually(lambda: owner.mail(notifier, "password", 2))
     assert {str(m["Subject"]) for m in mails} == {"Your password changed"}
-    texts = " ".join(
-        m.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-        for m in mails
-    )
+    texts = " ".join(m.get_body(preferencelist=("plain",)).get_content() for m in mails)
     assert "other sessions ended: 2" in texts
     assert "sessions ended: 3" in texts
-    assert notifier.mail_to("admins@gemeente.example") == []
+    assert notifier.mail_to("admins@gemeente.example") == notifier.mail_to(UNPROVEN) == []
 
 
 async def test_renewed_recovery_codes_are_told_to_their_owner_but_a_first_set_is_not__TOM_T2b(
-    notifier: Notifier,
+    with_identity: Notifier,
 ) -> None:
-    organisation = str(uuid.uuid4())
-    user = str(uuid.uuid4())
-    response = await notifier.client.put(
-        "/notifier/preferences",
-        json={"email": "cas@gemeente.example", "locale": "en"},
-        headers=notifier.auth(organisation, user),
-    )
-    assert response.status_code == 200, response.text
+    notifier = with_identity
+    owner = await _owner(notifier)
+    organisation, user = owner.organisation, owner.user_id
     for renewed in (False, True):
         codes = RecoveryCodesIssued(user_id=uuid.UUID(user), count=10, renewed=renewed)
         await notifier.publish(
@@ -393,10 +402,41 @@ async def test_renewed_recovery_codes_are_told_to_their_owner_but_a_first_set_is
                 "dpa.identity.recovery_code.issued.v1", organisation, codes, source="/dpa/identity"
             )
         )
-    await eventually(lambda: _mail_count(notifier, "cas@gemeente.example", 1))
-    [mail] = notifier.mail_to("cas@gemeente.example")
+    [mail] = await eventually(lambda: owner.mail(notifier, "second factor"))
     assert str(mail["Subject"]) == "Your second factor changed"
-    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    text = mail.get_body(preferencelist=("plain",)).get_content()
     assert "recovery_codes_renewed" in text
     [item] = await notifier.inbox(user_id=user)  # one notice: the first set made none
     assert item.notice == "mfa_changed"
+
+
+async def test_a_sign_in_from_a_new_device_is_told_to_its_owner_alone__TOM_T2b(
+    with_identity: Notifier,
+) -> None:
+    """Issue 13.2: whoever signs in with someone's password and second factor from elsewhere is
+    found out by the owner's next mail (at the address identity proved); an ordinary sign-in
+    sends nothing."""
+    notifier = with_identity
+    owner = await _owner(notifier)
+    organisation, user = owner.organisation, owner.user_id
+    await notifier.contact(organisation, ["security"], email="admins@gemeente.example")
+    for new_device in (False, True):
+        signed_in = LoginSucceeded(
+            user_id=uuid.UUID(user),
+            session_id=uuid.uuid4(),
+            methods=["pwd", "otp"],
+            new_device=new_device,
+        )
+        await notifier.publish(
+            event(
+                "dpa.identity.login.succeeded.v1", organisation, signed_in, source="/dpa/identity"
+            )
+        )
+    await eventually(
+        lambda: notifier.platform.receipts(event_type="dpa.identity.login.succeeded.v1")
+    )
+    [mail] = await eventually(lambda: owner.mail(notifier, "New sign-in"))
+    assert str(mail["Subject"]) == "New sign-in to your account from another device or network"
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "signed in with: pwd, otp" in text
+    assert notifier.mail_to("admins@gemeente.example") == notifier.mail_to(UNPROVEN) == []

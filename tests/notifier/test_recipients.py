@@ -3,15 +3,24 @@ without blocking the stream, the development mail sink readable through the API.
 
 import json
 import uuid
+from collections.abc import AsyncIterator, Callable
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
 
 import nats
+import pytest
 from structlog.testing import capture_logs
 
+from deploy.mailsink import MailSink
 from services.notifier.store import Contact
 from shared.auth import Role
 from shared.events.contracts.identity import GrantDecided
-from tests.notifier.conftest import Notifier, Receiver, event
+from tests.notifier.conftest import Notifier, Receiver, event, start_platform
 from tests.notifier.test_breach_notices import breach_notice
+from tests.support.databases import Database
+from tests.support.nats import NatsServer
 from tests.support.platform import eventually
 
 
@@ -92,9 +101,25 @@ async def test_a_malformed_event_is_rejected_with_a_reason_and_the_next_one_is_d
     assert len(notifier.mail_to("dpo@gemeente.example")) == 1
 
 
+@pytest.fixture
+async def development_notifier(
+    nats_server: NatsServer,
+    database: Callable[[str], Database],
+    tmp_path: Path,
+    mail_sink: MailSink,
+) -> AsyncIterator[Notifier]:
+    """The notifier as `make run` starts it: environment development, with the sink's listing."""
+    platform = start_platform(nats_server, database, tmp_path, mail_sink)
+    platform.overrides["environment"] = "development"
+    await platform.start("notifier", "audit")
+    yield Notifier(platform, mail_sink)
+    await platform.stop()
+
+
 async def test_the_development_mail_sink_is_readable_through_the_api_and_as_files(
-    notifier: Notifier,
+    development_notifier: Notifier,
 ) -> None:
+    notifier = development_notifier
     organisation = str(uuid.uuid4())
     await notifier.contact(organisation, ["security"], email="admins@dorp.example", locale="en")
     ended = event(
@@ -114,6 +139,56 @@ async def test_the_development_mail_sink_is_readable_through_the_api_and_as_file
     assert other.json()["items"] == []
     files = list(notifier.sink.directory.glob("*.eml"))
     assert len(files) == 1 and str(ended.id).encode() in files[0].read_bytes()
+
+
+async def test_the_mail_listing_never_shows_anyones_one_time_link(
+    development_notifier: Notifier,
+) -> None:
+    """An organisation's admin read a colleague's invitation or reset link in the listing, and
+    could take over the account before its owner. The link is now left out; its recipient
+    reads it in their own mailbox (the sink's file)."""
+    notifier = development_notifier
+    organisation = str(uuid.uuid4())
+    secret = "Zk3-secret_one-time_value"
+    mail = EmailMessage()
+    mail["To"] = "colleague@dorp.example"
+    mail["Subject"] = "Reset your password"
+    mail["X-Pactum-Organisation"] = organisation
+    mail["X-Pactum-Event-Id"] = str(uuid.uuid4())
+    mail.set_content(f"Choose a new password: https://pactum.test/account/reset#token={secret}\n")
+    notifier.sink.directory.mkdir(parents=True, exist_ok=True)
+    (notifier.sink.directory / "0001-link.eml").write_bytes(bytes(mail))
+
+    response = await notifier.client.get("/notifier/mail", headers=notifier.auth(organisation))
+    [listed] = response.json()["items"]
+    assert secret not in response.text
+    assert "https://pactum.test/account/reset#token=(hidden" in listed["text"]
+    own = message_from_bytes(
+        (notifier.sink.directory / "0001-link.eml").read_bytes(), policy=default
+    )
+    body = own.get_body(preferencelist=("plain",))
+    assert body is not None and secret in body.get_content()  # the recipient's mailbox keeps it
+
+
+@pytest.mark.parametrize("environment", ["production", "test"])
+async def test_the_mail_listing_exists_only_in_development(
+    nats_server: NatsServer,
+    database: Callable[[str], Database],
+    tmp_path: Path,
+    mail_sink: MailSink,
+    environment: str,
+) -> None:
+    platform = start_platform(nats_server, database, tmp_path, mail_sink)
+    platform.overrides["environment"] = environment
+    await platform.start("notifier")
+    try:
+        notifier = Notifier(platform, mail_sink)
+        organisation = str(uuid.uuid4())
+        response = await notifier.client.get("/notifier/mail", headers=notifier.auth(organisation))
+        assert response.status_code == 404
+        assert "/notifier/mail" not in platform.apps["notifier"].openapi()["paths"]
+    finally:
+        await platform.stop()
 
 
 async def _has_mail(notifier: Notifier, address: str) -> bool:

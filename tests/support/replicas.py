@@ -93,6 +93,7 @@ def replica_environment(
         "PACTUM_JWKS_URL": f"{identity_url}/.well-known/jwks.json",
         "PACTUM_NOTIFIER_IDENTITY_URL": identity_url,
         "PACTUM_LOG_LEVEL": "INFO",
+        "PACTUM_ENVIRONMENT": "test",  # the services' own default is production
         f"{prefix}PORT": str(replica.port),
         f"{prefix}DATABASE_URL": database.url,
     }

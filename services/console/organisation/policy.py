@@ -1,4 +1,5 @@
-"""The organisation's sign-in rules: passwords, the second step, locks (TOM-T2b, TOM-T2c, TOM-T5).
+"""The organisation's sign-in rules: passwords, the second step, locks, how long a sign-in may
+go unused (TOM-T2b, TOM-T2c, TOM-T5, ASVS 7.3.1).
 
 Shown in plain words and changed by the organisation's admins through identity's ``/policy``.
 The console checks each field against identity's bounds first, so that a mistake is shown next
@@ -39,6 +40,7 @@ def form_values(policy: dict[str, Any]) -> dict[str, str]:
         "permanent_after": "" if after is None else str(after),
         "phishing_resistant_admins": "yes" if policy.get("phishing_resistant_admins") else "",
         "passwordless": "yes" if policy.get("passwordless") else "",
+        "session_idle_minutes": str(policy.get("session_idle_minutes", 30)),
     }
 
 
@@ -125,6 +127,15 @@ def read_form(
         )
     else:
         changes["permanent_after"] = None
+    bounded(
+        "session_idle_minutes",
+        5,
+        1440,
+        t(
+            request,
+            "Enter after how many minutes without use a sign-in ends, from %(low)d to %(high)d.",
+        ),
+    )
     for choice in ("phishing_resistant_admins", "passwordless"):  # checkboxes: absent is off
         changes[choice] = values.get(choice) == "yes"
     return changes, errors
@@ -140,6 +151,7 @@ def _field_of(detail: str) -> str:
         ("duration", "lock_minutes"),
         ("lock_minutes", "lock_minutes"),
         ("permanent", "permanent_after"),
+        ("session_idle", "session_idle_minutes"),
     ):
         if words in detail:
             return name
@@ -165,6 +177,7 @@ async def change_policy(
     permanent_after: Number = "",
     phishing_resistant_admins: Annotated[str, Form(max_length=5)] = "",
     passwordless: Annotated[str, Form(max_length=5)] = "",
+    session_idle_minutes: Number = "",
 ) -> Response:
     values = {
         "min_length": min_length,
@@ -175,6 +188,7 @@ async def change_policy(
         "permanent_after": permanent_after,
         "phishing_resistant_admins": phishing_resistant_admins,
         "passwordless": passwordless,
+        "session_idle_minutes": session_idle_minutes,
     }
     changes, errors = read_form(request, values)
     if not errors:

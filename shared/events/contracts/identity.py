@@ -112,6 +112,11 @@ class LoginSucceeded(_Payload):
     user_id: UUID
     session_id: UUID
     methods: list[str] = Field(description="Authentication methods (amr), e.g. pwd, otp.")
+    new_device: bool = Field(
+        default=False,
+        description="Signed in from a browser and network this account never used before (not "
+        "on its first sign-in); the notifier tells the user. Absent in events from before.",
+    )
 
 
 class LoginFailed(_Payload):
