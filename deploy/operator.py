@@ -36,11 +36,13 @@ import nats
 from nats.js.errors import NotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from deploy import backup as backups
 from shared import migrations
 from shared.database import create_engine, is_sqlite, session_factory
-from shared.outbox import backlog
+from shared.events import Actor
+from shared.outbox import Outbox, OutboxRelay, backlog
 from shared.settings import ServiceSettings, nats_servers, nats_url_without_credentials
 
 OK, FOUND, USAGE = 0, 1, 2
@@ -96,7 +98,17 @@ def _parser() -> argparse.ArgumentParser:
     identity_cli.add_organisation_commands(commands, kinds=("controller", "processor"))
 
     rotate = commands.add_parser("rotate-key", help="rotate a signing key")
-    rotate.add_argument("key", choices=["token", "checkpoint"])
+    rotate.add_argument(
+        "key",
+        choices=["token", "checkpoint"],
+        help="token: identity's access-token key; checkpoint: audit's checkpoint key",
+    )
+    rotate.add_argument(
+        "--revoke-now",
+        action="store_true",
+        help="token only, for a key that leaked: revoke every earlier key at once (no day of "
+        "grace); every service refuses tokens it signed within seconds",
+    )
 
     commands.add_parser("checkpoint", help="sign a checkpoint of every audit tree that grew")
 
@@ -170,6 +182,8 @@ async def _dispatch(options: argparse.Namespace, out: TextIO) -> int:
     if command in ORGANISATION_COMMANDS:
         return await _organisations(options, out)
     if command == "rotate-key":
+        if options.revoke_now:
+            return await _revoke_token_key(options.key, out)
         return await _rotate(options.key, out)
     if command == "checkpoint":
         return await _checkpoint(out)
@@ -255,6 +269,85 @@ async def _rotate(key: str, out: TextIO) -> int:
         print(await cli.run(["rotate-signing-key"]), file=out)
         return OK
     return _rotate_checkpoint_key(out)
+
+
+async def _revoke_token_key(key: str, out: TextIO) -> int:
+    """Rotate the token key and revoke every earlier one at once; publish the revocations now
+    (identity's relay would within a poll, but an emergency should not wait for it)."""
+    from services.identity import cli
+    from services.identity.keys import load_or_create_signer, revoke_signing_keys
+    from services.identity.settings import IdentitySettings
+
+    if key != "token":
+        raise UsageError("--revoke-now revokes token keys only (see docs/operations.md)")
+    await _migrated("identity")
+    await cli.run(["rotate-signing-key"])
+    settings = service_settings("identity")
+    assert isinstance(settings, IdentitySettings)
+    signer = load_or_create_signer(
+        settings.signing_key_path, issuer=settings.token_issuer, audience=settings.token_audience
+    )
+    new = signer.public_jwk["kid"]
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        sessions = session_factory(engine)
+        async with sessions() as session, session.begin():
+            revoked = await revoke_signing_keys(
+                session,
+                outbox=Outbox(source=settings.source),
+                actor=Actor.system("identity"),
+                keep=new,
+            )
+        published = await _publish_outbox(settings, sessions)
+    finally:
+        await engine.dispose()
+    print(
+        f"new signing key {new}; revoked at once: {', '.join(revoked) or 'none'}. A running "
+        "identity signs with the new key from the key file as soon as the revocation reaches it "
+        "(replicas need the same key file); tokens signed with a revoked key are refused.",
+        file=out,
+    )
+    if published is not None:
+        raise Found(
+            f"the revocation is recorded but not published ({published}): identity's relay "
+            "publishes it once NATS answers; until then services still accept the old key"
+        )
+    return OK
+
+
+async def _connect(settings: ServiceSettings) -> Any:
+    """One NATS connection that gives up at once rather than retrying (a command must answer)."""
+    return await nats.connect(
+        nats_servers(settings.nats_url),
+        connect_timeout=3,
+        max_reconnect_attempts=1,
+        allow_reconnect=False,
+    )
+
+
+async def _publish_outbox(
+    settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession]
+) -> str | None:
+    """Publish a service's pending outbox rows to the stream now, as its relay would (the same
+    event ids: a relay that publishes them too is deduplicated). Returns why it could not."""
+    try:
+        connection = await _connect(settings)
+    except Exception as error:
+        return f"NATS at {nats_url_without_credentials(settings.nats_url)}: {type(error).__name__}"
+    try:
+        jetstream = connection.jetstream()
+
+        async def publish(payload: bytes, *, subject: str, **options: Any) -> Any:
+            return await jetstream.publish(subject, payload, **options)
+
+        relay = OutboxRelay(sessions=sessions, publish=publish, stream=settings.stream_name)
+        while await relay.publish_pending() >= 100:
+            pass
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+    finally:
+        await connection.close()
+    return None
 
 
 def _rotate_checkpoint_key(out: TextIO) -> int:
@@ -389,12 +482,7 @@ async def _outbox(service: str) -> dict[str, Any]:
 
 async def _consumers(settings: ServiceSettings) -> dict[str, Any]:
     try:
-        connection = await nats.connect(
-            nats_servers(settings.nats_url),
-            connect_timeout=3,
-            max_reconnect_attempts=1,
-            allow_reconnect=False,
-        )
+        connection = await _connect(settings)
     except Exception as error:
         shown = nats_url_without_credentials(settings.nats_url)
         return {"error": f"NATS at {shown}: {type(error).__name__}: {error}"}

@@ -6,9 +6,15 @@ token reuse...) and ``dpa.identity.grant.revoked.v1`` through its outbox. Every 
 ``now - remember`` (the longest access-token lifetime and then some), so a service that starts or
 reconnects also learns the revocations it missed. ``TokenVerifier`` refuses a token whose session
 or grant is on the list. Entries are forgotten once every token they could concern has expired.
+
+An emergency key revocation (``pactum rotate-key token --revoke-now``) emits
+``dpa.platform.identity.signing_key.revoked``: the list hands the key id to whoever follows it
+(``on_key_revoked``: every service's ``TokenVerifier.drop_key``, identity's own key reload), so a
+token signed with that key is refused at once, not when the JWKS cache next expires.
 """
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +29,12 @@ log = structlog.get_logger("pactum.revocation")
 
 SESSION_REVOKED = "dpa.identity.session.revoked.v1"
 GRANT_REVOKED = "dpa.identity.grant.revoked.v1"
-SUBJECTS = ("dpa.*.identity.session.revoked", "dpa.*.identity.grant.revoked")
+KEY_REVOKED = "dpa.identity.signing_key.revoked.v1"
+SUBJECTS = (
+    "dpa.*.identity.session.revoked",
+    "dpa.*.identity.grant.revoked",
+    "dpa.*.identity.signing_key.revoked",
+)
 
 
 class RevocationList:
@@ -33,6 +44,8 @@ class RevocationList:
         self.remember_seconds = remember.total_seconds()
         self._sessions: dict[str, float] = {}
         self._grants: dict[str, float] = {}
+        # Called with the id of each signing key revoked (at once, on the listener's task).
+        self.on_key_revoked: list[Callable[[str], None]] = []
 
     def revoke_sessions(self, session_ids: list[str]) -> None:
         until = time.monotonic() + self.remember_seconds
@@ -64,6 +77,9 @@ class RevocationList:
             self.revoke_sessions([str(session) for session in envelope.data["session_ids"]])
         elif envelope.type == GRANT_REVOKED:
             self.revoke_grant(str(envelope.data["grant_id"]))
+        elif envelope.type == KEY_REVOKED:
+            for follow in self.on_key_revoked:
+                follow(str(envelope.data["key_id"]))
         self.forget_expired()
 
 
