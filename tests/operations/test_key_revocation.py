@@ -95,9 +95,11 @@ async def test_revoke_now_is_recorded_as_an_event_per_revoked_key(platform: Plat
     env = environment(platform)
     assert (await pactum(env, "rotate-key", "token")).code == 0  # a normal rotation: kept a day
     _, middle_kid = _signed_by_identity_key(platform)
-    ran = await pactum(env, "rotate-key", "token", "--revoke-now")
+    ran = await pactum(env, "rotate-key", "token", "--revoke-now", "--json")
     assert ran.code == 0, ran.err
-    assert old_kid in ran.out and middle_kid in ran.out
+    document = ran.json()
+    assert sorted(document["revoked"]) == sorted([old_kid, middle_kid])
+    assert document["published"] is True and document["key_id"] not in document["revoked"]
 
     from sqlalchemy import select
 
@@ -126,3 +128,24 @@ async def test_revoke_now_on_the_checkpoint_key_is_bad_usage_and_changes_nothing
         "/agreements", headers={"Authorization": f"Bearer {token}"}
     )
     assert answer.status_code == 200
+
+
+async def test_revoke_now_without_nats_exits_1_and_identity_publishes_it_later(
+    platform: Platform,
+) -> None:
+    """The command cannot reach NATS: it says so (exit 1), the revocation is recorded, and the
+    running identity's relay publishes it, so the old key still stops working."""
+    old_token, old_kid = _signed_by_identity_key(platform)
+    headers = {"Authorization": f"Bearer {old_token}"}
+    agreements = platform.clients["agreements"]
+    assert (await agreements.get("/agreements", headers=headers)).status_code == 200
+    env = environment(platform) | {"PACTUM_NATS_URL": "nats://127.0.0.1:1"}
+    ran = await pactum(env, "rotate-key", "token", "--revoke-now")
+    assert ran.code == 1
+    assert "recorded but not published" in ran.err
+    assert old_kid in ran.out
+
+    async def refused() -> bool:
+        return (await agreements.get("/agreements", headers=headers)).status_code == 401
+
+    await eventually(refused, within=10)
