@@ -74,6 +74,7 @@ class Kind:
     """A kind of record the operator can list and show."""
 
     name: str  # plural, as typed: pactum list users
+    one: str  # singular: pactum show user <id>
     service: str  # whose database holds it
     model: type[SQLModel]
     moment: str  # the column lists are sorted by (then the id)
@@ -164,6 +165,7 @@ KINDS: dict[str, Kind] = {
     for kind in (
         Kind(
             name="organisations",
+            one="organisation",
             service="identity",
             model=Organisation,
             moment="created_at",
@@ -186,6 +188,7 @@ KINDS: dict[str, Kind] = {
         ),
         Kind(
             name="users",
+            one="user",
             service="identity",
             model=UserAccount,
             moment="created_at",
@@ -208,6 +211,7 @@ KINDS: dict[str, Kind] = {
         ),
         Kind(
             name="agreements",
+            one="agreement",
             service="agreements",
             model=Agreement,
             moment="created_at",
@@ -236,6 +240,7 @@ KINDS: dict[str, Kind] = {
         ),
         Kind(
             name="grants",
+            one="grant",
             service="identity",
             model=Grant,
             moment="requested_at",
@@ -260,6 +265,7 @@ KINDS: dict[str, Kind] = {
         ),
         Kind(
             name="deliveries",
+            one="delivery",
             service="notifier",
             model=Delivery,
             moment="created_at",
@@ -342,9 +348,7 @@ async def show(session: AsyncSession, *, kind: Kind, outbox: Outbox, record_id: 
     async with session.begin():
         item = await session.get(kind.model, record_id)
         if item is None:
-            raise NotFound(
-                f"no {kind.name[:-1] if kind.name != 'deliveries' else 'delivery'} {record_id}"
-            )
+            raise NotFound(f"no {kind.one} {record_id}")
         row = kind.row(item)
         _record(session, outbox, kind.viewed(item, sorted(row)))
     return row

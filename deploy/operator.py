@@ -101,13 +101,7 @@ def service_settings(service: str) -> ServiceSettings:
 
 
 MAX_LIMIT = 1000
-SINGULAR = {
-    "organisation": "organisations",
-    "user": "users",
-    "agreement": "agreements",
-    "grant": "grants",
-    "delivery": "deliveries",
-}
+SINGULAR = {kind.one: kind.name for kind in inventory.KINDS.values()}
 
 
 def _parser() -> argparse.ArgumentParser:

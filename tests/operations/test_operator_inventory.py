@@ -50,7 +50,7 @@ async def platform(
     await running.stop()
 
 
-@pytest.mark.timeout(300)  # a dozen runs of the command line, each a fresh interpreter
+@pytest.mark.timeout(600)  # a dozen runs of the command line, each a fresh interpreter
 async def test_operator_lists_and_shows_what_is_there_as_text_and_json__TOM_T3c(
     platform: Platform,
 ) -> None:
@@ -149,7 +149,7 @@ async def test_operator_lists_and_shows_what_is_there_as_text_and_json__TOM_T3c(
     assert [entry.subject for entry in viewed if entry.actor_type == "operator"] == [ids[0]]
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(400)
 async def test_bad_input_exits_2_a_missing_record_3_and_reads_nothing(
     platform: Platform, tmp_path: Path
 ) -> None:

@@ -29,7 +29,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(300)
 async def test_backup_shows_its_progress_on_a_terminal_only(
     env: dict[str, str], tmp_path: Path
 ) -> None:
