@@ -27,7 +27,7 @@ import shutil
 import sqlite3
 import struct
 import tempfile
-from collections.abc import AsyncIterator, Collection, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -370,8 +370,10 @@ async def backup(
     into: Path,
     nats_url: str | None,
     stream: str = "DPA_EVENTS",
+    step: Callable[[str], None] = lambda _part: None,
 ) -> Path:
-    """Write a new backup directory under ``into``; returns its path."""
+    """Write a new backup directory under ``into``; returns its path. ``step`` is told the name
+    of each part written (the command line's progress)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     directory = into / f"pactum-backup-{stamp}"
     directory.mkdir(parents=True, mode=0o700)
@@ -392,6 +394,7 @@ async def backup(
                     _part(writer, kind="sqlite" if target.is_sqlite else "postgres", target=target)
                     | {"revision": await _revision(target)}
                 )
+                step(name)
             if nats_url:
                 name = "stream.jsonl"
                 writer = SealedWriter(directory / f"{name}.enc", key, name)
@@ -403,6 +406,7 @@ async def backup(
                 finally:
                     writer.close()
                 parts.append(_part(writer, kind="stream", stream=stream, messages=messages))
+                step(name)
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
         raise
@@ -463,8 +467,15 @@ def _sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify(directory: Path, key: bytes, *, unpack_into: Path | None = None) -> dict[str, Any]:
-    """Check the manifest and every part; with ``unpack_into``, leave the plaintext parts there."""
+def verify(
+    directory: Path,
+    key: bytes,
+    *,
+    unpack_into: Path | None = None,
+    step: Callable[[str], None] = lambda _part: None,
+) -> dict[str, Any]:
+    """Check the manifest and every part; with ``unpack_into``, leave the plaintext parts there.
+    ``step`` is told the name of each part checked."""
     manifest = read_manifest(directory, key)
     for part in manifest["parts"]:
         sealed = directory / part["file"]
@@ -485,6 +496,7 @@ def verify(directory: Path, key: bytes, *, unpack_into: Path | None = None) -> d
                 plain.close()
         if digest.hexdigest() != part["sha256"] or size != part["bytes"]:
             raise BackupError(f"{part['file']} decrypts to other content than was backed up")
+        step(part["name"])
     return manifest
 
 
@@ -545,19 +557,22 @@ async def restore(
     key: bytes,
     nats_url: str | None,
     only: Collection[str] | None = None,
+    step: Callable[[str], None] = lambda _part: None,
 ) -> dict[str, Any]:
     """Verify the whole backup, then restore each database named in ``targets`` (or only the
     services in ``only``) and the stream.
 
     The services must be stopped. A database restore replaces that database's tables; the stream
     restore re-publishes the messages (their ``Nats-Msg-Id`` headers kept) into the stream,
-    creating it with its backed-up configuration if it is missing.
+    creating it with its backed-up configuration if it is missing. ``step`` is told the name of
+    each part verified, then of each part restored.
     """
     by_service = {target.service: target for target in targets}
     with tempfile.TemporaryDirectory(prefix="pactum-restore-") as scratch:
         unpacked = Path(scratch)
         os.chmod(unpacked, 0o700)
-        manifest = verify(directory, key, unpack_into=unpacked)  # nothing touched before this
+        # Nothing is touched before the whole backup verified.
+        manifest = verify(directory, key, unpack_into=unpacked, step=step)
         parts = [
             part
             for part in manifest["parts"]
@@ -585,4 +600,5 @@ async def restore(
                 await asyncio.to_thread(_restore_sqlite, by_service[part["service"]], plain)
             elif nats_url:
                 part["restored"] = await _restore_stream(nats_url, plain)
+            step(part["name"])
     return manifest | {"parts": parts}

@@ -6,6 +6,7 @@
     pactum disable-organisation --organisation <id>      (its contract ended; enable-... undoes)
     pactum announce-organisations
     pactum rotate-key token|checkpoint
+    pactum rotate-key token --revoke-now                  (a key leaked: no day of grace)
     pactum checkpoint
     pactum verify-export audit-<organisation>.jsonl [--public-key KEYS ...]
     pactum migrate [SERVICE] [upgrade|current|check]
@@ -15,35 +16,45 @@
     pactum backup-verify /backups/pactum-backup-... --key-file ...
     pactum restore /backups/pactum-backup-... --key-file ... --yes
 
+    pactum list organisations|users|agreements|grants|deliveries [--organisation <id>] [--limit N]
+    pactum show organisation|user|agreement|grant|delivery <id>
+
 Every command reads the same settings as the services (``PACTUM_<SERVICE>_DATABASE_URL``,
-``PACTUM_NATS_URL``, key files, ...), so run it with the services' environment. Exit codes:
-0 done (or all healthy), 1 a check found a problem (an export that does not verify, a database
-that differs from its models, an outbox backlog too old, a backup that does not hold),
-2 bad usage (unknown option, missing file, no such organisation).
+``PACTUM_NATS_URL``, key files, ...), so run it with the services' environment, and takes
+``--json`` (one document on stdout; deploy/answers.py). Exit codes: 0 done (or all healthy),
+1 a check found a problem (an export that does not verify, a database that differs from its
+models or is missing, an outbox backlog too old, a backup that does not hold), 2 bad usage
+(unknown option, missing file, a bad cursor), 3 not found (no such organisation or record).
 """
 
 import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import nats
+import structlog
 from nats.js.errors import NotFoundError
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from deploy import backup as backups
+from deploy import inventory
+from deploy.answers import Answer, shown, table
 from shared import migrations
 from shared.database import create_engine, is_sqlite, session_factory
-from shared.outbox import backlog
+from shared.events import Actor
+from shared.outbox import Outbox, OutboxRelay, backlog
 from shared.settings import ServiceSettings, nats_servers, nats_tls, nats_url_without_credentials
 
-OK, FOUND, USAGE = 0, 1, 2
+OK, FOUND, USAGE, NOT_FOUND = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -52,6 +63,10 @@ class UsageError(Exception):
 
 class Found(Exception):
     """A check found a problem: exit 1 with this message."""
+
+
+class Missing(LookupError):
+    """No such organisation (or other record): exit 3 with this message."""
 
 
 # The services that keep the platform's data and events: what health and backups cover. The
@@ -85,6 +100,10 @@ def service_settings(service: str) -> ServiceSettings:
     raise UsageError(f"no service {service!r} (one of {', '.join(migrations.SERVICES)})")
 
 
+MAX_LIMIT = 1000
+SINGULAR = {kind.one: kind.name for kind in inventory.KINDS.values()}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pactum", description="Operate a pactum platform (see docs/operations.md)."
@@ -96,12 +115,22 @@ def _parser() -> argparse.ArgumentParser:
     identity_cli.add_organisation_commands(commands, kinds=("controller", "processor"))
 
     rotate = commands.add_parser("rotate-key", help="rotate a signing key")
-    rotate.add_argument("key", choices=["token", "checkpoint"])
+    rotate.add_argument(
+        "key",
+        choices=["token", "checkpoint"],
+        help="token: identity's access-token key; checkpoint: audit's checkpoint key",
+    )
+    rotate.add_argument(
+        "--revoke-now",
+        action="store_true",
+        help="token only, for a key that leaked: revoke every earlier key at once (no day of "
+        "grace); every service refuses tokens it signed within seconds",
+    )
 
     commands.add_parser("checkpoint", help="sign a checkpoint of every audit tree that grew")
 
     verify = commands.add_parser("verify-export", help="verify an audit export offline")
-    verify.add_argument("export", type=Path)
+    verify.add_argument("export", type=Path, help="the file of GET /audit/export")
     verify.add_argument(
         "--public-key",
         action="append",
@@ -110,9 +139,20 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     migrate = commands.add_parser("migrate", help="migrate the databases (Alembic)")
-    migrate.add_argument("service", nargs="?", choices=[*migrations.SERVICES, "all"], default="all")
     migrate.add_argument(
-        "action", nargs="?", choices=["upgrade", "current", "check"], default="upgrade"
+        "service",
+        nargs="?",
+        choices=[*migrations.SERVICES, "all"],
+        default="all",
+        help="whose database (default: all)",
+    )
+    migrate.add_argument(
+        "action",
+        nargs="?",
+        choices=["upgrade", "current", "check"],
+        default="upgrade",
+        help="upgrade to head (default); current: the revision it is at (exit 1 when behind); "
+        "check: compare with the models (exit 1 on a difference)",
     )
 
     health = commands.add_parser("health", help="outbox backlog and JetStream consumer state")
@@ -121,7 +161,6 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         help="seconds an unpublished event may wait (default: the stream's duplicate window)",
     )
-    health.add_argument("--json", action="store_true", help="print one JSON document")
 
     commands.add_parser("backup-key", help="print a new random backup key (base64)")
     for name, text in (
@@ -145,31 +184,79 @@ def _parser() -> argparse.ArgumentParser:
                 choices=DATA_SERVICES,
                 help="only this service's database (repeatable; default: all four)",
             )
-        command.add_argument("--key-file", type=Path, help=f"or set {backups.KEY_ENV}")
+        command.add_argument(
+            "--key-file", type=Path, help=f"the backup key's file (or set {backups.KEY_ENV})"
+        )
+    _inventory_commands(commands)
+    for command in commands.choices.values():
+        command.add_argument(
+            "--json",
+            action="store_true",
+            help="answer with one JSON document on stdout (stable keys; see docs/operations.md)",
+        )
     return parser
+
+
+def _limit(text: str) -> int:
+    try:
+        limit = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"between 1 and {MAX_LIMIT}")
+    return limit
+
+
+def _inventory_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    kinds = [*inventory.KINDS, *SINGULAR]
+    listing = commands.add_parser(
+        "list", help="list organisations, users, agreements, grants or deliveries (audited)"
+    )
+    listing.add_argument("kind", choices=kinds, metavar="KIND", help=f"one of {', '.join(kinds)}")
+    listing.add_argument(
+        "--organisation",
+        type=uuid.UUID,
+        help="whose records (required for all but organisations: one customer at a time)",
+    )
+    listing.add_argument(
+        "--limit", type=_limit, default=50, help=f"at most this many (1-{MAX_LIMIT}, default 50)"
+    )
+    listing.add_argument(
+        "--cursor", help="the next_cursor of the previous page; leave out for the first page"
+    )
+    showing = commands.add_parser("show", help="show one record by its id (audited)")
+    showing.add_argument("kind", choices=kinds, metavar="KIND", help=f"one of {', '.join(kinds)}")
+    showing.add_argument("id", type=uuid.UUID, help="the record's id")
 
 
 async def run(arguments: Sequence[str], out: TextIO | None = None) -> int:
     """Run one command; returns its exit code (argparse exits 2 itself on unknown options)."""
-    out = out or sys.stdout
     options = _parser().parse_args(arguments)
+    answer = Answer(out or sys.stdout, as_json=options.json)
     try:
-        return await _dispatch(options, out)
+        code = await _dispatch(options, answer)
     except UsageError as error:
-        print(f"pactum {options.command}: {error}", file=sys.stderr)
+        answer.fail(USAGE, str(error), options.command)
         return USAGE
+    except (inventory.NotFound, Missing) as error:
+        answer.fail(NOT_FOUND, str(error), options.command)
+        return NOT_FOUND
     except (Found, backups.BackupError) as error:
-        print(f"pactum {options.command}: {error}", file=sys.stderr)
+        answer.fail(FOUND, str(error), options.command)
         return FOUND
+    answer.finish()
+    return code
 
 
-async def _dispatch(options: argparse.Namespace, out: TextIO) -> int:
+async def _dispatch(options: argparse.Namespace, out: Answer) -> int:
     command: str = options.command
     if command in {"create-organisation", "create-admin"}:
         return await _identity(options, out)
     if command in ORGANISATION_COMMANDS:
         return await _organisations(options, out)
     if command == "rotate-key":
+        if options.revoke_now:
+            return await _revoke_token_key(options.key, out)
         return await _rotate(options.key, out)
     if command == "checkpoint":
         return await _checkpoint(out)
@@ -178,9 +265,13 @@ async def _dispatch(options: argparse.Namespace, out: TextIO) -> int:
     if command == "migrate":
         return await _migrate(options.service, options.action, out)
     if command == "health":
-        return await _health(options.max_age, options.json, out)
+        return await _health(options.max_age, out)
+    if command in {"list", "show"}:
+        return await _inventory(options, out)
     if command == "backup-key":
-        print(backups.new_key(), file=out)
+        key = backups.new_key()
+        out.say(key)
+        out.set(key=key)
         return OK
     return await _backup(options, out)
 
@@ -194,7 +285,7 @@ async def _migrated(service: str) -> None:
         await engine.dispose()
 
 
-async def _identity(options: argparse.Namespace, out: TextIO) -> int:
+async def _identity(options: argparse.Namespace, out: Answer) -> int:
     from services.identity import cli, organisations
     from services.identity.domain import IdentityRuleBroken
 
@@ -209,13 +300,19 @@ async def _identity(options: argparse.Namespace, out: TextIO) -> int:
         arguments = ["create-admin", "--organisation", str(options.organisation)]
         arguments += ["--email", options.email, *(["--mail"] if options.mail else [])]
     try:
-        print(await cli.run(arguments), file=out)
+        said = await cli.run(arguments)
     except organisations.OrganisationNotFound:
-        raise UsageError(f"no organisation {options.organisation}") from None
+        raise Missing(f"no organisation {options.organisation}") from None
     except IntegrityError:
         raise UsageError("a user of this organisation already has this e-mail address") from None
     except IdentityRuleBroken as error:
         raise UsageError(str(error)) from None
+    out.say(said)
+    if options.command == "create-organisation":
+        out.set(organisation_id=said.strip())
+    else:
+        link = said.rsplit(": ", 1)[1] if "hand it over" in said else None
+        out.set(email=options.email.strip().lower(), invitation_link=link, message=said)
     return OK
 
 
@@ -224,7 +321,7 @@ ORGANISATION_COMMANDS = frozenset(
 )
 
 
-async def _organisations(options: argparse.Namespace, out: TextIO) -> int:
+async def _organisations(options: argparse.Namespace, out: Answer) -> int:
     """The operator's acts on organisations: identity writes them with their events to its
     outbox; the running identity service publishes them (or does at its next start)."""
     from services.identity import cli, organisations
@@ -239,25 +336,160 @@ async def _organisations(options: argparse.Namespace, out: TextIO) -> int:
         arguments += ["--name", options.name]
     await _migrated("identity")
     try:
-        print(await cli.run(arguments), file=out)
+        said = await cli.run(arguments)
     except organisations.OrganisationNotFound:
-        raise UsageError(f"no organisation {options.organisation}") from None
+        raise Missing(f"no organisation {options.organisation}") from None
     except IdentityRuleBroken as error:
         raise UsageError(str(error)) from None
+    out.say(said)
+    out.set(message=said)
+    if options.command != "announce-organisations":
+        out.set(organisation_id=str(options.organisation))
     return OK
 
 
-async def _rotate(key: str, out: TextIO) -> int:
+async def _rotate(key: str, out: Answer) -> int:
     if key == "token":
         from services.identity import cli
 
         await _migrated("identity")
-        print(await cli.run(["rotate-signing-key"]), file=out)
+        said = await cli.run(["rotate-signing-key"])
+        out.say(said)
+        out.set(key_id=said.split()[3].rstrip(";"), revoked=[], message=said)
         return OK
     return _rotate_checkpoint_key(out)
 
 
-def _rotate_checkpoint_key(out: TextIO) -> int:
+async def _revoke_token_key(key: str, out: Answer) -> int:
+    """Rotate the token key and revoke every earlier one at once; publish the revocations now
+    (identity's relay would within a poll, but an emergency should not wait for it)."""
+    from services.identity import cli
+    from services.identity.keys import load_or_create_signer, revoke_signing_keys
+    from services.identity.settings import IdentitySettings
+
+    if key != "token":
+        raise UsageError("--revoke-now revokes token keys only (see docs/operations.md)")
+    await _migrated("identity")
+    await cli.run(["rotate-signing-key"])
+    settings = service_settings("identity")
+    assert isinstance(settings, IdentitySettings)
+    signer = load_or_create_signer(
+        settings.signing_key_path, issuer=settings.token_issuer, audience=settings.token_audience
+    )
+    new = signer.public_jwk["kid"]
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        sessions = session_factory(engine)
+        async with sessions() as session, session.begin():
+            revoked = await revoke_signing_keys(
+                session,
+                outbox=Outbox(source=settings.source),
+                actor=Actor.system("identity"),
+                keep=new,
+            )
+        published = await _publish_outbox(settings, sessions)
+    finally:
+        await engine.dispose()
+    out.say(
+        f"new signing key {new}; revoked at once: {', '.join(revoked) or 'none'}. A running "
+        "identity signs with the new key from the key file as soon as the revocation reaches it "
+        "(replicas need the same key file); tokens signed with a revoked key are refused."
+    )
+    out.set(key_id=new, revoked=revoked, published=published is None)
+    if published is not None:
+        raise Found(
+            f"the revocation is recorded but not published ({published}): identity's relay "
+            "publishes it once NATS answers; until then services still accept the old key"
+        )
+    return OK
+
+
+async def _connect(settings: ServiceSettings) -> Any:
+    """One NATS connection that gives up at once rather than retrying (a command must answer)."""
+    return await nats.connect(
+        nats_servers(settings.nats_url),
+        tls=nats_tls(settings.nats_url, settings.nats_ca_file),
+        connect_timeout=3,
+        max_reconnect_attempts=1,
+        allow_reconnect=False,
+    )
+
+
+async def _publish_outbox(
+    settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession]
+) -> str | None:
+    """Publish a service's pending outbox rows to the stream now, as its relay would (the same
+    event ids: a relay that publishes them too is deduplicated). Returns why it could not."""
+    try:
+        connection = await _connect(settings)
+    except Exception as error:
+        return f"NATS at {nats_url_without_credentials(settings.nats_url)}: {type(error).__name__}"
+    try:
+        jetstream = connection.jetstream()
+
+        async def publish(payload: bytes, *, subject: str, **options: Any) -> Any:
+            return await jetstream.publish(subject, payload, **options)
+
+        relay = OutboxRelay(sessions=sessions, publish=publish, stream=settings.stream_name)
+        while await relay.publish_pending() >= 100:
+            pass
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+    finally:
+        await connection.close()
+    return None
+
+
+async def _inventory(options: argparse.Namespace, out: Answer) -> int:
+    """``list`` and ``show`` (deploy/inventory.py): metadata, audited as the API would be."""
+    from shared import pagination
+
+    kind = inventory.KINDS[SINGULAR.get(options.kind, options.kind)]
+    if options.command == "list":
+        if kind.of_organisation is None and options.organisation is not None:
+            raise UsageError(f"{kind.name} are not listed per organisation: leave --organisation")
+        if kind.of_organisation is not None and options.organisation is None:
+            raise UsageError(f"{kind.name}: pass --organisation (one customer at a time)")
+    settings = service_settings(kind.service)
+    if absent := _absent(settings):
+        raise Found(f"{kind.service}: {absent}")
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    outbox = Outbox(source=settings.source)
+    try:
+        async with session_factory(engine)() as session:
+            if options.command == "show":
+                row = await inventory.show(session, kind=kind, outbox=outbox, record_id=options.id)
+                out.set(**row)
+                width = max(len(key) for key in row)
+                for key, value in row.items():
+                    out.say(f"{key.replace('_', ' '):<{width}}  {shown(value)}")
+                return OK
+            page = await inventory.list_page(
+                session,
+                kind=kind,
+                outbox=outbox,
+                organisation=options.organisation,
+                limit=options.limit,
+                cursor=options.cursor,
+            )
+    except pagination.CursorRefused:
+        raise UsageError("--cursor: not one this list gave; start again without it") from None
+    except SQLAlchemyError as error:
+        raise Found(f"{kind.service} database: {type(error).__name__}") from None
+    finally:
+        await engine.dispose()
+    out.set(kind=kind.name, items=page.rows, next_cursor=page.next_cursor)
+    if not page.rows:
+        out.say(f"no {kind.name}")
+    else:
+        for line in table(page.rows, kind.columns):
+            out.say(line)
+    if page.next_cursor:
+        out.say(f"more: add --cursor {page.next_cursor}")
+    return OK
+
+
+def _rotate_checkpoint_key(out: Answer) -> int:
     """Retire the audit checkpoint key: its public half joins the key ring next to the key file
     (published and used to verify the checkpoints it signed), a new key takes its place."""
     from services.audit.checkpoints import ring_of, rotate
@@ -275,18 +507,18 @@ def _rotate_checkpoint_key(out: TextIO) -> int:
         retired, current = rotate(key_file)
     except (OSError, ValueError) as error:
         raise UsageError(f"cannot rotate the key at {key_file}: {error}") from None
-    print(
+    out.set(key_id=current.key_id, retired_key_id=retired.key_id, key_ring=str(ring_of(key_file)))
+    out.say(
         f"new checkpoint key {current.key_id} in {key_file}; key {retired.key_id} retired at "
         f"{retired.retired_at}, its public half kept in {ring_of(key_file)} (back it up with "
         "the key). A running audit service signs its next checkpoint with the new key (it "
         "re-reads the key file); replicas on other hosts need the same key file and key ring, "
-        "restart them after copying. Earlier checkpoints keep verifying by their key id.",
-        file=out,
+        "restart them after copying. Earlier checkpoints keep verifying by their key id."
     )
     return OK
 
 
-async def _checkpoint(out: TextIO) -> int:
+async def _checkpoint(out: Answer) -> int:
     from services.audit.checkpoints import CheckpointSigner, checkpoint_due
     from services.audit.settings import AuditSettings
 
@@ -306,11 +538,12 @@ async def _checkpoint(out: TextIO) -> int:
         signed = await checkpoint_due(session_factory(engine), signer)
     finally:
         await engine.dispose()
-    print(f"signed {signed} checkpoint(s) with key {signer.key_id}", file=out)
+    out.say(f"signed {signed} checkpoint(s) with key {signer.key_id}")
+    out.set(signed=signed, key_id=signer.key_id)
     return OK
 
 
-def _verify_export(export: Path, public_keys: list[str] | None, out: TextIO) -> int:
+def _verify_export(export: Path, public_keys: list[str] | None, out: Answer) -> int:
     from pactum_verify.export import NotAnExport, pinned_keys, verify_export
 
     try:
@@ -320,13 +553,23 @@ def _verify_export(export: Path, public_keys: list[str] | None, out: TextIO) -> 
             f"--public-key is not a key, a key set or a readable file: {error}"
         ) from None
     try:
-        with export.open(encoding="utf-8") as lines:
-            report = verify_export(lines, public_key=pinned)
+        with (
+            export.open(encoding="utf-8") as lines,
+            out.progress("verify-export (bytes)", export.stat().st_size) as advance,
+        ):
+
+            def read() -> Iterator[str]:
+                for line in lines:
+                    advance(len(line.encode()))
+                    yield line
+
+            report = verify_export(read(), public_key=pinned)
     except OSError as error:
         raise UsageError(f"cannot read {export}: {error.strerror}") from None
     except (NotAnExport, UnicodeDecodeError, ValueError) as error:
         raise UsageError(f"{export} is not an audit export: {error}") from None
-    print(json.dumps(asdict(report)), file=out)
+    out.say(json.dumps(asdict(report)))  # the report is the answer, also in text
+    out.set(**asdict(report))
     if not report.valid:
         raise Found(report.problem or "the export does not verify")
     return OK
@@ -341,34 +584,48 @@ def _absent(settings: ServiceSettings) -> str | None:
     return None
 
 
-async def _migrate(service: str, action: str, out: TextIO) -> int:
+async def _migrate(service: str, action: str, out: Answer) -> int:
     code = OK
-    for name in migrations.SERVICES if service == "all" else (service,):
-        settings = service_settings(name)
-        if action != "upgrade" and (absent := _absent(settings)):
-            print(f"{name}: {absent}", file=out)
-            code = FOUND
-            continue
-        engine = create_engine(settings.database_url, schema=settings.database_schema)
-        schema = None if is_sqlite(engine) else settings.database_schema
-        try:
-            if action == "upgrade":
-                reached = await migrations.upgrade(engine, name, schema=schema)
-                print(f"{name}: at {migrations.head(name)} ({reached})", file=out)
-            elif action == "current":
-                at = await migrations.current(engine, schema=schema)
-                state = "up to date" if at == migrations.head(name) else "behind"
-                print(f"{name}: {at or 'not migrated'} ({state})", file=out)
-                code = code if at == migrations.head(name) else FOUND
-            else:
-                found = await migrations.check(engine, name, schema=schema)
-                for difference in found:
-                    print(f"{name}: differs: {difference}", file=out)
-                if not found:
-                    print(f"{name}: matches the models", file=out)
-                code = FOUND if found else code
-        finally:
-            await engine.dispose()
+    names = migrations.SERVICES if service == "all" else (service,)
+    results: list[dict[str, Any]] = []
+    out.set(action=action, services=results)
+    with out.progress(f"migrate {action}", len(names)) as advance:
+        for name in names:
+            code = max(code, await _migrate_one(name, action, out, results))
+            advance()
+    return code
+
+
+async def _migrate_one(name: str, action: str, out: Answer, results: list[dict[str, Any]]) -> int:
+    code = OK
+    settings = service_settings(name)
+    if action != "upgrade" and (absent := _absent(settings)):
+        out.say(f"{name}: {absent}")
+        results.append({"service": name, "problem": absent})
+        return FOUND
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    schema = None if is_sqlite(engine) else settings.database_schema
+    try:
+        if action == "upgrade":
+            reached = await migrations.upgrade(engine, name, schema=schema)
+            out.say(f"{name}: at {migrations.head(name)} ({reached})")
+            results.append({"service": name, "revision": migrations.head(name)})
+        elif action == "current":
+            at = await migrations.current(engine, schema=schema)
+            state = "up to date" if at == migrations.head(name) else "behind"
+            out.say(f"{name}: {at or 'not migrated'} ({state})")
+            results.append({"service": name, "revision": at, "head": migrations.head(name)})
+            code = code if at == migrations.head(name) else FOUND
+        else:
+            found = await migrations.check(engine, name, schema=schema)
+            for difference in found:
+                out.say(f"{name}: differs: {difference}")
+            if not found:
+                out.say(f"{name}: matches the models")
+            results.append({"service": name, "differences": [str(d) for d in found]})
+            code = FOUND if found else code
+    finally:
+        await engine.dispose()
     return code
 
 
@@ -389,13 +646,7 @@ async def _outbox(service: str) -> dict[str, Any]:
 
 async def _consumers(settings: ServiceSettings) -> dict[str, Any]:
     try:
-        connection = await nats.connect(
-            nats_servers(settings.nats_url),
-            tls=nats_tls(settings.nats_url, settings.nats_ca_file),
-            connect_timeout=3,
-            max_reconnect_attempts=1,
-            allow_reconnect=False,
-        )
+        connection = await _connect(settings)
     except Exception as error:
         shown = nats_url_without_credentials(settings.nats_url)
         return {"error": f"NATS at {shown}: {type(error).__name__}: {error}"}
@@ -423,7 +674,7 @@ async def _consumers(settings: ServiceSettings) -> dict[str, Any]:
         await connection.close()
 
 
-async def _health(max_age: float | None, as_json: bool, out: TextIO) -> int:
+async def _health(max_age: float | None, out: Answer) -> int:
     platform = service_settings("agreements")
     limit = max_age if max_age is not None else platform.stream_duplicate_window_seconds
     outboxes = [await _outbox(service) for service in DATA_SERVICES]
@@ -437,28 +688,26 @@ async def _health(max_age: float | None, as_json: bool, out: TextIO) -> int:
     ]
     if "error" in stream:
         problems.append(str(stream["error"]))
-    if as_json:
-        print(json.dumps({"outbox": outboxes, "jetstream": stream, "problems": problems}), file=out)
-    else:
-        print("outbox (unpublished events, age of the oldest):", file=out)
+    out.set(outbox=outboxes, jetstream=stream, problems=problems)
+    if not out.as_json:
+        out.say("outbox (unpublished events, age of the oldest):")
         for row in outboxes:
             detail = row.get("error") or f"{row['unpublished']}, {row['oldest_age_seconds']} s"
-            print(f"  {row['service']:<11} {detail}", file=out)
+            out.say(f"  {row['service']:<11} {detail}")
         if "error" not in stream:
-            print(f"stream {stream['stream']}: {stream['messages']} messages", file=out)
-            print("  consumer                 pending  ack-pending  redelivered", file=out)
+            out.say(f"stream {stream['stream']}: {stream['messages']} messages")
+            out.say("  consumer                 pending  ack-pending  redelivered")
             for consumer in stream["consumers"]:
-                print(
+                out.say(
                     f"  {consumer['name']:<24} {consumer['pending']:>7}  "
-                    f"{consumer['ack_pending']:>11}  {consumer['redelivered']:>11}",
-                    file=out,
+                    f"{consumer['ack_pending']:>11}  {consumer['redelivered']:>11}"
                 )
         for problem in problems:
-            print(f"problem: {problem}", file=out)
+            out.say(f"problem: {problem}")
     return FOUND if problems else OK
 
 
-async def _backup(options: argparse.Namespace, out: TextIO) -> int:
+async def _backup(options: argparse.Namespace, out: Answer) -> int:
     if options.command != "backup" and not options.backup.is_dir():
         raise UsageError(f"{options.backup} is not a backup directory")
     try:
@@ -467,8 +716,13 @@ async def _backup(options: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(str(error)) from None
     platform = service_settings("agreements")
     if options.command == "backup-verify":
-        manifest = backups.verify(options.backup, key)
-        print(f"{options.backup}: {len(manifest['parts'])} parts verify", file=out)
+        parts = len(backups.read_manifest(options.backup, key)["parts"])
+        with out.progress("verify", parts) as advance:
+            manifest = backups.verify(
+                options.backup, key, step=lambda name: advance(description=f"verified {name}")
+            )
+        out.say(f"{options.backup}: {len(manifest['parts'])} parts verify")
+        out.set(backup=str(options.backup), parts=[part["name"] for part in manifest["parts"]])
         return OK
     services = options.service or DATA_SERVICES
     targets = [
@@ -477,25 +731,47 @@ async def _backup(options: argparse.Namespace, out: TextIO) -> int:
     ]
     nats_url = None if options.no_stream else platform.nats_url
     if options.command == "backup":
-        directory = await backups.backup(
-            targets, key=key, into=options.into, nats_url=nats_url, stream=platform.stream_name
-        )
-        print(f"backup written to {directory}", file=out)
+        with out.progress("backup", len(targets) + (1 if nats_url else 0)) as advance:
+            directory = await backups.backup(
+                targets,
+                key=key,
+                into=options.into,
+                nats_url=nats_url,
+                stream=platform.stream_name,
+                step=lambda name: advance(description=f"backed up {name}"),
+            )
+        out.say(f"backup written to {directory}")
+        out.set(backup=str(directory))
         return OK
     if not options.yes:
         raise UsageError(
             "restore replaces every database's tables: stop the services, then pass --yes"
         )
-    manifest = await backups.restore(
-        options.backup, targets, key=key, nats_url=nats_url, only=services
-    )
+    # Every part is verified, then the ones asked for are restored.
+    parts = len(backups.read_manifest(options.backup, key)["parts"])
+    with out.progress("restore", 2 * parts) as advance:
+        manifest = await backups.restore(
+            options.backup,
+            targets,
+            key=key,
+            nats_url=nats_url,
+            only=services,
+            step=lambda name: advance(description=name),
+        )
     for part in manifest["parts"]:
         restored = f" ({part['restored']} messages)" if "restored" in part else ""
-        print(f"restored {part['name']}{restored}", file=out)
+        out.say(f"restored {part['name']}{restored}")
+    out.set(
+        restored=[
+            {"part": part["name"], "messages": part.get("restored")} for part in manifest["parts"]
+        ]
+    )
     return OK
 
 
 def main() -> None:
+    # Logs go to stderr: stdout is the answer (one JSON document with --json).
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     sys.exit(asyncio.run(run(sys.argv[1:])))
 
 

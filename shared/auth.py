@@ -140,6 +140,7 @@ class TokenVerifier:
     revocations: RevocationCheck | None = None
     verified_tokens: int = 4096
     _keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
+    _dropped: set[str] = field(default_factory=set)  # revoked key ids, never trusted again
     _fetched_at: float = float("-inf")
     _failures: int = 0
     _retry_at: float = 0.0
@@ -162,6 +163,16 @@ class TokenVerifier:
         if len(self._verified) > self.verified_tokens:
             self._verified.popitem(last=False)
         return principal
+
+    def drop_key(self, kid: str) -> None:
+        """Stop trusting the signing key ``kid`` at once (an emergency revocation), even while a
+        JWKS fetched before the revocation, or a stale one, still lists it."""
+        self._dropped.add(kid)
+        self._keys.pop(kid, None)
+        # The replacement key is new here: let the next token that names it refetch at once.
+        self._fetched_at = min(self._fetched_at, time.monotonic() - self.min_refetch_seconds - 1)
+        for token in [token for token, (*_, key) in self._verified.items() if key == kid]:
+            del self._verified[token]
 
     def _check_revocation(self, principal: Principal) -> None:
         if self.revocations is not None and self.revocations.is_revoked(
@@ -249,6 +260,7 @@ class TokenVerifier:
             str(jwk["kid"]): _public_key(jwk)
             for jwk in document.get("keys", [])
             if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519" and "kid" in jwk
+            if str(jwk["kid"]) not in self._dropped
         }
         self._fetched_at = time.monotonic()
         self._failures, self._retry_at = 0, 0.0

@@ -41,7 +41,11 @@ DURABLES: dict[str, dict[str, str]] = {
 RELAYED = {"audit": ("dpa.*.external.>",)}
 # What every service's revocation listener reads (shared/revocation.py), through consumers the
 # server names anew each time.
-REVOCATIONS = ("dpa.*.identity.session.revoked", "dpa.*.identity.grant.revoked")
+REVOCATIONS = (
+    "dpa.*.identity.session.revoked",
+    "dpa.*.identity.grant.revoked",
+    "dpa.*.identity.signing_key.revoked",
+)
 
 
 @dataclass(frozen=True)

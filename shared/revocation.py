@@ -11,10 +11,16 @@ A revocation counts only as identity published it: on identity's subject, with i
 ``source`` and a valid payload (:func:`shared.broker.open_event`). Only identity's NATS user may
 publish on ``dpa.*.identity.>`` (docs/operations.md, "The bus: one user per service"), so another
 service's credentials cannot sign everyone out or lift a revocation (TOM-T5).
+
+An emergency key revocation (``pactum rotate-key token --revoke-now``) emits
+``dpa.platform.identity.signing_key.revoked``: the list hands the key id to whoever follows it
+(``on_key_revoked``: every service's ``TokenVerifier.drop_key``, identity's own key reload), so a
+token signed with that key is refused at once, not when the JWKS cache next expires.
 """
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +37,7 @@ log = structlog.get_logger("pactum.revocation")
 
 SESSION_REVOKED = "dpa.identity.session.revoked.v1"
 GRANT_REVOKED = "dpa.identity.grant.revoked.v1"
+KEY_REVOKED = "dpa.identity.signing_key.revoked.v1"
 SUBJECTS = REVOCATIONS
 
 
@@ -41,6 +48,8 @@ class RevocationList:
         self.remember_seconds = remember.total_seconds()
         self._sessions: dict[str, float] = {}
         self._grants: dict[str, float] = {}
+        # Called with the id of each signing key revoked (at once, on the listener's task).
+        self.on_key_revoked: list[Callable[[str], None]] = []
 
     def revoke_sessions(self, session_ids: list[str]) -> None:
         until = time.monotonic() + self.remember_seconds
@@ -72,6 +81,9 @@ class RevocationList:
             self.revoke_sessions([str(session) for session in envelope.data["session_ids"]])
         elif envelope.type == GRANT_REVOKED:
             self.revoke_grant(str(envelope.data["grant_id"]))
+        elif envelope.type == KEY_REVOKED:
+            for follow in self.on_key_revoked:
+                follow(str(envelope.data["key_id"]))
         self.forget_expired()
 
 

@@ -102,6 +102,7 @@ class ServiceRuntime:
             audience=settings.token_audience,
             revocations=self.revocations,
         )
+        self.revocations.on_key_revoked.append(self.verifier.drop_key)
         # Sampled every ``metrics_sample_seconds`` (not per event) and read by the metrics.
         self.consumers: dict[str, ConsumerTally] = {}
         self.outbox_backlog: tuple[int, datetime | None] | None = None

@@ -209,6 +209,13 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} maakte een nieuwe sleutel aan die toegangstokens ondertekent.",
         "{actor} a créé une nouvelle clé de signature des jetons d'accès.",
     ),
+    "dpa.identity.signing_key.revoked.v1": (
+        "{actor} revoked a key that signed access tokens; tokens it signed no longer work.",
+        "{actor} trok een sleutel in die toegangstokens ondertekende; tokens die ermee "
+        "ondertekend zijn, werken niet meer.",
+        "{actor} a révoqué une clé de signature des jetons d'accès ; les jetons qu'elle a "
+        "signés ne fonctionnent plus.",
+    ),
     # -- identity: supplier access
     "dpa.identity.grant.requested.v1": (
         "{actor} asked for time-limited access to the organisation's data (grant {record}).",

@@ -57,28 +57,36 @@ def add_organisation_commands(
     """The operator's commands on organisations and their first admins, for this command line
     and for ``pactum`` (which offers only the controller and processor kinds)."""
     create = commands.add_parser("create-organisation", help="create an organisation")
-    create.add_argument("--name", required=True)
-    create.add_argument("--kind", required=True, choices=list(kinds))
+    create.add_argument("--name", required=True, help="the organisation's name")
+    create.add_argument(
+        "--kind", required=True, choices=list(kinds), help="what the organisation is"
+    )
     admin = commands.add_parser(
         "create-admin",
         help="invite an organisation's first admin (prints a one-time link; no mail is sent)",
     )
-    admin.add_argument("--organisation", required=True, type=uuid.UUID)
-    admin.add_argument("--email", required=True)
+    admin.add_argument(
+        "--organisation", required=True, type=uuid.UUID, help="the organisation's id"
+    )
+    admin.add_argument("--email", required=True, help="the address the invitation is for")
     admin.add_argument(
         "--mail",
         action="store_true",
         help="mail the invitation link to the address instead of printing it",
     )
     rename = commands.add_parser("rename-organisation", help="rename an organisation")
-    rename.add_argument("--organisation", required=True, type=uuid.UUID)
-    rename.add_argument("--name", required=True)
+    rename.add_argument(
+        "--organisation", required=True, type=uuid.UUID, help="the organisation's id"
+    )
+    rename.add_argument("--name", required=True, help="its new name")
     for name, text in (
         ("disable-organisation", "disable an organisation whose contract ended (no new agreement)"),
         ("enable-organisation", "enable a disabled organisation again"),
     ):
         command = commands.add_parser(name, help=text)
-        command.add_argument("--organisation", required=True, type=uuid.UUID)
+        command.add_argument(
+            "--organisation", required=True, type=uuid.UUID, help="the organisation's id"
+        )
     commands.add_parser(
         "announce-organisations",
         help="have identity re-announce every organisation (after a new deployment of a "

@@ -4,19 +4,35 @@ Both live in files under ``var/identity`` (owner-only), created on first start. 
 (``python -m services.identity.cli rotate-signing-key``) writes a new signing key and records the
 old public half as retired; the JWKS keeps serving retired keys for a day so that tokens signed
 before the rotation verify until they expire.
+
+An emergency revocation (``pactum rotate-key token --revoke-now``) does not wait: it rotates,
+forgets the public halves of every earlier key still served (``revoke_signing_keys``) and emits one
+``signing_key.revoked`` per key. Every service's revocation listener drops the key from its JWKS
+cache at once; a running identity signs with the new key file from then on
+(``follow_key_revocations``), no restart needed.
 """
 
 import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import structlog
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from services.identity.tables import SigningKey
 from shared.auth import ALGORITHM, TokenSigner
+from shared.events import Actor
+from shared.events.contracts.identity import SigningKeyRevoked
+from shared.events.subjects import PLATFORM_TENANT
+from shared.outbox import Outbox
 
 log = structlog.get_logger("pactum.identity")
 
@@ -49,6 +65,70 @@ def rotate_signer(path: Path, *, issuer: str, audience: str) -> tuple[TokenSigne
     new = TokenSigner.generate(issuer=issuer, audience=audience)
     _write_private(path, new.to_pem(), replace=True)
     return old, new
+
+
+async def revoke_signing_keys(
+    session: AsyncSession, *, outbox: Outbox, actor: Actor, keep: str
+) -> list[str]:
+    """Revoke every signing key but ``keep`` (the new one) at once: forget its public half, so no
+    JWKS serves it again, and emit ``signing_key.revoked`` for each; returns the revoked ids.
+    The events are the record (TOM-T10): the audit log keeps which key was revoked, when, by whom.
+    """
+    served_since = datetime.now(UTC) - RETIRED_KEYS_SERVED
+    revoked = list(
+        await session.scalars(
+            select(col(SigningKey.kid))
+            .where(col(SigningKey.kid) != keep)
+            .where(
+                col(SigningKey.retired_at).is_(None) | (col(SigningKey.retired_at) >= served_since)
+            )
+            .order_by(col(SigningKey.kid))
+        )
+    )
+    if revoked:
+        await session.execute(delete(SigningKey).where(col(SigningKey.kid).in_(revoked)))
+    for kid in revoked:
+        outbox.add(
+            session,
+            type="dpa.identity.signing_key.revoked.v1",
+            tenant=PLATFORM_TENANT,
+            actor=actor,
+            subject=kid,
+            data=SigningKeyRevoked(key_id=kid, replaced_by=keep),
+        )
+    return revoked
+
+
+class KeyHolder(Protocol):
+    """What signs identity's tokens and what its JWKS serves (the Authority)."""
+
+    signer: TokenSigner
+    retired_jwks: list[dict[str, str]]
+
+
+def follow_key_revocations(holder: KeyHolder, path: Path) -> Callable[[str], None]:
+    """What a running identity does when a signing key is revoked: stop serving it in the JWKS
+    and, if it is the key it signs with, sign with the key file's (new) key from now on."""
+
+    def follow(kid: str) -> None:
+        holder.retired_jwks = [jwk for jwk in holder.retired_jwks if jwk["kid"] != kid]
+        if holder.signer.public_jwk["kid"] != kid:
+            return
+        signer = holder.signer
+        try:
+            replacement = TokenSigner.from_pem(
+                path.read_bytes(), issuer=signer.issuer, audience=signer.audience
+            )
+        except (OSError, ValueError) as error:
+            log.error("identity.signing_key_unreadable", kid=kid, path=str(path), error=str(error))
+            return
+        if replacement.public_jwk["kid"] == kid:
+            log.error("identity.revoked_key_still_in_file", kid=kid, path=str(path))
+            return
+        holder.signer = replacement
+        log.warning("identity.signing_key_revoked", kid=kid, now=replacement.public_jwk["kid"])
+
+    return follow
 
 
 def public_jwk(kid: str, x: str) -> dict[str, str]:

@@ -31,6 +31,7 @@ from services.identity.authority import Authority, load_or_create_delivery_key
 from services.identity.keys import (
     RETIRED_KEYS_SERVED,
     Sealer,
+    follow_key_revocations,
     load_or_create_signer,
     public_jwk,
 )
@@ -145,6 +146,10 @@ def create_app(
         )
         app.state.authority = authority
         app.state.signer = authority.signer
+        # An emergency key revocation: sign with the new key file's key at once.
+        runtime.revocations.on_key_revoked.append(
+            follow_key_revocations(authority, settings.signing_key_path)
+        )
         async with runtime.sessions() as session:
             await record_signing_key(session, authority)
         if settings.demo_data:

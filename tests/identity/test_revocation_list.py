@@ -7,7 +7,7 @@ from datetime import timedelta
 from pydantic import BaseModel
 
 from shared.events import Actor, Envelope, new_event
-from shared.events.contracts.identity import GrantDecided, SessionRevoked
+from shared.events.contracts.identity import GrantDecided, SessionRevoked, SigningKeyRevoked
 from shared.revocation import RevocationList
 
 
@@ -38,3 +38,17 @@ def test_entries_are_forgotten_once_no_token_can_carry_them() -> None:
     revocations.revoke_sessions(["s"])
     revocations.forget_expired()
     assert not revocations.is_revoked(session_id="s", grant_id=None)
+
+
+def test_a_revoked_signing_key_is_handed_to_whoever_follows_it() -> None:
+    revocations = RevocationList()
+    dropped: list[str] = []
+    revocations.on_key_revoked.append(dropped.append)
+    revocations.apply(
+        _event(
+            "dpa.identity.signing_key.revoked.v1",
+            SigningKeyRevoked(key_id="old-kid", replaced_by="new-kid"),
+        )
+    )
+    assert dropped == ["old-kid"]
+    assert not revocations.is_revoked(session_id="s", grant_id=None)  # sessions untouched

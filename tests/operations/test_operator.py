@@ -60,7 +60,7 @@ async def test_operator_creates_an_organisation_and_invites_its_first_admin__USE
     assert "password" not in printed.lower()
 
 
-async def test_inviting_an_admin_twice_or_into_no_organisation_is_bad_usage(
+async def test_inviting_an_admin_twice_is_bad_usage_and_into_no_organisation_not_found(
     environment: Path,
 ) -> None:
     _, printed = await pactum("create-organisation", "--name", "UTOPIA", "--kind", "processor")
@@ -71,7 +71,7 @@ async def test_inviting_an_admin_twice_or_into_no_organisation_is_bad_usage(
     unknown = str(uuid.uuid4())
     assert (await pactum("create-admin", "--organisation", unknown, "--email", "b@x.example"))[
         0
-    ] == 2
+    ] == 3
     assert (await pactum("create-admin", "--organisation", organisation, "--email", "nobody"))[
         0
     ] == 2

@@ -121,7 +121,9 @@ async def test_operator_renames_disables_and_announces_organisations__USE_1(
     assert (code, printed.strip()) == (0, f"{processor}: active")
 
 
-async def test_bad_organisation_commands_exit_2_and_change_nothing(environment: Path) -> None:
+async def test_bad_organisation_commands_exit_2_or_3_and_change_nothing(
+    environment: Path,
+) -> None:
     _, printed = await pactum("create-organisation", "--name", "UTOPIA", "--kind", "controller")
     organisation = printed.strip()
     before = await identity_state()
@@ -129,11 +131,14 @@ async def test_bad_organisation_commands_exit_2_and_change_nothing(environment: 
     for arguments in (
         ("rename-organisation", "--organisation", organisation, "--name", "   "),
         ("rename-organisation", "--organisation", organisation, "--name", "x" * 201),
+    ):
+        assert (await pactum(*arguments))[0] == 2, arguments  # bad usage
+    for unknown in (
         ("rename-organisation", "--organisation", missing, "--name", "Nobody"),
         ("disable-organisation", "--organisation", missing),
         ("enable-organisation", "--organisation", missing),
     ):
-        assert (await pactum(*arguments))[0] == 2, arguments
+        assert (await pactum(*unknown))[0] == 3, unknown  # no such organisation
     assert await identity_state() == before
 
 

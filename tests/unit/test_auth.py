@@ -227,3 +227,30 @@ async def test_keys_too_long_past_their_time_are_not_trusted_while_the_jwks_fail
     up = False
     with pytest.raises(InvalidToken, match="too old"):
         await verifier.verify(signer.issue(user_id="v", organisation_id=ORG, roles=[]))
+
+
+async def test_a_dropped_key_is_refused_at_once_even_while_the_jwks_still_lists_it() -> None:
+    """An emergency key revocation reaches a service before its JWKS cache expires (the default
+    refetch limit of 10 s on unknown key ids applies): the remembered token of the dropped key is
+    refused, a refetch that still lists the key does not bring it back, and the new key that
+    replaced it is fetched at once."""
+    old, new = (TokenSigner.generate(issuer="iss", audience="aud") for _ in range(2))
+    fetches: list[int] = []
+    keys = [old]
+
+    async def jwks() -> dict[str, Any]:
+        fetches.append(1)
+        return {"keys": [signer.public_jwk for signer in keys]}
+
+    verifier = TokenVerifier(jwks=jwks, issuer="iss", audience="aud")
+    token = old.issue(user_id="u", organisation_id=ORG, roles=[])
+    await verifier.verify(token)
+    keys.append(new)  # identity has not taken the old key out yet
+    verifier.drop_key(old.public_jwk["kid"])
+    with pytest.raises(InvalidToken, match="unknown key id"):
+        await verifier.verify(token)
+    principal = await verifier.verify(new.issue(user_id="u2", organisation_id=ORG, roles=[]))
+    assert principal.user_id == "u2"
+    with pytest.raises(InvalidToken, match="unknown key id"):
+        await verifier.verify(token)
+    assert len(fetches) == 2  # the first, and the refetch for the new key: no storm

@@ -89,6 +89,9 @@ SUMMARIES: dict[str, str] = {
         "The operator announced a maintenance window to a customer."
     ),
     "dpa.identity.signing_key.created.v1": _("A token signing key was created (rotation)."),
+    "dpa.identity.signing_key.revoked.v1": _(
+        "A token signing key was revoked at once; tokens it signed are refused everywhere."
+    ),
     "dpa.identity.link.viewed.v1": _(
         "An invitation or reset link was previewed by its holder (not used)."
     ),

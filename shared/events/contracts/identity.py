@@ -283,6 +283,14 @@ class SigningKeyCreated(_Payload):
     key_id: str
 
 
+class SigningKeyRevoked(_Payload):
+    """An operator revoked a token signing key at once (it leaked, or may have): every service
+    stops accepting tokens it signed as soon as this event reaches it."""
+
+    key_id: str = Field(description="The revoked key's id (its RFC 7638 thumbprint).")
+    replaced_by: str = Field(description="The id of the key that signs tokens from now on.")
+
+
 class LinkViewed(_Payload):
     """Someone holding a one-time link looked at what it is for, without using it (the link
     itself is not here)."""
@@ -571,6 +579,12 @@ KINDS: tuple[EventKind, ...] = (
         SigningKeyCreated,
         ("TOM-T10",),
         "A token signing key was created (rotation).",
+    ),
+    _kind(
+        "dpa.identity.signing_key.revoked.v1",
+        SigningKeyRevoked,
+        ("TOM-T10", "TOM-32b"),
+        "A token signing key was revoked at once; tokens it signed are refused everywhere.",
     ),
     _kind(
         "dpa.identity.link.viewed.v1",
