@@ -35,6 +35,8 @@ DURABLES: dict[str, dict[str, str]] = {
         "agreements-organisations": "dpa.*.identity.organisation.>",
     },
     "audit": {"audit": "dpa.>"},
+    # The notifier's filter is the kinds it plans notices for (services/notifier/plans.py), several
+    # subjects, so it travels in the request's body; dpa.> bounds what the notifier may read.
     "notifier": {"notifier": "dpa.>"},
 }
 # Subjects a service publishes besides its own: audit stores its external producers' events.
