@@ -257,18 +257,6 @@ async def agreements_as_shown(
     ]
 
 
-async def list_agreements(
-    *, session: AsyncSession, organisation_id: uuid.UUID, limit: int
-) -> list[Agreement]:
-    result = await session.scalars(
-        select(Agreement)
-        .where(_party_of(organisation_id))
-        .order_by(col(Agreement.created_at).desc(), col(Agreement.id))
-        .limit(limit)
-    )
-    return list(result.all())
-
-
 async def agreements_between(
     *, session: AsyncSession, controller_id: uuid.UUID, processor_id: uuid.UUID
 ) -> list[Agreement]:
