@@ -7,26 +7,55 @@ The API decides who may do what (the wrong party gets 403, a stranger 404: the p
 these pages only offer each person the forms their side may use.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.console.agreements.common import (
+    Seen,
     _,
     agreements_api,
     checked_id,
-    load,
     page_context,
     text,
 )
-from services.console.agreements.work import Errors, _form_page, _problem, _required
+from services.console.agreements.work import (
+    Errors,
+    _form_page,
+    _problem,
+    _required,
+    _with_list,
+)
 from services.console.apis import ApiRefused
 from services.console.language import brussels_moment
 from services.console.sessions import Person
 from services.console.web import SignedIn, go, t, visitor
 
 router = APIRouter(dependencies=[Depends(visitor)])
+
+# The agreement's states in which the processor may still hold the data: requests and help
+# may be asked until the return or destruction is certified.
+LIVE_OR_HOLDING = ("signed", "active", "terminated")
+
+
+async def _tab_page(
+    request: Request,
+    person: Person,
+    agreement_id: str,
+    listing: str,
+    tab: str,
+    template: str,
+    more: Callable[[Seen, list[dict[str, Any]]], dict[str, Any]],
+    errors: Errors | None,
+    values: dict[str, str] | None,
+) -> Response:
+    """One tab of the agreement: the agreement and one of its lists, with what the tab adds."""
+    shown, items = await _with_list(request, person, checked_id(agreement_id), listing)
+    context = page_context(person, shown, tab) | more(shown, items)
+    return _form_page(request, template, context, errors, values)
+
 
 # -- the privacy notice (DPA-10) ---------------------------------------------------------------
 
@@ -39,22 +68,21 @@ async def _privacy_notice_page(
     errors: Errors | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
-    agreement_id = checked_id(agreement_id)
-    shown = await load(request, person, agreement_id)
-    listed = await agreements_api(
-        request, person, "GET", f"/agreements/{agreement_id}/privacy-notices"
-    )
-    versions: list[dict[str, Any]] = listed["items"]
-    newest = versions[0] if versions else None
-    ended = shown.agreement["status"] in ("terminated", "closed")
-    context = page_context(person, shown, "/privacy-notice") | {
-        "versions": versions,
-        "newest": newest,
-        "awaiting": newest is not None and newest["review"] is None,
-        "may_submit": not ended and (newest is None or newest["review"] is not None),
-        "ended": ended,
-    }
-    return _form_page(request, "agreements/agreement_privacy_notice.html", context, errors, values)
+    def more(shown: Seen, versions: list[dict[str, Any]]) -> dict[str, Any]:
+        newest = versions[0] if versions else None
+        ended = shown.agreement["status"] in ("terminated", "closed")
+        return {
+            "versions": versions,
+            "newest": newest,
+            "awaiting": newest is not None and newest["review"] is None,
+            "may_submit": not ended and (newest is None or newest["review"] is not None),
+            "ended": ended,
+        }
+
+    return await _tab_page(
+        request, person, agreement_id, "privacy-notices", "/privacy-notice",
+        "agreements/agreement_privacy_notice.html", more, errors, values,
+    )  # fmt: skip
 
 
 @router.get("/agreements/{agreement_id}/privacy-notice")
@@ -152,20 +180,18 @@ async def _subject_requests_page(
     errors: Errors | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
-    agreement_id = checked_id(agreement_id)
-    shown = await load(request, person, agreement_id)
-    listed = await agreements_api(
-        request, person, "GET", f"/agreements/{agreement_id}/subject-requests"
-    )
-    context = page_context(person, shown, "/subject-requests") | {
-        "requests": listed["items"],
-        "rights": RIGHTS,
-        "outcomes": OUTCOMES,
-        "may_forward": shown.agreement["status"] in ("signed", "active", "terminated"),
-    }
-    return _form_page(
-        request, "agreements/agreement_subject_requests.html", context, errors, values
-    )
+    def more(shown: Seen, requests: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "requests": requests,
+            "rights": RIGHTS,
+            "outcomes": OUTCOMES,
+            "may_forward": shown.agreement["status"] in LIVE_OR_HOLDING,
+        }
+
+    return await _tab_page(
+        request, person, agreement_id, "subject-requests", "/subject-requests",
+        "agreements/agreement_subject_requests.html", more, errors, values,
+    )  # fmt: skip
 
 
 @router.get("/agreements/{agreement_id}/subject-requests")
@@ -269,17 +295,17 @@ async def _assistance_page(
     errors: Errors | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
-    agreement_id = checked_id(agreement_id)
-    shown = await load(request, person, agreement_id)
-    listed = await agreements_api(
-        request, person, "GET", f"/agreements/{agreement_id}/assistance-requests"
-    )
-    context = page_context(person, shown, "/assistance") | {
-        "requests": listed["items"],
-        "kinds": KINDS,
-        "may_ask": shown.agreement["status"] in ("signed", "active", "terminated"),
-    }
-    return _form_page(request, "agreements/agreement_assistance.html", context, errors, values)
+    def more(shown: Seen, requests: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "requests": requests,
+            "kinds": KINDS,
+            "may_ask": shown.agreement["status"] in LIVE_OR_HOLDING,
+        }
+
+    return await _tab_page(
+        request, person, agreement_id, "assistance-requests", "/assistance",
+        "agreements/agreement_assistance.html", more, errors, values,
+    )  # fmt: skip
 
 
 @router.get("/agreements/{agreement_id}/assistance")

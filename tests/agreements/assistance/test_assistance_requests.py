@@ -165,3 +165,26 @@ async def test_dpa_16_an_answer_to_a_dpia_request_takes_no_intervention(parties:
         f"/agreements/{agreement_id}/assistance-requests", headers=parties.controller_admin()
     )
     assert listed.json()["items"][0]["answer"] is None
+
+
+async def test_dpa_16_the_requests_are_walked_in_pages_and_a_strange_cursor_is_refused(
+    parties: Parties,
+) -> None:
+    agreement_id = await parties.active()
+    for _ in range(3):
+        await _asked(parties, agreement_id)
+    url = f"/agreements/{agreement_id}/assistance-requests"
+    first = await parties.client.get(url, params={"limit": 2}, headers=parties.processor_admin())
+    page = first.json()
+    assert [r["number"] for r in page["items"]] == [3, 2]
+    rest = await parties.client.get(
+        url,
+        params={"limit": 2, "cursor": page["next_cursor"]},
+        headers=parties.processor_admin(),
+    )
+    assert ([r["number"] for r in rest.json()["items"]], rest.json()["next_cursor"]) == ([1], None)
+    strange = await parties.client.get(
+        url, params={"cursor": "bm90LWEtbnVtYmVy"}, headers=parties.processor_admin()
+    )
+    assert strange.status_code == 422
+    assert strange.json()["code"] == "invalid_cursor"
