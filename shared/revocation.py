@@ -95,11 +95,17 @@ class _NamedAnew(ConsumerConfig):
     one form of that request a service's NATS user may send here, with a revocation filter held
     by the server (shared/bus_access.py). An ordered consumer is created again after a gap or a
     reconnect (nats-py evolves the configuration it was given); a new name keeps that from
-    colliding with the consumer it replaces.
+    colliding with the consumer it replaces. nats-py re-creates it from the next stream sequence
+    but leaves the first start time in place, which the server refuses (both a start sequence and
+    a start time): the listener then heard no revocation after a NATS restart until the service
+    restarted. The start time is dropped once a start sequence is set.
     """
 
     def evolve(self, **params: Any) -> "_NamedAnew":
-        return replace(self, **params, name=f"revocations-{uuid.uuid4().hex}")
+        fresh = replace(self, **params, name=f"revocations-{uuid.uuid4().hex}")
+        if fresh.deliver_policy is DeliverPolicy.BY_START_SEQUENCE:
+            fresh = replace(fresh, opt_start_time=None)
+        return fresh
 
 
 async def listen(connection: Any, *, stream: str, revocations: RevocationList) -> list[Any]:

@@ -22,6 +22,7 @@ from shared.bus_access import DURABLES, bus_users, inbox_prefix, server_users
 from shared.events import Actor, ActorType, new_event
 from shared.events.contracts.agreements import AgreementStatusChanged
 from shared.events.contracts.identity import SessionRevoked
+from shared.revocation import RevocationList, listen
 from shared.settings import ServiceSettings
 from tests.agreements.organisations import organisation_created
 from tests.support.events import emit
@@ -300,3 +301,68 @@ async def test_a_service_reaches_nats_over_tls_as_its_own_user__TOM_T7_TOM_T5(
     finally:
         await platform.stop()
         server.stop()
+
+
+async def test_revocations_still_arrive_after_nats_restarts_under_the_services_user__TOM_T5(
+    bus: NatsServer, passwords: dict[str, str], tmp_path: Path
+) -> None:
+    """The revocation listener's ordered consumers live in memory on the server: after a restart
+    nats-py creates them again, each under a new name, through the one form of the request a
+    service's user may send, from the next sequence (shared/revocation.py). Before, the re-created
+    consumer kept its start time beside the sequence, the server refused it, and a service heard
+    no revocation until it restarted."""
+    audit = Login()
+    await audit.open(bus, "audit", passwords["audit"])
+    assert audit.connection is not None
+    await audit.connection.jetstream().add_stream(stream_config(ServiceSettings(var_dir=tmp_path)))
+    await audit.connection.close()
+    errors: list[str] = []
+
+    async def on_error(error: Exception) -> None:
+        errors.append(str(error))
+
+    connection = await nats.connect(
+        bus.url,
+        user="agreements",
+        password=passwords["agreements"],
+        inbox_prefix=inbox_prefix("agreements"),
+        error_cb=on_error,
+        reconnect_time_wait=0.2,
+        max_reconnect_attempts=-1,
+    )
+    revocations = RevocationList()
+    subscriptions = await listen(connection, stream="DPA_EVENTS", revocations=revocations)
+    try:
+        bus.stop()
+        bus.start()
+        await eventually(_async(lambda: connection.is_connected), within=20)
+        identity = Login()
+        await identity.open(bus, "identity", passwords["identity"])
+        assert identity.connection is not None
+        ended = str(uuid.uuid4())
+        revoked = new_event(
+            source="/dpa/identity",
+            type="dpa.identity.session.revoked.v1",
+            tenant="platform",
+            actor=Actor.system("identity"),
+            data=SessionRevoked(user_id=uuid.uuid4(), session_ids=[ended], reason="admin"),
+        )
+        js = identity.connection.jetstream()
+
+        async def published() -> bool:  # JetStream may still be recovering its store
+            try:
+                await js.publish(revoked.nats_subject, revoked.to_json(), timeout=1)
+            except nats.errors.TimeoutError:
+                return False
+            return True
+
+        await eventually(published, within=20)
+        await identity.connection.close()
+        await eventually(
+            _async(lambda: revocations.is_revoked(session_id=ended, grant_id=None)), within=30
+        )
+    finally:
+        for subscription in subscriptions:
+            await subscription.unsubscribe()
+        await connection.close()
+    assert not [error for error in errors if "violation" in error.lower()], errors
