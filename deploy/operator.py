@@ -442,6 +442,7 @@ async def _publish_outbox(
 
 async def _inventory(options: argparse.Namespace, out: Answer) -> int:
     """``list`` and ``show`` (deploy/inventory.py): metadata, audited as the API would be."""
+    from services.identity.main import begin_immediately
     from shared import pagination
 
     kind = inventory.KINDS[SINGULAR.get(options.kind, options.kind)]
@@ -454,6 +455,9 @@ async def _inventory(options: argparse.Namespace, out: Answer) -> int:
     if absent := _absent(settings):
         raise Found(f"{kind.service}: {absent}")
     engine = create_engine(settings.database_url, schema=settings.database_schema)
+    # SQLite: the read and its access event take the write lock at BEGIN and queue behind the
+    # running service's writes, instead of failing when one commits between them.
+    begin_immediately(engine)
     outbox = Outbox(source=settings.source)
     try:
         async with session_factory(engine)() as session:
