@@ -115,7 +115,7 @@ async def listen(connection: Any, *, stream: str, revocations: RevocationList) -
 
     async def on_message(message: Msg) -> None:
         envelope, kind, reason = open_event(message.data, subject=message.subject)
-        if kind is not None and kind.type not in (SESSION_REVOKED, GRANT_REVOKED):
+        if kind is not None and kind.type not in (SESSION_REVOKED, GRANT_REVOKED, KEY_REVOKED):
             reason = f"{kind.type!r} is not a revocation"
         if envelope is None or reason:
             log.warning(
