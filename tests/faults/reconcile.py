@@ -39,6 +39,7 @@ from sqlmodel import col
 
 from services.audit.store import AuditEntry, AuditTree
 from services.notifier.ledger import Attempt, Delivery, InboxItem
+from services.notifier.plans import PLANS
 from shared.database import create_engine, session_factory
 from shared.inbox import InboxReceipt
 from shared.outbox import OutboxMessage
@@ -186,7 +187,11 @@ def unsettled(evidence: Evidence) -> list[str]:
     missing = [e for e in evidence.emitted if e.event_id not in logged]
     if missing:
         reasons.append(f"{len(missing)} events not yet in the audit log")
-    unseen = [e for e in evidence.emitted if e.event_id not in evidence.consumed_by_notifier]
+    unseen = [
+        e
+        for e in evidence.emitted
+        if _planned(e.event_type) and e.event_id not in evidence.consumed_by_notifier
+    ]
     if unseen:
         reasons.append(f"{len(unseen)} events not yet taken in by the notifier")
     open_ = [d for d in evidence.deliveries if d.status.value in {"pending", "sending"}]
@@ -309,15 +314,20 @@ def check_answers(evidence: Evidence, calls: Sequence[Call]) -> tuple[list[Discr
 
 
 def check_consumers(evidence: Evidence) -> list[Discrepancy]:
-    """The notifier's durable consumer took in every emitted event."""
+    """The notifier's durable consumer took in every emitted event it plans notices for (its
+    filter subjects: the other kinds never reach it)."""
     return [
         Discrepancy(
             "consumers",
             f"{e.service} event {e.event_id} ({e.event_type}) never taken in by the notifier",
         )
         for e in evidence.emitted
-        if e.event_id not in evidence.consumed_by_notifier
+        if _planned(e.event_type) and e.event_id not in evidence.consumed_by_notifier
     ]
+
+
+def _planned(event_type: str) -> bool:
+    return event_type.removeprefix("dpa.").rsplit(".", 1)[0] in PLANS
 
 
 def check_notices(

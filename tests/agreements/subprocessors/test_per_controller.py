@@ -5,7 +5,7 @@ its own decisions on later changes; another controller's approval never counts f
 """
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +17,13 @@ from shared.outbox import OutboxMessage
 from tests.agreements.contract import SIGNATURE, Parties
 from tests.support.platform import Platform, eventually
 
-TODAY = date.today().isoformat()
+
+def _today() -> str:
+    """Brussels or not, the service judges dates in UTC; taken when the case runs, not when the
+    module is imported (a run that crosses midnight made every change look back-dated)."""
+    return datetime.now(UTC).date().isoformat()
+
+
 CHANGE: dict[str, Any] = {
     "kind": "add",
     "name": "Hosting NV",
@@ -25,10 +31,8 @@ CHANGE: dict[str, Any] = {
     "location": "Brussels, BE",
     "transfer_mechanism": "none: inside the EEA",
     "data_categories": ["identification data"],
-    "effective_date": TODAY,
 }
 FLOW_DOWN: dict[str, Any] = {
-    "signed_on": TODAY,
     "reference": "SUB-2026-014",
     "same_obligations": True,
     "guarantees": "ISO 27001; encryption at rest; audit right flowed down",
@@ -40,7 +44,9 @@ FLOW_DOWN: dict[str, Any] = {
 
 async def _propose(parties: Parties, **overrides: Any) -> dict[str, Any]:
     response = await parties.client.post(
-        "/subprocessor-changes", json=CHANGE | overrides, headers=parties.processor_admin()
+        "/subprocessor-changes",
+        json=CHANGE | {"effective_date": _today()} | overrides,
+        headers=parties.processor_admin(),
     )
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
@@ -268,13 +274,13 @@ async def test_flow_down_agreement_is_recorded_by_the_processor_and_shown_to_con
     )
     by_controller = await parties.client.post(
         f"/subprocessor-changes/{change['id']}/flow-down",
-        json=FLOW_DOWN,
+        json=FLOW_DOWN | {"signed_on": _today()},
         headers=parties.controller_admin(),
     )
     assert by_controller.status_code == 404  # not its subprocessor
     recorded = await parties.client.post(
         f"/subprocessor-changes/{change['id']}/flow-down",
-        json=FLOW_DOWN,
+        json=FLOW_DOWN | {"signed_on": _today()},
         headers=parties.processor_admin(),
     )
     assert recorded.status_code == 201, recorded.text
@@ -321,7 +327,7 @@ async def test_an_invalid_flow_down_agreement_gets_422_and_changes_nothing__DPA_
     before = await parties.platform.count("agreements", OutboxMessage)
     response = await parties.client.post(
         f"/subprocessor-changes/{change['id']}/flow-down",
-        json=FLOW_DOWN | overrides,
+        json=FLOW_DOWN | {"signed_on": _today()} | overrides,
         headers=parties.processor_admin(),
     )
     assert response.status_code == 422
