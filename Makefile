@@ -17,7 +17,7 @@ COMPOSE_PLACEHOLDERS := $(if $(filter deploy/.env.example,$(COMPOSE_ENV)),$(fore
 
 .DEFAULT_GOAL := help
 .PHONY: help venv install run demo test test-fast proof lint format bench lock clean openapi compose-config migrate \
-	audit-deps
+	audit-deps image-pin
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z -]*:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -90,6 +90,9 @@ audit-deps: $(STAMP) ## pip-audit both locks, less the reviewed advisories of de
 	if [ $$status -eq 2 ] && [ "$${REQUIRE_AUDIT:-0}" != 1 ]; then \
 		echo "audit-deps skipped: no advisory service reachable (REQUIRE_AUDIT=1 makes this fail)"; exit 0; fi; \
 	exit $$status
+
+image-pin: $(STAMP) ## Pin deploy/.env's images by digest (IMAGES="PACTUM_PYTHON_IMAGE ..." for some)
+	$(BIN)/python -m deploy.image_pin --env-file deploy/.env $(IMAGES)
 
 clean: ## Remove var/ (the local databases, NATS store and signing key of make run)
 	rm -rf var
