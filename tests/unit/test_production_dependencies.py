@@ -6,6 +6,7 @@ import ast
 import functools
 import subprocess
 import sys
+import tomllib
 from importlib import metadata
 from pathlib import Path
 
@@ -132,3 +133,27 @@ def test_tom_t6_the_absence_check_refuses_a_module_that_needs_a_dev_only_distrib
     result = import_without(absent_modules(), ("deploy.mailsink",))
     assert result.returncode != 0
     assert "No module named 'aiosmtpd" in result.stderr
+
+
+def test_tom_t6_an_installed_pactum_carries_the_files_its_code_reads() -> None:
+    # The operator image runs `pactum` from site-packages, where only package data declared in
+    # pyproject.toml arrives: every template, stylesheet, catalogue and data file under
+    # services/ and shared/ must be declared (alembic's revision template is for developers).
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    covered = {
+        path
+        for package, patterns in declared["package-data"].items()
+        for pattern in patterns
+        for path in ROOT.joinpath(*package.split(".")).glob(pattern)
+    }
+    data_files = {
+        path
+        for top in ("services", "shared")
+        for path in (ROOT / top).rglob("*")
+        if path.is_file()
+        and path.suffix not in {".py", ".pyc", ".mako"}
+        and "__pycache__" not in path.parts
+    }
+    assert ROOT / "services/identity/data/common-passwords.txt" in data_files
+    missing = sorted(str(path.relative_to(ROOT)) for path in data_files - covered)
+    assert not missing, f"add them to [tool.setuptools.package-data]: {missing}"
