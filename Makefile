@@ -16,7 +16,8 @@ COMPOSE_SECRETS := POSTGRES_PASSWORD PACTUM_IDENTITY_DB_PASSWORD PACTUM_AGREEMEN
 COMPOSE_PLACEHOLDERS := $(if $(filter deploy/.env.example,$(COMPOSE_ENV)),$(foreach secret,$(COMPOSE_SECRETS),$(secret)=validation-only))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run demo test test-fast proof lint format bench lock clean openapi compose-config migrate
+.PHONY: help venv install run demo test test-fast proof lint format bench lock clean openapi compose-config migrate \
+	audit-deps image-pin
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z -]*:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -81,6 +82,17 @@ lock: $(STAMP) ## Regenerate requirements.lock and requirements-dev.lock from py
 	test -x $(BIN)/uv || $(BIN)/python -m pip install uv
 	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -o requirements-dev.lock
+
+# Exit 2 from deploy.audit_deps: the advisory service did not answer and nothing was audited; that
+# is reported and passes unless REQUIRE_AUDIT=1 (a CI runner with internet access sets it).
+audit-deps: $(STAMP) ## pip-audit both locks, less the reviewed advisories of deploy/pip-audit-allow.toml
+	@$(BIN)/python -m deploy.audit_deps; status=$$?; \
+	if [ $$status -eq 2 ] && [ "$${REQUIRE_AUDIT:-0}" != 1 ]; then \
+		echo "audit-deps skipped: no advisory service reachable (REQUIRE_AUDIT=1 makes this fail)"; exit 0; fi; \
+	exit $$status
+
+image-pin: $(STAMP) ## Pin deploy/.env's images by digest (IMAGES="PACTUM_PYTHON_IMAGE ..." for some)
+	$(BIN)/python -m deploy.image_pin --env-file deploy/.env $(IMAGES)
 
 clean: ## Remove var/ (the local databases, NATS store and signing key of make run)
 	rm -rf var

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from deploy.image_pin import IMAGES
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {
     "identity": 8101,
@@ -199,3 +201,39 @@ def test_every_mailed_link_opens_the_console_behind_the_proxy__TOM_T2a(
             assert console[f"PACTUM_CONSOLE_{name.upper()}_URL"] == f"http://{name}:{port}"
     caddyfile = (ROOT / "deploy" / "caddy" / "Caddyfile").read_text()
     assert "{$PACTUM_DOMAIN} {\n\timport pactum console 8100" in caddyfile
+
+
+def test_every_image_comes_from_a_variable_that_can_pin_it_by_digest__TOM_T6() -> None:
+    # With every PACTUM_*_IMAGE set to a reference by digest (as `make image-pin` writes them),
+    # every service runs exactly one of those, and the builds get the pinned base images: no
+    # image in docker-compose.yml is fixed to a tag that bypasses the variables.
+    pinned = {name: f"registry.example/{name.lower()}@sha256:{'0' * 64}" for name in IMAGES}
+    config = rendered(**dict.fromkeys(SECRETS, "not-a-real-secret"), **pinned)
+    for name, service in config["services"].items():
+        assert service["image"] in pinned.values(), name
+    assert config["services"]["identity"]["image"] == pinned["PACTUM_IMAGE"]
+    assert config["services"]["operator"]["image"] == pinned["PACTUM_OPERATOR_IMAGE"]
+    assert config["services"]["nats-2"]["image"] == pinned["PACTUM_NATS_IMAGE"]
+    assert config["services"]["identity"]["build"]["args"] == {
+        "PYTHON_IMAGE": pinned["PACTUM_PYTHON_IMAGE"]
+    }
+    assert config["services"]["operator"]["build"]["args"] == {
+        "POSTGRES_CLIENT_IMAGE": pinned["PACTUM_POSTGRES_CLIENT_IMAGE"]
+    }
+
+
+def test_unpinned_the_images_fall_back_to_the_tags_image_pin_resolves__TOM_T6(
+    compose: dict[str, Any],
+) -> None:
+    used = {service["image"] for service in compose["services"].values()}
+    builds = [
+        service["build"]["args"] for service in compose["services"].values() if "build" in service
+    ]
+    used |= {reference for args in builds for reference in args.values()}
+    assert used == set(IMAGES.values())
+
+
+def test_compose_refuses_to_start_without_the_pactum_images() -> None:
+    for missing in ("PACTUM_IMAGE", "PACTUM_OPERATOR_IMAGE"):
+        with pytest.raises(AssertionError, match=missing):
+            rendered(**dict.fromkeys(SECRETS, "not-a-real-secret"), **{missing: ""})
