@@ -65,12 +65,14 @@ class Dispatcher:
         http: httpx.AsyncClient,
         identity: IdentityDirectory,
         attempts: Counter | None = None,
+        resolver: webhooks.Resolver = webhooks.system_resolver,
     ) -> None:
         self.sessions = sessions
         self.outbox = outbox
         self.settings = settings
         self.http = http
         self.identity = identity
+        self.resolver = resolver  # webhook hosts to addresses (checked, then connected to)
         self.attempts = attempts or NoOpCounter("pactum.notifier.delivery_attempts")
         self._wakeup = asyncio.Event()
         self._gate = asyncio.Semaphore(settings.dispatch_concurrency)
@@ -176,6 +178,7 @@ class Dispatcher:
                 message_id=f"msg_{delivery.id.hex}",
                 body=message["body"],
                 production=self.settings.production,
+                resolver=self.resolver,
             )  # signed with the wall-clock time: receivers check it against theirs
         if "link_id" in message:
             try:
