@@ -20,6 +20,7 @@ import httpx
 from services.notifier import webhook_signatures
 from services.notifier.domain import is_public_address
 from services.notifier.mail import Outcome
+from services.notifier.secret_seal import SecretSeal
 from services.notifier.store import Endpoint
 from shared.moments import as_utc
 
@@ -68,6 +69,7 @@ async def call(
     body: str,
     production: bool,
     now: float | None = None,
+    seal: SecretSeal,
     resolver: Resolver = system_resolver,
 ) -> Outcome:
     """Send one signed message to ``endpoint``, connecting only to an address that was checked.
@@ -87,10 +89,11 @@ async def call(
     if production and not all(is_public_address(address) for address in addresses):
         return Outcome(False, "unsafe_address", detail="the host resolves to a private address")
     moment = now if now is not None else time.time()
-    secrets_ = [endpoint.secret]
+    secrets_ = [seal.open(endpoint.secret, endpoint_id=endpoint.id)]
     until = endpoint.previous_until
     if endpoint.previous_secret and until is not None and _epoch(until) > moment:
-        secrets_.append(endpoint.previous_secret)  # a rotation's overlap: both sign
+        # a rotation's overlap: both sign
+        secrets_.append(seal.open(endpoint.previous_secret, endpoint_id=endpoint.id))
     payload = body.encode()
     headers = webhook_signatures.headers(
         secrets_=secrets_, message_id=message_id, timestamp=int(moment), body=payload

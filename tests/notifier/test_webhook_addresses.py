@@ -16,6 +16,7 @@ import pytest
 
 from services.notifier import webhooks
 from services.notifier.domain import is_public_address
+from services.notifier.secret_seal import SecretSeal
 from services.notifier.store import Endpoint
 from tests.notifier.conftest import Receiver, _receiver_handler
 from tests.support.nats import free_port
@@ -91,14 +92,19 @@ class RebindingDns:
 SECRET = "whsec_dGVzdC1zZWNyZXQtMzItYnl0ZXMtbG9uZy0xMjM0NQ=="
 
 
+SEAL = SecretSeal({"k1": bytes(32)}, current="k1")
+
+
 def _endpoint(url: str, secret: str = SECRET) -> Endpoint:
-    return Endpoint(
+    endpoint = Endpoint(
         organisation_id=str(uuid.uuid4()),
         url=url,
         topics=["breach"],
-        secret=secret,
+        secret="",
         created_at=datetime.now(UTC),
     )
+    endpoint.secret = SEAL.seal(secret, endpoint_id=endpoint.id)
+    return endpoint
 
 
 async def test_a_name_rebound_to_loopback_after_the_check_is_never_connected_to__TOM_T5(
@@ -114,6 +120,7 @@ async def test_a_name_rebound_to_loopback_after_the_check_is_never_connected_to_
             body="{}",
             production=True,
             resolver=dns,
+            seal=SEAL,
         )
     assert dns.lookups == ["hooks.attacker.example"]  # resolved once: checked and connected
     assert not outcome.delivered  # 8.8.8.8 is not our receiver (nor reachable here)
@@ -128,7 +135,13 @@ async def test_production_refuses_a_name_that_resolves_to_any_inside_address__TO
         endpoint = _endpoint(f"https://hooks.attacker.example:{local_receiver.port}/hooks")
         async with httpx.AsyncClient(timeout=1.0) as client:
             outcome = await webhooks.call(
-                client, endpoint=endpoint, message_id="m", body="{}", production=True, resolver=dns
+                client,
+                endpoint=endpoint,
+                message_id="m",
+                body="{}",
+                production=True,
+                resolver=dns,
+                seal=SEAL,
             )
         assert (outcome.delivered, outcome.status) == (False, "unsafe_address"), inside
     assert local_receiver.calls == []
@@ -151,6 +164,7 @@ async def test_the_call_connects_to_the_resolved_address_and_keeps_the_host_name
             body='{"a": 1}',
             production=False,
             resolver=dns,
+            seal=SEAL,
             now=time.time(),
         )
     assert outcome.delivered, outcome
@@ -191,6 +205,7 @@ async def test_a_redirect_from_the_receiver_is_not_followed__TOM_T5() -> None:
                 body="{}",
                 production=False,
                 resolver=RebindingDns("127.0.0.1"),
+                seal=SEAL,
             )
     finally:
         server.shutdown()
