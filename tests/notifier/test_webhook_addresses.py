@@ -3,12 +3,14 @@ translation or private range can hide behind is refused, and the call connects t
 was checked, not to whatever a second DNS answer says (rebinding)."""
 
 import ipaddress
+import ssl
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +21,7 @@ from services.notifier.domain import is_public_address
 from services.notifier.secret_seal import SecretSeal
 from services.notifier.store import Endpoint
 from tests.notifier.conftest import Receiver, _receiver_handler
+from tests.support.certificates import self_signed
 from tests.support.nats import free_port
 
 REFUSED = {
@@ -212,3 +215,40 @@ async def test_a_redirect_from_the_receiver_is_not_followed__TOM_T5() -> None:
         server.server_close()
     assert (outcome.delivered, outcome.status) == (False, "307")
     assert _Redirecting.paths == ["/hooks"]
+
+
+async def test_tls_is_checked_against_the_host_name_while_connecting_to_the_checked_address(
+    local_receiver: Receiver, tmp_path: Path
+) -> None:
+    """The certificate names the host, not 127.0.0.1: the call only succeeds because SNI and the
+    certificate check use the URL's host name; a name the certificate does not carry fails."""
+    cert, key = self_signed(tmp_path, name="receiver.pactum.invalid", stem="receiver")
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), _receiver_handler(local_receiver))
+    server.socket = served.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    local_receiver.secrets.append(SECRET)
+    trusted = ssl.create_default_context(cafile=str(cert))
+    try:
+        async with httpx.AsyncClient(timeout=5.0, verify=trusted) as client:
+            outcomes = [
+                await webhooks.call(
+                    client,
+                    endpoint=_endpoint(f"https://{host}:{port}/hooks"),
+                    message_id="msg_4",
+                    body="{}",
+                    production=False,
+                    resolver=RebindingDns("127.0.0.1"),
+                    seal=SEAL,
+                )
+                for host in ("receiver.pactum.invalid", "impostor.pactum.invalid")
+            ]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert outcomes[0].delivered, outcomes[0]
+    assert not outcomes[1].delivered and outcomes[1].status == "ConnectError"
+    [call] = local_receiver.calls
+    assert call.verified and call.headers["host"] == f"receiver.pactum.invalid:{port}"
