@@ -3,8 +3,9 @@
 The host is resolved once; every address it resolves to is checked (in production) and the
 connection goes to one of those checked addresses, with the URL's host kept in the ``Host`` header
 and as the TLS server name (SNI and certificate check). A second lookup between check and connect,
-which an attacker's DNS could answer differently (rebinding), never happens. Redirects are not
-followed, whatever the client's default: a 3xx is a failed delivery.
+which an attacker's DNS could answer differently (rebinding), never happens. An https connection
+is not kept for another call: the pool knows it by address, not by the name it was verified for.
+Redirects are not followed, whatever the client's default: a 3xx is a failed delivery.
 """
 
 import asyncio
@@ -99,7 +100,12 @@ async def call(
         secrets_=secrets_, message_id=message_id, timestamp=int(moment), body=payload
     )
     headers["Host"] = _host_header(parts)
-    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    extensions = {}
+    if parts.scheme == "https":
+        extensions["sni_hostname"] = host
+        # The pool keys connections by address: one verified for another name on the same
+        # address must not carry this request, so none is kept for reuse.
+        headers["Connection"] = "close"
     failure: httpx.HTTPError | None = None
     for address in addresses:  # each was checked; the next one only if this one cannot connect
         try:

@@ -226,7 +226,9 @@ async def test_tls_is_checked_against_the_host_name_while_connecting_to_the_chec
     served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     served.load_cert_chain(cert, key)
     port = free_port()
-    server = ThreadingHTTPServer(("127.0.0.1", port), _receiver_handler(local_receiver))
+    handler = _receiver_handler(local_receiver)
+    handler.protocol_version = "HTTP/1.1"  # keeps connections open: none may serve another name
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.socket = served.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     local_receiver.secrets.append(SECRET)
