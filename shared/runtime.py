@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import api_reference, operations
 from shared.auth import JwksSource, TokenVerifier, http_jwks
+from shared.body_limit import BodyLimit
 from shared.broker import (
     BatchConsumer,
     BatchHandler,
@@ -151,6 +152,8 @@ class ServiceRuntime:
         # Inside the request context (logged, timed), outside every route: a replayed answer
         # reaches no route and so emits nothing.
         app.add_middleware(IdempotentRequests, sessions=self.sessions, verifier=self.verifier)
+        # Outside everything that reads a body (the idempotency check included).
+        app.add_middleware(BodyLimit, max_bytes=self.settings.max_body_bytes)
         app.add_middleware(RequestContext, service=self.settings.service, metrics=self.metrics)
         # One server span per request; the ASGI "http receive"/"http send" child spans (three
         # more per request) told nothing a trace is read for and cost CPU on every request.

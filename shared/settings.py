@@ -86,6 +86,8 @@ class ServiceSettings(BaseSettings):
     token_audience: str = "pactum"  # noqa: S105 (a name, not a secret)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
+    # The largest request body a route may receive (bytes): above it, 413 before it is read.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=256 * 1024 * 1024)
     demo_data: bool = False  # seed the demo tenants of the seed contract (make run sets it)
 
     def model_post_init(self, __context: object) -> None:

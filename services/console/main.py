@@ -31,6 +31,7 @@ from services.console.sessions import SessionBook
 from services.console.settings import ConsoleSettings
 from services.console.store import TABLES
 from services.console.web import CookieNames, NotYours, SecurityHeaders, SignInNeeded, greet
+from shared.body_limit import BodyLimit
 from shared.database import create_engine, is_reachable, session_factory
 from shared.metrics import CONTENT_TYPE, ServiceMetrics
 from shared.migrations import prepare
@@ -184,6 +185,7 @@ def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = N
     app.add_middleware(CsrfCookie, name=app.state.cookies.csrf, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders, secure=settings.secure_cookies)
     app.add_middleware(ServerTiming)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # before any form is read
     app.add_middleware(RequestContext, service=settings.service, metrics=metrics)
     FastAPIInstrumentor.instrument_app(
         app,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from services.notifier import service
 from services.notifier.domain import UnsafeEndpoint
@@ -23,6 +23,7 @@ from services.notifier.schemas import (
     ReceiptList,
     ReceiptPublic,
 )
+from services.notifier.store import Endpoint
 from shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.pagination import DEFAULT_LIMIT, Cursor, Limit
 from shared.runtime import RuntimeDep, SessionDep
@@ -109,18 +110,23 @@ async def remove_contact(
 
 @router.post("/endpoints", status_code=status.HTTP_201_CREATED, response_model=EndpointWithSecret)
 async def add_endpoint(
-    body: EndpointCreate, principal: Admin, session: SessionDep, runtime: RuntimeDep
+    request: Request,
+    body: EndpointCreate,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> EndpointWithSecret:
     """Register a webhook endpoint; its signing secret is shown in this answer only."""
     with answers():
-        endpoint = await service.add_endpoint(
+        endpoint, secret = await service.add_endpoint(
             session=session,
             outbox=runtime.outbox,
             principal=principal,
             body=body,
             production=runtime.settings.environment == "production",
+            seal=request.app.state.secret_seal,
         )
-    return EndpointWithSecret.model_validate(endpoint, from_attributes=True)
+    return _with_secret(endpoint, secret)
 
 
 @router.get("/endpoints", response_model=EndpointList)
@@ -145,18 +151,28 @@ async def list_endpoints(
     "/endpoints/{endpoint_id}/rotate", response_model=EndpointWithSecret, responses=NOT_FOUND
 )
 async def rotate_secret(
-    endpoint_id: uuid.UUID, principal: Admin, session: SessionDep, runtime: RuntimeDep
+    request: Request,
+    endpoint_id: uuid.UUID,
+    principal: Admin,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> EndpointWithSecret:
     """A new signing secret; the previous one keeps signing alongside it for 24 hours."""
     with answers():
-        endpoint = await service.change_endpoint(
+        endpoint, secret = await service.rotate_secret(
             session=session,
             outbox=runtime.outbox,
             principal=principal,
             endpoint_id=endpoint_id,
-            change="rotate",
+            seal=request.app.state.secret_seal,
         )
-    return EndpointWithSecret.model_validate(endpoint, from_attributes=True)
+    return _with_secret(endpoint, secret)
+
+
+def _with_secret(endpoint: Endpoint, secret: str) -> EndpointWithSecret:
+    """The endpoint with its secret in clear: in the answer that created it, nowhere else."""
+    shown = EndpointPublic.model_validate(endpoint, from_attributes=True).model_dump()
+    return EndpointWithSecret(**shown, secret=secret)
 
 
 @router.post("/endpoints/{endpoint_id}/enable", response_model=EndpointPublic, responses=NOT_FOUND)

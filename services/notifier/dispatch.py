@@ -36,6 +36,7 @@ from services.notifier.ledger import Attempt, Delivery
 from services.notifier.mail import Mail, Outcome
 from services.notifier.notices import Notice
 from services.notifier.reminders import remind
+from services.notifier.secret_seal import SecretSeal
 from services.notifier.settings import NotifierSettings
 from services.notifier.templates import render_link
 from shared.events.contracts.notifier import DeliveryAttempted, EndpointChanged
@@ -65,12 +66,16 @@ class Dispatcher:
         http: httpx.AsyncClient,
         identity: IdentityDirectory,
         attempts: Counter | None = None,
+        seal: SecretSeal,
+        resolver: webhooks.Resolver = webhooks.system_resolver,
     ) -> None:
         self.sessions = sessions
         self.outbox = outbox
         self.settings = settings
         self.http = http
         self.identity = identity
+        self.seal = seal  # opens the webhook secrets sealed at rest
+        self.resolver = resolver  # webhook hosts to addresses (checked, then connected to)
         self.attempts = attempts or NoOpCounter("pactum.notifier.delivery_attempts")
         self._wakeup = asyncio.Event()
         self._gate = asyncio.Semaphore(settings.dispatch_concurrency)
@@ -176,6 +181,8 @@ class Dispatcher:
                 message_id=f"msg_{delivery.id.hex}",
                 body=message["body"],
                 production=self.settings.production,
+                seal=self.seal,
+                resolver=self.resolver,
             )  # signed with the wall-clock time: receivers check it against theirs
         if "link_id" in message:
             try:

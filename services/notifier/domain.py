@@ -137,7 +137,8 @@ class UnsafeEndpoint(ValueError):
 def check_endpoint_url(url: str, *, production: bool) -> str:
     """A webhook URL must be https in production and may not name a private or loopback host.
 
-    Host names are resolved and checked again at send time (``webhooks.resolve_safely``).
+    Host names are resolved and checked again at send time, and the call goes to the address
+    that was checked (``webhooks.call``).
     """
     if len(url) > 2000:
         raise UnsafeEndpoint("the URL is longer than 2000 characters")
@@ -163,8 +164,41 @@ def check_endpoint_url(url: str, *, production: bool) -> str:
     return url
 
 
+# Ranges that reach, or may reach, an address the platform must not call, whatever ``is_global``
+# says: shared address space (CGNAT), NAT64 (well-known and local-use prefixes), 6to4 and Teredo
+# (both embed an IPv4 address a gateway forwards to), site-local and unique-local IPv6.
+_REFUSED_V4 = (ipaddress.IPv4Network("100.64.0.0/10"),)
+_REFUSED_V6 = tuple(
+    ipaddress.IPv6Network(network)
+    for network in (
+        "64:ff9b::/96",
+        "64:ff9b:1::/48",
+        "2002::/16",
+        "2001::/32",
+        "fec0::/10",
+        "fc00::/7",
+    )
+)
+
+
 def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return address.is_global and not address.is_multicast
+    """An address a webhook may be sent to: global unicast, and no tunnel or translation prefix
+    leading back inside. An IPv4-mapped IPv6 address is judged by the IPv4 address it carries."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return is_public_address(address.ipv4_mapped)
+        if any(address in network for network in _REFUSED_V6):
+            return False
+    elif any(address in network for network in _REFUSED_V4):
+        return False
+    return address.is_global and not (
+        address.is_multicast
+        or address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_unspecified
+    )
 
 
 def should_disable_endpoint(*, consecutive_failures: int, gave_up: bool) -> bool:

@@ -8,6 +8,8 @@ from services.notifier.consumers import DURABLE, notice_handler
 from services.notifier.dispatch import Dispatcher, delivery_counter
 from services.notifier.identity_client import IdentityDirectory
 from services.notifier.plans import planned_subjects
+from services.notifier.secret_seal import SecretSeal
+from services.notifier.service import seal_clear_secrets
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import TABLES
 from shared import error_answers
@@ -38,6 +40,8 @@ def create_app(
     identity_directory = IdentityDirectory(
         identity or http, base_url=settings.identity_url, key_path=settings.delivery_key_path
     )
+    seal = SecretSeal.from_file(settings.webhook_key_path)
+    runtime.startup.append(lambda: seal_clear_secrets(runtime.sessions, seal))
     dispatcher = Dispatcher(
         sessions=runtime.sessions,
         outbox=runtime.outbox,
@@ -45,6 +49,7 @@ def create_app(
         http=http,
         identity=identity_directory,
         attempts=delivery_counter(runtime.metrics.meter),
+        seal=seal,
     )
     runtime.consume_batches(
         DURABLE,
@@ -63,6 +68,7 @@ def create_app(
     runtime.install(app)
     error_answers.install(app)
     app.state.dispatcher = dispatcher
+    app.state.secret_seal = seal
     app.include_router(api.router)
     app.include_router(evidence_api.router)
     if settings.environment == "development":

@@ -6,7 +6,7 @@ Each is one transaction: the change (or the read) and its evidence event in the 
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifier import store, webhook_signatures
 from services.notifier.domain import Locale, check_endpoint_url
@@ -16,6 +16,7 @@ from services.notifier.schemas import (
     OrganisationSettingsBody,
     PreferenceBody,
 )
+from services.notifier.secret_seal import SecretSeal
 from services.notifier.store import Contact, Endpoint, OrganisationSettings, Preference, Receipt
 from shared import pagination
 from shared.auth import Principal
@@ -164,19 +165,40 @@ async def add_endpoint(
     principal: Principal,
     body: EndpointCreate,
     production: bool,
-) -> Endpoint:
+    seal: SecretSeal,
+) -> tuple[Endpoint, str]:
+    """The new endpoint (its secret sealed) and its secret in clear, to be shown once."""
     url = check_endpoint_url(body.url, production=production)
+    secret = webhook_signatures.new_secret()
     async with session.begin():
         endpoint = Endpoint(
             organisation_id=principal.organisation_id,
             url=url,
             topics=sorted({topic.value for topic in body.topics}),
-            secret=webhook_signatures.new_secret(),
+            secret="",
             created_at=_now(),
         )
+        endpoint.secret = seal.seal(secret, endpoint_id=endpoint.id)
         session.add(endpoint)
         _endpoint_event(outbox, session, principal, endpoint, "created", None)
-    return endpoint
+    return endpoint, secret
+
+
+async def seal_clear_secrets(sessions: async_sessionmaker[AsyncSession], seal: SecretSeal) -> int:
+    """Seal every webhook secret still clear, and re-seal those under an older key with the
+    newest one (at start, after the migrations); a second run finds nothing to do."""
+    async with sessions() as session, session.begin():
+        endpoints = await store.endpoints_to_reseal(session=session, current_key=seal.current)
+        for endpoint in endpoints:
+            endpoint.secret = _resealed(seal, endpoint.secret, endpoint.id)
+            if endpoint.previous_secret is not None:
+                endpoint.previous_secret = _resealed(seal, endpoint.previous_secret, endpoint.id)
+    return len(endpoints)
+
+
+def _resealed(seal: SecretSeal, value: str, endpoint_id: uuid.UUID) -> str:
+    clear = seal.open(value, endpoint_id=endpoint_id) if seal.is_sealed(value) else value
+    return seal.seal(clear, endpoint_id=endpoint_id)
 
 
 def _endpoint_event(
@@ -220,6 +242,29 @@ async def list_endpoints(
     return endpoints, pagination.after_moment(last.created_at, last.id) if last else None
 
 
+async def rotate_secret(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    endpoint_id: uuid.UUID,
+    seal: SecretSeal,
+) -> tuple[Endpoint, str]:
+    """A new secret (sealed; the old one signs too for a day), and the new one in clear."""
+    secret = webhook_signatures.new_secret()
+    async with session.begin():
+        endpoint = await store.endpoint(
+            session=session, organisation_id=principal.organisation_id, endpoint_id=endpoint_id
+        )
+        if endpoint is None:
+            raise NotFound("No such endpoint")
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_until = _now() + ROTATION_OVERLAP
+        endpoint.secret = seal.seal(secret, endpoint_id=endpoint.id)
+        _endpoint_event(outbox, session, principal, endpoint, "updated", "secret rotated")
+    return endpoint, secret
+
+
 async def change_endpoint(
     *,
     session: AsyncSession,
@@ -228,19 +273,14 @@ async def change_endpoint(
     endpoint_id: uuid.UUID,
     change: str,
 ) -> Endpoint:
-    """``rotate`` the secret (the old one signs too for a day), ``enable``, or ``delete``."""
+    """``enable`` or ``delete`` an endpoint."""
     async with session.begin():
         endpoint = await store.endpoint(
             session=session, organisation_id=principal.organisation_id, endpoint_id=endpoint_id
         )
         if endpoint is None:
             raise NotFound("No such endpoint")
-        if change == "rotate":
-            endpoint.previous_secret = endpoint.secret
-            endpoint.previous_until = _now() + ROTATION_OVERLAP
-            endpoint.secret = webhook_signatures.new_secret()
-            _endpoint_event(outbox, session, principal, endpoint, "updated", "secret rotated")
-        elif change == "enable":
+        if change == "enable":
             endpoint.enabled = True
             endpoint.failures = 0
             endpoint.disabled_at = None

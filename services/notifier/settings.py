@@ -28,6 +28,7 @@ class NotifierSettings(ServiceSettings):
     public_base_url: str = "http://127.0.0.1:8100"  # the console: every notice links to its page
     identity_url: str = "http://127.0.0.1:8101"  # where one-time links are fetched
     delivery_key_file: Path | None = None  # shared with identity (its delivery_key_file)
+    webhook_key_file: Path | None = None  # the keys webhook secrets are sealed with at rest
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     dispatch_poll_seconds: float = Field(default=1.0, gt=0)
     dispatch_batch_size: int = Field(default=200, ge=1, le=5000)
@@ -59,3 +60,7 @@ class NotifierSettings(ServiceSettings):
     @property
     def delivery_key_path(self) -> Path:
         return self.delivery_key_file or self.var_dir / "identity" / "delivery-key"
+
+    @property
+    def webhook_key_path(self) -> Path:
+        return self.webhook_key_file or self.var_dir / "notifier" / "webhook-key"

@@ -52,8 +52,8 @@ class Endpoint(SQLModel, table=True):
     organisation_id: str = Field(max_length=36, index=True)
     url: str = Field(sa_column=Column(Text, nullable=False))
     topics: list[str] = Field(sa_column=Column(JSON, nullable=False))
-    secret: str = Field(max_length=100)
-    previous_secret: str | None = Field(default=None, max_length=100)
+    secret: str = Field(max_length=300)  # sealed (secret_seal.py), never clear
+    previous_secret: str | None = Field(default=None, max_length=300)
     previous_until: datetime | None = moment(nullable=True)
     enabled: bool = True
     failures: int = 0  # consecutive failed attempts; reset by any success
@@ -160,6 +160,20 @@ async def endpoint(
 ) -> Endpoint | None:
     row = await session.get(Endpoint, endpoint_id)
     return row if row is not None and row.organisation_id == organisation_id else None
+
+
+async def endpoints_to_reseal(*, session: AsyncSession, current_key: str) -> list[Endpoint]:
+    """Every endpoint whose secret is clear or sealed under a key older than ``current_key``
+    (all organisations: the notifier's own maintenance at start, no answer to anyone)."""
+    sealed_now = f"sealed:v1:{current_key}:%"
+    previous = col(Endpoint.previous_secret)
+    rows = await session.scalars(
+        select(Endpoint).where(
+            col(Endpoint.secret).not_like(sealed_now)
+            | (previous.is_not(None) & previous.not_like(sealed_now))
+        )
+    )
+    return list(rows)
 
 
 async def endpoints_by_id(*, session: AsyncSession, ids: list[uuid.UUID]) -> list[Endpoint]:

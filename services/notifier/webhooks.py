@@ -1,30 +1,61 @@
-"""Signed webhook calls (Standard Webhooks) with a guard against server-side request forgery."""
+"""Signed webhook calls (Standard Webhooks) with a guard against server-side request forgery.
+
+The host is resolved once; every address it resolves to is checked (in production) and the
+connection goes to one of those checked addresses, with the URL's host kept in the ``Host`` header
+and as the TLS server name (SNI and certificate check). A second lookup between check and connect,
+which an attacker's DNS could answer differently (rebinding), never happens. An https connection
+is not kept for another call: the pool knows it by address, not by the name it was verified for.
+Redirects are not followed, whatever the client's default: a 3xx is a failed delivery.
+"""
 
 import asyncio
 import ipaddress
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
 
 from services.notifier import webhook_signatures
 from services.notifier.domain import is_public_address
 from services.notifier.mail import Outcome
+from services.notifier.secret_seal import SecretSeal
 from services.notifier.store import Endpoint
 from shared.moments import as_utc
 
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# A host name to the addresses it resolves to, in the order to try them (injectable in tests).
+Resolver = Callable[[str], Awaitable[list[Address]]]
 
-async def resolves_publicly(url: str) -> bool:
-    """Every address the host resolves to is public (checked at send time: DNS may change)."""
-    host = urlsplit(url).hostname or ""
+
+async def system_resolver(host: str) -> list[Address]:
+    """The host's addresses from the system's resolver, without duplicates, in its order."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    found = (ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos)
+    return list(dict.fromkeys(found))
+
+
+async def resolve(host: str, resolver: Resolver) -> list[Address]:
+    """A literal address is itself; a name is asked of ``resolver``."""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError:
-        return False
-    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
-    return bool(addresses) and all(is_public_address(address) for address in addresses)
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        return await resolver(host)
+
+
+def pinned_url(parts: SplitResult, address: Address) -> str:
+    """The URL with its host replaced by ``address`` (port, path and query kept)."""
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _host_header(parts: SplitResult) -> str:
+    host = parts.hostname or ""
+    literal = f"[{host}]" if ":" in host else host
+    return f"{literal}:{parts.port}" if parts.port else literal
 
 
 def _epoch(moment: datetime) -> float:
@@ -39,22 +70,59 @@ async def call(
     body: str,
     production: bool,
     now: float | None = None,
+    seal: SecretSeal,
+    resolver: Resolver = system_resolver,
 ) -> Outcome:
-    if production and not await resolves_publicly(endpoint.url):
+    """Send one signed message to ``endpoint``, connecting only to an address that was checked.
+
+    Outside production (development, tests) private and loopback addresses are allowed, as
+    ``check_endpoint_url`` allows them; the connection is pinned to the resolved address all the
+    same.
+    """
+    parts = urlsplit(endpoint.url)
+    host = parts.hostname or ""
+    try:
+        addresses = await resolve(host, resolver)
+    except OSError:
+        addresses = []
+    if not addresses:
+        return Outcome(False, "unresolved", detail="the host name does not resolve")
+    if production and not all(is_public_address(address) for address in addresses):
         return Outcome(False, "unsafe_address", detail="the host resolves to a private address")
     moment = now if now is not None else time.time()
-    secrets_ = [endpoint.secret]
+    secrets_ = [seal.open(endpoint.secret, endpoint_id=endpoint.id)]
     until = endpoint.previous_until
     if endpoint.previous_secret and until is not None and _epoch(until) > moment:
-        secrets_.append(endpoint.previous_secret)  # a rotation's overlap: both sign
+        # a rotation's overlap: both sign
+        secrets_.append(seal.open(endpoint.previous_secret, endpoint_id=endpoint.id))
     payload = body.encode()
     headers = webhook_signatures.headers(
         secrets_=secrets_, message_id=message_id, timestamp=int(moment), body=payload
     )
-    try:
-        response = await client.post(endpoint.url, content=payload, headers=headers)
-    except httpx.HTTPError as error:
-        return Outcome(False, type(error).__name__, detail=str(error)[:300])
-    if 200 <= response.status_code < 300:
-        return Outcome(True, str(response.status_code))
-    return Outcome(False, str(response.status_code), detail=response.text[:300])
+    headers["Host"] = _host_header(parts)
+    extensions = {}
+    if parts.scheme == "https":
+        extensions["sni_hostname"] = host
+        # The pool keys connections by address: one verified for another name on the same
+        # address must not carry this request, so none is kept for reuse.
+        headers["Connection"] = "close"
+    failure: httpx.HTTPError | None = None
+    for address in addresses:  # each was checked; the next one only if this one cannot connect
+        try:
+            response = await client.post(
+                pinned_url(parts, address),
+                content=payload,
+                headers=headers,
+                extensions=extensions,
+                follow_redirects=False,  # a redirect would lead to an address nobody checked
+            )
+        except httpx.ConnectError as error:
+            failure = error
+            continue
+        except httpx.HTTPError as error:
+            return Outcome(False, type(error).__name__, detail=str(error)[:300])
+        if 200 <= response.status_code < 300:
+            return Outcome(True, str(response.status_code))
+        return Outcome(False, str(response.status_code), detail=response.text[:300])
+    assert failure is not None
+    return Outcome(False, type(failure).__name__, detail=str(failure)[:300])

@@ -138,6 +138,7 @@ async def test_a_dispatcher_stopped_after_n_of_m_sends_sends_again_only_those_in
         settings=notifier.dispatcher.settings,
         http=notifier.dispatcher.http,
         identity=notifier.dispatcher.identity,
+        seal=notifier.dispatcher.seal,
     )
     later = datetime.now(UTC) + timedelta(seconds=restarted.settings.lease_seconds + 1)
     assert await restarted.tick(later) == CONTACTS - PASSED

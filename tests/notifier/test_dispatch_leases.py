@@ -61,6 +61,7 @@ def _replica(notifier: Notifier) -> Dispatcher:
         settings=running.settings,
         http=running.http,
         identity=running.identity,
+        seal=running.seal,
     )
 
 

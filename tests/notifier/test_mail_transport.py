@@ -1,8 +1,6 @@
 """E-mail transport: STARTTLS or implicit TLS with login, as configured; a misconfigured session
 is retried, never taken for a bounce."""
 
-import datetime as dt
-import ipaddress
 import ssl
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -10,52 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from deploy.mailsink import MailSink
 from shared.events.contracts.identity import GrantDecided
 from tests.notifier.conftest import Notifier, event
+from tests.support.certificates import self_signed
 from tests.support.databases import Database
 from tests.support.nats import NatsServer, free_port
 from tests.support.platform import Platform, eventually
 
 # aiosmtpd warns that AUTH is offered without STARTTLS; on the implicit-TLS port it is TLS.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-
-
-def _certificate(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    directory.mkdir(parents=True, exist_ok=True)
-    cert_path, key_path = directory / "smtp.pem", directory / "smtp.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 @pytest.fixture
@@ -66,7 +29,7 @@ async def secured(
     tmp_path: Path,
 ) -> AsyncIterator[Notifier]:
     mode, password = request.param
-    cert, key = _certificate(tmp_path / "tls")
+    cert, key = self_signed(tmp_path / "tls", name="127.0.0.1", stem="smtp")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     tls: dict[str, Any] = {"starttls": context} if mode == "starttls" else {"tls": context}

@@ -1,0 +1,133 @@
+"""Every service, the console included, refuses a request body above its limit with 413
+``too_large`` problem details before a route reads it: by its Content-Length, and while a chunked
+body streams past the limit (issue 15.10). Nothing the refused request carried is recorded."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from services.console.main import create_app as console_app
+from services.console.settings import ConsoleSettings
+from shared.body_limit import DEFAULT_MAX_BODY_BYTES
+from shared.problems import MEDIA_TYPE
+from tests.support.nats import free_port
+from tests.support.platform import Platform, eventually
+
+ROUTES = (
+    ("identity", "/organisations"),
+    ("agreements", "/agreements"),
+    ("audit", "/audit/events"),
+    ("notifier", "/notifier/endpoints"),
+)
+
+
+def _is_too_large(response: httpx.Response, path: str) -> None:
+    assert response.status_code == 413, response.text
+    assert response.headers["content-type"] == MEDIA_TYPE
+    body = response.json()
+    assert (body["code"], body["status"], body["instance"]) == ("too_large", 413, path)
+
+
+async def _chunks(size: int, chunk: int = 64 * 1024) -> AsyncIterator[bytes]:
+    sent = 0
+    while sent < size:
+        yield b" " * min(chunk, size - sent)
+        sent += chunk
+
+
+@pytest.fixture
+async def services(platform: Platform) -> Platform:
+    await platform.start("identity")
+    return platform
+
+
+async def test_every_service_refuses_a_declared_length_above_the_limit_with_413(
+    services: Platform,
+) -> None:
+    for service, path in ROUTES:
+        client = services.clients[service]
+        token = services.token(str(uuid.uuid4()))
+        response = await client.post(
+            path,
+            content=b"{" + b" " * DEFAULT_MAX_BODY_BYTES + b"}",
+            headers={"Authorization": f"Bearer {token}", "content-type": "application/json"},
+        )
+        _is_too_large(response, path)
+
+
+async def test_every_service_refuses_a_chunked_body_once_it_passes_the_limit(
+    services: Platform,
+) -> None:
+    for service, path in ROUTES:
+        token = services.token(str(uuid.uuid4()))
+        response = await services.clients[service].post(
+            path,
+            content=_chunks(DEFAULT_MAX_BODY_BYTES + 1),  # no Content-Length: counted as received
+            headers={"Authorization": f"Bearer {token}", "content-type": "application/json"},
+        )
+        _is_too_large(response, path)
+
+
+async def test_a_body_within_the_limit_still_reaches_the_route(services: Platform) -> None:
+    token = services.token(str(uuid.uuid4()))
+    response = await services.clients["notifier"].post(
+        "/notifier/endpoints",
+        content=_chunks(DEFAULT_MAX_BODY_BYTES - 10),
+        headers={"Authorization": f"Bearer {token}", "content-type": "application/json"},
+    )
+    assert response.status_code in {400, 422}, response.text  # the route read it: not JSON
+
+
+async def test_a_chunked_body_is_refused_over_a_real_socket(services: Platform) -> None:
+    """Served by uvicorn (HTTP/1.1, Transfer-Encoding: chunked), not only in-process."""
+    port = free_port()
+    config = uvicorn.Config(
+        services.apps["audit"], host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+
+        async def started() -> bool:
+            return server.started
+
+        await eventually(started)
+        token = services.token(str(uuid.uuid4()))
+        headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            refused = await client.post(
+                "/audit/events", content=_chunks(DEFAULT_MAX_BODY_BYTES + 1), headers=headers
+            )
+            _is_too_large(refused, "/audit/events")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            within = await client.post("/audit/events", content=b"{}", headers=headers)
+            assert within.status_code != 413
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def test_the_console_refuses_a_large_form_before_reading_it(tmp_path: Path) -> None:
+    settings = ConsoleSettings(
+        environment="test",
+        var_dir=tmp_path,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
+        max_body_bytes=8192,
+    )
+    app = console_app(settings)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://console"
+    ) as client:
+        declared = await client.post("/sign-in", data={"email": "x" * 10_000})
+        _is_too_large(declared, "/sign-in")
+        streamed = await client.post(
+            "/sign-in",
+            content=_chunks(9000, chunk=1000),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        _is_too_large(streamed, "/sign-in")
