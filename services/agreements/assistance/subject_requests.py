@@ -219,7 +219,7 @@ async def listing(
         found = await records.subject_requests(
             session=session, agreement_id=agreement.id, limit=limit + 1, before=before
         )
-        rows, more = found[:limit], len(found) > limit
+        rows, last = pagination.split(found, limit)
         record_read(
             session,
             outbox,
@@ -230,7 +230,7 @@ async def listing(
         )
         return SubjectRequestList(
             items=[view(row, now) for row in rows],
-            next_cursor=pagination.after_position(rows[-1].number) if more else None,
+            next_cursor=pagination.after_position(last.number) if last else None,
         )
 
 

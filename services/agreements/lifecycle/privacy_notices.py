@@ -154,7 +154,7 @@ async def history(
         found = await store.privacy_notices(
             session=session, agreement_id=agreement.id, limit=limit + 1, before=before
         )
-        rows, more = found[:limit], len(found) > limit
+        rows, last = pagination.split(found, limit)
         record_read(
             session,
             outbox,
@@ -165,5 +165,5 @@ async def history(
         )
         return PrivacyNoticeList(
             items=[PrivacyNoticePublic.model_validate(row) for row in rows],
-            next_cursor=pagination.after_position(rows[-1].version) if more else None,
+            next_cursor=pagination.after_position(last.version) if last else None,
         )
