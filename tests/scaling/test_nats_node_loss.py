@@ -13,7 +13,7 @@ import nats
 import pytest
 
 from tests.agreements.organisations import announce
-from tests.scaling.conftest import Fleet
+from tests.support.fleet import Fleet
 from tests.support.nats import NatsCluster
 from tests.support.platform import eventually
 from tests.support.replicas import SERVICES

@@ -16,7 +16,8 @@ from shared.events import Envelope
 from tests.agreements.organisations import announce
 from tests.notifier.conftest import event
 from tests.notifier.test_breach_notices import breach_notice
-from tests.scaling.conftest import Fleet, Hooks
+from tests.scaling.conftest import Hooks
+from tests.support.fleet import Fleet
 from tests.support.platform import eventually
 from tests.support.replicas import SERVICES
 
