@@ -139,6 +139,7 @@ class ServiceRuntime:
             sessions=self.sessions,
             handle=handle,
             subjects=subjects,
+            tracer=self.tracer_provider.get_tracer("pactum.consumer"),
         )
         self.consumers[durable] = consumer.tally
         self.background.append(consumer.run)

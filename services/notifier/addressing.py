@@ -23,6 +23,7 @@ from shared.events import Actor
 from shared.events.contracts.notifier import DeliveryAttempted, NoticeIssued, NoticeUnreached
 from shared.events.subjects import PLATFORM_TENANT
 from shared.outbox import Outbox
+from shared.telemetry import current_traceparent
 
 SYSTEM = Actor.system("notifier")
 log = structlog.get_logger("pactum.notifier")
@@ -113,6 +114,9 @@ async def address(
     """Write the notice's deliveries (skipping those already written) and its evidence event."""
     done = await ledger.existing_keys(session=session, cause=notice.cause)
     link = f"{base_url.rstrip('/')}{notice.link}"
+    # The consumer's span, linked to the request behind the event: the send continues it.
+    traceparent = current_traceparent()
+    sent_in = {"traceparent": traceparent} if traceparent else {}
     deliveries: list[Delivery] = []
     for recipient in await recipients_for(session, notice):
         if (recipient.key, recipient.channel.value) in done:
@@ -127,7 +131,7 @@ async def address(
             topic=notice.topic.value,
             thread_id=notice.thread_id,
             next_attempt_at=now,
-            message=_message(notice, recipient, link),
+            message=_message(notice, recipient, link) | sent_in,
             created_at=now,
         )
         session.add(delivery)

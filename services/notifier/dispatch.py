@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import structlog
+from opentelemetry import trace
 from opentelemetry.metrics import Counter, Meter, NoOpCounter
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,6 +42,7 @@ from services.notifier.settings import NotifierSettings
 from services.notifier.templates import render_link
 from shared.events.contracts.notifier import DeliveryAttempted, EndpointChanged
 from shared.outbox import Outbox
+from shared.telemetry import context_from_traceparent
 
 log = structlog.get_logger("pactum.notifier")
 
@@ -68,8 +70,10 @@ class Dispatcher:
         attempts: Counter | None = None,
         seal: SecretSeal,
         resolver: webhooks.Resolver = webhooks.system_resolver,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self.sessions = sessions
+        self.tracer = tracer or trace.NoOpTracer()
         self.outbox = outbox
         self.settings = settings
         self.http = http
@@ -164,11 +168,27 @@ class Dispatcher:
         ]  # fmt: skip
 
     async def _send_one(self, delivery: Delivery, endpoint: store.Endpoint | None) -> Outcome:
-        try:
-            return await self._send(delivery, endpoint)
-        except Exception as error:  # never lose a delivery to a bug in one send: retry it
-            log.exception("notifier.send_failed", delivery_id=str(delivery.id))
-            return Outcome(False, type(error).__name__)
+        """One send, as a span in the trace of the batch that planned it (and so linked to the
+        request behind its event): a webhook's call is a child of it and carries its trace."""
+        with self.tracer.start_as_current_span(
+            f"send {delivery.channel.value} notice",
+            context=context_from_traceparent(delivery.message.get("traceparent")),
+            kind=trace.SpanKind.PRODUCER,
+            attributes={
+                "pactum.delivery.id": str(delivery.id),
+                "pactum.notice": delivery.notice,
+                "pactum.delivery.channel": delivery.channel.value,
+                "pactum.delivery.attempt": delivery.attempts + 1,
+            },
+        ) as span:
+            try:
+                outcome = await self._send(delivery, endpoint)
+            except Exception as error:  # never lose a delivery to a bug in one send: retry it
+                log.exception("notifier.send_failed", delivery_id=str(delivery.id))
+                outcome = Outcome(False, type(error).__name__)
+            if not outcome.delivered:
+                span.set_status(trace.StatusCode.ERROR, outcome.status)
+            return outcome
 
     async def _send(self, delivery: Delivery, endpoint: store.Endpoint | None) -> Outcome:
         message = delivery.message

@@ -50,6 +50,7 @@ def create_app(
         identity=identity_directory,
         attempts=delivery_counter(runtime.metrics.meter),
         seal=seal,
+        tracer=runtime.tracer_provider.get_tracer("pactum.notifier"),
     )
     runtime.consume_batches(
         DURABLE,
