@@ -1,5 +1,6 @@
-"""Each service's API reference as an integrator uses it: readable operation ids, and ``/docs``
-and ``/redoc`` pages that work offline.
+"""Each service's API reference as an integrator uses it: readable operation ids, every
+parameter described, an example on every body (``shared/api_examples.py``), and ``/docs`` and
+``/redoc`` pages that work offline.
 
 - The operation id is the route function's name (``list_agreements``, ``report_breach``), so a
   generated client reads ``client.list_agreements()``, not FastAPI's
@@ -19,6 +20,8 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from shared import api_examples
+
 ASSETS = Path(fastapi_offline.__file__).parent / "static"
 ASSETS_URL = "/docs/assets"
 PAGES = {"/docs", "/redoc", "/docs/oauth2-redirect"}
@@ -31,6 +34,33 @@ def readable_id(operation_id: str, path: str, method: str) -> str:
     if operation_id.endswith(suffix) and len(operation_id) > len(suffix):
         return operation_id[: -len(suffix)]
     return operation_id
+
+
+# What the common parameters mean, where a route does not say it itself.
+PARAMETERS = {
+    "limit": "How many items a page holds at most.",
+    "cursor": "The `next_cursor` of the page before; absent for the first page.",
+    "outcome": "Only what ended so: succeeded, failed or denied.",
+    "status": "Only the items in this status.",
+    "thread_id": "Only the items of this thread (a breach, a change or an agreement).",
+    "unread": "Only the items not read yet.",
+    "number": "The amendment's version number (the first version is 1).",
+    "log_index": "The entry's leaf index in the organisation's log, from 0.",
+    "x-pactum-delivery-key": "The platform's delivery key: only the notifier calls this.",
+}
+
+
+def describe_parameter(parameter: dict[str, Any]) -> None:
+    """Describe a parameter its route left undescribed: an id in the path by what it names
+    (the same 404 whether it does not exist or is not the caller's), the rest from PARAMETERS."""
+    name = parameter.get("name", "")
+    if parameter.get("description"):
+        return
+    if parameter.get("in") == "path" and name.endswith("_id"):
+        thing = name.removesuffix("_id").replace("_", " ")
+        parameter["description"] = f"The {thing}'s id (404 if it is not visible to you)."
+    elif name in PARAMETERS:
+        parameter["description"] = PARAMETERS[name]
 
 
 def install(app: FastAPI) -> None:
@@ -65,11 +95,13 @@ def install(app: FastAPI) -> None:
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
-        document = build()
+        document = api_examples.document_examples(build())
         for path, operations in document.get("paths", {}).items():
             for method, operation in operations.items():
                 if "operationId" in operation:
                     operation["operationId"] = readable_id(operation["operationId"], path, method)
+                for parameter in operation.get("parameters", []):
+                    describe_parameter(parameter)
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]

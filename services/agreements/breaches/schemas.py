@@ -15,7 +15,24 @@ Count = int
 class BreachCreate(BaseModel):
     """The processor's report: the fields of art. 33(3) GDPR and when it became aware."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "aware_at": "2026-12-07T08:15:00+01:00",
+                    "nature": "A laptop with an unencrypted export of the population register",
+                    "data_categories": ["identificatiegegevens", "adresgegevens"],
+                    "data_subject_categories": ["inwoners"],
+                    "approx_data_subjects": 1200,
+                    "approx_records": 4800,
+                    "consequences": "Risk of identity fraud for the residents concerned",
+                    "measures": "Laptop wiped remotely; export deleted; staff briefed",
+                    "contact_point": "DPO, dpo@hosting.example, +32 2 000 00 00",
+                }
+            ]
+        },
+    )
 
     aware_at: AwareDatetime = Field(
         description="When you became aware of the breach (with its UTC offset)."

@@ -103,7 +103,29 @@ class AgreementBase(BaseModel):
 
 
 class AgreementCreate(AgreementBase):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Verwerkersovereenkomst UTOPIA",
+                    "party": "controller",
+                    "annex1": {
+                        "subject": "Hosting of the population register application",
+                        "duration": "For as long as the main agreement runs",
+                        "nature": "Storage, backup and technical support",
+                        "purpose": "Keeping the population register available to civil servants",
+                        "data_categories": [
+                            {"name": "identificatiegegevens", "retention_days": 3650}
+                        ],
+                        "data_subject_categories": ["inwoners"],
+                        "legal_basis": "Art. 6(1)(e) GDPR: a task in the public interest",
+                    },
+                    "terms": {"authorisation": "general", "notice_days": 30},
+                }
+            ]
+        },
+    )
 
     party: Party = Field(
         default=Party.controller, description="Which party the creating organisation is."
