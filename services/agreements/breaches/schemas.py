@@ -20,7 +20,7 @@ class BreachCreate(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "aware_at": "2026-12-07T08:15:00+01:00",
+                    "aware_at": "2026-12-04T08:15:00+01:00",
                     "nature": "A laptop with an unencrypted export of the population register",
                     "data_categories": ["identificatiegegevens", "adresgegevens"],
                     "data_subject_categories": ["inwoners"],
