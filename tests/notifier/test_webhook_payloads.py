@@ -7,9 +7,8 @@ from typing import Any
 import jsonschema_rs
 
 from services.notifier.webhook_payloads import notice_kinds
-from shared.events.contracts.agreements import BreachUpdated
 from tests.notifier.conftest import Call, Notifier, Receiver, event
-from tests.notifier.test_breach_notices import breach_notice
+from tests.notifier.test_breach_notices import breach_notice, breach_update
 from tests.support.documents import openapi
 from tests.support.platform import eventually
 
@@ -54,14 +53,9 @@ async def test_delivered_breach_webhooks_validate_against_their_documented_schem
     data = breach_notice(controller)
     await notifier.publish(event("dpa.agreements.breach_notice.issued.v1", controller, data))
     [first] = await eventually(lambda: _calls(receiver, 1))
-    update = BreachUpdated(
-        agreement_id=data.agreement_id,
-        breach_id=data.breach_id,
-        notice_id=data.notice_id,
-        phase=2,
-        fields=["consequences", "measures"],
+    await notifier.publish(
+        event("dpa.agreements.breach_notice.updated.v1", controller, breach_update(data))
     )
-    await notifier.publish(event("dpa.agreements.breach_notice.updated.v1", controller, update))
     calls = await eventually(lambda: _calls(receiver, 2))
 
     bodies = {call.json["data"]["notice"]: call.json for call in calls}
