@@ -125,3 +125,9 @@ def document_examples(document: dict[str, Any]) -> dict[str, Any]:
                 if status.startswith("2") and media is not None and "example" not in media:
                     media["example"] = builder.value(media["schema"], name="", whole=True)
     return document
+
+
+def example_of(schema: dict[str, Any]) -> Any:
+    """An example with every field of a JSON schema as pydantic writes it (``$defs`` inside)."""
+    builder = _Builder({"components": {"schemas": schema.get("$defs", {})}})
+    return builder.value(schema, name="", whole=True)
