@@ -3,6 +3,7 @@
     python -m deploy.docs_export [--check]
 
 - ``docs/openapi/<service>.json``: each service's HTTP API, from its FastAPI app;
+- ``docs/api/reference.md``: one navigable reference of the four APIs, from those documents;
 - ``docs/asyncapi.json``: the events each service emits and the durable consumers, from the
   FastStream brokers (every catalogued type with its typed CloudEvents envelope);
 - ``docs/events.md``: the catalogue as a table, with the requirement IDs each event evidences;
@@ -25,6 +26,7 @@ from typing import Any
 from fastapi import FastAPI
 from faststream.specification import AsyncAPI
 
+from deploy.api_reference import reference_markdown
 from shared.bus_access import bus_users, server_users
 from shared.events import CATALOGUE
 from shared.events.subjects import parse_type
@@ -121,6 +123,9 @@ def documents() -> dict[Path, str]:
     generated = {
         DOCS / "openapi" / f"{service}.json": _json(app.openapi()) for service, app in apps.items()
     }
+    generated[DOCS / "api" / "reference.md"] = reference_markdown(
+        {service: app.openapi() for service, app in apps.items()}
+    )
     generated[DOCS / "asyncapi.json"] = asyncapi_document(apps)
     generated[DOCS / "events.md"] = events_markdown()
     generated[Path("deploy/nats/users.conf")] = nats_users()

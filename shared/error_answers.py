@@ -8,7 +8,8 @@ platform answers on every route of a kind, which API fuzzing (tests/security) fo
   numbers);
 - 401 and 403 on every route that needs a bearer token (generic, whatever went wrong);
 - 404 on every route that names an object in its path ("not found" or "not yours": the same);
-- 422 names the failing fields (``validation_failed``) or the rule the request broke.
+- 422 names the failing fields (``validation_failed``) or the rule the request broke;
+- 500 on every route: an unexpected failure, said without its cause (``internal_error``).
 
 Every one of them is RFC 9457 problem details (``shared/problems.py``).
 """
@@ -43,6 +44,10 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "The request is not valid (`validation_failed`, with the failing fields in `errors`), "
         "or breaks a rule of the domain (`rule_broken`)."
     ),
+    "500": _answer(
+        "Something went wrong on the platform's side (`internal_error`); nothing was changed "
+        "and the answer says nothing of the cause."
+    ),
 }
 
 
@@ -65,6 +70,7 @@ def document_error_answers(document: dict[str, Any]) -> dict[str, Any]:
                 wanted.append("404")
             if "422" in responses:
                 wanted.append("422")
+            wanted.append("500")  # shared/problems.py answers any unexpected failure so
             for status in wanted:
                 documented = responses.setdefault(status, {})
                 documented.setdefault("description", ANSWERS[status]["description"])

@@ -37,8 +37,8 @@ class _Runtime(Protocol):
 
 
 class Readiness(BaseModel):
-    database: bool
-    nats: bool
+    database: bool = Field(description="Whether the database answers.")
+    nats: bool = Field(description="Whether NATS JetStream answers.")
 
 
 class OutboxStatus(BaseModel):
@@ -49,9 +49,9 @@ class OutboxStatus(BaseModel):
 
 
 class ConsumerStatus(BaseModel):
-    pending: int
-    ack_pending: int
-    redelivered: int
+    pending: int = Field(description="Messages not yet delivered to the consumer.")
+    ack_pending: int = Field(description="Messages delivered but not yet acknowledged.")
+    redelivered: int = Field(description="Messages delivered more than once.")
 
 
 class ServiceStatus(BaseModel):
@@ -61,9 +61,9 @@ class ServiceStatus(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    service: str
-    ready: Readiness
-    outbox: OutboxStatus
+    service: str = Field(description="The service's name.")
+    ready: Readiness = Field(description="Whether its dependencies answer.")
+    outbox: OutboxStatus = Field(description="Its transactional outbox's backlog.")
     consumers: dict[str, ConsumerStatus] = Field(
         description="Each durable consumer of this service, by name, as JetStream last reported."
     )

@@ -223,9 +223,17 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "properties": {
-                    "field": {"type": "string", "examples": ["body.aware_at"]},
-                    "message": {"type": "string"},
-                    "type": {"type": "string", "examples": ["missing"]},
+                    "field": {
+                        "type": "string",
+                        "description": "Where: body, query, path or header, then the field.",
+                        "examples": ["body.aware_at"],
+                    },
+                    "message": {"type": "string", "description": "What is wrong with it."},
+                    "type": {
+                        "type": "string",
+                        "description": "The kind of failure, e.g. missing or string_too_long.",
+                        "examples": ["missing"],
+                    },
                 },
                 "required": ["field", "message", "type"],
             },

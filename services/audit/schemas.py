@@ -56,33 +56,41 @@ class LogFilter(BaseModel):
 class AuditEntryPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    position: int
-    log_index: int
-    event_id: UUID
-    organisation_id: str
-    event_type: str
-    source: str
-    subject: str | None
-    actor_id: str
-    actor_type: str
-    actor_organisation_id: str | None
-    grant_id: str | None
-    outcome: str
-    supplier_intervention: bool
-    agreement_id: str | None
-    occurred_at: datetime
-    recorded_at: datetime
-    trace_id: str | None
-    correlation_id: str | None
-    requirements: list[str]
-    data: dict[str, object]
+    position: int = Field(description="The entry's position in the organisation's log, from 1.")
+    log_index: int = Field(
+        description="The entry's leaf index in the organisation's Merkle tree, from 0."
+    )
+    event_id: UUID = Field(description="The id of the event the entry records (CloudEvents id).")
+    organisation_id: str = Field(description="The organisation whose log holds the entry.")
+    event_type: str = Field(description="The event type, e.g. dpa.agreements.agreement.signed.v1.")
+    source: str = Field(description="The service that emitted the event (CloudEvents source).")
+    subject: str | None = Field(description="The entity the event is about; null when none.")
+    actor_id: str = Field(description="Who acted: a user, an operator or a service.")
+    actor_type: str = Field(description="user, operator or system.")
+    actor_organisation_id: str | None = Field(
+        description="The actor's organisation; null for the system."
+    )
+    grant_id: str | None = Field(description="The access grant a supplier acted under; else null.")
+    outcome: str = Field(description="succeeded, failed or denied.")
+    supplier_intervention: bool = Field(
+        description="Whether a platform operator acted on the customer's data."
+    )
+    agreement_id: str | None = Field(description="The agreement the event concerns; else null.")
+    occurred_at: datetime = Field(description="When the event happened.")
+    recorded_at: datetime = Field(description="When the audit log recorded it.")
+    trace_id: str | None = Field(
+        description="The OpenTelemetry trace id of the request; else null."
+    )
+    correlation_id: str | None = Field(description="The request's correlation id; else null.")
+    requirements: list[str] = Field(description="The requirement ids the event is evidence for.")
+    data: dict[str, object] = Field(description="The event's payload, without personal data.")
     personal_data: dict[str, Any] | None = Field(
         default=None, description="Decrypted personal data, while its key exists."
     )
     pseudonym: str | None = Field(
         default=None, description="Shown instead of personal data once its key is destroyed."
     )
-    leaf_hash: str
+    leaf_hash: str = Field(description="The entry's Merkle leaf hash, hex (for inclusion proofs).")
     sentence: str = Field(
         default="",
         description="What the entry says, in the language asked for (`lang` or "
@@ -91,23 +99,25 @@ class AuditEntryPublic(BaseModel):
 
 
 class AuditPage(BaseModel):
-    items: list[AuditEntryPublic]
+    items: list[AuditEntryPublic] = Field(description="The entries on this page, in log order.")
     next_cursor: int | None = Field(default=None, description="Pass as `cursor` for the next page.")
     next_before: int | None = Field(default=None, description="Deprecated alias of next_cursor.")
 
 
 class CheckpointPublic(BaseModel):
-    organisation_id: str
-    size: int
-    root: str
-    signed_at: str
-    key_id: str
-    signature: str
+    organisation_id: str = Field(description="The organisation whose log it signs.")
+    size: int = Field(description="The number of entries the checkpoint covers.")
+    root: str = Field(description="The Merkle tree root hash over those entries, base64.")
+    signed_at: str = Field(description="When it was signed (RFC 3339).")
+    key_id: str = Field(description="The id of the key that signed it.")
+    signature: str = Field(description="Ed25519 signature over the checkpoint, base64.")
 
 
 class CheckpointKeyPeriod(BaseModel):
-    algorithm: Literal["Ed25519"] = "Ed25519"
-    key_id: str
+    algorithm: Literal["Ed25519"] = Field(
+        default="Ed25519", description="The signature algorithm: Ed25519."
+    )
+    key_id: str = Field(description="The key's id.")
     public_key: str = Field(description="Raw 32-byte public key, base64.")
     valid_from: str | None = Field(
         default=None, description="Signs checkpoints from this time (null: since the log began)."
@@ -116,14 +126,19 @@ class CheckpointKeyPeriod(BaseModel):
         default=None,
         description="Retired at this time (null: current); a checkpoint it signed later fails.",
     )
-    status: Literal["current", "retired"]
+    status: Literal["current", "retired"] = Field(description="current, or retired.")
 
 
 class CheckpointKey(BaseModel):
-    algorithm: Literal["Ed25519"] = "Ed25519"
+    algorithm: Literal["Ed25519"] = Field(
+        default="Ed25519", description="The signature algorithm: Ed25519."
+    )
     key_id: str = Field(description="The current key's id.")
     public_key: str = Field(description="The current key: raw 32-byte public key, base64.")
-    valid_from: str | None = None
+    valid_from: str | None = Field(
+        default=None,
+        description="The current key signs from this time (null: since the log began).",
+    )
     log_origin: str = Field(
         default="",
         description="The platform's log origin; an organisation's checkpoints name "
@@ -142,28 +157,30 @@ class CheckpointKey(BaseModel):
 
 
 class InclusionProof(BaseModel):
-    log_index: int
-    leaf_hash: str
-    tree_size: int
-    path: list[str]
-    checkpoint: CheckpointPublic
+    log_index: int = Field(description="The entry's leaf index.")
+    leaf_hash: str = Field(description="The entry's leaf hash, hex.")
+    tree_size: int = Field(description="The tree size the proof is against.")
+    path: list[str] = Field(description="The audit path: sibling hashes from the leaf up, hex.")
+    checkpoint: CheckpointPublic = Field(description="The signed checkpoint of that tree size.")
 
 
 class ConsistencyProof(BaseModel):
-    first: CheckpointPublic
-    second: CheckpointPublic
-    path: list[str]
+    first: CheckpointPublic = Field(description="The earlier signed checkpoint.")
+    second: CheckpointPublic = Field(description="The later signed checkpoint.")
+    path: list[str] = Field(description="The consistency path between the two trees, hex.")
 
 
 class Verification(BaseModel):
-    valid: bool
-    tree_size: int
-    entries_checked: int
+    valid: bool = Field(description="Whether every entry and checkpoint verified.")
+    tree_size: int = Field(description="The size of the tree verified.")
+    entries_checked: int = Field(description="How many entries were checked.")
     first_bad_position: int | None = Field(
         default=None, description="Leaf index of the first entry that does not verify."
     )
-    problem: str | None = None
-    checkpoint: CheckpointPublic | None = None
+    problem: str | None = Field(default=None, description="What did not verify; null when valid.")
+    checkpoint: CheckpointPublic | None = Field(
+        default=None, description="The latest signed checkpoint verified against; else null."
+    )
 
 
 class ErasureRequest(BaseModel):
@@ -175,9 +192,9 @@ class ErasureRequest(BaseModel):
 
 
 class ErasureDone(BaseModel):
-    keys_destroyed: int
+    keys_destroyed: int = Field(description="How many personal-data keys were destroyed.")
 
 
 class ExternalAccepted(BaseModel):
-    event_id: str
+    event_id: str = Field(description="The id of the accepted event.")
     duplicate: bool = Field(description="True when this event id was accepted before.")

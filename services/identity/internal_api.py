@@ -5,7 +5,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -38,15 +38,15 @@ router = APIRouter(
 
 
 class Contact(BaseModel):
-    user_id: uuid.UUID
-    organisation_id: uuid.UUID
-    email: str
-    display_name: str
-    role: str
+    user_id: uuid.UUID = Field(description="The user's id.")
+    organisation_id: uuid.UUID = Field(description="The user's organisation.")
+    email: str = Field(description="The user's address.")
+    display_name: str = Field(description="The user's name.")
+    role: str = Field(description="admin, member or auditor.")
 
 
 class Contacts(BaseModel):
-    items: list[Contact]
+    items: list[Contact] = Field(description="The users asked for.")
 
 
 def _contact(user: UserAccount) -> Contact:

@@ -39,6 +39,17 @@ def breach_notice(controller: str, *, notified_at: datetime | None = None) -> Br
     )
 
 
+def breach_update(data: BreachNoticeIssued) -> BreachUpdated:
+    """Phase 2 of the breach ``data`` notified: its consequences and measures changed."""
+    return BreachUpdated(
+        agreement_id=data.agreement_id,
+        breach_id=data.breach_id,
+        notice_id=data.notice_id,
+        phase=2,
+        fields=["consequences", "measures"],
+    )
+
+
 async def test_breach_notice_reaches_every_channel_with_the_controllers_deadline__TOM_O4_USE_3(
     notifier: Notifier, receiver: Receiver
 ) -> None:
@@ -223,14 +234,9 @@ async def test_an_update_goes_out_in_the_same_thread_and_receipt_can_be_acknowle
     await notifier.contact(controller, ["breach"], email="dpo@gemeente.example", user_id="u-dpo")
     data = breach_notice(controller)
     await notifier.publish(event("dpa.agreements.breach_notice.issued.v1", controller, data))
-    update = BreachUpdated(
-        agreement_id=data.agreement_id,
-        breach_id=data.breach_id,
-        notice_id=data.notice_id,
-        phase=2,
-        fields=["consequences", "measures"],
+    await notifier.publish(
+        event("dpa.agreements.breach_notice.updated.v1", controller, breach_update(data))
     )
-    await notifier.publish(event("dpa.agreements.breach_notice.updated.v1", controller, update))
 
     mails = await eventually(lambda: _at_least(2, _async(notifier.mail_to("dpo@gemeente.example"))))
     first, follow_up = sorted(mails, key=lambda m: "fase" in str(m["Subject"]))

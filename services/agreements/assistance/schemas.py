@@ -23,7 +23,9 @@ class _Body(BaseModel):
 class SubjectRequestCreate(_Body):
     """A data subject's request that reached the processor, to forward to the controller."""
 
-    right: SubjectRight
+    right: SubjectRight = Field(
+        description="The right the data subject exercises (art. 15-22 GDPR)."
+    )
     received_at: datetime = Field(description="When the request reached you (not in the future).")
     summary: Name = Field(
         max_length=4000,
@@ -34,35 +36,41 @@ class SubjectRequestCreate(_Body):
 class SubjectRequestAssistance(_Body):
     """What the processor did to assist (an extract sent, data corrected or erased …)."""
 
-    assistance: Name = Field(max_length=4000)
+    assistance: Name = Field(max_length=4000, description="What you did to assist, in words.")
 
 
 class SubjectRequestClosure(_Body):
-    outcome: SubjectRequestOutcome
-    note: Text | None = None
+    outcome: SubjectRequestOutcome = Field(
+        description="How the controller answered the data subject."
+    )
+    note: Text | None = Field(default=None, description="A note on the outcome.")
 
 
 class SubjectRequestPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: UUID
-    number: int
-    right: SubjectRight
-    received_at: datetime
-    summary: str
-    forwarded_by: str
-    forwarded_at: datetime
+    id: UUID = Field(description="The request's id.")
+    number: int = Field(description="The request's number within the agreement, from 1.")
+    right: SubjectRight = Field(description="The right exercised.")
+    received_at: datetime = Field(description="When the request reached the processor.")
+    summary: str = Field(description="What is asked and how it arrived.")
+    forwarded_by: str = Field(description="The processor's user who forwarded it.")
+    forwarded_at: datetime = Field(description="When it was forwarded to the controller.")
     due_at: datetime = Field(description="The processor's assistance is due by then.")
     answer_by: datetime = Field(
         description="The controller answers the data subject by then (art. 12(3) GDPR)."
     )
-    stage: SubjectRequestStage = SubjectRequestStage.open
+    stage: SubjectRequestStage = Field(
+        default=SubjectRequestStage.open, description="open, assisted or closed."
+    )
     overdue: bool = Field(default=False, description="Still open past due_at.")
-    assistance: str | None
-    assisted_at: datetime | None
-    outcome: SubjectRequestOutcome | None
-    outcome_note: str | None
-    closed_at: datetime | None
+    assistance: str | None = Field(description="What the processor did to assist; else null.")
+    assisted_at: datetime | None = Field(description="When the processor assisted; else null.")
+    outcome: SubjectRequestOutcome | None = Field(
+        description="How the controller answered the data subject; else null."
+    )
+    outcome_note: str | None = Field(description="The note with the outcome; else null.")
+    closed_at: datetime | None = Field(description="When the controller closed it; else null.")
 
 
 class SubjectRequestList(BaseModel):
@@ -74,7 +82,7 @@ class AssistanceRequestCreate(_Body):
     """The controller's request: help with a DPIA or a prior consultation (DPA-16), or
     intervention in a data subject's claim (DPA-19)."""
 
-    kind: AssistanceKind
+    kind: AssistanceKind = Field(description="dpia, prior_consultation or claim.")
     question: Name = Field(
         max_length=4000,
         description="What you ask; for a claim, the proceedings (court, reference, claimant).",
@@ -83,7 +91,7 @@ class AssistanceRequestCreate(_Body):
 
 
 class AssistanceAnswer(_Body):
-    answer: Name = Field(max_length=4000)
+    answer: Name = Field(max_length=4000, description="The processor's answer.")
     intervenes: bool | None = Field(
         default=None,
         description="A claim only (required there): whether you intervene in the proceedings.",
@@ -93,15 +101,19 @@ class AssistanceAnswer(_Body):
 class AssistanceRequestPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: UUID
-    number: int
-    kind: AssistanceKind
-    question: str
-    due_on: date | None
-    asked_at: datetime
-    answer: str | None
-    intervenes: bool | None
-    answered_at: datetime | None
+    id: UUID = Field(description="The request's id.")
+    number: int = Field(description="The request's number within the agreement, from 1.")
+    kind: AssistanceKind = Field(description="dpia, prior_consultation or claim.")
+    question: str = Field(description="What the controller asks.")
+    due_on: date | None = Field(
+        description="The date the controller needs the answer by; else null."
+    )
+    asked_at: datetime = Field(description="When the controller asked.")
+    answer: str | None = Field(description="The processor's answer; null while open.")
+    intervenes: bool | None = Field(
+        description="A claim: whether the processor intervenes; else null."
+    )
+    answered_at: datetime | None = Field(description="When the processor answered; else null.")
 
 
 class AssistanceRequestList(BaseModel):

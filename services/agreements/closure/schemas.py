@@ -22,21 +22,31 @@ class LegalHold(_Body):
     """What the law requires to keep, and why; ``staff``, ``instructions`` or ``disclosures``
     keep those records from destruction, anything else is recorded on the certificate."""
 
-    what: Name
-    why: Name
+    what: Name = Field(description="What must be kept (staff, instructions, disclosures or other).")
+    why: Name = Field(description="The legal obligation to keep it.")
 
 
 class Closure(_Body):
     """The controller's choice at the end of processing (DPA-13)."""
 
-    choice: Literal["return", "destroy"]
-    legal_holds: list[LegalHold] = Field(default_factory=list, max_length=50)
+    choice: Literal["return", "destroy"] = Field(
+        description="return the data to the controller, or destroy it."
+    )
+    legal_holds: list[LegalHold] = Field(
+        default_factory=list,
+        max_length=50,
+        description="What the law requires the processor to keep, and why.",
+    )
 
 
 class CertificatePublic(_Out):
-    id: UUID
-    statement: dict[str, Any]
+    id: UUID = Field(description="The certificate's id.")
+    statement: dict[str, Any] = Field(
+        description="What the certificate states: the agreement, choice and holds."
+    )
     signature: str = Field(description="Ed25519 over the canonical JSON of statement, base64url.")
-    key_id: str
-    issued_at: datetime
-    public_key: dict[str, str] = Field(default_factory=dict)
+    key_id: str = Field(description="The id of the key that signed it.")
+    issued_at: datetime = Field(description="When it was issued.")
+    public_key: dict[str, str] = Field(
+        default_factory=dict, description="The signing key as a JWK, to verify the signature."
+    )

@@ -22,68 +22,98 @@ class _Out(BaseModel):
 
 
 class InstructionCreate(_Body):
-    text: Name = Field(max_length=4000)
-    supersedes_id: UUID | None = None
+    text: Name = Field(
+        max_length=4000, description="The documented instruction (art. 28(3)(a) GDPR)."
+    )
+    supersedes_id: UUID | None = Field(
+        default=None, description="The instruction this one replaces, if any."
+    )
 
 
 class InstructionPublic(_Out):
-    id: UUID
-    number: int
-    text: str
-    supersedes_id: UUID | None
-    issued_by: str
-    issued_at: datetime
-    acknowledged_by: str | None
-    acknowledged_at: datetime | None
+    id: UUID = Field(description="The instruction's id.")
+    number: int = Field(description="The instruction's number within the agreement, from 1.")
+    text: str = Field(description="The instruction as given.")
+    supersedes_id: UUID | None = Field(description="The instruction it replaced; null when none.")
+    issued_by: str = Field(description="The controller's user who gave it.")
+    issued_at: datetime = Field(description="When it was given.")
+    acknowledged_by: str | None = Field(
+        description="The processor's user who acknowledged it; else null."
+    )
+    acknowledged_at: datetime | None = Field(
+        description="When the processor acknowledged it; else null."
+    )
     standing: InstructionStanding = Field(
         default=InstructionStanding.in_effect,
         description="in_effect; on_hold while the processor's concern awaits the controller's "
         "answer (DPA-14); withdrawn once the controller withdrew or amended it.",
     )
-    concern: str | None = None
-    concern_raised_by: str | None = None
-    concern_raised_at: datetime | None = None
-    concern_answer: ConcernAnswer | None = None
-    concern_answer_note: str | None = None
-    concern_answered_by: str | None = None
-    concern_answered_at: datetime | None = None
+    concern: str | None = Field(
+        default=None, description="The processor's concern that it infringes the GDPR; else null."
+    )
+    concern_raised_by: str | None = Field(
+        default=None, description="The processor's user who raised the concern; else null."
+    )
+    concern_raised_at: datetime | None = Field(
+        default=None, description="When the concern was raised; else null."
+    )
+    concern_answer: ConcernAnswer | None = Field(
+        default=None, description="The controller's answer: confirmed, amended or withdrawn."
+    )
+    concern_answer_note: str | None = Field(
+        default=None, description="The controller's note with its answer; else null."
+    )
+    concern_answered_by: str | None = Field(
+        default=None, description="The controller's user who answered; else null."
+    )
+    concern_answered_at: datetime | None = Field(
+        default=None, description="When the controller answered; else null."
+    )
 
 
 class Concern(_Body):
     """The processor's opinion that the instruction infringes the GDPR, and why (DPA-14)."""
 
-    reason: Name = Field(max_length=4000)
+    reason: Name = Field(
+        max_length=4000, description="Why the instruction infringes the GDPR, in your view."
+    )
 
 
 class ConcernReply(_Body):
     """The controller's answer: confirm the instruction, amend it (a new instruction with
     ``text`` replaces it) or withdraw it."""
 
-    outcome: ConcernAnswer
-    text: Name | None = Field(default=None, max_length=4000)
-    note: Text | None = None
+    outcome: ConcernAnswer = Field(description="confirmed, amended (with text) or withdrawn.")
+    text: Name | None = Field(
+        default=None, max_length=4000, description="The new instruction's text; required to amend."
+    )
+    note: Text | None = Field(default=None, description="A note to the processor with the answer.")
 
 
 class MeasureUpdate(_Body):
-    status: MeasureStatus
-    evidence: Text = ""
+    status: MeasureStatus = Field(description="planned, partial, implemented or not_applicable.")
+    evidence: Text = Field(
+        default="", description="What shows the measure's status (a document, a certificate ...)."
+    )
 
 
 class MeasureStatement(_Out):
-    status: str
-    evidence: str
-    recorded_by: str
-    recorded_at: datetime
+    status: str = Field(description="The status recorded.")
+    evidence: str = Field(description="The evidence recorded with it.")
+    recorded_by: str = Field(description="The processor's user who recorded it.")
+    recorded_at: datetime = Field(description="When it was recorded.")
 
 
 class MeasurePublic(BaseModel):
-    id: str
-    kind: str
-    title: str
-    source: str
-    status: MeasureStatus = "planned"
-    evidence: str = ""
-    history: list[MeasureStatement] = Field(default_factory=list)
+    id: str = Field(description="The measure's id in the Annex 2 catalogue.")
+    kind: str = Field(description="technical, organisational or art32 (art. 32 GDPR).")
+    title: str = Field(description="The measure, in words.")
+    source: str = Field(description="Where the catalogue takes it from (a standard's clause).")
+    status: MeasureStatus = Field(default="planned", description="Its current status.")
+    evidence: str = Field(default="", description="The evidence recorded with the current status.")
+    history: list[MeasureStatement] = Field(
+        default_factory=list, description="Every status recorded, oldest first."
+    )
 
 
 class StaffMemberCreate(_Body):
@@ -95,66 +125,80 @@ class StaffMemberCreate(_Body):
             "ends when identity disables or removes that user. A department has none."
         ),
     )
-    function: Name
-    confidentiality_signed_on: date
+    function: Name = Field(description="Their function or role.")
+    confidentiality_signed_on: date = Field(
+        description="When they committed to confidentiality (art. 28(3)(b))."
+    )
     gdpr_briefed: bool = Field(description="Informed of the GDPR (DPA-9); must be true.")
 
 
 class StaffMemberPublic(_Out):
-    id: UUID
-    name: str
-    user_id: str | None
-    function: str
-    confidentiality_signed_on: date
-    gdpr_briefed: bool
-    added_at: datetime
-    removed_at: datetime | None
+    id: UUID = Field(description="The entry's id.")
+    name: str = Field(description="The person's name or the department.")
+    user_id: str | None = Field(description="The identity user it is, if any.")
+    function: str = Field(description="Their function or role.")
+    confidentiality_signed_on: date = Field(description="When they committed to confidentiality.")
+    gdpr_briefed: bool = Field(description="Whether they were informed of the GDPR.")
+    added_at: datetime = Field(description="When the entry was added.")
+    removed_at: datetime | None = Field(
+        description="When their access ended; null while they have it."
+    )
 
 
 class DisclosureCreate(_Body):
-    authority: Name
-    legal_basis: Name
-    scope: Name
+    authority: Name = Field(description="The public authority that asked for the data.")
+    legal_basis: Name = Field(description="The legal provision the authority relies on.")
+    scope: Name = Field(description="What data was asked for.")
     prohibited_by_law: bool = Field(
         default=False, description="The law forbids telling the controller beforehand."
     )
 
 
 class DisclosureOutcomeUpdate(_Body):
-    outcome: Literal["complied", "refused", "contested", "withdrawn"]
-    note: Text | None = None
-    prohibition_lifted: bool = False
+    outcome: Literal["complied", "refused", "contested", "withdrawn"] = Field(
+        description="complied, refused, contested or withdrawn."
+    )
+    note: Text | None = Field(default=None, description="A note on the outcome.")
+    prohibition_lifted: bool = Field(
+        default=False, description="The law no longer forbids telling the controller."
+    )
 
 
 class DisclosurePublic(_Out):
-    id: UUID
-    authority: str
-    legal_basis: str
-    scope: str
-    prohibited_by_law: bool
-    controller_informed_at: datetime | None
-    outcome: str | None
-    outcome_note: str | None
-    recorded_at: datetime
-    outcome_at: datetime | None
+    id: UUID = Field(description="The disclosure's id.")
+    authority: str = Field(description="The public authority that asked.")
+    legal_basis: str = Field(description="The legal provision it relies on.")
+    scope: str = Field(description="What data was asked for.")
+    prohibited_by_law: bool = Field(description="Whether the law forbids telling the controller.")
+    controller_informed_at: datetime | None = Field(
+        description="When the controller was informed; else null."
+    )
+    outcome: str | None = Field(
+        description="complied, refused, contested or withdrawn; null while open."
+    )
+    outcome_note: str | None = Field(description="The note with the outcome; else null.")
+    recorded_at: datetime = Field(description="When the request was recorded.")
+    outcome_at: datetime | None = Field(description="When the outcome was recorded; else null.")
 
 
 class InstructionList(BaseModel):
-    items: list[InstructionPublic]
+    items: list[InstructionPublic] = Field(
+        description="The instructions on this page, in number order."
+    )
     next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class MeasureList(BaseModel):
     """Annex 2 in full: one item per measure of the catalogue, so never more than it holds."""
 
-    items: list[MeasurePublic]
+    items: list[MeasurePublic] = Field(description="Every measure of Annex 2.")
 
 
 class StaffList(BaseModel):
-    items: list[StaffMemberPublic]
+    items: list[StaffMemberPublic] = Field(description="The staff entries on this page.")
     next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class DisclosureList(BaseModel):
-    items: list[DisclosurePublic]
+    items: list[DisclosurePublic] = Field(description="The disclosures on this page.")
     next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
