@@ -54,7 +54,7 @@ test: $(STAMP) ## Run the test suite in parallel (TEST_WORKERS=4; extra pytest a
 test-fast: $(STAMP) ## Only the unit layer: pure rules, no NATS, database or browser (seconds)
 	$(BIN)/python -m pytest tests/unit -q $(PYTEST_ARGS)
 
-proof: $(STAMP) ## Full fault injection, fuzzing, cross-tenant matrix, secret hygiene; one summary (PROOF_ARGS="--quick")
+proof: $(STAMP) ## Full fault injection, fuzzing, cross-tenant matrix, secret hygiene; one summary (PROOF_ARGS="--quick"; PROOF_WORKERS=0: one process)
 	$(BIN)/python -m deploy.proof --json var/proof/summary.json $(PROOF_ARGS)
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy, generated docs and lock files up to date, compose file valid

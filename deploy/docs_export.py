@@ -31,6 +31,7 @@ from shared.bus_access import bus_users, server_users
 from shared.events import CATALOGUE
 from shared.events.subjects import parse_type
 from shared.settings import API_PORTS, PLATFORM_PREFIX
+from shared.specification import declare_emitted_events
 
 SERVICES = tuple(API_PORTS)  # the console serves pages, not an API
 DOCS = Path("docs")
@@ -61,7 +62,14 @@ def _json(document: Any) -> str:
 
 
 def asyncapi_document(apps: dict[str, FastAPI]) -> str:
-    brokers = [app.state.runtime.broker for app in apps.values()]
+    brokers = []
+    for app in apps.values():
+        runtime = app.state.runtime
+        # Declared here, not on every start of a service: only this document reads them.
+        declare_emitted_events(
+            runtime.broker, service=runtime.settings.service, stream=runtime.settings.stream_name
+        )
+        brokers.append(runtime.broker)
     specification = AsyncAPI(
         *brokers,
         title="pactum events",

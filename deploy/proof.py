@@ -1,6 +1,6 @@
 """``make proof``: the full versions of the cross-service checks, and one summary of them.
 
-    python -m deploy.proof [--json PATH] [--quick] [PATH ...] [-- PYTEST_ARGS ...]
+    python -m deploy.proof [--json PATH] [--quick] [--workers N] [PATH ...] [-- PYTEST_ARGS ...]
 
 Runs pytest on the proof's test paths (fault injection ``tests/faults``, API fuzzing, the
 cross-tenant matrix and secret hygiene under ``tests/security``) with ``PACTUM_PROOF_FULL=1``
@@ -8,6 +8,10 @@ cross-tenant matrix and secret hygiene under ``tests/security``) with ``PACTUM_P
 ``PACTUM_PROOF_REPORT`` pointing at a report the checks add their figures to
 (``tests/support/proof_report.py``). Then it prints one summary: pass or fail per check (per test
 module), the figures each check contributed, and the time taken. The exit code is pytest's.
+
+The checks run on pytest-xdist workers (``--workers``, default ``auto``: one per core; ``0`` runs
+them in one process), each test to whichever worker is free: the fault-injection runs and the
+per-service fuzzing share the cores instead of queueing behind one another.
 """
 
 import argparse
@@ -118,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", help="test paths (default: the proof's, if present)")
     parser.add_argument("--json", type=Path, help="also write the summary as JSON to this file")
     parser.add_argument("--quick", action="store_true", help="the short versions only")
+    parser.add_argument(
+        "--workers",
+        default=os.environ.get("PROOF_WORKERS", "auto"),
+        help="pytest-xdist workers (default auto, one per core; 0: one process)",
+    )
     options = parser.parse_args(arguments)
     paths = options.paths or [path for path in PROOF_PATHS if Path(path).exists()]
     with tempfile.TemporaryDirectory(prefix="pactum-proof-") as scratch:
@@ -128,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             environment.pop("PACTUM_PROOF_FULL", None)
         else:
             environment["PACTUM_PROOF_FULL"] = "1"
-        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+        workers = [] if options.workers == "0" else ["-n", options.workers, "--dist", "load"]
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *workers,
                    f"--junitxml={junit}", *paths, *extra]  # fmt: skip
         print("$", " ".join(command), flush=True)
         started = time.monotonic()

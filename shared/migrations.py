@@ -180,6 +180,8 @@ def _upgrade_sync(connection: Connection, service: str, schema: str | None) -> s
             return "adopted"
         log.warning("migrations.adopting_older_schema", service=service)
     before = current_revision(connection, schema=schema)
+    if before == head(service):  # nothing to run: skip alembic's walk of the revision files
+        return before
     command.upgrade(config, "head")
     after = current_revision(connection, schema=schema)
     if before != after:

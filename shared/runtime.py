@@ -45,7 +45,6 @@ from shared.outbox import Outbox, OutboxRelay, backlog
 from shared.request import client_address, client_agent
 from shared.revocation import RevocationList, listen
 from shared.settings import ServiceSettings
-from shared.specification import declare_emitted_events
 from shared.telemetry import build_tracer_provider, trace_outgoing
 
 log = structlog.get_logger("pactum.runtime")
@@ -75,7 +74,6 @@ class ServiceRuntime:
         self.engine = create_engine(settings.database_url, schema=settings.database_schema)
         self.sessions = session_factory(self.engine)
         self.broker = build_broker(settings, self.tracer_provider)
-        declare_emitted_events(self.broker, service=settings.service, stream=settings.stream_name)
         self.outbox = Outbox(source=settings.source)
         self.relay = OutboxRelay(
             sessions=self.sessions,

@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.security.bridge import LoopBridge
-from tests.security.world import SERVICES, World
+from tests.security.world import World, service_groups
 
 FULL = os.environ.get("PACTUM_PROOF_FULL") == "1"
 EXAMPLES = 150 if FULL else 4
@@ -119,15 +119,16 @@ def _fuzz(world: World, service: str, loop: asyncio.AbstractEventLoop) -> list[s
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("services", service_groups(FULL))
 # Schemathesis' own strategies use the random module; Hypothesis warns about it, not about us.
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 @pytest.mark.timeout(1800 if FULL else 180)
 async def test_every_operation_answers_as_documented_under_fuzzing__ASVS_8_4_1(
-    world: World,
+    world: World, services: tuple[str, ...]
 ) -> None:
     loop = asyncio.get_running_loop()
     findings: list[str] = []
-    for service in SERVICES:
+    for service in services:
         findings += await asyncio.to_thread(_fuzz, world, service, loop)
     assert not findings, f"{len(findings)} operations answer off their documents:\n\n" + (
         "\n\n".join(findings)

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import jwt
+import pytest
 from sqlalchemy import select, update
 from sqlmodel import col
 
@@ -41,6 +42,13 @@ from tests.support.second_step import finish_login
 
 PASSWORD = "correct horse battery staple"
 SERVICES = ("identity", "agreements", "audit", "notifier")
+
+
+def service_groups(full: bool) -> list[Any]:
+    """The services a probe covers per test: one each in the full proof (``make proof``'s workers
+    share them out), all in one test for the short versions (one world instead of four)."""
+    groups = [(service,) for service in SERVICES] if full else [tuple(SERVICES)]
+    return [pytest.param(group, id="-".join(group)) for group in groups]
 
 
 @dataclass

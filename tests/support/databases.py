@@ -3,15 +3,30 @@
 PostgreSQL is used when reachable at ``PACTUM_TEST_POSTGRES_URL`` (default
 ``postgresql://postgres@127.0.0.1:5432/postgres``); otherwise its tests are skipped, unless
 ``REQUIRE_POSTGRES=1``, which turns an unreachable server into a failure.
+
+A service started by the tests' ``Platform`` gets a copy of its database migrated to head
+(:func:`migrated_copy`) instead of running its dozen alembic revisions again in every test: each
+test process migrates one template per service and backend, the way the service does on
+start-up, and copies it (SQLite: the file, with SQLite's backup API; PostgreSQL: ``pg_dump`` of
+the template schema, replayed under the test's schema name). The copy holds exactly what the
+migrations made, ``alembic_version`` at head included, so the service's own upgrade on start-up
+finds nothing to do. Tests that call ``database(service)`` themselves (the migration tests) still
+get an empty database.
 """
 
 import asyncio
+import atexit
 import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 POSTGRES_URL = os.environ.get(
     "PACTUM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -75,3 +90,130 @@ def skip_or_fail_without_postgres(reason: str) -> None:
     if REQUIRE_POSTGRES:
         pytest.fail(message + " (REQUIRE_POSTGRES=1)", pytrace=False)
     pytest.skip(message)
+
+
+# Template name -> a migrated SQLite file, or the SQL that rebuilds a migrated PostgreSQL schema
+# under the placeholder schema name; one per test process (an xdist worker has its own).
+_TEMPLATES: dict[tuple[str, str], Path | str] = {}
+_TEMPLATE_DIRECTORY: list[Path] = []
+_UNCOPIABLE: dict[str, str] = {}  # PostgreSQL URL -> why no template (then services migrate)
+PLACEHOLDER = "__pactum_template_schema__"
+
+
+@atexit.register
+def _remove_templates() -> None:
+    for directory in _TEMPLATE_DIRECTORY:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _postgres_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _migrate(database: Database, service: str) -> None:
+    from shared.database import create_engine
+    from shared.migrations import upgrade
+
+    engine = create_engine(database.url, schema=database.schema)
+    try:
+        await upgrade(engine, service, schema=database.schema)
+    finally:
+        await engine.dispose()
+
+
+async def _sqlite_template(service: str) -> Path:
+    key = ("sqlite", service)
+    if key not in _TEMPLATES:
+        if not _TEMPLATE_DIRECTORY:
+            _TEMPLATE_DIRECTORY.append(Path(tempfile.mkdtemp(prefix="pactum-templates-")))
+        path = _TEMPLATE_DIRECTORY[0] / f"{service}.db"
+        await _migrate(Database(url=f"sqlite+aiosqlite:///{path}"), service)
+        _TEMPLATES[key] = path
+    template = _TEMPLATES[key]
+    assert isinstance(template, Path)
+    return template
+
+
+def _copy_sqlite(template: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source, copy = sqlite3.connect(template), sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+
+
+async def _pg_dump(pg_dump: str, *options: str) -> "subprocess.CompletedProcess[str]":
+    """``pg_dump`` of one schema (the last two options: the schema and the database)."""
+    *flags, schema, dsn = options
+    command = [pg_dump, *flags, "--schema", schema, dsn]
+    return await asyncio.to_thread(
+        subprocess.run, command, capture_output=True, text=True, check=False
+    )
+
+
+async def _postgres_template(database: Database, service: str) -> str | None:
+    """The SQL that builds the migrated schema under :data:`PLACEHOLDER`, or None (no pg_dump)."""
+    key = (database.url, service)
+    if key in _TEMPLATES:
+        template = _TEMPLATES[key]
+        assert isinstance(template, str)
+        return template
+    if database.url in _UNCOPIABLE:
+        return None
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        _UNCOPIABLE[database.url] = "no pg_dump on PATH"
+        return None
+    schema = f"template_{uuid.uuid4().hex[:10]}_{service}"
+    await _migrate(Database(url=database.url, schema=schema), service)
+    dsn = _postgres_dsn(database.url)
+    dumped = await _pg_dump(pg_dump, "--schema-only", "--no-owner", "--no-privileges", schema, dsn)
+    data = await _pg_dump(pg_dump, "--data-only", "--inserts", schema, dsn)
+    if dumped.returncode or data.returncode:  # e.g. a pg_dump older than the server
+        _UNCOPIABLE[database.url] = (dumped.stderr or data.stderr).strip()
+        return None
+    # psql meta-commands (pg_dump's ``\restrict``) are not SQL; every statement names the schema.
+    lines = (dumped.stdout + "\n" + data.stdout).splitlines()
+    sql = "\n".join(line for line in lines if not line.startswith("\\"))
+    _TEMPLATES[key] = template = sql.replace(schema, PLACEHOLDER)
+    return template
+
+
+async def migrated_copy(database: Database, service: str) -> None:
+    """Fill a service's empty test database with a copy of its migrated template.
+
+    A database that already exists is left as it is (a service restarted within a test keeps
+    its rows); a service without migrations, or PostgreSQL without a usable ``pg_dump``, is left
+    to the service, which migrates on start-up as it does in production.
+    """
+    from shared.migrations import migrations_dir
+
+    if migrations_dir(service) is None:
+        return
+    url = make_url(database.url)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return
+        target = Path(url.database)
+        if not await asyncio.to_thread(target.exists):
+            await asyncio.to_thread(_copy_sqlite, await _sqlite_template(service), target)
+        return
+    if database.schema is None or not database.schema.isidentifier():
+        return
+    import asyncpg
+
+    connection = await asyncpg.connect(_postgres_dsn(database.url), timeout=10)
+    try:
+        exists = await connection.fetchval(
+            "SELECT 1 FROM pg_namespace WHERE nspname = $1", database.schema
+        )
+        if exists:
+            return
+        template = await _postgres_template(database, service)
+        if template is not None:
+            async with connection.transaction():
+                await connection.execute(template.replace(PLACEHOLDER, database.schema))
+    finally:
+        await connection.close()

@@ -27,7 +27,7 @@ from shared.auth import JwksSource, Role, TokenSigner
 from shared.bus_access import STREAM_ADMIN
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings, nats_url_without_credentials
-from tests.support.databases import Database
+from tests.support.databases import Database, migrated_copy
 
 ISSUER = "pactum-identity"
 AUDIENCE = "pactum"
@@ -111,7 +111,12 @@ class Platform:
             chosen = tuple(sorted(chosen, key=lambda service: service != STREAM_ADMIN))
         for service in chosen:
             _, create_app = SERVICES[service]
-            app = create_app(self.settings(service, **overrides), jwks=static_jwks(self.signer))
+            settings = self.settings(service, **overrides)
+            if "database_url" not in self.overrides | overrides:  # the test's own database
+                await migrated_copy(
+                    Database(url=settings.database_url, schema=settings.database_schema), service
+                )
+            app = create_app(settings, jwks=static_jwks(self.signer))
             await self._stack.enter_async_context(LifespanManager(app, startup_timeout=30))
             client = httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url=f"http://{service}"
