@@ -6,8 +6,10 @@ text shows instead of an empty one. A translation keeps the ``%(name)s`` placeho
 ``msgid`` (:func:`placeholders`), which the services' catalogue checks compare.
 """
 
+import argparse
 import io
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,3 +64,23 @@ def compiled(path: Path, locale: str) -> Translations:
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translations(fp=buffer)
+
+
+def command(
+    argv: list[str] | None,
+    *,
+    prog: str,
+    update: Callable[[], None],
+    missing: Callable[[], list[str]],
+) -> int:
+    """``update`` (new msgids into the ``.po`` files, unused ones out) or ``check`` (exit 1 and
+    list what is missing): the command line of a service's catalogues."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("command", choices=["update", "check"])
+    args = parser.parse_args(argv)
+    if args.command == "update":
+        update()
+    lacking = missing()
+    for line in lacking:
+        print(line)
+    return 1 if lacking and args.command == "check" else 0

@@ -12,7 +12,6 @@ read from its ``.po`` when a notice is first rendered (no compiled ``.mo`` to ke
 The same as ``pybabel extract -k msg -k msg_in:1c,2`` and ``pybabel update``, with stable headers.
 """
 
-import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -79,15 +78,9 @@ def missing(paths: Callable[[Locale], Path] = po_path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.notifier.catalogue")
-    parser.add_argument("command", choices=["update", "check"])
-    args = parser.parse_args(argv)
-    if args.command == "update":
-        update()
-    lacking = missing()
-    for line in lacking:
-        print(line)
-    return 1 if lacking and args.command == "check" else 0
+    return catalogues.command(
+        argv, prog="python -m services.notifier.catalogue", update=update, missing=missing
+    )
 
 
 if __name__ == "__main__":
