@@ -57,11 +57,13 @@ test-fast: $(STAMP) ## Only the unit layer: pure rules, no NATS, database or bro
 proof: $(STAMP) ## Full fault injection, fuzzing, cross-tenant matrix, secret hygiene; one summary (PROOF_ARGS="--quick"; PROOF_WORKERS=0: one process)
 	$(BIN)/python -m deploy.proof --json var/proof/summary.json $(PROOF_ARGS)
 
-lint: $(STAMP) ## ruff check, ruff format --check, mypy, generated docs and lock files up to date, compose file valid
+lint: $(STAMP) ## ruff check, ruff format --check, mypy, generated docs, message catalogues and lock files up to date, compose file valid
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(MYPY_PATHS)
 	$(BIN)/python -m deploy.docs_export --check
+	$(BIN)/python -m services.console.catalogue check
+	$(BIN)/python -m services.notifier.catalogue check
 	$(BIN)/python -m deploy.lock_check
 	$(MAKE) --no-print-directory compose-config
 

@@ -5,6 +5,9 @@ details) without reading a byte of its body. A body without a length (chunked) i
 it is received: once it passes the limit the 413 is sent, and the app, which has not finished
 reading, is told the client went away, so nothing it does with the partial body is answered or
 committed.
+
+A service with pages for people (the console) passes ``page``: an ASGI app that answers the
+refusal as a page (still 413, its body never read) when the client asks for HTML.
 """
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,14 +25,32 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
+def wants_html(scope: Scope) -> bool:
+    """Whether the client asks for a page (a browser's ``Accept: text/html,...``)."""
+    for name, value in scope.get("headers") or ():
+        if name == b"accept":
+            return b"text/html" in value.lower()
+    return False
+
+
+async def _nothing_more() -> Message:
+    return {"type": "http.disconnect"}
+
+
 class BodyLimit:
     """Refuses a request body larger than ``max_bytes`` with 413, before it is read."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int = DEFAULT_MAX_BODY_BYTES, page: ASGIApp | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.page = page
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
+        if self.page is not None and wants_html(scope):
+            await self.page(scope, _nothing_more, send)
+            return
         body = problem_bytes(
             413,
             f"The request body is larger than {self.max_bytes} bytes.",

@@ -11,25 +11,22 @@ catalogue per language, so that people working on different parts never edit the
     python -m services.console.catalogue check    # exit 1 and list what nl or fr lacks
 """
 
-import argparse
-import re
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_file
-from babel.messages.pofile import read_po, write_po
+
+from shared import catalogues
 
 ROOT = Path(__file__).parent
 TEMPLATES = ROOT / "templates"
 LOCALES = ROOT / "locales"
 TRANSLATED = ("nl", "fr")
 PYTHON_KEYWORDS: dict[str, Any] = {"t": (2,), "gettext": None, "ngettext": (1, 2), "_": None}
-# Fixed header dates and no source locations: the files change only when a message does.
-STABLE_DATE = datetime(2026, 12, 1, tzinfo=UTC)
+PROJECT = "pactum console"
 
 
 def part_of(path: Path) -> str:
@@ -65,23 +62,12 @@ def extract() -> dict[str, dict[str | tuple[str, str], list[tuple[str, int]]]]:
     return parts
 
 
-PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?([a-z%])")
-
-
-def placeholders(text: str) -> list[str]:
-    """The named ``%(...)s`` placeholders of a message (a translation must keep the same)."""
-    return sorted(f"{name}:{kind}" for name, kind in PLACEHOLDER.findall(text) if kind != "%")
-
-
 def _po(language: str, part: str) -> Path:
     return LOCALES / language / "LC_MESSAGES" / f"{part}.po"
 
 
 def _read(path: Path, language: str) -> Catalog:
-    if not path.exists():
-        return Catalog(locale=language, project="pactum console")
-    with path.open("rb") as file:
-        return read_po(file, locale=language)
+    return catalogues.read(path, language, project=PROJECT)
 
 
 def update() -> None:
@@ -89,21 +75,13 @@ def update() -> None:
         for language in TRANSLATED:
             path = _po(language, part)
             old = _read(path, language)
-            new = Catalog(
-                locale=language,
-                project="pactum console",
-                fuzzy=False,
-                creation_date=STABLE_DATE,
-                revision_date=STABLE_DATE,
-            )
+            new = catalogues.new_catalog(language, project=PROJECT)
             for key, places in messages.items():
                 previous = old.get(key if isinstance(key, str) else key[0])
                 blank: str | tuple[str, str] = "" if isinstance(key, str) else ("", "")
                 string = previous.string if previous is not None else blank
                 new.add(key, string, locations=places)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("wb") as file:
-                write_po(file, new, width=100, no_location=True, sort_output=True)
+            catalogues.write(path, new)
 
 
 def missing() -> list[str]:
@@ -122,7 +100,10 @@ def missing() -> list[str]:
                 ]
                 if not all(texts):
                     lacking.append(f"{language} {part}: {msgid}")
-                elif any(placeholders(text) != placeholders(msgid) for text in texts):
+                elif any(
+                    catalogues.placeholders(text) != catalogues.placeholders(msgid)
+                    for text in texts
+                ):
                     lacking.append(f"{language} {part}: placeholders differ: {msgid}")
     return lacking + inconsistent()
 
@@ -144,15 +125,9 @@ def inconsistent() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.console.catalogue")
-    parser.add_argument("command", choices=["update", "check"])
-    args = parser.parse_args(argv)
-    if args.command == "update":
-        update()
-    lacking = missing()
-    for line in lacking:
-        print(line)
-    return 1 if lacking and args.command == "check" else 0
+    return catalogues.command(
+        argv, prog="python -m services.console.catalogue", update=update, missing=missing
+    )
 
 
 if __name__ == "__main__":

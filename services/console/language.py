@@ -6,7 +6,6 @@ Times are stored in UTC and shown in Europe/Brussels with the zone said, as Belg
 read them: "woensdag 9 december 2026 om 14:30 (Brusselse tijd)".
 """
 
-import io
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -14,11 +13,10 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from services.console.domain import LANGUAGES
+from shared.catalogues import compiled
 from shared.moments import as_utc
 
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -35,17 +33,8 @@ def translations(language: str) -> Translations:
     # The shared words (``base``) last: where a part repeats one, the shared translation holds.
     parts = sorted(folder.glob("*.po"), key=lambda po: (po.stem == "base", po.stem))
     for po in parts if language != "en" else []:
-        with po.open("rb") as file:
-            catalog = read_po(file, locale=BABEL_LOCALES[language])
-        # An untranslated entry must not hide another part's translation of the same message.
-        for message in list(catalog):
-            strings = message.string if isinstance(message.string, tuple) else (message.string,)
-            if message.id and not all(strings):
-                del catalog[message.id]
-        buffer = io.BytesIO()
-        write_mo(buffer, catalog)
-        buffer.seek(0)
-        merged.merge(Translations(fp=buffer))
+        # Untranslated entries are left out: they must not hide another part's translation.
+        merged.merge(compiled(po, BABEL_LOCALES[language]))
     return merged
 
 

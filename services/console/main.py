@@ -182,10 +182,12 @@ def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = N
     for router in ROUTERS:
         app.include_router(router)
     _install_answers(app)
+    # Before any form is read (the routes read them), inside the security headers: a browser
+    # sent too large a form gets a page under the same Content-Security-Policy as every other.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, page=_too_large_page)
     app.add_middleware(CsrfCookie, name=app.state.cookies.csrf, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders, secure=settings.secure_cookies)
     app.add_middleware(ServerTiming)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # before any form is read
     app.add_middleware(RequestContext, service=settings.service, metrics=metrics)
     FastAPIInstrumentor.instrument_app(
         app,
@@ -241,6 +243,27 @@ def _install_answers(app: FastAPI) -> None:
         return pages.render(
             request, "problem.html", {"status": error.status_code}, status=error.status_code
         )
+
+
+async def _too_large_page(scope: Scope, receive: Receive, send: Send) -> None:
+    """413 as a page in the visitor's language, for a form larger than the console accepts (its
+    body was never read: the connection closes after the answer)."""
+    request = Request(scope, receive)
+    greet(request)
+    settings: ConsoleSettings = request.app.state.settings
+    answer = pages.render(
+        request, "too_large.html", {"limit": size_in_words(settings.max_body_bytes)}, status=413
+    )
+    answer.headers["connection"] = "close"
+    await answer(scope, receive, send)
+
+
+def size_in_words(size: int) -> str:
+    """A size people read: "1 MB", "8 kB"."""
+    megabyte = 1024 * 1024
+    if size >= megabyte and size % megabyte == 0:
+        return f"{size // megabyte} MB"
+    return f"{-(-size // 1024)} kB"
 
 
 def _renderable(request: Request) -> bool:

@@ -21,7 +21,8 @@ from sqlmodel import col
 
 from services.identity import onetime
 from services.identity.authority import Authority
-from services.identity.tables import OneTimeLink, UserAccount
+from services.identity.domain import UserStatus
+from services.identity.tables import OneTimeLink, Organisation, UserAccount
 from shared.events import Actor, ActorType
 from shared.events.contracts.identity import LinkIssued
 from shared.moments import as_utc
@@ -43,6 +44,19 @@ class Delivery:
     email: str
     expires_at: datetime
     replaces_earlier: bool = False
+    # An invitation's mail says who invited whom to which organisation, with which role.
+    display_name: str | None = None
+    role: str | None = None
+    organisation_name: str | None = None
+    invited_by: str | None = None
+    invited_by_organisation: str | None = None
+
+
+@dataclass(frozen=True)
+class Inviter:
+    name: str  # may be empty: not every account has a name
+    email: str
+    organisation: str
 
 
 def _now() -> datetime:
@@ -109,6 +123,29 @@ async def hand_over(*, session: AsyncSession, authority: Authority, link: OneTim
     return url
 
 
+async def inviter(session: AsyncSession, inviter_id: uuid.UUID | None) -> Inviter | None:
+    """Who invited a user, and from which organisation; None if unknown or removed."""
+    if inviter_id is None:
+        return None
+    user = await session.get(UserAccount, inviter_id)
+    if user is None or user.status is UserStatus.removed:
+        return None
+    organisation = await session.get(Organisation, user.organisation_id)
+    return Inviter(user.display_name, user.email, organisation.name if organisation else "")
+
+
+async def _invitation_facts(session: AsyncSession, user: UserAccount) -> dict[str, str | None]:
+    organisation = await session.get(Organisation, user.organisation_id)
+    invited_by = await inviter(session, user.invited_by)
+    return {
+        "display_name": user.display_name or None,
+        "role": user.role,
+        "organisation_name": organisation.name if organisation else None,
+        "invited_by": (invited_by.name or invited_by.email) if invited_by else None,
+        "invited_by_organisation": invited_by.organisation if invited_by else None,
+    }
+
+
 async def fetch_for_delivery(
     *, session: AsyncSession, authority: Authority, link_id: uuid.UUID
 ) -> Delivery:
@@ -142,6 +179,7 @@ async def fetch_for_delivery(
         email=user.email,
         expires_at=as_utc(link.expires_at),
         replaces_earlier=replaces_earlier,
+        **(await _invitation_facts(session, user) if link.purpose == "invitation" else {}),
     )
 
 

@@ -6,7 +6,6 @@ before, once, until it expires) and is an event naming the link and the fields s
 secret. An unknown, used or expired link gets the same refusal as using it would.
 """
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.identity import onetime
+from services.identity import links, onetime
 from services.identity.accounts import LinkRefused
 from services.identity.authority import Authority
 from services.identity.domain import MfaRequirement, OrganisationKind, UserStatus
@@ -99,15 +98,6 @@ def _viewed(
     )
 
 
-async def _inviter_name(session: AsyncSession, inviter_id: uuid.UUID | None) -> str | None:
-    if inviter_id is None:
-        return None
-    inviter = await session.get(UserAccount, inviter_id)
-    if inviter is None or inviter.status is UserStatus.removed:
-        return None
-    return inviter.display_name or None
-
-
 async def inspect_invitation(
     *, session: AsyncSession, authority: Authority, secret: str
 ) -> InvitationShown:
@@ -118,7 +108,9 @@ async def inspect_invitation(
             display_name=user.display_name,
             organisation_name=organisation.name,
             organisation_kind=OrganisationKind(organisation.kind),
-            invited_by_name=await _inviter_name(session, user.invited_by),
+            invited_by_name=invited_by.name or None
+            if (invited_by := await links.inviter(session, user.invited_by))
+            else None,
             expires_at=as_utc(link.expires_at),
             min_length=organisation.min_length,
             mfa=MfaRequirement(organisation.mfa),

@@ -433,6 +433,21 @@ class DeliveryOut(BaseModel):
         description="This fetch minted the link again: the URL sent before no longer works (the "
         "mail says so).",
     )
+    display_name: str | None = Field(
+        default=None, description="An invitation: the invited person's name, if given."
+    )
+    role: str | None = Field(default=None, description="An invitation: the role invited to.")
+    organisation_name: str | None = Field(
+        default=None, description="An invitation: the organisation the person is invited to."
+    )
+    invited_by: str | None = Field(
+        default=None,
+        description="An invitation: who invited the person, by name (or address if they gave no "
+        "name); null if unknown (the operator's command).",
+    )
+    invited_by_organisation: str | None = Field(
+        default=None, description="An invitation: the organisation of who invited the person."
+    )
 
 
 class Accepted(BaseModel):

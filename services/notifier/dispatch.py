@@ -218,6 +218,7 @@ class Dispatcher:
                 expires_at=link.expires_at,
                 event_id=message["event_id"],
                 replaces_earlier=link.replaces_earlier,
+                invitation=link.invitation,
             )
             to, subject, text, html = link.email, rendered.subject, rendered.text, rendered.html
         else:

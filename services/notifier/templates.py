@@ -4,400 +4,256 @@ A notice is an intro sentence for its kind, then the facts of the event as regis
 field, in a fixed order, with translated labels), then the event id and the link back to the item.
 The facts are never paraphrased: the notice is evidence of exactly what was registered. Only the
 subject line translates the few words the notifier itself chose (an outcome, a grant's status,
-what changed: ``TERMS``). tests/notifier/test_languages.py renders every template in every
-language and fails on a missing text or a placeholder left unfilled.
+what changed: ``TERMS``).
+
+The texts are English ``msgid``s here, translated by the gettext catalogues in
+``locale/<nl_BE|fr_BE>/LC_MESSAGES/notices.po`` (``python -m services.notifier.catalogue``
+extracts, updates and checks them). Moments are written in Europe/Brussels with the zone named,
+by Babel in the reader's locale: "6 December 2026 at 14:30 (Brussels time)".
+tests/notifier/test_languages.py renders every template in every language and fails on a missing
+translation or a placeholder left unfilled.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, datetime
+from functools import cache
 from html import escape
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.support import NullTranslations
 
 from services.notifier.domain import Locale
+from shared.catalogues import compiled
 
-SUBJECTS: dict[str, dict[Locale, str]] = {
-    "breach": {
-        Locale.nl: "Datalek gemeld: melding aan de toezichthouder uiterlijk {authority_deadline}",
-        Locale.fr: "Violation de données : notifiez l'autorité au plus tard {authority_deadline}",
-        Locale.en: "Personal-data breach: notify your authority by {authority_deadline}",
-    },
-    "breach_update": {
-        Locale.nl: "Aanvulling op datalek (fase {phase})",
-        Locale.fr: "Complément à la violation de données (phase {phase})",
-        Locale.en: "Breach update (phase {phase})",
-    },
-    "breach_reminder": {
-        Locale.nl: "Herinnering: {hours_left} uur tot de meldingstermijn van het datalek",
-        Locale.fr: "Rappel : {hours_left} heures avant l'échéance de notification",
-        Locale.en: "Reminder: {hours_left} hours left to notify your authority of the breach",
-    },
-    "breach_deadline_passed": {
-        Locale.nl: "Meldingstermijn van het datalek verstreken zonder geregistreerde beslissing",
-        Locale.fr: "Échéance de notification dépassée sans décision enregistrée",
-        Locale.en: "Breach notification deadline passed without a recorded decision",
-    },
-    "subprocessor_change": {
-        Locale.nl: "Voorgenomen nieuwe subverwerker: bezwaar mogelijk tot {objection_deadline}",
-        Locale.fr: "Nouveau sous-traitant prévu : objection possible jusqu'au {objection_deadline}",
-        Locale.en: "Intended subprocessor change: you may object until {objection_deadline}",
-    },
-    "subprocessor_reminder": {
-        Locale.nl: "Herinnering: bezwaartermijn subverwerker loopt af op {objection_deadline}",
-        Locale.fr: "Rappel : le délai d'objection expire le {objection_deadline}",
-        Locale.en: "Reminder: the objection window closes on {objection_deadline}",
-    },
-    "subprocessor_outcome": {
-        Locale.nl: "Wijziging van subverwerker: {decision}",
-        Locale.fr: "Changement de sous-traitant : {decision}",
-        Locale.en: "Subprocessor change: {decision}",
-    },
-    "account_locked": {
-        Locale.nl: "Account geblokkeerd na herhaalde mislukte aanmeldingen",
-        Locale.fr: "Compte bloqué après des échecs de connexion répétés",
-        Locale.en: "Account locked after repeated failed sign-ins",
-    },
-    "mfa_changed": {
-        Locale.nl: "Uw tweede factor is gewijzigd",
-        Locale.fr: "Votre second facteur a été modifié",
-        Locale.en: "Your second factor changed",
-    },
-    "password_changed": {
-        Locale.nl: "Uw wachtwoord is gewijzigd",
-        Locale.fr: "Votre mot de passe a été modifié",
-        Locale.en: "Your password changed",
-    },
-    "new_sign_in": {
-        Locale.nl: "Nieuwe aanmelding op uw account vanaf een ander toestel of netwerk",
-        Locale.fr: "Nouvelle connexion à votre compte depuis un autre appareil ou réseau",
-        Locale.en: "New sign-in to your account from another device or network",
-    },
-    "grant_requested": {
-        Locale.nl: "De leverancier vraagt toegang tot uw gegevens: goedkeuring nodig",
-        Locale.fr: "Le fournisseur demande l'accès à vos données : approbation requise",
-        Locale.en: "The supplier asks for access to your data: approval needed",
-    },
-    "grant_changed": {
-        Locale.nl: "Toegang van de leverancier: {status}",
-        Locale.fr: "Accès du fournisseur : {status}",
-        Locale.en: "Supplier access: {status}",
-    },
-    "maintenance_notice": {
-        Locale.nl: "Aangekondigd onderhoud van {starts_at} tot {ends_at}",
-        Locale.fr: "Maintenance annoncée du {starts_at} au {ends_at}",
-        Locale.en: "Announced maintenance from {starts_at} to {ends_at}",
-    },
-    "invitation": {
-        Locale.nl: "Uitnodiging voor pactum",
-        Locale.fr: "Invitation à pactum",
-        Locale.en: "Invitation to pactum",
-    },
-    "password_reset": {
-        Locale.nl: "Uw wachtwoord opnieuw instellen",
-        Locale.fr: "Réinitialiser votre mot de passe",
-        Locale.en: "Reset your password",
-    },
-    "disclosure": {
-        Locale.nl: "Wettelijk verplichte verstrekking van gegevens aangekondigd",
-        Locale.fr: "Communication de données imposée par la loi annoncée",
-        Locale.en: "Legally required disclosure of data announced",
-    },
-    "disclosure_outcome": {
-        Locale.nl: "Wettelijk verplichte verstrekking: {outcome}",
-        Locale.fr: "Communication imposée par la loi : {outcome}",
-        Locale.en: "Legally required disclosure: {outcome}",
-    },
-    "agreement_changed": {
-        Locale.nl: "Verwerkersovereenkomst: {change}",
-        Locale.fr: "Contrat de sous-traitance : {change}",
-        Locale.en: "Data-processing agreement: {change}",
-    },
-    "instruction_issued": {
-        Locale.nl: "Nieuwe instructie {number} van de verwerkingsverantwoordelijke",
-        Locale.fr: "Nouvelle instruction {number} du responsable du traitement",
-        Locale.en: "New instruction {number} from the controller",
-    },
-    "instruction_concern": {
-        Locale.nl: "De verwerker acht instructie {number} strijdig met de AVG: ze is opgeschort",
-        Locale.fr: "Le sous-traitant estime l'instruction {number} contraire au RGPD : suspendue",
-        Locale.en: "The processor believes instruction {number} infringes the GDPR: it is on hold",
-    },
-    "instruction_concern_answered": {
-        Locale.nl: "Instructie {number} na het bezwaar van de verwerker: {outcome}",
-        Locale.fr: "Instruction {number} après l'objection du sous-traitant : {outcome}",
-        Locale.en: "Instruction {number} after the processor's concern: {outcome}",
-    },
-    "privacy_notice_submitted": {
-        Locale.nl: "Privacyverklaring van de verwerker, versie {version}: ter goedkeuring",
-        Locale.fr: "Déclaration de confidentialité du sous-traitant, version {version} : "
-        "à approuver",
-        Locale.en: "The processor's privacy notice, version {version}: for your approval",
-    },
-    "privacy_notice_answered": {
-        Locale.nl: "Privacyverklaring van de verwerker, versie {version}: {review}",
-        Locale.fr: "Déclaration de confidentialité du sous-traitant, version {version} : {review}",
-        Locale.en: "The processor's privacy notice, version {version}: {review}",
-    },
-    "subject_request": {
-        Locale.nl: "Verzoek van een betrokkene ({right}) doorgestuurd: antwoord uiterlijk "
-        "{answer_by}",
-        Locale.fr: "Demande d'une personne concernée ({right}) transmise : réponse avant "
-        "{answer_by}",
-        Locale.en: "A data subject's request ({right}) forwarded: answer by {answer_by}",
-    },
-    "subject_request_assisted": {
-        Locale.nl: "De verwerker gaf zijn hulp bij verzoek {number} van een betrokkene",
-        Locale.fr: "Le sous-traitant a apporté son aide pour la demande {number}",
-        Locale.en: "The processor gave its assistance with data subject request {number}",
-    },
-    "subject_request_closed": {
-        Locale.nl: "Verzoek {number} van een betrokkene afgesloten: {outcome}",
-        Locale.fr: "Demande {number} d'une personne concernée clôturée : {outcome}",
-        Locale.en: "Data subject request {number} closed: {outcome}",
-    },
-    "subject_request_overdue": {
-        Locale.nl: "Hulp bij verzoek {number} van een betrokkene te laat (uiterlijk {due_at})",
-        Locale.fr: "Aide pour la demande {number} en retard (échéance {due_at})",
-        Locale.en: "Assistance with data subject request {number} is late (due {due_at})",
-    },
-    "assistance_requested": {
-        Locale.nl: "De verwerkingsverantwoordelijke vraagt uw hulp ({kind}), verzoek {number}",
-        Locale.fr: "Le responsable du traitement demande votre aide ({kind}), demande {number}",
-        Locale.en: "The controller asks for your help ({kind}), request {number}",
-    },
-    "assistance_answered": {
-        Locale.nl: "De verwerker beantwoordde verzoek {number} ({kind})",
-        Locale.fr: "Le sous-traitant a répondu à la demande {number} ({kind})",
-        Locale.en: "The processor answered request {number} ({kind})",
-    },
-    "breach_contact_missing": {
-        Locale.nl: "Overeenkomst getekend zonder contactpersoon voor datalekken: {missing}",
-        Locale.fr: "Contrat signé sans contact pour les violations de données : {missing}",
-        Locale.en: "Agreement signed without a breach contact: {missing}",
-    },
-    "endpoint_disabled": {
-        Locale.nl: "Webhook uitgeschakeld na herhaalde fouten",
-        Locale.fr: "Webhook désactivé après des échecs répétés",
-        Locale.en: "Webhook disabled after repeated failures",
-    },
-}
-
-INTRO: dict[Locale, str] = {
-    Locale.nl: "Gegevens zoals geregistreerd:",
-    Locale.fr: "Données telles qu'enregistrées :",
-    Locale.en: "As registered:",
-}
-FOOTER: dict[Locale, str] = {
-    Locale.nl: "Gebeurtenis {event_id}. Bekijk, bevestig of reageer: {link}",
-    Locale.fr: "Événement {event_id}. Consulter, accuser réception ou répondre : {link}",
-    Locale.en: "Event {event_id}. View, acknowledge or respond: {link}",
-}
-LINK_FOOTER: dict[Locale, str] = {
-    Locale.nl: "Gebeurtenis {event_id}",
-    Locale.fr: "Événement {event_id}",
-    Locale.en: "Event {event_id}",
-}
-LINK_TEXT: dict[Locale, str] = {
-    Locale.nl: "Gebruik deze eenmalige link (verloopt {expires_at}): {url}",
-    Locale.fr: "Utilisez ce lien à usage unique (expire le {expires_at}) : {url}",
-    Locale.en: "Use this one-time link (expires {expires_at}): {url}",
-}
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "notices"
+BRUSSELS = ZoneInfo("Europe/Brussels")
+# The catalogue and Babel locale of each language; English is the msgids themselves.
+BABEL_LOCALES = {Locale.nl: "nl_BE", Locale.fr: "fr_BE", Locale.en: "en_GB"}
+TRANSLATED = (Locale.nl, Locale.fr)
 
 
-LINK_REPLACES: dict[Locale, str] = {
-    Locale.nl: "Deze link vervangt een eerder verzonden link; die werkt niet meer.",
-    Locale.fr: "Ce lien remplace un lien envoyé plus tôt, qui ne fonctionne plus.",
-    Locale.en: "This link replaces one sent earlier, which no longer works.",
+def msg(message: str) -> str:
+    """Marks ``message`` for the catalogue; it is translated when a notice is rendered."""
+    return message
+
+
+def msg_in(context: str, message: str) -> str:
+    """Marks ``message`` for the catalogue in ``context`` (a fact's label, a term)."""
+    return message
+
+
+def po_path(locale: Locale) -> Path:
+    return LOCALE_DIR / BABEL_LOCALES[locale] / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def translations(locale: Locale) -> NullTranslations:
+    """The catalogue of ``locale``, compiled from its ``.po`` on first use."""
+    if locale not in TRANSLATED:
+        return NullTranslations()
+    return compiled(po_path(locale), BABEL_LOCALES[locale])
+
+
+def _(locale: Locale, message: str) -> str:
+    return translations(locale).gettext(message)
+
+
+INTRO = msg("As registered:")
+FOOTER = msg("Event %(event_id)s. View, acknowledge or respond: %(link)s")
+LINK_FOOTER = msg("Event %(event_id)s")
+LINK_TEXT = msg("Use this one-time link, valid until %(expires_at)s: %(url)s")
+LINK_REPLACES = msg("This link replaces one sent earlier, which no longer works.")
+INVITED_BY = msg(
+    "%(inviter)s (%(inviter_organisation)s) invited you, %(invitee)s, to %(organisation)s on "
+    "pactum, as %(role)s."
+)
+INVITED = msg("You, %(invitee)s, are invited to %(organisation)s on pactum, as %(role)s.")
+INVITATION_TO = msg("Invitation to %(organisation)s on pactum")
+# A moment: a Babel pattern in the reader's language, then the zone named.
+MOMENT_PATTERN = msg("d MMMM y 'at' HH:mm")
+IN_BRUSSELS = msg("%(moment)s (Brussels time)")
+YES, NO = msg("yes"), msg("no")
+ROLES = {
+    "admin": msg_in("role", "administrator"),
+    "member": msg_in("role", "member"),
+    "auditor": msg_in("role", "auditor"),
 }
 
+SUBJECTS: dict[str, str] = {
+    "breach": msg("Personal-data breach: notify your authority by %(authority_deadline)s"),
+    "breach_update": msg("Breach update (phase %(phase)s)"),
+    "breach_reminder": msg(
+        "Reminder: %(hours_left)s hours left to notify your authority of the breach"
+    ),
+    "breach_deadline_passed": msg(
+        "Breach notification deadline passed without a recorded decision"
+    ),
+    "subprocessor_change": msg(
+        "Intended subprocessor change: you may object until %(objection_deadline)s"
+    ),
+    "subprocessor_reminder": msg("Reminder: the objection window closes on %(objection_deadline)s"),
+    "subprocessor_outcome": msg("Subprocessor change: %(decision)s"),
+    "account_locked": msg("Account locked after repeated failed sign-ins"),
+    "mfa_changed": msg("Your second factor changed"),
+    "password_changed": msg("Your password changed"),
+    "new_sign_in": msg("New sign-in to your account from another device or network"),
+    "grant_requested": msg("The supplier asks for access to your data: approval needed"),
+    "grant_changed": msg("Supplier access: %(status)s"),
+    "maintenance_notice": msg("Announced maintenance from %(starts_at)s to %(ends_at)s"),
+    "invitation": msg("Invitation to pactum"),
+    "password_reset": msg("Reset your password"),
+    "disclosure": msg("Legally required disclosure of data announced"),
+    "disclosure_outcome": msg("Legally required disclosure: %(outcome)s"),
+    "agreement_changed": msg("Data-processing agreement: %(change)s"),
+    "instruction_issued": msg("New instruction %(number)s from the controller"),
+    "instruction_concern": msg(
+        "The processor believes instruction %(number)s infringes the GDPR: it is on hold"
+    ),
+    "instruction_concern_answered": msg(
+        "Instruction %(number)s after the processor's concern: %(outcome)s"
+    ),
+    "privacy_notice_submitted": msg(
+        "The processor's privacy notice, version %(version)s: for your approval"
+    ),
+    "privacy_notice_answered": msg(
+        "The processor's privacy notice, version %(version)s: %(review)s"
+    ),
+    "subject_request": msg(
+        "A data subject's request (%(right)s) forwarded: answer by %(answer_by)s"
+    ),
+    "subject_request_assisted": msg(
+        "The processor gave its assistance with data subject request %(number)s"
+    ),
+    "subject_request_closed": msg("Data subject request %(number)s closed: %(outcome)s"),
+    "subject_request_overdue": msg(
+        "Assistance with data subject request %(number)s is late (due %(due_at)s)"
+    ),
+    "assistance_requested": msg("The controller asks for your help (%(kind)s), request %(number)s"),
+    "assistance_answered": msg("The processor answered request %(number)s (%(kind)s)"),
+    "breach_contact_missing": msg("Agreement signed without a breach contact: %(missing)s"),
+    "endpoint_disabled": msg("Webhook disabled after repeated failures"),
+}
 
 # Labels of the facts, per key (an unknown key is shown as itself, underscores as spaces).
-LABELS: dict[str, dict[Locale, str]] = {
-    key: dict(zip(Locale, texts, strict=True))
-    for key, texts in {
-        "breach_id": ("datalek", "violation", "breach"),
-        "agreement_id": ("overeenkomst", "contrat", "agreement"),
-        "aware_at": ("bekend sinds", "connue depuis", "aware at"),
-        "notified_at": ("gemeld op", "notifiée le", "notified at"),
-        "authority_deadline": (
-            "uiterste melding aan de toezichthouder",
-            "échéance de notification à l'autorité",
-            "authority deadline",
-        ),
-        "processor_deadline": (
-            "uiterste melding door de verwerker",
-            "échéance du sous-traitant",
-            "processor deadline",
-        ),
-        "processor_late": ("verwerker te laat", "sous-traitant en retard", "processor late"),
-        "data_categories": ("categorieën gegevens", "catégories de données", "data categories"),
-        "data_subject_categories": (
-            "categorieën betrokkenen",
-            "catégories de personnes concernées",
-            "data subject categories",
-        ),
-        "approx_data_subjects": (
-            "geschat aantal betrokkenen",
-            "nombre approximatif de personnes",
-            "approximate data subjects",
-        ),
-        "approx_records": (
-            "geschat aantal records",
-            "nombre approximatif d'enregistrements",
-            "approximate records",
-        ),
-        "phase": ("fase", "phase", "phase"),
-        "fields": ("aangevulde velden", "champs complétés", "fields"),
-        "hours_left": ("uren resterend", "heures restantes", "hours left"),
-        "change_id": ("wijziging", "changement", "change"),
-        "processor_id": ("verwerker", "sous-traitant", "processor"),
-        "kind": ("soort", "type", "kind"),
-        "subprocessor": ("subverwerker", "sous-traitant ultérieur", "subprocessor"),
-        "service": ("dienst", "service", "service"),
-        "location": ("locatie", "localisation", "location"),
-        "transfer_mechanism": (
-            "doorgiftemechanisme",
-            "mécanisme de transfert",
-            "transfer mechanism",
-        ),
-        "authorisation": ("toestemming", "autorisation", "authorisation"),
-        "effective_date": ("ingangsdatum", "date d'effet", "effective date"),
-        "objection_deadline": ("bezwaar uiterlijk", "objection jusqu'au", "objection deadline"),
-        "silence_is_acceptance": (
-            "zwijgen geldt als aanvaarding",
-            "silence vaut acceptation",
-            "silence is acceptance",
-        ),
-        "decision": ("beslissing", "décision", "decision"),
-        "deemed": ("geacht aanvaard", "réputé accepté", "deemed"),
-        "disclosure_id": ("verstrekking", "communication", "disclosure"),
-        "outcome": ("uitkomst", "résultat", "outcome"),
-        "change": ("wijziging", "changement", "change"),
-        "version": ("versie", "version", "version"),
-        "status": ("status", "statut", "status"),
-        "user_id": ("gebruiker", "utilisateur", "user"),
-        "methods": ("aangemeld met", "connexion par", "signed in with"),
-        "until": ("tot", "jusqu'au", "until"),
-        "lock_number": ("blokkering nr.", "blocage n°", "lock number"),
-        "permanent": ("blijvend", "permanent", "permanent"),
-        "grant_id": ("toegang", "accès", "grant"),
-        "operator_id": ("medewerker leverancier", "opérateur du fournisseur", "operator"),
-        "access": ("toegang", "accès", "access"),
-        "minutes": ("minuten", "minutes", "minutes"),
-        "reason": ("reden", "motif", "reason"),
-        "expires_at": ("verloopt", "expire le", "expires at"),
-        "notice_id": ("bericht", "avis", "notice"),
-        "starts_at": ("begint", "début", "starts at"),
-        "ends_at": ("eindigt", "fin", "ends at"),
-        "endpoint_id": ("webhook", "webhook", "webhook"),
-        "failures": ("fouten", "échecs", "failures"),
-        "instruction_id": ("instructie", "instruction", "instruction"),
-        "number": ("nummer", "numéro", "number"),
-        "replacement_id": ("vervangen door", "remplacée par", "replaced by"),
-        "review": ("antwoord", "réponse", "answer"),
-        "right": ("recht", "droit", "right"),
-        "received_at": ("ontvangen op", "reçue le", "received at"),
-        "due_at": ("hulp uiterlijk", "aide au plus tard", "assistance due"),
-        "answer_by": ("antwoord uiterlijk", "réponse au plus tard", "answer by"),
-        "late": ("te laat", "en retard", "late"),
-        "due_on": ("antwoord gevraagd tegen", "réponse souhaitée pour", "answer needed by"),
-        "intervenes": ("komt tussen in de procedure", "intervient dans la procédure", "intervenes"),
-        "missing": (
-            "zonder contactpersoon voor datalekken (tot er een is, krijgen de beheerders ze)",
-            "sans contact pour les violations (d'ici là, les administrateurs les reçoivent)",
-            "without a breach contact (until one is set, the admins receive breach notices)",
-        ),
-        "other_sessions_revoked": (
-            "andere sessies beëindigd",
-            "autres sessions fermées",
-            "other sessions ended",
-        ),
-        "sessions_revoked": ("sessies beëindigd", "sessions fermées", "sessions ended"),
-    }.items()
+LABELS: dict[str, str] = {
+    "breach_id": msg_in("fact", "breach"),
+    "agreement_id": msg_in("fact", "agreement"),
+    "aware_at": msg_in("fact", "aware at"),
+    "notified_at": msg_in("fact", "notified at"),
+    "authority_deadline": msg_in("fact", "authority deadline"),
+    "processor_deadline": msg_in("fact", "processor deadline"),
+    "processor_late": msg_in("fact", "processor late"),
+    "data_categories": msg_in("fact", "data categories"),
+    "data_subject_categories": msg_in("fact", "data subject categories"),
+    "approx_data_subjects": msg_in("fact", "approximate data subjects"),
+    "approx_records": msg_in("fact", "approximate records"),
+    "phase": msg_in("fact", "phase"),
+    "fields": msg_in("fact", "fields"),
+    "hours_left": msg_in("fact", "hours left"),
+    "change_id": msg_in("fact", "change"),
+    "processor_id": msg_in("fact", "processor"),
+    "kind": msg_in("fact", "kind"),
+    "subprocessor": msg_in("fact", "subprocessor"),
+    "service": msg_in("fact", "service"),
+    "location": msg_in("fact", "location"),
+    "transfer_mechanism": msg_in("fact", "transfer mechanism"),
+    "authorisation": msg_in("fact", "authorisation"),
+    "effective_date": msg_in("fact", "effective date"),
+    "objection_deadline": msg_in("fact", "objection deadline"),
+    "silence_is_acceptance": msg_in("fact", "silence is acceptance"),
+    "decision": msg_in("fact", "decision"),
+    "deemed": msg_in("fact", "deemed"),
+    "disclosure_id": msg_in("fact", "disclosure"),
+    "outcome": msg_in("fact", "outcome"),
+    "change": msg_in("fact", "change"),
+    "version": msg_in("fact", "version"),
+    "status": msg_in("fact", "status"),
+    "user_id": msg_in("fact", "user"),
+    "methods": msg_in("fact", "signed in with"),
+    "until": msg_in("fact", "until"),
+    "lock_number": msg_in("fact", "lock number"),
+    "permanent": msg_in("fact", "permanent"),
+    "grant_id": msg_in("fact", "grant"),
+    "operator_id": msg_in("fact", "operator"),
+    "access": msg_in("fact", "access"),
+    "minutes": msg_in("fact", "minutes"),
+    "reason": msg_in("fact", "reason"),
+    "expires_at": msg_in("fact", "expires at"),
+    "notice_id": msg_in("fact", "notice"),
+    "starts_at": msg_in("fact", "starts at"),
+    "ends_at": msg_in("fact", "ends at"),
+    "endpoint_id": msg_in("fact", "webhook"),
+    "failures": msg_in("fact", "failures"),
+    "instruction_id": msg_in("fact", "instruction"),
+    "number": msg_in("fact", "number"),
+    "replacement_id": msg_in("fact", "replaced by"),
+    "review": msg_in("fact", "answer"),
+    "right": msg_in("fact", "right"),
+    "received_at": msg_in("fact", "received at"),
+    "due_at": msg_in("fact", "assistance due"),
+    "answer_by": msg_in("fact", "answer by"),
+    "late": msg_in("fact", "late"),
+    "due_on": msg_in("fact", "answer needed by"),
+    "intervenes": msg_in("fact", "intervenes"),
+    "missing": msg_in(
+        "fact", "without a breach contact (until one is set, the admins receive breach notices)"
+    ),
+    "other_sessions_revoked": msg_in("fact", "other sessions ended"),
+    "sessions_revoked": msg_in("fact", "sessions ended"),
 }
 
 # The words the notifier itself puts in a subject (notices.OUTCOMES, account_notices.GRANT_STATUS,
 # "<entity> <verb>" of an agreement change); anything else is shown as registered.
-TERMS: dict[str, dict[Locale, str]] = {
-    term: dict(zip(Locale, texts, strict=True))
-    for term, texts in {
-        "approved": ("goedgekeurd", "approuvé", "approved"),
-        "objection recorded": (
-            "bezwaar geregistreerd",
-            "objection enregistrée",
-            "objection recorded",
-        ),
-        "deemed accepted": ("geacht aanvaard", "réputé accepté", "deemed accepted"),
-        "window closed without decision": (
-            "termijn verstreken zonder beslissing",
-            "délai écoulé sans décision",
-            "window closed without decision",
-        ),
-        "withdrawn by the processor": (
-            "ingetrokken door de verwerker",
-            "retiré par le sous-traitant",
-            "withdrawn by the processor",
-        ),
-        "granted": ("verleend", "accordé", "granted"),
-        "denied": ("geweigerd", "refusé", "denied"),
-        "revoked": ("ingetrokken", "révoqué", "revoked"),
-        "ended": ("beëindigd", "terminé", "ended"),
-        "agreement activated": ("overeenkomst actief", "contrat activé", "agreement activated"),
-        "agreement terminated": (
-            "overeenkomst beëindigd",
-            "contrat résilié",
-            "agreement terminated",
-        ),
-        "amendment proposed": ("wijziging voorgesteld", "avenant proposé", "amendment proposed"),
-        "amendment accepted": ("wijziging aanvaard", "avenant accepté", "amendment accepted"),
-        "controller": ("verwerkingsverantwoordelijke", "responsable du traitement", "controller"),
-        "confirmed": ("bevestigd, ze geldt", "confirmée, elle s'applique", "confirmed, it applies"),
-        "amended": (
-            "gewijzigd, een nieuwe instructie vervangt ze",
-            "modifiée, une nouvelle instruction la remplace",
-            "amended, a new instruction replaces it",
-        ),
-        "withdrawn": ("ingetrokken", "retirée", "withdrawn"),
-        "commented": ("opmerkingen gemaakt", "commentée", "commented on"),
-        "access": ("inzage", "accès", "access"),
-        "rectification": ("rectificatie", "rectification", "rectification"),
-        "erasure": ("wissing", "effacement", "erasure"),
-        "restriction": ("beperking", "limitation", "restriction"),
-        "portability": ("overdraagbaarheid", "portabilité", "portability"),
-        "objection": ("bezwaar", "opposition", "objection"),
-        "automated_decision": (
-            "geautomatiseerd besluit",
-            "décision automatisée",
-            "automated decision",
-        ),
-        "answered": ("beantwoord", "répondue", "answered"),
-        "refused": ("geweigerd", "refusée", "refused"),
-        "dpia": ("gegevensbeschermingseffectbeoordeling", "analyse d'impact (AIPD)", "DPIA"),
-        "prior_consultation": (
-            "voorafgaande raadpleging van de toezichthouder",
-            "consultation préalable de l'autorité",
-            "prior consultation of the authority",
-        ),
-        "claim": (
-            "tussenkomst in een schadeclaim van een betrokkene",
-            "intervention dans une réclamation d'une personne concernée",
-            "intervention in a data subject's claim",
-        ),
-        "processor": ("verwerker", "sous-traitant", "processor"),
-        "controller, processor": (
-            "verwerkingsverantwoordelijke en verwerker",
-            "responsable du traitement et sous-traitant",
-            "controller and processor",
-        ),
-    }.items()
+TERMS: dict[str, str] = {
+    "approved": msg_in("term", "approved"),
+    "objection recorded": msg_in("term", "objection recorded"),
+    "deemed accepted": msg_in("term", "deemed accepted"),
+    "window closed without decision": msg_in("term", "window closed without decision"),
+    "withdrawn by the processor": msg_in("term", "withdrawn by the processor"),
+    "granted": msg_in("term", "granted"),
+    "denied": msg_in("term", "denied"),
+    "revoked": msg_in("term", "revoked"),
+    "ended": msg_in("term", "ended"),
+    "agreement activated": msg_in("term", "agreement activated"),
+    "agreement terminated": msg_in("term", "agreement terminated"),
+    "amendment proposed": msg_in("term", "amendment proposed"),
+    "amendment accepted": msg_in("term", "amendment accepted"),
+    "controller": msg_in("term", "controller"),
+    "confirmed": msg_in("term", "confirmed, it applies"),
+    "amended": msg_in("term", "amended, a new instruction replaces it"),
+    "withdrawn": msg_in("term", "withdrawn"),
+    "commented": msg_in("term", "commented on"),
+    "access": msg_in("term", "access"),
+    "rectification": msg_in("term", "rectification"),
+    "erasure": msg_in("term", "erasure"),
+    "restriction": msg_in("term", "restriction"),
+    "portability": msg_in("term", "portability"),
+    "objection": msg_in("term", "objection"),
+    "automated_decision": msg_in("term", "automated decision"),
+    "answered": msg_in("term", "answered"),
+    "refused": msg_in("term", "refused"),
+    "dpia": msg_in("term", "DPIA"),
+    "prior_consultation": msg_in("term", "prior consultation of the authority"),
+    "claim": msg_in("term", "intervention in a data subject's claim"),
+    "processor": msg_in("term", "processor"),
+    "controller, processor": msg_in("term", "controller and processor"),
 }
 
 
 def label(key: str, locale: Locale) -> str:
-    return LABELS.get(key, {}).get(locale) or key.replace("_", " ")
+    if key not in LABELS:
+        return key.replace("_", " ")
+    return str(translations(locale).pgettext("fact", LABELS[key]))
 
 
 def term(value: str, locale: Locale) -> str:
-    return TERMS.get(value, {}).get(locale, value)
+    if value not in TERMS:
+        return value
+    return str(translations(locale).pgettext("term", TERMS[value]))
 
 
 class _Facts(dict[str, Any]):
@@ -412,45 +268,92 @@ class Rendered:
     html: str
 
 
-def shown(value: Any) -> str:
-    """A fact as people read it: lists joined, moments as ``YYYY-MM-DD HH:MM UTC``."""
+@dataclass(frozen=True)
+class Invitation:
+    """Who invited whom to which organisation, as identity answers with the link."""
+
+    organisation: str
+    invitee: str  # the invited person's name, or their address
+    role: str
+    inviter: str | None = None  # None: the operator's command or the seed invited them
+    inviter_organisation: str = ""
+
+
+def moment(value: datetime, locale: Locale) -> str:
+    """A moment in Brussels, the zone named: "6 December 2026 at 14:30 (Brussels time)"."""
+    written = format_datetime(
+        value.astimezone(BRUSSELS),
+        _(locale, MOMENT_PATTERN),
+        tzinfo=BRUSSELS,
+        locale=BABEL_LOCALES[locale],
+    )
+    return _(locale, IN_BRUSSELS) % {"moment": written}
+
+
+def shown(value: Any, locale: Locale) -> str:
+    """A fact as people read it in ``locale``: lists joined, yes or no, days in words, moments in
+    Brussels time with the zone named. A text that is neither stays as registered."""
     if isinstance(value, list):
-        return ", ".join(shown(item) for item in value)
-    if isinstance(value, str) and len(value) >= 20 and value[4:5] == "-" and "T" in value:
+        return ", ".join(shown(item, locale) for item in value)
+    if isinstance(value, bool):
+        return _(locale, YES if value else NO)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return moment(value, locale)
+    if isinstance(value, str) and len(value) == 10 and value[4:5] == "-" == value[7:8]:
         try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return format_date(date.fromisoformat(value), "long", locale=BABEL_LOCALES[locale])
         except ValueError:
             return value
-        if moment.tzinfo is not None:
-            return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(value, str) and len(value) >= 20 and value[4:5] == "-" and "T" in value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        if parsed.tzinfo is not None:
+            return moment(parsed, locale)
     return str(value)
 
 
 def _lines(facts: dict[str, Any], locale: Locale) -> list[tuple[str, str]]:
-    return [(label(key, locale), shown(value)) for key, value in facts.items()]
+    return [(label(key, locale), shown(value, locale)) for key, value in facts.items()]
 
 
 def render(
     *, notice: str, locale: Locale, facts: dict[str, Any], event_id: str, link: str
 ) -> Rendered:
-    subject = SUBJECTS[notice][locale].format_map(
-        _Facts({k: term(shown(v), locale) for k, v in facts.items()})
+    subject = _(locale, SUBJECTS[notice]) % _Facts(
+        {k: term(shown(v, locale), locale) for k, v in facts.items()}
     )
-    footer = FOOTER[locale].format(event_id=event_id, link=link)
+    footer = _(locale, FOOTER) % {"event_id": event_id, "link": link}
+    intro = _(locale, INTRO)
     lines = _lines(facts, locale)
     text = "\n".join(
-        [subject, "", INTRO[locale], *(f"- {key}: {value}" for key, value in lines), "", footer]
+        [subject, "", intro, *(f"- {key}: {value}" for key, value in lines), "", footer]
     )
     rows = "".join(
         f"<tr><th align='left'>{escape(key)}</th><td>{escape(value)}</td></tr>"
         for key, value in lines
     )
     html = (
-        f"<html><body><h1>{escape(subject)}</h1><p>{escape(INTRO[locale])}</p>"
+        f"<html lang='{locale.value}'><body><h1>{escape(subject)}</h1><p>{escape(intro)}</p>"
         f"<table>{rows}</table><p>{escape(footer)}</p>"
         f"<p><a href='{escape(link, quote=True)}'>{escape(link)}</a></p></body></html>"
     )
     return Rendered(subject, text, html)
+
+
+def invited(invitation: Invitation, locale: Locale) -> str:
+    """ "Ann Peeters (Stad Gent) invited you, Jan Janssens, to Stad Gent on pactum, as
+    administrator." """
+    role = ROLES.get(invitation.role)
+    values = {
+        "inviter": invitation.inviter,
+        "inviter_organisation": invitation.inviter_organisation or invitation.organisation,
+        "invitee": invitation.invitee,
+        "organisation": invitation.organisation,
+        "role": translations(locale).pgettext("role", role) if role else invitation.role,
+    }
+    return _(locale, INVITED_BY if invitation.inviter else INVITED) % values
 
 
 def render_link(
@@ -458,20 +361,29 @@ def render_link(
     notice: str,
     locale: Locale,
     url: str,
-    expires_at: str,
+    expires_at: datetime,
     event_id: str,
     replaces_earlier: bool = False,
+    invitation: Invitation | None = None,
 ) -> Rendered:
     """A one-time link notice; rendered at send time only, never stored or logged. A link minted
-    again (a retried delivery) says that the one sent before no longer works."""
-    subject = SUBJECTS[notice][locale]
-    line = LINK_TEXT[locale].format(url=url, expires_at=expires_at)
+    again (a retried delivery) says that the one sent before no longer works. An invitation says
+    who invited whom to which organisation, with which role."""
+    subject = (
+        _(locale, INVITATION_TO) % {"organisation": invitation.organisation}
+        if invitation is not None
+        else _(locale, SUBJECTS[notice])
+    )
+    line = _(locale, LINK_TEXT) % {"url": url, "expires_at": moment(expires_at, locale)}
     if replaces_earlier:
-        line = f"{line} {LINK_REPLACES[locale]}"
-    footer = LINK_FOOTER[locale].format(event_id=event_id)
-    text = f"{subject}\n\n{line}\n\n{footer}\n"
+        line = f"{line} {_(locale, LINK_REPLACES)}"
+    paragraphs = [invited(invitation, locale)] if invitation is not None else []
+    footer = _(locale, LINK_FOOTER) % {"event_id": event_id}
+    text = "\n\n".join([subject, *paragraphs, line, footer]) + "\n"
     html = (
-        f"<html><body><h1>{escape(subject)}</h1><p>{escape(line)}</p>"
+        f"<html lang='{locale.value}'><body><h1>{escape(subject)}</h1>"
+        + "".join(f"<p>{escape(paragraph)}</p>" for paragraph in paragraphs)
+        + f"<p>{escape(line)}</p>"
         f"<p><a href='{escape(url, quote=True)}'>{escape(url)}</a></p>"
         f"<p>{escape(footer)}</p></body></html>"
     )

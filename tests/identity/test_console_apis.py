@@ -144,6 +144,52 @@ async def test_invitation_preview_gives_one_answer_for_unknown_used_expired_and_
     assert await identity.platform.audit_entries(event_type="dpa.identity.link.viewed.v1") == []
 
 
+async def test_an_invitation_link_delivered_names_who_invited_whom_to_which_organisation(
+    identity: Identity,
+) -> None:
+    """The notifier's mail says who invited whom to which organisation, with which role: identity
+    answers those with the link it hands over (and a reset link carries none of them)."""
+    operator = await identity.admin("operator")
+    organisation = await _create(identity, operator, "Gemeente Utopia")
+    admin_email, _ = await _invite_admin(identity, operator, organisation["id"], "Ann Admin")
+    admin_user = await _user(identity, admin_email)
+    handed = (await identity.deliver(await identity.last_link_id(str(admin_user.id)))).json()
+    async with identity.platform.runtime("identity").sessions() as session:
+        operator_org = await session.get(Organisation, uuid.UUID(operator.organisation_id))
+        assert operator_org is not None
+    assert (handed["purpose"], handed["display_name"], handed["role"]) == (
+        "invitation", "Ann Admin", "admin"
+    )  # fmt: skip
+    assert handed["organisation_name"] == "Gemeente Utopia"
+    # The operator's admin has no name: their address says who it was, and where from.
+    assert handed["invited_by"] == operator.email
+    assert handed["invited_by_organisation"] == operator_org.name
+
+    assert (await identity.accept(handed["url"], PASSWORD)).status_code == 204
+    admin = await identity.login_account(admin_email, PASSWORD)
+    invited = await identity.client.post(
+        "/users",
+        json={"email": "bert@utopia.example", "role": "auditor", "display_name": "Bert Boek"},
+        headers=admin.auth,
+    )
+    assert invited.status_code == 201, invited.text
+    member = (await identity.deliver(await identity.last_link_id(invited.json()["id"]))).json()
+    assert (member["invited_by"], member["invited_by_organisation"]) == (
+        "Ann Admin", "Gemeente Utopia"
+    )  # fmt: skip
+    assert (member["display_name"], member["role"]) == ("Bert Boek", "auditor")
+
+    await identity.client.post("/password-reset", json={"email": admin_email})
+    reset_id = await identity.last_link_id(str(admin_user.id), "password_reset")
+    reset = (await identity.deliver(reset_id)).json()
+    assert reset["purpose"] == "password_reset"
+    assert all(
+        reset[key] is None
+        for key in ("display_name", "role", "organisation_name", "invited_by",
+                    "invited_by_organisation")
+    )  # fmt: skip
+
+
 # 2. Reset preview
 
 

@@ -5,6 +5,7 @@ body streams past the limit (issue 15.10). Nothing the refused request carried i
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -12,6 +13,7 @@ import pytest
 import uvicorn
 
 from services.console.main import create_app as console_app
+from services.console.main import size_in_words
 from services.console.settings import ConsoleSettings
 from shared.body_limit import DEFAULT_MAX_BODY_BYTES
 from shared.problems import MEDIA_TYPE
@@ -112,17 +114,22 @@ async def test_a_chunked_body_is_refused_over_a_real_socket(services: Platform) 
         await serving
 
 
-async def test_the_console_refuses_a_large_form_before_reading_it(tmp_path: Path) -> None:
+@asynccontextmanager
+async def _console(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The console in-process with an 8 KiB body limit."""
     settings = ConsoleSettings(
         environment="test",
         var_dir=tmp_path,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
         max_body_bytes=8192,
     )
-    app = console_app(settings)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://console"
-    ) as client:
+    transport = httpx.ASGITransport(app=console_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
+        yield client
+
+
+async def test_the_console_refuses_a_large_form_before_reading_it(tmp_path: Path) -> None:
+    async with _console(tmp_path) as client:
         declared = await client.post("/sign-in", data={"email": "x" * 10_000})
         _is_too_large(declared, "/sign-in")
         streamed = await client.post(
@@ -131,3 +138,39 @@ async def test_the_console_refuses_a_large_form_before_reading_it(tmp_path: Path
             headers={"content-type": "application/x-www-form-urlencoded"},
         )
         _is_too_large(streamed, "/sign-in")
+
+
+async def test_a_browser_that_sends_too_large_a_form_gets_a_page_in_its_language(
+    tmp_path: Path,
+) -> None:
+    """A person whose form is too large reads why, in their language, on a page like every other
+    (the console's security headers, a heading, the limit in words, a way on); a client that
+    does not ask for HTML keeps the problem details. Nothing the form carried is shown."""
+    browser = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    expected = {
+        "nl": ("Wat u verstuurde is te groot", "hoogstens 8 kB in één formulier"),
+        "fr": ("Ce que vous avez envoyé est trop volumineux", "au plus 8 kB par formulaire"),
+        "en": ("What you sent is too large", "at most 8 kB in one form"),
+    }
+    async with _console(tmp_path) as client:
+        for language, (heading, limit) in expected.items():
+            headers = browser | {"accept-language": language}
+            declared = await client.post(
+                "/sign-in", data={"email": "secret-" + "x" * 10_000}, headers=headers
+            )
+            streamed = await client.post(
+                "/sign-in",
+                content=_chunks(9000, chunk=1000),
+                headers=headers | {"content-type": "application/x-www-form-urlencoded"},
+            )
+            for page in (declared, streamed):
+                assert page.status_code == 413, page.text
+                assert page.headers["content-type"].startswith("text/html")
+                assert "default-src 'none'" in page.headers["content-security-policy"]
+                assert page.headers["connection"] == "close"
+                assert f'<html lang="{language}">' in page.text
+                assert f"<h1>{heading}</h1>" in page.text and limit in page.text
+                assert '<a href="/">' in page.text and "secret-" not in page.text
+        plain = await client.post("/sign-in", data={"email": "x" * 10_000})
+        _is_too_large(plain, "/sign-in")
+    assert size_in_words(1024 * 1024) == "1 MB" and size_in_words(1500) == "2 kB"

@@ -5,16 +5,19 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from structlog.testing import capture_logs
 
 from deploy.mailsink import MailSink
 from services.identity import cli
 from services.identity.main import IdentitySettings
+from services.identity.tables import Organisation
 from services.notifier.domain import Locale
 from services.notifier.main import create_app as notifier_app
 from services.notifier.templates import render_link
@@ -102,6 +105,71 @@ async def test_invitation_and_reset_links_are_fetched_from_identity_and_work__TO
     assert token not in stored and token not in entries  # the secret lives in the mail only
     assert all("link_id" in d.message for d in deliveries)
     assert invited.data["invitation_id"] == deliveries[0].message["link_id"]
+
+
+async def test_an_invitation_mail_in_each_language_says_who_invited_whom_where_and_until_when(
+    with_identity: Notifier,
+) -> None:
+    """A real invitation, mailed through the SMTP sink in the organisation's language: who invited
+    whom to which organisation, as what, and until when the link works, in Brussels time with the
+    zone named. Names and link reach the mail only: not the ledger, not the log."""
+    notifier = with_identity
+    identity = Identity(notifier.platform)
+    organisation, _, address = await _accepted_admin(notifier)
+    admin = await identity.login_account(address, PASSWORD)
+    async with notifier.platform.runtime("identity").sessions() as session:
+        found = await session.get(Organisation, uuid.UUID(organisation))
+        assert found is not None
+        name = found.name
+    expected = {
+        "nl": (
+            f"Uitnodiging voor {name} op pactum",
+            f"{address} ({name}) nodigde u, Lid {{n}}, uit voor {name} op pactum, als lid.",
+            "Gebruik deze eenmalige link, geldig tot ",
+            " (Brusselse tijd): http",
+        ),
+        "fr": (
+            f"Invitation à rejoindre {name} sur pactum",
+            f"{address} ({name}) vous a invité, Lid {{n}}, à rejoindre {name} sur pactum, en "
+            "tant que membre.",
+            "Utilisez ce lien à usage unique, valable jusqu'au ",
+            " (heure de Bruxelles) : http",
+        ),
+        "en": (
+            f"Invitation to {name} on pactum",
+            f"{address} ({name}) invited you, Lid {{n}}, to {name} on pactum, as member.",
+            "Use this one-time link, valid until ",
+            " (Brussels time): http",
+        ),
+    }
+    with capture_logs() as logs:
+        for n, (language, (subject, who, valid, zone)) in enumerate(expected.items()):
+            chosen = await notifier.client.put(
+                "/notifier/settings",
+                json={"locale": language},
+                headers=notifier.auth(organisation, admin.user_id),
+            )
+            assert chosen.status_code == 200, chosen.text
+            invitee = f"lid-{n}-{uuid.uuid4().hex[:6]}@example.org"
+            invited = await identity.client.post(
+                "/users",
+                json={"email": invitee, "role": "member", "display_name": f"Lid {n}"},
+                headers=admin.auth,
+            )
+            assert invited.status_code == 201, invited.text
+            await eventually(lambda address=invitee: _mail_count(notifier, address, 1))  # type: ignore[misc]
+            [mail] = notifier.mail_to(invitee)
+            text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+            html = mail.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+            assert " ".join(str(mail["Subject"]).split()) == subject
+            assert who.format(n=n) in text, text
+            assert valid in text and zone in text, text
+            assert f"<html lang='{language}'>" in html
+            [user] = [d for d in await notifier.deliveries(organisation_id=organisation)
+                      if d.recipient == f"user:{invited.json()['id']}"]  # fmt: skip
+            assert f"Lid {n}" not in repr(user.message) and name not in repr(user.message)
+    url = _url_in(notifier, invitee)
+    assert all(url not in repr(entry) and "#token=" not in repr(entry) for entry in logs)
 
 
 async def test_lock_and_access_notices_reach_addresses_identity_gives__TOM_T5_TOM_O3(
@@ -322,7 +390,7 @@ async def test_create_admin_by_mail_prints_no_link_and_a_retry_tells_the_link_wa
         notice="invitation",
         locale=Locale.en,
         url=retried.json()["url"],
-        expires_at="later",
+        expires_at=datetime.fromisoformat(retried.json()["expires_at"]),
         event_id="e",
         replaces_earlier=True,
     )

@@ -6,6 +6,8 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from services.notifier.domain import Locale
+from services.notifier.templates import moment
 from shared.events.contracts.agreements import (
     AgreementSigned,
     AuthorityNotificationRecorded,
@@ -65,7 +67,7 @@ async def test_breach_notice_reaches_every_channel_with_the_controllers_deadline
     await eventually(lambda: _async(notifier.mail_to("dpo@gemeente.example")))
     await eventually(lambda: _async(receiver.verified_calls()))
     [mail] = notifier.mail_to("dpo@gemeente.example")
-    assert _shown(data.authority_deadline) in str(mail["Subject"])
+    assert _shown(data.authority_deadline) in " ".join(str(mail["Subject"]).split())
     text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert str(issued.id) in text and f"https://pactum.test/breaches/{data.breach_id}" in text
     for fact in ("contact data", "citizens", "120", "480", _shown(data.aware_at)):
@@ -263,8 +265,9 @@ async def test_an_update_goes_out_in_the_same_thread_and_receipt_can_be_acknowle
     assert ack.data["thread_id"] == thread
 
 
-def _shown(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+def _shown(when: datetime) -> str:
+    """As the Dutch notice writes it (the organisation's default language)."""
+    return moment(when, Locale.nl)
 
 
 async def _async(value: T) -> T:

@@ -81,7 +81,8 @@ async def test_dpa_15_a_forwarded_request_reaches_the_controller_and_a_late_one_
     await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 1))
     [told] = notifier.mail_to("dpo@gemeente.example")
     assert " ".join(str(told["Subject"]).split()) == (
-        "A data subject's request (erasure) forwarded: answer by 2027-01-07 09:00 UTC"
+        "A data subject's request (erasure) forwarded: answer by 7 January 2027 at 10:00 "
+        "(Brussels time)"
     )
     text = told.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert f"/agreements/{agreement}/subject-requests" in text

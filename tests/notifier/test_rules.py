@@ -19,7 +19,7 @@ from services.notifier.domain import (
     wants,
 )
 from services.notifier.settings import NotifierSettings
-from services.notifier.templates import render
+from services.notifier.templates import moment, render
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -135,7 +135,7 @@ def test_every_notice_text_carries_its_event_id_and_link_in_each_language() -> N
             event_id="evt-1",
             link="https://pactum.test/breaches/1",
         )
-        assert "2026-03-05 09:00 UTC" in rendered.subject
+        assert moment(datetime(2026, 3, 5, 9, 0, tzinfo=UTC), locale) in rendered.subject
         for part in (rendered.text, rendered.html):
             assert "evt-1" in part and "https://pactum.test/breaches/1" in part and "a, b" in part
     html = render(notice="breach", locale=Locale.en, facts={"x": "<script>"}, event_id="e",

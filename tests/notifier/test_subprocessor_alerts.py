@@ -4,7 +4,8 @@ object, reminders before the deadline, the outcome confirmed to both parties (DP
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from services.notifier.domain import RETRY_DELAYS
+from services.notifier import templates
+from services.notifier.domain import RETRY_DELAYS, Locale
 from shared.events.contracts.agreements import (
     AgreementStatusChanged,
     DisclosureRecorded,
@@ -63,10 +64,10 @@ async def test_change_alert_reminders_and_outcome_reach_both_parties__DPA_5_USE_
     link = (
         f"https://pactum.test/agreements/{data.agreement_id}/subprocessor-notices/{data.notice_id}"
     )
-    for fact in (str(data.change_id), "add", "general", "2026-06-01", "contact data, case files",
+    for fact in (str(data.change_id), "add", "general", "1 juin 2026", "contact data, case files",
                  "Hosting NV", "managed PostgreSQL hosting", "Brussels, BE",
                  "none: processing inside the EEA",
-                 deadline.strftime("%Y-%m-%d %H:%M UTC"), link, str(issued.id)):  # fmt: skip
+                 templates.moment(deadline, Locale.fr), link, str(issued.id)):  # fmt: skip
         assert fact in text, fact
 
     await notifier.tick(deadline - timedelta(days=6))
