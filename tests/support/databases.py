@@ -3,6 +3,12 @@
 PostgreSQL is used when reachable at ``PACTUM_TEST_POSTGRES_URL`` (default
 ``postgresql://postgres@127.0.0.1:5432/postgres``); otherwise its tests are skipped, unless
 ``REQUIRE_POSTGRES=1``, which turns an unreachable server into a failure.
+
+On PostgreSQL each service has the two roles of production (shared/database_roles.py), made once
+per run with the run's database and dropped with it: ``<run>_<service>_owner`` creates the
+service's schemas and migrates them (``Database.url``), ``<run>_<service>`` is what the service
+runs as (``Database.service_url``), granted its rights by each upgrade. The server trusts
+loopback logins, so the roles have no passwords.
 """
 
 import asyncio
@@ -19,10 +25,21 @@ POSTGRES_URL = os.environ.get(
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 
 
+SERVICES = ("identity", "agreements", "audit", "notifier", "console")
+
+
 @dataclass(frozen=True)
 class Database:
+    """``url`` owns and migrates the database (the migration role); ``service_url`` is the
+    service's own least-privilege role, where there is one (PostgreSQL), else ``url``."""
+
     url: str
     schema: str | None = None
+    runtime_url: str | None = None
+
+    @property
+    def service_url(self) -> str:
+        return self.runtime_url or self.url
 
 
 async def _postgres_reachable() -> str | None:
@@ -47,23 +64,57 @@ class PostgresRun:
         self.name = f"pactum_test_{uuid.uuid4().hex[:10]}"
         self.url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{self.name}"
 
-    async def _admin(self, sql: str) -> None:
+    def role(self, service: str, *, owner: bool = False) -> str:
+        return f"{self.name}_{service}_owner" if owner else f"{self.name}_{service}"
+
+    def _as(self, role: str) -> str:
+        """The run's database URL, logging in as ``role``."""
+        scheme, rest = self.url.split("://", 1)
+        return f"{scheme}://{role}@{rest.rpartition('@')[2]}"
+
+    async def _admin(self, *statements: str) -> None:
         import asyncpg
 
         connection = await asyncpg.connect(POSTGRES_URL, timeout=5)
         try:
-            await connection.execute(sql)
+            for statement in statements:
+                await connection.execute(statement)
         finally:
             await connection.close()
 
     def create(self) -> None:
-        asyncio.run(self._admin(f'CREATE DATABASE "{self.name}"'))
+        """The run's database and two roles per service: the owners may create schemas."""
+        statements = [f'CREATE DATABASE "{self.name}"']
+        for service in SERVICES:
+            owner, runtime = self.role(service, owner=True), self.role(service)
+            statements += [
+                f'CREATE ROLE "{owner}" LOGIN',
+                f'CREATE ROLE "{runtime}" LOGIN',
+                f'GRANT CREATE ON DATABASE "{self.name}" TO "{owner}"',
+            ]
+        asyncio.run(self._admin(*statements))
 
     def drop(self) -> None:
-        asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        """The database first: its objects are all the roles owned, so they drop after it."""
+        roles = [self.role(s, owner=owner) for s in SERVICES for owner in (True, False)]
+        asyncio.run(
+            self._admin(
+                f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)',
+                *(f'DROP ROLE IF EXISTS "{role}"' for role in roles),
+            )
+        )
 
     def database(self, service: str) -> Database:
-        return Database(url=self.url, schema=f"t{uuid.uuid4().hex[:8]}_{service}")
+        """A fresh schema for ``service``, owned by its migration role once migrated (by the
+        superuser for a name that is no service's, such as one shared table's test)."""
+        schema = f"t{uuid.uuid4().hex[:8]}_{service}"
+        if service not in SERVICES:
+            return Database(url=self.url, schema=schema)
+        return Database(
+            url=self._as(self.role(service, owner=True)),
+            schema=schema,
+            runtime_url=self._as(self.role(service)),
+        )
 
 
 def sqlite_database(directory: Path, service: str) -> Database:
