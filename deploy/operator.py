@@ -767,6 +767,10 @@ async def _backup(options: argparse.Namespace, out: Answer) -> int:
             step=lambda name: advance(description=name),
         )
     for part in manifest["parts"]:
+        if part["kind"] == "postgres":
+            # pg_restore recreated the tables as the migration role, without grants: the upgrade
+            # grants the service's own role its rights again (shared/database_roles.py).
+            await _migrated(part["service"])
         restored = f" ({part['restored']} messages)" if "restored" in part else ""
         out.say(f"restored {part['name']}{restored}")
     out.set(
