@@ -6,6 +6,11 @@ database to head when they start (:func:`upgrade`), so two replicas starting at 
 both run a revision: on PostgreSQL the upgrade runs in one transaction under an advisory lock
 keyed on the database schema, on SQLite under an exclusive lock on a file next to the database.
 
+On PostgreSQL the upgrade may connect as the service's migration role (the owner of its schema
+and tables, ``PACTUM_<SERVICE>_MIGRATION_DATABASE_URL``) while the service runs as a role that
+owns nothing: each upgrade then grants that role the service's ``RUNTIME_RIGHTS`` in the same
+transaction (shared/database_roles.py; :func:`migrate` is what start-up calls).
+
 A database built by ``create_tables`` before migrations existed (``make run``'s ``var/*.db`` of an
 earlier version) has the tables but no ``alembic_version``: when its schema already matches the
 models it is stamped at head; otherwise it is upgraded from the start, and the first revision
@@ -262,7 +267,11 @@ async def _locked(
             text("SELECT pg_advisory_xact_lock(hashtext(:scope))"),
             {"scope": f"pactum.migrations.{schema or 'public'}"},
         )
-        if schema:
+        # Created only when missing: a service role (shared/database_roles.py) may not create
+        # schemas, and checks the revision of one the migration role made.
+        if schema and not await connection.scalar(
+            text("SELECT 1 FROM pg_namespace WHERE nspname = :schema"), {"schema": schema}
+        ):
             await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         return await connection.run_sync(work)
 

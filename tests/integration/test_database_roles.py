@@ -3,6 +3,7 @@
 serves and consumes as its own role, which owns nothing, runs no DDL and reads no other service's
 schema; only the migration role, which the services use at start-up alone, owns their tables."""
 
+import io
 import uuid
 from pathlib import Path
 
@@ -11,15 +12,16 @@ import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.agreements.directory import store as directory
 from services.console.main import create_app as console_app
 from services.console.settings import ConsoleSettings
+from shared import migrations
 from shared.database import create_engine
-from shared.events.contracts.agreements import AgreementStatusChanged
 from tests.agreements.organisations import organisation_created
 from tests.support.databases import PostgresRun, skip_or_fail_without_postgres
-from tests.support.events import emit
+from tests.support.events import activation_consumed
 from tests.support.nats import NatsServer
 from tests.support.platform import Platform, eventually
 
@@ -73,20 +75,7 @@ async def _works(platform: Platform, nats_server: NatsServer) -> None:
         "/agreements", json={"title": "UTOPIA x iBeauty"}, headers=platform.auth(organisation)
     )
     assert answer.status_code == 201, answer.text
-    activated = await emit(
-        platform,
-        "agreements",
-        type="dpa.agreements.agreement.activated.v1",
-        tenant=organisation,
-        data=AgreementStatusChanged(agreement_id=uuid.uuid4(), status="active", version=1),
-    )
-
-    async def recorded() -> bool:
-        return bool(await platform.audit_entries(organisation_id=organisation)) and bool(
-            await platform.receipts(event_id=activated.id)
-        )
-
-    await eventually(recorded)
+    await activation_consumed(platform, organisation)
     for service in SERVICES:
         assert (await platform.clients[service].get("/readyz")).status_code == 200, service
 
@@ -164,3 +153,96 @@ async def test_the_console_starts_and_keeps_its_sessions_as_its_own_role__TOM_T5
         await engine.dispose()
     assert ("console_session", "DELETE") in granted and ("alembic_version", "SELECT") in granted
     assert not {privilege for _, privilege in granted} & {"TRUNCATE", "TRIGGER", "REFERENCES"}
+
+
+async def _rights(engine: AsyncEngine, table: str) -> set[str]:
+    async with engine.connect() as connection:
+        found = await connection.execute(
+            text(
+                "SELECT privilege_type FROM information_schema.role_table_grants"
+                " WHERE grantee = current_user AND table_schema = current_schema()"
+                " AND table_name = :table"
+            ),
+            {"table": table},
+        )
+        return set(found.scalars())
+
+
+async def test_every_upgrade_grants_the_runtime_role_exactly_its_rights_again__TOM_T5(
+    postgres_run: PostgresRun | str,
+) -> None:
+    """Idempotent and corrective: a right given by hand is taken back by the next upgrade; a table
+    a later revision creates is append-only for audit until declared; the service itself, with
+    only its own URL (compose), checks the revision at start and changes nothing."""
+    if isinstance(postgres_run, str):
+        skip_or_fail_without_postgres(postgres_run)
+    assert isinstance(postgres_run, PostgresRun)
+    database = postgres_run.database("audit")
+    role = postgres_run.role("audit")
+    owner = create_engine(database.url, schema=database.schema)
+    runtime = create_engine(database.service_url, schema=database.schema)
+    try:
+        await migrations.upgrade(owner, "audit", schema=database.schema, runtime_role=role)
+        async with owner.begin() as connection:
+            await connection.execute(text(f'GRANT UPDATE, DELETE ON audit_entry TO "{role}"'))
+        assert await _rights(runtime, "audit_entry") == {"SELECT", "INSERT", "UPDATE", "DELETE"}
+        head = await migrations.upgrade(owner, "audit", schema=database.schema, runtime_role=role)
+        assert head == migrations.head("audit")
+        assert await _rights(runtime, "audit_entry") == {"SELECT", "INSERT"}
+        assert await _rights(runtime, "audit_tree") == {"SELECT", "INSERT", "UPDATE"}
+
+        async with owner.begin() as connection:  # what a later revision would create
+            await connection.execute(text("CREATE TABLE audit_later (id serial PRIMARY KEY)"))
+        async with runtime.begin() as connection:
+            await connection.execute(text("INSERT INTO audit_later DEFAULT VALUES"))
+        with pytest.raises(DBAPIError, match="permission denied"):
+            async with runtime.begin() as connection:
+                await connection.execute(text("DELETE FROM audit_later"))
+
+        # Compose: the service has only its own URL; at head its start-up upgrade is a no-op.
+        assert await migrations.upgrade(runtime, "audit", schema=database.schema) == head
+        assert await migrations.current(runtime, schema=database.schema) == head
+    finally:
+        await owner.dispose()
+        await runtime.dispose()
+
+
+async def test_a_restore_gives_the_runtime_role_its_rights_back__TOM_T5_TOM_32c(
+    postgres_run: PostgresRun | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pg_restore recreates the tables as the migration role, without grants; ``pactum restore``
+    ends with an upgrade that grants the service's own role its rights again."""
+    if isinstance(postgres_run, str):
+        skip_or_fail_without_postgres(postgres_run)
+    assert isinstance(postgres_run, PostgresRun)
+    from deploy import backup as backups
+    from deploy import operator
+
+    database = postgres_run.database("audit")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PACTUM_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("PACTUM_AUDIT_DATABASE_URL", database.service_url)
+    monkeypatch.setenv("PACTUM_AUDIT_MIGRATION_DATABASE_URL", database.url)
+    monkeypatch.setenv("PACTUM_AUDIT_DATABASE_SCHEMA", str(database.schema))
+    monkeypatch.setenv(backups.KEY_ENV, backups.new_key())
+    assert await operator.run(["migrate", "audit"], io.StringIO()) == 0
+    printed = io.StringIO()
+    assert (
+        await operator.run(
+            ["backup", "--into", "backups", "--no-stream", "--service", "audit"], printed
+        )
+        == 0
+    )
+    archive = printed.getvalue().split(" to ", 1)[1].strip()
+    owner = create_engine(database.url)
+    runtime = create_engine(database.service_url, schema=database.schema)
+    try:
+        async with owner.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{database.schema}" CASCADE'))
+        restore = ["restore", archive, "--no-stream", "--yes", "--service", "audit"]
+        assert await operator.run(restore, io.StringIO()) == 0
+        assert await _rights(runtime, "audit_entry") == {"SELECT", "INSERT"}
+        assert await _rights(runtime, "outbox") == {"SELECT", "INSERT", "UPDATE", "DELETE"}
+    finally:
+        await owner.dispose()
+        await runtime.dispose()
