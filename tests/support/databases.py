@@ -14,6 +14,7 @@ loopback logins, so the roles have no passwords.
 import asyncio
 import os
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +85,7 @@ class PostgresRun:
 
     def create(self) -> None:
         """The run's database and two roles per service: the owners may create schemas."""
+        asyncio.run(self._drop_orphans())
         statements = [f'CREATE DATABASE "{self.name}"']
         for service in SERVICES:
             owner, runtime = self.role(service, owner=True), self.role(service)
@@ -93,6 +95,24 @@ class PostgresRun:
                 f'GRANT CREATE ON DATABASE "{self.name}" TO "{owner}"',
             ]
         asyncio.run(self._admin(*statements))
+
+    async def _drop_orphans(self) -> None:
+        """Roles of earlier runs whose database is gone (a run stopped between its database's
+        drop and its roles'): a run makes its database before its roles, so a role without one
+        belongs to no run in progress."""
+        import asyncpg
+
+        connection = await asyncpg.connect(POSTGRES_URL, timeout=5)
+        try:
+            orphans = await connection.fetch(
+                "SELECT rolname FROM pg_roles r WHERE rolname LIKE 'pactum\\_test\\_%' AND NOT"
+                " EXISTS (SELECT FROM pg_database d WHERE r.rolname LIKE d.datname || '\\_%')"
+            )
+            for (role,) in orphans:
+                with suppress(asyncpg.PostgresError):  # another run may drop it at once
+                    await connection.execute(f'DROP ROLE IF EXISTS "{role}"')
+        finally:
+            await connection.close()
 
     def drop(self) -> None:
         """The database first: its objects are all the roles owned, so they drop after it."""
