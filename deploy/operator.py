@@ -280,7 +280,7 @@ async def _migrated(service: str) -> None:
     settings = service_settings(service)
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     try:
-        await migrations.upgrade(engine, service, schema=settings.database_schema)
+        await migrations.migrate(settings, engine)
     finally:
         await engine.dispose()
 
@@ -538,7 +538,7 @@ async def _checkpoint(out: Answer) -> int:
     )
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     try:
-        await migrations.upgrade(engine, "audit", schema=settings.database_schema)
+        await migrations.migrate(settings, engine)
         signed = await checkpoint_due(session_factory(engine), signer)
     finally:
         await engine.dispose()
@@ -607,11 +607,14 @@ async def _migrate_one(name: str, action: str, out: Answer, results: list[dict[s
         out.say(f"{name}: {absent}")
         results.append({"service": name, "problem": absent})
         return FOUND
-    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    # The migration role's URL: it owns the tables (shared/database_roles.py).
+    engine = create_engine(settings.migration_url, schema=settings.database_schema)
     schema = None if is_sqlite(engine) else settings.database_schema
     try:
         if action == "upgrade":
-            reached = await migrations.upgrade(engine, name, schema=schema)
+            reached = await migrations.upgrade(
+                engine, name, schema=schema, runtime_role=settings.runtime_role
+            )
             out.say(f"{name}: at {migrations.head(name)} ({reached})")
             results.append({"service": name, "revision": migrations.head(name)})
         elif action == "current":
@@ -730,7 +733,8 @@ async def _backup(options: argparse.Namespace, out: Answer) -> int:
         return OK
     services = options.service or DATA_SERVICES
     targets = [
-        backups.Target(name, settings.database_url, settings.database_schema)
+        # As the migration role: a restore drops and creates the tables it owns.
+        backups.Target(name, settings.migration_url, settings.database_schema)
         for name, settings in ((name, service_settings(name)) for name in services)
     ]
     nats_url = None if options.no_stream else platform.nats_url
@@ -763,6 +767,10 @@ async def _backup(options: argparse.Namespace, out: Answer) -> int:
             step=lambda name: advance(description=name),
         )
     for part in manifest["parts"]:
+        if part["kind"] == "postgres":
+            # pg_restore recreated the tables as the migration role, without grants: the upgrade
+            # grants the service's own role its rights again (shared/database_roles.py).
+            await _migrated(part["service"])
         restored = f" ({part['restored']} messages)" if "restored" in part else ""
         out.say(f"restored {part['name']}{restored}")
     out.set(

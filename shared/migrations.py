@@ -6,6 +6,11 @@ database to head when they start (:func:`upgrade`), so two replicas starting at 
 both run a revision: on PostgreSQL the upgrade runs in one transaction under an advisory lock
 keyed on the database schema, on SQLite under an exclusive lock on a file next to the database.
 
+On PostgreSQL the upgrade may connect as the service's migration role (the owner of its schema
+and tables, ``PACTUM_<SERVICE>_MIGRATION_DATABASE_URL``) while the service runs as a role that
+owns nothing: each upgrade then grants that role the service's ``RUNTIME_RIGHTS`` in the same
+transaction (shared/database_roles.py; :func:`migrate` is what start-up calls).
+
 A database built by ``create_tables`` before migrations existed (``make run``'s ``var/*.db`` of an
 earlier version) has the tables but no ``alembic_version``: when its schema already matches the
 models it is stamped at head; otherwise it is upgraded from the start, and the first revision
@@ -31,7 +36,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import structlog
@@ -46,9 +51,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.sql.sqltypes import AutoString
 
 from shared.database import create_engine, create_tables, is_sqlite
+from shared.database_roles import RuntimeRights, grant_runtime_rights
 from shared.idempotency import IdempotentRequest
 from shared.inbox import InboxReceipt
 from shared.outbox import OutboxMessage
+
+if TYPE_CHECKING:
+    from shared.settings import ServiceSettings
 
 log = structlog.get_logger("pactum.migrations")
 
@@ -152,6 +161,30 @@ def differences(connection: Connection, service: str) -> list[Any]:
     return list(compare_metadata(context, metadata))
 
 
+def runtime_rights(service: str) -> RuntimeRights:
+    """What the service's runtime role may do (``RUNTIME_RIGHTS`` of its migrations package;
+    read, insert, update and delete on every table when it declares none)."""
+    rights = getattr(
+        importlib.import_module(f"services.{service}.migrations"), "RUNTIME_RIGHTS", None
+    )
+    return rights if isinstance(rights, RuntimeRights) else RuntimeRights()
+
+
+def _grant(
+    connection: Connection,
+    tables: Sequence[str],
+    rights: RuntimeRights,
+    role: str | None,
+    version_table: str | None = VERSION_TABLE,
+) -> None:
+    """PostgreSQL, with a runtime role other than the migrating one: grant it its rights."""
+    if role is None or connection.dialect.name != "postgresql":
+        return
+    grant_runtime_rights(
+        connection, role=role, tables=tables, rights=rights, version_table=version_table
+    )
+
+
 @cache
 def target_metadata(service: str) -> MetaData:
     """The metadata a service migrates to: the ``TABLES`` of ``services.<service>.migrations``."""
@@ -168,7 +201,15 @@ def _has_tables(connection: Connection, service: str) -> tuple[bool, bool]:
     return bool(names & own), VERSION_TABLE in names
 
 
-def _upgrade_sync(connection: Connection, service: str, schema: str | None) -> str:
+def _upgrade_sync(
+    connection: Connection, service: str, schema: str | None, runtime_role: str | None
+) -> str:
+    reached = _upgrade_to_head(connection, service, schema)
+    _grant(connection, list(target_metadata(service).tables), runtime_rights(service), runtime_role)
+    return reached
+
+
+def _upgrade_to_head(connection: Connection, service: str, schema: str | None) -> str:
     config = _config(service, stdout=io.StringIO())
     config.attributes["connection"] = connection
     config.attributes["schema"] = schema
@@ -228,27 +269,71 @@ async def _locked(
             text("SELECT pg_advisory_xact_lock(hashtext(:scope))"),
             {"scope": f"pactum.migrations.{schema or 'public'}"},
         )
-        if schema:
+        # Created only when missing: a service role (shared/database_roles.py) may not create
+        # schemas, and checks the revision of one the migration role made.
+        if schema and not await connection.scalar(
+            text("SELECT 1 FROM pg_namespace WHERE nspname = :schema"), {"schema": schema}
+        ):
             await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         return await connection.run_sync(work)
 
 
 async def prepare(
-    engine: AsyncEngine, service: str, tables: Sequence[Table], *, schema: str | None = None
+    engine: AsyncEngine,
+    service: str,
+    tables: Sequence[Table],
+    *,
+    schema: str | None = None,
+    runtime_role: str | None = None,
 ) -> None:
     """What a service does on start-up: upgrade to head, or create the tables of a service
-    without migrations (a test's own service)."""
+    without migrations (a test's own service); then grant ``runtime_role`` its rights."""
     if migrations_dir(service) is None:
         await create_tables(engine, tables, schema=schema)
+        names = [table.name for table in tables]
+        async with engine.begin() as connection:
+            await connection.run_sync(_grant, names, RuntimeRights(), runtime_role, None)
     else:
-        await upgrade(engine, service, schema=schema)
+        await upgrade(engine, service, schema=schema, runtime_role=runtime_role)
 
 
-async def upgrade(engine: AsyncEngine, service: str, *, schema: str | None = None) -> str:
-    """Bring the service's database to head; returns the revision it is at afterwards."""
+async def migrate(
+    settings: "ServiceSettings", engine: AsyncEngine, tables: Sequence[Table] = ()
+) -> None:
+    """A service's start-up migration: :func:`prepare` through the migration role's own engine
+    when ``settings`` name one (disposed of at once: the service runs on ``engine``, its own
+    role's), else through ``engine``."""
+    migrating = engine
+    if settings.migration_database_url:
+        migrating = create_engine(settings.migration_url, schema=settings.database_schema)
+    try:
+        await prepare(
+            migrating,
+            settings.service,
+            tables,
+            schema=settings.database_schema,
+            runtime_role=settings.runtime_role,
+        )
+    finally:
+        if migrating is not engine:
+            await migrating.dispose()
+
+
+async def upgrade(
+    engine: AsyncEngine,
+    service: str,
+    *,
+    schema: str | None = None,
+    runtime_role: str | None = None,
+) -> str:
+    """Bring the service's database to head; returns the revision it is at afterwards. On
+    PostgreSQL, ``runtime_role`` (the role the service runs as, when it is not the one migrating)
+    is granted what it uses in the same transaction (shared/database_roles.py)."""
     schema = None if is_sqlite(engine) else schema
     result: str = await _locked(
-        engine, schema, lambda connection: _upgrade_sync(connection, service, schema)
+        engine,
+        schema,
+        lambda connection: _upgrade_sync(connection, service, schema, runtime_role),
     )
     return result
 
@@ -293,7 +378,8 @@ def _settings(service: str) -> Any:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m shared.migrations",
-        description="Migrate a service's database (its PACTUM_<SERVICE>_DATABASE_URL).",
+        description="Migrate a service's database (its PACTUM_<SERVICE>_MIGRATION_DATABASE_URL,"
+        " else its PACTUM_<SERVICE>_DATABASE_URL).",
     )
     parser.add_argument("service", choices=SERVICES)
     actions = parser.add_subparsers(dest="action", required=True)
@@ -310,11 +396,13 @@ async def run(arguments: Sequence[str], out: Any = None) -> int:
     out = out or sys.stdout
     options = _parser().parse_args(arguments)
     settings = _settings(options.service)
-    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    engine = create_engine(settings.migration_url, schema=settings.database_schema)
     schema = None if is_sqlite(engine) else settings.database_schema
     try:
         if options.action == "upgrade":
-            reached = await upgrade(engine, options.service, schema=schema)
+            reached = await upgrade(
+                engine, options.service, schema=schema, runtime_role=settings.runtime_role
+            )
             print(f"{options.service}: at {head(options.service)} ({reached})", file=out)
         elif options.action == "current":
             at = await current(engine, schema=schema)

@@ -39,7 +39,7 @@ from shared.database import create_engine, is_reachable, session_factory
 from shared.events.subjects import STREAM_SUBJECTS
 from shared.idempotency import IdempotentRequests
 from shared.metrics import CONTENT_TYPE, Reading, ServiceMetrics
-from shared.migrations import SHARED_TABLES, prepare
+from shared.migrations import SHARED_TABLES, migrate
 from shared.operations import StatusSection
 from shared.outbox import Outbox, OutboxRelay, backlog
 from shared.request import client_address, client_agent
@@ -166,9 +166,7 @@ class ServiceRuntime:
     @asynccontextmanager
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
         # Alembic upgrade to head (services/<service>/migrations), one replica at a time.
-        await prepare(
-            self.engine, self.settings.service, self.tables, schema=self.settings.database_schema
-        )
+        await migrate(self.settings, self.engine, self.tables)
         for step in self.startup:
             result = step()
             if asyncio.iscoroutine(result):

@@ -16,6 +16,7 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+from sqlalchemy.engine import make_url
 
 PLATFORM_PREFIX = "PACTUM_"
 
@@ -62,6 +63,11 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=0, ge=0, le=65535)
     database_url: str = ""
+    # PostgreSQL, least privilege (shared/database_roles.py): the migration role's URL, owner of
+    # the schema and tables, used only to migrate (on start and by `pactum migrate`, backup and
+    # restore); database_url is then the service's own role, which owns nothing and is granted
+    # what the service uses. Empty: database_url migrates too (SQLite, make run).
+    migration_database_url: str = ""
     database_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     nats_url: str = "nats://127.0.0.1:14222"
     # The service's own NATS user (shared/bus_access.py): its name, and a password given here or,
@@ -97,6 +103,20 @@ class ServiceSettings(BaseSettings):
         if not self.database_url:
             path = self.var_dir / f"{self.service}.db"
             object.__setattr__(self, "database_url", f"sqlite+aiosqlite:///{path}")
+
+    @property
+    def migration_url(self) -> str:
+        """The URL migrations connect with: the migration role's, else the service's own."""
+        return self.migration_database_url or self.database_url
+
+    @property
+    def runtime_role(self) -> str | None:
+        """The role the service runs as, when migrations connect as another one: each upgrade
+        grants it what the service uses. None with one URL (or one role) for both."""
+        if not self.migration_database_url:
+            return None
+        role = make_url(self.database_url).username
+        return role if role and role != make_url(self.migration_database_url).username else None
 
     def nats_login(self) -> tuple[str, str] | None:
         """The service's NATS user and password, or None to connect without one."""

@@ -34,7 +34,7 @@ from services.console.web import CookieNames, NotYours, SecurityHeaders, SignInN
 from shared.body_limit import BodyLimit
 from shared.database import create_engine, is_reachable, session_factory
 from shared.metrics import CONTENT_TYPE, ServiceMetrics
-from shared.migrations import prepare
+from shared.migrations import migrate
 from shared.runtime import RequestContext, stop_tasks
 from shared.settings import ServiceSettings
 from shared.telemetry import build_tracer_provider, trace_outgoing
@@ -134,7 +134,7 @@ def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = N
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await prepare(engine, settings.service, TABLES, schema=settings.database_schema)
+        await migrate(settings, engine, TABLES)
         tasks = [asyncio.create_task(sweep(), name="console-session-sweep")]
         log.info("service.started", service=settings.service, port=settings.port)
         try:

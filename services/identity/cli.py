@@ -132,7 +132,7 @@ async def run(arguments: Sequence[str], settings: IdentitySettings | None = None
     settings = settings or IdentitySettings()
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     try:
-        await migrations.upgrade(engine, "identity", schema=settings.database_schema)
+        await migrations.migrate(settings, engine)
         sessions = session_factory(engine)
         if options.command == "rotate-signing-key":
             _, signer = rotate_signer(

@@ -3,6 +3,7 @@ and a producer that publishes envelopes onto JetStream the way the relay does.""
 
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,11 @@ import nats
 import pytest
 from nats.js import JetStreamContext
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.audit.store import AuditEntry
 from shared.auth import Role
+from shared.database import create_engine
 from shared.events import Envelope
 from tests.support.databases import Database
 from tests.support.nats import NatsServer
@@ -102,10 +105,21 @@ def reader(platform: Platform, organisation: str, role: Role = Role.auditor) -> 
     return platform.auth(organisation, [role])
 
 
+@asynccontextmanager
+async def owner(platform: Platform) -> AsyncIterator[AsyncEngine]:
+    """The audit database as its owner: the migration role on PostgreSQL (the service's own
+    role cannot even try what follows), the one file on SQLite. An attacker with that login."""
+    settings = platform.runtime("audit").settings
+    engine = create_engine(settings.migration_url, schema=settings.database_schema)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 async def drop_guards(platform: Platform) -> None:
-    """What an attacker with database access does first: remove the append-only triggers."""
-    runtime = platform.runtime("audit")
-    async with runtime.engine.begin() as connection:
+    """What an attacker with the owner's login does first: remove the append-only triggers."""
+    async with owner(platform) as engine, engine.begin() as connection:
         if connection.dialect.name == "sqlite":
             for name in ("audit_entry_no_update", "audit_entry_no_delete"):
                 await connection.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
@@ -115,7 +129,13 @@ async def drop_guards(platform: Platform) -> None:
             )
 
 
-async def tamper(platform: Platform, *statements: str) -> None:
+async def tamper(platform: Platform, *statements: str, as_owner: bool = True) -> None:
+    """Run ``statements`` in one transaction as the owner, or as the audit service's own role."""
+    if as_owner:
+        async with owner(platform) as engine, engine.begin() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+        return
     async with platform.runtime("audit").engine.begin() as connection:
         for statement in statements:
             await connection.execute(text(statement))

@@ -11,7 +11,15 @@ from sqlalchemy.exc import DBAPIError
 
 from services.audit.domain import canonical
 from shared.auth import Role
-from tests.audit.conftest import Producer, drop_guards, entries_of, event, reader, tamper
+from tests.audit.conftest import (
+    Producer,
+    drop_guards,
+    entries_of,
+    event,
+    owner,
+    reader,
+    tamper,
+)
 from tests.support.platform import Platform, eventually
 
 
@@ -45,11 +53,91 @@ async def _verification(audit: Platform, organisation: str) -> dict[str, object]
 async def test_database_refuses_to_change_or_delete_log_rows__ASVS_16_4_2(
     audit: Platform, producer: Producer, statement: str
 ) -> None:
+    """Even as the database's owner (the migration role on PostgreSQL): the triggers refuse."""
     organisation = await _log_of(audit, producer, 16)  # 16 leaves: one stored node
     await audit.clients["audit"].post("/audit/checkpoints", headers=reader(audit, organisation))
     with pytest.raises(DBAPIError, match="append-only"):
         await tamper(audit, statement)
     assert (await _verification(audit, organisation))["valid"] is True
+
+
+# What the audit service's own role (PACTUM_AUDIT_DATABASE_URL) tries, were the service taken over.
+SERVICE_ROLE_REFUSALS = [
+    "UPDATE audit_entry SET actor_id = 'someone-else'",
+    "DELETE FROM audit_entry",
+    "TRUNCATE audit_entry",
+    "UPDATE audit_node SET hash = '00'",
+    "DELETE FROM audit_node",
+    "TRUNCATE audit_node",
+    "UPDATE audit_checkpoint SET root = '00'",
+    "DELETE FROM audit_checkpoint",
+    "TRUNCATE audit_checkpoint",
+    "DROP TRIGGER audit_entry_append_only ON audit_entry",
+    "ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only",
+    "ALTER TABLE audit_entry DISABLE TRIGGER ALL",
+    "ALTER TABLE audit_entry ADD COLUMN forged text",
+    "ALTER TABLE audit_entry OWNER TO CURRENT_USER",
+    "DROP TABLE audit_entry CASCADE",
+    "DROP FUNCTION audit_refuse_change() CASCADE",
+    "CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger AS $$ "
+    "BEGIN RETURN NEW; END; $$ LANGUAGE plpgsql",
+    "CREATE TABLE audit_shadow (forged text)",
+]
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize("statement", SERVICE_ROLE_REFUSALS)
+async def test_the_audit_services_own_role_cannot_change_the_log_or_its_guards__ASVS_16_4_2_TOM_T5(
+    audit: Platform, producer: Producer, statement: str
+) -> None:
+    organisation = await _log_of(audit, producer, 16)  # 16 leaves: one stored node
+    await audit.clients["audit"].post("/audit/checkpoints", headers=reader(audit, organisation))
+    with pytest.raises(DBAPIError, match=r"permission denied|must be owner"):
+        await tamper(audit, statement, as_owner=False)
+    assert (await _verification(audit, organisation))["valid"] is True
+    async with owner(audit) as engine, engine.connect() as connection:
+        triggers = await connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'audit_%_append_only' "
+                "AND tgenabled = 'O' AND tgrelid::regclass::text IN "
+                "('audit_entry', 'audit_node', 'audit_checkpoint')"
+            )
+        )
+    assert triggers == 3
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_the_audit_services_own_role_owns_nothing_and_only_reads_and_appends_the_log__TOM_T5(
+    audit: Platform,
+) -> None:
+    async with audit.runtime("audit").engine.connect() as connection:
+        role = await connection.scalar(text("SELECT current_user"))
+        owned = await connection.scalar(
+            text(
+                "SELECT (SELECT count(*) FROM pg_class WHERE relowner = r.oid)"
+                " + (SELECT count(*) FROM pg_namespace WHERE nspowner = r.oid)"
+                " + (SELECT count(*) FROM pg_proc WHERE proowner = r.oid)"
+                " FROM pg_roles r WHERE r.rolname = current_user"
+            )
+        )
+        grants = (
+            await connection.execute(
+                text(
+                    "SELECT table_name, privilege_type FROM information_schema.role_table_grants"
+                    " WHERE grantee = current_user AND table_schema = current_schema()"
+                )
+            )
+        ).all()
+    settings = audit.runtime("audit").settings
+    assert role == settings.runtime_role and settings.migration_database_url
+    assert owned == 0
+    rights: dict[str, set[str]] = {}
+    for table, privilege in grants:
+        rights.setdefault(table, set()).add(privilege)
+    for table in ("audit_entry", "audit_node", "audit_checkpoint"):
+        assert rights[table] == {"SELECT", "INSERT"}, table
+    assert rights["alembic_version"] == {"SELECT"}
+    assert all("TRUNCATE" not in held and "TRIGGER" not in held for held in rights.values())
 
 
 async def test_an_untouched_log_verifies__DPA_11(audit: Platform, producer: Producer) -> None:
@@ -181,7 +269,7 @@ async def test_a_proof_over_a_damaged_tree_is_a_conflict_not_a_crash__ASVS_16_4_
     assert (await audit.clients["audit"].get("/audit/proofs/inclusion/16", headers=headers)).json()[
         "path"
     ]
-    async with audit.runtime("audit").engine.begin() as connection:
+    async with owner(audit) as engine, engine.begin() as connection:
         if connection.dialect.name == "sqlite":
             await connection.execute(text("DROP TRIGGER audit_node_no_delete"))
         else:

@@ -20,12 +20,11 @@ from services.agreements.directory import store as directory
 from shared.broker import stream_config
 from shared.bus_access import DURABLES, bus_users, inbox_prefix, server_users
 from shared.events import Actor, ActorType, new_event
-from shared.events.contracts.agreements import AgreementStatusChanged
 from shared.events.contracts.identity import SessionRevoked
 from shared.revocation import RevocationList, listen
 from shared.settings import ServiceSettings
 from tests.agreements.organisations import organisation_created
-from tests.support.events import emit
+from tests.support.events import activation_consumed
 from tests.support.nats import NatsServer
 from tests.support.platform import Platform, eventually
 
@@ -198,21 +197,8 @@ async def test_every_service_does_its_work_under_its_own_user__TOM_T5_ARCH_2(
         )
         assert answer.status_code == 201, answer.text
 
-        # One the notifier plans a notice for (its durable takes only those), by agreements' outbox.
-        activated = await emit(
-            platform,
-            "agreements",
-            type="dpa.agreements.agreement.activated.v1",
-            tenant=organisation,
-            data=AgreementStatusChanged(agreement_id=uuid.uuid4(), status="active", version=1),
-        )
-
-        async def recorded() -> bool:  # agreements published; audit and notifier consumed
-            return bool(await platform.audit_entries(organisation_id=organisation)) and bool(
-                await platform.receipts(event_id=activated.id)
-            )
-
-        await eventually(recorded)
+        # Agreements published it; audit and the notifier consumed it.
+        await activation_consumed(platform, organisation)
 
         ended = str(uuid.uuid4())
         revoked = new_event(

@@ -26,7 +26,7 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PACTUM_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("PACTUM_NATS_URL", "nats://127.0.0.1:1")
-    for name in ("DATABASE_URL", "DATABASE_SCHEMA", "BACKUP_KEY"):
+    for name in ("DATABASE_URL", "MIGRATION_DATABASE_URL", "DATABASE_SCHEMA", "BACKUP_KEY"):
         monkeypatch.delenv(f"PACTUM_{name}", raising=False)
     return tmp_path
 
@@ -166,6 +166,7 @@ async def test_operator_signs_checkpoints_and_verifies_an_export_offline__TOM_T4
     await eventually(lambda: platform.audit_entries(organisation_id=organisation))
     audit = platform.runtime("audit").settings
     monkeypatch.setenv("PACTUM_AUDIT_DATABASE_URL", audit.database_url)
+    monkeypatch.setenv("PACTUM_AUDIT_MIGRATION_DATABASE_URL", audit.migration_database_url)
     if audit.database_schema:
         monkeypatch.setenv("PACTUM_AUDIT_DATABASE_SCHEMA", audit.database_schema)
     monkeypatch.setenv("PACTUM_VAR_DIR", str(platform.var_dir))
@@ -205,6 +206,7 @@ async def test_exports_verify_offline_across_a_checkpoint_key_rotation__TOM_T4(
     auditor = platform.auth(organisation, [Role.auditor])
     audit = platform.runtime("audit").settings
     monkeypatch.setenv("PACTUM_AUDIT_DATABASE_URL", audit.database_url)
+    monkeypatch.setenv("PACTUM_AUDIT_MIGRATION_DATABASE_URL", audit.migration_database_url)
     if audit.database_schema:
         monkeypatch.setenv("PACTUM_AUDIT_DATABASE_SCHEMA", audit.database_schema)
     monkeypatch.setenv("PACTUM_VAR_DIR", str(platform.var_dir))
@@ -279,6 +281,9 @@ async def test_health_shows_the_outbox_backlog_and_each_consumer(
     for service in ("agreements", "audit", "notifier"):
         settings = platform.runtime(service).settings
         monkeypatch.setenv(f"PACTUM_{service.upper()}_DATABASE_URL", settings.database_url)
+        monkeypatch.setenv(
+            f"PACTUM_{service.upper()}_MIGRATION_DATABASE_URL", settings.migration_database_url
+        )
         if settings.database_schema:
             monkeypatch.setenv(
                 f"PACTUM_{service.upper()}_DATABASE_SCHEMA", settings.database_schema

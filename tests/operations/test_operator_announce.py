@@ -34,7 +34,7 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PACTUM_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("PACTUM_NATS_URL", "nats://127.0.0.1:1")
-    for name in ("DATABASE_URL", "DATABASE_SCHEMA", "BACKUP_KEY"):
+    for name in ("DATABASE_URL", "MIGRATION_DATABASE_URL", "DATABASE_SCHEMA", "BACKUP_KEY"):
         monkeypatch.delenv(f"PACTUM_{name}", raising=False)
     return tmp_path
 
@@ -173,6 +173,7 @@ async def test_announce_organisations_rebuilds_an_emptied_agreements_directory__
     platform = identity_and_agreements
     identity = platform.runtime("identity").settings
     monkeypatch.setenv("PACTUM_IDENTITY_DATABASE_URL", identity.database_url)
+    monkeypatch.setenv("PACTUM_IDENTITY_MIGRATION_DATABASE_URL", identity.migration_database_url)
     if identity.database_schema:
         monkeypatch.setenv("PACTUM_IDENTITY_DATABASE_SCHEMA", identity.database_schema)
     monkeypatch.setenv("PACTUM_VAR_DIR", str(platform.var_dir))

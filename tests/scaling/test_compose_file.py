@@ -29,6 +29,11 @@ SECRETS = (
     "PACTUM_AUDIT_DB_PASSWORD",
     "PACTUM_NOTIFIER_DB_PASSWORD",
     "PACTUM_CONSOLE_DB_PASSWORD",
+    "PACTUM_IDENTITY_RUNTIME_DB_PASSWORD",
+    "PACTUM_AGREEMENTS_RUNTIME_DB_PASSWORD",
+    "PACTUM_AUDIT_RUNTIME_DB_PASSWORD",
+    "PACTUM_NOTIFIER_RUNTIME_DB_PASSWORD",
+    "PACTUM_CONSOLE_RUNTIME_DB_PASSWORD",
     "NATS_IDENTITY_PASSWORD",
     "NATS_AGREEMENTS_PASSWORD",
     "NATS_AUDIT_PASSWORD",
@@ -101,6 +106,32 @@ def test_each_service_can_be_scaled_and_runs_as_non_root_with_a_readiness_check_
         assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
         for dependency in ("nats-1", "nats-2", "nats-3", "postgres"):
             assert service["depends_on"][dependency]["condition"] == "service_healthy"
+
+
+def test_each_service_runs_as_its_runtime_role_and_only_the_migrate_job_holds_the_owners__TOM_T5(
+    compose: dict[str, Any],
+) -> None:
+    """Issue 15 item 6: a service's container holds its own role's login, never the password of
+    the role that owns its tables; the one-shot ``migrate`` job migrates and grants before any
+    service starts."""
+    services = compose["services"]
+    job = services["migrate"]
+    assert job["command"] == ["python", "-m", "deploy.operator", "migrate", "all", "upgrade"]
+    assert job["restart"] == "no" and job["user"] == "10001:10001"
+    postgres = services["postgres"]["environment"]
+    for name in SERVICES:
+        variable = f"PACTUM_{name.upper()}_"
+        runtime = f"postgresql://{name}_runtime:not-a-real-secret@postgres:5432/{name}"
+        owner = f"postgresql://{name}:not-a-real-secret@postgres:5432/{name}"
+        environment = services[name]["environment"]
+        assert environment[f"{variable}DATABASE_URL"] == runtime
+        assert not any("MIGRATION_DATABASE_URL" in key for key in environment), name
+        assert services[name]["depends_on"]["migrate"]["condition"] == (
+            "service_completed_successfully"
+        )
+        assert job["environment"][f"{variable}MIGRATION_DATABASE_URL"] == owner
+        assert job["environment"][f"{variable}DATABASE_URL"] == runtime
+        assert f"{variable}RUNTIME_DB_PASSWORD" in postgres and f"{variable}DB_PASSWORD" in postgres
 
 
 def test_only_the_tls_proxy_is_reachable_from_outside_the_host__TOM_T7(

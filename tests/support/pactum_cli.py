@@ -33,6 +33,10 @@ def environment(platform: Platform, *services: str) -> dict[str, str]:
     for service in services or tuple(platform.apps):
         settings = platform.runtime(service).settings
         env[f"PACTUM_{service.upper()}_DATABASE_URL"] = settings.database_url
+        if settings.migration_database_url:
+            env[f"PACTUM_{service.upper()}_MIGRATION_DATABASE_URL"] = (
+                settings.migration_database_url
+            )
         if settings.database_schema:
             env[f"PACTUM_{service.upper()}_DATABASE_SCHEMA"] = settings.database_schema
     return env

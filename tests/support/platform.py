@@ -91,7 +91,9 @@ class Platform:
             "environment": "test",
             "var_dir": self.var_dir,
             "nats_url": self.nats_url,
-            "database_url": database.url,
+            # On PostgreSQL the service runs as its own role and migrates as the owner one.
+            "database_url": database.service_url,
+            "migration_database_url": database.url if database.runtime_url else "",
             "database_schema": database.schema,
             "outbox_poll_seconds": 0.05,
             "consumer_ack_wait_seconds": 2.0,

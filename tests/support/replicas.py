@@ -95,8 +95,10 @@ def replica_environment(
         "PACTUM_LOG_LEVEL": "INFO",
         "PACTUM_ENVIRONMENT": "test",  # the services' own default is production
         f"{prefix}PORT": str(replica.port),
-        f"{prefix}DATABASE_URL": database.url,
+        f"{prefix}DATABASE_URL": database.service_url,
     }
+    if database.runtime_url:  # PostgreSQL: the service runs as its own role, migrates as owner
+        values[f"{prefix}MIGRATION_DATABASE_URL"] = database.url
     if database.schema:
         values[f"{prefix}DATABASE_SCHEMA"] = database.schema
     inherited = {
