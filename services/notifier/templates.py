@@ -159,6 +159,26 @@ SUBJECTS: dict[str, dict[Locale, str]] = {
         Locale.fr: "Aide pour la demande {number} en retard (échéance {due_at})",
         Locale.en: "Assistance with data subject request {number} is late (due {due_at})",
     },
+    "destruction_attested": {
+        Locale.nl: "De verwerker verklaarde wat hij vernietigde of terugbezorgde "
+        "({items} onderdelen, waarvan {backups} back-ups)",
+        Locale.fr: "Le sous-traitant a attesté ce qu'il a détruit ou restitué "
+        "({items} éléments, dont {backups} sauvegardes)",
+        Locale.en: "The processor attested what it destroyed or returned "
+        "({items} items, {backups} of them backups)",
+    },
+    "closure_deadline_approaching": {
+        Locale.nl: "De gegevens moeten uiterlijk {return_by} terugbezorgd of vernietigd zijn",
+        Locale.fr: "Les données doivent être restituées ou détruites avant {return_by}",
+        Locale.en: "The data must be returned or destroyed by {return_by}",
+    },
+    "closure_deadline_passed": {
+        Locale.nl: "Termijn verstreken: de gegevens moesten uiterlijk {return_by} terugbezorgd of "
+        "vernietigd zijn",
+        Locale.fr: "Délai dépassé : les données devaient être restituées ou détruites avant "
+        "{return_by}",
+        Locale.en: "Deadline passed: the data had to be returned or destroyed by {return_by}",
+    },
     "assistance_requested": {
         Locale.nl: "De verwerkingsverantwoordelijke vraagt uw hulp ({kind}), verzoek {number}",
         Locale.fr: "Le responsable du traitement demande votre aide ({kind}), demande {number}",
@@ -297,6 +317,19 @@ LABELS: dict[str, dict[Locale, str]] = {
         "right": ("recht", "droit", "right"),
         "received_at": ("ontvangen op", "reçue le", "received at"),
         "due_at": ("hulp uiterlijk", "aide au plus tard", "assistance due"),
+        "return_by": (
+            "terugbezorgen of vernietigen uiterlijk",
+            "restituer ou détruire au plus tard",
+            "return or destroy by",
+        ),
+        "outstanding": ("nog open", "encore en attente", "still outstanding"),
+        "items": ("onderdelen", "éléments", "items"),
+        "backups": ("back-ups", "sauvegardes", "backups"),
+        "backups_expire_by": (
+            "laatste back-up verloopt",
+            "dernière sauvegarde expire",
+            "last backup expires",
+        ),
         "answer_by": ("antwoord uiterlijk", "réponse au plus tard", "answer by"),
         "late": ("te laat", "en retard", "late"),
         "due_on": ("antwoord gevraagd tegen", "réponse souhaitée pour", "answer needed by"),
