@@ -9,11 +9,14 @@ attested, in its own name, what it destroyed or returned on its own systems and 
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from services.agreements.domain import AgreementRuleBroken
 from shared.moments import as_utc
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
 class Outstanding(StrEnum):
@@ -81,6 +84,11 @@ class AttestedItem:
     backup_expires_at: datetime | None
 
 
+def _day(moment: datetime) -> date:
+    """The calendar day in Brussels: a person attests "on 7 December", not to the second."""
+    return as_utc(moment).astimezone(BRUSSELS).date()
+
+
 def check_attestation(items: list[AttestedItem], *, terminated_at: datetime, now: datetime) -> None:
     """Refuse an attestation that cannot be true; the message names the item and the field."""
     if not items:
@@ -89,9 +97,9 @@ def check_attestation(items: list[AttestedItem], *, terminated_at: datetime, now
         done = as_utc(item.done_at)
         if done > as_utc(now):
             raise AgreementRuleBroken(f"item {number}: done_at lies in the future")
-        if done < as_utc(terminated_at):
+        if _day(done) < _day(terminated_at):
             raise AgreementRuleBroken(
-                f"item {number}: done_at lies before the agreement was terminated"
+                f"item {number}: done_at lies before the day the agreement was terminated"
             )
         if item.backup and item.backup_expires_at is None:
             raise AgreementRuleBroken(
