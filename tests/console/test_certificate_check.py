@@ -29,7 +29,12 @@ def _issued(statement: dict[str, object]) -> tuple[bytes, list[dict[str, str]]]:
     ]
 
 
-STATEMENT = {"agreement_id": "a1", "choice": "destroy", "destroyed": {"staff": 2}, "naam": "Zoë"}
+STATEMENT: dict[str, object] = {
+    "agreement_id": "a1",
+    "choice": "destroy",
+    "destroyed": {"staff": 2},
+    "naam": "Zoë",
+}
 
 
 def test_dpa_13_a_certificate_as_issued_is_genuine() -> None:
