@@ -89,27 +89,33 @@ async def read_certificate(
     )
 
 
-@router.get(
-    "/agreements/{agreement_id}/certificate/statement.json",
-    response_class=Response,
-    responses={200: {"content": {"application/json": {}}}},
-)
-async def certificate_statement(
+async def _certificate_files(
     agreement_id: uuid.UUID,
     principal: Reader,
     session: SessionDep,
     runtime: RuntimeDep,
     key: KeyDep,
-) -> Response:
-    """The certificate's statement, byte for byte as signed (for ``openssl pkeyutl -rawin``)."""
-    statement, _ = await service.certificate_files(
+) -> tuple[bytes, bytes]:
+    return await service.certificate_files(
         session=session,
         outbox=runtime.outbox,
         key=key,
         principal=principal,
         agreement_id=agreement_id,
     )
-    return Response(content=statement, media_type="application/json")
+
+
+CertificateFiles = Annotated[tuple[bytes, bytes], Depends(_certificate_files)]
+
+
+@router.get(
+    "/agreements/{agreement_id}/certificate/statement.json",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
+async def certificate_statement(files: CertificateFiles) -> Response:
+    """The certificate's statement, byte for byte as signed (for ``openssl pkeyutl -rawin``)."""
+    return Response(content=files[0], media_type="application/json")
 
 
 @router.get(
@@ -117,22 +123,9 @@ async def certificate_statement(
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-async def certificate_signature(
-    agreement_id: uuid.UUID,
-    principal: Reader,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    key: KeyDep,
-) -> Response:
+async def certificate_signature(files: CertificateFiles) -> Response:
     """The certificate's raw 64-byte Ed25519 signature (for ``openssl pkeyutl -sigfile``)."""
-    _, signature = await service.certificate_files(
-        session=session,
-        outbox=runtime.outbox,
-        key=key,
-        principal=principal,
-        agreement_id=agreement_id,
-    )
-    return Response(content=signature, media_type="application/octet-stream")
+    return Response(content=files[1], media_type="application/octet-stream")
 
 
 @router.post(
