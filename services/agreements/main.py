@@ -13,6 +13,7 @@ from services.agreements import errors, seed, sweep
 from services.agreements.assistance import api as assistance_api
 from services.agreements.breaches import api as breaches_api
 from services.agreements.closure import api as closure_api
+from services.agreements.closure import deadlines as closure_deadlines
 from services.agreements.closure.certificates import CertificateKey
 from services.agreements.commitments import api as commitments_api
 from services.agreements.commitments import consumers as staff_consumer
@@ -75,6 +76,7 @@ def create_app(
         directory_consumer.directory_follows_identity(),
         subjects=directory_consumer.ORGANISATIONS_SUBJECTS,
     )
+    runtime.status_sections["closures"] = partial(closure_deadlines.overdue_ends, runtime.sessions)
     every = getattr(settings, "deadline_sweep_seconds", 60.0)
     runtime.background.append(partial(sweep.run, runtime, every=every))
 

@@ -26,3 +26,16 @@ class AgreementsSettings(ServiceSettings):
         description="Working days the processor has to assist with a data subject's request "
         "forwarded to the controller (DPA-15).",
     )
+    closure_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Days after termination within which the data must be returned or destroyed "
+        "and the processor must attest it (DPA-13); past them the agreement is raised as overdue.",
+    )
+    closure_reminder_days: int = Field(
+        default=7,
+        ge=0,
+        le=60,
+        description="Days before the return-or-destruction deadline both parties are reminded.",
+    )

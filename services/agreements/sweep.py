@@ -14,6 +14,7 @@ import structlog
 from services.agreements.assistance import subject_requests
 from services.agreements.breaches import deadlines as breach_deadlines
 from services.agreements.breaches import retention as breach_retention
+from services.agreements.closure import deadlines as closure_deadlines
 from services.agreements.commitments import retention as staff_retention
 from services.agreements.subprocessors import deadlines as objection_windows
 from shared.runtime import ServiceRuntime
@@ -61,12 +62,24 @@ async def _subject_requests(runtime: ServiceRuntime, now: datetime) -> int:
     )
 
 
+async def _closure_deadlines(runtime: ServiceRuntime, now: datetime) -> int:
+    return await closure_deadlines.announce_closure_deadlines(
+        sessions=runtime.sessions,
+        outbox=runtime.outbox,
+        service=runtime.settings.service,
+        now=now,
+        days=getattr(runtime.settings, "closure_days", 30),
+        remind_days=getattr(runtime.settings, "closure_reminder_days", 7),
+    )
+
+
 STEPS: dict[str, Step] = {
     "objection_windows": _objection_windows,
     "breach_clocks": _breach_clocks,
     "staff_retention": _staff_retention,
     "breach_contact_retention": _breach_contact_retention,
     "subject_requests": _subject_requests,
+    "closure_deadlines": _closure_deadlines,
 }
 
 

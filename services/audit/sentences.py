@@ -318,6 +318,30 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "({actor}).",
         "L'accord {record} a été clôturé : ses données ont été restituées ou détruites ({actor}).",
     ),
+    "dpa.agreements.destruction_attestation.signed.v1": (
+        "{actor} attested for the processor what was destroyed or returned on its own systems "
+        "and backups under the agreement {record}.",
+        "{actor} verklaarde voor de verwerker wat op zijn eigen systemen en back-ups vernietigd "
+        "of terugbezorgd werd onder de overeenkomst {record}.",
+        "{actor} a attesté pour le sous-traitant ce qui a été détruit ou restitué sur ses propres "
+        "systèmes et sauvegardes dans le cadre de l'accord {record}.",
+    ),
+    "dpa.agreements.closure_deadline.announced.v1": (
+        "{actor} reminded both parties that the deadline to return or destroy the data of the "
+        "agreement {record} approaches.",
+        "{actor} herinnerde beide partijen eraan dat de termijn om de gegevens van de "
+        "overeenkomst {record} terug te bezorgen of te vernietigen nadert.",
+        "{actor} a rappelé aux deux parties que le délai pour restituer ou détruire les données "
+        "de l'accord {record} approche.",
+    ),
+    "dpa.agreements.closure_deadline.expired.v1": (
+        "{actor} noted that the deadline to return or destroy the data of the agreement "
+        "{record} passed while the end is still open.",
+        "{actor} stelde vast dat de termijn om de gegevens van de overeenkomst {record} terug te "
+        "bezorgen of te vernietigen verstreken is terwijl het einde nog openstaat.",
+        "{actor} a constaté que le délai pour restituer ou détruire les données de l'accord "
+        "{record} est dépassé alors que la fin n'est pas encore réglée.",
+    ),
     "dpa.agreements.retention.expired.v1": (
         "The retention period of the agreement {record} ended ({actor}).",
         "De bewaartermijn van de overeenkomst {record} liep af ({actor}).",

@@ -95,3 +95,22 @@ def on_assistance_request(event: Envelope, data: dict[str, Any]) -> Plan:
         link=f"/agreements/{data['agreement_id']}/assistance",
         thread=str(data["request_id"]),
     )
+
+
+def on_end_of_processing(event: Envelope, data: dict[str, Any]) -> Plan:
+    """DPA-13: the processor's attestation reaches the controller (and confirms it to the
+    processor); the return-or-destruction deadline, approaching or passed, reminds both."""
+    notice = {
+        "destruction_attestation.signed": "destruction_attested",
+        "closure_deadline.announced": "closure_deadline_approaching",
+        "closure_deadline.expired": "closure_deadline_passed",
+    }[".".join(event.type.split(".")[2:4])]
+    return _told(
+        event,
+        data | {"return_by": data.get("due_at")},
+        notice=notice,
+        parties=["controller", "processor"],
+        facts=("agreement_id", "return_by", "outstanding", "items", "backups", "backups_expire_by"),
+        link=f"/agreements/{data['agreement_id']}/end",
+        thread=str(data["agreement_id"]),
+    )

@@ -51,6 +51,14 @@ PLANS: dict[str, Callable[[Envelope, dict[str, Any]], Plan]] = {
         for entity in ("dpia_assistance", "claim_intervention")
         for verb in ("requested", "answered")
     },
+    **{
+        f"agreements.{name}": duty.on_end_of_processing
+        for name in (
+            "destruction_attestation.signed",
+            "closure_deadline.announced",
+            "closure_deadline.expired",
+        )
+    },
     "agreements.disclosure.reported": agreement.on_disclosure,
     "agreements.disclosure.updated": agreement.on_disclosure,
     **{

@@ -132,6 +132,14 @@ SUBJECTS: dict[str, str] = {
     "subject_request_overdue": msg(
         "Assistance with data subject request %(number)s is late (due %(due_at)s)"
     ),
+    "destruction_attested": msg(
+        "The processor attested what it destroyed or returned "
+        "(%(items)s items, %(backups)s of them backups)"
+    ),
+    "closure_deadline_approaching": msg("The data must be returned or destroyed by %(return_by)s"),
+    "closure_deadline_passed": msg(
+        "Deadline passed: the data had to be returned or destroyed by %(return_by)s"
+    ),
     "assistance_requested": msg("The controller asks for your help (%(kind)s), request %(number)s"),
     "assistance_answered": msg("The processor answered request %(number)s (%(kind)s)"),
     "breach_contact_missing": msg("Agreement signed without a breach contact: %(missing)s"),
@@ -195,6 +203,11 @@ LABELS: dict[str, str] = {
     "right": msg_in("fact", "right"),
     "received_at": msg_in("fact", "received at"),
     "due_at": msg_in("fact", "assistance due"),
+    "return_by": msg_in("fact", "return or destroy by"),
+    "outstanding": msg_in("fact", "still outstanding"),
+    "items": msg_in("fact", "items"),
+    "backups": msg_in("fact", "backups"),
+    "backups_expire_by": msg_in("fact", "last backup expires"),
     "answer_by": msg_in("fact", "answer by"),
     "late": msg_in("fact", "late"),
     "due_on": msg_in("fact", "answer needed by"),

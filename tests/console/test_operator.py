@@ -237,3 +237,20 @@ def test_the_health_page_shows_a_service_that_does_not_answer_as_unreachable_not
     html = bytes(page.body).decode()
     assert page.status_code == 200
     assert "unreachable" in html and "HTTP 403" in html and "not ready" in html
+
+
+def test_agreements_past_their_return_or_destruction_deadline_need_attention__DPA_13() -> None:
+    answer = {
+        "ready": {"database": True, "nats": True},
+        "outbox": {"pending": 0, "oldest_age_seconds": 0.0},
+        "consumers": {},
+        "closures": {"overdue": 2},
+    }
+    now = datetime.now(UTC)
+    found = health.judged("agreements", answer, now=now)
+    assert ("closure_overdue" in found["warnings"], found["closures_overdue"]) == (True, 2)
+    calm = health.judged("agreements", answer | {"closures": {"overdue": 0}}, now=now)
+    assert ("closure_overdue" in calm["warnings"], calm["closures_overdue"]) == (False, 0)
+    assert (
+        health.judged("identity", answer | {"closures": None}, now=now)["closures_overdue"] is None
+    )

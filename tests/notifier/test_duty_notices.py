@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from shared.events.contracts.agreements import (
     AssistanceRequestStep,
+    ClosureDeadlineStep,
+    DestructionAttested,
     PrivacyNoticeReviewed,
     PrivacyNoticeSubmitted,
     SubjectRequestForwarded,
@@ -125,4 +127,54 @@ async def test_dpa_19_a_request_to_intervene_reaches_the_processor_and_its_answe
     answer = notifier.mail_to("dpo@gemeente.example")[1]
     assert " ".join(str(answer["Subject"]).split()) == (
         "De verwerker beantwoordde verzoek 4 (tussenkomst in een schadeclaim van een betrokkene)"
+    )
+
+
+async def test_dpa_13_the_end_reminds_both_parties_and_the_attestation_reaches_the_controller(
+    notifier: Notifier,
+) -> None:
+    controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    await notifier.contact(controller, ["agreement"], email="dpo@gemeente.example", locale="en")
+    await notifier.contact(processor, ["agreement"], email="privacy@leverancier.example")
+    agreement = uuid.uuid4()
+    parties = {"controller_id": uuid.UUID(controller), "processor_id": uuid.UUID(processor)}
+    terminated = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    step = ClosureDeadlineStep(
+        agreement_id=agreement,
+        terminated_at=terminated,
+        due_at=terminated + timedelta(days=30),
+        outstanding=["controller_choice", "processor_attestation"],
+        **parties,
+    )
+    await notifier.publish(event("dpa.agreements.closure_deadline.announced.v1", controller, step))
+    await eventually(lambda: _mail_count(notifier, "dpo@gemeente.example", 1))
+    await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 1))
+    [soon] = notifier.mail_to("dpo@gemeente.example")
+    assert " ".join(str(soon["Subject"]).split()) == (
+        "The data must be returned or destroyed by 2027-01-06 09:00 UTC"
+    )
+    text = soon.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"/agreements/{agreement}/end" in text
+
+    await notifier.publish(event("dpa.agreements.closure_deadline.expired.v1", controller, step))
+    await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 2))
+    await eventually(lambda: _mail_count(notifier, "dpo@gemeente.example", 2))
+    late = notifier.mail_to("privacy@leverancier.example")[1]
+    assert str(late["Subject"]).startswith("Termijn verstreken")
+
+    attested = DestructionAttested(
+        agreement_id=agreement,
+        attestation_id=uuid.uuid4(),
+        items=2,
+        backups=1,
+        backups_expire_by=terminated + timedelta(days=40),
+        **parties,
+    )
+    await notifier.publish(
+        event("dpa.agreements.destruction_attestation.signed.v1", controller, attested)
+    )
+    await eventually(lambda: _mail_count(notifier, "dpo@gemeente.example", 3))
+    told = notifier.mail_to("dpo@gemeente.example")[2]
+    assert str(told["Subject"]) == (
+        "The processor attested what it destroyed or returned (2 items, 1 of them backups)"
     )

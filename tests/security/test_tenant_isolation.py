@@ -35,6 +35,7 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/readyz"): "readiness probe: says whether the database and NATS answer",
     ("GET", "/.well-known/jwks.json"): "public keys that verify access tokens",
     ("GET", "/certificate-keys"): "public keys that verify destruction certificates",
+    ("GET", "/certificate-keys/current.pem"): "the same public key as PEM, for openssl",
     ("GET", "/audit/checkpoint-key"): "public key that verifies audit checkpoints",
     ("POST", "/login"): "sign-in: the credentials are the e-mail address and password",
     ("POST", "/login/second-factor"): "sign-in: the credential is the login challenge",

@@ -369,7 +369,9 @@ class World:
         )
         objects["breach_id"] = str(breach["id"])
         objects["breach-notices|notice_id"] = str(breach["notices"][0]["id"])
-        objects["/agreements/{agreement_id}/certificate|agreement_id"] = await self._closed()
+        closed = await self._closed()
+        for path in ("certificate", "certificate/statement.json", "certificate/signature.bin"):
+            objects[f"/agreements/{{agreement_id}}/{path}|agreement_id"] = closed
 
     async def _closed(self) -> str:
         """A second agreement of victim's, ended with destruction and its certificate."""

@@ -3,7 +3,9 @@
 An Ed25519 key kept in the service's ``var_dir`` (created on first start, readable by the
 service user only). The public half is served as a JWK whose ``kid`` is its RFC 7638 thumbprint,
 so a controller can verify a certificate offline: Ed25519 over the canonical JSON of the
-statement (sorted keys, no spaces, UTF-8).
+statement (sorted keys, no spaces, UTF-8). The same key is served as PEM, and the canonical bytes
+and the raw signature as files, so ``openssl pkeyutl -verify -pubin -inkey key.pem -rawin -in
+statement.json -sigfile sig.bin`` verifies a certificate without Python.
 """
 
 import base64
@@ -60,8 +62,20 @@ class CertificateKey:
             file.write(pem)
         return cls(key)
 
+    @property
+    def public_pem(self) -> bytes:
+        """The public key as SubjectPublicKeyInfo PEM, what ``openssl pkeyutl -pubin`` reads."""
+        return self._private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
     def sign(self, statement: dict[str, Any]) -> str:
         return _b64(self._private.sign(canonical(statement)))
+
+
+def signature_bytes(signature: str) -> bytes:
+    """The raw 64-byte Ed25519 signature that ``-sigfile`` reads."""
+    return _unb64(signature)
 
 
 def verify(statement: dict[str, Any], signature: str, public_jwk: dict[str, str]) -> bool:

@@ -39,6 +39,47 @@ class Closure(_Body):
     )
 
 
+class AttestedItem(_Body):
+    """One thing the processor destroyed or returned on its own systems (DPA-13, DPA-4b)."""
+
+    what: Name = Field(examples=["customer records of the controller"])
+    system: Name = Field(description="Where: the system, database or site.", examples=["crm-db"])
+    action: Literal["destroyed", "returned"]
+    done_at: datetime = Field(description="When it was destroyed or returned (not in the future).")
+    method: Name = Field(examples=["DROP of the tenant schema, disks wiped with NIST 800-88"])
+    backup: bool = Field(default=False, description="A backup copy, kept only until it expires.")
+    backup_expires_at: datetime | None = Field(
+        default=None, description="For a backup: when its last copy expires and is overwritten."
+    )
+
+
+class AttestationCreate(_Body):
+    """The processor's attestation; who attests (name, role) comes from the session."""
+
+    items: list[AttestedItem] = Field(min_length=1, max_length=100)
+
+
+class AttestationPublic(_Out):
+    id: UUID
+    agreement_id: UUID
+    items: list[dict[str, Any]]
+    attested_by: str
+    attested_name: str
+    attested_role: str
+    attested_at: datetime
+
+
+class ClosureState(BaseModel):
+    """Where the end of an agreement stands: its deadline and what it still waits for."""
+
+    agreement_id: UUID
+    terminated_at: datetime | None
+    due_at: datetime | None
+    overdue: bool
+    outstanding: list[str]
+    attestation: AttestationPublic | None
+
+
 class CertificatePublic(_Out):
     id: UUID = Field(description="The certificate's id.")
     statement: dict[str, Any] = Field(

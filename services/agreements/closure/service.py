@@ -14,8 +14,9 @@ from sqlmodel import col
 from services.agreements import domain
 from services.agreements.access import find, record_read, require, tenant_of
 from services.agreements.assistance import store as assistance_store
-from services.agreements.closure import archive, holdings
-from services.agreements.closure.certificates import CertificateKey
+from services.agreements.closure import archive, attestation, holdings
+from services.agreements.closure import store as ends
+from services.agreements.closure.certificates import CertificateKey, canonical, signature_bytes
 from services.agreements.closure.schemas import CertificatePublic, Closure
 from services.agreements.closure.store import Certificate, Export
 from services.agreements.commitments import store as records
@@ -114,8 +115,11 @@ def _statement(
     destroyed: dict[str, int],
     issued_for: str,
     now: datetime,
+    processor_part: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """What the certificate attests: what was destroyed, what was kept and why, for whom, when."""
+    """What the certificate attests: what was destroyed, what was kept and why, for whom, when;
+    pactum's own part (its rows, the archive) and the processor's attestation of its own systems
+    and backups (None until a named admin of the processor attests; then signed anew)."""
     return {
         "certificate_id": str(certificate_id),
         "agreement_id": str(agreement.id),
@@ -129,6 +133,7 @@ def _statement(
         "issued_at": now.isoformat(),
         "issued_for": issued_for,
         "issuer": "pactum agreements",
+        "processor_attestation": processor_part,
     }
 
 
@@ -154,6 +159,7 @@ async def close(
         kept = {hold.what for hold in body.legal_holds}
         destroyed = await _destroy(session, agreement, kept)
         certificate_id = uuid.uuid4()
+        attested = await ends.attestation_of(session=session, agreement_id=agreement.id)
         statement = _statement(
             certificate_id=certificate_id,
             agreement=agreement,
@@ -162,6 +168,7 @@ async def close(
             destroyed=destroyed,
             issued_for=principal.user_id,
             now=now,
+            processor_part=attestation.part_of(attested) if attested else None,
         )
         certificate = Certificate(
             id=certificate_id,
@@ -212,3 +219,18 @@ async def certificate(
         view = CertificatePublic.model_validate(row)
     view.public_key = key.public_jwk if row.key_id == key.key_id else {}
     return view
+
+
+async def certificate_files(
+    *,
+    session: AsyncSession,
+    outbox: Outbox,
+    key: CertificateKey,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+) -> tuple[bytes, bytes]:
+    """The exact bytes that were signed and the raw signature, for ``openssl pkeyutl``."""
+    view = await certificate(
+        session=session, outbox=outbox, key=key, principal=principal, agreement_id=agreement_id
+    )
+    return canonical(view.statement), signature_bytes(view.signature)

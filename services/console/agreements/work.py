@@ -849,8 +849,17 @@ async def _end_page(
     values: dict[str, str] | None = None,
 ) -> Response:
     shown = await load(request, person, agreement_id)
-    certificate = await _certificate(request, person, shown.agreement)
-    context = page_context(person, shown, "/end") | {"certificate": certificate}
+    ended = shown.agreement["status"] in ("terminated", "closed")
+    certificate, closure = await asyncio.gather(
+        _certificate(request, person, shown.agreement),
+        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/closure")
+        if ended
+        else asyncio.sleep(0, None),
+    )
+    context = page_context(person, shown, "/end") | {
+        "certificate": certificate,
+        "closure": closure,
+    }
     return _form_page(request, "agreements/agreement_end.html", context, errors, values)
 
 

@@ -244,6 +244,17 @@ SUMMARIES: dict[str, str] = {
     "dpa.agreements.agreement.closed.v1": _(
         "Processing ended: data returned or destroyed, a signed destruction certificate issued."
     ),
+    "dpa.agreements.destruction_attestation.signed.v1": _(
+        "A named admin of the processor attested what it destroyed or returned on its own "
+        "systems and backups; pactum signs it into the certificate."
+    ),
+    "dpa.agreements.closure_deadline.announced.v1": _(
+        "The deadline to return or destroy the data of a terminated agreement approaches."
+    ),
+    "dpa.agreements.closure_deadline.expired.v1": _(
+        "The deadline to return or destroy the data of a terminated agreement passed with the "
+        "end still open: the agreement is overdue."
+    ),
     "dpa.agreements.retention.expired.v1": _(
         "Personal data held past its retention was pseudonymised or deleted."
     ),

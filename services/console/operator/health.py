@@ -61,9 +61,14 @@ def judged(service: str, found: dict[str, Any], *, now: datetime) -> dict[str, A
             checkpoint_age = (now - signed).total_seconds()
             if checkpoint_age > CHECKPOINT_AGE_WARNING_SECONDS:
                 warnings.append("checkpoint_old")
+    closures = found.get("closures")
+    overdue = closures.get("overdue") if isinstance(closures, dict) else None
+    if isinstance(overdue, int) and overdue > 0:
+        warnings.append("closure_overdue")  # agreements past their return-or-destruction deadline
     return {
         "service": service,
         "state": "ready" if "not_ready" not in warnings else "not_ready",
+        "closures_overdue": overdue if isinstance(overdue, int) else None,
         "ready": ready,
         "outbox": outbox,
         "consumers": dict(sorted(consumers.items())),

@@ -385,6 +385,33 @@ class AgreementClosed(_Payload):
     legal_holds: int
 
 
+class DestructionAttested(_Payload):
+    """A named admin of the processor attested what it destroyed or returned on its own systems
+    and backups (DPA-13, DPA-4b); what and where stay in the certificate, not in the event."""
+
+    agreement_id: UUID
+    attestation_id: UUID
+    controller_id: UUID
+    processor_id: UUID
+    items: int
+    backups: int
+    backups_expire_by: datetime | None
+    certificate_id: UUID | None = Field(
+        default=None, description="The certificate signed anew with it, once the agreement closed."
+    )
+
+
+class ClosureDeadlineStep(_Payload):
+    """The return-or-destruction deadline approaches or passed with the end still open."""
+
+    agreement_id: UUID
+    controller_id: UUID
+    processor_id: UUID
+    terminated_at: datetime
+    due_at: datetime
+    outstanding: list[str]
+
+
 class RetentionApplied(_Payload):
     agreement_id: UUID
     record: str
@@ -710,6 +737,26 @@ KINDS = (
         AgreementClosed,
         ("DPA-13", "DPA-4b"),
         "Processing ended: data returned or destroyed, a signed destruction certificate issued.",
+    ),
+    _kind(
+        "dpa.agreements.destruction_attestation.signed.v1",
+        DestructionAttested,
+        ("DPA-13", "DPA-4b"),
+        "A named admin of the processor attested what it destroyed or returned on its own "
+        "systems and backups; pactum signs it into the certificate.",
+    ),
+    _kind(
+        "dpa.agreements.closure_deadline.announced.v1",
+        ClosureDeadlineStep,
+        ("DPA-13", "DPA-4b"),
+        "The deadline to return or destroy the data of a terminated agreement approaches.",
+    ),
+    _kind(
+        "dpa.agreements.closure_deadline.expired.v1",
+        ClosureDeadlineStep,
+        ("DPA-13", "DPA-4b"),
+        "The deadline to return or destroy the data of a terminated agreement passed with the "
+        "end still open: the agreement is overdue.",
     ),
     _kind(
         "dpa.agreements.retention.expired.v1",
