@@ -174,6 +174,16 @@ SUBJECTS: dict[str, dict[Locale, str]] = {
         Locale.fr: "Contrat signé sans contact pour les violations de données : {missing}",
         Locale.en: "Agreement signed without a breach contact: {missing}",
     },
+    "measure_status_changed": {
+        Locale.nl: "Maatregel {measure_id} van bijlage 2: nu {status} (was {previous_status})",
+        Locale.fr: "Mesure {measure_id} de l'annexe 2 : {status} (avant : {previous_status})",
+        Locale.en: "Annex 2 measure {measure_id} is now {status} (was {previous_status})",
+    },
+    "measure_review_reported": {
+        Locale.nl: "Toezicht op maatregel {measure_id}: opvolging tegen {follow_up_due_on}",
+        Locale.fr: "Contrôle de la mesure {measure_id} : suivi pour le {follow_up_due_on}",
+        Locale.en: "Review of measure {measure_id}: finding and follow-up due {follow_up_due_on}",
+    },
     "endpoint_disabled": {
         Locale.nl: "Webhook uitgeschakeld na herhaalde fouten",
         Locale.fr: "Webhook désactivé après des échecs répétés",
@@ -312,6 +322,11 @@ LABELS: dict[str, dict[Locale, str]] = {
             "other sessions ended",
         ),
         "sessions_revoked": ("sessies beëindigd", "sessions fermées", "sessions ended"),
+        "measure_id": ("maatregel", "mesure", "measure"),
+        "previous_status": ("vorige status", "statut précédent", "previous status"),
+        "review_id": ("toetsing", "contrôle", "review"),
+        "reviewed_on": ("getoetst op", "contrôlée le", "reviewed on"),
+        "follow_up_due_on": ("opvolging tegen", "suivi pour le", "follow-up due"),
     }.items()
 }
 
@@ -383,6 +398,10 @@ TERMS: dict[str, dict[Locale, str]] = {
             "intervention in a data subject's claim",
         ),
         "processor": ("verwerker", "sous-traitant", "processor"),
+        "planned": ("gepland", "prévue", "planned"),
+        "partial": ("gedeeltelijk", "partielle", "partial"),
+        "implemented": ("ingevoerd", "en place", "implemented"),
+        "not_applicable": ("niet van toepassing", "sans objet", "not applicable"),
         "controller, processor": (
             "verwerkingsverantwoordelijke en verwerker",
             "responsable du traitement et sous-traitant",

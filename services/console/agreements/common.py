@@ -24,6 +24,7 @@ def _(message: str) -> str:
 TABS = (
     ("", _("Overview")),
     ("/annexes", _("Annexes")),
+    ("/supervision", _("Supervision")),
     ("/versions", _("Versions")),
     ("/instructions", _("Instructions")),
     ("/privacy-notice", _("Privacy notice")),

@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter, Depends
 
-from services.console.agreements import duties, pages, work
+from services.console.agreements import duties, pages, supervision, work
 from services.console.web import visitor
 
 router = APIRouter(dependencies=[Depends(visitor)])
 router.include_router(pages.router)
 router.include_router(work.router)
 router.include_router(duties.router)
+router.include_router(supervision.router)
