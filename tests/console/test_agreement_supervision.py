@@ -84,9 +84,9 @@ def test_dpa_18_the_controller_assesses_risks_reviews_a_measure_and_closes_the_r
     expect(page.get_by_text("The review is closed.")).to_be_visible()
     expect(page.get_by_text("Lockout now 5")).to_be_visible()
     page.get_by_role("button", name="Nederlands").click()
-    expect(page.get_by_role("heading", name="Risicobeoordeling")).to_be_visible()
+    expect(page.get_by_role("heading", name="Risicobeoordeling", exact=True)).to_be_visible()
     page.get_by_role("button", name="Français").click()
-    expect(page.get_by_role("heading", name="Analyse des risques")).to_be_visible()
+    expect(page.get_by_role("heading", name="Analyse des risques", exact=True)).to_be_visible()
     page.get_by_role("button", name="English").click()
 
     stranger, _ = admin_of(

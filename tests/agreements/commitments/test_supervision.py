@@ -205,3 +205,25 @@ async def test_dpa_18_a_stranger_sees_none_of_it(parties: Parties) -> None:
         assert (await parties.client.get(url, headers=stranger)).status_code == 404
         posted = await parties.client.post(url, json=_valid(path), headers=stranger)
         assert posted.status_code == 404
+
+
+async def test_dpa_11_dpa_18_the_compliance_report_carries_the_supervision_of_annex_2(
+    parties: Parties,
+) -> None:
+    agreement_id = await parties.active()
+    url = f"/agreements/{agreement_id}"
+    for path in ("controller-measures", "measure-reviews", "risk-assessments"):
+        posted = await parties.client.post(
+            f"{url}/{path}", json=_valid(path), headers=parties.controller_admin()
+        )
+        assert posted.status_code == 201, posted.text
+    report = await parties.client.get(
+        f"{url}/compliance-report", headers=parties.controller_admin()
+    )
+    section = report.json()["sections"]["supervision"]
+    assert section["requirements"] == ["DPA-18"]
+    records = section["records"]
+    assert [m["title"] for m in records["controller_measures"]] == ["Access review"]
+    assert [r["measure_id"] for r in records["measure_reviews"]] == ["TOM-T5"]
+    assert records["risk_assessments"][0]["unaddressed"] == [2]
+    assert "supervision" in report.json()["requirement_index"]["DPA-18"]
