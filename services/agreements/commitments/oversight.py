@@ -67,8 +67,3 @@ def check_follow_up(*, follow_up: str | None, due_on: date | None, reviewed_on: 
 def check_can_close(*, closed: bool) -> None:
     if closed:
         raise StateConflict("this review is already closed")
-
-
-def status_changed(previous: str | None, current: str) -> bool:
-    """Whether a statement changes a measure's standing; a measure never stated is planned."""
-    return (previous or "planned") != current

@@ -7,7 +7,9 @@ agreement's records; the events name the records, dates and counts.
 """
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -45,6 +47,37 @@ from shared.events.contracts.agreements import (
     RiskAssessmentRecorded,
 )
 from shared.outbox import Outbox
+
+Recorded = TypeVar("Recorded", ControllerMeasure, MeasureReview, RiskAssessment)
+
+
+async def _page_of(
+    model: type[Recorded],
+    view: Callable[[Recorded], Any],
+    *,
+    record: str,
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Any], str | None]:
+    """A page of one of the supervision lists, oldest first, and the cursor of the next (the
+    read is recorded)."""
+    rows, last = await read_page(
+        model,
+        session=session,
+        outbox=outbox,
+        principal=principal,
+        agreement_id=agreement_id,
+        record=record,
+        sort=col(model.recorded_at),
+        limit=limit,
+        after=pagination.moment_and_uuid(cursor) if cursor else None,
+    )
+    following = pagination.after_moment(last.recorded_at, last.id) if last else None
+    return [view(row) for row in rows], following
 
 
 async def record_measure(
@@ -92,21 +125,18 @@ async def list_measures(
     cursor: str | None,
 ) -> ControllerMeasureList:
     """A page of the controller's measures, oldest first (the read is recorded)."""
-    rows, last = await read_page(
+    items, following = await _page_of(
         ControllerMeasure,
+        ControllerMeasurePublic.model_validate,
+        record="controller_measure",
         session=session,
         outbox=outbox,
         principal=principal,
         agreement_id=agreement_id,
-        record="controller_measure",
-        sort=col(ControllerMeasure.recorded_at),
         limit=limit,
-        after=pagination.moment_and_uuid(cursor) if cursor else None,
+        cursor=cursor,
     )
-    return ControllerMeasureList(
-        items=[ControllerMeasurePublic.model_validate(r) for r in rows],
-        next_cursor=pagination.after_moment(last.recorded_at, last.id) if last else None,
-    )
+    return ControllerMeasureList(items=items, next_cursor=following)
 
 
 def _emit_review(
@@ -207,21 +237,18 @@ async def list_reviews(
     cursor: str | None,
 ) -> MeasureReviewList:
     """A page of the controller's reviews, oldest first (the read is recorded)."""
-    rows, last = await read_page(
+    items, following = await _page_of(
         MeasureReview,
+        MeasureReviewPublic.model_validate,
+        record="measure_review",
         session=session,
         outbox=outbox,
         principal=principal,
         agreement_id=agreement_id,
-        record="measure_review",
-        sort=col(MeasureReview.recorded_at),
         limit=limit,
-        after=pagination.moment_and_uuid(cursor) if cursor else None,
+        cursor=cursor,
     )
-    return MeasureReviewList(
-        items=[MeasureReviewPublic.model_validate(r) for r in rows],
-        next_cursor=pagination.after_moment(last.recorded_at, last.id) if last else None,
-    )
+    return MeasureReviewList(items=items, next_cursor=following)
 
 
 def assessment_view(row: RiskAssessment) -> RiskAssessmentPublic:
@@ -305,21 +332,18 @@ async def list_assessments(
     cursor: str | None,
 ) -> RiskAssessmentList:
     """A page of the risk assessments, oldest first (the read is recorded)."""
-    rows, last = await read_page(
+    items, following = await _page_of(
         RiskAssessment,
+        assessment_view,
+        record="risk_assessment",
         session=session,
         outbox=outbox,
         principal=principal,
         agreement_id=agreement_id,
-        record="risk_assessment",
-        sort=col(RiskAssessment.recorded_at),
         limit=limit,
-        after=pagination.moment_and_uuid(cursor) if cursor else None,
+        cursor=cursor,
     )
-    return RiskAssessmentList(
-        items=[assessment_view(r) for r in rows],
-        next_cursor=pagination.after_moment(last.recorded_at, last.id) if last else None,
-    )
+    return RiskAssessmentList(items=items, next_cursor=following)
 
 
 async def current_assessment(

@@ -35,6 +35,7 @@ TABS = (
     ("/staff", _("Staff with access")),
     ("/disclosures", _("Disclosures")),
     ("/end", _("End of the agreement")),
+    ("/evidence-pack", _("Evidence pack")),
 )
 MEASURE_STATUSES = ("planned", "partial", "implemented", "not_applicable")
 LONG_TEXT = 4000
