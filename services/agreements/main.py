@@ -17,6 +17,7 @@ from services.agreements.closure import deadlines as closure_deadlines
 from services.agreements.closure.certificates import CertificateKey
 from services.agreements.commitments import api as commitments_api
 from services.agreements.commitments import consumers as staff_consumer
+from services.agreements.commitments import supervision_api
 from services.agreements.directory import consumers as directory_consumer
 from services.agreements.lifecycle import api as lifecycle_api
 from services.agreements.settings import AgreementsSettings
@@ -100,6 +101,7 @@ def create_app(
     app.include_router(subprocessors_api.router)
     app.include_router(breaches_api.router)
     app.include_router(commitments_api.router)
+    app.include_router(supervision_api.router)
     app.include_router(closure_api.router)
     app.include_router(assistance_api.router)
     key_path = settings.var_dir / "agreements-certificate.pem"

@@ -476,6 +476,35 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} wijzigde een beveiligingsmaatregel van de overeenkomst {record}.",
         "{actor} a mis à jour une mesure de sécurité de l'accord {record}.",
     ),
+    "dpa.agreements.controller_measure.created.v1": (
+        "{actor} recorded a measure of the controller's own under the agreement {record}.",
+        "{actor} registreerde een eigen maatregel van de verwerkingsverantwoordelijke onder de "
+        "overeenkomst {record}.",
+        "{actor} a enregistré une mesure propre du responsable du traitement dans le cadre de "
+        "l'accord {record}.",
+    ),
+    "dpa.agreements.measure_review.reported.v1": (
+        "{actor} reviewed a security measure of the processor under the agreement {record} and "
+        "recorded the finding.",
+        "{actor} toetste een beveiligingsmaatregel van de verwerker onder de overeenkomst "
+        "{record} en registreerde de bevinding.",
+        "{actor} a contrôlé une mesure de sécurité du sous-traitant dans le cadre de l'accord "
+        "{record} et enregistré le constat.",
+    ),
+    "dpa.agreements.measure_review.closed.v1": (
+        "{actor} closed the review of a security measure under the agreement {record}.",
+        "{actor} sloot de toetsing van een beveiligingsmaatregel onder de overeenkomst {record} "
+        "af.",
+        "{actor} a clôturé le contrôle d'une mesure de sécurité dans le cadre de l'accord "
+        "{record}.",
+    ),
+    "dpa.agreements.risk_assessment.created.v1": (
+        "{actor} recorded a risk assessment of the processing under the agreement {record}.",
+        "{actor} registreerde een risicobeoordeling van de verwerking onder de overeenkomst "
+        "{record}.",
+        "{actor} a enregistré une analyse des risques du traitement dans le cadre de l'accord "
+        "{record}.",
+    ),
     "dpa.agreements.compliance_report.exported.v1": (
         "{actor} exported a compliance report.",
         "{actor} exporteerde een nalevingsrapport.",

@@ -114,3 +114,33 @@ def on_end_of_processing(event: Envelope, data: dict[str, Any]) -> Plan:
         link=f"/agreements/{data['agreement_id']}/end",
         thread=str(data["agreement_id"]),
     )
+def on_measure_stated(event: Envelope, data: dict[str, Any]) -> Plan:
+    """DPA-18: the controller supervises the processor's measures, so it is told when an Annex 2
+    measure's status changes (a statement that keeps the status tells no one)."""
+    previous = data.get("previous_status") or "planned"
+    if previous == data["status"] or not data.get("controller_id"):
+        return Plan()
+    return _told(
+        event,
+        data | {"previous_status": previous},
+        notice="measure_status_changed",
+        parties=["controller"],
+        facts=("agreement_id", "measure_id", "status", "previous_status"),
+        link=f"/agreements/{data['agreement_id']}/annexes#measure-{data['measure_id']}",
+        thread=str(data["agreement_id"]),
+    )
+
+
+def on_measure_review(event: Envelope, data: dict[str, Any]) -> Plan:
+    """DPA-18: a review that asks a follow-up of the processor reaches the processor."""
+    if data.get("follow_up_due_on") is None:
+        return Plan()
+    return _told(
+        event,
+        data,
+        notice="measure_review_reported",
+        parties=["processor"],
+        facts=("agreement_id", "measure_id", "reviewed_on", "follow_up_due_on"),
+        link=f"/agreements/{data['agreement_id']}/supervision",
+        thread=str(data["review_id"]),
+    )

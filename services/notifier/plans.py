@@ -59,6 +59,8 @@ PLANS: dict[str, Callable[[Envelope, dict[str, Any]], Plan]] = {
             "closure_deadline.expired",
         )
     },
+    "agreements.measure.updated": duty.on_measure_stated,
+    "agreements.measure_review.reported": duty.on_measure_review,
     "agreements.disclosure.reported": agreement.on_disclosure,
     "agreements.disclosure.updated": agreement.on_disclosure,
     **{

@@ -143,6 +143,12 @@ SUBJECTS: dict[str, str] = {
     "assistance_requested": msg("The controller asks for your help (%(kind)s), request %(number)s"),
     "assistance_answered": msg("The processor answered request %(number)s (%(kind)s)"),
     "breach_contact_missing": msg("Agreement signed without a breach contact: %(missing)s"),
+    "measure_status_changed": msg(
+        "Annex 2 measure %(measure_id)s is now %(status)s (was %(previous_status)s)"
+    ),
+    "measure_review_reported": msg(
+        "Review of measure %(measure_id)s: finding and follow-up due %(follow_up_due_on)s"
+    ),
     "endpoint_disabled": msg("Webhook disabled after repeated failures"),
 }
 
@@ -217,6 +223,11 @@ LABELS: dict[str, str] = {
     ),
     "other_sessions_revoked": msg_in("fact", "other sessions ended"),
     "sessions_revoked": msg_in("fact", "sessions ended"),
+    "measure_id": msg_in("fact", "measure"),
+    "previous_status": msg_in("fact", "previous status"),
+    "review_id": msg_in("fact", "review"),
+    "reviewed_on": msg_in("fact", "reviewed on"),
+    "follow_up_due_on": msg_in("fact", "follow-up due"),
 }
 
 # The words the notifier itself puts in a subject (notices.OUTCOMES, account_notices.GRANT_STATUS,
@@ -253,6 +264,10 @@ TERMS: dict[str, str] = {
     "prior_consultation": msg_in("term", "prior consultation of the authority"),
     "claim": msg_in("term", "intervention in a data subject's claim"),
     "processor": msg_in("term", "processor"),
+    "planned": msg_in("term", "planned"),
+    "partial": msg_in("term", "partial"),
+    "implemented": msg_in("term", "implemented"),
+    "not_applicable": msg_in("term", "not applicable"),
     "controller, processor": msg_in("term", "controller and processor"),
 }
 

@@ -1,7 +1,8 @@
 """Notices of what the parties owe each other beside instructions: the processor's privacy
 notice reaches the controller and the controller's answer the processor (DPA-10); a data subject's
 request forwarded reaches the controller, a late assistance both parties (DPA-15); a request to
-intervene in a claim reaches the processor and its answer the controller (DPA-19)."""
+intervene in a claim reaches the processor and its answer the controller (DPA-19); a processor
+measure whose status changes reaches the controller, a review's follow-up the processor (DPA-18)."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,8 @@ from shared.events.contracts.agreements import (
     AssistanceRequestStep,
     ClosureDeadlineStep,
     DestructionAttested,
+    MeasureReviewStep,
+    MeasureUpdated,
     PrivacyNoticeReviewed,
     PrivacyNoticeSubmitted,
     SubjectRequestForwarded,
@@ -178,3 +181,42 @@ async def test_dpa_13_the_end_reminds_both_parties_and_the_attestation_reaches_t
     assert str(told["Subject"]) == (
         "The processor attested what it destroyed or returned (2 items, 1 of them backups)"
     )
+
+
+async def test_dpa_18_the_controller_hears_when_a_processor_measure_status_changes(
+    notifier: Notifier,
+) -> None:
+    controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    await notifier.contact(controller, ["agreement"], email="dpo@gemeente.example", locale="en")
+    await notifier.contact(processor, ["agreement"], email="privacy@leverancier.example")
+    agreement = uuid.uuid4()
+    for previous, status in (("implemented", "implemented"), ("implemented", "partial")):
+        stated = MeasureUpdated(
+            agreement_id=agreement,
+            measure_id="TOM-T5",
+            status=status,
+            previous_status=previous,
+            controller_id=uuid.UUID(controller),
+        )
+        await notifier.publish(event("dpa.agreements.measure.updated.v1", controller, stated))
+    await eventually(lambda: _mail_count(notifier, "dpo@gemeente.example", 1))
+    [told] = notifier.mail_to("dpo@gemeente.example")
+    assert str(told["Subject"]) == "Annex 2 measure TOM-T5 is now partial (was implemented)"
+    text = told.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"/agreements/{agreement}/annexes#measure-TOM-T5" in text
+    assert notifier.mail_to("privacy@leverancier.example") == []
+
+    review = MeasureReviewStep(
+        agreement_id=agreement,
+        review_id=uuid.uuid4(),
+        measure_id="TOM-T5",
+        reviewed_on=datetime(2026, 12, 7, tzinfo=UTC).date(),
+        follow_up_due_on=datetime(2026, 12, 21, tzinfo=UTC).date(),
+        controller_id=uuid.UUID(controller),
+        processor_id=uuid.UUID(processor),
+    )
+    await notifier.publish(event("dpa.agreements.measure_review.reported.v1", controller, review))
+    await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 1))
+    [asked] = notifier.mail_to("privacy@leverancier.example")
+    assert str(asked["Subject"]) == ("Toezicht op maatregel TOM-T5: opvolging tegen 2026-12-21")
+    assert len(notifier.mail_to("dpo@gemeente.example")) == 1  # the unchanged one told no one

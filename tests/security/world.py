@@ -351,6 +351,18 @@ class World:
             victim,
         )
         objects["assistance-requests|request_id"] = str(asked["id"])
+        review = await self._post(
+            "agreements",
+            f"{url}/measure-reviews",
+            {
+                "measure_id": "TOM-T5",
+                "reviewed_on": date.today().isoformat(),
+                "reviewer": "An Peeters",
+                "finding": "Lockout after 10 attempts",
+            },
+            victim,
+        )
+        objects["review_id"] = str(review["id"])
         breach = await self._post(
             "agreements",
             "/breaches",

@@ -11,7 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.agreements import domain
 from services.agreements.access import find, tenant_of
 from services.agreements.closure import holdings
-from services.agreements.commitments import measures
+from services.agreements.commitments import measures, supervision
+from services.agreements.commitments import store as commitments
+from services.agreements.commitments.schemas import ControllerMeasurePublic, MeasureReviewPublic
+from services.agreements.commitments.store import ControllerMeasure, MeasureReview, RiskAssessment
 from services.agreements.domain import LIVE
 from services.agreements.lifecycle import store
 from services.agreements.lifecycle.service import public
@@ -24,6 +27,7 @@ SECTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "annex1_and_signatures": (("DPA-1", "DPA-3", "DPA-20"), ("versions", "signatures")),
     "instructions": (("DPA-1", "DPA-14"), ("instructions",)),
     "annex2_measures": (("DPA-6",), ()),
+    "supervision": (("DPA-18",), ()),
     "subprocessors": (
         ("DPA-5", "DPA-4a", "DPA-17"),
         ("subprocessor_changes", "subprocessor_notices", "subprocessor_flow_downs"),
@@ -58,6 +62,7 @@ async def compliance_report(
                 m.model_dump(mode="json") | {"requirements": ["DPA-6", m.id]} for m in annex2
             ]
         }
+        sections["supervision"]["records"] = await _supervision(session, agreement.id)
         sections["end_of_processing"]["records"] = {
             "status": agreement.status,
             "terminated_at": agreement.terminated_at,
@@ -87,6 +92,33 @@ async def compliance_report(
             "sections": sections,
             "requirement_index": dict(sorted(index.items())),
         }
+
+
+async def _supervision(session: AsyncSession, agreement_id: uuid.UUID) -> dict[str, Any]:
+    """DPA-18 next to Annex 2: the controller's own measures, its reviews of the processor's
+    measures, and every risk assessment (the last one counts), oldest first."""
+    own = await commitments.of_agreement(
+        ControllerMeasure, session=session, agreement_id=agreement_id,
+        order=ControllerMeasure.recorded_at,
+    )  # fmt: skip
+    reviews = await commitments.of_agreement(
+        MeasureReview, session=session, agreement_id=agreement_id, order=MeasureReview.recorded_at
+    )
+    assessments = await commitments.of_agreement(
+        RiskAssessment, session=session, agreement_id=agreement_id,
+        order=RiskAssessment.recorded_at,
+    )  # fmt: skip
+    return {
+        "controller_measures": [
+            ControllerMeasurePublic.model_validate(row).model_dump(mode="json") for row in own
+        ],
+        "measure_reviews": [
+            MeasureReviewPublic.model_validate(row).model_dump(mode="json") for row in reviews
+        ],
+        "risk_assessments": [
+            supervision.assessment_view(row).model_dump(mode="json") for row in assessments
+        ],
+    }
 
 
 async def processing_record(

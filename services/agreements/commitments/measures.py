@@ -1,7 +1,8 @@
 """Annex 2 (DPA-6): the catalogue of measures with each agreement's status and evidence.
 
 The processor keeps the controller informed of the measures in place: each statement is a new
-row, so the history of a measure's status is never lost.
+row, so the history of a measure's status is never lost, and its event carries the status before
+it, so the controller is told when a measure's status changes (DPA-18).
 """
 
 import uuid
@@ -71,6 +72,8 @@ async def state(
         agreement = await find(session, principal, agreement_id, lock=True)
         require(agreement, principal, Party.processor)
         domain.check_not_ended(agreement.status, action="state measures")
+        before = next(m for m in await annex2(session, agreement) if m.id == measure_id)
+        previous = before.status if before.history else None
         session.add(
             MeasureRecord(
                 agreement_id=agreement.id,
@@ -88,7 +91,11 @@ async def state(
             actor=principal.actor,
             subject=str(agreement.id),
             data=MeasureUpdated(
-                agreement_id=agreement.id, measure_id=measure_id, status=body.status
+                agreement_id=agreement.id,
+                measure_id=measure_id,
+                status=body.status,
+                previous_status=previous,
+                controller_id=agreement.controller_id,
             ),
         )
         await session.flush()

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.agreements.commitments.oversight import Rating
 from services.agreements.domain import ConcernAnswer, InstructionStanding
 from services.agreements.lifecycle.schemas import Name, Text
 from shared.pagination import NEXT_CURSOR_DESCRIPTION
@@ -201,4 +202,98 @@ class StaffList(BaseModel):
 
 class DisclosureList(BaseModel):
     items: list[DisclosurePublic] = Field(description="The disclosures on this page.")
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
+
+
+# DPA-18: the controller's own measures, its reviews of the processor's, the risk assessment.
+
+
+class ControllerMeasureCreate(_Body):
+    title: Name = Field(examples=["Quarterly access review of the booking tool"])
+    description: Text = ""
+    in_place_since: date | None = None
+
+
+class ControllerMeasurePublic(_Out):
+    id: UUID
+    title: str
+    description: str
+    in_place_since: date | None
+    recorded_by: str
+    recorded_at: datetime
+
+
+class ControllerMeasureList(BaseModel):
+    items: list[ControllerMeasurePublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
+
+
+class MeasureReviewCreate(_Body):
+    measure_id: str = Field(max_length=20, description="The Annex 2 measure reviewed.")
+    reviewed_on: date
+    reviewer: Name = Field(description="Who reviewed it for the controller.")
+    finding: Name = Field(max_length=4000)
+    follow_up: Name | None = Field(
+        default=None, max_length=4000, description="What the processor must do, if anything."
+    )
+    follow_up_due_on: date | None = None
+
+
+class MeasureReviewClosure(_Body):
+    note: Text = ""
+
+
+class MeasureReviewPublic(_Out):
+    id: UUID
+    measure_id: str
+    reviewed_on: date
+    reviewer: str
+    finding: str
+    follow_up: str | None
+    follow_up_due_on: date | None
+    recorded_by: str
+    recorded_at: datetime
+    closed_by: str | None
+    closed_at: datetime | None
+    closing_note: str | None
+
+
+class MeasureReviewList(BaseModel):
+    items: list[MeasureReviewPublic]
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
+
+
+class Risk(_Body):
+    description: Name = Field(max_length=1000, examples=["Loss of the booking data"])
+    likelihood: Rating
+    impact: Rating
+    measure_ids: list[str] = Field(
+        default_factory=list, max_length=100, description="The Annex 2 measures addressing it."
+    )
+
+
+class RiskAssessmentCreate(_Body):
+    risks: list[Risk] = Field(min_length=1, max_length=100)
+    reviewed_on: date
+    reviewed_by: Name
+
+
+class AssessedRisk(Risk):
+    level: Rating
+
+
+class RiskAssessmentPublic(BaseModel):
+    id: UUID
+    risks: list[AssessedRisk]
+    unaddressed: list[int] = Field(description="The risks (from 1) no measure addresses.")
+    reviewed_on: date
+    reviewed_by: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class RiskAssessmentList(BaseModel):
+    """The assessments, oldest first: the newest one counts (``/risk-assessments/current``)."""
+
+    items: list[RiskAssessmentPublic]
     next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)

@@ -1,5 +1,6 @@
-"""What the parties record under an agreement: instructions (DPA-1), measures (DPA-6), staff with
-access (DPA-8, DPA-9), and disclosure demands (DPA-4a).
+"""What the parties record under an agreement: instructions (DPA-1), measures (DPA-6), the
+controller's own measures, its reviews of the processor's and the risk assessment (DPA-18), staff
+with access (DPA-8, DPA-9), and disclosure demands (DPA-4a).
 
 Callers have already proved the caller is a party to ``agreement_id``; these queries stay within
 that one agreement. The one exception, :func:`active_staff_of_user`, serves the identity consumer
@@ -10,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Date, DateTime, Text, UniqueConstraint, select
+from sqlalchemy import JSON, Column, Date, DateTime, Text, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -65,6 +66,56 @@ class MeasureRecord(SQLModel, table=True):
     recorded_at: datetime = _moment(nullable=False)
 
 
+class ControllerMeasure(SQLModel, table=True):
+    """A measure the controller itself takes, its side of art. 6 (DPA-18)."""
+
+    __tablename__ = "controller_measure"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    agreement_id: uuid.UUID = Field(foreign_key="agreement.id", index=True)
+    title: str = Field(max_length=200)
+    description: str = _text()
+    in_place_since: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime = _moment(nullable=False)
+
+
+class MeasureReview(SQLModel, table=True):
+    """The controller's review of one Annex 2 measure of the processor: what it found and the
+    follow-up it asks, until it closes the review (DPA-18, "ziet erop toe")."""
+
+    __tablename__ = "measure_review"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    agreement_id: uuid.UUID = Field(foreign_key="agreement.id", index=True)
+    measure_id: str = Field(max_length=20)
+    reviewed_on: date = Field(sa_column=Column(Date, nullable=False))
+    reviewer: str = Field(max_length=200)  # a person's name: records only, never events
+    finding: str = _text()
+    follow_up: str | None = _text(nullable=True)
+    follow_up_due_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime = _moment(nullable=False)
+    closed_by: str | None = Field(default=None, max_length=200)
+    closed_at: datetime | None = _moment()
+    closing_note: str | None = _text(nullable=True)
+
+
+class RiskAssessment(SQLModel, table=True):
+    """A recorded assessment of the risks of the processing and the Annex 2 measures that address
+    them, so that Annex 2 is "op het risico afgestemd" (DPA-18); the newest one counts."""
+
+    __tablename__ = "risk_assessment"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    agreement_id: uuid.UUID = Field(foreign_key="agreement.id", index=True)
+    risks: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    reviewed_on: date = Field(sa_column=Column(Date, nullable=False))
+    reviewed_by: str = Field(max_length=200)  # a person's name: records only, never events
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime = _moment(nullable=False)
+
+
 class StaffMember(SQLModel, table=True):
     """A person or department of the processor with access, bound to confidentiality."""
 
@@ -104,7 +155,15 @@ class Disclosure(SQLModel, table=True):
 
 TABLES: tuple[Any, ...] = tuple(
     model.__table__  # type: ignore[union-attr]
-    for model in (Instruction, MeasureRecord, StaffMember, Disclosure)
+    for model in (
+        Instruction,
+        MeasureRecord,
+        ControllerMeasure,
+        MeasureReview,
+        RiskAssessment,
+        StaffMember,
+        Disclosure,
+    )
 )
 
 Row = TypeVar("Row", bound=SQLModel)

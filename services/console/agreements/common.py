@@ -24,6 +24,7 @@ def _(message: str) -> str:
 TABS = (
     ("", _("Overview")),
     ("/annexes", _("Annexes")),
+    ("/supervision", _("Supervision")),
     ("/versions", _("Versions")),
     ("/instructions", _("Instructions")),
     ("/privacy-notice", _("Privacy notice")),
@@ -34,6 +35,7 @@ TABS = (
     ("/staff", _("Staff with access")),
     ("/disclosures", _("Disclosures")),
     ("/end", _("End of the agreement")),
+    ("/evidence-pack", _("Evidence pack")),
 )
 MEASURE_STATUSES = ("planned", "partial", "implemented", "not_applicable")
 LONG_TEXT = 4000

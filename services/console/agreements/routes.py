@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Depends
 
 from services.console.agreements import duties, end, pages, work
+from services.console.agreements import duties, evidence_pages, pages, supervision, work
 from services.console.web import visitor
 
 router = APIRouter(dependencies=[Depends(visitor)])
@@ -10,3 +11,5 @@ router.include_router(pages.router)
 router.include_router(work.router)
 router.include_router(duties.router)
 router.include_router(end.router)
+router.include_router(supervision.router)
+router.include_router(evidence_pages.router)

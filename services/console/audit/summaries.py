@@ -267,6 +267,18 @@ SUMMARIES: dict[str, str] = {
     "dpa.agreements.measure.updated.v1": _(
         "The processor set the status and evidence of an Annex 2 measure."
     ),
+    "dpa.agreements.controller_measure.created.v1": _(
+        "The controller recorded a measure of its own."
+    ),
+    "dpa.agreements.measure_review.reported.v1": _(
+        "The controller reviewed an Annex 2 measure of the processor and recorded its finding."
+    ),
+    "dpa.agreements.measure_review.closed.v1": _(
+        "The controller closed its review of an Annex 2 measure."
+    ),
+    "dpa.agreements.risk_assessment.created.v1": _(
+        "A risk assessment of the processing was recorded against Annex 2."
+    ),
     "dpa.audit.log.viewed.v1": _("An organisation's audit log was read."),
     "dpa.audit.log.exported.v1": _("An organisation's audit log was exported."),
     "dpa.audit.log.verified.v1": _(

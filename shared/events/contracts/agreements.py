@@ -348,6 +348,42 @@ class MeasureUpdated(_Payload):
     agreement_id: UUID
     measure_id: str
     status: str
+    previous_status: str | None = Field(
+        default=None, description="Its status before this statement (DPA-18: a change is told)."
+    )
+    controller_id: UUID | None = None
+
+
+class ControllerMeasureRecorded(_Payload):
+    """The controller recorded a measure of its own (DPA-18); its text stays in the records."""
+
+    agreement_id: UUID
+    controller_measure_id: UUID
+
+
+class MeasureReviewStep(_Payload):
+    """The controller reviewed an Annex 2 measure of the processor, or closed that review
+    (DPA-18). The reviewer, the finding and the follow-up stay in the agreement's records."""
+
+    agreement_id: UUID
+    review_id: UUID
+    measure_id: str
+    reviewed_on: date
+    follow_up_due_on: date | None = None
+    controller_id: UUID
+    processor_id: UUID
+
+
+class RiskAssessmentRecorded(_Payload):
+    """A risk assessment of the processing was recorded (DPA-18): how many risks, at which
+    level, and how many no Annex 2 measure addresses; the risks themselves stay in the records."""
+
+    agreement_id: UUID
+    risk_assessment_id: UUID
+    reviewed_on: date
+    risks: int
+    high_risks: int
+    unaddressed: int
 
 
 class StaffMemberChanged(_Payload):
@@ -779,7 +815,31 @@ KINDS = (
     _kind(
         "dpa.agreements.measure.updated.v1",
         MeasureUpdated,
-        ("DPA-6",),
+        ("DPA-6", "DPA-18"),
         "The processor set the status and evidence of an Annex 2 measure.",
+    ),
+    _kind(
+        "dpa.agreements.controller_measure.created.v1",
+        ControllerMeasureRecorded,
+        ("DPA-18",),
+        "The controller recorded a measure of its own.",
+    ),
+    _kind(
+        "dpa.agreements.measure_review.reported.v1",
+        MeasureReviewStep,
+        ("DPA-18",),
+        "The controller reviewed an Annex 2 measure of the processor and recorded its finding.",
+    ),
+    _kind(
+        "dpa.agreements.measure_review.closed.v1",
+        MeasureReviewStep,
+        ("DPA-18",),
+        "The controller closed its review of an Annex 2 measure.",
+    ),
+    _kind(
+        "dpa.agreements.risk_assessment.created.v1",
+        RiskAssessmentRecorded,
+        ("DPA-18",),
+        "A risk assessment of the processing was recorded against Annex 2.",
     ),
 )
