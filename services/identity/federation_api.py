@@ -10,7 +10,7 @@ import httpx
 from fastapi import APIRouter, Depends, HTTPException, status
 
 from services.identity import federation, login
-from services.identity.api import AuthorityDep, _tokens
+from services.identity.api import AuthorityDep, login_answer
 from services.identity.domain import IdentityRuleBroken
 from services.identity.federation_oidc import Fetching, ProviderUnusable
 from services.identity.federation_schemas import (
@@ -197,11 +197,4 @@ async def finish_federated_sign_in(
         )
     except login.LoginRefused:
         raise FEDERATION_FAILED from None
-    if isinstance(result, login.Pending):
-        return ChallengeOut(
-            challenge=result.challenge,
-            next=result.next,
-            methods=list(result.methods),
-            factors=list(result.factors),
-        )
-    return _tokens(result)
+    return login_answer(result)

@@ -16,7 +16,7 @@ from tests.support.openid_provider import (
     CLIENT_ID,
     CLIENT_SECRET,
     OpenIdProvider,
-    skip_without_provider,
+    running,
 )
 
 pytestmark = pytest.mark.timeout(240)
@@ -27,10 +27,8 @@ EID_HIGH = "urn:be:fedict:iam:fas:Level500"
 
 @pytest.fixture(scope="module")
 def provider(console_platform: ConsolePlatform) -> Iterator[OpenIdProvider]:
-    skip_without_provider()
-    started = OpenIdProvider(redirect_uri=console_platform.federation_callback).start()
-    yield started
-    started.stop()
+    with running(console_platform.federation_callback) as started:
+        yield started
 
 
 def test_staff_sign_in_through_their_organisations_provider__TOM_T2b(

@@ -24,7 +24,7 @@ from tests.support.openid_provider import (
     CLIENT_SECRET,
     OpenIdProvider,
     Returned,
-    skip_without_provider,
+    running,
 )
 
 REDIRECT_URI = IdentitySettings.model_fields["federation_redirect_uri"].default
@@ -34,10 +34,8 @@ GENERIC = "Sign-in with your organisation failed; start again from the sign-in p
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[OpenIdProvider]:
-    skip_without_provider()
-    started = OpenIdProvider(redirect_uri=REDIRECT_URI).start()
-    yield started
-    started.stop()
+    with running(REDIRECT_URI) as started:
+        yield started
 
 
 def settings(provider: OpenIdProvider, **changes: Any) -> dict[str, Any]:
@@ -68,6 +66,24 @@ async def start(identity: Identity, **by: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+async def organisation_with_member(
+    identity: Identity, provider: OpenIdProvider, **changes: Any
+) -> tuple[Account, Account]:
+    """An admin who connected the provider (with ``changes``), and a member of theirs."""
+    admin = await identity.admin()
+    member = await identity.member(admin)
+    await connect(identity, admin, provider, **changes)
+    return admin, member
+
+
+async def at_provider(
+    identity: Identity, provider: OpenIdProvider, who: str, **claims: str
+) -> tuple[dict[str, Any], Returned]:
+    """A sign-in started by address, and the provider's answer after ``who`` signed in."""
+    started = await start(identity, email=who)
+    return started, await provider.sign_in(started["authorization_url"], who, **claims)
 
 
 async def come_back(identity: Identity, returned: Returned, state: str | None = None) -> Any:
@@ -169,9 +185,7 @@ async def test_a_provider_whose_discovery_names_another_issuer_is_refused(
 async def test_a_member_signs_in_at_the_organisations_provider__TOM_T2b(
     identity: Identity, provider: OpenIdProvider
 ) -> None:
-    admin = await identity.admin()
-    member = await identity.member(admin)
-    await connect(identity, admin, provider)
+    _, member = await organisation_with_member(identity, provider)
     started = await start(identity, email=member.email)
     query = parse_qs(urlsplit(started["authorization_url"]).query)
     assert query["code_challenge_method"] == ["S256"] and query["nonce"] and query["state"]
@@ -196,9 +210,7 @@ async def test_a_member_signs_in_at_the_organisations_provider__TOM_T2b(
 async def test_the_providers_eid_level_counts_as_a_second_factor__TOM_T2b(
     identity: Identity, provider: OpenIdProvider
 ) -> None:
-    admin = await identity.admin()
-    member = await identity.member(admin)
-    await connect(identity, admin, provider)
+    _, member = await organisation_with_member(identity, provider)
     started = await start(identity, organisation_id=member.organisation_id)
     returned = await provider.sign_in(started["authorization_url"], member.email, acr=EID_HIGH)
     response = await come_back(identity, returned)
@@ -259,11 +271,8 @@ async def test_an_address_the_organisation_does_not_vouch_for_is_refused(
 async def test_a_code_brought_back_twice_is_refused_the_second_time(
     identity: Identity, provider: OpenIdProvider
 ) -> None:
-    admin = await identity.admin()
-    member = await identity.member(admin)
-    await connect(identity, admin, provider)
-    started = await start(identity, email=member.email)
-    returned = await provider.sign_in(started["authorization_url"], member.email)
+    admin, member = await organisation_with_member(identity, provider)
+    _started, returned = await at_provider(identity, provider, member.email)
     assert (await come_back(identity, returned)).status_code == 200
     before = await sessions_of(identity, admin.organisation_id)
     refused(await come_back(identity, returned))
@@ -273,11 +282,8 @@ async def test_a_code_brought_back_twice_is_refused_the_second_time(
 async def test_a_state_this_sign_in_did_not_send_is_refused(
     identity: Identity, provider: OpenIdProvider
 ) -> None:
-    admin = await identity.admin()
-    member = await identity.member(admin)
-    await connect(identity, admin, provider)
-    started = await start(identity, email=member.email)
-    returned = await provider.sign_in(started["authorization_url"], member.email)
+    admin, member = await organisation_with_member(identity, provider)
+    _started, returned = await at_provider(identity, provider, member.email)
     before = await sessions_of(identity, admin.organisation_id)
     refused(await come_back(identity, returned, state="an-attackers-own-state-0000000000"))
     assert await sessions_of(identity, admin.organisation_id) == before
@@ -290,9 +296,7 @@ async def test_an_id_token_for_another_nonce_is_refused(
 ) -> None:
     """The browser is sent to the provider with another nonce than identity chose (an injected
     authorization request): the provider signs that nonce, identity refuses it."""
-    admin = await identity.admin()
-    member = await identity.member(admin)
-    await connect(identity, admin, provider)
+    admin, member = await organisation_with_member(identity, provider)
     started = await start(identity, email=member.email)
     parts = urlsplit(started["authorization_url"])
     query = {key: values[0] for key, values in parse_qs(parts.query).items()}
@@ -306,11 +310,8 @@ async def test_an_id_token_for_another_nonce_is_refused(
 async def test_a_disconnected_provider_signs_nobody_in(
     identity: Identity, provider: OpenIdProvider
 ) -> None:
-    admin = await identity.admin()
-    member = await identity.member(admin)
-    await connect(identity, admin, provider)
-    started = await start(identity, email=member.email)
-    returned = await provider.sign_in(started["authorization_url"], member.email)
+    admin, member = await organisation_with_member(identity, provider)
+    _started, returned = await at_provider(identity, provider, member.email)
     gone = await identity.client.delete("/organisation/identity-provider", headers=admin.auth)
     assert gone.status_code == 204
     refused(await come_back(identity, returned))
@@ -318,3 +319,23 @@ async def test_a_disconnected_provider_signs_nobody_in(
     refused(nothing)
     entries = await events_of(identity.platform, "dpa.identity.idp.disconnected.v1")
     assert entries[0].data["issuer"] == provider.issuer
+
+
+async def test_where_everyone_needs_a_second_step_the_providers_password_alone_is_not_enough__TOM_T2b(  # noqa: E501
+    identity: Identity, provider: OpenIdProvider
+) -> None:
+    admin, member = await organisation_with_member(identity, provider)
+    policy = await identity.client.patch("/policy", json={"mfa": "everyone"}, headers=admin.auth)
+    assert policy.status_code == 200, policy.text
+    _, returned = await at_provider(identity, provider, member.email)
+    response = await come_back(identity, returned)
+    assert response.status_code == 200, response.text
+    step = response.json()
+    assert "access_token" not in step
+    assert step["next"] in ("second_factor", "enrol_second_factor")
+    assert step["methods"] == ["fed"]
+    # The provider's eID level is the second step: signed in at once.
+    _, returned = await at_provider(identity, provider, member.email, acr=EID_HIGH)
+    response = await come_back(identity, returned)
+    assert response.status_code == 200, response.text
+    assert amr(response.json()) == ["fed", "mfa"]

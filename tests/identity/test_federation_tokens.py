@@ -25,7 +25,7 @@ from tests.support.openid_provider import (
     CLIENT_ID,
     CLIENT_SECRET,
     OpenIdProvider,
-    skip_without_provider,
+    running,
 )
 
 REDIRECT_URI = "http://localhost:8100/sign-in/organisation/callback"
@@ -33,10 +33,8 @@ REDIRECT_URI = "http://localhost:8100/sign-in/organisation/callback"
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[OpenIdProvider]:
-    skip_without_provider()
-    started = OpenIdProvider(redirect_uri=REDIRECT_URI).start()
-    yield started
-    started.stop()
+    with running(REDIRECT_URI) as started:
+        yield started
 
 
 @pytest.fixture

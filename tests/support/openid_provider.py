@@ -13,6 +13,8 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -138,3 +140,14 @@ class OpenIdProvider:
                 assert response.status_code in (302, 303), (response.status_code, response.text)
                 url = urljoin(url, response.headers["location"])
         raise AssertionError("the provider never sent the browser back")
+
+
+@contextmanager
+def running(redirect_uri: str) -> Iterator[OpenIdProvider]:
+    """A provider for a test module (skipped, saying why, where it cannot run)."""
+    skip_without_provider()
+    started = OpenIdProvider(redirect_uri=redirect_uri).start()
+    try:
+        yield started
+    finally:
+        started.stop()
