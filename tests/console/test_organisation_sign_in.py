@@ -3,10 +3,12 @@ TOM-T2b): the admin connects it on the organisation's settings page, a colleague
 account yet signs in at the provider (a real OpenID Provider, panva's oidc-provider) and comes
 back signed in; a stranger who brings a code of their own is signed in nowhere."""
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
@@ -98,3 +100,33 @@ def test_staff_sign_in_through_their_organisations_provider__TOM_T2b(
     expect(page.get_by_role("heading", name="Sign in to pactum")).to_be_visible()
     expect(page.get_by_text(provider.issuer)).to_have_count(0)
     stranger.close()
+
+
+def test_bad_input_to_the_organisation_sign_in_gets_a_page_and_no_sign_in(
+    console_platform: ConsolePlatform,
+) -> None:
+    """No address, an address no organisation answers for, a callback this browser did not
+    start: each a page that says what went wrong, no state kept, nobody signed in."""
+    with httpx.Client(
+        base_url=console_platform.url(), trust_env=False, headers={"accept-language": "en"}
+    ) as http:
+        page = http.get("/sign-in")
+        token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text)
+        assert token is not None
+        for address, says in (
+            ("not an address", "Enter your work e-mail address"),
+            (f"someone@{uuid.uuid4().hex[:8]}.test", "Sign-in with your organisation failed."),
+            ("x" * 5000, "Enter your work e-mail address"),
+        ):
+            answer = http.post(
+                "/sign-in/organisation",
+                data={"organisation_email": address, "csrf_token": token.group(1)},
+            )
+            assert answer.status_code in (400, 422), (address, answer.status_code)
+            if answer.status_code == 400:
+                assert says in answer.text
+            assert "pactum_federation" not in answer.headers.get("set-cookie", "")
+        answer = http.get("/sign-in/organisation/callback", params={"state": "s" * 30, "code": "c"})
+        assert answer.status_code == 400
+        assert "Sign-in with your organisation failed." in answer.text
+        assert {cookie.name for cookie in http.cookies.jar} == {"pactum_csrf"}
