@@ -153,6 +153,21 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} bevestigde opnieuw de eigen identiteit voor een gevoelige wijziging.",
         "{actor} a confirmé à nouveau son identité avant une modification sensible.",
     ),
+    "dpa.identity.idp.connected.v1": (
+        "{actor} connected the organisation's own identity provider {record}.",
+        "{actor} koppelde de eigen identiteitsprovider {record} van de organisatie.",
+        "{actor} a connecté le fournisseur d'identité propre à l'organisation {record}.",
+    ),
+    "dpa.identity.idp.disconnected.v1": (
+        "{actor} disconnected the organisation's own identity provider {record}.",
+        "{actor} ontkoppelde de eigen identiteitsprovider {record} van de organisatie.",
+        "{actor} a déconnecté le fournisseur d'identité propre à l'organisation {record}.",
+    ),
+    "dpa.identity.federated_login.succeeded.v1": (
+        "{actor} signed in through the organisation's own identity provider.",
+        "{actor} meldde zich aan via de eigen identiteitsprovider van de organisatie.",
+        "{actor} s'est connecté via le fournisseur d'identité propre à l'organisation.",
+    ),
     "dpa.identity.passkey.registered.v1": (
         "{actor} registered a passkey.",
         "{actor} registreerde een passkey.",

@@ -6,7 +6,7 @@ its templates in ``templates/<area>/`` and its messages in ``locales/<lang>/LC_M
 
 from fastapi import APIRouter
 
-from services.console.account import links, own, sign_in
+from services.console.account import links, organisation_sign_in, own, sign_in
 from services.console.agreements import routes as agreements
 from services.console.audit import routes as audit
 from services.console.breaches import routes as breaches
@@ -19,6 +19,7 @@ from services.console.organisation import routes as organisation
 ROUTERS: tuple[APIRouter, ...] = (
     home.router,
     sign_in.router,
+    organisation_sign_in.router,
     links.router,
     own.router,
     inbox.router,

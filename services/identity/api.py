@@ -99,6 +99,11 @@ async def password_login(
         raise THROTTLED from None
     except login.LoginRefused:
         raise LOGIN_FAILED from None
+    return login_answer(result)
+
+
+def login_answer(result: sessions.Tokens | login.Pending) -> TokensOut | ChallengeOut:
+    """Tokens, or the challenge of the step still due (the password's or a provider's)."""
     if isinstance(result, login.Pending):
         return ChallengeOut(
             challenge=result.challenge,

@@ -8,9 +8,8 @@ evaluated (``store.admit_login``), so parallel attempts cannot exceed the lock t
 The flow is a chain of steps on a challenge: ``password`` proves ``pwd``; a ``second_factor``
 step proves ``otp`` (TOTP), ``rec`` (recovery code) or ``hwk`` (a passkey, passkeys.py), among
 the factors the organisation's policy accepts from this user (``Pending.factors``). A passkey
-may also sign in alone (``hwk``, ``mfa``) where the organisation allows it. An external OpenID
-Connect provider would be a further step ending in :func:`sessions.start_session` with its own
-``amr`` values (see docs/identity.md).
+may also sign in alone (``hwk``, ``mfa``) where the organisation allows it. The organisation's
+own OpenID Connect provider replaces the password step (federation.py, ``fed``; docs/federation.md).
 """
 
 import asyncio

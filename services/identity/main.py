@@ -15,6 +15,7 @@ from services.identity import (
     account_api,
     admin_api,
     api,
+    federation_api,
     grants,
     grants_api,
     internal_api,
@@ -186,6 +187,7 @@ def create_app(
         organisation_directory_api.router,
         notice_api.router,
         link_redirects.router,
+        federation_api.router,  # an organisation's own identity provider
     ):
         app.include_router(router)
     return app

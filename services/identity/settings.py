@@ -45,6 +45,11 @@ class IdentitySettings(ServiceSettings):
     passkey_rp_id: str = "localhost"
     passkey_rp_name: str = Field(default="pactum", min_length=1, max_length=100)
     passkey_timeout_seconds: int = Field(default=120, ge=30, le=600)
+    # An organisation's own identity provider (federation.py): where it sends the browser back
+    # (the console's callback, registered at the provider), how long a sign-in may take there.
+    federation_redirect_uri: str = "http://localhost:8100/sign-in/organisation/callback"
+    federation_attempt_minutes: int = Field(default=10, ge=1, le=30)
+    federation_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
 
     @model_validator(mode="after")
     def _notice_lead_is_a_real_notice(self) -> "IdentitySettings":

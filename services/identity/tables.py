@@ -269,6 +269,8 @@ class SigningKey(SQLModel, table=True):
     retired_at: datetime | None = Field(default=None, sa_column=_when())
 
 
+from services.identity.federation_tables import FederatedAttempt, IdentityProvider  # noqa: E402
+
 TABLES = tuple(
     model.__table__  # type: ignore[union-attr]
     for model in (
@@ -287,5 +289,7 @@ TABLES = tuple(
         Passkey,
         PasskeyCeremony,
         SigningKey,
+        IdentityProvider,
+        FederatedAttempt,
     )
 )

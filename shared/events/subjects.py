@@ -58,6 +58,8 @@ VERBS = frozenset(
         "forwarded",
         "assisted",
         "answered",
+        "connected",  # an organisation's own identity provider (identity.idp.*)
+        "disconnected",
     }
 )
 

@@ -43,6 +43,11 @@ class ConsolePlatform:
         return f"http://localhost:{self.ports['console']}"
 
     @property
+    def federation_callback(self) -> str:
+        """Where an organisation's own identity provider sends the browser back."""
+        return f"{self.url('console')}/sign-in/organisation/callback"
+
+    @property
     def environment(self) -> dict[str, str]:
         console = self.url("console")
         return (
@@ -57,6 +62,7 @@ class ConsolePlatform:
                 "PACTUM_OUTBOX_POLL_SECONDS": "0.2",
                 "PACTUM_IDENTITY_LINK_BASE_URL": f"{console}/account",
                 "PACTUM_IDENTITY_PASSKEY_ORIGIN": self.passkey_url,
+                "PACTUM_IDENTITY_FEDERATION_REDIRECT_URI": self.federation_callback,
                 "PACTUM_NOTIFIER_PUBLIC_BASE_URL": console,
                 "PACTUM_NOTIFIER_IDENTITY_URL": self.url("identity"),
                 "PACTUM_NOTIFIER_SMTP_PORT": str(self.mail.port),

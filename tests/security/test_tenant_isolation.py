@@ -46,6 +46,10 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("POST", "/password-reset/complete"): "the credential is the one-time reset token",
     ("POST", "/invitations/inspect"): "the credential is the one-time invitation token",
     ("POST", "/password-reset/inspect"): "the credential is the one-time reset token",
+    ("POST", "/login/organisation"): "sign-in at an organisation's own identity provider: "
+    "answers where to send the browser (what any SSO sign-in page reveals), no data",
+    ("POST", "/login/organisation/callback"): "the credential is the provider's one-time code "
+    "with the state this sign-in kept",
 }
 
 # Operations that name another organisation on purpose, and may answer differently for one that

@@ -43,6 +43,15 @@ SUMMARIES: dict[str, str] = {
     ),
     "dpa.identity.account.unlocked.v1": _("A locked account was released."),
     "dpa.identity.mfa.enrolled.v1": _("A user confirmed a second factor."),
+    "dpa.identity.idp.connected.v1": _(
+        "An admin connected the organisation's own identity provider or changed its settings."
+    ),
+    "dpa.identity.idp.disconnected.v1": _(
+        "An admin disconnected the organisation's own identity provider."
+    ),
+    "dpa.identity.federated_login.succeeded.v1": _(
+        "A user signed in through the organisation's own identity provider."
+    ),
     "dpa.identity.passkey.registered.v1": _(
         "A user registered a passkey; the user is notified at their verified address."
     ),

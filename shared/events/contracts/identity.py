@@ -121,7 +121,9 @@ class LoginSucceeded(_Payload):
 
 class LoginFailed(_Payload):
     user_id: UUID | None = Field(default=None, description="None when no such account exists.")
-    reason: Literal["credentials", "locked", "disabled", "unknown", "second_factor", "throttled"]
+    reason: Literal[
+        "credentials", "locked", "disabled", "unknown", "second_factor", "throttled", "federation"
+    ] = Field(description="federation: a sign-in at the organisation's own provider failed.")
     failures: int = 0
 
 
@@ -162,6 +164,38 @@ class PasskeyChanged(_Payload):
 class PasskeysListed(_Payload):
     user_id: UUID
     passkey_ids: list[UUID]
+
+
+class IdpConnected(_Payload):
+    """An admin connected the organisation's own OpenID Provider (or changed it). The client
+    secret is never carried; ``secret_changed`` says whether a new one was given."""
+
+    provider_id: UUID
+    issuer: str = Field(max_length=500)
+    client_id: str = Field(max_length=500)
+    email_claim: str = Field(max_length=100)
+    allowed_domains: list[str]
+    just_in_time: bool = Field(description="People the provider vouches for get an account.")
+    mfa_acr: list[str] = Field(description="acr values that count as multi-factor.")
+    mfa_amr: list[str] = Field(description="amr values that count as multi-factor.")
+    secret_changed: bool
+
+
+class IdpDisconnected(_Payload):
+    provider_id: UUID
+    issuer: str = Field(max_length=500)
+
+
+class FederatedSignIn(_Payload):
+    """The organisation's provider vouched for a user (its ID token verified). ``session_id`` is
+    None when a second factor here is still due (its login.succeeded follows)."""
+
+    user_id: UUID
+    provider_id: UUID
+    session_id: UUID | None
+    provisioned: bool = Field(description="The account was created just in time (member).")
+    counted_as_mfa: bool = Field(description="The provider's acr/amr counted as multi-factor.")
+    acr: str | None = Field(default=None, max_length=200)
 
 
 class MfaReset(_Payload):
@@ -465,6 +499,24 @@ KINDS: tuple[EventKind, ...] = (
         PasskeysListed,
         ("TOM-T3a",),
         "A user read the list of their own passkeys.",
+    ),
+    _kind(
+        "dpa.identity.idp.connected.v1",
+        IdpConnected,
+        ("TOM-T2a", "TOM-T2b"),
+        "An admin connected the organisation's own identity provider or changed its settings.",
+    ),
+    _kind(
+        "dpa.identity.idp.disconnected.v1",
+        IdpDisconnected,
+        ("TOM-T2a",),
+        "An admin disconnected the organisation's own identity provider.",
+    ),
+    _kind(
+        "dpa.identity.federated_login.succeeded.v1",
+        FederatedSignIn,
+        ("TOM-T3a", "TOM-T2b"),
+        "A user signed in through the organisation's own identity provider.",
     ),
     _kind(
         "dpa.identity.mfa.reset.v1",

@@ -1,0 +1,90 @@
+"""Request and response bodies of an organisation's own identity provider (federation_api.py)."""
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.input_rules import Line
+
+_Value = Field(min_length=1, max_length=200)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IdentityProviderIn(_In):
+    """Connect the organisation's OpenID Provider, or change it."""
+
+    issuer: Line = Field(
+        min_length=8,
+        max_length=500,
+        description="The provider's issuer URL; its /.well-known/openid-configuration is read.",
+        examples=["https://login.example.be/realms/staff"],
+    )
+    client_id: Line = Field(min_length=1, max_length=500)
+    client_secret: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="Needed to connect; on a change, leave it out to keep the stored one. "
+        "Stored sealed, never shown again, logged or put in an event.",
+    )
+    email_claim: Line = Field(default="email", min_length=1, max_length=100)
+    allowed_domains: list[Line] = Field(
+        min_length=1, max_length=20, description="E-mail domains the provider answers for."
+    )
+    just_in_time: bool = Field(
+        default=False,
+        description="A person the provider vouches for, in an allowed domain and without an "
+        "account, gets one (member role) at their first sign-in.",
+    )
+    mfa_acr: list[Line] = Field(
+        default_factory=list,
+        max_length=20,
+        description="acr values that count as multi-factor (e.g. a broker's eID level).",
+    )
+    mfa_amr: list[Line] = Field(
+        default_factory=list,
+        max_length=20,
+        description="amr values that count as multi-factor (e.g. mfa, hwk, otp).",
+    )
+
+
+class IdentityProviderPublic(BaseModel):
+    """The connected provider, without its secret."""
+
+    id: UUID
+    issuer: str
+    client_id: str
+    email_claim: str
+    allowed_domains: list[str]
+    just_in_time: bool
+    mfa_acr: list[str]
+    mfa_amr: list[str]
+    connected_at: datetime
+    redirect_uri: str = Field(description="Register this redirect URI at the provider.")
+
+
+class FederatedStartIn(_In):
+    """Which organisation's provider: by the person's e-mail address (its domain) or by id."""
+
+    email: str | None = Field(default=None, min_length=3, max_length=254)
+    organisation_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "FederatedStartIn":
+        if (self.email is None) == (self.organisation_id is None):
+            raise ValueError("send either email or organisation_id")
+        return self
+
+
+class FederatedStartOut(BaseModel):
+    authorization_url: str = Field(description="Send the browser here.")
+    state: str = Field(description="Keep it with the browser; the provider sends it back.")
+
+
+class FederatedCallbackIn(_In):
+    state: str = Field(min_length=16, max_length=200)
+    code: str = Field(min_length=1, max_length=2000)
