@@ -189,10 +189,12 @@ class Admin:
 async def prepare(stack: Stack, http: httpx.AsyncClient) -> Admin:
     """A controller, its admin with thirty colleagues, and an agreement draft."""
     printed = stack.command(
-        "create-organisation", "--name", "Bench gemeente", "--kind", "controller"
+        "create-organisation", "--name", "Bench gemeente", "--kind", "controller", "--mfa", "none"
     )
     organisation = printed.strip().splitlines()[-1]
-    processor = stack.command("create-organisation", "--name", "Bench BV", "--kind", "processor")
+    processor = stack.command(
+        "create-organisation", "--name", "Bench BV", "--kind", "processor", "--mfa", "none"
+    )
     processor_id = processor.strip().splitlines()[-1]
     email = f"admin-{uuid.uuid4().hex[:6]}@bench.test"
     link = stack.command("create-admin", "--organisation", organisation, "--email", email)

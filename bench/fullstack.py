@@ -156,6 +156,8 @@ class Stack:
                 "Bench controller",
                 "--kind",
                 "controller",
+                "--mfa",
+                "none",
             ],
             env=self._env,
             capture_output=True,

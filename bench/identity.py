@@ -37,7 +37,7 @@ from bench.probes import load_average
 from bench.stats import summarise
 from services.identity import organisations
 from services.identity.authority import Authority
-from services.identity.domain import OrganisationKind
+from services.identity.domain import MfaRequirement, OrganisationKind
 from services.identity.main import create_app
 from services.identity.settings import IdentitySettings
 from shared.database import create_engine
@@ -136,7 +136,11 @@ async def _users(app: Any, authority: Authority, count: int) -> list[str]:
     links: list[str] = []
     async with runtime.sessions() as session, session.begin():
         organisation = await organisations.create_organisation(
-            session=session, authority=authority, name="Bench", kind=OrganisationKind.controller
+            session=session,
+            authority=authority,
+            name="Bench",
+            kind=OrganisationKind.controller,
+            mfa=MfaRequirement.none,
         )
         emails = [f"user{number}@bench.example" for number in range(count)]
         for email in emails:

@@ -44,7 +44,7 @@ from bench.natsserver import NatsServer
 from bench.probes import load_average
 from services.identity import organisations
 from services.identity.authority import Authority
-from services.identity.domain import OrganisationKind
+from services.identity.domain import MfaRequirement, OrganisationKind
 from services.identity.main import create_app
 from services.identity.settings import IdentitySettings
 from shared.logging import configure_logging
@@ -106,7 +106,11 @@ async def _people(app: Any, http: httpx.AsyncClient) -> tuple[list[str], list[st
     runtime = app.state.runtime
     async with runtime.sessions() as session, session.begin():
         organisation = await organisations.create_organisation(
-            session=session, authority=authority, name="Timing", kind=OrganisationKind.controller
+            session=session,
+            authority=authority,
+            name="Timing",
+            kind=OrganisationKind.controller,
+            mfa=MfaRequirement.none,
         )
         # A failed login counts toward the lockout: keep the run of wrong passwords (spread over
         # the users) from locking a known account (a locked one answers like an unknown one).

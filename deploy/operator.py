@@ -294,6 +294,7 @@ async def _identity(options: argparse.Namespace, out: Answer) -> int:
         if not options.name.strip():
             raise UsageError("--name is empty")
         arguments = ["create-organisation", "--name", options.name, "--kind", options.kind]
+        arguments += ["--mfa", options.mfa]
     else:
         if "@" not in options.email:
             raise UsageError(f"{options.email!r} is not an e-mail address")

@@ -29,7 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity import organisations
 from services.identity.authority import Authority, load_or_create_delivery_key
-from services.identity.domain import IdentityRuleBroken, OrganisationKind, OrganisationStatus
+from services.identity.domain import (
+    NEW_ORGANISATION_MFA,
+    IdentityRuleBroken,
+    MfaRequirement,
+    OrganisationKind,
+    OrganisationStatus,
+)
 from services.identity.keys import Sealer, load_or_create_signer, rotate_signer
 from services.identity.main import record_signing_key
 from services.identity.passwords import Passwords
@@ -60,6 +66,13 @@ def add_organisation_commands(
     create.add_argument("--name", required=True, help="the organisation's name")
     create.add_argument(
         "--kind", required=True, choices=list(kinds), help="what the organisation is"
+    )
+    create.add_argument(
+        "--mfa",
+        choices=[m.value for m in MfaRequirement],
+        default=NEW_ORGANISATION_MFA.value,
+        help="who must sign in with a second factor (default: admins; an operator organisation: "
+        "everyone, whatever is chosen); its admins may change it later",
     )
     admin = commands.add_parser(
         "create-admin",
@@ -171,6 +184,7 @@ async def run(arguments: Sequence[str], settings: IdentitySettings | None = None
                     authority=authority,
                     name=options.name,
                     kind=OrganisationKind(options.kind),
+                    mfa=MfaRequirement(options.mfa),
                 )
                 return str(organisation.id)
             if options.mail:

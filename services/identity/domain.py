@@ -41,6 +41,12 @@ class MfaRequirement(StrEnum):
     everyone = "everyone"
 
 
+# A new organisation asks its admins for a second factor until its admins choose otherwise (issue
+# 13.2): the accounts that can change policies, invite people and approve supplier access are the
+# ones an attacker wants first, so the safe choice is the one made without asking.
+NEW_ORGANISATION_MFA = MfaRequirement.admins
+
+
 class GrantStatus(StrEnum):
     requested = "requested"
     approved = "approved"

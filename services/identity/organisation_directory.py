@@ -18,7 +18,13 @@ from sqlmodel import col
 
 from services.identity import cursors, organisations, users
 from services.identity.authority import Authority
-from services.identity.domain import IdentityRuleBroken, OrganisationKind, OrganisationStatus
+from services.identity.domain import (
+    NEW_ORGANISATION_MFA,
+    IdentityRuleBroken,
+    MfaRequirement,
+    OrganisationKind,
+    OrganisationStatus,
+)
 from services.identity.tables import Organisation, UserAccount
 from shared.auth import Principal, Role
 from shared.events import Actor
@@ -136,6 +142,7 @@ async def create(
     principal: Principal,
     name: str,
     kind: OrganisationKind,
+    mfa: MfaRequirement = NEW_ORGANISATION_MFA,
 ) -> Organisation:
     """``pactum create-organisation`` over the API: the same use case, the operator as actor."""
     if kind is OrganisationKind.operator:
@@ -143,7 +150,7 @@ async def create(
     async with session.begin():
         actor = await _operator(session, principal)
         return await organisations.create_organisation(
-            session=session, authority=authority, name=name, kind=kind, actor=actor
+            session=session, authority=authority, name=name, kind=kind, actor=actor, mfa=mfa
         )
 
 

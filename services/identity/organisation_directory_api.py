@@ -11,7 +11,12 @@ from fastapi import APIRouter, HTTPException, Query, status
 from services.identity import cursors, users
 from services.identity import organisation_directory as directory
 from services.identity.api import AuthorityDep
-from services.identity.domain import IdentityRuleBroken, OrganisationKind, OrganisationStatus
+from services.identity.domain import (
+    IdentityRuleBroken,
+    MfaRequirement,
+    OrganisationKind,
+    OrganisationStatus,
+)
 from services.identity.schemas import (
     Accepted,
     AdminInviteIn,
@@ -144,6 +149,7 @@ async def create_organisation(
             principal=principal,
             name=body.name,
             kind=OrganisationKind(body.kind),
+            mfa=MfaRequirement(body.mfa),
         )
     return _public(organisation)
 

@@ -213,18 +213,16 @@ async def registration_options(
     return answer
 
 
-async def register(
-    *,
+async def _verified_registration(
     session: AsyncSession,
     authority: Authority,
     user: UserAccount,
     credential: dict[str, Any],
     name: str,
-    actor: Actor,
-) -> Registered:
-    """Verify the browser's ``navigator.credentials.create`` answer and keep the passkey, in the
-    caller's transaction. A user's first second factor comes with ten recovery codes."""
-    name = check_passkey_name(name)
+) -> Passkey:
+    """The passkey the browser's ``navigator.credentials.create`` answer proves, named and not yet
+    saved: the answer is to a live registration ceremony of the user's, user verification
+    included, and the credential is no one's yet. Raises :class:`PasskeyRefused`."""
     settings = authority.settings
     try:
         parsed = parse_registration_credential_json(credential)
@@ -251,8 +249,7 @@ async def register(
     )
     if taken is not None:
         raise PasskeyRefused
-    first = user.mfa_enrolled_at is None
-    passkey = Passkey(
+    return Passkey(
         user_id=user.id,
         organisation_id=user.organisation_id,
         credential_id=credential_id,
@@ -265,6 +262,23 @@ async def register(
         backed_up=verified.credential_backed_up,
         created_at=_now(),
     )
+
+
+async def register(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    user: UserAccount,
+    credential: dict[str, Any],
+    name: str,
+    actor: Actor,
+) -> Registered:
+    """Verify the browser's ``navigator.credentials.create`` answer and keep the passkey, in the
+    caller's transaction. A user's first second factor comes with ten recovery codes."""
+    passkey = await _verified_registration(
+        session, authority, user, credential, check_passkey_name(name)
+    )
+    first = user.mfa_enrolled_at is None
     if first:
         await session.execute(
             update(UserAccount).where(col(UserAccount.id) == user.id).values(mfa_enrolled_at=_now())

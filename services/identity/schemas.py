@@ -507,6 +507,11 @@ class OrganisationPage(BaseModel):
 class OrganisationCreateIn(_In):
     name: str = Field(min_length=1, max_length=200, description="The organisation's name.")
     kind: Literal["controller", "processor"] = Field(description="controller or processor.")
+    mfa: Literal["none", "admins", "everyone"] = Field(
+        default="admins",
+        description="Who must sign in with a second factor; by default the admins (issue 13.2). "
+        "The organisation's admins may change it later.",
+    )
 
 
 class AdminInviteIn(_In):

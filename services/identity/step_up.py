@@ -100,44 +100,71 @@ async def step_up(
         )
         raise LoginRefused
     async with sessions() as session, session.begin():
-        methods = ["pwd"]
-        proven = user.mfa_enrolled_at is None
-        if not proven and credential is not None and "passkey" in accepted:
-            try:
-                await passkeys.verify_assertion(session, authority, credential, "step_up", user)
-                proven, methods = True, [*methods, "hwk"]
-            except passkeys.PasskeyRefused:
-                proven = False
-        elif not proven and code is not None and "otp" in accepted:
-            proven = await _accept_code(session, authority, user, code)
-            methods = [*methods, "otp"]
-        elif not proven and recovery_code is not None and "rec" in accepted:
-            proven = await _accept_recovery_code(session, authority, user, recovery_code)
-            methods = [*methods, "rec"]
-        if proven:
-            verified = await session.execute(
-                update(LoginSession)
-                .where(
-                    col(LoginSession.id) == uuid.UUID(session_id),
-                    col(LoginSession.user_id) == user.id,
-                    col(LoginSession.revoked_at).is_(None),
-                )
-                .values(verified_at=_now())
-            )
-            assert isinstance(verified, CursorResult)
-            proven = verified.rowcount == 1
-        if proven:
+        methods = await _second_factor(
+            session, authority, user, accepted, code, recovery_code, credential
+        )
+        if methods is not None and await _verified(session, authority, user, session_id, methods):
             await store.clear_failures(session=session, user_id=user.id)
-            authority.outbox.add(
-                session,
-                type="dpa.identity.session.verified.v1",
-                tenant=str(user.organisation_id),
-                actor=actor_of(user),
-                subject=str(user.id),
-                data=SessionVerified(
-                    user_id=user.id, session_id=uuid.UUID(session_id), methods=methods
-                ),
-            )
             return methods
         await _failure(session, authority, user, organisation, "second_factor", attempt, address)
     raise LoginRefused
+
+
+async def _second_factor(
+    session: AsyncSession,
+    authority: Authority,
+    user: UserAccount,
+    accepted: tuple[str, ...],
+    code: str | None,
+    recovery_code: str | None,
+    credential: dict[str, Any] | None,
+) -> list[str] | None:
+    """The methods a step-up proves after the password: ``pwd`` alone for a user without a second
+    factor, ``pwd`` and the factor the user answered with, if the policy accepts it and it
+    verifies; None otherwise."""
+    if user.mfa_enrolled_at is None:
+        return ["pwd"]
+    if credential is not None and "passkey" in accepted:
+        try:
+            await passkeys.verify_assertion(session, authority, credential, "step_up", user)
+        except passkeys.PasskeyRefused:
+            return None
+        return ["pwd", "hwk"]
+    if code is not None and "otp" in accepted:
+        return ["pwd", "otp"] if await _accept_code(session, authority, user, code) else None
+    if recovery_code is not None and "rec" in accepted:
+        proven = await _accept_recovery_code(session, authority, user, recovery_code)
+        return ["pwd", "rec"] if proven else None
+    return None
+
+
+async def _verified(
+    session: AsyncSession,
+    authority: Authority,
+    user: UserAccount,
+    session_id: str,
+    methods: list[str],
+) -> bool:
+    """Mark the caller's live session freshly authenticated and record it (``session.verified``);
+    False if the session ended meanwhile."""
+    verified = await session.execute(
+        update(LoginSession)
+        .where(
+            col(LoginSession.id) == uuid.UUID(session_id),
+            col(LoginSession.user_id) == user.id,
+            col(LoginSession.revoked_at).is_(None),
+        )
+        .values(verified_at=_now())
+    )
+    assert isinstance(verified, CursorResult)
+    if verified.rowcount != 1:
+        return False
+    authority.outbox.add(
+        session,
+        type="dpa.identity.session.verified.v1",
+        tenant=str(user.organisation_id),
+        actor=actor_of(user),
+        subject=str(user.id),
+        data=SessionVerified(user_id=user.id, session_id=uuid.UUID(session_id), methods=methods),
+    )
+    return True

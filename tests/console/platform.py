@@ -137,8 +137,12 @@ class ConsolePlatform:
             raise RuntimeError(f"{arguments[0]} failed: {done.stderr[-2000:]}")
         return done.stdout
 
-    def new_organisation(self, name: str, kind: str = "controller") -> str:
-        printed = self.identity_command("create-organisation", "--name", name, "--kind", kind)
+    def new_organisation(self, name: str, kind: str = "controller", mfa: str = "none") -> str:
+        """An organisation made by the operator's command; its admins sign in with a password
+        alone unless ``mfa`` asks otherwise (the command's own default is ``admins``)."""
+        printed = self.identity_command(
+            "create-organisation", "--name", name, "--kind", kind, "--mfa", mfa
+        )
         found = re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", printed)
         assert found, printed
         return found.group(0)

@@ -87,7 +87,7 @@ class ProcessPlatform:
         """An organisation made by identity's operator CLI, as in production; the other services
         learn of it from identity's ``organisation.created`` event."""
         command = [sys.executable, "-m", "services.identity.cli", "create-organisation",
-                   "--name", name, "--kind", kind]  # fmt: skip
+                   "--name", name, "--kind", kind, "--mfa", "none"]  # fmt: skip
         made = await asyncio.create_subprocess_exec(
             *command,
             env=self.environment(self.members["identity"][0]),

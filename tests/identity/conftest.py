@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from services.identity import onetime, organisations, totp
 from services.identity.authority import Authority
-from services.identity.domain import OrganisationKind
+from services.identity.domain import MfaRequirement, OrganisationKind
 from services.identity.main import IdentitySettings
 from services.identity.tables import OneTimeLink, UserAccount
 from shared.outbox import pending_count
@@ -60,11 +60,12 @@ class Identity:
         return authority
 
     async def organisation(
-        self, kind: str = "controller", *, mailed: bool = False
+        self, kind: str = "controller", *, mailed: bool = False, mfa: str = "none"
     ) -> tuple[str, str]:
         """A new organisation and the invitation link of its first admin (as the CLI does); with
         ``mailed``, the notifier mails the link instead (``create-admin --mail``) and none is
-        returned."""
+        returned. Its admins sign in with a password alone unless ``mfa`` says otherwise (new
+        organisations' own default is ``admins``: test_second_factor_where_it_matters)."""
         runtime = self.platform.runtime("identity")
         async with runtime.sessions() as session, session.begin():
             organisation = await organisations.create_organisation(
@@ -72,6 +73,7 @@ class Identity:
                 authority=self.authority,
                 name=f"Org {uuid.uuid4().hex[:6]}",
                 kind=OrganisationKind(kind),
+                mfa=MfaRequirement(mfa),
             )
             email = f"admin-{uuid.uuid4().hex[:8]}@example.org"
             if mailed:

@@ -95,7 +95,8 @@ async def test_invitation_preview_names_account_organisation_inviter_and_policy_
     assert preview["organisation_name"] == "Gemeente Utopia"
     assert preview["organisation_kind"] == "controller"
     assert preview["invited_by_name"] is None  # the operator's admin has no name here
-    assert preview["policy"] == {"min_length": 12, "mfa": "none"}
+    # A new organisation asks its admins for a second factor: the invited admin is told at once.
+    assert preview["policy"] == {"min_length": 12, "mfa": "admins"}
     assert datetime.fromisoformat(preview["expires_at"]) > datetime.now(UTC)
     # The preview did not use the link: the invited admin still chooses a password with it.
     assert (await identity.accept(admin_link, PASSWORD)).status_code == 204

@@ -1,16 +1,19 @@
 """MFA where it matters (issue 13.2, TOM-T2b, ASVS 6.3.3): the operator's staff, who reach
 customers' data under grants, always sign in with a second factor; a grant token is issued only
 to a session that was proven with one; and the changes that hand an account over (a second factor,
-recovery codes, the password) need a recent authentication (step-up)."""
+recovery codes, the e-mail address, the password) need a recent authentication (step-up); a new
+organisation asks its admins for a second factor unless told otherwise."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from sqlalchemy import update
+import pytest
+from sqlalchemy import func, select, update
 from sqlmodel import col
 
-from services.identity.tables import LoginSession, RecoveryCode
+from services.identity import cli
+from services.identity.tables import LoginSession, Organisation, RecoveryCode
 from tests.identity.conftest import PASSWORD, Account, Identity, events_of
 from tests.support.authenticator import SoftwareAuthenticator
 
@@ -173,3 +176,72 @@ async def test_a_passkey_is_removed_only_after_a_recent_sign_in_with_one__TOM_T2
     assert proven.json()["methods"] == ["pwd", "hwk"]
     removed = await identity.client.delete(f"/me/passkeys/{passkey_id}", headers=admin.auth)
     assert removed.status_code == 204
+
+
+async def _mfa_of(identity: Identity, organisation_id: str) -> str:
+    async with identity.platform.runtime("identity").sessions() as session:
+        organisation = await session.get(Organisation, uuid.UUID(organisation_id))
+        assert organisation is not None
+        return str(organisation.mfa)
+
+
+async def test_a_new_organisation_requires_a_second_factor_of_its_admins_by_default__TOM_T2b(
+    identity: Identity,
+) -> None:
+    settings = identity.authority.settings
+    created = await cli.run(
+        ["create-organisation", "--name", "Gemeente Nieuw", "--kind", "controller"], settings
+    )
+    assert await _mfa_of(identity, created) == "admins"
+    printed = await cli.run(
+        ["create-admin", "--organisation", created, "--email", "chief@nieuw.example"], settings
+    )
+    assert (await identity.accept(printed.rsplit(" ", 1)[1], PASSWORD)).status_code == 204
+    first = await identity.login("chief@nieuw.example", PASSWORD)
+    assert first.status_code == 200
+    assert "access_token" not in first.json()
+    assert first.json()["next"] == "enrol_second_factor"
+    admin = await identity.login_account("chief@nieuw.example", PASSWORD)
+    _, email, link = await identity.invite(admin)  # a member is not asked for one
+    assert (await identity.accept(link, PASSWORD)).status_code == 204
+    assert "access_token" in (await identity.login(email, PASSWORD)).json()
+
+    # The operator's API has the same default; an operator may choose otherwise, within the rules.
+    operator = await identity.admin("operator")
+    made = await identity.client.post(
+        "/organisations", json={"name": "iBeauty BV", "kind": "processor"}, headers=operator.auth
+    )
+    assert made.status_code == 201, made.text
+    assert await _mfa_of(identity, made.json()["id"]) == "admins"
+    everyone = await identity.client.post(
+        "/organisations",
+        json={"name": "Stad Streng", "kind": "controller", "mfa": "everyone"},
+        headers=operator.auth,
+    )
+    assert await _mfa_of(identity, everyone.json()["id"]) == "everyone"
+    chosen = await cli.run(
+        ["create-organisation", "--name", "Demo", "--kind", "controller", "--mfa", "none"], settings
+    )
+    assert await _mfa_of(identity, chosen) == "none"
+
+
+async def test_an_unknown_mfa_choice_for_a_new_organisation_is_refused_and_creates_nothing(
+    identity: Identity,
+) -> None:
+    operator = await identity.admin("operator")
+    async with identity.platform.runtime("identity").sessions() as session:
+        before = await session.scalar(select(func.count()).select_from(Organisation))
+    for mfa in ("sometimes", "", None, True):
+        refused = await identity.client.post(
+            "/organisations",
+            json={"name": "Gemeente Twijfel", "kind": "controller", "mfa": mfa},
+            headers=operator.auth,
+        )
+        assert refused.status_code == 422, (mfa, refused.text)
+    with pytest.raises(SystemExit):
+        await cli.run(
+            ["create-organisation", "--name", "X", "--kind", "controller", "--mfa", "maybe"],
+            identity.authority.settings,
+        )
+    async with identity.platform.runtime("identity").sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Organisation)) == before

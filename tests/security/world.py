@@ -28,7 +28,7 @@ from sqlmodel import col
 from services.identity import grants as identity_grants
 from services.identity import organisations
 from services.identity.authority import Authority
-from services.identity.domain import OrganisationKind
+from services.identity.domain import MfaRequirement, OrganisationKind
 from services.identity.main import IdentitySettings
 from services.identity.tables import Grant, OneTimeLink
 from shared.auth import Role
@@ -128,6 +128,7 @@ class World:
                 authority=self.authority,
                 name=f"{name} {uuid.uuid4().hex[:6]}",
                 kind=OrganisationKind(kind),
+                mfa=MfaRequirement.none,
             )
             email = f"{name}-admin-{uuid.uuid4().hex[:6]}@example.org"
             link = await organisations.create_first_admin(
