@@ -114,6 +114,8 @@ def on_end_of_processing(event: Envelope, data: dict[str, Any]) -> Plan:
         link=f"/agreements/{data['agreement_id']}/end",
         thread=str(data["agreement_id"]),
     )
+
+
 def on_measure_stated(event: Envelope, data: dict[str, Any]) -> Plan:
     """DPA-18: the controller supervises the processor's measures, so it is told when an Annex 2
     measure's status changes (a statement that keeps the status tells no one)."""

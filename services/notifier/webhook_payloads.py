@@ -17,7 +17,7 @@ from typing import Any, Literal
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from services.notifier.domain import Locale, Topic
+from services.notifier.domain import Topic
 from services.notifier.templates import LABELS, SUBJECTS
 
 TOPICS = "|".join(topic.value for topic in Topic)
@@ -39,7 +39,7 @@ UNLABELLED = {
 def _fact_description(key: str) -> str:
     if key in UNLABELLED:
         return UNLABELLED[key]
-    return f"The registered {LABELS[key][Locale.en]} (`{key}`), as in the notice's text."
+    return f"The registered {LABELS[key]} (`{key}`), as in the notice's text."
 
 
 NoticeFacts: type[BaseModel] = create_model(

@@ -2,8 +2,7 @@
 
 from fastapi import APIRouter, Depends
 
-from services.console.agreements import duties, end, pages, work
-from services.console.agreements import duties, evidence_pages, pages, supervision, work
+from services.console.agreements import duties, end, evidence_pages, pages, supervision, work
 from services.console.web import visitor
 
 router = APIRouter(dependencies=[Depends(visitor)])
