@@ -154,7 +154,7 @@ async def test_dpa_13_the_end_reminds_both_parties_and_the_attestation_reaches_t
     await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 1))
     [soon] = notifier.mail_to("dpo@gemeente.example")
     assert " ".join(str(soon["Subject"]).split()) == (
-        "The data must be returned or destroyed by 2027-01-06 09:00 UTC"
+        "The data must be returned or destroyed by 6 January 2027 at 10:00 (Brussels time)"
     )
     text = soon.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert f"/agreements/{agreement}/end" in text
@@ -218,5 +218,5 @@ async def test_dpa_18_the_controller_hears_when_a_processor_measure_status_chang
     await notifier.publish(event("dpa.agreements.measure_review.reported.v1", controller, review))
     await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 1))
     [asked] = notifier.mail_to("privacy@leverancier.example")
-    assert str(asked["Subject"]) == ("Toezicht op maatregel TOM-T5: opvolging tegen 2026-12-21")
+    assert str(asked["Subject"]) == "Toezicht op maatregel TOM-T5: opvolging tegen 21 december 2026"
     assert len(notifier.mail_to("dpo@gemeente.example")) == 1  # the unchanged one told no one

@@ -115,8 +115,9 @@ class Platform:
             _, create_app = SERVICES[service]
             settings = self.settings(service, **overrides)
             if "database_url" not in self.overrides | overrides:  # the test's own database
+                # Copied by the migration role, which owns the schema; the service runs as its own.
                 await migrated_copy(
-                    Database(url=settings.database_url, schema=settings.database_schema), service
+                    Database(url=settings.migration_url, schema=settings.database_schema), service
                 )
             app = create_app(settings, jwks=static_jwks(self.signer))
             await self._stack.enter_async_context(LifespanManager(app, startup_timeout=30))
