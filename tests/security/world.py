@@ -364,6 +364,17 @@ class World:
             victim,
         )
         objects["review_id"] = str(review["id"])
+        await self._post(
+            "agreements",
+            f"{url}/risk-assessments",
+            {
+                "risks": [{"description": "Loss of the bookings", "likelihood": "low",
+                           "impact": "high", "measure_ids": ["TOM-T5"]}],
+                "reviewed_on": date.today().isoformat(),
+                "reviewed_by": "An Peeters",
+            },
+            victim,
+        )  # fmt: skip
         breach = await self._post(
             "agreements",
             "/breaches",
