@@ -183,6 +183,16 @@ class ResetCompleteIn(_In):
     password: str = Password
 
 
+class EmailChangeIn(_In):
+    email: str = Field(
+        min_length=3, max_length=254, description="The address to sign in with from now on."
+    )
+
+
+class EmailConfirmIn(_In):
+    token: str = Secret
+
+
 class PasswordChangeIn(_In):
     current_password: str = Password
     new_password: str = Password

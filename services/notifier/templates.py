@@ -66,6 +66,16 @@ SUBJECTS: dict[str, dict[Locale, str]] = {
         Locale.fr: "Votre mot de passe a été modifié",
         Locale.en: "Your password changed",
     },
+    "email_changed": {
+        Locale.nl: "U meldt zich voortaan aan met een ander e-mailadres",
+        Locale.fr: "Vous vous connectez désormais avec une autre adresse e-mail",
+        Locale.en: "You now sign in with another e-mail address",
+    },
+    "email_change": {
+        Locale.nl: "Bevestig uw nieuwe e-mailadres voor pactum",
+        Locale.fr: "Confirmez votre nouvelle adresse e-mail pour pactum",
+        Locale.en: "Confirm your new e-mail address for pactum",
+    },
     "new_sign_in": {
         Locale.nl: "Nieuwe aanmelding op uw account vanaf een ander toestel of netwerk",
         Locale.fr: "Nouvelle connexion à votre compte depuis un autre appareil ou réseau",
