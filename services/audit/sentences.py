@@ -193,6 +193,20 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} wijzigde het eigen wachtwoord.",
         "{actor} a modifié son mot de passe.",
     ),
+    "dpa.identity.email_change.requested.v1": (
+        "{actor} asked to sign in with another e-mail address; a link went to that address.",
+        "{actor} vroeg zich voortaan met een ander e-mailadres aan te melden; er ging een link "
+        "naar dat adres.",
+        "{actor} a demandé à se connecter désormais avec une autre adresse e-mail ; un lien a été "
+        "envoyé à cette adresse.",
+    ),
+    "dpa.identity.email.updated.v1": (
+        "{actor} confirmed a new sign-in e-mail address; the former address was told.",
+        "{actor} bevestigde een nieuw e-mailadres om zich aan te melden; het vorige adres werd "
+        "verwittigd.",
+        "{actor} a confirmé une nouvelle adresse e-mail de connexion ; l'ancienne adresse en a "
+        "été informée.",
+    ),
     "dpa.identity.password_reset.requested.v1": (
         "{actor} asked for a password reset link for {record}.",
         "{actor} vroeg een link aan om het wachtwoord van {record} opnieuw in te stellen.",

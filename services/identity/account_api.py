@@ -1,17 +1,20 @@
-"""HTTP routes for one's own account: invitation, password, reset, second factor."""
+"""HTTP routes for one's own account: invitation, password, reset, e-mail address, second
+factor."""
 
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity import accounts, login, mfa, step_up
+from services.identity import accounts, email_changes, login, mfa, step_up
 from services.identity.api import AuthorityDep, own_user
 from services.identity.domain import STEP_UP_MINUTES, IdentityRuleBroken
 from services.identity.resets import ResetRequests
 from services.identity.schemas import (
     Accepted,
     ConfirmIn,
+    EmailChangeIn,
+    EmailConfirmIn,
     EnrolmentOut,
     InvitationAcceptIn,
     PasswordChangeIn,
@@ -162,6 +165,59 @@ async def change_password(
     except IdentityRuleBroken as error:
         raise HTTPException(422, detail=str(error)) from None
     return {"other_sessions_ended": ended}
+
+
+EMAIL_CHANGE_ANSWER = Accepted(
+    detail="If the address can be used, a link to confirm it is on its way there; it works once, "
+    "within an hour. Until then you sign in with your current address; both addresses are told "
+    "when the change is made."
+)
+
+
+@router.post(
+    "/me/email",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses={422: {}, **STEP_UP_RESPONSE},
+)
+async def change_email(
+    body: EmailChangeIn, principal: CurrentPrincipal, session: SessionDep, authority: AuthorityDep
+) -> Accepted:
+    """Ask to sign in with another address, in a recently authenticated session: the change is
+    made when the link sent to the new address is used. The answer is the same whether or not
+    the address can be used."""
+    try:
+        async with session.begin():
+            user = await own_user(session, principal)
+            await recent(session, user, principal)
+            await email_changes.request_change(
+                session=session, authority=authority, user=user, email=body.email
+            )
+    except IdentityRuleBroken as error:
+        raise HTTPException(422, detail=str(error)) from None
+    return EMAIL_CHANGE_ANSWER
+
+
+@router.post(
+    "/email-change/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={400: {}, 409: {}, 422: {}},
+)
+async def confirm_email(body: EmailConfirmIn, runtime: RuntimeDep, authority: AuthorityDep) -> None:
+    """Use the link mailed to the new address: the account signs in with it from now on; both
+    addresses are told."""
+    try:
+        await email_changes.confirm_change(
+            sessions=runtime.sessions, authority=authority, secret=body.token
+        )
+    except email_changes.ChangeRefused:
+        raise LINK_REFUSED from None
+    except email_changes.AddressTaken:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail="This address cannot be used for your account; ask for the change again with "
+            "another one.",
+        ) from None
 
 
 @router.post("/me/mfa/totp", response_model=EnrolmentOut, responses={409: {}})

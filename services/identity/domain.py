@@ -341,8 +341,12 @@ def went_idle(*, last_active: datetime, now: datetime, idle_minutes: int) -> boo
 
 
 # A change that hands the account over (a second factor changed or removed, new recovery codes,
-# a new password) needs an authentication this recent: the session's sign-in or a step-up.
+# another sign-in address, a new password) needs an authentication this recent: the session's
+# sign-in or a step-up.
 STEP_UP_MINUTES = 5
+
+# How long the link that proves a new sign-in address works (once).
+EMAIL_CHANGE_MINUTES = 60
 
 
 def recently_authenticated(

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import col
 
-from services.identity import links
+from services.identity import email_changes, links
 from services.identity.api import AuthorityDep
 from services.identity.domain import UserStatus
 from services.identity.schemas import DeliveryOut
@@ -90,6 +90,40 @@ async def contact(user_id: uuid.UUID, session: SessionDep, authority: AuthorityD
             data=UserViewed(user_id=user.id, fields=["display_name", "email", "role"]),
         )
     return _contact(user)
+
+
+class FormerAddress(BaseModel):
+    user_id: uuid.UUID
+    organisation_id: uuid.UUID
+    email: str
+
+
+@router.get(
+    "/email-changes/{change_id}/former-address",
+    response_model=FormerAddress,
+    responses={401: {}, 404: {}},
+)
+async def former_address(
+    change_id: uuid.UUID, session: SessionDep, authority: AuthorityDep
+) -> FormerAddress:
+    """The address a user signed in with before a change they made, for the notice that tells
+    it of the change (so a stranger who moved the account is found out)."""
+    async with session.begin():
+        try:
+            change = await email_changes.former_address(session=session, change_id=change_id)
+        except email_changes.ChangeNotFound:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Change not found") from None
+        authority.outbox.add(
+            session,
+            type="dpa.identity.user.viewed.v1",
+            tenant=str(change.organisation_id),
+            actor=NOTIFIER,
+            subject=str(change.user_id),
+            data=UserViewed(user_id=change.user_id, fields=["former_email"]),
+        )
+    return FormerAddress(
+        user_id=change.user_id, organisation_id=change.organisation_id, email=change.former_email
+    )
 
 
 @router.get("/organisations/{organisation_id}/admins", response_model=Contacts)

@@ -1,4 +1,5 @@
-"""One-time links (invitations, password resets) that no event or log line ever carries.
+"""One-time links (invitations, password resets, e-mail changes) that no event or log line
+ever carries.
 
 Identity records the link with no secret. Its event carries only the link id. The notifier, to
 deliver it, fetches the link over an authenticated internal request (``/internal/links/{id}``):
@@ -15,19 +16,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.identity import onetime
 from services.identity.authority import Authority
 from services.identity.domain import UserStatus
-from services.identity.tables import OneTimeLink, Organisation, UserAccount
+from services.identity.tables import EmailChange, OneTimeLink, Organisation, UserAccount
 from shared.events import Actor, ActorType
 from shared.events.contracts.identity import LinkIssued
 from shared.moments import as_utc
 
-PATHS = {"invitation": "invitation", "password_reset": "reset"}
+PATHS = {"invitation": "invitation", "password_reset": "reset", "email_change": "email"}
 
 
 class LinkUnavailable(LookupError):
@@ -160,6 +161,14 @@ async def fetch_for_delivery(
         raise LinkUnavailable(link_id)
     user = await session.get(UserAccount, link.user_id)
     assert user is not None
+    email = user.email
+    if link.purpose == "email_change":  # the link proves the new address: it goes there alone
+        pending = await session.scalar(
+            select(col(EmailChange.new_email)).where(col(EmailChange.link_id) == link.id)
+        )
+        if pending is None:
+            raise LinkUnavailable(link_id)
+        email = pending
     replaces_earlier = link.fetches > 0
     url = await mint(session=session, authority=authority, link=link)
     authority.outbox.add(
@@ -176,7 +185,7 @@ async def fetch_for_delivery(
         url=url,
         user_id=user.id,
         organisation_id=user.organisation_id,
-        email=user.email,
+        email=email,
         expires_at=as_utc(link.expires_at),
         replaces_earlier=replaces_earlier,
         **(await _invitation_facts(session, user) if link.purpose == "invitation" else {}),

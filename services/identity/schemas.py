@@ -218,6 +218,16 @@ class ResetCompleteIn(_In):
     password: Annotated[str, Password] = Field(description="The new password.")
 
 
+class EmailChangeIn(_In):
+    email: str = Field(
+        min_length=3, max_length=254, description="The address to sign in with from now on."
+    )
+
+
+class EmailConfirmIn(_In):
+    token: str = Secret
+
+
 class PasswordChangeIn(_In):
     current_password: Annotated[str, Password] = Field(description="Your password now.")
     new_password: Annotated[str, Password] = Field(description="The password you choose.")

@@ -17,7 +17,14 @@ from services.identity import accounts, cursors, links, store
 from services.identity.authority import Authority
 from services.identity.domain import ROLES, IdentityRuleBroken, UserStatus
 from services.identity.sessions import end_sessions
-from services.identity.tables import KnownDevice, OneTimeLink, Passkey, RecoveryCode, UserAccount
+from services.identity.tables import (
+    EmailChange,
+    KnownDevice,
+    OneTimeLink,
+    Passkey,
+    RecoveryCode,
+    UserAccount,
+)
 from shared.auth import Principal
 from shared.events import Actor, ActorType
 from shared.events.contracts.identity import (
@@ -280,6 +287,7 @@ async def set_status(
             }
             await session.execute(delete(Passkey).where(col(Passkey.user_id) == user.id))
             await session.execute(delete(KnownDevice).where(col(KnownDevice.user_id) == user.id))
+            await session.execute(delete(EmailChange).where(col(EmailChange.user_id) == user.id))
         await session.execute(
             update(UserAccount).where(col(UserAccount.id) == user.id).values(**values)
         )

@@ -41,6 +41,17 @@ def on_password(event: Envelope, data: dict[str, Any]) -> Plan:
     return _security(event, "password_changed", facts, user_id=str(data["user_id"]), contacts=False)
 
 
+def on_email_changed(event: Envelope, data: dict[str, Any]) -> Plan:
+    """A user signs in with another address now: the new address hears of it, and so does the
+    one it replaced (identity gives it at send time), so an owner whose account was moved by a
+    stranger finds out at the address they still read."""
+    facts = {"user_id": data["user_id"], "change_id": data["change_id"]}
+    user_id, change_id = str(data["user_id"]), str(data["change_id"])
+    return _security(
+        event, "email_changed", facts, user_id=user_id, contacts=False, former=change_id
+    )
+
+
 def on_sign_in(event: Envelope, data: dict[str, Any]) -> Plan:
     """A sign-in from a browser and network the account never used: its owner hears of it, so a
     stranger holding the password (and second factor) is found out; nobody else does."""
@@ -105,6 +116,7 @@ def _security(
     link: str = "/account",
     organisation: str | None = None,
     admins: bool = False,
+    former: str | None = None,
 ) -> Plan:
     return Plan(
         notices=[
@@ -118,6 +130,7 @@ def _security(
                 user_id=user_id,
                 to_contacts=contacts,
                 to_admins=admins,
+                former_address_of=former,
             )
         ]
     )

@@ -86,6 +86,9 @@ async def recipients_for(session: AsyncSession, notice: Notice) -> list[Recipien
         if not notice.link_id:
             add(Recipient(f"user:{notice.user_id}", Channel.inbox, locale,
                           user_id=notice.user_id))  # fmt: skip
+        if notice.former_address_of:  # identity gives the replaced address at send time
+            add(Recipient(f"former:{notice.former_address_of}", Channel.email, locale,
+                          user_id=notice.user_id))  # fmt: skip
     endpoints = (
         [
             endpoint
@@ -223,6 +226,9 @@ def _message(notice: Notice, recipient: Recipient, link: str) -> dict[str, Any]:
         "to": recipient.email,
         "user_id": recipient.user_id,
         "admins_of": notice.organisation_id if recipient.key.startswith("admins:") else None,
+        "former_address_of": notice.former_address_of
+        if recipient.key.startswith("former:")
+        else None,
         "subject": rendered.subject,
         "text": rendered.text,
         "html": rendered.html,

@@ -247,9 +247,12 @@ class Dispatcher:
         return await mail.send(self.settings, composed)
 
     async def _address(self, message: dict[str, Any]) -> str:
-        """Where identity says to send it: the user's address, or the active admins'."""
+        """Where identity says to send it: the user's address, the one an e-mail change replaced,
+        or the active admins'."""
         if message.get("admins_of"):
             return ", ".join(await self.identity.admin_addresses(message["admins_of"]))
+        if message.get("former_address_of"):  # an e-mail change: the address it replaced
+            return await self.identity.former_address(message["former_address_of"])
         if message.get("user_id"):
             return await self.identity.user_address(message["user_id"])
         return ""

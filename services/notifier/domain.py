@@ -39,8 +39,17 @@ class DeliveryStatus(StrEnum):
 
 
 # Notices nobody can switch off: breaches (art. 33(2), TOM-O4), one's own account locked (TOM-T5).
+# An e-mail change is critical: whoever took a session must not be able to mute the notice that
+# tells the former address.
 CRITICAL_NOTICES = frozenset(
-    {"breach", "breach_update", "breach_reminder", "account_locked", "endpoint_disabled"}
+    {
+        "breach",
+        "breach_update",
+        "breach_reminder",
+        "account_locked",
+        "endpoint_disabled",
+        "email_changed",
+    }
 )
 
 # Standard Webhooks / Svix practice: attempts spread over a little more than a day.

@@ -70,6 +70,11 @@ class IdentityDirectory:
         body = await self._answer("GET", f"users/{user_id}/contact")
         return str(body["email"])
 
+    async def former_address(self, change_id: str) -> str:
+        """The address a user signed in with before the e-mail change ``change_id``."""
+        body = await self._answer("GET", f"email-changes/{change_id}/former-address")
+        return str(body["email"])
+
     async def admin_addresses(self, organisation_id: str) -> list[str]:
         body = await self._answer("GET", f"organisations/{organisation_id}/admins")
         return sorted({str(item["email"]) for item in body["items"]})

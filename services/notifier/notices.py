@@ -27,6 +27,7 @@ class Notice:
     copy_to_processor: bool = False  # also the processor of the thread's objection clock
     occurred_at: str | None = None  # when the event happened (the webhook's timestamp)
     to_admins: bool = False  # also the organisation's active admins, as identity lists them
+    former_address_of: str | None = None  # an e-mail change: also the address it replaced
 
 
 @dataclass(frozen=True)

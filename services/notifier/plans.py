@@ -89,4 +89,6 @@ PLANS: dict[str, Callable[[Envelope, dict[str, Any]], Plan]] = {
     "identity.maintenance_notice.sent": account.on_maintenance,
     "identity.user.invited": account.on_link("invitation"),
     "identity.password_reset.requested": account.on_link("password_reset"),
+    "identity.email_change.requested": account.on_link("email_change"),
+    "identity.email.updated": account.on_email_changed,
 }

@@ -100,6 +100,8 @@ SUBJECTS: dict[str, str] = {
     "account_locked": msg("Account locked after repeated failed sign-ins"),
     "mfa_changed": msg("Your second factor changed"),
     "password_changed": msg("Your password changed"),
+    "email_changed": msg("You now sign in with another e-mail address"),
+    "email_change": msg("Confirm your new e-mail address for pactum"),
     "new_sign_in": msg("New sign-in to your account from another device or network"),
     "grant_requested": msg("The supplier asks for access to your data: approval needed"),
     "grant_changed": msg("Supplier access: %(status)s"),

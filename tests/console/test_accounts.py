@@ -210,3 +210,49 @@ def test_the_console_speaks_dutch_french_and_english_with_brussels_times(
     expect(page.get_by_text(french("Times are shown in Brussels time."))).to_be_visible()
     check_accessibility(page)
     context.close()
+
+
+def test_a_new_address_is_confirmed_from_the_link_mailed_to_it_and_the_old_one_is_told__TOM_T2b(
+    console_platform: ConsolePlatform, browser: Browser
+) -> None:
+    organisation = console_platform.new_organisation("Gemeente Verhuisdorp")
+    lies = Person(console_platform, browser.new_context(locale="en-GB"), unique_email("lies"))
+    console_platform.invite_first_admin(organisation, lies.email)
+    lies.accept_invitation(enrol=False)
+    former, new = lies.email, unique_email("lies-new")
+    told = len(console_platform.mails_to(former))
+    # She asks for the change in a fresh session (the account page's form is the console's issue).
+    with httpx.Client(base_url=console_platform.url("identity"), trust_env=False) as identity:
+        signed_in = identity.post("/login", json={"email": former, "password": lies.password})
+        bearer = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+        asked = identity.post("/me/email", json={"email": new}, headers=bearer)
+        assert asked.status_code == 202, asked.text
+    link = console_platform.link_in_mail(new, purpose="email")
+
+    # A stranger with a made-up code gets the generic answer; nothing changes.
+    stranger = Person(console_platform, browser.new_context(locale="en-GB"), unique_email("x"))
+    wrong = stranger.open(link.split("#", 1)[0] + "#token=" + "x" * 43)
+    expect(wrong.get_by_role("alert")).to_contain_text("This link is invalid, used or expired")
+    check_accessibility(wrong)
+    stranger.context.close()
+
+    page = lies.open(link)  # where she is signed in: her account page says so
+    expect(page.get_by_text("Your new e-mail address is confirmed.")).to_be_visible()
+    assert "token" not in page.url
+    expect(page.get_by_text(new).first).to_be_visible()
+    check_accessibility(page)
+    lies.sign_out()
+    lies.email = new
+    lies.sign_in()
+    expect(lies.open("/account").get_by_text(new).first).to_be_visible()
+    # The address it replaced hears of the change (the organisation's language: nl by default).
+    subjects = [
+        "U meldt zich voortaan aan met een ander e-mailadres",
+        "Vous vous connectez désormais avec une autre adresse e-mail",
+        "You now sign in with another e-mail address",
+    ]
+    mail = console_platform.wait_for_mail(former, after=told, within=60)
+    while str(mail["Subject"]) not in subjects:
+        told += 1
+        mail = console_platform.wait_for_mail(former, after=told, within=60)
+    lies.context.close()

@@ -3,6 +3,7 @@
 body streams past the limit (issue 15.10). Nothing the refused request carried is recorded."""
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from services.console.main import size_in_words
 from services.console.settings import ConsoleSettings
 from shared.body_limit import DEFAULT_MAX_BODY_BYTES
 from shared.problems import MEDIA_TYPE
+from tests.console.conftest import CHROMIUM, chromium_missing
 from tests.support.nats import free_port
 from tests.support.platform import Platform, eventually
 
@@ -174,3 +176,65 @@ async def test_a_browser_that_sends_too_large_a_form_gets_a_page_in_its_language
         plain = await client.post("/sign-in", data={"email": "x" * 10_000})
         _is_too_large(plain, "/sign-in")
     assert size_in_words(1024 * 1024) == "1 MB" and size_in_words(1500) == "2 kB"
+
+
+@pytest.mark.browser
+async def test_a_real_browser_shows_the_too_large_page_accessibly_in_its_language(
+    tmp_path: Path,
+) -> None:
+    """Chromium, as a stranger in French, sends a sign-in form above the console's limit over a
+    real socket: it shows the page (not JSON) in French, with no serious WCAG 2.1 AA violation,
+    and nothing of the form."""
+    if missing := chromium_missing():
+        pytest.fail(missing) if os.environ.get("REQUIRE_BROWSER") == "1" else pytest.skip(missing)
+    from axe_playwright_python.async_playwright import Axe
+    from playwright.async_api import async_playwright, expect
+
+    settings = ConsoleSettings(
+        environment="test",
+        var_dir=tmp_path,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
+        max_body_bytes=8192,
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(console_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+
+        async def started() -> bool:
+            return server.started
+
+        await eventually(started)
+        async with async_playwright() as playwright:
+            chromium = await playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox"]
+            )
+            page = await (await chromium.new_context(locale="fr-BE")).new_page()
+            await page.goto(f"http://127.0.0.1:{port}/sign-in")
+            field = page.locator("input[name=email]")
+            await field.evaluate("(input, size) => { input.value = 'z'.repeat(size) }", 9000)
+            async with page.expect_navigation():
+                await field.press("Enter")
+            assert await page.locator("html").get_attribute("lang") == "fr"
+            await expect(page.get_by_role("heading", level=1)).to_have_text(
+                "Ce que vous avez envoyé est trop volumineux"
+            )
+            await expect(page.get_by_text("au plus 8 kB par formulaire")).to_be_visible()
+            await expect(page.get_by_role("link", name="Aller à la vue d'ensemble")).to_be_visible()
+            assert "zzzz" not in await page.content()
+            results = await Axe().run(
+                page,
+                options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}},
+            )
+            serious = [
+                violation["id"]
+                for violation in results.response["violations"]
+                if violation.get("impact") in {"serious", "critical"}
+            ]
+            assert not serious, serious
+            await chromium.close()
+    finally:
+        server.should_exit = True
+        await serving

@@ -513,3 +513,35 @@ async def test_a_sign_in_from_a_new_device_is_told_to_its_owner_alone__TOM_T2b(
     text = mail.get_body(preferencelist=("plain",)).get_content()
     assert "signed in with: pwd, otp" in text
     assert notifier.mail_to("admins@gemeente.example") == notifier.mail_to(UNPROVEN) == []
+
+
+async def test_a_new_address_is_proven_by_its_link_and_both_addresses_are_told__TOM_T2a_TOM_T2b(
+    with_identity: Notifier,
+) -> None:
+    """The confirmation link goes to the new address alone; once it is used, the new address
+    and the one it replaced are told, never an address set in the preferences."""
+    notifier = with_identity
+    owner = await _owner(notifier)
+    identity = Identity(notifier.platform)
+    account = await identity.login_account(owner.address, PASSWORD)
+    new = f"moved-{uuid.uuid4().hex[:8]}@example.org"
+    asked = await identity.client.post("/me/email", json={"email": new}, headers=account.auth)
+    assert asked.status_code == 202, asked.text
+
+    await eventually(lambda: _mail_count(notifier, new, 1))
+    [link_mail] = notifier.mail_to(new)
+    assert str(link_mail["Subject"]) == "Confirm your new e-mail address for pactum"
+    url = _url_in(notifier, new)
+    assert "/email#token=" in url
+    assert not [m for m in notifier.mail_to(owner.address) if "e-mail" in str(m["Subject"])]
+    confirmed = await identity.client.post(
+        "/email-change/confirm", json={"token": url.split("#token=", 1)[1]}
+    )
+    assert confirmed.status_code == 204, confirmed.text
+
+    subject = "You now sign in with another e-mail address"
+    [former] = await eventually(lambda: owner.mail(notifier, subject))
+    await eventually(lambda: _mail_count(notifier, new, 2))
+    assert str(notifier.mail_to(new)[1]["Subject"]) == subject
+    assert "e-mail" not in " ".join(str(m["Subject"]) for m in notifier.mail_to(UNPROVEN))
+    assert new not in former.get_body(preferencelist=("plain",)).get_content()

@@ -31,7 +31,7 @@ from tests.notifier.conftest import Notifier, Receiver, event
 from tests.notifier.test_webhooks import _issued
 from tests.support.platform import eventually
 
-LINK_NOTICES = {"invitation", "password_reset"}  # rendered at send time, with identity's link
+LINK_NOTICES = {"invitation", "password_reset", "email_change"}  # rendered with identity's link
 LEFT_OVER = re.compile(r"%\(\w+\)|[{}]")  # a placeholder left unfilled
 
 

@@ -25,12 +25,12 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import col
 
+from services.identity import email_changes, organisations
 from services.identity import grants as identity_grants
-from services.identity import organisations
 from services.identity.authority import Authority
 from services.identity.domain import MfaRequirement, OrganisationKind
 from services.identity.main import IdentitySettings
-from services.identity.tables import Grant, OneTimeLink
+from services.identity.tables import EmailChange, Grant, OneTimeLink, UserAccount
 from shared.auth import Role
 from shared.events import ActorType
 from shared.outbox import pending_count
@@ -200,6 +200,7 @@ class World:
         objects["session_id"] = victim.users["admin"].session_id
         objects["link_id"] = await self._invitation_id(victim.users["member"].user_id)
         objects["passkey_id"] = await self._passkey(victim.users["member"])
+        objects["email-changes|change_id"] = await self._email_change(victim.users["member"])
         await self._notifier_recipients()
         await self._agreement()
         await self._grants()
@@ -219,6 +220,26 @@ class World:
         assert registered.status_code == 201, registered.text
         self.secrets += registered.json()["recovery_codes"]
         return str(registered.json()["passkey"]["id"])
+
+    async def _email_change(self, user: User) -> str:
+        """A change of the victim member's address, asked for through the use case and marked
+        made; the member keeps signing in with the address the rest of the world uses."""
+        runtime = self.platform.runtime("identity")
+        async with runtime.sessions() as session, session.begin():
+            member = await session.get(UserAccount, uuid.UUID(user.user_id))
+            assert member is not None
+            await email_changes.request_change(
+                session=session,
+                authority=self.authority,
+                user=member,
+                email=f"victim-moved-{uuid.uuid4().hex[:6]}@example.org",
+            )
+            change = await session.scalar(
+                select(EmailChange).where(col(EmailChange.user_id) == member.id)
+            )
+            assert change is not None
+            change.confirmed_at = datetime.now(UTC)
+            return str(change.id)
 
     async def _post(self, service: str, path: str, body: Any, as_: User) -> dict[str, Any]:
         response = await self.client(service).post(path, json=body, headers=as_.auth)
@@ -364,6 +385,17 @@ class World:
             victim,
         )
         objects["review_id"] = str(review["id"])
+        await self._post(
+            "agreements",
+            f"{url}/risk-assessments",
+            {
+                "risks": [{"description": "Loss of the bookings", "likelihood": "low",
+                           "impact": "high", "measure_ids": ["TOM-T5"]}],
+                "reviewed_on": date.today().isoformat(),
+                "reviewed_by": "An Peeters",
+            },
+            victim,
+        )  # fmt: skip
         breach = await self._post(
             "agreements",
             "/breaches",

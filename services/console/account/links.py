@@ -1,4 +1,4 @@
-"""The pages behind the links identity mails: an invitation, a password reset.
+"""The pages behind the links identity mails: an invitation, a password reset, a new address.
 
 The link carries its secret in the fragment (``/account/invitation#token=…``), which no server,
 proxy or log ever sees. A small script moves it into the page's form and wipes it from the
@@ -184,3 +184,39 @@ async def complete_reset(
         context = {"stage": "choose", "reset": reset, "token": token.strip(), "errors": errors}
         return render(request, "account/reset_password.html", context, status=400)
     return go("/sign-in?done=reset_done")
+
+
+# -- a new sign-in address ----------------------------------------------------------------------
+
+
+@router.get("/account/email")
+async def email_page(request: Request) -> Response:
+    """The link mailed to a new address: it waits for the token from the fragment (or typed in)."""
+    return render(request, "account/open_link.html", {"purpose": "email"})
+
+
+@router.post("/account/email")
+async def confirm_email(request: Request, token: Token = "") -> Response:
+    """Using the link proves the new address: from now on the account signs in with it."""
+    problem = _link_refused(request)
+    if token.strip():
+        try:
+            await apis_of(request).call(
+                "identity", "POST", "/email-change/confirm", json={"token": token.strip()}
+            )
+        except ApiRefused as refused:
+            if refused.status == 409:
+                problem = t(
+                    request,
+                    "This address cannot be used for your account. Ask for the change again "
+                    "with another address.",
+                )
+        else:  # the person may read the mail where they are signed in, or elsewhere
+            signed_in = getattr(request.state, "person", None) is not None
+            return go(f"{'/account' if signed_in else '/sign-in'}?done=email_changed")
+    return render(
+        request,
+        "account/open_link.html",
+        {"purpose": "email", "errors": [("token", problem)]},
+        status=400,
+    )

@@ -68,6 +68,12 @@ SUMMARIES: dict[str, str] = {
         "Single-use recovery codes were issued (stored hashed)."
     ),
     "dpa.identity.password.updated.v1": _("A user changed their own password."),
+    "dpa.identity.email_change.requested.v1": _(
+        "A user asked to sign in with another e-mail address; a link went to that address."
+    ),
+    "dpa.identity.email.updated.v1": _(
+        "A user's sign-in e-mail address changed; the new and the former address were told."
+    ),
     "dpa.identity.password_reset.requested.v1": _(
         "A password reset was requested; the notifier delivers the link."
     ),

@@ -105,7 +105,7 @@ class LinkIssued(_Payload):
 
     link_id: UUID
     user_id: UUID
-    purpose: Literal["invitation", "password_reset"]
+    purpose: Literal["invitation", "password_reset", "email_change"]
 
 
 class LoginSucceeded(_Payload):
@@ -215,6 +215,26 @@ class RecoveryCodesIssued(_Payload):
 class PasswordChanged(_Payload):
     user_id: UUID
     other_sessions_revoked: int
+
+
+class EmailChangeRequested(_Payload):
+    """A user asked, in a recently authenticated session, to sign in with another address; the
+    notifier delivers the link to the new address and tells the current one. No address here."""
+
+    user_id: UUID
+    link_id: UUID | None = Field(
+        default=None,
+        description="The link the notifier delivers to the new address; absent (outcome failed) "
+        "when the address cannot be used, which the caller is not told.",
+    )
+
+
+class EmailChanged(_Payload):
+    """The link sent to the new address was used: the account signs in with it from now on. The
+    notifier tells the new address and the former one (read through ``change_id``)."""
+
+    user_id: UUID
+    change_id: UUID
 
 
 class PasswordResetRequested(_Payload):
@@ -535,6 +555,18 @@ KINDS: tuple[EventKind, ...] = (
         PasswordChanged,
         ("TOM-T2c",),
         "A user changed their own password.",
+    ),
+    _kind(
+        "dpa.identity.email_change.requested.v1",
+        EmailChangeRequested,
+        ("TOM-T2a", "TOM-T2b"),
+        "A user asked to sign in with another e-mail address; a link went to that address.",
+    ),
+    _kind(
+        "dpa.identity.email.updated.v1",
+        EmailChanged,
+        ("TOM-T2a", "TOM-T2b"),
+        "A user's sign-in e-mail address changed; the new and the former address were told.",
     ),
     _kind(
         "dpa.identity.password_reset.requested.v1",

@@ -199,7 +199,7 @@ def _long_ago() -> str:
         (lambda: {"items": _items(), "attested_name": "Someone Else"}, "Extra inputs"),
         (lambda: _changed(0, action="archived"), "destroyed"),
         (lambda: _changed(0, done_at=_future()), "item 1: done_at lies in the future"),
-        (lambda: _changed(0, done_at=_long_ago()), "before the agreement was terminated"),
+        (lambda: _changed(0, done_at=_long_ago()), "before the day the agreement was terminated"),
         (lambda: _changed(1, backup_expires_at=None), "item 2: a backup needs backup_expires_at"),
         (lambda: _changed(0, backup_expires_at=_future()), "only for backups"),
         (lambda: _changed(1, backup_expires_at=_long_ago()), "before done_at"),
