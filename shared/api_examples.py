@@ -4,7 +4,8 @@ A body whose schema carries its own ``examples`` (``json_schema_extra`` on the m
 hand-written ones of the main flows) shows those. Every other body gets one example built from its
 schema: each field's own ``examples`` first, then its default, constant or first allowed value,
 then a value of its type and format within its bounds (a UUID, an RFC 3339 moment with its
-offset, a string of the smallest allowed length). A request example holds the required fields
+offset, a string of the smallest allowed length; a field named ``*_id`` or ``*_at`` gets a UUID or
+a moment only when its length and pattern allow one). A request example holds the required fields
 and those with an example of their own; an answer's holds every field. The examples validate
 against their schemas (tests/integration/test_openapi_documents.py checks each one).
 """
@@ -79,12 +80,18 @@ class _Builder:
         pattern = schema.get("pattern")
         if pattern in PATTERN_VALUES:
             return PATTERN_VALUES[pattern]
-        if name.endswith("_id") or name == "id":
+        low, high = int(schema.get("minLength", 0)), int(schema.get("maxLength", 10_000))
+
+        def fits(value: str) -> bool:
+            return low <= len(value) <= high and not (pattern and not re.search(pattern, value))
+
+        # An id or a moment by its name, when the field's bounds allow one (a "measure_id" of at
+        # most 20 characters is not a UUID).
+        if (name.endswith("_id") or name == "id") and fits(ID):
             return ID
-        if name.endswith("_at"):
+        if name.endswith("_at") and fits(MOMENT):
             return MOMENT
         text = name.replace("_", " ") or "text"
-        low, high = int(schema.get("minLength", 0)), int(schema.get("maxLength", 10_000))
         while len(text) < low:
             text += f" {text}"
         text = text[: max(high, low)]

@@ -23,7 +23,12 @@ class IdentityProviderIn(_In):
         description="The provider's issuer URL; its /.well-known/openid-configuration is read.",
         examples=["https://login.example.be/realms/staff"],
     )
-    client_id: Line = Field(min_length=1, max_length=500)
+    client_id: Line = Field(
+        min_length=1,
+        max_length=500,
+        description="The client id the provider issued to Pactum for this organisation.",
+        examples=["pactum"],
+    )
     client_secret: str | None = Field(
         default=None,
         min_length=1,
@@ -31,7 +36,12 @@ class IdentityProviderIn(_In):
         description="Needed to connect; on a change, leave it out to keep the stored one. "
         "Stored sealed, never shown again, logged or put in an event.",
     )
-    email_claim: Line = Field(default="email", min_length=1, max_length=100)
+    email_claim: Line = Field(
+        default="email",
+        min_length=1,
+        max_length=100,
+        description="The claim of the ID token that holds the person's e-mail address.",
+    )
     allowed_domains: list[Line] = Field(
         min_length=1, max_length=20, description="E-mail domains the provider answers for."
     )
@@ -55,23 +65,40 @@ class IdentityProviderIn(_In):
 class IdentityProviderPublic(BaseModel):
     """The connected provider, without its secret."""
 
-    id: UUID
-    issuer: str
-    client_id: str
-    email_claim: str
-    allowed_domains: list[str]
-    just_in_time: bool
-    mfa_acr: list[str]
-    mfa_amr: list[str]
-    connected_at: datetime
+    id: UUID = Field(description="The connected provider's id.")
+    issuer: str = Field(description="The provider's issuer URL.")
+    client_id: str = Field(
+        description="The client id the provider issued to Pactum.", examples=["pactum"]
+    )
+    email_claim: str = Field(
+        description="The claim of the ID token that holds the person's e-mail address."
+    )
+    allowed_domains: list[str] = Field(description="E-mail domains the provider answers for.")
+    just_in_time: bool = Field(
+        description="Whether a person the provider vouches for gets an account (member role) "
+        "at their first sign-in."
+    )
+    mfa_acr: list[str] = Field(description="acr values that count as multi-factor.")
+    mfa_amr: list[str] = Field(description="amr values that count as multi-factor.")
+    connected_at: datetime = Field(description="When the provider was connected.")
     redirect_uri: str = Field(description="Register this redirect URI at the provider.")
 
 
 class FederatedStartIn(_In):
     """Which organisation's provider: by the person's e-mail address (its domain) or by id."""
 
-    email: str | None = Field(default=None, min_length=3, max_length=254)
-    organisation_id: UUID | None = None
+    email: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=254,
+        description="The person's e-mail address; its domain picks the organisation's provider. "
+        "Send this or organisation_id.",
+        examples=["dpo@gemeente.example"],
+    )
+    organisation_id: UUID | None = Field(
+        default=None,
+        description="The organisation whose provider to sign in with. Send this or email.",
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> "FederatedStartIn":
@@ -86,5 +113,13 @@ class FederatedStartOut(BaseModel):
 
 
 class FederatedCallbackIn(_In):
-    state: str = Field(min_length=16, max_length=200)
-    code: str = Field(min_length=1, max_length=2000)
+    state: str = Field(
+        min_length=16,
+        max_length=200,
+        description="The state the provider sent back to the redirect URI, as received.",
+    )
+    code: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="The authorization code the provider sent back to the redirect URI.",
+    )

@@ -93,9 +93,9 @@ async def contact(user_id: uuid.UUID, session: SessionDep, authority: AuthorityD
 
 
 class FormerAddress(BaseModel):
-    user_id: uuid.UUID
-    organisation_id: uuid.UUID
-    email: str
+    user_id: uuid.UUID = Field(description="The user who changed their sign-in address.")
+    organisation_id: uuid.UUID = Field(description="The user's organisation.")
+    email: str = Field(description="The address they signed in with before the change.")
 
 
 @router.get(

@@ -225,7 +225,9 @@ class EmailChangeIn(_In):
 
 
 class EmailConfirmIn(_In):
-    token: str = Secret
+    token: Annotated[str, Secret] = Field(
+        description="The token of the link mailed to the new address."
+    )
 
 
 class PasswordChangeIn(_In):

@@ -42,11 +42,19 @@ class Closure(_Body):
 class AttestedItem(_Body):
     """One thing the processor destroyed or returned on its own systems (DPA-13, DPA-4b)."""
 
-    what: Name = Field(examples=["customer records of the controller"])
+    what: Name = Field(
+        description="What was destroyed or returned: which data or records.",
+        examples=["customer records of the controller"],
+    )
     system: Name = Field(description="Where: the system, database or site.", examples=["crm-db"])
-    action: Literal["destroyed", "returned"]
+    action: Literal["destroyed", "returned"] = Field(
+        description="destroyed, or returned to the controller."
+    )
     done_at: datetime = Field(description="When it was destroyed or returned (not in the future).")
-    method: Name = Field(examples=["DROP of the tenant schema, disks wiped with NIST 800-88"])
+    method: Name = Field(
+        description="How it was destroyed or returned.",
+        examples=["DROP of the tenant schema, disks wiped with NIST 800-88"],
+    )
     backup: bool = Field(default=False, description="A backup copy, kept only until it expires.")
     backup_expires_at: datetime | None = Field(
         default=None, description="For a backup: when its last copy expires and is overwritten."
@@ -56,28 +64,45 @@ class AttestedItem(_Body):
 class AttestationCreate(_Body):
     """The processor's attestation; who attests (name, role) comes from the session."""
 
-    items: list[AttestedItem] = Field(min_length=1, max_length=100)
+    items: list[AttestedItem] = Field(
+        min_length=1,
+        max_length=100,
+        description="Each thing destroyed or returned on the processor's systems, backups too.",
+    )
 
 
 class AttestationPublic(_Out):
-    id: UUID
-    agreement_id: UUID
-    items: list[dict[str, Any]]
-    attested_by: str
-    attested_name: str
-    attested_role: str
-    attested_at: datetime
+    id: UUID = Field(description="The attestation's id.")
+    agreement_id: UUID = Field(description="The agreement whose end it attests.")
+    items: list[dict[str, Any]] = Field(
+        description="Each thing destroyed or returned, as attested: what, system, action, "
+        "done_at, method, backup, backup_expires_at."
+    )
+    attested_by: str = Field(description="The processor's user who attested.")
+    attested_name: str = Field(description="The name of the person who attested.")
+    attested_role: str = Field(description="That person's role at the processor.")
+    attested_at: datetime = Field(description="When it was attested.")
 
 
 class ClosureState(BaseModel):
     """Where the end of an agreement stands: its deadline and what it still waits for."""
 
-    agreement_id: UUID
-    terminated_at: datetime | None
-    due_at: datetime | None
-    overdue: bool
-    outstanding: list[str]
-    attestation: AttestationPublic | None
+    agreement_id: UUID = Field(description="The agreement.")
+    terminated_at: datetime | None = Field(
+        description="When the agreement was terminated; null while it has not ended."
+    )
+    due_at: datetime | None = Field(
+        description="By when the data must be returned or destroyed; null while the agreement "
+        "has not ended."
+    )
+    overdue: bool = Field(description="Whether the deadline passed with something outstanding.")
+    outstanding: list[str] = Field(
+        description="What the end still waits for: controller_choice (return or destruction) "
+        "and processor_attestation; empty when done."
+    )
+    attestation: AttestationPublic | None = Field(
+        description="The processor's attestation; null until it attests."
+    )
 
 
 class CertificatePublic(_Out):

@@ -106,7 +106,9 @@ class MeasureStatement(_Out):
 
 
 class MeasurePublic(BaseModel):
-    id: str = Field(description="The measure's id in the Annex 2 catalogue.")
+    id: str = Field(
+        description="The measure's id in the Annex 2 catalogue, e.g. TOM-T5.", examples=["TOM-T5"]
+    )
     kind: str = Field(description="technical, organisational or art32 (art. 32 GDPR).")
     title: str = Field(description="The measure, in words.")
     source: str = Field(description="Where the catalogue takes it from (a standard's clause).")
@@ -209,91 +211,135 @@ class DisclosureList(BaseModel):
 
 
 class ControllerMeasureCreate(_Body):
-    title: Name = Field(examples=["Quarterly access review of the booking tool"])
-    description: Text = ""
-    in_place_since: date | None = None
+    title: Name = Field(
+        description="The controller's own measure, in a line.",
+        examples=["Quarterly access review of the booking tool"],
+    )
+    description: Text = Field(default="", description="What the measure does, in more detail.")
+    in_place_since: date | None = Field(
+        default=None, description="The day the measure took effect, if known."
+    )
 
 
 class ControllerMeasurePublic(_Out):
-    id: UUID
-    title: str
-    description: str
-    in_place_since: date | None
-    recorded_by: str
-    recorded_at: datetime
+    id: UUID = Field(description="The measure's id.")
+    title: str = Field(description="The controller's own measure, in a line.")
+    description: str = Field(description="What the measure does; empty when not given.")
+    in_place_since: date | None = Field(
+        description="The day the measure took effect; null when not given."
+    )
+    recorded_by: str = Field(description="The controller's user who recorded it.")
+    recorded_at: datetime = Field(description="When it was recorded.")
 
 
 class ControllerMeasureList(BaseModel):
-    items: list[ControllerMeasurePublic]
+    items: list[ControllerMeasurePublic] = Field(
+        description="The controller's measures on this page."
+    )
     next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class MeasureReviewCreate(_Body):
-    measure_id: str = Field(max_length=20, description="The Annex 2 measure reviewed.")
-    reviewed_on: date
+    measure_id: str = Field(
+        max_length=20,
+        description="The Annex 2 measure reviewed, e.g. TOM-T5.",
+        examples=["TOM-T5"],
+    )
+    reviewed_on: date = Field(description="The day of the review (not in the future).")
     reviewer: Name = Field(description="Who reviewed it for the controller.")
-    finding: Name = Field(max_length=4000)
+    finding: Name = Field(
+        max_length=4000,
+        description="What the review found.",
+        examples=["Access logs are kept, but not reviewed every quarter."],
+    )
     follow_up: Name | None = Field(
         default=None, max_length=4000, description="What the processor must do, if anything."
     )
-    follow_up_due_on: date | None = None
+    follow_up_due_on: date | None = Field(
+        default=None,
+        description="By when the processor must do the follow-up: required with follow_up, on "
+        "or after the review.",
+    )
 
 
 class MeasureReviewClosure(_Body):
-    note: Text = ""
+    note: Text = Field(default="", description="How the follow-up was done, if worth noting.")
 
 
 class MeasureReviewPublic(_Out):
-    id: UUID
-    measure_id: str
-    reviewed_on: date
-    reviewer: str
-    finding: str
-    follow_up: str | None
-    follow_up_due_on: date | None
-    recorded_by: str
-    recorded_at: datetime
-    closed_by: str | None
-    closed_at: datetime | None
-    closing_note: str | None
+    id: UUID = Field(description="The review's id.")
+    measure_id: str = Field(
+        description="The Annex 2 measure reviewed, e.g. TOM-T5.", examples=["TOM-T5"]
+    )
+    reviewed_on: date = Field(description="The day of the review.")
+    reviewer: str = Field(description="Who reviewed it for the controller.")
+    finding: str = Field(description="What the review found.")
+    follow_up: str | None = Field(description="What the processor must do; null when nothing.")
+    follow_up_due_on: date | None = Field(
+        description="By when the processor must do the follow-up; null when none."
+    )
+    recorded_by: str = Field(description="The controller's user who recorded the review.")
+    recorded_at: datetime = Field(description="When the review was recorded.")
+    closed_by: str | None = Field(
+        description="The controller's user who closed the review; null while it is open."
+    )
+    closed_at: datetime | None = Field(
+        description="When the review was closed; null while it is open."
+    )
+    closing_note: str | None = Field(
+        description="The note given on closing; null while it is open."
+    )
 
 
 class MeasureReviewList(BaseModel):
-    items: list[MeasureReviewPublic]
+    items: list[MeasureReviewPublic] = Field(description="The reviews on this page.")
     next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
 class Risk(_Body):
-    description: Name = Field(max_length=1000, examples=["Loss of the booking data"])
-    likelihood: Rating
-    impact: Rating
+    description: Name = Field(
+        max_length=1000,
+        description="The risk to the data subjects, in a line.",
+        examples=["Loss of the booking data"],
+    )
+    likelihood: Rating = Field(description="How likely the risk is: low, medium or high.")
+    impact: Rating = Field(
+        description="How grave its impact on the data subjects would be: low, medium or high."
+    )
     measure_ids: list[str] = Field(
-        default_factory=list, max_length=100, description="The Annex 2 measures addressing it."
+        default_factory=list,
+        max_length=100,
+        description="The Annex 2 measures addressing it, e.g. TOM-T5.",
+        examples=[["TOM-T5"]],
     )
 
 
 class RiskAssessmentCreate(_Body):
-    risks: list[Risk] = Field(min_length=1, max_length=100)
-    reviewed_on: date
-    reviewed_by: Name
+    risks: list[Risk] = Field(
+        min_length=1, max_length=100, description="The risks of the processing, one per item."
+    )
+    reviewed_on: date = Field(description="The day the risks were assessed (not in the future).")
+    reviewed_by: Name = Field(description="Who assessed them for the controller.")
 
 
 class AssessedRisk(Risk):
-    level: Rating
+    level: Rating = Field(
+        description="The risk's level from its likelihood and impact: low, medium or high."
+    )
 
 
 class RiskAssessmentPublic(BaseModel):
-    id: UUID
-    risks: list[AssessedRisk]
+    id: UUID = Field(description="The assessment's id.")
+    risks: list[AssessedRisk] = Field(description="The risks assessed, in the order given.")
     unaddressed: list[int] = Field(description="The risks (from 1) no measure addresses.")
-    reviewed_on: date
-    reviewed_by: str
-    recorded_by: str
-    recorded_at: datetime
+    reviewed_on: date = Field(description="The day the risks were assessed.")
+    reviewed_by: str = Field(description="Who assessed them for the controller.")
+    recorded_by: str = Field(description="The controller's user who recorded the assessment.")
+    recorded_at: datetime = Field(description="When the assessment was recorded.")
 
 
 class RiskAssessmentList(BaseModel):
     """The assessments, oldest first: the newest one counts (``/risk-assessments/current``)."""
 
-    items: list[RiskAssessmentPublic]
+    items: list[RiskAssessmentPublic] = Field(description="The assessments on this page.")
     next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
