@@ -10,7 +10,8 @@ import httpx
 from fastapi import APIRouter, Depends, HTTPException, status
 
 from services.identity import federation, login
-from services.identity.api import AuthorityDep, login_answer
+from services.identity.account_api import STEP_UP_RESPONSE, recent
+from services.identity.api import AuthorityDep, login_answer, own_user
 from services.identity.domain import IdentityRuleBroken
 from services.identity.federation_oidc import Fetching, ProviderUnusable
 from services.identity.federation_schemas import (
@@ -90,7 +91,7 @@ async def identity_provider(
     "/organisation/identity-provider",
     response_model=IdentityProviderPublic,
     responses={
-        403: {},
+        **STEP_UP_RESPONSE,
         422: {"description": "A setting is refused, or the provider's discovery failed."},
     },
 )
@@ -102,8 +103,11 @@ async def connect_identity_provider(
     reach: FetchingDep,
 ) -> IdentityProviderPublic:
     """Connect the organisation's OpenID Provider (or change it): its discovery document is read
-    and must name the same issuer and offer PKCE S256."""
+    and must name the same issuer and offer PKCE S256. Who signs in to the organisation changes
+    with it, so the admin must have authenticated within the last few minutes (step-up)."""
     organisation_id = _own_organisation(principal)
+    async with session.begin():
+        await recent(session, await own_user(session, principal), principal)
     try:
         settings = federation.checked(
             federation.Settings(**body.model_dump()),
@@ -140,13 +144,16 @@ async def connect_identity_provider(
 @router.delete(
     "/organisation/identity-provider",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={403: {}, 404: {"description": "No identity provider connected."}},
+    responses={**STEP_UP_RESPONSE, 404: {"description": "No identity provider connected."}},
 )
 async def disconnect_identity_provider(
     principal: Admin, session: SessionDep, authority: AuthorityDep
 ) -> None:
-    """Disconnect it: its users sign in with their password (or passkey) again."""
+    """Disconnect it: its users sign in with their password (or passkey) again. After a recent
+    authentication only (step-up), as for connecting."""
     organisation_id = _own_organisation(principal)
+    async with session.begin():
+        await recent(session, await own_user(session, principal), principal)
     try:
         async with session.begin():
             await federation.disconnect(

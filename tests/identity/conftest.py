@@ -15,13 +15,14 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlmodel import col
 
 from services.identity import onetime, organisations, totp
 from services.identity.authority import Authority
 from services.identity.domain import MfaRequirement, OrganisationKind
 from services.identity.main import IdentitySettings
-from services.identity.tables import OneTimeLink, UserAccount
+from services.identity.tables import LoginSession, OneTimeLink, UserAccount
 from shared.outbox import pending_count
 from tests.support.databases import Database
 from tests.support.nats import NatsServer
@@ -286,3 +287,15 @@ async def maintenance_notice(
     assert response.status_code == 201, response.text
     await asyncio.sleep(max(0.0, (starts_at - datetime.now(UTC)).total_seconds()) + 0.05)
     return response.json()
+
+
+async def age_session(identity: "Identity", account: "Account", minutes: int = 10) -> None:
+    """The account's session signed in (and last stepped up) ``minutes`` ago: too long for a
+    change that needs a recent authentication (step-up)."""
+    earlier = datetime.now(UTC) - timedelta(minutes=minutes)
+    async with identity.platform.runtime("identity").sessions() as session, session.begin():
+        await session.execute(
+            update(LoginSession)
+            .where(col(LoginSession.id) == uuid.UUID(account.session_id))
+            .values(created_at=earlier, verified_at=None)
+        )

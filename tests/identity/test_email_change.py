@@ -3,24 +3,18 @@ authenticated session, made only when the link sent to the new address is used, 
 for the request and one for the change, and no address in either."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlmodel import col
 
-from services.identity.tables import EmailChange, LoginSession, UserAccount
-from tests.identity.conftest import PASSWORD, Account, Identity, assert_no_secret, events_of
-
-
-async def _age_session(identity: Identity, account: Account) -> None:
-    """The session signed in (and last proved itself) ten minutes ago."""
-    earlier = datetime.now(UTC) - timedelta(minutes=10)
-    async with identity.platform.runtime("identity").sessions() as session, session.begin():
-        await session.execute(
-            update(LoginSession)
-            .where(col(LoginSession.id) == uuid.UUID(account.session_id))
-            .values(created_at=earlier, verified_at=None)
-        )
+from services.identity.tables import EmailChange, UserAccount
+from tests.identity.conftest import (
+    PASSWORD,
+    Identity,
+    age_session,
+    assert_no_secret,
+    events_of,
+)
 
 
 async def _address_of(identity: Identity, user_id: str) -> str:
@@ -43,7 +37,7 @@ async def test_the_address_changes_after_a_recent_sign_in_and_a_link_to_the_new_
 ) -> None:
     admin = await identity.admin()
     new = f"moved-{uuid.uuid4().hex[:8]}@Example.org"
-    await _age_session(identity, admin)
+    await age_session(identity, admin)
     stale = await identity.client.post("/me/email", json={"email": new}, headers=admin.auth)
     assert stale.status_code == 403
     assert "insufficient_user_authentication" in stale.headers["www-authenticate"]

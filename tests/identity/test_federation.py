@@ -18,7 +18,14 @@ from sqlmodel import col
 from services.identity.federation_tables import IdentityProvider
 from services.identity.settings import IdentitySettings
 from services.identity.tables import LoginSession, UserAccount
-from tests.identity.conftest import Account, Identity, assert_no_secret, events_of
+from tests.identity.conftest import (
+    PASSWORD,
+    Account,
+    Identity,
+    age_session,
+    assert_no_secret,
+    events_of,
+)
 from tests.support.openid_provider import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -135,6 +142,33 @@ async def test_an_admin_connects_the_provider_and_its_secret_is_kept_sealed__TOM
     started = await start(identity, organisation_id=admin.organisation_id)
     returned = await provider.sign_in(started["authorization_url"], admin.email, acr=EID_HIGH)
     assert (await come_back(identity, returned)).status_code == 200
+
+
+async def test_connecting_or_disconnecting_the_provider_needs_a_recent_sign_in__TOM_T2b(
+    identity: Identity, provider: OpenIdProvider
+) -> None:
+    """Whoever controls the provider controls who signs in: a session left open for an hour does
+    not let whoever finds it connect their own provider, or disconnect the organisation's."""
+    admin = await identity.admin()
+    await age_session(identity, admin)
+    path = "/organisation/identity-provider"
+    stale = await identity.client.put(path, json=settings(provider), headers=admin.auth)
+    assert stale.status_code == 403, stale.text
+    assert "insufficient_user_authentication" in stale.headers["www-authenticate"]
+    async with identity.platform.runtime("identity").sessions() as session:
+        assert (await session.scalars(select(IdentityProvider))).all() == []
+
+    stepped = await identity.client.post(
+        "/me/step-up", json={"password": PASSWORD}, headers=admin.auth
+    )
+    assert stepped.status_code == 200, stepped.text
+    await connect(identity, admin, provider)
+    connected = await events_of(identity.platform, "dpa.identity.idp.connected.v1")
+    assert len(connected) == 1  # the refused attempt emitted nothing
+    await age_session(identity, admin)
+    kept = await identity.client.delete(path, headers=admin.auth)
+    assert kept.status_code == 403, kept.text
+    assert (await identity.client.get(path, headers=admin.auth)).status_code == 200
 
 
 async def test_only_an_admin_connects_and_bad_settings_change_nothing__TOM_T2a(

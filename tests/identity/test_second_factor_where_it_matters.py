@@ -5,16 +5,14 @@ recovery codes, the e-mail address, the password) need a recent authentication (
 organisation asks its admins for a second factor unless told otherwise."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from sqlalchemy import func, select, update
-from sqlmodel import col
+from sqlalchemy import func, select
 
 from services.identity import cli
-from services.identity.tables import LoginSession, Organisation, RecoveryCode
-from tests.identity.conftest import PASSWORD, Account, Identity, events_of
+from services.identity.tables import Organisation, RecoveryCode
+from tests.identity.conftest import PASSWORD, Identity, age_session, events_of
 from tests.support.authenticator import SoftwareAuthenticator
 
 
@@ -81,17 +79,6 @@ async def test_a_grant_token_needs_a_session_proven_with_a_second_factor__TOM_O3
     assert activated.data["grant_id"] == grant_id
 
 
-async def _age_session(identity: Identity, account: Account, minutes: int = 10) -> None:
-    """The account's session signed in (and last stepped up) ``minutes`` ago."""
-    past = datetime.now(UTC) - timedelta(minutes=minutes)
-    async with identity.platform.runtime("identity").sessions() as session, session.begin():
-        await session.execute(
-            update(LoginSession)
-            .where(col(LoginSession.id) == uuid.UUID(account.session_id))
-            .values(created_at=past, verified_at=None)
-        )
-
-
 async def test_a_second_factor_or_password_changes_only_after_a_recent_sign_in__TOM_T2b(
     identity: Identity,
 ) -> None:
@@ -104,7 +91,7 @@ async def test_a_second_factor_or_password_changes_only_after_a_recent_sign_in__
     )
     assert confirmed.status_code == 200
     codes_before = await identity.platform.count("identity", RecoveryCode)
-    await _age_session(identity, admin)
+    await age_session(identity, admin)
 
     change = {"current_password": PASSWORD, "new_password": "another long sentence of mine"}
     for method, path, body in (
@@ -162,7 +149,7 @@ async def test_a_passkey_is_removed_only_after_a_recent_sign_in_with_one__TOM_T2
     )
     assert registered.status_code == 201
     passkey_id = registered.json()["passkey"]["id"]
-    await _age_session(identity, admin)
+    await age_session(identity, admin)
     refused = await identity.client.delete(f"/me/passkeys/{passkey_id}", headers=admin.auth)
     assert refused.status_code == 403
     step = await identity.client.post("/me/step-up/options", headers=admin.auth)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from services.console.account.own import needs_confirmation
 from services.console.apis import ApiRefused
 from services.console.render import render
 from services.console.web import Admin, apis_of, go, t, visitor
@@ -18,6 +19,8 @@ from services.console.web import Admin, apis_of, go, t, visitor
 router = APIRouter(dependencies=[Depends(visitor)])
 
 PATH = "/organisation/identity-provider"
+# Identity asks for a recent sign-in before the provider changes: confirm, then come back here.
+CONFIRM_FIRST = f"/account/confirm?next={PATH}"
 Text = Annotated[str, Form(max_length=2000)]
 
 
@@ -128,6 +131,8 @@ async def connect(
                 "identity", "PUT", PATH, token=person.access_token, json=body
             )
         except ApiRefused as refused:
+            if needs_confirmation(refused):  # an old session: confirm it is you, then again
+                return go(CONFIRM_FIRST)
             if refused.status not in (400, 422):
                 raise
             message = t(request, "Identity refused this: %(reason)s")
@@ -142,6 +147,8 @@ async def disconnect(request: Request, person: Admin) -> Response:
     try:
         await apis_of(request).call("identity", "DELETE", PATH, token=person.access_token)
     except ApiRefused as refused:
+        if needs_confirmation(refused):
+            return go(CONFIRM_FIRST)
         if refused.status != 404:
             raise
     return go(f"{PATH}?done=provider_disconnected")
