@@ -221,12 +221,18 @@ def test_a_new_address_is_confirmed_from_the_link_mailed_to_it_and_the_old_one_i
     lies.accept_invitation(enrol=False)
     former, new = lies.email, unique_email("lies-new")
     told = len(console_platform.mails_to(former))
-    # She asks for the change in a fresh session (the account page's form is the console's issue).
-    with httpx.Client(base_url=console_platform.url("identity"), trust_env=False) as identity:
-        signed_in = identity.post("/login", json={"email": former, "password": lies.password})
-        bearer = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
-        asked = identity.post("/me/email", json={"email": new}, headers=bearer)
-        assert asked.status_code == 202, asked.text
+    # She asks for the change on her account page, just signed in (a recent sign-in).
+    account = lies.open("/account")
+    account.get_by_label("New e-mail address").fill("not an address")
+    account.get_by_role("button", name="Send a confirmation link").click()
+    problem = "Enter the new e-mail address, like jan@example.be."
+    expect(account.locator("#new_email-error")).to_contain_text(problem)  # at the field
+    expect(account.get_by_role("link", name=problem)).to_be_visible()  # and in the summary
+    account.get_by_label("New e-mail address").fill(new)
+    account.get_by_role("button", name="Send a confirmation link").click()
+    sent = "A confirmation link is on its way to the new address."
+    expect(account.get_by_text(sent)).to_be_visible()
+    check_accessibility(account)
     link = console_platform.link_in_mail(new, purpose="email")
 
     # A stranger with a made-up code gets the generic answer; nothing changes.

@@ -105,6 +105,38 @@ async def change_password(
     return go("/account?done=password_changed")
 
 
+@router.post("/account/email-change")
+async def change_email(
+    request: Request,
+    person: SignedIn,
+    new_email: Annotated[str, Form(max_length=254)] = "",
+) -> Response:
+    """Ask for another sign-in address: identity mails a link to it (after a recent sign-in)."""
+    address = new_email.strip()
+    errors: list[tuple[str, str]] = []
+    if "@" not in address or " " in address or len(address) < 3:
+        errors.append(
+            ("new_email", t(request, "Enter the new e-mail address, like jan@example.be."))
+        )
+    else:
+        try:
+            await apis_of(request).call(
+                "identity", "POST", "/me/email", token=person.access_token, json={"email": address}
+            )
+        except ApiRefused as refused:
+            if needs_confirmation(refused):
+                return go(CONFIRM_FIRST)
+            if refused.status not in (400, 422):
+                raise
+            message = t(request, "This address cannot be used: %(reason)s")
+            errors.append(("new_email", message % {"reason": refused.detail}))
+    if errors:
+        context = await _account(request, person)
+        context |= {"errors": errors, "values": {"new_email": address}}
+        return render(request, "account/my_account.html", context, status=400)
+    return go("/account?done=email_change_sent")
+
+
 @router.post("/account/second-factor")
 async def start_second_factor(request: Request, person: SignedIn) -> Response:
     """Set up an authenticator app: its QR code and key, then a first code to confirm."""
