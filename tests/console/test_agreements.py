@@ -40,6 +40,21 @@ def admin_of(
     return person, organisation
 
 
+def save_draft(page: Page, attempts: int = 20) -> None:
+    """Save the filled-in draft, again until the agreements service knows the new controller
+    (it learns organisations from identity's events)."""
+    saved = page.get_by_text("The draft is saved.")
+    for _attempt in range(attempts):
+        page.get_by_role("button", name="Save the draft").click()
+        # Wait for the answer (saved, or the form again with its problem) before looking: on a
+        # loaded machine the next page may not be there yet right after the click.
+        expect(saved.or_(page.locator(".error-summary"))).to_be_visible()
+        if saved.count():
+            break
+        time.sleep(0.5)
+    expect(saved).to_be_visible()
+
+
 def no_problem(page: Page) -> None:
     expect(page.locator(".error-summary")).to_have_count(0)
 
@@ -117,12 +132,7 @@ def test_a_controller_and_a_processor_sign_and_work_under_their_agreement__DPA_1
     page.get_by_label("The controller's organisation number").fill(controller_id)
     page.get_by_label("Days to object to a new subprocessor").fill("30")
     fill_annex1(page)
-    for _attempt in range(20):  # agreements learns new organisations from identity's events
-        page.get_by_role("button", name="Save the draft").click()
-        if page.get_by_text("The draft is saved.").count():
-            break
-        time.sleep(0.5)
-    expect(page.get_by_text("The draft is saved.")).to_be_visible()
+    save_draft(page)
     agreement_url = page.url.split("?")[0].removeprefix(console_platform.url())
     agreement_id = agreement_url.rsplit("/", 1)[1]
     expect(page.get_by_role("heading", name=title)).to_be_visible()
@@ -400,12 +410,7 @@ def draft_and_signed(
     page.get_by_label("Title").fill(title)
     page.get_by_label("The controller's organisation number").fill(controller_id)
     fill_annex1(page)
-    for _attempt in range(20):
-        page.get_by_role("button", name="Save the draft").click()
-        if page.get_by_text("The draft is saved.").count():
-            break
-        time.sleep(0.5)
-    expect(page.get_by_text("The draft is saved.")).to_be_visible()
+    save_draft(page)
     agreement_url = page.url.split("?")[0].removeprefix(platform.url())
     sign(lotte, agreement_url)
     sign(sofie, agreement_url)

@@ -30,7 +30,14 @@ from playwright.sync_api import Browser, Page, expect
 from services.console.language import ZONE_SAID, translations
 from tests.console.people import Person, check_accessibility, shot
 from tests.console.platform import ConsolePlatform, text_of, unique_email
-from tests.console.test_agreements import NOTICE_LINK, admin_of, fill_annex1, no_problem, sign
+from tests.console.test_agreements import (
+    NOTICE_LINK,
+    admin_of,
+    fill_annex1,
+    no_problem,
+    save_draft,
+    sign,
+)
 from tests.console.test_breaches import NOT_FOUND, brussels_now, link_to, stranger_of
 
 DUTCH = translations("nl")
@@ -125,12 +132,7 @@ def test_the_seed_story_runs_from_signature_to_a_verified_export_in_the_browser_
     page.get_by_label("The controller's organisation number").fill(utopia_id)
     page.get_by_label("Days to object to a new subprocessor").fill("30")
     fill_annex1(page)
-    for _attempt in range(40):  # agreements learns new organisations from identity's events
-        page.get_by_role("button", name="Save the draft").click()
-        if page.get_by_text("The draft is saved.").count():
-            break
-        time.sleep(0.5)
-    expect(page.get_by_text("The draft is saved.")).to_be_visible()
+    save_draft(page, attempts=40)
     agreement_url = page.url.split("?")[0].removeprefix(platform.url())
     expect(page.locator(".agreement-parties")).to_contain_text(utopia)
     check_accessibility(page)
