@@ -82,6 +82,7 @@ class NatsServer:
         self.users = users
         self.tls = tls  # certificate and key files: clients connect with tls://
         self.port = port or free_port()
+        self._port_chosen_here = port is None
         self.name = name
         self.cluster_name = cluster_name
         self.cluster_port = cluster_port or (free_port() if routes is not None else None)
@@ -164,13 +165,27 @@ class NatsServer:
 
     def start(self) -> "NatsServer":
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        first_start = self.process is None
         self.process = subprocess.Popen(  # noqa: S603
             self._command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         deadline = time.monotonic() + 10
+        retries = 2 if first_start else 0
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"nats-server exited: {self.log_path.read_text()[-2000:]}")
+                log = self.log_path.read_text() if self.log_path.exists() else ""
+                if retries and "address already in use" in log:
+                    # A free port taken by another process between free_port() and the bind:
+                    # before anyone knows this server's ports, choose others and start again.
+                    retries -= 1
+                    self.monitor_port = free_port() if self.monitor_port is not None else None
+                    if self._port_chosen_here:
+                        self.port = free_port()
+                    self.process = subprocess.Popen(  # noqa: S603
+                        self._command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                    )
+                    continue
+                raise RuntimeError(f"nats-server exited: {log[-2000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
                     if sock.recv(4).startswith(b"INFO"):
