@@ -26,6 +26,7 @@ from services.agreements.assistance.store import AssistanceRequest
 from services.agreements.clocks import BRUSSELS
 from services.agreements.domain import NotFound, Party
 from services.agreements.lifecycle.store import Agreement
+from services.agreements.retention.schedule import categories_for
 from shared import pagination
 from shared.auth import Principal
 from shared.events import Actor
@@ -92,6 +93,7 @@ async def ask(
             kind=body.kind,
             question=body.question,
             due_on=body.due_on,
+            data_categories=await categories_for(session, agreement, body.data_categories),
             asked_by=principal.user_id,
             asked_at=now,
         )

@@ -27,6 +27,7 @@ from services.agreements.assistance.schemas import (
 from services.agreements.assistance.store import SubjectRequest
 from services.agreements.domain import NotFound, Party
 from services.agreements.lifecycle.store import Agreement
+from services.agreements.retention.schedule import categories_for
 from shared import pagination
 from shared.auth import Principal
 from shared.events import Actor
@@ -109,6 +110,7 @@ async def forward(
             right=body.right,
             received_at=received_at,
             summary=body.summary,
+            data_categories=await categories_for(session, agreement, body.data_categories),
             forwarded_by=principal.user_id,
             forwarded_at=now,
             due_at=clocks.working_days_after(now, working_days),
