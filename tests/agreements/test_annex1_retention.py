@@ -16,6 +16,8 @@ from sqlmodel import col
 
 from services.agreements import sweep
 from services.agreements.assistance.store import AssistanceRequest, SubjectRequest
+from services.agreements.lifecycle import annex1
+from services.agreements.retention import rules
 from shared.auth import Role
 from shared.outbox import OutboxMessage
 from tests.agreements.contract import ANNEX1, Parties
@@ -311,3 +313,16 @@ async def test_another_controller_cannot_read_the_retention_schedule__TOM_T1(
         f"/agreements/{uuid.uuid4()}/retention", headers=other.controller_admin()
     )
     assert (missing.status_code, missing.json()["detail"]) == (404, read.json()["detail"])
+
+
+def test_the_longest_period_wins_and_a_period_in_words_counts_as_the_fallback__TOM_T1() -> None:
+    annex = annex1.periods_of(ANNEX)
+    assert rules.kept_days(["appointments"], annex, 1000) == 30
+    assert rules.kept_days(["appointments", "health notes"], annex, 1000) == 90
+    assert rules.kept_days(["appointments", "correspondence"], annex, 1000) == 1000
+    assert rules.kept_days(["no longer in Annex 1"], annex, 1000) == 1000
+    assert rules.kept_days([], annex, 1000) == 1000
+    ended = datetime(2026, 12, 1, tzinfo=UTC)
+    assert not rules.is_due(ended, 30, ended + timedelta(days=30) - timedelta(seconds=1))
+    assert rules.is_due(ended, 30, ended + timedelta(days=30))
+    assert not rules.is_due(None, 1, ended + timedelta(days=36_500))

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements.access import find, record_read, require, tenant_of
-from services.agreements.assistance import rules
+from services.agreements.assistance import categories, rules
 from services.agreements.assistance import store as records
 from services.agreements.assistance.rules import AssistanceKind
 from services.agreements.assistance.schemas import (
@@ -26,7 +26,6 @@ from services.agreements.assistance.store import AssistanceRequest
 from services.agreements.clocks import BRUSSELS
 from services.agreements.domain import NotFound, Party
 from services.agreements.lifecycle.store import Agreement
-from services.agreements.retention.schedule import categories_for
 from shared import pagination
 from shared.auth import Principal
 from shared.events import Actor
@@ -93,7 +92,7 @@ async def ask(
             kind=body.kind,
             question=body.question,
             due_on=body.due_on,
-            data_categories=await categories_for(session, agreement, body.data_categories),
+            data_categories=await categories.chosen(session, agreement, body.data_categories),
             asked_by=principal.user_id,
             asked_at=now,
         )

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.agreements import clocks
 from services.agreements.access import find, record_read, require, tenant_of
-from services.agreements.assistance import rules
+from services.agreements.assistance import categories, rules
 from services.agreements.assistance import store as records
 from services.agreements.assistance.schemas import (
     SubjectRequestAssistance,
@@ -27,7 +27,6 @@ from services.agreements.assistance.schemas import (
 from services.agreements.assistance.store import SubjectRequest
 from services.agreements.domain import NotFound, Party
 from services.agreements.lifecycle.store import Agreement
-from services.agreements.retention.schedule import categories_for
 from shared import pagination
 from shared.auth import Principal
 from shared.events import Actor
@@ -110,7 +109,7 @@ async def forward(
             right=body.right,
             received_at=received_at,
             summary=body.summary,
-            data_categories=await categories_for(session, agreement, body.data_categories),
+            data_categories=await categories.chosen(session, agreement, body.data_categories),
             forwarded_by=principal.user_id,
             forwarded_at=now,
             due_at=clocks.working_days_after(now, working_days),

@@ -8,7 +8,7 @@ that changes a period applies to records already held. The rules are in ``rules`
 """
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.agreements.access import find, tenant_of
 from services.agreements.assistance import store as assistance
 from services.agreements.assistance.store import AssistanceRequest, SubjectRequest
+from services.agreements.lifecycle import annex1
 from services.agreements.lifecycle import store as lifecycle
+from services.agreements.lifecycle.annex1 import Period
 from services.agreements.lifecycle.store import Agreement
 from services.agreements.retention import rules
-from services.agreements.retention.rules import Period
 from services.agreements.retention.schemas import CategoryRetention, RetentionSchedule
 from shared.auth import Principal
 from shared.events import Actor
@@ -32,18 +33,8 @@ RECORDS = ("subject_request", "assistance_request")
 
 
 async def periods(session: AsyncSession, agreement: Agreement) -> dict[str, Period]:
-    """The Annex 1 categories of the version in force (the draft's, before signing)."""
-    version = await lifecycle.version(
-        session=session, agreement_id=agreement.id, number=agreement.version
-    )
-    return rules.periods_of(version.annex1 if version is not None else {})
-
-
-async def categories_for(
-    session: AsyncSession, agreement: Agreement, chosen: Iterable[str] | None
-) -> list[str]:
-    """The categories a new record of ``agreement`` concerns (checked: 422 when unknown)."""
-    return rules.categories_of(chosen, await periods(session, agreement))
+    """The Annex 1 categories of the version in force, with their periods."""
+    return annex1.periods_of(await lifecycle.annex1_in_force(session=session, agreement=agreement))
 
 
 @dataclass(frozen=True)
