@@ -44,7 +44,6 @@ from services.identity.domain import (
     SecondFactorPolicy,
     UserStatus,
     required_mfa,
-    throttle_key,
 )
 from shared.database import is_sqlite
 
@@ -575,7 +574,7 @@ async def admit_login(
     session: AsyncSession,
     email: str,
     now: datetime,
-    address: str | None,
+    client: str | None,
     window: int,
     client_limit: int,
 ) -> Admission | None:
@@ -605,10 +604,10 @@ async def admit_login(
         col(UserAccount.locked_permanently).is_(False),
         (col(UserAccount.locked_until).is_(None)) | (col(UserAccount.locked_until) <= now),
     )
-    if address is not None:
+    if client is not None:
         statement = statement.where(
             ~exists().where(
-                col(ClientFailure.address) == throttle_key(address),
+                col(ClientFailure.address) == client,
                 col(ClientFailure.window) == window,
                 col(ClientFailure.failures) >= client_limit,
             )
@@ -662,19 +661,21 @@ async def clear_failures(*, session: AsyncSession, user_id: uuid.UUID) -> None:
 
 
 async def count_client_failure(
-    *, session: AsyncSession, address: str, window: int, dialect: str
+    *, session: AsyncSession, client: str, window: int, dialect: str
 ) -> None:
-    await _count_for_client(session, key=throttle_key(address), window=window, dialect=dialect)
+    """Count one failed login of ``client`` (:meth:`Authority.client_key`, never an address)."""
+    await _count_for_client(session, key=client, window=window, dialect=dialect)
 
 
 RESET_KEY = "reset "  # reset requests share the table; their keys cannot be an address
 
 
 async def count_reset_request(
-    *, session: AsyncSession, address: str, window: int, dialect: str
+    *, session: AsyncSession, client: str, window: int, dialect: str
 ) -> int:
-    """Count one self-service reset request from ``address``; the window's count with it."""
-    key = (RESET_KEY + throttle_key(address))[:64]  # the column's length, whatever the address
+    """Count one self-service reset request from ``client`` (:meth:`Authority.client_key`);
+    the window's count with it."""
+    key = (RESET_KEY + client)[:64]  # the column's length
     return await _count_for_client(session, key=key, window=window, dialect=dialect)
 
 
@@ -737,10 +738,10 @@ async def links_since(
     return int(found or 0)
 
 
-async def client_failures(*, session: AsyncSession, address: str, window: int) -> int:
+async def client_failures(*, session: AsyncSession, client: str, window: int) -> int:
     value = await session.scalar(
         select(col(ClientFailure.failures)).where(
-            col(ClientFailure.address) == throttle_key(address),
+            col(ClientFailure.address) == client,
             col(ClientFailure.window) == window,
         )
     )
