@@ -13,7 +13,6 @@ own OpenID Connect provider replaces the password step (federation.py, ``fed``; 
 """
 
 import asyncio
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
@@ -32,7 +31,7 @@ from services.identity.domain import (
     next_lock,
 )
 from services.identity.sessions import Tokens, start_session
-from services.identity.tables import Challenge, Organisation, Passkey, UserAccount
+from services.identity.store import Challenge, Organisation, Passkey, UserAccount
 from shared.events import Actor, Outcome
 from shared.events.contracts.identity import AccountLocked, LoginFailed
 from shared.events.subjects import PLATFORM_TENANT
@@ -329,10 +328,3 @@ async def lock_if_due(
     )
     authority.lockouts.add(1, {"permanent": "true" if lock.permanent else "false"})
     return True
-
-
-def user_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
