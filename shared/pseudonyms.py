@@ -87,6 +87,12 @@ def load_or_create_key(path: Path) -> bytes:
             pass  # another service wrote it first: its key is the platform's
         finally:
             draft.unlink()
+    return read_key(path)
+
+
+def read_key(path: Path) -> bytes:
+    """The key in ``path``, which must exist (an operator's tool never makes a key of its own:
+    its pseudonyms would match nothing the services wrote)."""
     key = path.read_text().strip().encode()
     if len(key) < MIN_KEY_CHARACTERS:
         raise ValueError(f"the pseudonym key file {path} holds fewer than 32 characters")
