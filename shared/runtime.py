@@ -32,8 +32,8 @@ from shared.broker import (
     ConsumerTally,
     Handler,
     build_broker,
+    each_event,
     ensure_stream,
-    subscribe_durable,
 )
 from shared.database import create_engine, is_reachable, session_factory
 from shared.events.subjects import STREAM_SUBJECTS
@@ -115,17 +115,12 @@ class ServiceRuntime:
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.repeat("outbox-pruner", settings.outbox_prune_seconds, self.prune_outbox)
 
-    def consume(self, durable: str, handle: Handler, *, subjects: str = STREAM_SUBJECTS) -> None:
-        """Register this service's durable consumer of ``subjects`` (``dpa.>`` by default)."""
-        subscribe_durable(
-            self.broker,
-            settings=self.settings,
-            durable=durable,
-            sessions=self.sessions,
-            handle=handle,
-            subjects=subjects,
-            tally=self.consumers.setdefault(durable, ConsumerTally()),
-        )
+    def consume(
+        self, durable: str, handle: Handler, *, subjects: str | Sequence[str] = STREAM_SUBJECTS
+    ) -> BatchConsumer:
+        """Register this service's durable consumer of ``subjects`` (``dpa.>`` by default) whose
+        handler takes one event at a time (:func:`shared.broker.each_event`)."""
+        return self.consume_batches(durable, each_event(handle), subjects=subjects)
 
     def consume_batches(
         self, durable: str, handle: BatchHandler, *, subjects: Sequence[str] = (STREAM_SUBJECTS,)
@@ -297,7 +292,7 @@ class ServiceRuntime:
             return [
                 (getattr(tally, outcome), {"consumer": durable, "outcome": outcome})
                 for durable, tally in self.consumers.items()
-                for outcome in ("stored", "duplicates", "rejected", "failed")
+                for outcome in ConsumerTally.OUTCOMES
             ]
 
         def connected() -> Reading:
@@ -333,8 +328,9 @@ class ServiceRuntime:
             ("pactum.outbox.pruned_events", lambda: [(self.outbox_pruned, {})], "{event}",
              "Published outbox events deleted past the duplicate window, by this process."),
             ("pactum.consumer.events", events, "{event}",
-             "Events a durable consumer stored, skipped as duplicates, rejected or failed on "
-             "(failed ones are redelivered), in this process."),
+             "Events a durable consumer stored, skipped as duplicates, rejected, failed on "
+             "(failed ones are redelivered) or dead-lettered after their last delivery, in this "
+             "process."),
         ):  # fmt: skip
             observe(name, read, kind="counter", unit=unit, description=description)
 
