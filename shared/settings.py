@@ -101,6 +101,9 @@ class ServiceSettings(BaseSettings):
     # The largest request body a route may receive (bytes): above it, 413 before it is read.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=256 * 1024 * 1024)
     demo_data: bool = False  # seed the demo tenants of the seed contract (make run sets it)
+    # The key of the client addresses' pseudonyms (shared/pseudonyms.py), one for the platform:
+    # compose gives every service the same secret file; make run creates var/pseudonym-key.
+    pseudonym_key_file: Path | None = None
 
     def model_post_init(self, __context: object) -> None:
         # Frozen model: fill service-dependent defaults through object.__setattr__.
@@ -115,6 +118,10 @@ class ServiceSettings(BaseSettings):
         """How long a published outbox row is kept: past the stream's duplicate window (inside it
         a re-publish of the row must still be dropped as a duplicate), plus the margin."""
         return self.stream_duplicate_window_seconds + self.outbox_prune_margin_seconds
+
+    @property
+    def pseudonym_key_path(self) -> Path:
+        return self.pseudonym_key_file or self.var_dir / "pseudonym-key"
 
     @property
     def migration_url(self) -> str:

@@ -25,6 +25,7 @@ from shared.body_limit import BodyLimit
 from shared.database import create_engine, is_reachable, session_factory
 from shared.metrics import CONTENT_TYPE, ServiceMetrics
 from shared.migrations import migrate
+from shared.pseudonyms import Pseudonyms, load_or_create_key
 from shared.runtime import RequestContext, stop_tasks
 from shared.settings import ServiceSettings
 from shared.telemetry import build_tracer_provider, trace_outgoing
@@ -119,7 +120,12 @@ def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = N
     app.add_middleware(CsrfCookie, name=app.state.cookies.csrf, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders, secure=settings.secure_cookies)
     app.add_middleware(ServerTiming)
-    app.add_middleware(RequestContext, service=settings.service, metrics=metrics)
+    app.add_middleware(
+        RequestContext,
+        service=settings.service,
+        metrics=metrics,
+        pseudonyms=Pseudonyms(load_or_create_key(settings.pseudonym_key_path)),
+    )
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=tracer_provider,

@@ -1,11 +1,12 @@
 """Retention of failed sign-ins' client addresses (TOM-T1, TOM-32a; issue 14.5).
 
 The lockout's per-address throttle (TOM-T5) counts failed sign-ins, and self-service reset
-requests, per client address and window (``client_failure``). A count serves only while its
-window runs (``client_window_minutes``, ``reset_window_minutes``: a day at most); the address is
-kept ``client_address_retention_days`` (30 by default) after its window ended, long enough to
-look into an attack, then the record is deleted. A window still running is never touched, so the
-throttle works as before.
+requests, per client and window (``client_failure``; the client is named by a keyed pseudonym of
+its address, ``Authority.client_key``, which is still personal data while the key lives). A count
+serves only while its window runs (``client_window_minutes``, ``reset_window_minutes``: a day at
+most); the record is kept ``client_address_retention_days`` (30 by default) after its window
+ended, long enough to look into an attack, then deleted. A window still running is never
+touched, so the throttle works as before.
 
 Deleted at most ``batch_size`` records per transaction, each batch with one
 ``dpa.identity.retention.expired.v1`` (under the platform: an address belongs to no
@@ -20,8 +21,7 @@ from sqlalchemy import CursorResult, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from services.identity.store import RESET_KEY
-from services.identity.tables import ClientFailure
+from services.identity.store import RESET_KEY, ClientFailure
 from shared.events import Actor
 from shared.events.contracts.identity import ClientAddressesForgotten
 from shared.events.subjects import PLATFORM_TENANT

@@ -7,8 +7,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from services.identity import login, retention
-from services.identity.store import RESET_KEY
-from services.identity.tables import ClientFailure
+from services.identity.store import RESET_KEY, ClientFailure
 from tests.identity.conftest import PASSWORD, Identity, events_of
 
 WRONG = "definitely not the password"
@@ -102,7 +101,7 @@ async def test_an_address_is_still_throttled_in_its_window_after_retention_ran__
     for number in range(3):
         assert await attempt(f"victim-{number}@example.org") == "refused"
     assert await _forget(identity, now=datetime.now(UTC)) == 0
-    assert await _addresses(identity) == {"192.0.2.44"}
+    assert await _addresses(identity) == {authority.client_key("192.0.2.44")}
     assert await attempt(admin.email, PASSWORD) == "throttled"
     # Once its window is long over, the record goes (and the address with it).
     assert await _forget(identity, now=datetime.now(UTC) + timedelta(days=31)) == 1
