@@ -1,6 +1,7 @@
 """Composition root of the identity service: wiring only."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -23,6 +24,7 @@ from services.identity import (
     organisations,
     passkey_api,
     preview_api,
+    retention,
     store,
 )
 from services.identity.authority import Authority, load_or_create_delivery_key
@@ -118,6 +120,20 @@ def create_app(
     runtime.startup.append(start)
     runtime.background.append(sweep_grants)
     runtime.background.append(resets.run)
+
+    async def forget_client_addresses() -> None:  # TOM-T1
+        await retention.forget_client_addresses(
+            sessions=runtime.sessions,
+            outbox=runtime.outbox,
+            before=datetime.now(UTC) - timedelta(days=settings.client_address_retention_days),
+            login_window_minutes=settings.client_window_minutes,
+            reset_window_minutes=settings.reset_window_minutes,
+            batch_size=settings.retention_batch_size,
+        )
+
+    runtime.repeat(
+        "client-address-retention", settings.retention_sweep_seconds, forget_client_addresses
+    )
     for router in (
         api.router,
         account_api.router,

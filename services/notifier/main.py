@@ -1,9 +1,11 @@
 """Composition root of the notifier service: wiring only."""
 
+from datetime import UTC, datetime
+
 import httpx
 from fastapi import FastAPI
 
-from services.notifier import api, errors, evidence_api, link_redirects, webhook_payloads
+from services.notifier import api, errors, evidence_api, link_redirects, retention, webhook_payloads
 from services.notifier.consumers import DURABLE, notice_handler
 from services.notifier.dispatch import Dispatcher, delivery_counter
 from services.notifier.identity_client import IdentityDirectory
@@ -58,6 +60,22 @@ def create_app(
         subjects=planned_subjects(),
     )
     runtime.background.append(dispatcher.run)
+
+    async def apply_retention() -> None:  # TOM-T1
+        now = datetime.now(UTC)
+        await retention.apply_retention(
+            sessions=runtime.sessions,
+            outbox=runtime.outbox,
+            cutoffs=retention.Cutoffs.at(
+                now,
+                delivery_days=settings.delivery_retention_days,
+                inbox_read_days=settings.inbox_read_retention_days,
+            ),
+            batch_size=settings.retention_batch_size,
+            now=now,
+        )
+
+    runtime.repeat("notice-retention", settings.retention_sweep_seconds, apply_retention)
     runtime.shutdown.append(http.aclose)
 
     app = FastAPI(
