@@ -20,6 +20,7 @@ from services.agreements.commitments import consumers as staff_consumer
 from services.agreements.commitments import supervision_api
 from services.agreements.directory import consumers as directory_consumer
 from services.agreements.lifecycle import api as lifecycle_api
+from services.agreements.migrations import MIGRATIONS
 from services.agreements.settings import AgreementsSettings
 from services.agreements.store import TABLES
 from services.agreements.subprocessors import api as subprocessors_api
@@ -56,7 +57,7 @@ def create_app(
     settings: ServiceSettings | None = None, *, jwks: JwksSource | None = None
 ) -> FastAPI:
     settings = settings or AgreementsSettings()
-    runtime = ServiceRuntime(settings, tables=TABLES, jwks=jwks)
+    runtime = ServiceRuntime(settings, tables=MIGRATIONS.tables, jwks=jwks)
     if settings.demo_data:
         runtime.startup.append(
             partial(

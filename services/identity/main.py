@@ -37,10 +37,11 @@ from services.identity.keys import (
     public_jwk,
 )
 from services.identity.login import lockout_counter
+from services.identity.migrations import MIGRATIONS
 from services.identity.passwords import Passwords
 from services.identity.resets import ResetRequests
 from services.identity.settings import IdentitySettings
-from services.identity.tables import TABLES, SigningKey
+from services.identity.tables import SigningKey
 from shared import error_answers
 from shared.auth import JwksSource
 from shared.database import is_sqlite
@@ -115,7 +116,7 @@ def create_app(
             keys += (await jwks()).get("keys", [])
         return {"keys": keys}
 
-    runtime = ServiceRuntime(settings, tables=TABLES, jwks=own_keys)
+    runtime = ServiceRuntime(settings, tables=MIGRATIONS.tables, jwks=own_keys)
     begin_immediately(runtime.engine)
     app = FastAPI(
         title="pactum identity",
