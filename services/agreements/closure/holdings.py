@@ -2,7 +2,7 @@
 of data (DPA-13), the export (TOM-T4) and the compliance report (DPA-11)."""
 
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,9 +12,12 @@ from services.agreements.assistance import store as assistance_store
 from services.agreements.breaches import store as breach_store
 from services.agreements.commitments import store as records
 from services.agreements.commitments.store import (
+    ControllerMeasure,
     Disclosure,
     Instruction,
     MeasureRecord,
+    MeasureReview,
+    RiskAssessment,
     StaffMember,
 )
 from services.agreements.lifecycle import store
@@ -30,6 +33,32 @@ def _plain(rows: list[Any], *, without: tuple[str, ...] = ()) -> Rows:
         for row in rows
         if isinstance(row, SQLModel)
     ]
+
+
+class Supervision(NamedTuple):
+    """The controller's side of art. 6 (DPA-18), oldest first: its own measures, its reviews of
+    the processor's Annex 2 measures, and every risk assessment (the newest one counts)."""
+
+    controller_measures: list[ControllerMeasure]
+    measure_reviews: list[MeasureReview]
+    risk_assessments: list[RiskAssessment]
+
+
+async def supervision(session: AsyncSession, agreement_id: uuid.UUID) -> Supervision:
+    return Supervision(
+        await records.of_agreement(
+            ControllerMeasure, session=session, agreement_id=agreement_id,
+            order=ControllerMeasure.recorded_at,
+        ),
+        await records.of_agreement(
+            MeasureReview, session=session, agreement_id=agreement_id,
+            order=MeasureReview.recorded_at,
+        ),
+        await records.of_agreement(
+            RiskAssessment, session=session, agreement_id=agreement_id,
+            order=RiskAssessment.recorded_at,
+        ),
+    )  # fmt: skip
 
 
 async def everything(session: AsyncSession, agreement: Agreement) -> dict[str, Rows]:
@@ -73,6 +102,7 @@ async def everything(session: AsyncSession, agreement: Agreement) -> dict[str, R
     subject_requests, assistance_requests = await assistance_store.everything_of(
         session=session, agreement_id=agreement.id
     )
+    supervised = await supervision(session, agreement.id)
     return {
         "agreement": _plain([agreement]),
         "versions": _plain(versions),
@@ -90,6 +120,10 @@ async def everything(session: AsyncSession, agreement: Agreement) -> dict[str, R
                 order=MeasureRecord.recorded_at,
             )
         ),
+        # DPA-18: what the controller itself did about security and its supervision of Annex 2
+        "controller_measures": _plain(supervised.controller_measures),
+        "measure_reviews": _plain(supervised.measure_reviews),
+        "risk_assessments": _plain(supervised.risk_assessments),
         "staff": _plain(
             await records.of_agreement(
                 StaffMember, session=session, agreement_id=agreement.id, order=StaffMember.added_at

@@ -8,7 +8,7 @@ tests/operations/test_migrations.py fails until the revisions and the models agr
 
 from pathlib import Path
 
-from services.identity.tables import TABLES
+from services.identity.store import TABLES
 from shared.migrations import register
 
 # Found by shared/migrations.py from here: shared/ loads no service by name.
