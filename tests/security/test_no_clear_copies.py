@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from shared.auth import Role
 from shared.pseudonyms import Pseudonyms, load_or_create_key
@@ -36,6 +37,20 @@ def _files_holding(root: Path, *values: str) -> list[str]:
         for path in sorted(root.rglob("*"))
         if path.is_file() and any(value in path.read_bytes() for value in wanted)
     ]
+
+
+async def _rows_holding(platform: Platform, *values: str) -> list[str]:
+    """Every table of every running service with a row that holds one of ``values``, read
+    through the service's own connection (on PostgreSQL there is no file to read)."""
+    found = []
+    for service in platform.apps:
+        runtime = platform.runtime(service)
+        async with runtime.sessions() as session:
+            for table in runtime.tables:
+                rows = (await session.execute(select(table))).all()
+                if any(value in str(tuple(row)) for row in rows for value in values):
+                    found.append(f"{service}.{table.name}")
+    return found
 
 
 async def _audit_items(platform: Platform, organisation: str) -> list[dict[str, object]]:
@@ -65,7 +80,8 @@ async def test_an_erased_client_address_is_found_nowhere_on_the_platform__TOM_32
         organisation = await world.organisation("erased", "controller")
         admin = organisation.users["admin"]
 
-        # She signs in and lists her agreements from her own address and browser.
+        # She mistypes her password, signs in and lists her agreements from her own address and
+        # browser.
         def from_her(service: str) -> httpx.AsyncClient:
             transport = httpx.ASGITransport(app=platform.apps[service], client=(ADDRESS, 50123))
             return httpx.AsyncClient(
@@ -73,6 +89,8 @@ async def test_an_erased_client_address_is_found_nowhere_on_the_platform__TOM_32
             )
 
         async with from_her("identity") as identity, from_her("agreements") as agreements:
+            mistyped = {"email": admin.email, "password": PASSWORD + "?"}
+            assert (await identity.post("/login", json=mistyped)).status_code == 401
             login = await identity.post("/login", json={"email": admin.email, "password": PASSWORD})
             assert login.status_code == 200, login.text
             token = login.json()["access_token"]
@@ -115,6 +133,14 @@ async def test_an_erased_client_address_is_found_nowhere_on_the_platform__TOM_32
             "/audit/verification", headers=platform.auth(organisation.id, [Role.auditor])
         )
         assert verified.json()["valid"] is True
+
+        # Every row of every table of the four services, as each service reads it: the outbox
+        # rows and identity's count of her mistyped password hold her pseudonym, no table holds
+        # her address or her browser.
+        assert {"identity.outbox", "identity.client_failure", "agreements.outbox"} <= set(
+            await _rows_holding(platform, pseudonym)
+        )
+        assert await _rows_holding(platform, ADDRESS, AGENT) == []
     finally:
         await platform.stop()
 

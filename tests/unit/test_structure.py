@@ -43,6 +43,8 @@ PURE = (
     "services.agreements.closure.archive",
     "services.agreements.closure.certificates",
     "services.agreements.assistance.rules",
+    "services.agreements.lifecycle.annex1",
+    "services.agreements.retention.rules",
     "services.audit.domain",
     "services.audit.sentences",
     "services.notifier.domain",
@@ -192,6 +194,7 @@ AGREEMENTS_MAY_USE = {
     "assistance": AGGREGATE,
     "directory": {"domain"},
     "closure": AGGREGATE | {"subprocessors", "breaches", "commitments", "assistance"},
+    "retention": AGGREGATE | {"assistance"},
 }
 
 
