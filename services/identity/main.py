@@ -34,10 +34,10 @@ from services.identity.keys import (
     load_or_create_signer,
 )
 from services.identity.login import lockout_counter
+from services.identity.migrations import MIGRATIONS
 from services.identity.passwords import Passwords
 from services.identity.resets import ResetRequests
 from services.identity.settings import IdentitySettings
-from services.identity.store import TABLES
 from shared import error_answers
 from shared.auth import JwksSource
 from shared.runtime import ServiceRuntime
@@ -60,7 +60,7 @@ def create_app(
             keys += (await jwks()).get("keys", [])
         return {"keys": keys}
 
-    runtime = ServiceRuntime(settings, tables=TABLES, jwks=own_keys)
+    runtime = ServiceRuntime(settings, tables=MIGRATIONS.tables, jwks=own_keys)
     store.begin_immediately(runtime.engine)
     app = FastAPI(
         title="pactum identity",

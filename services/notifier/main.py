@@ -9,11 +9,11 @@ from services.notifier import api, errors, evidence_api, link_redirects, retenti
 from services.notifier.consumers import DURABLE, notice_handler
 from services.notifier.dispatch import Dispatcher, delivery_counter
 from services.notifier.identity_client import IdentityDirectory
+from services.notifier.migrations import MIGRATIONS
 from services.notifier.plans import planned_subjects
 from services.notifier.secret_seal import SecretSeal
 from services.notifier.service import seal_clear_secrets
 from services.notifier.settings import NotifierSettings
-from services.notifier.store import TABLES
 from shared import error_answers
 from shared.auth import JwksSource
 from shared.runtime import ServiceRuntime
@@ -32,7 +32,7 @@ def create_app(
     """The notifier app; ``identity`` is the client one-time links are fetched with (tests)."""
     if not isinstance(settings, NotifierSettings):
         settings = NotifierSettings(**(settings.model_dump() if settings else {}))
-    runtime = ServiceRuntime(settings, tables=TABLES, jwks=jwks)
+    runtime = ServiceRuntime(settings, tables=MIGRATIONS.tables, jwks=jwks)
     # Webhooks and identity's one-time links, traced (customers' URLs shown by origin only).
     http = trace_outgoing(
         httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False),
