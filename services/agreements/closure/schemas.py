@@ -22,7 +22,9 @@ class LegalHold(_Body):
     """What the law requires to keep, and why; ``staff``, ``instructions`` or ``disclosures``
     keep those records from destruction, anything else is recorded on the certificate."""
 
-    what: Name = Field(description="What must be kept (staff, instructions, disclosures or other).")
+    what: Name = Field(
+        description="What must be kept (staff, instructions, disclosures, subject_requests, assistance_requests, supervision, or other: recorded only)."
+    )
     why: Name = Field(description="The legal obligation to keep it.")
 
 
