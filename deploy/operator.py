@@ -49,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from deploy import backup as backups
 from deploy import inventory
 from deploy.answers import Answer, shown, table
+from deploy.migrations import EVERY_SERVICE
 from shared import migrations
 from shared.database import create_engine, is_sqlite, session_factory
 from shared.events import Actor
@@ -74,7 +75,8 @@ class Missing(LookupError):
 # The services that keep the platform's data and events: what health and backups cover. The
 # console keeps only its sessions (sealed tokens that expire within hours): it is migrated with the
 # rest, but a restore starts it with no sessions, and it has no events to relay.
-DATA_SERVICES = tuple(service for service in migrations.SERVICES if service != "console")
+# Every service's migrations, registered by deploy/migrations.py; the console keeps no events.
+DATA_SERVICES = tuple(m.service for m in EVERY_SERVICE if m.service != "console")
 
 
 def service_settings(service: str) -> ServiceSettings:

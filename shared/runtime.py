@@ -7,10 +7,10 @@ and hands its lifespan to FastAPI. Nothing here knows about agreements, users or
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
@@ -41,7 +41,7 @@ from shared.idempotency import IdempotentRequests
 from shared.metrics import CONTENT_TYPE, Reading, ServiceMetrics
 from shared.migrations import SHARED_TABLES, migrate
 from shared.operations import StatusSection
-from shared.outbox import Outbox, OutboxRelay, backlog
+from shared.outbox import Outbox, OutboxRelay, backlog, prune_published
 from shared.pseudonyms import Pseudonyms, load_or_create_key
 from shared.request import client_address, client_agent
 from shared.revocation import RevocationList, listen
@@ -86,6 +86,7 @@ class ServiceRuntime:
             tracer=self.tracer_provider.get_tracer("pactum.outbox"),
         )
         self.outbox.relay = self.relay
+        self.outbox_pruned = 0  # published outbox rows deleted by this process (the metrics)
         # Sessions and grants identity revoked: refused here before their tokens expire.
         self.revocations = RevocationList()
         self.shutdown: list[Callable[[], Coroutine[Any, Any, None]]] = []
@@ -114,6 +115,7 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self.startup: list[Callable[[], Any]] = []
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self.repeat("outbox-pruner", settings.outbox_prune_seconds, self.prune_outbox)
 
     def consume(
         self, durable: str, handle: Handler, *, subjects: str | Sequence[str] = STREAM_SUBJECTS
@@ -139,6 +141,24 @@ class ServiceRuntime:
         self.consumers[durable] = consumer.tally
         self.background.append(consumer.run)
         return consumer
+
+    def repeat(self, name: str, every: float, step: Callable[[], Awaitable[object]]) -> None:
+        """Run ``step`` in the background every ``every`` seconds, the first time after one
+        interval (a start does not race its own requests); a failed round is logged and the next
+        one tries again."""
+
+        async def rounds() -> None:
+            while True:
+                await asyncio.sleep(every)
+                try:
+                    await step()
+                except Exception as error:  # the database away: the next round tries again
+                    log.warning(
+                        "service.step_failed", step=name, error=f"{type(error).__name__}: {error}"
+                    )
+
+        rounds.__name__ = name
+        self.background.append(rounds)
 
     def install(self, app: FastAPI) -> None:
         app.state.runtime = self
@@ -234,6 +254,22 @@ class ServiceRuntime:
             )
         self.consumer_lag = lag
 
+    async def prune_outbox(self, *, now: datetime | None = None) -> int:
+        """Delete the published outbox rows past the duplicate window and its margin
+        (``outbox_kept_seconds``); logs and counts how many, never what they held."""
+        published_before = (now or datetime.now(UTC)) - timedelta(
+            seconds=self.settings.outbox_kept_seconds
+        )
+        count = await prune_published(
+            self.sessions,
+            published_before=published_before,
+            batch_size=self.settings.outbox_prune_batch_size,
+        )
+        self.outbox_pruned += count
+        if count:
+            log.info("outbox.pruned", count=count, published_before=published_before.isoformat())
+        return count
+
     async def _sample_metrics(self) -> None:
         while True:
             await self.sample_metrics()
@@ -296,6 +332,8 @@ class ServiceRuntime:
              "Outbox events published to JetStream by this process."),
             ("pactum.outbox.relay_failures", lambda: [(self.relay.failures, {})], "{pass}",
              "Outbox relay passes that failed (NATS or the database unreachable)."),
+            ("pactum.outbox.pruned_events", lambda: [(self.outbox_pruned, {})], "{event}",
+             "Published outbox events deleted past the duplicate window, by this process."),
             ("pactum.consumer.events", events, "{event}",
              "Events a durable consumer stored, skipped as duplicates, rejected, failed on "
              "(failed ones are redelivered) or dead-lettered after their last delivery, in this "

@@ -11,8 +11,8 @@ from services.audit.checkpoints import (
 )
 from services.audit.consumers import DURABLE, record_entries
 from services.audit.erasure import run_retention
+from services.audit.migrations import MIGRATIONS
 from services.audit.settings import AuditSettings
-from services.audit.store import TABLES
 from shared import error_answers
 from shared.auth import JwksSource
 from shared.runtime import ServiceRuntime
@@ -26,7 +26,7 @@ def create_app(
 ) -> FastAPI:
     if not isinstance(settings, AuditSettings):
         settings = AuditSettings(**(settings.model_dump() if settings else {}))
-    runtime = ServiceRuntime(settings, tables=TABLES, jwks=jwks)
+    runtime = ServiceRuntime(settings, tables=MIGRATIONS.tables, jwks=jwks)
     consumer = runtime.consume_batches(DURABLE, record_entries)
     rounds = SigningRounds()
     rounds.observe(runtime.metrics)
