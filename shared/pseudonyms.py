@@ -67,6 +67,12 @@ class Pseudonyms:
         text = base64.urlsafe_b64encode(digest).decode().rstrip("=")
         return ADDRESS_PREFIX + text[:PSEUDONYM_CHARACTERS]
 
+    def of_device(self, *, user_id: str, agent: str, network: str) -> str:
+        """A user's browser (its User-Agent) on a network, as 64 hex characters: what identity
+        keeps to tell a new device, which without the key cannot be tested against guesses."""
+        material = f"device\n{user_id}\n{agent}\n{network}".encode()
+        return hmac.new(self._key, material, hashlib.sha256).hexdigest()
+
 
 def load_or_create_key(path: Path) -> bytes:
     """The key in ``path``, created there (64 hex characters, mode 0600) on the first start.
