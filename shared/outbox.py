@@ -88,8 +88,30 @@ class Outbox:
         outcome: Outcome = Outcome.succeeded,
     ) -> Envelope:
         """Record an event; the client address of the current request is attached if known."""
-        traceparent = current_traceparent()
-        envelope = new_event(
+        envelope = self.event(
+            type=type,
+            tenant=tenant,
+            actor=actor,
+            data=data,
+            subject=subject,
+            correlation_id=correlation_id,
+            outcome=outcome,
+        )
+        return self.add_envelope(session, envelope)
+
+    def event(
+        self,
+        *,
+        type: str,
+        tenant: str,
+        actor: Actor,
+        data: BaseModel,
+        subject: str | None = None,
+        correlation_id: str | None = None,
+        outcome: Outcome = Outcome.succeeded,
+    ) -> Envelope:
+        """A new event of this service, with the current request's client address and trace."""
+        return new_event(
             source=self.source,
             type=type,
             tenant=tenant,
@@ -97,15 +119,21 @@ class Outbox:
             data=data,
             subject=subject,
             correlation_id=correlation_id,
-            traceparent=traceparent,
+            traceparent=current_traceparent(),
             outcome=outcome,
             client_address=client_address.get(),
         )
-        return self.add_envelope(session, envelope)
 
     def add_envelope(self, session: AsyncSession, envelope: Envelope) -> Envelope:
         """Record an event built elsewhere (audit's external producers send whole envelopes):
         the row commits with the session's transaction and the relay is handed it after."""
+        session.add(OutboxMessage(**self.staged(session, envelope)))
+        return envelope
+
+    def staged(self, session: AsyncSession, envelope: Envelope) -> dict[str, Any]:
+        """The outbox row of ``envelope`` as column values, for a use case that writes it in a
+        statement of its own (all of its writes in one round trip); as with
+        :meth:`add_envelope`, the relay is handed the row when ``session`` commits."""
         row = Pending(
             event_id=envelope.id,
             subject=envelope.nats_subject,
@@ -113,18 +141,15 @@ class Outbox:
             envelope=envelope.to_json().decode(),
             traceparent=envelope.traceparent,
         )
-        session.add(
-            OutboxMessage(
-                event_id=row.event_id,
-                subject=row.subject,
-                event_type=row.event_type,
-                envelope=row.envelope,
-                created_at=envelope.time,
-            )
-        )
         session.info["pactum_outbox"] = self
         session.info.setdefault("pactum_outbox_rows", []).append(row)
-        return envelope
+        return {
+            "event_id": row.event_id,
+            "subject": row.subject,
+            "event_type": row.event_type,
+            "envelope": row.envelope,
+            "created_at": envelope.time,
+        }
 
 
 @event.listens_for(Session, "after_commit")
