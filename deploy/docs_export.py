@@ -108,7 +108,8 @@ def events_markdown() -> str:
         "",
         "Every event travels as a CloudEvents 1.0 envelope with the extensions `tenantid`,",
         "`actorid`, `actortype` (user, operator, system), `actororgid`, `grantid`, `outcome`",
-        "(succeeded, failed, denied), `clientaddr`, `correlationid` and `traceparent`. Reads",
+        "(succeeded, failed, denied), `clientaddr` (the pseudonym of the client's address,",
+        "never the address), `correlationid` and `traceparent`. Reads",
         "(`viewed`, `listed`, `exported`) are access events (TOM-T3a).",
         "",
     ]

@@ -9,6 +9,11 @@ The relay is handed what each transaction wrote as it commits, so it publishes t
 memory and only marks them in the database (one UPDATE per batch); it reads the table (one
 SELECT per pass) at start, after a failure, when a commit handed it nothing (a row written
 without :meth:`Outbox.add`), and at least every ``poll_seconds``, for whatever it was not handed.
+
+A published row is deleted by :func:`prune_published` once it is older than the stream's
+duplicate window plus a margin (the runtime runs it periodically): its envelope carries the
+request's client address and the event's data, which must not stay in every service's table
+forever (TOM-32a, TOM-T1). Unpublished rows are never deleted.
 """
 
 import asyncio
@@ -24,13 +29,25 @@ import orjson
 import structlog
 from opentelemetry import trace
 from pydantic import BaseModel
-from sqlalchemy import Column, DateTime, Index, Text, event, func, select, update
+from sqlalchemy import (
+    Column,
+    CursorResult,
+    DateTime,
+    Index,
+    Text,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
 
 from shared.events import Actor, Envelope, Outcome, new_event
 from shared.moments import as_utc
+from shared.pseudonyms import Pseudonyms, is_pseudonym
 from shared.request import client_address
 from shared.telemetry import context_from_traceparent, current_traceparent
 
@@ -71,8 +88,10 @@ class Pending:
 class Outbox:
     """Records events in the caller's transaction; the relay is woken once it commits."""
 
-    def __init__(self, *, source: str) -> None:
+    def __init__(self, *, source: str, pseudonyms: Pseudonyms | None = None) -> None:
         self.source = source
+        # Without pseudonyms (a command-line tool's outbox) an event carries no client address.
+        self.pseudonyms = pseudonyms
         self.relay: OutboxRelay | None = None
 
     def add(
@@ -87,7 +106,8 @@ class Outbox:
         correlation_id: str | None = None,
         outcome: Outcome = Outcome.succeeded,
     ) -> Envelope:
-        """Record an event; the client address of the current request is attached if known."""
+        """Record an event; the pseudonym of the current request's client address is attached
+        if known (never the address itself: TOM-32a)."""
         envelope = self.event(
             type=type,
             tenant=tenant,
@@ -110,7 +130,8 @@ class Outbox:
         correlation_id: str | None = None,
         outcome: Outcome = Outcome.succeeded,
     ) -> Envelope:
-        """A new event of this service, with the current request's client address and trace."""
+        """A new event of this service, with the current request's client address (replaced by
+        its pseudonym when recorded) and trace."""
         return new_event(
             source=self.source,
             type=type,
@@ -124,16 +145,31 @@ class Outbox:
             client_address=client_address.get(),
         )
 
+    def _pseudonymised(self, envelope: Envelope) -> Envelope:
+        """The envelope with its client address replaced by the address's pseudonym (dropped
+        when this outbox has no key): no clear address is stored or published."""
+        address = envelope.clientaddr
+        if address is None or is_pseudonym(address):
+            return envelope
+        replaced = self.pseudonyms.of_address(address) if self.pseudonyms else None
+        return envelope.model_copy(update={"clientaddr": replaced})
+
     def add_envelope(self, session: AsyncSession, envelope: Envelope) -> Envelope:
         """Record an event built elsewhere (audit's external producers send whole envelopes):
-        the row commits with the session's transaction and the relay is handed it after."""
-        session.add(OutboxMessage(**self.staged(session, envelope)))
+        the row commits with the session's transaction and the relay is handed it after. A clear
+        client address is replaced by its pseudonym first, whoever built the envelope."""
+        envelope = self._pseudonymised(envelope)
+        session.add(OutboxMessage(**self._stage(session, envelope)))
         return envelope
 
     def staged(self, session: AsyncSession, envelope: Envelope) -> dict[str, Any]:
-        """The outbox row of ``envelope`` as column values, for a use case that writes it in a
-        statement of its own (all of its writes in one round trip); as with
-        :meth:`add_envelope`, the relay is handed the row when ``session`` commits."""
+        """The outbox row of ``envelope`` (its client address pseudonymised) as column values,
+        for a use case that writes it in a statement of its own (all of its writes in one round
+        trip); as with :meth:`add_envelope`, the relay is handed the row when ``session``
+        commits."""
+        return self._stage(session, self._pseudonymised(envelope))
+
+    def _stage(self, session: AsyncSession, envelope: Envelope) -> dict[str, Any]:
         row = Pending(
             event_id=envelope.id,
             subject=envelope.nats_subject,
@@ -356,3 +392,32 @@ async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
     )
     async with sessions() as session:
         return int(await session.scalar(query) or 0)
+
+
+async def prune_published(
+    sessions: async_sessionmaker[AsyncSession], *, published_before: datetime, batch_size: int
+) -> int:
+    """Delete the rows published before ``published_before``, ``batch_size`` at most per
+    transaction (a large backlog is deleted in short transactions, never one long lock of the
+    table), until none is left; rows not yet published are never touched. How many went."""
+    total = 0
+    while True:
+        due = (
+            select(col(OutboxMessage.position))
+            .where(
+                col(OutboxMessage.published_at).is_not(None),
+                col(OutboxMessage.published_at) < published_before,
+            )
+            .limit(batch_size)
+        )
+        async with sessions() as session, session.begin():
+            result = await session.execute(
+                delete(OutboxMessage)
+                .where(col(OutboxMessage.position).in_(due))
+                .execution_options(synchronize_session=False)
+            )
+        deleted = result.rowcount if isinstance(result, CursorResult) else 0
+        total += deleted
+        if deleted < batch_size:
+            return total
+        await asyncio.sleep(0)  # let the relay and the requests in between batches

@@ -7,10 +7,10 @@ and hands its lifespan to FastAPI. Nothing here knows about agreements, users or
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
@@ -41,7 +41,8 @@ from shared.idempotency import IdempotentRequests
 from shared.metrics import CONTENT_TYPE, Reading, ServiceMetrics
 from shared.migrations import SHARED_TABLES, migrate
 from shared.operations import StatusSection
-from shared.outbox import Outbox, OutboxRelay, backlog
+from shared.outbox import Outbox, OutboxRelay, backlog, prune_published
+from shared.pseudonyms import Pseudonyms, load_or_create_key
 from shared.request import client_address, client_agent
 from shared.revocation import RevocationList, listen
 from shared.settings import ServiceSettings
@@ -74,7 +75,8 @@ class ServiceRuntime:
         self.engine = create_engine(settings.database_url, schema=settings.database_schema)
         self.sessions = session_factory(self.engine)
         self.broker = build_broker(settings, self.tracer_provider)
-        self.outbox = Outbox(source=settings.source)
+        self.pseudonyms = Pseudonyms(load_or_create_key(settings.pseudonym_key_path))
+        self.outbox = Outbox(source=settings.source, pseudonyms=self.pseudonyms)
         self.relay = OutboxRelay(
             sessions=self.sessions,
             publish=self.broker.publish,
@@ -84,6 +86,7 @@ class ServiceRuntime:
             tracer=self.tracer_provider.get_tracer("pactum.outbox"),
         )
         self.outbox.relay = self.relay
+        self.outbox_pruned = 0  # published outbox rows deleted by this process (the metrics)
         # Sessions and grants identity revoked: refused here before their tokens expire.
         self.revocations = RevocationList()
         self.shutdown: list[Callable[[], Coroutine[Any, Any, None]]] = []
@@ -112,6 +115,7 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self.startup: list[Callable[[], Any]] = []
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self.repeat("outbox-pruner", settings.outbox_prune_seconds, self.prune_outbox)
 
     def consume(
         self, durable: str, handle: Handler, *, subjects: str | Sequence[str] = STREAM_SUBJECTS
@@ -138,6 +142,24 @@ class ServiceRuntime:
         self.background.append(consumer.run)
         return consumer
 
+    def repeat(self, name: str, every: float, step: Callable[[], Awaitable[object]]) -> None:
+        """Run ``step`` in the background every ``every`` seconds, the first time after one
+        interval (a start does not race its own requests); a failed round is logged and the next
+        one tries again."""
+
+        async def rounds() -> None:
+            while True:
+                await asyncio.sleep(every)
+                try:
+                    await step()
+                except Exception as error:  # the database away: the next round tries again
+                    log.warning(
+                        "service.step_failed", step=name, error=f"{type(error).__name__}: {error}"
+                    )
+
+        rounds.__name__ = name
+        self.background.append(rounds)
+
     def install(self, app: FastAPI) -> None:
         app.state.runtime = self
         api_reference.install(app)
@@ -148,7 +170,12 @@ class ServiceRuntime:
         app.add_middleware(IdempotentRequests, sessions=self.sessions, verifier=self.verifier)
         # Outside everything that reads a body (the idempotency check included).
         app.add_middleware(BodyLimit, max_bytes=self.settings.max_body_bytes)
-        app.add_middleware(RequestContext, service=self.settings.service, metrics=self.metrics)
+        app.add_middleware(
+            RequestContext,
+            service=self.settings.service,
+            metrics=self.metrics,
+            pseudonyms=self.pseudonyms,
+        )
         # One server span per request; the ASGI "http receive"/"http send" child spans (three
         # more per request) told nothing a trace is read for and cost CPU on every request.
         FastAPIInstrumentor.instrument_app(
@@ -227,6 +254,22 @@ class ServiceRuntime:
             )
         self.consumer_lag = lag
 
+    async def prune_outbox(self, *, now: datetime | None = None) -> int:
+        """Delete the published outbox rows past the duplicate window and its margin
+        (``outbox_kept_seconds``); logs and counts how many, never what they held."""
+        published_before = (now or datetime.now(UTC)) - timedelta(
+            seconds=self.settings.outbox_kept_seconds
+        )
+        count = await prune_published(
+            self.sessions,
+            published_before=published_before,
+            batch_size=self.settings.outbox_prune_batch_size,
+        )
+        self.outbox_pruned += count
+        if count:
+            log.info("outbox.pruned", count=count, published_before=published_before.isoformat())
+        return count
+
     async def _sample_metrics(self) -> None:
         while True:
             await self.sample_metrics()
@@ -289,6 +332,8 @@ class ServiceRuntime:
              "Outbox events published to JetStream by this process."),
             ("pactum.outbox.relay_failures", lambda: [(self.relay.failures, {})], "{pass}",
              "Outbox relay passes that failed (NATS or the database unreachable)."),
+            ("pactum.outbox.pruned_events", lambda: [(self.outbox_pruned, {})], "{event}",
+             "Published outbox events deleted past the duplicate window, by this process."),
             ("pactum.consumer.events", events, "{event}",
              "Events a durable consumer stored, skipped as duplicates, rejected, failed on "
              "(failed ones are redelivered) or dead-lettered after their last delivery, in this "
@@ -391,10 +436,13 @@ class RequestContext:
     records the request under the HTTP semantic conventions: its duration by route template (never
     the raw path) and status code, and the requests in flight."""
 
-    def __init__(self, app: ASGIApp, *, service: str, metrics: ServiceMetrics) -> None:
+    def __init__(
+        self, app: ASGIApp, *, service: str, metrics: ServiceMetrics, pseudonyms: Pseudonyms
+    ) -> None:
         self.app = app
         self.service = service
         self.metrics = metrics
+        self.pseudonyms = pseudonyms
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -403,7 +451,8 @@ class RequestContext:
         structlog.contextvars.clear_contextvars()
         request_id = str(uuid.uuid4())
         structlog.contextvars.bind_contextvars(service=self.service, request_id=request_id)
-        client_address.set((scope.get("client") or (None, 0))[0])
+        address = (scope.get("client") or (None, 0))[0]
+        client_address.set(address)
         client_agent.set(_user_agent(scope))
         path = scope.get("path", "")
         measured = path not in OPERATIONAL_PATHS
@@ -452,6 +501,7 @@ class RequestContext:
                     path=path,
                     status=status_code,
                     duration_ms=round(seconds * 1000, 2),
-                    client=(scope.get("client") or ("", 0))[0],
+                    # The address's pseudonym, never the address (TOM-32a).
+                    client=self.pseudonyms.of_address(address) if address else None,
                 )
             structlog.contextvars.clear_contextvars()

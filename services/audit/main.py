@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from services.audit import api, proof_api
+from services.audit import api, errors, proof_api
 from services.audit.checkpoints import (
     CheckpointSigner,
     SigningRounds,
@@ -11,8 +11,8 @@ from services.audit.checkpoints import (
 )
 from services.audit.consumers import DURABLE, record_entries
 from services.audit.erasure import run_retention
+from services.audit.migrations import MIGRATIONS
 from services.audit.settings import AuditSettings
-from services.audit.store import TABLES
 from shared import error_answers
 from shared.auth import JwksSource
 from shared.runtime import ServiceRuntime
@@ -26,7 +26,7 @@ def create_app(
 ) -> FastAPI:
     if not isinstance(settings, AuditSettings):
         settings = AuditSettings(**(settings.model_dump() if settings else {}))
-    runtime = ServiceRuntime(settings, tables=TABLES, jwks=jwks)
+    runtime = ServiceRuntime(settings, tables=MIGRATIONS.tables, jwks=jwks)
     consumer = runtime.consume_batches(DURABLE, record_entries)
     rounds = SigningRounds()
     rounds.observe(runtime.metrics)
@@ -74,6 +74,7 @@ def create_app(
     runtime.background += [sign_checkpoints, apply_retention]
     runtime.install(app)
     error_answers.install(app)
+    errors.install(app)
     app.state.audit_settings = settings
     app.state.audit_consumer = consumer
     app.include_router(api.router)

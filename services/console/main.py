@@ -16,15 +16,16 @@ from services.console import errors
 from services.console.apis import Apis
 from services.console.domain import Lifetimes
 from services.console.keys import ConsoleKey
+from services.console.migrations import MIGRATIONS
 from services.console.routes import ROUTERS
 from services.console.sessions import SessionBook
 from services.console.settings import ConsoleSettings
-from services.console.store import TABLES
 from services.console.web import CookieNames, CsrfCookie, SecurityHeaders, ServerTiming
 from shared.body_limit import BodyLimit
 from shared.database import create_engine, is_reachable, session_factory
 from shared.metrics import CONTENT_TYPE, ServiceMetrics
 from shared.migrations import migrate
+from shared.pseudonyms import Pseudonyms, load_or_create_key
 from shared.runtime import RequestContext, stop_tasks
 from shared.settings import ServiceSettings
 from shared.telemetry import build_tracer_provider, trace_outgoing
@@ -65,7 +66,7 @@ def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = N
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await migrate(settings, engine, TABLES)
+        await migrate(settings, engine, MIGRATIONS.tables)
         tasks = [asyncio.create_task(sweep(), name="console-session-sweep")]
         log.info("service.started", service=settings.service, port=settings.port)
         try:
@@ -119,7 +120,12 @@ def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = N
     app.add_middleware(CsrfCookie, name=app.state.cookies.csrf, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders, secure=settings.secure_cookies)
     app.add_middleware(ServerTiming)
-    app.add_middleware(RequestContext, service=settings.service, metrics=metrics)
+    app.add_middleware(
+        RequestContext,
+        service=settings.service,
+        metrics=metrics,
+        pseudonyms=Pseudonyms(load_or_create_key(settings.pseudonym_key_path)),
+    )
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=tracer_provider,

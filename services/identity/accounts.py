@@ -204,7 +204,7 @@ async def request_reset(
     if by is None and address is not None:
         asked = await store.count_reset_request(
             session=session,
-            address=address,
+            client=authority.client_key(address),
             window=int(now.timestamp() // (settings.reset_window_minutes * 60)),
             dialect=session.get_bind().dialect.name,
         )

@@ -90,7 +90,7 @@ async def password_login(
             session=session,
             email=email,
             now=now,
-            address=address,
+            client=authority.client_key(address),
             window=_window(authority, now),
             client_limit=authority.settings.client_failure_limit,
         )
@@ -117,7 +117,9 @@ async def _refuse(
             admitted is None
             and address is not None
             and await store.client_failures(
-                session=session, address=address, window=_window(authority, now)
+                session=session,
+                client=authority.client_key(address),
+                window=_window(authority, now),
             )
             >= authority.settings.client_failure_limit
         )
@@ -266,7 +268,7 @@ async def _failure(
     if address is not None:
         await store.count_client_failure(
             session=session,
-            address=address,
+            client=authority.client_key(address),
             window=_window(authority, _now()),
             dialect=session.get_bind().dialect.name,
         )

@@ -109,9 +109,10 @@ async def start_session(
         known = None
     else:
         kind, known = admitted
-    device = device_digest(
-        user_id=str(user.id), agent=client_agent.get(), address=client_address.get()
-    )
+    agent, address = client_agent.get(), client_address.get()
+    device = authority.device_key(user_id=str(user.id), agent=agent, address=address)
+    # Devices remembered before the digest was keyed are recognised once, and re-keyed.
+    unkeyed = device_digest(user_id=str(user.id), agent=agent, address=address)
     if known is None:
         known = await store.known_devices(session=session, user_id=user.id)
     login = LoginSession(
@@ -123,7 +124,8 @@ async def start_session(
     )
     secret = onetime.new_secret()
     refresh = RefreshToken(digest=onetime.digest(secret), session_id=login.id, issued_at=now)
-    new_device = device not in known and bool(known)  # the first device is no news
+    rekeyed = unkeyed if unkeyed in known and device not in known else None
+    new_device = device not in known and rekeyed is None and bool(known)  # the first is no news
     envelope = authority.outbox.event(
         type="dpa.identity.login.succeeded.v1",
         tenant=str(user.organisation_id),
@@ -137,6 +139,7 @@ async def start_session(
         session=session,
         user=user,
         device=device,
+        rekeyed=rekeyed,
         now=now,
         login=login,
         refresh=refresh,

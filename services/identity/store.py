@@ -46,7 +46,6 @@ from services.identity.domain import (
     SecondFactorPolicy,
     UserStatus,
     required_mfa,
-    throttle_key,
 )
 from shared.database import is_sqlite
 from shared.outbox import OutboxMessage
@@ -598,7 +597,7 @@ async def admit_login(
     session: AsyncSession,
     email: str,
     now: datetime,
-    address: str | None,
+    client: str | None,
     window: int,
     client_limit: int,
 ) -> Admission | None:
@@ -633,10 +632,10 @@ async def admit_login(
         col(UserAccount.locked_permanently).is_(False),
         (col(UserAccount.locked_until).is_(None)) | (col(UserAccount.locked_until) <= now),
     )
-    if address is not None:
+    if client is not None:
         statement = statement.where(
             ~exists().where(
-                col(ClientFailure.address) == throttle_key(address),
+                col(ClientFailure.address) == client,
                 col(ClientFailure.window) == window,
                 col(ClientFailure.failures) >= client_limit,
             )
@@ -691,19 +690,21 @@ async def clear_failures(*, session: AsyncSession, user_id: uuid.UUID) -> None:
 
 
 async def count_client_failure(
-    *, session: AsyncSession, address: str, window: int, dialect: str
+    *, session: AsyncSession, client: str, window: int, dialect: str
 ) -> None:
-    await _count_for_client(session, key=throttle_key(address), window=window, dialect=dialect)
+    """Count one failed login of ``client`` (:meth:`Authority.client_key`, never an address)."""
+    await _count_for_client(session, key=client, window=window, dialect=dialect)
 
 
 RESET_KEY = "reset "  # reset requests share the table; their keys cannot be an address
 
 
 async def count_reset_request(
-    *, session: AsyncSession, address: str, window: int, dialect: str
+    *, session: AsyncSession, client: str, window: int, dialect: str
 ) -> int:
-    """Count one self-service reset request from ``address``; the window's count with it."""
-    key = (RESET_KEY + throttle_key(address))[:64]  # the column's length, whatever the address
+    """Count one self-service reset request from ``client`` (:meth:`Authority.client_key`);
+    the window's count with it."""
+    key = (RESET_KEY + client)[:64]  # the column's length
     return await _count_for_client(session, key=key, window=window, dialect=dialect)
 
 
@@ -727,9 +728,18 @@ async def known_devices(*, session: AsyncSession, user_id: uuid.UUID) -> frozens
     return frozenset(found.all())
 
 
-def _device_seen(session: AsyncSession, user: UserAccount, digest: str, now: datetime) -> Any:
+def _device_seen(
+    session: AsyncSession, user: UserAccount, digest: str, now: datetime, rekeyed: str | None
+) -> Any:
     """The device's row, added or its last sighting moved (two first sign-ins from one device at
-    once both land)."""
+    once both land); a device remembered under its ``rekeyed`` (unkeyed) digest, from before
+    digests were keyed, takes ``digest``."""
+    if rekeyed is not None:
+        return (
+            update(KnownDevice)
+            .where(col(KnownDevice.user_id) == user.id, col(KnownDevice.digest) == rekeyed)
+            .values(digest=digest, last_seen_at=now)
+        )
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     return (
         insert(KnownDevice)
@@ -750,6 +760,7 @@ async def record_sign_in(
     session: AsyncSession,
     user: UserAccount,
     device: str,
+    rekeyed: str | None,
     now: datetime,
     login: LoginSession,
     refresh: RefreshToken,
@@ -763,7 +774,7 @@ async def record_sign_in(
         update(UserAccount)
         .where(col(UserAccount.id) == user.id)
         .values(failures=0, locks=0, locked_until=None),
-        _device_seen(session, user, device, now),
+        _device_seen(session, user, device, now, rekeyed),
         insert(LoginSession).values(**_columns(login)),
         insert(RefreshToken).values(**_columns(refresh)),
         insert(OutboxMessage).values(**event),
@@ -799,10 +810,10 @@ async def links_since(
     return int(found or 0)
 
 
-async def client_failures(*, session: AsyncSession, address: str, window: int) -> int:
+async def client_failures(*, session: AsyncSession, client: str, window: int) -> int:
     value = await session.scalar(
         select(col(ClientFailure.failures)).where(
-            col(ClientFailure.address) == throttle_key(address),
+            col(ClientFailure.address) == client,
             col(ClientFailure.window) == window,
         )
     )
