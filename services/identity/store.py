@@ -616,9 +616,11 @@ async def admit_login(
         select(col(Organisation.phishing_resistant_admins)).where(organisation).scalar_subquery()
     )
     kind = select(col(Organisation.kind)).where(organisation).scalar_subquery()
+    # Qualified by hand: SQLite's RETURNING is rendered with bare column names, and a bare ``id``
+    # inside the subquery would be known_device's own.
     devices = (
         select(func.aggregate_strings(col(KnownDevice.digest), ","))
-        .where(col(KnownDevice.user_id) == col(UserAccount.id))
+        .where(col(KnownDevice.user_id) == literal_column("user_account.id"))
         .scalar_subquery()
     )
     active_organisations = select(col(Organisation.id)).where(
