@@ -35,6 +35,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -372,28 +373,38 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    """An argparse type: a finite number above zero, or a clear usage error."""
+
+    def read(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"must be a finite number above zero: {text!r}")
+        return value
+
+    return read
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.simulation", description=__doc__)
-    parser.add_argument("--organisations", type=int, default=200)
-    parser.add_argument("--day-seconds", type=float, default=240.0)
-    parser.add_argument("--peak-rate", type=float, default=30.0, help="requests/s, busiest hour")
-    parser.add_argument("--replicas", type=int, default=2, help="processes per service")
-    parser.add_argument("--concurrency", type=int, default=64, help="requests in flight at most")
-    parser.add_argument("--verify", type=int, default=20, help="organisations whose log to verify")
-    parser.add_argument("--settle-seconds", type=float, default=300.0)
-    parser.add_argument("--idle-seconds", type=float, default=20.0, help="idle CPU measured first")
+    whole, real = _positive(int), _positive(float)
+    parser.add_argument("--organisations", type=whole, default=200)
+    parser.add_argument("--day-seconds", type=real, default=240.0)
+    parser.add_argument("--peak-rate", type=real, default=30.0, help="requests/s, busiest hour")
+    parser.add_argument("--replicas", type=whole, default=2, help="processes per service")
+    parser.add_argument("--concurrency", type=whole, default=64, help="requests in flight at most")
+    parser.add_argument("--verify", type=whole, default=20, help="logs to verify")
+    parser.add_argument("--settle-seconds", type=real, default=300.0)
+    parser.add_argument("--idle-seconds", type=real, default=20.0, help="idle CPU measured first")
     parser.add_argument("--seed", type=int, default=20261207)
     parser.add_argument("--quick", action="store_true", help="20 organisations, a 48-second day")
     parser.add_argument("--out", type=Path, default=RESULTS)
     arguments = parser.parse_args(argv)
     if arguments.quick:
         arguments.organisations, arguments.day_seconds, arguments.verify = 20, 48.0, 5
-    if (
-        arguments.organisations < 1
-        or arguments.replicas < 1
-        or not math.isfinite(arguments.day_seconds)
-    ):
-        parser.error("--organisations and --replicas must be at least 1")
     return arguments
 
 

@@ -4,8 +4,9 @@
 
 - ``docs/openapi/<service>.json``: each service's HTTP API, from its FastAPI app;
 - ``docs/api/reference.md``: one navigable reference of the four APIs, from those documents;
-- ``docs/asyncapi.json``: the events each service emits and the durable consumers, from the
-  FastStream brokers (every catalogued type with its typed CloudEvents envelope);
+- ``docs/asyncapi.json``: the events each service emits, from the FastStream brokers (every
+  catalogued type with its typed CloudEvents envelope), and the durable consumers by name and
+  filter (shared/bus_access.py);
 - ``docs/events.md``: the catalogue as a table, with the requirement IDs each event evidences;
 - ``deploy/nats/users.conf``: compose's NATS users and their permissions (shared/bus_access.py),
   each password read from the node's environment (``$NATS_<USER>_PASSWORD``).
@@ -27,7 +28,7 @@ from fastapi import FastAPI
 from faststream.specification import AsyncAPI
 
 from deploy.api_reference import reference_markdown
-from shared.bus_access import bus_users, server_users
+from shared.bus_access import DURABLES, bus_users, server_users
 from shared.events import CATALOGUE
 from shared.events.subjects import parse_type
 from shared.settings import API_PORTS, PLATFORM_PREFIX
@@ -78,7 +79,13 @@ def asyncapi_document(apps: dict[str, FastAPI]) -> str:
             "Every access or change on the platform, as CloudEvents 1.0 on the JetStream stream "
             "DPA_EVENTS (subjects dpa.<tenant>.<service>.<entity>.<verb>). Published through each "
             "service's transactional outbox with Nats-Msg-Id = event id; consumed once by the "
-            "durable consumers listed here."
+            "durable consumers (shared/broker.py's consumer engine): "
+            + "; ".join(
+                f"{durable} ({service}) on {subjects}"
+                for service, durables in DURABLES.items()
+                for durable, subjects in durables.items()
+            )
+            + " (the notifier's filter is the kinds it plans notices for, within dpa.>)."
         ),
     ).to_specification()
     # FastStream keeps its publishers in a set: sort the keys so the document is reproducible.
@@ -101,7 +108,8 @@ def events_markdown() -> str:
         "",
         "Every event travels as a CloudEvents 1.0 envelope with the extensions `tenantid`,",
         "`actorid`, `actortype` (user, operator, system), `actororgid`, `grantid`, `outcome`",
-        "(succeeded, failed, denied), `clientaddr`, `correlationid` and `traceparent`. Reads",
+        "(succeeded, failed, denied), `clientaddr` (the pseudonym of the client's address,",
+        "never the address), `correlationid` and `traceparent`. Reads",
         "(`viewed`, `listed`, `exported`) are access events (TOM-T3a).",
         "",
     ]

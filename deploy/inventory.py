@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from services.agreements.lifecycle.store import Agreement
-from services.identity.tables import Grant, Organisation, UserAccount
+from services.identity.store import Grant, Organisation, UserAccount
 from services.notifier.ledger import Delivery
 from shared import pagination
 from shared.events import Actor, ActorType

@@ -565,7 +565,7 @@ async def _publish_outbox(
 
 async def _inventory(options: argparse.Namespace, out: Answer) -> int:
     """``list`` and ``show`` (deploy/inventory.py): metadata, audited as the API would be."""
-    from services.identity.main import begin_immediately
+    from services.identity.store import begin_immediately
     from shared import pagination
 
     kind = inventory.KINDS[SINGULAR.get(options.kind, options.kind)]

@@ -1,4 +1,16 @@
-"""The NATS broker: connection, the ``DPA_EVENTS`` stream, and durable consumers of it."""
+"""The NATS broker: connection, the ``DPA_EVENTS`` stream, and the one consumer engine.
+
+Every durable consumer of the stream runs on :class:`BatchConsumer` (nats-py pull batches), with
+one delivery policy: an event is claimed in the inbox with what its handler stores; one that can
+never be processed is terminated and its reason logged; a handler failure is nacked with back-off;
+an event that still fails on its last delivery (``consumer_max_deliver``) is dead-lettered:
+terminated and logged with its id. One :class:`ConsumerTally` per durable feeds the metrics. A
+handler takes a batch (:data:`BatchHandler`, audit and the notifier) or one event at a time
+(:data:`Handler`, agreements, through :func:`each_event`).
+
+FastStream is the broker's connection and publisher (the outbox relay publishes through it, with
+its OpenTelemetry middleware); it no longer runs subscribers.
+"""
 
 import asyncio
 import time
@@ -9,15 +21,11 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from faststream import AckPolicy
 from faststream.nats import (
     ConsumerConfig,
-    JStream,
     NatsBroker,
-    NatsMessage,
     NatsSecurity,
     NatsUserPassword,
-    PullSub,
 )
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from nats.aio.msg import Msg
@@ -41,7 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.bus_access import inbox_prefix
 from shared.events import Envelope, EventKind, UnknownEventType, kind_of
 from shared.events.subjects import STREAM_SUBJECTS, parse_type
-from shared.inbox import claim, claim_many
+from shared.inbox import claim_many
 from shared.settings import ServiceSettings, nats_servers, nats_tls
 from shared.telemetry import context_from_traceparent
 
@@ -59,6 +67,30 @@ class ConsumerTally:
     duplicates: int = 0  # already in the inbox: skipped
     rejected: int = 0  # can never be processed: terminated
     failed: int = 0  # the handler failed: redelivered later
+    dead_lettered: int = 0  # failed on its last delivery: terminated, logged with its id
+
+    OUTCOMES = ("stored", "duplicates", "rejected", "failed", "dead_lettered")
+
+
+def each_event(handle: Handler) -> BatchHandler:
+    """A handler of one event at a time, run over a batch in the batch's transaction, in stream
+    order.
+
+    When one event's handler fails, the whole batch is rolled back and the engine stores it again
+    one event per transaction (:meth:`BatchConsumer.consume`): the others are stored and acked,
+    the failing one alone is nacked. A bad event never blocks the others.
+    """
+
+    async def handle_each(
+        session: AsyncSession, events: Sequence[tuple[Envelope, EventKind]]
+    ) -> None:
+        for envelope, kind in events:
+            with structlog.contextvars.bound_contextvars(
+                event_id=str(envelope.id), tenant=envelope.tenantid, event_type=envelope.type
+            ):
+                await handle(session, envelope, kind)
+
+    return handle_each
 
 
 def build_broker(settings: ServiceSettings, tracer_provider: TracerProvider) -> NatsBroker:
@@ -136,95 +168,22 @@ async def ensure_stream(
         await js.update_stream(config)
 
 
-def subscribe_durable(
-    broker: NatsBroker,
-    *,
-    settings: ServiceSettings,
-    durable: str,
-    sessions: async_sessionmaker[AsyncSession],
-    handle: Handler,
-    subjects: str = STREAM_SUBJECTS,
-    tally: ConsumerTally | None = None,
-) -> None:
-    """A durable pull consumer on ``subjects`` (``dpa.>`` by default) that runs ``handle`` once
-    per event.
-
-    The handler's effects and the inbox receipt commit together, then the message is acked. A
-    message that can never be processed (not JSON, not an envelope, unknown type, subject that
-    does not match its envelope, ``source`` not the subject's service) is terminated and logged
-    with its reason; a handler error is retried with back-off. Replicas of a service share the
-    durable consumer.
-    """
-    counts = tally or ConsumerTally()
-
-    @broker.subscriber(
-        subjects,
-        stream=JStream(settings.stream_name, declare=False),
-        durable=durable,
-        pull_sub=PullSub(batch_size=settings.consumer_batch_size, timeout=1.0),
-        config=_consumer_config(settings, durable),
-        ack_policy=AckPolicy.MANUAL,
-        inbox_prefix=f"{inbox_prefix(settings.service)}.".encode(),  # FastStream's own default
-        title=f"{durable}:{subjects}",
-        description=f"The {durable} service's durable consumer of the events on {subjects}.",
-    )
-    async def on_event(message: NatsMessage) -> None:
-        envelope, kind, reason = open_event(message.body, subject=message.raw_message.subject)
-        if envelope is None or kind is None:
-            log.warning(
-                "event.rejected",
-                consumer=durable,
-                reason=reason,
-                subject=message.raw_message.subject,
-                nats_msg_id=(message.headers or {}).get("Nats-Msg-Id"),
-            )
-            counts.rejected += 1
-            await message.reject()
-            return
-        with structlog.contextvars.bound_contextvars(
-            event_id=str(envelope.id), tenant=envelope.tenantid, event_type=envelope.type
-        ):
-            fresh = False
-            try:
-                async with sessions() as session, session.begin():
-                    fresh = await claim(session, consumer=durable, event_id=envelope.id)
-                    if not fresh:
-                        log.debug("event.duplicate_skipped", consumer=durable)
-                    else:
-                        await handle(session, envelope, kind)
-            except IntegrityError:
-                # A replica claimed the same event at the same moment, or the handler lost an
-                # insert race to a message handled beside it (FastStream handles a fetched batch
-                # concurrently). Acking here would drop the event in the second case: it is
-                # delivered again instead, and then either found claimed or handled.
-                log.info("event.retried_after_conflict", consumer=durable)
-                await message.nack(delay=0.2)
-                return
-            except Exception:
-                counts.failed += 1
-                log.exception("event.handler_failed", consumer=durable)
-                await message.nack(delay=min(2.0 ** _delivered(message.raw_message), 60.0))
-                return
-            if fresh:
-                counts.stored += 1
-            else:
-                counts.duplicates += 1
-            await message.ack()
-
-
 class BatchConsumer:
     """A durable pull consumer on ``subjects`` (``dpa.>`` by default) that handles each fetched
     batch in one transaction.
 
     It pulls with nats-py directly, so a fetch returns as soon as any message is there (up to
     ``consumer_batch_size`` of them) instead of waiting for a full batch. Each message is opened
-    on its own; one that can never be processed is terminated and logged with its reason, as in
-    :func:`subscribe_durable`. The valid ones are claimed in the inbox with one multi-row insert
-    and handed to ``handle`` together (duplicates, within the batch or from earlier deliveries, are
-    left out), then acked after the commit. A racing replica makes the commit fail on the inbox
-    key: the batch is retried and that replica's events are skipped. If the handler fails, the
-    batch is retried one message per transaction, so one event that cannot be stored is nacked
-    alone. Start :meth:`run` as a task once the broker is connected; cancel it before stopping.
+    on its own; one that can never be processed (not JSON, not an envelope, unknown type, subject
+    that does not match its envelope, ``source`` not the subject's service: :func:`open_event`)
+    is terminated and logged with its reason. The valid ones are claimed in the inbox with one
+    multi-row insert and handed to ``handle`` together (duplicates, within the batch or from
+    earlier deliveries, are left out), then acked after the commit. A racing replica makes the
+    commit fail on the inbox key: the batch is retried and that replica's events are skipped. If
+    the handler fails, the batch is retried one message per transaction, so one event that cannot
+    be stored is nacked alone, with back-off; on its last delivery it is dead-lettered
+    (terminated, logged as ``event.dead_lettered`` with its id). Replicas of a service share the
+    durable. Start :meth:`run` as a task once the broker is connected; cancel it before stopping.
 
     On start the durable is created, or an existing one is brought to ``subjects`` (its filter
     subjects, nats-server 2.10+): the update keeps the consumer's acknowledged position, so a
@@ -249,7 +208,8 @@ class BatchConsumer:
     ) -> None:
         self._broker = broker
         self._tracer = tracer or trace.NoOpTracer()
-        self._subjects = list(subjects)
+        # One subject given as a string is one filter, not a sequence of characters.
+        self._subjects = [subjects] if isinstance(subjects, str) else list(subjects)
         self._settings = settings
         self._durable = durable
         self._sessions = sessions
@@ -257,11 +217,17 @@ class BatchConsumer:
         self.batches = 0
         self.tally = ConsumerTally()
 
+    async def ensure(self) -> None:
+        """Create the durable, or bring an existing one to this configuration (its filter, its
+        delivery limits) at the position it has."""
+        js = self._broker.connection.jetstream()
+        config = _consumer_config(self._settings, self._durable, self._subjects)
+        await js.add_consumer(self._settings.stream_name, config)
+
     async def run(self) -> None:
         js = self._broker.connection.jetstream()
         stream = self._settings.stream_name
-        config = _consumer_config(self._settings, self._durable, self._subjects)
-        await js.add_consumer(stream, config)  # creates the durable, or updates its filter
+        await self.ensure()
         subscription = await js.pull_subscribe_bind(durable=self._durable, stream=stream)
         batch = self._settings.consumer_batch_size
 
@@ -346,11 +312,31 @@ class BatchConsumer:
                 return
             span.set_attribute("error.type", "batch_failed")
             for one in accepted:  # the batch failed: find the event that cannot be stored
-                if await _store_batch(self._sessions, durable, self._handle, [one], self.tally):
-                    await one[0].ack()
-                else:
-                    self.tally.failed += 1
-                    await one[0].nak(delay=min(2.0 ** _delivered(one[0]), 60.0))
+                raw, envelope, _ = one
+                with structlog.contextvars.bound_contextvars(
+                    event_id=str(envelope.id), tenant=envelope.tenantid, event_type=envelope.type
+                ):
+                    if await _store_batch(self._sessions, durable, self._handle, [one], self.tally):
+                        await raw.ack()
+                    else:
+                        await self._failed(raw, envelope)
+
+    async def _failed(self, raw: Msg, envelope: Envelope) -> None:
+        """Nack with back-off, or dead-letter the event on its last delivery."""
+        delivered = _delivered(raw)
+        if delivered >= self._settings.consumer_max_deliver:
+            self.tally.dead_lettered += 1
+            log.error(
+                "event.dead_lettered",
+                consumer=self._durable,
+                event_id=str(envelope.id),
+                event_type=envelope.type,
+                deliveries=delivered,
+            )
+            await raw.term()
+            return
+        self.tally.failed += 1
+        await raw.nak(delay=min(2.0**delivered, 60.0))
 
 
 # OpenTelemetry's default limit of links per span; a larger batch links its first 128 events.
@@ -514,8 +500,8 @@ __all__ = [
     "ConsumerTally",
     "build_broker",
     "bus_security",
+    "each_event",
     "ensure_stream",
     "open_event",
     "stream_config",
-    "subscribe_durable",
 ]

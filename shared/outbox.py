@@ -31,6 +31,7 @@ from sqlmodel import Field, SQLModel, col
 
 from shared.events import Actor, Envelope, Outcome, new_event
 from shared.moments import as_utc
+from shared.pseudonyms import Pseudonyms, is_pseudonym
 from shared.request import client_address
 from shared.telemetry import context_from_traceparent, current_traceparent
 
@@ -71,8 +72,10 @@ class Pending:
 class Outbox:
     """Records events in the caller's transaction; the relay is woken once it commits."""
 
-    def __init__(self, *, source: str) -> None:
+    def __init__(self, *, source: str, pseudonyms: Pseudonyms | None = None) -> None:
         self.source = source
+        # Without pseudonyms (a command-line tool's outbox) an event carries no client address.
+        self.pseudonyms = pseudonyms
         self.relay: OutboxRelay | None = None
 
     def add(
@@ -87,7 +90,8 @@ class Outbox:
         correlation_id: str | None = None,
         outcome: Outcome = Outcome.succeeded,
     ) -> Envelope:
-        """Record an event; the client address of the current request is attached if known."""
+        """Record an event; the pseudonym of the current request's client address is attached
+        if known (never the address itself: TOM-32a)."""
         traceparent = current_traceparent()
         envelope = new_event(
             source=self.source,
@@ -103,9 +107,20 @@ class Outbox:
         )
         return self.add_envelope(session, envelope)
 
+    def _pseudonymised(self, envelope: Envelope) -> Envelope:
+        """The envelope with its client address replaced by the address's pseudonym (dropped
+        when this outbox has no key): no clear address is stored or published."""
+        address = envelope.clientaddr
+        if address is None or is_pseudonym(address):
+            return envelope
+        replaced = self.pseudonyms.of_address(address) if self.pseudonyms else None
+        return envelope.model_copy(update={"clientaddr": replaced})
+
     def add_envelope(self, session: AsyncSession, envelope: Envelope) -> Envelope:
         """Record an event built elsewhere (audit's external producers send whole envelopes):
-        the row commits with the session's transaction and the relay is handed it after."""
+        the row commits with the session's transaction and the relay is handed it after. A clear
+        client address is replaced by its pseudonym first, whoever built the envelope."""
+        envelope = self._pseudonymised(envelope)
         row = Pending(
             event_id=envelope.id,
             subject=envelope.nats_subject,

@@ -32,8 +32,8 @@ from shared.broker import (
     ConsumerTally,
     Handler,
     build_broker,
+    each_event,
     ensure_stream,
-    subscribe_durable,
 )
 from shared.database import create_engine, is_reachable, session_factory
 from shared.events.subjects import STREAM_SUBJECTS
@@ -42,6 +42,7 @@ from shared.metrics import CONTENT_TYPE, Reading, ServiceMetrics
 from shared.migrations import SHARED_TABLES, migrate
 from shared.operations import StatusSection
 from shared.outbox import Outbox, OutboxRelay, backlog
+from shared.pseudonyms import Pseudonyms, load_or_create_key
 from shared.request import client_address, client_agent
 from shared.revocation import RevocationList, listen
 from shared.settings import ServiceSettings
@@ -74,7 +75,8 @@ class ServiceRuntime:
         self.engine = create_engine(settings.database_url, schema=settings.database_schema)
         self.sessions = session_factory(self.engine)
         self.broker = build_broker(settings, self.tracer_provider)
-        self.outbox = Outbox(source=settings.source)
+        self.pseudonyms = Pseudonyms(load_or_create_key(settings.pseudonym_key_path))
+        self.outbox = Outbox(source=settings.source, pseudonyms=self.pseudonyms)
         self.relay = OutboxRelay(
             sessions=self.sessions,
             publish=self.broker.publish,
@@ -113,17 +115,12 @@ class ServiceRuntime:
         self.startup: list[Callable[[], Any]] = []
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
-    def consume(self, durable: str, handle: Handler, *, subjects: str = STREAM_SUBJECTS) -> None:
-        """Register this service's durable consumer of ``subjects`` (``dpa.>`` by default)."""
-        subscribe_durable(
-            self.broker,
-            settings=self.settings,
-            durable=durable,
-            sessions=self.sessions,
-            handle=handle,
-            subjects=subjects,
-            tally=self.consumers.setdefault(durable, ConsumerTally()),
-        )
+    def consume(
+        self, durable: str, handle: Handler, *, subjects: str | Sequence[str] = STREAM_SUBJECTS
+    ) -> BatchConsumer:
+        """Register this service's durable consumer of ``subjects`` (``dpa.>`` by default) whose
+        handler takes one event at a time (:func:`shared.broker.each_event`)."""
+        return self.consume_batches(durable, each_event(handle), subjects=subjects)
 
     def consume_batches(
         self, durable: str, handle: BatchHandler, *, subjects: Sequence[str] = (STREAM_SUBJECTS,)
@@ -153,7 +150,12 @@ class ServiceRuntime:
         app.add_middleware(IdempotentRequests, sessions=self.sessions, verifier=self.verifier)
         # Outside everything that reads a body (the idempotency check included).
         app.add_middleware(BodyLimit, max_bytes=self.settings.max_body_bytes)
-        app.add_middleware(RequestContext, service=self.settings.service, metrics=self.metrics)
+        app.add_middleware(
+            RequestContext,
+            service=self.settings.service,
+            metrics=self.metrics,
+            pseudonyms=self.pseudonyms,
+        )
         # One server span per request; the ASGI "http receive"/"http send" child spans (three
         # more per request) told nothing a trace is read for and cost CPU on every request.
         FastAPIInstrumentor.instrument_app(
@@ -261,7 +263,7 @@ class ServiceRuntime:
             return [
                 (getattr(tally, outcome), {"consumer": durable, "outcome": outcome})
                 for durable, tally in self.consumers.items()
-                for outcome in ("stored", "duplicates", "rejected", "failed")
+                for outcome in ConsumerTally.OUTCOMES
             ]
 
         def connected() -> Reading:
@@ -295,8 +297,9 @@ class ServiceRuntime:
             ("pactum.outbox.relay_failures", lambda: [(self.relay.failures, {})], "{pass}",
              "Outbox relay passes that failed (NATS or the database unreachable)."),
             ("pactum.consumer.events", events, "{event}",
-             "Events a durable consumer stored, skipped as duplicates, rejected or failed on "
-             "(failed ones are redelivered), in this process."),
+             "Events a durable consumer stored, skipped as duplicates, rejected, failed on "
+             "(failed ones are redelivered) or dead-lettered after their last delivery, in this "
+             "process."),
         ):  # fmt: skip
             observe(name, read, kind="counter", unit=unit, description=description)
 
@@ -395,10 +398,13 @@ class RequestContext:
     records the request under the HTTP semantic conventions: its duration by route template (never
     the raw path) and status code, and the requests in flight."""
 
-    def __init__(self, app: ASGIApp, *, service: str, metrics: ServiceMetrics) -> None:
+    def __init__(
+        self, app: ASGIApp, *, service: str, metrics: ServiceMetrics, pseudonyms: Pseudonyms
+    ) -> None:
         self.app = app
         self.service = service
         self.metrics = metrics
+        self.pseudonyms = pseudonyms
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -407,7 +413,8 @@ class RequestContext:
         structlog.contextvars.clear_contextvars()
         request_id = str(uuid.uuid4())
         structlog.contextvars.bind_contextvars(service=self.service, request_id=request_id)
-        client_address.set((scope.get("client") or (None, 0))[0])
+        address = (scope.get("client") or (None, 0))[0]
+        client_address.set(address)
         client_agent.set(_user_agent(scope))
         path = scope.get("path", "")
         measured = path not in OPERATIONAL_PATHS
@@ -456,6 +463,7 @@ class RequestContext:
                     path=path,
                     status=status_code,
                     duration_ms=round(seconds * 1000, 2),
-                    client=(scope.get("client") or ("", 0))[0],
+                    # The address's pseudonym, never the address (TOM-32a).
+                    client=self.pseudonyms.of_address(address) if address else None,
                 )
             structlog.contextvars.clear_contextvars()

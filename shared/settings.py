@@ -95,6 +95,9 @@ class ServiceSettings(BaseSettings):
     # The largest request body a route may receive (bytes): above it, 413 before it is read.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=256 * 1024 * 1024)
     demo_data: bool = False  # seed the demo tenants of the seed contract (make run sets it)
+    # The key of the client addresses' pseudonyms (shared/pseudonyms.py), one for the platform:
+    # compose gives every service the same secret file; make run creates var/pseudonym-key.
+    pseudonym_key_file: Path | None = None
 
     def model_post_init(self, __context: object) -> None:
         # Frozen model: fill service-dependent defaults through object.__setattr__.
@@ -103,6 +106,10 @@ class ServiceSettings(BaseSettings):
         if not self.database_url:
             path = self.var_dir / f"{self.service}.db"
             object.__setattr__(self, "database_url", f"sqlite+aiosqlite:///{path}")
+
+    @property
+    def pseudonym_key_path(self) -> Path:
+        return self.pseudonym_key_file or self.var_dir / "pseudonym-key"
 
     @property
     def migration_url(self) -> str:

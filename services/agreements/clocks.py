@@ -7,7 +7,7 @@ supervisory authority within 72 hours of being notified, or explains why not or 
 """
 
 import calendar
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -140,20 +140,56 @@ def pseudonym(record_id: object) -> str:
 # DPA-15, art. 28(3)(e): a data subject's request that reaches the processor is forwarded to the
 # controller, and the processor's assistance is due within a number of working days (the
 # contract names none; the service's setting, default 5). The controller itself answers the data
-# subject within one month of receipt (art. 12(3) GDPR).
+# subject within one month of receipt (art. 12(3) GDPR). A working day is Monday to Friday in
+# Brussels, not a Belgian federal public holiday.
 BRUSSELS = ZoneInfo("Europe/Brussels")
 WEEKEND = frozenset({5, 6})  # Saturday, Sunday
+# The fixed Belgian public holidays (month, day): New Year, Labour Day, the national holiday,
+# Assumption, All Saints, Armistice, Christmas. Easter Monday, Ascension and Whit Monday move.
+FIXED_HOLIDAYS = ((1, 1), (5, 1), (7, 21), (8, 15), (11, 1), (11, 11), (12, 25))
+EASTER_OFFSETS = (1, 39, 50)  # Easter Monday, Ascension Day, Whit Monday: days after Easter
+
+
+def easter(year: int) -> date:
+    """Easter Sunday of ``year`` in the Gregorian calendar (the anonymous Gregorian algorithm,
+    also known as Meeus/Jones/Butcher)."""
+    a = year % 19
+    b, c = divmod(year, 100)
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    el = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * el) // 451
+    month, day = divmod(h + el - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def public_holidays(year: int) -> frozenset[date]:
+    """The ten Belgian federal public holidays of ``year`` (Royal Decree of 18 April 1974)."""
+    sunday = easter(year)
+    return frozenset(
+        {date(year, month, day) for month, day in FIXED_HOLIDAYS}
+        | {sunday + timedelta(days=offset) for offset in EASTER_OFFSETS}
+    )
+
+
+def is_working_day(day: date) -> bool:
+    """Monday to Friday, and not a Belgian public holiday."""
+    return day.weekday() not in WEEKEND and day not in public_holidays(day.year)
 
 
 def working_days_after(start: datetime, days: int) -> datetime:
-    """The same time of day ``days`` working days (Monday to Friday, in Brussels) later."""
+    """The same time of day ``days`` working days (Monday to Friday in Brussels, Belgian public
+    holidays excepted) later."""
     if days < 0:
         raise AgreementRuleBroken("days: a number of working days is not negative")
     moment = as_utc(start).astimezone(BRUSSELS)
     left = days
     while left:
         moment += timedelta(days=1)
-        if moment.weekday() not in WEEKEND:
+        if is_working_day(moment.date()):
             left -= 1
     return moment.astimezone(UTC)
 

@@ -283,9 +283,12 @@ def version_digest(
 
     Canonical JSON (sorted keys, no spaces, UTF-8), so anyone can recompute it from the version
     as the API shows it; each signature carries the digest of what its signer signed (DPA-5).
+    A term that is null (an optional term left unset) is left out, as if absent: a version signed
+    before that term existed keeps its digest when the API shows the term as null.
     """
+    stated = {name: value for name, value in terms.items() if value is not None}
     text = json.dumps(
-        {"annex1": annex1, "terms": terms, "subprocessors": subprocessors},
+        {"annex1": annex1, "terms": stated, "subprocessors": subprocessors},
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,

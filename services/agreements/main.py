@@ -20,6 +20,7 @@ from services.agreements.commitments import consumers as staff_consumer
 from services.agreements.commitments import supervision_api
 from services.agreements.directory import consumers as directory_consumer
 from services.agreements.lifecycle import api as lifecycle_api
+from services.agreements.retention import api as retention_api
 from services.agreements.settings import AgreementsSettings
 from services.agreements.store import TABLES
 from services.agreements.subprocessors import api as subprocessors_api
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(supervision_api.router)
     app.include_router(closure_api.router)
     app.include_router(assistance_api.router)
+    app.include_router(retention_api.router)
     key_path = settings.var_dir / "agreements-certificate.pem"
 
     def load_certificate_key() -> None:  # at start-up, not at import (e.g. for the OpenAPI file)

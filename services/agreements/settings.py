@@ -19,6 +19,12 @@ class AgreementsSettings(ServiceSettings):
     breach_contact_retention_days: int = Field(
         default=1825, ge=1, description="Days a breach report's contact point is kept (TOM-T1)."
     )
+    record_retention_days: int = Field(
+        default=1825,
+        ge=1,
+        description="Days a data subject's request or an assistance request keeps its free text "
+        "after it ended when none of its Annex 1 categories gives a period in days (TOM-T1).",
+    )
     subject_request_working_days: int = Field(
         default=5,
         ge=1,

@@ -16,6 +16,7 @@ from services.agreements.breaches import deadlines as breach_deadlines
 from services.agreements.breaches import retention as breach_retention
 from services.agreements.closure import deadlines as closure_deadlines
 from services.agreements.commitments import retention as staff_retention
+from services.agreements.retention import schedule as annex1_retention
 from services.agreements.subprocessors import deadlines as objection_windows
 from shared.runtime import ServiceRuntime
 
@@ -56,6 +57,16 @@ async def _breach_contact_retention(runtime: ServiceRuntime, now: datetime) -> i
     )
 
 
+async def _annex1_retention(runtime: ServiceRuntime, now: datetime) -> int:
+    return await annex1_retention.delete_expired_text(
+        sessions=runtime.sessions,
+        outbox=runtime.outbox,
+        service=runtime.settings.service,
+        now=now,
+        fallback_days=getattr(runtime.settings, "record_retention_days", 1825),
+    )
+
+
 async def _subject_requests(runtime: ServiceRuntime, now: datetime) -> int:
     return await subject_requests.flag_overdue(
         sessions=runtime.sessions, outbox=runtime.outbox, service=runtime.settings.service, now=now
@@ -78,6 +89,7 @@ STEPS: dict[str, Step] = {
     "breach_clocks": _breach_clocks,
     "staff_retention": _staff_retention,
     "breach_contact_retention": _breach_contact_retention,
+    "annex1_retention": _annex1_retention,
     "subject_requests": _subject_requests,
     "closure_deadlines": _closure_deadlines,
 }

@@ -190,10 +190,6 @@ async def record_external_event(
         envelope, fresh = await external.accept(
             session=session, outbox=runtime.outbox, principal=principal, body=body, skew=skew
         )
-    except external.Refused as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
-    except external.NotServed:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Not allowed") from None
     except external.IntegrityError:  # the same id, posted twice at once
         again = external.validated(body, principal, skew=skew)
         return ExternalAccepted(event_id=str(again.id), duplicate=True)

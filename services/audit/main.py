@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from services.audit import api, proof_api
+from services.audit import api, errors, proof_api
 from services.audit.checkpoints import (
     CheckpointSigner,
     SigningRounds,
@@ -74,6 +74,7 @@ def create_app(
     runtime.background += [sign_checkpoints, apply_retention]
     runtime.install(app)
     error_answers.install(app)
+    errors.install(app)
     app.state.audit_settings = settings
     app.state.audit_consumer = consumer
     app.include_router(api.router)

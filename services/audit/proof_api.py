@@ -5,9 +5,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import PlainTextResponse
 
-from services.audit import service
+from services.audit import errors, service
 from services.audit.checkpoints import (
-    CheckpointBroken,
     CheckpointSigner,
     latest_checkpoint,
     public_checkpoint,
@@ -21,7 +20,6 @@ from services.audit.schemas import (
     Verification,
 )
 from services.audit.service import NotFound
-from services.audit.tree import NotInTree
 from shared.auth import Principal, Role, require_roles
 from shared.runtime import RuntimeDep, SessionDep
 
@@ -36,12 +34,6 @@ def _signer(request: Request) -> CheckpointSigner:
 
 
 SignerDep = Annotated[CheckpointSigner, Depends(_signer)]
-
-NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, detail="Not found")
-BROKEN = HTTPException(
-    status.HTTP_409_CONFLICT,
-    detail="The stored tree is incomplete; GET /audit/verification names the first bad entry.",
-)
 
 
 @router.get("/checkpoint-key", response_model=CheckpointKey)
@@ -65,10 +57,7 @@ async def sign_checkpoint(
     principal: LogReader, session: SessionDep, signer: SignerDep
 ) -> CheckpointPublic:
     """Sign the organisation's current tree head now (or return the latest, if unchanged)."""
-    try:
-        signed = await service.sign_checkpoint(session=session, signer=signer, principal=principal)
-    except NotFound:
-        raise NOT_FOUND from None
+    signed = await service.sign_checkpoint(session=session, signer=signer, principal=principal)
     return CheckpointPublic.model_validate(public_checkpoint(signed))
 
 
@@ -77,15 +66,11 @@ async def latest(principal: LogReader, session: SessionDep) -> CheckpointPublic:
     """The organisation's newest signed checkpoint."""
     signed = await latest_checkpoint(session, organisation_id=principal.organisation_id)
     if signed is None:
-        raise NOT_FOUND
+        raise NotFound
     return CheckpointPublic.model_validate(public_checkpoint(signed))
 
 
 NOTE = "text/plain; charset=utf-8"
-BROKEN_CHECKPOINT = HTTPException(
-    status.HTTP_409_CONFLICT,
-    detail="The latest stored checkpoint's signature does not hold; GET /audit/verification.",
-)
 
 
 @router.get(
@@ -97,7 +82,7 @@ BROKEN_CHECKPOINT = HTTPException(
             "description": "The organisation's latest checkpoint as a C2SP signed note.",
         },
         404: {"description": "No checkpoint, or not an organisation the caller may follow."},
-        409: {"description": BROKEN_CHECKPOINT.detail},
+        409: {"description": errors.BROKEN_CHECKPOINT},
     },
 )
 async def latest_note(
@@ -105,19 +90,14 @@ async def latest_note(
 ) -> PlainTextResponse:
     """An organisation's latest checkpoint as a C2SP tlog-checkpoint signed note, for itself and
     for the other party of any of its agreements (a controller pins its processor's log)."""
-    try:
-        note = await service.latest_note(
-            session=session, signer=signer, principal=principal, organisation_id=organisation_id
-        )
-    except NotFound:
-        raise NOT_FOUND from None
-    except CheckpointBroken:
-        raise BROKEN_CHECKPOINT from None
+    note = await service.latest_note(
+        session=session, signer=signer, principal=principal, organisation_id=organisation_id
+    )
     return PlainTextResponse(note, media_type=NOTE)
 
 
 PROOF_ANSWERS: dict[int | str, dict[str, Any]] = {
-    409: {"description": BROKEN.detail},
+    409: {"description": errors.BROKEN_TREE},
 }
 
 
@@ -131,19 +111,14 @@ async def inclusion_proof(
 ) -> InclusionProof:
     """Proof that entry ``log_index`` is in the latest signed tree (RFC 9162 audit path)."""
     if not 0 <= log_index < 2**62:
-        raise NOT_FOUND
-    try:
-        entry, signed, path = await service.inclusion(
-            session=session,
-            outbox=runtime.outbox,
-            signer=signer,
-            principal=principal,
-            log_index=log_index,
-        )
-    except NotFound:
-        raise NOT_FOUND from None
-    except NotInTree:
-        raise BROKEN from None
+        raise NotFound
+    entry, signed, path = await service.inclusion(
+        session=session,
+        outbox=runtime.outbox,
+        signer=signer,
+        principal=principal,
+        log_index=log_index,
+    )
     return InclusionProof(
         log_index=entry.log_index,
         leaf_hash=entry.leaf_hash,
@@ -168,14 +143,9 @@ async def consistency_proof(
     """Proof that the older signed tree is a prefix of the newer one (RFC 9162)."""
     if first > second:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="first must be <= second")
-    try:
-        older, newer, path = await service.consistency(
-            session=session, outbox=runtime.outbox, principal=principal, first=first, second=second
-        )
-    except NotFound:
-        raise NOT_FOUND from None
-    except NotInTree:
-        raise BROKEN from None
+    older, newer, path = await service.consistency(
+        session=session, outbox=runtime.outbox, principal=principal, first=first, second=second
+    )
     return ConsistencyProof(
         first=CheckpointPublic.model_validate(public_checkpoint(older)),
         second=CheckpointPublic.model_validate(public_checkpoint(newer)),

@@ -372,9 +372,12 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{record} est dépassé alors que la fin n'est pas encore réglée.",
     ),
     "dpa.agreements.retention.expired.v1": (
-        "The retention period of the agreement {record} ended ({actor}).",
-        "De bewaartermijn van de overeenkomst {record} liep af ({actor}).",
-        "La durée de conservation de l'accord {record} a pris fin ({actor}).",
+        "A record of the agreement {record} reached the end of its retention period and was "
+        "pseudonymised or deleted ({actor}).",
+        "Een gegeven van de overeenkomst {record} bereikte het einde van zijn bewaartermijn en "
+        "werd gepseudonimiseerd of gewist ({actor}).",
+        "Un enregistrement de l'accord {record} a atteint la fin de sa durée de conservation et "
+        "a été pseudonymisé ou effacé ({actor}).",
     ),
     "dpa.agreements.amendment.proposed.v1": (
         "{actor} proposed an amendment to the agreement {record}.",

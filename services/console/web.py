@@ -6,8 +6,12 @@
   ``__Host-`` outside development) and a CSRF cookie that binds every form's token.
 - Every unsafe request needs that token, and a browser's ``Origin``/``Sec-Fetch-Site`` must not
   say it came from another site.
+- Timing: each page says how long it waited for the APIs (``Server-Timing``).
+
+How the console answers what a page cannot show is ``errors.py``'s.
 """
 
+import time
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote, urlsplit
@@ -17,7 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.console import domain
-from services.console.apis import Apis
+from services.console.apis import Apis, busy_seconds, calls_of_this_page
 from services.console.language import translations
 from services.console.sessions import Person, SessionBook
 from services.console.settings import ConsoleSettings
@@ -218,3 +222,62 @@ def go(target: str, *, cookie: tuple[str, str] | None = None, clear: str | None 
     if clear is not None:
         answer.delete_cookie(clear, path="/")
     return answer
+
+
+class CsrfCookie:
+    """Pure ASGI: sets the CSRF cookie a new visitor lacks (their forms' tokens are bound to it)."""
+
+    def __init__(self, app: ASGIApp, *, name: str, secure: bool) -> None:
+        self.app = app
+        self.name = name
+        self.secure = "; Secure" if secure else ""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                value = scope.get("state", {}).get("new_csrf_cookie")
+                if value:
+                    cookie = f"{self.name}={value}; Path=/; HttpOnly; SameSite=Strict{self.secure}"
+                    message["headers"] = [
+                        *message.get("headers", []),
+                        (b"set-cookie", cookie.encode()),
+                    ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+class ServerTiming:
+    """Pure ASGI: each page says how long it waited for the APIs and how long it took in all
+    (``Server-Timing: api;dur=…, total;dur=…``), so the console's own cost can be measured."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        calls: list[tuple[float, float]] = []
+        token = calls_of_this_page.set(calls)
+        started = time.perf_counter()
+
+        async def send_with_timing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                api = busy_seconds(calls) * 1000
+                total = (time.perf_counter() - started) * 1000
+                value = f'api;dur={api:.2f};desc="{len(calls)} calls", total;dur={total:.2f}'
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"server-timing", value.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_timing)
+        finally:
+            calls_of_this_page.reset(token)

@@ -4,11 +4,11 @@ factor."""
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity import accounts, email_changes, login, mfa, step_up
-from services.identity.api import AuthorityDep, own_user
+from services.identity.api import AuthorityDep
 from services.identity.domain import STEP_UP_MINUTES, IdentityRuleBroken
+from services.identity.errors import STEP_UP_RESPONSE
 from services.identity.resets import ResetRequests
 from services.identity.schemas import (
     Accepted,
@@ -25,37 +25,13 @@ from services.identity.schemas import (
     StepUpOut,
     UserPublic,
 )
-from services.identity.tables import UserAccount
-from services.identity.users import view_user
+from services.identity.users import view_own_account
 from services.identity.views import user_public
-from shared.auth import CurrentPrincipal, Principal
+from shared.auth import CurrentPrincipal
 from shared.request import client_address
 from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["account"])
-
-# RFC 9470 (OAuth 2.0 step-up authentication challenge): the client re-authenticates and retries.
-STEP_UP = HTTPException(
-    status.HTTP_403_FORBIDDEN,
-    detail=f"Confirm it is you first: sign in again (POST /me/step-up) within {STEP_UP_MINUTES} "
-    "minutes of this change.",
-    headers={
-        "WWW-Authenticate": 'Bearer error="insufficient_user_authentication", '
-        f'max_age="{STEP_UP_MINUTES * 60}"'
-    },
-)
-STEP_UP_RESPONSE: dict[int | str, dict[str, Any]] = {
-    403: {"description": "The session's authentication is too old: step up first."}
-}
-
-
-async def recent(session: AsyncSession, user: UserAccount, principal: Principal) -> None:
-    """Refuse unless the caller authenticated within the last few minutes (step-up)."""
-    try:
-        await step_up.require_recent(session=session, user=user, session_id=principal.session_id)
-    except step_up.StepUpRequired:
-        raise STEP_UP from None
-
 
 LINK_REFUSED = HTTPException(
     status.HTTP_400_BAD_REQUEST, detail="This link is invalid, used or expired; ask for a new one."
@@ -129,11 +105,7 @@ async def me(
     principal: CurrentPrincipal, session: SessionDep, authority: AuthorityDep
 ) -> UserPublic:
     """The caller's own account (the read is audited like any other)."""
-    async with session.begin():
-        user = await own_user(session, principal)
-    user = await view_user(
-        session=session, authority=authority, principal=principal, user_id=user.id
-    )
+    user = await view_own_account(session=session, authority=authority, principal=principal)
     return user_public(user)
 
 
@@ -142,22 +114,17 @@ async def change_password(
     body: PasswordChangeIn,
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
-    session: SessionDep,
     authority: AuthorityDep,
 ) -> dict[str, int]:
     """Change one's password, proving the current one, in a recently authenticated session;
     optionally end the other sessions."""
-    async with session.begin():
-        user = await own_user(session, principal)
-        await recent(session, user, principal)
     try:
         ended = await accounts.change_password(
             sessions=runtime.sessions,
             authority=authority,
-            user=user,
+            principal=principal,
             current=body.current_password,
             new=body.new_password,
-            session_id=principal.session_id,
             end_other_sessions=body.end_other_sessions,
         )
     except accounts.CurrentPasswordWrong:
@@ -187,12 +154,9 @@ async def change_email(
     made when the link sent to the new address is used. The answer is the same whether or not
     the address can be used."""
     try:
-        async with session.begin():
-            user = await own_user(session, principal)
-            await recent(session, user, principal)
-            await email_changes.request_change(
-                session=session, authority=authority, user=user, email=body.email
-            )
+        await email_changes.request_own_change(
+            session=session, authority=authority, principal=principal, email=body.email
+        )
     except IdentityRuleBroken as error:
         raise HTTPException(422, detail=str(error)) from None
     return EMAIL_CHANGE_ANSWER
@@ -225,13 +189,14 @@ async def begin_totp(
     principal: CurrentPrincipal, session: SessionDep, authority: AuthorityDep
 ) -> EnrolmentOut:
     """Start TOTP enrolment: a secret, its otpauth:// URI and a QR code (SVG)."""
-    async with session.begin():
-        user = await own_user(session, principal)
-        if user.mfa_enrolled_at is not None:
-            raise HTTPException(
-                409, detail="A second factor is already set up; an admin can reset it."
-            )
-        enrolment = await mfa.begin_enrolment(session=session, authority=authority, user=user)
+    try:
+        enrolment = await mfa.begin_own_enrolment(
+            session=session, authority=authority, principal=principal
+        )
+    except mfa.AlreadyEnrolled:
+        raise HTTPException(
+            409, detail="A second factor is already set up; an admin can reset it."
+        ) from None
     return EnrolmentOut(secret=enrolment.secret, otpauth_uri=enrolment.uri, qr_svg=enrolment.qr_svg)
 
 
@@ -241,17 +206,11 @@ async def confirm_totp(
 ) -> RecoveryCodesOut:
     """Confirm with a first code; answers ten single-use recovery codes, shown only this once."""
     try:
-        async with session.begin():
-            user = await own_user(session, principal)
-            if user.mfa_enrolled_at is not None:
-                raise HTTPException(409, detail="A second factor is already set up.")
-            codes = await mfa.confirm_enrolment(
-                session=session,
-                authority=authority,
-                user=user,
-                code=body.code,
-                actor=principal.actor,
-            )
+        codes = await mfa.confirm_own_enrolment(
+            session=session, authority=authority, principal=principal, code=body.code
+        )
+    except mfa.AlreadyEnrolled:
+        raise HTTPException(409, detail="A second factor is already set up.") from None
     except mfa.SecondFactorRefused as error:
         raise HTTPException(422, detail=str(error)) from None
     return RecoveryCodesOut(recovery_codes=codes)
@@ -267,26 +226,24 @@ async def new_recovery_codes(
 ) -> RecoveryCodesOut:
     """Replace the recovery codes (the old ones stop working), in a recently authenticated
     session."""
-    async with session.begin():
-        user = await own_user(session, principal)
-        await recent(session, user, principal)
-        if user.mfa_enrolled_at is None:
-            raise HTTPException(409, detail="Set up a second factor first.")
-        codes = await mfa.issue_recovery_codes(
-            session=session, authority=authority, user=user, actor=principal.actor, renewed=True
+    try:
+        codes = await mfa.renew_recovery_codes(
+            session=session, authority=authority, principal=principal
         )
+    except mfa.NotEnrolled:
+        raise HTTPException(409, detail="Set up a second factor first.") from None
     return RecoveryCodesOut(recovery_codes=codes)
 
 
 @router.post("/me/step-up/options", responses={401: {}, 409: {}})
 async def step_up_options(
-    principal: CurrentPrincipal, runtime: RuntimeDep, session: SessionDep, authority: AuthorityDep
+    principal: CurrentPrincipal, runtime: RuntimeDep, authority: AuthorityDep
 ) -> dict[str, Any]:
     """Passkey options for a step-up (``navigator.credentials.get``); 409 without a passkey."""
-    async with session.begin():
-        user = await own_user(session, principal)
     try:
-        return await step_up.options(sessions=runtime.sessions, authority=authority, user=user)
+        return await step_up.options(
+            sessions=runtime.sessions, authority=authority, principal=principal
+        )
     except login.LoginRefused:
         raise HTTPException(409, detail="You have no passkey; use a code.") from None
 
@@ -302,7 +259,6 @@ async def prove_again(
     body: StepUpIn,
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
-    session: SessionDep,
     authority: AuthorityDep,
 ) -> StepUpOut:
     """Prove oneself again in this session: the password, and a second factor (a code, a
@@ -311,14 +267,11 @@ async def prove_again(
     toward the lock like a login."""
     if sum(x is not None for x in (body.code, body.recovery_code, body.credential)) > 1:
         raise HTTPException(422, detail="send at most one of code, recovery_code, credential")
-    async with session.begin():
-        user = await own_user(session, principal)
     try:
         methods = await step_up.step_up(
             sessions=runtime.sessions,
             authority=authority,
-            user=user,
-            session_id=principal.session_id,
+            principal=principal,
             password=body.password,
             code=body.code,
             recovery_code=body.recovery_code,

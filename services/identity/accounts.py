@@ -16,11 +16,13 @@ from sqlmodel import col
 
 from services.identity import links, store
 from services.identity.authority import Authority
+from services.identity.caller import recent_account
 from services.identity.domain import PasswordRefused, UserStatus, check_password
 from services.identity.login import lock_if_due
 from services.identity.sessions import end_sessions
-from services.identity.tables import Organisation, PasswordHistory, UserAccount
+from services.identity.store import Organisation, PasswordHistory, UserAccount
 from services.identity.views import actor_of
+from shared.auth import Principal
 from shared.events import Actor, Outcome
 from shared.events.contracts.identity import (
     AccountUnlocked,
@@ -122,14 +124,15 @@ async def change_password(
     *,
     sessions: async_sessionmaker[AsyncSession],
     authority: Authority,
-    user: UserAccount,
+    principal: Principal,
     current: str,
     new: str,
-    session_id: str,
     end_other_sessions: bool,
 ) -> int:
-    """Change one's own password, proving the current one (counted like a login attempt)."""
+    """Change one's own password in a recently authenticated session, proving the current one
+    (counted like a login attempt)."""
     async with sessions() as session:
+        user = await recent_account(session, principal)
         organisation = await session.get(Organisation, user.organisation_id)
     assert organisation is not None
     threshold = store.lockout_policy(organisation).threshold
@@ -161,7 +164,7 @@ async def change_password(
                 user=user,
                 reason="password_changed",
                 actor=actor_of(user),
-                except_session=store_uuid(session_id),
+                except_session=store_uuid(principal.session_id),
             )
         authority.outbox.add(
             session,
@@ -201,7 +204,7 @@ async def request_reset(
     if by is None and address is not None:
         asked = await store.count_reset_request(
             session=session,
-            address=address,
+            client=authority.client_key(address),
             window=int(now.timestamp() // (settings.reset_window_minutes * 60)),
             dialect=session.get_bind().dialect.name,
         )

@@ -5,11 +5,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity import login, mfa, sessions, store
+from services.identity import login, mfa, sessions
 from services.identity.authority import Authority
-from services.identity.domain import UserStatus
 from services.identity.schemas import (
     ChallengeOut,
     EnrolmentIn,
@@ -21,8 +19,7 @@ from services.identity.schemas import (
     SessionPublic,
     TokensOut,
 )
-from services.identity.tables import UserAccount
-from shared.auth import CurrentPrincipal, Principal
+from shared.auth import CurrentPrincipal
 from shared.request import client_address
 from shared.runtime import RuntimeDep, SessionDep
 
@@ -52,19 +49,6 @@ router = APIRouter(tags=["sign-in"])
 @router.get("/.well-known/jwks.json", summary="The public keys that verify access tokens.")
 async def jwks(authority: AuthorityDep) -> Response:
     return JSONResponse(authority.jwks(), headers={"cache-control": "public, max-age=300"})
-
-
-async def own_user(session: AsyncSession, principal: Principal) -> UserAccount:
-    """The caller's own account; a token under a supplier grant has none here."""
-    user_id = login.user_uuid(principal.user_id)
-    if principal.grant_id is not None or user_id is None:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Not allowed")
-    user = await store.user_in(
-        session=session, organisation_id=uuid.UUID(principal.organisation_id), user_id=user_id
-    )
-    if user is None or user.status is not UserStatus.active:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Not authenticated")
-    return user
 
 
 def _tokens(tokens: sessions.Tokens, codes: list[str] | None = None) -> TokensOut:
@@ -174,16 +158,7 @@ async def refresh(body: RefreshIn, runtime: RuntimeDep, authority: AuthorityDep)
 @router.post("/sessions/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(principal: CurrentPrincipal, session: SessionDep, authority: AuthorityDep) -> None:
     """End the caller's session; every service refuses its tokens from now on."""
-    async with session.begin():
-        user = await own_user(session, principal)
-        await sessions.end_sessions(
-            session=session,
-            authority=authority,
-            user=user,
-            reason="logout",
-            actor=principal.actor,
-            only_session=login.user_uuid(principal.session_id),
-        )
+    await sessions.log_out(session=session, authority=authority, principal=principal)
 
 
 @router.get("/me/sessions", response_model=SessionList)
@@ -191,9 +166,7 @@ async def my_sessions(
     principal: CurrentPrincipal, session: SessionDep, authority: AuthorityDep
 ) -> SessionList:
     """The caller's live sessions (their devices); the current one is marked."""
-    async with session.begin():
-        user = await own_user(session, principal)
-        found = await sessions.live_sessions(session=session, authority=authority, user=user)
+    found = await sessions.own_sessions(session=session, authority=authority, principal=principal)
     return SessionList(
         items=[
             SessionPublic(
@@ -220,15 +193,8 @@ async def end_my_session(
     authority: AuthorityDep,
 ) -> None:
     """End one of the caller's sessions (a lost or forgotten device), everywhere at once."""
-    async with session.begin():
-        user = await own_user(session, principal)
-        ended = await sessions.end_sessions(
-            session=session,
-            authority=authority,
-            user=user,
-            reason="logout",
-            actor=principal.actor,
-            only_session=session_id,
-        )
+    ended = await sessions.end_own_session(
+        session=session, authority=authority, principal=principal, session_id=session_id
+    )
     if not ended:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Session not found")

@@ -6,9 +6,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import overload
 
 from opentelemetry.metrics import Counter, NoOpCounter
 
+from services.identity.domain import throttle_key
 from services.identity.keys import Sealer
 from services.identity.passwords import Passwords, refused_passwords
 from services.identity.settings import IdentitySettings
@@ -46,6 +48,20 @@ class Authority:
     @property
     def access_ttl(self) -> timedelta:
         return timedelta(minutes=self.settings.access_token_minutes)
+
+    @overload
+    def client_key(self, address: str) -> str: ...
+    @overload
+    def client_key(self, address: None) -> None: ...
+    def client_key(self, address: str | None) -> str | None:
+        """What a client's failed logins and reset requests are counted by (TOM-T5): its
+        throttle key (an IPv6 client's /64) as a keyed pseudonym, so the table of counts holds
+        no address (TOM-32a); the key itself where the outbox has none (the command line)."""
+        if address is None:
+            return None
+        key = throttle_key(address)
+        pseudonyms = self.outbox.pseudonyms
+        return pseudonyms.of_address(key) if pseudonyms is not None else key
 
     def is_delivery_key(self, presented: str | None) -> bool:
         return presented is not None and hmac.compare_digest(

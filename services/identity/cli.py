@@ -36,8 +36,7 @@ from services.identity.domain import (
     OrganisationKind,
     OrganisationStatus,
 )
-from services.identity.keys import Sealer, load_or_create_signer, rotate_signer
-from services.identity.main import record_signing_key
+from services.identity.keys import Sealer, load_or_create_signer, record_signing_key, rotate_signer
 from services.identity.passwords import Passwords
 from services.identity.settings import IdentitySettings
 from shared import migrations

@@ -22,9 +22,11 @@ from sqlmodel import col
 
 from services.identity import links, store
 from services.identity.authority import Authority
+from services.identity.caller import recent_account
 from services.identity.domain import EMAIL_CHANGE_MINUTES, IdentityRuleBroken, UserStatus
-from services.identity.tables import EmailChange, UserAccount
+from services.identity.store import EmailChange, UserAccount
 from services.identity.views import actor_of
+from shared.auth import Principal
 from shared.events import Outcome
 from shared.events.contracts.identity import EmailChanged, EmailChangeRequested
 from shared.input_rules import InputRefused, normalise_address
@@ -93,6 +95,15 @@ async def request_change(
         data=EmailChangeRequested(user_id=user.id, link_id=link_id),
         outcome=Outcome.succeeded if link_id else Outcome.failed,
     )
+
+
+async def request_own_change(
+    *, session: AsyncSession, authority: Authority, principal: Principal, email: str
+) -> None:
+    """The caller asks to sign in with ``email``, in a recently authenticated session."""
+    async with session.begin():
+        user = await recent_account(session, principal)
+        await request_change(session=session, authority=authority, user=user, email=email)
 
 
 async def confirm_change(

@@ -22,6 +22,7 @@ from sqlmodel import col
 
 from services.identity import onetime, store
 from services.identity.authority import Authority
+from services.identity.caller import recent_account
 from services.identity.domain import OrganisationStatus, UserStatus
 from services.identity.federation_oidc import (
     Fetching,
@@ -46,11 +47,11 @@ from services.identity.federation_rules import (
     session_methods,
     verified_address,
 )
-from services.identity.federation_tables import FederatedAttempt, IdentityProvider
 from services.identity.login import LoginRefused, Pending, new_challenge, usable_factors
 from services.identity.sessions import Tokens, start_session
-from services.identity.tables import Organisation, UserAccount
+from services.identity.store import FederatedAttempt, IdentityProvider, Organisation, UserAccount
 from services.identity.views import actor_of
+from shared.auth import Principal
 from shared.events import Actor, Outcome
 from shared.events.contracts.identity import (
     FederatedSignIn,
@@ -115,6 +116,21 @@ async def provider_of(
     )
 
 
+async def connected_provider(
+    *, session: AsyncSession, organisation_id: uuid.UUID
+) -> IdentityProvider | None:
+    """The organisation's connected provider, if any, read in its own transaction."""
+    async with session.begin():
+        return await provider_of(session=session, organisation_id=organisation_id)
+
+
+async def require_recent_admin(*, session: AsyncSession, principal: Principal) -> None:
+    """Raise StepUpRequired unless the caller authenticated within the last few minutes: who
+    signs in to the organisation changes with its provider."""
+    async with session.begin():
+        await recent_account(session, principal)
+
+
 def checked(settings: Settings, *, allow_http: bool) -> Settings:
     """The settings cleaned, or ``IdentityRuleBroken`` naming what to change."""
     return Settings(
@@ -143,58 +159,59 @@ async def connect(
     endpoints: Any,
     actor: Actor,
 ) -> IdentityProvider:
-    """Connect the organisation's provider, or change it; in the caller's transaction. A first
+    """Connect the organisation's provider, or change it, in one transaction. A first
     connection needs the client secret; a change without one keeps the sealed one."""
-    provider = await provider_of(session=session, organisation_id=organisation_id)
-    if provider is None and not settings.client_secret:
-        raise MissingSecret
-    if provider is None:
-        provider = IdentityProvider(
-            organisation_id=organisation_id,
-            client_secret_sealed="",
-            allowed_domains="",
-            authorization_endpoint="",
-            token_endpoint="",
-            jwks_uri="",
-            issuer="",
-            client_id="",
-            connected_at=_now(),
+    async with session.begin():
+        provider = await provider_of(session=session, organisation_id=organisation_id)
+        if provider is None and not settings.client_secret:
+            raise MissingSecret
+        if provider is None:
+            provider = IdentityProvider(
+                organisation_id=organisation_id,
+                client_secret_sealed="",
+                allowed_domains="",
+                authorization_endpoint="",
+                token_endpoint="",
+                jwks_uri="",
+                issuer="",
+                client_id="",
+                connected_at=_now(),
+            )
+        if settings.client_secret:
+            provider.client_secret_sealed = authority.sealer.seal(
+                settings.client_secret, context=f"{SECRET_CONTEXT}:{organisation_id}"
+            )
+        provider.issuer = settings.issuer
+        provider.client_id = settings.client_id
+        provider.email_claim = settings.email_claim
+        provider.allowed_domains = ",".join(settings.allowed_domains)
+        provider.just_in_time = settings.just_in_time
+        provider.mfa_acr = " ".join(settings.mfa_acr)
+        provider.mfa_amr = " ".join(settings.mfa_amr)
+        provider.authorization_endpoint = endpoints.authorization_endpoint
+        provider.token_endpoint = endpoints.token_endpoint
+        provider.jwks_uri = endpoints.jwks_uri
+        provider.connected_at = _now()
+        session.add(provider)
+        authority.outbox.add(
+            session,
+            type="dpa.identity.idp.connected.v1",
+            tenant=str(organisation_id),
+            actor=actor,
+            subject=str(provider.id),
+            data=IdpConnected(
+                provider_id=provider.id,
+                issuer=provider.issuer,
+                client_id=provider.client_id,
+                email_claim=provider.email_claim,
+                allowed_domains=settings.allowed_domains,
+                just_in_time=provider.just_in_time,
+                mfa_acr=settings.mfa_acr,
+                mfa_amr=settings.mfa_amr,
+                secret_changed=bool(settings.client_secret),
+            ),
         )
-    if settings.client_secret:
-        provider.client_secret_sealed = authority.sealer.seal(
-            settings.client_secret, context=f"{SECRET_CONTEXT}:{organisation_id}"
-        )
-    provider.issuer = settings.issuer
-    provider.client_id = settings.client_id
-    provider.email_claim = settings.email_claim
-    provider.allowed_domains = ",".join(settings.allowed_domains)
-    provider.just_in_time = settings.just_in_time
-    provider.mfa_acr = " ".join(settings.mfa_acr)
-    provider.mfa_amr = " ".join(settings.mfa_amr)
-    provider.authorization_endpoint = endpoints.authorization_endpoint
-    provider.token_endpoint = endpoints.token_endpoint
-    provider.jwks_uri = endpoints.jwks_uri
-    provider.connected_at = _now()
-    session.add(provider)
-    authority.outbox.add(
-        session,
-        type="dpa.identity.idp.connected.v1",
-        tenant=str(organisation_id),
-        actor=actor,
-        subject=str(provider.id),
-        data=IdpConnected(
-            provider_id=provider.id,
-            issuer=provider.issuer,
-            client_id=provider.client_id,
-            email_claim=provider.email_claim,
-            allowed_domains=settings.allowed_domains,
-            just_in_time=provider.just_in_time,
-            mfa_acr=settings.mfa_acr,
-            mfa_amr=settings.mfa_amr,
-            secret_changed=bool(settings.client_secret),
-        ),
-    )
-    return provider
+        return provider
 
 
 class MissingSecret(Exception):
@@ -204,24 +221,26 @@ class MissingSecret(Exception):
 async def disconnect(
     *, session: AsyncSession, authority: Authority, organisation_id: uuid.UUID, actor: Actor
 ) -> None:
-    provider = await provider_of(session=session, organisation_id=organisation_id)
-    if provider is None:
-        raise NotConnected
-    await session.execute(
-        delete(FederatedAttempt).where(
-            col(FederatedAttempt.provider_id) == provider.id,
-            col(FederatedAttempt.organisation_id) == organisation_id,
+    """Disconnect the organisation's provider (NotConnected without one), in one transaction."""
+    async with session.begin():
+        provider = await provider_of(session=session, organisation_id=organisation_id)
+        if provider is None:
+            raise NotConnected
+        await session.execute(
+            delete(FederatedAttempt).where(
+                col(FederatedAttempt.provider_id) == provider.id,
+                col(FederatedAttempt.organisation_id) == organisation_id,
+            )
         )
-    )
-    await session.delete(provider)
-    authority.outbox.add(
-        session,
-        type="dpa.identity.idp.disconnected.v1",
-        tenant=str(organisation_id),
-        actor=actor,
-        subject=str(provider.id),
-        data=IdpDisconnected(provider_id=provider.id, issuer=provider.issuer),
-    )
+        await session.delete(provider)
+        authority.outbox.add(
+            session,
+            type="dpa.identity.idp.disconnected.v1",
+            tenant=str(organisation_id),
+            actor=actor,
+            subject=str(provider.id),
+            data=IdpDisconnected(provider_id=provider.id, issuer=provider.issuer),
+        )
 
 
 async def _provider_for(

@@ -10,9 +10,9 @@ import httpx
 from fastapi import APIRouter, Depends, HTTPException, status
 
 from services.identity import federation, login
-from services.identity.account_api import STEP_UP_RESPONSE, recent
-from services.identity.api import AuthorityDep, login_answer, own_user
+from services.identity.api import AuthorityDep, login_answer
 from services.identity.domain import IdentityRuleBroken
+from services.identity.errors import STEP_UP_RESPONSE
 from services.identity.federation_oidc import Fetching, ProviderUnusable
 from services.identity.federation_schemas import (
     FederatedCallbackIn,
@@ -21,8 +21,8 @@ from services.identity.federation_schemas import (
     IdentityProviderIn,
     IdentityProviderPublic,
 )
-from services.identity.federation_tables import IdentityProvider
 from services.identity.schemas import ChallengeOut, TokensOut
+from services.identity.store import IdentityProvider
 from shared.auth import Principal, Role, require_roles
 from shared.runtime import RuntimeDep, SessionDep
 
@@ -80,8 +80,7 @@ async def identity_provider(
 ) -> IdentityProviderPublic:
     """The organisation's connected identity provider (never its secret)."""
     organisation_id = _own_organisation(principal)
-    async with session.begin():
-        provider = await federation.provider_of(session=session, organisation_id=organisation_id)
+    provider = await federation.connected_provider(session=session, organisation_id=organisation_id)
     if provider is None:
         raise NOT_CONNECTED
     return _public(provider, authority)
@@ -106,8 +105,7 @@ async def connect_identity_provider(
     and must name the same issuer and offer PKCE S256. Who signs in to the organisation changes
     with it, so the admin must have authenticated within the last few minutes (step-up)."""
     organisation_id = _own_organisation(principal)
-    async with session.begin():
-        await recent(session, await own_user(session, principal), principal)
+    await federation.require_recent_admin(session=session, principal=principal)
     try:
         settings = federation.checked(
             federation.Settings(**body.model_dump()),
@@ -124,15 +122,14 @@ async def connect_identity_provider(
             "issuer URL.",
         ) from None
     try:
-        async with session.begin():
-            provider = await federation.connect(
-                session=session,
-                authority=authority,
-                organisation_id=organisation_id,
-                settings=settings,
-                endpoints=endpoints,
-                actor=principal.actor,
-            )
+        provider = await federation.connect(
+            session=session,
+            authority=authority,
+            organisation_id=organisation_id,
+            settings=settings,
+            endpoints=endpoints,
+            actor=principal.actor,
+        )
     except federation.MissingSecret:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -152,16 +149,14 @@ async def disconnect_identity_provider(
     """Disconnect it: its users sign in with their password (or passkey) again. After a recent
     authentication only (step-up), as for connecting."""
     organisation_id = _own_organisation(principal)
-    async with session.begin():
-        await recent(session, await own_user(session, principal), principal)
+    await federation.require_recent_admin(session=session, principal=principal)
     try:
-        async with session.begin():
-            await federation.disconnect(
-                session=session,
-                authority=authority,
-                organisation_id=organisation_id,
-                actor=principal.actor,
-            )
+        await federation.disconnect(
+            session=session,
+            authority=authority,
+            organisation_id=organisation_id,
+            actor=principal.actor,
+        )
     except federation.NotConnected:
         raise NOT_CONNECTED from None
 

@@ -29,7 +29,7 @@ from services.identity.domain import (
     grant_roles,
     is_multi_factor,
 )
-from services.identity.tables import Grant, MaintenanceNotice, Organisation
+from services.identity.store import Grant, MaintenanceNotice, Organisation
 from shared import pagination
 from shared.auth import Principal
 from shared.events import Actor, ActorType

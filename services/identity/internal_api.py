@@ -6,16 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, status
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlmodel import col
 
-from services.identity import email_changes, links
+from services.identity import contacts, email_changes, links
 from services.identity.api import AuthorityDep
-from services.identity.domain import UserStatus
 from services.identity.schemas import DeliveryOut
-from services.identity.tables import UserAccount
+from services.identity.store import UserAccount
 from shared.events import Actor, ActorType
-from shared.events.contracts.identity import UsersListed, UserViewed
 from shared.runtime import SessionDep
 
 NOTIFIER = Actor(id="system:notifier", type=ActorType.system)
@@ -65,10 +61,9 @@ async def fetch_link(
 ) -> DeliveryOut:
     """The one-time link to deliver (a fresh secret on every fetch; the earlier one stops)."""
     try:
-        async with session.begin():
-            delivery = await links.fetch_for_delivery(
-                session=session, authority=authority, link_id=link_id
-            )
+        delivery = await contacts.deliver_link(
+            session=session, authority=authority, link_id=link_id
+        )
     except links.LinkUnavailable:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="No such deliverable link") from None
     return DeliveryOut(**delivery.__dict__)
@@ -77,18 +72,12 @@ async def fetch_link(
 @router.get("/users/{user_id}/contact", response_model=Contact, responses={401: {}, 404: {}})
 async def contact(user_id: uuid.UUID, session: SessionDep, authority: AuthorityDep) -> Contact:
     """Where to reach one user (lock notices, reset confirmations)."""
-    async with session.begin():
-        user = await session.get(UserAccount, user_id)
-        if user is None or user.status is UserStatus.removed:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="User not found")
-        authority.outbox.add(
-            session,
-            type="dpa.identity.user.viewed.v1",
-            tenant=str(user.organisation_id),
-            actor=NOTIFIER,
-            subject=str(user.id),
-            data=UserViewed(user_id=user.id, fields=["display_name", "email", "role"]),
+    try:
+        user = await contacts.contact(
+            session=session, authority=authority, user_id=user_id, actor=NOTIFIER
         )
+    except contacts.ContactNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="User not found") from None
     return _contact(user)
 
 
@@ -108,19 +97,12 @@ async def former_address(
 ) -> FormerAddress:
     """The address a user signed in with before a change they made, for the notice that tells
     it of the change (so a stranger who moved the account is found out)."""
-    async with session.begin():
-        try:
-            change = await email_changes.former_address(session=session, change_id=change_id)
-        except email_changes.ChangeNotFound:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Change not found") from None
-        authority.outbox.add(
-            session,
-            type="dpa.identity.user.viewed.v1",
-            tenant=str(change.organisation_id),
-            actor=NOTIFIER,
-            subject=str(change.user_id),
-            data=UserViewed(user_id=change.user_id, fields=["former_email"]),
+    try:
+        change = await contacts.former_address(
+            session=session, authority=authority, change_id=change_id, actor=NOTIFIER
         )
+    except email_changes.ChangeNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Change not found") from None
     return FormerAddress(
         user_id=change.user_id, organisation_id=change.organisation_id, email=change.former_email
     )
@@ -131,23 +113,7 @@ async def admins(
     organisation_id: uuid.UUID, session: SessionDep, authority: AuthorityDep
 ) -> Contacts:
     """Where to reach an organisation's active admins (grant requests, lock notices)."""
-    async with session.begin():
-        found = list(
-            (
-                await session.scalars(
-                    select(UserAccount).where(
-                        col(UserAccount.organisation_id) == organisation_id,
-                        col(UserAccount.role) == "admin",
-                        col(UserAccount.status) == UserStatus.active,
-                    )
-                )
-            ).all()
-        )
-        authority.outbox.add(
-            session,
-            type="dpa.identity.user.listed.v1",
-            tenant=str(organisation_id),
-            actor=NOTIFIER,
-            data=UsersListed(user_ids=[user.id for user in found]),
-        )
+    found = await contacts.organisation_admins(
+        session=session, authority=authority, organisation_id=organisation_id, actor=NOTIFIER
+    )
     return Contacts(items=[_contact(user) for user in found])

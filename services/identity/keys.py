@@ -23,14 +23,14 @@ from typing import Protocol
 
 import structlog
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.identity.tables import SigningKey
+from services.identity.store import SigningKey
 from shared.auth import ALGORITHM, TokenSigner
 from shared.events import Actor
-from shared.events.contracts.identity import SigningKeyRevoked
+from shared.events.contracts.identity import SigningKeyCreated, SigningKeyRevoked
 from shared.events.subjects import PLATFORM_TENANT
 from shared.outbox import Outbox
 
@@ -104,6 +104,43 @@ class KeyHolder(Protocol):
 
     signer: TokenSigner
     retired_jwks: list[dict[str, str]]
+
+
+class SigningAuthority(KeyHolder, Protocol):
+    """What recording the signing key needs of the Authority: its outbox and its system actor."""
+
+    outbox: Outbox
+
+    @property
+    def system(self) -> Actor: ...
+
+
+async def record_signing_key(session: AsyncSession, authority: SigningAuthority) -> None:
+    """Keep the public half of each signing key; serve retired ones for a while (rotation)."""
+    now = datetime.now(UTC)
+    current = authority.signer.public_jwk
+    async with session.begin():
+        if await session.get(SigningKey, current["kid"]) is None:
+            await session.execute(
+                update(SigningKey)
+                .where(col(SigningKey.retired_at).is_(None))
+                .values(retired_at=now)
+            )
+            session.add(SigningKey(kid=current["kid"], public_x=current["x"], created_at=now))
+            authority.outbox.add(
+                session,
+                type="dpa.identity.signing_key.created.v1",
+                tenant=PLATFORM_TENANT,
+                actor=authority.system,
+                subject=current["kid"],
+                data=SigningKeyCreated(key_id=current["kid"]),
+            )
+        retired = await session.scalars(
+            select(SigningKey).where(col(SigningKey.retired_at) >= now - RETIRED_KEYS_SERVED)
+        )
+        authority.retired_jwks = [
+            public_jwk(key.kid, key.public_x) for key in retired if key.kid != current["kid"]
+        ]
 
 
 def follow_key_revocations(holder: KeyHolder, path: Path) -> Callable[[str], None]:

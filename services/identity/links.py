@@ -23,7 +23,7 @@ from sqlmodel import col
 from services.identity import onetime
 from services.identity.authority import Authority
 from services.identity.domain import UserStatus
-from services.identity.tables import EmailChange, OneTimeLink, Organisation, UserAccount
+from services.identity.store import EmailChange, OneTimeLink, Organisation, UserAccount
 from shared.events import Actor, ActorType
 from shared.events.contracts.identity import LinkIssued
 from shared.moments import as_utc

@@ -13,7 +13,6 @@ own OpenID Connect provider replaces the password step (federation.py, ``fed``; 
 """
 
 import asyncio
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
@@ -32,7 +31,7 @@ from services.identity.domain import (
     next_lock,
 )
 from services.identity.sessions import Tokens, start_session
-from services.identity.tables import Challenge, Organisation, Passkey, UserAccount
+from services.identity.store import Challenge, Organisation, Passkey, UserAccount
 from shared.events import Actor, Outcome
 from shared.events.contracts.identity import AccountLocked, LoginFailed
 from shared.events.subjects import PLATFORM_TENANT
@@ -91,7 +90,7 @@ async def password_login(
             session=session,
             email=email,
             now=now,
-            address=address,
+            client=authority.client_key(address),
             window=_window(authority, now),
             client_limit=authority.settings.client_failure_limit,
         )
@@ -118,7 +117,9 @@ async def _refuse(
             admitted is None
             and address is not None
             and await store.client_failures(
-                session=session, address=address, window=_window(authority, now)
+                session=session,
+                client=authority.client_key(address),
+                window=_window(authority, now),
             )
             >= authority.settings.client_failure_limit
         )
@@ -258,7 +259,7 @@ async def _failure(
     if address is not None:
         await store.count_client_failure(
             session=session,
-            address=address,
+            client=authority.client_key(address),
             window=_window(authority, _now()),
             dialect=session.get_bind().dialect.name,
         )
@@ -327,10 +328,3 @@ async def lock_if_due(
     )
     authority.lockouts.add(1, {"permanent": "true" if lock.permanent else "false"})
     return True
-
-
-def user_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None

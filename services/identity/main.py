@@ -1,24 +1,21 @@
 """Composition root of the identity service: wiring only."""
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from fastapi import FastAPI
-from sqlalchemy import event, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.util.concurrency import await_
-from sqlmodel import col
 
 from services.identity import (
     account_api,
     admin_api,
     api,
+    errors,
     federation_api,
     grants,
     grants_api,
     internal_api,
+    keys,
     link_redirects,
     notice_api,
     organisation_api,
@@ -30,77 +27,23 @@ from services.identity import (
 )
 from services.identity.authority import Authority, load_or_create_delivery_key
 from services.identity.keys import (
-    RETIRED_KEYS_SERVED,
     Sealer,
     follow_key_revocations,
     load_or_create_signer,
-    public_jwk,
 )
 from services.identity.login import lockout_counter
 from services.identity.passwords import Passwords
 from services.identity.resets import ResetRequests
 from services.identity.settings import IdentitySettings
-from services.identity.tables import TABLES, SigningKey
+from services.identity.store import TABLES
 from shared import error_answers
 from shared.auth import JwksSource
-from shared.database import is_sqlite
-from shared.events.contracts.identity import SigningKeyCreated
-from shared.events.subjects import PLATFORM_TENANT
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 
 __all__ = ["IdentitySettings", "create_app"]
 
 log = structlog.get_logger("pactum.identity")
-
-
-async def record_signing_key(session: AsyncSession, authority: Authority) -> None:
-    """Keep the public half of each signing key; serve retired ones for a while (rotation)."""
-    now = datetime.now(UTC)
-    current = authority.signer.public_jwk
-    async with session.begin():
-        if await session.get(SigningKey, current["kid"]) is None:
-            await session.execute(
-                update(SigningKey)
-                .where(col(SigningKey.retired_at).is_(None))
-                .values(retired_at=now)
-            )
-            session.add(SigningKey(kid=current["kid"], public_x=current["x"], created_at=now))
-            authority.outbox.add(
-                session,
-                type="dpa.identity.signing_key.created.v1",
-                tenant=PLATFORM_TENANT,
-                actor=authority.system,
-                subject=current["kid"],
-                data=SigningKeyCreated(key_id=current["kid"]),
-            )
-        retired = await session.scalars(
-            select(SigningKey).where(col(SigningKey.retired_at) >= now - RETIRED_KEYS_SERVED)
-        )
-        authority.retired_jwks = [
-            public_jwk(key.kid, key.public_x) for key in retired if key.kid != current["kid"]
-        ]
-
-
-def begin_immediately(engine: AsyncEngine) -> None:
-    """SQLite only: every transaction takes the write lock at BEGIN. A deferred transaction that
-    reads, then writes after another connection committed, fails at once with "database is
-    locked" (no busy wait is possible for a stale snapshot); identity's use cases read before they
-    write, so they start IMMEDIATE and queue on the busy timeout instead. PostgreSQL: untouched."""
-    if not is_sqlite(engine):
-        return
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _begin_immediate(connection: Any) -> None:
-        if connection.get_execution_options().get(store.SINGLE_STATEMENT):
-            return  # one statement is atomic on its own (``store.single_statement``)
-        # Straight to aiosqlite: one hop to its thread, where exec_driver_sql takes three
-        # (cursor, execute, close), twice per login.
-        await_(connection.connection.driver_connection.execute("BEGIN IMMEDIATE"))
 
 
 def create_app(
@@ -116,7 +59,7 @@ def create_app(
         return {"keys": keys}
 
     runtime = ServiceRuntime(settings, tables=TABLES, jwks=own_keys)
-    begin_immediately(runtime.engine)
+    store.begin_immediately(runtime.engine)
     app = FastAPI(
         title="pactum identity",
         version="0.2.0",
@@ -125,6 +68,7 @@ def create_app(
     )
     runtime.install(app)
     error_answers.install(app)
+    errors.install(app)
 
     async def start() -> None:
         authority = Authority(
@@ -152,7 +96,7 @@ def create_app(
             follow_key_revocations(authority, settings.signing_key_path)
         )
         async with runtime.sessions() as session:
-            await record_signing_key(session, authority)
+            await keys.record_signing_key(session, authority)
         if settings.demo_data:
             async with runtime.sessions() as session, session.begin():
                 invitations = await organisations.seed_demo(session=session, authority=authority)

@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from services.identity import onetime, store, totp
 from services.identity.authority import Authority
+from services.identity.caller import own_account, recent_account
 from services.identity.login import (
     LoginRefused,
     _record_failure,
@@ -22,8 +23,9 @@ from services.identity.login import (
     use_challenge,
 )
 from services.identity.sessions import Tokens, start_session
-from services.identity.tables import Organisation, RecoveryCode, UserAccount
+from services.identity.store import Organisation, RecoveryCode, UserAccount
 from services.identity.views import actor_of
+from shared.auth import Principal
 from shared.events import Actor
 from shared.events.contracts.identity import MfaEnrolled, RecoveryCodesIssued
 
@@ -32,6 +34,14 @@ ISSUER = "pactum"
 
 class SecondFactorRefused(Exception):
     pass
+
+
+class AlreadyEnrolled(Exception):
+    """The user has a second factor already (an admin can reset it)."""
+
+
+class NotEnrolled(Exception):
+    """The user has no second factor yet."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,44 @@ async def confirm_enrolment(
         data=MfaEnrolled(user_id=user.id, method="totp"),
     )
     return codes
+
+
+async def begin_own_enrolment(
+    *, session: AsyncSession, authority: Authority, principal: Principal
+) -> Enrolment:
+    """The caller starts TOTP enrolment; AlreadyEnrolled when they have a second factor."""
+    async with session.begin():
+        user = await own_account(session, principal)
+        if user.mfa_enrolled_at is not None:
+            raise AlreadyEnrolled
+        return await begin_enrolment(session=session, authority=authority, user=user)
+
+
+async def confirm_own_enrolment(
+    *, session: AsyncSession, authority: Authority, principal: Principal, code: str
+) -> list[str]:
+    """The caller confirms TOTP with a first code: ten recovery codes, shown this once."""
+    async with session.begin():
+        user = await own_account(session, principal)
+        if user.mfa_enrolled_at is not None:
+            raise AlreadyEnrolled
+        return await confirm_enrolment(
+            session=session, authority=authority, user=user, code=code, actor=principal.actor
+        )
+
+
+async def renew_recovery_codes(
+    *, session: AsyncSession, authority: Authority, principal: Principal
+) -> list[str]:
+    """New recovery codes for the caller (the old ones stop), in a recently authenticated
+    session; NotEnrolled without a second factor."""
+    async with session.begin():
+        user = await recent_account(session, principal)
+        if user.mfa_enrolled_at is None:
+            raise NotEnrolled
+        return await issue_recovery_codes(
+            session=session, authority=authority, user=user, actor=principal.actor, renewed=True
+        )
 
 
 async def issue_recovery_codes(

@@ -15,7 +15,7 @@ from services.identity import cursors
 from services.identity.authority import Authority
 from services.identity.domain import GrantStatus, IdentityRuleBroken, OrganisationKind
 from services.identity.organisations import OrganisationNotFound
-from services.identity.tables import Grant, MaintenanceNotice, Organisation, UserAccount
+from services.identity.store import Grant, MaintenanceNotice, Organisation, UserAccount
 from shared.auth import Principal
 from shared.events import ActorType
 from shared.events.contracts.identity import (

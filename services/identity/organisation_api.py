@@ -14,7 +14,7 @@ from services.identity import organisations
 from services.identity.api import AuthorityDep
 from services.identity.domain import IdentityRuleBroken, OrganisationStatus
 from services.identity.schemas import AnnouncementOut, OrganisationNameIn, OrganisationPublic
-from services.identity.tables import Organisation
+from services.identity.store import Organisation
 from shared.auth import Principal, Role, require_roles
 from shared.events import Actor
 from shared.runtime import SessionDep

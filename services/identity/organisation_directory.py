@@ -25,7 +25,7 @@ from services.identity.domain import (
     OrganisationKind,
     OrganisationStatus,
 )
-from services.identity.tables import Organisation, UserAccount
+from services.identity.store import Organisation, UserAccount
 from shared.auth import Principal, Role
 from shared.events import Actor
 from shared.events.contracts.identity import OrganisationsListed, OrganisationViewed

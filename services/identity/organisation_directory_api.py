@@ -25,7 +25,7 @@ from services.identity.schemas import (
     OrganisationPublic,
     OrganisationSummary,
 )
-from services.identity.tables import Organisation
+from services.identity.store import Organisation
 from shared.auth import CurrentPrincipal
 from shared.moments import as_utc
 from shared.runtime import SessionDep

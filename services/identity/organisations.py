@@ -33,7 +33,7 @@ from services.identity.domain import (
     required_mfa,
 )
 from services.identity.sessions import end_sessions
-from services.identity.tables import LoginSession, OneTimeLink, Organisation, UserAccount
+from services.identity.store import LoginSession, OneTimeLink, Organisation, UserAccount
 from shared import demo
 from shared.auth import Principal
 from shared.events import Actor, ActorType

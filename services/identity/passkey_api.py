@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 
 from services.identity import login, passkeys
-from services.identity.account_api import STEP_UP_RESPONSE, recent
-from services.identity.api import LOGIN_FAILED, AuthorityDep, _tokens, own_user
+from services.identity.api import LOGIN_FAILED, AuthorityDep, _tokens
 from services.identity.domain import IdentityRuleBroken
+from services.identity.errors import STEP_UP_RESPONSE
 from services.identity.schemas import (
     PasskeyEnrolIn,
     PasskeyEnrolOptionsIn,
@@ -42,11 +42,9 @@ async def registration_options(
     """Options for ``navigator.credentials.create``: a fresh challenge (valid for the configured
     timeout, once), user verification required, the caller's passkeys excluded. A user who has a
     second factor already needs a recent authentication (step-up)."""
-    async with session.begin():
-        user = await own_user(session, principal)
-        if user.mfa_enrolled_at is not None:
-            await recent(session, user, principal)
-        return await passkeys.registration_options(session=session, authority=authority, user=user)
+    return await passkeys.own_registration_options(
+        session=session, authority=authority, principal=principal
+    )
 
 
 @router.post(
@@ -64,18 +62,13 @@ async def register(
     """Register a passkey with the browser's answer; a first second factor comes with ten
     recovery codes, shown this once."""
     try:
-        async with session.begin():
-            user = await own_user(session, principal)
-            if user.mfa_enrolled_at is not None:
-                await recent(session, user, principal)
-            registered = await passkeys.register(
-                session=session,
-                authority=authority,
-                user=user,
-                credential=body.credential,
-                name=body.name,
-                actor=principal.actor,
-            )
+        registered = await passkeys.register_own(
+            session=session,
+            authority=authority,
+            principal=principal,
+            credential=body.credential,
+            name=body.name,
+        )
     except passkeys.PasskeyRefused:
         raise PASSKEY_REFUSED from None
     except IdentityRuleBroken as error:
@@ -91,10 +84,8 @@ async def my_passkeys(
     principal: CurrentPrincipal, session: SessionDep, authority: AuthorityDep
 ) -> PasskeyList:
     """The caller's passkeys (the read is audited)."""
-    async with session.begin():
-        user = await own_user(session, principal)
-        found = await passkeys.listed(session=session, authority=authority, user=user)
-        return PasskeyList(items=[PasskeyPublic.model_validate(p) for p in found])
+    found = await passkeys.own_passkeys(session=session, authority=authority, principal=principal)
+    return PasskeyList(items=[PasskeyPublic.model_validate(p) for p in found])
 
 
 @router.patch("/me/passkeys/{passkey_id}", response_model=PasskeyPublic, responses={404: {}})
@@ -106,21 +97,18 @@ async def rename_passkey(
     authority: AuthorityDep,
 ) -> PasskeyPublic:
     try:
-        async with session.begin():
-            user = await own_user(session, principal)
-            passkey = await passkeys.rename(
-                session=session,
-                authority=authority,
-                user=user,
-                passkey_id=passkey_id,
-                name=body.name,
-                actor=principal.actor,
-            )
-            return PasskeyPublic.model_validate(passkey)
+        passkey = await passkeys.rename_own(
+            session=session,
+            authority=authority,
+            principal=principal,
+            passkey_id=passkey_id,
+            name=body.name,
+        )
     except passkeys.PasskeyNotFound:
         raise NOT_FOUND from None
     except IdentityRuleBroken as error:
         raise HTTPException(422, detail=str(error)) from None
+    return PasskeyPublic.model_validate(passkey)
 
 
 @router.delete(
@@ -139,16 +127,9 @@ async def remove_passkey(
     authority: AuthorityDep,
 ) -> None:
     try:
-        async with session.begin():
-            user = await own_user(session, principal)
-            await recent(session, user, principal)
-            await passkeys.remove(
-                session=session,
-                authority=authority,
-                user=user,
-                passkey_id=passkey_id,
-                actor=principal.actor,
-            )
+        await passkeys.remove_own(
+            session=session, authority=authority, principal=principal, passkey_id=passkey_id
+        )
     except passkeys.PasskeyNotFound:
         raise NOT_FOUND from None
     except IdentityRuleBroken as error:

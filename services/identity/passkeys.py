@@ -51,6 +51,7 @@ from webauthn.helpers.structs import (
 
 from services.identity import mfa, store
 from services.identity.authority import Authority
+from services.identity.caller import own_account, recent_account, require_recent
 from services.identity.domain import (
     IdentityRuleBroken,
     OrganisationStatus,
@@ -66,7 +67,7 @@ from services.identity.login import (
 )
 from services.identity.onetime import digest
 from services.identity.sessions import Tokens, start_session
-from services.identity.tables import (
+from services.identity.store import (
     Organisation,
     Passkey,
     PasskeyCeremony,
@@ -74,6 +75,7 @@ from services.identity.tables import (
     UserAccount,
 )
 from services.identity.views import actor_of
+from shared.auth import Principal
 from shared.events import Actor
 from shared.events.contracts.identity import PasskeyChanged, PasskeyRegistered, PasskeysListed
 from shared.moments import as_utc
@@ -643,3 +645,85 @@ async def enrol_during_login(
             methods=[*challenge.methods.split(","), "hwk"],
         )
         return tokens, registered.recovery_codes or []
+
+
+# One's own passkeys: each use case finds the caller's account in its own transaction.
+
+
+async def own_registration_options(
+    *, session: AsyncSession, authority: Authority, principal: Principal
+) -> dict[str, Any]:
+    """Registration options for the caller; one who has a second factor already must have
+    authenticated recently (step-up)."""
+    async with session.begin():
+        user = await own_account(session, principal)
+        if user.mfa_enrolled_at is not None:
+            await require_recent(session=session, user=user, session_id=principal.session_id)
+        return await registration_options(session=session, authority=authority, user=user)
+
+
+async def register_own(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    principal: Principal,
+    credential: dict[str, Any],
+    name: str,
+) -> Registered:
+    """Register a passkey for the caller (step-up first for one who has a second factor)."""
+    async with session.begin():
+        user = await own_account(session, principal)
+        if user.mfa_enrolled_at is not None:
+            await require_recent(session=session, user=user, session_id=principal.session_id)
+        return await register(
+            session=session,
+            authority=authority,
+            user=user,
+            credential=credential,
+            name=name,
+            actor=principal.actor,
+        )
+
+
+async def own_passkeys(
+    *, session: AsyncSession, authority: Authority, principal: Principal
+) -> list[Passkey]:
+    """The caller's passkeys; the read is audited."""
+    async with session.begin():
+        user = await own_account(session, principal)
+        return await listed(session=session, authority=authority, user=user)
+
+
+async def rename_own(
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    principal: Principal,
+    passkey_id: uuid.UUID,
+    name: str,
+) -> Passkey:
+    async with session.begin():
+        user = await own_account(session, principal)
+        return await rename(
+            session=session,
+            authority=authority,
+            user=user,
+            passkey_id=passkey_id,
+            name=name,
+            actor=principal.actor,
+        )
+
+
+async def remove_own(
+    *, session: AsyncSession, authority: Authority, principal: Principal, passkey_id: uuid.UUID
+) -> None:
+    """Remove one of the caller's passkeys, in a recently authenticated session."""
+    async with session.begin():
+        user = await recent_account(session, principal)
+        await remove(
+            session=session,
+            authority=authority,
+            user=user,
+            passkey_id=passkey_id,
+            actor=principal.actor,
+        )

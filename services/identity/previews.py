@@ -17,7 +17,7 @@ from services.identity import links, onetime
 from services.identity.accounts import LinkRefused
 from services.identity.authority import Authority
 from services.identity.domain import MfaRequirement, OrganisationKind, UserStatus
-from services.identity.tables import OneTimeLink, Organisation, UserAccount
+from services.identity.store import OneTimeLink, Organisation, UserAccount
 from services.identity.views import actor_of
 from shared.events.contracts.identity import LinkViewed
 from shared.moments import as_utc

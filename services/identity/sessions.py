@@ -19,9 +19,11 @@ from sqlmodel import col
 
 from services.identity import onetime, store
 from services.identity.authority import Authority
+from services.identity.caller import own_account, user_uuid
 from services.identity.domain import OrganisationStatus, UserStatus, device_digest, went_idle
-from services.identity.tables import LoginSession, Organisation, RefreshToken, UserAccount
+from services.identity.store import LoginSession, Organisation, RefreshToken, UserAccount
 from services.identity.views import actor_of
+from shared.auth import Principal
 from shared.events import Actor
 from shared.events.contracts.identity import (
     LoginSucceeded,
@@ -265,3 +267,43 @@ async def live_sessions(
         data=SessionsListed(user_id=user.id, session_ids=[login.id for login in found]),
     )
     return found
+
+
+async def log_out(*, session: AsyncSession, authority: Authority, principal: Principal) -> None:
+    """End the caller's own session (every service refuses its tokens from then on)."""
+    async with session.begin():
+        user = await own_account(session, principal)
+        await end_sessions(
+            session=session,
+            authority=authority,
+            user=user,
+            reason="logout",
+            actor=principal.actor,
+            only_session=user_uuid(principal.session_id),
+        )
+
+
+async def own_sessions(
+    *, session: AsyncSession, authority: Authority, principal: Principal
+) -> list[LoginSession]:
+    """The caller's live sessions (their devices), the read audited."""
+    async with session.begin():
+        user = await own_account(session, principal)
+        return await live_sessions(session=session, authority=authority, user=user)
+
+
+async def end_own_session(
+    *, session: AsyncSession, authority: Authority, principal: Principal, session_id: uuid.UUID
+) -> bool:
+    """End one of the caller's sessions (a lost device); False when it is not theirs or ended."""
+    async with session.begin():
+        user = await own_account(session, principal)
+        ended = await end_sessions(
+            session=session,
+            authority=authority,
+            user=user,
+            reason="logout",
+            actor=principal.actor,
+            only_session=session_id,
+        )
+    return bool(ended)

@@ -19,48 +19,25 @@ from sqlmodel import col
 
 from services.identity import passkeys, store
 from services.identity.authority import Authority
-from services.identity.domain import recently_authenticated
+from services.identity.caller import own_account
 from services.identity.login import LoginRefused, _failure, _record_failure, usable_factors
 from services.identity.mfa import _accept_code, _accept_recovery_code
-from services.identity.tables import LoginSession, Organisation, UserAccount
+from services.identity.store import LoginSession, Organisation, UserAccount
 from services.identity.views import actor_of
+from shared.auth import Principal
 from shared.events.contracts.identity import SessionVerified
-from shared.moments import as_utc
-
-
-class StepUpRequired(Exception):
-    """The session's last authentication is too old for this change."""
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def require_recent(*, session: AsyncSession, user: UserAccount, session_id: str) -> None:
-    """Raise :class:`StepUpRequired` unless the caller's session authenticated its user within
-    the last few minutes."""
-    try:
-        login = await session.get(LoginSession, uuid.UUID(session_id))
-    except ValueError:
-        login = None
-    if (
-        login is None
-        or login.user_id != user.id
-        or login.revoked_at is not None
-        or not recently_authenticated(
-            signed_in_at=as_utc(login.created_at),
-            verified_at=as_utc(login.verified_at) if login.verified_at else None,
-            now=_now(),
-        )
-    ):
-        raise StepUpRequired
-
-
 async def options(
-    *, sessions: async_sessionmaker[AsyncSession], authority: Authority, user: UserAccount
+    *, sessions: async_sessionmaker[AsyncSession], authority: Authority, principal: Principal
 ) -> dict[str, Any]:
-    """Passkey options for a step-up, naming the user's passkeys; LoginRefused if none."""
+    """Passkey options for a step-up, naming the caller's passkeys; LoginRefused if none."""
     async with sessions() as session, session.begin():
+        user = await own_account(session, principal)
         allowed = await passkeys.passkeys_of(session=session, user_id=user.id)
         if not allowed:
             raise LoginRefused
@@ -71,8 +48,7 @@ async def step_up(
     *,
     sessions: async_sessionmaker[AsyncSession],
     authority: Authority,
-    user: UserAccount,
-    session_id: str,
+    principal: Principal,
     password: str,
     code: str | None,
     recovery_code: str | None,
@@ -82,6 +58,7 @@ async def step_up(
     """Prove the password again, and a second factor where the user has one; the session then
     counts as freshly authenticated. Returns the methods proven; raises LoginRefused."""
     async with sessions() as session:
+        user = await own_account(session, principal)
         organisation = await session.get(Organisation, user.organisation_id)
         assert organisation is not None
         accepted = await usable_factors(session, store.second_factor_policy(organisation), user)
@@ -103,7 +80,9 @@ async def step_up(
         methods = await _second_factor(
             session, authority, user, accepted, code, recovery_code, credential
         )
-        if methods is not None and await _verified(session, authority, user, session_id, methods):
+        if methods is not None and await _verified(
+            session, authority, user, principal.session_id, methods
+        ):
             await store.clear_failures(session=session, user_id=user.id)
             return methods
         await _failure(session, authority, user, organisation, "second_factor", attempt, address)

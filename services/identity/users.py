@@ -15,9 +15,10 @@ from sqlmodel import col
 
 from services.identity import accounts, cursors, links, store
 from services.identity.authority import Authority
+from services.identity.caller import own_account
 from services.identity.domain import ROLES, IdentityRuleBroken, UserStatus
 from services.identity.sessions import end_sessions
-from services.identity.tables import (
+from services.identity.store import (
     EmailChange,
     KnownDevice,
     OneTimeLink,
@@ -236,6 +237,17 @@ async def view_user(
             data=UserViewed(user_id=user.id, fields=VIEWED_FIELDS),
         )
     return user
+
+
+async def view_own_account(
+    *, session: AsyncSession, authority: Authority, principal: Principal
+) -> UserAccount:
+    """The caller's own account (the read is audited like any other)."""
+    async with session.begin():
+        user = await own_account(session, principal)
+    return await view_user(
+        session=session, authority=authority, principal=principal, user_id=user.id
+    )
 
 
 async def _keep_an_admin(session: AsyncSession, principal: Principal, user: UserAccount) -> None:

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from services.identity.schemas import PolicyPublic, UserPublic
-from services.identity.tables import Organisation, UserAccount
+from services.identity.store import Organisation, UserAccount
 from shared.events import Actor
 from shared.moments import as_utc
 

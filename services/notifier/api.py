@@ -2,14 +2,11 @@
 organisation's notice settings (its language)."""
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from services.notifier import service
-from services.notifier.domain import UnsafeEndpoint
 from services.notifier.schemas import (
     ContactCreate,
     ContactList,
@@ -37,17 +34,6 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-@contextmanager
-def answers() -> Iterator[None]:
-    """Map the use cases' errors to clear 4xx answers."""
-    try:
-        yield
-    except service.NotFound as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(error)) from None
-    except (service.Invalid, UnsafeEndpoint) as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
-
-
 @router.get("/receipts", response_model=ReceiptList)
 async def list_receipts(
     principal: Admin,
@@ -71,10 +57,9 @@ async def add_contact(
     body: ContactCreate, principal: Admin, session: SessionDep, runtime: RuntimeDep
 ) -> ContactPublic:
     """Register who is told of which topics (an address, a user's inbox, or both)."""
-    with answers():
-        contact = await service.add_contact(
-            session=session, outbox=runtime.outbox, principal=principal, body=body
-        )
+    contact = await service.add_contact(
+        session=session, outbox=runtime.outbox, principal=principal, body=body
+    )
     return ContactPublic.model_validate(contact)
 
 
@@ -101,10 +86,9 @@ async def remove_contact(
     contact_id: uuid.UUID, principal: Admin, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     """Remove a contact."""
-    with answers():
-        await service.remove_contact(
-            session=session, outbox=runtime.outbox, principal=principal, contact_id=contact_id
-        )
+    await service.remove_contact(
+        session=session, outbox=runtime.outbox, principal=principal, contact_id=contact_id
+    )
     return Response(status_code=204)
 
 
@@ -117,15 +101,14 @@ async def add_endpoint(
     runtime: RuntimeDep,
 ) -> EndpointWithSecret:
     """Register a webhook endpoint; its signing secret is shown in this answer only."""
-    with answers():
-        endpoint, secret = await service.add_endpoint(
-            session=session,
-            outbox=runtime.outbox,
-            principal=principal,
-            body=body,
-            production=runtime.settings.environment == "production",
-            seal=request.app.state.secret_seal,
-        )
+    endpoint, secret = await service.add_endpoint(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        body=body,
+        production=runtime.settings.environment == "production",
+        seal=request.app.state.secret_seal,
+    )
     return _with_secret(endpoint, secret)
 
 
@@ -158,14 +141,13 @@ async def rotate_secret(
     runtime: RuntimeDep,
 ) -> EndpointWithSecret:
     """A new signing secret; the previous one keeps signing alongside it for 24 hours."""
-    with answers():
-        endpoint, secret = await service.rotate_secret(
-            session=session,
-            outbox=runtime.outbox,
-            principal=principal,
-            endpoint_id=endpoint_id,
-            seal=request.app.state.secret_seal,
-        )
+    endpoint, secret = await service.rotate_secret(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        endpoint_id=endpoint_id,
+        seal=request.app.state.secret_seal,
+    )
     return _with_secret(endpoint, secret)
 
 
@@ -180,14 +162,13 @@ async def enable_endpoint(
     endpoint_id: uuid.UUID, principal: Admin, session: SessionDep, runtime: RuntimeDep
 ) -> EndpointPublic:
     """Re-enable an endpoint that was disabled after repeated failures."""
-    with answers():
-        endpoint = await service.change_endpoint(
-            session=session,
-            outbox=runtime.outbox,
-            principal=principal,
-            endpoint_id=endpoint_id,
-            change="enable",
-        )
+    endpoint = await service.change_endpoint(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        endpoint_id=endpoint_id,
+        change="enable",
+    )
     return EndpointPublic.model_validate(endpoint)
 
 
@@ -196,14 +177,13 @@ async def remove_endpoint(
     endpoint_id: uuid.UUID, principal: Admin, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     """Remove a webhook endpoint."""
-    with answers():
-        await service.change_endpoint(
-            session=session,
-            outbox=runtime.outbox,
-            principal=principal,
-            endpoint_id=endpoint_id,
-            change="delete",
-        )
+    await service.change_endpoint(
+        session=session,
+        outbox=runtime.outbox,
+        principal=principal,
+        endpoint_id=endpoint_id,
+        change="delete",
+    )
     return Response(status_code=204)
 
 

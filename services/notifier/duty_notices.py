@@ -134,7 +134,19 @@ def on_measure_stated(event: Envelope, data: dict[str, Any]) -> Plan:
 
 
 def on_measure_review(event: Envelope, data: dict[str, Any]) -> Plan:
-    """DPA-18: a review that asks a follow-up of the processor reaches the processor."""
+    """DPA-18: a review that asks a follow-up of the processor reaches the processor; the
+    controller closing a review (its follow-up done, or none needed) reaches both parties, so
+    the processor knows its measure is no longer under review and the controller has it on file."""
+    if event.type.split(".")[3] == "closed":
+        return _told(
+            event,
+            data,
+            notice="measure_review_closed",
+            parties=["controller", "processor"],
+            facts=("agreement_id", "measure_id", "reviewed_on"),
+            link=f"/agreements/{data['agreement_id']}/supervision",
+            thread=str(data["review_id"]),
+        )
     if data.get("follow_up_due_on") is None:
         return Plan()
     return _told(

@@ -22,7 +22,7 @@ from shared.outbox import Outbox
 
 
 class Conflict(RuntimeError):
-    pass
+    """A step that does not fit the delivery's state now (a retry while it is being attempted)."""
 
 
 async def list_deliveries(

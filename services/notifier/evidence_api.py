@@ -2,15 +2,13 @@
 
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from email import message_from_bytes, policy
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
 from services.notifier import evidence, service
-from services.notifier.api import NOT_FOUND, Admin, Reader, answers
+from services.notifier.api import NOT_FOUND, Admin, Reader
 from services.notifier.domain import DeliveryStatus
 from services.notifier.schemas import (
     AcknowledgementPublic,
@@ -45,15 +43,6 @@ User = Annotated[Principal, Depends(require_roles(Role.admin, Role.member, Role.
 Party = Annotated[Principal, Depends(require_roles(Role.admin, Role.member))]
 
 
-@contextmanager
-def conflicts() -> Iterator[None]:
-    try:
-        with answers():
-            yield
-    except evidence.Conflict as error:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from None
-
-
 @router.get("/deliveries", response_model=DeliveryList)
 async def list_deliveries(
     principal: Reader,
@@ -85,10 +74,9 @@ async def list_attempts(
     delivery_id: uuid.UUID, principal: Reader, session: SessionDep, runtime: RuntimeDep
 ) -> AttemptList:
     """Every attempt of one delivery: when, and the SMTP or HTTP answer."""
-    with answers():
-        rows = await evidence.list_attempts(
-            session=session, outbox=runtime.outbox, principal=principal, delivery_id=delivery_id
-        )
+    rows = await evidence.list_attempts(
+        session=session, outbox=runtime.outbox, principal=principal, delivery_id=delivery_id
+    )
     return AttemptList(items=[AttemptPublic.model_validate(r) for r in rows])
 
 
@@ -106,10 +94,9 @@ async def replay(
     request: Request,
 ) -> DeliveryPublic:
     """Send a finished delivery again (same webhook-id / Message-ID, so receivers can dedup)."""
-    with conflicts():
-        row = await evidence.replay(
-            session=session, outbox=runtime.outbox, principal=principal, delivery_id=delivery_id
-        )
+    row = await evidence.replay(
+        session=session, outbox=runtime.outbox, principal=principal, delivery_id=delivery_id
+    )
     request.app.state.dispatcher.wake()
     return DeliveryPublic.model_validate(row)
 
@@ -143,10 +130,9 @@ async def mark_read(
     item_id: uuid.UUID, principal: User, session: SessionDep, runtime: RuntimeDep
 ) -> InboxItemPublic:
     """Mark one of the caller's notices as read."""
-    with answers():
-        item = await evidence.mark_read(
-            session=session, outbox=runtime.outbox, principal=principal, item_id=item_id
-        )
+    item = await evidence.mark_read(
+        session=session, outbox=runtime.outbox, principal=principal, item_id=item_id
+    )
     return InboxItemPublic.model_validate(item)
 
 
@@ -159,10 +145,9 @@ async def acknowledge(
     """Acknowledge receipt of a notice thread (a breach notice, a change alert); idempotent."""
     if len(thread_id) > 120:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="No such notice")
-    with answers():
-        ack = await evidence.acknowledge(
-            session=session, outbox=runtime.outbox, principal=principal, thread_id=thread_id
-        )
+    ack = await evidence.acknowledge(
+        session=session, outbox=runtime.outbox, principal=principal, thread_id=thread_id
+    )
     return AcknowledgementPublic.model_validate(ack)
 
 

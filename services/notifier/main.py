@@ -3,7 +3,7 @@
 import httpx
 from fastapi import FastAPI
 
-from services.notifier import api, evidence_api, link_redirects, webhook_payloads
+from services.notifier import api, errors, evidence_api, link_redirects, webhook_payloads
 from services.notifier.consumers import DURABLE, notice_handler
 from services.notifier.dispatch import Dispatcher, delivery_counter
 from services.notifier.identity_client import IdentityDirectory
@@ -68,6 +68,7 @@ def create_app(
     )
     runtime.install(app)
     error_answers.install(app)
+    errors.install(app)
     webhook_payloads.install(app)
     app.state.dispatcher = dispatcher
     app.state.secret_seal = seal

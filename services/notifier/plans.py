@@ -61,6 +61,7 @@ PLANS: dict[str, Callable[[Envelope, dict[str, Any]], Plan]] = {
     },
     "agreements.measure.updated": duty.on_measure_stated,
     "agreements.measure_review.reported": duty.on_measure_review,
+    "agreements.measure_review.closed": duty.on_measure_review,
     "agreements.disclosure.reported": agreement.on_disclosure,
     "agreements.disclosure.updated": agreement.on_disclosure,
     **{

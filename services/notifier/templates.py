@@ -151,6 +151,7 @@ SUBJECTS: dict[str, str] = {
     "measure_review_reported": msg(
         "Review of measure %(measure_id)s: finding and follow-up due %(follow_up_due_on)s"
     ),
+    "measure_review_closed": msg("Review of measure %(measure_id)s closed"),
     "endpoint_disabled": msg("Webhook disabled after repeated failures"),
 }
 

@@ -75,7 +75,11 @@ class Envelope(BaseModel):
     clientaddr: str | None = Field(
         default=None,
         max_length=64,
-        description="Client IP address (personal data: audit encrypts it).",
+        description="The pseudonym of the client's IP address: `ip:` and 16 base64url "
+        "characters of an HMAC-SHA256 under the platform's pseudonym key, never the address "
+        "itself (an event published before this change may hold the clear address; it still "
+        "validates). Personal data: "
+        "audit seals it, and erasure destroys it there.",
     )
     correlationid: str | None = Field(default=None, max_length=200)
     traceparent: str | None = Field(default=None, max_length=55)
@@ -123,7 +127,10 @@ def new_event(
     outcome: Outcome = Outcome.succeeded,
     client_address: str | None = None,
 ) -> Envelope:
-    """Build an envelope for a catalogued event; the payload is validated against its kind."""
+    """Build an envelope for a catalogued event; the payload is validated against its kind.
+
+    ``client_address`` is what the producer saw; the outbox replaces it by its pseudonym before
+    the envelope is stored or published (shared/outbox.py)."""
     from shared.events.catalogue import kind_of  # the catalogue imports this module
 
     kind = kind_of(type)

@@ -58,7 +58,7 @@ class Parties:
     def as_(self, organisation: str, role: Role) -> dict[str, str]:
         return self.platform.auth(organisation, [role])
 
-    async def draft(self, **terms: Any) -> dict[str, Any]:
+    async def draft(self, *, annex1: dict[str, Any] = ANNEX1, **terms: Any) -> dict[str, Any]:
         if not self.known:
             await self.introduce()
         response = await self.client.post(
@@ -67,7 +67,7 @@ class Parties:
                 "title": "Verwerkersovereenkomst UTOPIA x iBeauty",
                 "counterparty_id": self.processor,
                 "party": "controller",
-                "annex1": ANNEX1,
+                "annex1": annex1,
                 "terms": terms,
             },
             headers=self.controller_admin(),
@@ -76,8 +76,8 @@ class Parties:
         body: dict[str, Any] = response.json()
         return body
 
-    async def signed(self, **terms: Any) -> str:
-        agreement_id = str((await self.draft(**terms))["id"])
+    async def signed(self, *, annex1: dict[str, Any] = ANNEX1, **terms: Any) -> str:
+        agreement_id = str((await self.draft(annex1=annex1, **terms))["id"])
         for headers in (self.controller_admin(), self.processor_admin()):
             response = await self.client.post(
                 f"/agreements/{agreement_id}/signatures", json=SIGNATURE, headers=headers
@@ -85,8 +85,8 @@ class Parties:
             assert response.status_code == 200, response.text
         return agreement_id
 
-    async def active(self, **terms: Any) -> str:
-        agreement_id = await self.signed(**terms)
+    async def active(self, *, annex1: dict[str, Any] = ANNEX1, **terms: Any) -> str:
+        agreement_id = await self.signed(annex1=annex1, **terms)
         response = await self.client.post(
             f"/agreements/{agreement_id}/activation", headers=self.controller_admin()
         )

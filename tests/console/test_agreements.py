@@ -120,22 +120,29 @@ def test_a_controller_and_a_processor_sign_and_work_under_their_agreement__DPA_1
     check_accessibility(page)
     page.get_by_label("The controller's organisation number").fill("not a number")
     page.get_by_label("Days to object to a new subprocessor").fill("0")
+    closure_days = page.get_by_label("Days after termination to return or destroy the data")
+    closure_days.fill("400")
     page.get_by_role("button", name="Save the draft").click()
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("Enter a title for the agreement.")
     expect(summary).to_contain_text("This is not an organisation number")
     expect(summary).to_contain_text("Enter a whole number from 1 to 365.")
+    expect(page.locator("#closure_days-error")).to_contain_text("from 1 to 365")  # DPA-13
     check_accessibility(page)
 
     title = f"Verwerkersovereenkomst Zonnedorp - Cloudwerk {stamp}"
     page.get_by_label("Title").fill(title)
     page.get_by_label("The controller's organisation number").fill(controller_id)
     page.get_by_label("Days to object to a new subprocessor").fill("30")
+    page.get_by_label("Days after termination to return or destroy the data").fill("45")
     fill_annex1(page)
     save_draft(page)
     agreement_url = page.url.split("?")[0].removeprefix(console_platform.url())
     agreement_id = agreement_url.rsplit("/", 1)[1]
     expect(page.get_by_role("heading", name=title)).to_be_visible()
+    # The period to return or destroy is a term of the agreement (DPA-13), shown with the others.
+    period = page.locator(".annex-summary dt", has_text="Days after termination to return")
+    expect(period.locator("xpath=following-sibling::dd[1]")).to_have_text("45")
     expect(page.locator(".agreement-parties")).to_contain_text(f"Gemeente Zonnedorp {stamp}")
 
     # -- both parties sign after checking; Sofie activates ---------------------------------------

@@ -3,7 +3,8 @@ and on the 404 page for a person of another organisation (USE-3, TOM-O4).
 
 The notifier is made to send each kind of link it builds (``services/notifier/notices.py``):
 breach notices and their follow-ups, an agreement change (activation), a subprocessor change and
-its outcome, a disclosure. The mailed link is opened in the browser, as the recipient would.
+its outcome, a disclosure, a processor measure's changed status and a closed review (DPA-18).
+The mailed link is opened in the browser, as the recipient would.
 
 Not covered here, and why: the notifier sends no notice about instructions (no plan for
 ``instruction.*`` events); the supplier-access mails' ``/grants/{id}`` links are opened by
@@ -106,6 +107,37 @@ def mailed(console_platform: ConsolePlatform, browser: Browser) -> Iterator[Mail
     links["disclosure"] = link_to(
         console_platform, dpo, f"{agreement}/disclosures/{disclosure['id']}"
     )
+    # DPA-18: the processor states a measure's new status; the controller closes its review
+    before = len(console_platform.mails_to(dpo))
+    processor.call(
+        "PUT",
+        "agreements",
+        f"{agreement}/measures/TOM-T5",
+        json={"status": "implemented", "evidence": "Lockout after 5 attempts"},
+    )
+    links["measure_status"] = link_to(
+        console_platform, dpo, f"{agreement}/annexes#measure-TOM-T5", after=before
+    )
+    review = controller.call(
+        "POST",
+        "agreements",
+        f"{agreement}/measure-reviews",
+        json={
+            "measure_id": "TOM-T5",
+            "reviewed_on": date.today().isoformat(),
+            "reviewer": "An Peeters",
+            "finding": "Lockout as stated",
+        },
+        expect=201,
+    )
+    before = len(console_platform.mails_to(dpo))
+    controller.call(
+        "POST", "agreements", f"{agreement}/measure-reviews/{review['id']}/closure", json={}
+    )
+    links["measure_review_closed"] = link_to(
+        console_platform, dpo, f"{agreement}/supervision", after=before
+    )
+
     stranger = stranger_of(console_platform, browser)
     yield Mailed(scene, stranger, links)
     stranger.context.close()
@@ -155,6 +187,15 @@ def test_a_disclosure_link_lands__DPA_4a(mailed: Mailed) -> None:
     _lands(mailed, "disclosure")
 
 
+def test_a_measure_status_link_lands_on_annex_2__DPA_18(mailed: Mailed) -> None:
+    _lands(mailed, "measure_status")
+    expect(mailed.scene.dpo.page.locator("#measure-TOM-T5")).to_be_visible()
+
+
+def test_a_closed_review_link_lands_on_the_supervision_page__DPA_18(mailed: Mailed) -> None:
+    _lands(mailed, "measure_review_closed")
+
+
 def test_every_kind_of_link_was_mailed(mailed: Mailed) -> None:
     assert set(mailed.links) == {
         "agreement_changed",
@@ -163,5 +204,7 @@ def test_every_kind_of_link_was_mailed(mailed: Mailed) -> None:
         "subprocessor_change",
         "subprocessor_outcome",
         "disclosure",
+        "measure_status",
+        "measure_review_closed",
     }
     assert all(link.startswith("http") for link in mailed.links.values())

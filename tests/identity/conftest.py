@@ -22,7 +22,7 @@ from services.identity import onetime, organisations, totp
 from services.identity.authority import Authority
 from services.identity.domain import MfaRequirement, OrganisationKind
 from services.identity.main import IdentitySettings
-from services.identity.tables import LoginSession, OneTimeLink, UserAccount
+from services.identity.store import LoginSession, OneTimeLink, UserAccount
 from shared.outbox import pending_count
 from tests.support.databases import Database
 from tests.support.nats import NatsServer

@@ -66,7 +66,7 @@ async def test_names_and_addresses_with_controls_or_invalid_are_refused_unechoed
     checked by one validator (shared/input_rules.py). The 422 never repeats what was sent."""
     from sqlalchemy import func, select
 
-    from services.identity.tables import UserAccount
+    from services.identity.store import UserAccount
 
     admin = await identity.admin()
 

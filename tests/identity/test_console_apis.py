@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
-from services.identity.tables import OneTimeLink, Organisation, UserAccount
+from services.identity.store import OneTimeLink, Organisation, UserAccount
 from tests.identity.conftest import (
     EVERYWHERE,
     PASSWORD,

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select, update
 from sqlmodel import col
 
-from services.identity.tables import EmailChange, UserAccount
+from services.identity.store import EmailChange, UserAccount
 from tests.identity.conftest import (
     PASSWORD,
     Identity,

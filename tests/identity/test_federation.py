@@ -15,9 +15,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from services.identity.federation_tables import IdentityProvider
 from services.identity.settings import IdentitySettings
-from services.identity.tables import LoginSession, UserAccount
+from services.identity.store import IdentityProvider, LoginSession, UserAccount
 from tests.identity.conftest import (
     PASSWORD,
     Account,

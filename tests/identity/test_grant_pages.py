@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.identity.domain import GrantStatus
-from services.identity.tables import Grant
+from services.identity.store import Grant
 from tests.identity.conftest import Account, Identity
 from tests.support.pages import FORGED_CURSORS, first_cursor, walk
 

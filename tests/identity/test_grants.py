@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from services.identity import grants
 from services.identity.settings import IdentitySettings
-from services.identity.tables import Grant
+from services.identity.store import Grant
 from tests.agreements.organisations import once_known
 from tests.identity.conftest import EVERYWHERE, Account, Identity, events_of, maintenance_notice
 from tests.support.platform import eventually

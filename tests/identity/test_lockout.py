@@ -13,7 +13,7 @@ from sqlalchemy import update
 from services.identity import login
 from services.identity.domain import throttle_key
 from services.identity.passwords import Passwords
-from services.identity.tables import UserAccount
+from services.identity.store import UserAccount
 from tests.identity.conftest import PASSWORD, WITH_NOTIFIER, Account, Identity, events_of
 from tests.support.platform import eventually
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from services.identity import totp
-from services.identity.tables import RecoveryCode, UserAccount
+from services.identity.store import RecoveryCode, UserAccount
 from tests.identity.conftest import PASSWORD, Account, Identity, assert_no_secret, events_of
 
 

@@ -12,7 +12,7 @@ from sqlmodel import col
 from services.identity import cli
 from services.identity.passwords import Passwords
 from services.identity.settings import IdentitySettings
-from services.identity.tables import Organisation
+from services.identity.store import Organisation
 from shared import demo
 from tests.identity.conftest import PASSWORD, Identity, drain_and_stop, events_of, token_of
 from tests.support.databases import Database

@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from services.agreements.directory.consumers import ORGANISATIONS_DURABLE
 from services.agreements.directory.store import KnownOrganisation, OrganisationStatus
-from services.identity.tables import Organisation
+from services.identity.store import Organisation
 from shared.inbox import InboxReceipt
 from shared.outbox import OutboxMessage
 from tests.agreements.contract import ANNEX1

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 from sqlmodel import col
 
-from services.identity.tables import Passkey, UserAccount
+from services.identity.store import Passkey, UserAccount
 from tests.identity.conftest import PASSWORD, Account, Identity, assert_no_secret, events_of
 from tests.support.authenticator import SoftwareAuthenticator
 

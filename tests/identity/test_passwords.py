@@ -16,7 +16,7 @@ from services.identity.domain import PasswordPolicy, PasswordRefused, check_pass
 from services.identity.keys import Sealer
 from services.identity.passwords import Passwords, common_passwords
 from services.identity.settings import IdentitySettings
-from services.identity.tables import OneTimeLink
+from services.identity.store import OneTimeLink
 from shared.auth import TokenSigner
 from shared.outbox import Outbox
 from shared.revocation import RevocationList

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services.identity import cli
-from services.identity.tables import Organisation, RecoveryCode
+from services.identity.store import Organisation, RecoveryCode
 from tests.identity.conftest import PASSWORD, Identity, age_session, events_of
 from tests.support.authenticator import SoftwareAuthenticator
 

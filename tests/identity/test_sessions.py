@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import col
 
-from services.identity.keys import rotate_signer
-from services.identity.main import record_signing_key
-from services.identity.tables import KnownDevice, RefreshToken
+from services.identity.keys import record_signing_key, rotate_signer
+from services.identity.store import KnownDevice, RefreshToken
 from shared.auth import TokenVerifier
 from tests.identity.conftest import EVERYWHERE, PASSWORD, Identity, assert_no_secret, events_of
 from tests.support.platform import AUDIENCE, ISSUER, eventually

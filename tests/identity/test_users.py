@@ -6,7 +6,7 @@ import uuid
 import jwt
 import pytest
 
-from services.identity.tables import KnownDevice, UserAccount
+from services.identity.store import KnownDevice, UserAccount
 from shared.outbox import OutboxMessage
 from tests.identity.conftest import (
     EVERYWHERE,

@@ -13,8 +13,8 @@ import httpx
 import pytest
 import uvicorn
 
+from services.console.errors import size_in_words
 from services.console.main import create_app as console_app
-from services.console.main import size_in_words
 from services.console.settings import ConsoleSettings
 from shared.body_limit import DEFAULT_MAX_BODY_BYTES
 from shared.problems import MEDIA_TYPE

@@ -84,8 +84,9 @@ async def test_revocation_is_taken_only_from_identity__TOM_T5(
 async def test_durable_consumer_rejects_an_organisation_another_service_announced__TOM_T5(
     platform: Platform,
 ) -> None:
-    """agreements' ``agreements-organisations`` durable (subscribe_durable) takes in only what
-    identity said; a forged organisation never reaches the directory or the inbox."""
+    """agreements' ``agreements-organisations`` durable (the consumer engine, one event at a
+    time) takes in only what identity said; a forged organisation never reaches the directory or
+    the inbox."""
     forged_id, real_id = uuid.uuid4(), uuid.uuid4()
     forged = _identity_event(
         "dpa.identity.organisation.created.v1",

@@ -17,7 +17,7 @@ from structlog.testing import capture_logs
 from deploy.mailsink import MailSink
 from services.identity import cli
 from services.identity.main import IdentitySettings
-from services.identity.tables import Organisation
+from services.identity.store import Organisation
 from services.notifier.domain import Locale
 from services.notifier.main import create_app as notifier_app
 from services.notifier.templates import render_link

@@ -2,7 +2,8 @@
 notice reaches the controller and the controller's answer the processor (DPA-10); a data subject's
 request forwarded reaches the controller, a late assistance both parties (DPA-15); a request to
 intervene in a claim reaches the processor and its answer the controller (DPA-19); a processor
-measure whose status changes reaches the controller, a review's follow-up the processor (DPA-18)."""
+measure whose status changes reaches the controller, a review's follow-up the processor and its
+closing both parties (DPA-18)."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -183,6 +184,19 @@ async def test_dpa_13_the_end_reminds_both_parties_and_the_attestation_reaches_t
     )
 
 
+def _review(agreement: uuid.UUID, controller: str, processor: str) -> MeasureReviewStep:
+    """The controller's review of TOM-T5 on 7 December 2026, follow-up due on the 21st."""
+    return MeasureReviewStep(
+        agreement_id=agreement,
+        review_id=uuid.uuid4(),
+        measure_id="TOM-T5",
+        reviewed_on=datetime(2026, 12, 7, tzinfo=UTC).date(),
+        follow_up_due_on=datetime(2026, 12, 21, tzinfo=UTC).date(),
+        controller_id=uuid.UUID(controller),
+        processor_id=uuid.UUID(processor),
+    )
+
+
 async def test_dpa_18_the_controller_hears_when_a_processor_measure_status_changes(
     notifier: Notifier,
 ) -> None:
@@ -206,17 +220,29 @@ async def test_dpa_18_the_controller_hears_when_a_processor_measure_status_chang
     assert f"/agreements/{agreement}/annexes#measure-TOM-T5" in text
     assert notifier.mail_to("privacy@leverancier.example") == []
 
-    review = MeasureReviewStep(
-        agreement_id=agreement,
-        review_id=uuid.uuid4(),
-        measure_id="TOM-T5",
-        reviewed_on=datetime(2026, 12, 7, tzinfo=UTC).date(),
-        follow_up_due_on=datetime(2026, 12, 21, tzinfo=UTC).date(),
-        controller_id=uuid.UUID(controller),
-        processor_id=uuid.UUID(processor),
-    )
+    review = _review(agreement, controller, processor)
     await notifier.publish(event("dpa.agreements.measure_review.reported.v1", controller, review))
     await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 1))
     [asked] = notifier.mail_to("privacy@leverancier.example")
     assert str(asked["Subject"]) == "Toezicht op maatregel TOM-T5: opvolging tegen 21 december 2026"
     assert len(notifier.mail_to("dpo@gemeente.example")) == 1  # the unchanged one told no one
+
+
+async def test_dpa_18_a_closed_review_reaches_the_controller_and_the_processor(
+    notifier: Notifier,
+) -> None:
+    controller, processor = str(uuid.uuid4()), str(uuid.uuid4())
+    await notifier.contact(controller, ["agreement"], email="dpo@gemeente.example", locale="fr")
+    await notifier.contact(processor, ["agreement"], email="privacy@leverancier.example")
+    agreement = uuid.uuid4()
+    review = _review(agreement, controller, processor)
+    await notifier.publish(event("dpa.agreements.measure_review.closed.v1", controller, review))
+    await eventually(lambda: _mail_count(notifier, "privacy@leverancier.example", 1))
+    await eventually(lambda: _mail_count(notifier, "dpo@gemeente.example", 1))
+    [processor_told] = notifier.mail_to("privacy@leverancier.example")
+    assert str(processor_told["Subject"]) == "Toezicht op maatregel TOM-T5 afgesloten"
+    [controller_told] = notifier.mail_to("dpo@gemeente.example")
+    assert str(controller_told["Subject"]) == "Contrôle de la mesure TOM-T5 clôturé"
+    for told in (processor_told, controller_told):
+        text = told.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        assert f"/agreements/{agreement}/supervision" in text

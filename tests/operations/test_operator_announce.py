@@ -16,7 +16,7 @@ from sqlmodel import col
 from deploy import operator
 from services.agreements.directory.store import KnownOrganisation, OrganisationStatus
 from services.identity.main import IdentitySettings
-from services.identity.tables import Organisation
+from services.identity.store import Organisation
 from shared.database import create_engine, session_factory
 from shared.outbox import OutboxMessage
 from tests.support.databases import Database

@@ -41,6 +41,7 @@ SECRETS = (
     "NATS_OPERATOR_PASSWORD",
     "NATS_ROUTE_PASSWORD",
     "PACTUM_DELIVERY_KEY",
+    "PACTUM_PSEUDONYM_KEY",
     "GRAFANA_ADMIN_PASSWORD",
 )
 
@@ -172,10 +173,25 @@ def test_the_event_stream_lives_on_three_fsyncing_nodes_every_service_can_reach_
 
 
 def test_compose_refuses_to_start_without_its_secrets() -> None:
-    for missing in ("POSTGRES_PASSWORD", "PACTUM_DELIVERY_KEY", "NATS_AUDIT_PASSWORD"):
+    for missing in (
+        "POSTGRES_PASSWORD",
+        "PACTUM_DELIVERY_KEY",
+        "PACTUM_PSEUDONYM_KEY",
+        "NATS_AUDIT_PASSWORD",
+    ):
         environment = {name: "not-a-real-secret" for name in SECRETS if name != missing}
         with pytest.raises(AssertionError, match=missing):
             rendered(**environment)
+
+
+def test_every_service_reads_the_one_pseudonym_key_from_a_secret__TOM_32a(
+    compose: dict[str, Any],
+) -> None:
+    for name in ("identity", "agreements", "audit", "notifier", "console", "operator"):
+        service = compose["services"][name]
+        secrets = [secret["source"] for secret in service["secrets"]]
+        assert "pseudonym_key" in secrets, name
+        assert service["environment"]["PACTUM_PSEUDONYM_KEY_FILE"] == "/run/secrets/pseudonym_key"
 
 
 def test_each_service_reaches_nats_over_tls_as_its_own_user__TOM_T5_TOM_T7(

@@ -30,7 +30,7 @@ from services.identity import grants as identity_grants
 from services.identity.authority import Authority
 from services.identity.domain import MfaRequirement, OrganisationKind
 from services.identity.main import IdentitySettings
-from services.identity.tables import EmailChange, Grant, OneTimeLink, UserAccount
+from services.identity.store import EmailChange, Grant, OneTimeLink, UserAccount
 from shared.auth import Role
 from shared.events import ActorType
 from shared.outbox import pending_count

@@ -105,7 +105,7 @@ def redact(text: str) -> str:
 # -- events ---------------------------------------------------------------------------------
 
 
-async def _events(url: str) -> list[tuple[str, str]]:
+async def stream_messages(url: str) -> list[tuple[str, str]]:
     """(where, text) of every message of every stream on the server at ``url``."""
     import nats
     from nats.js.errors import BadRequestError, NotFoundError
@@ -136,7 +136,7 @@ async def _events(url: str) -> list[tuple[str, str]]:
 def scan_events(url: str) -> list[Hit]:
     """Every secret in any event (payload or headers) on the nats-server at ``url``."""
     with ThreadPoolExecutor(max_workers=1) as pool:  # outside the test's event loop
-        events = pool.submit(asyncio.run, _events(url)).result(timeout=60)
+        events = pool.submit(asyncio.run, stream_messages(url)).result(timeout=60)
     return [hit for where, text in events for hit in scan(text, where)]
 
 

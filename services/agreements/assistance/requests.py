@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agreements.access import find, record_read, require, tenant_of
-from services.agreements.assistance import rules
+from services.agreements.assistance import categories, rules
 from services.agreements.assistance import store as records
 from services.agreements.assistance.rules import AssistanceKind
 from services.agreements.assistance.schemas import (
@@ -92,6 +92,7 @@ async def ask(
             kind=body.kind,
             question=body.question,
             due_on=body.due_on,
+            data_categories=await categories.chosen(session, agreement, body.data_categories),
             asked_by=principal.user_id,
             asked_at=now,
         )

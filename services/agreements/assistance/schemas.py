@@ -20,7 +20,33 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class SubjectRequestCreate(_Body):
+class _Categorised(_Body):
+    """A record that may name data subjects says which Annex 1 categories it concerns."""
+
+    data_categories: list[Name] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The categories of personal data of the agreement's Annex 1 this record "
+        "concerns; their longest retention period decides how long its text is kept (TOM-T1). "
+        "Absent: every category of Annex 1 (with one category, that one).",
+    )
+
+
+class _Retained(BaseModel):
+    """A record's Annex 1 categories and whether its retention has passed (TOM-T1)."""
+
+    data_categories: list[str] = Field(
+        default_factory=list,
+        description="The Annex 1 categories of personal data the record concerns.",
+    )
+    retention_applied_at: datetime | None = Field(
+        default=None,
+        description="When its free text was deleted at the end of its retention; else null.",
+    )
+
+
+class SubjectRequestCreate(_Categorised):
     """A data subject's request that reached the processor, to forward to the controller."""
 
     right: SubjectRight = Field(
@@ -46,7 +72,7 @@ class SubjectRequestClosure(_Body):
     note: Text | None = Field(default=None, description="A note on the outcome.")
 
 
-class SubjectRequestPublic(BaseModel):
+class SubjectRequestPublic(_Retained):
     model_config = ConfigDict(from_attributes=True)
 
     id: UUID = Field(description="The request's id.")
@@ -78,7 +104,7 @@ class SubjectRequestList(BaseModel):
     next_cursor: str | None = Field(default=None, description=NEXT_CURSOR_DESCRIPTION)
 
 
-class AssistanceRequestCreate(_Body):
+class AssistanceRequestCreate(_Categorised):
     """The controller's request: help with a DPIA or a prior consultation (DPA-16), or
     intervention in a data subject's claim (DPA-19)."""
 
@@ -98,7 +124,7 @@ class AssistanceAnswer(_Body):
     )
 
 
-class AssistanceRequestPublic(BaseModel):
+class AssistanceRequestPublic(_Retained):
     model_config = ConfigDict(from_attributes=True)
 
     id: UUID = Field(description="The request's id.")

@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Date, DateTime, Text, UniqueConstraint, select
+from sqlalchemy import JSON, Column, Date, DateTime, Text, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -21,6 +21,12 @@ def _moment(nullable: bool = True) -> Any:
 
 def _text(nullable: bool = False) -> Any:
     return Field(default=None, sa_column=Column(Text, nullable=nullable))
+
+
+def _categories() -> Any:
+    """The Annex 1 categories of personal data a record concerns: their periods decide how long
+    its free text is kept (TOM-T1; ``services/agreements/retention``)."""
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
 
 
 class SubjectRequest(SQLModel, table=True):
@@ -49,6 +55,8 @@ class SubjectRequest(SQLModel, table=True):
     closed_by: str | None = Field(default=None, max_length=200)
     closed_at: datetime | None = _moment()
     overdue_flagged: bool = False  # the late assistance was announced once (sweep)
+    data_categories: list[str] = _categories()
+    retention_applied_at: datetime | None = _moment()  # the free text was deleted then
 
 
 class AssistanceRequest(SQLModel, table=True):
@@ -70,6 +78,8 @@ class AssistanceRequest(SQLModel, table=True):
     intervenes: bool | None = None  # a claim: whether the processor intervenes
     answered_by: str | None = Field(default=None, max_length=200)
     answered_at: datetime | None = _moment()
+    data_categories: list[str] = _categories()
+    retention_applied_at: datetime | None = _moment()  # the free text was deleted then
 
 
 TABLES: tuple[Any, ...] = (
@@ -176,5 +186,30 @@ async def everything_of(
         select(AssistanceRequest)
         .where(col(AssistanceRequest.agreement_id) == agreement_id)
         .order_by(col(AssistanceRequest.number))
+    )
+    return list(subject.all()), list(assistance.all())
+
+
+async def ended_with_text(
+    *, session: AsyncSession, ended_before: datetime
+) -> tuple[list[SubjectRequest], list[AssistanceRequest]]:
+    """Across agreements, for the retention sweep: requests closed (or answered) before
+    ``ended_before`` whose free text is still held, locked (skipped if another sweep holds
+    them)."""
+    subject = await session.scalars(
+        select(SubjectRequest)
+        .where(
+            col(SubjectRequest.closed_at) <= ended_before,
+            col(SubjectRequest.retention_applied_at).is_(None),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    assistance = await session.scalars(
+        select(AssistanceRequest)
+        .where(
+            col(AssistanceRequest.answered_at) <= ended_before,
+            col(AssistanceRequest.retention_applied_at).is_(None),
+        )
+        .with_for_update(skip_locked=True)
     )
     return list(subject.all()), list(assistance.all())

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.agreements import clocks
 from services.agreements.access import find, record_read, require, tenant_of
-from services.agreements.assistance import rules
+from services.agreements.assistance import categories, rules
 from services.agreements.assistance import store as records
 from services.agreements.assistance.schemas import (
     SubjectRequestAssistance,
@@ -109,6 +109,7 @@ async def forward(
             right=body.right,
             received_at=received_at,
             summary=body.summary,
+            data_categories=await categories.chosen(session, agreement, body.data_categories),
             forwarded_by=principal.user_id,
             forwarded_at=now,
             due_at=clocks.working_days_after(now, working_days),

@@ -1,8 +1,9 @@
 """Retention of breach contact points (TOM-T1): the contact point in a breach report is deleted
 once its retention has passed, with one event per controller notified of the breach.
 
-The personal data this service holds is these contact points and the names of staff whose access
-ended (commitments/retention.py)."""
+The other personal data this service holds: the names of staff whose access ended
+(commitments/retention.py) and the free text of data subjects' requests and assistance requests,
+kept as long as their Annex 1 categories say (``services/agreements/retention``)."""
 
 from datetime import datetime, timedelta
 

@@ -133,6 +133,23 @@ async def notices(*, session: AsyncSession, breach_id: uuid.UUID) -> list[Breach
     return list(result.all())
 
 
+async def notices_of_agreement(
+    *, session: AsyncSession, agreement_id: uuid.UUID
+) -> list[BreachNotice]:
+    """Every notice issued under one agreement the caller already proved it may see."""
+    query = select(BreachNotice).where(col(BreachNotice.agreement_id) == agreement_id)
+    result = await session.scalars(query.order_by(col(BreachNotice.notified_at)))
+    return list(result.all())
+
+
+async def breaches_by_id(*, session: AsyncSession, breach_ids: list[uuid.UUID]) -> list[Breach]:
+    """These breaches, oldest report first (callers proved they may see them)."""
+    if not breach_ids:
+        return []
+    query = select(Breach).where(col(Breach.id).in_(breach_ids))
+    return list((await session.scalars(query.order_by(col(Breach.reported_at)))).all())
+
+
 async def phases(*, session: AsyncSession, breach_id: uuid.UUID) -> list[BreachPhase]:
     result = await session.scalars(
         select(BreachPhase)

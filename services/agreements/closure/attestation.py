@@ -22,6 +22,7 @@ from services.agreements.closure.schemas import (
 from services.agreements.closure.store import Attestation, Certificate
 from services.agreements.commitments import store as records
 from services.agreements.domain import AgreementRuleBroken, Party
+from services.agreements.lifecycle import store as agreements
 from services.agreements.lifecycle.store import Agreement
 from shared.auth import Principal
 from shared.events.contracts.agreements import DestructionAttested
@@ -164,11 +165,15 @@ async def state(
                 attestation=None,
             )
         marks = await ends.deadline_of(session=session, agreement_id=agreement.id)
-        due = (
-            as_utc(marks.due_at)
-            if marks
-            else rules.closure_deadline(terminated_at=terminated, days=days)
-        )
+        if marks:
+            due = as_utc(marks.due_at)
+        else:
+            in_force = await agreements.version(
+                session=session, agreement_id=agreement.id, number=agreement.version
+            )
+            assert in_force is not None
+            period = rules.period_days(terms=in_force.terms, default=days)
+            due = rules.closure_deadline(terminated_at=terminated, days=period)
         waiting = rules.outstanding(
             closed=agreement.status == domain.AgreementStatus.closed, attested=row is not None
         )

@@ -1,7 +1,8 @@
 """The return-or-destruction deadline, run by the sweep (DPA-13, DPA-4b): once before it, both
 parties are reminded (``closure_deadline.announced``); once it passed with the end still open,
 the agreement is raised as overdue (``closure_deadline.expired``), which reminds both parties
-again and counts in the operator's status. Each step is marked with its event, so it goes once."""
+again and counts in the operator's status. Each step is marked with its event, so it goes once.
+The period is the agreement's own (its terms' ``closure_days``) or else the service's default."""
 
 from datetime import datetime
 
@@ -29,16 +30,20 @@ async def announce_closure_deadlines(
     days: int,
     remind_days: int,
 ) -> int:
-    """Take every deadline step due at ``now``; returns how many were taken."""
+    """Take every deadline step due at ``now``; returns how many were taken. ``days`` is the
+    default period, for agreements whose terms set none."""
     actor = Actor.system(service)
     taken = 0
     async with sessions() as session, session.begin():
-        for agreement, marks, attested in await ends.open_ends(session=session):
+        for agreement, marks, attested, terms in await ends.open_ends(session=session):
             assert agreement.terminated_at is not None
             if marks is None:
+                period = rules.period_days(terms=terms, default=days)
                 marks = ClosureDeadline(
                     agreement_id=agreement.id,
-                    due_at=rules.closure_deadline(terminated_at=agreement.terminated_at, days=days),
+                    due_at=rules.closure_deadline(
+                        terminated_at=agreement.terminated_at, days=period
+                    ),
                 )
                 session.add(marks)
             step = rules.due_step(

@@ -12,9 +12,7 @@ from services.agreements import domain
 from services.agreements.access import find, tenant_of
 from services.agreements.closure import holdings
 from services.agreements.commitments import measures, supervision
-from services.agreements.commitments import store as commitments
 from services.agreements.commitments.schemas import ControllerMeasurePublic, MeasureReviewPublic
-from services.agreements.commitments.store import ControllerMeasure, MeasureReview, RiskAssessment
 from services.agreements.domain import LIVE
 from services.agreements.lifecycle import store
 from services.agreements.lifecycle.service import public
@@ -97,17 +95,7 @@ async def compliance_report(
 async def _supervision(session: AsyncSession, agreement_id: uuid.UUID) -> dict[str, Any]:
     """DPA-18 next to Annex 2: the controller's own measures, its reviews of the processor's
     measures, and every risk assessment (the last one counts), oldest first."""
-    own = await commitments.of_agreement(
-        ControllerMeasure, session=session, agreement_id=agreement_id,
-        order=ControllerMeasure.recorded_at,
-    )  # fmt: skip
-    reviews = await commitments.of_agreement(
-        MeasureReview, session=session, agreement_id=agreement_id, order=MeasureReview.recorded_at
-    )
-    assessments = await commitments.of_agreement(
-        RiskAssessment, session=session, agreement_id=agreement_id,
-        order=RiskAssessment.recorded_at,
-    )  # fmt: skip
+    own, reviews, assessments = await holdings.supervision(session, agreement_id)
     return {
         "controller_measures": [
             ControllerMeasurePublic.model_validate(row).model_dump(mode="json") for row in own

@@ -3,14 +3,17 @@ or destroyed, when the parties are reminded, and what a processor's attestation 
 
 Art. 13 of the contract asks the processor to return or destroy the data "when processing ends"
 and to certify the destruction; it names no period. The platform sets one (default 30 days after
-termination), so an agreement cannot stay terminated but open unnoticed. The end is complete when
-the controller made its choice (pactum returned or destroyed what it holds) and the processor
-attested, in its own name, what it destroyed or returned on its own systems and backups.
+termination; the parties may agree another in the terms, ``closure_days``), so an agreement
+cannot stay terminated but open unnoticed. The end is complete when the controller made its
+choice (pactum returned or destroyed what it holds) and the processor attested, in its own
+name, what it destroyed or returned on its own systems and backups.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.agreements.domain import AgreementRuleBroken
@@ -31,6 +34,13 @@ class DeadlineStep(StrEnum):
 
     approaching = "approaching"
     passed = "passed"
+
+
+def period_days(*, terms: Mapping[str, Any], default: int) -> int:
+    """The days the agreement gives to return or destroy after termination: its own term
+    ``closure_days`` where its version in force sets one, else the service's default."""
+    days = terms.get("closure_days")
+    return int(days) if days is not None else default
 
 
 def closure_deadline(*, terminated_at: datetime, days: int) -> datetime:

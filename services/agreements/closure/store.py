@@ -4,14 +4,14 @@ own systems and backups, and the marks of the return-or-destruction deadline."""
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Column, DateTime, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from services.agreements.domain import AgreementStatus
-from services.agreements.lifecycle.store import Agreement
+from services.agreements.lifecycle.store import Agreement, AgreementVersion
 
 
 def _moment(nullable: bool = True) -> Any:
@@ -101,20 +101,42 @@ def _ends_open() -> Any:
     )
 
 
-async def open_ends(
-    *, session: AsyncSession, limit: int = 500
-) -> list[tuple[Agreement, ClosureDeadline | None, bool]]:
-    """Every agreement whose end is still open and not yet marked overdue, with its marks and
-    whether the processor attested (the sweep's work list, oldest termination first)."""
+class OpenEnd(NamedTuple):
+    """One agreement whose end is open: its deadline marks, whether the processor attested, and
+    the terms of its version in force (which may set the period, ``closure_days``)."""
+
+    agreement: Agreement
+    marks: ClosureDeadline | None
+    attested: bool
+    terms: dict[str, Any]
+
+
+async def open_ends(*, session: AsyncSession, limit: int = 500) -> list[OpenEnd]:
+    """Every agreement whose end is still open and not yet marked overdue, with its marks,
+    whether the processor attested and its terms (the sweep's work list, oldest termination
+    first)."""
     query = (
-        select(Agreement, ClosureDeadline, col(Attestation.id).is_not(None))
+        select(
+            Agreement,
+            ClosureDeadline,
+            col(Attestation.id).is_not(None),
+            col(AgreementVersion.terms),
+        )
+        .join(
+            AgreementVersion,
+            and_(
+                col(AgreementVersion.agreement_id) == col(Agreement.id),
+                col(AgreementVersion.number) == col(Agreement.version),
+            ),
+        )
         .outerjoin(Attestation, col(Attestation.agreement_id) == col(Agreement.id))
         .outerjoin(ClosureDeadline, col(ClosureDeadline.agreement_id) == col(Agreement.id))
         .where(_ends_open(), col(ClosureDeadline.passed_at).is_(None))
         .order_by(col(Agreement.terminated_at))
         .limit(limit)
     )
-    return [(row[0], row[1], bool(row[2])) for row in (await session.execute(query)).all()]
+    rows = (await session.execute(query)).all()
+    return [OpenEnd(row[0], row[1], bool(row[2]), dict(row[3])) for row in rows]
 
 
 async def overdue_count(*, session: AsyncSession) -> int:

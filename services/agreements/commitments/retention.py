@@ -1,9 +1,12 @@
 """Retention of staff names (TOM-T1): the name of a staff member whose access ended (DPA-8) is
 pseudonymised once its retention has passed, one event per record.
 
-The personal data this service holds is these names and the contact points in breach reports
-(breaches/retention.py). The agreements' Annex 1 holds categories, not data subjects' data, so it
-has nothing to pseudonymise."""
+These names are the platform users' data, kept for a fixed setting
+(``PACTUM_AGREEMENTS_STAFF_RETENTION_DAYS``). The data subjects' data the service holds follows
+the agreement's Annex 1 instead: the free text of data subjects' requests and of assistance
+requests is deleted once the longest period of the Annex 1 categories they concern has passed
+(``services/agreements/retention``); breach contact points have their own setting
+(breaches/retention.py)."""
 
 from datetime import datetime, timedelta
 

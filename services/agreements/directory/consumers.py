@@ -4,8 +4,8 @@ The directory of known organisations (store.py) takes in each organisation ident
 announces, renames, disables or enables, in the transaction that stores the inbox row: a
 redelivered event is not taken in twice, and an event older than what the directory holds changes
 nothing (later facts win by event time). A consumer of its own, so that the ``agreements``
-consumer (commitments/consumers.py: staff follow identity) keeps its filter (JetStream does not
-change a durable consumer's filter in place) and its position.
+consumer (commitments/consumers.py: staff follow identity) keeps its own filter and its position.
+Both run on the shared consumer engine (shared/broker.py), one event at a time.
 """
 
 import structlog

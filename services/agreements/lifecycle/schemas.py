@@ -69,7 +69,8 @@ class Annex1(_Body):
 
 
 class Terms(_Body):
-    """The agreement's settings for subprocessors (DPA-5) and breach notification (TOM-O4)."""
+    """The agreement's settings for subprocessors (DPA-5), breach notification (TOM-O4) and the
+    return or destruction of the data after termination (DPA-13)."""
 
     authorisation: Authorisation = Field(
         default=Authorisation.general,
@@ -86,6 +87,13 @@ class Terms(_Body):
     )
     breach_notice_hours: int = Field(
         default=48, ge=1, le=720, description="Hours the processor has to notify the controller."
+    )
+    closure_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=365,
+        description="Days after termination by which the data must be returned or destroyed "
+        "(DPA-13); null keeps the service's default (30 days unless configured otherwise).",
     )
 
 
@@ -275,7 +283,8 @@ class VersionPublic(BaseModel):
     )
     sha256: str = Field(
         description="SHA-256 of the canonical JSON of annex1, terms and subprocessors "
-        "(sorted keys, no spaces); each signature carries the digest its signer signed."
+        "(sorted keys, no spaces; a term that is null is left out); each signature carries the "
+        "digest its signer signed."
     )
     signatures: list[SignaturePublic] = Field(description="The signatures given to this version.")
 

@@ -392,3 +392,9 @@ async def all_privacy_notices(
         .order_by(col(PrivacyNotice.version))
     )
     return list((await session.scalars(query)).all())
+
+
+async def annex1_in_force(*, session: AsyncSession, agreement: Agreement) -> dict[str, Any]:
+    """The Annex 1 of the version in force (the draft's, before signing), as stored."""
+    found = await version(session=session, agreement_id=agreement.id, number=agreement.version)
+    return found.annex1 if found is not None else {}

@@ -111,6 +111,20 @@ async def flow_downs(
     return {row.change_id: row for row in result.all()}
 
 
+async def flow_down_history(
+    *, session: AsyncSession, change_ids: list[uuid.UUID]
+) -> list[FlowDownAgreement]:
+    """Every flow-down agreement recorded for these changes, each recording kept, oldest first."""
+    if not change_ids:
+        return []
+    result = await session.scalars(
+        select(FlowDownAgreement)
+        .where(col(FlowDownAgreement.change_id).in_(change_ids))
+        .order_by(col(FlowDownAgreement.recorded_at), col(FlowDownAgreement.id))
+    )
+    return list(result.all())
+
+
 async def changes_of_processor(
     *, session: AsyncSession, processor_id: uuid.UUID
 ) -> list[SubprocessorChange]:

@@ -133,6 +133,7 @@ def terms_values(terms: dict[str, Any]) -> dict[str, str]:
         "notice_days": str(terms.get("notice_days", 30)),
         "breach_notice_hours": str(terms.get("breach_notice_hours", 48)),
         "silence_is_acceptance": "yes" if terms.get("silence_is_acceptance") else "",
+        "closure_days": str(terms.get("closure_days") or ""),
     }
 
 
@@ -192,14 +193,18 @@ def read_terms(
         "notice_days": text(form, "notice_days") or "30",
         "breach_notice_hours": text(form, "breach_notice_hours") or "48",
         "silence_is_acceptance": "yes" if text(form, "silence_is_acceptance") else "",
+        "closure_days": text(form, "closure_days"),
     }
     terms: dict[str, Any] = {"silence_is_acceptance": bool(values["silence_is_acceptance"])}
     if values["authorisation"] not in ("general", "specific"):
         errors.append(("authorisation", t(request, "Choose general or specific authorisation.")))
     terms["authorisation"] = values["authorisation"]
-    for name, low, high in (("notice_days", 1, 365), ("breach_notice_hours", 1, 72)):
+    bounds = (("notice_days", 1, 365), ("breach_notice_hours", 1, 72), ("closure_days", 1, 365))
+    for name, low, high in bounds:
         raw = values[name]
-        if not raw.isdigit() or not low <= int(raw) <= high:
+        if name == "closure_days" and not raw:
+            terms[name] = None  # the platform's period
+        elif not raw.isdigit() or not low <= int(raw) <= high:
             message = t(request, "Enter a whole number from %(low)d to %(high)d.")
             errors.append((name, message % {"low": low, "high": high}))
             terms[name] = low
@@ -224,6 +229,7 @@ TERMS_FIELDS = (
     ("notice_days", _("Days to object to a new subprocessor")),
     ("silence_is_acceptance", _("Silence counts as acceptance")),
     ("breach_notice_hours", _("Hours for the processor to report a breach")),
+    ("closure_days", _("Days after termination to return or destroy the data")),
 )
 
 

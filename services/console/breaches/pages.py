@@ -9,45 +9,21 @@ affected controller see it (each controller only its own clock); anyone else get
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.console.apis import ApiRefused
-from services.console.language import BRUSSELS, brussels_moment
+from services.console.breaches import forms
+from services.console.language import BRUSSELS
 from services.console.render import render
 from services.console.sessions import Person
 from services.console.web import NotYours, SignedIn, apis_of, go, t, visitor
 from shared.idempotency import valid_key
 
 router = APIRouter(dependencies=[Depends(visitor)])
-
-# A breach is reported on an agreement until return or destruction is certified (it is closed).
-HOLDING_DATA = ("signed", "active", "terminated")
-SHORT_TEXT = 200  # the API's limit for the report's free-text fields
-LONG_TEXT = 4000
-REPORT_TEXTS = ("nature", "consequences", "measures", "contact_point")
-PHASE_FIELDS = ("nature", "approx_data_subjects", "approx_records", "consequences", "measures")
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogue; translated when the page is rendered."""
-    return message
-
-
-FIELD_NAMES = {
-    "nature": _("What happened"),
-    "data_categories": _("Data categories concerned"),
-    "data_subject_categories": _("Categories of people concerned"),
-    "approx_data_subjects": _("Approximate number of people concerned"),
-    "approx_records": _("Approximate number of records concerned"),
-    "consequences": _("Likely consequences"),
-    "measures": _("Measures taken or proposed"),
-    "contact_point": _("Contact point for more information"),
-    "aware_at": _("When you became aware of it"),
-}
-
 
 # -- reading ------------------------------------------------------------------------------------
 
@@ -150,7 +126,7 @@ async def _breach_context(request: Request, person: Person, breach_id: str) -> d
         "reporter": reporter,
         "notices": notices,
         "acknowledged": acknowledged,
-        "field_names": {k: t(request, v) for k, v in FIELD_NAMES.items()},
+        "field_names": {k: t(request, v) for k, v in forms.FIELD_NAMES.items()},
         "errors": [],
         "values": {},
         "failed_notice": "",
@@ -183,160 +159,17 @@ def _processor_admin(person: Person) -> None:
         raise NotYours
 
 
-def _lines(value: str) -> list[str]:
-    seen: dict[str, None] = {}
-    for line in value.replace(",", "\n").splitlines():
-        if line.strip():
-            seen.setdefault(" ".join(line.split()), None)
-    return list(seen)
-
-
-def _normal(category: str) -> str:
-    return " ".join(category.lower().split())
-
-
-def _categories_of(agreement: dict[str, Any]) -> list[str]:
-    return [
-        str(c.get("name", "")) for c in (agreement.get("annex1") or {}).get("data_categories") or []
-    ]
+def _gettext(request: Request) -> forms.Gettext:
+    return partial(t, request)
 
 
 def _holding_data(person: Person, agreements: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         a
         for a in agreements
-        if a.get("status") in HOLDING_DATA and str(a.get("processor_id")) == person.organisation_id
+        if a.get("status") in forms.HOLDING_DATA
+        and str(a.get("processor_id")) == person.organisation_id
     ]
-
-
-def affected(agreements: list[dict[str, Any]], categories: list[str]) -> list[dict[str, Any]]:
-    """The agreements not closed whose Annex 1 data categories the breach touches, as the agreements
-    service derives them (case- and space-insensitive)."""
-    wanted = {_normal(c) for c in categories}
-    return [a for a in agreements if wanted & {_normal(c) for c in _categories_of(a)}]
-
-
-def _count(value: str, limit: int) -> int | None:
-    text = value.strip().replace(" ", "").replace(".", "")
-    if not text.isdigit():
-        return None
-    number = int(text)
-    return number if number <= limit else None
-
-
-def _text_errors(
-    request: Request, values: dict[str, str], names: tuple[str, ...], *, required: bool
-) -> list[tuple[str, str]]:
-    errors = []
-    for name in names:
-        value = values.get(name, "").strip()
-        if required and not value:
-            errors.append(
-                (
-                    name,
-                    t(request, "Fill in this field: %(field)s.")
-                    % {"field": t(request, FIELD_NAMES[name])},
-                )
-            )
-        elif len(value) > SHORT_TEXT or "\x00" in value:
-            errors.append(
-                (
-                    name,
-                    t(
-                        request,
-                        "Keep this to 200 characters at most; give details in a later phase or to the contact point.",  # noqa: E501
-                    ),
-                )
-            )
-    return errors
-
-
-def read_report(
-    request: Request, form: dict[str, Any], agreements: list[dict[str, Any]]
-) -> tuple[dict[str, Any], dict[str, str], list[tuple[str, str]], list[dict[str, Any]]]:
-    """The API's report from the form, the values to show again, what to correct, and the
-    agreements it will be sent under."""
-    values = {k: str(form.get(k, "") or "") for k in (*FIELD_NAMES, "other_categories")}
-    chosen = [str(c) for c in form.get("category", [])]
-    categories = list(dict.fromkeys([*chosen, *_lines(values["other_categories"])]))
-    values["data_categories"] = "\n".join(categories)
-    errors = _text_errors(request, values, REPORT_TEXTS, required=True)
-    now = datetime.now(UTC)
-    aware_at = brussels_moment(values["aware_at"])
-    if aware_at is None:
-        errors.insert(
-            0, ("aware_at", t(request, "Enter the date and time you became aware of the breach."))
-        )
-    elif aware_at > now + timedelta(minutes=1):
-        errors.insert(
-            0, ("aware_at", t(request, "The moment you became aware cannot be in the future."))
-        )
-    subjects = _lines(values["data_subject_categories"])
-    if not categories:
-        errors.append(
-            ("data_categories", t(request, "Choose or enter at least one data category."))
-        )
-    elif any(len(c) > SHORT_TEXT for c in categories) or len(categories) > 100:
-        errors.append(
-            ("data_categories", t(request, "Each data category can be 200 characters at most."))
-        )
-    if not subjects:
-        errors.append(
-            (
-                "data_subject_categories",
-                t(
-                    request,
-                    "Enter at least one category of people concerned, like citizens or staff.",
-                ),
-            )
-        )
-    elif any(len(c) > SHORT_TEXT for c in subjects) or len(subjects) > 100:
-        errors.append(
-            ("data_subject_categories", t(request, "Each category can be 200 characters at most."))
-        )
-    people = _count(values["approx_data_subjects"], 1_000_000_000)
-    if people is None:
-        errors.append(
-            (
-                "approx_data_subjects",
-                t(request, "Enter the approximate number of people as a whole number, 0 if none."),
-            )
-        )
-    records = _count(values["approx_records"], 2_000_000_000)
-    if records is None:
-        errors.append(
-            (
-                "approx_records",
-                t(request, "Enter the approximate number of records as a whole number, 0 if none."),
-            )
-        )
-    reached = affected(agreements, categories) if categories else []
-    if categories and not reached and not any(e[0] == "data_categories" for e in errors):
-        errors.append(
-            (
-                "data_categories",
-                t(
-                    request,
-                    "None of your agreements that are not closed covers these data categories. Choose the categories as your agreements name them.",  # noqa: E501
-                ),
-            )
-        )
-    report: dict[str, Any] = {}
-    if not errors:
-        assert aware_at is not None
-        report = {
-            "aware_at": aware_at.isoformat(),
-            "nature": values["nature"].strip(),
-            "data_categories": categories,
-            "data_subject_categories": subjects,
-            "approx_data_subjects": people,
-            "approx_records": records,
-            "consequences": values["consequences"].strip(),
-            "measures": values["measures"].strip(),
-            "contact_point": values["contact_point"].strip(),
-            "agreement_ids": [str(a["id"]) for a in reached],
-        }
-    return report, values | {"chosen": chosen}, errors, reached  # type: ignore[return-value]
 
 
 def _report_context(
@@ -347,9 +180,9 @@ def _report_context(
     errors: list[tuple[str, str]],
 ) -> dict[str, Any]:
     live = _holding_data(person, agreements)
-    known = sorted({c for a in live for c in _categories_of(a)}, key=str.lower)
+    known = sorted({c for a in live for c in forms.categories_of(a)}, key=str.lower)
     chosen = set(values.get("chosen") or [])
-    others = [c for c in _lines(values.get("data_categories", "")) if c not in known]
+    others = [c for c in forms.lines(values.get("data_categories", "")) if c not in known]
     shown = {k: v for k, v in values.items() if isinstance(v, str)}
     if others and not shown.get("other_categories"):
         shown["other_categories"] = "\n".join(others)
@@ -365,6 +198,29 @@ def _report_context(
     }
 
 
+def _check_context(
+    request: Request, reading: forms.Reading, reached: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The check page: the report as it will be sent, and each agreement's deadline to tell its
+    controller (the agreement's hours from the moment of awareness)."""
+    aware = datetime.fromisoformat(reading.body["aware_at"])
+
+    def deadline(agreement: dict[str, Any]) -> str:
+        hours = int((agreement.get("terms") or {}).get("breach_notice_hours", 48))
+        return (aware + timedelta(hours=hours)).isoformat()
+
+    return {
+        "report": reading.body,
+        "values": reading.values,
+        "reached": [a | {"processor_deadline": deadline(a)} for a in reached],
+        "field_names": {k: t(request, v) for k, v in forms.FIELD_NAMES.items()},
+        "now": datetime.now(UTC).isoformat(),
+        # Sent as the Idempotency-Key: a second click, a resent form or a retry after a
+        # lost answer opens the one breach, and no controller is told twice.
+        "report_key": str(uuid.uuid4()),
+    }
+
+
 @router.post("/breaches/new")
 async def report_breach(request: Request, person: SignedIn) -> Response:
     """One form, three steps: check the answers, change them, or send the report."""
@@ -374,36 +230,17 @@ async def report_breach(request: Request, person: SignedIn) -> Response:
     fields["category"] = form.getlist("category")
     step = str(form.get("step") or "check")
     agreements = await _agreements(request, person)
-    live = _holding_data(person, agreements)
-    report, values, errors, reached = read_report(request, fields, live)
-    if step == "change" or errors:
-        context = _report_context(request, person, agreements, values, errors)
-        return render(
-            request, "breaches/report_breach.html", context, status=400 if errors else 200
-        )
+    reading, reached = forms.read_report(
+        _gettext(request), fields, _holding_data(person, agreements), now=datetime.now(UTC)
+    )
+    if step == "change" or reading.problems:
+        context = _report_context(request, person, agreements, reading.values, reading.problems)
+        status = 400 if reading.problems else 200
+        return render(request, "breaches/report_breach.html", context, status=status)
     if step != "send":
-        aware = datetime.fromisoformat(report["aware_at"])
-        shown = [
-            a
-            | {
-                "processor_deadline": (
-                    aware
-                    + timedelta(hours=int((a.get("terms") or {}).get("breach_notice_hours", 48)))
-                ).isoformat(),
-            }
-            for a in reached
-        ]
-        context = {
-            "report": report,
-            "values": values,
-            "reached": shown,
-            "field_names": {k: t(request, v) for k, v in FIELD_NAMES.items()},
-            "now": datetime.now(UTC).isoformat(),
-            # Sent as the Idempotency-Key: a second click, a resent form or a retry after a
-            # lost answer opens the one breach, and no controller is told twice.
-            "report_key": str(uuid.uuid4()),
-        }
-        return render(request, "breaches/check_breach_report.html", context)
+        return render(
+            request, "breaches/check_breach_report.html", _check_context(request, reading, reached)
+        )
     key = form.get("report_key")
     try:
         sent = await apis_of(request).json(
@@ -411,7 +248,7 @@ async def report_breach(request: Request, person: SignedIn) -> Response:
             "POST",
             "/breaches",
             token=person.access_token,
-            json=report,
+            json=reading.body,
             idempotency_key=key if isinstance(key, str) and valid_key(key) else None,
         )
     except ApiRefused as refused:
@@ -420,7 +257,7 @@ async def report_breach(request: Request, person: SignedIn) -> Response:
         problem = t(request, "The breach could not be reported: %(reason)s") % {
             "reason": refused.detail
         }
-        context = _report_context(request, person, agreements, values, [("", problem)])
+        context = _report_context(request, person, agreements, reading.values, [("", problem)])
         return render(request, "breaches/report_breach.html", context, status=400)
     return go(f"/breaches/{sent['id']}?done=breach_reported")
 
@@ -442,64 +279,26 @@ async def add_phase(request: Request, person: SignedIn, breach_id: str) -> Respo
     """Complete the report: only the fields filled in change; every controller is told."""
     _processor_admin(person)
     breach_id = _breach_id(breach_id)
-    form = await request.form()
-    values = {k: str(form.get(k, "") or "") for k in (*PHASE_FIELDS, "contact_point", "note")}
-    errors = _text_errors(
-        request, values, ("nature", "consequences", "measures", "contact_point"), required=False
-    )
-    body: dict[str, Any] = {}
-    for name in ("nature", "consequences", "measures", "contact_point"):
-        if values[name].strip():
-            body[name] = values[name].strip()
-    for name, limit in (("approx_data_subjects", 1_000_000_000), ("approx_records", 2_000_000_000)):
-        if values[name].strip():
-            number = _count(values[name], limit)
-            if number is None:
-                errors.append(
-                    (
-                        name,
-                        t(
-                            request,
-                            "Enter a whole number, or leave this empty to keep the earlier one.",
-                        ),
-                    )
-                )
-            else:
-                body[name] = number
-    note = values["note"].strip()
-    if len(note) > LONG_TEXT or "\x00" in note:
-        errors.append(("note", t(request, "Keep the note to 4000 characters at most.")))
-    if not body and not errors:
-        errors.append(
-            (
-                "nature",
-                t(request, "Fill in at least one field that changes or completes the report."),
-            )
-        )
-    if not errors:
+    reading = forms.read_phase(_gettext(request), await request.form())
+    if not reading.problems:
         try:
             await apis_of(request).json(
                 "agreements",
                 "POST",
                 f"/breaches/{breach_id}/phases",
                 token=person.access_token,
-                json=body | ({"note": note} if note else {}),
+                json=reading.body,
             )
         except ApiRefused as refused:
             if refused.status not in (400, 409, 422):
                 raise
-            errors.append(
-                (
-                    "",
-                    t(request, "The phase could not be added: %(reason)s")
-                    % {"reason": refused.detail},
-                )
-            )
-    if errors:
+            problem = t(request, "The phase could not be added: %(reason)s")
+            reading.problems.append(("", problem % {"reason": refused.detail}))
+    if reading.problems:
         context = await _breach_context(request, person, breach_id)
         if not context["reporter"]:
             raise NotYours
-        context |= {"errors": errors, "values": values}
+        context |= {"errors": reading.problems, "values": reading.values}
         return render(request, "breaches/add_breach_phase.html", context, status=400)
     return go(f"/breaches/{breach_id}?done=phase_added")
 
@@ -516,78 +315,33 @@ async def record_authority_decision(
     if not (person.is_controller and person.is_admin):
         raise NotYours
     breach_id, notice_id = _breach_id(breach_id), _breach_id(notice_id)
-    form = await request.form()
-    values = {k: str(form.get(k, "") or "") for k in ("decision", "notified_at", "reason")}
-    errors: list[tuple[str, str]] = []
-    body: dict[str, Any] = {}
-    reason = values["reason"].strip()
-    if len(reason) > LONG_TEXT or "\x00" in reason:
-        errors.append(("reason", t(request, "Keep the reason to 4000 characters at most.")))
-    if values["decision"] == "notified":
-        moment = brussels_moment(values["notified_at"])
-        if moment is None:
-            errors.append(
-                ("notified_at", t(request, "Enter the date and time you notified the authority."))
-            )
-        elif moment > datetime.now(UTC) + timedelta(minutes=1):
-            errors.append(
-                (
-                    "notified_at",
-                    t(request, "The moment you notified the authority cannot be in the future."),
-                )
-            )
-        else:
-            body = {"notified_authority": True, "notified_at": moment.isoformat()}
-    elif values["decision"] == "not_notified":
-        if not reason:
-            errors.append(
-                (
-                    "reason",
-                    t(
-                        request,
-                        "Say why you do not notify the authority (for example: the breach is unlikely to result in a risk to people).",  # noqa: E501
-                    ),
-                )
-            )
-        body = {"notified_authority": False}
-    else:
-        errors.append(
-            ("decision-notified", t(request, "Choose whether you notified the authority."))
-        )
-    if reason:
-        body["reason"] = reason
-    if not errors:
+    gettext = _gettext(request)
+    reading = forms.read_authority_decision(gettext, await request.form(), now=datetime.now(UTC))
+    done = go(f"/breaches/{breach_id}?done=authority_recorded")
+    if not reading.problems:
         try:
             await apis_of(request).json(
                 "agreements",
                 "POST",
                 f"/breach-notices/{notice_id}/authority-notification",
                 token=person.access_token,
-                json=body,
+                json=reading.body,
             )
         except ApiRefused as refused:
             if refused.status == 409:
-                return go(f"/breaches/{breach_id}?done=authority_recorded")
+                return done  # recorded before: a second click
             if refused.status not in (400, 422):
                 raise
             field = "reason" if "reason" in refused.detail else "notified_at"
-            errors.append((field, _authority_problem(request, refused.detail)))
-    if errors:
+            reading.problems.append((field, forms.authority_problem(gettext, refused.detail)))
+    if reading.problems:
         context = await _breach_context(request, person, breach_id)
         if not any(str(n["id"]) == notice_id for n in context["notices"]):
             raise NotYours
-        context |= {"errors": errors, "values": values, "failed_notice": notice_id}
+        context |= {
+            "errors": reading.problems,
+            "values": reading.values,
+            "failed_notice": notice_id,
+        }
         return render(request, "breaches/breach.html", context, status=400)
-    return go(f"/breaches/{breach_id}?done=authority_recorded")
-
-
-def _authority_problem(request: Request, detail: str) -> str:
-    if "72 hours" in detail:
-        return t(
-            request, "You notified the authority more than 72 hours after you were told: say why."
-        )
-    if "before the breach" in detail:
-        return t(request, "That moment lies before the processor became aware of the breach.")
-    if "future" in detail:
-        return t(request, "The moment you notified the authority cannot be in the future.")
-    return t(request, "This could not be recorded: %(reason)s") % {"reason": detail}
+    return done

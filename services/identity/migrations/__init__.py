@@ -6,6 +6,6 @@ drafts one against a database at head; review it by hand before committing.
 tests/operations/test_migrations.py fails until the revisions and the models agree.
 """
 
-from services.identity.tables import TABLES
+from services.identity.store import TABLES
 
 __all__ = ["TABLES"]

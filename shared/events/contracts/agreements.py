@@ -462,9 +462,24 @@ class ClosureDeadlineStep(_Payload):
 
 class RetentionApplied(_Payload):
     agreement_id: UUID
-    record: str
+    record: str = Field(
+        description="The kind of record: staff_member, breach, subject_request (DPA-15) or "
+        "assistance_request (DPA-16, DPA-19)."
+    )
     record_id: UUID
-    action: Literal["pseudonymised", "deleted"]
+    action: Literal["pseudonymised", "deleted"] = Field(
+        description="pseudonymised: a name replaced by a pseudonym; deleted: the personal data "
+        "(a contact point, a record's free text) removed. The record's facts stay."
+    )
+    categories: list[str] = Field(
+        default_factory=list,
+        description="The Annex 1 categories of personal data the record concerns, whose longest "
+        "period applied (TOM-T1, DPA-4b); empty when a fixed setting applied.",
+    )
+    kept_days: int | None = Field(
+        default=None,
+        description="The days the record was kept after it ended; null for a fixed setting.",
+    )
 
 
 class ComplianceReportExported(_Payload):
@@ -827,7 +842,7 @@ KINDS = (
     _kind(
         "dpa.agreements.retention.expired.v1",
         RetentionApplied,
-        ("TOM-T1",),
+        ("TOM-T1", "TOM-32a", "DPA-4b"),
         "Personal data held past its retention was pseudonymised or deleted.",
     ),
     _kind(

@@ -5,6 +5,7 @@ event, the parties' view, the operator's status), and each step happens once."""
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -105,3 +106,53 @@ async def test_dpa_13_an_end_completed_in_time_is_never_raised(parties: Parties)
     later = terminated_at + timedelta(days=31)
     assert (await sweep.apply_due(runtime, now=later))["closure_deadlines"] == 0
     assert await _events(parties, "expired") == []
+
+
+async def test_dpa_13_an_agreement_that_gives_ten_days_is_overdue_after_ten_days(
+    parties: Parties,
+) -> None:
+    agreement_id = await parties.active(closure_days=10)
+    url = f"/agreements/{agreement_id}"
+    shown = (await parties.client.get(url, headers=parties.processor_admin())).json()
+    assert shown["terms"]["closure_days"] == 10
+    terminated = await parties.client.post(
+        f"{url}/termination", json={"reason": "end of contract"}, headers=parties.controller_admin()
+    )
+    terminated_at = datetime.fromisoformat(terminated.json()["terminated_at"])
+    state = (await parties.client.get(f"{url}/closure", headers=parties.processor_admin())).json()
+    assert datetime.fromisoformat(state["due_at"]) == terminated_at + timedelta(days=10)
+
+    runtime = parties.platform.runtime("agreements")
+    before = terminated_at + timedelta(days=9, hours=23)
+    assert (await sweep.apply_due(runtime, now=before))["closure_deadlines"] == 1  # reminded
+    assert await _events(parties, "expired") == []
+    after = terminated_at + timedelta(days=10, minutes=1)
+    assert (await sweep.apply_due(runtime, now=after))["closure_deadlines"] == 1
+    [expired] = await _events(parties, "expired")
+    assert datetime.fromisoformat(str(expired["due_at"])) == terminated_at + timedelta(days=10)
+    state = (await parties.client.get(f"{url}/closure", headers=parties.controller_admin())).json()
+    assert state["overdue"] is True
+
+
+@pytest.mark.parametrize("days", [0, 366, -1, "thirty", 2.5])
+async def test_dpa_13_a_closure_period_out_of_bounds_is_refused_and_changes_nothing(
+    parties: Parties, days: object
+) -> None:
+    draft = await parties.draft(closure_days=20)
+    url = f"/agreements/{draft['id']}"
+    before = await parties.platform.count("agreements", OutboxMessage)
+    created = await parties.client.post(
+        "/agreements",
+        json={"title": "Te kort", "party": "controller", "terms": {"closure_days": days}},
+        headers=parties.controller_admin(),
+    )
+    assert created.status_code == 422, created.text
+    assert "closure_days" in created.text
+    updated = await parties.client.patch(
+        url, json={"terms": {"closure_days": days}}, headers=parties.controller_admin()
+    )
+    assert updated.status_code == 422, updated.text
+    assert "closure_days" in updated.text
+    assert await parties.platform.count("agreements", OutboxMessage) == before
+    shown = (await parties.client.get(url, headers=parties.controller_admin())).json()
+    assert shown["terms"]["closure_days"] == 20

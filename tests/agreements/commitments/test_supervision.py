@@ -2,13 +2,17 @@
 measures, its reviews of the processor's Annex 2 measures with their follow-up, the risk
 assessment Annex 2 is matched to, and the notice when a processor measure's status changes."""
 
+import io
+import json
 import uuid
+import zipfile
 from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
 import pytest
 
+from services.agreements.closure import archive
 from services.agreements.commitments.store import ControllerMeasure, MeasureReview, RiskAssessment
 from shared.outbox import OutboxMessage
 from tests.agreements.contract import Parties
@@ -35,6 +39,15 @@ def _valid(path: str) -> dict[str, Any]:
         "risk-assessments": {"risks": RISKS, "reviewed_on": today, "reviewed_by": "An Peeters"},
     }
     return bodies[path]
+
+
+async def _supervise(parties: Parties, url: str) -> None:
+    """The controller records one measure of its own, one review and one risk assessment."""
+    for path in ("controller-measures", "measure-reviews", "risk-assessments"):
+        posted = await parties.client.post(
+            f"{url}/{path}", json=_valid(path), headers=parties.controller_admin()
+        )
+        assert posted.status_code == 201, posted.text
 
 
 async def test_dpa_18_the_controller_records_its_own_measures_and_the_processor_reads_them(
@@ -212,11 +225,7 @@ async def test_dpa_11_dpa_18_the_compliance_report_carries_the_supervision_of_an
 ) -> None:
     agreement_id = await parties.active()
     url = f"/agreements/{agreement_id}"
-    for path in ("controller-measures", "measure-reviews", "risk-assessments"):
-        posted = await parties.client.post(
-            f"{url}/{path}", json=_valid(path), headers=parties.controller_admin()
-        )
-        assert posted.status_code == 201, posted.text
+    await _supervise(parties, url)
     report = await parties.client.get(
         f"{url}/compliance-report", headers=parties.controller_admin()
     )
@@ -227,3 +236,28 @@ async def test_dpa_11_dpa_18_the_compliance_report_carries_the_supervision_of_an
     assert [r["measure_id"] for r in records["measure_reviews"]] == ["TOM-T5"]
     assert records["risk_assessments"][0]["unaddressed"] == [2]
     assert "supervision" in report.json()["requirement_index"]["DPA-18"]
+
+
+async def test_dpa_13_dpa_18_the_return_export_holds_the_supervision_of_annex_2(
+    parties: Parties,
+) -> None:
+    agreement_id = await parties.active()
+    url = f"/agreements/{agreement_id}"
+    await _supervise(parties, url)
+    terminated = await parties.client.post(
+        f"{url}/termination", json={"reason": "end of contract"}, headers=parties.controller_admin()
+    )
+    assert terminated.status_code == 200, terminated.text
+    exported = await parties.client.get(f"{url}/export", headers=parties.controller_admin())
+    assert exported.status_code == 200, exported.text
+    archive.check(exported.content)
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as opened:
+        names = set(opened.namelist())
+        own = json.loads(opened.read("controller_measures.json"))
+        reviews = json.loads(opened.read("measure_reviews.json"))
+        assessments = json.loads(opened.read("risk_assessments.json"))
+    for record in ("controller_measures", "measure_reviews", "risk_assessments"):
+        assert {f"{record}.json", f"{record}.csv"} <= names
+    assert [m["title"] for m in own] == ["Access review"]
+    assert [(r["measure_id"], r["finding"]) for r in reviews] == [("TOM-T5", "In place")]
+    assert [len(a["risks"]) for a in assessments] == [2]
