@@ -773,13 +773,6 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "Maintenance de la plateforme : remplacement urgent de la clé de signature {record}, "
         "toutes les clés précédentes révoquées sur-le-champ, par l'opérateur {actor}.",
     ),
-    "dpa.audit.platform_checkpoint.signed.v1": (
-        "Platform maintenance: checkpoints of the logs signed on request by operator {actor}.",
-        "Platformonderhoud: controlepunten van de logboeken op verzoek ondertekend door "
-        "operator {actor}.",
-        "Maintenance de la plateforme : points de contrôle des journaux signés à la demande "
-        "par l'opérateur {actor}.",
-    ),
     # -- notices
     "dpa.notifier.receipt.listed.v1": (
         "{actor} viewed the delivery receipts of notices.",

@@ -5,6 +5,7 @@ after the restore, so the restored log keeps it. A changing command that does no
 is refused and changes nothing."""
 
 import io
+import json
 import uuid
 from functools import partial
 from pathlib import Path
@@ -179,9 +180,9 @@ async def test_one_maintenance_event_becomes_one_entry_per_organisation__TOM_T3c
     operated: tuple[Platform, list[str]],
 ) -> None:
     platform, organisations = operated
-    code, _ = await pactum("checkpoint", "--operator", "jan")
-    assert code == 0
-    kind = "dpa.audit.platform_checkpoint.signed.v1"
+    code, printed = await pactum("migrate", "identity", "--operator", "jan")
+    assert code == 0, printed  # identity's database is new here: it moved
+    kind = "dpa.audit.platform_database.migrated.v1"
     entries = [
         (await eventually(partial(maintenance, platform, organisation, kind)))[0]
         for organisation in organisations
@@ -189,3 +190,11 @@ async def test_one_maintenance_event_becomes_one_entry_per_organisation__TOM_T3c
     # One event, one entry per organisation, each with an id of its own.
     assert len({entry.event_id for entry in entries}) == len(organisations)
     assert all(isinstance(entry.event_id, uuid.UUID) for entry in entries)
+    assert {entry.subject for entry in entries} == {"identity"}
+    # Every database at its head already (each deploy migrates): nothing moved, nothing written.
+    assert (await pactum("migrate", "identity", "--operator", "jan"))[0] == 0
+    code, printed = await pactum("migrate", "identity", "--operator", "jan", "--json")
+    assert code == 0
+    assert "audit_logged" not in json.loads(printed)  # no event was even written
+    for organisation in organisations:
+        assert len(await maintenance(platform, organisation, kind)) == 1

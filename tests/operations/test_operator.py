@@ -20,6 +20,12 @@ from tests.support.platform import Platform, eventually
 pytestmark = pytest.mark.slow  # backup commands run pg_dump/pg_restore; some start NATS
 
 
+@pytest.fixture(autouse=True)
+def operator_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Who runs the changing commands (named in the customers' logs, TOM-T3c)."""
+    monkeypatch.setenv("PACTUM_OPERATOR", "test-operator")
+
+
 @pytest.fixture
 def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every service on SQLite under a fresh var/ (what make run uses), NATS unreachable."""

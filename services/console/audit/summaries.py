@@ -326,9 +326,6 @@ SUMMARIES: dict[str, str] = {
     "dpa.audit.platform_key.revoked.v1": _(
         "The operator rotated the token key and revoked every earlier key at once."
     ),
-    "dpa.audit.platform_checkpoint.signed.v1": _(
-        "The operator had the audit service sign checkpoints of the logs that grew."
-    ),
     "dpa.external.record.viewed.v1": _(
         "One of the processor's other applications viewed a controller's record."
     ),

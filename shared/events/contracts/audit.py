@@ -68,7 +68,7 @@ class ExternalAccess(BaseModel):
 
 class PlatformMaintenance(BaseModel):
     """The operator maintained the platform as a whole (``pactum`` backup, restore, migrate,
-    rotate-key, checkpoint). Published once under the tenant ``platform``; the audit service
+    rotate-key). Published once under the tenant ``platform``; the audit service
     writes it into the log of every organisation it knows (TOM-T3c). Names the operator's
     account, never a password, key or backup key."""
 
@@ -84,7 +84,7 @@ class PlatformMaintenance(BaseModel):
         min_length=1,
         max_length=40,
         description="The ``pactum`` command that was run: backup, restore, migrate, rotate-key "
-        "or checkpoint.",
+        "or revoke-key (rotate-key --revoke-now).",
     )
     backup: str | None = Field(
         default=None,
@@ -115,7 +115,6 @@ MAINTENANCE_KINDS = {
     "migrate": "dpa.audit.platform_database.migrated.v1",
     "rotate-key": "dpa.audit.platform_key.rotated.v1",
     "revoke-key": "dpa.audit.platform_key.revoked.v1",
-    "checkpoint": "dpa.audit.platform_checkpoint.signed.v1",
 }
 _MAINTENANCE_SUMMARIES = {
     "backup": "The operator backed up the platform's databases (and event stream).",
@@ -123,7 +122,6 @@ _MAINTENANCE_SUMMARIES = {
     "migrate": "The operator migrated the platform's databases to their latest schema.",
     "rotate-key": "The operator rotated a platform signing key (token or checkpoint).",
     "revoke-key": "The operator rotated the token key and revoked every earlier key at once.",
-    "checkpoint": "The operator had the audit service sign checkpoints of the logs that grew.",
 }
 
 _EXTERNAL = ("TOM-T3a", "TOM-T3c")
