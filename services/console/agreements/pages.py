@@ -385,12 +385,14 @@ async def withdraw_amendment(
 @router.get("/agreements/{agreement_id}/annexes")
 async def annexes_page(request: Request, person: SignedIn, agreement_id: str) -> Response:
     agreement_id = checked_id(agreement_id)
-    shown, measures = await asyncio.gather(
+    shown, measures, retention = await asyncio.gather(
         load(request, person, agreement_id),
         agreements_api(request, person, "GET", f"/agreements/{agreement_id}/measures"),
+        agreements_api(request, person, "GET", f"/agreements/{agreement_id}/retention"),
     )
     context = page_context(person, shown, "/annexes") | {
         "measures": measures["items"],
+        "retention": retention,
         "annex1_fields": ANNEX1_FIELDS,
         "shown_value": shown_value,
     }
