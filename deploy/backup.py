@@ -42,6 +42,7 @@ from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 from sqlalchemy.engine import URL, make_url
 
+import deploy.migrations  # noqa: F401  (registers every service's migrations)
 from shared import migrations
 from shared.database import create_engine
 from shared.settings import nats_servers, nats_tls, nats_url_without_credentials

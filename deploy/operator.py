@@ -29,6 +29,7 @@ models or is missing, an outbox backlog too old, a backup that does not hold), 2
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import sys
 import uuid
@@ -48,10 +49,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from deploy import backup as backups
 from deploy import inventory
 from deploy.answers import Answer, shown, table
+from deploy.migrations import EVERY_SERVICE
 from shared import migrations
 from shared.database import create_engine, is_sqlite, session_factory
 from shared.events import Actor
 from shared.outbox import Outbox, OutboxRelay, backlog
+from shared.pseudonyms import Pseudonyms, read_key
 from shared.settings import ServiceSettings, nats_servers, nats_tls, nats_url_without_credentials
 
 OK, FOUND, USAGE, NOT_FOUND = 0, 1, 2, 3
@@ -72,7 +75,8 @@ class Missing(LookupError):
 # The services that keep the platform's data and events: what health and backups cover. The
 # console keeps only its sessions (sealed tokens that expire within hours): it is migrated with the
 # rest, but a restore starts it with no sessions, and it has no events to relay.
-DATA_SERVICES = tuple(service for service in migrations.SERVICES if service != "console")
+# Every service's migrations, registered by deploy/migrations.py; the console keeps no events.
+DATA_SERVICES = tuple(m.service for m in EVERY_SERVICE if m.service != "console")
 
 
 def service_settings(service: str) -> ServiceSettings:
@@ -163,6 +167,12 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("backup-key", help="print a new random backup key (base64)")
+    pseudonym = commands.add_parser(
+        "pseudonym",
+        help="the pseudonym events and log lines carry for a client address (to find an "
+        "address seen at the proxy in pactum's logs; an address cannot be read back from one)",
+    )
+    pseudonym.add_argument("address", nargs="+", help="an IPv4 or IPv6 address")
     for name, text in (
         ("backup", "back up every database and the event stream, encrypted"),
         ("backup-verify", "check a backup's manifest and every part without restoring"),
@@ -268,12 +278,33 @@ async def _dispatch(options: argparse.Namespace, out: Answer) -> int:
         return await _health(options.max_age, out)
     if command in {"list", "show"}:
         return await _inventory(options, out)
+    if command == "pseudonym":
+        return _pseudonyms(options.address, out)
     if command == "backup-key":
         key = backups.new_key()
         out.say(key)
         out.set(key=key)
         return OK
     return await _backup(options, out)
+
+
+def _pseudonyms(addresses: Sequence[str], out: Answer) -> int:
+    """Each address's pseudonym under the platform's key (TOM-32a): read, never created."""
+    for address in addresses:
+        try:
+            ipaddress.ip_address(address.strip())
+        except ValueError:
+            raise UsageError(f"{address!r} is not an IPv4 or IPv6 address") from None
+    path = service_settings("identity").pseudonym_key_path
+    try:
+        pseudonyms = Pseudonyms(read_key(path))
+    except (OSError, ValueError) as error:
+        raise UsageError(f"no pseudonym key at {path}: {type(error).__name__}") from None
+    found = {address: pseudonyms.of_address(address) for address in addresses}
+    for address, pseudonym in found.items():
+        out.say(f"{address} {pseudonym}")
+    out.set(pseudonyms=found)
+    return OK
 
 
 async def _migrated(service: str) -> None:

@@ -1,7 +1,11 @@
 """Alembic migrations of each service's database: upgrade on start-up, or by command.
 
 Every service keeps its revisions in ``services/<service>/migrations/versions``; its ``env.py``
-names the service's tables and hands over to :func:`run_environment`. Services upgrade their own
+names the service's tables and hands over to :func:`run_environment`. The service's
+``migrations`` package registers them here (:func:`register`: the directory, the tables, what its
+runtime role may do) when it is imported; this module loads no service by name. The service's
+``main.py`` imports its own package; ``deploy/migrations.py`` imports all of them for the command
+line and the operator's tools. Services upgrade their own
 database to head when they start (:func:`upgrade`), so two replicas starting at once must not
 both run a revision: on PostgreSQL the upgrade runs in one transaction under an advisory lock
 keyed on the database schema, on SQLite under an exclusive lock on a file next to the database.
@@ -18,22 +22,21 @@ creates only the tables and indexes that are missing (``if_not_exists``), so no 
 (A stamped database skips data-only revisions; one built before migrations existed differs from
 the models as soon as any revision changed the schema, so it takes the upgrade path.)
 
-    python -m shared.migrations audit upgrade       # to head (what start-up does)
-    python -m shared.migrations audit current       # the revision the database is at
-    python -m shared.migrations audit check         # exit 1 when models and database differ
-    python -m shared.migrations audit revision -m "audit: entry size"   # autogenerate a draft
+    python -m deploy.migrations audit upgrade       # to head (what start-up does)
+    python -m deploy.migrations audit current       # the revision the database is at
+    python -m deploy.migrations audit check         # exit 1 when models and database differ
+    python -m deploy.migrations audit revision -m "audit: entry size"   # autogenerate a draft
 """
 
 import argparse
 import asyncio
 import fcntl
-import importlib
-import importlib.util
 import io
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,13 +75,54 @@ SHARED_TABLES: tuple[Table, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class ServiceMigrations:
+    """What a service's ``migrations`` package registers: where its revisions are, the tables
+    they migrate to, and what the service's runtime role may do (shared/database_roles.py)."""
+
+    service: str
+    directory: Path
+    tables: tuple[Table, ...]
+    rights: RuntimeRights = field(default_factory=RuntimeRights)
+
+
+_registered: dict[str, ServiceMigrations] = {}
+
+
+def register(
+    service: str,
+    *,
+    directory: Path,
+    tables: Sequence[Table],
+    rights: RuntimeRights | None = None,
+) -> ServiceMigrations:
+    """Called by ``services/<service>/migrations/__init__.py`` when it is imported."""
+    migrations = ServiceMigrations(service, directory, tuple(tables), rights or RuntimeRights())
+    _registered[service] = migrations
+    return migrations
+
+
+def registered(service: str) -> ServiceMigrations | None:
+    """The service's registered migrations; None for a service that has none (a test's own).
+
+    One of the platform's services that has not registered is a wiring fault (its ``migrations``
+    package was not imported), never a reason to create its tables without revisions.
+    """
+    migrations = _registered.get(service)
+    if migrations is None and service in SERVICES:
+        raise LookupError(
+            f"the migrations of {service!r} are not registered: import "
+            f"services.{service}.migrations first (deploy/migrations.py imports them all)"
+        )
+    return migrations
+
+
 def migrations_dir(service: str) -> Path | None:
     """``services/<service>/migrations``, or None when the service has none."""
-    spec = importlib.util.find_spec(f"services.{service}") if service in SERVICES else None
-    if spec is None or not spec.submodule_search_locations:
+    migrations = registered(service)
+    if migrations is None:
         return None
-    directory = Path(next(iter(spec.submodule_search_locations))) / "migrations"
-    return directory if (directory / "env.py").is_file() else None
+    return migrations.directory if (migrations.directory / "env.py").is_file() else None
 
 
 def service_metadata(tables: Sequence[Table]) -> MetaData:
@@ -98,7 +142,7 @@ def run_environment(context: Any, tables: Sequence[Table]) -> None:
     connection: Connection | None = context.config.attributes.get("connection")
     if connection is None:
         raise RuntimeError(
-            "run migrations through shared.migrations (python -m shared.migrations <service> ...),"
+            "run migrations through shared.migrations (python -m deploy.migrations <service> ...),"
             " which passes the service's database connection; offline --sql mode is not supported"
         )
     schema: str | None = context.config.attributes.get("schema")
@@ -162,12 +206,10 @@ def differences(connection: Connection, service: str) -> list[Any]:
 
 
 def runtime_rights(service: str) -> RuntimeRights:
-    """What the service's runtime role may do (``RUNTIME_RIGHTS`` of its migrations package;
+    """What the service's runtime role may do (the rights its migrations package registered;
     read, insert, update and delete on every table when it declares none)."""
-    rights = getattr(
-        importlib.import_module(f"services.{service}.migrations"), "RUNTIME_RIGHTS", None
-    )
-    return rights if isinstance(rights, RuntimeRights) else RuntimeRights()
+    migrations = registered(service)
+    return migrations.rights if migrations is not None else RuntimeRights()
 
 
 def _grant(
@@ -187,11 +229,11 @@ def _grant(
 
 @cache
 def target_metadata(service: str) -> MetaData:
-    """The metadata a service migrates to: the ``TABLES`` of ``services.<service>.migrations``."""
-    if migrations_dir(service) is None:
+    """The metadata a service migrates to: the tables its migrations package registered."""
+    migrations = registered(service)
+    if migrations is None or migrations_dir(service) is None:
         raise LookupError(f"no migrations for service {service!r}")
-    tables: Sequence[Table] = importlib.import_module(f"services.{service}.migrations").TABLES
-    return service_metadata(tables)
+    return service_metadata(migrations.tables)
 
 
 def _has_tables(connection: Connection, service: str) -> tuple[bool, bool]:
@@ -377,7 +419,7 @@ def _settings(service: str) -> Any:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m shared.migrations",
+        prog="python -m deploy.migrations",
         description="Migrate a service's database (its PACTUM_<SERVICE>_MIGRATION_DATABASE_URL,"
         " else its PACTUM_<SERVICE>_DATABASE_URL).",
     )
@@ -424,11 +466,8 @@ async def run(arguments: Sequence[str], out: Any = None) -> int:
 
 
 def main(arguments: Sequence[str] | None = None) -> int:
+    """The command line (``python -m deploy.migrations``, once every service has registered)."""
     return asyncio.run(run(sys.argv[1:] if arguments is None else arguments))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 def create_idempotent_requests() -> None:

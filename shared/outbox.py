@@ -9,6 +9,11 @@ The relay is handed what each transaction wrote as it commits, so it publishes t
 memory and only marks them in the database (one UPDATE per batch); it reads the table (one
 SELECT per pass) at start, after a failure, when a commit handed it nothing (a row written
 without :meth:`Outbox.add`), and at least every ``poll_seconds``, for whatever it was not handed.
+
+A published row is deleted by :func:`prune_published` once it is older than the stream's
+duplicate window plus a margin (the runtime runs it periodically): its envelope carries the
+request's client address and the event's data, which must not stay in every service's table
+forever (TOM-32a, TOM-T1). Unpublished rows are never deleted.
 """
 
 import asyncio
@@ -24,7 +29,18 @@ import orjson
 import structlog
 from opentelemetry import trace
 from pydantic import BaseModel
-from sqlalchemy import Column, DateTime, Index, Text, event, func, select, update
+from sqlalchemy import (
+    Column,
+    CursorResult,
+    DateTime,
+    Index,
+    Text,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
@@ -346,3 +362,32 @@ async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
     )
     async with sessions() as session:
         return int(await session.scalar(query) or 0)
+
+
+async def prune_published(
+    sessions: async_sessionmaker[AsyncSession], *, published_before: datetime, batch_size: int
+) -> int:
+    """Delete the rows published before ``published_before``, ``batch_size`` at most per
+    transaction (a large backlog is deleted in short transactions, never one long lock of the
+    table), until none is left; rows not yet published are never touched. How many went."""
+    total = 0
+    while True:
+        due = (
+            select(col(OutboxMessage.position))
+            .where(
+                col(OutboxMessage.published_at).is_not(None),
+                col(OutboxMessage.published_at) < published_before,
+            )
+            .limit(batch_size)
+        )
+        async with sessions() as session, session.begin():
+            result = await session.execute(
+                delete(OutboxMessage)
+                .where(col(OutboxMessage.position).in_(due))
+                .execution_options(synchronize_session=False)
+            )
+        deleted = result.rowcount if isinstance(result, CursorResult) else 0
+        total += deleted
+        if deleted < batch_size:
+            return total
+        await asyncio.sleep(0)  # let the relay and the requests in between batches

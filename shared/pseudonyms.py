@@ -67,6 +67,12 @@ class Pseudonyms:
         text = base64.urlsafe_b64encode(digest).decode().rstrip("=")
         return ADDRESS_PREFIX + text[:PSEUDONYM_CHARACTERS]
 
+    def of_device(self, *, user_id: str, agent: str, network: str) -> str:
+        """A user's browser (its User-Agent) on a network, as 64 hex characters: what identity
+        keeps to tell a new device, which without the key cannot be tested against guesses."""
+        material = f"device\n{user_id}\n{agent}\n{network}".encode()
+        return hmac.new(self._key, material, hashlib.sha256).hexdigest()
+
 
 def load_or_create_key(path: Path) -> bytes:
     """The key in ``path``, created there (64 hex characters, mode 0600) on the first start.
@@ -87,6 +93,12 @@ def load_or_create_key(path: Path) -> bytes:
             pass  # another service wrote it first: its key is the platform's
         finally:
             draft.unlink()
+    return read_key(path)
+
+
+def read_key(path: Path) -> bytes:
+    """The key in ``path``, which must exist (an operator's tool never makes a key of its own:
+    its pseudonyms would match nothing the services wrote)."""
     key = path.read_text().strip().encode()
     if len(key) < MIN_KEY_CHARACTERS:
         raise ValueError(f"the pseudonym key file {path} holds fewer than 32 characters")

@@ -7,10 +7,10 @@ and hands its lifespan to FastAPI. Nothing here knows about agreements, users or
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
@@ -41,7 +41,7 @@ from shared.idempotency import IdempotentRequests
 from shared.metrics import CONTENT_TYPE, Reading, ServiceMetrics
 from shared.migrations import SHARED_TABLES, migrate
 from shared.operations import StatusSection
-from shared.outbox import Outbox, OutboxRelay, backlog
+from shared.outbox import Outbox, OutboxRelay, backlog, prune_published
 from shared.pseudonyms import Pseudonyms, load_or_create_key
 from shared.request import client_address, client_agent
 from shared.revocation import RevocationList, listen
@@ -86,6 +86,7 @@ class ServiceRuntime:
             tracer=self.tracer_provider.get_tracer("pactum.outbox"),
         )
         self.outbox.relay = self.relay
+        self.outbox_pruned = 0  # published outbox rows deleted by this process (the metrics)
         # Sessions and grants identity revoked: refused here before their tokens expire.
         self.revocations = RevocationList()
         self.shutdown: list[Callable[[], Coroutine[Any, Any, None]]] = []
@@ -106,6 +107,7 @@ class ServiceRuntime:
         self.revocations.on_key_revoked.append(self.verifier.drop_key)
         # Sampled every ``metrics_sample_seconds`` (not per event) and read by the metrics.
         self.consumers: dict[str, ConsumerTally] = {}
+        self.consumer_streams: dict[str, str] = {}  # the stream each durable reads
         self.outbox_backlog: tuple[int, datetime | None] | None = None
         self.consumer_lag: dict[str, Lag] = {}
         # Sections a service adds to ``GET /operations/status`` (audit: its checkpoints).
@@ -114,6 +116,7 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self.startup: list[Callable[[], Any]] = []
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        self.repeat("outbox-pruner", settings.outbox_prune_seconds, self.prune_outbox)
 
     def consume(
         self, durable: str, handle: Handler, *, subjects: str | Sequence[str] = STREAM_SUBJECTS
@@ -136,9 +139,33 @@ class ServiceRuntime:
             subjects=subjects,
             tracer=self.tracer_provider.get_tracer("pactum.consumer"),
         )
-        self.consumers[durable] = consumer.tally
+        self.track(durable, consumer)
         self.background.append(consumer.run)
         return consumer
+
+    def track(self, durable: str, consumer: BatchConsumer) -> None:
+        """Count ``consumer``'s events and sample its lag in the metrics (a consumer the service
+        starts itself, such as one of audit's partitions)."""
+        self.consumers[durable] = consumer.tally
+        self.consumer_streams[durable] = consumer.stream
+
+    def repeat(self, name: str, every: float, step: Callable[[], Awaitable[object]]) -> None:
+        """Run ``step`` in the background every ``every`` seconds, the first time after one
+        interval (a start does not race its own requests); a failed round is logged and the next
+        one tries again."""
+
+        async def rounds() -> None:
+            while True:
+                await asyncio.sleep(every)
+                try:
+                    await step()
+                except Exception as error:  # the database away: the next round tries again
+                    log.warning(
+                        "service.step_failed", step=name, error=f"{type(error).__name__}: {error}"
+                    )
+
+        rounds.__name__ = name
+        self.background.append(rounds)
 
     def install(self, app: FastAPI) -> None:
         app.state.runtime = self
@@ -223,7 +250,8 @@ class ServiceRuntime:
         lag: dict[str, Lag] = {}
         for durable in self.consumers:
             try:
-                info = await js.consumer_info(self.settings.stream_name, durable, timeout=2.0)
+                stream = self.consumer_streams.get(durable, self.settings.stream_name)
+                info = await js.consumer_info(stream, durable, timeout=2.0)
             except Exception as error:  # not created yet, or NATS just went away
                 log.debug("metrics.consumer_unavailable", consumer=durable, error=str(error))
                 continue
@@ -233,6 +261,22 @@ class ServiceRuntime:
                 redelivered=info.num_redelivered or 0,
             )
         self.consumer_lag = lag
+
+    async def prune_outbox(self, *, now: datetime | None = None) -> int:
+        """Delete the published outbox rows past the duplicate window and its margin
+        (``outbox_kept_seconds``); logs and counts how many, never what they held."""
+        published_before = (now or datetime.now(UTC)) - timedelta(
+            seconds=self.settings.outbox_kept_seconds
+        )
+        count = await prune_published(
+            self.sessions,
+            published_before=published_before,
+            batch_size=self.settings.outbox_prune_batch_size,
+        )
+        self.outbox_pruned += count
+        if count:
+            log.info("outbox.pruned", count=count, published_before=published_before.isoformat())
+        return count
 
     async def _sample_metrics(self) -> None:
         while True:
@@ -296,6 +340,8 @@ class ServiceRuntime:
              "Outbox events published to JetStream by this process."),
             ("pactum.outbox.relay_failures", lambda: [(self.relay.failures, {})], "{pass}",
              "Outbox relay passes that failed (NATS or the database unreachable)."),
+            ("pactum.outbox.pruned_events", lambda: [(self.outbox_pruned, {})], "{event}",
+             "Published outbox events deleted past the duplicate window, by this process."),
             ("pactum.consumer.events", events, "{event}",
              "Events a durable consumer stored, skipped as duplicates, rejected, failed on "
              "(failed ones are redelivered) or dead-lettered after their last delivery, in this "

@@ -86,6 +86,12 @@ class ServiceSettings(BaseSettings):
     consumer_batch_size: int = Field(default=64, ge=1, le=1024)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
+    # Published outbox rows are deleted once their publication is older than the stream's
+    # duplicate window plus this margin (TOM-32a: no clear copies kept), at most
+    # outbox_prune_batch_size rows per transaction, every outbox_prune_seconds.
+    outbox_prune_margin_seconds: float = Field(default=3600.0, ge=0)
+    outbox_prune_seconds: float = Field(default=300.0, gt=0)
+    outbox_prune_batch_size: int = Field(default=1000, ge=1, le=100_000)
     metrics_sample_seconds: float = Field(default=15.0, gt=0)  # outbox backlog, consumer lag
     jwks_url: str = "http://127.0.0.1:8101/.well-known/jwks.json"
     token_issuer: str = "pactum-identity"  # noqa: S105 (a name, not a secret)
@@ -106,6 +112,12 @@ class ServiceSettings(BaseSettings):
         if not self.database_url:
             path = self.var_dir / f"{self.service}.db"
             object.__setattr__(self, "database_url", f"sqlite+aiosqlite:///{path}")
+
+    @property
+    def outbox_kept_seconds(self) -> float:
+        """How long a published outbox row is kept: past the stream's duplicate window (inside it
+        a re-publish of the row must still be dropped as a duplicate), plus the margin."""
+        return self.stream_duplicate_window_seconds + self.outbox_prune_margin_seconds
 
     @property
     def pseudonym_key_path(self) -> Path:

@@ -16,8 +16,12 @@ from shared.events.subjects import parse_type
 @cache
 def envelope_model(kind: EventKind) -> type[Envelope]:
     """The CloudEvent of this kind, with ``data`` typed by its payload model."""
-    _, entity, verb, version = parse_type(kind.type)
-    name = "".join(part.title() for part in f"{entity}_{verb}".split("_")) + f"V{version}Event"
+    service, entity, verb, version = parse_type(kind.type)
+    # Named by entity and verb; by service too where two services share them (three emit
+    # ``retention.expired``), so that no schema overwrites another in the one AsyncAPI document.
+    shared = sum(parse_type(other)[1:3] == (entity, verb) for other in CATALOGUE) > 1
+    words = f"{service}_{entity}_{verb}" if shared else f"{entity}_{verb}"
+    name = "".join(part.title() for part in words.split("_")) + f"V{version}Event"
     model: type[Envelope] = create_model(name, __base__=Envelope, data=(kind.payload, ...))
     model.__doc__ = f"{kind.summary} Evidence for: {', '.join(kind.requirements)}."
     return model

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import deploy.migrations  # noqa: F401  (every service registers its migrations)
 from shared.bus_access import bus_users
 from tests.support.databases import (
     Database,

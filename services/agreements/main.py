@@ -20,6 +20,7 @@ from services.agreements.commitments import consumers as staff_consumer
 from services.agreements.commitments import supervision_api
 from services.agreements.directory import consumers as directory_consumer
 from services.agreements.lifecycle import api as lifecycle_api
+from services.agreements.migrations import MIGRATIONS
 from services.agreements.retention import api as retention_api
 from services.agreements.settings import AgreementsSettings
 from services.agreements.store import TABLES
@@ -57,7 +58,7 @@ def create_app(
     settings: ServiceSettings | None = None, *, jwks: JwksSource | None = None
 ) -> FastAPI:
     settings = settings or AgreementsSettings()
-    runtime = ServiceRuntime(settings, tables=TABLES, jwks=jwks)
+    runtime = ServiceRuntime(settings, tables=MIGRATIONS.tables, jwks=jwks)
     if settings.demo_data:
         runtime.startup.append(
             partial(

@@ -238,6 +238,13 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} maakte een nieuwe sleutel aan die toegangstokens ondertekent.",
         "{actor} a créé une nouvelle clé de signature des jetons d'accès.",
     ),
+    "dpa.identity.retention.expired.v1": (
+        "{actor} deleted the client addresses of failed sign-ins past their retention period.",
+        "{actor} verwijderde de clientadressen van mislukte aanmeldingen waarvan de "
+        "bewaartermijn verstreken is.",
+        "{actor} a supprimé les adresses client des connexions échouées dont le délai de "
+        "conservation a expiré.",
+    ),
     "dpa.identity.signing_key.revoked.v1": (
         "{actor} revoked a key that signed access tokens; tokens it signed no longer work.",
         "{actor} trok een sleutel in die toegangstokens ondertekende; tokens die ermee "
@@ -814,6 +821,14 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} marked an item in their inbox ({record}).",
         "{actor} markeerde een bericht in de eigen inbox ({record}).",
         "{actor} a marqué un élément de sa boîte de réception ({record}).",
+    ),
+    "dpa.notifier.retention.expired.v1": (
+        "{actor} removed the addresses and texts of notices past their retention period; the "
+        "evidence of their delivery is kept.",
+        "{actor} verwijderde de adressen en teksten van berichten waarvan de bewaartermijn "
+        "verstreken is; het bewijs van hun bezorging blijft bewaard.",
+        "{actor} a supprimé les adresses et les textes des notifications dont le délai de "
+        "conservation a expiré ; la preuve de leur remise est conservée.",
     ),
 }
 

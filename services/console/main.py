@@ -16,10 +16,10 @@ from services.console import errors
 from services.console.apis import Apis
 from services.console.domain import Lifetimes
 from services.console.keys import ConsoleKey
+from services.console.migrations import MIGRATIONS
 from services.console.routes import ROUTERS
 from services.console.sessions import SessionBook
 from services.console.settings import ConsoleSettings
-from services.console.store import TABLES
 from services.console.web import CookieNames, CsrfCookie, SecurityHeaders, ServerTiming
 from shared.body_limit import BodyLimit
 from shared.database import create_engine, is_reachable, session_factory
@@ -66,7 +66,7 @@ def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = N
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await migrate(settings, engine, TABLES)
+        await migrate(settings, engine, MIGRATIONS.tables)
         tasks = [asyncio.create_task(sweep(), name="console-session-sweep")]
         log.info("service.started", service=settings.service, port=settings.port)
         try:

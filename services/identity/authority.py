@@ -10,7 +10,7 @@ from typing import overload
 
 from opentelemetry.metrics import Counter, NoOpCounter
 
-from services.identity.domain import throttle_key
+from services.identity.domain import device_digest, throttle_key
 from services.identity.keys import Sealer
 from services.identity.passwords import Passwords, refused_passwords
 from services.identity.settings import IdentitySettings
@@ -62,6 +62,17 @@ class Authority:
         key = throttle_key(address)
         pseudonyms = self.outbox.pseudonyms
         return pseudonyms.of_address(key) if pseudonyms is not None else key
+
+    def device_key(self, *, user_id: str, agent: str | None, address: str | None) -> str:
+        """What tells one of a user's devices from another (the browser and the network it
+        signs in from, an IPv6 client's /64), keyed with the platform's pseudonym key so the
+        digest kept cannot be tested against guessed browsers and addresses (TOM-32a); the
+        unkeyed :func:`device_digest` where the outbox has no key (the command line)."""
+        pseudonyms = self.outbox.pseudonyms
+        if pseudonyms is None:
+            return device_digest(user_id=user_id, agent=agent, address=address)
+        network = throttle_key(address) if address else ""
+        return pseudonyms.of_device(user_id=user_id, agent=agent or "", network=network)
 
     def is_delivery_key(self, presented: str | None) -> bool:
         return presented is not None and hmac.compare_digest(

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import services.identity.migrations  # noqa: F401  (registers identity's migrations)
 from services.identity import organisations
 from services.identity.authority import Authority, load_or_create_delivery_key
 from services.identity.domain import (

@@ -1,6 +1,7 @@
 """Composition root of the identity service: wiring only."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -23,6 +24,7 @@ from services.identity import (
     organisations,
     passkey_api,
     preview_api,
+    retention,
     store,
 )
 from services.identity.authority import Authority, load_or_create_delivery_key
@@ -32,10 +34,10 @@ from services.identity.keys import (
     load_or_create_signer,
 )
 from services.identity.login import lockout_counter
+from services.identity.migrations import MIGRATIONS
 from services.identity.passwords import Passwords
 from services.identity.resets import ResetRequests
 from services.identity.settings import IdentitySettings
-from services.identity.store import TABLES
 from shared import error_answers
 from shared.auth import JwksSource
 from shared.runtime import ServiceRuntime
@@ -58,7 +60,7 @@ def create_app(
             keys += (await jwks()).get("keys", [])
         return {"keys": keys}
 
-    runtime = ServiceRuntime(settings, tables=TABLES, jwks=own_keys)
+    runtime = ServiceRuntime(settings, tables=MIGRATIONS.tables, jwks=own_keys)
     store.begin_immediately(runtime.engine)
     app = FastAPI(
         title="pactum identity",
@@ -118,6 +120,20 @@ def create_app(
     runtime.startup.append(start)
     runtime.background.append(sweep_grants)
     runtime.background.append(resets.run)
+
+    async def forget_client_addresses() -> None:  # TOM-T1
+        await retention.forget_client_addresses(
+            sessions=runtime.sessions,
+            outbox=runtime.outbox,
+            before=datetime.now(UTC) - timedelta(days=settings.client_address_retention_days),
+            login_window_minutes=settings.client_window_minutes,
+            reset_window_minutes=settings.reset_window_minutes,
+            batch_size=settings.retention_batch_size,
+        )
+
+    runtime.repeat(
+        "client-address-retention", settings.retention_sweep_seconds, forget_client_addresses
+    )
     for router in (
         api.router,
         account_api.router,

@@ -97,12 +97,13 @@ async def start_session(
     # The account's update first: the session, refresh token and event are then written by one
     # flush at commit, not flushed early by the UPDATE (autoflush).
     await store.clear_failures(session=session, user_id=user.id)
+    agent, address = client_agent.get(), client_address.get()
     new_device = await store.remember_device(
         session=session,
         user=user,
-        digest=device_digest(
-            user_id=str(user.id), agent=client_agent.get(), address=client_address.get()
-        ),
+        digest=authority.device_key(user_id=str(user.id), agent=agent, address=address),
+        # Devices remembered before the digest was keyed are recognised once, and re-keyed.
+        unkeyed=device_digest(user_id=str(user.id), agent=agent, address=address),
         now=now,
     )
     login = LoginSession(

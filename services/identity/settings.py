@@ -31,6 +31,11 @@ class IdentitySettings(ServiceSettings):
     link_fetches: int = Field(default=5, ge=1, le=20)
     client_failure_limit: int = Field(default=50, ge=1)
     client_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # TOM-T1: a failed sign-in's client address is deleted this many days after its window
+    # ended (services/identity/retention.py), checked every retention_sweep_seconds.
+    client_address_retention_days: int = Field(default=30, ge=2, le=366)
+    retention_sweep_seconds: float = Field(default=3600.0, gt=0)
+    retention_batch_size: int = Field(default=1000, ge=1, le=100_000)
     # OWASP's minimum for argon2id: m=19 MiB, t=2, p=1. Lower values are refused.
     argon2_memory_kib: int = Field(default=19 * 1024, ge=19 * 1024)
     argon2_time_cost: int = Field(default=2, ge=2)

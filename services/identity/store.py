@@ -692,10 +692,16 @@ async def _count_for_client(session: AsyncSession, *, key: str, window: int, dia
 
 
 async def remember_device(
-    *, session: AsyncSession, user: UserAccount, digest: str, now: datetime
+    *,
+    session: AsyncSession,
+    user: UserAccount,
+    digest: str,
+    now: datetime,
+    unkeyed: str | None = None,
 ) -> bool:
     """Record that ``user`` signed in from the device ``digest``; True if it is new to an account
-    that has signed in from another before (the first device is no news)."""
+    that has signed in from another before (the first device is no news). A device remembered
+    under its ``unkeyed`` digest (before digests were keyed) is known, and takes ``digest``."""
     known = set(
         (
             await session.scalars(
@@ -703,13 +709,14 @@ async def remember_device(
             )
         ).all()
     )
-    if digest in known:
-        await session.execute(
-            update(KnownDevice)
-            .where(col(KnownDevice.user_id) == user.id, col(KnownDevice.digest) == digest)
-            .values(last_seen_at=now)
-        )
-        return False
+    for kept in (digest, unkeyed):
+        if kept is not None and kept in known:
+            await session.execute(
+                update(KnownDevice)
+                .where(col(KnownDevice.user_id) == user.id, col(KnownDevice.digest) == kept)
+                .values(digest=digest, last_seen_at=now)
+            )
+            return False
     session.add(
         KnownDevice(
             user_id=user.id,

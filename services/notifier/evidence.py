@@ -80,6 +80,8 @@ async def replay(
             raise NotFound("No such delivery")
         if found.status in (DeliveryStatus.pending, DeliveryStatus.sending):
             raise Conflict("This delivery is still being attempted")
+        if found.retention_applied_at is not None:
+            raise Invalid("This delivery is past its retention: its text is no longer kept")
         if "link_id" in found.message:
             raise Invalid("One-time links are not replayed: ask for a new invitation or reset")
         if "endpoint_id" in found.message:

@@ -42,6 +42,8 @@ class Delivery(SQLModel, table=True):
     last_status: str | None = Field(default=None, max_length=200)
     message: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # TOM-T1: when the address and the text in ``message`` were removed after retention.
+    retention_applied_at: datetime | None = moment(nullable=True)
 
 
 class Attempt(SQLModel, table=True):

@@ -1,17 +1,19 @@
 """Composition root of the notifier service: wiring only."""
 
+from datetime import UTC, datetime
+
 import httpx
 from fastapi import FastAPI
 
-from services.notifier import api, errors, evidence_api, link_redirects, webhook_payloads
+from services.notifier import api, errors, evidence_api, link_redirects, retention, webhook_payloads
 from services.notifier.consumers import DURABLE, notice_handler
 from services.notifier.dispatch import Dispatcher, delivery_counter
 from services.notifier.identity_client import IdentityDirectory
+from services.notifier.migrations import MIGRATIONS
 from services.notifier.plans import planned_subjects
 from services.notifier.secret_seal import SecretSeal
 from services.notifier.service import seal_clear_secrets
 from services.notifier.settings import NotifierSettings
-from services.notifier.store import TABLES
 from shared import error_answers
 from shared.auth import JwksSource
 from shared.runtime import ServiceRuntime
@@ -30,7 +32,7 @@ def create_app(
     """The notifier app; ``identity`` is the client one-time links are fetched with (tests)."""
     if not isinstance(settings, NotifierSettings):
         settings = NotifierSettings(**(settings.model_dump() if settings else {}))
-    runtime = ServiceRuntime(settings, tables=TABLES, jwks=jwks)
+    runtime = ServiceRuntime(settings, tables=MIGRATIONS.tables, jwks=jwks)
     # Webhooks and identity's one-time links, traced (customers' URLs shown by origin only).
     http = trace_outgoing(
         httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False),
@@ -58,6 +60,22 @@ def create_app(
         subjects=planned_subjects(),
     )
     runtime.background.append(dispatcher.run)
+
+    async def apply_retention() -> None:  # TOM-T1
+        now = datetime.now(UTC)
+        await retention.apply_retention(
+            sessions=runtime.sessions,
+            outbox=runtime.outbox,
+            cutoffs=retention.Cutoffs.at(
+                now,
+                delivery_days=settings.delivery_retention_days,
+                inbox_read_days=settings.inbox_read_retention_days,
+            ),
+            batch_size=settings.retention_batch_size,
+            now=now,
+        )
+
+    runtime.repeat("notice-retention", settings.retention_sweep_seconds, apply_retention)
     runtime.shutdown.append(http.aclose)
 
     app = FastAPI(

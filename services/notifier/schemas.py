@@ -154,6 +154,11 @@ class DeliveryPublic(BaseModel):
         description="The last attempt's status (SMTP or HTTP code); else null."
     )
     created_at: datetime = Field(description="When the delivery was planned.")
+    retention_applied_at: datetime | None = Field(
+        default=None,
+        description="When the notice's address and text were removed after the retention "
+        "period (TOM-T1); the delivery itself stays as evidence. Null while they are kept.",
+    )
 
 
 class DeliveryList(BaseModel):

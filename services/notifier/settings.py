@@ -41,6 +41,14 @@ class NotifierSettings(ServiceSettings):
     retry_delays_seconds: tuple[Annotated[float, Field(gt=0)], ...] = Field(
         default=tuple(delay.total_seconds() for delay in RETRY_DELAYS), min_length=1
     )
+    # Retention (TOM-T1, docs/notifier.md#retention): a finished delivery keeps its address and
+    # text this many days (past the yearly audit), then only the evidence that it was delivered;
+    # a read inbox item is deleted this many days after it was read (an unread one after
+    # delivery_retention_days); checked every retention_sweep_seconds, batch by batch.
+    delivery_retention_days: int = Field(default=400, ge=30)
+    inbox_read_retention_days: int = Field(default=180, ge=1)
+    retention_sweep_seconds: float = Field(default=3600.0, gt=0)
+    retention_batch_size: int = Field(default=500, ge=1, le=10_000)
     breach_reminder_hours: tuple[int, ...] = DEFAULT_BREACH_REMINDER_HOURS
     objection_reminder_hours: tuple[int, ...] = DEFAULT_OBJECTION_REMINDER_HOURS
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import col
 
+from services.identity.domain import device_digest
 from services.identity.keys import record_signing_key, rotate_signer
 from services.identity.store import KnownDevice, RefreshToken
 from shared.auth import TokenVerifier
@@ -303,3 +304,24 @@ async def test_a_sign_in_from_a_new_browser_or_network_is_marked_for_its_owner__
         digests = (await session.scalars(select(col(KnownDevice.digest)))).all()
     assert len(digests) == 3
     assert_no_secret(await identity.platform.audit_entries(), "Firefox", "192.0.2.10")
+    # Keyed (TOM-32a): the digest of a guessed browser and address matches none of them.
+    guessed = device_digest(user_id=admin.user_id, agent=firefox, address="192.0.2.10")
+    assert guessed not in digests
+
+
+async def test_a_device_remembered_before_digests_were_keyed_is_still_known__TOM_T2b_TOM_32a(
+    identity: Identity,
+) -> None:
+    admin = await identity.admin()
+    chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36"
+    unkeyed = device_digest(user_id=admin.user_id, agent=chrome, address="198.51.100.20")
+    async with identity.platform.runtime("identity").sessions() as session, session.begin():
+        (await session.scalars(select(KnownDevice))).one().digest = unkeyed  # as an old release
+    await _sign_in(identity, admin.email, agent=chrome, address="198.51.100.20")
+    entries = await events_of(
+        identity.platform, "dpa.identity.login.succeeded.v1", count=2, subject=admin.user_id
+    )
+    assert entries[-1].data["new_device"] is False
+    async with identity.platform.runtime("identity").sessions() as session:
+        digests = (await session.scalars(select(col(KnownDevice.digest)))).all()
+    assert len(digests) == 1 and unkeyed not in digests  # re-keyed as it was recognised

@@ -46,7 +46,7 @@ async def test_migrating_an_empty_database_gives_the_schema_the_models_expect__T
     service: str, database: Callable[[str], Database]
 ) -> None:
     """Fails when a model changes without a revision: add one with
-    ``python -m shared.migrations <service> revision -m "..."`` and review it."""
+    ``python -m deploy.migrations <service> revision -m "..."`` and review it."""
     target = database(service)
     engine = _engine(target)
     try:

@@ -115,6 +115,35 @@ def test_shared_imports_no_service() -> None:
     assert crossings == []
 
 
+def test_shared_loads_no_service_by_name_migrations_are_registered() -> None:
+    """shared/migrations.py knows a service's revisions only from the service's own registration
+    (issue 19.3): asked before it, it loads nothing of ``services`` and says what to import."""
+    probe = (
+        "import sys\n"
+        "from shared import migrations\n"
+        "try:\n"
+        "    migrations.migrations_dir('audit')\n"
+        "except LookupError as error:\n"
+        "    print('refused:', error)\n"
+        "print(' '.join(sorted(n for n in sys.modules if n.split('.')[0] == 'services')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    refused, loaded = done.stdout.splitlines()
+    assert "import services.audit.migrations" in refused
+    assert loaded == ""
+
+
+def test_a_registered_service_s_migrations_are_found_there() -> None:
+    from services.audit.migrations import MIGRATIONS
+    from shared import migrations
+
+    assert migrations.migrations_dir("audit") == MIGRATIONS.directory
+    assert migrations.runtime_rights("audit") is MIGRATIONS.rights
+    assert migrations.registered("a-test-service") is None  # no migrations: tables are created
+
+
 def test_the_import_reader_sees_what_it_must() -> None:
     """The reader itself: absolute, relative, nested and ``from package import module`` forms."""
     source = ROOT / "services" / "agreements" / "lifecycle" / "service.py"

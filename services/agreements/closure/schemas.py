@@ -19,10 +19,13 @@ class _Out(BaseModel):
 
 
 class LegalHold(_Body):
-    """What the law requires to keep, and why; ``staff``, ``instructions`` or ``disclosures``
-    keep those records from destruction, anything else is recorded on the certificate."""
+    """What the law requires to keep, and why; a record kind (``staff``, ``instructions`` …)
+    keeps those records from destruction, anything else is recorded on the certificate."""
 
-    what: Name = Field(description="What must be kept (staff, instructions, disclosures or other).")
+    what: Name = Field(
+        description="What must be kept: staff, instructions, disclosures, subject_requests, "
+        "assistance_requests or supervision (kept from destruction), or anything else (recorded)."
+    )
     why: Name = Field(description="The legal obligation to keep it.")
 
 

@@ -103,6 +103,16 @@ async def _destroy(session: AsyncSession, agreement: Agreement, kept: set[str]) 
             asked.question = DESTROYED
             asked.answer = DESTROYED if asked.answer else None
         destroyed["assistance_requests"] = len(assistance_requests)
+    # The controller's supervision (DPA-18) names its reviewers; what was found stays.
+    if "supervision" not in kept:
+        supervised = await holdings.supervision(session, agreement.id)
+        for review in supervised.measure_reviews:
+            review.reviewer = DESTROYED
+        for assessment in supervised.risk_assessments:
+            assessment.reviewed_by = DESTROYED
+        destroyed["supervision"] = len(supervised.measure_reviews) + len(
+            supervised.risk_assessments
+        )
     return destroyed
 
 

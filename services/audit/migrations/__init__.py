@@ -1,7 +1,7 @@
 """The audit database's Alembic migrations; ``TABLES`` is what they migrate to.
 
 The service upgrades its database on start-up; ``pactum migrate audit`` does it by hand.
-A model change needs a revision: ``python -m shared.migrations audit revision -m "..."``
+A model change needs a revision: ``python -m deploy.migrations audit revision -m "..."``
 drafts one against a database at head; review it by hand before committing.
 tests/operations/test_migrations.py fails until the revisions and the models agree.
 
@@ -12,8 +12,11 @@ seal key's material, it keeps the row); a table a later revision adds is append-
 named here.
 """
 
+from pathlib import Path
+
 from services.audit.store import APPEND_ONLY, TABLES
 from shared.database_roles import APPEND, READ_WRITE, RuntimeRights
+from shared.migrations import register
 
 CHANGING = ("SELECT", "INSERT", "UPDATE")
 
@@ -31,5 +34,9 @@ RUNTIME_RIGHTS = RuntimeRights(
         "idempotent_request": READ_WRITE,
     },
 )
+# Found by shared/migrations.py from here: shared/ loads no service by name.
+MIGRATIONS = register(
+    "audit", directory=Path(__file__).parent, tables=TABLES, rights=RUNTIME_RIGHTS
+)
 
-__all__ = ["RUNTIME_RIGHTS", "TABLES"]
+__all__ = ["MIGRATIONS", "RUNTIME_RIGHTS", "TABLES"]

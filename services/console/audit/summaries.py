@@ -104,6 +104,9 @@ SUMMARIES: dict[str, str] = {
         "The operator announced a maintenance window to a customer."
     ),
     "dpa.identity.signing_key.created.v1": _("A token signing key was created (rotation)."),
+    "dpa.identity.retention.expired.v1": _(
+        "Failed sign-ins' client addresses past their retention period were deleted."
+    ),
     "dpa.identity.signing_key.revoked.v1": _(
         "A token signing key was revoked at once; tokens it signed are refused everywhere."
     ),
@@ -362,4 +365,8 @@ SUMMARIES: dict[str, str] = {
         "A controller's user acknowledged receipt of a notice thread."
     ),
     "dpa.notifier.inbox_item.updated.v1": _("A user marked an in-app notice as read."),
+    "dpa.notifier.retention.expired.v1": _(
+        "Deliveries and inbox items past their retention lost their address and text, or were "
+        "deleted; one event per organisation and run."
+    ),
 }

@@ -3,6 +3,12 @@
 The console upgrades its database on start-up; ``pactum migrate console`` does it by hand.
 """
 
-from services.console.store import TABLES
+from pathlib import Path
 
-__all__ = ["TABLES"]
+from services.console.store import TABLES
+from shared.migrations import register
+
+# Found by shared/migrations.py from here: shared/ loads no service by name.
+MIGRATIONS = register("console", directory=Path(__file__).parent, tables=TABLES)
+
+__all__ = ["MIGRATIONS", "TABLES"]

@@ -4,6 +4,7 @@ None of them carries a password, token, TOTP secret, recovery code or link: ids,
 only. The notifier turns the ids into notices and fetches any one-time link from identity itself.
 """
 
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -337,6 +338,21 @@ class SigningKeyCreated(_Payload):
     key_id: str
 
 
+class ClientAddressesForgotten(_Payload):
+    """Failed sign-ins' client addresses past their retention were deleted (TOM-T1, TOM-32a):
+    a count, never an address."""
+
+    record: Literal["client_failure"] = Field(
+        description="What was deleted: the counts of failed sign-ins and reset requests per "
+        "client address and window (the lockout's per-address throttle, TOM-T5)."
+    )
+    deleted: int = Field(ge=0, description="How many records were deleted.")
+    before: datetime = Field(
+        description="Records of windows that ended before this moment were deleted (the "
+        "retention period, TOM-T1)."
+    )
+
+
 class SigningKeyRevoked(_Payload):
     """An operator revoked a token signing key at once (it leaked, or may have): every service
     stops accepting tokens it signed as soon as this event reaches it."""
@@ -663,6 +679,12 @@ KINDS: tuple[EventKind, ...] = (
         SigningKeyCreated,
         ("TOM-T10",),
         "A token signing key was created (rotation).",
+    ),
+    _kind(
+        "dpa.identity.retention.expired.v1",
+        ClientAddressesForgotten,
+        ("TOM-T1", "TOM-32a"),
+        "Failed sign-ins' client addresses past their retention period were deleted.",
     ),
     _kind(
         "dpa.identity.signing_key.revoked.v1",

@@ -103,6 +103,30 @@ class InboxItemRead(_Payload):
     item_id: UUID
 
 
+class RetentionApplied(_Payload):
+    """One retention run over an organisation's notices (TOM-T1, TOM-32a): what was removed, in
+    counts; never an address or a text."""
+
+    deliveries_cleared: int = Field(
+        ge=0,
+        description="Deliveries whose address and text were removed; each row stays as evidence "
+        "that the notice was delivered, when, and to which recipient (TOM-T1).",
+    )
+    inbox_items_deleted: int = Field(
+        ge=0,
+        description="In-app inbox items deleted (read ones, or unread ones past the "
+        "delivery retention) (TOM-T1).",
+    )
+    delivered_before: datetime = Field(
+        description="Deliveries planned before this moment were cleared (the delivery "
+        "retention period, TOM-T1)."
+    )
+    read_before: datetime = Field(
+        description="Inbox items read before this moment were deleted (the read inbox item "
+        "retention period, TOM-T1)."
+    )
+
+
 def _kind(
     type: str, payload: type[BaseModel], requirements: tuple[str, ...], summary: str
 ) -> EventKind:
@@ -211,5 +235,12 @@ KINDS: tuple[EventKind, ...] = (
         InboxItemRead,
         ("USE-3",),
         "A user marked an in-app notice as read.",
+    ),
+    _kind(
+        "dpa.notifier.retention.expired.v1",
+        RetentionApplied,
+        ("TOM-T1", "TOM-32a"),
+        "Deliveries and inbox items past their retention lost their address and text, or were "
+        "deleted; one event per organisation and run.",
     ),
 )

@@ -82,6 +82,7 @@ async def test_return_gives_a_complete_archive_then_destroys_and_certifies__DPA_
         "disclosures": 0,
         "subject_requests": 0,
         "assistance_requests": 0,
+        "supervision": 0,
     }
     assert statement["legal_holds"] == [{"what": "invoices", "why": "tax law"}]
     keys = (await parties.client.get("/certificate-keys")).json()["keys"]

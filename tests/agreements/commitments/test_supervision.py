@@ -261,3 +261,19 @@ async def test_dpa_13_dpa_18_the_return_export_holds_the_supervision_of_annex_2(
     assert [m["title"] for m in own] == ["Access review"]
     assert [(r["measure_id"], r["finding"]) for r in reviews] == [("TOM-T5", "In place")]
     assert [len(a["risks"]) for a in assessments] == [2]
+    assert [r["reviewer"] for r in reviews] == ["An Peeters"]
+
+    closed = await parties.client.post(
+        f"{url}/closure", json={"choice": "return"}, headers=parties.controller_admin()
+    )
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["statement"]["destroyed"]["supervision"] == 2
+    for path in ("measure-reviews", "risk-assessments"):
+        after = await parties.client.get(f"{url}/{path}", headers=parties.controller_admin())
+        assert after.status_code == 200, after.text
+        assert "An Peeters" not in after.text  # the names are destroyed, what was found stays
+        assert "[destroyed]" in after.text
+    reviews_after = await parties.client.get(
+        f"{url}/measure-reviews", headers=parties.controller_admin()
+    )
+    assert [r["finding"] for r in reviews_after.json()["items"]] == ["In place"]
