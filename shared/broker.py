@@ -38,6 +38,8 @@ from nats.js.api import (
     RetentionPolicy,
     StorageType,
     StreamConfig,
+    StreamSource,
+    SubjectTransform,
 )
 from nats.js.errors import BadRequestError, NotFoundError
 from opentelemetry import trace
@@ -136,6 +138,39 @@ def stream_config(settings: ServiceSettings) -> StreamConfig:
     )
 
 
+def partitioned_stream_config(
+    settings: ServiceSettings, *, name: str, prefix: str, partitions: int
+) -> StreamConfig:
+    """A stream that sources ``settings.stream_name`` with each event's subject put in one of
+    ``partitions`` partitions by its tenant: ``dpa.<tenant>.<rest>`` becomes
+    ``<prefix>.<partition>.dpa.<tenant>.<rest>`` (nats-server 2.10+ ``partition()`` transform).
+
+    Every event of one organisation lands in the same partition, in stream order. It is a work
+    queue (an event is removed once acknowledged), so it holds only what is not yet consumed.
+    Its consumers open each event under its original subject (``BatchConsumer(unwrap=2)``).
+    """
+    source = StreamSource(
+        name=settings.stream_name,
+        subject_transforms=[
+            SubjectTransform(
+                src="dpa.*.>",
+                dest=f"{prefix}.{{{{partition({partitions},1)}}}}.dpa.{{{{wildcard(1)}}}}.>",
+            )
+        ],
+    )
+    return StreamConfig(
+        name=name,
+        sources=[source],
+        retention=RetentionPolicy.WORK_QUEUE,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        num_replicas=settings.stream_replicas,
+        max_age=timedelta(days=settings.stream_max_age_days).total_seconds(),
+        deny_delete=True,
+        deny_purge=True,
+    )
+
+
 async def ensure_stream(
     broker: NatsBroker, settings: ServiceSettings, *, wait: float = 60.0
 ) -> None:
@@ -159,7 +194,12 @@ async def ensure_stream(
                     ) from None
                 log.info("stream.awaited", stream=settings.stream_name)
                 await asyncio.sleep(0.5)
-    config = stream_config(settings)
+    await put_stream(broker, stream_config(settings))
+
+
+async def put_stream(broker: NatsBroker, config: StreamConfig) -> None:
+    """Create the stream, or bring an existing one to ``config`` (idempotent)."""
+    js = broker.connection.jetstream()
     try:
         await js.add_stream(config)
     except BadRequestError as error:
@@ -205,8 +245,18 @@ class BatchConsumer:
         handle: BatchHandler,
         subjects: Sequence[str] = (STREAM_SUBJECTS,),
         tracer: trace.Tracer | None = None,
+        stream: str | None = None,
+        inbox: str | None = None,
+        unwrap: int = 0,
+        tally: ConsumerTally | None = None,
     ) -> None:
         self._broker = broker
+        self.stream = stream or settings.stream_name
+        # The inbox name its events are claimed under: durables that share one (audit's
+        # partitions) record each event once whichever of them delivers it.
+        self._inbox = inbox or durable
+        # Leading subject tokens a transform put before the event's own subject (a partition).
+        self._unwrap = unwrap
         self._tracer = tracer or trace.NoOpTracer()
         # One subject given as a string is one filter, not a sequence of characters.
         self._subjects = [subjects] if isinstance(subjects, str) else list(subjects)
@@ -215,18 +265,18 @@ class BatchConsumer:
         self._sessions = sessions
         self._handle = handle
         self.batches = 0
-        self.tally = ConsumerTally()
+        self.tally = tally if tally is not None else ConsumerTally()
 
     async def ensure(self) -> None:
         """Create the durable, or bring an existing one to this configuration (its filter, its
         delivery limits) at the position it has."""
         js = self._broker.connection.jetstream()
         config = _consumer_config(self._settings, self._durable, self._subjects)
-        await js.add_consumer(self._settings.stream_name, config)
+        await js.add_consumer(self.stream, config)
 
     async def run(self) -> None:
         js = self._broker.connection.jetstream()
-        stream = self._settings.stream_name
+        stream = self.stream
         await self.ensure()
         subscription = await js.pull_subscribe_bind(durable=self._durable, stream=stream)
         batch = self._settings.consumer_batch_size
@@ -276,7 +326,8 @@ class BatchConsumer:
         durable = self._durable
         accepted: list[tuple[Msg, Envelope, EventKind]] = []
         for raw in messages:
-            envelope, kind, reason = open_event(raw.data, subject=raw.subject)
+            subject = raw.subject.split(".", self._unwrap)[-1] if self._unwrap else raw.subject
+            envelope, kind, reason = open_event(raw.data, subject=subject)
             if envelope is None or kind is None:
                 log.warning(
                     "event.rejected",
@@ -293,19 +344,21 @@ class BatchConsumer:
             return
         self.batches += 1
         with self._tracer.start_as_current_span(
-            f"process {self._settings.stream_name}",
+            f"process {self.stream}",
             kind=trace.SpanKind.CONSUMER,
             links=_producers(envelope for _, envelope, _ in accepted),
             attributes={
                 "messaging.system": "nats",
                 "messaging.operation.type": "process",
                 "messaging.operation.name": "process",
-                "messaging.destination.name": self._settings.stream_name,
+                "messaging.destination.name": self.stream,
                 "messaging.consumer.group.name": durable,
                 "messaging.batch.message_count": len(accepted),
             },
         ) as span:
-            stored = await _store_batch(self._sessions, durable, self._handle, accepted, self.tally)
+            stored = await _store_batch(
+                self._sessions, self._inbox, self._handle, accepted, self.tally
+            )
             if stored:
                 for raw, _, _ in accepted:
                     await raw.ack()
@@ -316,7 +369,9 @@ class BatchConsumer:
                 with structlog.contextvars.bound_contextvars(
                     event_id=str(envelope.id), tenant=envelope.tenantid, event_type=envelope.type
                 ):
-                    if await _store_batch(self._sessions, durable, self._handle, [one], self.tally):
+                    if await _store_batch(
+                        self._sessions, self._inbox, self._handle, [one], self.tally
+                    ):
                         await raw.ack()
                     else:
                         await self._failed(raw, envelope)
@@ -503,5 +558,7 @@ __all__ = [
     "each_event",
     "ensure_stream",
     "open_event",
+    "partitioned_stream_config",
+    "put_stream",
     "stream_config",
 ]

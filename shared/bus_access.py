@@ -25,6 +25,11 @@ from shared.events.subjects import service_subjects
 
 STREAM = "DPA_EVENTS"
 STREAM_ADMIN = "audit"
+# Audit's ingest split by organisation (PACTUM_AUDIT_PARTITIONS > 1): a work-queue stream that
+# sources the events as ``audit.<partition>.dpa.<tenant>.>``, read through one durable per
+# partition (services/audit/partitions.py). Only audit may create, read or acknowledge on it.
+PARTITIONS_STREAM = "DPA_AUDIT_PARTITIONS"
+PARTITIONS_PREFIX = "audit"
 OPERATOR = "operator"
 
 # Each service's durable consumers of the stream and their filters (its consumers.py modules).
@@ -73,6 +78,13 @@ def permissions(service: str, *, stream: str = STREAM) -> Permissions:
     publish += ["$JS.API.INFO", f"$JS.API.STREAM.INFO.{stream}"]
     if service == STREAM_ADMIN:
         publish += [f"$JS.API.STREAM.CREATE.{stream}", f"$JS.API.STREAM.UPDATE.{stream}"]
+        # Its partitions' stream and every durable on it (one per partition, any number).
+        partitions = PARTITIONS_STREAM
+        publish += [f"$JS.API.STREAM.{verb}.{partitions}" for verb in ("CREATE", "UPDATE", "INFO")]
+        publish += [
+            f"$JS.API.CONSUMER.{verb}.{partitions}.>" for verb in ("CREATE", "INFO", "MSG.NEXT")
+        ]
+        publish.append(f"$JS.ACK.{partitions}.>")
     for durable, subjects in DURABLES[service].items():
         publish.append(f"$JS.API.CONSUMER.CREATE.{stream}.{durable}.{subjects}")
         if subjects == "dpa.>":  # reads everything: its filter may also travel in the body
@@ -140,6 +152,8 @@ def _subjects(subjects: tuple[str, ...]) -> str:
 __all__ = [
     "DURABLES",
     "OPERATOR",
+    "PARTITIONS_PREFIX",
+    "PARTITIONS_STREAM",
     "REVOCATIONS",
     "STREAM",
     "STREAM_ADMIN",

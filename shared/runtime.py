@@ -107,6 +107,7 @@ class ServiceRuntime:
         self.revocations.on_key_revoked.append(self.verifier.drop_key)
         # Sampled every ``metrics_sample_seconds`` (not per event) and read by the metrics.
         self.consumers: dict[str, ConsumerTally] = {}
+        self.consumer_streams: dict[str, str] = {}  # the stream each durable reads
         self.outbox_backlog: tuple[int, datetime | None] | None = None
         self.consumer_lag: dict[str, Lag] = {}
         # Sections a service adds to ``GET /operations/status`` (audit: its checkpoints).
@@ -138,9 +139,15 @@ class ServiceRuntime:
             subjects=subjects,
             tracer=self.tracer_provider.get_tracer("pactum.consumer"),
         )
-        self.consumers[durable] = consumer.tally
+        self.track(durable, consumer)
         self.background.append(consumer.run)
         return consumer
+
+    def track(self, durable: str, consumer: BatchConsumer) -> None:
+        """Count ``consumer``'s events and sample its lag in the metrics (a consumer the service
+        starts itself, such as one of audit's partitions)."""
+        self.consumers[durable] = consumer.tally
+        self.consumer_streams[durable] = consumer.stream
 
     def repeat(self, name: str, every: float, step: Callable[[], Awaitable[object]]) -> None:
         """Run ``step`` in the background every ``every`` seconds, the first time after one
@@ -243,7 +250,8 @@ class ServiceRuntime:
         lag: dict[str, Lag] = {}
         for durable in self.consumers:
             try:
-                info = await js.consumer_info(self.settings.stream_name, durable, timeout=2.0)
+                stream = self.consumer_streams.get(durable, self.settings.stream_name)
+                info = await js.consumer_info(stream, durable, timeout=2.0)
             except Exception as error:  # not created yet, or NATS just went away
                 log.debug("metrics.consumer_unavailable", consumer=durable, error=str(error))
                 continue

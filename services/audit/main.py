@@ -12,9 +12,11 @@ from services.audit.checkpoints import (
 from services.audit.consumers import DURABLE, record_entries
 from services.audit.erasure import run_retention
 from services.audit.migrations import MIGRATIONS
+from services.audit.partitions import PartitionedIngest
 from services.audit.settings import AuditSettings
 from shared import error_answers
 from shared.auth import JwksSource
+from shared.broker import BatchConsumer
 from shared.runtime import ServiceRuntime
 
 __all__ = ["AuditSettings", "create_app"]
@@ -27,7 +29,12 @@ def create_app(
     if not isinstance(settings, AuditSettings):
         settings = AuditSettings(**(settings.model_dump() if settings else {}))
     runtime = ServiceRuntime(settings, tables=MIGRATIONS.tables, jwks=jwks)
-    consumer = runtime.consume_batches(DURABLE, record_entries)
+    consumer: BatchConsumer | PartitionedIngest
+    if settings.partitions > 1:
+        consumer = PartitionedIngest(runtime, record_entries, partitions=settings.partitions)
+        runtime.background.append(consumer.run)
+    else:
+        consumer = runtime.consume_batches(DURABLE, record_entries)
     rounds = SigningRounds()
     rounds.observe(runtime.metrics)
     runtime.metrics.observe(

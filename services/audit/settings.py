@@ -13,6 +13,9 @@ class AuditSettings(ServiceSettings):
     service: ClassVar[str] = "audit"
 
     consumer_batch_size: int = Field(default=512, ge=1, le=1024)
+    # Ingest split by organisation (services/audit/partitions.py): 1 reads DPA_EVENTS through the
+    # one ``audit`` durable; N > 1 reads N partitions of DPA_AUDIT_PARTITIONS.
+    partitions: int = Field(default=1, ge=1, le=64)
     checkpoint_key_file: Path | None = None  # default: <var_dir>/audit/checkpoint-key.pem
     checkpoint_interval_seconds: float = Field(default=60.0, gt=0)
     # The transparency-log origin: checkpoint notes name "<origin>/<organisation id>" and the

@@ -18,8 +18,15 @@ from nats.js.api import ConsumerConfig
 from deploy.nats_certificates import issue
 from services.agreements.directory import store as directory
 from shared.broker import stream_config
-from shared.bus_access import DURABLES, bus_users, inbox_prefix, server_users
+from shared.bus_access import (
+    DURABLES,
+    PARTITIONS_STREAM,
+    bus_users,
+    inbox_prefix,
+    server_users,
+)
 from shared.events import Actor, ActorType, new_event
+from shared.events.contracts.agreements import AgreementViewed
 from shared.events.contracts.identity import SessionRevoked
 from shared.revocation import RevocationList, listen
 from shared.settings import ServiceSettings
@@ -224,6 +231,48 @@ async def test_every_service_does_its_work_under_its_own_user__TOM_T5_ARCH_2(
         await platform.stop()
     log = (bus.store_dir / "nats-server.log").read_text()
     assert "Violation" not in log, [line for line in log.splitlines() if "Violation" in line]
+
+
+async def test_audit_reads_its_partitions_under_its_own_user_and_no_one_else_can__TOM_T5(
+    bus: NatsServer, passwords: dict[str, str], database: Any, tmp_path: Path
+) -> None:
+    """PACTUM_AUDIT_PARTITIONS=2: audit creates the partitions' stream and its durables and
+    consumes them as its own user; agreements can neither read a partition nor reshape it."""
+    platform = Platform(
+        nats_url=bus.url, database=database, var_dir=tmp_path / "var", nats_passwords=passwords
+    )
+    await platform.start("audit", partitions=2)
+    agreements = Login()
+    try:
+        connection = await agreements.open(bus, "agreements", passwords["agreements"])
+        viewed = new_event(
+            source="/dpa/agreements",
+            type="dpa.agreements.agreement.viewed.v1",
+            tenant=(organisation := str(uuid.uuid4())),
+            actor=Actor(id="user-1", type=ActorType.user, organisation_id=organisation),
+            data=AgreementViewed(agreement_id=uuid.uuid4(), fields=["title"]),
+        )
+        await connection.jetstream().publish(viewed.nats_subject, viewed.to_json())
+
+        async def recorded() -> object:
+            return await platform.audit_entries(organisation_id=organisation) or None
+
+        await eventually(recorded)
+        for subject in (
+            f"$JS.API.CONSUMER.MSG.NEXT.{PARTITIONS_STREAM}.audit-partition-0",
+            f"$JS.API.CONSUMER.CREATE.{PARTITIONS_STREAM}.audit-partition-0.audit.0.>",
+            f"$JS.API.STREAM.UPDATE.{PARTITIONS_STREAM}",
+        ):
+            await connection.publish(subject, b"{}", reply=f"{inbox_prefix('agreements')}.x")
+            assert await agreements.refused(subject), agreements.errors
+    finally:
+        if agreements.connection is not None:
+            await agreements.connection.close()
+        await platform.stop()
+    log = (bus.store_dir / "nats-server.log").read_text()
+    audit_violations = [line for line in log.splitlines() if "Violation" in line and "audit" in line
+                        and "agreements" not in line]  # fmt: skip
+    assert not audit_violations
 
 
 def test_the_permission_matrix_names_every_durable_consumer_and_its_filter__TOM_T5() -> None:
