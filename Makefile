@@ -105,7 +105,7 @@ openapi: $(STAMP) ## Regenerate docs/openapi/*.json, docs/asyncapi.json and docs
 	$(BIN)/python -m deploy.docs_export
 
 migrate: $(STAMP) ## Upgrade every service's database to the newest revision (ACTION=check compares it with the models)
-	$(BIN)/pactum migrate all $(or $(ACTION),upgrade)
+	$(BIN)/pactum migrate all $(or $(ACTION),upgrade) --operator "$${PACTUM_OPERATOR:-$$(whoami)}"
 
 compose-config: ## Validate docker-compose.yml and the NATS config (fails in CI without a compose binary)
 	@if test -x $(BIN)/docker-compose; then compose=$(BIN)/docker-compose; \

@@ -9,8 +9,8 @@ access token, outbox event, and the relay publishing that event), in alternating
 both see the same machine load. The figure that matters is ``login_cost_ratio``: seconds per
 login over seconds per bare hash at the same concurrency (target: at most 1.25). Beside it, the
 SQL statements and transactions per login (counted with SQLAlchemy engine events, the outbox
-relay's included), by statement kind, and the connection checkouts (each one a
-``pool_pre_ping`` round trip on PostgreSQL).
+relay's included), by statement kind, and the connection checkouts (on PostgreSQL a ping round
+trip only for a connection that sat idle: ``shared/database.py``).
 
     python -m bench.identity [--backend sqlite|postgres|both] [--per-level N]
 """

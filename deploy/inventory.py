@@ -18,7 +18,8 @@ message. One organisation at a time: every list but the organisations' takes ``-
 in the owning service's database, the access event the API writes for the same read
 (``organisation.listed``/``viewed``, ``user.listed``/``viewed``, ``agreement.listed``/``viewed``,
 ``grant.listed``, ``recipient.listed``), filed under the customer's organisation, with the actor
-``operator-cli:<account>`` of type ``operator``: the customer's audit log shows it as a supplier
+``operator-cli:<name>`` of type ``operator`` (the ``--operator`` name, else the login
+account): the customer's audit log shows it as a supplier
 intervention. The running service's relay publishes it; if the event cannot be committed,
 nothing is shown.
 """
@@ -290,7 +291,8 @@ KINDS: dict[str, Kind] = {
 
 
 def operator() -> Actor:
-    """Who reads: the account that runs the command, as an operator (a supplier intervention)."""
+    """Who reads when ``--operator`` does not say: the account that runs the command, as an
+    operator (a supplier intervention)."""
     return Actor(id=f"operator-cli:{getpass.getuser()}"[:200], type=ActorType.operator)
 
 
@@ -300,13 +302,15 @@ class Page:
     next_cursor: str | None
 
 
-def _record(session: AsyncSession, outbox: Outbox, accesses: Sequence[Access]) -> None:
+def _record(
+    session: AsyncSession, outbox: Outbox, accesses: Sequence[Access], actor: Actor | None
+) -> None:
     for access in accesses:
         outbox.add(
             session,
             type=access.type,
             tenant=access.tenant,
-            actor=operator(),
+            actor=actor or operator(),
             data=access.data,
             subject=access.subject,
         )
@@ -320,6 +324,7 @@ async def list_page(
     organisation: uuid.UUID | None,
     limit: int,
     cursor: str | None,
+    actor: Actor | None = None,
 ) -> Page:
     """One page of ``kind``, oldest first, with its access event committed before it is shown;
     raises ``pagination.CursorRefused`` for a cursor this list did not give."""
@@ -335,7 +340,7 @@ async def list_page(
         found = list((await session.scalars(query.limit(limit + 1))).all())
         items = found[:limit]
         tenant = str(organisation) if organisation is not None else PLATFORM_TENANT
-        _record(session, outbox, [kind.listed(tenant, items)])
+        _record(session, outbox, [kind.listed(tenant, items)], actor)
     rows = [kind.row(item) for item in items]
     next_cursor = None
     if len(found) > limit:  # every row holds the moment it is sorted by, and its id
@@ -343,12 +348,19 @@ async def list_page(
     return Page(rows=rows, next_cursor=next_cursor)
 
 
-async def show(session: AsyncSession, *, kind: Kind, outbox: Outbox, record_id: uuid.UUID) -> Row:
+async def show(
+    session: AsyncSession,
+    *,
+    kind: Kind,
+    outbox: Outbox,
+    record_id: uuid.UUID,
+    actor: Actor | None = None,
+) -> Row:
     """One record of ``kind`` by id, its read recorded first; ``NotFound`` if there is none."""
     async with session.begin():
         item = await session.get(kind.model, record_id)
         if item is None:
             raise NotFound(f"no {kind.one} {record_id}")
         row = kind.row(item)
-        _record(session, outbox, kind.viewed(item, sorted(row)))
+        _record(session, outbox, kind.viewed(item, sorted(row)), actor)
     return row

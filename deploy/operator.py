@@ -19,6 +19,14 @@
     pactum list organisations|users|agreements|grants|deliveries [--organisation <id>] [--limit N]
     pactum show organisation|user|agreement|grant|delivery <id>
 
+Every command that changes the platform (creates, renames, disables or announces organisations,
+invites an admin, rotates a key, migrates, backs up or restores) says who runs it: ``--operator
+NAME`` or ``PACTUM_OPERATOR``; without it the command is refused (exit 2). Their acts are written
+into the customers' audit logs (TOM-T3c): the organisation commands as the events identity
+records, with the operator as their actor; backup, restore, migrate and rotate-key as one platform
+maintenance event that the audit service files in every organisation's log (docs/audit.md).
+``list`` and ``show`` record their reads too; ``checkpoint`` only signs what the logs hold.
+
 Every command reads the same settings as the services (``PACTUM_<SERVICE>_DATABASE_URL``,
 ``PACTUM_NATS_URL``, key files, ...), so run it with the services' environment, and takes
 ``--json`` (one document on stdout; deploy/answers.py). Exit codes: 0 done (or all healthy),
@@ -31,6 +39,8 @@ import argparse
 import asyncio
 import ipaddress
 import json
+import os
+import re
 import sys
 import uuid
 from collections.abc import Iterator, Sequence
@@ -52,7 +62,9 @@ from deploy.answers import Answer, shown, table
 from deploy.migrations import EVERY_SERVICE
 from shared import migrations
 from shared.database import create_engine, is_sqlite, session_factory
-from shared.events import Actor
+from shared.events import Actor, ActorType
+from shared.events.contracts.audit import MAINTENANCE_KINDS, PlatformMaintenance
+from shared.events.subjects import PLATFORM_TENANT
 from shared.outbox import Outbox, OutboxRelay, backlog
 from shared.pseudonyms import Pseudonyms, read_key
 from shared.settings import ServiceSettings, nats_servers, nats_tls, nats_url_without_credentials
@@ -103,6 +115,23 @@ def service_settings(service: str) -> ServiceSettings:
         return ConsoleSettings()
     raise UsageError(f"no service {service!r} (one of {', '.join(migrations.SERVICES)})")
 
+
+OPERATOR_ENV = "PACTUM_OPERATOR"
+_OPERATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+# The commands that change the platform or a customer's data: they must say who runs them.
+CHANGING = frozenset(
+    {
+        "create-organisation",
+        "create-admin",
+        "rename-organisation",
+        "disable-organisation",
+        "enable-organisation",
+        "announce-organisations",
+        "rotate-key",
+        "backup",
+        "restore",
+    }
+)
 
 MAX_LIMIT = 1000
 SINGULAR = {kind.one: kind.name for kind in inventory.KINDS.values()}
@@ -200,6 +229,12 @@ def _parser() -> argparse.ArgumentParser:
     _inventory_commands(commands)
     for command in commands.choices.values():
         command.add_argument(
+            "--operator",
+            metavar="NAME",
+            help=f"who runs the command (or set {OPERATOR_ENV}); required by every command that "
+            "changes the platform, and named in the customers' audit logs",
+        )
+        command.add_argument(
             "--json",
             action="store_true",
             help="answer with one JSON document on stdout (stable keys; see docs/operations.md)",
@@ -244,6 +279,7 @@ async def run(arguments: Sequence[str], out: TextIO | None = None) -> int:
     options = _parser().parse_args(arguments)
     answer = Answer(out or sys.stdout, as_json=options.json)
     try:
+        options.actor = operator_actor(options)
         code = await _dispatch(options, answer)
     except UsageError as error:
         answer.fail(USAGE, str(error), options.command)
@@ -258,6 +294,80 @@ async def run(arguments: Sequence[str], out: TextIO | None = None) -> int:
     return code
 
 
+def operator_actor(options: argparse.Namespace) -> Actor | None:
+    """Who runs the command, as the actor of what it records (a supplier intervention in each
+    customer's log); ``UsageError`` when a changing command does not say, or says it badly (the
+    same answer either way)."""
+    name = (options.operator or os.environ.get(OPERATOR_ENV) or "").strip()
+    changing = options.command in CHANGING or (
+        options.command == "migrate" and options.action == "upgrade"
+    )
+    if not _OPERATOR_NAME.match(name):
+        if changing:
+            raise UsageError(
+                f"this command changes the platform: say who runs it with --operator NAME or "
+                f"{OPERATOR_ENV} (letters, digits, '.', '_', '@', '-'; at most 100)"
+            )
+        return None
+    return Actor(id=f"operator-cli:{name}", type=ActorType.operator, name=name)
+
+
+async def _record_maintenance(
+    actor: Actor | None, command: str, out: Answer, subject: str | None = None, **data: Any
+) -> None:
+    """Write one platform maintenance event (TOM-T3c) into audit's outbox and publish it now;
+    the audit service files it in every organisation's log. Recorded after the act, so that a
+    restore's event is not undone by the restore. If NATS does not answer, audit's relay
+    publishes it when it runs."""
+    assert actor is not None  # operator_actor() required it for this command
+    assert actor.name is not None
+    settings = service_settings("audit")
+    await _migrated("audit")
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        sessions = session_factory(engine)
+        async with sessions() as session, session.begin():
+            Outbox(source=settings.source).add(
+                session,
+                type=MAINTENANCE_KINDS[command],
+                tenant=PLATFORM_TENANT,
+                actor=actor,
+                subject=subject,
+                data=PlatformMaintenance(operator=actor.name, command=command, **data),
+            )
+        problem = await _publish_outbox(settings, sessions)
+    finally:
+        await engine.dispose()
+    if problem is not None:  # on stderr: stdout is the command's answer
+        structlog.get_logger().warning(
+            "operator.maintenance_not_published_yet",
+            problem=problem,
+            detail="audit's relay publishes it when it runs; then it is in every log",
+        )
+    out.set(audit_logged=problem is None)
+
+
+async def _rotate_and_record(options: argparse.Namespace, out: Answer) -> int:
+    """Rotate a key, then record it in every organisation's log: also an emergency rotation whose
+    revocation could not be published yet (the key did change)."""
+    emergency = options.revoke_now
+    try:
+        if emergency:
+            return await _revoke_token_key(options.key, out)
+        return await _rotate(options.key, out)
+    finally:
+        if "key_id" in out.document:
+            await _record_maintenance(
+                options.actor,
+                "revoke-key" if emergency else "rotate-key",
+                out,
+                options.key,
+                key=options.key,
+                key_id=out.document.get("key_id"),
+                services=["identity" if options.key == "token" else "audit"],
+            )
+
+
 async def _dispatch(options: argparse.Namespace, out: Answer) -> int:
     command: str = options.command
     if command in {"create-organisation", "create-admin"}:
@@ -265,19 +375,29 @@ async def _dispatch(options: argparse.Namespace, out: Answer) -> int:
     if command in ORGANISATION_COMMANDS:
         return await _organisations(options, out)
     if command == "rotate-key":
-        if options.revoke_now:
-            return await _revoke_token_key(options.key, out)
-        return await _rotate(options.key, out)
+        return await _rotate_and_record(options, out)
     if command == "checkpoint":
         return await _checkpoint(out)
     if command == "verify-export":
         return _verify_export(options.export, options.public_key, out)
     if command == "migrate":
-        return await _migrate(options.service, options.action, out)
+        return await _migrate(options.service, options.action, out, options.actor)
     if command == "health":
         return await _health(options.max_age, out)
     if command in {"list", "show"}:
         return await _inventory(options, out)
+    if command in {"backup", "restore"}:
+        code = await _backup(options, out)
+        named = options.backup if command == "restore" else Path(str(out.document["backup"]))
+        await _record_maintenance(
+            options.actor,
+            command,
+            out,
+            named.name,
+            backup=named.name,
+            services=list(options.service or DATA_SERVICES),
+        )
+        return code
     if command == "pseudonym":
         return _pseudonyms(options.address, out)
     if command == "backup-key":
@@ -332,7 +452,7 @@ async def _identity(options: argparse.Namespace, out: Answer) -> int:
         arguments = ["create-admin", "--organisation", str(options.organisation)]
         arguments += ["--email", options.email, *(["--mail"] if options.mail else [])]
     try:
-        said = await cli.run(arguments)
+        said = await cli.run(arguments, actor=options.actor)
     except organisations.OrganisationNotFound:
         raise Missing(f"no organisation {options.organisation}") from None
     except IntegrityError:
@@ -368,7 +488,7 @@ async def _organisations(options: argparse.Namespace, out: Answer) -> int:
         arguments += ["--name", options.name]
     await _migrated("identity")
     try:
-        said = await cli.run(arguments)
+        said = await cli.run(arguments, actor=options.actor)
     except organisations.OrganisationNotFound:
         raise Missing(f"no organisation {options.organisation}") from None
     except IdentityRuleBroken as error:
@@ -494,7 +614,9 @@ async def _inventory(options: argparse.Namespace, out: Answer) -> int:
     try:
         async with session_factory(engine)() as session:
             if options.command == "show":
-                row = await inventory.show(session, kind=kind, outbox=outbox, record_id=options.id)
+                row = await inventory.show(
+                    session, kind=kind, outbox=outbox, record_id=options.id, actor=options.actor
+                )
                 out.set(**row)
                 width = max(len(key) for key in row)
                 for key, value in row.items():
@@ -507,6 +629,7 @@ async def _inventory(options: argparse.Namespace, out: Answer) -> int:
                 organisation=options.organisation,
                 limit=options.limit,
                 cursor=options.cursor,
+                actor=options.actor,
             )
     except pagination.CursorRefused:
         raise UsageError("--cursor: not one this list gave; start again without it") from None
@@ -620,7 +743,7 @@ def _absent(settings: ServiceSettings) -> str | None:
     return None
 
 
-async def _migrate(service: str, action: str, out: Answer) -> int:
+async def _migrate(service: str, action: str, out: Answer, actor: Actor | None = None) -> int:
     code = OK
     names = migrations.SERVICES if service == "all" else (service,)
     results: list[dict[str, Any]] = []
@@ -629,6 +752,11 @@ async def _migrate(service: str, action: str, out: Answer) -> int:
         for name in names:
             code = max(code, await _migrate_one(name, action, out, results))
             advance()
+    # A migration that changed a database is maintenance of the platform (TOM-T3c); one that
+    # found every database at head (every deploy runs it) changed nothing and is not recorded.
+    moved = [row["service"] for row in results if row.get("from") != row.get("revision")]
+    if action == "upgrade" and moved:
+        await _record_maintenance(actor, "migrate", out, ", ".join(moved), services=moved)
     return code
 
 
@@ -644,11 +772,15 @@ async def _migrate_one(name: str, action: str, out: Answer, results: list[dict[s
     schema = None if is_sqlite(engine) else settings.database_schema
     try:
         if action == "upgrade":
+            try:
+                before = await migrations.current(engine, schema=schema)
+            except SQLAlchemyError:  # no schema yet: nothing to be at
+                before = None
             reached = await migrations.upgrade(
                 engine, name, schema=schema, runtime_role=settings.runtime_role
             )
             out.say(f"{name}: at {migrations.head(name)} ({reached})")
-            results.append({"service": name, "revision": migrations.head(name)})
+            results.append({"service": name, "revision": migrations.head(name), "from": before})
         elif action == "current":
             at = await migrations.current(engine, schema=schema)
             state = "up to date" if at == migrations.head(name) else "behind"

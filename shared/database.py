@@ -1,6 +1,7 @@
 """The async database engine: SQLite (aiosqlite) embedded, PostgreSQL (asyncpg) in production."""
 
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import Column, DateTime, Table, event, inspect, text
+from sqlalchemy import Column, DateTime, Table, event, exc, inspect, text
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
@@ -88,8 +89,41 @@ def create_engine(url: str, *, schema: str | None = None, echo: bool = False) ->
     connect_args: dict[str, Any] = {}
     if schema:
         connect_args["server_settings"] = {"search_path": schema}
-    # A server connection may have dropped (a file next to the process needs no liveness ping).
-    return create_async_engine(url, echo=echo, connect_args=connect_args, pool_pre_ping=True)
+    # A server connection may have dropped (a file next to the process needs no liveness ping):
+    # one that sat idle is pinged before use, one handed back moments ago is not (a ping per
+    # checkout was a round trip per transaction); none lives longer than RECYCLE_SECONDS.
+    engine = create_async_engine(
+        url, echo=echo, connect_args=connect_args, pool_recycle=RECYCLE_SECONDS
+    )
+    event.listen(engine.sync_engine.pool, "checkin", _checked_in)
+    event.listen(engine.sync_engine.pool, "checkout", partial(_ping_if_idle, engine.dialect))
+    return engine
+
+
+IDLE_BEFORE_PING = 5.0
+"""Seconds a pooled PostgreSQL connection may sit unused and still be trusted without a ping."""
+RECYCLE_SECONDS = 1800
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info["pactum_checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Any, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """``pool_pre_ping`` for a connection that sat idle: a dead one is discarded and the pool
+    connects again (``DisconnectionError``). A fresh connection, or one in use moments ago, is
+    trusted; if the server dropped it meanwhile, the statement fails with a disconnect and
+    SQLAlchemy discards the whole pool's older connections."""
+    checked_in = record.info.get("pactum_checked_in")
+    if checked_in is None or time.monotonic() - checked_in < IDLE_BEFORE_PING:
+        return
+    try:
+        alive = dialect.do_ping(dbapi_connection)
+    except Exception:
+        alive = False
+    if not alive:
+        raise exc.DisconnectionError("the pooled connection did not answer its ping")
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

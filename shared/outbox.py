@@ -108,8 +108,31 @@ class Outbox:
     ) -> Envelope:
         """Record an event; the pseudonym of the current request's client address is attached
         if known (never the address itself: TOM-32a)."""
-        traceparent = current_traceparent()
-        envelope = new_event(
+        envelope = self.event(
+            type=type,
+            tenant=tenant,
+            actor=actor,
+            data=data,
+            subject=subject,
+            correlation_id=correlation_id,
+            outcome=outcome,
+        )
+        return self.add_envelope(session, envelope)
+
+    def event(
+        self,
+        *,
+        type: str,
+        tenant: str,
+        actor: Actor,
+        data: BaseModel,
+        subject: str | None = None,
+        correlation_id: str | None = None,
+        outcome: Outcome = Outcome.succeeded,
+    ) -> Envelope:
+        """A new event of this service, with the current request's client address (replaced by
+        its pseudonym when recorded) and trace."""
+        return new_event(
             source=self.source,
             type=type,
             tenant=tenant,
@@ -117,11 +140,10 @@ class Outbox:
             data=data,
             subject=subject,
             correlation_id=correlation_id,
-            traceparent=traceparent,
+            traceparent=current_traceparent(),
             outcome=outcome,
             client_address=client_address.get(),
         )
-        return self.add_envelope(session, envelope)
 
     def _pseudonymised(self, envelope: Envelope) -> Envelope:
         """The envelope with its client address replaced by the address's pseudonym (dropped
@@ -137,6 +159,17 @@ class Outbox:
         the row commits with the session's transaction and the relay is handed it after. A clear
         client address is replaced by its pseudonym first, whoever built the envelope."""
         envelope = self._pseudonymised(envelope)
+        session.add(OutboxMessage(**self._stage(session, envelope)))
+        return envelope
+
+    def staged(self, session: AsyncSession, envelope: Envelope) -> dict[str, Any]:
+        """The outbox row of ``envelope`` (its client address pseudonymised) as column values,
+        for a use case that writes it in a statement of its own (all of its writes in one round
+        trip); as with :meth:`add_envelope`, the relay is handed the row when ``session``
+        commits."""
+        return self._stage(session, self._pseudonymised(envelope))
+
+    def _stage(self, session: AsyncSession, envelope: Envelope) -> dict[str, Any]:
         row = Pending(
             event_id=envelope.id,
             subject=envelope.nats_subject,
@@ -144,18 +177,15 @@ class Outbox:
             envelope=envelope.to_json().decode(),
             traceparent=envelope.traceparent,
         )
-        session.add(
-            OutboxMessage(
-                event_id=row.event_id,
-                subject=row.subject,
-                event_type=row.event_type,
-                envelope=row.envelope,
-                created_at=envelope.time,
-            )
-        )
         session.info["pactum_outbox"] = self
         session.info.setdefault("pactum_outbox_rows", []).append(row)
-        return envelope
+        return {
+            "event_id": row.event_id,
+            "subject": row.subject,
+            "event_type": row.event_type,
+            "envelope": row.envelope,
+            "created_at": envelope.time,
+        }
 
 
 @event.listens_for(Session, "after_commit")

@@ -3,26 +3,32 @@
 Finding an agreement the caller's organisation is a party to (another organisation's is the same
 404 as a missing one, ASVS 8.4.1), which party the caller is and whether that party may take a
 step, under which tenant an agreement's events are filed (its controller, the owner of the data),
-recording a read (TOM-T3a: which records, never their values), telling each controller a
+recording a read (TOM-T3a: which records, never their values), recording a refused request for
+another organisation's agreement in that organisation's log (TOM-T3c), telling each controller a
 processor's act touches (USE-3), and the route dependencies that admit readers and admins.
 """
 
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Annotated, Protocol, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Literal, Protocol, TypeVar
 
 from fastapi import Depends
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.agreements import domain
 from services.agreements.domain import Party
 from services.agreements.lifecycle import store
 from services.agreements.lifecycle.store import Agreement
 from shared.auth import Principal, Role, require_roles
-from shared.events import Actor
-from shared.events.contracts.agreements import RecordsRead
+from shared.events import Actor, Outcome
+from shared.events.contracts.agreements import ACCESS_REFUSED, AgreementAccessRefused, RecordsRead
+from shared.events.envelope import new_event
 from shared.outbox import Outbox
+from shared.request import client_address
+from shared.telemetry import current_traceparent
 
 Reader = Annotated[Principal, Depends(require_roles(Role.admin, Role.member, Role.auditor))]
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
@@ -65,8 +71,16 @@ def tell_controllers(
 
 
 class AgreementNotFound(domain.NotFound):
-    def __init__(self, _agreement_id: object = None) -> None:
+    """No such agreement for the caller: the answer is a generic 404. It carries who asked for
+    which agreement, so that the answer can record a refused access when the agreement exists
+    and belongs to another organisation (:func:`record_refused`); the caller cannot tell."""
+
+    def __init__(
+        self, agreement_id: uuid.UUID | None = None, principal: Principal | None = None
+    ) -> None:
         super().__init__("Agreement")
+        self.agreement_id = agreement_id
+        self.principal = principal
 
 
 def tenant_of(agreement: Agreement) -> str:
@@ -97,8 +111,88 @@ async def find(
         for_update=lock,
     )
     if agreement is None:
-        raise AgreementNotFound(agreement_id)
+        raise AgreementNotFound(agreement_id, principal)
     return agreement
+
+
+def refusal_id(
+    event_type: str, actor_id: str, agreement_id: uuid.UUID, moment: datetime
+) -> uuid.UUID:
+    """The id of a refused access event: one per kind, actor, agreement and minute, so a caller who
+    asks again and again (a scanner, a stale bookmark) fills its owner's log with one entry a
+    minute at most. The outbox, the stream and audit's inbox each keep an id once."""
+    minute = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    seen = f"pactum:{event_type}:{actor_id}:{agreement_id}:{minute}"
+    return uuid.uuid5(uuid.NAMESPACE_URL, seen)
+
+
+async def record_refused(
+    sessions: async_sessionmaker[AsyncSession],
+    outbox: Outbox,
+    refused: AgreementNotFound,
+    *,
+    method: str,
+    status: Literal[403, 404] = 404,
+) -> bool:
+    """After a request was refused as not found (its own transaction rolled back): when the
+    agreement exists and the caller's organisation is not a party to it, file an access attempt
+    in the log of its owner (TOM-T3c). The one read of an agreement across organisations, in a
+    transaction of its own; the caller's answer is the same either way. True when recorded."""
+    principal, agreement_id = refused.principal, refused.agreement_id
+    if principal is None or agreement_id is None:
+        return False
+    async with sessions() as session, session.begin():
+        agreement = await store.owner_view(session=session, agreement_id=agreement_id)
+        if agreement is None or _involves(agreement, principal.organisation_id):
+            return False
+        actor = principal.actor
+        now = datetime.now(UTC)
+        attempt = "view" if method in {"GET", "HEAD"} else "change"
+        envelope = new_event(
+            source=outbox.source,
+            type=ACCESS_REFUSED[attempt],
+            tenant=tenant_of(agreement),
+            actor=actor,
+            subject=str(agreement.id),
+            data=AgreementAccessRefused(
+                agreement_id=agreement.id,
+                method=method if method in _METHODS else "POST",
+                status=status,
+            ),
+            outcome=Outcome.denied,
+            traceparent=current_traceparent(),
+            client_address=client_address.get(),
+        )
+        outbox.add_envelope(
+            session,
+            envelope.model_copy(
+                update={"id": refusal_id(envelope.type, actor.id, agreement.id, now)}
+            ),
+        )
+        try:
+            await session.flush()
+        except IntegrityError:  # already recorded this minute
+            await session.rollback()
+            return False
+    return True
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
+
+
+def _involves(agreement: Agreement, organisation_id: str) -> bool:
+    """The organisation drafted the agreement or is a party to it (its own request is no
+    stranger's, whatever it was refused for)."""
+    return organisation_id in {
+        str(party)
+        for party in (
+            agreement.organisation_id,
+            agreement.counterparty_id,
+            agreement.controller_id,
+            agreement.processor_id,
+        )
+        if party is not None
+    }
 
 
 def record_read(

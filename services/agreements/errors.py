@@ -4,12 +4,16 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
+from services.agreements.access import AgreementNotFound, record_refused
 from services.agreements.domain import AgreementRuleBroken, NotAllowed, NotFound, StateConflict
 from shared import error_answers
 from shared.problems import answer
 
 
 async def _not_found(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, AgreementNotFound):  # another organisation's? its owner's log says so
+        runtime = request.app.state.runtime
+        await record_refused(runtime.sessions, runtime.outbox, error, method=request.method)
     return answer(request, status.HTTP_404_NOT_FOUND, str(error), code="not_found")
 
 

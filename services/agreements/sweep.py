@@ -67,6 +67,16 @@ async def _annex1_retention(runtime: ServiceRuntime, now: datetime) -> int:
     )
 
 
+async def _breach_text_retention(runtime: ServiceRuntime, now: datetime) -> int:
+    return await breach_retention.delete_breach_text(
+        sessions=runtime.sessions,
+        outbox=runtime.outbox,
+        service=runtime.settings.service,
+        now=now,
+        fallback_days=getattr(runtime.settings, "breach_contact_retention_days", 1825),
+    )
+
+
 async def _subject_requests(runtime: ServiceRuntime, now: datetime) -> int:
     return await subject_requests.flag_overdue(
         sessions=runtime.sessions, outbox=runtime.outbox, service=runtime.settings.service, now=now
@@ -90,6 +100,7 @@ STEPS: dict[str, Step] = {
     "staff_retention": _staff_retention,
     "breach_contact_retention": _breach_contact_retention,
     "annex1_retention": _annex1_retention,
+    "breach_text_retention": _breach_text_retention,
     "subject_requests": _subject_requests,
     "closure_deadlines": _closure_deadlines,
 }

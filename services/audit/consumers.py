@@ -20,6 +20,8 @@ from services.audit.append import Appender, Row
 from services.audit.domain import (
     LEAF_FIELDS,
     agreement_of,
+    entry_id_in,
+    is_platform_maintenance,
     leaf_bytes,
     organisation_named,
     parties_of,
@@ -29,7 +31,13 @@ from services.audit.domain import (
     trace_id,
     utc_text,
 )
-from services.audit.store import AgreementParties, AuditEntry, AuditNode, OrganisationName
+from services.audit.store import (
+    AgreementParties,
+    AuditEntry,
+    AuditNode,
+    AuditTree,
+    OrganisationName,
+)
 from services.audit.tree import lock_frontiers, save_frontiers
 from shared.events import Envelope, EventKind
 
@@ -48,6 +56,9 @@ async def record_entries(
     Each entry is built once as its leaf (the JSON the hash covers) and as its row; the rows go
     to the database in one insert per table, without ORM objects.
     """
+    events = await _fanned_out(session, events)
+    if not events:
+        return
     recorded_at = datetime.now(UTC)
     recorded_text = utc_text(recorded_at)
     trees = await lock_frontiers(session, (event.tenantid for event, _ in events))
@@ -149,6 +160,31 @@ async def record_entries(
         existing=(org for org, tree in trees.items() if tree is not None),
     )
     await _project_agreements(session, [event for event, _ in events])
+
+
+async def _fanned_out(
+    session: AsyncSession, events: Sequence[tuple[Envelope, EventKind]]
+) -> Sequence[tuple[Envelope, EventKind]]:
+    """Each platform maintenance event as one event per organisation the log knows (TOM-T3c):
+    those whose names identity stated and those that have a tree. The copies keep everything
+    but the tenant and the id (:func:`entry_id_in`)."""
+    if not any(is_platform_maintenance(event.type, event.tenantid) for event, _ in events):
+        return events
+    names = OrganisationName.__table__  # type: ignore[attr-defined]
+    trees = AuditTree.__table__  # type: ignore[attr-defined]
+    known = set((await session.scalars(select(names.c.organisation_id))).all())
+    known |= set((await session.scalars(select(trees.c.organisation_id))).all())
+    organisations = sorted(known - {"platform"})
+    fanned: list[tuple[Envelope, EventKind]] = []
+    for event, kind in events:
+        if not is_platform_maintenance(event.type, event.tenantid):
+            fanned.append((event, kind))
+            continue
+        fanned += [
+            (event.model_copy(update={"tenantid": org, "id": entry_id_in(event.id, org)}), kind)
+            for org in organisations
+        ]
+    return fanned
 
 
 async def _organisation_names(session: AsyncSession, events: list[Envelope]) -> dict[str, str]:

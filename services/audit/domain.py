@@ -6,6 +6,7 @@ key later turns that data into a pseudonym without changing a single hash (TOM-T
 """
 
 import re
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,24 @@ ORGANISATION_NAMING = frozenset(
         "dpa.identity.organisation.announced.v1",
     }
 )
+
+# The operator's maintenance of the whole platform (backup, restore, migration, key rotation,
+# checkpoint): published once under the tenant ``platform``, written into every organisation's log.
+PLATFORM_TENANT = "platform"
+PLATFORM_MAINTENANCE_PREFIX = "dpa.audit.platform_"
+
+
+def is_platform_maintenance(event_type: str, tenant: str) -> bool:
+    """An event the log keeps once for each organisation it knows, not for ``platform``."""
+    return tenant == PLATFORM_TENANT and event_type.startswith(PLATFORM_MAINTENANCE_PREFIX)
+
+
+def entry_id_in(event_id: uuid.UUID, organisation_id: str) -> uuid.UUID:
+    """The id of a platform-wide event's entry in one organisation's log: derived, so it is the
+    same however often the event is delivered, and differs between organisations (an entry's id
+    is unique across the logs)."""
+    return uuid.uuid5(event_id, organisation_id)
+
 
 # What the leaf covers, in this order of meaning (the JSON itself is key-sorted).
 LEAF_FIELDS = (

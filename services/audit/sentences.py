@@ -735,6 +735,51 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} verwijderde het dossier {record} in een andere toepassing.",
         "{actor} a supprimé le dossier {record} dans une autre application.",
     ),
+    # -- refused requests for another organisation's records (access attempts)
+    "dpa.agreements.agreement_view.denied.v1": (
+        "{actor} tried to view the agreement {record} and was refused.",
+        "{actor} probeerde de overeenkomst {record} te bekijken en werd geweigerd.",
+        "{actor} a tenté de consulter l'accord {record} et a été refusé.",
+    ),
+    "dpa.agreements.agreement_change.denied.v1": (
+        "{actor} tried to change the agreement {record} and was refused.",
+        "{actor} probeerde de overeenkomst {record} te wijzigen en werd geweigerd.",
+        "{actor} a tenté de modifier l'accord {record} et a été refusé.",
+    ),
+    # -- platform maintenance by the operator (one event, in every organisation's log)
+    "dpa.audit.platform_backup.created.v1": (
+        "Platform maintenance: backup {record} of the platform by operator {actor}.",
+        "Platformonderhoud: back-up {record} van het platform door operator {actor}.",
+        "Maintenance de la plateforme : sauvegarde {record} de la plateforme par l'opérateur "
+        "{actor}.",
+    ),
+    "dpa.audit.platform_backup.restored.v1": (
+        "Platform maintenance: restore of backup {record} by operator {actor}.",
+        "Platformonderhoud: herstel van back-up {record} door operator {actor}.",
+        "Maintenance de la plateforme : restauration de la sauvegarde {record} par l'opérateur "
+        "{actor}.",
+    ),
+    "dpa.audit.platform_database.migrated.v1": (
+        "Platform maintenance: migration of the databases {record} by operator {actor}.",
+        "Platformonderhoud: migratie van de databanken {record} door operator {actor}.",
+        "Maintenance de la plateforme : migration des bases de données {record} par "
+        "l'opérateur {actor}.",
+    ),
+    "dpa.audit.platform_key.rotated.v1": (
+        "Platform maintenance: rotation of the {record} signing key by operator {actor}.",
+        "Platformonderhoud: vervanging van de ondertekeningssleutel {record} door operator "
+        "{actor}.",
+        "Maintenance de la plateforme : remplacement de la clé de signature {record} par "
+        "l'opérateur {actor}.",
+    ),
+    "dpa.audit.platform_key.revoked.v1": (
+        "Platform maintenance: emergency rotation of the {record} signing key, every earlier "
+        "key revoked at once, by operator {actor}.",
+        "Platformonderhoud: dringende vervanging van de ondertekeningssleutel {record}, alle "
+        "vorige sleutels onmiddellijk ingetrokken, door operator {actor}.",
+        "Maintenance de la plateforme : remplacement urgent de la clé de signature {record}, "
+        "toutes les clés précédentes révoquées sur-le-champ, par l'opérateur {actor}.",
+    ),
     # -- notices
     "dpa.notifier.receipt.listed.v1": (
         "{actor} viewed the delivery receipts of notices.",
@@ -858,7 +903,14 @@ _WORDS: dict[str, tuple[str, str, str]] = {
 _INDEX = {"en": 0, "nl": 1, "fr": 2}
 
 # Kinds whose sentence already says that it failed: no "(failed)" after it.
-TOLD_FAILED = frozenset({"dpa.identity.login.failed.v1", "dpa.notifier.delivery.failed.v1"})
+TOLD_FAILED = frozenset(
+    {
+        "dpa.identity.login.failed.v1",
+        "dpa.notifier.delivery.failed.v1",
+        "dpa.agreements.agreement_view.denied.v1",
+        "dpa.agreements.agreement_change.denied.v1",
+    }
+)
 
 
 def _word(key: str, language: Language) -> str:

@@ -42,6 +42,7 @@ from services.identity.passwords import Passwords
 from services.identity.settings import IdentitySettings
 from shared import migrations
 from shared.database import create_engine, session_factory
+from shared.events import Actor
 from shared.outbox import Outbox
 from shared.revocation import RevocationList
 
@@ -115,10 +116,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _organisations(session: AsyncSession, authority: Authority, options: Namespace) -> str:
+async def _organisations(
+    session: AsyncSession, authority: Authority, options: Namespace, actor: Actor
+) -> str:
     """The operator's acts on organisations, as the operator CLI."""
     if options.command == "announce-organisations":
-        count = await organisations.announce_organisations(session=session, authority=authority)
+        count = await organisations.announce_organisations(
+            session=session, authority=authority, actor=actor
+        )
         return f"announced {count} organisation(s); identity publishes the events"
     if options.command == "rename-organisation":
         renamed = await organisations.rename_organisation(
@@ -126,6 +131,7 @@ async def _organisations(session: AsyncSession, authority: Authority, options: N
             authority=authority,
             organisation_id=options.organisation,
             name=options.name,
+            actor=actor,
         )
         return f"{renamed.id}: {renamed.name}"
     status = (
@@ -134,13 +140,23 @@ async def _organisations(session: AsyncSession, authority: Authority, options: N
         else OrganisationStatus.active
     )
     changed = await organisations.set_organisation_status(
-        session=session, authority=authority, organisation_id=options.organisation, status=status
+        session=session,
+        authority=authority,
+        organisation_id=options.organisation,
+        status=status,
+        actor=actor,
     )
     return f"{changed.id}: {changed.status}"
 
 
-async def run(arguments: Sequence[str], settings: IdentitySettings | None = None) -> str:
-    """Run one command; returns what it prints."""
+async def run(
+    arguments: Sequence[str],
+    settings: IdentitySettings | None = None,
+    *,
+    actor: Actor = organisations.OPERATOR_CLI,
+) -> str:
+    """Run one command as ``actor`` (``pactum`` passes the operator who runs it); returns what
+    it prints."""
     options = _parser().parse_args(arguments)
     settings = settings or IdentitySettings()
     engine = create_engine(settings.database_url, schema=settings.database_schema)
@@ -177,7 +193,7 @@ async def run(arguments: Sequence[str], settings: IdentitySettings | None = None
             )
         async with sessions() as session, session.begin():
             if options.command in ORGANISATION_COMMANDS:
-                return await _organisations(session, authority, options)
+                return await _organisations(session, authority, options, actor)
             if options.command == "create-organisation":
                 organisation = await organisations.create_organisation(
                     session=session,
@@ -185,6 +201,7 @@ async def run(arguments: Sequence[str], settings: IdentitySettings | None = None
                     name=options.name,
                     kind=OrganisationKind(options.kind),
                     mfa=MfaRequirement(options.mfa),
+                    actor=actor,
                 )
                 return str(organisation.id)
             if options.mail:
@@ -193,6 +210,7 @@ async def run(arguments: Sequence[str], settings: IdentitySettings | None = None
                     authority=authority,
                     organisation_id=options.organisation,
                     email=options.email,
+                    actor=actor,
                 )
                 return (
                     f"invitation for {options.email.strip().lower()} mailed (valid "
@@ -203,6 +221,7 @@ async def run(arguments: Sequence[str], settings: IdentitySettings | None = None
                 authority=authority,
                 organisation_id=options.organisation,
                 email=options.email,
+                actor=actor,
             )
         return (
             f"invitation for {options.email.strip().lower()} (valid "

@@ -149,9 +149,19 @@ async def _password_proven(
     password: str,
 ) -> Tokens | Pending:
     user = admitted.user
+    policy = SecondFactorPolicy(
+        mfa=admitted.mfa, phishing_resistant_admins=admitted.phishing_resistant_admins
+    )
+    second_step = user.mfa_enrolled_at is not None or policy.requires_mfa(user.role)
+    seen = (admitted.kind, admitted.known_devices)
     rehashed = None
     if authority.passwords.needs_rehash(user.password_hash or ""):  # before the transaction
         rehashed = await asyncio.to_thread(authority.passwords.hash, password)
+    elif not second_step:  # the usual sign-in: its record is one round trip
+        async with store.one_round_trip(sessions) as session:
+            return await start_session(
+                session=session, authority=authority, user=user, methods=["pwd"], admitted=seen
+            )
     async with sessions() as session, session.begin():
         if rehashed is not None:
             await session.execute(
@@ -159,17 +169,16 @@ async def _password_proven(
                 .where(col(UserAccount.id) == user.id)
                 .values(password_hash=rehashed)
             )
-        policy = SecondFactorPolicy(
-            mfa=admitted.mfa, phishing_resistant_admins=admitted.phishing_resistant_admins
-        )
-        if user.mfa_enrolled_at is not None or policy.requires_mfa(user.role):
+        if second_step:
             await store.release_attempt(session=session, user_id=user.id)
             factors = await usable_factors(session, policy, user)
             if factors:
                 return new_challenge(session, authority, user, "second_factor", ["pwd"], factors)
             setup = ("passkey",) if policy.requires_passkey(user.role) else ("passkey", "otp")
             return new_challenge(session, authority, user, "enrol_second_factor", ["pwd"], setup)
-        return await start_session(session=session, authority=authority, user=user, methods=["pwd"])
+        return await start_session(
+            session=session, authority=authority, user=user, methods=["pwd"], admitted=seen
+        )
 
 
 async def usable_factors(

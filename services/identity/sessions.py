@@ -34,6 +34,9 @@ from shared.events.contracts.identity import (
 from shared.moments import as_utc
 from shared.request import client_address, client_agent
 
+Admitted = tuple[str, frozenset[str]]
+"""What a login's admission read: the organisation's kind and the account's device digests."""
+
 
 @dataclass(frozen=True)
 class Tokens:
@@ -89,23 +92,29 @@ def _refresh(session: AsyncSession, login: LoginSession, now: datetime) -> str:
 
 
 async def start_session(
-    *, session: AsyncSession, authority: Authority, user: UserAccount, methods: list[str]
+    *,
+    session: AsyncSession,
+    authority: Authority,
+    user: UserAccount,
+    methods: list[str],
+    admitted: Admitted | None = None,
 ) -> Tokens:
-    """Open a session for a fully authenticated user, in the caller's transaction."""
+    """Open a session for a fully authenticated user, in the caller's session: all its writes
+    (failures cleared, device, session, refresh token, event) in one statement on PostgreSQL.
+    ``admitted``: what the login's admission read already (the organisation's kind, the
+    account's devices), so that no read comes before the writes."""
     now = _now()
-    kind = await organisation_kind(session, authority, user.organisation_id)  # once per org
-    # The account's update first: the session, refresh token and event are then written by one
-    # flush at commit, not flushed early by the UPDATE (autoflush).
-    await store.clear_failures(session=session, user_id=user.id)
+    if admitted is None:
+        kind = await organisation_kind(session, authority, user.organisation_id)  # once per org
+        known = None
+    else:
+        kind, known = admitted
     agent, address = client_agent.get(), client_address.get()
-    new_device = await store.remember_device(
-        session=session,
-        user=user,
-        digest=authority.device_key(user_id=str(user.id), agent=agent, address=address),
-        # Devices remembered before the digest was keyed are recognised once, and re-keyed.
-        unkeyed=device_digest(user_id=str(user.id), agent=agent, address=address),
-        now=now,
-    )
+    device = authority.device_key(user_id=str(user.id), agent=agent, address=address)
+    # Devices remembered before the digest was keyed are recognised once, and re-keyed.
+    unkeyed = device_digest(user_id=str(user.id), agent=agent, address=address)
+    if known is None:
+        known = await store.known_devices(session=session, user_id=user.id)
     login = LoginSession(
         user_id=user.id,
         organisation_id=user.organisation_id,
@@ -113,22 +122,32 @@ async def start_session(
         created_at=now,
         expires_at=now + timedelta(hours=authority.settings.session_hours),
     )
-    session.add(login)  # its id is set already: no flush, one round trip less per login
-    refresh = _refresh(session, login, now)
-    actor = actor_of(user)
-    authority.outbox.add(
-        session,
+    secret = onetime.new_secret()
+    refresh = RefreshToken(digest=onetime.digest(secret), session_id=login.id, issued_at=now)
+    rekeyed = unkeyed if unkeyed in known and device not in known else None
+    new_device = device not in known and rekeyed is None and bool(known)  # the first is no news
+    envelope = authority.outbox.event(
         type="dpa.identity.login.succeeded.v1",
         tenant=str(user.organisation_id),
-        actor=actor,
+        actor=actor_of(user),
         subject=str(user.id),
         data=LoginSucceeded(
             user_id=user.id, session_id=login.id, methods=methods, new_device=new_device
         ),
     )
+    await store.record_sign_in(
+        session=session,
+        user=user,
+        device=device,
+        rekeyed=rekeyed,
+        now=now,
+        login=login,
+        refresh=refresh,
+        event=authority.outbox.staged(session, envelope),
+    )
     return Tokens(
         access_token=access_token(authority, user, login, kind=kind),
-        refresh_token=refresh,
+        refresh_token=secret,
         expires_in=int(authority.access_ttl.total_seconds()),
         session_id=login.id,
         methods=tuple(methods),

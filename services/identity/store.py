@@ -24,6 +24,8 @@ from sqlalchemy import (
     event,
     exists,
     func,
+    insert,
+    literal_column,
     select,
     text,
     update,
@@ -46,6 +48,7 @@ from services.identity.domain import (
     required_mfa,
 )
 from shared.database import is_sqlite
+from shared.outbox import OutboxMessage
 
 
 def _when(nullable: bool = True) -> Column:  # type: ignore[type-arg]
@@ -405,6 +408,23 @@ async def single_statement(
         await session.commit()
 
 
+@asynccontextmanager
+async def one_round_trip(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session for a use case whose writes are one statement on PostgreSQL (in autocommit, as
+    :func:`single_statement`) and several on SQLite (in one transaction there), committed on
+    exit."""
+    async with sessions() as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        if not postgres:
+            async with session.begin():
+                yield session
+    if postgres:
+        async with single_statement(sessions) as session:
+            yield session
+
+
 def password_policy(organisation: Organisation) -> PasswordPolicy:
     return PasswordPolicy(
         min_length=organisation.min_length,
@@ -563,6 +583,9 @@ class Admission:
     mfa: MfaRequirement
     phishing_resistant_admins: bool = False
     kind: str = "controller"
+    # The digests of the devices the account signed in from, read by the same statement: the
+    # record of a sign-in then needs no read of its own.
+    known_devices: frozenset[str] = frozenset()
 
     @property
     def attempt(self) -> int:
@@ -593,6 +616,13 @@ async def admit_login(
         select(col(Organisation.phishing_resistant_admins)).where(organisation).scalar_subquery()
     )
     kind = select(col(Organisation.kind)).where(organisation).scalar_subquery()
+    # Qualified by hand: SQLite's RETURNING is rendered with bare column names, and a bare ``id``
+    # inside the subquery would be known_device's own.
+    devices = (
+        select(func.aggregate_strings(col(KnownDevice.digest), ","))
+        .where(col(KnownDevice.user_id) == literal_column("user_account.id"))
+        .scalar_subquery()
+    )
     active_organisations = select(col(Organisation.id)).where(
         col(Organisation.status) == OrganisationStatus.active
     )
@@ -615,7 +645,7 @@ async def admit_login(
     found = (
         await session.execute(
             statement.values(failures=UserAccount.failures + 1)
-            .returning(UserAccount, mfa, passkey_admins, kind)
+            .returning(UserAccount, mfa, passkey_admins, kind, devices)
             .execution_options(synchronize_session=False)
         )
     ).first()
@@ -626,6 +656,7 @@ async def admit_login(
         mfa=required_mfa(str(found[3]), found[1]),
         phishing_resistant_admins=bool(found[2]),
         kind=str(found[3]),
+        known_devices=frozenset(found[4].split(",")) if found[4] else frozenset(),
     )
 
 
@@ -691,42 +722,78 @@ async def _count_for_client(session: AsyncSession, *, key: str, window: int, dia
     return int(counted or 0)
 
 
-async def remember_device(
-    *,
-    session: AsyncSession,
-    user: UserAccount,
-    digest: str,
-    now: datetime,
-    unkeyed: str | None = None,
-) -> bool:
-    """Record that ``user`` signed in from the device ``digest``; True if it is new to an account
-    that has signed in from another before (the first device is no news). A device remembered
-    under its ``unkeyed`` digest (before digests were keyed) is known, and takes ``digest``."""
-    known = set(
-        (
-            await session.scalars(
-                select(col(KnownDevice.digest)).where(col(KnownDevice.user_id) == user.id)
-            )
-        ).all()
+async def known_devices(*, session: AsyncSession, user_id: uuid.UUID) -> frozenset[str]:
+    """The digests of the devices ``user_id`` signed in from."""
+    found = await session.scalars(
+        select(col(KnownDevice.digest)).where(col(KnownDevice.user_id) == user_id)
     )
-    for kept in (digest, unkeyed):
-        if kept is not None and kept in known:
-            await session.execute(
-                update(KnownDevice)
-                .where(col(KnownDevice.user_id) == user.id, col(KnownDevice.digest) == kept)
-                .values(digest=digest, last_seen_at=now)
-            )
-            return False
-    session.add(
-        KnownDevice(
+    return frozenset(found.all())
+
+
+def _device_seen(
+    session: AsyncSession, user: UserAccount, digest: str, now: datetime, rekeyed: str | None
+) -> Any:
+    """The device's row, added or its last sighting moved (two first sign-ins from one device at
+    once both land); a device remembered under its ``rekeyed`` (unkeyed) digest, from before
+    digests were keyed, takes ``digest``."""
+    if rekeyed is not None:
+        return (
+            update(KnownDevice)
+            .where(col(KnownDevice.user_id) == user.id, col(KnownDevice.digest) == rekeyed)
+            .values(digest=digest, last_seen_at=now)
+        )
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return (
+        insert(KnownDevice)
+        .values(
+            id=uuid.uuid4(),
             user_id=user.id,
             organisation_id=user.organisation_id,
             digest=digest,
             first_seen_at=now,
             last_seen_at=now,
         )
+        .on_conflict_do_update(index_elements=["user_id", "digest"], set_={"last_seen_at": now})
     )
-    return bool(known)
+
+
+async def record_sign_in(
+    *,
+    session: AsyncSession,
+    user: UserAccount,
+    device: str,
+    rekeyed: str | None,
+    now: datetime,
+    login: LoginSession,
+    refresh: RefreshToken,
+    event: dict[str, Any],
+) -> None:
+    """A completed sign-in's writes: the account's failures cleared, the device seen, the
+    session, its first refresh token and the outbox row ``event``. On PostgreSQL one statement
+    (data-modifying ``WITH``: one round trip, atomic on its own); on SQLite, which allows no
+    writes inside ``WITH``, one statement each in the caller's transaction."""
+    statements = [
+        update(UserAccount)
+        .where(col(UserAccount.id) == user.id)
+        .values(failures=0, locks=0, locked_until=None),
+        _device_seen(session, user, device, now, rekeyed),
+        insert(LoginSession).values(**_columns(login)),
+        insert(RefreshToken).values(**_columns(refresh)),
+        insert(OutboxMessage).values(**event),
+    ]
+    if session.get_bind().dialect.name != "postgresql":
+        for statement in statements:
+            await session.execute(statement)
+        return
+    steps = [
+        statement.returning(literal_column("1").label("done")).cte(f"write{number}")
+        for number, statement in enumerate(statements)
+    ]
+    await session.execute(select(*(select(step.c.done).scalar_subquery() for step in steps)))
+
+
+def _columns(row: SQLModel) -> dict[str, Any]:
+    return {column.name: getattr(row, column.name) for column in row.__table__.columns}  # type: ignore[attr-defined]
 
 
 async def links_since(

@@ -60,6 +60,9 @@ VERBS = frozenset(
         "answered",
         "connected",  # an organisation's own identity provider (identity.idp.*)
         "disconnected",
+        "restored",  # platform maintenance (audit.platform_*): a backup restored,
+        "migrated",  # the databases migrated,
+        "rotated",  # a signing key rotated
     }
 )
 

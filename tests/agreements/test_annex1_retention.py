@@ -317,12 +317,62 @@ async def test_another_controller_cannot_read_the_retention_schedule__TOM_T1(
 
 def test_the_longest_period_wins_and_a_period_in_words_counts_as_the_fallback__TOM_T1() -> None:
     annex = annex1.periods_of(ANNEX)
-    assert rules.kept_days(["appointments"], annex, 1000) == 30
-    assert rules.kept_days(["appointments", "health notes"], annex, 1000) == 90
-    assert rules.kept_days(["appointments", "correspondence"], annex, 1000) == 1000
-    assert rules.kept_days(["no longer in Annex 1"], annex, 1000) == 1000
-    assert rules.kept_days([], annex, 1000) == 1000
+    assert annex1.kept_days(["appointments"], annex, 1000) == 30
+    assert annex1.kept_days(["appointments", "health notes"], annex, 1000) == 90
+    assert annex1.kept_days(["appointments", "correspondence"], annex, 1000) == 1000
+    assert annex1.kept_days(["no longer in Annex 1"], annex, 1000) == 1000
+    assert annex1.kept_days([], annex, 1000) == 1000
     ended = datetime(2026, 12, 1, tzinfo=UTC)
     assert not rules.is_due(ended, 30, ended + timedelta(days=30) - timedelta(seconds=1))
     assert rules.is_due(ended, 30, ended + timedelta(days=30))
     assert not rules.is_due(None, 1, ended + timedelta(days=36_500))
+
+
+async def test_a_breach_report_loses_its_text_after_the_longest_period_of_its_categories__TOM_T1_DPA_4b(  # noqa: E501
+    parties: Parties,
+) -> None:
+    agreement_id = await parties.active(annex1=ANNEX)
+    reported = await parties.client.post(
+        "/breaches",
+        json={
+            "aware_at": datetime.now(UTC).isoformat(),
+            "nature": "Appointment list of Jan Peeters mailed to the wrong citizen",
+            "data_categories": ["Health  notes", "appointments"],
+            "data_subject_categories": ["citizens"],
+            "approx_data_subjects": 1,
+            "approx_records": 1,
+            "consequences": "Jan Peeters' treatment is known to a neighbour",
+            "measures": "Recalled the mail",
+            "contact_point": "Michel Smekens",
+        },
+        headers=parties.processor_admin(),
+    )
+    assert reported.status_code == 201, reported.text
+    runtime = parties.platform.runtime("agreements")
+
+    async def text_step(days: int) -> int:
+        later = datetime.now(UTC) + timedelta(days=days)
+        return (await sweep.apply_due(runtime, now=later))["breach_text_retention"]
+
+    assert await text_step(31) == 0
+    assert await text_step(89) == 0  # health notes keep it 90 days
+    assert await text_step(91) == 1
+    assert await text_step(91) == 0
+    read = await parties.client.get(
+        f"/breaches/{reported.json()['id']}", headers=parties.controller_admin()
+    )
+    shown = read.json()
+    assert (shown["nature"], shown["consequences"], shown["measures"]) == ("", "", "")
+    assert shown["contact_point"] is None
+    assert shown["text_deleted_at"] is not None
+    assert shown["data_categories"] == ["Health  notes", "appointments"]
+    [event] = [e for e in await _retention_events(parties) if e["data"]["record"] == "breach"]
+    assert event["data"] == {
+        "agreement_id": agreement_id,
+        "record": "breach",
+        "record_id": reported.json()["id"],
+        "action": "deleted",
+        "categories": ["appointments", "health notes"],
+        "kept_days": 90,
+    }
+    assert "Peeters" not in json.dumps(event)

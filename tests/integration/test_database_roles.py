@@ -225,6 +225,7 @@ async def test_a_restore_gives_the_runtime_role_its_rights_back__TOM_T5_TOM_32c(
     monkeypatch.setenv("PACTUM_AUDIT_MIGRATION_DATABASE_URL", database.url)
     monkeypatch.setenv("PACTUM_AUDIT_DATABASE_SCHEMA", str(database.schema))
     monkeypatch.setenv(backups.KEY_ENV, backups.new_key())
+    monkeypatch.setenv("PACTUM_OPERATOR", "test-operator")
     assert await operator.run(["migrate", "audit"], io.StringIO()) == 0
     printed = io.StringIO()
     assert (

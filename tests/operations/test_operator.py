@@ -20,12 +20,19 @@ from tests.support.platform import Platform, eventually
 pytestmark = pytest.mark.slow  # backup commands run pg_dump/pg_restore; some start NATS
 
 
+@pytest.fixture(autouse=True)
+def operator_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Who runs the changing commands (named in the customers' logs, TOM-T3c)."""
+    monkeypatch.setenv("PACTUM_OPERATOR", "test-operator")
+
+
 @pytest.fixture
 def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every service on SQLite under a fresh var/ (what make run uses), NATS unreachable."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PACTUM_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("PACTUM_NATS_URL", "nats://127.0.0.1:1")
+    monkeypatch.setenv("PACTUM_OPERATOR", "test-operator")
     for name in ("DATABASE_URL", "MIGRATION_DATABASE_URL", "DATABASE_SCHEMA", "BACKUP_KEY"):
         monkeypatch.delenv(f"PACTUM_{name}", raising=False)
     return tmp_path
@@ -358,7 +365,7 @@ async def test_backup_verify_and_restore_through_the_command_line__TOM_T9(
     only_audit = ("restore", str(archive), "--no-stream", "--yes", "--key-file", str(key_file))
     code, printed = await pactum(*only_audit, "--service", "audit")
     assert code == 0
-    assert printed.strip() == "restored audit.sqlite"
+    assert printed.splitlines()[0] == "restored audit.sqlite"
     code, printed = await pactum(
         "backup",
         "--into",

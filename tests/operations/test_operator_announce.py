@@ -34,6 +34,7 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PACTUM_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("PACTUM_NATS_URL", "nats://127.0.0.1:1")
+    monkeypatch.setenv("PACTUM_OPERATOR", "test-operator")
     for name in ("DATABASE_URL", "MIGRATION_DATABASE_URL", "DATABASE_SCHEMA", "BACKUP_KEY"):
         monkeypatch.delenv(f"PACTUM_{name}", raising=False)
     return tmp_path
@@ -177,6 +178,7 @@ async def test_announce_organisations_rebuilds_an_emptied_agreements_directory__
     if identity.database_schema:
         monkeypatch.setenv("PACTUM_IDENTITY_DATABASE_SCHEMA", identity.database_schema)
     monkeypatch.setenv("PACTUM_VAR_DIR", str(platform.var_dir))
+    monkeypatch.setenv("PACTUM_OPERATOR", "test-operator")
     for name, kind in (("UTOPIA", "controller"), ("iBeauty", "processor")):
         assert (await pactum("create-organisation", "--name", name, "--kind", kind))[0] == 0
     organisations, _ = await identity_state()

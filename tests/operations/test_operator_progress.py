@@ -26,6 +26,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         "PACTUM_VAR_DIR": str(tmp_path / "var"),
         "PACTUM_NATS_URL": "nats://127.0.0.1:1",
         "PACTUM_BACKUP_KEY": "A" * 43 + "=",
+        "PACTUM_OPERATOR": "test-operator",
     }
 
 

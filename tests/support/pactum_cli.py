@@ -27,6 +27,7 @@ def environment(platform: Platform, *services: str) -> dict[str, str]:
     env |= {
         "PACTUM_VAR_DIR": str(platform.var_dir),
         "PACTUM_NATS_URL": platform.nats_url,
+        "PACTUM_OPERATOR": "test-operator",
         "PACTUM_TOKEN_ISSUER": platform.settings("agreements").token_issuer,
         "PACTUM_TOKEN_AUDIENCE": platform.settings("agreements").token_audience,
     }

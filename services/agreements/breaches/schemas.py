@@ -168,6 +168,11 @@ class BreachPublic(BaseModel):
         description="Who the controller can contact; null when not shown to you."
     )
     phase: int = Field(description="The latest phase's number.")
+    text_deleted_at: datetime | None = Field(
+        default=None,
+        description="When the report's free text was deleted at the end of the longest Annex 1 "
+        "period of its categories (TOM-T1); else null.",
+    )
     phases: list[BreachPhasePublic] = Field(
         default_factory=list, description="Every phase, first report first."
     )

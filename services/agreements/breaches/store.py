@@ -38,6 +38,9 @@ class Breach(SQLModel, table=True):
     measures: str = _text()
     contact_point: str | None = _text(nullable=True)  # personal data: pseudonymised on retention
     phase: int = 1
+    # The free text (nature, consequences, measures, phase notes) was deleted then, at the end of
+    # the longest Annex 1 period of its categories among the agreements notified (TOM-T1).
+    text_deleted_at: datetime | None = _moment()
 
 
 class BreachPhase(SQLModel, table=True):

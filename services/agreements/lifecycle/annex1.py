@@ -52,3 +52,22 @@ def categories_of(chosen: Iterable[str] | None, annex: Mapping[str, Period]) -> 
             f"data_categories: each must be a category of the agreement's Annex 1 (here: {allowed})"
         )
     return named
+
+
+def kept_days(categories: Iterable[str], annex: Mapping[str, Period], fallback_days: int) -> int:
+    """How long a record of these categories keeps its free text: the longest of their periods,
+    a category without one counting as the fallback; no categories at all, the fallback."""
+    days = [_days(category, annex, fallback_days) for category in categories]
+    return max(days, default=fallback_days)
+
+
+def _days(category: str, annex: Mapping[str, Period], fallback_days: int) -> int:
+    period = annex.get(category)
+    return period.days if period is not None and period.days is not None else fallback_days
+
+
+def named_in(words: Iterable[str], annex: Mapping[str, Period]) -> list[str]:
+    """The Annex 1 categories that free words name (a breach report's categories), matched as
+    breaches are matched to agreements: case- and space-insensitive."""
+    wanted = {" ".join(word.lower().split()) for word in words}
+    return [name for name in annex if " ".join(name.lower().split()) in wanted]

@@ -156,7 +156,7 @@ async def read_agreement(
             agreement_id=agreement_id,
         )
         if found is None:
-            raise AgreementNotFound(agreement_id)
+            raise AgreementNotFound(agreement_id, principal)
         agreement = found.agreement
         view = shown(found)
         outbox.add(
@@ -218,7 +218,7 @@ async def update_draft(
     async with session.begin():
         agreement = await find(session, principal, agreement_id, lock=True)
         if caller_party(agreement, principal) is None:  # pragma: no cover - scope already holds
-            raise AgreementNotFound(agreement_id)
+            raise AgreementNotFound(agreement_id, principal)
         draft = await store.version(session=session, agreement_id=agreement.id, number=1)
         assert draft is not None
         signed = await store.signatures(session=session, version_ids=[draft.id])

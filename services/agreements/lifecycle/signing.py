@@ -104,7 +104,7 @@ async def sign(
         agreement = await find(session, principal, agreement_id, lock=True)
         party = caller_party(agreement, principal)
         if party is None:  # the creator's own scope always holds; a counterparty is a party
-            raise AgreementNotFound(agreement_id)
+            raise AgreementNotFound(agreement_id, principal)
         pending, signed_by = await _awaiting(session, agreement, party)
         assert agreement.controller_id is not None
         assert agreement.processor_id is not None

@@ -129,6 +129,12 @@ def _party_of(organisation_id: uuid.UUID) -> ColumnElement[bool]:
     )
 
 
+async def owner_view(*, session: AsyncSession, agreement_id: uuid.UUID) -> Agreement | None:
+    """The agreement whatever the caller's organisation: the one read across organisations, only
+    to file a refused request in its owner's log (services/agreements/access.py); never shown."""
+    return await session.get(Agreement, agreement_id)
+
+
 async def get_agreement(
     *,
     session: AsyncSession,

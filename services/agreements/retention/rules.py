@@ -11,22 +11,7 @@ kind, dates, outcome) stay, no longer about anyone. Readable by someone who know
 not the stack: no framework imports.
 """
 
-from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-
-from services.agreements.lifecycle.annex1 import Period
-
-
-def kept_days(categories: Iterable[str], annex: Mapping[str, Period], fallback_days: int) -> int:
-    """How long a record of these categories keeps its free text: the longest of their periods,
-    a category without one counting as the fallback; no categories at all, the fallback."""
-    days = [_days(category, annex, fallback_days) for category in categories]
-    return max(days, default=fallback_days)
-
-
-def _days(category: str, annex: Mapping[str, Period], fallback_days: int) -> int:
-    period = annex.get(category)
-    return period.days if period is not None and period.days is not None else fallback_days
 
 
 def due_at(ended_at: datetime | None, days: int) -> datetime | None:

@@ -99,7 +99,7 @@ async def delete_expired_text(
                 assert agreement is not None
                 annexes[agreement_id] = (agreement, await periods(session, agreement))
             agreement, annex = annexes[agreement_id]
-            days = rules.kept_days(held.categories, annex, fallback_days)
+            days = annex1.kept_days(held.categories, annex, fallback_days)
             if not rules.is_due(held.ended_at, days, now):
                 continue
             _delete_text(held)
@@ -162,14 +162,14 @@ def _category(
     waiting = [record for record in records if record.applied_at is None and record.ended_at]
     applied = [record.applied_at for record in records if record.applied_at is not None]
     due = [
-        rules.due_at(record.ended_at, rules.kept_days(record.categories, annex, fallback_days))
+        rules.due_at(record.ended_at, annex1.kept_days(record.categories, annex, fallback_days))
         for record in waiting
     ]
     return CategoryRetention(
         name=name,
         retention_days=period.days if period else None,
         retention_note=period.note if period else None,
-        kept_days=rules.kept_days([name] if period else [], annex, fallback_days),
+        kept_days=annex1.kept_days([name] if period else [], annex, fallback_days),
         records_waiting=len(waiting),
         next_due_at=min((moment for moment in due if moment is not None), default=None),
         records_open=sum(1 for record in records if record.ended_at is None),

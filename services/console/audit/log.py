@@ -51,6 +51,8 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "instructions": ("dpa.agreements.instruction.", _("Instructions")),
     "staff": ("dpa.agreements.staff_member.", _("Staff with access")),
     "disclosures": ("dpa.agreements.disclosure.", _("Disclosures to authorities")),
+    "access-attempts": ("dpa.agreements.agreement_", _("Refused access attempts")),
+    "maintenance": ("dpa.audit.platform_", _("Platform maintenance")),
     "audit-log": ("dpa.audit.", _("The audit log itself")),
     "other-applications": ("dpa.external.", _("The processor's other applications")),
     "notices": ("dpa.notifier.", _("Notices")),

@@ -308,6 +308,27 @@ SUMMARIES: dict[str, str] = {
     "dpa.audit.personal_data.destroyed.v1": _(
         "Keys sealing personal data in the log were destroyed (erasure or retention)."
     ),
+    "dpa.agreements.agreement_view.denied.v1": _(
+        "Someone of another organisation tried to read an agreement and was refused."
+    ),
+    "dpa.agreements.agreement_change.denied.v1": _(
+        "Someone of another organisation tried to change an agreement and was refused."
+    ),
+    "dpa.audit.platform_backup.created.v1": _(
+        "The operator backed up the platform's databases (and event stream)."
+    ),
+    "dpa.audit.platform_backup.restored.v1": _(
+        "The operator restored the platform from a backup; recorded after the restore."
+    ),
+    "dpa.audit.platform_database.migrated.v1": _(
+        "The operator migrated the platform's databases to their latest schema."
+    ),
+    "dpa.audit.platform_key.rotated.v1": _(
+        "The operator rotated a platform signing key (token or checkpoint)."
+    ),
+    "dpa.audit.platform_key.revoked.v1": _(
+        "The operator rotated the token key and revoked every earlier key at once."
+    ),
     "dpa.external.record.viewed.v1": _(
         "One of the processor's other applications viewed a controller's record."
     ),

@@ -32,6 +32,18 @@ class AgreementViewed(_Payload):
     fields: list[str] = Field(description="The fields returned to the reader, not their values.")
 
 
+class AgreementAccessRefused(_Payload):
+    """Someone asked for an agreement of another organisation and was answered as if it did not
+    exist (TOM-T3c): filed in the log of the organisation whose agreement it is, at most once a
+    minute per actor and agreement. Names the agreement, never what was sent."""
+
+    agreement_id: UUID = Field(description="The agreement that was asked for.")
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] = Field(
+        description="The HTTP method of the refused request: a read or an attempted change."
+    )
+    status: Literal[403, 404] = Field(description="The answer the caller got (always generic).")
+
+
 class AgreementsListed(_Payload):
     agreement_ids: list[UUID]
 
@@ -487,7 +499,25 @@ def _kind(
     return EventKind(type=name, payload=payload, requirements=requirements, summary=summary)
 
 
+# A refused request for another organisation's agreement, by what it tried (TOM-T3c).
+ACCESS_REFUSED = {
+    "view": "dpa.agreements.agreement_view.denied.v1",
+    "change": "dpa.agreements.agreement_change.denied.v1",
+}
+
 KINDS = (
+    EventKind(
+        type=ACCESS_REFUSED["view"],
+        payload=AgreementAccessRefused,
+        requirements=("TOM-T3c", "TOM-T3a"),
+        summary="Someone of another organisation tried to read an agreement and was refused.",
+    ),
+    EventKind(
+        type=ACCESS_REFUSED["change"],
+        payload=AgreementAccessRefused,
+        requirements=("TOM-T3c", "TOM-T3a"),
+        summary="Someone of another organisation tried to change an agreement and was refused.",
+    ),
     EventKind(
         type="dpa.agreements.agreement.created.v1",
         payload=AgreementCreated,

@@ -66,6 +66,64 @@ class ExternalAccess(BaseModel):
     agreement_id: uuid.UUID | None = None
 
 
+class PlatformMaintenance(BaseModel):
+    """The operator maintained the platform as a whole (``pactum`` backup, restore, migrate,
+    rotate-key). Published once under the tenant ``platform``; the audit service
+    writes it into the log of every organisation it knows (TOM-T3c). Names the operator's
+    account, never a password, key or backup key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    operator: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The operator account that ran the command (``--operator`` or "
+        "``PACTUM_OPERATOR``); TOM-T3c.",
+    )
+    command: str = Field(
+        min_length=1,
+        max_length=40,
+        description="The ``pactum`` command that was run: backup, restore, migrate, rotate-key "
+        "or revoke-key (rotate-key --revoke-now).",
+    )
+    backup: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The backup's name (its directory, ``pactum-backup-...``) for a backup or "
+        "a restore; never its key.",
+    )
+    services: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Whose databases the command touched (identity, agreements, audit, notifier, "
+        "console), or the key's owner for a key rotation.",
+    )
+    key: Literal["token", "checkpoint"] | None = Field(
+        default=None,
+        description="For a key rotation: which signing key (identity's token key or audit's "
+        "checkpoint key). The key itself is never in the event.",
+    )
+    key_id: str | None = Field(
+        default=None, max_length=100, description="The new key's public id, for a key rotation."
+    )
+
+
+# Platform maintenance: one kind per command, so that each entry tells its own sentence.
+MAINTENANCE_KINDS = {
+    "backup": "dpa.audit.platform_backup.created.v1",
+    "restore": "dpa.audit.platform_backup.restored.v1",
+    "migrate": "dpa.audit.platform_database.migrated.v1",
+    "rotate-key": "dpa.audit.platform_key.rotated.v1",
+    "revoke-key": "dpa.audit.platform_key.revoked.v1",
+}
+_MAINTENANCE_SUMMARIES = {
+    "backup": "The operator backed up the platform's databases (and event stream).",
+    "restore": "The operator restored the platform from a backup; recorded after the restore.",
+    "migrate": "The operator migrated the platform's databases to their latest schema.",
+    "rotate-key": "The operator rotated a platform signing key (token or checkpoint).",
+    "revoke-key": "The operator rotated the token key and revoked every earlier key at once.",
+}
+
 _EXTERNAL = ("TOM-T3a", "TOM-T3c")
 
 KINDS = (
@@ -98,6 +156,15 @@ KINDS = (
         payload=PersonalDataDestroyed,
         requirements=("TOM-T1", "TOM-32a"),
         summary="Keys sealing personal data in the log were destroyed (erasure or retention).",
+    ),
+    *(
+        EventKind(
+            type=MAINTENANCE_KINDS[command],
+            payload=PlatformMaintenance,
+            requirements=("TOM-T3c",),
+            summary=_MAINTENANCE_SUMMARIES[command],
+        )
+        for command in MAINTENANCE_KINDS
     ),
     *(
         EventKind(
