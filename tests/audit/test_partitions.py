@@ -155,7 +155,8 @@ async def test_two_replicas_share_the_partitions_and_one_takes_over_the_others__
 
         await eventually(taken_over)
         took = time.monotonic() - stopped
-        assert took < lease * 2 + 1.0, took  # the lease time and a round, loaded machine
+        # The lease time and a round, with room for a machine shared with other work.
+        assert took < lease * 2 + 3.0, took
         client = first.clients["audit"]
         for organisation in organisations:
             entries = await entries_of(first, organisation, 20)
