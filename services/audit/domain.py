@@ -7,6 +7,7 @@ key later turns that data into a pseudonym without changing a single hash (TOM-T
 
 import re
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -197,3 +198,12 @@ def parties_of(data: dict[str, Any]) -> tuple[str, str] | None:
     if controller and processor:
         return str(controller), str(processor)
     return None
+
+
+def fair_share(partitions: int, live: Iterable[str], replica: str) -> set[int]:
+    """The partitions of the ingest that ``replica`` should consume among the ``live`` replicas:
+    every replica sees the same list and takes every k-th partition by its place in it, so each
+    partition has one replica and no replica has more than one partition more than another."""
+    ordered = sorted(set(live) | {replica})
+    place, count = ordered.index(replica), len(ordered)
+    return {partition for partition in range(partitions) if partition % count == place}

@@ -31,7 +31,12 @@ def create_app(
     runtime = ServiceRuntime(settings, tables=MIGRATIONS.tables, jwks=jwks)
     consumer: BatchConsumer | PartitionedIngest
     if settings.partitions > 1:
-        consumer = PartitionedIngest(runtime, record_entries, partitions=settings.partitions)
+        consumer = PartitionedIngest(
+            runtime,
+            record_entries,
+            partitions=settings.partitions,
+            lease_seconds=settings.partition_lease_seconds,
+        )
         runtime.background.append(consumer.run)
     else:
         consumer = runtime.consume_batches(DURABLE, record_entries)

@@ -11,15 +11,33 @@ one organisation in the same one of N partitions (``audit.<p>.dpa.<tenant>.>``, 
 
 Each organisation's events stay in stream order within its partition, and one partition is
 handled by one consumer at a time in a process, so its tree grows in the stream's order.
+
+Replicas share the partitions through leases in the audit database (:class:`Leases`): every
+``lease_seconds / 3`` a replica says it is alive (``audit_replica``), works out its fair share
+among the replicas alive within the lease time (:func:`fair_share`), renews the leases it keeps,
+hands back those it should no longer hold, and takes those of its share that are free or expired
+(``audit_partition_lease``). A replica that dies stops renewing: its partitions are taken within
+one lease time and a round. A replica that cannot reach the database stops consuming once its
+leases have run out. Correctness does not rest on the lease: two replicas writing one
+organisation serialise on its tree's row lock and on the inbox key, so an overlap while a lease
+changes hands costs time, not order.
 """
 
 import asyncio
+import socket
+import time
+import uuid
 from collections.abc import Iterable
-from contextlib import suppress
+from datetime import UTC, datetime, timedelta
 
 import structlog
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from services.audit.consumers import DURABLE
+from services.audit.domain import fair_share
+from services.audit.store import LiveReplica, PartitionLease
 from shared.broker import (
     BatchConsumer,
     BatchHandler,
@@ -44,12 +62,20 @@ def partition_subject(partition: int) -> str:
 
 
 class PartitionedIngest:
-    """The durables of audit's partitions in this process: which partitions run here is
-    :meth:`hold`'s to say (all of them until leases share them among replicas)."""
+    """The durables of audit's partitions in this process; which of them run here is decided by
+    the leases, each round (:meth:`run`)."""
 
-    def __init__(self, runtime: ServiceRuntime, handle: BatchHandler, *, partitions: int) -> None:
+    def __init__(
+        self,
+        runtime: ServiceRuntime,
+        handle: BatchHandler,
+        *,
+        partitions: int,
+        lease_seconds: float,
+    ) -> None:
         self._runtime = runtime
         self.partitions = partitions
+        self.leases = Leases(runtime.sessions, partitions=partitions, seconds=lease_seconds)
         self.tally = ConsumerTally()  # what every partition run here stored, together
         tracer = runtime.tracer_provider.get_tracer("pactum.consumer")
         self.consumers = [
@@ -94,31 +120,136 @@ class PartitionedIngest:
     async def hold(self, partitions: Iterable[int]) -> None:
         """Consume exactly ``partitions`` here: start the missing ones, stop the others."""
         wanted = set(partitions)
-        for partition in sorted(self.held - wanted):
-            await self._stop(partition)
+        await self._stop(self.held - wanted)
         for partition in sorted(wanted - self.held):
-            consumer = self.consumers[partition]
             self._running[partition] = asyncio.create_task(
-                consumer.run(), name=partition_durable(partition)
+                self._consume(partition), name=partition_durable(partition)
             )
             log.info("audit.partition_taken", partition=partition)
 
-    async def release_all(self) -> None:
-        for partition in sorted(self._running):
-            await self._stop(partition)
+    async def _consume(self, partition: int) -> None:
+        """Consume a partition just taken, after one ack wait: what its previous holder fetched
+        and never acknowledged is then due again, and JetStream hands out what is due for
+        redelivery before newer events, so the organisation's order holds across a takeover."""
+        await asyncio.sleep(self._runtime.settings.consumer_ack_wait_seconds)
+        await self.consumers[partition].run()
 
-    async def _stop(self, partition: int) -> None:
-        task = self._running.pop(partition)
-        task.cancel()
-        with suppress(asyncio.CancelledError, Exception):
-            await task
-        log.info("audit.partition_released", partition=partition)
+    async def release_all(self) -> None:
+        await self._stop(set(self._running))
+
+    async def _stop(self, partitions: set[int]) -> None:
+        """Stop these partitions' consumers together (each may wait for its fetch to end)."""
+        tasks = [self._running.pop(partition) for partition in sorted(partitions)]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        for partition in sorted(partitions):
+            log.info("audit.partition_released", partition=partition)
 
     async def run(self) -> None:
-        """Create the stream and consume every partition in this process."""
+        """Create the stream, then consume this replica's share of the partitions, adjusted
+        every third of a lease time."""
         await self.ensure_stream()
+        leases = self.leases
+        every = leases.seconds / 3
+        renewed = time.monotonic()
         try:
-            await self.hold(range(self.partitions))
-            await asyncio.Event().wait()
+            while True:
+                # Shielded, and waited for when cancelled: a round cut off inside its transaction
+                # would leave SQLite's write lock to a connection no one closes.
+                pending = asyncio.ensure_future(leases.round(self.held))
+                try:
+                    share = await asyncio.shield(pending)
+                except asyncio.CancelledError:
+                    await asyncio.wait([pending], timeout=5.0)
+                    raise
+                except Exception as error:  # the database away: hold on until the leases run out
+                    log.warning("audit.lease_round_failed", error=f"{type(error).__name__}")
+                    if time.monotonic() - renewed > leases.seconds:
+                        await self.release_all()
+                else:
+                    renewed = time.monotonic()
+                    await self.hold(share)
+                await asyncio.sleep(every)
         finally:
             await self.release_all()
+
+
+class Leases:
+    """One replica's leases on the partitions, kept in the audit database."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        partitions: int,
+        seconds: float,
+        replica: str | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.partitions = partitions
+        self.seconds = seconds
+        self.replica = replica or f"{socket.gethostname()[:40]}-{uuid.uuid4().hex[:12]}"
+
+    async def round(self, held: set[int]) -> set[int]:
+        """Say this replica is alive, and return the partitions it holds a lease on now: its
+        fair share among the live replicas, less those another replica still holds; leases it
+        holds beyond its share are handed back (``held``: what it consumes now)."""
+        now = datetime.now(UTC)
+        until = now + timedelta(seconds=self.seconds)
+        me = self.replica
+        async with self._sessions() as session, session.begin():
+            seen = await session.execute(
+                update(LiveReplica).where(col(LiveReplica.replica) == me).values(seen_at=now)
+            )
+            if not seen.rowcount:  # type: ignore[attr-defined]
+                await session.execute(insert(LiveReplica).values(replica=me, seen_at=now))
+            await session.execute(
+                delete(LiveReplica).where(
+                    col(LiveReplica.seen_at) < now - timedelta(seconds=self.seconds * 20)
+                )
+            )
+            live = (
+                await session.scalars(
+                    select(col(LiveReplica.replica)).where(
+                        col(LiveReplica.seen_at) > now - timedelta(seconds=self.seconds)
+                    )
+                )
+            ).all()
+            share = fair_share(self.partitions, live, me)
+            # Handed back: expired now, so the replica whose share it is takes it at once.
+            await session.execute(
+                update(PartitionLease)
+                .where(
+                    col(PartitionLease.holder) == me,
+                    col(PartitionLease.partition).not_in(share),
+                )
+                .values(expires_at=now)
+            )
+            known = set(
+                (
+                    await session.scalars(
+                        select(col(PartitionLease.partition)).where(
+                            col(PartitionLease.partition).in_(share)
+                        )
+                    )
+                ).all()
+            )
+            for partition in sorted(share - known):
+                await session.execute(
+                    insert(PartitionLease).values(partition=partition, holder=me, expires_at=now)
+                )
+            taken = await session.execute(
+                update(PartitionLease)
+                .where(
+                    col(PartitionLease.partition).in_(share),
+                    (col(PartitionLease.holder) == me) | (col(PartitionLease.expires_at) < now),
+                )
+                .values(holder=me, expires_at=until)
+                .returning(col(PartitionLease.partition))
+            )
+            mine = set(taken.scalars().all())
+        if mine - held:
+            log.info("audit.partitions_leased", partitions=sorted(mine - held), replicas=len(live))
+        return mine

@@ -16,6 +16,9 @@ class AuditSettings(ServiceSettings):
     # Ingest split by organisation (services/audit/partitions.py): 1 reads DPA_EVENTS through the
     # one ``audit`` durable; N > 1 reads N partitions of DPA_AUDIT_PARTITIONS.
     partitions: int = Field(default=1, ge=1, le=64)
+    # How long a replica's lease on a partition lasts unless renewed (every third of it): a dead
+    # replica's partitions are taken over within about this time.
+    partition_lease_seconds: float = Field(default=6.0, ge=0.5, le=300)
     checkpoint_key_file: Path | None = None  # default: <var_dir>/audit/checkpoint-key.pem
     checkpoint_interval_seconds: float = Field(default=60.0, gt=0)
     # The transparency-log origin: checkpoint notes name "<origin>/<organisation id>" and the

@@ -156,6 +156,28 @@ def _table(model: type[SQLModel]) -> Table:
     return table
 
 
+class PartitionLease(SQLModel, table=True):
+    """Which audit replica consumes one partition of the ingest, until when unless it renews
+    (services/audit/partitions.py)."""
+
+    __tablename__ = "audit_partition_lease"
+
+    partition: int = Field(
+        sa_column=Column(Integer, primary_key=True, autoincrement=False, nullable=False)
+    )
+    holder: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class LiveReplica(SQLModel, table=True):
+    """An audit replica that takes part in sharing the partitions, and when it last said so."""
+
+    __tablename__ = "audit_replica"
+
+    replica: str = Field(primary_key=True, max_length=64)
+    seen_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 APPEND_ONLY = (_table(AuditEntry), _table(AuditNode), _table(AuditCheckpoint))
 TABLES = (
     *APPEND_ONLY,
@@ -163,6 +185,8 @@ TABLES = (
     _table(SealKey),
     _table(AgreementParties),
     _table(OrganisationName),
+    _table(PartitionLease),
+    _table(LiveReplica),
 )
 
 _REFUSAL = "audit entries are append-only"

@@ -2,6 +2,7 @@
 partitions on a real nats-server, every event is recorded once, each organisation's log keeps the
 stream's order and verifies, and each event is still checked against its own subject."""
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ import nats
 import pytest
 from structlog.testing import capture_logs
 
+from services.audit.domain import fair_share
 from services.audit.partitions import PartitionedIngest, partition_durable
 from shared.bus_access import PARTITIONS_STREAM
 from tests.audit.conftest import Producer, entries_of, event, reader
@@ -94,3 +96,81 @@ async def test_a_partitioned_event_is_checked_against_its_own_subject__TOM_T5(
     assert [entry.event_id for entry in entries] == [good.id]
     assert "does not match the subject's service" in str(found[0]["reason"])
     assert str(found[0]["subject"]).startswith("audit.")
+
+
+def test_each_partition_has_one_replica_and_shares_are_fair() -> None:
+    live = ["b", "a", "c"]
+    shares = [fair_share(8, live, replica) for replica in live]
+    assert sorted(p for share in shares for p in share) == list(range(8))
+    assert sorted(len(share) for share in shares) == [2, 3, 3]
+    assert fair_share(4, [], "a") == {0, 1, 2, 3}  # alone (not yet seen by itself): all
+
+
+async def test_two_replicas_share_the_partitions_and_one_takes_over_the_others__ARCH_2_TOM_T3a(
+    nats_server: NatsServer, database: Callable[[str], Database], tmp_path: Path
+) -> None:
+    lease = 1.5
+    first = Platform(nats_url=nats_server.url, database=database, var_dir=tmp_path / "var")
+    await first.start(
+        "audit", checkpoint_interval_seconds=3600.0, partitions=4, partition_lease_seconds=lease
+    )
+    shared = first.runtime("audit").settings
+    second = Platform(nats_url=nats_server.url, database=database, var_dir=tmp_path / "var")
+    await second.start(
+        "audit",
+        checkpoint_interval_seconds=3600.0,
+        partitions=4,
+        partition_lease_seconds=lease,
+        database_url=shared.database_url,
+        migration_database_url=shared.migration_database_url,
+        database_schema=shared.database_schema,
+    )
+    ours = first.apps["audit"].state.audit_consumer
+    theirs = second.apps["audit"].state.audit_consumer
+    connection = await nats.connect(nats_server.url)
+    producer = Producer(connection.jetstream())
+    second_running = True
+    try:
+
+        async def shared_fairly() -> bool | None:
+            held = (ours.held, theirs.held)
+            return (len(held[0]) == 2 and len(held[1]) == 2 and not held[0] & held[1]) or None
+
+        await eventually(shared_fairly)
+        organisations = [str(uuid.uuid4()) for _ in range(12)]
+        sent = [event(organisations[i % 12], actor=f"user-{i}") for i in range(240)]
+        await producer.send(*sent[:120])
+
+        async def both_storing() -> bool | None:
+            return (ours.tally.stored > 0 and theirs.tally.stored > 0) or None
+
+        await eventually(both_storing)
+        await second.stop()  # mid-run: its leases are left to expire, as a killed replica's
+        second_running = False
+        stopped = time.monotonic()
+        await producer.send(*sent[120:])
+
+        async def taken_over() -> bool | None:
+            return ours.held == {0, 1, 2, 3} or None
+
+        await eventually(taken_over)
+        took = time.monotonic() - stopped
+        # The lease time and a round, with room for a machine shared with other work.
+        assert took < lease * 2 + 3.0, took
+        client = first.clients["audit"]
+        for organisation in organisations:
+            entries = await entries_of(first, organisation, 20)
+            assert [entry.event_id for entry in entries] == [
+                e.id for e in sent if e.tenantid == organisation
+            ]
+            assert [entry.log_index for entry in entries] == list(range(20))
+            headers = reader(first, organisation)
+            assert (await client.post("/audit/checkpoints", headers=headers)).status_code == 201
+            report = (await client.get("/audit/verification", headers=headers)).json()
+            assert report["valid"] is True and report["tree_size"] == 20
+        assert len(await first.audit_entries(event_type=sent[0].type)) == 240
+    finally:
+        await connection.close()
+        if second_running:
+            await second.stop()
+        await first.stop()

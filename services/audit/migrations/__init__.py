@@ -28,6 +28,9 @@ RUNTIME_RIGHTS = RuntimeRights(
         "audit_seal_key": CHANGING,
         "audit_agreement": CHANGING,
         "audit_organisation": CHANGING,
+        # Partition leases and live replicas: renewed, and a replica gone for long is deleted.
+        "audit_partition_lease": CHANGING,
+        "audit_replica": READ_WRITE,
         # Every service's own: the outbox, the inbox and replayed answers, pruned when old.
         "outbox": READ_WRITE,
         "inbox": READ_WRITE,
