@@ -18,6 +18,13 @@ Beside each ingest rate, ``cpu_us_per_event`` is this process's CPU time per eve
 included, PostgreSQL's server side not), which a busy machine distorts far less than the rates.
 The heap is frozen once set up (``gc.freeze()``), as ``shared.serve`` does in a service process.
 
+``python -m bench.audit --partitions 1,2`` measures only audit's ingest into PostgreSQL split
+by organisation (``PACTUM_AUDIT_PARTITIONS``, services/audit/partitions.py): for each count, a
+fresh partitions' stream sources the published events (``partition()`` on the tenant) and one
+consumer per partition, all in this one process, stores them; 1 is the plain ``audit`` durable on
+``DPA_EVENTS``. One process uses one core, so this measures what the second stream and the extra
+durables cost per event, not how replicas on more cores scale.
+
 ``run()`` returns the figures as a dict; ``python -m bench.audit`` prints them as JSON.
 """
 
@@ -50,7 +57,14 @@ from services.audit.main import AuditSettings, create_app
 from services.audit.schemas import LogFilter
 from services.audit.store import TABLES, AuditEntry, AuditTree
 from shared.auth import JwksSource, Role, TokenSigner
-from shared.broker import BatchConsumer, build_broker, ensure_stream
+from shared.broker import (
+    BatchConsumer,
+    ConsumerTally,
+    build_broker,
+    ensure_stream,
+    partitioned_stream_config,
+    put_stream,
+)
 from shared.database import create_engine, create_tables, session_factory
 from shared.inbox import InboxReceipt
 from shared.outbox import OutboxMessage
@@ -178,6 +192,117 @@ async def _ingest(
         "cpu_us_per_event": cpu * 1e6 / stored,
     }
     return result | {"engine": engine}
+
+
+async def _ingest_partitioned(
+    nats_url: str, total: int, partitions: int, database_url: str = POSTGRES_URL
+) -> dict[str, Any]:
+    """Ingest ``total`` events from ``partitions`` partitions (1: the ``DPA_EVENTS`` durable)
+    into a fresh PostgreSQL schema, every consumer in this process."""
+    schema = f"bench_partitions_{uuid.uuid4().hex[:8]}"
+    settings = AuditSettings(
+        nats_url=nats_url,
+        database_url=database_url,
+        database_schema=schema,
+        consumer_batch_size=1024,
+        consumer_ack_wait_seconds=60,
+    )
+    engine = create_engine(settings.database_url, schema=schema)
+    await create_tables(engine, _OWN_TABLES, schema=schema)
+    sessions = session_factory(engine)
+    broker = build_broker(settings, TracerProvider())
+    await broker.connect()
+    tally = ConsumerTally()
+    started, cpu = time.perf_counter(), time.process_time()
+    if partitions == 1:
+        consumers = [
+            BatchConsumer(
+                broker,
+                settings=settings,
+                durable=f"p1-{schema}",
+                sessions=sessions,
+                handle=record_entries,
+                tally=tally,
+            )
+        ]
+    else:
+        stream = f"BENCH_P{partitions}_{uuid.uuid4().hex[:6]}"
+        prefix = f"p{uuid.uuid4().hex[:6]}"
+        await put_stream(
+            broker,
+            partitioned_stream_config(settings, name=stream, prefix=prefix, partitions=partitions),
+        )
+        consumers = [
+            BatchConsumer(
+                broker,
+                settings=settings,
+                durable=f"part-{partition}",
+                sessions=sessions,
+                handle=record_entries,
+                subjects=(f"{prefix}.{partition}.>",),
+                stream=stream,
+                inbox="audit",
+                unwrap=2,
+                tally=tally,
+            )
+            for partition in range(partitions)
+        ]
+    tasks = [asyncio.create_task(consumer.run()) for consumer in consumers]
+    while tally.stored + tally.duplicates < total:
+        await asyncio.sleep(0.01)
+        for task in tasks:
+            if task.done():
+                task.result()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await broker.stop()
+    async with sessions() as session:
+        stored = int(await session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+    async with engine.begin() as connection:
+        await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await engine.dispose()
+    if stored != total or tally.rejected:
+        raise RuntimeError(f"ingest stored {stored} of {total} entries: {tally}")
+    return {
+        "partitions": partitions,
+        "entries": stored,
+        "batches": sum(consumer.batches for consumer in consumers),
+        "seconds": elapsed,
+        "rate_per_s": stored / elapsed,
+        "cpu_us_per_event": cpu * 1e6 / stored,
+    }
+
+
+async def run_partitions(
+    counts: list[int], *, events: int = 20_000, organisations: int = 20
+) -> dict[str, Any]:
+    """Raw consume, then ingest into PostgreSQL with each count of partitions, one run."""
+    work = Path(tempfile.mkdtemp(prefix="pactum-bench-partitions-"))
+    server = NatsServer(work / "nats").start()
+    results: dict[str, Any] = {"events": events, "organisations": organisations}
+    try:
+        nc = await nats.connect(server.url)
+        js = nc.jetstream(publish_async_max_pending=4000)
+        settings = AuditSettings(nats_url=server.url)
+        broker = build_broker(settings, TracerProvider())
+        await broker.connect()
+        await ensure_stream(broker, settings)
+        await broker.stop()
+        _settle_heap()
+        results["publish_seconds"] = await _publish(js, _envelopes(events, organisations))
+        results["raw_consume"] = await _raw_consume(js, settings.stream_name, events)
+        raw = results["raw_consume"]["rate_per_s"]
+        for count in counts:
+            figures = await _ingest_partitioned(server.url, events, count)
+            results[f"ingest_postgres_{count}_partitions"] = figures | {
+                "share_of_raw": figures["rate_per_s"] / raw
+            }
+        await nc.close()
+    finally:
+        server.stop()
+    return results
 
 
 async def _verify_rate(engine: Any) -> dict[str, Any]:
@@ -363,5 +488,9 @@ if __name__ == "__main__":
     import sys
 
     small = "--small" in sys.argv
-    figures = asyncio.run(run_all(events=5000, query_rows=20_000) if small else run_all())
+    if "--partitions" in sys.argv:
+        counts = [int(n) for n in sys.argv[sys.argv.index("--partitions") + 1].split(",")]
+        figures = asyncio.run(run_partitions(counts, events=5000 if small else 20_000))
+    else:
+        figures = asyncio.run(run_all(events=5000, query_rows=20_000) if small else run_all())
     print(json.dumps(figures, indent=2, default=str))
