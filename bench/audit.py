@@ -23,7 +23,9 @@ by organisation (``PACTUM_AUDIT_PARTITIONS``, services/audit/partitions.py): for
 fresh partitions' stream sources the published events (``partition()`` on the tenant) and one
 consumer per partition, all in this one process, stores them; 1 is the plain ``audit`` durable on
 ``DPA_EVENTS``. One process uses one core, so this measures what the second stream and the extra
-durables cost per event, not how replicas on more cores scale.
+durables cost per event. With ``--processes``, each partition is stored by a process of its own
+(as replicas sharing the partitions would), timed from the first one's start of consuming to the
+last event stored (their start-up is not counted), and ``cpu_us_per_event`` sums their CPU.
 
 ``run()`` returns the figures as a dict; ``python -m bench.audit`` prints them as JSON.
 """
@@ -194,44 +196,40 @@ async def _ingest(
     return result | {"engine": engine}
 
 
-async def _ingest_partitioned(
-    nats_url: str, total: int, partitions: int, database_url: str = POSTGRES_URL
-) -> dict[str, Any]:
-    """Ingest ``total`` events from ``partitions`` partitions (1: the ``DPA_EVENTS`` durable)
-    into a fresh PostgreSQL schema, every consumer in this process."""
-    schema = f"bench_partitions_{uuid.uuid4().hex[:8]}"
-    settings = AuditSettings(
+def _partition_settings(nats_url: str, schema: str, database_url: str) -> AuditSettings:
+    return AuditSettings(
         nats_url=nats_url,
         database_url=database_url,
         database_schema=schema,
         consumer_batch_size=1024,
         consumer_ack_wait_seconds=60,
     )
-    engine = create_engine(settings.database_url, schema=schema)
-    await create_tables(engine, _OWN_TABLES, schema=schema)
+
+
+async def _consume_partitions(
+    settings: AuditSettings, stream: str, prefix: str, mine: list[int]
+) -> tuple[float, int, int, float, float]:
+    """Store partitions ``mine`` until their durables have nothing left; (CPU seconds of this
+    process, events stored, batches, when it began, when it stored its last event: wall clock).
+    ``stream`` "" is the plain durable on DPA_EVENTS."""
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
     sessions = session_factory(engine)
     broker = build_broker(settings, TracerProvider())
     await broker.connect()
     tally = ConsumerTally()
-    started, cpu = time.perf_counter(), time.process_time()
-    if partitions == 1:
+    cpu = time.process_time()
+    if not stream:
         consumers = [
             BatchConsumer(
                 broker,
                 settings=settings,
-                durable=f"p1-{schema}",
+                durable="p1",
                 sessions=sessions,
                 handle=record_entries,
                 tally=tally,
             )
         ]
     else:
-        stream = f"BENCH_P{partitions}_{uuid.uuid4().hex[:6]}"
-        prefix = f"p{uuid.uuid4().hex[:6]}"
-        await put_stream(
-            broker,
-            partitioned_stream_config(settings, name=stream, prefix=prefix, partitions=partitions),
-        )
         consumers = [
             BatchConsumer(
                 broker,
@@ -245,30 +243,99 @@ async def _ingest_partitioned(
                 unwrap=2,
                 tally=tally,
             )
-            for partition in range(partitions)
+            for partition in mine
         ]
+    began = last = time.time()
     tasks = [asyncio.create_task(consumer.run()) for consumer in consumers]
-    while tally.stored + tally.duplicates < total:
-        await asyncio.sleep(0.01)
+    js = broker.connection.jetstream()
+    idle = stored = 0
+    while idle < 3:  # nothing pending three checks in a row (the source may still be copying)
+        await asyncio.sleep(0.05)
         for task in tasks:
             if task.done():
                 task.result()
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        infos = [
+            await js.consumer_info(consumer.stream, consumer._durable) for consumer in consumers
+        ]
+        empty = all(not info.num_pending and not info.num_ack_pending for info in infos)
+        idle = idle + 1 if empty and tally.stored else 0
+        if tally.stored != stored:
+            stored, last = tally.stored, time.time()
+    cpu = time.process_time() - cpu
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     await broker.stop()
+    await engine.dispose()
+    return cpu, tally.stored, sum(consumer.batches for consumer in consumers), began, last
+
+
+def _consume_in_child(
+    args: tuple[str, str, str, str, str, list[int]],
+) -> tuple[float, int, int, float, float]:
+    nats_url, schema, database_url, stream, prefix, mine = args
+    settings = _partition_settings(nats_url, schema, database_url)
+    return asyncio.run(_consume_partitions(settings, stream, prefix, mine))
+
+
+async def _ingest_partitioned(
+    nats_url: str,
+    total: int,
+    partitions: int,
+    *,
+    processes: int = 1,
+    database_url: str = POSTGRES_URL,
+) -> dict[str, Any]:
+    """Ingest ``total`` events from ``partitions`` partitions (1: the ``DPA_EVENTS`` durable)
+    into a fresh PostgreSQL schema, by ``processes`` processes (each taking every
+    ``processes``-th partition, as the leases' fair share does)."""
+    schema = f"bench_partitions_{uuid.uuid4().hex[:8]}"
+    settings = _partition_settings(nats_url, schema, database_url)
+    engine = create_engine(settings.database_url, schema=schema)
+    await create_tables(engine, _OWN_TABLES, schema=schema)
+    stream = prefix = ""
+    if partitions > 1:
+        stream = f"BENCH_P{partitions}_{uuid.uuid4().hex[:6]}"
+        prefix = f"p{uuid.uuid4().hex[:6]}"
+        broker = build_broker(settings, TracerProvider())
+        await broker.connect()
+        await put_stream(
+            broker,
+            partitioned_stream_config(settings, name=stream, prefix=prefix, partitions=partitions),
+        )
+        await broker.stop()
+    shares = [[p for p in range(partitions) if p % processes == i] for i in range(processes)]
+    if processes == 1:
+        results = [await _consume_partitions(settings, stream, prefix, shares[0])]
+    else:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        loop = asyncio.get_running_loop()
+        with context.Pool(processes) as pool:
+            results = await loop.run_in_executor(
+                None,
+                pool.map,
+                _consume_in_child,
+                [(nats_url, schema, database_url, stream, prefix, mine) for mine in shares],
+            )
+    # From the first process's start of consuming to the last event stored (granularity 50 ms;
+    # the spawned processes' start-up is not counted).
+    elapsed = max(result[4] for result in results) - min(result[3] for result in results)
+    sessions = session_factory(engine)
     async with sessions() as session:
         stored = int(await session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
     async with engine.begin() as connection:
         await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     await engine.dispose()
-    if stored != total or tally.rejected:
-        raise RuntimeError(f"ingest stored {stored} of {total} entries: {tally}")
+    if stored != total:
+        raise RuntimeError(f"ingest stored {stored} of {total} entries")
+    cpu = sum(result[0] for result in results)
     return {
         "partitions": partitions,
+        "processes": processes,
         "entries": stored,
-        "batches": sum(consumer.batches for consumer in consumers),
+        "batches": sum(result[2] for result in results),
         "seconds": elapsed,
         "rate_per_s": stored / elapsed,
         "cpu_us_per_event": cpu * 1e6 / stored,
@@ -276,7 +343,7 @@ async def _ingest_partitioned(
 
 
 async def run_partitions(
-    counts: list[int], *, events: int = 20_000, organisations: int = 20
+    counts: list[int], *, events: int = 20_000, organisations: int = 20, processes: bool = False
 ) -> dict[str, Any]:
     """Raw consume, then ingest into PostgreSQL with each count of partitions, one run."""
     work = Path(tempfile.mkdtemp(prefix="pactum-bench-partitions-"))
@@ -295,8 +362,10 @@ async def run_partitions(
         results["raw_consume"] = await _raw_consume(js, settings.stream_name, events)
         raw = results["raw_consume"]["rate_per_s"]
         for count in counts:
-            figures = await _ingest_partitioned(server.url, events, count)
-            results[f"ingest_postgres_{count}_partitions"] = figures | {
+            # With ``processes``, one process per partition (the replicas), else all in one.
+            workers = count if processes else 1
+            figures = await _ingest_partitioned(server.url, events, count, processes=workers)
+            results[f"ingest_postgres_{count}_partitions_{workers}_processes"] = figures | {
                 "share_of_raw": figures["rate_per_s"] / raw
             }
         await nc.close()
@@ -490,7 +559,11 @@ if __name__ == "__main__":
     small = "--small" in sys.argv
     if "--partitions" in sys.argv:
         counts = [int(n) for n in sys.argv[sys.argv.index("--partitions") + 1].split(",")]
-        figures = asyncio.run(run_partitions(counts, events=5000 if small else 20_000))
+        figures = asyncio.run(
+            run_partitions(
+                counts, events=5000 if small else 20_000, processes="--processes" in sys.argv
+            )
+        )
     else:
         figures = asyncio.run(run_all(events=5000, query_rows=20_000) if small else run_all())
     print(json.dumps(figures, indent=2, default=str))
