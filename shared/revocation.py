@@ -31,13 +31,11 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from shared.broker import open_event
 from shared.bus_access import REVOCATIONS
+from shared.event_types.identity import GRANT_REVOKED, SESSION_REVOKED, SIGNING_KEY_REVOKED
 from shared.events import Envelope
 
 log = structlog.get_logger("pactum.revocation")
 
-SESSION_REVOKED = "dpa.identity.session.revoked.v1"
-GRANT_REVOKED = "dpa.identity.grant.revoked.v1"
-KEY_REVOKED = "dpa.identity.signing_key.revoked.v1"
 SUBJECTS = REVOCATIONS
 
 
@@ -81,7 +79,7 @@ class RevocationList:
             self.revoke_sessions([str(session) for session in envelope.data["session_ids"]])
         elif envelope.type == GRANT_REVOKED:
             self.revoke_grant(str(envelope.data["grant_id"]))
-        elif envelope.type == KEY_REVOKED:
+        elif envelope.type == SIGNING_KEY_REVOKED:
             for follow in self.on_key_revoked:
                 follow(str(envelope.data["key_id"]))
         self.forget_expired()
@@ -115,7 +113,11 @@ async def listen(connection: Any, *, stream: str, revocations: RevocationList) -
 
     async def on_message(message: Msg) -> None:
         envelope, kind, reason = open_event(message.data, subject=message.subject)
-        if kind is not None and kind.type not in (SESSION_REVOKED, GRANT_REVOKED, KEY_REVOKED):
+        if kind is not None and kind.type not in (
+            SESSION_REVOKED,
+            GRANT_REVOKED,
+            SIGNING_KEY_REVOKED,
+        ):
             reason = f"{kind.type!r} is not a revocation"
         if envelope is None or reason:
             log.warning(

@@ -23,6 +23,7 @@ from services.agreements.domain import Party
 from services.agreements.lifecycle import store
 from services.agreements.lifecycle.store import Agreement
 from shared.auth import Principal, Role, require_roles
+from shared.event_types.agreements import RECORD_LISTED
 from shared.events import Actor, Outcome
 from shared.events.contracts.agreements import ACCESS_REFUSED, AgreementAccessRefused, RecordsRead
 from shared.events.envelope import new_event
@@ -208,7 +209,7 @@ def record_read(
     """Record a consultation of an agreement's records (TOM-T3a): which ones, never values."""
     outbox.add(
         session,
-        type="dpa.agreements.record.listed.v1",
+        type=RECORD_LISTED,
         tenant=tenant or tenant_of(agreement),
         actor=principal.actor,
         subject=str(agreement.id),

@@ -14,6 +14,8 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from shared.event_types.identity import USER_DISABLED, USER_REMOVED
+
 
 class AgreementStatus(StrEnum):
     """An agreement's lifecycle: draft, signed by both parties, active, terminated, closed."""
@@ -450,9 +452,7 @@ def check_privacy_notice_approved(*, submitted: bool, newest: PrivacyNoticeRevie
 # DPA-8: the staff with access follow identity. When identity stops letting a user act (disabled
 # or removed), every staff entry of their organisation that names that user ends with it. A
 # re-enabled user does not come back by itself: the processor lists them again.
-ACCESS_ENDING_IDENTITY_EVENTS = frozenset(
-    {"dpa.identity.user.disabled.v1", "dpa.identity.user.removed.v1"}
-)
+ACCESS_ENDING_IDENTITY_EVENTS = frozenset({USER_DISABLED, USER_REMOVED})
 IDENTITY_SOURCE = "/dpa/identity"
 
 

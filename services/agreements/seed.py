@@ -18,6 +18,7 @@ from services.agreements.domain import AgreementStatus, OrganisationKind, Party,
 from services.agreements.lifecycle.schemas import Annex1, DataCategory, Terms
 from services.agreements.lifecycle.store import Agreement, AgreementVersion
 from shared.demo import IBEAUTY_ID, ORGANISATIONS, UTOPIA_ID
+from shared.event_types.agreements import AGREEMENT_CREATED
 from shared.events import Actor
 from shared.events.contracts.agreements import AgreementCreated
 from shared.outbox import Outbox
@@ -107,7 +108,7 @@ async def seed_demo_contract(
             )
         outbox.add(
             session,
-            type="dpa.agreements.agreement.created.v1",
+            type=AGREEMENT_CREATED,
             tenant=UTOPIA_ID,
             actor=actor,
             subject=str(agreement.id),

@@ -13,6 +13,13 @@ from typing import Any
 
 import orjson
 
+from shared.event_types.agreements import AGREEMENT_SIGNED
+from shared.event_types.identity import (
+    ORGANISATION_ANNOUNCED,
+    ORGANISATION_CREATED,
+    ORGANISATION_UPDATED,
+)
+
 # Keys of an event's data whose values identify a person: they are sealed, never stored in clear.
 PERSONAL_FIELDS = frozenset(
     {"name", "full_name", "display_name", "first_name", "last_name", "email", "email_address"}
@@ -25,9 +32,9 @@ ACTOR_ORGANISATION_NAME = "actor_organisation_name"
 # Identity's events that state an organisation's name (``data.organisation_id``, ``data.name``).
 ORGANISATION_NAMING = frozenset(
     {
-        "dpa.identity.organisation.created.v1",
-        "dpa.identity.organisation.updated.v1",
-        "dpa.identity.organisation.announced.v1",
+        ORGANISATION_CREATED,
+        ORGANISATION_UPDATED,
+        ORGANISATION_ANNOUNCED,
     }
 )
 
@@ -184,12 +191,9 @@ def organisation_named(event_type: str, data: dict[str, Any]) -> tuple[str, str]
     return None
 
 
-SIGNED = "dpa.agreements.agreement.signed.v1"
-
-
 def signed_by_both(event_type: str, data: dict[str, Any]) -> bool:
     """Does this event say both parties signed the agreement (a version of it)?"""
-    return event_type == SIGNED and data.get("fully_signed") is True
+    return event_type == AGREEMENT_SIGNED and data.get("fully_signed") is True
 
 
 def parties_of(data: dict[str, Any]) -> tuple[str, str] | None:

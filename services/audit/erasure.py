@@ -14,13 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.audit import sealing
 from services.audit.domain import periods_past_retention
+from shared.event_types.audit import PERSONAL_DATA_DESTROYED
 from shared.events import Actor
 from shared.events.contracts.audit import PersonalDataDestroyed
 from shared.outbox import Outbox
 
 log = structlog.get_logger("pactum.audit")
-
-DESTROYED = "dpa.audit.personal_data.destroyed.v1"
 
 
 async def erase_subject(
@@ -38,7 +37,7 @@ async def erase_subject(
         )
         outbox.add(
             session,
-            type=DESTROYED,
+            type=PERSONAL_DATA_DESTROYED,
             tenant=organisation_id,
             actor=actor,
             data=PersonalDataDestroyed(reason="erasure_request", key_ids=sorted(key_ids)),
@@ -68,7 +67,7 @@ async def expire_personal_data(
             )
             outbox.add(
                 session,
-                type=DESTROYED,
+                type=PERSONAL_DATA_DESTROYED,
                 tenant=organisation_id,
                 actor=Actor.system("audit"),
                 data=PersonalDataDestroyed(

@@ -43,6 +43,7 @@ from services.audit.sentences import DEFAULT_LANGUAGE, Language
 from services.audit.service import present
 from services.audit.store import AuditCheckpoint, AuditEntry
 from shared.auth import Principal
+from shared.event_types.audit import LOG_EXPORTED
 from shared.events.contracts.audit import AuditLogExported
 from shared.outbox import Outbox
 
@@ -97,7 +98,7 @@ async def start(
         ).all()
         outbox.add(
             session,
-            type="dpa.audit.log.exported.v1",
+            type=LOG_EXPORTED,
             tenant=organisation_id,
             actor=principal.actor,
             data=AuditLogExported(filters=where.described(), format=format, tree_size=size),

@@ -23,6 +23,7 @@ from services.audit.schemas import AuditEntryPublic, LogFilter
 from services.audit.sentences import DEFAULT_LANGUAGE, Language, Told, sentence
 from services.audit.store import AuditCheckpoint, AuditEntry
 from shared.auth import Principal
+from shared.event_types.audit import LOG_VERIFIED, LOG_VIEWED, PROOF_VIEWED
 from shared.events.contracts.audit import AuditLogVerified, AuditLogViewed, AuditProofViewed
 from shared.outbox import Outbox
 
@@ -57,7 +58,7 @@ async def read_log(
         positions = [entry.position or 0 for entry in entries]
         outbox.add(
             session,
-            type="dpa.audit.log.viewed.v1",
+            type=LOG_VIEWED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             data=AuditLogViewed(
@@ -236,7 +237,7 @@ async def verify(
         report = verifier.finish(stored_size=stored.size)
         outbox.add(
             session,
-            type="dpa.audit.log.verified.v1",
+            type=LOG_VERIFIED,
             tenant=organisation_id,
             actor=principal.actor,
             data=AuditLogVerified(
@@ -265,7 +266,7 @@ def _proof_viewed(
 ) -> None:
     outbox.add(
         session,
-        type="dpa.audit.proof.viewed.v1",
+        type=PROOF_VIEWED,
         tenant=principal.organisation_id,
         actor=principal.actor,
         data=AuditProofViewed.model_validate({"proof": proof, **numbers}),

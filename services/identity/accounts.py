@@ -23,6 +23,13 @@ from services.identity.sessions import end_sessions
 from services.identity.store import Organisation, PasswordHistory, UserAccount
 from services.identity.views import actor_of
 from shared.auth import Principal
+from shared.event_types.identity import (
+    ACCOUNT_UNLOCKED,
+    INVITATION_ACCEPTED,
+    PASSWORD_RESET,
+    PASSWORD_RESET_REQUESTED,
+    PASSWORD_UPDATED,
+)
 from shared.events import Actor, Outcome
 from shared.events.contracts.identity import (
     AccountUnlocked,
@@ -112,7 +119,7 @@ async def _accept(
         await _store_password(session, user, password_hash, status=UserStatus.active)
         authority.outbox.add(
             session,
-            type="dpa.identity.invitation.accepted.v1",
+            type=INVITATION_ACCEPTED,
             tenant=str(user.organisation_id),
             actor=actor_of(user),
             subject=str(user.id),
@@ -168,7 +175,7 @@ async def change_password(
             )
         authority.outbox.add(
             session,
-            type="dpa.identity.password.updated.v1",
+            type=PASSWORD_UPDATED,
             tenant=str(user.organisation_id),
             actor=actor_of(user),
             subject=str(user.id),
@@ -234,7 +241,7 @@ async def request_reset(
     )
     authority.outbox.add(
         session,
-        type="dpa.identity.password_reset.requested.v1",
+        type=PASSWORD_RESET_REQUESTED,
         tenant=str(user.organisation_id),
         actor=by or actor_of(user),
         subject=str(user.id),
@@ -254,7 +261,7 @@ def _reset_refused(
     """A self-service request that gives no link: unknown or inactive account, or throttled."""
     authority.outbox.add(
         session,
-        type="dpa.identity.password_reset.requested.v1",
+        type=PASSWORD_RESET_REQUESTED,
         tenant=PLATFORM_TENANT if user is None else str(user.organisation_id),
         actor=Actor(id="anonymous"),
         subject=None if user is None else str(user.id),
@@ -289,7 +296,7 @@ async def complete_reset(
         )
         authority.outbox.add(
             session,
-            type="dpa.identity.password.reset.v1",
+            type=PASSWORD_RESET,
             tenant=str(user.organisation_id),
             actor=actor_of(user),
             subject=str(user.id),
@@ -298,7 +305,7 @@ async def complete_reset(
         if temporarily_locked:
             authority.outbox.add(
                 session,
-                type="dpa.identity.account.unlocked.v1",
+                type=ACCOUNT_UNLOCKED,
                 tenant=str(user.organisation_id),
                 actor=actor_of(user),
                 subject=str(user.id),

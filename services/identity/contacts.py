@@ -10,6 +10,7 @@ from services.identity import email_changes, links, store
 from services.identity.authority import Authority
 from services.identity.domain import UserStatus
 from services.identity.store import EmailChange, UserAccount
+from shared.event_types.identity import USER_LISTED, USER_VIEWED
 from shared.events import Actor
 from shared.events.contracts.identity import UsersListed, UserViewed
 
@@ -37,7 +38,7 @@ async def contact(
             raise ContactNotFound(user_id)
         authority.outbox.add(
             session,
-            type="dpa.identity.user.viewed.v1",
+            type=USER_VIEWED,
             tenant=str(user.organisation_id),
             actor=actor,
             subject=str(user.id),
@@ -55,7 +56,7 @@ async def former_address(
         change = await email_changes.former_address(session=session, change_id=change_id)
         authority.outbox.add(
             session,
-            type="dpa.identity.user.viewed.v1",
+            type=USER_VIEWED,
             tenant=str(change.organisation_id),
             actor=actor,
             subject=str(change.user_id),
@@ -72,7 +73,7 @@ async def organisation_admins(
         found = await store.admins_of(session=session, organisation_id=organisation_id)
         authority.outbox.add(
             session,
-            type="dpa.identity.user.listed.v1",
+            type=USER_LISTED,
             tenant=str(organisation_id),
             actor=actor,
             data=UsersListed(user_ids=[user.id for user in found]),

@@ -27,6 +27,7 @@ from services.identity.domain import EMAIL_CHANGE_MINUTES, IdentityRuleBroken, U
 from services.identity.store import EmailChange, UserAccount
 from services.identity.views import actor_of
 from shared.auth import Principal
+from shared.event_types.identity import EMAIL_CHANGE_REQUESTED, EMAIL_UPDATED
 from shared.events import Outcome
 from shared.events.contracts.identity import EmailChanged, EmailChangeRequested
 from shared.input_rules import InputRefused, normalise_address
@@ -88,7 +89,7 @@ async def request_change(
         link_id = link.id
     authority.outbox.add(
         session,
-        type="dpa.identity.email_change.requested.v1",
+        type=EMAIL_CHANGE_REQUESTED,
         tenant=str(user.organisation_id),
         actor=actor_of(user),
         subject=str(user.id),
@@ -139,7 +140,7 @@ async def confirm_change(
             )
             authority.outbox.add(
                 session,
-                type="dpa.identity.email.updated.v1",
+                type=EMAIL_UPDATED,
                 tenant=str(user.organisation_id),
                 actor=actor_of(user),
                 subject=str(user.id),

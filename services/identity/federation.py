@@ -52,6 +52,12 @@ from services.identity.sessions import Tokens, start_session
 from services.identity.store import FederatedAttempt, IdentityProvider, Organisation, UserAccount
 from services.identity.views import actor_of
 from shared.auth import Principal
+from shared.event_types.identity import (
+    FEDERATED_LOGIN_SUCCEEDED,
+    IDP_CONNECTED,
+    IDP_DISCONNECTED,
+    LOGIN_FAILED,
+)
 from shared.events import Actor, Outcome
 from shared.events.contracts.identity import (
     FederatedSignIn,
@@ -195,7 +201,7 @@ async def connect(
         session.add(provider)
         authority.outbox.add(
             session,
-            type="dpa.identity.idp.connected.v1",
+            type=IDP_CONNECTED,
             tenant=str(organisation_id),
             actor=actor,
             subject=str(provider.id),
@@ -235,7 +241,7 @@ async def disconnect(
         await session.delete(provider)
         authority.outbox.add(
             session,
-            type="dpa.identity.idp.disconnected.v1",
+            type=IDP_DISCONNECTED,
             tenant=str(organisation_id),
             actor=actor,
             subject=str(provider.id),
@@ -467,7 +473,7 @@ async def _signed_in(
         )
     authority.outbox.add(
         session,
-        type="dpa.identity.federated_login.succeeded.v1",
+        type=FEDERATED_LOGIN_SUCCEEDED,
         tenant=str(organisation.id),
         actor=actor_of(user),
         subject=str(user.id),
@@ -495,7 +501,7 @@ async def _refused(
     async with sessions() as session, session.begin():
         authority.outbox.add(
             session,
-            type="dpa.identity.login.failed.v1",
+            type=LOGIN_FAILED,
             tenant=str(provider.organisation_id),
             actor=Actor(id="anonymous", organisation_id=str(provider.organisation_id)),
             subject=None,

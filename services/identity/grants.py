@@ -32,6 +32,15 @@ from services.identity.domain import (
 from services.identity.store import Grant, MaintenanceNotice, Organisation
 from shared import pagination
 from shared.auth import Principal
+from shared.event_types.identity import (
+    GRANT_ACTIVATED,
+    GRANT_APPROVED,
+    GRANT_EXPIRED,
+    GRANT_LISTED,
+    GRANT_REQUESTED,
+    GRANT_REVOKED,
+    MAINTENANCE_NOTICE_SENT,
+)
 from shared.events import Actor, ActorType
 from shared.events.contracts.identity import (
     GrantDecided,
@@ -118,7 +127,7 @@ async def send_notice(
         await session.flush()
         authority.outbox.add(
             session,
-            type="dpa.identity.maintenance_notice.sent.v1",
+            type=MAINTENANCE_NOTICE_SENT,
             tenant=str(organisation_id),
             actor=principal.actor,
             subject=str(notice.id),
@@ -188,7 +197,7 @@ async def request_grant(
         await session.flush()
         authority.outbox.add(
             session,
-            type="dpa.identity.grant.requested.v1",
+            type=GRANT_REQUESTED,
             tenant=str(organisation_id),
             actor=principal.actor,
             subject=str(grant.id),
@@ -208,7 +217,7 @@ async def request_grant(
             grant.notice_id = notice.id
             authority.outbox.add(
                 session,
-                type="dpa.identity.grant.approved.v1",
+                type=GRANT_APPROVED,
                 tenant=str(organisation_id),
                 actor=authority.system,
                 subject=str(grant.id),
@@ -245,7 +254,7 @@ async def list_grants(
         grants, last = pagination.split(found, limit)
         authority.outbox.add(
             session,
-            type="dpa.identity.grant.listed.v1",
+            type=GRANT_LISTED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             data=GrantsListed(grant_ids=[grant.id for grant in grants]),
@@ -333,7 +342,7 @@ async def grant_token(
         )
         authority.outbox.add(
             session,
-            type="dpa.identity.grant.activated.v1",
+            type=GRANT_ACTIVATED,
             tenant=str(grant.organisation_id),
             actor=principal.actor.model_copy(
                 update={"type": ActorType.operator, "grant_id": str(grant.id)}
@@ -366,7 +375,7 @@ async def end_grants_of(
         grant.status, grant.decided_at = GrantStatus.revoked, now
         authority.outbox.add(
             session,
-            type="dpa.identity.grant.revoked.v1",
+            type=GRANT_REVOKED,
             tenant=str(organisation_id),
             actor=actor,
             subject=str(grant.id),
@@ -398,7 +407,7 @@ async def expire_grants(*, sessions: async_sessionmaker[AsyncSession], authority
             )
             authority.outbox.add(
                 session,
-                type="dpa.identity.grant.expired.v1",
+                type=GRANT_EXPIRED,
                 tenant=str(grant.organisation_id),
                 actor=authority.system,
                 subject=str(grant.id),

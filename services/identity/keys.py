@@ -29,6 +29,7 @@ from sqlmodel import col
 
 from services.identity.store import SigningKey
 from shared.auth import ALGORITHM, TokenSigner
+from shared.event_types.identity import SIGNING_KEY_CREATED, SIGNING_KEY_REVOKED
 from shared.events import Actor
 from shared.events.contracts.identity import SigningKeyCreated, SigningKeyRevoked
 from shared.events.subjects import PLATFORM_TENANT
@@ -90,7 +91,7 @@ async def revoke_signing_keys(
     for kid in revoked:
         outbox.add(
             session,
-            type="dpa.identity.signing_key.revoked.v1",
+            type=SIGNING_KEY_REVOKED,
             tenant=PLATFORM_TENANT,
             actor=actor,
             subject=kid,
@@ -129,7 +130,7 @@ async def record_signing_key(session: AsyncSession, authority: SigningAuthority)
             session.add(SigningKey(kid=current["kid"], public_x=current["x"], created_at=now))
             authority.outbox.add(
                 session,
-                type="dpa.identity.signing_key.created.v1",
+                type=SIGNING_KEY_CREATED,
                 tenant=PLATFORM_TENANT,
                 actor=authority.system,
                 subject=current["kid"],

@@ -24,6 +24,7 @@ from services.identity import onetime
 from services.identity.authority import Authority
 from services.identity.domain import UserStatus
 from services.identity.store import EmailChange, OneTimeLink, Organisation, UserAccount
+from shared.event_types.identity import LINK_ISSUED
 from shared.events import Actor, ActorType
 from shared.events.contracts.identity import LinkIssued
 from shared.moments import as_utc
@@ -173,7 +174,7 @@ async def fetch_for_delivery(
     url = await mint(session=session, authority=authority, link=link)
     authority.outbox.add(
         session,
-        type="dpa.identity.link.issued.v1",
+        type=LINK_ISSUED,
         tenant=str(link.organisation_id),
         actor=Actor(id="system:notifier", type=ActorType.system),
         subject=str(user.id),

@@ -32,6 +32,7 @@ from services.identity.domain import (
 )
 from services.identity.sessions import Tokens, start_session
 from services.identity.store import Challenge, Organisation, Passkey, UserAccount
+from shared.event_types.identity import ACCOUNT_LOCKED, LOGIN_FAILED
 from shared.events import Actor, Outcome
 from shared.events.contracts.identity import AccountLocked, LoginFailed
 from shared.events.subjects import PLATFORM_TENANT
@@ -282,7 +283,7 @@ async def _failure(
         )
     authority.outbox.add(
         session,
-        type="dpa.identity.login.failed.v1",
+        type=LOGIN_FAILED,
         tenant=str(user.organisation_id) if user is not None else PLATFORM_TENANT,
         actor=Actor(id=str(user.id), organisation_id=str(user.organisation_id))
         if user is not None
@@ -324,7 +325,7 @@ async def lock_if_due(
     )
     authority.outbox.add(
         session,
-        type="dpa.identity.account.locked.v1",
+        type=ACCOUNT_LOCKED,
         tenant=str(user.organisation_id),
         actor=authority.system,
         subject=str(user.id),

@@ -26,6 +26,7 @@ from services.identity.sessions import Tokens, start_session
 from services.identity.store import Organisation, RecoveryCode, UserAccount
 from services.identity.views import actor_of
 from shared.auth import Principal
+from shared.event_types.identity import MFA_ENROLLED, RECOVERY_CODE_ISSUED
 from shared.events import Actor
 from shared.events.contracts.identity import MfaEnrolled, RecoveryCodesIssued
 
@@ -112,7 +113,7 @@ async def confirm_enrolment(
     codes = await issue_recovery_codes(session=session, authority=authority, user=user, actor=actor)
     authority.outbox.add(
         session,
-        type="dpa.identity.mfa.enrolled.v1",
+        type=MFA_ENROLLED,
         tenant=str(user.organisation_id),
         actor=actor,
         subject=str(user.id),
@@ -173,7 +174,7 @@ async def issue_recovery_codes(
         session.add(RecoveryCode(digest=recovery_digest(authority, user, code), user_id=user.id))
     authority.outbox.add(
         session,
-        type="dpa.identity.recovery_code.issued.v1",
+        type=RECOVERY_CODE_ISSUED,
         tenant=str(user.organisation_id),
         actor=actor,
         subject=str(user.id),

@@ -17,6 +17,11 @@ from services.identity.domain import GrantStatus, IdentityRuleBroken, Organisati
 from services.identity.organisations import OrganisationNotFound
 from services.identity.store import Grant, MaintenanceNotice, Organisation, UserAccount
 from shared.auth import Principal
+from shared.event_types.identity import (
+    GRANT_REVOKED,
+    MAINTENANCE_NOTICE_LISTED,
+    MAINTENANCE_NOTICE_OBJECTED,
+)
 from shared.events import ActorType
 from shared.events.contracts.identity import (
     GrantDecided,
@@ -100,7 +105,7 @@ async def list_notices(
                     covered[covering].append(grant_id)
         authority.outbox.add(
             session,
-            type="dpa.identity.maintenance_notice.listed.v1",
+            type=MAINTENANCE_NOTICE_LISTED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             data=MaintenanceNoticesListed(notice_ids=ids),
@@ -163,7 +168,7 @@ async def object_to_notice(
         ended = [grant.id for grant in running]
         authority.outbox.add(
             session,
-            type="dpa.identity.maintenance_notice.objected.v1",
+            type=MAINTENANCE_NOTICE_OBJECTED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=str(notice.id),
@@ -177,7 +182,7 @@ async def object_to_notice(
         for grant in running:
             authority.outbox.add(
                 session,
-                type="dpa.identity.grant.revoked.v1",
+                type=GRANT_REVOKED,
                 tenant=principal.organisation_id,
                 actor=principal.actor,
                 subject=str(grant.id),

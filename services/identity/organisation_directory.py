@@ -27,6 +27,7 @@ from services.identity.domain import (
 )
 from services.identity.store import Organisation, UserAccount
 from shared.auth import Principal, Role
+from shared.event_types.identity import ORGANISATION_LISTED, ORGANISATION_VIEWED
 from shared.events import Actor
 from shared.events.contracts.identity import OrganisationsListed, OrganisationViewed
 
@@ -52,7 +53,7 @@ def _viewed(
 ) -> None:
     authority.outbox.add(
         session,
-        type="dpa.identity.organisation.viewed.v1",
+        type=ORGANISATION_VIEWED,
         tenant=str(organisation.id),
         actor=actor,
         subject=str(organisation.id),
@@ -97,7 +98,7 @@ async def list_organisations(
         items = found[:limit]
         authority.outbox.add(
             session,
-            type="dpa.identity.organisation.listed.v1",
+            type=ORGANISATION_LISTED,
             tenant=principal.organisation_id,
             actor=actor,
             data=OrganisationsListed(organisation_ids=[item.id for item in items]),

@@ -36,6 +36,13 @@ from services.identity.sessions import end_sessions
 from services.identity.store import LoginSession, OneTimeLink, Organisation, UserAccount
 from shared import demo
 from shared.auth import Principal
+from shared.event_types.identity import (
+    ORGANISATION_ANNOUNCED,
+    ORGANISATION_CREATED,
+    ORGANISATION_UPDATED,
+    POLICY_UPDATED,
+    POLICY_VIEWED,
+)
 from shared.events import Actor, ActorType
 from shared.events.contracts.identity import (
     OrganisationAnnounced,
@@ -111,7 +118,7 @@ async def create_organisation(
     await session.flush()
     authority.outbox.add(
         session,
-        type="dpa.identity.organisation.created.v1",
+        type=ORGANISATION_CREATED,
         tenant=str(organisation.id),
         actor=actor,
         subject=str(organisation.id),
@@ -157,7 +164,7 @@ async def rename_organisation(
         await session.flush()
         authority.outbox.add(
             session,
-            type="dpa.identity.organisation.updated.v1",
+            type=ORGANISATION_UPDATED,
             tenant=str(organisation.id),
             actor=actor,
             subject=str(organisation.id),
@@ -253,7 +260,7 @@ async def announce_organisations(
         for organisation in batch:
             authority.outbox.add(
                 session,
-                type="dpa.identity.organisation.announced.v1",
+                type=ORGANISATION_ANNOUNCED,
                 tenant=str(organisation.id),
                 actor=actor,
                 subject=str(organisation.id),
@@ -391,7 +398,7 @@ async def view_policy(
         organisation = await _own(session, principal)
         authority.outbox.add(
             session,
-            type="dpa.identity.policy.viewed.v1",
+            type=POLICY_VIEWED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=principal.organisation_id,
@@ -438,7 +445,7 @@ async def update_policy(
             )
             authority.outbox.add(
                 session,
-                type="dpa.identity.policy.updated.v1",
+                type=POLICY_UPDATED,
                 tenant=principal.organisation_id,
                 actor=principal.actor,
                 subject=principal.organisation_id,

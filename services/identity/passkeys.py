@@ -76,6 +76,12 @@ from services.identity.store import (
 )
 from services.identity.views import actor_of
 from shared.auth import Principal
+from shared.event_types.identity import (
+    PASSKEY_LISTED,
+    PASSKEY_REGISTERED,
+    PASSKEY_REMOVED,
+    PASSKEY_UPDATED,
+)
 from shared.events import Actor
 from shared.events.contracts.identity import PasskeyChanged, PasskeyRegistered, PasskeysListed
 from shared.moments import as_utc
@@ -288,7 +294,7 @@ async def register(
     session.add(passkey)
     authority.outbox.add(
         session,
-        type="dpa.identity.passkey.registered.v1",
+        type=PASSKEY_REGISTERED,
         tenant=str(user.organisation_id),
         actor=actor,
         subject=str(user.id),
@@ -317,7 +323,7 @@ async def listed(
     found = await passkeys_of(session=session, user_id=user.id)
     authority.outbox.add(
         session,
-        type="dpa.identity.passkey.listed.v1",
+        type=PASSKEY_LISTED,
         tenant=str(user.organisation_id),
         actor=actor_of(user),
         subject=str(user.id),
@@ -349,7 +355,7 @@ async def rename(
     await session.execute(update(Passkey).where(col(Passkey.id) == passkey.id).values(name=name))
     authority.outbox.add(
         session,
-        type="dpa.identity.passkey.updated.v1",
+        type=PASSKEY_UPDATED,
         tenant=str(user.organisation_id),
         actor=actor,
         subject=str(user.id),
@@ -397,7 +403,7 @@ async def remove(
         await session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
     authority.outbox.add(
         session,
-        type="dpa.identity.passkey.removed.v1",
+        type=PASSKEY_REMOVED,
         tenant=str(user.organisation_id),
         actor=actor,
         subject=str(user.id),

@@ -19,6 +19,7 @@ from services.identity.authority import Authority
 from services.identity.domain import MfaRequirement, OrganisationKind, UserStatus
 from services.identity.store import OneTimeLink, Organisation, UserAccount
 from services.identity.views import actor_of
+from shared.event_types.identity import LINK_VIEWED
 from shared.events.contracts.identity import LinkViewed
 from shared.moments import as_utc
 
@@ -90,7 +91,7 @@ def _viewed(
 ) -> None:
     authority.outbox.add(
         session,
-        type="dpa.identity.link.viewed.v1",
+        type=LINK_VIEWED,
         tenant=str(user.organisation_id),
         actor=actor_of(user),
         subject=str(user.id),

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from services.identity.store import RESET_KEY, ClientFailure
+from shared.event_types.identity import IDENTITY_RETENTION_EXPIRED
 from shared.events import Actor
 from shared.events.contracts.identity import ClientAddressesForgotten
 from shared.events.subjects import PLATFORM_TENANT
@@ -76,7 +77,7 @@ async def forget_client_addresses(
             if deleted:
                 outbox.add(
                     session,
-                    type="dpa.identity.retention.expired.v1",
+                    type=IDENTITY_RETENTION_EXPIRED,
                     tenant=PLATFORM_TENANT,
                     actor=SYSTEM,
                     data=ClientAddressesForgotten(

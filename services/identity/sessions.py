@@ -24,6 +24,12 @@ from services.identity.domain import OrganisationStatus, UserStatus, device_dige
 from services.identity.store import LoginSession, Organisation, RefreshToken, UserAccount
 from services.identity.views import actor_of
 from shared.auth import Principal
+from shared.event_types.identity import (
+    LOGIN_SUCCEEDED,
+    SESSION_LISTED,
+    SESSION_REVOKED,
+    SESSION_UPDATED,
+)
 from shared.events import Actor
 from shared.events.contracts.identity import (
     LoginSucceeded,
@@ -127,7 +133,7 @@ async def start_session(
     rekeyed = unkeyed if unkeyed in known and device not in known else None
     new_device = device not in known and rekeyed is None and bool(known)  # the first is no news
     envelope = authority.outbox.event(
-        type="dpa.identity.login.succeeded.v1",
+        type=LOGIN_SUCCEEDED,
         tenant=str(user.organisation_id),
         actor=actor_of(user),
         subject=str(user.id),
@@ -210,7 +216,7 @@ async def refresh(
             new_refresh = _refresh(session, login, now)
             authority.outbox.add(
                 session,
-                type="dpa.identity.session.updated.v1",
+                type=SESSION_UPDATED,
                 tenant=str(user.organisation_id),
                 actor=actor_of(user),
                 subject=str(login.id),
@@ -248,7 +254,7 @@ async def end_sessions(
     if ended:
         authority.outbox.add(
             session,
-            type="dpa.identity.session.revoked.v1",
+            type=SESSION_REVOKED,
             tenant=str(user.organisation_id),
             actor=actor,
             subject=str(user.id),
@@ -280,7 +286,7 @@ async def live_sessions(
     ]
     authority.outbox.add(
         session,
-        type="dpa.identity.session.listed.v1",
+        type=SESSION_LISTED,
         tenant=str(user.organisation_id),
         actor=actor_of(user),
         subject=str(user.id),

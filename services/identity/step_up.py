@@ -25,6 +25,7 @@ from services.identity.mfa import _accept_code, _accept_recovery_code
 from services.identity.store import LoginSession, Organisation, UserAccount
 from services.identity.views import actor_of
 from shared.auth import Principal
+from shared.event_types.identity import SESSION_VERIFIED
 from shared.events.contracts.identity import SessionVerified
 
 
@@ -140,7 +141,7 @@ async def _verified(
         return False
     authority.outbox.add(
         session,
-        type="dpa.identity.session.verified.v1",
+        type=SESSION_VERIFIED,
         tenant=str(user.organisation_id),
         actor=actor_of(user),
         subject=str(user.id),

@@ -27,6 +27,14 @@ from services.identity.store import (
     UserAccount,
 )
 from shared.auth import Principal
+from shared.event_types.identity import (
+    ACCOUNT_UNLOCKED,
+    MFA_RESET,
+    USER_INVITED,
+    USER_LISTED,
+    USER_ROLE_UPDATED,
+    USER_VIEWED,
+)
 from shared.events import Actor, ActorType
 from shared.events.contracts.identity import (
     AccountUnlocked,
@@ -161,7 +169,7 @@ async def _invite(
     )
     authority.outbox.add(
         session,
-        type="dpa.identity.user.invited.v1",
+        type=USER_INVITED,
         tenant=str(user.organisation_id),
         actor=actor,
         subject=str(user.id),
@@ -214,7 +222,7 @@ async def list_users(
         users, more = found[:limit], len(found) > limit
         authority.outbox.add(
             session,
-            type="dpa.identity.user.listed.v1",
+            type=USER_LISTED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             data=UsersListed(user_ids=[user.id for user in users]),
@@ -230,7 +238,7 @@ async def view_user(
         user = await _user(session, principal, user_id)
         authority.outbox.add(
             session,
-            type="dpa.identity.user.viewed.v1",
+            type=USER_VIEWED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=str(user.id),
@@ -347,7 +355,7 @@ async def change_role(
         )
         authority.outbox.add(
             session,
-            type="dpa.identity.user_role.updated.v1",
+            type=USER_ROLE_UPDATED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=str(user.id),
@@ -381,7 +389,7 @@ async def reset_mfa(
         )
         authority.outbox.add(
             session,
-            type="dpa.identity.mfa.reset.v1",
+            type=MFA_RESET,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=str(user.id),
@@ -401,7 +409,7 @@ async def unlock(
         )
         authority.outbox.add(
             session,
-            type="dpa.identity.account.unlocked.v1",
+            type=ACCOUNT_UNLOCKED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=str(user.id),

@@ -19,6 +19,7 @@ from services.notifier.domain import Channel, DeliveryStatus, Locale, Topic, wan
 from services.notifier.ledger import Attempt, Delivery, InboxItem
 from services.notifier.notices import Notice
 from services.notifier.templates import render
+from shared.event_types.notifier import DELIVERY_DELIVERED, NOTICE_FAILED, NOTICE_ISSUED
 from shared.events import Actor
 from shared.events.contracts.notifier import DeliveryAttempted, NoticeIssued, NoticeUnreached
 from shared.events.subjects import PLATFORM_TENANT
@@ -147,7 +148,7 @@ async def address(
             _deliver_to_inbox(session, outbox=outbox, delivery=delivery, now=now)
     outbox.add(
         session,
-        type="dpa.notifier.notice.issued.v1",
+        type=NOTICE_ISSUED,
         tenant=notice.organisation_id,
         actor=SYSTEM,
         subject=notice.thread_id,
@@ -180,7 +181,7 @@ def alert_unreached(
     )
     outbox.add(
         session,
-        type="dpa.notifier.notice.failed.v1",
+        type=NOTICE_FAILED,
         tenant=PLATFORM_TENANT,
         actor=SYSTEM,
         subject=notice.thread_id,
@@ -270,7 +271,7 @@ def _deliver_to_inbox(
     )
     outbox.add(
         session,
-        type="dpa.notifier.delivery.delivered.v1",
+        type=DELIVERY_DELIVERED,
         tenant=delivery.organisation_id,
         actor=SYSTEM,
         subject=str(delivery.id),

@@ -40,6 +40,7 @@ from services.notifier.reminders import remind
 from services.notifier.secret_seal import SecretSeal
 from services.notifier.settings import NotifierSettings
 from services.notifier.templates import render_link
+from shared.event_types.notifier import ENDPOINT_DISABLED
 from shared.events.contracts.notifier import DeliveryAttempted, EndpointChanged
 from shared.outbox import Outbox
 from shared.telemetry import context_from_traceparent
@@ -337,7 +338,7 @@ class Dispatcher:
         endpoint.disabled_at = now
         self.outbox.add(
             session,
-            type="dpa.notifier.endpoint.disabled.v1",
+            type=ENDPOINT_DISABLED,
             tenant=endpoint.organisation_id,
             actor=SYSTEM,
             subject=str(endpoint.id),

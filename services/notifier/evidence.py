@@ -13,6 +13,7 @@ from services.notifier.ledger import Acknowledgement, Attempt, Delivery, InboxIt
 from services.notifier.service import Invalid, NotFound, listed
 from shared import pagination
 from shared.auth import Principal
+from shared.event_types.notifier import DELIVERY_REQUESTED, INBOX_ITEM_UPDATED, NOTICE_ACKNOWLEDGED
 from shared.events.contracts.notifier import (
     DeliveryReplayRequested,
     InboxItemRead,
@@ -98,7 +99,7 @@ async def replay(
         found.next_attempt_at = datetime.now(UTC)
         outbox.add(
             session,
-            type="dpa.notifier.delivery.requested.v1",
+            type=DELIVERY_REQUESTED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=str(found.id),
@@ -156,7 +157,7 @@ async def mark_read(
             item.read_at = datetime.now(UTC)
             outbox.add(
                 session,
-                type="dpa.notifier.inbox_item.updated.v1",
+                type=INBOX_ITEM_UPDATED,
                 tenant=principal.organisation_id,
                 actor=principal.actor,
                 subject=str(item.id),
@@ -207,7 +208,7 @@ async def acknowledge(
             item.acknowledged_at = now
         outbox.add(
             session,
-            type="dpa.notifier.notice.acknowledged.v1",
+            type=NOTICE_ACKNOWLEDGED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=thread_id,

@@ -30,6 +30,7 @@ from sqlmodel import col
 from services.notifier.addressing import SYSTEM
 from services.notifier.domain import DeliveryStatus
 from services.notifier.ledger import Attempt, Delivery, InboxItem
+from shared.event_types.notifier import NOTIFIER_RETENTION_EXPIRED
 from shared.events.contracts.notifier import RetentionApplied
 from shared.outbox import Outbox
 
@@ -85,7 +86,7 @@ async def apply_retention(
                     break  # all done (or another replica took them first)
                 outbox.add(
                     session,
-                    type="dpa.notifier.retention.expired.v1",
+                    type=NOTIFIER_RETENTION_EXPIRED,
                     tenant=organisation_id,
                     actor=SYSTEM,
                     data=RetentionApplied(

@@ -20,6 +20,14 @@ from services.notifier.secret_seal import SecretSeal
 from services.notifier.store import Contact, Endpoint, OrganisationSettings, Preference, Receipt
 from shared import pagination
 from shared.auth import Principal
+from shared.event_types.notifier import (
+    CONTACT_CREATED,
+    CONTACT_DELETED,
+    ORGANISATION_SETTINGS_UPDATED,
+    PREFERENCE_UPDATED,
+    RECEIPT_LISTED,
+    RECIPIENT_LISTED,
+)
 from shared.events.contracts.notifier import (
     ContactChanged,
     EndpointChanged,
@@ -50,7 +58,7 @@ def listed(
 ) -> None:
     outbox.add(
         session,
-        type="dpa.notifier.recipient.listed.v1",
+        type=RECIPIENT_LISTED,
         tenant=principal.organisation_id,
         actor=principal.actor,
         data=RecipientsListed(record=record, count=n),
@@ -78,7 +86,7 @@ async def list_receipts(
         receipts, last = pagination.split(found, limit)
         outbox.add(
             session,
-            type="dpa.notifier.receipt.listed.v1",
+            type=RECEIPT_LISTED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             data=ReceiptsListed(receipts=len(receipts)),
@@ -103,7 +111,7 @@ async def add_contact(
         session.add(contact)
         outbox.add(
             session,
-            type="dpa.notifier.contact.created.v1",
+            type=CONTACT_CREATED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=str(contact.id),
@@ -148,7 +156,7 @@ async def remove_contact(
         await session.delete(contact)
         outbox.add(
             session,
-            type="dpa.notifier.contact.deleted.v1",
+            type=CONTACT_DELETED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=str(contact.id),
@@ -310,7 +318,7 @@ async def set_preference(
         session.add(preference)
         outbox.add(
             session,
-            type="dpa.notifier.preference.updated.v1",
+            type=PREFERENCE_UPDATED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=principal.user_id,
@@ -350,7 +358,7 @@ async def set_organisation_settings(
         session.add(settings)
         outbox.add(
             session,
-            type="dpa.notifier.organisation_settings.updated.v1",
+            type=ORGANISATION_SETTINGS_UPDATED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=principal.organisation_id,

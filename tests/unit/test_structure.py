@@ -12,6 +12,7 @@ imports.
 """
 
 import ast
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -209,3 +210,34 @@ def test_an_agreements_package_uses_only_what_it_may(package: str) -> None:
         and (unit := module.split(".")[2]) not in allowed
     )
     assert strays == []
+
+
+# An event type written out as a string: a catalogued one has a named constant instead.
+EVENT_TYPE = re.compile(
+    r"""["']dpa\.(?:identity|agreements|audit|notifier)\.[a-z_]+\.[a-z_]+\.v\d+["']"""
+)
+
+
+def event_type_literals(path: Path) -> list[int]:
+    """The lines of ``path`` where a whole string is a catalogued event type."""
+    text = path.read_text(encoding="utf-8")
+    return [text.count("\n", 0, m.start()) + 1 for m in EVENT_TYPE.finditer(text)]
+
+
+def test_an_event_type_is_named_by_its_constant_so_who_emits_it_is_a_find_usages() -> None:
+    """``BREACH_REPORTED``, not ``"dpa.agreements.breach.reported.v1"``: the constants live in
+    shared/event_types/<service>.py, and nowhere else in the code is a type spelled out."""
+    written_out = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for folder in ("services", "shared")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if "migrations" not in path.parts and path.parent.name != "event_types"
+        for line in event_type_literals(path)
+    ]
+    assert written_out == []
+
+
+def test_the_literal_finder_sees_a_type_written_out(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text('TYPE = "dpa.agreements.breach.reported.v1"\nOTHER = "dpa.>"\n')
+    assert event_type_literals(sample) == [1]

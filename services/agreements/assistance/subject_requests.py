@@ -29,6 +29,7 @@ from services.agreements.domain import NotFound, Party
 from services.agreements.lifecycle.store import Agreement
 from shared import pagination
 from shared.auth import Principal
+from shared.event_types.agreements import SUBJECT_REQUEST_FORWARDED
 from shared.events import Actor
 from shared.events.contracts.agreements import SubjectRequestForwarded, SubjectRequestStep
 from shared.moments import as_utc
@@ -119,7 +120,7 @@ async def forward(
         await session.flush()
         outbox.add(
             session,
-            type="dpa.agreements.subject_request.forwarded.v1",
+            type=SUBJECT_REQUEST_FORWARDED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.agreements.breaches import store
+from shared.event_types.agreements import BREACH_NOTICE_EXPIRED
 from shared.events import Actor
 from shared.events.contracts.agreements import AuthorityDeadlinePassed
 from shared.moments import as_utc
@@ -23,7 +24,7 @@ async def flag_overdue_breach_notices(
             notice.deadline_passed = True
             outbox.add(
                 session,
-                type="dpa.agreements.breach_notice.expired.v1",
+                type=BREACH_NOTICE_EXPIRED,
                 tenant=str(notice.controller_id),
                 actor=actor,
                 subject=str(notice.agreement_id),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.agreements.access import tell_controllers
 from services.agreements.breaches.store import Breach, BreachNotice
 from shared.auth import Principal
+from shared.event_types.agreements import BREACH_NOTICE_ISSUED, BREACH_REPORTED
 from shared.events.contracts.agreements import BreachNoticeIssued, BreachReported
 from shared.outbox import Outbox
 
@@ -24,7 +25,7 @@ def record_report(
     """``breach.reported`` for the processor and ``breach_notice.issued`` for each controller."""
     outbox.add(
         session,
-        type="dpa.agreements.breach.reported.v1",
+        type=BREACH_REPORTED,
         tenant=principal.organisation_id,
         actor=principal.actor,
         subject=str(breach.id),
@@ -44,7 +45,7 @@ def record_report(
         outbox,
         principal.actor,
         notices,
-        type="dpa.agreements.breach_notice.issued.v1",
+        type=BREACH_NOTICE_ISSUED,
         payload=lambda notice: notice_issued(breach, notice),
     )
 

@@ -17,6 +17,7 @@ from services.agreements.breaches.schemas import (
 from services.agreements.breaches.store import Breach, BreachNotice, BreachPhase
 from shared import pagination
 from shared.auth import Principal
+from shared.event_types.agreements import BREACH_LISTED, BREACH_VIEWED
 from shared.events.contracts.agreements import BreachesListed, BreachRead
 from shared.outbox import Outbox
 
@@ -65,7 +66,7 @@ async def read(
         phases = await records.phases(session=session, breach_id=breach.id)
         outbox.add(
             session,
-            type="dpa.agreements.breach.viewed.v1",
+            type=BREACH_VIEWED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=str(breach.id),
@@ -102,7 +103,7 @@ async def list_breaches(
             views.append(view(breach, [], notices, now))
         outbox.add(
             session,
-            type="dpa.agreements.breach.listed.v1",
+            type=BREACH_LISTED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             data=BreachesListed(breach_ids=[b.id for b in rows]),

@@ -20,6 +20,7 @@ from services.agreements.breaches.store import Breach, BreachNotice, BreachPhase
 from services.agreements.lifecycle import annex1
 from services.agreements.lifecycle import store as lifecycle
 from services.agreements.lifecycle.store import Agreement
+from shared.event_types.agreements import AGREEMENTS_RETENTION_EXPIRED
 from shared.events import Actor
 from shared.events.contracts.agreements import RetentionApplied
 from shared.moments import as_utc
@@ -42,7 +43,7 @@ def _tell(
         outbox,
         actor,
         notices,
-        type="dpa.agreements.retention.expired.v1",
+        type=AGREEMENTS_RETENTION_EXPIRED,
         payload=lambda notice: RetentionApplied(
             agreement_id=notice.agreement_id,
             record="breach",

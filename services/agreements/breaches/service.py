@@ -27,6 +27,7 @@ from services.agreements.domain import HOLDING_DATA
 from services.agreements.lifecycle import store
 from services.agreements.lifecycle.store import Agreement
 from shared.auth import Principal
+from shared.event_types.agreements import AUTHORITY_NOTIFICATION_REPORTED, BREACH_NOTICE_UPDATED
 from shared.events.contracts.agreements import (
     AuthorityNotificationRecorded,
     BreachUpdated,
@@ -140,7 +141,7 @@ async def add_phase(
             outbox,
             principal.actor,
             notices,
-            type="dpa.agreements.breach_notice.updated.v1",
+            type=BREACH_NOTICE_UPDATED,
             payload=lambda notice: BreachUpdated(
                 agreement_id=notice.agreement_id,
                 breach_id=breach.id,
@@ -190,7 +191,7 @@ async def record_authority_notification(
         notice.recorded_at = now
         outbox.add(
             session,
-            type="dpa.agreements.authority_notification.reported.v1",
+            type=AUTHORITY_NOTIFICATION_REPORTED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=str(notice.agreement_id),

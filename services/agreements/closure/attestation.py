@@ -25,6 +25,7 @@ from services.agreements.domain import AgreementRuleBroken, Party
 from services.agreements.lifecycle import store as agreements
 from services.agreements.lifecycle.store import Agreement
 from shared.auth import Principal
+from shared.event_types.agreements import DESTRUCTION_ATTESTATION_SIGNED
 from shared.events.contracts.agreements import DestructionAttested
 from shared.moments import as_utc
 from shared.outbox import Outbox
@@ -91,7 +92,7 @@ async def attest(
         assert agreement.processor_id is not None
         outbox.add(
             session,
-            type="dpa.agreements.destruction_attestation.signed.v1",
+            type=DESTRUCTION_ATTESTATION_SIGNED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),

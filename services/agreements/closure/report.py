@@ -17,6 +17,7 @@ from services.agreements.domain import LIVE
 from services.agreements.lifecycle import store
 from services.agreements.lifecycle.service import public
 from shared.auth import Principal
+from shared.event_types.agreements import COMPLIANCE_REPORT_EXPORTED, PROCESSING_RECORD_EXPORTED
 from shared.events.contracts.agreements import ComplianceReportExported, ProcessingRecordExported
 from shared.outbox import Outbox
 
@@ -74,7 +75,7 @@ async def compliance_report(
             index.setdefault(measure.id, []).append("annex2_measures")
         outbox.add(
             session,
-            type="dpa.agreements.compliance_report.exported.v1",
+            type=COMPLIANCE_REPORT_EXPORTED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
@@ -138,7 +139,7 @@ async def processing_record(
             )
         outbox.add(
             session,
-            type="dpa.agreements.processing_record.exported.v1",
+            type=PROCESSING_RECORD_EXPORTED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             data=ProcessingRecordExported(

@@ -24,6 +24,7 @@ from services.agreements.commitments.store import Disclosure, Instruction, Staff
 from services.agreements.domain import Party
 from services.agreements.lifecycle.store import Agreement
 from shared.auth import Principal
+from shared.event_types.agreements import AGREEMENT_CLOSED, AGREEMENT_EXPORTED
 from shared.events.contracts.agreements import AgreementClosed, AgreementExported
 from shared.moments import as_utc
 from shared.outbox import Outbox
@@ -59,7 +60,7 @@ async def export(
         )
         outbox.add(
             session,
-            type="dpa.agreements.agreement.exported.v1",
+            type=AGREEMENT_EXPORTED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
@@ -192,7 +193,7 @@ async def close(
         agreement.status = next_status
         outbox.add(
             session,
-            type="dpa.agreements.agreement.closed.v1",
+            type=AGREEMENT_CLOSED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),

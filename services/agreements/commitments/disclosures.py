@@ -24,6 +24,7 @@ from services.agreements.domain import Party
 from services.agreements.lifecycle.store import Agreement
 from shared import pagination
 from shared.auth import Principal
+from shared.event_types.agreements import DISCLOSURE_REPORTED, DISCLOSURE_UPDATED
 from shared.events.contracts.agreements import DisclosureOutcome, DisclosureRecorded
 from shared.outbox import Outbox
 
@@ -59,7 +60,7 @@ async def record(
         await session.flush()
         outbox.add(
             session,
-            type="dpa.agreements.disclosure.reported.v1",
+            type=DISCLOSURE_REPORTED,
             tenant=_tenant(agreement, disclosure),
             actor=principal.actor,
             subject=str(agreement.id),
@@ -101,7 +102,7 @@ async def settle(
             disclosure.controller_informed_at = now
         outbox.add(
             session,
-            type="dpa.agreements.disclosure.updated.v1",
+            type=DISCLOSURE_UPDATED,
             tenant=_tenant(agreement, disclosure),
             actor=principal.actor,
             subject=str(agreement.id),

@@ -28,6 +28,12 @@ from services.agreements.domain import ConcernAnswer, Party
 from services.agreements.lifecycle.store import Agreement
 from shared import pagination
 from shared.auth import Principal
+from shared.event_types.agreements import (
+    INSTRUCTION_ACKNOWLEDGED,
+    INSTRUCTION_CONCERN_CLOSED,
+    INSTRUCTION_CONCERN_REPORTED,
+    INSTRUCTION_ISSUED,
+)
 from shared.events import Actor
 from shared.events.contracts.agreements import (
     InstructionAcknowledged,
@@ -63,7 +69,7 @@ def _issued(
 ) -> None:
     outbox.add(
         session,
-        type="dpa.agreements.instruction.issued.v1",
+        type=INSTRUCTION_ISSUED,
         tenant=tenant_of(agreement),
         actor=actor,
         subject=str(agreement.id),
@@ -133,7 +139,7 @@ async def acknowledge(
         instruction.acknowledged_at = datetime.now(UTC)
         outbox.add(
             session,
-            type="dpa.agreements.instruction.acknowledged.v1",
+            type=INSTRUCTION_ACKNOWLEDGED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
@@ -210,7 +216,7 @@ async def raise_concern(
         assert agreement.controller_id is not None
         outbox.add(
             session,
-            type="dpa.agreements.instruction_concern.reported.v1",
+            type=INSTRUCTION_CONCERN_REPORTED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
@@ -275,7 +281,7 @@ async def answer_concern(
         assert agreement.controller_id is not None
         outbox.add(
             session,
-            type="dpa.agreements.instruction_concern.closed.v1",
+            type=INSTRUCTION_CONCERN_CLOSED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),

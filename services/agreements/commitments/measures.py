@@ -19,6 +19,7 @@ from services.agreements.commitments.tom_catalogue import BY_ID, CATALOGUE
 from services.agreements.domain import Party
 from services.agreements.lifecycle.store import Agreement
 from shared.auth import Principal
+from shared.event_types.agreements import MEASURE_UPDATED
 from shared.events.contracts.agreements import MeasureUpdated
 from shared.outbox import Outbox
 
@@ -86,7 +87,7 @@ async def state(
         )
         outbox.add(
             session,
-            type="dpa.agreements.measure.updated.v1",
+            type=MEASURE_UPDATED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),

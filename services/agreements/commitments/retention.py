@@ -17,6 +17,7 @@ from sqlmodel import col
 from services.agreements import clocks
 from services.agreements.commitments.store import StaffMember
 from services.agreements.lifecycle.store import Agreement
+from shared.event_types.agreements import AGREEMENTS_RETENTION_EXPIRED
 from shared.events import Actor
 from shared.events.contracts.agreements import RetentionApplied
 from shared.outbox import Outbox
@@ -51,7 +52,7 @@ async def pseudonymise_staff(
             member.pseudonymised_at = now
             outbox.add(
                 session,
-                type="dpa.agreements.retention.expired.v1",
+                type=AGREEMENTS_RETENTION_EXPIRED,
                 tenant=await _tenant(session, member.agreement_id),
                 actor=actor,
                 subject=str(member.agreement_id),

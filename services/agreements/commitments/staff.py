@@ -20,6 +20,7 @@ from services.agreements.domain import Party
 from services.agreements.lifecycle.store import Agreement
 from shared import pagination
 from shared.auth import Principal
+from shared.event_types.agreements import STAFF_MEMBER_CREATED, STAFF_MEMBER_REMOVED
 from shared.events import Actor
 from shared.events.contracts.agreements import StaffMemberChanged
 from shared.outbox import Outbox
@@ -53,7 +54,7 @@ async def add(
         await session.flush()
         outbox.add(
             session,
-            type="dpa.agreements.staff_member.created.v1",
+            type=STAFF_MEMBER_CREATED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
@@ -109,7 +110,7 @@ def end_access(
     member.removed_at = now
     outbox.add(
         session,
-        type="dpa.agreements.staff_member.removed.v1",
+        type=STAFF_MEMBER_REMOVED,
         tenant=tenant_of(agreement),
         actor=actor,
         subject=str(agreement.id),

@@ -40,6 +40,7 @@ from services.agreements.domain import Party
 from services.agreements.lifecycle.store import Agreement
 from shared import pagination
 from shared.auth import Principal
+from shared.event_types.agreements import CONTROLLER_MEASURE_CREATED, RISK_ASSESSMENT_CREATED
 from shared.events import Actor
 from shared.events.contracts.agreements import (
     ControllerMeasureRecorded,
@@ -106,7 +107,7 @@ async def record_measure(
         await session.flush()
         outbox.add(
             session,
-            type="dpa.agreements.controller_measure.created.v1",
+            type=CONTROLLER_MEASURE_CREATED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
@@ -306,7 +307,7 @@ async def assess(
         view = assessment_view(row)
         outbox.add(
             session,
-            type="dpa.agreements.risk_assessment.created.v1",
+            type=RISK_ASSESSMENT_CREATED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),

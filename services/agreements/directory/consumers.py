@@ -14,6 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.agreements import domain
 from services.agreements.directory import store as directory
 from shared.broker import Handler
+from shared.event_types.identity import (
+    ORGANISATION_ANNOUNCED,
+    ORGANISATION_CREATED,
+    ORGANISATION_DISABLED,
+    ORGANISATION_ENABLED,
+    ORGANISATION_UPDATED,
+)
 from shared.events import Envelope, EventKind
 from shared.events.contracts.identity import (
     OrganisationAnnounced,
@@ -26,12 +33,9 @@ log = structlog.get_logger("pactum.agreements.consumer")
 
 ORGANISATIONS_DURABLE = "agreements-organisations"
 ORGANISATIONS_SUBJECTS = "dpa.*.identity.organisation.>"
-ORGANISATION_CREATED = "dpa.identity.organisation.created.v1"
-ORGANISATION_ANNOUNCED = "dpa.identity.organisation.announced.v1"
-ORGANISATION_RENAMED = "dpa.identity.organisation.updated.v1"
 STATUS_EVENTS = {
-    "dpa.identity.organisation.disabled.v1": directory.OrganisationStatus.disabled,
-    "dpa.identity.organisation.enabled.v1": directory.OrganisationStatus.active,
+    ORGANISATION_DISABLED: directory.OrganisationStatus.disabled,
+    ORGANISATION_ENABLED: directory.OrganisationStatus.active,
 }
 
 
@@ -58,7 +62,7 @@ def organisation_fact(event: Envelope) -> directory.OrganisationFact | None:
             at=event.time,
             event_id=event.id,
         )
-    if event.type == ORGANISATION_RENAMED:
+    if event.type == ORGANISATION_UPDATED:
         renamed = OrganisationRenamed.model_validate(event.data)
         return directory.OrganisationFact(
             organisation_id=renamed.organisation_id,

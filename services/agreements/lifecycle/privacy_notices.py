@@ -26,6 +26,7 @@ from services.agreements.lifecycle.schemas import (
 from services.agreements.lifecycle.store import Agreement, PrivacyNotice
 from shared import pagination
 from shared.auth import Principal
+from shared.event_types.agreements import PRIVACY_NOTICE_PROPOSED
 from shared.events.contracts.agreements import PrivacyNoticeReviewed, PrivacyNoticeSubmitted
 from shared.outbox import Outbox
 
@@ -73,7 +74,7 @@ async def submit(
         await session.flush()
         outbox.add(
             session,
-            type="dpa.agreements.privacy_notice.proposed.v1",
+            type=PRIVACY_NOTICE_PROPOSED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),

@@ -30,6 +30,12 @@ from services.agreements.lifecycle.schemas import (
 from services.agreements.lifecycle.store import Agreement, AgreementVersion
 from shared import pagination
 from shared.auth import Principal
+from shared.event_types.agreements import (
+    AGREEMENT_CREATED,
+    AGREEMENT_LISTED,
+    AGREEMENT_UPDATED,
+    AGREEMENT_VIEWED,
+)
 from shared.events.contracts.agreements import (
     AgreementChanged,
     AgreementCreated,
@@ -131,7 +137,7 @@ async def create_agreement(
         session.add(version)
         outbox.add(
             session,
-            type="dpa.agreements.agreement.created.v1",
+            type=AGREEMENT_CREATED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
@@ -161,7 +167,7 @@ async def read_agreement(
         view = shown(found)
         outbox.add(
             session,
-            type="dpa.agreements.agreement.viewed.v1",
+            type=AGREEMENT_VIEWED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
@@ -190,7 +196,7 @@ async def list_agreements(
         views = [shown(one) for one in page]
         outbox.add(
             session,
-            type="dpa.agreements.agreement.listed.v1",
+            type=AGREEMENT_LISTED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             data=AgreementsListed(agreement_ids=[one.agreement.id for one in page]),
@@ -235,7 +241,7 @@ async def update_draft(
         await session.flush()
         outbox.add(
             session,
-            type="dpa.agreements.agreement.updated.v1",
+            type=AGREEMENT_UPDATED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),

@@ -34,6 +34,13 @@ from services.agreements.lifecycle.service import apply_terms, public
 from services.agreements.lifecycle.store import Agreement, AgreementVersion, Signature
 from shared import pagination
 from shared.auth import Principal
+from shared.event_types.agreements import (
+    AGREEMENT_SIGNED,
+    AMENDMENT_ACCEPTED,
+    AMENDMENT_PROPOSED,
+    AMENDMENT_WITHDRAWN,
+    RECORD_LISTED,
+)
 from shared.events import Actor
 from shared.events.contracts.agreements import (
     AgreementSigned,
@@ -128,7 +135,7 @@ async def sign(
         fully = domain.fully_signed([*signed_by, party])
         outbox.add(
             session,
-            type="dpa.agreements.agreement.signed.v1",
+            type=AGREEMENT_SIGNED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
@@ -164,7 +171,7 @@ async def _bring_into_force(
         old.status = VersionStatus.superseded
         outbox.add(
             session,
-            type="dpa.agreements.amendment.accepted.v1",
+            type=AMENDMENT_ACCEPTED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
@@ -242,7 +249,7 @@ async def propose_amendment(
         fields = [name for name in ("annex1", "terms") if getattr(amendment, name) is not None]
         outbox.add(
             session,
-            type="dpa.agreements.amendment.proposed.v1",
+            type=AMENDMENT_PROPOSED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
@@ -283,7 +290,7 @@ async def list_versions(
             lists[draft.id] = await register.listed_now(session, agreement.processor_id)
         outbox.add(
             session,
-            type="dpa.agreements.record.listed.v1",
+            type=RECORD_LISTED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
@@ -341,7 +348,7 @@ async def withdraw_amendment(
         version.status = VersionStatus.withdrawn
         outbox.add(
             session,
-            type="dpa.agreements.amendment.withdrawn.v1",
+            type=AMENDMENT_WITHDRAWN,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),

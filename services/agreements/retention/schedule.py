@@ -24,6 +24,7 @@ from services.agreements.lifecycle.store import Agreement
 from services.agreements.retention import rules
 from services.agreements.retention.schemas import CategoryRetention, RetentionSchedule
 from shared.auth import Principal
+from shared.event_types.agreements import AGREEMENTS_RETENTION_EXPIRED
 from shared.events import Actor
 from shared.events.contracts.agreements import RetentionApplied
 from shared.moments import as_utc
@@ -106,7 +107,7 @@ async def delete_expired_text(
             held.row.retention_applied_at = now
             outbox.add(
                 session,
-                type="dpa.agreements.retention.expired.v1",
+                type=AGREEMENTS_RETENTION_EXPIRED,
                 tenant=tenant_of(agreement),
                 actor=actor,
                 subject=str(agreement.id),

@@ -26,6 +26,7 @@ from services.agreements.subprocessors.service import change_view, notice_view
 from services.agreements.subprocessors.store import SubprocessorChange, SubprocessorNotice
 from shared import pagination
 from shared.auth import Principal
+from shared.event_types.agreements import RECORD_LISTED, SUBPROCESSOR_LISTED
 from shared.events.contracts.agreements import RecordsRead, SubprocessorsListed
 from shared.moments import as_utc
 from shared.outbox import Outbox
@@ -57,7 +58,7 @@ async def agreement_notices(
         flow_downs = await records.flow_downs(session=session, change_ids=change_ids)
         outbox.add(
             session,
-            type="dpa.agreements.record.listed.v1",
+            type=RECORD_LISTED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
@@ -219,7 +220,7 @@ async def processor_list(
         flow_downs = await records.flow_downs(session=session, change_ids=list(shown))
         outbox.add(
             session,
-            type="dpa.agreements.subprocessor.listed.v1",
+            type=SUBPROCESSOR_LISTED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=str(processor_id),

@@ -36,6 +36,14 @@ from services.agreements.subprocessors.store import (
     SubprocessorNotice,
 )
 from shared.auth import Principal
+from shared.event_types.agreements import (
+    SUBPROCESSOR_CHANGE_PROPOSED,
+    SUBPROCESSOR_CHANGE_WITHDRAWN,
+    SUBPROCESSOR_FLOW_DOWN_CREATED,
+    SUBPROCESSOR_NOTICE_ISSUED,
+    SUBPROCESSOR_NOTICE_WITHDRAWN,
+    SUBPROCESSOR_OBJECTION_CLOSED,
+)
 from shared.events import Actor
 from shared.events.contracts.agreements import (
     SubprocessorChangeProposed,
@@ -117,7 +125,7 @@ def issue_notice(
         outbox,
         actor,
         [notice],
-        type="dpa.agreements.subprocessor_notice.issued.v1",
+        type=SUBPROCESSOR_NOTICE_ISSUED,
         payload=lambda notice: SubprocessorNoticeIssued(
             agreement_id=notice.agreement_id,
             notice_id=notice.id,
@@ -228,7 +236,7 @@ async def propose_change(
         await session.flush()
         outbox.add(
             session,
-            type="dpa.agreements.subprocessor_change.proposed.v1",
+            type=SUBPROCESSOR_CHANGE_PROPOSED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=str(change.id),
@@ -283,7 +291,7 @@ async def withdraw_change(
             outbox,
             principal.actor,
             open_notices,
-            type="dpa.agreements.subprocessor_notice.withdrawn.v1",
+            type=SUBPROCESSOR_NOTICE_WITHDRAWN,
             payload=lambda notice: SubprocessorNoticeDecided(
                 agreement_id=notice.agreement_id,
                 notice_id=notice.id,
@@ -293,7 +301,7 @@ async def withdraw_change(
         )
         outbox.add(
             session,
-            type="dpa.agreements.subprocessor_change.withdrawn.v1",
+            type=SUBPROCESSOR_CHANGE_WITHDRAWN,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=str(change.id),
@@ -387,7 +395,7 @@ async def resolve_objection(
         notice.resolved_at = now
         outbox.add(
             session,
-            type="dpa.agreements.subprocessor_objection.closed.v1",
+            type=SUBPROCESSOR_OBJECTION_CLOSED,
             tenant=tenant_of(agreement),
             actor=principal.actor,
             subject=str(agreement.id),
@@ -439,7 +447,7 @@ async def record_flow_down(
         session.add(flow_down)
         outbox.add(
             session,
-            type="dpa.agreements.subprocessor_flow_down.created.v1",
+            type=SUBPROCESSOR_FLOW_DOWN_CREATED,
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=str(change.id),

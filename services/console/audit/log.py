@@ -24,6 +24,7 @@ from services.console.language import BRUSSELS
 from services.console.render import render
 from services.console.sessions import Person
 from services.console.web import NotYours, apis_of, signed_in, t, visitor
+from shared.event_types.agreements import BREACH_LISTED
 
 router = APIRouter(dependencies=[Depends(visitor)])
 
@@ -239,11 +240,7 @@ def _record_link(entry: dict[str, Any]) -> str | None:
     event_type, subject = entry["event_type"], entry.get("subject") or ""
     if event_type.startswith(("dpa.agreements.breach.", "dpa.agreements.breach_notice.")):
         breach = (entry.get("data") or {}).get("breach_id") or subject
-        return (
-            f"/breaches/{breach}"
-            if breach and event_type != "dpa.agreements.breach.listed.v1"
-            else None
-        )
+        return f"/breaches/{breach}" if breach and event_type != BREACH_LISTED else None
     if entry.get("agreement_id"):
         return f"/agreements/{entry['agreement_id']}"
     return None

@@ -6,6 +6,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.event_types.audit import (
+    LOG_EXPORTED,
+    LOG_VERIFIED,
+    LOG_VIEWED,
+    PERSONAL_DATA_DESTROYED,
+    PLATFORM_BACKUP_CREATED,
+    PLATFORM_BACKUP_RESTORED,
+    PLATFORM_DATABASE_MIGRATED,
+    PLATFORM_KEY_REVOKED,
+    PLATFORM_KEY_ROTATED,
+    PROOF_VIEWED,
+)
 from shared.events.kind import EventKind
 
 
@@ -110,11 +122,11 @@ class PlatformMaintenance(BaseModel):
 
 # Platform maintenance: one kind per command, so that each entry tells its own sentence.
 MAINTENANCE_KINDS = {
-    "backup": "dpa.audit.platform_backup.created.v1",
-    "restore": "dpa.audit.platform_backup.restored.v1",
-    "migrate": "dpa.audit.platform_database.migrated.v1",
-    "rotate-key": "dpa.audit.platform_key.rotated.v1",
-    "revoke-key": "dpa.audit.platform_key.revoked.v1",
+    "backup": PLATFORM_BACKUP_CREATED,
+    "restore": PLATFORM_BACKUP_RESTORED,
+    "migrate": PLATFORM_DATABASE_MIGRATED,
+    "rotate-key": PLATFORM_KEY_ROTATED,
+    "revoke-key": PLATFORM_KEY_REVOKED,
 }
 _MAINTENANCE_SUMMARIES = {
     "backup": "The operator backed up the platform's databases (and event stream).",
@@ -128,31 +140,31 @@ _EXTERNAL = ("TOM-T3a", "TOM-T3c")
 
 KINDS = (
     EventKind(
-        type="dpa.audit.log.viewed.v1",
+        type=LOG_VIEWED,
         payload=AuditLogViewed,
         requirements=("TOM-T3a", "TOM-T3b"),
         summary="An organisation's audit log was read.",
     ),
     EventKind(
-        type="dpa.audit.log.exported.v1",
+        type=LOG_EXPORTED,
         payload=AuditLogExported,
         requirements=("TOM-T4", "TOM-T3b", "DPA-11"),
         summary="An organisation's audit log was exported.",
     ),
     EventKind(
-        type="dpa.audit.log.verified.v1",
+        type=LOG_VERIFIED,
         payload=AuditLogVerified,
         requirements=("DPA-11", "TOM-T3b"),
         summary="An organisation's audit log was verified against its signed checkpoint.",
     ),
     EventKind(
-        type="dpa.audit.proof.viewed.v1",
+        type=PROOF_VIEWED,
         payload=AuditProofViewed,
         requirements=("DPA-11", "TOM-T3b"),
         summary="An inclusion or consistency proof of an organisation's log was read.",
     ),
     EventKind(
-        type="dpa.audit.personal_data.destroyed.v1",
+        type=PERSONAL_DATA_DESTROYED,
         payload=PersonalDataDestroyed,
         requirements=("TOM-T1", "TOM-32a"),
         summary="Keys sealing personal data in the log were destroyed (erasure or retention).",

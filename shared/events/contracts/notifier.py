@@ -10,6 +10,26 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.event_types.notifier import (
+    CONTACT_CREATED,
+    CONTACT_DELETED,
+    DELIVERY_DELIVERED,
+    DELIVERY_FAILED,
+    DELIVERY_REQUESTED,
+    ENDPOINT_CREATED,
+    ENDPOINT_DELETED,
+    ENDPOINT_DISABLED,
+    ENDPOINT_UPDATED,
+    INBOX_ITEM_UPDATED,
+    NOTICE_ACKNOWLEDGED,
+    NOTICE_FAILED,
+    NOTICE_ISSUED,
+    NOTIFIER_RETENTION_EXPIRED,
+    ORGANISATION_SETTINGS_UPDATED,
+    PREFERENCE_UPDATED,
+    RECEIPT_LISTED,
+    RECIPIENT_LISTED,
+)
 from shared.events.kind import EventKind
 
 Channel = Literal["email", "webhook", "inbox"]
@@ -135,109 +155,109 @@ def _kind(
 
 KINDS: tuple[EventKind, ...] = (
     _kind(
-        "dpa.notifier.receipt.listed.v1",
+        RECEIPT_LISTED,
         ReceiptsListed,
         ("TOM-T3a",),
         "The notifier's receipts of an organisation were read.",
     ),
     _kind(
-        "dpa.notifier.contact.created.v1",
+        CONTACT_CREATED,
         ContactChanged,
         ("USE-3", "TOM-O4"),
         "An organisation registered a contact for notices of some topics.",
     ),
     _kind(
-        "dpa.notifier.contact.deleted.v1",
+        CONTACT_DELETED,
         ContactChanged,
         ("USE-3", "TOM-O4"),
         "An organisation removed a contact.",
     ),
     _kind(
-        "dpa.notifier.endpoint.created.v1",
+        ENDPOINT_CREATED,
         EndpointChanged,
         ("USE-3", "TOM-O4"),
         "An organisation registered a signed webhook endpoint.",
     ),
     _kind(
-        "dpa.notifier.endpoint.updated.v1",
+        ENDPOINT_UPDATED,
         EndpointChanged,
         ("USE-3",),
         "A webhook endpoint's secret was rotated or the endpoint re-enabled.",
     ),
     _kind(
-        "dpa.notifier.endpoint.deleted.v1",
+        ENDPOINT_DELETED,
         EndpointChanged,
         ("USE-3",),
         "An organisation removed a webhook endpoint.",
     ),
     _kind(
-        "dpa.notifier.endpoint.disabled.v1",
+        ENDPOINT_DISABLED,
         EndpointChanged,
         ("USE-3", "TOM-O4"),
         "A webhook endpoint was disabled after repeated failures; its owner was told.",
     ),
     _kind(
-        "dpa.notifier.recipient.listed.v1",
+        RECIPIENT_LISTED,
         RecipientsListed,
         ("TOM-T3a",),
         "Contacts, endpoints, deliveries, inbox items or sink mail of an organisation were read.",
     ),
     _kind(
-        "dpa.notifier.preference.updated.v1",
+        PREFERENCE_UPDATED,
         PreferenceUpdated,
         ("USE-3",),
         "A user changed which non-critical notices reach them on which channels.",
     ),
     _kind(
-        "dpa.notifier.organisation_settings.updated.v1",
+        ORGANISATION_SETTINGS_UPDATED,
         OrganisationSettingsUpdated,
         ("USE-3",),
         "An organisation's admin changed the default language of its notices.",
     ),
     _kind(
-        "dpa.notifier.notice.failed.v1",
+        NOTICE_FAILED,
         NoticeUnreached,
         ("USE-3",),
         "A notice reached nobody (no recipient, or every delivery failed): an operator alert.",
     ),
     _kind(
-        "dpa.notifier.notice.issued.v1",
+        NOTICE_ISSUED,
         NoticeIssued,
         ("USE-3", "TOM-O4", "DPA-5"),
         "A notice was addressed to an organisation's recipients (delivery rows written).",
     ),
     _kind(
-        "dpa.notifier.delivery.delivered.v1",
+        DELIVERY_DELIVERED,
         DeliveryAttempted,
         ("TOM-O4", "USE-3"),
         "A notice was accepted by the SMTP server, the webhook receiver or the inbox.",
     ),
     _kind(
-        "dpa.notifier.delivery.failed.v1",
+        DELIVERY_FAILED,
         DeliveryAttempted,
         ("TOM-O4", "USE-3"),
         "An attempt to deliver a notice failed (bounce, refusal, timeout); retry time if any.",
     ),
     _kind(
-        "dpa.notifier.delivery.requested.v1",
+        DELIVERY_REQUESTED,
         DeliveryReplayRequested,
         ("TOM-O4",),
         "An organisation asked to replay a delivery.",
     ),
     _kind(
-        "dpa.notifier.notice.acknowledged.v1",
+        NOTICE_ACKNOWLEDGED,
         NoticeAcknowledged,
         ("TOM-O4", "USE-3"),
         "A controller's user acknowledged receipt of a notice thread.",
     ),
     _kind(
-        "dpa.notifier.inbox_item.updated.v1",
+        INBOX_ITEM_UPDATED,
         InboxItemRead,
         ("USE-3",),
         "A user marked an in-app notice as read.",
     ),
     _kind(
-        "dpa.notifier.retention.expired.v1",
+        NOTIFIER_RETENTION_EXPIRED,
         RetentionApplied,
         ("TOM-T1", "TOM-32a"),
         "Deliveries and inbox items past their retention lost their address and text, or were "

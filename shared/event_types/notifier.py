@@ -1,0 +1,22 @@
+"""The types of the events the notifier service emits.
+
+Each is catalogued, with its payload, in shared/events/contracts/notifier.py."""
+
+RECEIPT_LISTED = "dpa.notifier.receipt.listed.v1"
+CONTACT_CREATED = "dpa.notifier.contact.created.v1"
+CONTACT_DELETED = "dpa.notifier.contact.deleted.v1"
+ENDPOINT_CREATED = "dpa.notifier.endpoint.created.v1"
+ENDPOINT_UPDATED = "dpa.notifier.endpoint.updated.v1"
+ENDPOINT_DELETED = "dpa.notifier.endpoint.deleted.v1"
+ENDPOINT_DISABLED = "dpa.notifier.endpoint.disabled.v1"
+RECIPIENT_LISTED = "dpa.notifier.recipient.listed.v1"
+PREFERENCE_UPDATED = "dpa.notifier.preference.updated.v1"
+ORGANISATION_SETTINGS_UPDATED = "dpa.notifier.organisation_settings.updated.v1"
+NOTICE_FAILED = "dpa.notifier.notice.failed.v1"
+NOTICE_ISSUED = "dpa.notifier.notice.issued.v1"
+DELIVERY_DELIVERED = "dpa.notifier.delivery.delivered.v1"
+DELIVERY_FAILED = "dpa.notifier.delivery.failed.v1"
+DELIVERY_REQUESTED = "dpa.notifier.delivery.requested.v1"
+NOTICE_ACKNOWLEDGED = "dpa.notifier.notice.acknowledged.v1"
+INBOX_ITEM_UPDATED = "dpa.notifier.inbox_item.updated.v1"
+NOTIFIER_RETENTION_EXPIRED = "dpa.notifier.retention.expired.v1"
