@@ -21,11 +21,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
-from fastapi import FastAPI, status
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.agreements import errors
-from services.agreements.access import Admin, Reader
+from services.agreements.access import Admin, AgreementNotFound, Reader
 from services.agreements.lifecycle import service
 from services.agreements.lifecycle.schemas import AgreementCreate, AgreementPublic
 from services.agreements.settings import AgreementsSettings
@@ -33,6 +34,7 @@ from shared.auth import JwksSource, TokenVerifier, http_jwks
 from shared.database import create_engine, session_factory
 from shared.events import Envelope
 from shared.outbox import Outbox
+from shared.problems import answer
 from shared.serve import serve
 from shared.settings import ServiceSettings
 
@@ -68,6 +70,9 @@ def create_app(settings: ServiceSettings, *, jwks: JwksSource | None = None) -> 
     app = FastAPI(title="plain agreements CRUD (bench baseline)")
     app.state.runtime = plain
     errors.install(app)
+    # A plain CRUD service answers another organisation's agreement with a 404 and no more: the
+    # access attempt agreements files in the owner's log is part of the cost of auditing.
+    app.add_exception_handler(AgreementNotFound, _not_found)
 
     @app.get("/readyz")
     async def ready() -> dict[str, str]:
@@ -88,6 +93,10 @@ def create_app(settings: ServiceSettings, *, jwks: JwksSource | None = None) -> 
             )
 
     return app
+
+
+async def _not_found(request: Request, error: Exception) -> JSONResponse:
+    return answer(request, status.HTTP_404_NOT_FOUND, str(error), code="not_found")
 
 
 def main(argv: list[str]) -> int:

@@ -93,6 +93,15 @@ class InvalidToken(Exception):
 JwksSource = Callable[[], Awaitable[dict[str, Any]]]
 
 
+class GrantEnded(InvalidToken):
+    """A token verified in every other way, under a grant the customer revoked: refused like any
+    invalid token, and filed as an access attempt in the customer's log (TOM-T3c)."""
+
+    def __init__(self, principal: "Principal") -> None:
+        super().__init__("grant revoked")
+        self.principal = principal
+
+
 class RevocationCheck(Protocol):
     def is_revoked(self, *, session_id: str, grant_id: str | None) -> bool: ...
 
@@ -175,10 +184,14 @@ class TokenVerifier:
             del self._verified[token]
 
     def _check_revocation(self, principal: Principal) -> None:
-        if self.revocations is not None and self.revocations.is_revoked(
+        if self.revocations is None:
+            return
+        if self.revocations.is_revoked(session_id=principal.session_id, grant_id=None):
+            raise InvalidToken("session revoked")
+        if principal.grant_id and self.revocations.is_revoked(
             session_id=principal.session_id, grant_id=principal.grant_id
         ):
-            raise InvalidToken("session or grant revoked")
+            raise GrantEnded(principal)
 
     async def _verify(self, token: str) -> tuple[Principal, float, str]:
         try:
@@ -410,6 +423,10 @@ async def authenticate(
     verifier: TokenVerifier = request.app.state.runtime.verifier
     try:
         principal = await verifier.verify(credentials.credentials)
+    except GrantEnded as ended:
+        log.info("auth.token_refused", reason=str(ended))
+        await request.app.state.runtime.record_grant_refusal(ended.principal, request.method)
+        raise UNAUTHENTICATED from None
     except InvalidToken as error:
         log.info("auth.token_refused", reason=str(error))
         raise UNAUTHENTICATED from None

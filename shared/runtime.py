@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import api_reference, operations
-from shared.auth import JwksSource, TokenVerifier, http_jwks
+from shared.access_attempts import record_grant_refusal
+from shared.auth import JwksSource, Principal, TokenVerifier, http_jwks
 from shared.body_limit import BodyLimit
 from shared.broker import (
     BatchConsumer,
@@ -166,6 +167,24 @@ class ServiceRuntime:
 
         rounds.__name__ = name
         self.background.append(rounds)
+
+    async def record_grant_refusal(self, principal: Principal, method: str) -> None:
+        """A token under a grant the customer revoked reached this service: file the attempt in
+        the customer's log (TOM-T3c). Never in the way of the caller's 401: a failure is logged."""
+        assert principal.grant_id is not None
+        try:
+            await record_grant_refusal(
+                sessions=self.sessions,
+                outbox=self.outbox,
+                service=self.settings.service,
+                actor=principal.actor,
+                customer_id=principal.organisation_id,
+                grant_id=principal.grant_id,
+                reason="revoked",
+                method=method,
+            )
+        except Exception as error:
+            log.warning("access.grant_refusal_failed", error=f"{type(error).__name__}")
 
     def install(self, app: FastAPI) -> None:
         app.state.runtime = self

@@ -22,6 +22,7 @@ from services.agreements import domain
 from services.agreements.domain import Party
 from services.agreements.lifecycle import store
 from services.agreements.lifecycle.store import Agreement
+from shared.access_attempts import refusal_id
 from shared.auth import Principal, Role, require_roles
 from shared.event_types.agreements import RECORD_LISTED
 from shared.events import Actor, Outcome
@@ -114,17 +115,6 @@ async def find(
     if agreement is None:
         raise AgreementNotFound(agreement_id, principal)
     return agreement
-
-
-def refusal_id(
-    event_type: str, actor_id: str, agreement_id: uuid.UUID, moment: datetime
-) -> uuid.UUID:
-    """The id of a refused access event: one per kind, actor, agreement and minute, so a caller who
-    asks again and again (a scanner, a stale bookmark) fills its owner's log with one entry a
-    minute at most. The outbox, the stream and audit's inbox each keep an id once."""
-    minute = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
-    seen = f"pactum:{event_type}:{actor_id}:{agreement_id}:{minute}"
-    return uuid.uuid5(uuid.NAMESPACE_URL, seen)
 
 
 async def record_refused(

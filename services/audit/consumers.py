@@ -6,8 +6,9 @@ leaf indexes in the order the stream delivered them (ARCH-2, TOM-T3a).
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pactum_verify import merkle
@@ -66,50 +67,19 @@ async def record_entries(
         org: [bytes.fromhex(h) for h in tree[1]] if tree else [] for org, tree in trees.items()
     }
     sizes = {org: tree[0] if tree else 0 for org, tree in trees.items()}
-    # What repeats across a batch is worked out once per distinct value: the month of an event's
-    # time (its key period), whether an actor intervenes in a tenant, a kind's requirements.
-    periods: dict[tuple[int, int], str] = {}
+    # What repeats across a batch is worked out once per distinct value: whether an actor
+    # intervenes in a tenant, a kind's requirements, the cipher of a key.
     interventions: dict[tuple[str, str, str | None], bool] = {}
     requirements: dict[str, list[str]] = {}
-    names = await _organisation_names(session, [event for event, _ in events])
-    split = [
-        split_personal(
-            event.data,
-            event.clientaddr,
-            actor_name=event.actorname,
-            actor_organisation_name=names.get(event.actororgid or ""),
-        )
-        for event, _ in events
-    ]
-    personal_refs: list[tuple[str, str, str] | None] = []
-    for (event, _), (_, personal) in zip(events, split, strict=True):
-        if not personal:
-            personal_refs.append(None)
-            continue
-        moment = event.time
-        if moment.utcoffset():  # envelopes hold UTC times; any other is worked out on its own
-            period = retention_period(moment)
-        else:
-            month = (moment.year, moment.month)
-            period = periods.get(month) or periods.setdefault(month, retention_period(moment))
-        personal_refs.append((event.tenantid, event.actorid, period))
-    keys = await sealing.live_keys(session, (ref for ref in personal_refs if ref is not None))
-    ciphers: dict[str, AESGCM] = {}
+    seals = await _Seals.of(session, [event for event, _ in events])
     sha256 = hashlib.sha256
     push = merkle.push
     entries: list[Row] = []
     nodes: list[tuple[int, int, bytes]] = []
     node_rows: list[Row] = []
-    for (event, kind), (clear, personal), ref in zip(events, split, personal_refs, strict=True):
+    for (event, kind), (clear, sealed, seal_key_id) in zip(events, seals.parts(), strict=True):
         org = event.tenantid
         size = sizes[org]
-        sealed = seal_key_id = None
-        if ref is not None:
-            key = keys[ref]
-            cipher = ciphers.get(key.id)
-            if cipher is None:
-                cipher = ciphers[key.id] = AESGCM(key.material)
-            sealed, seal_key_id = sealing.seal_with(cipher, personal, event_id=event.id), key.id
         actor = (org, event.actortype.value, event.actororgid)
         intervention = interventions.get(actor)
         if intervention is None:
@@ -117,32 +87,10 @@ async def record_entries(
         required = requirements.get(kind.type)
         if required is None:
             required = requirements[kind.type] = list(kind.requirements)
-        event_id = event.id
-        values = (
-            org,
-            size,
-            event_id,
-            event.type,
-            event.source,
-            event.subject,
-            event.actorid,
-            actor[1],
-            event.actororgid,
-            event.grantid,
-            event.outcome.value,
-            intervention,
-            agreement_of(event.data),
-            trace_id(event.traceparent),
-            event.correlationid,
-            event.time,
-            recorded_at,
-            required,
-            clear,
-            sealed,
-            seal_key_id,
-        )
+        values = _entry(event, size, intervention, recorded_at, required, clear)
+        values += (sealed, seal_key_id)
         leaf = dict(zip(LEAF_FIELDS, values, strict=True))
-        leaf["event_id"] = str(event_id)
+        leaf["event_id"] = str(event.id)
         leaf["occurred_at"] = utc_text(event.time)
         leaf["recorded_at"] = recorded_text
         hashed = sha256(b"\x00" + leaf_bytes(leaf)).digest()
@@ -160,6 +108,94 @@ async def record_entries(
         existing=(org for org, tree in trees.items() if tree is not None),
     )
     await _project_agreements(session, [event for event, _ in events])
+
+
+def _entry(
+    event: Envelope,
+    size: int,
+    intervention: bool,
+    recorded_at: datetime,
+    required: list[str],
+    clear: dict[str, Any],
+) -> tuple[Any, ...]:
+    """An entry's values in LEAF_FIELDS order, up to its sealed part."""
+    return (
+        event.tenantid,
+        size,
+        event.id,
+        event.type,
+        event.source,
+        event.subject,
+        event.actorid,
+        event.actortype.value,
+        event.actororgid,
+        event.grantid,
+        event.outcome.value,
+        intervention,
+        agreement_of(event.data),
+        trace_id(event.traceparent),
+        event.correlationid,
+        event.time,
+        recorded_at,
+        required,
+        clear,
+    )
+
+
+class _Seals:
+    """The personal data of a batch, split from each event and sealed under its organisation's
+    key for the event's month (TOM-32a): what erasure destroys. Keys and ciphers are looked up
+    once per batch."""
+
+    def __init__(
+        self,
+        events: list[Envelope],
+        split: list[tuple[dict[str, Any], dict[str, Any]]],
+        refs: list[sealing.KeyRef | None],
+        keys: dict[sealing.KeyRef, sealing.LiveKey],
+    ) -> None:
+        self.events, self.split, self.refs, self.keys = events, split, refs, keys
+
+    @classmethod
+    async def of(cls, session: AsyncSession, events: list[Envelope]) -> "_Seals":
+        names = await _organisation_names(session, events)
+        split = [
+            split_personal(
+                event.data,
+                event.clientaddr,
+                actor_name=event.actorname,
+                actor_organisation_name=names.get(event.actororgid or ""),
+            )
+            for event in events
+        ]
+        periods: dict[tuple[int, int], str] = {}
+        refs: list[sealing.KeyRef | None] = []
+        for event, (_, personal) in zip(events, split, strict=True):
+            if not personal:
+                refs.append(None)
+                continue
+            moment = event.time
+            if moment.utcoffset():  # envelopes hold UTC times; any other is worked out on its own
+                period = retention_period(moment)
+            else:
+                month = (moment.year, moment.month)
+                period = periods.get(month) or periods.setdefault(month, retention_period(moment))
+            refs.append((event.tenantid, event.actorid, period))
+        keys = await sealing.live_keys(session, (ref for ref in refs if ref is not None))
+        return cls(events, split, refs, keys)
+
+    def parts(self) -> Iterator[tuple[dict[str, Any], str | None, str | None]]:
+        """Each event's clear part, and its sealed personal part with the key's id (or none)."""
+        ciphers: dict[str, AESGCM] = {}
+        for event, (clear, personal), ref in zip(self.events, self.split, self.refs, strict=True):
+            if ref is None:
+                yield clear, None, None
+                continue
+            key = self.keys[ref]
+            cipher = ciphers.get(key.id)
+            if cipher is None:
+                cipher = ciphers[key.id] = AESGCM(key.material)
+            yield clear, sealing.seal_with(cipher, personal, event_id=event.id), key.id
 
 
 async def _fanned_out(

@@ -21,6 +21,7 @@ from shared.event_types.agreements import (
     AGREEMENT_UPDATED,
     AGREEMENT_VIEW_DENIED,
     AGREEMENT_VIEWED,
+    AGREEMENTS_GRANT_USE_DENIED,
     AGREEMENTS_RETENTION_EXPIRED,
     AMENDMENT_ACCEPTED,
     AMENDMENT_PROPOSED,
@@ -75,6 +76,7 @@ from shared.event_types.agreements import (
     SUBPROCESSOR_OBJECTION_CLOSED,
 )
 from shared.event_types.audit import (
+    AUDIT_GRANT_USE_DENIED,
     LOG_EXPORTED,
     LOG_VERIFIED,
     LOG_VIEWED,
@@ -99,6 +101,7 @@ from shared.event_types.identity import (
     GRANT_LISTED,
     GRANT_REQUESTED,
     GRANT_REVOKED,
+    IDENTITY_GRANT_USE_DENIED,
     IDENTITY_RETENTION_EXPIRED,
     IDP_CONNECTED,
     IDP_DISCONNECTED,
@@ -157,6 +160,7 @@ from shared.event_types.notifier import (
     NOTICE_ACKNOWLEDGED,
     NOTICE_FAILED,
     NOTICE_ISSUED,
+    NOTIFIER_GRANT_USE_DENIED,
     NOTIFIER_RETENTION_EXPIRED,
     ORGANISATION_SETTINGS_UPDATED,
     PREFERENCE_UPDATED,
@@ -900,6 +904,21 @@ TEMPLATES: dict[str, tuple[str, str, str]] = {
         "{actor} tried to change the agreement {record} and was refused.",
         "{actor} probeerde de overeenkomst {record} te wijzigen en werd geweigerd.",
         "{actor} a tenté de modifier l'accord {record} et a été refusé.",
+    ),
+    # -- a token under a grant that ended, refused by the service it reached (access attempts)
+    **dict.fromkeys(
+        (
+            IDENTITY_GRANT_USE_DENIED,
+            AGREEMENTS_GRANT_USE_DENIED,
+            AUDIT_GRANT_USE_DENIED,
+            NOTIFIER_GRANT_USE_DENIED,
+        ),
+        (
+            "{actor} tried to use the ended access grant {record} and was refused.",
+            "{actor} probeerde de beëindigde toegangsmachtiging {record} te gebruiken en werd "
+            "geweigerd.",
+            "{actor} a tenté d'utiliser l'autorisation d'accès terminée {record} et a été refusé.",
+        ),
     ),
     # -- platform maintenance by the operator (one event, in every organisation's log)
     PLATFORM_BACKUP_CREATED: (

@@ -31,6 +31,7 @@ from services.identity.domain import (
 )
 from services.identity.store import Grant, MaintenanceNotice, Organisation
 from shared import pagination
+from shared.access_attempts import GrantEnd
 from shared.auth import Principal
 from shared.event_types.identity import (
     GRANT_ACTIVATED,
@@ -307,6 +308,28 @@ async def decide(
     return grant
 
 
+class GrantNoLongerValid(IdentityRuleBroken):
+    """A token was asked for under a grant that is not approved or has ended: refused, and filed
+    in the customer's log as an access attempt (TOM-T3c)."""
+
+    def __init__(self, grant: Grant, reason: GrantEnd) -> None:
+        super().__init__("this grant is not approved or no longer valid")
+        self.grant_id = str(grant.id)
+        self.customer_id = str(grant.organisation_id)
+        self.reason = reason
+
+
+def _ended(grant: Grant, now: datetime) -> GrantEnd | None:
+    """Why no token may be issued under ``grant`` now, if it may not."""
+    if grant.status is GrantStatus.revoked:
+        return "revoked"
+    if grant.status is GrantStatus.expired:
+        return "expired"
+    if grant.status is not GrantStatus.approved or grant.expires_at is None:
+        return "not_approved"
+    return "expired" if as_utc(grant.expires_at) <= now else None
+
+
 async def grant_token(
     *, session: AsyncSession, authority: Authority, principal: Principal, grant_id: uuid.UUID
 ) -> tuple[str, Grant]:
@@ -321,12 +344,9 @@ async def grant_token(
         if grant is None or str(grant.operator_id) != principal.user_id:
             raise GrantNotFound(grant_id)
         await _customer(session, grant.organisation_id)  # a disabled customer: no token
-        if (
-            grant.status is not GrantStatus.approved
-            or grant.expires_at is None
-            or as_utc(grant.expires_at) <= _now()
-        ):
-            raise IdentityRuleBroken("this grant is not approved or no longer valid")
+        ended = _ended(grant, _now())
+        if ended is not None or grant.expires_at is None:
+            raise GrantNoLongerValid(grant, ended or "not_approved")
         token = authority.signer.issue(
             user_id=principal.user_id,
             organisation_id=str(grant.organisation_id),

@@ -18,9 +18,10 @@ from services.identity.schemas import (
     NoticeIn,
     NoticeOut,
 )
+from shared.access_attempts import record_grant_refusal
 from shared.auth import CurrentPrincipal, Principal, Role, require_roles
 from shared.pagination import DEFAULT_LIMIT, Cursor, Limit
-from shared.runtime import SessionDep
+from shared.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["supplier access"])
 
@@ -124,13 +125,31 @@ async def revoke(
     responses={403: {"description": "Not an operator, or a session without a second factor."}},
 )
 async def grant_token(
-    grant_id: uuid.UUID, principal: Staff, session: SessionDep, authority: AuthorityDep
+    grant_id: uuid.UUID,
+    principal: Staff,
+    session: SessionDep,
+    authority: AuthorityDep,
+    runtime: RuntimeDep,
 ) -> GrantTokenOut:
-    """The operator's access token in the customer's organisation, under the grant."""
+    """The operator's access token in the customer's organisation, under the grant; asked for
+    under a grant that ended (or was never approved), the refusal is in the customer's log."""
     async with _answers():
-        token, grant = await grants.grant_token(
-            session=session, authority=authority, principal=principal, grant_id=grant_id
-        )
+        try:
+            token, grant = await grants.grant_token(
+                session=session, authority=authority, principal=principal, grant_id=grant_id
+            )
+        except grants.GrantNoLongerValid as refused:
+            await record_grant_refusal(
+                sessions=runtime.sessions,
+                outbox=runtime.outbox,
+                service="identity",
+                actor=principal.actor,
+                customer_id=refused.customer_id,
+                grant_id=refused.grant_id,
+                reason=refused.reason,
+                method="POST",
+            )
+            raise
     return GrantTokenOut(access_token=token, grant=GrantPublic.model_validate(grant))
 
 

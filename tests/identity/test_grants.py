@@ -113,6 +113,52 @@ async def test_customer_revokes_a_grant_and_its_tokens_are_refused_everywhere__T
     await events_of(identity.platform, "dpa.identity.grant.revoked.v1")
 
 
+async def test_an_ended_grants_refused_use_is_in_the_customers_log_at_most_once_a_minute__TOM_T3c(
+    identity: Identity,
+) -> None:
+    operator = await identity.admin("operator")
+    customer = await identity.admin()
+    bystander = await identity.admin()
+    grant = await _request(identity, operator, customer)
+    early = await identity.client.post(f"/grants/{grant['id']}/token", headers=operator.auth)
+    assert early.status_code == 422
+    [asked] = await events_of(
+        identity.platform, "dpa.identity.grant_use.denied.v1", subject=grant["id"]
+    )
+    assert asked.organisation_id == customer.organisation_id
+    assert asked.actor_id == operator.user_id and asked.outcome == "denied"
+    assert asked.data["reason"] == "not_approved"
+
+    await identity.client.post(f"/grants/{grant['id']}/approve", headers=customer.auth)
+    under_grant = await _grant_auth(identity, operator, grant["id"])
+    await identity.client.post(f"/grants/{grant['id']}/revoke", headers=customer.auth)
+    agreements = identity.platform.clients["agreements"]
+
+    async def refused() -> bool:
+        return (await agreements.get("/agreements", headers=under_grant)).status_code == 401
+
+    await eventually(refused)
+    for _ in range(5):  # a script that goes on trying
+        answer = await agreements.get("/agreements", headers=under_grant)
+        assert answer.status_code == 401
+        assert answer.json()["detail"] == "Not authenticated"  # as for any bad token
+    [used] = await events_of(
+        identity.platform, "dpa.agreements.grant_use.denied.v1", subject=grant["id"]
+    )
+    assert used.organisation_id == customer.organisation_id
+    assert used.actor_type == "operator" and used.supplier_intervention is True
+    assert used.data == {"grant_id": grant["id"], "reason": "revoked", "method": "GET"}
+    again = await identity.client.post(f"/grants/{grant['id']}/token", headers=operator.auth)
+    assert again.status_code == 422
+    for kind, tries in (("identity", 2), ("agreements", 6)):
+        attempts = await identity.platform.audit_entries(
+            event_type=f"dpa.{kind}.grant_use.denied.v1", subject=grant["id"]
+        )
+        assert 1 <= len(attempts) <= 2, tries  # one entry a minute (two if a minute turned)
+    elsewhere = await identity.platform.audit_entries(organisation_id=bystander.organisation_id)
+    assert not [e for e in elsewhere if "grant_use" in e.event_type]
+
+
 async def test_customer_denies_and_nobody_else_decides__TOM_O3(identity: Identity) -> None:
     operator = await identity.admin("operator")
     customer = await identity.admin()

@@ -17,6 +17,7 @@ from shared.event_types.agreements import (
     AGREEMENT_UPDATED,
     AGREEMENT_VIEW_DENIED,
     AGREEMENT_VIEWED,
+    AGREEMENTS_GRANT_USE_DENIED,
     AGREEMENTS_RETENTION_EXPIRED,
     AMENDMENT_ACCEPTED,
     AMENDMENT_PROPOSED,
@@ -71,6 +72,7 @@ from shared.event_types.agreements import (
     SUBPROCESSOR_OBJECTION_CLOSED,
 )
 from shared.event_types.audit import (
+    AUDIT_GRANT_USE_DENIED,
     LOG_EXPORTED,
     LOG_VERIFIED,
     LOG_VIEWED,
@@ -95,6 +97,7 @@ from shared.event_types.identity import (
     GRANT_LISTED,
     GRANT_REQUESTED,
     GRANT_REVOKED,
+    IDENTITY_GRANT_USE_DENIED,
     IDENTITY_RETENTION_EXPIRED,
     IDP_CONNECTED,
     IDP_DISCONNECTED,
@@ -153,6 +156,7 @@ from shared.event_types.notifier import (
     NOTICE_ACKNOWLEDGED,
     NOTICE_FAILED,
     NOTICE_ISSUED,
+    NOTIFIER_GRANT_USE_DENIED,
     NOTIFIER_RETENTION_EXPIRED,
     ORGANISATION_SETTINGS_UPDATED,
     PREFERENCE_UPDATED,
@@ -396,6 +400,15 @@ SUMMARIES: dict[str, str] = {
     ),
     AGREEMENT_CHANGE_DENIED: _(
         "Someone of another organisation tried to change an agreement and was refused."
+    ),
+    **dict.fromkeys(
+        (
+            IDENTITY_GRANT_USE_DENIED,
+            AGREEMENTS_GRANT_USE_DENIED,
+            AUDIT_GRANT_USE_DENIED,
+            NOTIFIER_GRANT_USE_DENIED,
+        ),
+        _("An operator tried to use an access grant that had ended and was refused."),
     ),
     PLATFORM_BACKUP_CREATED: _(
         "The operator backed up the platform's databases (and event stream)."

@@ -25,6 +25,7 @@ from shared.event_types.agreements import (
     AGREEMENT_UPDATED,
     AGREEMENT_VIEW_DENIED,
     AGREEMENT_VIEWED,
+    AGREEMENTS_GRANT_USE_DENIED,
     AGREEMENTS_RETENTION_EXPIRED,
     AMENDMENT_ACCEPTED,
     AMENDMENT_PROPOSED,
@@ -78,6 +79,7 @@ from shared.event_types.agreements import (
     SUBPROCESSOR_NOTICE_WITHDRAWN,
     SUBPROCESSOR_OBJECTION_CLOSED,
 )
+from shared.events.contracts.identity import grant_use_refused
 from shared.events.kind import EventKind
 
 
@@ -952,4 +954,5 @@ KINDS = (
         ("DPA-18",),
         "A risk assessment of the processing was recorded against Annex 2.",
     ),
+    grant_use_refused(AGREEMENTS_GRANT_USE_DENIED),
 )

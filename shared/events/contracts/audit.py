@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.event_types.audit import (
+    AUDIT_GRANT_USE_DENIED,
     LOG_EXPORTED,
     LOG_VERIFIED,
     LOG_VIEWED,
@@ -18,6 +19,7 @@ from shared.event_types.audit import (
     PLATFORM_KEY_ROTATED,
     PROOF_VIEWED,
 )
+from shared.events.contracts.identity import grant_use_refused
 from shared.events.kind import EventKind
 
 
@@ -187,4 +189,5 @@ KINDS = (
         )
         for verb in ("viewed", "listed", "exported", "created", "updated", "deleted")
     ),
+    grant_use_refused(AUDIT_GRANT_USE_DENIED),
 )

@@ -23,6 +23,7 @@ from shared.event_types.identity import (
     GRANT_LISTED,
     GRANT_REQUESTED,
     GRANT_REVOKED,
+    IDENTITY_GRANT_USE_DENIED,
     IDENTITY_RETENTION_EXPIRED,
     IDP_CONNECTED,
     IDP_DISCONNECTED,
@@ -370,6 +371,31 @@ class GrantUsed(_Payload):
     session_id: UUID
 
 
+class GrantUseRefused(_Payload):
+    """An operator's token under a grant was refused because the grant ended (TOM-T3c, TOM-O3):
+    filed in the customer's log by the service that refused it, at most once a minute per grant
+    and service. Names the grant and the kind of request, never what was asked for."""
+
+    grant_id: UUID = Field(description="The grant the refused token was issued under.")
+    reason: Literal["revoked", "expired", "not_approved"] = Field(
+        description="Why the grant no longer holds: revoked by the customer, past its end, or "
+        "never approved (asked for a token under a pending or denied grant)."
+    )
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] = Field(
+        description="The HTTP method of the refused request: a read or an attempted change."
+    )
+
+
+def grant_use_refused(type: str) -> EventKind:
+    """The kind each service files when it refuses a token under a grant that ended."""
+    return EventKind(
+        type=type,
+        payload=GrantUseRefused,
+        requirements=("TOM-T3c", "TOM-O3"),
+        summary="An operator tried to use an access grant that had ended and was refused.",
+    )
+
+
 class GrantsListed(_Payload):
     grant_ids: list[UUID]
 
@@ -713,6 +739,7 @@ KINDS: tuple[EventKind, ...] = (
         ("TOM-O3", "TOM-T3c"),
         "An operator took a token under a grant (a supplier intervention starts).",
     ),
+    grant_use_refused(IDENTITY_GRANT_USE_DENIED),
     _kind(
         GRANT_LISTED,
         GrantsListed,

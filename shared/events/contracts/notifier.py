@@ -24,12 +24,14 @@ from shared.event_types.notifier import (
     NOTICE_ACKNOWLEDGED,
     NOTICE_FAILED,
     NOTICE_ISSUED,
+    NOTIFIER_GRANT_USE_DENIED,
     NOTIFIER_RETENTION_EXPIRED,
     ORGANISATION_SETTINGS_UPDATED,
     PREFERENCE_UPDATED,
     RECEIPT_LISTED,
     RECIPIENT_LISTED,
 )
+from shared.events.contracts.identity import grant_use_refused
 from shared.events.kind import EventKind
 
 Channel = Literal["email", "webhook", "inbox"]
@@ -263,4 +265,5 @@ KINDS: tuple[EventKind, ...] = (
         "Deliveries and inbox items past their retention lost their address and text, or were "
         "deleted; one event per organisation and run.",
     ),
+    grant_use_refused(NOTIFIER_GRANT_USE_DENIED),
 )

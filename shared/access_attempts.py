@@ -1,0 +1,91 @@
+"""Refused requests, filed as access attempts in the log of the organisation whose data was asked
+for (TOM-T3c): the answer to the caller stays generic, the customer still sees who tried.
+
+Each attempt is one event whose id is made of its kind, the actor, the record and the minute, so
+someone who asks again and again (a scanner, a script with an ended grant) adds one entry a minute
+at most: the outbox, the stream and audit's inbox each keep an id once.
+
+Filed here: a token under a grant that ended, refused by whichever service it reached (identity
+files the same when an operator asks for a token under a grant that is no longer approved).
+Agreements files the refused reads and changes of another organisation's agreement itself
+(services/agreements/access.py), with :func:`refusal_id`.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Literal
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.event_types.agreements import AGREEMENTS_GRANT_USE_DENIED
+from shared.event_types.audit import AUDIT_GRANT_USE_DENIED
+from shared.event_types.identity import IDENTITY_GRANT_USE_DENIED
+from shared.event_types.notifier import NOTIFIER_GRANT_USE_DENIED
+from shared.events import Actor, Outcome
+from shared.events.contracts.identity import GrantUseRefused
+from shared.events.envelope import new_event
+from shared.outbox import Outbox
+from shared.request import client_address
+from shared.telemetry import current_traceparent
+
+log = structlog.get_logger("pactum.access")
+
+GRANT_USE_DENIED = {
+    "identity": IDENTITY_GRANT_USE_DENIED,
+    "agreements": AGREEMENTS_GRANT_USE_DENIED,
+    "audit": AUDIT_GRANT_USE_DENIED,
+    "notifier": NOTIFIER_GRANT_USE_DENIED,
+}
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
+GrantEnd = Literal["revoked", "expired", "not_approved"]
+
+
+def refusal_id(event_type: str, actor_id: str, record: uuid.UUID, moment: datetime) -> uuid.UUID:
+    """The id of a refused access event: one per kind, actor, record and minute."""
+    minute = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    seen = f"pactum:{event_type}:{actor_id}:{record}:{minute}"
+    return uuid.uuid5(uuid.NAMESPACE_URL, seen)
+
+
+async def record_grant_refusal(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    outbox: Outbox,
+    service: str,
+    actor: Actor,
+    customer_id: str,
+    grant_id: str,
+    reason: GrantEnd,
+    method: str,
+    now: datetime | None = None,
+) -> bool:
+    """File in the customer's log that ``actor`` was refused under the ended grant ``grant_id``,
+    in a transaction of its own. True when recorded, False when already recorded this minute."""
+    event_type = GRANT_USE_DENIED[service]
+    grant = uuid.UUID(grant_id)
+    envelope = new_event(
+        source=outbox.source,
+        type=event_type,
+        tenant=customer_id,
+        actor=actor,
+        subject=grant_id,
+        data=GrantUseRefused(
+            grant_id=grant, reason=reason, method=method if method in METHODS else "POST"
+        ),
+        outcome=Outcome.denied,
+        traceparent=current_traceparent(),
+        client_address=client_address.get(),
+    )
+    moment = now or datetime.now(UTC)
+    envelope = envelope.model_copy(update={"id": refusal_id(event_type, actor.id, grant, moment)})
+    async with sessions() as session, session.begin():
+        outbox.add_envelope(session, envelope)
+        try:
+            await session.flush()
+        except IntegrityError:  # already recorded this minute
+            await session.rollback()
+            return False
+    log.info("access.grant_refusal_recorded", grant_id=grant_id, reason=reason)
+    return True
