@@ -30,7 +30,11 @@ $(STAMP): requirements-dev.lock pyproject.toml verifier/pyproject.toml
 	@test -n "$(PYTHON)" || { echo "python3.11 not found: install Python 3.11 or pass PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "pactum needs Python 3.11; $(PYTHON) is $$($(PYTHON) -V 2>&1): pass PYTHON=/path/to/python3.11" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --require-hashes -r requirements-dev.lock
+	@# --no-deps: the lock is the whole closure (make lint's lock_check holds that), so pip installs
+	@# exactly it and never looks upstream for a dependency's extra (pip 23's hash mode refuses a
+	@# newer release it finds there: pypa/pip#9644). pip check then confirms the closure is whole.
+	$(BIN)/python -m pip install --require-hashes --no-deps -r requirements-dev.lock
+	$(BIN)/python -m pip check
 	$(BIN)/python -m pip install --no-deps -e .
 	$(BIN)/python -m pip install --no-deps -e ./verifier
 	touch $@

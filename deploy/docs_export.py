@@ -108,9 +108,10 @@ def events_markdown() -> str:
         "",
         "Every event travels as a CloudEvents 1.0 envelope with the extensions `tenantid`,",
         "`actorid`, `actortype` (user, operator, system), `actororgid`, `grantid`, `outcome`",
-        "(succeeded, failed, denied), `clientaddr` (the pseudonym of the client's address,",
-        "never the address), `correlationid` and `traceparent`. Reads",
-        "(`viewed`, `listed`, `exported`) are access events (TOM-T3a).",
+        "(succeeded, failed, denied), `actorsealed` (the actor's name sealed to the audit",
+        "service, never the name: [audit.md](audit.md#the-actors-name)), `clientaddr` (the",
+        "pseudonym of the client's address, never the address), `correlationid` and",
+        "`traceparent`. Reads (`viewed`, `listed`, `exported`) are access events (TOM-T3a).",
         "",
     ]
     for service in SERVICES:

@@ -5,7 +5,7 @@
     pactum rename-organisation --organisation <id> --name "UTOPIA NV"
     pactum disable-organisation --organisation <id>      (its contract ended; enable-... undoes)
     pactum announce-organisations
-    pactum rotate-key token|checkpoint
+    pactum rotate-key token|checkpoint|ingest
     pactum rotate-key token --revoke-now                  (a key leaked: no day of grace)
     pactum checkpoint
     pactum verify-export audit-<organisation>.jsonl [--public-key KEYS ...]
@@ -147,11 +147,22 @@ def _parser() -> argparse.ArgumentParser:
 
     identity_cli.add_organisation_commands(commands, kinds=("controller", "processor"))
 
-    rotate = commands.add_parser("rotate-key", help="rotate a signing key")
+    _key_commands(commands)
+    _platform_commands(commands)
+    _backup_commands(commands)
+    _inventory_commands(commands)
+    _common_options(commands)
+    return parser
+
+
+def _key_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Keys and checkpoints: rotate a key, sign checkpoints, verify an export offline."""
+    rotate = commands.add_parser("rotate-key", help="rotate a signing or sealing key")
     rotate.add_argument(
         "key",
-        choices=["token", "checkpoint"],
-        help="token: identity's access-token key; checkpoint: audit's checkpoint key",
+        choices=["token", "checkpoint", "ingest"],
+        help="token: identity's access-token key; checkpoint: audit's checkpoint key; ingest: "
+        "audit's ingest key, which the services seal the actor's name to",
     )
     rotate.add_argument(
         "--revoke-now",
@@ -171,6 +182,9 @@ def _parser() -> argparse.ArgumentParser:
         "key per option (repeat it)",
     )
 
+
+def _platform_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """The platform's state: migrations, health, a new backup key, a client address's pseudonym."""
     migrate = commands.add_parser("migrate", help="migrate the databases (Alembic)")
     migrate.add_argument(
         "service",
@@ -202,6 +216,10 @@ def _parser() -> argparse.ArgumentParser:
         "address seen at the proxy in pactum's logs; an address cannot be read back from one)",
     )
     pseudonym.add_argument("address", nargs="+", help="an IPv4 or IPv6 address")
+
+
+def _backup_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Back up, verify a backup, restore one."""
     for name, text in (
         ("backup", "back up every database and the event stream, encrypted"),
         ("backup-verify", "check a backup's manifest and every part without restoring"),
@@ -226,7 +244,10 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--key-file", type=Path, help=f"the backup key's file (or set {backups.KEY_ENV})"
         )
-    _inventory_commands(commands)
+
+
+def _common_options(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """What every command takes: who runs it, and an answer in JSON."""
     for command in commands.choices.values():
         command.add_argument(
             "--operator",
@@ -239,7 +260,6 @@ def _parser() -> argparse.ArgumentParser:
             action="store_true",
             help="answer with one JSON document on stdout (stable keys; see docs/operations.md)",
         )
-    return parser
 
 
 def _limit(text: str) -> int:
@@ -327,7 +347,7 @@ async def _record_maintenance(
     try:
         sessions = session_factory(engine)
         async with sessions() as session, session.begin():
-            Outbox(source=settings.source).add(
+            Outbox.of_command(settings).add(
                 session,
                 type=MAINTENANCE_KINDS[command],
                 tenant=PLATFORM_TENANT,
@@ -509,6 +529,8 @@ async def _rotate(key: str, out: Answer) -> int:
         out.say(said)
         out.set(key_id=said.split()[3].rstrip(";"), revoked=[], message=said)
         return OK
+    if key == "ingest":
+        return _rotate_ingest_key(out)
     return _rotate_checkpoint_key(out)
 
 
@@ -535,7 +557,7 @@ async def _revoke_token_key(key: str, out: Answer) -> int:
         async with sessions() as session, session.begin():
             revoked = await revoke_signing_keys(
                 session,
-                outbox=Outbox(source=settings.source),
+                outbox=Outbox.of_command(settings),
                 actor=Actor.system("identity"),
                 keep=new,
             )
@@ -610,7 +632,7 @@ async def _inventory(options: argparse.Namespace, out: Answer) -> int:
     # SQLite: the read and its access event take the write lock at BEGIN and queue behind the
     # running service's writes, instead of failing when one commits between them.
     begin_immediately(engine)
-    outbox = Outbox(source=settings.source)
+    outbox = Outbox.of_command(settings)
     try:
         async with session_factory(engine)() as session:
             if options.command == "show":
@@ -673,6 +695,46 @@ def _rotate_checkpoint_key(out: Answer) -> int:
         "the key). A running audit service signs its next checkpoint with the new key (it "
         "re-reads the key file); replicas on other hosts need the same key file and key ring, "
         "restart them after copying. Earlier checkpoints keep verifying by their key id."
+    )
+    return OK
+
+
+def _rotate_ingest_key(out: Answer) -> int:
+    """Retire audit's ingest key: it joins the ring beside the key file (what was sealed to it
+    still opens until the stream's retention has passed), a new key takes its place, and its
+    public half replaces the file every service seals the actor's name to."""
+    from services.audit.settings import AuditSettings
+    from shared.ingest_keys import forget_retired, ring_of
+    from shared.ingest_keys import rotate as rotate_ingest
+
+    settings = service_settings("audit")
+    assert isinstance(settings, AuditSettings)
+    key_file, public_file = settings.ingest_key_path, settings.ingest_public_key_path
+    if not key_file.is_file():
+        raise UsageError(
+            f"no ingest key at {key_file} (set PACTUM_AUDIT_INGEST_KEY_FILE to the key the audit "
+            "service uses)"
+        )
+    try:
+        retired, current = rotate_ingest(key_file, public_file)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot rotate the key at {key_file}: {error}") from None
+    kept = settings.ingest_keys_kept_days
+    forgotten = forget_retired(key_file, kept_days=kept)
+    out.set(
+        key_id=current,
+        retired_key_id=retired,
+        key_ring=str(ring_of(key_file)),
+        public_key_file=str(public_file),
+        forgotten_key_ids=forgotten,
+    )
+    out.say(
+        f"new ingest key {current} in {key_file}, its public half in {public_file}; key "
+        f"{retired} retired, kept in {ring_of(key_file)} for {kept} days (names sealed to it "
+        "still open; back it up with the key). The running services seal to the new key within "
+        "seconds (they re-read the public file) and audit opens both; replicas on other hosts "
+        "need the same files, copied."
+        + (f" Forgotten, past their {kept} days: {', '.join(forgotten)}." if forgotten else "")
     )
     return OK
 
@@ -887,14 +949,7 @@ async def _backup(options: argparse.Namespace, out: Answer) -> int:
         raise UsageError(str(error)) from None
     platform = service_settings("agreements")
     if options.command == "backup-verify":
-        parts = len(backups.read_manifest(options.backup, key)["parts"])
-        with out.progress("verify", parts) as advance:
-            manifest = backups.verify(
-                options.backup, key, step=lambda name: advance(description=f"verified {name}")
-            )
-        out.say(f"{options.backup}: {len(manifest['parts'])} parts verify")
-        out.set(backup=str(options.backup), parts=[part["name"] for part in manifest["parts"]])
-        return OK
+        return _verify_backup(options.backup, key, out)
     services = options.service or DATA_SERVICES
     targets = [
         # As the migration role: a restore drops and creates the tables it owns.
@@ -919,11 +974,35 @@ async def _backup(options: argparse.Namespace, out: Answer) -> int:
         raise UsageError(
             "restore replaces every database's tables: stop the services, then pass --yes"
         )
-    # Every part is verified, then the ones asked for are restored.
-    parts = len(backups.read_manifest(options.backup, key)["parts"])
+    return await _restore(options.backup, key, targets, nats_url, services, out)
+
+
+def _verify_backup(backup: Path, key: bytes, out: Answer) -> int:
+    """Every part of a backup checked against its manifest, nothing restored."""
+    parts = len(backups.read_manifest(backup, key)["parts"])
+    with out.progress("verify", parts) as advance:
+        manifest = backups.verify(
+            backup, key, step=lambda name: advance(description=f"verified {name}")
+        )
+    out.say(f"{backup}: {len(manifest['parts'])} parts verify")
+    out.set(backup=str(backup), parts=[part["name"] for part in manifest["parts"]])
+    return OK
+
+
+async def _restore(
+    backup: Path,
+    key: bytes,
+    targets: list[backups.Target],
+    nats_url: str | None,
+    services: Sequence[str],
+    out: Answer,
+) -> int:
+    """Every part verified, then the ones asked for restored; a restored PostgreSQL database is
+    migrated again so that its service's role gets its rights back."""
+    parts = len(backups.read_manifest(backup, key)["parts"])
     with out.progress("restore", 2 * parts) as advance:
         manifest = await backups.restore(
-            options.backup,
+            backup,
             targets,
             key=key,
             nats_url=nats_url,

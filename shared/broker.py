@@ -59,6 +59,10 @@ log = structlog.get_logger("pactum.consumer")
 
 Handler = Callable[[AsyncSession, Envelope, EventKind], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, Sequence[tuple[Envelope, EventKind]]], Awaitable[None]]
+# A consumer's own check of an event that passed :func:`open_event`, before it is claimed: the
+# envelope to store (perhaps changed: audit opens the sealed name), or None and the reason it
+# can never be processed (the event is then rejected like any malformed one).
+Admit = Callable[[Envelope], tuple[Envelope | None, str]]
 
 
 @dataclass
@@ -215,7 +219,8 @@ class BatchConsumer:
     It pulls with nats-py directly, so a fetch returns as soon as any message is there (up to
     ``consumer_batch_size`` of them) instead of waiting for a full batch. Each message is opened
     on its own; one that can never be processed (not JSON, not an envelope, unknown type, subject
-    that does not match its envelope, ``source`` not the subject's service: :func:`open_event`)
+    that does not match its envelope, ``source`` not the subject's service: :func:`open_event`;
+    or one the consumer's own ``admit`` refuses: audit's, a sealed name that does not open)
     is terminated and logged with its reason. The valid ones are claimed in the inbox with one
     multi-row insert and handed to ``handle`` together (duplicates, within the batch or from
     earlier deliveries, are left out), then acked after the commit. A racing replica makes the
@@ -228,6 +233,13 @@ class BatchConsumer:
     On start the durable is created, or an existing one is brought to ``subjects`` (its filter
     subjects, nats-server 2.10+): the update keeps the consumer's acknowledged position, so a
     durable made with another filter goes on from where it was, without replay or loss.
+
+    ``in_order`` (audit's one durable): on start, and after a fetch failed (a connection lost on
+    the way back), when the durable has events delivered and never acknowledged (a process killed
+    mid-batch, a fetch answer lost), the next fetch waits one ack wait, so those are due again and
+    JetStream hands them out before newer events: each organisation's log keeps the stream's order
+    across a restart. Without the wait, the restarted process recorded newer
+    events first (``tests/faults``, ``logs_out_of_stream_order``).
 
     Each batch is one ``process DPA_EVENTS`` consumer span (OpenTelemetry's messaging
     conventions for batches) with a link to the context each event was produced in: the trace of
@@ -249,8 +261,12 @@ class BatchConsumer:
         inbox: str | None = None,
         unwrap: int = 0,
         tally: ConsumerTally | None = None,
+        admit: Admit | None = None,
+        in_order: bool = False,
     ) -> None:
         self._broker = broker
+        self._admit = admit
+        self._in_order = in_order
         self.stream = stream or settings.stream_name
         # The inbox name its events are claimed under: durables that share one (audit's
         # partitions) record each event once whichever of them delivers it.
@@ -274,10 +290,27 @@ class BatchConsumer:
         config = _consumer_config(self._settings, self._durable, self._subjects)
         await js.add_consumer(self.stream, config)
 
+    async def redeliveries_first(self) -> None:
+        """Wait one ack wait if the durable holds events delivered and never acknowledged, so
+        that they are redelivered before anything newer (see ``in_order``)."""
+        js = self._broker.connection.jetstream()
+        unacknowledged = (await js.consumer_info(self.stream, self._durable)).num_ack_pending
+        if unacknowledged:
+            seconds = self._settings.consumer_ack_wait_seconds
+            log.info(
+                "consumer.waiting_for_redeliveries",
+                consumer=self._durable,
+                unacknowledged=unacknowledged,
+                seconds=seconds,
+            )
+            await asyncio.sleep(seconds)
+
     async def run(self) -> None:
         js = self._broker.connection.jetstream()
         stream = self.stream
         await self.ensure()
+        if self._in_order:
+            await self.redeliveries_first()
         subscription = await js.pull_subscribe_bind(durable=self._durable, stream=stream)
         batch = self._settings.consumer_batch_size
 
@@ -310,6 +343,9 @@ class BatchConsumer:
                 except Exception as error:  # connection lost: unacked messages come back later
                     log.warning("consumer.fetch_failed", consumer=self._durable, error=str(error))
                     await asyncio.sleep(1.0)
+                    if self._in_order:  # a fetch lost on the way holds events until they are due
+                        with suppress(Exception):  # still disconnected: the next fetch says so
+                            await self.redeliveries_first()
                     messages = []
                 upcoming = asyncio.ensure_future(fetch())
                 if messages:
@@ -324,22 +360,7 @@ class BatchConsumer:
 
     async def consume(self, messages: Sequence[Msg]) -> None:
         durable = self._durable
-        accepted: list[tuple[Msg, Envelope, EventKind]] = []
-        for raw in messages:
-            subject = raw.subject.split(".", self._unwrap)[-1] if self._unwrap else raw.subject
-            envelope, kind, reason = open_event(raw.data, subject=subject)
-            if envelope is None or kind is None:
-                log.warning(
-                    "event.rejected",
-                    consumer=durable,
-                    reason=reason,
-                    subject=raw.subject,
-                    nats_msg_id=(raw.headers or {}).get("Nats-Msg-Id"),
-                )
-                self.tally.rejected += 1
-                await raw.term()
-                continue
-            accepted.append((raw, envelope, kind))
+        accepted = await self._admitted(messages)
         if not accepted:
             return
         self.batches += 1
@@ -375,6 +396,37 @@ class BatchConsumer:
                         await raw.ack()
                     else:
                         await self._failed(raw, envelope)
+
+    async def _admitted(self, messages: Sequence[Msg]) -> list[tuple[Msg, Envelope, EventKind]]:
+        """The batch's events that may be stored: each opened and checked against its subject
+        and kind, then by the consumer's own ``admit``; the others are rejected (terminated,
+        never redelivered) or, when admitting failed for a reason not the event's, retried."""
+        durable = self._durable
+        accepted: list[tuple[Msg, Envelope, EventKind]] = []
+        for raw in messages:
+            subject = raw.subject.split(".", self._unwrap)[-1] if self._unwrap else raw.subject
+            envelope, kind, reason = open_event(raw.data, subject=subject)
+            if envelope is not None and self._admit is not None:
+                opened = envelope
+                try:
+                    envelope, reason = self._admit(opened)
+                except Exception:  # not the event's fault (a key file unreadable): again later
+                    log.exception("event.admit_failed", consumer=durable, event_id=str(opened.id))
+                    await self._failed(raw, opened)
+                    continue
+            if envelope is None or kind is None:
+                log.warning(
+                    "event.rejected",
+                    consumer=durable,
+                    reason=reason,
+                    subject=raw.subject,
+                    nats_msg_id=(raw.headers or {}).get("Nats-Msg-Id"),
+                )
+                self.tally.rejected += 1
+                await raw.term()
+                continue
+            accepted.append((raw, envelope, kind))
+        return accepted
 
     async def _failed(self, raw: Msg, envelope: Envelope) -> None:
         """Nack with back-off, or dead-letter the event on its last delivery."""
@@ -550,6 +602,7 @@ def open_event(body: bytes, *, subject: str) -> tuple[Envelope | None, EventKind
 
 
 __all__ = [
+    "Admit",
     "BatchConsumer",
     "BatchHandler",
     "ConsumerTally",

@@ -10,10 +10,15 @@ memory and only marks them in the database (one UPDATE per batch); it reads the 
 SELECT per pass) at start, after a failure, when a commit handed it nothing (a row written
 without :meth:`Outbox.add`), and at least every ``poll_seconds``, for whatever it was not handed.
 
+What a row holds is already protected (TOM-32a, TOM-T1): before an envelope is stored, its
+client address is replaced by the address's keyed pseudonym (shared/pseudonyms.py) and its
+actor's name by the name sealed to the audit service's ingest key (``actorsealed``,
+shared/sealed_names.py), whoever built the envelope; no clear address or name is ever written.
+
 A published row is deleted by :func:`prune_published` once it is older than the stream's
 duplicate window plus a margin (the runtime runs it periodically): its envelope carries the
-request's client address and the event's data, which must not stay in every service's table
-forever (TOM-32a, TOM-T1). Unpublished rows are never deleted.
+request's client address pseudonym, the sealed name and the event's data, which must not stay in
+every service's table forever. Unpublished rows are never deleted.
 """
 
 import asyncio
@@ -46,9 +51,11 @@ from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
 
 from shared.events import Actor, Envelope, Outcome, new_event
+from shared.ingest_keys import IngestKeyMissing, NameSealer
 from shared.moments import as_utc
 from shared.pseudonyms import Pseudonyms, is_pseudonym
 from shared.request import client_address
+from shared.settings import ServiceSettings
 from shared.telemetry import context_from_traceparent, current_traceparent
 
 log = structlog.get_logger("pactum.outbox")
@@ -88,11 +95,37 @@ class Pending:
 class Outbox:
     """Records events in the caller's transaction; the relay is woken once it commits."""
 
-    def __init__(self, *, source: str, pseudonyms: Pseudonyms | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        source: str,
+        pseudonyms: Pseudonyms | None = None,
+        names: NameSealer | None = None,
+    ) -> None:
         self.source = source
         # Without pseudonyms (a command-line tool's outbox) an event carries no client address.
         self.pseudonyms = pseudonyms
+        # Without a sealer an event carries no actor's name (never a clear one).
+        self.names = names
         self.relay: OutboxRelay | None = None
+
+    @classmethod
+    def of_command(cls, settings: ServiceSettings) -> "Outbox":
+        """The outbox of a command-line tool run with a service's settings: no client address
+        (a command has none); the actor's name sealed to audit's ingest key where the key is
+        found (in development and test made as a service would), else dropped (a command's
+        actor id names its operator already) rather than a command refused."""
+        names = NameSealer.for_producer(
+            settings.ingest_public_key_path,
+            environment=settings.environment,
+            var_dir=settings.var_dir,
+        )
+        try:
+            names.load()
+        except IngestKeyMissing as error:
+            log.warning("outbox.names_dropped", reason=str(error))
+            return cls(source=settings.source)
+        return cls(source=settings.source, names=names)
 
     def add(
         self,
@@ -145,29 +178,43 @@ class Outbox:
             client_address=client_address.get(),
         )
 
-    def _pseudonymised(self, envelope: Envelope) -> Envelope:
-        """The envelope with its client address replaced by the address's pseudonym (dropped
-        when this outbox has no key): no clear address is stored or published."""
+    def _protected(self, envelope: Envelope) -> Envelope:
+        """The envelope as it may leave the service (TOM-32a): its client address replaced by
+        the address's pseudonym, its actor's name by the name sealed to audit's ingest key
+        (either dropped when this outbox has no key). No clear address or name is stored or
+        published."""
+        changes: dict[str, Any] = {}
         address = envelope.clientaddr
-        if address is None or is_pseudonym(address):
-            return envelope
-        replaced = self.pseudonyms.of_address(address) if self.pseudonyms else None
-        return envelope.model_copy(update={"clientaddr": replaced})
+        if address is not None and not is_pseudonym(address):
+            changes["clientaddr"] = self.pseudonyms.of_address(address) if self.pseudonyms else None
+        name = envelope.actorname
+        if name is not None:
+            changes["actorname"] = None
+            if name and self.names is not None:
+                changes["actorsealed"] = self.names.seal(
+                    name,
+                    event_id=str(envelope.id),
+                    tenant=envelope.tenantid,
+                    actor_id=envelope.actorid,
+                )
+        return envelope.model_copy(update=changes) if changes else envelope
 
     def add_envelope(self, session: AsyncSession, envelope: Envelope) -> Envelope:
         """Record an event built elsewhere (audit's external producers send whole envelopes):
         the row commits with the session's transaction and the relay is handed it after. A clear
-        client address is replaced by its pseudonym first, whoever built the envelope."""
-        envelope = self._pseudonymised(envelope)
+        client address is replaced by its pseudonym and a clear name sealed first, whoever
+        built the envelope."""
+        envelope = self._protected(envelope)
         session.add(OutboxMessage(**self._stage(session, envelope)))
         return envelope
 
     def staged(self, session: AsyncSession, envelope: Envelope) -> dict[str, Any]:
-        """The outbox row of ``envelope`` (its client address pseudonymised) as column values,
+        """The outbox row of ``envelope`` (its client address pseudonymised, its actor's name
+        sealed) as column values,
         for a use case that writes it in a statement of its own (all of its writes in one round
         trip); as with :meth:`add_envelope`, the relay is handed the row when ``session``
         commits."""
-        return self._stage(session, self._pseudonymised(envelope))
+        return self._stage(session, self._protected(envelope))
 
     def _stage(self, session: AsyncSession, envelope: Envelope) -> dict[str, Any]:
         row = Pending(

@@ -28,6 +28,7 @@ from shared.access_attempts import record_grant_refusal
 from shared.auth import JwksSource, Principal, TokenVerifier, http_jwks
 from shared.body_limit import BodyLimit
 from shared.broker import (
+    Admit,
     BatchConsumer,
     BatchHandler,
     ConsumerTally,
@@ -39,6 +40,7 @@ from shared.broker import (
 from shared.database import create_engine, is_reachable, session_factory
 from shared.events.subjects import STREAM_SUBJECTS
 from shared.idempotency import IdempotentRequests
+from shared.ingest_keys import NameSealer
 from shared.metrics import CONTENT_TYPE, Reading, ServiceMetrics
 from shared.migrations import SHARED_TABLES, migrate
 from shared.operations import StatusSection
@@ -68,6 +70,7 @@ class ServiceRuntime:
         *,
         tables: Sequence[Table],
         jwks: JwksSource | None = None,
+        names: NameSealer | None = None,
     ) -> None:
         self.settings = settings
         self.tables = (*tables, *SHARED_TABLES)
@@ -77,7 +80,14 @@ class ServiceRuntime:
         self.sessions = session_factory(self.engine)
         self.broker = build_broker(settings, self.tracer_provider)
         self.pseudonyms = Pseudonyms(load_or_create_key(settings.pseudonym_key_path))
-        self.outbox = Outbox(source=settings.source, pseudonyms=self.pseudonyms)
+        # Audit's public ingest key, which the actor's name is sealed to: read on start (audit
+        # passes its own sealer, which writes the key first).
+        self.names = names or NameSealer.for_producer(
+            settings.ingest_public_key_path,
+            environment=settings.environment,
+            var_dir=settings.var_dir,
+        )
+        self.outbox = Outbox(source=settings.source, pseudonyms=self.pseudonyms, names=self.names)
         self.relay = OutboxRelay(
             sessions=self.sessions,
             publish=self.broker.publish,
@@ -91,21 +101,7 @@ class ServiceRuntime:
         # Sessions and grants identity revoked: refused here before their tokens expire.
         self.revocations = RevocationList()
         self.shutdown: list[Callable[[], Coroutine[Any, Any, None]]] = []
-        if jwks is None:  # identity's public keys, fetched over HTTP in the verifier's trace
-            keys = trace_outgoing(
-                httpx.AsyncClient(),
-                tracer_provider=self.tracer_provider,
-                meter_provider=self.metrics.provider,
-            )
-            jwks = http_jwks(settings.jwks_url, client=keys)
-            self.shutdown.append(keys.aclose)
-        self.verifier = TokenVerifier(
-            jwks=jwks,
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
-            revocations=self.revocations,
-        )
-        self.revocations.on_key_revoked.append(self.verifier.drop_key)
+        self.verifier = self._token_verifier(jwks)
         # Sampled every ``metrics_sample_seconds`` (not per event) and read by the metrics.
         self.consumers: dict[str, ConsumerTally] = {}
         self.consumer_streams: dict[str, str] = {}  # the stream each durable reads
@@ -119,6 +115,27 @@ class ServiceRuntime:
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self.repeat("outbox-pruner", settings.outbox_prune_seconds, self.prune_outbox)
 
+    def _token_verifier(self, jwks: JwksSource | None) -> TokenVerifier:
+        """The bearer-token check: identity's public keys (fetched over HTTP in the verifier's
+        trace unless given), its issuer and audience, and the sessions and keys revoked."""
+        settings = self.settings
+        if jwks is None:
+            keys = trace_outgoing(
+                httpx.AsyncClient(),
+                tracer_provider=self.tracer_provider,
+                meter_provider=self.metrics.provider,
+            )
+            jwks = http_jwks(settings.jwks_url, client=keys)
+            self.shutdown.append(keys.aclose)
+        verifier = TokenVerifier(
+            jwks=jwks,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            revocations=self.revocations,
+        )
+        self.revocations.on_key_revoked.append(verifier.drop_key)
+        return verifier
+
     def consume(
         self, durable: str, handle: Handler, *, subjects: str | Sequence[str] = STREAM_SUBJECTS
     ) -> BatchConsumer:
@@ -127,10 +144,17 @@ class ServiceRuntime:
         return self.consume_batches(durable, each_event(handle), subjects=subjects)
 
     def consume_batches(
-        self, durable: str, handle: BatchHandler, *, subjects: Sequence[str] = (STREAM_SUBJECTS,)
+        self,
+        durable: str,
+        handle: BatchHandler,
+        *,
+        subjects: Sequence[str] = (STREAM_SUBJECTS,),
+        admit: Admit | None = None,
+        in_order: bool = False,
     ) -> BatchConsumer:
         """Register a durable consumer of ``subjects`` (``dpa.>`` by default) that stores each
-        fetched batch at once."""
+        fetched batch at once (``admit``: its own check of each event, :data:`Admit`;
+        ``in_order``: redeliveries before newer events after a restart, :class:`BatchConsumer`)."""
         consumer = BatchConsumer(
             self.broker,
             settings=self.settings,
@@ -139,6 +163,8 @@ class ServiceRuntime:
             handle=handle,
             subjects=subjects,
             tracer=self.tracer_provider.get_tracer("pactum.consumer"),
+            admit=admit,
+            in_order=in_order,
         )
         self.track(durable, consumer)
         self.background.append(consumer.run)
@@ -213,6 +239,8 @@ class ServiceRuntime:
 
     @asynccontextmanager
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        # No event leaves without the actor's name sealed: without audit's key, no start.
+        self.names.load()
         # Alembic upgrade to head (services/<service>/migrations), one replica at a time.
         await migrate(self.settings, self.engine, self.tables)
         for step in self.startup:
@@ -305,52 +333,20 @@ class ServiceRuntime:
     def _observe_platform(self) -> None:
         """The instruments every service has, read from what the runtime keeps in memory."""
         observe = self.metrics.observe
-
-        def pending() -> Reading:
-            return [] if self.outbox_backlog is None else [(self.outbox_backlog[0], {})]
-
-        def oldest_age() -> Reading:
-            if self.outbox_backlog is None:
-                return []
-            oldest = self.outbox_backlog[1]
-            age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
-            return [(max(age, 0.0), {})]
-
-        def lag(field: str) -> Callable[[], Reading]:
-            return lambda: [
-                (getattr(position, field), {"consumer": durable})
-                for durable, position in self.consumer_lag.items()
-            ]
-
-        def events() -> Reading:
-            return [
-                (getattr(tally, outcome), {"consumer": durable, "outcome": outcome})
-                for durable, tally in self.consumers.items()
-                for outcome in ConsumerTally.OUTCOMES
-            ]
-
-        def connected() -> Reading:
-            connection = self.broker._connection
-            return [(int(connection is not None and connection.is_connected), {})]
-
-        def revocations() -> Reading:
-            sessions, grants = self.revocations.sizes()
-            return [(sessions, {"kind": "session"}), (grants, {"kind": "grant"})]
-
         for name, read, unit, description in (
-            ("pactum.outbox.pending_events", pending, "{event}",
+            ("pactum.outbox.pending_events", self._pending_events, "{event}",
              "Committed events the outbox relay has not yet published."),
-            ("pactum.outbox.oldest_pending_age", oldest_age, "s",
+            ("pactum.outbox.oldest_pending_age", self._oldest_pending_age, "s",
              "Age of the oldest unpublished outbox event (0 when none waits)."),
-            ("pactum.consumer.pending_messages", lag("pending"), "{message}",
+            ("pactum.consumer.pending_messages", self._lag("pending"), "{message}",
              "Messages in the stream not yet delivered to the durable consumer."),
-            ("pactum.consumer.ack_pending_messages", lag("ack_pending"), "{message}",
+            ("pactum.consumer.ack_pending_messages", self._lag("ack_pending"), "{message}",
              "Messages delivered to the durable consumer, not yet acknowledged."),
-            ("pactum.consumer.redelivered_messages", lag("redelivered"), "{message}",
+            ("pactum.consumer.redelivered_messages", self._lag("redelivered"), "{message}",
              "Unacknowledged messages the durable consumer was given more than once."),
-            ("pactum.nats.connected", connected, "",
+            ("pactum.nats.connected", self._nats_connected, "",
              "1 while the connection to NATS is up, else 0."),
-            ("pactum.revocations.active", revocations, "{revocation}",
+            ("pactum.revocations.active", self._revocations_active, "{revocation}",
              "Revoked sessions and grants this service currently refuses."),
         ):  # fmt: skip
             observe(name, read, unit=unit, description=description)
@@ -361,12 +357,45 @@ class ServiceRuntime:
              "Outbox relay passes that failed (NATS or the database unreachable)."),
             ("pactum.outbox.pruned_events", lambda: [(self.outbox_pruned, {})], "{event}",
              "Published outbox events deleted past the duplicate window, by this process."),
-            ("pactum.consumer.events", events, "{event}",
+            ("pactum.consumer.events", self._consumer_events, "{event}",
              "Events a durable consumer stored, skipped as duplicates, rejected, failed on "
              "(failed ones are redelivered) or dead-lettered after their last delivery, in this "
              "process."),
         ):  # fmt: skip
             observe(name, read, kind="counter", unit=unit, description=description)
+
+    # The readings of the platform's instruments (:meth:`_observe_platform`).
+
+    def _pending_events(self) -> Reading:
+        return [] if self.outbox_backlog is None else [(self.outbox_backlog[0], {})]
+
+    def _oldest_pending_age(self) -> Reading:
+        if self.outbox_backlog is None:
+            return []
+        oldest = self.outbox_backlog[1]
+        age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
+        return [(max(age, 0.0), {})]
+
+    def _lag(self, field: str) -> Callable[[], Reading]:
+        return lambda: [
+            (getattr(position, field), {"consumer": durable})
+            for durable, position in self.consumer_lag.items()
+        ]
+
+    def _consumer_events(self) -> Reading:
+        return [
+            (getattr(tally, outcome), {"consumer": durable, "outcome": outcome})
+            for durable, tally in self.consumers.items()
+            for outcome in ConsumerTally.OUTCOMES
+        ]
+
+    def _nats_connected(self) -> Reading:
+        connection = self.broker._connection
+        return [(int(connection is not None and connection.is_connected), {})]
+
+    def _revocations_active(self) -> Reading:
+        sessions, grants = self.revocations.sizes()
+        return [(sessions, {"kind": "session"}), (grants, {"kind": "grant"})]
 
     async def ready(self) -> dict[str, bool]:
         connection = self.broker._connection
@@ -496,17 +525,7 @@ class RequestContext:
             nonlocal status_code
             if message["type"] == "http.response.start":
                 status_code = message["status"]
-                headers = list(message.get("headers", []))
-                span_context = trace.get_current_span().get_span_context()
-                if span_context.is_valid:
-                    headers.append((b"x-trace-id", format(span_context.trace_id, "032x").encode()))
-                headers += [
-                    (b"x-request-id", request_id.encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"cache-control", b"no-store"),
-                    (b"referrer-policy", b"no-referrer"),
-                ]
-                message["headers"] = headers
+                message["headers"] = _answer_headers(message, request_id)
             await send(message)
 
         try:
@@ -514,21 +533,56 @@ class RequestContext:
         finally:
             if ended is not None:
                 ended()
-                seconds = time.perf_counter() - started
-                self.metrics.record_request(
-                    method=scope.get("method", ""),
-                    route=getattr(scope.get("route"), "path", None),
-                    status=status_code,
-                    seconds=seconds,
-                    scheme=scheme,
-                )
-                log.info(
-                    "request.completed",
-                    method=scope.get("method"),
+                self._completed(
+                    scope,
                     path=path,
+                    scheme=scheme,
                     status=status_code,
-                    duration_ms=round(seconds * 1000, 2),
-                    # The address's pseudonym, never the address (TOM-32a).
-                    client=self.pseudonyms.of_address(address) if address else None,
+                    seconds=time.perf_counter() - started,
+                    address=address,
                 )
             structlog.contextvars.clear_contextvars()
+
+    def _completed(
+        self,
+        scope: Scope,
+        *,
+        path: str,
+        scheme: str,
+        status: int,
+        seconds: float,
+        address: str | None,
+    ) -> None:
+        """A measured request answered: its duration by route template (never the raw path) and
+        status, and its one log line (the address's pseudonym, never the address: TOM-32a)."""
+        self.metrics.record_request(
+            method=scope.get("method", ""),
+            route=getattr(scope.get("route"), "path", None),
+            status=status,
+            seconds=seconds,
+            scheme=scheme,
+        )
+        log.info(
+            "request.completed",
+            method=scope.get("method"),
+            path=path,
+            status=status,
+            duration_ms=round(seconds * 1000, 2),
+            client=self.pseudonyms.of_address(address) if address else None,
+        )
+
+
+def _answer_headers(start: Message, request_id: str) -> list[tuple[bytes, bytes]]:
+    """The answer's headers with the request's trace and request ids, and the defensive ones
+    every answer carries."""
+    headers = list(start.get("headers", []))
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        headers.append((b"x-trace-id", format(span_context.trace_id, "032x").encode()))
+    headers += [
+        (b"x-request-id", request_id.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"cache-control", b"no-store"),
+        (b"referrer-policy", b"no-referrer"),
+    ]
+    return headers

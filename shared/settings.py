@@ -104,6 +104,10 @@ class ServiceSettings(BaseSettings):
     # The key of the client addresses' pseudonyms (shared/pseudonyms.py), one for the platform:
     # compose gives every service the same secret file; make run creates var/pseudonym-key.
     pseudonym_key_file: Path | None = None
+    # The audit service's public ingest key, which every service seals the actor's name to
+    # before an event leaves it (shared/ingest_keys.py): audit writes it (compose: on a volume
+    # the others read); in development and test the first service to start creates the pair.
+    ingest_public_key_file: Path | None = None
 
     def model_post_init(self, __context: object) -> None:
         # Frozen model: fill service-dependent defaults through object.__setattr__.
@@ -122,6 +126,10 @@ class ServiceSettings(BaseSettings):
     @property
     def pseudonym_key_path(self) -> Path:
         return self.pseudonym_key_file or self.var_dir / "pseudonym-key"
+
+    @property
+    def ingest_public_key_path(self) -> Path:
+        return self.ingest_public_key_file or self.var_dir / "ingest-public-key.pem"
 
     @property
     def migration_url(self) -> str:

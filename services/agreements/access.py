@@ -15,22 +15,18 @@ from typing import Annotated, Literal, Protocol, TypeVar
 
 from fastapi import Depends
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.agreements import domain
 from services.agreements.domain import Party
 from services.agreements.lifecycle import store
 from services.agreements.lifecycle.store import Agreement
-from shared.access_attempts import refusal_id
+from shared.access_attempts import file_once
 from shared.auth import Principal, Role, require_roles
 from shared.event_types.agreements import RECORD_LISTED
-from shared.events import Actor, Outcome
+from shared.events import Actor
 from shared.events.contracts.agreements import ACCESS_REFUSED, AgreementAccessRefused, RecordsRead
-from shared.events.envelope import new_event
 from shared.outbox import Outbox
-from shared.request import client_address
-from shared.telemetry import current_traceparent
 
 Reader = Annotated[Principal, Depends(require_roles(Role.admin, Role.member, Role.auditor))]
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
@@ -136,36 +132,21 @@ async def record_refused(
         agreement = await store.owner_view(session=session, agreement_id=agreement_id)
         if agreement is None or _involves(agreement, principal.organisation_id):
             return False
-        actor = principal.actor
-        now = datetime.now(UTC)
         attempt = "view" if method in {"GET", "HEAD"} else "change"
-        envelope = new_event(
-            source=outbox.source,
-            type=ACCESS_REFUSED[attempt],
+        return await file_once(
+            session,
+            outbox,
+            event_type=ACCESS_REFUSED[attempt],
             tenant=tenant_of(agreement),
-            actor=actor,
-            subject=str(agreement.id),
+            actor=principal.actor,
+            record=agreement.id,
             data=AgreementAccessRefused(
                 agreement_id=agreement.id,
                 method=method if method in _METHODS else "POST",
                 status=status,
             ),
-            outcome=Outcome.denied,
-            traceparent=current_traceparent(),
-            client_address=client_address.get(),
+            moment=datetime.now(UTC),
         )
-        outbox.add_envelope(
-            session,
-            envelope.model_copy(
-                update={"id": refusal_id(envelope.type, actor.id, agreement.id, now)}
-            ),
-        )
-        try:
-            await session.flush()
-        except IntegrityError:  # already recorded this minute
-            await session.rollback()
-            return False
-    return True
 
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})

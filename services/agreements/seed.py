@@ -69,43 +69,11 @@ async def seed_demo_contract(
     async with sessions() as session, session.begin():
         if await session.get(Agreement, SEED_AGREEMENT_ID) is not None:
             return False
-        agreement = Agreement(
-            id=SEED_AGREEMENT_ID,
-            organisation_id=uuid.UUID(UTOPIA_ID),
-            counterparty_id=uuid.UUID(IBEAUTY_ID),
-            controller_id=uuid.UUID(UTOPIA_ID),
-            processor_id=uuid.UUID(IBEAUTY_ID),
-            title="Verwerkersovereenkomst UTOPIA - iBeauty BVBA",
-            status=AgreementStatus.draft,
-            created_by=actor.id,
-            created_at=now,
-        )
+        agreement = _seed_agreement(actor, now)
         session.add(agreement)
         await session.flush()
-        session.add(
-            AgreementVersion(
-                agreement_id=agreement.id,
-                number=1,
-                status=VersionStatus.draft,
-                annex1=ANNEX1.model_dump(mode="json"),
-                terms=Terms().model_dump(mode="json"),
-                proposed_by=actor.id,
-                proposed_by_party=Party.controller,
-                created_at=now,
-            )
-        )
-        for measure in CATALOGUE:
-            evidence = PLATFORM_EVIDENCE.get(measure.id)
-            session.add(
-                MeasureRecord(
-                    agreement_id=agreement.id,
-                    measure_id=measure.id,
-                    status="implemented" if evidence else "planned",
-                    evidence=evidence or "",
-                    recorded_by=actor.id,
-                    recorded_at=now,
-                )
-            )
+        session.add(_first_draft(agreement, actor, now))
+        session.add_all(_annex2(agreement, actor, now))
         outbox.add(
             session,
             type=AGREEMENT_CREATED,
@@ -120,3 +88,51 @@ async def seed_demo_contract(
             ),
         )
     return True
+
+
+def _seed_agreement(actor: Actor, now: datetime) -> Agreement:
+    """The draft agreement between UTOPIA (controller) and iBeauty BVBA (processor)."""
+    return Agreement(
+        id=SEED_AGREEMENT_ID,
+        organisation_id=uuid.UUID(UTOPIA_ID),
+        counterparty_id=uuid.UUID(IBEAUTY_ID),
+        controller_id=uuid.UUID(UTOPIA_ID),
+        processor_id=uuid.UUID(IBEAUTY_ID),
+        title="Verwerkersovereenkomst UTOPIA - iBeauty BVBA",
+        status=AgreementStatus.draft,
+        created_by=actor.id,
+        created_at=now,
+    )
+
+
+def _first_draft(agreement: Agreement, actor: Actor, now: datetime) -> AgreementVersion:
+    """Version 1, proposed by the controller: Annex 1 filled in, the default terms."""
+    return AgreementVersion(
+        agreement_id=agreement.id,
+        number=1,
+        status=VersionStatus.draft,
+        annex1=ANNEX1.model_dump(mode="json"),
+        terms=Terms().model_dump(mode="json"),
+        proposed_by=actor.id,
+        proposed_by_party=Party.controller,
+        created_at=now,
+    )
+
+
+def _annex2(agreement: Agreement, actor: Actor, now: datetime) -> list[MeasureRecord]:
+    """Annex 2 stated: every measure of the catalogue, implemented where the platform provides
+    it (with where the evidence lives), planned otherwise."""
+    measures = []
+    for measure in CATALOGUE:
+        evidence = PLATFORM_EVIDENCE.get(measure.id)
+        measures.append(
+            MeasureRecord(
+                agreement_id=agreement.id,
+                measure_id=measure.id,
+                status="implemented" if evidence else "planned",
+                evidence=evidence or "",
+                recorded_by=actor.id,
+                recorded_at=now,
+            )
+        )
+    return measures

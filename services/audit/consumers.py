@@ -40,9 +40,38 @@ from services.audit.store import (
     OrganisationName,
 )
 from services.audit.tree import lock_frontiers, save_frontiers
+from shared.broker import Admit
 from shared.events import Envelope, EventKind
+from shared.ingest_keys import NameOpener
+from shared.sealed_names import Unopened
 
 DURABLE = "audit"
+
+
+def names_opened(opener: NameOpener) -> Admit:
+    """The consumer's check before an event is stored: the actor's name sealed for audit
+    (``actorsealed``, shared/sealed_names.py) is opened with the ingest key it names, and the
+    event goes on with the name as ``actorname``, which the entry seals under the organisation's
+    key for its month as before; the clear name lives only in this process's memory. A sealed
+    name that does not open (altered, moved from another event, or sealed to a key audit does
+    not hold) makes the event one that can never be processed: it is rejected, and logged with
+    the reason, never with what it held. An event with a clear ``actorname`` (published before
+    names were sealed, or by an external producer) is taken as it is."""
+
+    def admit(event: Envelope) -> tuple[Envelope | None, str]:
+        sealed = event.actorsealed
+        if sealed is None:
+            return event, ""
+        try:
+            name = opener.open(
+                sealed, event_id=str(event.id), tenant=event.tenantid, actor_id=event.actorid
+            )
+        except Unopened as error:
+            return None, f"actorsealed: {error.reason}"
+        return event.model_copy(update={"actorname": name, "actorsealed": None}), ""
+
+    return admit
+
 
 # An entry row holds the leaf fields, in LEAF_FIELDS order, then its leaf hash.
 _ENTRIES = Appender(AuditEntry.__table__, (*LEAF_FIELDS, "leaf_hash"))  # type: ignore[attr-defined]

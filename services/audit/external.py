@@ -13,6 +13,12 @@ organisation, its name, any grant), whatever the body says; an entry goes into a
 organisation's log only under an agreement both parties signed, with that organisation as the
 controller and the producer as the processor (and, when the event names an agreement, under that
 one); and the event's ``time`` must be within ``PACTUM_AUDIT_EXTERNAL_TIME_SKEW_SECONDS`` of now.
+
+The name stamped from the token is sealed to audit's ingest key by audit's own outbox before the
+envelope is stored, as every service's is (a sealed name in the body is dropped). A producer
+that publishes straight to NATS seals its actor's name itself (``actorsealed``, to the public key
+of ``PACTUM_INGEST_PUBLIC_KEY_FILE``, with any RFC 9180 HPKE implementation: docs/audit.md), or
+sends it in clear as ``actorname``, which audit still reads (the transition).
 """
 
 import json
@@ -61,6 +67,7 @@ def validated(
         "actortype": actor.type.value,
         "actororgid": actor.organisation_id,
         "actorname": actor.name,
+        "actorsealed": None,  # the name is the token's: audit's outbox seals it like any other
         "grantid": actor.grant_id,
     }
     try:

@@ -27,8 +27,9 @@ import asyncio
 import socket
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import delete, insert, select, update
@@ -39,6 +40,7 @@ from services.audit.consumers import DURABLE
 from services.audit.domain import fair_share
 from services.audit.store import LiveReplica, PartitionLease
 from shared.broker import (
+    Admit,
     BatchConsumer,
     BatchHandler,
     ConsumerTally,
@@ -72,6 +74,7 @@ class PartitionedIngest:
         *,
         partitions: int,
         lease_seconds: float,
+        admit: Admit | None = None,
     ) -> None:
         self._runtime = runtime
         self.partitions = partitions
@@ -91,6 +94,8 @@ class PartitionedIngest:
                 inbox=DURABLE,
                 unwrap=2,  # "audit.<p>." before the event's own subject
                 tally=self.tally,
+                admit=admit,
+                in_order=True,  # redeliveries first: on taking a partition, after a lost fetch
             )
             for partition in range(partitions)
         ]
@@ -128,10 +133,11 @@ class PartitionedIngest:
             log.info("audit.partition_taken", partition=partition)
 
     async def _consume(self, partition: int) -> None:
-        """Consume a partition just taken, after one ack wait: what its previous holder fetched
-        and never acknowledged is then due again, and JetStream hands out what is due for
-        redelivery before newer events, so the organisation's order holds across a takeover."""
-        await asyncio.sleep(self._runtime.settings.consumer_ack_wait_seconds)
+        """Consume a partition just taken. Its consumer is ``in_order``: when the durable holds
+        events its previous holder fetched and never acknowledged, it first waits one ack wait,
+        so they are due again and JetStream hands them out before newer events; the
+        organisation's order holds across a takeover, and across a fetch lost to a NATS restart
+        (the fault injection found 2 logs out of order before that second case was covered)."""
         await self.consumers[partition].run()
 
     async def release_all(self) -> None:
@@ -173,7 +179,24 @@ class PartitionedIngest:
                     await self.hold(share)
                 await asyncio.sleep(every)
         finally:
-            await self.release_all()
+            await _to_the_end(self.release_all())
+
+
+async def _to_the_end(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` to its end even when cancelled meanwhile, then pass the cancel on. A stopping
+    service cancels its tasks again after a grace period (``shared.runtime.stop_tasks``); a
+    release cut off there would leave the partitions' consumers subscribed and unawaited, and
+    the broker's drain would then wait for them."""
+    task = asyncio.ensure_future(work)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.wait([task])
+        except asyncio.CancelledError:
+            cancelled = True
+    task.result()
+    if cancelled:
+        raise asyncio.CancelledError
 
 
 class Leases:
@@ -197,59 +220,69 @@ class Leases:
         fair share among the live replicas, less those another replica still holds; leases it
         holds beyond its share are handed back (``held``: what it consumes now)."""
         now = datetime.now(UTC)
-        until = now + timedelta(seconds=self.seconds)
-        me = self.replica
         async with self._sessions() as session, session.begin():
-            seen = await session.execute(
-                update(LiveReplica).where(col(LiveReplica.replica) == me).values(seen_at=now)
-            )
-            if not seen.rowcount:  # type: ignore[attr-defined]
-                await session.execute(insert(LiveReplica).values(replica=me, seen_at=now))
-            await session.execute(
-                delete(LiveReplica).where(
-                    col(LiveReplica.seen_at) < now - timedelta(seconds=self.seconds * 20)
-                )
-            )
-            live = (
-                await session.scalars(
-                    select(col(LiveReplica.replica)).where(
-                        col(LiveReplica.seen_at) > now - timedelta(seconds=self.seconds)
-                    )
-                )
-            ).all()
-            share = fair_share(self.partitions, live, me)
-            # Handed back: expired now, so the replica whose share it is takes it at once.
-            await session.execute(
-                update(PartitionLease)
-                .where(
-                    col(PartitionLease.holder) == me,
-                    col(PartitionLease.partition).not_in(share),
-                )
-                .values(expires_at=now)
-            )
-            known = set(
-                (
-                    await session.scalars(
-                        select(col(PartitionLease.partition)).where(
-                            col(PartitionLease.partition).in_(share)
-                        )
-                    )
-                ).all()
-            )
-            for partition in sorted(share - known):
-                await session.execute(
-                    insert(PartitionLease).values(partition=partition, holder=me, expires_at=now)
-                )
-            taken = await session.execute(
-                update(PartitionLease)
-                .where(
-                    col(PartitionLease.partition).in_(share),
-                    (col(PartitionLease.holder) == me) | (col(PartitionLease.expires_at) < now),
-                )
-                .values(holder=me, expires_at=until)
-                .returning(col(PartitionLease.partition))
-            )
-            mine = set(taken.scalars().all())
+            live = await self._say_alive(session, now)
+            share = fair_share(self.partitions, live, self.replica)
+            mine = await self._lease_share(session, share, now)
         if mine - held:
             log.info("audit.partitions_leased", partitions=sorted(mine - held), replicas=len(live))
         return mine
+
+    async def _say_alive(self, session: AsyncSession, now: datetime) -> Sequence[str]:
+        """Mark this replica seen now, forget replicas long gone, and return the replicas alive
+        within the lease time (this one among them)."""
+        me = self.replica
+        seen = await session.execute(
+            update(LiveReplica).where(col(LiveReplica.replica) == me).values(seen_at=now)
+        )
+        if not seen.rowcount:  # type: ignore[attr-defined]
+            await session.execute(insert(LiveReplica).values(replica=me, seen_at=now))
+        await session.execute(
+            delete(LiveReplica).where(
+                col(LiveReplica.seen_at) < now - timedelta(seconds=self.seconds * 20)
+            )
+        )
+        return (
+            await session.scalars(
+                select(col(LiveReplica.replica)).where(
+                    col(LiveReplica.seen_at) > now - timedelta(seconds=self.seconds)
+                )
+            )
+        ).all()
+
+    async def _lease_share(self, session: AsyncSession, share: set[int], now: datetime) -> set[int]:
+        """Hand back the leases beyond ``share``, and renew or take those of it that are this
+        replica's or free: the partitions it holds a lease on now."""
+        me = self.replica
+        # Handed back: expired now, so the replica whose share it is takes it at once.
+        await session.execute(
+            update(PartitionLease)
+            .where(
+                col(PartitionLease.holder) == me,
+                col(PartitionLease.partition).not_in(share),
+            )
+            .values(expires_at=now)
+        )
+        known = set(
+            (
+                await session.scalars(
+                    select(col(PartitionLease.partition)).where(
+                        col(PartitionLease.partition).in_(share)
+                    )
+                )
+            ).all()
+        )
+        for partition in sorted(share - known):
+            await session.execute(
+                insert(PartitionLease).values(partition=partition, holder=me, expires_at=now)
+            )
+        taken = await session.execute(
+            update(PartitionLease)
+            .where(
+                col(PartitionLease.partition).in_(share),
+                (col(PartitionLease.holder) == me) | (col(PartitionLease.expires_at) < now),
+            )
+            .values(holder=me, expires_at=now + timedelta(seconds=self.seconds))
+            .returning(col(PartitionLease.partition))
+        )
+        return set(taken.scalars().all())

@@ -21,6 +21,9 @@ class AuditSettings(ServiceSettings):
     partition_lease_seconds: float = Field(default=6.0, ge=0.5, le=300)
     checkpoint_key_file: Path | None = None  # default: <var_dir>/audit/checkpoint-key.pem
     checkpoint_interval_seconds: float = Field(default=60.0, gt=0)
+    # The ingest key: producers seal the actor's name to its public half, audit opens it here
+    # (shared/ingest_keys.py). Default: <var_dir>/audit/ingest-key.pem, retired keys beside it.
+    ingest_key_file: Path | None = None
     # The transparency-log origin: checkpoint notes name "<origin>/<organisation id>" and the
     # checkpoint key is named "<origin>" (schema-less URL of the log, C2SP tlog-checkpoint).
     log_origin: str = Field(
@@ -34,3 +37,13 @@ class AuditSettings(ServiceSettings):
     @property
     def checkpoint_key_path(self) -> Path:
         return self.checkpoint_key_file or self.var_dir / "audit" / "checkpoint-key.pem"
+
+    @property
+    def ingest_key_path(self) -> Path:
+        return self.ingest_key_file or self.var_dir / "audit" / "ingest-key.pem"
+
+    @property
+    def ingest_keys_kept_days(self) -> int:
+        """How long a retired ingest key is kept: past the stream's retention (an event sealed to
+        it may wait that long on the stream), and a day for what still waited in an outbox."""
+        return self.stream_max_age_days + 1

@@ -1,16 +1,18 @@
 """Composition root of the console: wiring only."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 
 import structlog
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.console import errors
 from services.console.apis import Apis
@@ -48,7 +50,38 @@ def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = N
     apis = apis or Apis(settings)
     # Calls to the four APIs continue the page's trace; measured as http.client.request.duration.
     trace_outgoing(apis.http, tracer_provider=tracer_provider, meter_provider=metrics.provider)
-    book = SessionBook(
+    book = _session_book(settings, engine, apis)
+    app = FastAPI(
+        title="pactum console",
+        version="0.1.0",
+        lifespan=_lifespan(settings, engine, book, apis, tracer_provider, metrics),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.book = book
+    app.state.apis = apis
+    app.state.cookies = CookieNames.for_settings(settings)
+    app.state.engine = engine
+    app.state.metrics = metrics
+    app.include_router(_probes(engine, metrics))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    errors.install(app)
+    _add_middleware(app, settings, metrics)
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=tracer_provider,
+        excluded_urls="healthz,readyz,metrics,static",
+        exclude_spans=["receive", "send"],
+    )
+    return app
+
+
+def _session_book(settings: ConsoleSettings, engine: AsyncEngine, apis: Apis) -> SessionBook:
+    return SessionBook(
         session_factory(engine),
         key=ConsoleKey.from_file(settings.key_path),
         apis=apis,
@@ -57,6 +90,17 @@ def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = N
             idle=timedelta(minutes=settings.idle_minutes),
         ),
     )
+
+
+def _lifespan(
+    settings: ConsoleSettings,
+    engine: AsyncEngine,
+    book: SessionBook,
+    apis: Apis,
+    tracer_provider: TracerProvider,
+    metrics: ServiceMetrics,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Migrate, sweep ended sessions every ``SWEEP_SECONDS`` while running; close all at the end."""
 
     async def sweep() -> None:
         while True:
@@ -79,26 +123,18 @@ def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = N
             metrics.shutdown()
             log.info("service.stopped", service=settings.service)
 
-    app = FastAPI(
-        title="pactum console",
-        version="0.1.0",
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
-    )
-    app.state.settings = settings
-    app.state.book = book
-    app.state.apis = apis
-    app.state.cookies = CookieNames.for_settings(settings)
-    app.state.engine = engine
-    app.state.metrics = metrics
+    return lifespan
 
-    @app.get("/healthz", include_in_schema=False)
+
+def _probes(engine: AsyncEngine, metrics: ServiceMetrics) -> APIRouter:
+    """Liveness, readiness (the database answers) and the metrics, outside any page."""
+    probes = APIRouter()
+
+    @probes.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "alive"}
 
-    @app.get("/readyz", include_in_schema=False)
+    @probes.get("/readyz", include_in_schema=False)
     async def readyz() -> Response:
         ready = await is_reachable(engine)
         return JSONResponse(
@@ -106,14 +142,15 @@ def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = N
             status_code=200 if ready else 503,
         )
 
-    @app.get("/metrics", include_in_schema=False)
+    @probes.get("/metrics", include_in_schema=False)
     async def metrics_text() -> Response:
         return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in ROUTERS:
-        app.include_router(router)
-    errors.install(app)
+    return probes
+
+
+def _add_middleware(app: FastAPI, settings: ConsoleSettings, metrics: ServiceMetrics) -> None:
+    """The middleware, innermost first."""
     # Before any form is read (the routes read them), inside the security headers: a browser
     # sent too large a form gets a page under the same Content-Security-Policy as every other.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, page=errors.too_large_page)
@@ -126,10 +163,3 @@ def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = N
         metrics=metrics,
         pseudonyms=Pseudonyms(load_or_create_key(settings.pseudonym_key_path)),
     )
-    FastAPIInstrumentor.instrument_app(
-        app,
-        tracer_provider=tracer_provider,
-        excluded_urls="healthz,readyz,metrics,static",
-        exclude_spans=["receive", "send"],
-    )
-    return app

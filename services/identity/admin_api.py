@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from services.identity import organisations, users
+from services.identity.access import RecordRefused
 from services.identity.api import AuthorityDep
 from services.identity.domain import IdentityRuleBroken, UserStatus
 from services.identity.schemas import (
@@ -33,12 +34,20 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 
 @asynccontextmanager
-async def _answers() -> AsyncIterator[None]:
-    """Map the rules' refusals to HTTP: not found is 404, a broken rule 409 or 422."""
+async def _answers(
+    principal: Principal | None = None, user_id: uuid.UUID | None = None
+) -> AsyncIterator[None]:
+    """Map the rules' refusals to HTTP: not found is 404, a broken rule 409 or 422. A route on
+    the user ``user_id`` answers another organisation's user as none at all, and that
+    organisation's log has the attempt (TOM-T3c)."""
     try:
         yield
     except users.UserNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="User not found") from None
+        if principal is None or user_id is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="User not found") from None
+        raise RecordRefused(
+            principal=principal, record="user", record_id=user_id, detail="User not found"
+        ) from None
     except organisations.OrganisationNotFound:
         # A token naming an organisation identity does not know is no credential here.
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Not authenticated") from None
@@ -96,7 +105,7 @@ async def view_user(
     user_id: uuid.UUID, principal: Reader, session: SessionDep, authority: AuthorityDep
 ) -> UserPublic:
     """One user of the organisation (the read is audited)."""
-    async with _answers():
+    async with _answers(principal, user_id):
         user = await users.view_user(
             session=session, authority=authority, principal=principal, user_id=user_id
         )
@@ -110,7 +119,7 @@ async def _status(
     user_id: uuid.UUID,
     new: UserStatus,
 ) -> UserPublic:
-    async with _answers():
+    async with _answers(principal, user_id):
         user = await users.set_status(
             session=session,
             authority=authority,
@@ -151,7 +160,7 @@ async def change_role(
 ) -> UserPublic:
     """Change a user's role (an organisation keeps at least one active admin); the user's
     sessions end, so no token with the old role outlives the change."""
-    async with _answers():
+    async with _answers(principal, user_id):
         user = await users.change_role(
             session=session,
             authority=authority,
@@ -169,7 +178,7 @@ async def reinvite(
     user_id: uuid.UUID, principal: Admin, session: SessionDep, authority: AuthorityDep
 ) -> dict[str, str]:
     """Send a new invitation link (the earlier one stops working)."""
-    async with _answers():
+    async with _answers(principal, user_id):
         await users.reinvite(
             session=session, authority=authority, principal=principal, user_id=user_id
         )
@@ -183,7 +192,7 @@ async def send_reset(
     user_id: uuid.UUID, principal: Admin, session: SessionDep, authority: AuthorityDep
 ) -> dict[str, str]:
     """Send the user a reset link; the admin never sees or sets the password (TOM-T2c)."""
-    async with _answers():
+    async with _answers(principal, user_id):
         await users.send_reset(
             session=session, authority=authority, principal=principal, user_id=user_id
         )
@@ -197,7 +206,7 @@ async def reset_mfa(
     user_id: uuid.UUID, principal: Admin, session: SessionDep, authority: AuthorityDep
 ) -> None:
     """Remove a user's second factor (lost device) and end the user's sessions; audited."""
-    async with _answers():
+    async with _answers(principal, user_id):
         await users.reset_mfa(
             session=session, authority=authority, principal=principal, user_id=user_id
         )
@@ -208,7 +217,7 @@ async def unlock(
     user_id: uuid.UUID, principal: Admin, session: SessionDep, authority: AuthorityDep
 ) -> None:
     """Release a locked account (temporary or permanent)."""
-    async with _answers():
+    async with _answers(principal, user_id):
         await users.unlock(
             session=session, authority=authority, principal=principal, user_id=user_id
         )

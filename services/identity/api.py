@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from services.identity import login, mfa, sessions
+from services.identity.access import RecordRefused
 from services.identity.authority import Authority
 from services.identity.schemas import (
     ChallengeOut,
@@ -196,5 +197,7 @@ async def end_my_session(
     ended = await sessions.end_own_session(
         session=session, authority=authority, principal=principal, session_id=session_id
     )
-    if not ended:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Session not found")
+    if not ended:  # not the caller's: another organisation's log has the attempt (TOM-T3c)
+        raise RecordRefused(
+            principal=principal, record="session", record_id=session_id, detail="Session not found"
+        )

@@ -41,6 +41,7 @@ from services.identity.keys import Sealer, load_or_create_signer, record_signing
 from services.identity.passwords import Passwords
 from services.identity.settings import IdentitySettings
 from shared import migrations
+from shared.auth import TokenSigner
 from shared.database import create_engine, session_factory
 from shared.events import Actor
 from shared.outbox import Outbox
@@ -163,28 +164,10 @@ async def run(
     try:
         await migrations.migrate(settings, engine)
         sessions = session_factory(engine)
-        if options.command == "rotate-signing-key":
-            _, signer = rotate_signer(
-                settings.signing_key_path,
-                issuer=settings.token_issuer,
-                audience=settings.token_audience,
-            )
-        else:
-            signer = load_or_create_signer(
-                settings.signing_key_path,
-                issuer=settings.token_issuer,
-                audience=settings.token_audience,
-            )
-        authority = Authority(
-            settings=settings,
-            outbox=Outbox(source=settings.source),
-            signer=signer,
-            sealer=Sealer.from_file(settings.data_key_path),
-            passwords=Passwords(),
-            revocations=RevocationList(),
-            delivery_key=load_or_create_delivery_key(settings.delivery_key_path),
-        )
-        if options.command == "rotate-signing-key":
+        rotating = options.command == "rotate-signing-key"
+        signer = _signer(settings, rotate=rotating)
+        authority = _operator_authority(settings, signer)
+        if rotating:
             async with sessions() as session:
                 await record_signing_key(session, authority)
             return (
@@ -192,43 +175,97 @@ async def run(
                 "(the JWKS serves the previous key for a day)"
             )
         async with sessions() as session, session.begin():
-            if options.command in ORGANISATION_COMMANDS:
-                return await _organisations(session, authority, options, actor)
-            if options.command == "create-organisation":
-                organisation = await organisations.create_organisation(
-                    session=session,
-                    authority=authority,
-                    name=options.name,
-                    kind=OrganisationKind(options.kind),
-                    mfa=MfaRequirement(options.mfa),
-                    actor=actor,
-                )
-                return str(organisation.id)
-            if options.mail:
-                await organisations.mail_first_admin(
-                    session=session,
-                    authority=authority,
-                    organisation_id=options.organisation,
-                    email=options.email,
-                    actor=actor,
-                )
-                return (
-                    f"invitation for {options.email.strip().lower()} mailed (valid "
-                    f"{settings.invitation_hours} h, works once); no link printed"
-                )
-            link = await organisations.create_first_admin(
-                session=session,
-                authority=authority,
-                organisation_id=options.organisation,
-                email=options.email,
-                actor=actor,
-            )
-        return (
-            f"invitation for {options.email.strip().lower()} (valid "
-            f"{settings.invitation_hours} h, works once; not mailed, hand it over): {link}"
-        )
+            return await _operator_act(session, authority, options, settings, actor)
     finally:
         await engine.dispose()
+
+
+def _signer(settings: IdentitySettings, *, rotate: bool) -> TokenSigner:
+    """The token signing key: a new one when rotating, else the one on file (made if none)."""
+    if rotate:
+        _, signer = rotate_signer(
+            settings.signing_key_path,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+        )
+        return signer
+    return load_or_create_signer(
+        settings.signing_key_path,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+    )
+
+
+def _operator_authority(settings: IdentitySettings, signer: TokenSigner) -> Authority:
+    """The authority the operator's commands act with, outside the running service (a
+    revocation list of its own); their events go through identity's outbox."""
+    return Authority(
+        settings=settings,
+        outbox=Outbox.of_command(settings),
+        signer=signer,
+        sealer=Sealer.from_file(settings.data_key_path),
+        passwords=Passwords(),
+        revocations=RevocationList(),
+        delivery_key=load_or_create_delivery_key(settings.delivery_key_path),
+    )
+
+
+async def _operator_act(
+    session: AsyncSession,
+    authority: Authority,
+    options: Namespace,
+    settings: IdentitySettings,
+    actor: Actor,
+) -> str:
+    """One act of the operator in the caller's transaction; returns what the command prints."""
+    if options.command in ORGANISATION_COMMANDS:
+        return await _organisations(session, authority, options, actor)
+    if options.command == "create-organisation":
+        organisation = await organisations.create_organisation(
+            session=session,
+            authority=authority,
+            name=options.name,
+            kind=OrganisationKind(options.kind),
+            mfa=MfaRequirement(options.mfa),
+            actor=actor,
+        )
+        return str(organisation.id)
+    return await _invite_first_admin(session, authority, options, settings, actor)
+
+
+async def _invite_first_admin(
+    session: AsyncSession,
+    authority: Authority,
+    options: Namespace,
+    settings: IdentitySettings,
+    actor: Actor,
+) -> str:
+    """Invite an organisation's first admin: the link printed for the operator to hand over, or
+    mailed by the notifier with ``--mail`` (then no link is printed)."""
+    email = options.email.strip().lower()
+    if options.mail:
+        await organisations.mail_first_admin(
+            session=session,
+            authority=authority,
+            organisation_id=options.organisation,
+            email=options.email,
+            actor=actor,
+        )
+        return (
+            f"invitation for {email} mailed (valid {settings.invitation_hours} h, works once); "
+            "no link printed"
+        )
+    link = await organisations.create_first_admin(
+        session=session,
+        authority=authority,
+        organisation_id=options.organisation,
+        email=options.email,
+        actor=actor,
+    )
+    return (
+        f"invitation for {email} (valid {settings.invitation_hours} h, works once; not mailed, "
+        f"hand it over): {link}"
+    )
 
 
 def main() -> None:

@@ -172,32 +172,12 @@ async def connect(
         if provider is None and not settings.client_secret:
             raise MissingSecret
         if provider is None:
-            provider = IdentityProvider(
-                organisation_id=organisation_id,
-                client_secret_sealed="",
-                allowed_domains="",
-                authorization_endpoint="",
-                token_endpoint="",
-                jwks_uri="",
-                issuer="",
-                client_id="",
-                connected_at=_now(),
-            )
+            provider = _unconnected(organisation_id)
         if settings.client_secret:
             provider.client_secret_sealed = authority.sealer.seal(
                 settings.client_secret, context=f"{SECRET_CONTEXT}:{organisation_id}"
             )
-        provider.issuer = settings.issuer
-        provider.client_id = settings.client_id
-        provider.email_claim = settings.email_claim
-        provider.allowed_domains = ",".join(settings.allowed_domains)
-        provider.just_in_time = settings.just_in_time
-        provider.mfa_acr = " ".join(settings.mfa_acr)
-        provider.mfa_amr = " ".join(settings.mfa_amr)
-        provider.authorization_endpoint = endpoints.authorization_endpoint
-        provider.token_endpoint = endpoints.token_endpoint
-        provider.jwks_uri = endpoints.jwks_uri
-        provider.connected_at = _now()
+        _take_settings(provider, settings, endpoints)
         session.add(provider)
         authority.outbox.add(
             session,
@@ -205,19 +185,56 @@ async def connect(
             tenant=str(organisation_id),
             actor=actor,
             subject=str(provider.id),
-            data=IdpConnected(
-                provider_id=provider.id,
-                issuer=provider.issuer,
-                client_id=provider.client_id,
-                email_claim=provider.email_claim,
-                allowed_domains=settings.allowed_domains,
-                just_in_time=provider.just_in_time,
-                mfa_acr=settings.mfa_acr,
-                mfa_amr=settings.mfa_amr,
-                secret_changed=bool(settings.client_secret),
-            ),
+            data=_connected(provider, settings),
         )
         return provider
+
+
+def _unconnected(organisation_id: uuid.UUID) -> IdentityProvider:
+    """The organisation's provider before its first connection fills it in."""
+    return IdentityProvider(
+        organisation_id=organisation_id,
+        client_secret_sealed="",
+        allowed_domains="",
+        authorization_endpoint="",
+        token_endpoint="",
+        jwks_uri="",
+        issuer="",
+        client_id="",
+        connected_at=_now(),
+    )
+
+
+def _take_settings(provider: IdentityProvider, settings: Settings, endpoints: Any) -> None:
+    """The admin's settings and the provider's discovered endpoints, connected as of now (the
+    sealed secret aside)."""
+    provider.issuer = settings.issuer
+    provider.client_id = settings.client_id
+    provider.email_claim = settings.email_claim
+    provider.allowed_domains = ",".join(settings.allowed_domains)
+    provider.just_in_time = settings.just_in_time
+    provider.mfa_acr = " ".join(settings.mfa_acr)
+    provider.mfa_amr = " ".join(settings.mfa_amr)
+    provider.authorization_endpoint = endpoints.authorization_endpoint
+    provider.token_endpoint = endpoints.token_endpoint
+    provider.jwks_uri = endpoints.jwks_uri
+    provider.connected_at = _now()
+
+
+def _connected(provider: IdentityProvider, settings: Settings) -> IdpConnected:
+    """What ``idp.connected`` says: the provider as connected, and whether the secret changed
+    (never the secret)."""
+    return IdpConnected(
+        provider_id=provider.id,
+        issuer=provider.issuer,
+        client_id=provider.client_id,
+        email_claim=provider.email_claim,
+        allowed_domains=settings.allowed_domains,
+        just_in_time=provider.just_in_time,
+        mfa_acr=settings.mfa_acr,
+        mfa_amr=settings.mfa_amr,
+        secret_changed=bool(settings.client_secret),
+    )
 
 
 class MissingSecret(Exception):

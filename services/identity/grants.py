@@ -87,7 +87,8 @@ async def _customer(session: AsyncSession, organisation_id: uuid.UUID) -> Organi
     return customer
 
 
-def _decided(grant: Grant) -> GrantDecided:
+def grant_decision(grant: Grant) -> GrantDecided:
+    """What the event of a grant's decision (approved, rejected, revoked, expired) says."""
     return GrantDecided(
         grant_id=grant.id,
         operator_id=grant.operator_id,
@@ -222,7 +223,7 @@ async def request_grant(
                 tenant=str(organisation_id),
                 actor=authority.system,
                 subject=str(grant.id),
-                data=_decided(grant),
+                data=grant_decision(grant),
             )
     return grant
 
@@ -301,7 +302,7 @@ async def decide(
             tenant=principal.organisation_id,
             actor=principal.actor,
             subject=str(grant.id),
-            data=_decided(grant),
+            data=grant_decision(grant),
         )
     if decision is GrantStatus.revoked:
         authority.revocations.revoke_grant(str(grant.id))
@@ -399,7 +400,7 @@ async def end_grants_of(
             tenant=str(organisation_id),
             actor=actor,
             subject=str(grant.id),
-            data=_decided(grant),
+            data=grant_decision(grant),
         )
         authority.revocations.revoke_grant(str(grant.id))
     await session.flush()
@@ -431,6 +432,6 @@ async def expire_grants(*, sessions: async_sessionmaker[AsyncSession], authority
                 tenant=str(grant.organisation_id),
                 actor=authority.system,
                 subject=str(grant.id),
-                data=_decided(grant),
+                data=grant_decision(grant),
             )
     return len(due)

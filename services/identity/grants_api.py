@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 
 from services.identity import grants
+from services.identity.access import RecordRefused
 from services.identity.api import AuthorityDep
 from services.identity.domain import GrantStatus, IdentityRuleBroken
 from services.identity.schemas import (
@@ -30,11 +31,17 @@ Staff = Annotated[Principal, Depends(require_roles(Role.admin, Role.member))]
 
 
 @asynccontextmanager
-async def _answers() -> AsyncIterator[None]:
+async def _answers(
+    principal: Principal | None = None, grant_id: uuid.UUID | None = None
+) -> AsyncIterator[None]:
+    """A decision on the grant ``grant_id`` answers another organisation's grant as none at
+    all, and the customer's log has the attempt (TOM-T3c)."""
     try:
         yield
     except grants.GrantNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Not found") from None
+        if principal is None or grant_id is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Not found") from None
+        raise RecordRefused(principal=principal, record="grant", record_id=grant_id) from None
     except (grants.NotAnOperator, grants.SecondFactorNeeded) as error:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail=str(error)) from None
     except IdentityRuleBroken as error:
@@ -84,7 +91,7 @@ async def _decide(
     authority: AuthorityDep,
     decision: GrantStatus,
 ) -> GrantPublic:
-    async with _answers():
+    async with _answers(principal, grant_id):
         grant = await grants.decide(
             session=session,
             authority=authority,

@@ -1,6 +1,7 @@
 """Composition root of the identity service: wiring only."""
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -8,6 +9,7 @@ import structlog
 from fastapi import FastAPI
 
 from services.identity import (
+    access,
     account_api,
     admin_api,
     api,
@@ -48,19 +50,30 @@ __all__ = ["IdentitySettings", "create_app"]
 log = structlog.get_logger("pactum.identity")
 
 
+ROUTERS = (
+    api.router,
+    account_api.router,
+    passkey_api.router,
+    admin_api.router,
+    grants_api.router,
+    organisation_api.router,
+    internal_api.router,
+    # What the web console needs (routes of their own, so the modules above stay as they are).
+    preview_api.router,
+    organisation_directory_api.router,
+    notice_api.router,
+    link_redirects.router,
+    federation_api.router,  # an organisation's own identity provider
+)
+
+
 def create_app(
     settings: ServiceSettings | None = None, *, jwks: JwksSource | None = None
 ) -> FastAPI:
     settings = settings if isinstance(settings, IdentitySettings) else IdentitySettings()
-
-    async def own_keys() -> dict[str, Any]:
-        """Identity verifies its own tokens with its own keys (plus any given, in tests)."""
-        keys = list(app.state.authority.jwks()["keys"])
-        if jwks is not None:
-            keys += (await jwks()).get("keys", [])
-        return {"keys": keys}
-
-    runtime = ServiceRuntime(settings, tables=MIGRATIONS.tables, jwks=own_keys)
+    runtime = ServiceRuntime(
+        settings, tables=MIGRATIONS.tables, jwks=_own_keys(lambda: app.state.authority, jwks)
+    )
     store.begin_immediately(runtime.engine)
     app = FastAPI(
         title="pactum identity",
@@ -71,6 +84,32 @@ def create_app(
     runtime.install(app)
     error_answers.install(app)
     errors.install(app)
+    access.install(app)
+    _start_authority(app, runtime, settings)
+    _sweep_grants(app, runtime, settings)
+    resets = ResetRequests(runtime.sessions, lambda: app.state.authority)
+    app.state.resets = resets
+    runtime.background.append(resets.run)
+    _forget_client_addresses(runtime, settings)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+def _own_keys(authority: Callable[[], Authority], given: JwksSource | None) -> JwksSource:
+    """Identity verifies its own tokens with its own keys (plus any given, in tests)."""
+
+    async def own_keys() -> dict[str, Any]:
+        keys = list(authority().jwks()["keys"])
+        if given is not None:
+            keys += (await given()).get("keys", [])
+        return {"keys": keys}
+
+    return own_keys
+
+
+def _start_authority(app: FastAPI, runtime: ServiceRuntime, settings: IdentitySettings) -> None:
+    """At start: the authority with its keys, its signing key on record, the demo seeded."""
 
     async def start() -> None:
         authority = Authority(
@@ -100,12 +139,23 @@ def create_app(
         async with runtime.sessions() as session:
             await keys.record_signing_key(session, authority)
         if settings.demo_data:
-            async with runtime.sessions() as session, session.begin():
-                invitations = await organisations.seed_demo(session=session, authority=authority)
-            for email in invitations:
-                # Told once, on the console: the demo's first admins find their invitation link
-                # in the mail (the development mail sink); the link itself is never printed.
-                print(f"demo invitation for {email}: mailed", flush=True)
+            await _seed_demo(runtime, authority)
+
+    runtime.startup.append(start)
+
+
+async def _seed_demo(runtime: ServiceRuntime, authority: Authority) -> None:
+    """The demo organisations and their first admins' invitations (``demo_data``)."""
+    async with runtime.sessions() as session, session.begin():
+        invitations = await organisations.seed_demo(session=session, authority=authority)
+    for email in invitations:
+        # Told once, on the console: the demo's first admins find their invitation link in the
+        # mail (the development mail sink); the link itself is never printed.
+        print(f"demo invitation for {email}: mailed", flush=True)
+
+
+def _sweep_grants(app: FastAPI, runtime: ServiceRuntime, settings: IdentitySettings) -> None:
+    """Grants past their end expire, each with its event, every ``grant_sweep_seconds``."""
 
     async def sweep_grants() -> None:
         while True:
@@ -115,11 +165,11 @@ def create_app(
             except Exception as error:  # the sweep retries on its next round
                 log.warning("identity.grant_sweep_failed", error=str(error))
 
-    resets = ResetRequests(runtime.sessions, lambda: app.state.authority)
-    app.state.resets = resets
-    runtime.startup.append(start)
     runtime.background.append(sweep_grants)
-    runtime.background.append(resets.run)
+
+
+def _forget_client_addresses(runtime: ServiceRuntime, settings: IdentitySettings) -> None:
+    """Client addresses past their retention forgotten, every ``retention_sweep_seconds``."""
 
     async def forget_client_addresses() -> None:  # TOM-T1
         await retention.forget_client_addresses(
@@ -134,20 +184,3 @@ def create_app(
     runtime.repeat(
         "client-address-retention", settings.retention_sweep_seconds, forget_client_addresses
     )
-    for router in (
-        api.router,
-        account_api.router,
-        passkey_api.router,
-        admin_api.router,
-        grants_api.router,
-        organisation_api.router,
-        internal_api.router,
-        # What the web console needs (routes of their own, so the modules above stay as they are).
-        preview_api.router,
-        organisation_directory_api.router,
-        notice_api.router,
-        link_redirects.router,
-        federation_api.router,  # an organisation's own identity provider
-    ):
-        app.include_router(router)
-    return app

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from services.identity import notices
+from services.identity.access import RecordRefused
 from services.identity.api import AuthorityDep
 from services.identity.domain import IdentityRuleBroken
 from services.identity.organisations import OrganisationNotFound
@@ -87,8 +88,10 @@ async def object_to_notice(
             notice_id=notice_id,
             reason=body.reason,
         )
-    except notices.NoticeNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Not found") from None
+    except notices.NoticeNotFound:  # another organisation's? its log says so (TOM-T3c)
+        raise RecordRefused(
+            principal=principal, record="maintenance_notice", record_id=notice_id
+        ) from None
     except IdentityRuleBroken as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(error)) from None
     return ObjectionOut(

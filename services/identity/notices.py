@@ -7,13 +7,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.identity import cursors
 from services.identity.authority import Authority
 from services.identity.domain import GrantStatus, IdentityRuleBroken, OrganisationKind
+from services.identity.grants import grant_decision
 from services.identity.organisations import OrganisationNotFound
 from services.identity.store import Grant, MaintenanceNotice, Organisation, UserAccount
 from shared.auth import Principal
@@ -24,11 +25,9 @@ from shared.event_types.identity import (
 )
 from shared.events import ActorType
 from shared.events.contracts.identity import (
-    GrantDecided,
     MaintenanceNoticeObjected,
     MaintenanceNoticesListed,
 )
-from shared.moments import as_utc
 
 
 @dataclass(frozen=True)
@@ -68,41 +67,11 @@ async def list_notices(
         own = await session.get(Organisation, uuid.UUID(principal.organisation_id))
         if own is None:
             raise OrganisationNotFound(principal.organisation_id)
-        sender = col(UserAccount.organisation_id)
-        query = select(MaintenanceNotice, sender).outerjoin(
-            UserAccount, col(UserAccount.id) == col(MaintenanceNotice.operator_id)
-        )
-        if own.kind == OrganisationKind.operator:
-            query = query.where(sender == own.id)
-        else:
-            query = query.where(col(MaintenanceNotice.organisation_id) == own.id)
-        if after is not None:
-            sent_at, notice_id = after
-            query = query.where(
-                or_(
-                    col(MaintenanceNotice.sent_at) < sent_at,
-                    and_(
-                        col(MaintenanceNotice.sent_at) == sent_at,
-                        col(MaintenanceNotice.id) < notice_id,
-                    ),
-                )
-            )
-        query = query.order_by(
-            col(MaintenanceNotice.sent_at).desc(), col(MaintenanceNotice.id).desc()
-        )
+        query = _notices_seen_by(own, after)
         rows = (await session.execute(query.limit(limit + 1))).all()
         page = rows[:limit]
         ids = [row[0].id for row in page]
-        covered: dict[uuid.UUID, list[uuid.UUID]] = {notice_id: [] for notice_id in ids}
-        if ids:
-            grants = await session.execute(
-                select(col(Grant.id), col(Grant.notice_id))
-                .where(col(Grant.notice_id).in_(ids))
-                .order_by(col(Grant.requested_at))
-            )
-            for grant_id, covering in grants.all():
-                if covering is not None:
-                    covered[covering].append(grant_id)
+        covered = await _grants_covered(session, ids)
         authority.outbox.add(
             session,
             type=MAINTENANCE_NOTICE_LISTED,
@@ -121,6 +90,50 @@ async def list_notices(
         last = page[-1][0]
         next_cursor = cursors.encode(last.sent_at.isoformat(), str(last.id))
     return NoticePage(items=items, next_cursor=next_cursor)
+
+
+def _notices_seen_by(
+    own: Organisation, after: tuple[datetime, uuid.UUID] | None
+) -> Select[MaintenanceNotice, uuid.UUID]:
+    """The notices an organisation sees, newest first, each with its sender's organisation: an
+    operator the ones its admins sent, a customer the ones sent to it; after ``after``."""
+    sender = col(UserAccount.organisation_id)
+    query = select(MaintenanceNotice, sender).outerjoin(
+        UserAccount, col(UserAccount.id) == col(MaintenanceNotice.operator_id)
+    )
+    if own.kind == OrganisationKind.operator:
+        query = query.where(sender == own.id)
+    else:
+        query = query.where(col(MaintenanceNotice.organisation_id) == own.id)
+    if after is not None:
+        sent_at, notice_id = after
+        query = query.where(
+            or_(
+                col(MaintenanceNotice.sent_at) < sent_at,
+                and_(
+                    col(MaintenanceNotice.sent_at) == sent_at,
+                    col(MaintenanceNotice.id) < notice_id,
+                ),
+            )
+        )
+    return query.order_by(col(MaintenanceNotice.sent_at).desc(), col(MaintenanceNotice.id).desc())
+
+
+async def _grants_covered(
+    session: AsyncSession, notice_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The grants each notice approved by covering them, in the order they were asked for."""
+    covered: dict[uuid.UUID, list[uuid.UUID]] = {notice_id: [] for notice_id in notice_ids}
+    if notice_ids:
+        grants = await session.execute(
+            select(col(Grant.id), col(Grant.notice_id))
+            .where(col(Grant.notice_id).in_(notice_ids))
+            .order_by(col(Grant.requested_at))
+        )
+        for grant_id, covering in grants.all():
+            if covering is not None:
+                covered[covering].append(grant_id)
+    return covered
 
 
 class NoticeNotFound(LookupError):
@@ -150,49 +163,62 @@ async def object_to_notice(
         now = datetime.now(UTC)
         by = uuid.UUID(principal.user_id)
         notice.objected_at, notice.objected_by, notice.objection = now, by, reason
-        running = list(
-            (
-                await session.scalars(
-                    select(Grant)
-                    .where(
-                        col(Grant.notice_id) == notice.id,
-                        col(Grant.status) == GrantStatus.approved,
-                    )
-                    .with_for_update()
-                )
-            ).all()
-        )
+        running = await _running_grants(session, notice)
         for grant in running:
             grant.status, grant.decided_at, grant.decided_by = GrantStatus.revoked, now, by
         await session.flush()
         ended = [grant.id for grant in running]
-        authority.outbox.add(
-            session,
-            type=MAINTENANCE_NOTICE_OBJECTED,
-            tenant=principal.organisation_id,
-            actor=principal.actor,
-            subject=str(notice.id),
-            data=MaintenanceNoticeObjected(
-                notice_id=notice.id,
-                organisation_id=notice.organisation_id,
-                reason=reason,
-                grant_ids=ended,
-            ),
-        )
-        for grant in running:
-            authority.outbox.add(
-                session,
-                type=GRANT_REVOKED,
-                tenant=principal.organisation_id,
-                actor=principal.actor,
-                subject=str(grant.id),
-                data=GrantDecided(
-                    grant_id=grant.id,
-                    operator_id=grant.operator_id,
-                    expires_at=as_utc(grant.expires_at).isoformat() if grant.expires_at else None,
-                    covered_by_notice=notice.id,
-                ),
-            )
+        _announce_objection(authority, session, principal, notice, reason, running)
     for grant_id in ended:
         authority.revocations.revoke_grant(str(grant_id))
     return notice, ended
+
+
+async def _running_grants(session: AsyncSession, notice: MaintenanceNotice) -> list[Grant]:
+    """The grants the notice approved that still run, locked for their end."""
+    return list(
+        (
+            await session.scalars(
+                select(Grant)
+                .where(
+                    col(Grant.notice_id) == notice.id,
+                    col(Grant.status) == GrantStatus.approved,
+                )
+                .with_for_update()
+            )
+        ).all()
+    )
+
+
+def _announce_objection(
+    authority: Authority,
+    session: AsyncSession,
+    principal: Principal,
+    notice: MaintenanceNotice,
+    reason: str,
+    ended: list[Grant],
+) -> None:
+    """``maintenance_notice.objected``, then each ended grant's ``grant.revoked`` (which every
+    service honours)."""
+    authority.outbox.add(
+        session,
+        type=MAINTENANCE_NOTICE_OBJECTED,
+        tenant=principal.organisation_id,
+        actor=principal.actor,
+        subject=str(notice.id),
+        data=MaintenanceNoticeObjected(
+            notice_id=notice.id,
+            organisation_id=notice.organisation_id,
+            reason=reason,
+            grant_ids=[grant.id for grant in ended],
+        ),
+    )
+    for grant in ended:
+        authority.outbox.add(
+            session,
+            type=GRANT_REVOKED,
+            tenant=principal.organisation_id,
+            actor=principal.actor,
+            subject=str(grant.id),
+            data=grant_decision(grant),
+        )

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, status
 
 from services.identity import organisations
+from services.identity.access import RecordRefused
 from services.identity.api import AuthorityDep
 from services.identity.domain import IdentityRuleBroken, OrganisationStatus
 from services.identity.schemas import AnnouncementOut, OrganisationNameIn, OrganisationPublic
@@ -29,11 +30,24 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 
 
 @asynccontextmanager
-async def _answers() -> AsyncIterator[None]:
+async def _answers(
+    principal: Principal | None = None, organisation_id: uuid.UUID | None = None
+) -> AsyncIterator[None]:
+    """An act on the organisation ``organisation_id`` by anyone but the operator is the same 403
+    whether it exists or not; when it is another organisation, its log has the attempt
+    (TOM-T3c)."""
     try:
         yield
     except organisations.NotTheOperator:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Forbidden") from None
+        if principal is None or organisation_id is None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Forbidden") from None
+        raise RecordRefused(
+            principal=principal,
+            record="organisation",
+            record_id=organisation_id,
+            detail="Forbidden",
+            status_code=403,
+        ) from None
     except organisations.OrganisationNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Organisation not found") from None
     except IdentityRuleBroken as error:
@@ -63,7 +77,7 @@ async def rename_organisation(
             actor=actor,
         )
 
-    async with _answers():
+    async with _answers(principal, organisation_id):
         renamed = await organisations.as_operator(session=session, principal=principal, act=act)
     return _public(renamed)
 
@@ -84,7 +98,7 @@ async def _set_status(
             actor=actor,
         )
 
-    async with _answers():
+    async with _answers(principal, organisation_id):
         changed = await organisations.as_operator(session=session, principal=principal, act=act)
     return _public(changed)
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from services.identity import cursors, users
 from services.identity import organisation_directory as directory
+from services.identity.access import RecordRefused
 from services.identity.api import AuthorityDep
 from services.identity.domain import (
     IdentityRuleBroken,
@@ -26,7 +27,7 @@ from services.identity.schemas import (
     OrganisationSummary,
 )
 from services.identity.store import Organisation
-from shared.auth import CurrentPrincipal
+from shared.auth import CurrentPrincipal, Principal
 from shared.moments import as_utc
 from shared.runtime import SessionDep
 
@@ -44,13 +45,23 @@ ONE_ANSWERS: dict[int | str, dict[str, Any]] = {
 
 
 @asynccontextmanager
-async def _answers(*, hidden: bool) -> AsyncIterator[None]:
-    """``hidden``: a caller who is not the operator learns nothing about one organisation (404)."""
+async def _answers(*, hidden: tuple[Principal, uuid.UUID] | None = None) -> AsyncIterator[None]:
+    """``hidden``: the caller and the organisation the route is about. A caller who is not the
+    operator learns nothing about it (404, as for none at all), and when it is another
+    organisation, its log has the attempt (TOM-T3c)."""
     try:
         yield
-    except directory.NotTheOperator:
-        raise (NOT_FOUND if hidden else FORBIDDEN) from None
-    except directory.OrganisationNotFound:
+    except (directory.NotTheOperator, directory.OrganisationNotFound) as refused:
+        if hidden is not None:
+            principal, organisation_id = hidden
+            raise RecordRefused(
+                principal=principal,
+                record="organisation",
+                record_id=organisation_id,
+                detail=str(NOT_FOUND.detail),
+            ) from None
+        if isinstance(refused, directory.NotTheOperator):
+            raise FORBIDDEN from None
         raise NOT_FOUND from None
     except users.EmailTaken as error:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(error)) from None
@@ -99,7 +110,7 @@ async def list_organisations(
     cursor: Annotated[str | None, Query(min_length=1, max_length=600)] = None,
 ) -> OrganisationPage:
     """Every organisation, by name, a page at a time (operator's admins only)."""
-    async with _answers(hidden=False):
+    async with _answers():
         page = await directory.list_organisations(
             session=session, authority=authority, principal=principal, limit=limit, cursor=cursor
         )
@@ -119,7 +130,7 @@ async def view_organisation(
 ) -> OrganisationPublic:
     """One organisation: any for the operator's admins, one's own for anyone else (others:
     404)."""
-    async with _answers(hidden=True):
+    async with _answers(hidden=(principal, organisation_id)):
         organisation = await directory.view_organisation(
             session=session,
             authority=authority,
@@ -142,7 +153,7 @@ async def create_organisation(
     authority: AuthorityDep,
 ) -> OrganisationPublic:
     """Create a controller or processor organisation (as ``pactum create-organisation``)."""
-    async with _answers(hidden=False):
+    async with _answers():
         organisation = await directory.create(
             session=session,
             authority=authority,
@@ -172,7 +183,7 @@ async def invite_admin(
     authority: AuthorityDep,
 ) -> Accepted:
     """Invite an admin of the organisation; the notifier mails them the link (not answered)."""
-    async with _answers(hidden=True):
+    async with _answers(hidden=(principal, organisation_id)):
         await directory.invite_admin(
             session=session,
             authority=authority,

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 
 from services.identity import login, passkeys
+from services.identity.access import RecordRefused
 from services.identity.api import LOGIN_FAILED, AuthorityDep, _tokens
 from services.identity.domain import IdentityRuleBroken
 from services.identity.errors import STEP_UP_RESPONSE
@@ -22,7 +23,7 @@ from services.identity.schemas import (
     PasskeySignInIn,
     TokensOut,
 )
-from shared.auth import CurrentPrincipal
+from shared.auth import CurrentPrincipal, Principal
 from shared.request import client_address
 from shared.runtime import RuntimeDep, SessionDep
 
@@ -32,7 +33,13 @@ PASSKEY_REFUSED = HTTPException(
     status.HTTP_400_BAD_REQUEST,
     detail="The passkey could not be verified; start again (the request may have expired).",
 )
-NOT_FOUND = HTTPException(status.HTTP_404_NOT_FOUND, detail="Passkey not found")
+
+
+def _not_found(principal: Principal, passkey_id: uuid.UUID) -> RecordRefused:
+    """Another user's passkey is none at all; another organisation's log has the attempt."""
+    return RecordRefused(
+        principal=principal, record="passkey", record_id=passkey_id, detail="Passkey not found"
+    )
 
 
 @router.post("/me/passkeys/options", responses=STEP_UP_RESPONSE)
@@ -105,7 +112,7 @@ async def rename_passkey(
             name=body.name,
         )
     except passkeys.PasskeyNotFound:
-        raise NOT_FOUND from None
+        raise _not_found(principal, passkey_id) from None
     except IdentityRuleBroken as error:
         raise HTTPException(422, detail=str(error)) from None
     return PasskeyPublic.model_validate(passkey)
@@ -131,7 +138,7 @@ async def remove_passkey(
             session=session, authority=authority, principal=principal, passkey_id=passkey_id
         )
     except passkeys.PasskeyNotFound:
-        raise NOT_FOUND from None
+        raise _not_found(principal, passkey_id) from None
     except IdentityRuleBroken as error:
         raise HTTPException(409, detail=str(error)) from None
 

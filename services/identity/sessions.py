@@ -91,10 +91,58 @@ async def organisation_kind(
     return kind
 
 
-def _refresh(session: AsyncSession, login: LoginSession, now: datetime) -> str:
+def _refresh_token(login: LoginSession, now: datetime) -> tuple[str, RefreshToken]:
+    """A new refresh token of the session: the secret handed out, and the row that keeps only
+    its digest."""
     secret = onetime.new_secret()
-    session.add(RefreshToken(digest=onetime.digest(secret), session_id=login.id, issued_at=now))
+    return secret, RefreshToken(digest=onetime.digest(secret), session_id=login.id, issued_at=now)
+
+
+def _refresh(session: AsyncSession, login: LoginSession, now: datetime) -> str:
+    secret, token = _refresh_token(login, now)
+    session.add(token)
     return secret
+
+
+def _tokens(
+    authority: Authority,
+    user: UserAccount,
+    login: LoginSession,
+    *,
+    kind: str | None,
+    refresh_token: str,
+    methods: tuple[str, ...],
+) -> Tokens:
+    """What the client is handed for the session: a new access token and the refresh token."""
+    return Tokens(
+        access_token=access_token(authority, user, login, kind=kind),
+        refresh_token=refresh_token,
+        expires_in=int(authority.access_ttl.total_seconds()),
+        session_id=login.id,
+        methods=methods,
+    )
+
+
+def _login_session(
+    user: UserAccount, methods: list[str], now: datetime, *, hours: int
+) -> LoginSession:
+    """A new session of the user, signed in with ``methods``, ending after ``hours``."""
+    return LoginSession(
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        methods=",".join(methods),
+        created_at=now,
+        expires_at=now + timedelta(hours=hours),
+    )
+
+
+def _device_news(device: str, unkeyed: str, known: frozenset[str]) -> tuple[str | None, bool]:
+    """What a sign-in from ``device`` says about it among the account's ``known`` devices: the
+    digest to re-key, for a device remembered before the digest was keyed (``unkeyed``,
+    recognised once); and whether the device is new (the account's first one is no news)."""
+    rekeyed = unkeyed if unkeyed in known and device not in known else None
+    new_device = device not in known and rekeyed is None and bool(known)
+    return rekeyed, new_device
 
 
 async def start_session(
@@ -121,17 +169,9 @@ async def start_session(
     unkeyed = device_digest(user_id=str(user.id), agent=agent, address=address)
     if known is None:
         known = await store.known_devices(session=session, user_id=user.id)
-    login = LoginSession(
-        user_id=user.id,
-        organisation_id=user.organisation_id,
-        methods=",".join(methods),
-        created_at=now,
-        expires_at=now + timedelta(hours=authority.settings.session_hours),
-    )
-    secret = onetime.new_secret()
-    refresh = RefreshToken(digest=onetime.digest(secret), session_id=login.id, issued_at=now)
-    rekeyed = unkeyed if unkeyed in known and device not in known else None
-    new_device = device not in known and rekeyed is None and bool(known)  # the first is no news
+    login = _login_session(user, methods, now, hours=authority.settings.session_hours)
+    secret, refresh = _refresh_token(login, now)
+    rekeyed, new_device = _device_news(device, unkeyed, known)
     envelope = authority.outbox.event(
         type=LOGIN_SUCCEEDED,
         tenant=str(user.organisation_id),
@@ -151,67 +191,23 @@ async def start_session(
         refresh=refresh,
         event=authority.outbox.staged(session, envelope),
     )
-    return Tokens(
-        access_token=access_token(authority, user, login, kind=kind),
-        refresh_token=secret,
-        expires_in=int(authority.access_ttl.total_seconds()),
-        session_id=login.id,
-        methods=tuple(methods),
-    )
+    return _tokens(authority, user, login, kind=kind, refresh_token=secret, methods=tuple(methods))
 
 
 async def refresh(
     *, sessions: async_sessionmaker[AsyncSession], authority: Authority, presented: str
 ) -> Tokens:
+    """New tokens for the session of the refresh token ``presented``, which is used up; refused
+    (RefreshRefused) when the session may not go on, and ended where the refusal says so."""
     now = _now()
-    digest = onetime.digest(presented)
     async with sessions() as session, session.begin():
-        result = await session.execute(
-            update(RefreshToken)
-            .where(col(RefreshToken.digest) == digest, col(RefreshToken.used_at).is_(None))
-            .values(used_at=now)
+        token, login, user, first_use = await _use_refresh_token(
+            session, onetime.digest(presented), now
         )
-        assert isinstance(result, CursorResult)
-        token = await session.get(RefreshToken, digest)
-        if token is None:
-            raise RefreshRefused("unknown refresh token")
-        login = await session.get(LoginSession, token.session_id)
-        user = await session.get(UserAccount, login.user_id) if login else None
-        if login is None or user is None:
-            raise RefreshRefused("session gone")
-        if result.rowcount != 1:
-            await end_sessions(
-                session=session,
-                authority=authority,
-                user=user,
-                reason="refresh_token_reused",
-                actor=authority.system,
-                only_session=login.id,
-            )
-            return_reason = "refresh token reused"
-        elif login.revoked_at is not None or as_utc(login.expires_at) <= now:
-            return_reason = "session ended"
-        elif user.status is not UserStatus.active:
-            return_reason = "user not active"
-        elif (organisation := await session.get(Organisation, user.organisation_id)) is None or (
-            organisation.status is not OrganisationStatus.active
-        ):
-            return_reason = "organisation disabled"
-        elif went_idle(
-            last_active=as_utc(token.issued_at),
-            now=now,
-            idle_minutes=organisation.session_idle_minutes,
-        ):
-            await end_sessions(
-                session=session,
-                authority=authority,
-                user=user,
-                reason="idle",
-                actor=authority.system,
-                only_session=login.id,
-            )
-            return_reason = "session idle"
-        else:
+        refused = await _refusal(
+            session, authority, token=token, login=login, user=user, first_use=first_use, now=now
+        )
+        if refused is None:
             kind = await organisation_kind(session, authority, user.organisation_id)
             new_refresh = _refresh(session, login, now)
             authority.outbox.add(
@@ -222,14 +218,87 @@ async def refresh(
                 subject=str(login.id),
                 data=SessionRefreshed(user_id=user.id, session_id=login.id),
             )
-            return Tokens(
-                access_token=access_token(authority, user, login, kind=kind),
+            return _tokens(
+                authority,
+                user,
+                login,
+                kind=kind,
                 refresh_token=new_refresh,
-                expires_in=int(authority.access_ttl.total_seconds()),
-                session_id=login.id,
                 methods=tuple(login.methods.split(",")),
             )
-    raise RefreshRefused(return_reason)
+    raise RefreshRefused(refused)
+
+
+async def _use_refresh_token(
+    session: AsyncSession, digest: str, now: datetime
+) -> tuple[RefreshToken, LoginSession, UserAccount, bool]:
+    """Mark the refresh token used, and read it with its session and user; the flag says
+    whether this was its first use. Unknown, or its session or user gone: RefreshRefused."""
+    result = await session.execute(
+        update(RefreshToken)
+        .where(col(RefreshToken.digest) == digest, col(RefreshToken.used_at).is_(None))
+        .values(used_at=now)
+    )
+    assert isinstance(result, CursorResult)
+    token = await session.get(RefreshToken, digest)
+    if token is None:
+        raise RefreshRefused("unknown refresh token")
+    login = await session.get(LoginSession, token.session_id)
+    user = await session.get(UserAccount, login.user_id) if login else None
+    if login is None or user is None:
+        raise RefreshRefused("session gone")
+    return token, login, user, result.rowcount == 1
+
+
+async def _refusal(
+    session: AsyncSession,
+    authority: Authority,
+    *,
+    token: RefreshToken,
+    login: LoginSession,
+    user: UserAccount,
+    first_use: bool,
+    now: datetime,
+) -> str | None:
+    """Why the session may not go on, or None when it may. A reused refresh token (it was
+    copied) and an idle session end the session here."""
+    if not first_use:
+        await _end_session(session, authority, user, login, reason="refresh_token_reused")
+        return "refresh token reused"
+    if login.revoked_at is not None or as_utc(login.expires_at) <= now:
+        return "session ended"
+    if user.status is not UserStatus.active:
+        return "user not active"
+    organisation = await session.get(Organisation, user.organisation_id)
+    if organisation is None or organisation.status is not OrganisationStatus.active:
+        return "organisation disabled"
+    if went_idle(
+        last_active=as_utc(token.issued_at),
+        now=now,
+        idle_minutes=organisation.session_idle_minutes,
+    ):
+        await _end_session(session, authority, user, login, reason="idle")
+        return "session idle"
+    return None
+
+
+async def _end_session(
+    session: AsyncSession,
+    authority: Authority,
+    user: UserAccount,
+    login: LoginSession,
+    *,
+    reason: str,
+) -> None:
+    """End this one session of the user, by identity itself, for ``reason``."""
+    await end_sessions(
+        session=session,
+        authority=authority,
+        user=user,
+        reason=reason,
+        actor=authority.system,
+        only_session=login.id,
+    )
 
 
 async def end_sessions(

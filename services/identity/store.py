@@ -16,11 +16,14 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     CursorResult,
     DateTime,
     Index,
+    Row,
     Text,
     UniqueConstraint,
+    Update,
     event,
     exists,
     func,
@@ -548,6 +551,14 @@ async def admins_of(*, session: AsyncSession, organisation_id: uuid.UUID) -> lis
     return list(found.all())
 
 
+def _not_locked(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The account may try now: not locked for good, and no lock running."""
+    return (
+        col(UserAccount.locked_permanently).is_(False),
+        (col(UserAccount.locked_until).is_(None)) | (col(UserAccount.locked_until) <= now),
+    )
+
+
 async def reserve_attempt(
     *, session: AsyncSession, user_id: uuid.UUID, threshold: int, now: datetime
 ) -> int | None:
@@ -561,8 +572,7 @@ async def reserve_attempt(
         .where(
             col(UserAccount.id) == user_id,
             col(UserAccount.failures) < threshold,
-            col(UserAccount.locked_permanently).is_(False),
-            (col(UserAccount.locked_until).is_(None)) | (col(UserAccount.locked_until) <= now),
+            *_not_locked(now),
         )
         .values(failures=UserAccount.failures + 1)
     )
@@ -609,20 +619,33 @@ async def admit_login(
     organisation is disabled, or the address is throttled; the caller finds out which only after
     the (equal-cost) hash check.
     """
-    organisation = col(Organisation.id) == col(UserAccount.organisation_id)
-    threshold = select(col(Organisation.lock_threshold)).where(organisation).scalar_subquery()
-    mfa = select(col(Organisation.mfa)).where(organisation).scalar_subquery()
-    passkey_admins = (
-        select(col(Organisation.phishing_resistant_admins)).where(organisation).scalar_subquery()
-    )
-    kind = select(col(Organisation.kind)).where(organisation).scalar_subquery()
-    # Qualified by hand: SQLite's RETURNING is rendered with bare column names, and a bare ``id``
-    # inside the subquery would be known_device's own.
-    devices = (
-        select(func.aggregate_strings(col(KnownDevice.digest), ","))
-        .where(col(KnownDevice.user_id) == literal_column("user_account.id"))
+    found = (
+        await session.execute(
+            _attempt_counted(
+                email=email, now=now, client=client, window=window, client_limit=client_limit
+            )
+            .returning(UserAccount, *_admission_reads())
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    return None if found is None else _admission(found)
+
+
+def _of_own_organisation(column: Any) -> Any:
+    """A column of the account's organisation, read inside the statement on the account."""
+    return (
+        select(col(column))
+        .where(col(Organisation.id) == col(UserAccount.organisation_id))
         .scalar_subquery()
     )
+
+
+def _attempt_counted(
+    *, email: str, now: datetime, client: str | None, window: int, client_limit: int
+) -> Update:
+    """The login attempt by ``email`` counted, if it may be made: an active account of an active
+    organisation, under the organisation's lock threshold and not locked, from a client not over
+    its failure limit in this ``window``."""
     active_organisations = select(col(Organisation.id)).where(
         col(Organisation.status) == OrganisationStatus.active
     )
@@ -630,9 +653,8 @@ async def admit_login(
         col(UserAccount.email) == email.strip().lower(),
         col(UserAccount.status) == UserStatus.active,
         col(UserAccount.organisation_id).in_(active_organisations),
-        col(UserAccount.failures) < threshold,
-        col(UserAccount.locked_permanently).is_(False),
-        (col(UserAccount.locked_until).is_(None)) | (col(UserAccount.locked_until) <= now),
+        col(UserAccount.failures) < _of_own_organisation(Organisation.lock_threshold),
+        *_not_locked(now),
     )
     if client is not None:
         statement = statement.where(
@@ -642,21 +664,37 @@ async def admit_login(
                 col(ClientFailure.failures) >= client_limit,
             )
         )
-    found = (
-        await session.execute(
-            statement.values(failures=UserAccount.failures + 1)
-            .returning(UserAccount, mfa, passkey_admins, kind, devices)
-            .execution_options(synchronize_session=False)
-        )
-    ).first()
-    if found is None:
-        return None
+    return statement.values(failures=UserAccount.failures + 1)
+
+
+def _admission_reads() -> tuple[Any, ...]:
+    """What the admission returns besides the account: its organisation's MFA requirement,
+    whether the organisation's admins must use a passkey, its kind, and the digests of the
+    devices the account signed in from."""
+    # Qualified by hand: SQLite's RETURNING is rendered with bare column names, and a bare ``id``
+    # inside the subquery would be known_device's own.
+    devices = (
+        select(func.aggregate_strings(col(KnownDevice.digest), ","))
+        .where(col(KnownDevice.user_id) == literal_column("user_account.id"))
+        .scalar_subquery()
+    )
+    return (
+        _of_own_organisation(Organisation.mfa),
+        _of_own_organisation(Organisation.phishing_resistant_admins),
+        _of_own_organisation(Organisation.kind),
+        devices,
+    )
+
+
+def _admission(found: Row[UserAccount, MfaRequirement, bool, str, str | None]) -> Admission:
+    """The admitted attempt, from the row the admission returned."""
+    user, mfa, passkey_admins, kind, devices = found
     return Admission(
-        user=found[0],
-        mfa=required_mfa(str(found[3]), found[1]),
-        phishing_resistant_admins=bool(found[2]),
-        kind=str(found[3]),
-        known_devices=frozenset(found[4].split(",")) if found[4] else frozenset(),
+        user=user,
+        mfa=required_mfa(str(kind), mfa),
+        phishing_resistant_admins=bool(passkey_admins),
+        kind=str(kind),
+        known_devices=frozenset(devices.split(",")) if devices else frozenset(),
     )
 
 

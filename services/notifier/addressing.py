@@ -7,6 +7,7 @@ delivered in the same transaction.
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -18,6 +19,7 @@ from services.notifier import ledger, store
 from services.notifier.domain import Channel, DeliveryStatus, Locale, Topic, wants
 from services.notifier.ledger import Attempt, Delivery, InboxItem
 from services.notifier.notices import Notice
+from services.notifier.store import Contact, Endpoint, Preference
 from services.notifier.templates import render
 from shared.event_types.notifier import DELIVERY_DELIVERED, NOTICE_FAILED, NOTICE_ISSUED
 from shared.events import Actor
@@ -40,76 +42,118 @@ class Recipient:
     endpoint_id: uuid.UUID | None = None
 
 
+@dataclass(frozen=True)
+class Audience:
+    """Whom the notifier knows for a notice's organisation and topic, read before deciding who is
+    told: the organisation's contacts and enabled webhook endpoints of the topic (none for a
+    notice to one user only), the preferences of those contacts' users and of the notice's user,
+    and the organisation's language."""
+
+    contacts: list[Contact]
+    preferences: dict[str, Preference]  # by user id
+    locale: Locale
+    endpoints: list[Endpoint]
+
+
 async def recipients_for(session: AsyncSession, notice: Notice) -> list[Recipient]:
     """Everyone the notice reaches on each channel they chose (critical notices reach all)."""
-    org = notice.organisation_id
-    found: dict[tuple[str, Channel], Recipient] = {}
+    return who_is_told(notice, await audience_of(session, notice))
+
+
+async def audience_of(session: AsyncSession, notice: Notice) -> Audience:
+    org, topic = notice.organisation_id, notice.topic.value
     contacts = (
-        await store.contacts_of(session=session, organisation_id=org, topic=notice.topic.value)
+        await store.contacts_of(session=session, organisation_id=org, topic=topic)
         if notice.to_contacts
         else []
     )
     users = [c.user_id for c in contacts if c.user_id] + (
         [notice.user_id] if notice.user_id else []
     )
-    prefs = await store.preferences_of(session=session, organisation_id=org, user_ids=users)
-    default = await store.organisation_locale(session=session, organisation_id=org)
-
-    def add(recipient: Recipient) -> None:
-        pref = prefs.get(recipient.user_id or "")
-        muted_topics, muted_channels = (
-            (set(pref.muted_topics), set(pref.muted_channels)) if pref else (set(), set())
-        )
-        if wants(
-            notice=notice.notice,
-            topic=notice.topic,
-            channel=recipient.channel,
-            muted_topics=muted_topics,
-            muted_channels=muted_channels,
-        ):
-            found.setdefault((recipient.key, recipient.channel), recipient)
-
-    for contact in contacts:
-        if contact.email:
-            add(Recipient(f"contact:{contact.id}", Channel.email, contact.locale or default,
-                          contact.email, contact.user_id))  # fmt: skip
-        if contact.user_id:
-            add(Recipient(f"user:{contact.user_id}", Channel.inbox, contact.locale or default,
-                          user_id=contact.user_id))  # fmt: skip
-    if notice.user_id:  # without an address of their own, identity's is looked up at send time
-        pref = prefs.get(notice.user_id)
-        locale = (pref.locale if pref else None) or default
-        # A security notice goes to the address identity knows, proven by its invitation link,
-        # never to one set in the preferences (unproven: whoever holds a session can set it).
-        own = pref.email if pref and notice.topic is not Topic.security else None
-        add(Recipient(f"user:{notice.user_id}", Channel.email, locale,
-                      own, notice.user_id))  # fmt: skip
-        if not notice.link_id:
-            add(Recipient(f"user:{notice.user_id}", Channel.inbox, locale,
-                          user_id=notice.user_id))  # fmt: skip
-        if notice.former_address_of:  # identity gives the replaced address at send time
-            add(Recipient(f"former:{notice.former_address_of}", Channel.email, locale,
-                          user_id=notice.user_id))  # fmt: skip
+    preferences = await store.preferences_of(session=session, organisation_id=org, user_ids=users)
+    locale = await store.organisation_locale(session=session, organisation_id=org)
     endpoints = (
         [
             endpoint
             for endpoint in await store.endpoints_of(
-                session=session, organisation_id=org, topic=notice.topic.value
+                session=session, organisation_id=org, topic=topic
             )
             if endpoint.enabled
         ]
         if notice.to_contacts
         else []
     )
+    return Audience(contacts, preferences, locale, endpoints)
+
+
+def who_is_told(notice: Notice, audience: Audience) -> list[Recipient]:
+    """Each recipient once a channel, in this order: the topic's contacts, the user the notice is
+    about, the organisation's admins, its webhooks; less those whose preferences mute the notice
+    (a critical notice reaches them all the same)."""
+    told: dict[tuple[str, Channel], Recipient] = {}
+    for recipient in (
+        *_contacts_reached(audience),
+        *_user_reached(notice, audience),
+        *_organisation_reached(notice, audience),
+    ):
+        if _wants(notice, recipient, audience.preferences):
+            told.setdefault((recipient.key, recipient.channel), recipient)
+    return list(told.values())
+
+
+def _wants(notice: Notice, recipient: Recipient, preferences: dict[str, Preference]) -> bool:
+    preference = preferences.get(recipient.user_id or "")
+    return wants(
+        notice=notice.notice,
+        topic=notice.topic,
+        channel=recipient.channel,
+        muted_topics=set(preference.muted_topics) if preference else set(),
+        muted_channels=set(preference.muted_channels) if preference else set(),
+    )
+
+
+def _contacts_reached(audience: Audience) -> Iterator[Recipient]:
+    """A contact by mail at its address, and in its user's inbox, in its language."""
+    for contact in audience.contacts:
+        locale = contact.locale or audience.locale
+        if contact.email:
+            yield Recipient(f"contact:{contact.id}", Channel.email, locale,
+                            contact.email, contact.user_id)  # fmt: skip
+        if contact.user_id:
+            yield Recipient(f"user:{contact.user_id}", Channel.inbox, locale,
+                            user_id=contact.user_id)  # fmt: skip
+
+
+def _user_reached(notice: Notice, audience: Audience) -> Iterator[Recipient]:
+    """The user a notice is about: by mail (without an address of their own, identity's is looked
+    up at send time), in their inbox unless the mail carries a one-time link, and at the address
+    an e-mail change replaced."""
+    if not notice.user_id:
+        return
+    preference = audience.preferences.get(notice.user_id)
+    locale = (preference.locale if preference else None) or audience.locale
+    # A security notice goes to the address identity knows, proven by its invitation link,
+    # never to one set in the preferences (unproven: whoever holds a session can set it).
+    own = preference.email if preference and notice.topic is not Topic.security else None
+    yield Recipient(f"user:{notice.user_id}", Channel.email, locale, own, notice.user_id)
+    if not notice.link_id:
+        yield Recipient(f"user:{notice.user_id}", Channel.inbox, locale, user_id=notice.user_id)
+    if notice.former_address_of:  # identity gives the replaced address at send time
+        yield Recipient(f"former:{notice.former_address_of}", Channel.email, locale,
+                        user_id=notice.user_id)  # fmt: skip
+
+
+def _organisation_reached(notice: Notice, audience: Audience) -> Iterator[Recipient]:
+    """The organisation's admins, in one message to all the active ones (identity lists them at
+    send time), and its webhooks, in language-neutral JSON."""
     # USE-3: a notice for the organisation's contacts of a topic for which it registered none
-    # goes to its admins (identity lists them at send time): a notice always reaches someone.
-    fallback = notice.to_contacts and not contacts and not endpoints
-    if notice.to_admins or fallback:  # one message to all the active admins
-        add(Recipient(f"admins:{org}", Channel.email, default))
-    for endpoint in endpoints:  # a webhook is language-neutral JSON
-        add(Recipient(f"endpoint:{endpoint.id}", Channel.webhook, Locale.en,
-                      endpoint_id=endpoint.id))  # fmt: skip
-    return list(found.values())
+    # goes to its admins: a notice always reaches someone.
+    fallback = notice.to_contacts and not audience.contacts and not audience.endpoints
+    if notice.to_admins or fallback:
+        yield Recipient(f"admins:{notice.organisation_id}", Channel.email, audience.locale)
+    for endpoint in audience.endpoints:
+        yield Recipient(f"endpoint:{endpoint.id}", Channel.webhook, Locale.en,
+                        endpoint_id=endpoint.id)  # fmt: skip
 
 
 async def address(

@@ -6,7 +6,7 @@ happens after commit, from the ledger (``dispatch``).
 """
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import insert
@@ -34,62 +34,72 @@ def notice_handler(*, outbox: Outbox, settings: NotifierSettings, wake: object) 
     The batch's receipts are one multi-row INSERT, in stream order; most events (reads, for
     one) call for no notice, and for them the receipt is all there is to store.
     """
+    issuer = _Issuer(outbox=outbox, base_url=settings.public_base_url, wake=wake)
 
     async def handle(session: AsyncSession, events: Sequence[tuple[Envelope, EventKind]]) -> None:
         now = datetime.now(UTC)
-        await session.execute(
-            insert(RECEIPTS),
-            [
-                {
-                    "event_id": event.id,
-                    "organisation_id": event.tenantid,
-                    "event_type": event.type,
-                    "occurred_at": event.time,
-                    "received_at": now,
-                }
-                for event, _kind in events
-            ],
-        )
+        await _file_receipts(session, [event for event, _kind in events], now)
         for event, _kind in events:
-            await handle_one(session, event, now)
-
-    async def handle_one(session: AsyncSession, event: Envelope, now: datetime) -> None:
-        plan = plan_for(event)
-        for opening in plan.opens:
-            facts = opening.facts | {"event_id": str(event.id)}
-            await open_clock(session, replace(opening, facts=facts))
-        for kind, thread, reason in plan.closes:
-            await close_clock(
-                session,
-                kind=kind,
-                thread_id=thread,
-                reason=reason,
-                now=now,
-                organisation_id=event.tenantid,
-            )
-        for notice in plan.notices:
-            for addressed in await _with_processor_copy(session, notice):
-                await address(
-                    session,
-                    outbox=outbox,
-                    notice=addressed,
-                    base_url=settings.public_base_url,
-                    now=now,
-                )
-        for check in plan.checks:
-            for warning in await _contact_warnings(session, check):
-                await address(
-                    session,
-                    outbox=outbox,
-                    notice=warning,
-                    base_url=settings.public_base_url,
-                    now=now,
-                )
-                session.info["pactum_notifier_wake"] = wake
-        if plan.notices:
-            session.info["pactum_notifier_wake"] = wake
+            await _follow_plan(session, event, issuer, now)
 
     return handle
+
+
+@dataclass(frozen=True)
+class _Issuer:
+    """Issues a notice in the event's transaction: its deliveries written, the dispatcher woken
+    once the transaction commits."""
+
+    outbox: Outbox
+    base_url: str
+    wake: object
+
+    async def issue(self, session: AsyncSession, notice: Notice, now: datetime) -> None:
+        await address(session, outbox=self.outbox, notice=notice, base_url=self.base_url, now=now)
+        session.info["pactum_notifier_wake"] = self.wake
+
+
+async def _file_receipts(session: AsyncSession, events: list[Envelope], now: datetime) -> None:
+    """One receipt per event, in stream order, in one INSERT."""
+    await session.execute(
+        insert(RECEIPTS),
+        [
+            {
+                "event_id": event.id,
+                "organisation_id": event.tenantid,
+                "event_type": event.type,
+                "occurred_at": event.time,
+                "received_at": now,
+            }
+            for event in events
+        ],
+    )
+
+
+async def _follow_plan(
+    session: AsyncSession, event: Envelope, issuer: _Issuer, now: datetime
+) -> None:
+    """What the event calls for: the clocks it opens and closes, its notices (an outcome also to
+    the processor), and a warning to every party when one has no contact for the topic."""
+    plan = plan_for(event)
+    for opening in plan.opens:
+        facts = opening.facts | {"event_id": str(event.id)}
+        await open_clock(session, replace(opening, facts=facts))
+    for kind, thread, reason in plan.closes:
+        await close_clock(
+            session,
+            kind=kind,
+            thread_id=thread,
+            reason=reason,
+            now=now,
+            organisation_id=event.tenantid,
+        )
+    for notice in plan.notices:
+        for addressed in await _with_processor_copy(session, notice):
+            await issuer.issue(session, addressed, now)
+    for check in plan.checks:
+        for warning in await _contact_warnings(session, check):
+            await issuer.issue(session, warning, now)
 
 
 async def _contact_warnings(session: AsyncSession, check: ContactCheck) -> list[Notice]:

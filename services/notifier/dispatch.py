@@ -40,7 +40,7 @@ from services.notifier.reminders import remind
 from services.notifier.secret_seal import SecretSeal
 from services.notifier.settings import NotifierSettings
 from services.notifier.templates import render_link
-from shared.event_types.notifier import ENDPOINT_DISABLED
+from shared.event_types.notifier import DELIVERY_DELIVERED, DELIVERY_FAILED, ENDPOINT_DISABLED
 from shared.events.contracts.notifier import DeliveryAttempted, EndpointChanged
 from shared.outbox import Outbox
 from shared.telemetry import context_from_traceparent
@@ -131,6 +131,8 @@ class Dispatcher:
             except Exception:  # the lease runs out and the delivery is sent again
                 log.exception("notifier.record_failed", delivery_id=str(delivery.id))
                 return
+        if result == "taken_over":  # not this run's attempt: the replica that took it counts it
+            return
         self.attempts.add(1, {"channel": delivery.channel.value, "outcome": result})
         log.info(
             "notifier.delivery_delivered" if outcome.delivered else "notifier.delivery_failed",
@@ -259,28 +261,41 @@ class Dispatcher:
         return ""
 
     async def _record(
-        self, session: AsyncSession, delivery_id: uuid.UUID, outcome: Outcome, now: datetime
+        self, session: AsyncSession, claimed: Delivery, outcome: Outcome, now: datetime
     ) -> str:
-        """Record one attempt; its result is delivered, retrying or dead."""
-        delivery = await session.get(Delivery, delivery_id)
+        """Record one attempt; its result is delivered, retrying or dead, or ``taken_over`` when
+        this run's lease ran out and another dispatcher claimed the delivery meanwhile: that one
+        records its own attempt, so a delivery is never recorded twice (the receiver may get it
+        twice, under the same id, as docs/notifier.md says)."""
+        delivery = await session.get(Delivery, claimed.id)
         assert delivery is not None
-        delivery.attempts += 1
-        delivery.lease_until = None
-        delivery.claim = None
-        delivery.last_status = outcome.status
-        retry = None if outcome.delivered or outcome.permanent else next_attempt(
-            attempt=delivery.attempts, now=now, delays=self.settings.retry_delays
-        )  # fmt: skip
-        if outcome.delivered:
-            delivery.status = DeliveryStatus.delivered
-            delivery.delivered_at = now
-            delivery.next_attempt_at = None
-        elif retry is None:
-            delivery.status = DeliveryStatus.failed
-            delivery.next_attempt_at = None
-        else:
-            delivery.status = DeliveryStatus.pending
-            delivery.next_attempt_at = retry
+        if delivery.claim != claimed.claim:
+            log.warning("notifier.delivery_taken_over", delivery_id=str(delivery.id))
+            return "taken_over"
+        retry = settle(delivery, outcome, now=now, delays=self.settings.retry_delays)
+        self._evidence_attempt(session, delivery, outcome, retry=retry, now=now)
+        if delivery.channel is Channel.webhook:
+            await self._track_endpoint(session, delivery, outcome, gave_up=retry is None, now=now)
+        if (
+            not outcome.delivered
+            and retry is None
+            and not await ledger.anyone_reached_or_waiting(
+                session=session, cause=delivery.cause, besides=delivery.id
+            )
+        ):
+            alert_unreached(session, self.outbox, notice=delivery, reason="every_delivery_failed")
+        return "delivered" if outcome.delivered else "dead" if retry is None else "retrying"
+
+    def _evidence_attempt(
+        self,
+        session: AsyncSession,
+        delivery: Delivery,
+        outcome: Outcome,
+        *,
+        retry: datetime | None,
+        now: datetime,
+    ) -> None:
+        """The attempt in the ledger, and its event: ``delivery.delivered`` or ``.failed``."""
         session.add(
             Attempt(
                 delivery_id=delivery.id,
@@ -292,10 +307,9 @@ class Dispatcher:
                 detail=outcome.detail,
             )
         )
-        verb = "delivered" if outcome.delivered else "failed"
         self.outbox.add(
             session,
-            type=f"dpa.notifier.delivery.{verb}.v1",
+            type=DELIVERY_DELIVERED if outcome.delivered else DELIVERY_FAILED,
             tenant=delivery.organisation_id,
             actor=SYSTEM,
             subject=str(delivery.id),
@@ -310,17 +324,6 @@ class Dispatcher:
                 next_attempt_at=retry,
             ),
         )
-        if delivery.channel is Channel.webhook:
-            await self._track_endpoint(session, delivery, outcome, gave_up=retry is None, now=now)
-        if (
-            not outcome.delivered
-            and retry is None
-            and not await ledger.anyone_reached_or_waiting(
-                session=session, cause=delivery.cause, besides=delivery.id
-            )
-        ):
-            alert_unreached(session, self.outbox, notice=delivery, reason="every_delivery_failed")
-        return "delivered" if outcome.delivered else "dead" if retry is None else "retrying"
 
     async def _track_endpoint(
         self, session: AsyncSession, delivery: Delivery, outcome: Outcome, *, gave_up: bool,
@@ -363,6 +366,32 @@ class Dispatcher:
         )
 
 
+def settle(
+    delivery: Delivery, outcome: Outcome, *, now: datetime, delays: tuple[timedelta, ...]
+) -> datetime | None:
+    """The delivery after one more attempt, and when it is tried again: delivered (None), failed
+    for good (None: permanently, or the retry schedule is spent), or pending until the moment
+    returned. Its lease is released either way."""
+    delivery.attempts += 1
+    delivery.lease_until = None
+    delivery.claim = None
+    delivery.last_status = outcome.status
+    retry = None if outcome.delivered or outcome.permanent else next_attempt(
+        attempt=delivery.attempts, now=now, delays=delays
+    )  # fmt: skip
+    if outcome.delivered:
+        delivery.status = DeliveryStatus.delivered
+        delivery.delivered_at = now
+        delivery.next_attempt_at = None
+    elif retry is None:
+        delivery.status = DeliveryStatus.failed
+        delivery.next_attempt_at = None
+    else:
+        delivery.status = DeliveryStatus.pending
+        delivery.next_attempt_at = retry
+    return retry
+
+
 class _Recorder:
     """Commits outcomes as their sends complete: one transaction for the outcomes that completed
     while the previous one was committing, or within ``dispatch_record_window_seconds`` of the
@@ -392,7 +421,7 @@ class _Recorder:
                 async with self.dispatcher.sessions() as session, session.begin():
                     await ledger.load(session=session, ids=[d.id for d, _, _ in batch])
                     results = [
-                        await self.dispatcher._record(session, delivery.id, outcome, self.now)
+                        await self.dispatcher._record(session, delivery, outcome, self.now)
                         for delivery, outcome, _ in batch
                     ]
             except Exception as error:  # the leases run out and the rows are sent again

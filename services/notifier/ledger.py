@@ -168,8 +168,15 @@ async def claim(
 
 
 async def load(*, session: AsyncSession, ids: list[uuid.UUID]) -> list[Delivery]:
-    """These deliveries in one query (the session keeps them for ``session.get``)."""
-    rows = await session.scalars(select(Delivery).where(col(Delivery.id).in_(ids)))
+    """These deliveries in one query, locked for this transaction in the order of their ids, so
+    two dispatchers recording overlapping rows wait for each other instead of deadlocking (the
+    session keeps them for ``session.get``)."""
+    rows = await session.scalars(
+        select(Delivery)
+        .where(col(Delivery.id).in_(ids))
+        .order_by(col(Delivery.id))
+        .with_for_update()
+    )
     return list(rows.all())
 
 

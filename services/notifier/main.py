@@ -1,5 +1,6 @@
 """Composition root of the notifier service: wiring only."""
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -33,34 +34,60 @@ def create_app(
     if not isinstance(settings, NotifierSettings):
         settings = NotifierSettings(**(settings.model_dump() if settings else {}))
     runtime = ServiceRuntime(settings, tables=MIGRATIONS.tables, jwks=jwks)
-    # Webhooks and identity's one-time links, traced (customers' URLs shown by origin only).
-    http = trace_outgoing(
-        httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False),
-        tracer_provider=runtime.tracer_provider,
-        show_path=False,
-    )
-    identity_directory = IdentityDirectory(
-        identity or http, base_url=settings.identity_url, key_path=settings.delivery_key_path
-    )
+    http = _outgoing(runtime, settings)
     seal = SecretSeal.from_file(settings.webhook_key_path)
     runtime.startup.append(lambda: seal_clear_secrets(runtime.sessions, seal))
-    dispatcher = Dispatcher(
-        sessions=runtime.sessions,
-        outbox=runtime.outbox,
-        settings=settings,
-        http=http,
-        identity=identity_directory,
-        attempts=delivery_counter(runtime.metrics.meter),
-        seal=seal,
-        tracer=runtime.tracer_provider.get_tracer("pactum.notifier"),
-    )
+    dispatcher = _dispatcher(runtime, settings, http=http, identity=identity, seal=seal)
     runtime.consume_batches(
         DURABLE,
         notice_handler(outbox=runtime.outbox, settings=settings, wake=dispatcher),
         subjects=planned_subjects(),
     )
     runtime.background.append(dispatcher.run)
+    runtime.repeat(
+        "notice-retention", settings.retention_sweep_seconds, _retention(runtime, settings)
+    )
+    runtime.shutdown.append(http.aclose)
+    app = _app(runtime, settings)
+    app.state.dispatcher = dispatcher
+    app.state.secret_seal = seal
+    return app
 
+
+def _outgoing(runtime: ServiceRuntime, settings: NotifierSettings) -> httpx.AsyncClient:
+    """Webhooks and identity's one-time links, traced (customers' URLs shown by origin only)."""
+    return trace_outgoing(
+        httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False),
+        tracer_provider=runtime.tracer_provider,
+        show_path=False,
+    )
+
+
+def _dispatcher(
+    runtime: ServiceRuntime,
+    settings: NotifierSettings,
+    *,
+    http: httpx.AsyncClient,
+    identity: httpx.AsyncClient | None,
+    seal: SecretSeal,
+) -> Dispatcher:
+    return Dispatcher(
+        sessions=runtime.sessions,
+        outbox=runtime.outbox,
+        settings=settings,
+        http=http,
+        identity=IdentityDirectory(
+            identity or http, base_url=settings.identity_url, key_path=settings.delivery_key_path
+        ),
+        attempts=delivery_counter(runtime.metrics.meter),
+        seal=seal,
+        tracer=runtime.tracer_provider.get_tracer("pactum.notifier"),
+    )
+
+
+def _retention(
+    runtime: ServiceRuntime, settings: NotifierSettings
+) -> Callable[[], Awaitable[None]]:
     async def apply_retention() -> None:  # TOM-T1
         now = datetime.now(UTC)
         await retention.apply_retention(
@@ -75,9 +102,11 @@ def create_app(
             now=now,
         )
 
-    runtime.repeat("notice-retention", settings.retention_sweep_seconds, apply_retention)
-    runtime.shutdown.append(http.aclose)
+    return apply_retention
 
+
+def _app(runtime: ServiceRuntime, settings: NotifierSettings) -> FastAPI:
+    """The routes, behind the runtime's middleware and the notifier's answers to errors."""
     app = FastAPI(
         title="pactum notifier",
         version="0.2.0",
@@ -88,8 +117,6 @@ def create_app(
     error_answers.install(app)
     errors.install(app)
     webhook_payloads.install(app)
-    app.state.dispatcher = dispatcher
-    app.state.secret_seal = seal
     app.include_router(api.router)
     app.include_router(evidence_api.router)
     if settings.environment == "development":

@@ -80,7 +80,26 @@ async def call(
     same.
     """
     parts = urlsplit(endpoint.url)
-    host = parts.hostname or ""
+    addresses = await checked_addresses(parts.hostname or "", resolver, production=production)
+    if isinstance(addresses, Outcome):
+        return addresses
+    moment = now if now is not None else time.time()
+    payload = body.encode()
+    headers = webhook_signatures.headers(
+        secrets_=signing_secrets(endpoint, seal, moment),
+        message_id=message_id,
+        timestamp=int(moment),
+        body=payload,
+    )
+    pinned = _Pinned(parts, addresses, headers)
+    return await pinned.post(client, payload)
+
+
+async def checked_addresses(
+    host: str, resolver: Resolver, *, production: bool
+) -> list[Address] | Outcome:
+    """The addresses the host resolves to, each one safe to connect to (in production: public),
+    or why the message is not sent."""
     try:
         addresses = await resolve(host, resolver)
     except OSError:
@@ -89,40 +108,53 @@ async def call(
         return Outcome(False, "unresolved", detail="the host name does not resolve")
     if production and not all(is_public_address(address) for address in addresses):
         return Outcome(False, "unsafe_address", detail="the host resolves to a private address")
-    moment = now if now is not None else time.time()
+    return addresses
+
+
+def signing_secrets(endpoint: Endpoint, seal: SecretSeal, moment: float) -> list[str]:
+    """The endpoint's secret, opened; during a rotation's overlap the previous one signs too."""
     secrets_ = [seal.open(endpoint.secret, endpoint_id=endpoint.id)]
     until = endpoint.previous_until
     if endpoint.previous_secret and until is not None and _epoch(until) > moment:
-        # a rotation's overlap: both sign
         secrets_.append(seal.open(endpoint.previous_secret, endpoint_id=endpoint.id))
-    payload = body.encode()
-    headers = webhook_signatures.headers(
-        secrets_=secrets_, message_id=message_id, timestamp=int(moment), body=payload
-    )
-    headers["Host"] = _host_header(parts)
-    extensions = {}
-    if parts.scheme == "https":
-        extensions["sni_hostname"] = host
-        # The pool keys connections by address: one verified for another name on the same
-        # address must not carry this request, so none is kept for reuse.
-        headers["Connection"] = "close"
-    failure: httpx.HTTPError | None = None
-    for address in addresses:  # each was checked; the next one only if this one cannot connect
-        try:
-            response = await client.post(
-                pinned_url(parts, address),
-                content=payload,
-                headers=headers,
-                extensions=extensions,
-                follow_redirects=False,  # a redirect would lead to an address nobody checked
-            )
-        except httpx.ConnectError as error:
-            failure = error
-            continue
-        except httpx.HTTPError as error:
-            return Outcome(False, type(error).__name__, detail=str(error)[:300])
-        if 200 <= response.status_code < 300:
-            return Outcome(True, str(response.status_code))
-        return Outcome(False, str(response.status_code), detail=response.text[:300])
-    assert failure is not None
-    return Outcome(False, type(failure).__name__, detail=str(failure)[:300])
+    return secrets_
+
+
+class _Pinned:
+    """A request to the URL's host sent to one of its checked addresses: the host kept in the
+    ``Host`` header and, for https, as the TLS server name."""
+
+    def __init__(self, parts: SplitResult, addresses: list[Address], headers: dict[str, str]):
+        self.parts = parts
+        self.addresses = addresses
+        self.headers = headers | {"Host": _host_header(parts)}
+        self.extensions: dict[str, str] = {}
+        if parts.scheme == "https":
+            self.extensions["sni_hostname"] = parts.hostname or ""
+            # The pool keys connections by address: one verified for another name on the same
+            # address must not carry this request, so none is kept for reuse.
+            self.headers["Connection"] = "close"
+
+    async def post(self, client: httpx.AsyncClient, payload: bytes) -> Outcome:
+        """The answer of the first address that connects (each was checked; the next one only if
+        this one cannot connect): delivered on a 2xx, else failed."""
+        failure: httpx.HTTPError | None = None
+        for address in self.addresses:
+            try:
+                response = await client.post(
+                    pinned_url(self.parts, address),
+                    content=payload,
+                    headers=self.headers,
+                    extensions=self.extensions,
+                    follow_redirects=False,  # a redirect would lead to an address nobody checked
+                )
+            except httpx.ConnectError as error:
+                failure = error
+                continue
+            except httpx.HTTPError as error:
+                return Outcome(False, type(error).__name__, detail=str(error)[:300])
+            if 200 <= response.status_code < 300:
+                return Outcome(True, str(response.status_code))
+            return Outcome(False, str(response.status_code), detail=response.text[:300])
+        assert failure is not None
+        return Outcome(False, type(failure).__name__, detail=str(failure)[:300])

@@ -2,6 +2,11 @@
 
 ``id`` is the outbox key, the ``Nats-Msg-Id`` and every consumer's dedup key. ``data`` holds the
 typed payload; it names records and fields, never the values of personal data or secrets.
+
+The envelope's own personal data leaves a service only protected (TOM-32a, TOM-T1): the client's
+address as its keyed pseudonym (``clientaddr``, shared/pseudonyms.py), the actor's name sealed to
+the audit service (``actorsealed``, shared/sealed_names.py). A producer builds an envelope with
+the clear values; the outbox replaces them before the row is written (shared/outbox.py).
 """
 
 import uuid
@@ -9,9 +14,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.events.subjects import TENANT_PATTERN, subject_for
+from shared.sealed_names import MAX_SEALED_CHARACTERS, SEALED_PATTERN
 
 
 class ActorType(StrEnum):
@@ -69,8 +75,18 @@ class Envelope(BaseModel):
     actorname: str | None = Field(
         default=None,
         max_length=200,
-        description="The actor's display name, so the log names its person (personal data: "
-        "audit seals it).",
+        description="The actor's display name in clear, as events published before "
+        "`actorsealed` carry it and an external producer may still send it; the platform's "
+        "services never write it. Personal data: audit seals it.",
+    )
+    actorsealed: str | None = Field(
+        default=None,
+        max_length=MAX_SEALED_CHARACTERS,
+        pattern=SEALED_PATTERN,
+        description="The actor's display name sealed to the audit service's ingest key, bound "
+        "to this event's id, tenant and actor: `hpke1.<key id>.<base64url>`, HPKE (RFC 9180) "
+        "with DHKEM(X25519, HKDF-SHA256), HKDF-SHA256 and AES-256-GCM. Only audit opens it, at "
+        'ingest (docs/audit.md, "The actor\'s name"). Never together with `actorname`.',
     )
     clientaddr: str | None = Field(
         default=None,
@@ -91,6 +107,12 @@ class Envelope(BaseModel):
         if value.tzinfo is None:
             raise ValueError("time must carry a timezone")
         return value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _one_name(self) -> "Envelope":
+        if self.actorname is not None and self.actorsealed is not None:
+            raise ValueError("an event carries actorname or actorsealed, not both")
+        return self
 
     @property
     def actor(self) -> Actor:

@@ -1,11 +1,18 @@
 """Ingest: each event becomes one entry, in order per organisation, with who, what, when, where."""
 
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 
+import nats
 from sqlalchemy import text
 from structlog.testing import capture_logs
 
+from services.audit.consumers import DURABLE
+from shared.bus_access import STREAM
 from tests.audit.conftest import Producer, entries_of, event, reader
+from tests.support.databases import Database
+from tests.support.nats import NatsServer
 from tests.support.platform import Platform
 
 
@@ -98,3 +105,35 @@ async def test_a_bad_message_inside_a_batch_is_rejected_alone__ARCH_2(
     reasons = [line["reason"] for line in logs if line["event"] == "event.rejected"]
     assert any("not JSON" in reason for reason in reasons)
     assert any("payload does not match" in reason for reason in reasons)
+
+
+async def test_a_restart_after_a_kill_mid_batch_records_the_unacknowledged_events_first__ARCH_2(
+    nats_server: NatsServer, database: Callable[[str], Database], tmp_path: Path
+) -> None:
+    """A process that fetched a batch and died never acknowledged it: the restarted audit waits
+    one ack wait, so those events come back before the newer ones and the log keeps the stream's
+    order (without the wait it recorded the newer ones first)."""
+    audit_database = database("audit")
+
+    def platform() -> Platform:
+        return Platform(
+            nats_url=nats_server.url, database=lambda _: audit_database, var_dir=tmp_path / "var"
+        )
+
+    first = await platform().start("audit", checkpoint_interval_seconds=3600.0)
+    await first.stop()
+    organisation = str(uuid.uuid4())
+    sent = [event(organisation) for _ in range(12)]
+    connection = await nats.connect(nats_server.url)
+    try:
+        await Producer(connection.jetstream()).send(*sent)
+        killed = await connection.jetstream().pull_subscribe_bind(durable=DURABLE, stream=STREAM)
+        assert len(await killed.fetch(batch=4, timeout=5)) == 4  # fetched, never acknowledged
+    finally:
+        await connection.close()
+    restarted = await platform().start("audit", checkpoint_interval_seconds=3600.0)
+    try:
+        entries = await entries_of(restarted, organisation, len(sent))
+        assert [entry.event_id for entry in entries] == [e.id for e in sent]
+    finally:
+        await restarted.stop()

@@ -19,7 +19,15 @@ from pathlib import Path
 from tests.faults.load import NOTICES, Load
 from tests.faults.processes import ProcessPlatform
 from tests.faults.receivers import Mailbox, WebhookReceiver
-from tests.faults.reconcile import Databases, Reconciliation, reconcile, settle, verify_trees
+from tests.faults.reconcile import (
+    Databases,
+    Reconciliation,
+    check_order,
+    reconcile,
+    settle,
+    stream_order,
+    verify_trees,
+)
 from tests.support.databases import Database
 from tests.support.nats import NatsServer
 from tests.support.replicas import SERVICES
@@ -49,6 +57,10 @@ class FaultPlan:
     settle_within: float = 45.0
     publish_bound: timedelta = timedelta(seconds=60)
     seed: int = 8
+    # PACTUM_* settings for every process beyond RECOVERY_SETTINGS (e.g. audit's partitions)
+    settings: Mapping[str, str] = field(default_factory=dict)
+    # Each organisation's log must hold its events in stream order (counted in any case)
+    exact_order: bool = False
 
 
 @dataclass
@@ -80,7 +92,9 @@ async def run_under_faults(
         nats,
         databases,
         replicas=plan.replicas,
-        settings=RECOVERY_SETTINGS | {"PACTUM_NOTIFIER_SMTP_PORT": str(mailbox.port)},
+        settings=RECOVERY_SETTINGS
+        | {"PACTUM_NOTIFIER_SMTP_PORT": str(mailbox.port)}
+        | dict(plan.settings),
     )
     readers = Databases(databases)
     load = Load(platform, webhook_url=receiver.url, seed=plan.seed)
@@ -123,11 +137,15 @@ async def run_under_faults(
             unsettled_reasons=reasons,
         )
         outcome.reconciliation.discrepancies += trees
+        order = check_order(await stream_order(nats.url), evidence.logged)
+        if plan.exact_order:
+            outcome.reconciliation.discrepancies += order
         outcome.reconciliation.figures |= {
             "kills": platform.kills,
             "nats_restarts": platform.nats_restarts,
             "replicas_per_service": plan.replicas,
             "organisations_verified": len(organisations),
+            "logs_out_of_stream_order": len(order),
             # the "platform" log (identity's key events) has no organisation to ask for it
             "logs_without_an_organisation": len(evidence.organisations) - len(organisations),
         }

@@ -16,7 +16,9 @@ and names every discrepancy precisely:
   ``resent_same_id``, not as a discrepancy: it is the documented window between a send and its
   record (docs/notifier.md), which receivers close by deduplicating on ``Message-ID`` /
   ``webhook-id``; two deliveries for one (cause, recipient, channel) would be a discrepancy;
-* **trees**: an organisation whose audit log does not verify against its signed checkpoints.
+* **trees**: an organisation whose audit log does not verify against its signed checkpoints;
+* **order** (where a run asks for it, :func:`check_order`): an organisation whose log records
+  its events in another order than the stream holds them.
 
 ``settle`` first waits (up to a bound) until the platform is quiet: nothing left to publish,
 every event logged and taken in by the notifier, no delivery pending.
@@ -40,6 +42,7 @@ from sqlmodel import col
 from services.audit.store import AuditEntry, AuditTree
 from services.notifier.ledger import Attempt, Delivery, InboxItem
 from services.notifier.plans import PLANS
+from shared.bus_access import STREAM
 from shared.database import create_engine, session_factory
 from shared.inbox import InboxReceipt
 from shared.outbox import OutboxMessage
@@ -51,7 +54,7 @@ SERVICES = ("identity", "agreements", "audit", "notifier")
 
 @dataclass(frozen=True)
 class Discrepancy:
-    check: str  # outbox | audit | consumers | notices | trees
+    check: str  # outbox | audit | consumers | notices | trees | order
     what: str
 
     def __str__(self) -> str:
@@ -77,6 +80,7 @@ class Logged:
     event_type: str
     organisation_id: str
     trace_id: str | None
+    log_index: int = 0
 
 
 @dataclass
@@ -160,6 +164,7 @@ class Databases:
             col(AuditEntry.event_type),
             col(AuditEntry.organisation_id),
             col(AuditEntry.trace_id),
+            col(AuditEntry.log_index),
         )
         found.logged = [Logged(*row) for row in await self.rows("audit", entries)]
         found.organisations = [
@@ -210,6 +215,37 @@ async def settle(databases: Databases, *, within: float) -> tuple[Evidence, list
         if not reasons or time.monotonic() > deadline:
             return evidence, reasons
         await asyncio.sleep(0.5)
+
+
+async def stream_order(nats_url: str) -> list[uuid.UUID]:
+    """The ids of the events ``DPA_EVENTS`` holds, in stream order (an ephemeral consumer that
+    acknowledges nothing, so the services' durables are untouched)."""
+    import nats
+    from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+    connection = await nats.connect(nats_url)
+    try:
+        jetstream = connection.jetstream()
+        last = (await jetstream.stream_info(STREAM)).state.last_seq
+        reader = await jetstream.pull_subscribe(
+            "dpa.>",
+            stream=STREAM,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.NONE,
+                deliver_policy=DeliverPolicy.ALL,
+                inactive_threshold=30.0,
+            ),
+        )
+        order: list[uuid.UUID] = []
+        seen = 0
+        while seen < last:
+            for message in await reader.fetch(1000, timeout=10):
+                order.append(uuid.UUID(json.loads(message.data)["id"]))
+                seen = message.metadata.sequence.stream
+        await reader.unsubscribe()
+        return order
+    finally:
+        await connection.close()
 
 
 async def verify_trees(
@@ -311,6 +347,32 @@ def check_answers(evidence: Evidence, calls: Sequence[Call]) -> tuple[list[Discr
                 )
             )
     return found, took_effect
+
+
+def check_order(stream: Sequence[uuid.UUID], logged: Iterable[Logged]) -> list[Discrepancy]:
+    """Each organisation's log holds its events in stream order (``stream``: the event ids in
+    the order of ``DPA_EVENTS``), its entries read by leaf index; one discrepancy per organisation
+    whose order differs, naming the first place it does. Entries the stream does not hold
+    (written by audit itself) are left out of the comparison."""
+    place = {event_id: n for n, event_id in enumerate(stream)}
+    logs: dict[str, list[Logged]] = defaultdict(list)
+    for entry in logged:
+        if entry.event_id in place:
+            logs[entry.organisation_id].append(entry)
+    found = []
+    for organisation, entries in sorted(logs.items()):
+        recorded = [e.event_id for e in sorted(entries, key=lambda e: e.log_index)]
+        expected = sorted(recorded, key=place.__getitem__)
+        if recorded != expected:
+            at = next(n for n, (a, b) in enumerate(zip(recorded, expected, strict=True)) if a != b)
+            found.append(
+                Discrepancy(
+                    "order",
+                    f"{organisation}: entry {at} of {len(recorded)} is event {recorded[at]}, "
+                    f"the stream's next is {expected[at]}",
+                )
+            )
+    return found
 
 
 def check_consumers(evidence: Evidence) -> list[Discrepancy]:

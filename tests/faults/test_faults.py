@@ -15,7 +15,12 @@ import pytest
 
 from tests.faults.chaos import FaultPlan, Outcome, run_under_faults
 from tests.faults.processes import SERVICES
-from tests.support.databases import PostgresRun, skip_or_fail_without_postgres, sqlite_database
+from tests.support.databases import (
+    Database,
+    PostgresRun,
+    skip_or_fail_without_postgres,
+    sqlite_database,
+)
 from tests.support.proof_report import contribute, full
 
 pytestmark = pytest.mark.slow
@@ -35,12 +40,21 @@ def _judge(check: str, outcome: Outcome) -> None:
     assert figures["nats_restarts"] >= 1 and figures["succeeded"] > 0
 
 
+def schemas(postgres_run: PostgresRun | str) -> dict[str, Database]:
+    """One PostgreSQL schema per service, shared by its replicas."""
+    if isinstance(postgres_run, str):
+        skip_or_fail_without_postgres(postgres_run)
+    assert isinstance(postgres_run, PostgresRun)
+    return {service: postgres_run.database(service) for service in SERVICES}
+
+
 @pytest.mark.timeout(180)
 async def test_nothing_is_lost_or_doubled_when_each_service_is_killed_and_nats_restarts__ARCH_2_TOM_32b_TOM_32d(  # noqa: E501
     tmp_path: Path,
 ) -> None:
     databases = {service: sqlite_database(tmp_path, service) for service in SERVICES}
-    plan = FaultPlan(rounds=1, gap=(0.5, 1.5), settle_within=30)
+    # One audit process: each log in stream order, across its kill and the NATS restart too.
+    plan = FaultPlan(rounds=1, gap=(0.5, 1.5), settle_within=30, exact_order=True)
     _judge("fault injection, short (SQLite)", await run_under_faults(tmp_path, databases, plan))
 
 
@@ -50,7 +64,7 @@ async def test_several_rounds_of_kills_and_nats_restarts_under_a_longer_load__AR
     tmp_path: Path,
 ) -> None:
     databases = {service: sqlite_database(tmp_path, service) for service in SERVICES}
-    plan = FaultPlan(rounds=3, workers=4, gap=(2.0, 6.0), settle_within=60)
+    plan = FaultPlan(rounds=3, workers=4, gap=(2.0, 6.0), settle_within=60, exact_order=True)
     _judge("fault injection, full (SQLite)", await run_under_faults(tmp_path, databases, plan))
 
 
@@ -60,11 +74,32 @@ async def test_several_rounds_of_kills_and_nats_restarts_under_a_longer_load__AR
 async def test_two_replicas_per_service_share_a_database_under_kills_and_nats_restarts__ARCH_2_TOM_32b_TOM_32d(  # noqa: E501
     tmp_path: Path, postgres_run: PostgresRun | str
 ) -> None:
-    if isinstance(postgres_run, str):
-        skip_or_fail_without_postgres(postgres_run)
-    assert isinstance(postgres_run, PostgresRun)
-    # one schema per service, shared by its two replicas
-    databases = {service: postgres_run.database(service) for service in SERVICES}
+    databases = schemas(postgres_run)
     plan = FaultPlan(rounds=2, replicas=2, workers=4, gap=(2.0, 5.0), settle_within=60)
     outcome = await run_under_faults(tmp_path, databases, plan)
     _judge("fault injection, full (PostgreSQL, 2 replicas)", outcome)
+
+
+@needs_full
+@pytest.mark.postgres
+@pytest.mark.timeout(600)
+async def test_audit_split_into_partitions_keeps_every_log_whole_and_in_order_when_its_replicas_are_killed__ARCH_2_TOM_T3a(  # noqa: E501
+    tmp_path: Path, postgres_run: PostgresRun | str
+) -> None:
+    """Issue 17.3: audit's ingest in four partitions shared by two replicas through leases. Each
+    round kills one audit replica mid-load, so its partitions are taken over by the other after
+    the lease runs out (docs/scaling.md); every event is logged once, every tree verifies and
+    every organisation's log holds its events in the stream's order."""
+    databases = schemas(postgres_run)
+    plan = FaultPlan(
+        rounds=2,
+        replicas=2,
+        workers=4,
+        gap=(2.0, 5.0),
+        settle_within=90,
+        settings={"PACTUM_AUDIT_PARTITIONS": "4"},
+        exact_order=True,
+    )
+    outcome = await run_under_faults(tmp_path, databases, plan)
+    _judge("fault injection, audit in 4 partitions (PostgreSQL, 2 replicas)", outcome)
+    assert outcome.reconciliation.figures["logs_out_of_stream_order"] == 0

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from services.notifier.domain import Channel, DeliveryStatus
 from services.notifier.ledger import Delivery
 from tests.faults.load import NOTICES, Call
-from tests.faults.reconcile import Emitted, Evidence, Logged, reconcile, unsettled
+from tests.faults.reconcile import Emitted, Evidence, Logged, check_order, reconcile, unsettled
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 BREACH_NOTICE = "dpa.agreements.breach_notice.issued.v1"
@@ -128,4 +128,21 @@ def test_a_delivery_two_dispatchers_both_recorded_as_delivered_is_a_double__ARCH
     assert [str(d) for d in result.discrepancies] == [
         f"[notices] breach delivery {webhook.id} (webhook to contact:webhook, cause "
         f"{webhook.cause}) recorded as delivered 2 times"
+    ]
+
+
+def test_a_log_in_stream_order_passes_and_one_out_of_it_is_named_with_its_first_difference() -> (
+    None
+):
+    first, second, third, own = (uuid.uuid4() for _ in range(4))
+    stream = [first, second, third]
+
+    def logged(organisation: str, *ids: uuid.UUID) -> list[Logged]:
+        return [Logged(i, CREATED, organisation, None, n) for n, i in enumerate(ids)]
+
+    # another organisation's event between them, and an entry audit wrote itself, change nothing
+    assert check_order(stream, logged("a", first, own, third) + logged("b", second)) == []
+    swapped = check_order(stream, logged("a", first, third, second))
+    assert [(d.check, d.what) for d in swapped] == [
+        ("order", f"a: entry 1 of 3 is event {third}, the stream's next is {second}")
     ]

@@ -4,7 +4,6 @@ Identity signs with the platform's test key (written where identity loads its ke
 tokens verify in every other service exactly as in production.
 """
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from services.identity import onetime, organisations, totp
 from services.identity.authority import Authority
 from services.identity.domain import MfaRequirement, OrganisationKind
 from services.identity.main import IdentitySettings
-from services.identity.store import LoginSession, OneTimeLink, UserAccount
+from services.identity.store import LoginSession, MaintenanceNotice, OneTimeLink, UserAccount
 from shared.outbox import pending_count
 from tests.support.databases import Database
 from tests.support.nats import NatsServer
@@ -268,25 +267,35 @@ async def maintenance_notice(
 ) -> Any:
     """A notice whose window has begun when this returns. Only ``environment == "test"`` may
     lower the notice period below an hour; the test lowers it to nothing and sends the notice a
-    second ahead of its window, which the platform never lets start in the past (TOM-O3)."""
+    minute ahead of its window (the platform never lets one start in the past, TOM-O3), then
+    moves the stored window's start to a second ago, as if that minute had passed: no wait,
+    and no refusal when the request is slow. The answer returned is the one the operator got."""
     authority = identity.authority
     authority.settings = authority.settings.model_copy(
         update={"maintenance_notice_lead_hours": 0.0}
     )
-    starts_at = datetime.now(UTC) + timedelta(seconds=1)
+    starts_at = datetime.now(UTC) + timedelta(minutes=1)
+    ends_at = starts_at + timedelta(hours=hours)
     response = await identity.client.post(
         "/maintenance-notices",
         json={
             "organisation_id": customer.organisation_id,
             "starts_at": starts_at.isoformat(),
-            "ends_at": (starts_at + timedelta(hours=hours)).isoformat(),
+            "ends_at": ends_at.isoformat(),
             "reason": reason,
         },
         headers=operator.auth,
     )
     assert response.status_code == 201, response.text
-    await asyncio.sleep(max(0.0, (starts_at - datetime.now(UTC)).total_seconds()) + 0.05)
-    return response.json()
+    notice = response.json()
+    begun = datetime.now(UTC) - timedelta(seconds=1)
+    async with identity.platform.runtime("identity").sessions() as session, session.begin():
+        await session.execute(
+            update(MaintenanceNotice)
+            .where(col(MaintenanceNotice.id) == uuid.UUID(notice["id"]))
+            .values(starts_at=begun)
+        )
+    return notice
 
 
 async def age_session(identity: "Identity", account: "Account", minutes: int = 10) -> None:

@@ -70,11 +70,19 @@ async def test_consumers_link_their_batch_to_the_request_and_the_notice_continue
     [link] = [link for link in audit_batch.links if link.context.trace_id == trace_id]
     assert link.context.span_id == producer_span
 
-    [planned] = _batches_linked_to(notifier_spans, trace_id)
-    [send] = [s for s in notifier_spans.get_finished_spans() if s.name == "send webhook notice"]
+    # The webhook can arrive before the notifier's spans end (each is exported as it ends).
+    async def traced() -> list[list[ReadableSpan]]:
+        finished = notifier_spans.get_finished_spans()
+        spans = [
+            _batches_linked_to(notifier_spans, trace_id),
+            [s for s in finished if s.name == "send webhook notice"],
+            [s for s in finished if s.kind is SpanKind.CLIENT],
+        ]
+        return spans if all(spans) else []
+
+    [planned], [send], [webhook_call] = await eventually(traced)
     assert send.context.trace_id == planned.context.trace_id  # the send continues the batch
     assert send.parent is not None and send.parent.span_id == planned.context.span_id
-    [webhook_call] = [s for s in notifier_spans.get_finished_spans() if s.kind is SpanKind.CLIENT]
     assert webhook_call.parent is not None and webhook_call.parent.span_id == send.context.span_id
     assert call.headers["traceparent"].split("-")[1] == f"{planned.context.trace_id:032x}"
 

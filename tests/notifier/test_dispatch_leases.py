@@ -100,3 +100,31 @@ async def test_a_delivery_taken_late_in_a_long_dispatch_run_is_not_sent_again_by
 
 async def _async(value: bool) -> bool:
     return value
+
+
+async def test_a_send_whose_lease_ran_out_and_was_taken_over_is_recorded_once__ARCH_2(
+    notifier: Notifier, held: HeldReceiver
+) -> None:
+    """A dispatcher so slow that its lease ran out while it sent (a loaded machine): a replica
+    takes the delivery and sends it again, under the same id. The receiver gets both; the ledger
+    records one attempt, the replica's, and the slow dispatcher's record stands aside instead of
+    recording a second delivery (or deadlocking against the replica's record on PostgreSQL)."""
+    controller = str(uuid.uuid4())
+    await notifier.endpoint(controller, held, ["breach"])
+    await notifier.publish(_issued(controller))  # type: ignore[arg-type]
+    await eventually(lambda: _async(len(held.ids) == 1))
+    [slow] = await notifier.deliveries(organisation_id=controller, channel="webhook")
+    async with notifier.platform.runtime("notifier").sessions() as session, session.begin():
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id == slow.id)  # type: ignore[arg-type]
+            .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    replica = asyncio.create_task(_replica(notifier).tick(datetime.now(UTC)))
+    await eventually(lambda: _async(len(held.ids) == 2))
+    assert held.ids == [f"msg_{slow.id.hex}"] * 2  # sent twice, under the same id
+    held.release.set()
+    assert await replica == 1
+    await notifier.settled(controller)
+    attempts = await notifier.attempts(slow.id)
+    assert [attempt.delivered for attempt in attempts] == [True]

@@ -14,9 +14,11 @@ import pytest
 from structlog.testing import capture_logs
 
 from deploy.mailsink import MailSink
+from services.audit.settings import AuditSettings
 from services.notifier.store import Contact
 from shared.auth import Role
 from shared.events.contracts.identity import GrantDecided
+from shared.ingest_keys import ensure_pair
 from tests.notifier.conftest import Notifier, Receiver, event, start_platform
 from tests.notifier.test_breach_notices import breach_notice
 from tests.support.databases import Database
@@ -180,6 +182,10 @@ async def test_the_mail_listing_exists_only_in_development(
 ) -> None:
     platform = start_platform(nats_server, database, tmp_path, mail_sink)
     platform.overrides["environment"] = environment
+    # In production a service starts only with audit's ingest key to seal names to (written by
+    # audit on its first start; here, without audit, by the test).
+    ingest = AuditSettings(var_dir=platform.var_dir)
+    ensure_pair(ingest.ingest_key_path, ingest.ingest_public_key_path)
     await platform.start("notifier")
     try:
         notifier = Notifier(platform, mail_sink)

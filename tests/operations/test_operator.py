@@ -155,6 +155,32 @@ async def test_rotating_a_missing_or_broken_checkpoint_key_is_bad_usage(
     assert not (key_file.parent / "checkpoint-keys").exists()
 
 
+async def test_rotating_the_ingest_key_keeps_the_old_one_to_open_names_sealed_to_it(
+    environment: Path,
+) -> None:
+    from services.audit.settings import AuditSettings
+    from shared.ingest_keys import NameOpener, NameSealer, ensure_pair, retired_keys
+
+    settings = AuditSettings()
+    code, _ = await pactum("rotate-key", "ingest")
+    assert code == 2  # no key yet: audit makes it on its first start
+    ensure_pair(settings.ingest_key_path, settings.ingest_public_key_path)  # what audit does
+    producer = NameSealer(settings.ingest_public_key_path, recheck_seconds=0.0)
+    where = {"event_id": str(uuid.uuid4()), "tenant": "platform", "actor_id": "user-1"}
+    before = producer.seal("Jan Peeters", **where)
+    old = producer.key_id
+    code, printed = await pactum("rotate-key", "ingest", "--json")
+    assert code == 0
+    answer = json.loads(printed)
+    assert answer["retired_key_id"] == old and answer["key_id"] != old
+    assert producer.key_id == answer["key_id"]  # the running producer re-read the public file
+    assert [retired.key_id for retired in retired_keys(settings.ingest_key_path)] == [old]
+    after = producer.seal("Jan Peeters", **where)
+    opener = NameOpener(settings.ingest_key_path)
+    assert opener.open(before, **where) == opener.open(after, **where) == "Jan Peeters"
+    assert oct(settings.ingest_key_path.stat().st_mode & 0o777) == oct(0o600)
+
+
 # -- checkpoints and offline verification ---------------------------------------------------
 
 

@@ -55,8 +55,17 @@ async def test_operator_lists_and_shows_what_is_there_as_text_and_json__TOM_T3c(
     platform: Platform,
 ) -> None:
     env = environment(platform)
+    # The first from a new interpreter, as an operator's shell starts it; the rest are forked
+    # from the tests' warm one (tests/support/warm_cli.py).
     created = await pactum(
-        env, "create-organisation", "--name", "Stad Utopia", "--kind", "controller", "--json"
+        env,
+        "create-organisation",
+        "--name",
+        "Stad Utopia",
+        "--kind",
+        "controller",
+        "--json",
+        cold=True,
     )
     assert created.code == 0, created.err
     controller = created.json()["organisation_id"]

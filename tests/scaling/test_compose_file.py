@@ -194,6 +194,40 @@ def test_every_service_reads_the_one_pseudonym_key_from_a_secret__TOM_32a(
         assert service["environment"]["PACTUM_PSEUDONYM_KEY_FILE"] == "/run/secrets/pseudonym_key"
 
 
+def test_the_services_seal_names_to_the_ingest_key_only_audit_writes_and_start_after_it__TOM_32a(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    public = "/var/lib/pactum/ingest/public-key.pem"
+    for name in ("identity", "agreements", "audit", "notifier", "operator"):
+        assert services[name]["environment"]["PACTUM_INGEST_PUBLIC_KEY_FILE"] == public, name
+    mounts = {
+        name: {
+            volume["target"]: volume.get("read_only", False)
+            for volume in service.get("volumes", [])
+            if volume.get("source") == "ingest-key"
+        }
+        for name, service in services.items()
+    }
+    # Audit writes it (and the operator's rotate-key); the services that emit events read it.
+    assert mounts["audit"] == {"/var/lib/pactum/ingest": False}
+    assert mounts["operator"] == {"/var/lib/pactum/ingest": False}
+    for name in ("identity", "agreements", "notifier"):
+        assert mounts[name] == {"/var/lib/pactum/ingest": True}, name
+        assert services[name]["depends_on"]["audit"]["condition"] == "service_healthy"
+        assert services[name]["depends_on"]["nats-1"]["condition"] == "service_healthy"
+    assert {name for name, found in mounts.items() if found} == {
+        "identity",
+        "agreements",
+        "audit",
+        "notifier",
+        "operator",
+    }
+    assert services["audit"]["environment"]["PACTUM_AUDIT_INGEST_KEY_FILE"] == (
+        "/var/lib/pactum/audit/ingest-key.pem"
+    )
+
+
 def test_each_service_reaches_nats_over_tls_as_its_own_user__TOM_T5_TOM_T7(
     compose: dict[str, Any],
 ) -> None:

@@ -1,9 +1,12 @@
 """Fixtures of the security proofs: a world of real tenants on all four services."""
 
+import ast
 import importlib
 import pkgutil
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -31,6 +34,26 @@ def _import_schemathesis_whole() -> None:
 
 
 _import_schemathesis_whole()
+
+_PARSE = ast.parse
+_PARSING = threading.Lock()
+
+
+def _parse_one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+    """``ast.parse`` behind one lock for the whole process.
+
+    The eager import above removed schemathesis' lazy parses, but other callers still parse while
+    the probes run: Hypothesis parses source to describe a strategy in the worker thread while
+    pytest or a lazy import parses in the main one, and ``make proof`` failed once more with
+    "AST constructor recursion depth mismatch" (2026-12-07, the identity fuzzing probe). The
+    state is CPython 3.11's, shared by all threads, so the only cure here is that no two threads
+    parse at once; a parse holds the lock only while it runs and calls back into nothing.
+    """
+    with _PARSING:
+        return _PARSE(*args, **kwargs)
+
+
+ast.parse = _parse_one_at_a_time
 
 
 @pytest.fixture

@@ -1,11 +1,17 @@
-"""No clear copy of a client's address or browser is left behind (TOM-32a, TOM-T1; issue 15, 8).
+"""No clear copy of a client's address, browser or name is left behind (TOM-32a, TOM-T1; issue
+15, 8).
 
-A person signs in and reads her agreements from a distinctive address and browser. What leaves
-each service carries the address's keyed pseudonym only: the outbox rows, the events on the
-stream, the request log lines. Her organisation's log shows the pseudonym to its DPO until the
-person is erased; after the erasure it shows nothing, and neither value is found in any file the
-platform wrote (every database, its write-ahead log, the nats-server's stream store), in any
-message on the stream, or in anything the services logged.
+A person with a distinctive name signs in and reads her agreements from a distinctive address and
+browser. What leaves each service carries the address's keyed pseudonym and her name sealed to
+the audit service only: the outbox rows, the events on the stream, the request log lines. Her
+organisation's log shows her name and the pseudonym to its DPO until she is erased; after her
+admin removed her and the erasure, it shows neither, and none of the three values is found in
+any file the platform wrote (every database, its write-ahead log, the nats-server's stream
+store), in any message on the stream, or in anything the services logged. One file is allowed to
+hold her name: identity's own SQLite database, which kept her account's name until her removal
+blanked it, and where SQLite may leave the old bytes in a page's free space or its write-ahead
+log until they are reused (it does not overwrite freed space); every row, as the services read
+them, is clean.
 """
 
 from collections.abc import Callable
@@ -25,6 +31,7 @@ from tests.support.secrets_scan import stream_messages
 
 ADDRESS = "198.51.100.173"
 AGENT = "PactumProbe/7.3 (erasure-everywhere; build 5e1f0c)"
+NAME = "Ysaline Erasure-Probe"
 SERVICES = ("identity", "agreements", "audit", "notifier")
 
 
@@ -63,7 +70,7 @@ async def _audit_items(platform: Platform, organisation: str) -> list[dict[str, 
 
 
 @pytest.mark.timeout(120)
-async def test_an_erased_client_address_is_found_nowhere_on_the_platform__TOM_32a_TOM_T1(
+async def test_an_erased_persons_address_browser_and_name_are_found_nowhere_on_the_platform__TOM_32a_TOM_T1(  # noqa: E501
     nats_server: NatsServer,
     database: Callable[[str], Database],
     tmp_path: Path,
@@ -79,6 +86,7 @@ async def test_an_erased_client_address_is_found_nowhere_on_the_platform__TOM_32
         world = World(platform)
         organisation = await world.organisation("erased", "controller")
         admin = organisation.users["admin"]
+        she = await world.user("erased", "member", display_name=NAME)
 
         # She mistypes her password, signs in and lists her agreements from her own address and
         # browser.
@@ -89,9 +97,9 @@ async def test_an_erased_client_address_is_found_nowhere_on_the_platform__TOM_32
             )
 
         async with from_her("identity") as identity, from_her("agreements") as agreements:
-            mistyped = {"email": admin.email, "password": PASSWORD + "?"}
+            mistyped = {"email": she.email, "password": PASSWORD + "?"}
             assert (await identity.post("/login", json=mistyped)).status_code == 401
-            login = await identity.post("/login", json={"email": admin.email, "password": PASSWORD})
+            login = await identity.post("/login", json={"email": she.email, "password": PASSWORD})
             assert login.status_code == 200, login.text
             token = login.json()["access_token"]
             listed = await agreements.get(
@@ -106,20 +114,31 @@ async def test_an_erased_client_address_is_found_nowhere_on_the_platform__TOM_32
             shown = [
                 item
                 for item in items
-                if item["actor_id"] == admin.user_id
+                if item["actor_id"] == she.user_id
                 and (item["personal_data"] or {}).get("client_address") == pseudonym  # type: ignore[attr-defined]
             ]
             actions = {str(item["event_type"]) for item in shown}
             wanted = {"dpa.identity.login.succeeded.v1", "dpa.agreements.agreement.listed.v1"}
             return shown if wanted <= actions else []
 
-        # Before the erasure her DPO sees where she acted from, as its pseudonym.
+        # Before the erasure her DPO sees who she is and where she acted from, as its pseudonym:
+        # her name was sealed to audit on its way, and audit opened it.
         before = await eventually(hers, within=30.0)
         assert before
+        for item in before:
+            if item["event_type"] != "dpa.identity.login.failed.v1":  # not signed in: unnamed
+                assert item["personal_data"]["actor_name"] == NAME  # type: ignore[index]
+                assert str(item["sentence"]).startswith(f"{NAME} ")
+        assert await _rows_holding(platform, NAME) == ["identity.user_account"]  # her account
 
+        # Her admin removes her (identity keeps her id, not her name) and erases her in the log.
+        removed = await platform.clients["identity"].delete(
+            f"/users/{she.user_id}", headers=admin.auth
+        )
+        assert removed.status_code == 204, removed.text
         erased = await platform.clients["audit"].post(
             "/audit/erasures",
-            json={"subject_id": admin.user_id},
+            json={"subject_id": she.user_id},
             headers=platform.auth(organisation.id, [Role.admin]),
         )
         assert erased.status_code == 201, erased.text
@@ -127,8 +146,9 @@ async def test_an_erased_client_address_is_found_nowhere_on_the_platform__TOM_32
 
         # After it, none of her entries shows it any more, and the log still verifies.
         for item in await _audit_items(platform, organisation.id):
-            if item["actor_id"] == admin.user_id:
+            if item["actor_id"] == she.user_id:
                 assert item["personal_data"] is None, item
+                assert NAME not in str(item["sentence"])
         verified = await platform.clients["audit"].get(
             "/audit/verification", headers=platform.auth(organisation.id, [Role.auditor])
         )
@@ -136,21 +156,26 @@ async def test_an_erased_client_address_is_found_nowhere_on_the_platform__TOM_32
 
         # Every row of every table of the four services, as each service reads it: the outbox
         # rows and identity's count of her mistyped password hold her pseudonym, no table holds
-        # her address or her browser.
+        # her address, her browser or her name.
         assert {"identity.outbox", "identity.client_failure", "agreements.outbox"} <= set(
             await _rows_holding(platform, pseudonym)
         )
-        assert await _rows_holding(platform, ADDRESS, AGENT) == []
+        assert await _rows_holding(platform, ADDRESS, AGENT, NAME) == []
     finally:
         await platform.stop()
 
-    # The stream: every message, each the way a consumer reads it.
+    # The stream: every message, each the way a consumer reads it; hers carry her name sealed.
     messages = await stream_messages(nats_server.url)
     assert any(pseudonym in text for _, text in messages)  # what was published carries it
-    assert [where for where, text in messages if ADDRESS in text or AGENT in text] == []
+    assert any(she.user_id in text and '"actorsealed"' in text for _, text in messages)
+    found = [where for where, text in messages if any(v in text for v in (ADDRESS, AGENT, NAME))]
+    assert found == []
 
     # Every file the platform wrote: the databases (and their -wal), the stream's store, keys.
     assert _files_holding(tmp_path, ADDRESS, AGENT) == []
+    assert [
+        name for name in _files_holding(tmp_path, NAME) if not name.startswith("var/identity.db")
+    ] == []
 
     # And everything the services logged: the request lines name her pseudonym only.
     logged = capfd.readouterr()
@@ -158,3 +183,4 @@ async def test_an_erased_client_address_is_found_nowhere_on_the_platform__TOM_32
     assert f"client={pseudonym}" in lines  # the tests log as key=value (the console format)
     assert ADDRESS not in lines
     assert AGENT not in lines
+    assert NAME not in lines

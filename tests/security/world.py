@@ -139,13 +139,14 @@ class World:
         organisation.users["admin"] = await self._join(link, email)
         return organisation
 
-    async def user(self, name: str, role: str) -> User:
+    async def user(self, name: str, role: str, *, display_name: str = "") -> User:
         organisation = self.organisations[name]
         admin = organisation.users["admin"]
         email = f"{name}-{role}-{uuid.uuid4().hex[:6]}@example.org"
-        created = await self.client("identity").post(
-            "/users", json={"email": email, "role": role}, headers=admin.auth
+        invited = {"email": email, "role": role} | (
+            {"display_name": display_name} if display_name else {}
         )
+        created = await self.client("identity").post("/users", json=invited, headers=admin.auth)
         assert created.status_code == 201, created.text
         link_id = await self._invitation_id(created.json()["id"])
         delivered = await self.client("identity").post(

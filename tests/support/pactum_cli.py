@@ -1,23 +1,14 @@
-"""The real ``pactum`` command line, run as a subprocess against services a test started."""
+"""The real ``pactum`` command line, run as a process of its own against services a test
+started."""
 
 import asyncio
-import json
 import os
 import sys
-from dataclasses import dataclass
-from typing import Any
 
 from tests.support.platform import Platform
+from tests.support.warm_cli import WARM, Ran
 
-
-@dataclass(frozen=True)
-class Ran:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
+__all__ = ["Ran", "environment", "pactum"]
 
 
 def environment(platform: Platform, *services: str) -> dict[str, str]:
@@ -43,9 +34,13 @@ def environment(platform: Platform, *services: str) -> dict[str, str]:
     return env
 
 
-async def pactum(env: dict[str, str], *arguments: str) -> Ran:
-    """Run ``pactum ARGUMENTS`` (``python -m deploy.operator``) without blocking the event loop,
-    so the services running in this process keep serving and relaying meanwhile."""
+async def pactum(env: dict[str, str], *arguments: str, cold: bool = False) -> Ran:
+    """Run ``pactum ARGUMENTS`` (``python -m deploy.operator``) in a process of its own without
+    blocking the event loop, so the services running in this process keep serving and relaying
+    meanwhile: forked from the warm interpreter, or ``cold`` from a new interpreter, as an
+    operator's shell starts it (a test of the command's own start keeps that)."""
+    if not cold:
+        return await asyncio.to_thread(WARM.run, env, arguments, 120)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

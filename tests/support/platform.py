@@ -31,6 +31,11 @@ from tests.support.databases import Database, migrated_copy
 
 ISSUER = "pactum-identity"
 AUDIENCE = "pactum"
+# A service's start and stop may take this long on a loaded machine before the test fails. Stop
+# gets what the deployment grants before it kills (docker-compose.yml's stop_grace_period): a
+# consumer stopped mid-batch first finishes the batch's transaction.
+STARTUP_SECONDS = 30
+SHUTDOWN_SECONDS = 20
 
 SERVICES: dict[str, tuple[type[ServiceSettings], Callable[..., FastAPI]]] = {
     "identity": (IdentitySettings, identity_app),
@@ -120,7 +125,11 @@ class Platform:
                     Database(url=settings.migration_url, schema=settings.database_schema), service
                 )
             app = create_app(settings, jwks=static_jwks(self.signer))
-            await self._stack.enter_async_context(LifespanManager(app, startup_timeout=30))
+            await self._stack.enter_async_context(
+                LifespanManager(
+                    app, startup_timeout=STARTUP_SECONDS, shutdown_timeout=SHUTDOWN_SECONDS
+                )
+            )
             client = httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url=f"http://{service}"
             )

@@ -5,6 +5,7 @@ import pytest
 from services.audit.sentences import (
     LANGUAGES,
     TEMPLATES,
+    Language,
     Told,
     actor_phrase,
     language_of,
@@ -98,3 +99,28 @@ def test_a_kind_that_says_it_failed_is_not_told_failed_twice() -> None:
         outcome="failed",
     )
     assert sentence(told, "en") == "A sign-in to the account of Jan Peeters failed."
+
+
+@pytest.mark.parametrize(
+    "event_type",
+    [
+        "dpa.agreements.agreement_view.denied.v1",
+        "dpa.identity.grant_use.denied.v1",
+        "dpa.agreements.grant_use.denied.v1",
+        "dpa.audit.grant_use.denied.v1",
+        "dpa.notifier.grant_use.denied.v1",
+    ],
+)
+def test_an_access_attempt_says_it_was_refused_once__TOM_T3c(event_type: str) -> None:
+    told = Told(
+        event_type=event_type,
+        actor_id="u1",
+        actor_type="operator",
+        actor_name="Jan Peeters",
+        outcome="denied",
+        record="r-1",
+    )
+    refused: dict[Language, str] = {"en": "refused", "nl": "geweigerd", "fr": "refusé"}
+    for language, word in refused.items():
+        text = sentence(told, language)
+        assert text.count(word) == 1, text

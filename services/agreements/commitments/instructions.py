@@ -83,6 +83,32 @@ def _issued(
     )
 
 
+async def _add_instruction(
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    agreement: Agreement,
+    *,
+    number: int,
+    text: str,
+    supersedes_id: uuid.UUID | None,
+    at: datetime,
+) -> Instruction:
+    """Store the agreement's instruction ``number`` as the controller issues it, and say so."""
+    instruction = Instruction(
+        agreement_id=agreement.id,
+        number=number,
+        text=text,
+        supersedes_id=supersedes_id,
+        issued_by=principal.user_id,
+        issued_at=at,
+    )
+    session.add(instruction)
+    await session.flush()
+    _issued(session, outbox, principal.actor, agreement, instruction)
+    return instruction
+
+
 async def issue(
     *,
     session: AsyncSession,
@@ -102,17 +128,16 @@ async def issue(
             raise domain.AgreementRuleBroken(
                 "supersedes_id is not an instruction of this agreement"
             )
-        instruction = Instruction(
-            agreement_id=agreement.id,
+        instruction = await _add_instruction(
+            session,
+            outbox,
+            principal,
+            agreement,
             number=len(existing) + 1,
             text=body.text,
             supersedes_id=body.supersedes_id,
-            issued_by=principal.user_id,
-            issued_at=datetime.now(UTC),
+            at=datetime.now(UTC),
         )
-        session.add(instruction)
-        await session.flush()
-        _issued(session, outbox, principal.actor, agreement, instruction)
         return view(instruction)
 
 
@@ -128,11 +153,7 @@ async def acknowledge(
         agreement = await find(session, principal, agreement_id, lock=True)
         require(agreement, principal, Party.processor)
         domain.check_not_ended(agreement.status, action="acknowledge instructions")
-        instruction = await records.one(
-            Instruction, session=session, agreement_id=agreement.id, row_id=instruction_id
-        )
-        if instruction is None:
-            raise domain.NotFound("Instruction")
+        instruction = await _instruction(session, agreement, instruction_id)
         if instruction.acknowledged_at is not None:
             raise domain.StateConflict("the instruction is already acknowledged")
         instruction.acknowledged_by = principal.user_id
@@ -205,9 +226,7 @@ async def raise_concern(
         domain.check_can_raise_concern(
             status=agreement.status,
             concern_raised=instruction.concern_raised_at is not None,
-            answer=ConcernAnswer(instruction.concern_answer)
-            if instruction.concern_answer
-            else None,
+            answer=_answer(instruction),
         )
         instruction.concern = body.reason
         instruction.concern_raised_by = principal.user_id
@@ -250,49 +269,66 @@ async def answer_concern(
         instruction = await _instruction(session, agreement, instruction_id)
         domain.check_can_answer_concern(
             concern_raised=instruction.concern_raised_at is not None,
-            answer=ConcernAnswer(instruction.concern_answer)
-            if instruction.concern_answer
-            else None,
+            answer=_answer(instruction),
             outcome=body.outcome,
             new_text=body.text,
         )
-        instruction.concern_answer = body.outcome
-        instruction.concern_answer_note = body.note
-        instruction.concern_answered_by = principal.user_id
-        instruction.concern_answered_at = now
+        _record_answer(instruction, body, by=principal.user_id, at=now)
         replacement = None
         if body.outcome is ConcernAnswer.amended:
             assert body.text is not None
             existing = await records.of_agreement(
                 Instruction, session=session, agreement_id=agreement.id
             )
-            replacement = Instruction(
-                agreement_id=agreement.id,
+            replacement = await _add_instruction(
+                session,
+                outbox,
+                principal,
+                agreement,
                 number=len(existing) + 1,
                 text=body.text,
                 supersedes_id=instruction.id,
-                issued_by=principal.user_id,
-                issued_at=now,
+                at=now,
             )
-            session.add(replacement)
-            await session.flush()
-            _issued(session, outbox, principal.actor, agreement, replacement)
-        assert agreement.processor_id is not None
-        assert agreement.controller_id is not None
-        outbox.add(
-            session,
-            type=INSTRUCTION_CONCERN_CLOSED,
-            tenant=tenant_of(agreement),
-            actor=principal.actor,
-            subject=str(agreement.id),
-            data=InstructionConcernAnswered(
-                agreement_id=agreement.id,
-                instruction_id=instruction.id,
-                number=instruction.number,
-                outcome=body.outcome.value,
-                replacement_id=replacement.id if replacement else None,
-                controller_id=agreement.controller_id,
-                processor_id=agreement.processor_id,
-            ),
+        _concern_closed(
+            session, outbox, principal.actor, agreement, instruction, body.outcome, replacement
         )
         return view(instruction)
+
+
+def _record_answer(instruction: Instruction, body: ConcernReply, *, by: str, at: datetime) -> None:
+    """The controller's answer to the concern, on the flagged instruction."""
+    instruction.concern_answer = body.outcome
+    instruction.concern_answer_note = body.note
+    instruction.concern_answered_by = by
+    instruction.concern_answered_at = at
+
+
+def _concern_closed(
+    session: AsyncSession,
+    outbox: Outbox,
+    actor: Actor,
+    agreement: Agreement,
+    instruction: Instruction,
+    outcome: ConcernAnswer,
+    replacement: Instruction | None,
+) -> None:
+    """Tell the processor how its concern was answered (the notifier reads the event)."""
+    assert agreement.processor_id is not None
+    assert agreement.controller_id is not None
+    outbox.add(
+        session,
+        type=INSTRUCTION_CONCERN_CLOSED,
+        tenant=tenant_of(agreement),
+        actor=actor,
+        subject=str(agreement.id),
+        data=InstructionConcernAnswered(
+            agreement_id=agreement.id,
+            instruction_id=instruction.id,
+            number=instruction.number,
+            outcome=outcome.value,
+            replacement_id=replacement.id if replacement else None,
+            controller_id=agreement.controller_id,
+            processor_id=agreement.processor_id,
+        ),
+    )

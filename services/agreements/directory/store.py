@@ -165,38 +165,58 @@ async def take_in(session: AsyncSession, fact: OrganisationFact) -> bool:
             )
         try:
             async with session.begin_nested():
-                session.add(
-                    KnownOrganisation(
-                        id=fact.organisation_id,
-                        kind=fact.kind,
-                        name=fact.name,
-                        known_since=datetime.now(UTC),
-                        learnt_from=LearntFrom.event,
-                        event_id=fact.event_id,
-                        status=_status_said(fact) or OrganisationStatus.active,
-                        name_as_of=fact.at if fact.name is not None else None,
-                        status_as_of=fact.at if _status_said(fact) is not None else None,
-                    )
-                )
+                session.add(_first_entry(fact))
             return True
         except IntegrityError:
             known = await _locked_entry(session, fact.organisation_id)
             if known is None:  # pragma: no cover - the conflicting row is committed
                 raise
-    changed = False
-    if fact.kind is not None and known.kind is None:
-        known.kind = fact.kind  # the facts held for it so far now describe a known organisation
-        changed = True
-    elif fact.kind is not None and fact.kind is not known.kind:
-        # Identity's event is the authority on the kind (a seed or the migration may have guessed).
+    changed = _take_kind(known, fact)
+    changed |= _take_name_and_status(known, fact)
+    if changed:
+        known.learnt_from = LearntFrom.event
+        known.event_id = fact.event_id
+    await session.flush()
+    return changed
+
+
+def _first_entry(fact: OrganisationFact) -> KnownOrganisation:
+    """The entry of an organisation the directory first hears of through this fact."""
+    status = _status_said(fact)
+    return KnownOrganisation(
+        id=fact.organisation_id,
+        kind=fact.kind,
+        name=fact.name,
+        known_since=datetime.now(UTC),
+        learnt_from=LearntFrom.event,
+        event_id=fact.event_id,
+        status=status or OrganisationStatus.active,
+        name_as_of=fact.at if fact.name is not None else None,
+        status_as_of=fact.at if status is not None else None,
+    )
+
+
+def _take_kind(known: KnownOrganisation, fact: OrganisationFact) -> bool:
+    """The kind the fact says, if it says one: identity's event is the authority on it (a seed
+    or the migration may have guessed). Returns whether the entry's kind changed."""
+    if fact.kind is None or fact.kind is known.kind:
+        return False
+    if known.kind is not None:
         log.warning(
             "directory.kind_corrected",
             organisation_id=str(fact.organisation_id),
             was=str(known.kind),
             now=str(fact.kind),
         )
-        known.kind = fact.kind
-        changed = True
+    # With no kind before, the facts held for it so far now describe a known organisation.
+    known.kind = fact.kind
+    return True
+
+
+def _take_name_and_status(known: KnownOrganisation, fact: OrganisationFact) -> bool:
+    """The name and status the fact says, each only if the fact is at least as recent as the
+    one held. Returns whether either changed."""
+    changed = False
     if fact.name is not None and _newer(fact.at, known.name_as_of):
         changed |= known.name != fact.name
         known.name, known.name_as_of = fact.name, fact.at
@@ -204,10 +224,6 @@ async def take_in(session: AsyncSession, fact: OrganisationFact) -> bool:
     if status is not None and _newer(fact.at, known.status_as_of):
         changed |= known.status is not status
         known.status, known.status_as_of = status, fact.at
-    if changed:
-        known.learnt_from = LearntFrom.event
-        known.event_id = fact.event_id
-    await session.flush()
     return changed
 
 

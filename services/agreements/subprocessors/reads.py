@@ -23,7 +23,11 @@ from services.agreements.subprocessors.schemas import (
     SubprocessorList,
 )
 from services.agreements.subprocessors.service import change_view, notice_view
-from services.agreements.subprocessors.store import SubprocessorChange, SubprocessorNotice
+from services.agreements.subprocessors.store import (
+    FlowDownAgreement,
+    SubprocessorChange,
+    SubprocessorNotice,
+)
 from shared import pagination
 from shared.auth import Principal
 from shared.event_types.agreements import RECORD_LISTED, SUBPROCESSOR_LISTED
@@ -196,21 +200,7 @@ async def processor_list(
     async with session.begin():
         changes = await records.changes_of_processor(session=session, processor_id=processor_id)
         notices = await records.notices_of_processor(session=session, processor_id=processor_id)
-        holding: set[uuid.UUID] = set()
-        if reader == processor_id:
-            holding = _processor_uses(changes, notices)
-        else:
-            mine = await store.agreements_between(
-                session=session, controller_id=reader, processor_id=processor_id
-            )
-            if not mine:
-                raise domain.NotFound("Processor")
-            for agreement in mine:
-                if agreement.status is AgreementStatus.draft:
-                    continue
-                own = [n for n in notices if n.agreement_id == agreement.id]
-                at_signing = await _signed_list(session, agreement)
-                holding |= set(_bases_for_agreement(changes, own, at_signing))
+        holding = await _held_for_reader(session, reader, processor_id, changes, notices)
         current = _in_force(changes, holding, now.date())
         visible = [n for n in notices if reader in (processor_id, n.controller_id)]
         # What is in force needs every change; the answer shows a page of them.
@@ -231,16 +221,47 @@ async def processor_list(
     return SubprocessorList(
         processor_id=processor_id,
         current=[change_view(c, flow_downs.get(c.id)) for c in current],
-        history=[
-            ChangeWithNotices(
-                **change_view(c, flow_downs.get(c.id)).model_dump(),
-                notices=[
-                    notice_view(n, c, now, flow_downs.get(c.id))
-                    for n in visible
-                    if n.change_id == c.id
-                ],
-            )
-            for c in page
-        ],
+        history=[_with_notices(c, visible, flow_downs.get(c.id), now) for c in page],
         next_cursor=pagination.after_moment(last.proposed_at, last.id) if last else None,
+    )
+
+
+async def _held_for_reader(
+    session: AsyncSession,
+    reader: uuid.UUID,
+    processor_id: uuid.UUID,
+    changes: list[SubprocessorChange],
+    notices: list[SubprocessorNotice],
+) -> set[uuid.UUID]:
+    """The changes that hold for the reader: for the processor, what it may use somewhere; for
+    a controller, what holds under its own agreements with the processor (none: NotFound)."""
+    if reader == processor_id:
+        return _processor_uses(changes, notices)
+    mine = await store.agreements_between(
+        session=session, controller_id=reader, processor_id=processor_id
+    )
+    if not mine:
+        raise domain.NotFound("Processor")
+    holding: set[uuid.UUID] = set()
+    for agreement in mine:
+        if agreement.status is AgreementStatus.draft:
+            continue
+        own = [n for n in notices if n.agreement_id == agreement.id]
+        at_signing = await _signed_list(session, agreement)
+        holding |= set(_bases_for_agreement(changes, own, at_signing))
+    return holding
+
+
+def _with_notices(
+    change: SubprocessorChange,
+    visible: list[SubprocessorNotice],
+    flow_down: FlowDownAgreement | None,
+    now: datetime,
+) -> ChangeWithNotices:
+    """A change in the processor's history, with the notices of it the reader may see."""
+    return ChangeWithNotices(
+        **change_view(change, flow_down).model_dump(),
+        notices=[
+            notice_view(n, change, now, flow_down) for n in visible if n.change_id == change.id
+        ],
     )

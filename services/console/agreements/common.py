@@ -1,4 +1,5 @@
-"""What every agreements page shares: the agreement as its person sees it, and Annex 1 on a form.
+"""What every agreements page shares: the agreement as its person sees it, Annex 1 as a form shows
+it (``forms`` reads it back).
 
 Everything comes from the agreements service's public API with the person's own token: a page
 about an agreement the person's organisation is no party to is the 404 page (the API answers
@@ -10,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from starlette.datastructures import FormData
 
+from services.console.apis import ApiRefused
 from services.console.sessions import Person
 from services.console.web import NotYours, apis_of, t
 
@@ -38,8 +39,6 @@ TABS = (
     ("/evidence-pack", _("Evidence pack")),
 )
 MEASURE_STATUSES = ("planned", "partial", "implemented", "not_applicable")
-LONG_TEXT = 4000
-SHORT_TEXT = 200
 
 
 def checked_id(value: str) -> str:
@@ -59,6 +58,39 @@ async def agreements_api(
 async def every_of(request: Request, person: Person, path: str) -> list[Any]:
     """Every item of one of the agreements service's lists, all its pages."""
     return await apis_of(request).every("agreements", path, token=person.access_token)
+
+
+# What to correct on a form, as (field, message) pairs; field "" for the form as a whole.
+Errors = list[tuple[str, str]]
+# Refusals a person can act on (a conflict with the agreement's state, a rule of the service,
+# a step that is the other party's): said on the form; any other status is the error page.
+REFUSALS = (403, 409, 422)
+
+
+def refused_problem(request: Request, refused: ApiRefused) -> tuple[str, str]:
+    """The agreements service's refusal, said on the form."""
+    return ("", t(request, "This could not be done: %(reason)s") % {"reason": refused.detail})
+
+
+async def submit(
+    request: Request,
+    person: Person,
+    path: str,
+    body: dict[str, Any],
+    errors: Errors,
+    *,
+    refusals: tuple[int, ...] = REFUSALS,
+) -> bool:
+    """Post a form's body to the agreements API: True once it is taken. A refusal whose status
+    is among ``refusals`` joins ``errors``, to show the form again; any other is raised."""
+    try:
+        await agreements_api(request, person, "POST", path, json=body)
+    except ApiRefused as refused:
+        if refused.status not in refusals:
+            raise
+        errors.append(refused_problem(request, refused))
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -98,16 +130,7 @@ def page_context(person: Person, shown: Seen, tab: str) -> dict[str, Any]:
     }
 
 
-# -- Annex 1 and the terms on a form ---------------------------------------------------------
-
-
-def text(form: FormData, name: str, limit: int = SHORT_TEXT) -> str:
-    value = form.get(name)
-    return value.strip()[: limit + 1] if isinstance(value, str) else ""
-
-
-def lines(value: str) -> list[str]:
-    return [line.strip() for line in value.replace("\r", "").split("\n") if line.strip()]
+# -- Annex 1 and the terms as the form shows them ------------------------------------------------
 
 
 def annex1_values(annex1: dict[str, Any]) -> dict[str, str]:
@@ -135,82 +158,6 @@ def terms_values(terms: dict[str, Any]) -> dict[str, str]:
         "silence_is_acceptance": "yes" if terms.get("silence_is_acceptance") else "",
         "closure_days": str(terms.get("closure_days") or ""),
     }
-
-
-def read_annex1(
-    request: Request, form: FormData, errors: list[tuple[str, str]]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Annex 1 from the form, and the values to show again; problems appended to ``errors``."""
-    values = {
-        name: text(form, name, LONG_TEXT)
-        for name in (
-            "subject",
-            "duration",
-            "nature",
-            "purpose",
-            "legal_basis",
-            "data_categories",
-            "data_subject_categories",
-        )
-    }
-    for name in ("subject", "duration", "nature", "purpose", "legal_basis"):
-        if len(values[name]) > LONG_TEXT:
-            errors.append((name, t(request, "Keep this under 4000 characters.")))
-    categories = []
-    for line in lines(values["data_categories"]):
-        name, _, days = line.rpartition(",")
-        if not name or not days.strip().isdigit():
-            name, days = line, ""
-        name = name.strip()
-        if len(name) > SHORT_TEXT:
-            errors.append(("data_categories", t(request, "A category name is too long.")))
-            break
-        retention = int(days.strip()) if days.strip() else None
-        if retention is not None and retention > 36500:
-            errors.append(("data_categories", t(request, "Keep data at most 100 years.")))
-            break
-        categories.append({"name": name, "retention_days": retention})
-    subjects = lines(values["data_subject_categories"])
-    if any(len(subject) > SHORT_TEXT for subject in subjects):
-        errors.append(("data_subject_categories", t(request, "A category name is too long.")))
-    annex1 = {
-        "subject": values["subject"],
-        "duration": values["duration"],
-        "nature": values["nature"],
-        "purpose": values["purpose"],
-        "legal_basis": values["legal_basis"],
-        "data_categories": categories,
-        "data_subject_categories": subjects,
-    }
-    return annex1, values
-
-
-def read_terms(
-    request: Request, form: FormData, errors: list[tuple[str, str]]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    values = {
-        "authorisation": text(form, "authorisation") or "general",
-        "notice_days": text(form, "notice_days") or "30",
-        "breach_notice_hours": text(form, "breach_notice_hours") or "48",
-        "silence_is_acceptance": "yes" if text(form, "silence_is_acceptance") else "",
-        "closure_days": text(form, "closure_days"),
-    }
-    terms: dict[str, Any] = {"silence_is_acceptance": bool(values["silence_is_acceptance"])}
-    if values["authorisation"] not in ("general", "specific"):
-        errors.append(("authorisation", t(request, "Choose general or specific authorisation.")))
-    terms["authorisation"] = values["authorisation"]
-    bounds = (("notice_days", 1, 365), ("breach_notice_hours", 1, 72), ("closure_days", 1, 365))
-    for name, low, high in bounds:
-        raw = values[name]
-        if name == "closure_days" and not raw:
-            terms[name] = None  # the platform's period
-        elif not raw.isdigit() or not low <= int(raw) <= high:
-            message = t(request, "Enter a whole number from %(low)d to %(high)d.")
-            errors.append((name, message % {"low": low, "high": high}))
-            terms[name] = low
-        else:
-            terms[name] = int(raw)
-    return terms, values
 
 
 # -- versions side by side ---------------------------------------------------------------------

@@ -14,21 +14,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.console.agreements.common import (
+    Errors,
     Seen,
     _,
-    agreements_api,
     checked_id,
     page_context,
-    text,
+    submit,
 )
-from services.console.agreements.work import (
-    Errors,
-    _form_page,
-    _problem,
-    _required,
-    _with_list,
-)
-from services.console.apis import ApiRefused
+from services.console.agreements.forms import text
+from services.console.agreements.work import _form_page, _required, _with_list
 from services.console.language import brussels_moment
 from services.console.sessions import Person
 from services.console.web import SignedIn, go, t, visitor
@@ -103,21 +97,14 @@ async def submit_privacy_notice(request: Request, person: SignedIn, agreement_id
         request, form, "manner", _("Say how and when they are told."), errors, limit=4000
     )
     values = {"text": notice, "manner": manner}
-    if not errors:
-        try:
-            await agreements_api(
-                request,
-                person,
-                "POST",
-                f"/agreements/{agreement_id}/privacy-notices",
-                json={"text": notice, "manner": manner},
-            )
-        except ApiRefused as refused:
-            if refused.status not in (403, 409, 422):
-                raise
-            errors.append(_problem(request, refused))
-        else:
-            return go(f"/agreements/{agreement_id}/privacy-notice?done=privacy_notice_submitted")
+    if not errors and await submit(
+        request,
+        person,
+        f"/agreements/{agreement_id}/privacy-notices",
+        {"text": notice, "manner": manner},
+        errors,
+    ):
+        return go(f"/agreements/{agreement_id}/privacy-notice?done=privacy_notice_submitted")
     return await _privacy_notice_page(request, person, agreement_id, errors=errors, values=values)
 
 
@@ -132,7 +119,7 @@ async def answer_privacy_notice(
     review = text(form, "review")
     if review not in ("approved", "commented"):
         errors.append(("review", t(request, "Choose your answer.")))
-    comment = text(form, "comment", 4000)
+    comment = text(form, "comment")
     if review == "commented" and not comment:
         errors.append(("comment", t(request, "Say what the processor must change.")))
     elif len(comment) > 4000:
@@ -140,21 +127,14 @@ async def answer_privacy_notice(
             ("comment", t(request, "Keep this under %(num)d characters.") % {"num": 4000})
         )
     values = {"review": review, "comment": comment}
-    if not errors:
-        try:
-            await agreements_api(
-                request,
-                person,
-                "POST",
-                f"/agreements/{agreement_id}/privacy-notices/{notice_id}/answer",
-                json={"review": review, "comment": comment or None},
-            )
-        except ApiRefused as refused:
-            if refused.status not in (403, 409, 422):
-                raise
-            errors.append(_problem(request, refused))
-        else:
-            return go(f"/agreements/{agreement_id}/privacy-notice?done=privacy_notice_{review}")
+    if not errors and await submit(
+        request,
+        person,
+        f"/agreements/{agreement_id}/privacy-notices/{notice_id}/answer",
+        {"review": review, "comment": comment or None},
+        errors,
+    ):
+        return go(f"/agreements/{agreement_id}/privacy-notice?done=privacy_notice_{review}")
     return await _privacy_notice_page(request, person, agreement_id, errors=errors, values=values)
 
 
@@ -199,20 +179,6 @@ async def subject_requests_page(request: Request, person: SignedIn, agreement_id
     return await _subject_requests_page(request, person, agreement_id)
 
 
-async def _send(
-    request: Request, person: Person, path: str, body: dict[str, Any], errors: Errors
-) -> bool:
-    """Post to the agreements API; a refusal the person can act on becomes an error shown."""
-    try:
-        await agreements_api(request, person, "POST", path, json=body)
-    except ApiRefused as refused:
-        if refused.status not in (403, 409, 422):
-            raise
-        errors.append(_problem(request, refused))
-        return False
-    return True
-
-
 @router.post("/agreements/{agreement_id}/subject-requests")
 async def forward_subject_request(
     request: Request, person: SignedIn, agreement_id: str
@@ -235,7 +201,7 @@ async def forward_subject_request(
     if not errors and received_at is not None:
         body = {"right": right, "received_at": received_at.isoformat(), "summary": summary}
         path = f"/agreements/{agreement_id}/subject-requests"
-        if await _send(request, person, path, body, errors):
+        if await submit(request, person, path, body, errors):
             return go(f"{path}?done=subject_request_forwarded")
     return await _subject_requests_page(request, person, agreement_id, errors=errors, values=values)
 
@@ -252,7 +218,7 @@ async def assist_with_subject_request(
         request, form, "assistance", _("Say what you did to assist."), errors, limit=4000
     )
     path = f"/agreements/{agreement_id}/subject-requests"
-    if not errors and await _send(
+    if not errors and await submit(
         request, person, f"{path}/{request_id}/assistance", {"assistance": assistance}, errors
     ):
         return go(f"{path}?done=subject_request_assisted")
@@ -272,10 +238,10 @@ async def close_subject_request(
     outcome = text(form, "outcome")
     if outcome not in OUTCOMES:
         errors.append(("outcome", t(request, "Choose how the request ended.")))
-    note = text(form, "note", 4000)
+    note = text(form, "note")
     path = f"/agreements/{agreement_id}/subject-requests"
     body = {"outcome": outcome, "note": note or None}
-    if not errors and await _send(request, person, f"{path}/{request_id}/closure", body, errors):
+    if not errors and await submit(request, person, f"{path}/{request_id}/closure", body, errors):
         return go(f"{path}?done=subject_request_closed")
     return await _subject_requests_page(
         request, person, agreement_id, errors=errors, values={"note": note}
@@ -329,7 +295,7 @@ async def ask_for_assistance(request: Request, person: SignedIn, agreement_id: s
     values = {"kind": kind, "question": question, "due_on": due_on}
     path = f"/agreements/{agreement_id}/assistance-requests"
     body = {"kind": kind, "question": question, "due_on": due_on or None}
-    if not errors and await _send(request, person, path, body, errors):
+    if not errors and await submit(request, person, path, body, errors):
         return go(f"/agreements/{agreement_id}/assistance?done=assistance_requested")
     return await _assistance_page(request, person, agreement_id, errors=errors, values=values)
 
@@ -350,7 +316,7 @@ async def answer_assistance_request(
             errors.append(("intervenes", t(request, "Say whether you intervene.")))
         body["intervenes"] = intervenes == "yes"
     path = f"/agreements/{agreement_id}/assistance-requests/{request_id}/answer"
-    if not errors and await _send(request, person, path, body, errors):
+    if not errors and await submit(request, person, path, body, errors):
         return go(f"/agreements/{agreement_id}/assistance?done=assistance_answered")
     return await _assistance_page(
         request, person, agreement_id, errors=errors, values={"answer": answer}

@@ -13,9 +13,9 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from services.console.agreements import certificate_check
-from services.console.agreements.common import agreements_api, checked_id, lines, text
-from services.console.agreements.work import Errors, _end_page, _problem
-from services.console.apis import ApiRefused
+from services.console.agreements.common import Errors, checked_id, submit
+from services.console.agreements.forms import lines, text
+from services.console.agreements.work import _end_page
 from services.console.language import brussels_moment
 from services.console.render import render
 from services.console.web import SignedIn, apis_of, go, t, visitor
@@ -105,26 +105,20 @@ async def attest(request: Request, person: SignedIn, agreement_id: str) -> Respo
     """As the processor's admin: attest, in your own name, what you destroyed or returned."""
     agreement_id = checked_id(agreement_id)
     form = await request.form()
-    written = text(form, "items", 4000)
+    written = text(form, "items")
     errors: Errors = []
     items = _items(request, written, errors)
     if not form.get("confirm"):
         errors.append(("confirm", t(request, "Confirm that what you attest is true.")))
-    if not errors:
-        try:
-            await agreements_api(
-                request,
-                person,
-                "POST",
-                f"/agreements/{agreement_id}/destruction-attestation",
-                json={"items": items},
-            )
-        except ApiRefused as refused:
-            if refused.status not in (409, 422):
-                raise
-            errors.append(_problem(request, refused))
-        else:
-            return go(f"/agreements/{agreement_id}/end?done=attested")
+    if not errors and await submit(
+        request,
+        person,
+        f"/agreements/{agreement_id}/destruction-attestation",
+        {"items": items},
+        errors,
+        refusals=(409, 422),
+    ):
+        return go(f"/agreements/{agreement_id}/end?done=attested")
     return await _end_page(request, person, agreement_id, errors=errors, values={"items": written})
 
 
@@ -149,7 +143,7 @@ async def verification_page(request: Request, person: SignedIn) -> Response:
 async def verify(request: Request, person: SignedIn) -> Response:
     """Say whether a pasted or uploaded certificate is genuine, in plain words."""
     form = await request.form()
-    pasted = text(form, "certificate", certificate_check.LARGEST)
+    pasted = text(form, "certificate")
     upload = form.get("file")
     document = pasted.encode()
     if isinstance(upload, UploadFile) and upload.filename:

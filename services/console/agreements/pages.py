@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -18,11 +19,15 @@ from services.console.agreements.common import (
     every_of,
     load,
     page_context,
-    read_annex1,
-    read_terms,
     seen,
     shown_value,
     terms_values,
+)
+from services.console.agreements.forms import (
+    draft_refused,
+    read_annex1,
+    read_draft,
+    read_terms,
     text,
 )
 from services.console.apis import ApiRefused
@@ -69,79 +74,19 @@ async def draft_page(request: Request, person: SignedIn) -> Response:
 
 @router.post("/agreements/new")
 async def draft_agreement(request: Request, person: SignedIn) -> Response:
-    form = await request.form()
-    errors: list[tuple[str, str]] = []
-    title = text(form, "title")
-    counterparty = text(form, "counterparty_id")
-    if not title:
-        errors.append(("title", t(request, "Enter a title for the agreement.")))
-    elif len(title) > 200:
-        errors.append(("title", t(request, "Keep the title under 200 characters.")))
-    if counterparty:
+    gettext = partial(t, request)
+    own_party = "processor" if person.is_processor else "controller"
+    reading = read_draft(gettext, await request.form(), own_party=own_party)
+    if not reading.problems:
         try:
-            counterparty = checked_id(counterparty)
-        except NotYours:
-            errors.append(
-                (
-                    "counterparty_id",
-                    t(
-                        request,
-                        "This is not an organisation number: copy it as the other party gives it.",
-                    ),
-                )
+            created = await agreements_api(
+                request, person, "POST", "/agreements", json=reading.body
             )
-    annex1, annex_shown = read_annex1(request, form, errors)
-    terms, terms_shown = read_terms(request, form, errors)
-    values = {"title": title, "counterparty_id": counterparty} | annex_shown | terms_shown
-    if not errors:
-        own_party = "processor" if person.is_processor else "controller"
-        body = {"title": title, "party": own_party, "annex1": annex1, "terms": terms}
-        if counterparty:
-            body["counterparty_id"] = counterparty
-        try:
-            created = await agreements_api(request, person, "POST", "/agreements", json=body)
         except ApiRefused as refused:
-            if refused.status == 403:
-                errors.append(
-                    (
-                        "",
-                        t(
-                            request,
-                            "Only an administrator of your organisation can draft an agreement.",
-                        ),
-                    )
-                )
-            elif refused.status == 409:
-                errors.append(
-                    (
-                        "",
-                        t(
-                            request,
-                            "pactum does not know your organisation yet. Try again in a minute.",
-                        ),
-                    )
-                )
-            elif "counterparty" in refused.detail:
-                errors.append(
-                    (
-                        "counterparty_id",
-                        t(
-                            request,
-                            "No organisation with this number can be the other party. Check it.",
-                        ),
-                    )
-                )
-            else:
-                errors.append(
-                    (
-                        "",
-                        t(request, "The agreement could not be drafted: %(reason)s")
-                        % {"reason": refused.detail},
-                    )
-                )
+            reading.problems.append(draft_refused(gettext, refused.status, refused.detail))
         else:
             return go(f"/agreements/{created['id']}?done=agreement_drafted")
-    context = _draft_context(person, values) | {"errors": errors}
+    context = _draft_context(person, reading.values) | {"errors": reading.problems}
     return render(request, "agreements/draft_agreement.html", context, status=400)
 
 
@@ -319,8 +264,8 @@ async def _change(request: Request, person: Person, agreement_id: str, *, amend:
     agreement_id = checked_id(agreement_id)
     form = await request.form()
     errors: list[tuple[str, str]] = []
-    annex1, annex_shown = read_annex1(request, form, errors)
-    terms, terms_shown = read_terms(request, form, errors)
+    annex1, annex_shown = read_annex1(partial(t, request), form, errors)
+    terms, terms_shown = read_terms(partial(t, request), form, errors)
     values = annex_shown | terms_shown
     body: dict[str, Any] = {"annex1": annex1, "terms": terms}
     if amend:
@@ -436,7 +381,7 @@ async def state_measure(
 ) -> Response:
     agreement_id, measure_id = checked_id(agreement_id), _checked_measure(measure_id)
     form = await request.form()
-    status, evidence = text(form, "status"), text(form, "evidence", 4000)
+    status, evidence = text(form, "status"), text(form, "evidence")
     errors: list[tuple[str, str]] = []
     if status not in MEASURE_STATUSES:
         errors.append(("status", t(request, "Choose where this measure stands.")))

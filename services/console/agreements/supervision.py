@@ -13,17 +13,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.console.agreements.common import (
-    LONG_TEXT,
+    Errors,
     _,
     agreements_api,
     checked_id,
     every_of,
     load,
     page_context,
-    text,
+    submit,
 )
-from services.console.agreements.duties import _send
-from services.console.agreements.work import Errors, _form_page, _required
+from services.console.agreements.forms import LONG_TEXT, text
+from services.console.agreements.work import _form_page, _required
 from services.console.sessions import Person
 from services.console.web import SignedIn, go, t, visitor
 
@@ -95,11 +95,11 @@ async def record_own_measure(request: Request, person: SignedIn, agreement_id: s
     form = await request.form()
     errors: Errors = []
     title = _required(request, form, "title", _("Name the measure."), errors)
-    description = text(form, "description", LONG_TEXT)
+    description = text(form, "description")
     values = {"title": title, "description": description}
     body = {"title": title, "description": description}
     path = f"/agreements/{agreement_id}/controller-measures"
-    if not errors and await _send(request, person, path, body, errors):
+    if not errors and await submit(request, person, path, body, errors):
         return go(f"/agreements/{agreement_id}/supervision?done=own_measure_recorded")
     return await _page(request, person, agreement_id, errors=errors, values=values)
 
@@ -118,13 +118,13 @@ async def review_measure(request: Request, person: SignedIn, agreement_id: str) 
         errors.append(("reviewed_on", t(request, "Give the date of the review.")))
     reviewer = _required(request, form, "reviewer", _("Say who reviewed it."), errors)
     finding = _required(request, form, "finding", _("Say what you found."), errors, LONG_TEXT)
-    follow_up = text(form, "follow_up", LONG_TEXT)
+    follow_up = text(form, "follow_up")
     due = text(form, "follow_up_due_on")
     values = {"measure_id": measure_id, "reviewed_on": reviewed_on, "reviewer": reviewer,
               "finding": finding, "follow_up": follow_up, "follow_up_due_on": due}  # fmt: skip
     body = values | {"follow_up": follow_up or None, "follow_up_due_on": due or None}
     path = f"/agreements/{agreement_id}/measure-reviews"
-    if not errors and await _send(request, person, path, body, errors):
+    if not errors and await submit(request, person, path, body, errors):
         return go(f"/agreements/{agreement_id}/supervision?done=review_recorded")
     return await _page(request, person, agreement_id, errors=errors, values=values)
 
@@ -137,9 +137,9 @@ async def close_review(
     agreement_id, review_id = checked_id(agreement_id), checked_id(review_id)
     form = await request.form()
     errors: Errors = []
-    body = {"note": text(form, "note", LONG_TEXT)}
+    body = {"note": text(form, "note")}
     path = f"/agreements/{agreement_id}/measure-reviews/{review_id}/closure"
-    if await _send(request, person, path, body, errors):
+    if await submit(request, person, path, body, errors):
         return go(f"/agreements/{agreement_id}/supervision?done=review_closed")
     return await _page(request, person, agreement_id, errors=errors)
 
@@ -150,7 +150,7 @@ async def assess_risks(request: Request, person: SignedIn, agreement_id: str) ->
     agreement_id = checked_id(agreement_id)
     form = await request.form()
     errors: Errors = []
-    values = {key: text(form, key, LONG_TEXT) for key in form if isinstance(form[key], str)}
+    values = {key: text(form, key) for key in form if isinstance(form[key], str)}
     values.pop("csrf_token", None)
     risks = []
     for number in range(1, RISK_ROWS + 1):
@@ -173,6 +173,6 @@ async def assess_risks(request: Request, person: SignedIn, agreement_id: str) ->
     body = {"risks": risks, "reviewed_on": values.get("assessed_on"),
             "reviewed_by": values.get("assessed_by")}  # fmt: skip
     path = f"/agreements/{agreement_id}/risk-assessments"
-    if not errors and await _send(request, person, path, body, errors):
+    if not errors and await submit(request, person, path, body, errors):
         return go(f"/agreements/{agreement_id}/supervision?done=risks_assessed")
     return await _page(request, person, agreement_id, errors=errors, values=values)

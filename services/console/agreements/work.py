@@ -8,21 +8,24 @@ person the forms their side may use.
 
 import asyncio
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.console.agreements.common import (
+    Errors,
     _,
     agreements_api,
     checked_id,
     every_of,
-    lines,
     load,
     page_context,
-    text,
+    refused_problem,
+    submit,
 )
+from services.console.agreements.forms import lines, read_subprocessor_change, required, text
 from services.console.apis import ApiRefused
 from services.console.render import render
 from services.console.sessions import Person
@@ -30,22 +33,11 @@ from services.console.web import NotYours, SignedIn, apis_of, go, t, visitor
 
 router = APIRouter(dependencies=[Depends(visitor)])
 
-Errors = list[tuple[str, str]]
-
-
-def _problem(request: Request, refused: ApiRefused) -> tuple[str, str]:
-    return ("", t(request, "This could not be done: %(reason)s") % {"reason": refused.detail})
-
 
 def _required(
     request: Request, form: Any, name: str, message: str, errors: Errors, limit: int = 200
 ) -> str:
-    value = text(form, name, limit)
-    if not value:
-        errors.append((name, t(request, message)))
-    elif len(value) > limit:
-        errors.append((name, t(request, "Keep this under %(num)d characters.") % {"num": limit}))
-    return value
+    return required(partial(t, request), form, name, message, errors, limit)
 
 
 async def _with_list(
@@ -115,20 +107,18 @@ async def issue_instruction(request: Request, person: SignedIn, agreement_id: st
     instruction = _required(request, form, "text", _("Write the instruction."), errors)
     supersedes = text(form, "supersedes_id")
     values = {"text": instruction, "supersedes_id": supersedes}
-    if not errors:
-        body: dict[str, Any] = {"text": instruction}
-        if supersedes:
-            body["supersedes_id"] = supersedes
-        try:
-            await agreements_api(
-                request, person, "POST", f"/agreements/{agreement_id}/instructions", json=body
-            )
-        except ApiRefused as refused:
-            if refused.status not in (400, 409, 422):
-                raise
-            errors.append(_problem(request, refused))
-        else:
-            return go(f"/agreements/{agreement_id}/instructions?done=instruction_issued")
+    body: dict[str, Any] = {"text": instruction}
+    if supersedes:
+        body["supersedes_id"] = supersedes
+    if not errors and await submit(
+        request,
+        person,
+        f"/agreements/{agreement_id}/instructions",
+        body,
+        errors,
+        refusals=(400, 409, 422),
+    ):
+        return go(f"/agreements/{agreement_id}/instructions?done=instruction_issued")
     return await _instructions_page(request, person, agreement_id, errors=errors, values=values)
 
 
@@ -145,21 +135,14 @@ async def flag_instruction(request: Request, person: SignedIn, agreement_id: str
         request, form, "concern", _("Say why it infringes the GDPR."), errors, limit=4000
     )
     values = {"instruction_id": instruction_id, "concern": reason}
-    if not errors:
-        try:
-            await agreements_api(
-                request,
-                person,
-                "POST",
-                f"/agreements/{agreement_id}/instructions/{checked_id(instruction_id)}/concern",
-                json={"reason": reason},
-            )
-        except ApiRefused as refused:
-            if refused.status not in (403, 409, 422):
-                raise
-            errors.append(_problem(request, refused))
-        else:
-            return go(f"/agreements/{agreement_id}/instructions?done=instruction_flagged")
+    if not errors and await submit(
+        request,
+        person,
+        f"/agreements/{agreement_id}/instructions/{checked_id(instruction_id)}/concern",
+        {"reason": reason},
+        errors,
+    ):
+        return go(f"/agreements/{agreement_id}/instructions?done=instruction_flagged")
     return await _instructions_page(request, person, agreement_id, errors=errors, values=values)
 
 
@@ -174,28 +157,21 @@ async def answer_concern(
     outcome = text(form, "outcome")
     if outcome not in ("confirmed", "amended", "withdrawn"):
         errors.append(("outcome", t(request, "Choose your answer.")))
-    new_text = text(form, "new_text", 4000)
+    new_text = text(form, "new_text")
     if outcome == "amended" and not new_text:
         errors.append(("new_text", t(request, "Write the new instruction.")))
-    note = text(form, "note", 4000)
-    if not errors:
-        body: dict[str, Any] = {"outcome": outcome, "note": note or None}
-        if outcome == "amended":
-            body["text"] = new_text
-        try:
-            await agreements_api(
-                request,
-                person,
-                "POST",
-                f"/agreements/{agreement_id}/instructions/{instruction_id}/concern-answer",
-                json=body,
-            )
-        except ApiRefused as refused:
-            if refused.status not in (403, 409, 422):
-                raise
-            errors.append(_problem(request, refused))
-        else:
-            return go(f"/agreements/{agreement_id}/instructions?done=concern_answered")
+    note = text(form, "note")
+    body: dict[str, Any] = {"outcome": outcome, "note": note or None}
+    if outcome == "amended":
+        body["text"] = new_text
+    if not errors and await submit(
+        request,
+        person,
+        f"/agreements/{agreement_id}/instructions/{instruction_id}/concern-answer",
+        body,
+        errors,
+    ):
+        return go(f"/agreements/{agreement_id}/instructions?done=concern_answered")
     values = {"new_text": new_text, "note": note}
     return await _instructions_page(request, person, agreement_id, errors=errors, values=values)
 
@@ -216,7 +192,7 @@ async def acknowledge_instruction(
         if refused.status not in (409, 422):
             raise
         return await _instructions_page(
-            request, person, agreement_id, errors=[_problem(request, refused)]
+            request, person, agreement_id, errors=[refused_problem(request, refused)]
         )
     return go(f"/agreements/{agreement_id}/instructions?done=instruction_acknowledged")
 
@@ -321,7 +297,7 @@ async def object_to_change(
                     )
                 )
             else:
-                errors.append(_problem(request, refused))
+                errors.append(refused_problem(request, refused))
         else:
             return go(f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}?done=objected")
     return await _notice_page(
@@ -345,7 +321,7 @@ async def approve_change(
         if refused.status not in (409, 422):
             raise
         return await _notice_page(
-            request, person, agreement_id, notice_id, errors=[_problem(request, refused)]
+            request, person, agreement_id, notice_id, errors=[refused_problem(request, refused)]
         )
     return go(f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}?done=change_approved")
 
@@ -361,24 +337,17 @@ async def close_objection(
     outcome = text(form, "outcome")
     if outcome not in ("agreement_ended", "processing_moved"):
         errors.append(("outcome", t(request, "Choose how the objection was closed.")))
-    note = text(form, "note", 4000)
-    if not errors:
-        try:
-            await agreements_api(
-                request,
-                person,
-                "POST",
-                f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}/resolution",
-                json={"outcome": outcome, "note": note or None},
-            )
-        except ApiRefused as refused:
-            if refused.status not in (403, 409, 422):
-                raise
-            errors.append(_problem(request, refused))
-        else:
-            return go(
-                f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}?done=objection_closed"
-            )
+    note = text(form, "note")
+    if not errors and await submit(
+        request,
+        person,
+        f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}/resolution",
+        {"outcome": outcome, "note": note or None},
+        errors,
+    ):
+        return go(
+            f"/agreements/{agreement_id}/subprocessor-notices/{notice_id}?done=objection_closed"
+        )
     return await _notice_page(
         request, person, agreement_id, notice_id, errors=errors, values={"note": note}
     )
@@ -416,75 +385,20 @@ async def announce_page(request: Request, person: SignedIn) -> Response:
 async def announce_change(request: Request, person: SignedIn) -> Response:
     _processor_only(person)
     form = await request.form()
-    errors: Errors = []
-    kind = text(form, "kind") or "add"
-    replaces = text(form, "replaces_id")
-    name = _required(request, form, "name", _("Enter the subprocessor's name."), errors)
-    service = _required(
-        request, form, "service", _("Say what the subprocessor does for you."), errors
-    )
-    location = _required(
-        request, form, "location", _("Say where the data will be processed."), errors
-    )
-    transfer = _required(
-        request,
-        form,
-        "transfer_mechanism",
-        _("Say how a transfer is protected (or that there is none)."),
-        errors,
-    )
-    categories_text = text(form, "data_categories", 4000)
-    categories = lines(categories_text)
-    if not categories:
-        errors.append(
-            ("data_categories", t(request, "Name at least one category of personal data."))
-        )
-    elif any(len(c) > 200 for c in categories):
-        errors.append(("data_categories", t(request, "A category name is too long.")))
-    effective = text(form, "effective_date")
-    try:
-        effective_date = dt.date.fromisoformat(effective)
-        if effective_date < dt.date.today():
-            errors.append(("effective_date", t(request, "The date cannot lie in the past.")))
-    except ValueError:
-        errors.append(("effective_date", t(request, "Enter a date like 2027-01-31.")))
-    if kind not in ("add", "replace"):
-        errors.append(("kind", t(request, "Choose whether this adds or replaces a subprocessor.")))
-    elif kind == "replace" and not replaces:
-        errors.append(("replaces_id", t(request, "Choose the subprocessor this one replaces.")))
-    values = {
-        "kind": kind,
-        "replaces_id": replaces,
-        "name": name,
-        "service": service,
-        "location": location,
-        "transfer_mechanism": transfer,
-        "data_categories": categories_text,
-        "effective_date": effective,
-    }
+    reading = read_subprocessor_change(partial(t, request), form, today=dt.date.today())
+    errors = reading.problems
     if not errors:
-        body: dict[str, Any] = {
-            "kind": kind,
-            "name": name,
-            "service": service,
-            "location": location,
-            "transfer_mechanism": transfer,
-            "data_categories": categories,
-            "effective_date": effective,
-        }
-        if kind == "replace":
-            body["replaces_id"] = replaces
         try:
             change = await agreements_api(
-                request, person, "POST", "/subprocessor-changes", json=body
+                request, person, "POST", "/subprocessor-changes", json=reading.body
             )
         except ApiRefused as refused:
             if refused.status not in (403, 409, 422):
                 raise
-            errors.append(_problem(request, refused))
+            errors.append(refused_problem(request, refused))
         else:
             return go(f"/subprocessor-changes/{change['id']}?done=change_announced")
-    return await _announce_page(request, person, errors=errors, values=values)
+    return await _announce_page(request, person, errors=errors, values=reading.values)
 
 
 async def _change_page(
@@ -525,7 +439,7 @@ async def record_flow_down(request: Request, person: SignedIn, change_id: str) -
     change_id = checked_id(change_id)
     _processor_only(person)
     form = await request.form()
-    values = {name: text(form, name, 4000) for name in FLOW_DOWN_FIELDS}
+    values = {name: text(form, name) for name in FLOW_DOWN_FIELDS}
     values |= {name: text(form, name) for name in ("same_obligations", "transfers_outside_eea")}
     errors: Errors = []
     signed_on = _required(request, form, "signed_on", _("Enter the date it was signed."), errors)
@@ -546,26 +460,24 @@ async def record_flow_down(request: Request, person: SignedIn, change_id: str) -
         errors.append(("transfer_countries", t(request, "Name the countries outside the EEA.")))
     if outside and not values["transfer_basis"]:
         errors.append(("transfer_basis", t(request, "Name the basis of the transfer.")))
-    if not errors:
-        body = {
-            "signed_on": signed_on,
-            "reference": reference,
-            "same_obligations": True,
-            "guarantees": guarantees,
-            "transfers_outside_eea": outside,
-            "transfer_countries": countries if outside else [],
-            "transfer_basis": values["transfer_basis"] if outside else None,
-        }
-        try:
-            await agreements_api(
-                request, person, "POST", f"/subprocessor-changes/{change_id}/flow-down", json=body
-            )
-        except ApiRefused as refused:
-            if refused.status not in (409, 422):
-                raise
-            errors.append(_problem(request, refused))
-        else:
-            return go(f"/subprocessor-changes/{change_id}?done=flow_down_recorded")
+    body = {
+        "signed_on": signed_on,
+        "reference": reference,
+        "same_obligations": True,
+        "guarantees": guarantees,
+        "transfers_outside_eea": outside,
+        "transfer_countries": countries if outside else [],
+        "transfer_basis": values["transfer_basis"] if outside else None,
+    }
+    if not errors and await submit(
+        request,
+        person,
+        f"/subprocessor-changes/{change_id}/flow-down",
+        body,
+        errors,
+        refusals=(409, 422),
+    ):
+        return go(f"/subprocessor-changes/{change_id}?done=flow_down_recorded")
     return await _change_page(request, person, change_id, errors=errors, values=values)
 
 
@@ -657,23 +569,16 @@ async def add_staff(request: Request, person: SignedIn, agreement_id: str) -> Re
         "confidentiality_signed_on": signed_on,
         "gdpr_briefed": "yes" if briefed else "",
     }
-    if not errors:
-        body = {
-            "name": name,
-            "function": function,
-            "confidentiality_signed_on": signed_on,
-            "gdpr_briefed": briefed,
-        }
-        try:
-            await agreements_api(
-                request, person, "POST", f"/agreements/{agreement_id}/staff", json=body
-            )
-        except ApiRefused as refused:
-            if refused.status not in (409, 422):
-                raise
-            errors.append(_problem(request, refused))
-        else:
-            return go(f"/agreements/{agreement_id}/staff?done=staff_added")
+    body = {
+        "name": name,
+        "function": function,
+        "confidentiality_signed_on": signed_on,
+        "gdpr_briefed": briefed,
+    }
+    if not errors and await submit(
+        request, person, f"/agreements/{agreement_id}/staff", body, errors, refusals=(409, 422)
+    ):
+        return go(f"/agreements/{agreement_id}/staff?done=staff_added")
     return await _staff_page(request, person, agreement_id, errors=errors, values=values)
 
 
@@ -689,7 +594,9 @@ async def remove_staff(
     except ApiRefused as refused:
         if refused.status not in (409, 422):
             raise
-        return await _staff_page(request, person, agreement_id, errors=[_problem(request, refused)])
+        return await _staff_page(
+            request, person, agreement_id, errors=[refused_problem(request, refused)]
+        )
     return go(f"/agreements/{agreement_id}/staff?done=staff_removed")
 
 
@@ -749,7 +656,7 @@ async def record_disclosure(request: Request, person: SignedIn, agreement_id: st
         except ApiRefused as refused:
             if refused.status not in (409, 422):
                 raise
-            errors.append(_problem(request, refused))
+            errors.append(refused_problem(request, refused))
         else:
             return go(
                 f"/agreements/{agreement_id}/disclosures/{created['id']}?done=disclosure_recorded"
@@ -796,29 +703,23 @@ async def record_outcome(
     form = await request.form()
     errors: Errors = []
     outcome = text(form, "outcome")
-    note = text(form, "note", 4000)
+    note = text(form, "note")
     lifted = bool(text(form, "prohibition_lifted"))
     if outcome not in OUTCOMES:
         errors.append(("outcome", t(request, "Choose the outcome.")))
     if len(note) > 4000:
         errors.append(("note", t(request, "Keep this under 4000 characters.")))
     values = {"outcome": outcome, "note": note, "prohibition_lifted": "yes" if lifted else ""}
-    if not errors:
-        body = {"outcome": outcome, "note": note or None, "prohibition_lifted": lifted}
-        try:
-            await agreements_api(
-                request,
-                person,
-                "POST",
-                f"/agreements/{agreement_id}/disclosures/{disclosure_id}/outcome",
-                json=body,
-            )
-        except ApiRefused as refused:
-            if refused.status not in (409, 422):
-                raise
-            errors.append(_problem(request, refused))
-        else:
-            return go(f"/agreements/{agreement_id}/disclosures/{disclosure_id}?done=saved")
+    body = {"outcome": outcome, "note": note or None, "prohibition_lifted": lifted}
+    if not errors and await submit(
+        request,
+        person,
+        f"/agreements/{agreement_id}/disclosures/{disclosure_id}/outcome",
+        body,
+        errors,
+        refusals=(409, 422),
+    ):
+        return go(f"/agreements/{agreement_id}/disclosures/{disclosure_id}?done=saved")
     return await _disclosure_page(
         request, person, agreement_id, disclosure_id, errors=errors, values=values
     )
@@ -890,21 +791,15 @@ async def terminate(request: Request, person: SignedIn, agreement_id: str) -> Re
     form = await request.form()
     errors: Errors = []
     reason = _required(request, form, "reason", _("Say why the agreement ends."), errors)
-    if not errors:
-        try:
-            await agreements_api(
-                request,
-                person,
-                "POST",
-                f"/agreements/{agreement_id}/termination",
-                json={"reason": reason},
-            )
-        except ApiRefused as refused:
-            if refused.status not in (409, 422):
-                raise
-            errors.append(_problem(request, refused))
-        else:
-            return go(f"/agreements/{agreement_id}/end?done=terminated")
+    if not errors and await submit(
+        request,
+        person,
+        f"/agreements/{agreement_id}/termination",
+        {"reason": reason},
+        errors,
+        refusals=(409, 422),
+    ):
+        return go(f"/agreements/{agreement_id}/end?done=terminated")
     return await _end_page(request, person, agreement_id, errors=errors, values={"reason": reason})
 
 
@@ -924,7 +819,7 @@ async def download_export(request: Request, person: SignedIn, agreement_id: str)
 
 def _closure(request: Request, form: Any, errors: Errors) -> tuple[dict[str, Any], dict[str, str]]:
     choice = text(form, "choice")
-    holds_text = text(form, "legal_holds", 4000)
+    holds_text = text(form, "legal_holds")
     if choice not in ("return", "destroy"):
         errors.append(("choice", t(request, "Choose return or destruction.")))
     holds = []
@@ -956,15 +851,8 @@ async def close(request: Request, person: SignedIn, agreement_id: str) -> Respon
     form = await request.form()
     errors: Errors = []
     body, values = _closure(request, form, errors)
-    if not errors:
-        try:
-            await agreements_api(
-                request, person, "POST", f"/agreements/{agreement_id}/closure", json=body
-            )
-        except ApiRefused as refused:
-            if refused.status not in (409, 422):
-                raise
-            errors.append(_problem(request, refused))
-        else:
-            return go(f"/agreements/{agreement_id}/end?done=closed")
+    if not errors and await submit(
+        request, person, f"/agreements/{agreement_id}/closure", body, errors, refusals=(409, 422)
+    ):
+        return go(f"/agreements/{agreement_id}/end?done=closed")
     return await _end_page(request, person, agreement_id, errors=errors, values=values)

@@ -269,50 +269,68 @@ async def read_audit_log(
                 ),
             )
         )
-    apis = apis_of(request)
     people, organisations = await asyncio.gather(
         _people(request, person), _organisations(request, person)
     )
     entries: list[dict[str, Any]] = []
     next_cursor = None
-    if not errors:
-        try:
-            page = await apis.json(
-                "audit",
-                "GET",
-                "/audit/entries",
-                token=person.access_token,
-                params=query
-                | {"limit": PAGE_SIZE, "cursor": position, "lang": request.state.language},
-            )
-        except ApiRefused as refused:
-            if refused.status != 422:
-                raise
-            errors.append(
-                (
-                    "",
-                    t(
-                        request,
-                        "The log cannot be read with these filters. Change them and try again.",
-                    ),
-                )
-            )
-        else:
-            entries = [describe(request, e, people, organisations) for e in page["items"]]
-            next_cursor = page.get("next_cursor") if len(page["items"]) == PAGE_SIZE else None
-    kept = {k: v for k, v in values.items() if v}
+    page = None if errors else await _log_page(request, person, query, position, errors)
+    if page is not None:
+        entries = [describe(request, e, people, organisations) for e in page["items"]]
+        next_cursor = page.get("next_cursor") if len(page["items"]) == PAGE_SIZE else None
     context = {
         "entries": entries,
         "values": values,
         "errors": errors,
         "people": _people_options(request, people, values["person"]),
         "actions": _action_options(request),
+    } | _paging(values, position=position, next_cursor=next_cursor)
+    return render(request, "audit/read_audit_log.html", context, status=400 if errors else 200)
+
+
+async def _log_page(
+    request: Request,
+    person: Person,
+    query: dict[str, Any],
+    position: int | None,
+    errors: list[tuple[str, str]],
+) -> Any:
+    """One page of the organisation's entries from the audit API, or None (and the reason among
+    ``errors``) when the log cannot be read with these filters."""
+    try:
+        return await apis_of(request).json(
+            "audit",
+            "GET",
+            "/audit/entries",
+            token=person.access_token,
+            params=query | {"limit": PAGE_SIZE, "cursor": position, "lang": request.state.language},
+        )
+    except ApiRefused as refused:
+        if refused.status != 422:
+            raise
+        errors.append(
+            (
+                "",
+                t(
+                    request,
+                    "The log cannot be read with these filters. Change them and try again.",
+                ),
+            )
+        )
+        return None
+
+
+def _paging(
+    values: dict[str, str], *, position: int | None, next_cursor: str | None
+) -> dict[str, Any]:
+    """The links to the older page and back to the newest, and the export, keeping the filters."""
+    kept = {k: v for k, v in values.items() if v}
+    return {
         "older": f"/audit?{urlencode(kept | {'cursor': next_cursor})}" if next_cursor else None,
         "newest": f"/audit?{urlencode(kept)}" if position is not None else None,
         "export_query": urlencode(kept),
         "filtered": bool(kept),
     }
-    return render(request, "audit/read_audit_log.html", context, status=400 if errors else 200)
 
 
 def _people_options(request: Request, people: dict[str, str], chosen: str) -> list[tuple[str, str]]:

@@ -92,6 +92,7 @@ from shared.event_types.identity import (
     FEDERATED_LOGIN_SUCCEEDED,
     GRANT_ACTIVATED,
     GRANT_APPROVED,
+    GRANT_CHANGE_DENIED,
     GRANT_DENIED,
     GRANT_EXPIRED,
     GRANT_LISTED,
@@ -106,18 +107,22 @@ from shared.event_types.identity import (
     LINK_VIEWED,
     LOGIN_FAILED,
     LOGIN_SUCCEEDED,
+    MAINTENANCE_NOTICE_CHANGE_DENIED,
     MAINTENANCE_NOTICE_LISTED,
     MAINTENANCE_NOTICE_OBJECTED,
     MAINTENANCE_NOTICE_SENT,
     MFA_ENROLLED,
     MFA_RESET,
     ORGANISATION_ANNOUNCED,
+    ORGANISATION_CHANGE_DENIED,
     ORGANISATION_CREATED,
     ORGANISATION_DISABLED,
     ORGANISATION_ENABLED,
     ORGANISATION_LISTED,
     ORGANISATION_UPDATED,
+    ORGANISATION_VIEW_DENIED,
     ORGANISATION_VIEWED,
+    PASSKEY_CHANGE_DENIED,
     PASSKEY_LISTED,
     PASSKEY_REGISTERED,
     PASSKEY_REMOVED,
@@ -128,18 +133,21 @@ from shared.event_types.identity import (
     POLICY_UPDATED,
     POLICY_VIEWED,
     RECOVERY_CODE_ISSUED,
+    SESSION_CHANGE_DENIED,
     SESSION_LISTED,
     SESSION_REVOKED,
     SESSION_UPDATED,
     SESSION_VERIFIED,
     SIGNING_KEY_CREATED,
     SIGNING_KEY_REVOKED,
+    USER_CHANGE_DENIED,
     USER_DISABLED,
     USER_ENABLED,
     USER_INVITED,
     USER_LISTED,
     USER_REMOVED,
     USER_ROLE_UPDATED,
+    USER_VIEW_DENIED,
     USER_VIEWED,
 )
 from shared.event_types.notifier import (
@@ -401,6 +409,29 @@ SUMMARIES: dict[str, str] = {
     AGREEMENT_CHANGE_DENIED: _(
         "Someone of another organisation tried to change an agreement and was refused."
     ),
+    USER_VIEW_DENIED: _("Someone of another organisation tried to read a user and was refused."),
+    USER_CHANGE_DENIED: _(
+        "Someone of another organisation tried to change a user and was refused."
+    ),
+    ORGANISATION_VIEW_DENIED: _(
+        "Someone of another organisation tried to read an organisation and was refused."
+    ),
+    ORGANISATION_CHANGE_DENIED: _(
+        "Someone of another organisation tried to change an organisation and was refused."
+    ),
+    GRANT_CHANGE_DENIED: _(
+        "Someone of another organisation tried to decide on a supplier access grant and was "
+        "refused."
+    ),
+    MAINTENANCE_NOTICE_CHANGE_DENIED: _(
+        "Someone of another organisation tried to object to a maintenance notice and was refused."
+    ),
+    PASSKEY_CHANGE_DENIED: _(
+        "Someone of another organisation tried to change a user's passkey and was refused."
+    ),
+    SESSION_CHANGE_DENIED: _(
+        "Someone of another organisation tried to end a user's session and was refused."
+    ),
     **dict.fromkeys(
         (
             IDENTITY_GRANT_USE_DENIED,
@@ -419,7 +450,7 @@ SUMMARIES: dict[str, str] = {
     PLATFORM_DATABASE_MIGRATED: _(
         "The operator migrated the platform's databases to their latest schema."
     ),
-    PLATFORM_KEY_ROTATED: _("The operator rotated a platform signing key (token or checkpoint)."),
+    PLATFORM_KEY_ROTATED: _("The operator rotated a platform key (token, checkpoint or ingest)."),
     PLATFORM_KEY_REVOKED: _(
         "The operator rotated the token key and revoked every earlier key at once."
     ),

@@ -112,10 +112,11 @@ class PlatformMaintenance(BaseModel):
         description="Whose databases the command touched (identity, agreements, audit, notifier, "
         "console), or the key's owner for a key rotation.",
     )
-    key: Literal["token", "checkpoint"] | None = Field(
+    key: Literal["token", "checkpoint", "ingest"] | None = Field(
         default=None,
-        description="For a key rotation: which signing key (identity's token key or audit's "
-        "checkpoint key). The key itself is never in the event.",
+        description="For a key rotation: which key (identity's token key, audit's checkpoint "
+        "key, or audit's ingest key, which the actor's name is sealed to). The key itself is "
+        "never in the event.",
     )
     key_id: str | None = Field(
         default=None, max_length=100, description="The new key's public id, for a key rotation."
@@ -134,7 +135,7 @@ _MAINTENANCE_SUMMARIES = {
     "backup": "The operator backed up the platform's databases (and event stream).",
     "restore": "The operator restored the platform from a backup; recorded after the restore.",
     "migrate": "The operator migrated the platform's databases to their latest schema.",
-    "rotate-key": "The operator rotated a platform signing key (token or checkpoint).",
+    "rotate-key": "The operator rotated a platform key (token, checkpoint or ingest).",
     "revoke-key": "The operator rotated the token key and revoked every earlier key at once.",
 }
 

@@ -18,6 +18,7 @@ from shared.event_types.identity import (
     FEDERATED_LOGIN_SUCCEEDED,
     GRANT_ACTIVATED,
     GRANT_APPROVED,
+    GRANT_CHANGE_DENIED,
     GRANT_DENIED,
     GRANT_EXPIRED,
     GRANT_LISTED,
@@ -32,18 +33,22 @@ from shared.event_types.identity import (
     LINK_VIEWED,
     LOGIN_FAILED,
     LOGIN_SUCCEEDED,
+    MAINTENANCE_NOTICE_CHANGE_DENIED,
     MAINTENANCE_NOTICE_LISTED,
     MAINTENANCE_NOTICE_OBJECTED,
     MAINTENANCE_NOTICE_SENT,
     MFA_ENROLLED,
     MFA_RESET,
     ORGANISATION_ANNOUNCED,
+    ORGANISATION_CHANGE_DENIED,
     ORGANISATION_CREATED,
     ORGANISATION_DISABLED,
     ORGANISATION_ENABLED,
     ORGANISATION_LISTED,
     ORGANISATION_UPDATED,
+    ORGANISATION_VIEW_DENIED,
     ORGANISATION_VIEWED,
+    PASSKEY_CHANGE_DENIED,
     PASSKEY_LISTED,
     PASSKEY_REGISTERED,
     PASSKEY_REMOVED,
@@ -54,18 +59,21 @@ from shared.event_types.identity import (
     POLICY_UPDATED,
     POLICY_VIEWED,
     RECOVERY_CODE_ISSUED,
+    SESSION_CHANGE_DENIED,
     SESSION_LISTED,
     SESSION_REVOKED,
     SESSION_UPDATED,
     SESSION_VERIFIED,
     SIGNING_KEY_CREATED,
     SIGNING_KEY_REVOKED,
+    USER_CHANGE_DENIED,
     USER_DISABLED,
     USER_ENABLED,
     USER_INVITED,
     USER_LISTED,
     USER_REMOVED,
     USER_ROLE_UPDATED,
+    USER_VIEW_DENIED,
     USER_VIEWED,
 )
 from shared.events.kind import EventKind
@@ -394,6 +402,60 @@ def grant_use_refused(type: str) -> EventKind:
         requirements=("TOM-T3c", "TOM-O3"),
         summary="An operator tried to use an access grant that had ended and was refused.",
     )
+
+
+class RecordAccessRefused(_Payload):
+    """Someone asked identity for a record of another organisation (a user, an organisation, a
+    grant, a maintenance notice, a passkey, a session) and got the answer anyone gets who may
+    not see it: a 404 as for a record that does not exist, or the operator's routes' 403
+    (TOM-T3c). Filed in the log of the organisation the record belongs to, at most once a minute
+    per actor and record. Names the record, never what was sent."""
+
+    record_id: UUID = Field(description="The record that was asked for; the type names its kind.")
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] = Field(
+        description="The HTTP method of the refused request: a read or an attempted change."
+    )
+    status: Literal[403, 404] = Field(description="The answer the caller got (always generic).")
+
+
+RefusedRecord = Literal["user", "organisation", "grant", "maintenance_notice", "passkey", "session"]
+Attempt = Literal["view", "change"]
+
+# A refused request for another organisation's record, by record and what it tried (TOM-T3c).
+# Only what a route can be refused: a record with no route that reads it has no view kind.
+ACCESS_REFUSED: dict[tuple[RefusedRecord, Attempt], str] = {
+    ("user", "view"): USER_VIEW_DENIED,
+    ("user", "change"): USER_CHANGE_DENIED,
+    ("organisation", "view"): ORGANISATION_VIEW_DENIED,
+    ("organisation", "change"): ORGANISATION_CHANGE_DENIED,
+    ("grant", "change"): GRANT_CHANGE_DENIED,
+    ("maintenance_notice", "change"): MAINTENANCE_NOTICE_CHANGE_DENIED,
+    ("passkey", "change"): PASSKEY_CHANGE_DENIED,
+    ("session", "change"): SESSION_CHANGE_DENIED,
+}
+_REFUSED_SUMMARIES = {
+    USER_VIEW_DENIED: "Someone of another organisation tried to read a user and was refused.",
+    USER_CHANGE_DENIED: "Someone of another organisation tried to change a user and was refused.",
+    ORGANISATION_VIEW_DENIED: (
+        "Someone of another organisation tried to read an organisation and was refused."
+    ),
+    ORGANISATION_CHANGE_DENIED: (
+        "Someone of another organisation tried to change an organisation and was refused."
+    ),
+    GRANT_CHANGE_DENIED: (
+        "Someone of another organisation tried to decide on a supplier access grant and was "
+        "refused."
+    ),
+    MAINTENANCE_NOTICE_CHANGE_DENIED: (
+        "Someone of another organisation tried to object to a maintenance notice and was refused."
+    ),
+    PASSKEY_CHANGE_DENIED: (
+        "Someone of another organisation tried to change a user's passkey and was refused."
+    ),
+    SESSION_CHANGE_DENIED: (
+        "Someone of another organisation tried to end a user's session and was refused."
+    ),
+}
 
 
 class GrantsListed(_Payload):
@@ -740,6 +802,10 @@ KINDS: tuple[EventKind, ...] = (
         "An operator took a token under a grant (a supplier intervention starts).",
     ),
     grant_use_refused(IDENTITY_GRANT_USE_DENIED),
+    *(
+        _kind(event_type, RecordAccessRefused, ("TOM-T3c", "TOM-T3a"), summary)
+        for event_type, summary in _REFUSED_SUMMARIES.items()
+    ),
     _kind(
         GRANT_LISTED,
         GrantsListed,
