@@ -7,7 +7,7 @@ its own browsers here, so it drives the system's Chromium.
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -82,6 +82,56 @@ def browser() -> Iterator[object]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
         launched.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed browser test reports what each of its pages showed and what the console and
+    identity logged as a warning or an error: in CI's output, not only on the runner's disk.
+    A screenshot of each page goes to ``var/screenshots/failures``."""
+    report = yield
+    if call.when != "call" or not report.failed or "browser" not in getattr(item, "funcargs", {}):
+        return report
+    browser = item.funcargs.get("browser")  # type: ignore[attr-defined]
+    platform = item.funcargs.get("console_platform")  # type: ignore[attr-defined]
+    try:
+        report.sections.append(("browser pages at failure", _pages_seen(browser, item.name)))
+        if platform is not None:
+            report.sections.append(("services' warnings at failure", _warnings_logged(platform)))
+    except Exception as failed:  # the report must never hide the test's own failure
+        report.sections.append(("browser pages at failure", f"not read: {failed!r}"))
+    return report
+
+
+def _pages_seen(browser: object, test: str) -> str:
+    folder = SCREENSHOTS / "failures"
+    folder.mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+    for c, context in enumerate(getattr(browser, "contexts", [])):
+        for p, page in enumerate(context.pages):
+            if page.is_closed():
+                continue
+            shot = folder / f"{test}-{c}-{p}.png"
+            page.screenshot(path=str(shot), full_page=True, timeout=5_000)
+            text = page.locator("body").inner_text(timeout=5_000)
+            lines += [f"[{c}.{p}] {page.url} ({page.title()}), screenshot {shot}", text[:1500], ""]
+    return "\n".join(lines) or "no page open"
+
+
+def _warnings_logged(platform: ConsolePlatform) -> str:
+    """The last warnings and errors of the console and identity (structlog's JSON lines)."""
+    lines: list[str] = []
+    for service in ("console", "identity", "agreements"):
+        if service in platform.processes:
+            logged = platform.log(service).splitlines()
+            lines += [f"{service}: {line[:600]}" for line in logged if _is_warning(line)][-15:]
+    return "\n".join(lines) or "none"
+
+
+def _is_warning(line: str) -> bool:
+    return any(f'"level": "{level}"' in line for level in ("warning", "error", "critical"))
 
 
 @pytest.fixture
