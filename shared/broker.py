@@ -216,12 +216,13 @@ class BatchConsumer:
     """A durable pull consumer on ``subjects`` (``dpa.>`` by default) that handles each fetched
     batch in one transaction.
 
-    It pulls with nats-py directly, so a fetch returns as soon as any message is there (up to
-    ``consumer_batch_size`` of them) instead of waiting for a full batch. Each message is opened
-    on its own; one that can never be processed (not JSON, not an envelope, unknown type, subject
-    that does not match its envelope, ``source`` not the subject's service: :func:`open_event`;
-    or one the consumer's own ``admit`` refuses: audit's, a sealed name that does not open)
-    is terminated and logged with its reason. The valid ones are claimed in the inbox with one
+    It pulls with nats-py directly: a fetch waits for the first message, lets more arrive for
+    ``consumer_linger_seconds`` and takes what is there (up to ``consumer_batch_size``), instead
+    of waiting for a full batch. Each message is opened on its own; one that can never be
+    processed (not JSON, not an envelope, unknown type, subject that does not match its
+    envelope, ``source`` not the subject's service: :func:`open_event`; or one the consumer's own
+    ``admit`` refuses: audit's, a sealed name that does not open) is terminated and logged with
+    its reason. The valid ones are claimed in the inbox with one
     multi-row insert and handed to ``handle`` together (duplicates, within the batch or from
     earlier deliveries, are left out), then acked after the commit. A racing replica makes the
     commit fail on the inbox key: the batch is retried and that replica's events are skipped. If
@@ -313,17 +314,25 @@ class BatchConsumer:
             await self.redeliveries_first()
         subscription = await js.pull_subscribe_bind(durable=self._durable, stream=stream)
         batch = self._settings.consumer_batch_size
+        linger = self._settings.consumer_linger_seconds
 
         async def fetch() -> list[Msg]:
-            # Wait for one message (returned as soon as it is there), then take what else is
-            # already available: a single fetch of ``batch`` would, on an idle stream, hold the
-            # first message until the batch is full or the timeout ends.
+            # Wait for one message (returned as soon as it is there), let more arrive for the
+            # linger, then take what is available: a single fetch of ``batch`` would, on an idle
+            # stream, hold the first message until the batch is full or the timeout ends.
             try:
                 first = await subscription.fetch(batch=1, timeout=1.0)
             except TimeoutError:
                 return []
             if batch == 1:
                 return first
+            if linger:
+                try:
+                    await asyncio.sleep(linger)
+                except asyncio.CancelledError:  # stopping: hand the message back at once
+                    with suppress(Exception):
+                        await first[0].nak()
+                    raise
             try:
                 return first + await subscription.fetch(batch=batch - 1, timeout=0.01)
             except TimeoutError:

@@ -69,6 +69,12 @@ class ServiceSettings(BaseSettings):
     # what the service uses. Empty: database_url migrates too (SQLite, make run).
     migration_database_url: str = ""
     database_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    # PostgreSQL connections a process keeps open, and how many more it may open for a burst
+    # (each of those is closed again when handed back, so a burst beyond the pool opens and
+    # closes a server connection per transaction). At most pool + overflow per process: size
+    # PostgreSQL's max_connections for every process of every service (docs/operations.md).
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=5, ge=0, le=200)
     nats_url: str = "nats://127.0.0.1:14222"
     # The service's own NATS user (shared/bus_access.py): its name, and a password given here or,
     # better, in a file (compose: a secret; make run: generated under var/nats/users/).
@@ -84,6 +90,11 @@ class ServiceSettings(BaseSettings):
     consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
     consumer_max_deliver: int = Field(default=20, ge=1)
     consumer_batch_size: int = Field(default=64, ge=1, le=1024)
+    # After a batch consumer's first message, how long it lets more arrive before it stores the
+    # batch (Kafka's linger.ms): each stored batch costs a transaction and a handful of
+    # statements, so at a few events a second the events share them instead of paying one each.
+    # The wait overlaps the previous batch's storing; it adds at most this much to the lag.
+    consumer_linger_seconds: float = Field(default=0.02, ge=0, le=1.0)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
     # Published outbox rows are deleted once their publication is older than the stream's
