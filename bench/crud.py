@@ -57,7 +57,12 @@ class Plain:
 
 def create_app(settings: ServiceSettings, *, jwks: JwksSource | None = None) -> FastAPI:
     """The baseline app on ``settings``' database; ``jwks`` replaces identity's (tests)."""
-    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    engine = create_engine(
+        settings.database_url,
+        schema=settings.database_schema,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
     plain = Plain(
         verifier=TokenVerifier(
             jwks=jwks or http_jwks(settings.jwks_url),

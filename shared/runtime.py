@@ -76,7 +76,12 @@ class ServiceRuntime:
         self.tables = (*tables, *SHARED_TABLES)
         self.tracer_provider = build_tracer_provider(settings.service)
         self.metrics = ServiceMetrics(settings.service)
-        self.engine = create_engine(settings.database_url, schema=settings.database_schema)
+        self.engine = create_engine(
+            settings.database_url,
+            schema=settings.database_schema,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         self.sessions = session_factory(self.engine)
         self.broker = build_broker(settings, self.tracer_provider)
         self.pseudonyms = Pseudonyms(load_or_create_key(settings.pseudonym_key_path))

@@ -46,7 +46,12 @@ def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = N
         settings = ConsoleSettings(**(settings.model_dump() if settings else {}))
     tracer_provider = build_tracer_provider(settings.service)
     metrics = ServiceMetrics(settings.service)
-    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    engine = create_engine(
+        settings.database_url,
+        schema=settings.database_schema,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
     apis = apis or Apis(settings)
     # Calls to the four APIs continue the page's trace; measured as http.client.request.duration.
     trace_outgoing(apis.http, tracer_provider=tracer_provider, meter_provider=metrics.provider)
