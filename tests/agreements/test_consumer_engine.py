@@ -106,7 +106,15 @@ async def test_a_durable_the_per_event_subscriber_made_goes_on_without_replay_or
     """``agreements-organisations`` as FastStream's per-event subscriber created it (its durable
     config, the filter from the subscription): the engine takes it over at its acknowledged
     position. Events the old subscriber acked are not taken in again, those waiting are, once."""
-    platform = Platform(nats_url=nats_server.url, database=database, var_dir=tmp_path / "var")
+    # An ack wait longer than the test: on a loaded machine the first batch can take longer than
+    # the suite's 2 s, and its redelivery would be a duplicate the inbox rightly skips, not the
+    # replay this test is about. A message lost on the way would now fail the wait below.
+    platform = Platform(
+        nats_url=nats_server.url,
+        database=database,
+        var_dir=tmp_path / "var",
+        consumer_ack_wait_seconds=30.0,
+    )
     settings = platform.settings("agreements")
     stream = settings.stream_name
     handled_before = [announced(str(uuid.uuid4()), "controller", "Oud", "active") for _ in range(2)]
