@@ -327,12 +327,10 @@ class BatchConsumer:
             if batch == 1:
                 return first
             if linger:
-                try:
-                    await asyncio.sleep(linger)
-                except asyncio.CancelledError:  # stopping: hand the message back at once
-                    with suppress(Exception):
-                        await first[0].nak()
-                    raise
+                # A stop during the wait leaves the message to the ack wait, as any fetched and
+                # unacknowledged one: a nak would make it due before the batch being stored,
+                # which is older, and an in-order consumer would take them out of order.
+                await asyncio.sleep(linger)
             try:
                 return first + await subscription.fetch(batch=batch - 1, timeout=0.01)
             except TimeoutError:
