@@ -8,8 +8,9 @@ stranger gets neither the page nor the JSON.
 """
 
 import time
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -47,7 +48,9 @@ def test_dpa_11_the_evidence_pack_holds_the_records_and_proofs_that_verify_offli
     lotte, _ = admin_of(console_platform, browser, f"Dossierwerk BV {stamp}", "processor", "lotte")
     title = f"Verwerkersovereenkomst Bosdorp {stamp}"
     agreement_url = draft_signed_and_active(console_platform, lotte, sofie, controller_id, title)
-    today = date.today()
+    # The console's days are Brussels days: the machine's own date is a day behind after
+    # midnight in Brussels, and the pack would then leave today's entries out.
+    today = datetime.now(UTC).astimezone(ZoneInfo("Europe/Brussels")).date()
 
     # Lotte states a measure (Sofie is told); Sofie records her own measure.
     page = lotte.open(f"{agreement_url}/measures/TOM-T5")
