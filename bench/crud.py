@@ -31,7 +31,7 @@ from services.agreements.lifecycle import service
 from services.agreements.lifecycle.schemas import AgreementCreate, AgreementPublic
 from services.agreements.settings import AgreementsSettings
 from shared.auth import JwksSource, TokenVerifier, http_jwks
-from shared.database import create_engine, session_factory
+from shared.database import service_engine, session_factory
 from shared.events import Envelope
 from shared.outbox import Outbox
 from shared.problems import answer
@@ -57,12 +57,7 @@ class Plain:
 
 def create_app(settings: ServiceSettings, *, jwks: JwksSource | None = None) -> FastAPI:
     """The baseline app on ``settings``' database; ``jwks`` replaces identity's (tests)."""
-    engine = create_engine(
-        settings.database_url,
-        schema=settings.database_schema,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-    )
+    engine = service_engine(settings)
     plain = Plain(
         verifier=TokenVerifier(
             jwks=jwks or http_jwks(settings.jwks_url),

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 from sqlalchemy import Column, DateTime, Table, event, exc, inspect, text
@@ -23,6 +23,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Field, SQLModel
 
 from shared.moments import as_utc
+
+if TYPE_CHECKING:
+    from shared.settings import ServiceSettings
 
 
 def moment(nullable: bool = False) -> Any:
@@ -72,6 +75,16 @@ def _sqlite_creator(parsed: URL, connect_args: dict[str, Any]) -> Any:
         return connection
 
     return connect
+
+
+def service_engine(settings: "ServiceSettings") -> AsyncEngine:
+    """The engine a service runs on: its database, schema and pool from ``settings``."""
+    return create_engine(
+        settings.database_url,
+        schema=settings.database_schema,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
 
 
 def create_engine(

@@ -37,7 +37,7 @@ from shared.broker import (
     each_event,
     ensure_stream,
 )
-from shared.database import create_engine, is_reachable, session_factory
+from shared.database import is_reachable, service_engine, session_factory
 from shared.events.subjects import STREAM_SUBJECTS
 from shared.idempotency import IdempotentRequests
 from shared.ingest_keys import NameSealer
@@ -76,12 +76,7 @@ class ServiceRuntime:
         self.tables = (*tables, *SHARED_TABLES)
         self.tracer_provider = build_tracer_provider(settings.service)
         self.metrics = ServiceMetrics(settings.service)
-        self.engine = create_engine(
-            settings.database_url,
-            schema=settings.database_schema,
-            pool_size=settings.database_pool_size,
-            max_overflow=settings.database_max_overflow,
-        )
+        self.engine = service_engine(settings)
         self.sessions = session_factory(self.engine)
         self.broker = build_broker(settings, self.tracer_provider)
         self.pseudonyms = Pseudonyms(load_or_create_key(settings.pseudonym_key_path))

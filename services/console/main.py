@@ -24,7 +24,7 @@ from services.console.sessions import SessionBook
 from services.console.settings import ConsoleSettings
 from services.console.web import CookieNames, CsrfCookie, SecurityHeaders, ServerTiming
 from shared.body_limit import BodyLimit
-from shared.database import create_engine, is_reachable, session_factory
+from shared.database import is_reachable, service_engine, session_factory
 from shared.metrics import CONTENT_TYPE, ServiceMetrics
 from shared.migrations import migrate
 from shared.pseudonyms import Pseudonyms, load_or_create_key
@@ -46,12 +46,7 @@ def create_app(settings: ServiceSettings | None = None, *, apis: Apis | None = N
         settings = ConsoleSettings(**(settings.model_dump() if settings else {}))
     tracer_provider = build_tracer_provider(settings.service)
     metrics = ServiceMetrics(settings.service)
-    engine = create_engine(
-        settings.database_url,
-        schema=settings.database_schema,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-    )
+    engine = service_engine(settings)
     apis = apis or Apis(settings)
     # Calls to the four APIs continue the page's trace; measured as http.client.request.duration.
     trace_outgoing(apis.http, tracer_provider=tracer_provider, meter_provider=metrics.provider)

@@ -88,17 +88,18 @@ def browser() -> Iterator[object]:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """A failed browser test reports what each of its pages showed and what the console and
-    identity logged as a warning or an error: in CI's output, not only on the runner's disk.
-    A screenshot of each page goes to ``var/screenshots/failures``."""
+    """A failed browser test reports what each of its pages showed and what the console,
+    identity and agreements logged as a warning or an error: in CI's output, not only on the
+    runner's disk. A screenshot of each page goes to ``var/screenshots/failures``."""
     report = yield
-    if call.when != "call" or not report.failed or "browser" not in getattr(item, "funcargs", {}):
+    fixtures: dict[str, object] = getattr(item, "funcargs", {})
+    if call.when != "call" or not report.failed or "browser" not in fixtures:
         return report
-    browser = item.funcargs.get("browser")  # type: ignore[attr-defined]
-    platform = item.funcargs.get("console_platform")  # type: ignore[attr-defined]
+    platform = fixtures.get("console_platform")
     try:
-        report.sections.append(("browser pages at failure", _pages_seen(browser, item.name)))
-        if platform is not None:
+        pages = _pages_seen(fixtures["browser"], item.name)
+        report.sections.append(("browser pages at failure", pages))
+        if isinstance(platform, ConsolePlatform):
             report.sections.append(("services' warnings at failure", _warnings_logged(platform)))
     except Exception as failed:  # the report must never hide the test's own failure
         report.sections.append(("browser pages at failure", f"not read: {failed!r}"))
@@ -121,7 +122,8 @@ def _pages_seen(browser: object, test: str) -> str:
 
 
 def _warnings_logged(platform: ConsolePlatform) -> str:
-    """The last warnings and errors of the console and identity (structlog's JSON lines)."""
+    """The last warnings and errors of the console, identity and agreements (structlog's JSON
+    lines)."""
     lines: list[str] = []
     for service in ("console", "identity", "agreements"):
         if service in platform.processes:
