@@ -92,10 +92,15 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
+    """The bytes of ``text``, which must be their one canonical unpadded base64url form: the
+    decoder alone ignores a last character's unused low bits, so two texts would open alike."""
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         raise Unopened("the sealed name is not base64url") from None
+    if _b64(data) != text:
+        raise Unopened("the sealed name is not canonical base64url")
+    return data
 
 
 def seal_name(name: str, key: X25519PublicKey, *, event_id: str, tenant: str, actor_id: str) -> str:
