@@ -13,6 +13,12 @@ migrations made, ``alembic_version`` at head included, so the service's own upgr
 finds nothing to do. Tests that call ``database(service)`` themselves (the migration tests) still
 get an empty database.
 
+On PostgreSQL, building a copy is DDL, 0.06 to 0.2 s per service; the ``database`` fixture
+therefore gives its copies back when its test ends (:func:`give_back`): each is renamed, checked
+to be still in the template's shape, emptied and refilled with the template's rows and sequence
+positions, and the next copy of that service in the same test process is that schema renamed to
+the new test's name (a few milliseconds). A copy whose shape a test changed is never given again.
+
 On PostgreSQL each service has the two roles of production (shared/database_roles.py), made once
 per run with the run's database and dropped with it: ``<run>_<service>_owner`` creates the
 service's schemas and migrates them (``Database.url``), ``<run>_<service>`` is what the service
@@ -31,9 +37,13 @@ import uuid
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    import asyncpg
 
 POSTGRES_URL = os.environ.get(
     "PACTUM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -79,6 +89,11 @@ class PostgresRun:
     def __init__(self) -> None:
         self.name = f"pactum_test_{uuid.uuid4().hex[:10]}"
         self.url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{self.name}"
+
+    @property
+    def superuser_dsn(self) -> str:
+        """The run's database as the superuser the run was made with (asyncpg's form)."""
+        return _postgres_dsn(self.url)
 
     def role(self, service: str, *, owner: bool = False) -> str:
         return f"{self.name}_{service}_owner" if owner else f"{self.name}_{service}"
@@ -169,6 +184,12 @@ _TEMPLATES: dict[tuple[str, str], Path | str] = {}
 _TEMPLATE_DIRECTORY: list[Path] = []
 _UNCOPIABLE: dict[str, str] = {}  # PostgreSQL URL -> why no template (then services migrate)
 PLACEHOLDER = "__pactum_template_schema__"
+# PostgreSQL: (URL, service) -> the template's rows and sequence positions (pg_dump --data-only),
+# what a used copy is reset to; the copies a test may give back, by schema; the copies given back.
+_TEMPLATE_ROWS: dict[tuple[str, str], str] = {}
+_COPIES: dict[str, tuple[str, str]] = {}
+_SHAPES: dict[tuple[str, str], str] = {}
+_SPARE: dict[tuple[str, str], list[str]] = {}
 
 
 @atexit.register
@@ -245,10 +266,16 @@ async def _postgres_template(database: Database, service: str) -> str | None:
     if dumped.returncode or data.returncode:  # e.g. a pg_dump older than the server
         _UNCOPIABLE[database.url] = (dumped.stderr or data.stderr).strip()
         return None
+
     # psql meta-commands (pg_dump's ``\restrict``) are not SQL; every statement names the schema.
-    lines = (dumped.stdout + "\n" + data.stdout).splitlines()
-    sql = "\n".join(line for line in lines if not line.startswith("\\"))
-    _TEMPLATES[key] = template = sql.replace(schema, PLACEHOLDER)
+    def sql(dump: str) -> str:
+        lines = dump.splitlines()
+        return "\n".join(line for line in lines if not line.startswith("\\")).replace(
+            schema, PLACEHOLDER
+        )
+
+    _TEMPLATES[key] = template = sql(dumped.stdout) + "\n" + sql(data.stdout)
+    _TEMPLATE_ROWS[key] = sql(data.stdout)
     return template
 
 
@@ -282,9 +309,93 @@ async def migrated_copy(database: Database, service: str) -> None:
         )
         if exists:
             return
+        key = (database.url, service)
+        spare = _SPARE.get(key)
+        if spare:  # a copy an earlier test gave back, reset: renamed, it is this test's
+            await connection.execute(f'ALTER SCHEMA "{spare.pop()}" RENAME TO "{database.schema}"')
+            _COPIES[database.schema] = key
+            return
         template = await _postgres_template(database, service)
         if template is not None:
             async with connection.transaction():
                 await connection.execute(template.replace(PLACEHOLDER, database.schema))
+            if key not in _SHAPES:
+                _SHAPES[key] = await _shape(connection, database.schema)
+            _COPIES[database.schema] = key
     finally:
         await connection.close()
+
+
+# What a schema is made of, its own name left out: tables and their columns, indexes,
+# constraints, triggers and functions. A copy given back is reused only in the template's shape.
+_SHAPE = """
+SELECT md5(coalesce(string_agg(replace(part, $1, '~'), '|' ORDER BY part), '')) FROM (
+  SELECT 'relation ' || c.relname || ' ' || c.relkind::text AS part
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1
+  UNION ALL
+  SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+    || ' ' || a.attnotnull || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+  WHERE n.nspname = $1 AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT 'index ' || pg_get_indexdef(i.indexrelid) FROM pg_index i
+  JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1
+  UNION ALL
+  SELECT 'constraint ' || conname || ' ' || pg_get_constraintdef(o.oid) FROM pg_constraint o
+  JOIN pg_namespace n ON n.oid = o.connamespace WHERE n.nspname = $1
+  UNION ALL
+  SELECT 'trigger ' || pg_get_triggerdef(t.oid) FROM pg_trigger t
+  JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1 AND NOT t.tgisinternal
+  UNION ALL
+  SELECT 'function ' || p.proname || ' ' || md5(p.prosrc) FROM pg_proc p
+  JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1
+) AS parts
+"""
+
+
+async def _shape(connection: "asyncpg.Connection", schema: str) -> str:
+    return str(await connection.fetchval(_SHAPE, schema))
+
+
+async def give_back(schemas: list[str], url: str) -> None:
+    """Reset the copies among ``schemas`` (a finished test's, its services stopped) to the
+    template's rows and keep them for the next tests: a copy takes 0.06 to 0.2 s of DDL per
+    service to build, a reset a few milliseconds. Renamed first, so that nothing still holding
+    the test's schema name reaches it; one whose shape a test changed (a migration, a dropped
+    trigger) is not kept. Rights need no reset: every service start grants them afresh. Runs as
+    ``url``, a superuser: the reset passes the append-only triggers (replica mode)."""
+    import asyncpg
+
+    copies = [(schema, _COPIES.pop(schema)) for schema in schemas if schema in _COPIES]
+    if not copies:
+        return
+    connection = await asyncpg.connect(url, timeout=10)
+    try:
+        for schema, key in copies:
+            spare = f"spare_{uuid.uuid4().hex[:10]}_{key[1]}"
+            try:
+                async with connection.transaction():
+                    await connection.execute("SET LOCAL lock_timeout = '2s'")
+                    await connection.execute("SET LOCAL session_replication_role = replica")
+                    await connection.execute(f'ALTER SCHEMA "{schema}" RENAME TO "{spare}"')
+                    if await _shape(connection, spare) != _SHAPES.get(key):
+                        raise _Reshaped
+                    tables = await connection.fetch(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = $1", spare
+                    )
+                    for (table,) in tables:  # names from the catalogue, not from a caller
+                        await connection.execute(f'DELETE FROM "{spare}"."{table}"')  # noqa: S608
+                    await connection.execute(_TEMPLATE_ROWS[key].replace(PLACEHOLDER, spare))
+            except (_Reshaped, asyncpg.PostgresError):
+                continue  # left as the test left it; the run's database is dropped at its end
+            _SPARE.setdefault(key, []).append(spare)
+    finally:
+        await connection.close()
+
+
+class _Reshaped(Exception):
+    """A copy whose shape a test changed."""
