@@ -55,7 +55,7 @@ def static_jwks(signer: TokenSigner) -> JwksSource:
 
 
 async def eventually(
-    check: Callable[[], Awaitable[T]], *, within: float = 15.0, interval: float = 0.01
+    check: Callable[[], Awaitable[T]], *, within: float = 15.0, interval: float = 0.05
 ) -> T:
     """Poll ``check`` until it returns something truthy; fail with its last value otherwise."""
     deadline = time.monotonic() + within
