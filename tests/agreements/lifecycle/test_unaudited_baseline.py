@@ -1,6 +1,7 @@
-"""The bench's unaudited baseline (bench/crud.py): the same answers as the agreements service,
-the same token check and tenant scoping, and no event. If it drifted from the service, the cost
-of auditing the bench reports would compare two different things."""
+"""The bench's unaudited baselines: the plain CRUD service (bench/crud.py) and the agreements
+service with its requests' event left out (bench/unrecorded.py). Each gives the same answers as
+the agreements service, the same token check and tenant scoping, and no event. If one drifted
+from the service, the cost of auditing the bench reports would compare two different things."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -9,17 +10,19 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from bench.crud import create_app
+from bench import crud, unrecorded
 from shared.outbox import OutboxMessage
 from tests.agreements.contract import ANNEX1, Parties
 from tests.support.platform import static_jwks
 
 
-@pytest.fixture
-async def baseline(parties: Parties) -> AsyncIterator[httpx.AsyncClient]:
+@pytest.fixture(params=[crud, unrecorded], ids=["plain CRUD", "the service unrecorded"])
+async def baseline(
+    parties: Parties, request: pytest.FixtureRequest
+) -> AsyncIterator[httpx.AsyncClient]:
     platform = parties.platform
     settings = platform.runtime("agreements").settings  # the service's own database and schema
-    app = create_app(settings, jwks=static_jwks(platform.signer))
+    app = request.param.create_app(settings, jwks=static_jwks(platform.signer))
     async with (
         LifespanManager(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://crud") as client,
