@@ -1,6 +1,6 @@
 """Section: the whole platform as real processes under load, beside its raw baselines.
 
-    python -m bench.fullstack [--quick] [--seconds 15] [--postgres postgresql://...]
+    python -m bench.fullstack [--quick] [--seconds 15] [--rounds 3] [--postgres postgresql://...]
 
 nats-server and the four services run as separate processes on this machine, as ``make run``
 starts them (``python -m services.<name>``, one uvicorn worker each, SQLite by default), with the
