@@ -227,26 +227,25 @@ class Stack:
 
     def stop_one(self, name: str) -> None:
         """Stop one process; the phases after it no longer count it."""
-        process = self.processes.pop(name)
-        process.terminate()
+        _stop([self.processes.pop(name)])
+
+    def stop(self) -> None:
+        _stop(list(self.processes.values()))
+        if self.nats is not None:
+            self.nats.stop()
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Terminate them all, then wait for each (20 s) before killing it."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-        if self.nats is not None:
-            self.nats.stop()
 
 
 def _vm_hwm_mib(pid: int) -> float | None:
